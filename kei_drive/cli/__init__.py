@@ -1,0 +1,37 @@
+"""The ``kei-drive`` command: a thin shell over the core and the adapters.
+
+Each sub-module owns a group of sub-commands and exposes ``register(subparsers)``;
+a sub-command sets ``func`` (returning an exit code) on its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kei_drive.cli import geo, route, serve, trips
+
+COMMAND_GROUPS = (serve, geo, route, trips)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kei-drive", description="Kei Drive: a driving companion for Kei trucks and cars."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Sub-commands (placeholder: filled in by its issue)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this group's sub-commands."""

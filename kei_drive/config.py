@@ -1,0 +1,45 @@
+"""Runtime configuration, read from the environment.
+
+Everything has an embedded default so that one machine runs with nothing else
+installed; each setting moves one piece onto a real service:
+
+- ``DATABASE_URL``            SQLite file by default, PostgreSQL when set.
+- ``REDIS_URL``               read by Reflex itself for shared state (several workers).
+- ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
+- ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
+- ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home_dir() -> Path:
+    """The folder for local data; created on first use."""
+    path = Path(os.environ.get("KEI_DRIVE_HOME") or Path.home() / ".local/share/kei-drive")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{home_dir() / 'kei_drive.db'}"
+
+
+def tiles_dir() -> Path:
+    return Path(os.environ.get("KEI_DRIVE_TILES") or home_dir() / "tiles")
+
+
+def valhalla_url() -> str | None:
+    return os.environ.get("KEI_DRIVE_VALHALLA_URL") or None
+
+
+def rule_overrides_path() -> Path:
+    return Path(os.environ.get("KEI_DRIVE_RULE_OVERRIDES") or home_dir() / "rule_overrides.json")
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("KEI_DRIVE_CACHE") or home_dir() / "cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
