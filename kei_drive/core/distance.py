@@ -1,0 +1,39 @@
+"""Vectorised great-circle distances (numpy haversine).
+
+Haversine on a mean-radius sphere is within ~0.3% of the WGS84 geodesic and
+~1000x faster than geopy's geodesic over 10k segments; use geopy where a single
+exact distance matters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
+
+
+def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray:
+    """Distance in metres between points (degrees), element-wise."""
+    phi1, lam1, phi2, lam2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
+    )
+    a = (
+        np.sin((phi2 - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def segment_lengths_m(lats: ArrayLike, lons: ArrayLike) -> NDArray:
+    """Lengths of the n-1 segments of a polyline."""
+    lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
+    if lats.size < 2:
+        return np.zeros(0)
+    return haversine_m(lats[:-1], lons[:-1], lats[1:], lons[1:])
+
+
+def cumulative_m(lats: ArrayLike, lons: ArrayLike) -> NDArray:
+    """Distance along a polyline at each vertex, starting at 0."""
+    lengths = segment_lengths_m(lats, lons)
+    return np.concatenate(([0.0], np.cumsum(lengths)))
