@@ -1,0 +1,148 @@
+"""GPX reading/writing: real files, round trips and clear errors for bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kei_drive.core.gpx import (
+    GpxError,
+    TrackPoint,
+    read_gpx,
+    read_gpx_points,
+    read_gpx_tracks,
+    to_geojson,
+    to_gpx,
+)
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+
+T0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
+
+
+def _gpx(body: str, version: str = "1.1") -> str:
+    return (
+        f'<?xml version="1.0"?><gpx version="{version}" creator="t" '
+        f'xmlns="http://www.topografix.com/GPX/1/{version[-1]}">{body}</gpx>'
+    )
+
+
+def _pts(n: int = 3, **kw) -> list[TrackPoint]:
+    return [TrackPoint(40.0 + i * 1e-3, -105.0, T0 + timedelta(seconds=i), **kw) for i in range(n)]
+
+
+@needs_fixtures
+def test_reads_real_files_segments_and_extras():
+    i55 = read_gpx(FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx")
+    assert [len(s) for s in i55] == [500]
+    first = i55[0][0]
+    assert first.time == datetime(2009, 7, 6, 21, 14, 11, tzinfo=UTC)
+    assert first.speed_mps == pytest.approx(29.25318)
+    assert first.course == pytest.approx(359.000214)
+    assert first.elevation == 225.0
+    assert first.accuracy_m == pytest.approx(0.875 * 5)  # from hdop
+
+    boulder = read_gpx(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+    assert len(boulder) == 45 and sum(map(len, boulder)) == 1549
+    tracks = read_gpx_tracks(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+    assert len(tracks) == 3 and tracks[0][0] == "First Track"
+    # accepts every source kind
+    text = (FIXTURES / "ca_los_altos_hills_virb.gpx").read_text()
+    for source in (text, text.encode(), io.StringIO(text), io.BytesIO(text.encode())):
+        assert len(read_gpx_points(source)) == 145
+    assert len(read_gpx_points(str(FIXTURES / "ca_los_altos_hills_virb.gpx"))) == 145
+
+
+def test_routes_and_untimed_points_and_naive_times():
+    doc = _gpx(
+        '<trk><trkseg><trkpt lat="1" lon="2"><time>2024-01-01T00:00:00</time></trkpt>'
+        '<trkpt lat="1.1" lon="2"/></trkseg><trkseg/></trk>'
+        '<rte><rtept lat="3" lon="4"/><rtept lat="3.5" lon="4.5"/></rte>'
+    )
+    segments = read_gpx(doc)
+    assert [len(s) for s in segments] == [2, 2]
+    assert segments[0][0].time == datetime(2024, 1, 1, tzinfo=UTC)
+    assert segments[0][1].time is None
+    assert read_gpx_points(doc) == [(1.0, 2.0), (1.1, 2.0), (3.0, 4.0), (3.5, 4.5)]
+
+
+def test_gpx11_garmin_extension_speed():
+    doc = _gpx(
+        '<trk><trkseg><trkpt lat="1" lon="2"><extensions>'
+        '<gpxtpx:TrackPointExtension xmlns:gpxtpx="http://www.garmin.com/xmlschemas/'
+        'TrackPointExtension/v2"><gpxtpx:speed>12.5</gpxtpx:speed></gpxtpx:TrackPointExtension>'
+        "</extensions></trkpt></trkseg></trk>"
+    )
+    assert read_gpx(doc)[0][0].speed_mps == 12.5
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("", "empty document"),
+        ("this is not xml", "malformed XML"),
+        ("<gpx><trk>", "malformed XML"),
+        ("<html><body/></html>", "root element is <html>"),
+        (_gpx(""), "no track or route points"),
+        (_gpx("<trk><trkseg/></trk>"), "no track or route points"),
+        (_gpx('<trk><trkseg><trkpt lat="nan" lon="1"/></trkseg></trk>'), "no valid coord"),
+        (_gpx('<trk><trkseg><trkpt lat="95" lon="1"/></trkseg></trk>'), "out of range"),
+        (_gpx('<trk><trkseg><trkpt lat="1" lon="-181"/></trkseg></trk>'), "out of range"),
+        (_gpx('<trk><trkseg><trkpt lat="abc" lon="1"/></trkseg></trk>'), "not a valid GPX"),
+        (b"\xff\xfe\x00\x01", "not UTF-8"),
+        (Path("/nonexistent/track.gpx"), "cannot read GPX file"),
+    ],
+)
+def test_bad_input_raises_clear_gpx_error(source, message):
+    with pytest.raises(GpxError, match=message):
+        read_gpx(source)
+    assert issubclass(GpxError, ValueError)
+
+
+def test_gpx_round_trip_keeps_every_field():
+    points = [
+        TrackPoint(
+            40.01, -105.2, T0, elevation=1600.5, speed_mps=12.25, course=90.0, accuracy_m=7.5
+        ),
+        TrackPoint(40.02, -105.21, T0 + timedelta(seconds=5)),
+        TrackPoint(40.03, -105.22, None, elevation=1601.0),
+    ]
+    text = to_gpx([points, points[:2]], name="Saturday <farm> run")
+    assert "Saturday &lt;farm&gt; run" in text
+    back = read_gpx(text)
+    assert [len(s) for s in back] == [3, 2]
+    assert back[0] == points
+    assert read_gpx_tracks(text)[0][0] == "Saturday <farm> run"
+
+
+@needs_fixtures
+def test_gpx_round_trip_real_file():
+    original = read_gpx(FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx")
+    back = read_gpx(to_gpx(original))
+    assert len(back[0]) == 500
+    for a, b in zip(original[0], back[0], strict=True):
+        assert (a.lat, a.lon, a.time, a.elevation) == (b.lat, b.lon, b.time, b.elevation)
+        assert b.speed_mps == pytest.approx(a.speed_mps, abs=1e-3)
+
+
+def test_geojson_line_and_multiline():
+    one = to_geojson(_pts(3, elevation=10.0, speed_mps=2.0), name="x", properties={"k": 1})
+    json.dumps(one)  # serialisable
+    feature = one["features"][0]
+    assert one["type"] == "FeatureCollection"
+    assert feature["geometry"]["type"] == "LineString"
+    assert feature["geometry"]["coordinates"][1] == [-105.0, 40.001, 10.0]
+    assert feature["properties"]["name"] == "x" and feature["properties"]["k"] == 1
+    cp = feature["properties"]["coordinateProperties"]
+    assert cp["times"][0] == "2024-05-04T15:00:00Z" and cp["speeds_mps"] == [2.0, 2.0, 2.0]
+
+    multi = to_geojson([_pts(2), _pts(3)])
+    geometry = multi["features"][0]["geometry"]
+    assert geometry["type"] == "MultiLineString"
+    assert [len(c) for c in geometry["coordinates"]] == [2, 3]
+    assert geometry["coordinates"][0][0] == [-105.0, 40.0]  # no elevation -> 2D
