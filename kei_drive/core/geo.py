@@ -1,0 +1,306 @@
+"""Which US state is a point in, and which states does a line pass through (offline).
+
+Polygons: US Census TIGER/Line 2024 (public domain), 50 states + DC, coverage-simplified
+at ~100 m by ``scripts/build_state_polygons.py`` and shipped as package data. TIGER state
+areas include inland and coastal water (Great Lakes, bays, a strip of sea along the
+coast), so a point on a bridge or a ferry is still "in" a state; a point farther out at
+sea, or in Canada/Mexico, is in none.
+
+Speed: the polygons are cut into small pieces along a 0.5 degree grid and indexed in an
+STRtree, so a point-in-polygon test only touches a few hundred vertices. Loaded lazily,
+once per process.
+
+``near_border`` means: within ``NEAR_BORDER_M`` of *another state's* polygon. A coastline
+or the Canadian/Mexican border does not count: the flag exists to warn a Kei driver
+before entering a state whose rules differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from shapely.geometry import shape
+
+from kei_drive.core.distance import EARTH_RADIUS_M, cumulative_m
+
+DATA_PATH = Path(__file__).resolve().parents[1] / "data" / "us_states.geojson"
+GEO_ATTRIBUTION = "State boundaries: US Census Bureau TIGER/Line 2024 (public domain)"
+NEAR_BORDER_M = 2000.0
+BASE_TOLERANCE_M = 100.0  # the simplification of the shipped file
+
+_M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
+_GRID_DEG = 0.5  # piece size for the point-in-polygon index
+_DENSIFY_DEG = 0.002  # ~200 m: states_along resolution between given vertices
+_REFINE_STEPS = 12  # bisection steps for a border crossing (200 m / 2**12 < 0.1 m)
+
+
+@dataclass(frozen=True)
+class StateHit:
+    """The state at a point."""
+
+    code: str  # "VA"
+    name: str  # "Virginia"
+    near_border: bool  # within NEAR_BORDER_M of another state's polygon
+    neighbours: tuple[str, ...] = ()  # those other states, sorted by code
+
+
+@dataclass(frozen=True)
+class StateSpan:
+    """One stretch of a line inside one state."""
+
+    state: str
+    name: str
+    enter: tuple[float, float]  # (lat, lon)
+    exit: tuple[float, float]  # (lat, lon)
+    from_m: float  # distance along the line where the stretch starts
+    to_m: float
+
+    @property
+    def km(self) -> float:
+        return (self.to_m - self.from_m) / 1000.0
+
+    def to_dict(self) -> dict:
+        return {
+            "state": self.state,
+            "name": self.name,
+            "enter": [round(self.enter[0], 6), round(self.enter[1], 6)],
+            "exit": [round(self.exit[0], 6), round(self.exit[1], 6)],
+            "from_km": round(self.from_m / 1000.0, 3),
+            "to_km": round(self.to_m / 1000.0, 3),
+            "km": round(self.km, 3),
+        }
+
+
+@dataclass(frozen=True)
+class _Index:
+    codes: tuple[str, ...]
+    names: dict[str, str]
+    geoms: NDArray  # one (multi)polygon per state, same order as codes
+    state_tree: shapely.STRtree
+    piece_tree: shapely.STRtree
+    piece_state: NDArray  # index into codes for each piece
+
+
+def _grid_pieces(geom, cell: float) -> list:
+    """Cut a geometry along a regular lon/lat grid (empty pieces dropped)."""
+    minx, miny, maxx, maxy = geom.bounds
+    pieces = []
+    x0 = math.floor(minx / cell) * cell
+    y0 = math.floor(miny / cell) * cell
+    for x in np.arange(x0, maxx, cell):
+        strip = shapely.clip_by_rect(geom, x, miny, x + cell, maxy)
+        if strip.is_empty:
+            continue
+        for y in np.arange(y0, maxy, cell):
+            piece = shapely.clip_by_rect(strip, x, y, x + cell, y + cell)
+            if not piece.is_empty:
+                pieces.append(piece)
+    return pieces
+
+
+@functools.cache
+def _index() -> _Index:
+    data = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    codes, names, geoms = [], {}, []
+    for feature in data["features"]:
+        code = feature["properties"]["code"]
+        codes.append(code)
+        names[code] = feature["properties"]["name"]
+        geoms.append(shape(feature["geometry"]))
+    pieces, owner = [], []
+    for i, geom in enumerate(geoms):
+        for piece in _grid_pieces(geom, _GRID_DEG):
+            pieces.append(piece)
+            owner.append(i)
+    pieces_arr = np.array(pieces, dtype=object)
+    shapely.prepare(pieces_arr)
+    geoms_arr = np.array(geoms, dtype=object)
+    return _Index(
+        codes=tuple(codes),
+        names=names,
+        geoms=geoms_arr,
+        state_tree=shapely.STRtree(geoms_arr),
+        piece_tree=shapely.STRtree(pieces_arr),
+        piece_state=np.asarray(owner, dtype=np.intp),
+    )
+
+
+def _check_coords(lats: NDArray, lons: NDArray) -> None:
+    if lats.shape != lons.shape:
+        raise ValueError(f"lats and lons differ in shape: {lats.shape} vs {lons.shape}")
+    if not (np.isfinite(lats).all() and np.isfinite(lons).all()):
+        raise ValueError("latitude/longitude must be finite numbers (got NaN or infinity)")
+    if lats.size and (np.abs(lats).max() > 90 or np.abs(lons).max() > 180):
+        raise ValueError("latitude must be within [-90, 90] and longitude within [-180, 180]")
+
+
+def _state_indices(lats: NDArray, lons: NDArray) -> NDArray:
+    """Index into ``codes`` for each point, -1 outside every state."""
+    idx = _index()
+    out = np.full(lats.shape, -1, dtype=np.intp)
+    if not lats.size:
+        return out
+    points = shapely.points(lons.ravel(), lats.ravel())
+    point_i, piece_i = idx.piece_tree.query(points, predicate="intersects")
+    # A point exactly on a shared border hits two pieces; the first one wins.
+    flat = out.ravel()
+    flat[point_i[::-1]] = idx.piece_state[piece_i[::-1]]
+    return flat.reshape(lats.shape)
+
+
+def states_at(lats: ArrayLike, lons: ArrayLike) -> NDArray:
+    """USPS codes for many points at once (dtype '<U2'; "" outside every state)."""
+    lats = np.asarray(lats, dtype=float)
+    lons = np.asarray(lons, dtype=float)
+    _check_coords(lats, lons)
+    table = np.array([*_index().codes, ""], dtype="<U2")
+    return table[_state_indices(lats, lons)]  # -1 picks the trailing ""
+
+
+def _ellipse(lat: float, lon: float, radius_m: float):
+    """A circle of ``radius_m`` around a point, as a lon/lat polygon (local metric scale)."""
+    dlat = radius_m / _M_PER_DEG_LAT
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    circle = shapely.buffer(shapely.Point(0.0, 0.0), 1.0, quad_segs=8)
+    return shapely.transform(circle, lambda xy: xy * (dlon, dlat) + (lon, lat))
+
+
+def state_at(lat: float, lon: float) -> StateHit | None:
+    """The state at a point, or None offshore / outside the US.
+
+    Raises ValueError for NaN, infinity or out-of-range coordinates.
+    """
+    lat_a, lon_a = np.array([float(lat)]), np.array([float(lon)])
+    _check_coords(lat_a, lon_a)
+    i = int(_state_indices(lat_a, lon_a)[0])
+    if i < 0:
+        return None
+    idx = _index()
+    code = idx.codes[i]
+    near = idx.state_tree.query(_ellipse(lat, lon, NEAR_BORDER_M), predicate="intersects")
+    neighbours = tuple(sorted(idx.codes[j] for j in near if j != i))
+    return StateHit(code, idx.names[code], bool(neighbours), neighbours)
+
+
+def _as_latlon_array(points) -> NDArray:
+    arr = np.asarray(points, dtype=float)
+    if arr.size == 0:
+        return np.zeros((0, 2))
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError("points must be a sequence of (lat, lon) pairs or an (n, 2) array")
+    _check_coords(arr[:, 0], arr[:, 1])
+    return arr
+
+
+def _densify(arr: NDArray) -> tuple[NDArray, NDArray]:
+    """Insert points so no step exceeds ~200 m; returns (points, is_original)."""
+    steps = np.abs(np.diff(arr, axis=0)).max(axis=1) if len(arr) > 1 else np.zeros(0)
+    counts = np.maximum(np.ceil(steps / _DENSIFY_DEG).astype(int), 1)
+    if (counts == 1).all():
+        return arr, np.ones(len(arr), dtype=bool)
+    parts, flags = [], []
+    for a, b, n in zip(arr[:-1], arr[1:], counts, strict=True):
+        t = np.arange(n)[:, None] / n
+        parts.append(a + (b - a) * t)
+        flags.append(np.arange(n) == 0)
+    parts.append(arr[-1:])
+    flags.append(np.array([True]))
+    return np.concatenate(parts), np.concatenate(flags)
+
+
+def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:
+    """Points where each segment a->b leaves its start state (vectorised bisection)."""
+    lo = np.zeros(len(a))
+    hi = np.ones(len(a))
+    for _ in range(_REFINE_STEPS):
+        mid = (lo + hi) / 2
+        pts = a + (b - a) * mid[:, None]
+        same = _state_indices(pts[:, 0], pts[:, 1]) == state_a
+        lo = np.where(same, mid, lo)
+        hi = np.where(same, hi, mid)
+    return (lo + hi) / 2
+
+
+def states_along(points: Sequence[tuple[float, float]] | ArrayLike) -> list[StateSpan]:
+    """The ordered stretches of a line (lat, lon points) inside each state.
+
+    Stretches outside every state (sea, Canada, Mexico) are skipped; re-entering a
+    state gives a new stretch. Long segments are checked every ~200 m, so a clip of
+    a state shorter than that between two given points can be missed.
+    """
+    arr = _as_latlon_array(points)
+    if len(arr) == 0:
+        return []
+    dense, _ = _densify(arr)
+    state = _state_indices(dense[:, 0], dense[:, 1])
+    cum = cumulative_m(dense[:, 0], dense[:, 1])
+    idx = _index()
+
+    change = np.flatnonzero(state[1:] != state[:-1])  # segment k: dense[k] -> dense[k+1]
+    # Crossing point and distance for every change of state.
+    t = _refine(dense[change], dense[change + 1], state[change]) if len(change) else np.zeros(0)
+    cross_pt = dense[change] + (dense[change + 1] - dense[change]) * t[:, None]
+    cross_m = cum[change] + (cum[change + 1] - cum[change]) * t
+
+    starts = np.concatenate(([0], change + 1))
+    spans = []
+    for k, s in enumerate(starts):
+        i = state[s]
+        if i < 0:
+            continue
+        if k == 0:
+            enter, from_m = tuple(dense[0]), 0.0
+        else:
+            enter, from_m = tuple(cross_pt[k - 1]), float(cross_m[k - 1])
+        if k == len(starts) - 1:
+            exit_, to_m = tuple(dense[-1]), float(cum[-1])
+        else:
+            exit_, to_m = tuple(cross_pt[k]), float(cross_m[k])
+        code = idx.codes[i]
+        spans.append(
+            StateSpan(
+                state=code,
+                name=idx.names[code],
+                enter=(float(enter[0]), float(enter[1])),
+                exit=(float(exit_[0]), float(exit_[1])),
+                from_m=from_m,
+                to_m=to_m,
+            )
+        )
+    return spans
+
+
+def state_names() -> dict[str, str]:
+    """USPS code -> name for the 50 states + DC, sorted by code."""
+    return dict(sorted(_index().names.items()))
+
+
+@functools.cache
+def _polygons(tolerance_m: float) -> tuple[tuple[str, object], ...]:
+    idx = _index()
+    geoms = list(idx.geoms)
+    if tolerance_m > BASE_TOLERANCE_M:
+        geoms = shapely.coverage_simplify(
+            geoms, tolerance_m / _M_PER_DEG_LAT, simplify_boundary=True
+        )
+        geoms = [shapely.make_valid(g) for g in geoms]
+    return tuple(zip(idx.codes, geoms, strict=True))
+
+
+def state_polygons(tolerance_m: float = BASE_TOLERANCE_M) -> dict[str, object]:
+    """USPS code -> shapely (Multi)Polygon in lon/lat (x=lon, y=lat).
+
+    ``tolerance_m`` above the shipped ~100 m simplifies further (shared borders stay
+    shared); values at or below it return the shipped shapes. Cached per tolerance.
+    """
+    if not math.isfinite(tolerance_m) or tolerance_m < 0:
+        raise ValueError(f"tolerance_m must be a non-negative number, got {tolerance_m!r}")
+    return dict(_polygons(float(tolerance_m)))
