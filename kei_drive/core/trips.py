@@ -1,0 +1,496 @@
+"""Trip statistics from a GPS track (numpy-vectorised).
+
+Pipeline (each step one vectorised pass; Python loops only over a handful of pieces):
+
+1. Drop invalid fixes (NaN / out of range) and fixes whose reported accuracy is worse
+   than ``max_accuracy_m`` (unless that would leave fewer than two).
+2. Outliers: a jump between consecutive fixes faster than ``max_speed_mps`` (over at most
+   ``max_bridge_s``; ``max_untimed_jump_m`` for untimed fixes) cuts the track into pieces;
+   small pieces (<= ``outlier_max_points``) are glitches and dropped, e.g. one bogus fix in
+   Taiwan in a Colorado drive. A remaining implausible jump between big pieces is a
+   *break*: it adds no distance, no moving time and no speed.
+3. Gaps: a time step longer than ``gap_s`` (at least ``gap_min_s``, 5x the typical
+   interval) is a gap in recording (hidden page, tunnel). It is reported; its straight
+   line counts as distance (a lower bound) and its time as moving when the truck moved.
+4. Positions are smoothed over +-``smooth_window_s``; a fix is *moving* when the smoothed
+   position moved more than max(``stationary_radius_m``, accuracy) across
+   +-``motion_window_s`` at ``stop_speed_mps`` or more. Only segments between moving
+   fixes add distance and moving time, so a parked truck's jitter adds nothing.
+5. Speed per fix: the device's speed when it reported one, else the distance travelled
+   over +-``speed_window_s``; a 5-fix running median removes spikes. Max speed and time
+   above the cap come from these smoothed speeds.
+
+Untimed fixes (GPX routes, some loggers) give distance but no time or speed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from kei_drive.core.distance import haversine_m
+from kei_drive.core.gpx import TrackPoint
+
+STATS_KEYS = (
+    "distance_m",
+    "elapsed_s",
+    "moving_s",
+    "max_speed_mps",
+    "avg_moving_speed_mps",
+    "over_cap_s",
+    "states",
+    "points",
+)
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    max_accuracy_m: float = 50.0  # fixes reported worse than this are dropped
+    stationary_radius_m: float = 10.0  # movement below this (or the fix accuracy) is jitter
+    stop_speed_mps: float = 0.5  # slower drift than this over the motion window is parked
+    max_speed_mps: float = 60.0  # 216 km/h: faster jumps between fixes are glitches
+    max_bridge_s: float = 7200.0  # a jump over a longer pause is judged as if 2 h long
+    max_untimed_jump_m: float = 100_000.0
+    outlier_max_points: int = 5  # pieces this small between implausible jumps are glitches
+    gap_min_s: float = 30.0
+    min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
+    smooth_window_s: float = 2.0
+    motion_window_s: float = 10.0
+    speed_window_s: float = 3.0
+    state_sample_m: float = 100.0  # states are looked up at most every this many metres
+
+
+DEFAULT_CONFIG = StatsConfig()
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch with no fixes (page hidden, screen locked, no signal)."""
+
+    start: datetime
+    end: datetime
+    duration_s: float
+    distance_m: float  # straight line across the gap (0 when implausible)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "duration_s": round(self.duration_s, 1),
+            "distance_m": round(self.distance_m, 1),
+        }
+
+
+@dataclass(frozen=True)
+class TripStats:
+    distance_m: float
+    elapsed_s: float | None  # None: fewer than two timed fixes
+    moving_s: float | None
+    max_speed_mps: float | None
+    avg_moving_speed_mps: float | None
+    over_cap_s: float | None  # None also when no cap is given
+    states: tuple[str, ...]  # USPS codes in order of first visit
+    points: int  # fixes given
+    points_used: int = 0  # after dropping invalid, inaccurate and glitch fixes
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    gaps: tuple[Gap, ...] = ()
+    cap_mps: float | None = None
+
+    @property
+    def rejected_points(self) -> int:
+        return self.points - self.points_used
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the documented keys first, times as ISO 8601 UTC."""
+        out = asdict(self)
+        out["states"] = list(self.states)
+        out["gaps"] = [g.to_dict() for g in self.gaps]
+        out["started_at"] = _iso(self.started_at)
+        out["ended_at"] = _iso(self.ended_at)
+        out["rejected_points"] = self.rejected_points
+        for key, value in out.items():
+            if isinstance(value, float):
+                out[key] = round(value, 3)
+        return {k: out.pop(k) for k in STATS_KEYS} | out
+
+
+@dataclass(frozen=True)
+class TrackArrays:
+    """A track as columns: degrees, epoch seconds (NaN: untimed), metres, m/s (NaN: unknown)."""
+
+    lat: NDArray
+    lon: NDArray
+    t: NDArray
+    accuracy: NDArray
+    speed: NDArray
+
+    @classmethod
+    def from_points(cls, points: Sequence[TrackPoint]) -> TrackArrays:
+        nan = float("nan")
+        return cls(
+            np.array([p.lat for p in points], dtype=float),
+            np.array([p.lon for p in points], dtype=float),
+            np.array([p.time.timestamp() if p.time else nan for p in points], dtype=float),
+            np.array([nan if p.accuracy_m is None else p.accuracy_m for p in points], float),
+            np.array([nan if p.speed_mps is None else p.speed_mps for p in points], float),
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        lat: ArrayLike,
+        lon: ArrayLike,
+        t: ArrayLike | None = None,
+        accuracy: ArrayLike | None = None,
+        speed: ArrayLike | None = None,
+    ) -> TrackArrays:
+        lat = np.asarray(lat, dtype=float)
+
+        def col(values: ArrayLike | None) -> NDArray:
+            if values is None:
+                return np.full(lat.shape, np.nan)
+            return np.asarray(values, dtype=float)  # None entries become NaN
+
+        return cls(lat, np.asarray(lon, dtype=float), col(t), col(accuracy), col(speed))
+
+    def __len__(self) -> int:
+        return int(self.lat.size)
+
+    def take(self, index: NDArray) -> TrackArrays:
+        return TrackArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class TrackAnalysis:
+    """Stats plus per-fix results (aligned with the input) for maps and charts."""
+
+    stats: TripStats
+    used: NDArray  # bool: the fix survived gating and outlier rejection
+    moving: NDArray  # bool
+    speed_mps: NDArray  # smoothed speed; NaN where unknown or not used
+    over_cap: NDArray  # bool
+    breaks_after: NDArray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    # input indices after which the line should be cut (gaps and implausible jumps)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArray]:
+    """Segment lengths, time steps (NaN: untimed/backwards) and implausible-jump flags."""
+    d = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    dt = np.diff(arr.t)
+    with np.errstate(invalid="ignore"):
+        dt[dt < 0] = np.nan
+        slack = cfg.stationary_radius_m + np.nan_to_num(
+            np.fmax(arr.accuracy[:-1], arr.accuracy[1:]), nan=0.0
+        )
+        limit = np.where(
+            np.isnan(dt),
+            cfg.max_untimed_jump_m,
+            cfg.max_speed_mps * np.minimum(dt, cfg.max_bridge_s) + slack,
+        )
+    return d, dt, d > limit
+
+
+def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
+    """Indices (into ``arr``) of fixes that are not isolated glitches."""
+    n = len(arr)
+    if n < 3:
+        return np.arange(n)
+    _, _, jump = _jumps(arr, cfg)
+    if not jump.any():
+        return np.arange(n)
+    piece = np.concatenate(([0], np.cumsum(jump)))
+    sizes = np.bincount(piece)
+    big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
+    if not big.any():
+        big = sizes == sizes.max()
+        big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
+    return np.flatnonzero(big[piece])
+
+
+def _windows(
+    n: int,
+    t: NDArray | None,
+    half: float,
+    k: int,
+    run_start: NDArray,
+    run_end: NDArray,
+    at_least_neighbours: bool = False,
+) -> tuple[NDArray, NDArray]:
+    """[lo, hi] index windows of +-``half`` seconds (or +-``k`` fixes when untimed), kept
+    inside each fix's run."""
+    i = np.arange(n)
+    if t is not None:
+        lo = np.searchsorted(t, t - half, side="left")
+        hi = np.searchsorted(t, t + half, side="right") - 1
+    else:
+        lo, hi = i - k, i + k
+    if at_least_neighbours:
+        lo, hi = np.minimum(lo, i - 1), np.maximum(hi, i + 1)
+    return np.maximum(lo, run_start), np.minimum(hi, run_end)
+
+
+def _drop_short_runs(flags: NDArray, min_len: int) -> NDArray:
+    """``flags`` with runs of True shorter than ``min_len`` cleared."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    out = flags.copy()
+    for a, b in zip(starts[stops - starts < min_len], stops[stops - starts < min_len], strict=True):
+        out[a:b] = False
+    return out
+
+
+def _running_median5(values: NDArray) -> NDArray:
+    if values.size < 5:
+        return values
+    padded = np.pad(values, 2, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 5)
+    out = np.sort(windows, axis=1)  # NaN sort last
+    valid = np.sum(~np.isnan(windows), axis=1)
+    # median of the valid entries in each window (NaN when none)
+    mid = np.clip((valid - 1) // 2, 0, 4)
+    hi_mid = np.clip(valid // 2, 0, 4)
+    rows = np.arange(values.size)
+    med = (out[rows, mid] + out[rows, hi_mid]) / 2
+    med[valid == 0] = np.nan
+    return med
+
+
+def _states(lat: NDArray, lon: NDArray, cum: NDArray, sample_m: float) -> tuple[str, ...]:
+    try:
+        from kei_drive.core.geo import states_at
+    except ImportError:  # the geography module is optional for the maths
+        return ()
+    if lat.size == 0:
+        return ()
+    _, first = np.unique(np.floor(cum / sample_m), return_index=True)
+    sample = np.union1d(first, [lat.size - 1])
+    codes = states_at(lat[sample], lon[sample])
+    seen: dict[str, None] = {}
+    for code in codes:
+        if code and code not in seen:
+            seen[code] = None
+    return tuple(seen)
+
+
+def _empty(n_input: int, used: int, cap: float | None, t: NDArray) -> TripStats:
+    timed = t[np.isfinite(t)]
+    start = _dt(timed[0]) if timed.size else None
+    return TripStats(
+        distance_m=0.0,
+        elapsed_s=None,
+        moving_s=None,
+        max_speed_mps=None,
+        avg_moving_speed_mps=None,
+        over_cap_s=None,
+        states=(),
+        points=n_input,
+        points_used=used,
+        started_at=start,
+        ended_at=start,
+        cap_mps=cap,
+    )
+
+
+def analyze_track(
+    points: Sequence[TrackPoint] | TrackArrays,
+    cap_mps: float | None = None,
+    config: StatsConfig = DEFAULT_CONFIG,
+    *,
+    with_states: bool = True,
+) -> TrackAnalysis:
+    """Stats and per-fix results for one trip's fixes, in recording order."""
+    cfg = config
+    src = points if isinstance(points, TrackArrays) else TrackArrays.from_points(points)
+    n_in = len(src)
+    used = np.zeros(n_in, dtype=bool)
+    moving_out = np.zeros(n_in, dtype=bool)
+    speed_out = np.full(n_in, np.nan)
+    over_out = np.zeros(n_in, dtype=bool)
+
+    def result(stats: TripStats, breaks: NDArray | None = None) -> TrackAnalysis:
+        breaks = np.zeros(0, dtype=np.intp) if breaks is None else breaks
+        return TrackAnalysis(stats, used, moving_out, speed_out, over_out, breaks)
+
+    # 1. validity and accuracy gating
+    with np.errstate(invalid="ignore"):
+        valid = (
+            np.isfinite(src.lat)
+            & np.isfinite(src.lon)
+            & (np.abs(src.lat) <= 90)
+            & (np.abs(src.lon) <= 180)
+        )
+        keep = valid & ~(src.accuracy > cfg.max_accuracy_m)
+    if keep.sum() < 2:
+        keep = valid
+    idx = np.flatnonzero(keep)
+    # 2. glitches
+    idx = idx[_drop_glitches(src.take(idx), cfg)]
+    arr = src.take(idx)
+    n = len(arr)
+    used[idx] = True
+    if n < 2:
+        return result(_empty(n_in, n, cap_mps, arr.t))
+
+    d, dt, brk = _jumps(arr, cfg)
+    timed_seg = np.isfinite(dt)
+    all_timed = bool(timed_seg.all())
+    # 3. gaps in recording
+    typical = float(np.median(dt[timed_seg])) if timed_seg.any() else 0.0
+    gap_s = max(cfg.gap_min_s, 5.0 * typical)
+    gap = timed_seg & (dt > gap_s) & ~brk
+    cut = brk | gap
+    run = np.concatenate(([0], np.cumsum(cut)))
+    bounds = np.flatnonzero(np.diff(run)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds - 1, [n - 1]))
+    run_start, run_end = starts[run], ends[run]
+    t_win = arr.t if all_timed else None
+
+    # 4. smoothing and motion
+    lo, hi = _windows(n, t_win, cfg.smooth_window_s, 1, run_start, run_end)
+    cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
+    cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
+
+    def smooth(lo: NDArray, hi: NDArray) -> tuple[NDArray, NDArray]:
+        count = hi - lo + 1
+        return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count
+
+    # Motion uses the full (one-sided at run ends) window: least noise. Lengths use a
+    # symmetric window, which does not pull a run's first and last fix inwards.
+    m_lat, m_lon = smooth(lo, hi)
+    half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
+    s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
+
+    lo, hi = _windows(n, t_win, cfg.motion_window_s, 3, run_start, run_end, True)
+    disp = haversine_m(m_lat[lo], m_lon[lo], m_lat[hi], m_lon[hi])
+    radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
+    moving = disp > radius
+    if all_timed:
+        span = arr.t[hi] - arr.t[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            moving &= disp >= cfg.stop_speed_mps * span
+    if typical and typical <= 5.0:
+        moving = _drop_short_runs(moving, cfg.min_moving_fixes)
+    seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
+    seg_moving = moving[:-1] & moving[1:] & ~cut
+    with np.errstate(invalid="ignore"):
+        gap_counts = gap & (d > cfg.stationary_radius_m)
+        gap_moved = gap_counts & (d >= cfg.stop_speed_mps * dt)
+    seg_dist = np.where(seg_moving, seg_len, 0.0) + np.where(gap_counts, d, 0.0)
+    distance = float(seg_dist.sum())
+
+    # 5. speeds and times
+    timed_pts = np.isfinite(arr.t)
+    stats_times: dict[str, Any] = {}
+    speed = np.full(n, np.nan)
+    if timed_seg.any():
+        cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, seg_len, 0.0))))
+        if all_timed:
+            lo, hi = _windows(n, arr.t, cfg.speed_window_s, 0, run_start, run_end, True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                derived = (cum[hi] - cum[lo]) / (arr.t[hi] - arr.t[lo])
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                seg_speed = np.where(timed_seg & ~cut, (cum[1:] - cum[:-1]) / dt, np.nan)
+            derived = np.fmax(
+                np.concatenate(([np.nan], seg_speed)), np.concatenate((seg_speed, [np.nan]))
+            )
+        derived[~np.isfinite(derived)] = np.nan
+        speed = np.where(np.isfinite(arr.speed) & (arr.speed >= 0), arr.speed, derived)
+        speed = _running_median5(speed)
+        speed[~moving] = np.where(np.isnan(speed[~moving]), np.nan, 0.0)
+        with np.errstate(invalid="ignore"):
+            speed[speed > cfg.max_speed_mps] = np.nan
+        moving_s = float(np.sum(dt, where=(seg_moving & timed_seg) | gap_moved))
+        t_timed = arr.t[timed_pts]
+        moving_speeds = speed[moving & np.isfinite(speed)]
+        max_speed = float(moving_speeds.max()) if moving_speeds.size else 0.0
+        over_cap_s = None
+        if cap_mps is not None:
+            with np.errstate(invalid="ignore"):
+                seg_over = seg_moving & timed_seg & ((speed[:-1] + speed[1:]) / 2 > cap_mps)
+            over_cap_s = float(np.sum(dt, where=seg_over))
+            over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
+                ([False], seg_over)
+            )
+        timed_dist = float(np.sum(seg_dist, where=timed_seg))
+        stats_times = dict(
+            elapsed_s=float(t_timed[-1] - t_timed[0]),
+            moving_s=moving_s,
+            max_speed_mps=max_speed,
+            avg_moving_speed_mps=timed_dist / moving_s if moving_s > 0 else 0.0,
+            over_cap_s=over_cap_s,
+            started_at=_dt(t_timed[0]),
+            ended_at=_dt(t_timed[-1]),
+        )
+    moving_out[idx] = moving
+    speed_out[idx] = speed
+
+    gaps = tuple(
+        Gap(_dt(arr.t[i]), _dt(arr.t[i + 1]), float(dt[i]), float(d[i]))
+        for i in np.flatnonzero(gap)
+    )
+    states: tuple[str, ...] = ()
+    if with_states:
+        raw_cum = np.concatenate(([0.0], np.cumsum(np.where(brk, 0.0, d))))
+        states = _states(arr.lat, arr.lon, raw_cum, cfg.state_sample_m)
+    stats = TripStats(
+        distance_m=distance,
+        elapsed_s=stats_times.get("elapsed_s"),
+        moving_s=stats_times.get("moving_s"),
+        max_speed_mps=stats_times.get("max_speed_mps"),
+        avg_moving_speed_mps=stats_times.get("avg_moving_speed_mps"),
+        over_cap_s=stats_times.get("over_cap_s"),
+        states=states,
+        points=n_in,
+        points_used=n,
+        started_at=stats_times.get("started_at"),
+        ended_at=stats_times.get("ended_at"),
+        gaps=gaps,
+        cap_mps=cap_mps,
+    )
+    return result(stats, idx[np.flatnonzero(cut)])
+
+
+def compute_stats(
+    points: Sequence[TrackPoint] | TrackArrays,
+    cap_mps: float | None = None,
+    config: StatsConfig = DEFAULT_CONFIG,
+    *,
+    with_states: bool = True,
+) -> TripStats:
+    """Statistics of one trip (see the module docstring for the method)."""
+    return analyze_track(points, cap_mps, config, with_states=with_states).stats
+
+
+def split_on_gaps(
+    points: Sequence[TrackPoint], max_gap_s: float = 1800.0
+) -> list[list[TrackPoint]]:
+    """Cut a sequence of fixes wherever consecutive times are more than ``max_gap_s`` apart
+    (untimed fixes never cut)."""
+    out: list[list[TrackPoint]] = []
+    current: list[TrackPoint] = []
+    last: datetime | None = None
+    for p in points:
+        if current and p.time and last and (p.time - last).total_seconds() > max_gap_s:
+            out.append(current)
+            current = []
+        current.append(p)
+        last = p.time or last
+    if current:
+        out.append(current)
+    return out

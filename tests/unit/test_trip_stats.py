@@ -1,0 +1,254 @@
+"""Trip statistics on synthetic tracks of known length and on real GPS tracks."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from geopy.distance import geodesic
+
+from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_tracks
+from kei_drive.core.trips import (
+    STATS_KEYS,
+    TrackArrays,
+    analyze_track,
+    compute_stats,
+    split_on_gaps,
+)
+from kei_drive.core.units import kmh_to_mps, mph_to_mps
+from tests.support.trips import T0, TrackBuilder, straight_drive
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+TAIWAN = (25.0619, 121.6412)
+
+
+def test_straight_drive_known_length_and_times():
+    track = straight_drive(10_000, 15.0)
+    stats = compute_stats(track.points, cap_mps=None)
+    assert stats.distance_m == pytest.approx(10_000, rel=0.002)
+    assert stats.elapsed_s == pytest.approx(10_000 / 15, abs=1)
+    assert stats.moving_s == pytest.approx(10_000 / 15, abs=3)
+    assert stats.max_speed_mps == pytest.approx(15.0, rel=0.01)
+    assert stats.avg_moving_speed_mps == pytest.approx(15.0, rel=0.01)
+    assert stats.over_cap_s is None  # no cap given
+    assert stats.points == stats.points_used == len(track.points)
+    assert stats.gaps == ()
+    assert stats.started_at == T0
+    assert stats.states == ("CO",)
+
+
+def test_jitter_while_driving_barely_adds_distance():
+    track = TrackBuilder(seed=1).start(3.0).drive(8_000, 12.0, jitter_m=3.0)
+    raw = sum(
+        geodesic((a.lat, a.lon), (b.lat, b.lon)).m
+        for a, b in zip(track.points[:400], track.points[1:401], strict=False)
+    )
+    assert raw > 400 * 12.0 * 1.02  # the raw polyline really is inflated by the jitter
+    stats = compute_stats(track.points)
+    assert stats.distance_m == pytest.approx(8_000, rel=0.02)
+    assert stats.max_speed_mps == pytest.approx(12.0, rel=0.1)
+
+
+def test_parked_with_jitter_adds_no_distance_and_no_moving_time():
+    track = (
+        TrackBuilder(seed=2)
+        .start()
+        .drive(3_000, 15.0)
+        .stop(900, jitter_m=4.0)  # 15 minutes parked, phone logging
+        .drive(2_000, 10.0)
+    )
+    stats = compute_stats(track.points)
+    assert stats.distance_m == pytest.approx(5_000, abs=40)
+    assert stats.elapsed_s == pytest.approx(track.moving_s + 900, abs=2)
+    assert stats.moving_s == pytest.approx(track.moving_s, abs=30)
+    assert stats.max_speed_mps == pytest.approx(15.0, rel=0.03)
+    analysis = analyze_track(track.points)
+    parked = slice(len(track.points) // 2 - 100, len(track.points) // 2 + 100)
+    assert not analysis.moving[parked].any()
+
+
+def test_only_parked_jitter_is_zero_distance():
+    track = TrackBuilder(seed=3).start(5.0).stop(3600, jitter_m=5.0)
+    stats = compute_stats(track.points, cap_mps=mph_to_mps(45))
+    assert stats.distance_m < 5.0
+    assert stats.moving_s < 10 and stats.over_cap_s == 0.0
+    assert stats.elapsed_s == pytest.approx(3600, abs=1)
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_far_away_glitch_adds_no_distance_and_no_speed(where):
+    b = TrackBuilder(seed=4)
+    if where == "start":
+        b.points.append(TrackPoint(*TAIWAN, T0 - timedelta(seconds=5)))
+    b.start().drive(3_000, 20.0)
+    if where == "middle":
+        b.glitch(*TAIWAN)
+    b.drive(3_000, 20.0)
+    if where == "end":
+        b.glitch(*TAIWAN)
+    stats = compute_stats(b.points)
+    assert stats.distance_m == pytest.approx(6_000, rel=0.005)
+    assert stats.max_speed_mps == pytest.approx(20.0, rel=0.02)
+    assert stats.points_used == stats.points - 1 and stats.rejected_points == 1
+    assert stats.states == ("CO",)  # the bogus fix is not a visit to anywhere
+    analysis = analyze_track(b.points)
+    assert analysis.used.sum() == len(b.points) - 1
+
+
+def test_short_spike_of_a_few_hundred_metres_is_rejected():
+    b = TrackBuilder(seed=5).start().drive(1_000, 10.0).glitch(40.0, -104.99).drive(1_000, 10.0)
+    stats = compute_stats(b.points)
+    assert stats.distance_m == pytest.approx(2_000, rel=0.01)
+    assert stats.max_speed_mps < 11
+
+
+def test_time_above_cap():
+    track = TrackBuilder().start().drive(6_000, 20.0).drive(3_000, 10.0)  # 300 s + 300 s
+    stats = compute_stats(track.points, cap_mps=15.0)
+    assert stats.over_cap_s == pytest.approx(300, abs=6)
+    assert compute_stats(track.points, cap_mps=25.0).over_cap_s == 0.0
+    analysis = analyze_track(track.points, cap_mps=15.0)
+    assert analysis.over_cap[10:250].all() and not analysis.over_cap[-250:].any()
+
+
+def test_device_speed_is_used_when_reported():
+    track = TrackBuilder().start().drive(2_000, 25.0, report_speed=True)
+    analysis = analyze_track(track.points)
+    assert np.nanmax(analysis.speed_mps) == pytest.approx(25.0)
+
+
+def test_gap_in_recording_is_reported_and_bridged():
+    track = TrackBuilder().start().drive(3_000, 15.0).hidden(120, 15.0).drive(3_000, 15.0)
+    stats = compute_stats(track.points)
+    assert len(stats.gaps) == 1
+    gap = stats.gaps[0]
+    assert gap.duration_s == pytest.approx(121, abs=1)
+    assert gap.distance_m == pytest.approx(1_815, rel=0.01)
+    assert stats.distance_m == pytest.approx(track.true_distance_m, rel=0.01)
+    assert stats.moving_s == pytest.approx(track.moving_s, abs=5)
+    d = stats.to_dict()["gaps"][0]
+    assert d["start"].endswith("Z") and d["duration_s"] == pytest.approx(121, abs=1)
+
+
+def test_untimed_points_give_distance_but_no_times():
+    track = TrackBuilder(accuracy_m=None).start().drive(5_000, 10.0, timed=False)
+    track.points[0] = TrackPoint(track.points[0].lat, track.points[0].lon, None)
+    stats = compute_stats(track.points, cap_mps=10.0)
+    assert stats.distance_m == pytest.approx(5_000, rel=0.002)
+    assert stats.elapsed_s is None and stats.moving_s is None
+    assert stats.max_speed_mps is None and stats.over_cap_s is None
+    assert stats.started_at is None
+
+
+def test_mixed_timed_and_untimed():
+    b = TrackBuilder().start().drive(2_000, 10.0).drive(1_000, 10.0, timed=False)
+    b.drive(2_000, 10.0)
+    stats = compute_stats(b.points)
+    assert stats.distance_m == pytest.approx(5_000, rel=0.01)
+    assert stats.moving_s == pytest.approx(400, abs=5)  # only the timed stretches
+    assert stats.max_speed_mps == pytest.approx(10.0, rel=0.05)
+
+
+def test_inaccurate_fixes_are_gated():
+    b = TrackBuilder(seed=6).start().drive(2_000, 10.0)
+    bad = [
+        TrackPoint(p.lat + 0.003, p.lon, p.time, accuracy_m=800.0)
+        for p in TrackBuilder(lat=b.lat, t=b.t).drive(300, 10.0).points
+    ]
+    b.points.extend(bad)
+    stats = compute_stats(b.points)
+    assert stats.rejected_points == len(bad)
+    assert stats.distance_m == pytest.approx(2_000, rel=0.01)
+
+
+def test_invalid_coordinates_are_ignored_not_fatal():
+    b = straight_drive(1_000, 10.0)
+    b.points.insert(10, TrackPoint(math.nan, -105.0, b.points[10].time))
+    b.points.insert(20, TrackPoint(95.0, -105.0, b.points[20].time))
+    stats = compute_stats(b.points)
+    assert stats.rejected_points == 2
+    assert stats.distance_m == pytest.approx(1_000, rel=0.01)
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_degenerate_tracks(n):
+    stats = compute_stats(straight_drive(100, 10.0).points[:n])
+    assert stats.distance_m == 0.0 and stats.points == n
+    assert stats.elapsed_s is None and stats.states == ()
+    assert list(stats.to_dict())[: len(STATS_KEYS)] == list(STATS_KEYS)
+
+
+def test_to_dict_is_json_with_documented_keys_first():
+    stats = compute_stats(straight_drive(1_000, 10.0).points, cap_mps=5.0)
+    d = json.loads(json.dumps(stats.to_dict()))
+    assert list(d)[: len(STATS_KEYS)] == list(STATS_KEYS)
+    assert d["states"] == ["CO"] and d["points"] == 101
+    assert d["over_cap_s"] == pytest.approx(100, abs=3)
+    assert {"points_used", "rejected_points", "gaps", "started_at", "ended_at"} <= set(d)
+
+
+def test_arrays_input_matches_points_input():
+    track = straight_drive(3_000, 12.0)
+    arrays = TrackArrays.from_points(track.points)
+    assert compute_stats(arrays) == compute_stats(track.points)
+    cols = TrackArrays.from_columns(arrays.lat, arrays.lon, arrays.t, [None] * len(arrays))
+    assert compute_stats(cols).distance_m == pytest.approx(3_000, rel=0.002)
+
+
+def test_split_on_gaps():
+    b = TrackBuilder().start().drive(500, 10.0)
+    b.t += timedelta(hours=1)
+    b.drive(500, 10.0)
+    b.points.append(TrackPoint(b.lat, b.lon, None))
+    parts = split_on_gaps(b.points, max_gap_s=1800)
+    assert [len(p) for p in parts] == [51, 51]
+
+
+# ---------------------------------------------------------------- real tracks
+
+
+@needs_fixtures
+def test_i55_cruise():
+    points = read_gpx(FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx")[0]
+    exact = sum(
+        geodesic((a.lat, a.lon), (b.lat, b.lon)).m for a, b in zip(points, points[1:], strict=False)
+    )
+    stats = compute_stats(points, cap_mps=mph_to_mps(45))
+    assert exact == pytest.approx(14_500, rel=0.01)
+    assert stats.distance_m == pytest.approx(exact, rel=0.005)
+    assert stats.max_speed_mps == pytest.approx(kmh_to_mps(105), rel=0.02)
+    assert stats.avg_moving_speed_mps == pytest.approx(kmh_to_mps(104), rel=0.03)
+    assert stats.elapsed_s == pytest.approx(499)
+    assert stats.moving_s == pytest.approx(499, abs=5)
+    assert stats.over_cap_s == pytest.approx(499, abs=5)
+    assert stats.states == ("IL",)
+
+
+@needs_fixtures
+def test_los_altos_hills_stop_and_go():
+    points = read_gpx(FIXTURES / "ca_los_altos_hills_virb.gpx")[0]
+    stats = compute_stats(points, cap_mps=mph_to_mps(25))
+    assert stats.distance_m == pytest.approx(1_700, rel=0.05)
+    assert kmh_to_mps(60) < stats.max_speed_mps < kmh_to_mps(80)
+    assert 0 < stats.over_cap_s < stats.moving_s
+    assert stats.states == ("CA",)
+
+
+@needs_fixtures
+def test_boulder_bogus_taiwan_fix_is_rejected():
+    tracks = read_gpx_tracks(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+    name, segments = tracks[1]
+    points = [p for s in segments for p in s]
+    assert abs(points[0].lat - 25.06) < 0.01  # the fixture really starts in Taiwan
+    stats = compute_stats(points)
+    assert stats.max_speed_mps < kmh_to_mps(100)  # no 262 / 423 km/h spikes
+    assert stats.distance_m < 40_000  # not 12,000 km across the Pacific
+    assert "" not in stats.states and "CO" in stats.states
+    for _, segs in tracks:
+        s = compute_stats([p for seg in segs for p in seg])
+        assert s.max_speed_mps < kmh_to_mps(100)
