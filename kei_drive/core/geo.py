@@ -29,7 +29,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import shape
 
-from kei_drive.core.distance import EARTH_RADIUS_M, cumulative_m
+from kei_drive.core.distance import EARTH_RADIUS_M, cumulative_m, segment_lengths_m
 
 DATA_PATH = Path(__file__).resolve().parents[1] / "data" / "us_states.geojson"
 GEO_ATTRIBUTION = "State boundaries: US Census Bureau TIGER/Line 2024 (public domain)"
@@ -200,20 +200,22 @@ def _as_latlon_array(points) -> NDArray:
     return arr
 
 
-def _densify(arr: NDArray) -> tuple[NDArray, NDArray]:
-    """Insert points so no step exceeds ~200 m; returns (points, is_original)."""
+def _densify(arr: NDArray, gap: NDArray) -> tuple[NDArray, NDArray]:
+    """Insert points so no step exceeds ~200 m, except across gaps.
+
+    Returns the points and, per resulting segment, whether it is a gap (not interpolated).
+    """
     steps = np.abs(np.diff(arr, axis=0)).max(axis=1) if len(arr) > 1 else np.zeros(0)
-    counts = np.maximum(np.ceil(steps / _DENSIFY_DEG).astype(int), 1)
+    counts = np.where(gap, 1, np.maximum(np.ceil(steps / _DENSIFY_DEG).astype(int), 1))
     if (counts == 1).all():
-        return arr, np.ones(len(arr), dtype=bool)
-    parts, flags = [], []
-    for a, b, n in zip(arr[:-1], arr[1:], counts, strict=True):
+        return arr, gap
+    parts, gaps = [], []
+    for a, b, n, g in zip(arr[:-1], arr[1:], counts, gap, strict=True):
         t = np.arange(n)[:, None] / n
         parts.append(a + (b - a) * t)
-        flags.append(np.arange(n) == 0)
+        gaps.append(np.full(n, g))
     parts.append(arr[-1:])
-    flags.append(np.array([True]))
-    return np.concatenate(parts), np.concatenate(flags)
+    return np.concatenate(parts), np.concatenate(gaps)
 
 
 def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:
@@ -229,24 +231,36 @@ def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:
     return (lo + hi) / 2
 
 
-def states_along(points: Sequence[tuple[float, float]] | ArrayLike) -> list[StateSpan]:
+def states_along(
+    points: Sequence[tuple[float, float]] | ArrayLike, max_gap_m: float | None = None
+) -> list[StateSpan]:
     """The ordered stretches of a line (lat, lon points) inside each state.
 
     Stretches outside every state (sea, Canada, Mexico) are skipped; re-entering a
-    state gives a new stretch. Long segments are checked every ~200 m, so a clip of
-    a state shorter than that between two given points can be missed.
+    state gives a new stretch. Segments are followed as straight lines in lon/lat and
+    checked every ~200 m, so a clip of a state shorter than that can be missed.
+
+    ``max_gap_m``: a segment longer than this is a *gap* (a GPS glitch or a pause in
+    recording), not a road: it is not interpolated, and where the states on its two
+    ends differ the stretches end and start at its ends (the gap's distance counts
+    for neither). Default None: every segment is followed (planned routes).
     """
     arr = _as_latlon_array(points)
     if len(arr) == 0:
         return []
-    dense, _ = _densify(arr)
+    if max_gap_m is not None:
+        gap = segment_lengths_m(arr[:, 0], arr[:, 1]) > max_gap_m
+    else:
+        gap = np.zeros(max(len(arr) - 1, 0), dtype=bool)
+    dense, dense_gap = _densify(arr, gap)
     state = _state_indices(dense[:, 0], dense[:, 1])
     cum = cumulative_m(dense[:, 0], dense[:, 1])
     idx = _index()
 
     change = np.flatnonzero(state[1:] != state[:-1])  # segment k: dense[k] -> dense[k+1]
-    # Crossing point and distance for every change of state.
+    # Crossing point and distance for every change of state (bisection; none across gaps).
     t = _refine(dense[change], dense[change + 1], state[change]) if len(change) else np.zeros(0)
+    jump = dense_gap[change]
     cross_pt = dense[change] + (dense[change + 1] - dense[change]) * t[:, None]
     cross_m = cum[change] + (cum[change + 1] - cum[change]) * t
 
@@ -258,10 +272,14 @@ def states_along(points: Sequence[tuple[float, float]] | ArrayLike) -> list[Stat
             continue
         if k == 0:
             enter, from_m = tuple(dense[0]), 0.0
+        elif jump[k - 1]:
+            enter, from_m = tuple(dense[s]), float(cum[s])
         else:
             enter, from_m = tuple(cross_pt[k - 1]), float(cross_m[k - 1])
         if k == len(starts) - 1:
             exit_, to_m = tuple(dense[-1]), float(cum[-1])
+        elif jump[k]:
+            exit_, to_m = tuple(dense[change[k]]), float(cum[change[k]])
         else:
             exit_, to_m = tuple(cross_pt[k]), float(cross_m[k])
         code = idx.codes[i]
