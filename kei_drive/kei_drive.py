@@ -2,9 +2,10 @@
 
 import reflex as rx
 
-app = rx.App()
+from kei_drive import pages  # noqa: F401  (registers every page)
+from kei_drive.pwa import head_components
 
-
-@rx.page(route="/", title="Kei Drive")
-def index() -> rx.Component:
-    return rx.text("Kei Drive")
+app = rx.App(
+    head_components=head_components(),
+    html_lang="en",
+)

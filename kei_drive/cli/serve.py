@@ -1,9 +1,36 @@
-"""Sub-commands (placeholder: filled in by its issue)."""
+"""``kei-drive serve``: install the frontend toolchain on first use and start the app."""
 
 from __future__ import annotations
 
 import argparse
 
+from kei_drive.cli._output import fail
+from kei_drive.server.runner import ServeError, ServeOptions, serve
+from kei_drive.server.toolchain import ToolchainError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this group's sub-commands."""
+    parser = subparsers.add_parser(
+        "serve", help="start the app (production build) and print the URL to open"
+    )
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
+    parser.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve TLS with a locally generated certificate (phones need it for GPS)",
+    )
+    parser.add_argument(
+        "--public-host", help="name or IP the phone uses to reach this machine (default: LAN IP)"
+    )
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    options = ServeOptions(
+        host=args.host, port=args.port, https=args.https, public_host=args.public_host
+    )
+    try:
+        return serve(options, log=lambda message: print(message, flush=True))
+    except (ServeError, ToolchainError, OSError) as error:
+        return fail(str(error))

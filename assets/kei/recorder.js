@@ -1,0 +1,175 @@
+// Trip recording that loses no fix: every fix goes to IndexedDB first, and a
+// sync loop sends batches to the server with client-generated ids, so a retry
+// never duplicates and a dropped connection only delays the upload.
+import { useCallback, useEffect, useRef, useState } from "react";
+
+const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
+const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
+const DB_NAME = "kei-drive";
+const STORE = "fixes";
+const BATCH = 500;
+const SYNC_EVERY_MS = 3000;
+const PAUSE_AFTER_MS = 120_000; // stopped this long: auto-pause
+const RESUME_MPS = 1.5;
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => {
+      const store = request.result.createObjectStore(STORE, { keyPath: "id" });
+      store.createIndex("trip", "trip");
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function run(db, mode, work) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, mode);
+    const result = work(tx.objectStore(STORE));
+    tx.oncomplete = () => resolve(result.result ?? result);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+const readJson = (key, fallback) => {
+  try {
+    return JSON.parse(localStorage.getItem(key)) ?? fallback;
+  } catch {
+    return fallback;
+  }
+};
+
+async function post(url, body, method = "POST") {
+  const response = await fetch(url, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok && response.status >= 500) throw new Error(`server ${response.status}`);
+  return response;
+}
+
+export function useTripRecorder() {
+  const [trip, setTrip] = useState(null);
+  const [pending, setPending] = useState(0);
+  const [paused, setPaused] = useState(false);
+  const [online, setOnline] = useState(true);
+  const [lastError, setLastError] = useState(null);
+  const db = useRef(null);
+  const stillSince = useRef(null);
+  const syncing = useRef(false);
+
+  const countPending = useCallback(async () => {
+    if (!db.current) return;
+    setPending(await run(db.current, "readonly", (s) => s.count()));
+  }, []);
+
+  const sync = useCallback(async () => {
+    if (!db.current || syncing.current) return;
+    syncing.current = true;
+    try {
+      // Send every trip's waiting fixes, oldest first, a batch at a time.
+      for (;;) {
+        const batch = await run(db.current, "readonly", (s) => s.getAll(null, BATCH));
+        if (!batch.length) break;
+        const uuid = batch[0].trip;
+        const points = batch.filter((p) => p.trip === uuid).map(({ trip: _t, ...p }) => p);
+        const response = await post(`/api/v1/trips/${uuid}/points`, { points });
+        if (!response.ok) setLastError(`server refused a batch (${response.status})`);
+        // Accepted, duplicate and rejected-with-a-reason fixes are all settled.
+        await run(db.current, "readwrite", (s) => points.forEach((p) => s.delete(p.id)));
+        await countPending();
+      }
+      for (const owed of readJson(FINISH_KEY, [])) {
+        await post(`/api/v1/trips/${owed.uuid}/finish`, { ended_at: owed.endedAt });
+        const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== owed.uuid);
+        localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
+      }
+      setOnline(true);
+      setLastError(null);
+    } catch {
+      setOnline(false);
+    } finally {
+      syncing.current = false;
+    }
+  }, [countPending]);
+
+  useEffect(() => {
+    setTrip(readJson(TRIP_KEY, null));
+    let timer = null;
+    openDb()
+      .then((opened) => {
+        db.current = opened;
+        countPending();
+        sync();
+        timer = setInterval(sync, SYNC_EVERY_MS);
+      })
+      .catch(() => setLastError("this browser cannot store fixes offline"));
+    window.addEventListener("online", sync);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("online", sync);
+    };
+  }, [sync, countPending]);
+
+  const start = useCallback(() => {
+    const next = { uuid: crypto.randomUUID(), startedAt: Date.now() };
+    localStorage.setItem(TRIP_KEY, JSON.stringify(next));
+    setTrip(next);
+    setPaused(false);
+    // Best effort: the points endpoint creates the trip too if this is lost.
+    post(`/api/v1/trips/${next.uuid}`, { started_at: next.startedAt }, "PUT").catch(() => {});
+  }, []);
+
+  const stop = useCallback(() => {
+    const current = readJson(TRIP_KEY, null);
+    if (current) {
+      const owed = readJson(FINISH_KEY, []);
+      owed.push({ uuid: current.uuid, endedAt: Date.now() });
+      localStorage.setItem(FINISH_KEY, JSON.stringify(owed));
+    }
+    localStorage.removeItem(TRIP_KEY);
+    setTrip(null);
+    sync();
+  }, [sync]);
+
+  const addFix = useCallback(
+    (fix, speedMps) => {
+      const current = readJson(TRIP_KEY, null);
+      if (!current || !db.current) return;
+      // Auto-pause when parked for a while; resume on movement.
+      const moving = (speedMps ?? 0) >= RESUME_MPS;
+      if (moving) stillSince.current = null;
+      else stillSince.current ??= fix.timestamp;
+      const shouldPause = !moving && fix.timestamp - stillSince.current > PAUSE_AFTER_MS;
+      setPaused(shouldPause);
+      if (shouldPause) return;
+      const point = {
+        id: `${current.uuid}:${fix.timestamp}`,
+        trip: current.uuid,
+        t: fix.timestamp,
+        lat: fix.lat,
+        lon: fix.lon,
+        acc: fix.accuracy ?? null,
+        speed: fix.speed ?? null,
+        heading: fix.heading ?? null,
+        alt: fix.altitude ?? null,
+      };
+      run(db.current, "readwrite", (s) => s.put(point)).then(countPending);
+    },
+    [countPending],
+  );
+
+  const active = Boolean(trip);
+  let state = active ? (paused ? "paused" : "recording") : "idle";
+  let label = active ? (paused ? "Paused (parked)" : "Recording") : "Not recording";
+  if (pending > 0) label += ` · ${pending} fix${pending === 1 ? "" : "es"} waiting to send`;
+  if (!online) {
+    state = active ? state : "offline";
+    label += " · offline, kept on this phone";
+  }
+  if (lastError) label += ` · ${lastError}`;
+  return { active, state, pending, label, start, stop, addFix };
+}

@@ -1,0 +1,70 @@
+// The Drive screen's state badge: the state the phone is in, its Kei rule, and a
+// warning near or across a line into a stricter state. Works offline once the
+// polygons and rules have been loaded (the service worker caches both; the rules
+// are also kept in localStorage).
+import { useEffect, useRef, useState } from "react";
+
+import { indexStates, locate, stricter } from "./geo.js";
+
+const RULES_KEY = "kei-drive.rules";
+const ATTRIBUTION = "State lines: US Census TIGER/Line";
+
+function today() {
+  return new Date().toISOString().slice(0, 10);
+}
+
+async function loadRules() {
+  try {
+    const response = await fetch(`/api/v1/rules?on=${today()}`);
+    if (!response.ok) throw new Error(String(response.status));
+    const rules = await response.json();
+    localStorage.setItem(RULES_KEY, JSON.stringify(rules));
+    return rules;
+  } catch {
+    const saved = localStorage.getItem(RULES_KEY);
+    return saved ? JSON.parse(saved) : [];
+  }
+}
+
+function wording(rule) {
+  return rule.advice ?? `${rule.name}: ${rule.status}`;
+}
+
+export function useStateRule(position) {
+  const [states, setStates] = useState(null);
+  const [rules, setRules] = useState({});
+  const [loadError, setLoadError] = useState(null);
+  const previous = useRef(null);
+  const [entered, setEntered] = useState(null);
+
+  useEffect(() => {
+    fetch("/data/us_states_light.geojson")
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((geojson) => setStates(indexStates(geojson)))
+      .catch(() => setLoadError("State map not available offline yet"));
+    loadRules().then((list) => setRules(Object.fromEntries(list.map((r) => [r.state, r]))));
+  }, []);
+
+  const here = states && position ? locate(states, position.lat, position.lon) : null;
+  const rule = here?.code ? rules[here.code] ?? null : null;
+
+  useEffect(() => {
+    const code = here?.code ?? null;
+    if (code && previous.current && code !== previous.current && stricter(rule, rules[previous.current])) {
+      setEntered(`Entered ${here.name}. ${wording(rule)}`);
+    } else if (code !== previous.current) {
+      setEntered(null);
+    }
+    if (code) previous.current = code;
+  }, [here?.code]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  let warning = entered;
+  if (!warning && here) {
+    const worse = here.nearby.map((c) => rules[c]).filter((r) => r && stricter(r, rule));
+    if (worse.length) warning = `Near ${worse.map((r) => r.name).join(", ")}: ${worse.map(wording).join(" ")}`;
+  }
+  let message = "State: …";
+  if (loadError) message = loadError;
+  else if (states && position && !here?.code) message = "Outside the US";
+  return { code: here?.code ?? null, name: here?.name ?? null, rule, warning, message, attribution: ATTRIBUTION };
+}

@@ -1,0 +1,1 @@
+"""Starting the app: frontend toolchain, the Reflex process, and optional TLS."""

@@ -1,0 +1,130 @@
+// Unit tests of the browser's speed maths (run by `node --test tests/js`, called from pytest).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  SpeedAlert,
+  SpeedEstimator,
+  formatSpeed,
+  haversineM,
+  MPS_PER_MPH,
+} from "../../assets/kei/speed.js";
+
+const START = { lat: 39.2904, lon: -76.6122 };
+const M_PER_DEG_LAT = 111_195;
+
+// A straight northbound stream at `mps`, one fix a second, no device speed.
+function stream(mps, seconds, { accuracy = 8, t0 = 1_000_000, speed } = {}) {
+  return Array.from({ length: seconds + 1 }, (_, i) => ({
+    lat: START.lat + (mps * i) / M_PER_DEG_LAT,
+    lon: START.lon,
+    accuracy,
+    speed,
+    timestamp: t0 + i * 1000,
+  }));
+}
+
+function feed(estimator, fixes) {
+  return fixes.map((f) => estimator.addFix(f));
+}
+
+test("haversine matches a known distance", () => {
+  // One degree of latitude is ~111.2 km on the mean sphere.
+  assert.ok(Math.abs(haversineM(0, 0, 1, 0) - 111_195) < 5);
+});
+
+test("derived speed of 13.41 m/s reads 30 mph and 48 km/h", () => {
+  const est = new SpeedEstimator();
+  const fixes = stream(13.41, 10);
+  feed(est, fixes);
+  const snap = est.snapshot(fixes.at(-1).timestamp);
+  assert.equal(snap.status, "ok");
+  assert.equal(formatSpeed(snap.speedMps, "mph"), "30");
+  assert.equal(formatSpeed(snap.speedMps, "kmh"), "48");
+});
+
+test("device-reported speed is used when plausible", () => {
+  const est = new SpeedEstimator();
+  feed(est, stream(20, 3, { speed: 20 }));
+  assert.equal(formatSpeed(est.snapshot(1_003_000).speedMps, "mph"), "45");
+});
+
+test("stationary jitter reads 0 and adds no distance", () => {
+  const est = new SpeedEstimator();
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  for (let i = 0; i < 120; i++) {
+    est.addFix({
+      lat: START.lat + (rand() * 5) / M_PER_DEG_LAT,
+      lon: START.lon + (rand() * 5) / 86_000,
+      accuracy: 10,
+      timestamp: 1_000_000 + i * 1000,
+    });
+    assert.equal(formatSpeed(est.snapshot(1_000_000 + i * 1000).speedMps, "mph"), "0");
+  }
+  assert.equal(est.odometerM, 0);
+});
+
+test("a far-away glitch is rejected and does not spike the readout", () => {
+  const est = new SpeedEstimator();
+  const fixes = stream(13.41, 10);
+  feed(est, fixes.slice(0, 6));
+  const glitch = { lat: 25.03, lon: 121.56, accuracy: 5, timestamp: fixes[5].timestamp + 500 };
+  assert.deepEqual(est.addFix(glitch), { accepted: false, reason: "glitch" });
+  feed(est, fixes.slice(6));
+  const snap = est.snapshot(fixes.at(-1).timestamp);
+  assert.equal(formatSpeed(snap.speedMps, "mph"), "30");
+  assert.ok(Math.abs(snap.odometerM - 134) < 15, `odometer ${snap.odometerM}`);
+});
+
+test("a wrong first fix is abandoned after consistent fixes disagree with it", () => {
+  const est = new SpeedEstimator();
+  est.addFix({ lat: 25.03, lon: 121.56, accuracy: 5, timestamp: 999_000 });
+  feed(est, stream(13.41, 8));
+  assert.equal(formatSpeed(est.snapshot(1_008_000).speedMps, "mph"), "30");
+});
+
+test("poor accuracy fixes do not move the readout", () => {
+  const est = new SpeedEstimator();
+  const result = est.addFix({ ...START, accuracy: 400, timestamp: 1 });
+  assert.equal(result.reason, "poor");
+  assert.equal(est.snapshot(1).speedMps, null);
+  assert.equal(est.snapshot(1).status, "weak");
+});
+
+test("after a 6 s gap the readout is -- and the status lost", () => {
+  const est = new SpeedEstimator();
+  const fixes = stream(13.41, 5);
+  feed(est, fixes);
+  const snap = est.snapshot(fixes.at(-1).timestamp + 6000);
+  assert.equal(snap.status, "lost");
+  assert.equal(formatSpeed(snap.speedMps, "mph"), "--");
+  assert.equal(formatSpeed(snap.speedMps, "kmh"), "--");
+});
+
+test("invalid fixes (NaN, out of range, time going back) are rejected", () => {
+  const est = new SpeedEstimator();
+  assert.equal(est.addFix({ lat: NaN, lon: 0, timestamp: 1 }).reason, "invalid");
+  assert.equal(est.addFix({ lat: 91, lon: 0, timestamp: 1 }).reason, "invalid");
+  est.addFix({ ...START, accuracy: 5, timestamp: 10_000 });
+  assert.equal(est.addFix({ ...START, accuracy: 5, timestamp: 9_000 }).reason, "invalid");
+});
+
+test("odometer counts a straight drive", () => {
+  const est = new SpeedEstimator();
+  feed(est, stream(15, 60));
+  assert.ok(Math.abs(est.odometerM - 900) < 30, `odometer ${est.odometerM}`);
+});
+
+test("speed alert fires once per crossing with hysteresis", () => {
+  const alert = new SpeedAlert();
+  const cap = 45 * MPS_PER_MPH;
+  const mph = (v) => v * MPS_PER_MPH;
+  assert.equal(alert.update(mph(40), cap).crossed, false);
+  assert.deepEqual(alert.update(mph(46), cap), { over: true, crossed: true });
+  assert.deepEqual(alert.update(mph(47), cap), { over: true, crossed: false });
+  assert.equal(alert.update(mph(44.5), cap).over, true); // inside the 1 mph band
+  assert.equal(alert.update(mph(43), cap).over, false);
+  assert.equal(alert.update(mph(46), cap).crossed, true);
+  assert.equal(alert.update(null, cap).over, false);
+});
