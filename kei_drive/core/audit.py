@@ -1,0 +1,377 @@
+"""Route audit: what a Kei driver must know about a route, from plain data.
+
+Input: the route geometry [(lat, lon), ...], the road edges along it (class, tagged speed
+limit, names, which geometry vertices they cover), the Kei rule book and a date. Output:
+a RouteReport with distance, time at Kei speeds, the states crossed with their rule status
+and the warnings. No routing engine here: adapters turn their answers into RoadEdge lists.
+
+Work is per geometry segment (vectorised): each segment gets its edge's attributes and the
+state its midpoint lies in; warnings are runs of flagged segments, merged.
+
+Unknown speed limits are reported only where they matter (documented threshold):
+- only in states whose rule has a speed cap (elsewhere the posted limit does not decide);
+- on roads above local class (trunk, primary, secondary, tertiary) or with no map data at all;
+- on local roads (unclassified, residential, service) only when the state's cap is below
+  ASSUMED_LOCAL_LIMIT_MPH, since statutory limits on such streets are 25-35 mph.
+Motorways are already "highway" warnings and are not repeated as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
+from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
+
+HIGHWAY_CLASSES = ("motorway", "trunk")
+UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
+LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
+ASSUMED_LOCAL_LIMIT_MPH = 35
+UNKNOWN_ROAD_SPEED_KMH = 40.0  # time estimate where there is no map data
+UNREACHABLE_GAP_M = 500.0  # route end farther than this from the request: "unreachable"
+MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
+KIND_ORDER = (
+    "unreachable",
+    "banned_state",
+    "restricted_state",
+    "highway",
+    "speed_cap",
+    "unknown_speed_limit",
+)
+
+
+@dataclass(frozen=True)
+class RoadEdge:
+    """One road edge along a route: it covers geometry vertices begin_index..end_index."""
+
+    begin_index: int
+    end_index: int
+    road_class: str = ""  # motorway|trunk|primary|secondary|tertiary|unclassified|residential|...
+    speed_limit_kmh: float | None = None  # tagged limit only; None = not tagged
+    speed_kmh: float | None = None  # typical travel speed (for time estimates)
+    names: tuple[str, ...] = ()  # refs and names, e.g. ("I 95", "John F. Kennedy Highway")
+    use: str = ""  # "road", "ramp", "ferry", ...
+
+    @property
+    def speed_limit_mph(self) -> int | None:
+        if not self.speed_limit_kmh:
+            return None
+        return round(self.speed_limit_kmh / mph_to_kmh(1))
+
+
+@dataclass
+class StateReport:
+    state: str
+    name: str
+    from_m: float
+    to_m: float
+    km: float
+    status: str  # legal | restricted | banned | unclear | unknown (no rule)
+    max_road_speed_mph: int | None = None
+    interstate_forbidden: bool | None = None
+    advice: str = ""
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RouteWarning:
+    kind: str  # highway|speed_cap|unknown_speed_limit|banned_state|restricted_state|unreachable
+    message: str
+    from_m: float
+    to_m: float
+    road: str | None = None
+    state: str | None = None
+
+
+@dataclass
+class RouteReport:
+    distance_m: float
+    duration_s: float
+    geometry: list[tuple[float, float]]
+    states: list[StateReport]
+    warnings: list[RouteWarning]
+
+    @property
+    def kei_legal(self) -> bool:
+        """No warning that makes the route illegal or unusable for a Kei vehicle."""
+        hard = {"highway", "speed_cap", "banned_state", "unreachable"}
+        return not any(w.kind in hard for w in self.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "distance_m": round(self.distance_m, 1),
+            "duration_s": round(self.duration_s, 1),
+            "geometry": [[round(lat, 6), round(lon, 6)] for lat, lon in self.geometry],
+            "states": [asdict(s) for s in self.states],
+            "warnings": [asdict(w) for w in self.warnings],
+        }
+
+
+# --- rules (duck-typed on kei_drive.core.rules.RuleBook / KeiRule) -------------------------
+
+
+def _rule(rules: Any, state: str, on: date | None) -> Any:
+    if rules is None or not state:
+        return None
+    try:
+        return rules.rule_for(state, on=on)
+    except (KeyError, ValueError):
+        return None
+
+
+def _sources(rule: Any) -> list[str]:
+    out = []
+    for src in getattr(rule, "sources", None) or ():
+        if isinstance(src, str):
+            out.append(src)
+        elif isinstance(src, dict):
+            out.append(src.get("url") or src.get("title") or str(src))
+        else:
+            out.append(getattr(src, "url", None) or getattr(src, "title", None) or str(src))
+    return out
+
+
+def _advice(rule: Any) -> str:
+    advice = getattr(rule, "advice", None)
+    try:
+        return advice() if callable(advice) else str(advice or "")
+    except Exception:  # a rule without enough data to phrase advice
+        return ""
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _miles(m: float) -> str:
+    mi = m / METERS_PER_MILE
+    return f"{mi:.1f} mi" if mi >= 0.1 else f"{m:.0f} m"
+
+
+def _where(from_m: float, to_m: float) -> str:
+    return f"{_miles(to_m - from_m)} at mile {from_m / METERS_PER_MILE:.1f}"
+
+
+def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, end_exclusive, key) for runs of equal keys >= 0."""
+    if keys.size == 0:
+        return []
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [keys.size]))
+    return [
+        (int(s), int(e), int(keys[s])) for s, e in zip(starts, ends, strict=True) if keys[s] >= 0
+    ]
+
+
+def _road_names(
+    seg_edge: np.ndarray, start: int, end: int, edges: Sequence[RoadEdge]
+) -> str | None:
+    ids = seg_edge[start:end]
+    ids = ids[ids >= 0]
+    if ids.size == 0:
+        return None
+    _, first = np.unique(ids, return_index=True)
+    names: list[str] = []
+    for k in ids[np.sort(first)]:
+        ename = edges[int(k)].names
+        if ename and ename[0] not in names:
+            names.append(ename[0])
+    return ", ".join(names[:4]) if names else None
+
+
+def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
+    out: list[RouteWarning] = []
+    for w in warnings:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.kind == w.kind
+            and prev.state == w.state
+            and w.from_m - prev.to_m <= MERGE_GAP_M
+            and w.kind in ("unknown_speed_limit",)
+        ):
+            prev.to_m = w.to_m
+            if w.road and w.road not in (prev.road or ""):
+                prev.road = f"{prev.road}, {w.road}" if prev.road else w.road
+            prev.message = _unknown_message(prev.road, prev.from_m, prev.to_m, prev.state)
+            continue
+        out.append(w)
+    return out
+
+
+def _unknown_message(road: str | None, from_m: float, to_m: float, state: str | None) -> str:
+    what = f"speed limit unknown on {road}" if road else "road type and speed limit unknown"
+    return f"{what.capitalize()} for {_where(from_m, to_m)} in {state or 'unknown state'}"
+
+
+# --- the audit --------------------------------------------------------------------------
+
+
+def audit_route(
+    geometry: Sequence[tuple[float, float]],
+    edges: Sequence[RoadEdge],
+    rules: Any = None,
+    *,
+    on: date | None = None,
+    top_speed_mph: float = 45.0,
+    requested_start: tuple[float, float] | None = None,
+    requested_end: tuple[float, float] | None = None,
+) -> RouteReport:
+    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None."""
+    from kei_drive.core.geo import states_along
+
+    pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
+    n_seg = max(len(pts) - 1, 0)
+    seg_len = segment_lengths_m(pts[:, 0], pts[:, 1])
+    cum = cumulative_m(pts[:, 0], pts[:, 1]) if len(pts) else np.zeros(1)
+    distance = float(cum[-1])
+
+    # Per-segment edge attributes.
+    seg_edge = np.full(n_seg, -1, dtype=np.int64)
+    for k, e in enumerate(edges):
+        b, en = max(e.begin_index, 0), min(e.end_index, n_seg)
+        if en > b:
+            seg_edge[b:en] = k
+    classes = [e.road_class for e in edges] + [""]
+    seg_class = np.array(classes, dtype="U16")[seg_edge]  # -1 picks the trailing ""
+    limits = np.array([e.speed_limit_mph or 0 for e in edges] + [0], dtype=float)[seg_edge]
+    speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
+    speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
+    kei_kmh = np.minimum(np.maximum(speeds, 1.0), mph_to_kmh(top_speed_mph))
+    duration = float(np.sum(seg_len / (kei_kmh / 3.6))) if n_seg else 0.0
+
+    # States along the route and their rules.
+    spans = states_along(pts) if len(pts) else []
+    states: list[StateReport] = []
+    rule_of: dict[str, Any] = {}
+    for sp in spans:
+        rule = rule_of.setdefault(sp.state, _rule(rules, sp.state, on))
+        states.append(
+            StateReport(
+                state=sp.state,
+                name=sp.name,
+                from_m=round(sp.from_m, 1),
+                to_m=round(sp.to_m, 1),
+                km=round((sp.to_m - sp.from_m) / 1000, 3),
+                status=getattr(rule, "status", None) or "unknown",
+                max_road_speed_mph=getattr(rule, "max_road_speed_mph", None),
+                interstate_forbidden=getattr(rule, "interstate_forbidden", None),
+                advice=_advice(rule) if rule is not None else "",
+                sources=_sources(rule) if rule is not None else [],
+            )
+        )
+    # Segment -> index into `states` (by midpoint distance), -1 outside every state.
+    seg_state = np.full(n_seg, -1, dtype=np.int64)
+    if spans and n_seg:
+        mids = cum[:-1] + seg_len / 2
+        starts = np.array([s.from_m for s in spans])
+        ends = np.array([s.to_m for s in spans])
+        k = np.searchsorted(starts, mids, side="right") - 1
+        ok = (k >= 0) & (mids <= ends[np.clip(k, 0, None)] + 1e-6)
+        seg_state = np.where(ok, k, -1)
+    state_codes = [s.state for s in states] + [""]
+    caps = np.array([s.max_road_speed_mph or 0 for s in states] + [0], dtype=float)[seg_state]
+    interstate_ban = np.array([bool(s.interstate_forbidden) for s in states] + [False], dtype=bool)[
+        seg_state
+    ]
+
+    warnings: list[RouteWarning] = []
+
+    def pos(s: int, e: int) -> tuple[float, float]:
+        return round(float(cum[s]), 1), round(float(cum[e]), 1)
+
+    # Motorway / trunk stretches (one per class and state stretch).
+    hw_key = np.full(n_seg, -1, dtype=np.int64)
+    for ci, cls in enumerate(HIGHWAY_CLASSES):
+        hw_key = np.where(seg_class == cls, ci * 1000 + seg_state + 1, hw_key)
+    for s, e, key in _runs(hw_key):
+        cls = HIGHWAY_CLASSES[key // 1000]
+        st = state_codes[seg_state[s]] or None
+        road = _road_names(seg_edge, s, e, edges)
+        a, b = pos(s, e)
+        label = "Motorway" if cls == "motorway" else "Trunk road"
+        msg = f"{label} {road or '(unnamed)'} for {_where(a, b)}"
+        if cls == "motorway":
+            msg += " — Kei vehicles may not use motorways/interstates"
+            if interstate_ban[s]:
+                msg += f"; {st} explicitly forbids Kei vehicles on interstates"
+        else:
+            msg += " — fast divided road, usually above Kei speed caps"
+        warnings.append(RouteWarning("highway", msg, a, b, road, st))
+
+    # Tagged limits above the state's Kei cap.
+    over = (limits > 0) & (caps > 0) & (limits > caps)
+    cap_key = np.where(over, seg_state, -1)
+    for s, e, _k in _runs(cap_key):
+        st = state_codes[seg_state[s]]
+        road = _road_names(seg_edge, s, e, edges)
+        a, b = pos(s, e)
+        top = int(limits[s:e].max())
+        msg = (
+            f"{road or 'Road'} is posted {top} mph, above the {int(caps[s])} mph Kei cap "
+            f"in {st}, for {_where(a, b)}"
+        )
+        warnings.append(RouteWarning("speed_cap", msg, a, b, road, st))
+
+    # Unknown limits where they matter (see module docstring).
+    cls_unknown = np.isin(seg_class, UNKNOWN_LIMIT_CLASSES)
+    local_low_cap = np.isin(seg_class, LOCAL_CLASSES) & (caps < ASSUMED_LOCAL_LIMIT_MPH)
+    no_data = seg_edge < 0
+    unknown = (limits == 0) & (caps > 0) & (cls_unknown | local_low_cap)
+    unknown |= no_data
+    unk_key = np.where(unknown, seg_state + 1, -1)
+    for s, e, _k in _runs(unk_key):
+        st = state_codes[seg_state[s]] or None
+        road = _road_names(seg_edge, s, e, edges)
+        a, b = pos(s, e)
+        if b - a <= 0:
+            continue
+        warnings.append(
+            RouteWarning("unknown_speed_limit", _unknown_message(road, a, b, st), a, b, road, st)
+        )
+
+    # Banned / restricted / unclear states.
+    for sr in states:
+        if sr.status not in ("banned", "restricted", "unclear"):
+            continue
+        kind = "banned_state" if sr.status == "banned" else "restricted_state"
+        head = {
+            "banned": f"{sr.name}: Kei vehicles are not allowed",
+            "restricted": f"{sr.name}: Kei vehicles are restricted",
+            "unclear": f"{sr.name}: Kei rules are unclear",
+        }[sr.status]
+        msg = f"{head} ({_miles(sr.to_m - sr.from_m)} of the route)"
+        if sr.advice:
+            msg += f". {sr.advice}"
+        if sr.sources:
+            msg += f" Source: {sr.sources[0]}"
+        warnings.append(RouteWarning(kind, msg, sr.from_m, sr.to_m, None, sr.state))
+
+    # The route must start and end where asked (Valhalla may snap far away).
+    for which, req, idx in (("start", requested_start, 0), ("end", requested_end, -1)):
+        if req is None or not len(pts):
+            continue
+        gap = float(haversine_m(req[0], req[1], pts[idx, 0], pts[idx, 1]))
+        if gap > UNREACHABLE_GAP_M:
+            where = "destination" if which == "end" else "starting point"
+            msg = (
+                f"No road route reaches the {where}: the route {which}s {_miles(gap)} from it "
+                f"({req[0]:.5f}, {req[1]:.5f})"
+            )
+            at = 0.0 if which == "start" else round(distance, 1)
+            warnings.append(RouteWarning("unreachable", msg, at, at, None, None))
+
+    warnings = _merge_close(warnings)
+    warnings.sort(key=lambda w: (w.from_m, KIND_ORDER.index(w.kind)))
+    return RouteReport(
+        distance_m=distance,
+        duration_s=duration,
+        geometry=[(float(a), float(b)) for a, b in pts],
+        states=states,
+        warnings=warnings,
+    )

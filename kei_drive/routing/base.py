@@ -1,0 +1,56 @@
+"""The router interface: raw Valhalla actions driven by the same request JSON everywhere."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+# Valhalla messages / error codes that mean "no way there" rather than "broken request".
+_NO_ROUTE_CODES = {170, 171, 172, 442, 443, 444, 445}
+_NO_ROUTE_TEXT = ("no path could be found", "no suitable edges", "failed to find path")
+
+
+class RoutingError(RuntimeError):
+    """Routing failed; the message is meant for the user."""
+
+
+class TilesMissingError(RoutingError):
+    """No routing tiles where the local engine looks for them."""
+
+
+class RouterUnavailableError(RoutingError):
+    """The Valhalla server did not answer."""
+
+
+class NoRouteError(RoutingError):
+    """Valhalla found no route (or no road near a location)."""
+
+
+def client_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("kei-drive")
+    except Exception:  # running from a source tree without an install
+        return "0.1.0"
+
+
+def valhalla_error(message: str, code: int | None = None) -> RoutingError:
+    """Map a Valhalla error to NoRouteError or a plain RoutingError."""
+    text = message.lower()
+    if (code in _NO_ROUTE_CODES) or any(t in text for t in _NO_ROUTE_TEXT):
+        return NoRouteError(message)
+    return RoutingError(f"routing engine error: {message}")
+
+
+@runtime_checkable
+class Router(Protocol):
+    """A Valhalla engine: local (in-process) or remote (HTTP). Requests and answers are
+    Valhalla's own JSON (as dicts); errors are RoutingError subclasses."""
+
+    name: str
+
+    def route(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    def status(self) -> dict[str, Any]: ...

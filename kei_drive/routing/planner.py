@@ -1,0 +1,460 @@
+"""Plan Kei routes and check any route: Valhalla answers -> core audit.
+
+``plan_route`` tries the strictest request first and relaxes only when nothing is found:
+
+1. Kei costing (no motorways, hard) + banned-state rings (if asked) + post-check rounds that
+   re-route around trunk edges and tagged over-cap edges with small exclusion rings;
+2. without the state rings (the route then carries banned_state warnings);
+3. without the hard motorway ban (least-bad route: highway warnings say where).
+
+A route whose end is far from the destination (Valhalla snapped to another road) counts as
+"not found" for the relaxation, and is reported with an "unreachable" warning if nothing
+better exists. ``check_track`` map-matches a GPS track (chunked) and audits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from kei_drive.core.audit import UNREACHABLE_GAP_M, RoadEdge, RouteReport, audit_route
+from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.routing import kei_costing as kc
+from kei_drive.routing.base import NoRouteError, Router, RoutingError
+from kei_drive.routing.polyline import decode
+
+POST_CHECK_ROUNDS = 3
+MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
+MATCH_CHUNK_POINTS = 4000  # well under Valhalla's trace max_shape (16000)
+MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
+JOIN_GAP_M = 30.0
+
+
+@dataclass
+class Maneuver:
+    instruction: str
+    distance_m: float
+    duration_s: float
+    street_names: list[str]
+    begin_index: int  # into the route geometry
+    type: int = 0
+
+
+@dataclass
+class RouteResult:
+    """What the Plan page and the CLI show."""
+
+    report: RouteReport
+    maneuvers: list[Maneuver] = field(default_factory=list)
+    legal: bool = True  # Kei-legal as far as the audit can tell
+    notes: list[str] = field(default_factory=list)
+    engine: str = ""
+    requested: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    @property
+    def warnings(self):
+        return self.report.warnings
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.report.to_dict()
+        out["maneuvers"] = [asdict(m) for m in self.maneuvers]
+        out["legal"] = self.legal
+        out["notes"] = list(self.notes)
+        out["engine"] = self.engine
+        return out
+
+
+# --- Valhalla JSON -> plain data ----------------------------------------------------------
+
+
+def edges_from_trace(answer: dict[str, Any], offset: int = 0) -> list[RoadEdge]:
+    """RoadEdge list from a trace_attributes answer (speeds in km/h: units=kilometers)."""
+    edges = []
+    for e in answer.get("edges", []):
+        limit = e.get("speed_limit")
+        if not isinstance(limit, int | float) or limit <= 0 or limit >= 250:
+            limit = None  # absent = untagged; 255 = "unlimited"/unknown in Valhalla
+        edges.append(
+            RoadEdge(
+                begin_index=int(e.get("begin_shape_index", 0)) + offset,
+                end_index=int(e.get("end_shape_index", 0)) + offset,
+                road_class=str(e.get("road_class", "")),
+                speed_limit_kmh=float(limit) if limit else None,
+                speed_kmh=float(e["speed"]) if e.get("speed") else None,
+                names=tuple(e.get("names") or ()),
+                use=str(e.get("use", "")),
+            )
+        )
+    return edges
+
+
+def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
+    out = []
+    offset = 0
+    for leg in answer.get("trip", {}).get("legs", []):
+        for m in leg.get("maneuvers", []):
+            out.append(
+                Maneuver(
+                    instruction=m.get("instruction", ""),
+                    distance_m=round(float(m.get("length", 0.0)) * 1000, 1),
+                    duration_s=round(float(m.get("time", 0.0)), 1),
+                    street_names=list(m.get("street_names") or []),
+                    begin_index=int(m.get("begin_shape_index", 0)) + offset,
+                    type=int(m.get("type", 0)),
+                )
+            )
+        offset += len(decode(leg.get("shape", "")))
+    return out
+
+
+def _route_shape(answer: dict[str, Any]) -> str:
+    legs = answer.get("trip", {}).get("legs", [])
+    if len(legs) != 1:
+        raise RoutingError(f"expected a one-leg route, got {len(legs)} legs")
+    return legs[0]["shape"]
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def _load_rules(rules: Any) -> Any:
+    if rules is not None:
+        return rules
+    from kei_drive.core.rules import load_rules
+
+    return load_rules()
+
+
+def _bbox(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float, float, float]:
+    """lon/lat box around two points, padded by half their distance and at least ~50 km."""
+    pad = max(0.5, 0.5 * max(abs(a[0] - b[0]), abs(a[1] - b[1])))
+    return (
+        min(a[1], b[1]) - pad,
+        min(a[0], b[0]) - pad,
+        max(a[1], b[1]) + pad,
+        max(a[0], b[0]) + pad,
+    )
+
+
+def _ring_on_edge(geometry: Sequence[tuple[float, float]], e: RoadEdge) -> list:
+    """Exclusion ring at the midpoint of the edge's longest segment (away from junctions)."""
+    pts = np.asarray(geometry[e.begin_index : e.end_index + 1], dtype=float)
+    if len(pts) < 2:
+        return []
+    seg = haversine_m(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1])
+    k = int(np.argmax(seg))
+    lat, lon = (pts[k] + pts[k + 1]) / 2
+    return kc.ring_around(float(lat), float(lon))
+
+
+def _offending_edges(report: RouteReport, edges: list[RoadEdge], options: kc.KeiOptions) -> list:
+    """Edges to route around: trunks (if asked) and tagged limits over the state's cap."""
+    if not edges:
+        return []
+    cum = cumulative_m([p[0] for p in report.geometry], [p[1] for p in report.geometry])
+    stretches = []
+    for w in report.warnings:
+        if (w.kind == "highway" and options.avoid_trunks) or (
+            w.kind == "speed_cap" and options.avoid_over_cap_roads
+        ):
+            stretches.append((w.from_m, w.to_m, w.kind))
+    bad = []
+    for e in edges:
+        if e.end_index <= e.begin_index or e.end_index >= len(cum):
+            continue
+        mid = (cum[e.begin_index] + cum[e.end_index]) / 2
+        for a, b, kind in stretches:
+            if a <= mid <= b and (kind == "speed_cap" or e.road_class == "trunk"):
+                bad.append(e)
+                break
+    return bad
+
+
+class _Attempt:
+    def __init__(self, answer: dict, report: RouteReport, edges: list[RoadEdge], label: str):
+        self.answer, self.report, self.edges, self.label = answer, report, edges, label
+
+    @property
+    def reaches(self) -> bool:
+        return not any(w.kind == "unreachable" for w in self.report.warnings)
+
+
+def plan_route(
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    *,
+    options: kc.KeiOptions | None = None,
+    router: Router | None = None,
+    rules: Any = None,
+) -> RouteResult:
+    """Plan a Kei route between two (lat, lon) points and audit it.
+
+    Raises NoRouteError when not even a relaxed route exists, RoutingError (TilesMissingError,
+    RouterUnavailableError) when the engine cannot be used.
+    """
+    from kei_drive.core.geo import state_at
+    from kei_drive.routing import get_router
+
+    options = options or kc.KeiOptions()
+    router = router or get_router()
+    rules = _load_rules(rules)
+    notes: list[str] = []
+
+    def audit(answer: dict) -> tuple[RouteReport, list[RoadEdge]]:
+        shape = _route_shape(answer)
+        geometry = decode(shape)
+        try:
+            trace = router.trace_attributes(kc.edge_walk_request(shape))
+            edges = edges_from_trace(trace)
+            if trace.get("shape"):  # edge indices refer to the trace's own shape
+                geometry = decode(trace["shape"])
+        except NoRouteError:
+            edges = []
+            notes.append("Road attributes could not be read for this route.")
+        report = audit_route(
+            geometry,
+            edges,
+            rules,
+            on=options.on,
+            top_speed_mph=options.top_speed_mph,
+            requested_start=origin,
+            requested_end=destination,
+        )
+        return report, edges
+
+    # Banned states to keep out of (never the ones we start or end in).
+    state_ring_list: list = []
+    if options.avoid_banned_states:
+        banned = {r.state for r in rules.all_rules(options.on) if r.status == "banned"}
+        for label, point in (("start", origin), ("destination", destination)):
+            hit = state_at(*point)
+            if hit and hit.code in banned:
+                rule = rules.rule_for(hit.code, on=options.on)
+                notes.append(
+                    f"Your {label} is in {hit.name}, where Kei vehicles are banned "
+                    f"({rule.advice() if rule else ''}); the route cannot avoid it."
+                )
+                banned.discard(hit.code)
+        if banned:
+            state_ring_list = kc.state_rings(sorted(banned), _bbox(origin, destination))
+
+    base_rings = [list(r) for r in options.extra_rings]
+    plans = [
+        ("kei", True, base_rings + state_ring_list),
+        ("kei without state avoidance", True, base_rings),
+        ("relaxed (motorways allowed)", False, base_rings),
+    ]
+    if not state_ring_list:
+        plans.pop(0)
+    attempts: list[_Attempt] = []
+    last_error: RoutingError | None = None
+    for label, hard, rings in plans:
+        try:
+            answer = router.route(
+                kc.route_request(origin, destination, options, hard=hard, rings=rings)
+            )
+        except NoRouteError as exc:
+            last_error = exc
+            continue
+        report, edges = audit(answer)
+        attempt = _Attempt(answer, report, edges, label)
+        if hard:
+            attempt = _post_check(
+                attempt, rings, origin, destination, options, router, audit, notes
+            )
+        attempts.append(attempt)
+        if attempt.reaches:
+            break
+    if not attempts:
+        raise NoRouteError(
+            f"no route found from {origin[0]:.5f},{origin[1]:.5f} to "
+            f"{destination[0]:.5f},{destination[1]:.5f}: {last_error}"
+        )
+    best = next((a for a in attempts if a.reaches), attempts[0])
+    if best.label != plans[0][0]:
+        notes.append(_relaxed_note(best.label))
+    report = best.report
+    legal = report.kei_legal
+    if not legal:
+        notes.append(
+            "No fully Kei-legal route was found; this is the least-bad route — read the warnings."
+        )
+    return RouteResult(
+        report=report,
+        maneuvers=maneuvers_from_route(best.answer),
+        legal=legal,
+        notes=_dedupe(notes),
+        engine=getattr(router, "name", ""),
+        requested=(origin, destination),
+    )
+
+
+def _relaxed_note(label: str) -> str:
+    if label == "kei without state avoidance":
+        return "No route avoids the banned states; this route crosses one (see warnings)."
+    if label.startswith("relaxed"):
+        return "No route without motorways reaches the destination; this one uses them."
+    return "The route had to be relaxed."
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _post_check(attempt, rings, origin, destination, options, router, audit, notes):
+    """Re-route around trunk / over-cap edges with small rings, keeping the best route."""
+    rings = list(rings)
+    best = attempt
+    for _ in range(POST_CHECK_ROUNDS):
+        bad = _offending_edges(best.report, best.edges, options)
+        if not bad:
+            break
+        new = [r for r in (_ring_on_edge(best.report.geometry, e) for e in bad) if r]
+        if not new:
+            break
+        rings += new
+        try:
+            answer = router.route(kc.route_request(origin, destination, options, rings=rings))
+        except NoRouteError:
+            notes.append("Some fast roads could not be avoided (no way around them).")
+            break
+        report, edges = audit(answer)
+        candidate = _Attempt(answer, report, edges, attempt.label)
+        if not candidate.reaches and best.reaches:
+            break
+        if _badness(candidate.report) >= _badness(best.report):
+            break
+        best = candidate
+    return best
+
+
+def _badness(report: RouteReport) -> float:
+    """Metres of highway / over-cap road (lower is better)."""
+    return sum(w.to_m - w.from_m for w in report.warnings if w.kind in ("highway", "speed_cap"))
+
+
+# --- GPS tracks -----------------------------------------------------------------------------
+
+
+def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
+    """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(pts) <= 2:
+        return [tuple(map(float, p)) for p in pts]
+    cum = cumulative_m(pts[:, 0], pts[:, 1])
+    # Keep the first point of each min_spacing bucket of distance along the track.
+    bucket = np.floor(cum / min_spacing_m).astype(np.int64)
+    keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
+    keep[-1] = True
+    return [(float(a), float(b)) for a, b in pts[keep]]
+
+
+def _chunks(points: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    if not points:
+        return []
+    pts = np.asarray(points)
+    cum = cumulative_m(pts[:, 0], pts[:, 1])
+    out, start = [], 0
+    while start < len(points) - 1:
+        end = min(start + MATCH_CHUNK_POINTS, len(points))
+        far = np.searchsorted(cum, cum[start] + MATCH_CHUNK_M, side="right")
+        end = max(min(end, far), start + 2)
+        out.append(points[start:end])
+        start = end - 1  # chunks share a point so the geometry is continuous
+    return out
+
+
+def check_track(
+    points: Sequence[tuple[float, float]],
+    *,
+    router: Router | None = None,
+    rules: Any = None,
+    on: date | None = None,
+    top_speed_mph: float = kc.DEFAULT_TOP_SPEED_MPH,
+) -> RouteResult:
+    """Map-match a recorded or imported track and audit it.
+
+    Stretches Valhalla cannot match (outside the tiles' coverage) keep the GPS geometry and
+    are audited for states and distance, with road attributes reported as unknown.
+    """
+    from kei_drive.routing import get_router
+
+    if len(points) < 2:
+        raise ValueError("a route needs at least two points")
+    rules = _load_rules(rules)
+    notes: list[str] = []
+    engine = ""
+    try:
+        router = router or get_router()
+        engine = getattr(router, "name", "")
+    except RoutingError as exc:
+        router = None
+        notes.append(f"{exc}; road attributes are unknown")
+    thinned = thin_track(points)
+    geometry: list[tuple[float, float]] = []
+    edges: list[RoadEdge] = []
+    unmatched = 0
+    for chunk in _chunks(thinned):
+        part, part_edges = chunk, []
+        if router is not None:
+            try:
+                answer = router.trace_attributes(kc.map_match_request(chunk))
+                shape = decode(answer.get("shape", ""))
+                if len(shape) >= 2:
+                    part, part_edges = shape, edges_from_trace(answer)
+            except NoRouteError:
+                pass
+        if not part_edges:
+            unmatched += 1
+        offset = len(geometry)
+        if geometry and haversine_m(*geometry[-1], *part[0]) < JOIN_GAP_M:
+            offset -= 1  # chunks share their boundary point
+            part = part[1:]
+        geometry.extend(part)
+        edges.extend(
+            RoadEdge(
+                **{
+                    **asdict(e),
+                    "begin_index": e.begin_index + offset,
+                    "end_index": e.end_index + offset,
+                }
+            )
+            for e in part_edges
+        )
+    if unmatched and router is not None:
+        notes.append(
+            "Part of the track could not be matched to the road map (outside the routing "
+            "tiles?): road types and speed limits there are unknown."
+        )
+    report = audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph)
+    return RouteResult(
+        report=report,
+        legal=report.kei_legal,
+        notes=notes,
+        engine=engine,
+        requested=(tuple(points[0]), tuple(points[-1])),
+    )
+
+
+def end_gap_m(result: RouteResult) -> float:
+    """Distance between the requested destination and the route's real end."""
+    if not result.requested or not result.report.geometry:
+        return 0.0
+    (lat, lon), end = result.requested[1], result.report.geometry[-1]
+    return float(haversine_m(lat, lon, end[0], end[1]))
+
+
+__all__ = [
+    "Maneuver",
+    "RouteResult",
+    "UNREACHABLE_GAP_M",
+    "check_track",
+    "edges_from_trace",
+    "end_gap_m",
+    "plan_route",
+    "thin_track",
+]

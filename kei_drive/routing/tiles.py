@@ -1,0 +1,156 @@
+"""Build Valhalla routing tiles from an OpenStreetMap extract (.osm.pbf).
+
+Layout of a tiles directory::
+
+    DIR/valhalla.json   Valhalla config used by the in-process engine and by valhalla_service
+    DIR/graph/          the routing graph tiles (levels 0, 1, 2)
+
+The config enables what Kei routing needs: ``allow_hard_exclusions`` (so ``exclude_highways``
+is honoured) and exclude-polygon limits large enough for simplified state outlines.
+Admin and timezone databases are not built: states come from ``kei_drive.core.geo``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+CONFIG_NAME = "valhalla.json"
+GRAPH_DIR = "graph"
+# Exclude-polygon limits: state outlines are thousands of km long; the vertex budget is kept by
+# the caller (see kei_costing.STATE_VERTEX_BUDGET), the limit here is only a safety net.
+MAX_EXCLUDE_POLYGONS_LENGTH_M = 100_000_000
+MAX_EXCLUDE_POLYGONS_VERTICES = 50_000
+
+
+class TilesError(RuntimeError):
+    """Tiles could not be built or found; the message says what to do."""
+
+
+def bin_dir() -> str:
+    from valhalla._scripts import PYVALHALLA_BIN_DIR
+
+    return str(PYVALHALLA_BIN_DIR)
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment with pyvalhalla's binaries first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = bin_dir() + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def make_config(tiles_dir: Path, *, verbose: bool = False) -> dict:
+    """A Valhalla config for tiles in ``tiles_dir/graph`` with Kei-friendly service limits."""
+    import valhalla
+
+    tiles_dir = Path(tiles_dir).resolve()
+    graph = tiles_dir / GRAPH_DIR
+    graph.mkdir(parents=True, exist_ok=True)
+    config = valhalla.get_config(tile_extract="", tile_dir=graph, verbose=verbose)
+    config["logging"]["color"] = False
+    config["mjolnir"]["tile_extract"] = ""
+    for key in ("admin", "timezone", "landmarks", "traffic_extract"):
+        config["mjolnir"][key] = ""
+    config["additional_data"]["elevation"] = ""
+    limits = config["service_limits"]
+    limits["allow_hard_exclusions"] = True
+    limits["max_exclude_polygons_length"] = MAX_EXCLUDE_POLYGONS_LENGTH_M
+    limits["max_exclude_polygons_vertices"] = MAX_EXCLUDE_POLYGONS_VERTICES
+    return config
+
+
+def config_path(tiles_dir: Path) -> Path:
+    return Path(tiles_dir) / CONFIG_NAME
+
+
+def has_tiles(tiles_dir: Path) -> bool:
+    graph = Path(tiles_dir) / GRAPH_DIR
+    return graph.is_dir() and any(graph.rglob("*.gph"))
+
+
+def check_pbf(pbf: Path) -> None:
+    """Raise TilesError unless ``pbf`` is a readable OSM file (header parsed by osmium)."""
+    pbf = Path(pbf)
+    if not pbf.exists():
+        raise TilesError(f"no such file: {pbf}")
+    if not pbf.is_file():
+        raise TilesError(f"not a file: {pbf}")
+    if not pbf.name.endswith(".pbf"):
+        raise TilesError(f"{pbf} is not an .osm.pbf file (Valhalla reads PBF only)")
+    try:
+        import osmium
+
+        reader = osmium.io.Reader(str(pbf), osmium.osm.osm_entity_bits.NOTHING)
+        reader.header()
+        reader.close()
+    except ImportError:  # osmium is optional at runtime: let Valhalla judge the file
+        return
+    except Exception as exc:  # osmium raises RuntimeError for damaged files
+        raise TilesError(f"{pbf} is not a valid OSM PBF file ({exc})") from exc
+
+
+def build_tiles(
+    pbf: Path,
+    out_dir: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
+) -> Path:
+    """Build routing tiles for ``pbf`` into ``out_dir``; return the config path.
+
+    ``progress`` receives one line per build stage (Valhalla's own log lines).
+    Raises TilesError with a readable message on a missing/corrupt file or a failed build.
+    """
+    say = progress or (lambda _line: None)
+    pbf = Path(pbf)
+    check_pbf(pbf)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    say(f"building routing tiles from {pbf} into {out_dir}")
+
+    build_config = make_config(out_dir, verbose=True)
+    build_config_file = out_dir / "valhalla.build.json"
+    build_config_file.write_text(json.dumps(build_config, indent=1))
+    cmd = ["valhalla_build_tiles", "-c", str(build_config_file)]
+    if threads:
+        cmd += ["-j", str(threads)]
+    cmd.append(str(pbf.resolve()))
+    tail: list[str] = []
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=subprocess_env(),
+            cwd=out_dir,
+        )
+    except OSError as exc:
+        raise TilesError(f"cannot run valhalla_build_tiles: {exc}") from exc
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip()
+        if not line:
+            continue
+        tail = (tail + [line])[-15:]
+        # Valhalla logs "2024/01/01 12:00:00.000 [INFO] message"; keep the message.
+        if "[INFO]" in line or "[ERROR]" in line or "[WARN]" in line:
+            say(line.split("] ", 1)[-1])
+    code = proc.wait()
+    build_config_file.unlink(missing_ok=True)
+    if code != 0:
+        detail = "\n".join(tail[-5:])
+        raise TilesError(f"valhalla_build_tiles failed on {pbf} (exit {code}):\n{detail}")
+    if not has_tiles(out_dir):
+        raise TilesError(f"no routable roads found in {pbf}: no tiles were written")
+
+    config = make_config(out_dir)
+    target = config_path(out_dir)
+    target.write_text(json.dumps(config, indent=1))
+    tiles = sum(1 for _ in (out_dir / GRAPH_DIR).rglob("*.gph"))
+    say(f"done: {tiles} tiles, config {target}")
+    return target
