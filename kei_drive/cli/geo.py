@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=50.0,
         help="treat jumps longer than this between points as gaps (GPS glitches, pauses), "
-        "not as roads (default 50)",
+        "not as roads (default 50; 'inf' follows every segment, e.g. for sparse routes)",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(func=cmd_states_along)
@@ -135,7 +135,8 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     if not points:
         return fail(f"{args.gpx} holds no track or route points")
     try:
-        spans = states_along(points, max_gap_m=args.max_gap_km * 1000.0)
+        max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None
+        spans = states_along(points, max_gap_m=max_gap)
         book = _load_book()
     except (ValueError, RulesError) as exc:
         return fail(str(exc))

@@ -1,0 +1,210 @@
+"""CLI: kei-drive state-at / rules / states-along (JSON and human output)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kei_drive.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / ".." / "shared" / "fixtures" / "gpx"
+CLI = ROOT / ".venv" / "bin" / "kei-drive"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """No user overrides or data from the real home leak into these tests."""
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(tmp_path / "home" / "overrides.json"))
+
+
+def run_json(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+def gpx_file(tmp_path: Path, points) -> Path:
+    pts = "".join(f'<trkpt lat="{lat}" lon="{lon}"></trkpt>' for lat, lon in points)
+    path = tmp_path / "track.gpx"
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" '
+        'xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><trkseg>{pts}</trkseg></trk></gpx>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_state_at_json(capsys):
+    data = run_json(capsys, "state-at", "38.8783", "-77.0687", "--json")
+    assert data["state"] == "VA" and data["name"] == "Virginia"
+    assert data["near_border"] is True and data["neighbours"] == ["DC"]
+    assert data["rule"]["status"] == "unclear" and "check with the DMV" in data["rule"]["advice"]
+
+
+def test_state_at_deep_inside_and_the_colorado_date(capsys):
+    before = run_json(capsys, "state-at", "39.7392", "-104.9903", "--on", "2027-12-31", "--json")
+    after = run_json(capsys, "state-at", "39.7392", "-104.9903", "--on", "2028-01-01", "--json")
+    assert before["state"] == "CO" and before["near_border"] is False
+    assert before["rule"]["status"] == "banned"
+    assert after["rule"]["status"] == "restricted" and after["rule"]["max_road_speed_mph"] == 55
+
+
+def test_state_at_outside_the_us(capsys):
+    data = run_json(capsys, "state-at", "43.6532", "-79.3832", "--json")
+    assert data == {
+        "state": None,
+        "name": None,
+        "near_border": False,
+        "neighbours": [],
+        "rule": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["nan", "-77"], ["38", "inf"], ["91", "0"], ["0", "-181"]],
+)
+def test_state_at_bad_coordinates_exit_2(capsys, argv):
+    assert main(["state-at", *argv, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "latitude" in captured.err
+
+
+def test_state_at_not_a_number(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["state-at", "north", "-77"])
+    assert exc.value.code == 2 and "not a number" in capsys.readouterr().err
+
+
+def test_state_at_human_text(capsys):
+    assert main(["state-at", "40.7128", "-74.0060"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("New York (NY) — within 2 km of NJ")
+    assert "DMV refuses Kei registration" in out and "legally unsettled" in out
+    assert main(["state-at", "38.0", "-70.0"]) == 0
+    assert "outside the 50 US states and DC" in capsys.readouterr().out
+
+
+def test_rules_json_all_states(capsys):
+    data = run_json(capsys, "rules", "--on", "2026-11-26", "--json")
+    assert len(data) == 51
+    required = {
+        "state", "name", "status", "max_road_speed_mph", "interstate_forbidden", "conditions",
+        "sources", "source_date", "confidence", "effective_from",
+    }  # fmt: skip
+    assert all(required <= set(row) for row in data)
+    assert [r["state"] for r in data] == sorted(r["state"] for r in data)
+
+
+def test_rules_one_state_on_dates(capsys):
+    (before,) = run_json(capsys, "rules", "--state", "co", "--on", "2027-12-31", "--json")
+    (after,) = run_json(capsys, "rules", "--state", "CO", "--on", "2028-01-01", "--json")
+    assert before["status"] == "banned" and before["effective_from"] is None
+    assert after["status"] == "restricted" and after["effective_from"] == "2028-01-01"
+
+
+def test_rules_errors(capsys):
+    assert main(["rules", "--state", "ZZ", "--json"]) == 2
+    assert "unknown state" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["rules", "--on", "2028-13-01"])
+    assert exc.value.code == 2
+
+
+def test_rules_broken_overrides_file_is_a_clear_error(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "broken.json"
+    path.write_text('{"schema": "kei-drive/rule-overrides", "overrides": {"FL": {"note": "x"}}}')
+    monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(path))
+    assert main(["rules", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "FL" in err and "'date'" in err
+
+
+def test_rules_human_text_marks_overrides(capsys, tmp_path):
+    from kei_drive.core.rules import save_override
+
+    save_override("TX", {"status": "restricted"}, "my letter")  # default path: the env var
+    assert main(["rules", "--state", "TX"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("TX  restricted") and "(your override)" in out
+
+
+def test_states_along_gpx(capsys, tmp_path):
+    import numpy as np
+
+    lat = np.r_[np.linspace(40.4406, 39.9612, 300), np.linspace(39.9612, 39.7684, 300)[1:]]
+    lon = np.r_[np.linspace(-79.9959, -82.9988, 300), np.linspace(-82.9988, -86.1581, 300)[1:]]
+    path = gpx_file(tmp_path, zip(lat.round(6), lon.round(6), strict=True))
+    data = run_json(capsys, "states-along", str(path), "--json")
+    assert [row["state"] for row in data] == ["PA", "WV", "OH", "IN"]
+    assert all(len(row["enter"]) == 2 and len(row["exit"]) == 2 for row in data)
+    assert 500 < sum(row["km"] for row in data) < 560
+    assert data[0]["enter"] == [40.4406, -79.9959]
+
+
+def test_states_along_sparse_points_need_max_gap(capsys, tmp_path):
+    path = gpx_file(tmp_path, [(40.4406, -79.9959), (39.9612, -82.9988), (39.7684, -86.1581)])
+    # By default jumps over 50 km are gaps (recorded tracks); follow them for routes.
+    gapped = run_json(capsys, "states-along", str(path), "--json")
+    assert [row["state"] for row in gapped] == ["PA", "OH", "IN"]
+    assert all(row["km"] == 0 for row in gapped)
+    followed = run_json(capsys, "states-along", str(path), "--max-gap-km", "inf", "--json")
+    assert [row["state"] for row in followed] == ["PA", "WV", "OH", "IN"]
+
+
+def test_states_along_real_track(capsys):
+    path = FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx"
+    if not path.exists():
+        pytest.skip("shared GPX fixtures absent")
+    (row,) = run_json(capsys, "states-along", str(path), "--json")
+    assert row["state"] == "IL" and 14 < row["km"] < 15.5
+    assert main(["states-along", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("IL")
+
+
+def test_states_along_glitch_is_a_gap(capsys):
+    path = FIXTURES / "co_boulder_mixed_walk_drive.gpx"
+    if not path.exists():
+        pytest.skip("shared GPX fixtures absent")
+    data = run_json(capsys, "states-along", str(path), "--json")
+    # One bogus point in Taiwan must not draw a line across the US.
+    assert {row["state"] for row in data} <= {"CO", "CT"}
+    assert sum(row["km"] for row in data if row["state"] == "CO") < 100
+
+
+def test_states_along_errors(capsys, tmp_path):
+    assert main(["states-along", str(tmp_path / "absent.gpx")]) == 2
+    assert "absent.gpx" in capsys.readouterr().err
+    bad = tmp_path / "bad.gpx"
+    bad.write_text("<gpx><trk><trkseg><trkpt lat='x'")
+    assert main(["states-along", str(bad), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "bad.gpx" in captured.err
+
+
+def test_console_script_subprocess(tmp_path):
+    if not CLI.exists():
+        pytest.skip("console script not installed (pip install -e . --no-deps)")
+    env = {"KEI_DRIVE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [str(CLI), "state-at", "38.8893", "-77.0502", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["state"] == "DC" and data["near_border"] is True
+    proc = subprocess.run(
+        [str(CLI), "state-at", "nan", "0"], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 2 and "error" in proc.stderr
