@@ -1,9 +1,145 @@
-"""Sub-commands (placeholder: filled in by its issue)."""
+"""``kei-drive route``, ``kei-drive check-route`` and ``kei-drive tiles build``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from kei_drive.cli._output import fail, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands."""
+    p = subparsers.add_parser("route", help="plan a Kei route (no motorways) and audit it")
+    p.add_argument("--from", dest="origin", required=True, help='"LAT,LON" or a place')
+    p.add_argument("--to", dest="destination", required=True, help='"LAT,LON" or a place')
+    p.add_argument("--tiles", type=Path, help="routing tiles dir (default: config)")
+    p.add_argument(
+        "--avoid-banned-states", action="store_true", help="never enter states banning Kei"
+    )
+    p.add_argument("--top-speed-mph", type=float, default=45.0, help="vehicle top speed")
+    p.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
+    p.add_argument("--offline", action="store_true", help="no online place search")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_route)
+
+    c = subparsers.add_parser("check-route", help="audit a GPX route or track")
+    c.add_argument("gpx", type=Path, help="a .gpx file (track or route)")
+    c.add_argument("--tiles", type=Path, help="routing tiles dir (default: config)")
+    c.add_argument("--top-speed-mph", type=float, default=45.0)
+    c.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.set_defaults(func=_check_route)
+
+    t = subparsers.add_parser("tiles", help="routing tiles")
+    tsub = t.add_subparsers(dest="tiles_command", required=True)
+    b = tsub.add_parser("build", help="build routing tiles from an OpenStreetMap .osm.pbf")
+    b.add_argument("pbf", type=Path, help="an OSM extract, e.g. a state's .osm.pbf")
+    b.add_argument("--out", type=Path, help="tiles dir (default: config tiles dir)")
+    b.set_defaults(func=_tiles_build)
+
+
+def _resolve(text: str, offline: bool) -> tuple[tuple[float, float], str]:
+    from kei_drive.geocoding import geocode
+
+    places = geocode(text, online=not offline)
+    if not places:
+        raise LookupError(f"no place found for {text!r}")
+    best = places[0]
+    if len(places) > 1 and best.source == "gazetteer":
+        others = "; ".join(p.name for p in places[1:4])
+        print(f"kei-drive: {text!r} -> {best.name} (also: {others})", file=sys.stderr)
+    return best.latlon, best.name
+
+
+def _route(args: argparse.Namespace) -> int:
+    from kei_drive.geocoding import GeocodingError
+    from kei_drive.routing import KeiOptions, RoutingError, get_router, plan_route
+
+    try:
+        origin, origin_name = _resolve(args.origin, args.offline)
+        dest, dest_name = _resolve(args.destination, args.offline)
+    except (GeocodingError, LookupError) as exc:
+        return fail(str(exc))
+    options = KeiOptions(
+        top_speed_mph=args.top_speed_mph, avoid_banned_states=args.avoid_banned_states, on=args.on
+    )
+    try:
+        router = get_router(args.tiles)
+        result = plan_route(origin, dest, options=options, router=router)
+    except RoutingError as exc:
+        return fail(str(exc))
+    data = result.to_dict()
+    data["from"] = {"query": args.origin, "name": origin_name, "lat": origin[0], "lon": origin[1]}
+    data["to"] = {"query": args.destination, "name": dest_name, "lat": dest[0], "lon": dest[1]}
+    if args.json:
+        print_json(data)
+    else:
+        _print_summary(data, title=f"{origin_name} → {dest_name}")
+    return 0
+
+
+def _check_route(args: argparse.Namespace) -> int:
+    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.routing import RoutingError, check_track, get_router
+
+    if not args.gpx.is_file():
+        return fail(f"no such file: {args.gpx}")
+    try:
+        points = read_gpx_points(args.gpx)
+    except (GpxError, OSError, ValueError) as exc:
+        return fail(f"cannot read {args.gpx}: {exc}")
+    if len(points) < 2:
+        return fail(f"{args.gpx} has fewer than two points: nothing to check")
+    try:
+        router = get_router(args.tiles) if args.tiles else None
+        result = check_track(points, router=router, on=args.on, top_speed_mph=args.top_speed_mph)
+    except RoutingError as exc:
+        return fail(str(exc))
+    data = result.to_dict()
+    data.pop("maneuvers", None)
+    if args.json:
+        print_json(data)
+    else:
+        _print_summary(data, title=str(args.gpx))
+    return 0
+
+
+def _tiles_build(args: argparse.Namespace) -> int:
+    from kei_drive import config
+    from kei_drive.routing.tiles import TilesError, build_tiles
+
+    out = args.out or config.tiles_dir()
+    try:
+        cfg = build_tiles(args.pbf, out, progress=lambda line: print(line, flush=True))
+    except TilesError as exc:
+        return fail(str(exc))
+    print(f"routing tiles ready: {out} (config {cfg})")
+    return 0
+
+
+def _print_summary(data: dict, *, title: str) -> None:
+    from kei_drive.core.units import METERS_PER_MILE
+
+    miles = data["distance_m"] / METERS_PER_MILE
+    minutes = data["duration_s"] / 60
+    verdict = "Kei-legal as far as we can tell" if data.get("legal") else "NOT Kei-legal"
+    print(f"{title}\n  {miles:.1f} mi, about {minutes:.0f} min at Kei speeds — {verdict}")
+    for note in data.get("notes", []):
+        print(f"  note: {note}")
+    if data["states"]:
+        crossed = " → ".join(f"{s['state']} ({s['status']})" for s in data["states"])
+        print(f"  states: {crossed}")
+    if data["warnings"]:
+        print("  warnings:")
+        for w in data["warnings"]:
+            print(f"   - [{w['kind']}] {w['message']}")
+    else:
+        print("  no warnings")
+    if data.get("maneuvers"):
+        print("  directions:")
+        for m in data["maneuvers"]:
+            dist = m["distance_m"] / METERS_PER_MILE
+            print(f"   {m['instruction']}" + (f" ({dist:.1f} mi)" if dist >= 0.05 else ""))

@@ -62,11 +62,15 @@ def route_request(
     rings: Sequence[Sequence[tuple[float, float]]] = (),
 ) -> dict[str, Any]:
     """A Valhalla /route request. ``rings`` are [(lon, lat), ...] closed rings to exclude."""
+    locations = [
+        {"lat": origin[0], "lon": origin[1], "type": "break"},
+        {"lat": destination[0], "lon": destination[1], "type": "break"},
+    ]
+    if hard:  # exclude_highways does not stop Valhalla snapping a location onto a motorway
+        for loc in locations:
+            loc["search_filter"] = {"max_road_class": "trunk"}
     req: dict[str, Any] = {
-        "locations": [
-            {"lat": origin[0], "lon": origin[1], "type": "break"},
-            {"lat": destination[0], "lon": destination[1], "type": "break"},
-        ],
+        "locations": locations,
         "costing": "auto",
         "costing_options": kei_costing(options, hard=hard),
         "units": "kilometers",

@@ -163,7 +163,8 @@ def _offending_edges(report: RouteReport, edges: list[RoadEdge], options: kc.Kei
         ):
             stretches.append((w.from_m, w.to_m, w.kind))
     bad = []
-    for e in edges:
+    # The first and last edges hold the start and destination: they cannot be avoided.
+    for e in edges[1:-1]:
         if e.end_index <= e.begin_index or e.end_index >= len(cum):
             continue
         mid = (cum[e.begin_index] + cum[e.end_index]) / 2

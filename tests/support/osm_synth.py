@@ -12,6 +12,7 @@ Layout (lat, lon):
 - Secondary "Mill Road" (no maxspeed) from the grid north into a small NY residential grid.
 - "Border Loop Road": A=(41.990,-77.100) -> north into NY -> B=(41.990,-77.080); the only
   alternative between A and B stays in PA but is twice as long (via the south spine).
+- "Center Street": grid row 41.970 is a secondary tagged 50 mph (parallel streets are local).
 - "Fast Lane" (secondary, maxspeed 60 mph) from the spine at -77.020 south to 41.925.
 - An island of four residential streets around (41.930,-77.150), ~2.5 km from anything:
   too small for Valhalla's minimum reachability, so a route "to" it ends elsewhere.
@@ -30,6 +31,8 @@ PLACES = {
     "grid_se": (41.9505, -77.0105),
     "grid_ne": (41.9895, -77.0105),
     "grid_mid": (41.9700, -77.0300),
+    "center_w": (41.9700, -77.0490),
+    "center_e": (41.9700, -77.0110),
     "loop_a": (41.9895, -77.1000),
     "loop_b": (41.9895, -77.0800),
     "ny_grid": (42.0250, -77.0300),
@@ -62,6 +65,14 @@ def _network() -> _Builder:
     b = _Builder()
     # PA residential grid (no maxspeed tags: the "unknown but local" case).
     for i, lat in enumerate(GRID_LATS):
+        if i == 4:  # Center Street: a secondary tagged 50 mph through the grid
+            b.way(
+                [(lat, lon) for lon in GRID_LONS],
+                highway="secondary",
+                name="Center Street",
+                maxspeed="50 mph",
+            )
+            continue
         b.way([(lat, lon) for lon in GRID_LONS], highway="residential", name=f"{i + 1} Street")
     for j, lon in enumerate(GRID_LONS):
         b.way(
@@ -164,3 +175,19 @@ def write_network(path: Path) -> Path:
     finally:
         writer.close()
     return path
+
+
+def synth_tiles(tmp_path_factory) -> Path:
+    """Tiles for the synthetic network, built once per test session (shared by modules)."""
+    from kei_drive.routing.tiles import build_tiles, has_tiles
+
+    root = tmp_path_factory.getbasetemp() / "kei_synth_tiles"
+    if not has_tiles(root) or not (root / "valhalla.json").exists():
+        pbf = write_network(tmp_path_factory.getbasetemp() / "kei_synth.osm.pbf")
+        build_tiles(pbf, root)
+    return root
+
+
+def shared_fixture(name: str) -> Path:
+    """A file under /work/shared/fixtures (next to the project), used in place."""
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / name

@@ -1,0 +1,68 @@
+"""Building routing tiles from OSM extracts (real valhalla_build_tiles)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kei_drive.cli import main
+from kei_drive.routing.tiles import TilesError, build_tiles, has_tiles
+from tests.support.osm_synth import synth_tiles, write_network
+
+
+@pytest.fixture(scope="session")
+def tiles(tmp_path_factory):
+    return synth_tiles(tmp_path_factory)
+
+
+def test_synthetic_tiles_have_graph_and_kei_config(tiles):
+    assert has_tiles(tiles)
+    config = json.loads((tiles / "valhalla.json").read_text())
+    limits = config["service_limits"]
+    assert limits["allow_hard_exclusions"] is True
+    assert limits["max_exclude_polygons_vertices"] >= 10_000
+    assert limits["max_exclude_polygons_length"] >= 10_000_000
+    assert config["mjolnir"]["tile_dir"] == str((tiles / "graph").resolve())
+
+
+def test_cli_build_prints_progress_and_writes_config(tmp_path, capsys):
+    pbf = write_network(tmp_path / "net.osm.pbf")
+    out = tmp_path / "tiles"
+    assert main(["tiles", "build", str(pbf), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "building routing tiles" in printed
+    assert "Parsing" in printed  # Valhalla's own stages come through as progress
+    assert "routing tiles ready" in printed
+    assert (out / "valhalla.json").is_file()
+
+
+def test_cli_build_missing_file_fails_clearly(tmp_path, capsys):
+    missing = tmp_path / "nowhere.osm.pbf"
+    assert main(["tiles", "build", str(missing), "--out", str(tmp_path / "t")]) != 0
+    err = capsys.readouterr().err
+    assert "no such file" in err and "nowhere.osm.pbf" in err
+
+
+def test_cli_build_corrupt_file_fails_clearly(tmp_path, capsys):
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"\x00\x00\x00\x0dthis is not a pbf" * 50)
+    assert main(["tiles", "build", str(bad), "--out", str(tmp_path / "t")]) != 0
+    err = capsys.readouterr().err
+    assert "not a valid OSM PBF file" in err
+    assert not has_tiles(tmp_path / "t")
+
+
+def test_truncated_pbf_is_rejected(tmp_path):
+    good = write_network(tmp_path / "net.osm.pbf").read_bytes()
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(TilesError):
+        build_tiles(cut, tmp_path / "t")
+
+
+def test_non_pbf_is_rejected(tmp_path):
+    xml = tmp_path / "map.osm"
+    xml.write_text("<osm></osm>")
+    with pytest.raises(TilesError, match="PBF"):
+        build_tiles(xml, tmp_path / "t")
