@@ -38,7 +38,7 @@ self.addEventListener("message", (event) => {
   event.waitUntil(
     caches.open(VERSION).then((cache) =>
       Promise.allSettled(
-        urls.map((u) => cache.match(u).then((hit) => hit || cache.add(u))),
+        urls.map((u) => cache.match(u, { ignoreVary: true }).then((hit) => hit || cache.add(u))),
       ),
     ),
   );
@@ -61,7 +61,7 @@ async function networkFirst(request, fallbackUrl) {
     if (response.ok) cache.put(request, response.clone());
     return response;
   } catch (err) {
-    const hit = (await cache.match(request, { ignoreSearch: false })) || (fallbackUrl && (await cache.match(fallbackUrl)));
+    const hit = (await cache.match(request, { ignoreVary: true })) || (fallbackUrl && (await cache.match(fallbackUrl, { ignoreVary: true })));
     if (hit) return hit;
     throw err;
   }
@@ -69,7 +69,7 @@ async function networkFirst(request, fallbackUrl) {
 
 async function cacheFirst(request) {
   const cache = await caches.open(VERSION);
-  const hit = await cache.match(request);
+  const hit = await cache.match(request, { ignoreVary: true });
   if (hit) return hit;
   const response = await fetch(request);
   if (response.ok) cache.put(request, response.clone());

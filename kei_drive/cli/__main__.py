@@ -1,0 +1,5 @@
+import sys
+
+from kei_drive.cli import main
+
+sys.exit(main())

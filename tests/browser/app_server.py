@@ -1,0 +1,97 @@
+"""Start the real app (``kei-drive serve``, production build) for browser tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import ARTIFACTS, PROJECT_ROOT
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """One running ``kei-drive serve``; only one may build the frontend at a time."""
+
+    def __init__(self, home: Path, *, https: bool = False, log_name: str = "server.log"):
+        self.home = home
+        self.https = https
+        self.port = free_port()
+        self.log_path = ARTIFACTS / log_name
+        self.process: subprocess.Popen | None = None
+        scheme = "https" if https else "http"
+        host = "127.0.0.1" if https else "localhost"
+        self.url = f"{scheme}://{host}:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.home / 'kei_drive.db'}"
+
+    def start(self, timeout_s: float = 300) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        env = dict(os.environ, KEI_DRIVE_HOME=str(self.home), DATABASE_URL=self.database_url)
+        command = [sys.executable, "-m", "kei_drive.cli", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port)]
+        if self.https:
+            command += ["--https", "--public-host", "127.0.0.1"]
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app exited early; see {self.log_path}:\n{self.tail()}")
+            if self._responds():
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"app did not answer within {timeout_s} s; see {self.log_path}")
+
+    def _responds(self) -> bool:
+        import ssl
+
+        context = ssl._create_unverified_context() if self.https else None
+        try:
+            with urllib.request.urlopen(f"{self.url}/ping", timeout=2, context=context) as reply:
+                if reply.status != 200:
+                    return False
+            with urllib.request.urlopen(f"{self.url}/", timeout=2, context=context) as reply:
+                return reply.status == 200
+        except OSError:
+            return False
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None

@@ -1,0 +1,132 @@
+"""The Drive screen in headless Chromium against the production build."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.browser.conftest import START, feed, north_of
+
+
+def open_drive(page):
+    page.goto("/")
+    page.wait_for_selector("#speed-mph")
+    return page
+
+
+def readout(page) -> tuple[str, str, str]:
+    return (
+        page.inner_text("#speed-mph"),
+        page.inner_text("#speed-kmh"),
+        page.get_attribute("#gps-status", "data-status"),
+    )
+
+
+def drive_north(start, mps: float, seconds: int):
+    return [north_of(start, mps * i) for i in range(seconds + 1)]
+
+
+def test_30_mph_stream_reads_30_mph_and_48_kmh(phone, artifacts_dir):
+    open_drive(phone)
+    feed(phone, drive_north(START, 13.41, 6))
+    mph, kmh, status = readout(phone)
+    assert status == "ok"
+    assert abs(int(mph) - 30) <= 1
+    assert abs(int(kmh) - 48) <= 1
+    phone.screenshot(path=str(artifacts_dir / "drive-390x844.png"))
+    assert phone.errors == []
+
+
+def test_stationary_jitter_reads_zero(phone):
+    open_drive(phone)
+    rng = random.Random(4)
+    jitter = [north_of(START, rng.uniform(-4, 4)) for _ in range(7)]
+    jitter = [(lat, lon + rng.uniform(-4, 4) / 86_000) for lat, lon in jitter]
+    feed(phone, jitter, accuracy=10)
+    assert readout(phone)[:2] == ("0", "0")
+
+
+def test_far_away_glitch_does_not_spike(phone):
+    open_drive(phone)
+    route = drive_north(START, 13.41, 8)
+    feed(phone, route[:4])
+    feed(phone, [(25.03, 121.56)], interval_ms=1000)  # one bogus fix in Taiwan
+    seen = []
+    for position in route[4:]:
+        feed(phone, [position])
+        seen.append(phone.inner_text("#speed-mph"))
+    assert all(value == "--" or int(value) <= 31 for value in seen), seen
+    assert abs(int(seen[-1]) - 30) <= 1
+
+
+def test_six_second_gap_shows_dashes_and_gps_lost(phone):
+    open_drive(phone)
+    feed(phone, drive_north(START, 13.41, 3))
+    assert readout(phone)[0] != "--"
+    phone.wait_for_timeout(6000)
+    mph, kmh, status = readout(phone)
+    assert (mph, kmh) == ("--", "--")
+    assert status == "lost"
+    assert "GPS lost" in phone.inner_text("#gps-status")
+
+
+def test_big_unit_choice_is_remembered(phone):
+    open_drive(phone)
+    phone.click("#unit-toggle")
+    phone.wait_for_function("document.querySelector('#speed-kmh').classList.contains('kd-big-number')")
+    phone.reload()
+    phone.wait_for_selector("#speed-kmh.kd-big-number")
+
+
+def test_speed_alert_turns_readout_to_warning(phone):
+    open_drive(phone)
+    feed(phone, drive_north(START, 22.0, 4))  # 49 mph, above the 45 mph default cap
+    assert phone.locator(".kd-drive.kd-over").count() == 1
+    assert "Above" in phone.inner_text("#speed-cap")
+
+
+def test_manifest_parses_with_icons(phone):
+    open_drive(phone)
+    cdp = phone.context.new_cdp_session(phone)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.webmanifest")
+    assert manifest["errors"] == []
+    data = json.loads(manifest["data"])
+    assert data["display"] == "standalone"
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in data["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in data["icons"]:
+        response = phone.request.get(icon["src"])
+        assert response.ok and response.body()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_service_worker_serves_drive_screen_offline(phone):
+    open_drive(phone)
+    state = phone.evaluate(
+        "navigator.serviceWorker.ready.then(r => r.active && r.active.state)"
+    )
+    assert state in ("activated", "activating")
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    # Wait until the page's own scripts are in the cache (sent by the page after registration).
+    phone.wait_for_function(
+        """async () => {
+            const names = await caches.keys();
+            if (!names.length) return false;
+            const keys = await (await caches.open(names[0])).keys();
+            return keys.some(r => new URL(r.url).pathname.startsWith('/assets/'))
+                && keys.some(r => new URL(r.url).pathname === '/');
+        }""",
+        timeout=20_000,
+    )
+    phone.wait_for_timeout(1500)
+    phone.context.set_offline(True)
+    try:
+        phone.reload()
+        phone.wait_for_selector("#speed-mph", timeout=15_000)
+        feed(phone, drive_north(START, 13.41, 5))
+        assert abs(int(phone.inner_text("#speed-mph")) - 30) <= 1
+    finally:
+        phone.context.set_offline(False)
