@@ -282,7 +282,7 @@ def _states(lat: NDArray, lon: NDArray, cum: NDArray, sample_m: float) -> tuple[
     seen: dict[str, None] = {}
     for code in codes:
         if code and code not in seen:
-            seen[code] = None
+            seen[str(code)] = None
     return tuple(seen)
 
 

@@ -115,3 +115,37 @@ def meridian_points(n: int, spacing_m: float = 10.0, interval_s: float = 1.0) ->
         )
         for i in range(n)
     ]
+
+
+# ------------------------------------------------------------------ database fixtures
+
+POSTGRES_ENV = "KEI_DRIVE_TEST_POSTGRES_URL"
+
+
+def _reset_postgres(url: str) -> None:
+    """Empty the test database (it is a throwaway one: scripts/start_postgres.sh)."""
+    import sqlalchemy as sa
+
+    from kei_drive.db import get_engine
+
+    with get_engine(url).begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    get_engine(url).dispose()
+    del sa
+
+
+def fresh_db_url(kind: str, tmp_path) -> str:
+    """An empty database of ``kind`` ("sqlite" file in tmp_path, or "postgresql" from
+    $KEI_DRIVE_TEST_POSTGRES_URL, skipping when unset)."""
+    import os
+
+    import pytest
+
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'kei_drive_test.db'}"
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} not set (start one with scripts/start_postgres.sh)")
+    _reset_postgres(url)
+    return url

@@ -1,0 +1,701 @@
+"""The queries the app needs (pages, API, CLI): no SQL anywhere else.
+
+Every function takes an open ``Session`` (see ``kei_drive.db.session``) and works for the
+local user unless a ``user_id`` is given.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, func, select
+
+from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_tracks, to_geojson, to_gpx
+from kei_drive.core.trips import TrackArrays, TripStats, compute_stats, split_on_gaps
+from kei_drive.core.units import mph_to_mps
+from kei_drive.core.vehicles import import_eligibility, parse_month
+from kei_drive.db.models import TrackPointRow, Trip, User, Vehicle, utcnow
+
+LOCAL_USERNAME = "local"
+IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
+_INSERT_CHUNK = 1000  # rows per INSERT (SQLite allows 32766 bound parameters)
+
+
+class NotFound(LookupError):
+    """No such trip or vehicle (for this user)."""
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+# ------------------------------------------------------------------------------ users
+
+
+def local_user(session: Session) -> User:
+    """The single local user (created on first use)."""
+    user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).first()
+    if user is None:
+        user = User(username=LOCAL_USERNAME, display_name="Local driver")
+        session.add(user)
+        session.flush()
+    return user
+
+
+def _uid(session: Session, user_id: int | None) -> int:
+    return user_id if user_id is not None else local_user(session).id  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- vehicles
+
+VEHICLE_FIELDS = (
+    "nickname",
+    "make",
+    "model",
+    "model_year",
+    "manufacture_month",
+    "speed_cap_mph",
+    "home_state",
+)
+
+
+def _check_vehicle_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(VEHICLE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown vehicle field(s): {', '.join(sorted(unknown))}")
+    out = dict(fields)
+    if "nickname" in out and not (out["nickname"] or "").strip():
+        raise ValueError("a vehicle needs a nickname")
+    if out.get("manufacture_month"):
+        year, month = parse_month(out["manufacture_month"])
+        out["manufacture_month"] = f"{year:04d}-{month:02d}"
+    if out.get("model_year") is not None:
+        year = int(out["model_year"])
+        if not 1900 <= year <= 2100:
+            raise ValueError(f"implausible model year: {year}")
+        out["model_year"] = year
+    cap = out.get("speed_cap_mph")
+    if cap is not None:
+        cap = float(cap)
+        if not (math.isfinite(cap) and 0 < cap <= 150):
+            raise ValueError(f"speed cap must be between 0 and 150 mph, got {cap}")
+        out["speed_cap_mph"] = cap
+    if out.get("home_state"):
+        state = str(out["home_state"]).strip().upper()
+        if len(state) != 2 or not state.isalpha():
+            raise ValueError(f"home state must be a two-letter code, got {out['home_state']!r}")
+        out["home_state"] = state
+    return out
+
+
+def create_vehicle(
+    session: Session, nickname: str, user_id: int | None = None, **fields
+) -> Vehicle:
+    values = _check_vehicle_fields({"nickname": nickname, **fields})
+    vehicle = Vehicle(user_id=_uid(session, user_id), **values)
+    session.add(vehicle)
+    session.flush()
+    return vehicle
+
+
+def get_vehicle(session: Session, vehicle_id: int, user_id: int | None = None) -> Vehicle:
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.user_id != _uid(session, user_id):
+        raise NotFound(f"no vehicle with id {vehicle_id}")
+    return vehicle
+
+
+def update_vehicle(
+    session: Session, vehicle_id: int, user_id: int | None = None, **fields
+) -> Vehicle:
+    vehicle = get_vehicle(session, vehicle_id, user_id)
+    for key, value in _check_vehicle_fields(fields).items():
+        setattr(vehicle, key, value)
+    session.add(vehicle)
+    session.flush()
+    return vehicle
+
+
+def delete_vehicle(session: Session, vehicle_id: int, user_id: int | None = None) -> None:
+    """Delete a vehicle; its trips stay, without a vehicle."""
+    vehicle = get_vehicle(session, vehicle_id, user_id)
+    session.execute(sa.update(Trip).where(Trip.vehicle_id == vehicle.id).values(vehicle_id=None))
+    session.delete(vehicle)
+    session.flush()
+
+
+def list_vehicles(session: Session, user_id: int | None = None) -> list[Vehicle]:
+    uid = _uid(session, user_id)
+    return list(session.exec(select(Vehicle).where(Vehicle.user_id == uid).order_by(Vehicle.id)))
+
+
+def vehicle_dict(vehicle: Vehicle, today=None) -> dict[str, Any]:
+    out = {k: getattr(vehicle, k) for k in ("id", *VEHICLE_FIELDS)}
+    out["title"] = " ".join(str(v) for v in (vehicle.model_year, vehicle.make, vehicle.model) if v)
+    out["import_eligibility"] = None
+    if vehicle.model_year or vehicle.manufacture_month:
+        e = import_eligibility(vehicle.model_year, vehicle.manufacture_month, today)
+        out["import_eligibility"] = {
+            "eligible_on": e.eligible_on.isoformat(),
+            "eligible": e.eligible,
+            "days_remaining": e.days_remaining,
+            "estimated": e.estimated,
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------ trips
+
+
+def normalize_trip_uuid(value: str) -> str:
+    """Canonical lower-case UUID text; ``ValueError`` when ``value`` is not a UUID."""
+    try:
+        return str(uuidlib.UUID(str(value).strip()))
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"trip id must be a UUID, got {value!r}") from exc
+
+
+def get_trip(session: Session, ref: int | str, user_id: int | None = None) -> Trip:
+    """A trip by numeric id or UUID (``NotFound`` otherwise)."""
+    uid = _uid(session, user_id)
+    trip: Trip | None = None
+    text = str(ref).strip()
+    if text.isdigit():
+        trip = session.get(Trip, int(text))
+    else:
+        try:
+            key = normalize_trip_uuid(text)
+        except ValueError:
+            key = None
+        if key:
+            trip = session.exec(select(Trip).where(Trip.uuid == key)).first()
+    if trip is None or trip.user_id != uid:
+        raise NotFound(f"no trip {ref}")
+    return trip
+
+
+def ensure_trip(
+    session: Session,
+    trip_uuid: str,
+    *,
+    vehicle_id: int | None = None,
+    started_at: datetime | None = None,
+    name: str | None = None,
+    source: str = "recorded",
+    user_id: int | None = None,
+) -> tuple[Trip, bool]:
+    """Create the trip with this client UUID, or return the existing one (idempotent).
+
+    On an existing trip, only empty fields are filled in (a retried create never
+    overwrites). Returns ``(trip, created)``.
+    """
+    key = normalize_trip_uuid(trip_uuid)
+    uid = _uid(session, user_id)
+    if vehicle_id is not None:
+        get_vehicle(session, vehicle_id, uid)
+    trip = session.exec(select(Trip).where(Trip.uuid == key)).first()
+    if trip is not None:
+        if trip.user_id != uid:
+            raise NotFound(f"no trip {trip_uuid}")
+        changed = False
+        for attr, value in (("vehicle_id", vehicle_id), ("started_at", started_at)):
+            if value is not None and getattr(trip, attr) is None:
+                setattr(trip, attr, value)
+                changed = True
+        if name and not trip.name:
+            trip.name, changed = name, True
+        if changed:
+            trip.updated_at = utcnow()
+            session.add(trip)
+            session.flush()
+        return trip, False
+    now = utcnow()
+    values = {
+        "uuid": key,
+        "user_id": uid,
+        "vehicle_id": vehicle_id,
+        "started_at": as_utc(started_at),
+        "name": name or "",
+        "source": source,
+        "recording_state": "recording",
+        "distance_m": 0.0,
+        "states": [],
+        "point_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # insert-or-ignore: two concurrent first requests for one trip both succeed
+    table = Trip.__table__
+    stmt = (
+        _insert(session)(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["uuid"])
+        .returning(table.c.id)
+    )
+    created = session.execute(stmt).first() is not None
+    trip = session.exec(select(Trip).where(Trip.uuid == key)).one()
+    if not created:
+        return ensure_trip(
+            session, key, vehicle_id=vehicle_id, started_at=started_at, name=name, user_id=uid
+        )
+    return trip, True
+
+
+@dataclass(frozen=True)
+class PointIn:
+    """A validated fix to store."""
+
+    client_id: str
+    time_ms: int | None
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    altitude_m: float | None = None
+    seq: int | None = None  # order key; defaults to time_ms
+
+
+def _insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert
+    if dialect == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"insert-or-ignore is not implemented for {dialect}")
+
+
+def add_points(session: Session, trip: Trip, points: Sequence[PointIn]) -> tuple[int, int]:
+    """Store fixes, ignoring any whose client id the trip already has.
+
+    Returns ``(accepted, duplicates)``. Insert-or-ignore on the (trip, client id) unique
+    constraint makes retries and concurrent duplicates harmless (SQLite and PostgreSQL).
+    """
+    unique: dict[str, PointIn] = {}
+    for p in points:
+        unique.setdefault(p.client_id, p)
+    rows = [
+        {
+            "trip_id": trip.id,
+            "client_id": p.client_id,
+            "seq": p.seq if p.seq is not None else (p.time_ms or 0),
+            "time_ms": p.time_ms,
+            "lat": p.lat,
+            "lon": p.lon,
+            "accuracy_m": p.accuracy_m,
+            "speed_mps": p.speed_mps,
+            "heading_deg": p.heading_deg,
+            "altitude_m": p.altitude_m,
+        }
+        for p in unique.values()
+    ]
+    insert = _insert(session)
+    table = TrackPointRow.__table__
+    accepted = 0
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        stmt = (
+            insert(table)
+            .values(rows[start : start + _INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["trip_id", "client_id"])
+            .returning(table.c.id)
+        )
+        accepted += len(session.execute(stmt).all())
+    if accepted:
+        trip.point_count = count_points(session, trip.id)  # type: ignore[arg-type]
+        trip.updated_at = utcnow()
+        session.add(trip)
+        session.flush()
+    return accepted, len(points) - accepted
+
+
+def count_points(session: Session, trip_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(TrackPointRow).where(TrackPointRow.trip_id == trip_id)
+    ).one()
+
+
+def _point_rows(session: Session, trip_id: int) -> list[tuple]:
+    c = TrackPointRow.__table__.c
+    stmt = (
+        sa.select(c.lat, c.lon, c.time_ms, c.accuracy_m, c.speed_mps, c.heading_deg, c.altitude_m)
+        .where(c.trip_id == trip_id)
+        .order_by(c.seq, c.id)
+    )
+    return list(session.execute(stmt).all())
+
+
+def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
+    """The trip's fixes as numpy columns, in track order (fast path for stats)."""
+    rows = _point_rows(session, trip_id)
+    if not rows:
+        return TrackArrays.from_columns([], [])
+    cols = np.array(rows, dtype=float).T  # None -> NaN
+    return TrackArrays(cols[0], cols[1], cols[2] / 1000.0, cols[3], cols[4])
+
+
+def trip_points(session: Session, trip_id: int) -> list[TrackPoint]:
+    """The trip's fixes as core ``TrackPoint``s, in track order."""
+    return [
+        TrackPoint(
+            lat=lat,
+            lon=lon,
+            time=datetime.fromtimestamp(t / 1000.0, UTC) if t is not None else None,
+            elevation=alt,
+            speed_mps=speed,
+            course=heading,
+            accuracy_m=acc,
+        )
+        for lat, lon, t, acc, speed, heading, alt in _point_rows(session, trip_id)
+    ]
+
+
+def trip_cap_mps(session: Session, trip: Trip) -> float | None:
+    if trip.vehicle_id is None:
+        return None
+    vehicle = session.get(Vehicle, trip.vehicle_id)
+    if vehicle is None or vehicle.speed_cap_mph is None:
+        return None
+    return mph_to_mps(vehicle.speed_cap_mph)
+
+
+def _store_stats(trip: Trip, stats: TripStats) -> None:
+    trip.distance_m = stats.distance_m
+    trip.elapsed_s = stats.elapsed_s
+    trip.moving_s = stats.moving_s
+    trip.max_speed_mps = stats.max_speed_mps
+    trip.avg_moving_speed_mps = stats.avg_moving_speed_mps
+    trip.over_cap_s = stats.over_cap_s
+    trip.cap_mps = stats.cap_mps
+    trip.states = list(stats.states)
+    trip.stats = stats.to_dict()
+    if stats.started_at is not None:
+        trip.started_at = stats.started_at
+        trip.ended_at = stats.ended_at
+
+
+def refresh_stats(session: Session, trip: Trip) -> TripStats:
+    """Compute the trip's statistics from its stored fixes and store them."""
+    stats = compute_stats(trip_arrays(session, trip.id), trip_cap_mps(session, trip))  # type: ignore[arg-type]
+    _store_stats(trip, stats)
+    trip.point_count = stats.points
+    trip.updated_at = utcnow()
+    session.add(trip)
+    session.flush()
+    return stats
+
+
+def finish_trip(session: Session, trip: Trip, ended_at: datetime | None = None) -> TripStats:
+    """Mark the trip finished and compute its statistics."""
+    trip.recording_state = "finished"
+    stats = refresh_stats(session, trip)
+    if ended_at is not None and (trip.ended_at is None or as_utc(ended_at) > as_utc(trip.ended_at)):
+        trip.ended_at = as_utc(ended_at)
+    if not trip.name:
+        trip.name = default_trip_name(trip)
+    session.add(trip)
+    session.flush()
+    return stats
+
+
+def default_trip_name(trip: Trip) -> str:
+    start = as_utc(trip.started_at)
+    states = ", ".join(trip.states or [])
+    when = start.strftime("%Y-%m-%d %H:%M UTC") if start else "Undated trip"
+    return f"{when}" + (f" ({states})" if states else "")
+
+
+def rename_trip(session: Session, ref: int | str, name: str, user_id: int | None = None) -> Trip:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("a trip name cannot be empty")
+    if len(name) > 200:
+        raise ValueError("a trip name is at most 200 characters")
+    trip = get_trip(session, ref, user_id)
+    trip.name, trip.updated_at = name, utcnow()
+    session.add(trip)
+    session.flush()
+    return trip
+
+
+def set_trip_vehicle(
+    session: Session, ref: int | str, vehicle_id: int | None, user_id: int | None = None
+) -> Trip:
+    """Move a trip to another vehicle (or none) and recompute its over-cap time."""
+    trip = get_trip(session, ref, user_id)
+    if vehicle_id is not None:
+        get_vehicle(session, vehicle_id, trip.user_id)
+    trip.vehicle_id = vehicle_id
+    if trip.recording_state == "finished":
+        refresh_stats(session, trip)
+    session.add(trip)
+    session.flush()
+    return trip
+
+
+def delete_trip(session: Session, ref: int | str, user_id: int | None = None) -> None:
+    """Delete a trip and all its fixes."""
+    trip = get_trip(session, ref, user_id)
+    session.execute(sa.delete(TrackPointRow).where(TrackPointRow.trip_id == trip.id))
+    session.delete(trip)
+    session.flush()
+
+
+# ------------------------------------------------------------------------ history views
+
+
+def trip_warnings(trip: Trip) -> list[str]:
+    """Short warnings for the list, e.g. "above cap for 4 min"."""
+    out = []
+    if trip.over_cap_s and trip.over_cap_s >= 30:
+        minutes = trip.over_cap_s / 60
+        out.append(
+            f"above cap for {minutes:.0f} min"
+            if minutes >= 1
+            else f"above cap for {trip.over_cap_s:.0f} s"
+        )
+    gaps = (trip.stats or {}).get("gaps") or []
+    if gaps:
+        lost = sum(g.get("duration_s", 0) for g in gaps)
+        out.append(
+            f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''} in recording ({lost / 60:.0f} min)"
+        )
+    if trip.highway_use:
+        out.append("highway use")
+    if trip.recording_state == "recording":
+        out.append("still recording")
+    return out
+
+
+def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
+    """A JSON-ready summary of a trip; ``stats`` uses the documented stats keys."""
+    return {
+        "id": trip.id,
+        "uuid": trip.uuid,
+        "name": trip.name,
+        "vehicle_id": trip.vehicle_id,
+        "vehicle": vehicle.nickname if vehicle else None,
+        "source": trip.source,
+        "recording_state": trip.recording_state,
+        "started_at": _iso(trip.started_at),
+        "ended_at": _iso(trip.ended_at),
+        "point_count": trip.point_count,
+        "highway_use": trip.highway_use,
+        "warnings": trip_warnings(trip),
+        "stats": trip.stats,
+    }
+
+
+@dataclass
+class TripPage:
+    items: list[dict[str, Any]]  # trip_dict of each trip
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def list_trips(
+    session: Session,
+    page: int = 1,
+    per_page: int = 20,
+    vehicle_id: int | None = None,
+    user_id: int | None = None,
+) -> TripPage:
+    """Trips newest first (by start time, then creation), with their vehicle."""
+    uid = _uid(session, user_id)
+    page, per_page = max(1, int(page)), max(1, min(200, int(per_page)))
+    where = [Trip.user_id == uid]
+    if vehicle_id is not None:
+        where.append(Trip.vehicle_id == vehicle_id)
+    total = session.exec(select(func.count()).select_from(Trip).where(*where)).one()
+    started = sa.func.coalesce(Trip.started_at, Trip.created_at)
+    rows = session.exec(
+        select(Trip, Vehicle)
+        .join(Vehicle, Trip.vehicle_id == Vehicle.id, isouter=True)
+        .where(*where)
+        .order_by(started.desc(), Trip.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return TripPage([trip_dict(t, v) for t, v in rows], total, page, per_page)
+
+
+@dataclass(frozen=True)
+class Totals:
+    key: str  # vehicle nickname ("No vehicle") or "YYYY-MM"
+    vehicle_id: int | None
+    trips: int
+    distance_m: float
+    moving_s: float
+    over_cap_s: float
+
+
+def _totals_rows(session: Session, uid: int):
+    return session.exec(
+        select(
+            Trip.started_at,
+            Trip.created_at,
+            Trip.distance_m,
+            Trip.moving_s,
+            Trip.over_cap_s,
+        ).where(Trip.user_id == uid)
+    ).all()
+
+
+def totals_per_vehicle(session: Session, user_id: int | None = None) -> list[Totals]:
+    uid = _uid(session, user_id)
+    stmt = (
+        select(
+            Trip.vehicle_id,
+            func.count(Trip.id),
+            func.coalesce(func.sum(Trip.distance_m), 0.0),
+            func.coalesce(func.sum(Trip.moving_s), 0.0),
+            func.coalesce(func.sum(Trip.over_cap_s), 0.0),
+        )
+        .where(Trip.user_id == uid)
+        .group_by(Trip.vehicle_id)
+    )
+    names = {v.id: v.nickname for v in list_vehicles(session, uid)}
+    out = [
+        Totals(names.get(vid, "No vehicle"), vid, n, float(d), float(m), float(o))
+        for vid, n, d, m, o in session.exec(stmt).all()
+    ]
+    return sorted(out, key=lambda t: -t.distance_m)
+
+
+def totals_per_month(session: Session, user_id: int | None = None) -> list[Totals]:
+    """Totals per calendar month (UTC) of the start time, newest month first."""
+    uid = _uid(session, user_id)
+    months: dict[str, list[float]] = {}
+    for started, created, dist, moving, over in _totals_rows(session, uid):
+        when = as_utc(started or created)
+        acc = months.setdefault(when.strftime("%Y-%m"), [0, 0.0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += dist or 0.0
+        acc[2] += moving or 0.0
+        acc[3] += over or 0.0
+    return [
+        Totals(k, None, int(v[0]), v[1], v[2], v[3])
+        for k, v in sorted(months.items(), reverse=True)
+    ]
+
+
+@dataclass
+class TripDetail:
+    trip: dict[str, Any]  # trip_dict
+    points: list[TrackPoint] = field(default_factory=list)
+
+
+def get_trip_with_points(
+    session: Session, ref: int | str, user_id: int | None = None
+) -> TripDetail:
+    trip = get_trip(session, ref, user_id)
+    vehicle = session.get(Vehicle, trip.vehicle_id) if trip.vehicle_id else None
+    return TripDetail(trip_dict(trip, vehicle), trip_points(session, trip.id))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- import / export
+
+
+def _segments_to_trips(
+    tracks: Iterable[tuple[str | None, list[list[TrackPoint]]]], split_gap_s: float
+) -> list[tuple[str | None, list[TrackPoint]]]:
+    """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
+    segments of a track closer in time than that are joined. Single fixes make no trip."""
+    out: list[tuple[str | None, list[TrackPoint]]] = []
+    for name, segments in tracks:
+        fixes = [p for seg in segments for p in seg]
+        parts = [part for part in split_on_gaps(fixes, split_gap_s) if len(part) >= 2]
+        for i, part in enumerate(parts, 1):
+            label = name if len(parts) == 1 or not name else f"{name} ({i}/{len(parts)})"
+            out.append((label, part))
+    return out
+
+
+def import_gpx(
+    session: Session,
+    source: GpxSource,
+    vehicle_id: int | None = None,
+    name: str | None = None,
+    split_gap_s: float = IMPORT_SPLIT_GAP_S,
+    user_id: int | None = None,
+) -> list[tuple[Trip, TripStats]]:
+    """Import a GPX file as trips with their statistics.
+
+    Each track (and route) becomes one trip, cut into several wherever fixes are more
+    than ``split_gap_s`` apart; a piece of a single fix makes no trip. Untimed fixes are
+    kept (they give distance, not time).
+    Raises ``GpxError`` before touching the database when the file is unusable.
+    """
+    tracks = read_gpx_tracks(source)  # validates everything first
+    uid = _uid(session, user_id)
+    cap = None
+    if vehicle_id is not None:
+        vehicle = get_vehicle(session, vehicle_id, uid)
+        cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
+    pieces = _segments_to_trips(tracks, split_gap_s)
+    created: list[tuple[Trip, TripStats]] = []
+    for i, (label, fixes) in enumerate(pieces, 1):
+        stats = compute_stats(fixes, cap)
+        trip, _ = ensure_trip(
+            session, str(uuidlib.uuid4()), vehicle_id=vehicle_id, source="imported", user_id=uid
+        )
+        add_points(
+            session,
+            trip,
+            [
+                PointIn(
+                    client_id=f"gpx-{j}",
+                    time_ms=round(p.time.timestamp() * 1000) if p.time else None,
+                    lat=p.lat,
+                    lon=p.lon,
+                    accuracy_m=p.accuracy_m,
+                    speed_mps=p.speed_mps,
+                    heading_deg=p.course,
+                    altitude_m=p.elevation,
+                    seq=j,
+                )
+                for j, p in enumerate(fixes)
+            ],
+        )
+        _store_stats(trip, stats)
+        trip.recording_state = "finished"
+        trip.point_count = len(fixes)
+        if name:
+            trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
+        else:
+            trip.name = label or default_trip_name(trip)
+        session.add(trip)
+        session.flush()
+        created.append((trip, stats))
+    return created
+
+
+def export_gpx(session: Session, ref: int | str, user_id: int | None = None) -> str:
+    trip = get_trip(session, ref, user_id)
+    return to_gpx(trip_points(session, trip.id), name=trip.name or None)  # type: ignore[arg-type]
+
+
+def export_geojson(session: Session, ref: int | str, user_id: int | None = None) -> dict:
+    trip = get_trip(session, ref, user_id)
+    props = {"uuid": trip.uuid, "stats": trip.stats}
+    return to_geojson(trip_points(session, trip.id), name=trip.name or None, properties=props)  # type: ignore[arg-type]

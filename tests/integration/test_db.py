@@ -1,0 +1,247 @@
+"""Database layer on real databases: migrations from empty, drift, queries, GPX import."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from kei_drive.core.gpx import GpxError, TrackPoint, read_gpx, to_gpx
+from kei_drive.db import get_engine, migrate, session
+from kei_drive.db import queries as q
+from kei_drive.db.migrate import current_revision, head_revision
+from tests.support.trips import TrackBuilder, fresh_db_url
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+TABLES = {"users", "vehicles", "trips", "track_points", "alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    url = fresh_db_url(request.param, tmp_path)
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = fresh_db_url("sqlite", tmp_path)
+    migrate(url)
+    return url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_from_empty_database_creates_all_tables(kind, tmp_path):
+    url = fresh_db_url(kind, tmp_path)
+    assert not set(sa.inspect(get_engine(url)).get_table_names()) & TABLES
+    migrate(url)
+    inspector = sa.inspect(get_engine(url))
+    assert set(inspector.get_table_names()) >= TABLES
+    assert current_revision(url) == head_revision() is not None
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("track_points")}
+    assert ("trip_id", "client_id") in uniques
+    indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("track_points")}
+    assert ("trip_id", "time_ms") in indexes
+    migrate(url)  # a second run is a no-op
+    assert current_revision(url) == head_revision()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_models_and_migrations_do_not_drift(kind, tmp_path):
+    url = fresh_db_url(kind, tmp_path)
+    migrate(url)
+    with get_engine(url).connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, SQLModel.metadata)
+    assert diff == [], f"models differ from the migrations; add a revision: {diff}"
+
+
+def test_models_are_registered_with_reflex():
+    import reflex as rx
+
+    names = {m.__tablename__ for m in rx.ModelRegistry.get_models()}
+    assert {"users", "vehicles", "trips", "track_points"} <= names
+
+
+def test_vehicles_and_import_eligibility(db_url):
+    with session(db_url) as s:
+        v = q.create_vehicle(
+            s,
+            "Sammy",
+            make="Subaru",
+            model="Sambar",
+            model_year=1991,
+            manufacture_month="1991-3",
+            speed_cap_mph=45,
+            home_state="co",
+        )
+        vid = v.id
+    with session(db_url) as s:
+        v = q.get_vehicle(s, vid)
+        assert (v.manufacture_month, v.home_state, v.user_id) == (
+            "1991-03",
+            "CO",
+            q.local_user(s).id,
+        )
+        d = q.vehicle_dict(v, today=date(2024, 1, 1))
+        assert d["title"] == "1991 Subaru Sambar"
+        assert d["import_eligibility"]["eligible_on"] == "2016-03-01"
+        q.update_vehicle(s, vid, speed_cap_mph=40.5, nickname="Sam")
+        assert [x.nickname for x in q.list_vehicles(s)] == ["Sam"]
+        for bad in (
+            {"speed_cap_mph": -3},
+            {"home_state": "Colorado"},
+            {"colour": "red"},
+            {"manufacture_month": "March"},
+            {"nickname": " "},
+        ):
+            with pytest.raises(ValueError):
+                q.update_vehicle(s, vid, **bad)
+        with pytest.raises(q.NotFound):
+            q.get_vehicle(s, 999)
+
+
+def _record(s, builder: TrackBuilder, uuid: str, vehicle_id=None):
+    trip, created = q.ensure_trip(s, uuid, vehicle_id=vehicle_id)
+    points = [
+        q.PointIn(f"p{i}", round(p.time.timestamp() * 1000), p.lat, p.lon, accuracy_m=5.0)
+        for i, p in enumerate(builder.points)
+    ]
+    return trip, created, points
+
+
+def test_points_are_stored_once_and_stats_computed(db_url):
+    track = TrackBuilder().start().drive(2_000, 20.0).drive(1_000, 10.0)
+    uuid = "6f1c1a44-0000-4000-8000-000000000001"
+    with session(db_url) as s:
+        v = q.create_vehicle(s, "Sammy", speed_cap_mph=35)  # 15.6 m/s
+        trip, created, points = _record(s, track, uuid, v.id)
+        assert created
+        assert q.add_points(s, trip, points[:60]) == (60, 0)
+        assert q.add_points(s, trip, points[:60]) == (0, 60)  # a retried batch
+        assert q.add_points(s, trip, points[50:]) == (len(points) - 60, 10)
+        again, created = q.ensure_trip(s, uuid.upper())
+        assert not created and again.id == trip.id
+        stats = q.finish_trip(s, trip)
+    assert stats.points == len(points) == trip.point_count
+    assert stats.distance_m == pytest.approx(3_000, rel=0.01)
+    assert stats.over_cap_s == pytest.approx(100, abs=5)
+    with session(db_url) as s:
+        detail = q.get_trip_with_points(s, uuid)
+        assert len(detail.points) == len(points)
+        assert detail.trip["stats"]["distance_m"] == pytest.approx(3_000, rel=0.01)
+        assert detail.trip["vehicle"] == "Sammy" and detail.trip["recording_state"] == "finished"
+        assert detail.points[0].time == track.points[0].time
+        assert "above cap for 2 min" in detail.trip["warnings"]
+
+
+def test_list_pagination_totals_rename_delete(db_url):
+    with session(db_url) as s:
+        a = q.create_vehicle(s, "A").id
+        b = q.create_vehicle(s, "B").id
+        uuids = []
+        for i in range(5):
+            lat = 40.0 + i * 0.1
+            track = TrackBuilder(lat=lat, t=TrackBuilder().t.replace(month=1 + i)).start()
+            track.drive(1_000 * (i + 1), 10.0)
+            uuid = f"00000000-0000-4000-8000-00000000000{i}"
+            trip, _, points = _record(s, track, uuid, a if i % 2 == 0 else b)
+            q.add_points(s, trip, points)
+            q.finish_trip(s, trip)
+            uuids.append(uuid)
+    with session(db_url) as s:
+        page1 = q.list_trips(s, page=1, per_page=2)
+        page3 = q.list_trips(s, page=3, per_page=2)
+        assert page1.total == 5 and page1.pages == 3
+        assert [t["uuid"] for t in page1.items] == [uuids[4], uuids[3]]  # newest first
+        assert [t["uuid"] for t in page3.items] == [uuids[0]]
+        assert page1.items[0]["vehicle"] == "A"
+        per_vehicle = {t.key: t for t in q.totals_per_vehicle(s)}
+        assert per_vehicle["A"].trips == 3 and per_vehicle["B"].trips == 2
+        assert per_vehicle["A"].distance_m == pytest.approx(9_000, rel=0.01)
+        months = q.totals_per_month(s)
+        assert [m.key for m in months] == ["2024-05", "2024-04", "2024-03", "2024-02", "2024-01"]
+        assert months[0].distance_m == pytest.approx(5_000, rel=0.01)
+        assert q.rename_trip(s, uuids[0], "  Farm loop ").name == "Farm loop"
+        with pytest.raises(ValueError):
+            q.rename_trip(s, uuids[0], "   ")
+        trip_id = q.get_trip(s, uuids[1]).id
+        q.delete_trip(s, uuids[1])
+    with session(db_url) as s:
+        with pytest.raises(q.NotFound):
+            q.get_trip(s, uuids[1])
+        left = s.execute(
+            sa.text("SELECT count(*) FROM track_points WHERE trip_id = :t"), {"t": trip_id}
+        ).scalar()
+        assert left == 0
+        assert q.list_trips(s).total == 4
+        q.delete_vehicle(s, a)
+        assert q.get_trip(s, uuids[0]).vehicle_id is None
+
+
+def _two_tracks(a, b) -> str:
+    """A GPX file with two tracks (``to_gpx`` writes one)."""
+    second = to_gpx([b])
+    trk = second[second.index("<trk>") : second.index("</trk>") + len("</trk>")]
+    return to_gpx([a]).replace("</trk>", "</trk>" + trk)
+
+
+def test_import_gpx_splits_on_long_gaps_and_handles_untimed(sqlite_url):
+    first = TrackBuilder().start().drive(2_000, 10.0)
+    first.t += timedelta(hours=2)  # a long break: the rest is another trip
+    first.drive(500, 10.0)
+    untimed = TrackBuilder(lat=41.0).start().drive(1_500, 10.0, timed=False).points
+    untimed[0] = TrackPoint(untimed[0].lat, untimed[0].lon, None)
+    gpx = _two_tracks(first.points, untimed)
+    with session(sqlite_url) as s:
+        created = q.import_gpx(s, gpx, name="Saturday")
+        assert [t.name for t, _ in created] == [
+            "Saturday (1/3)",
+            "Saturday (2/3)",
+            "Saturday (3/3)",
+        ]
+        dists = [st.distance_m for _, st in created]
+        assert dists[0] == pytest.approx(2_000, rel=0.01)
+        assert dists[1] == pytest.approx(500, rel=0.03)
+        assert dists[2] == pytest.approx(1_500, rel=0.01)
+        assert created[2][1].elapsed_s is None and created[2][0].started_at is None
+        assert all(t.source == "imported" and t.recording_state == "finished" for t, _ in created)
+        uuid = created[0][0].uuid
+    with session(sqlite_url) as s:
+        back = read_gpx(q.export_gpx(s, uuid))[0]
+        assert len(back) == created[0][1].points
+        assert back[0].time == first.points[0].time
+        geo = q.export_geojson(s, uuid)
+        assert geo["features"][0]["properties"]["stats"]["distance_m"] == pytest.approx(
+            2_000, rel=0.01
+        )
+
+
+def test_bad_gpx_leaves_database_untouched(sqlite_url):
+    with session(sqlite_url) as s:
+        for bad in ("<gpx><trk>", "<html/>", '<gpx version="1.1"></gpx>'):
+            with pytest.raises(GpxError):
+                q.import_gpx(s, bad)
+    with session(sqlite_url) as s:
+        assert q.list_trips(s).total == 0
+
+
+@needs_fixtures
+def test_import_real_files(sqlite_url):
+    with session(sqlite_url) as s:
+        v = q.create_vehicle(s, "Sammy", speed_cap_mph=45)
+        ((trip, stats),) = q.import_gpx(
+            s, FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx", vehicle_id=v.id
+        )
+        assert stats.distance_m == pytest.approx(14_500, rel=0.01)
+        assert stats.over_cap_s == pytest.approx(499, abs=5)
+        assert trip.states == ["IL"] and trip.point_count == 500
+        boulder = q.import_gpx(s, FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+        assert len(boulder) > 3
+        assert all(st.max_speed_mps is None or st.max_speed_mps < 30 for _, st in boulder)
