@@ -193,7 +193,8 @@ def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
             and prev.kind == w.kind
             and prev.state == w.state
             and w.from_m - prev.to_m <= MERGE_GAP_M
-            and w.kind in ("unknown_speed_limit",)
+            and w.kind == "unknown_speed_limit"
+            and bool(w.road) == bool(prev.road)
         ):
             prev.to_m = w.to_m
             if w.road and w.road not in (prev.road or ""):
@@ -205,8 +206,8 @@ def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
 
 
 def _unknown_message(road: str | None, from_m: float, to_m: float, state: str | None) -> str:
-    what = f"speed limit unknown on {road}" if road else "road type and speed limit unknown"
-    return f"{what.capitalize()} for {_where(from_m, to_m)} in {state or 'unknown state'}"
+    what = f"Speed limit unknown on {road}" if road else "Road type and speed limit unknown"
+    return f"{what} for {_where(from_m, to_m)} in {state or 'unknown state'}"
 
 
 # --- the audit --------------------------------------------------------------------------
@@ -324,7 +325,8 @@ def audit_route(
     no_data = seg_edge < 0
     unknown = (limits == 0) & (caps > 0) & (cls_unknown | local_low_cap)
     unknown |= no_data
-    unk_key = np.where(unknown, seg_state + 1, -1)
+    # Stretches with no map data stay apart from untagged roads (different message).
+    unk_key = np.where(unknown, seg_state + 1 + np.where(no_data, 100_000, 0), -1)
     for s, e, _k in _runs(unk_key):
         st = state_codes[seg_state[s]] or None
         road = _road_names(seg_edge, s, e, edges)

@@ -1,0 +1,99 @@
+"""Routing benchmarks (figures, not pass/fail): route + audit on the Baltimore tiles, and the
+audit of a 10k-point GPS track (a Baltimore route densified), with and without map matching.
+
+Run: .venv/bin/pytest bench/bench_routing.py --benchmark-only
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kei_drive.core.audit import audit_route
+from kei_drive.core.rules import load_rules
+from kei_drive.routing import KeiOptions, check_track, plan_route
+from kei_drive.routing import kei_costing as kc
+from kei_drive.routing.planner import edges_from_trace
+from kei_drive.routing.polyline import decode
+from kei_drive.routing.tiles import build_tiles
+from kei_drive.routing.valhalla_local import LocalValhallaRouter
+
+BALTIMORE = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "osm" / "baltimore.osm.pbf"
+)
+A, B = (39.2850, -76.6050), (39.3040, -76.5320)  # downtown -> north-east (car takes I 95)
+ON = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory):
+    if not BALTIMORE.is_file():
+        pytest.skip(f"real OSM extract not available at {BALTIMORE}")
+    out = tmp_path_factory.mktemp("baltimore_tiles")
+    build_tiles(BALTIMORE, out)
+    r = LocalValhallaRouter(out)
+    r.route(kc.route_request(A, B, KeiOptions()))  # load the engine once
+    return r
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(overrides_path=os.devnull + ".none")
+
+
+@pytest.fixture(scope="module")
+def track_10k(router):
+    """A car's Baltimore route densified to 10,000 points (GPS-like, ~1 m apart)."""
+    req = {"locations": [{"lat": A[0], "lon": A[1]}, {"lat": B[0], "lon": B[1]}], "costing": "auto"}
+    pts = np.array(decode(router.route(req)["trip"]["legs"][0]["shape"]))
+    t = np.linspace(0, len(pts) - 1, 10_000)
+    i = np.minimum(t.astype(int), len(pts) - 2)
+    f = (t - i)[:, None]
+    dense = pts[i] * (1 - f) + pts[i + 1] * f
+    return [tuple(p) for p in dense]
+
+
+def test_bench_plan_route_kei(benchmark, router, rules):
+    result = benchmark(plan_route, A, B, router=router, rules=rules, options=KeiOptions(on=ON))
+    assert result.report.distance_m > 5000
+
+
+def test_bench_plan_route_avoid_banned_states(benchmark, router, rules):
+    opts = KeiOptions(on=ON, avoid_banned_states=True)
+    result = benchmark(plan_route, A, B, router=router, rules=rules, options=opts)
+    assert result.report.states[0].state == "MD"
+
+
+def test_bench_raw_route(benchmark, router):
+    benchmark(router.route, kc.route_request(A, B, KeiOptions()))
+
+
+def test_bench_audit_10k_points_geometry_only(benchmark, track_10k, rules):
+    report = benchmark(audit_route, track_10k, [], rules, on=ON)
+    assert len(report.geometry) == 10_000
+
+
+def test_bench_audit_10k_points_with_edges(benchmark, router, track_10k, rules):
+    """Core audit alone on 10k vertices with ~1000 edges (matching done beforehand)."""
+    answer = router.trace_attributes(kc.map_match_request(track_10k[::10]))
+    geometry, edges = decode(answer["shape"]), edges_from_trace(answer)
+    scale = max(1, 10_000 // len(geometry))
+    dense = np.repeat(np.array(geometry), scale, axis=0)
+    edges = [
+        type(e)(
+            **{**e.__dict__, "begin_index": e.begin_index * scale, "end_index": e.end_index * scale}
+        )
+        for e in edges
+    ]
+    report = benchmark(audit_route, [tuple(p) for p in dense], edges, rules, on=ON)
+    assert report.distance_m > 5000
+
+
+def test_bench_check_track_10k(benchmark, router, track_10k, rules):
+    """Thin + map-match (Valhalla map_snap) + audit of a 10k-point GPX track."""
+    result = benchmark(check_track, track_10k, router=router, rules=rules, on=ON)
+    assert any(w.kind == "highway" for w in result.report.warnings)

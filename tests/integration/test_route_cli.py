@@ -1,0 +1,159 @@
+"""``kei-drive route`` and ``kei-drive check-route`` on the synthetic tiles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kei_drive.cli import main
+from kei_drive.core.gpx import TrackPoint, to_gpx
+from tests.support.osm_synth import PLACES, synth_tiles
+
+KEYS = {"distance_m", "duration_s", "geometry", "states", "warnings"}
+
+
+@pytest.fixture(scope="session")
+def tiles(tmp_path_factory):
+    return synth_tiles(tmp_path_factory)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def ll(name):
+    lat, lon = PLACES[name]
+    return f"{lat},{lon}"
+
+
+def test_route_json_avoids_motorway(tiles, capsys):
+    code, out, _ = run(
+        capsys,
+        "route",
+        "--from",
+        ll("grid_se"),
+        "--to",
+        ll("grid_ne"),
+        "--tiles",
+        tiles,
+        "--on",
+        "2026-06-01",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) >= KEYS and "maneuvers" in data
+    assert not [w for w in data["warnings"] if w["kind"] == "highway"]
+    assert data["geometry"][0] == pytest.approx([41.9505, -77.01], abs=0.001)
+    assert data["maneuvers"][0]["instruction"].startswith("Drive")
+    assert {"kind", "message", "from_m", "to_m", "road", "state"} == set(data["warnings"][0])
+
+
+def test_route_avoid_banned_states_flag(tiles, capsys):
+    args = ["route", "--from", ll("loop_a"), "--to", ll("loop_b"), "--tiles", tiles, "--json"]
+    _, direct, _ = run(capsys, *args)
+    _, safe, _ = run(capsys, *args, "--avoid-banned-states")
+    assert "NY" in [s["state"] for s in json.loads(direct)["states"]]
+    assert [s["state"] for s in json.loads(safe)["states"]] == ["PA"]
+
+
+def test_route_readable_summary(tiles, capsys):
+    code, out, _ = run(
+        capsys,
+        "route",
+        "--from",
+        ll("grid_mid"),
+        "--to",
+        ll("island"),
+        "--tiles",
+        tiles,
+        "--top-speed-mph",
+        "40",
+    )
+    assert code == 0
+    assert "NOT Kei-legal" in out and "[unreachable]" in out and "directions:" in out
+
+
+def test_route_missing_tiles(tmp_path, capsys):
+    code, _, err = run(
+        capsys,
+        "route",
+        "--from",
+        "41.95,-77.01",
+        "--to",
+        "41.99,-77.01",
+        "--tiles",
+        tmp_path / "none",
+    )
+    assert code != 0 and "no routing tiles at" in err and "kei-drive tiles build" in err
+
+
+def test_route_unroutable_request(tiles, capsys):
+    code, _, err = run(
+        capsys, "route", "--from", ll("grid_mid"), "--to", "30.0,-90.0", "--tiles", tiles
+    )
+    assert code != 0 and "no route found" in err
+
+
+def test_route_place_names_offline(tiles, capsys):
+    # "Leesburg, VA" resolves from the gazetteer with no network, but lies outside the tiles.
+    code, _, err = run(
+        capsys,
+        "route",
+        "--from",
+        "Leesburg, VA",
+        "--to",
+        ll("grid_ne"),
+        "--tiles",
+        tiles,
+        "--offline",
+    )
+    assert code != 0 and "no route found from 39.11566,-77.56360" in err
+
+
+def test_route_unknown_place_offline(tiles, capsys):
+    code, _, err = run(
+        capsys,
+        "route",
+        "--from",
+        "Nowhereville Qx",
+        "--to",
+        ll("grid_ne"),
+        "--tiles",
+        tiles,
+        "--offline",
+    )
+    assert code != 0 and "offline: only US city names and coordinates" in err
+
+
+def _write_gpx(path, latlons):
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    pts = [TrackPoint(lat, lon, t0 + timedelta(seconds=i)) for i, (lat, lon) in enumerate(latlons)]
+    path.write_text(to_gpx(pts, name="test"))
+    return path
+
+
+def test_check_route_json_flags_the_motorway(tiles, tmp_path, capsys):
+    # A GPS track along the motorway, north from the grid's south-east corner.
+    line = [(41.950 + k * 0.0005, -77.000) for k in range(81)]
+    gpx = _write_gpx(tmp_path / "drive.gpx", line)
+    code, out, _ = run(capsys, "check-route", gpx, "--tiles", tiles, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) >= KEYS and "maneuvers" not in data
+    highway = [w for w in data["warnings"] if w["kind"] == "highway"]
+    assert highway and "I 99" in highway[0]["road"]
+    assert data["distance_m"] == pytest.approx(4450, rel=0.05)
+
+
+def test_check_route_bad_file(tiles, tmp_path, capsys):
+    bad = tmp_path / "bad.gpx"
+    bad.write_text("<gpx><trk><trkseg><trkpt lat='x'")
+    code, _, err = run(capsys, "check-route", bad, "--tiles", tiles)
+    assert code != 0 and "cannot read" in err
+    code, _, err = run(capsys, "check-route", tmp_path / "missing.gpx", "--tiles", tiles)
+    assert code != 0 and "no such file" in err

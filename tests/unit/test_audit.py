@@ -1,0 +1,143 @@
+"""The pure route audit with hand-made geometry and edges and the real rule book."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+
+from kei_drive.core.audit import (
+    UNREACHABLE_GAP_M,
+    RoadEdge,
+    audit_route,
+)
+from kei_drive.core.rules import load_rules
+from kei_drive.core.units import mph_to_kmh
+
+ON = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(overrides_path=os.devnull + ".none")
+
+
+def line(lat0, lon0, dlat, dlon, n):
+    return [(lat0 + dlat * k, lon0 + dlon * k) for k in range(n)]
+
+
+def mph(v):
+    return mph_to_kmh(v)
+
+
+# Ohio (Kei cap 35 mph, interstates forbidden), around Columbus: 11 points, ~1.1 km apart.
+OHIO = line(40.00, -83.00, 0.01, 0.0, 11)
+
+
+def test_motorway_edges_merge_into_one_stretch_with_names(rules):
+    edges = [
+        RoadEdge(0, 2, "residential", None, 35, ("Elm St",)),
+        RoadEdge(2, 4, "motorway", mph(65), 105, ("I 71", "North Fwy")),
+        RoadEdge(4, 6, "motorway", mph(65), 105, ("I 71",)),
+        RoadEdge(6, 10, "residential", None, 35, ("Oak St",)),
+    ]
+    report = audit_route(OHIO, edges, rules, on=ON)
+    hw = [w for w in report.warnings if w.kind == "highway"]
+    assert len(hw) == 1
+    assert hw[0].road == "I 71" and hw[0].state == "OH"
+    assert hw[0].from_m == pytest.approx(2 * 1111.95, rel=0.01)
+    assert hw[0].to_m - hw[0].from_m == pytest.approx(4 * 1111.95, rel=0.01)
+    assert "OH explicitly forbids Kei vehicles on interstates" in hw[0].message
+    # The 65 mph limit is also over Ohio's 35 mph cap.
+    cap = [w for w in report.warnings if w.kind == "speed_cap"]
+    assert len(cap) == 1 and "35 mph Kei cap" in cap[0].message
+
+
+def test_speed_cap_uses_the_state_cap_and_tolerates_kmh_rounding(rules):
+    # 35 mph stored as 56 km/h must not count as above a 35 mph cap; 45 mph must.
+    edges = [
+        RoadEdge(0, 5, "primary", 56.0, 56, ("Main St",)),
+        RoadEdge(5, 10, "primary", 72.0, 72, ("US 23",)),
+    ]
+    report = audit_route(OHIO, edges, rules, on=ON)
+    cap = [w for w in report.warnings if w.kind == "speed_cap"]
+    assert [w.road for w in cap] == ["US 23"]
+    assert "posted 45 mph" in cap[0].message
+
+
+def test_unknown_limits_only_where_they_matter(rules):
+    edges = [
+        RoadEdge(0, 3, "residential", None, 35, ("Elm St",)),  # local: assumed <= 35
+        RoadEdge(3, 6, "tertiary", None, 50, ("County Rd 5",)),  # reported
+        RoadEdge(6, 8, "secondary", None, 50, ("SR 3",)),  # reported, merged with the above
+    ]  # points 8..10 have no edge: no map data -> reported
+    report = audit_route(OHIO, edges, rules, on=ON)
+    unknown = [w for w in report.warnings if w.kind == "unknown_speed_limit"]
+    assert len(unknown) == 2
+    assert unknown[0].road == "County Rd 5, SR 3"
+    assert unknown[0].from_m == pytest.approx(3 * 1111.95, rel=0.01)
+    assert unknown[1].road is None and "Road type and speed limit unknown" in unknown[1].message
+    assert unknown[0].message.startswith("Speed limit unknown on County Rd 5, SR 3")
+
+
+def test_no_unknown_or_cap_warnings_in_a_state_without_cap(rules):
+    pa = line(40.5, -77.5, 0.01, 0.0, 5)
+    assert rules.rule_for("PA", on=ON).max_road_speed_mph is None
+    edges = [RoadEdge(0, 4, "secondary", mph(55), 90, ("PA 45",))]
+    report = audit_route(pa, edges, rules, on=ON)
+    assert {w.kind for w in report.warnings} == {"restricted_state"}
+
+
+def test_states_in_order_with_banned_state_flagged(rules):
+    # North from Pennsylvania into New York across 42.0 N.
+    pts = line(41.95, -77.0, 0.01, 0.0, 11)
+    edges = [RoadEdge(0, 10, "residential", None, 35, ("Main St",))]
+    report = audit_route(pts, edges, rules, on=ON)
+    assert [s.state for s in report.states] == ["PA", "NY"]
+    assert report.states[1].status == "banned"
+    assert report.states[0].to_m == pytest.approx(5560, abs=300)
+    banned = [w for w in report.warnings if w.kind == "banned_state"]
+    assert banned[0].state == "NY" and banned[0].from_m == report.states[1].from_m
+    assert "Source: http" in banned[0].message
+    assert not report.kei_legal
+
+
+def test_duration_at_kei_speed(rules):
+    edges = [RoadEdge(0, 10, "primary", None, 100.0, ("US 23",))]
+    report = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45)
+    assert report.duration_s == pytest.approx(report.distance_m / (mph(45) / 3.6), rel=1e-6)
+    slow = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=200)
+    assert slow.duration_s == pytest.approx(report.distance_m / (100 / 3.6), rel=1e-6)
+
+
+def test_unreachable_end_is_reported(rules):
+    far = (OHIO[-1][0] + 0.02, OHIO[-1][1])  # 2.2 km beyond the route's end
+    near = (OHIO[-1][0] + 0.001, OHIO[-1][1])  # 111 m: an ordinary snap to the road
+    report = audit_route(OHIO, [], rules, requested_start=OHIO[0], requested_end=far)
+    w = [w for w in report.warnings if w.kind == "unreachable"]
+    assert len(w) == 1 and "destination" in w[0].message and "1.4 mi" in w[0].message
+    ok = audit_route(OHIO, [], rules, requested_end=near)
+    assert not [w for w in ok.warnings if w.kind == "unreachable"]
+    assert UNREACHABLE_GAP_M > 111
+
+
+def test_to_dict_shape(rules):
+    report = audit_route(OHIO, [RoadEdge(0, 10, "trunk", None, 90, ("US 33",))], rules, on=ON)
+    data = report.to_dict()
+    assert set(data) == {"distance_m", "duration_s", "geometry", "states", "warnings"}
+    assert data["geometry"][0] == [40.0, -83.0]
+    assert data["states"][0]["state"] == "OH" and data["states"][0]["max_road_speed_mph"] == 35
+    assert {w["kind"] for w in data["warnings"]} >= {"highway", "unknown_speed_limit"}
+
+
+def test_without_rules_states_are_unknown():
+    report = audit_route(OHIO, [], None)
+    assert report.states[0].status == "unknown"
+    assert report.distance_m == pytest.approx(10 * 1111.95, rel=0.01)
+
+
+def test_empty_and_single_point_routes(rules):
+    assert audit_route([], [], rules).distance_m == 0
+    one = audit_route([(40.0, -83.0)], [], rules)
+    assert one.distance_m == 0 and one.duration_s == 0
