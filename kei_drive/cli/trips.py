@@ -1,9 +1,180 @@
-"""Sub-commands (placeholder: filled in by its issue)."""
+"""Trip history: ``trips import|list|show|export``. The database is migrated on first use."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+from kei_drive.cli._output import fail, print_json
+from kei_drive.core.gpx import GpxError, read_gpx_tracks
+from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands."""
+    trips = subparsers.add_parser("trips", help="trip history: import, list, show, export")
+    sub = trips.add_subparsers(dest="trips_command", required=True)
+
+    p = sub.add_parser("import", help="import trips from a GPX file", allow_abbrev=False)
+    p.add_argument("file", type=Path, help="GPX file (tracks, segments and routes)")
+    p.add_argument("--vehicle", type=int, help="vehicle id the trips belong to")
+    p.add_argument("--name", help="trip name (numbered when the file makes several trips)")
+    p.add_argument(
+        "--split-gap-min",
+        type=float,
+        default=30.0,
+        help="fixes further apart than this many minutes start a new trip (default 30)",
+    )
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("list", help="trips, newest first", allow_abbrev=False)
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--per-page", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="one trip with its statistics", allow_abbrev=False)
+    p.add_argument("trip", help="trip id or UUID")
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="export a trip as GPX or GeoJSON", allow_abbrev=False)
+    p.add_argument("trip", help="trip id or UUID")
+    p.add_argument("--format", choices=("gpx", "geojson"), default="gpx")
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+
+def _db():
+    """Migrate once, then hand out sessions (imported lazily: keeps ``--help`` fast)."""
+    from kei_drive.db import ensure_migrated, session
+
+    ensure_migrated()
+    return session
+
+
+def _line(trip: dict) -> str:
+    stats = trip.get("stats") or {}
+    miles = (stats.get("distance_m") or 0.0) / METERS_PER_MILE
+    moving = stats.get("moving_s")
+    top = stats.get("max_speed_mps")
+    parts = [
+        f"{trip['id']:>5}",
+        (trip.get("started_at") or "undated")[:16].replace("T", " "),
+        f"{miles:7.1f} mi",
+        f"{moving / 60:5.0f} min" if moving is not None else "    - min",
+        f"max {mps_to_mph(top):3.0f} mph" if top is not None else "max   - mph",
+        ",".join(stats.get("states") or []) or "-",
+        trip.get("vehicle") or "-",
+        trip.get("name") or "",
+    ]
+    warnings = trip.get("warnings") or []
+    return "  ".join(parts) + (f"  [{'; '.join(warnings)}]" if warnings else "")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        read_gpx_tracks(args.file)  # validate before the database is touched
+    except GpxError as exc:
+        return fail(str(exc))
+    if args.split_gap_min <= 0:
+        return fail("--split-gap-min must be positive")
+    session = _db()
+    from kei_drive.db import queries as q
+
+    try:
+        with session() as s:
+            created = q.import_gpx(
+                s,
+                args.file,
+                vehicle_id=args.vehicle,
+                name=args.name,
+                split_gap_s=args.split_gap_min * 60,
+            )
+            vehicle = q.get_vehicle(s, args.vehicle) if args.vehicle else None
+            trips = [q.trip_dict(trip, vehicle) for trip, _stats in created]
+    except (GpxError, q.NotFound, ValueError) as exc:
+        return fail(str(exc))
+    if not trips:
+        return fail(f"{args.file}: no trip to import (only isolated single fixes)")
+    if args.json:
+        print_json({"trips": trips})
+    else:
+        print(f"imported {len(trips)} trip(s) from {args.file}")
+        for trip in trips:
+            print(_line(trip))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.page < 1 or args.per_page < 1:
+        return fail("--page and --per-page must be at least 1")
+    session = _db()
+    from kei_drive.db import queries as q
+
+    with session() as s:
+        page = q.list_trips(s, page=args.page, per_page=args.per_page)
+    if args.json:
+        print_json(
+            {
+                "trips": page.items,
+                "total": page.total,
+                "page": page.page,
+                "per_page": page.per_page,
+                "pages": page.pages,
+            }
+        )
+    else:
+        for trip in page.items:
+            print(_line(trip))
+        print(f"page {page.page}/{page.pages}, {page.total} trip(s)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    session = _db()
+    from kei_drive.db import queries as q
+
+    try:
+        with session() as s:
+            trip = q.get_trip(s, args.trip)
+            vehicle = q.get_vehicle(s, trip.vehicle_id) if trip.vehicle_id else None
+            data = q.trip_dict(trip, vehicle)
+            data["vehicle_detail"] = q.vehicle_dict(vehicle) if vehicle else None
+    except q.NotFound as exc:
+        return fail(str(exc))
+    if args.json:
+        print_json(data)
+    else:
+        print(_line(data))
+        for key, value in (data.get("stats") or {}).items():
+            if key != "gaps":
+                print(f"  {key}: {value}")
+        for gap in (data.get("stats") or {}).get("gaps") or []:
+            print(f"  gap: {gap['start']} .. {gap['end']} ({gap['duration_s']:.0f} s)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    session = _db()
+    from kei_drive.db import queries as q
+
+    try:
+        with session() as s:
+            if args.format == "gpx":
+                text = q.export_gpx(s, args.trip)
+            else:
+                text = json.dumps(q.export_geojson(s, args.trip), indent=2)
+    except q.NotFound as exc:
+        return fail(str(exc))
+    if args.output:
+        try:
+            args.output.write_text(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0

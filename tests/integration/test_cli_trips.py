@@ -1,0 +1,108 @@
+"""``kei-drive trips ...`` against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kei_drive.cli import main
+from kei_drive.core.gpx import read_gpx, to_gpx
+from kei_drive.core.trips import STATS_KEYS
+from tests.support.trips import TrackBuilder
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    return path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_list_show_export_round_trip(db, tmp_path, capsys):
+    track = TrackBuilder().start().drive(4_000, 15.0)
+    gpx = tmp_path / "drive.gpx"
+    gpx.write_text(to_gpx(track.points, name="Back roads"))
+
+    code, out, err = run(capsys, "trips", "import", str(gpx), "--json")
+    assert code == 0, err
+    (trip,) = json.loads(out)["trips"]
+    assert list(trip["stats"])[: len(STATS_KEYS)] == list(STATS_KEYS)
+    assert trip["stats"]["distance_m"] == pytest.approx(4_000, rel=0.01)
+    assert trip["name"] == "Back roads" and trip["source"] == "imported"
+
+    code, out, _ = run(capsys, "trips", "list", "--json")
+    listing = json.loads(out)
+    assert code == 0 and listing["total"] == 1 and listing["trips"][0]["uuid"] == trip["uuid"]
+
+    for ref in (str(trip["id"]), trip["uuid"]):
+        code, out, _ = run(capsys, "trips", "show", ref, "--json")
+        assert code == 0 and json.loads(out)["stats"]["points"] == len(track.points)
+
+    code, out, _ = run(capsys, "trips", "export", trip["uuid"], "--format", "gpx")
+    assert code == 0
+    assert len(read_gpx(out)[0]) == len(track.points)
+    target = tmp_path / "out.geojson"
+    code, out, _ = run(
+        capsys, "trips", "export", str(trip["id"]), "--format", "geojson", "-o", str(target)
+    )
+    assert code == 0 and out == ""
+    geo = json.loads(target.read_text())
+    assert len(geo["features"][0]["geometry"]["coordinates"]) == len(track.points)
+
+    code, out, _ = run(capsys, "trips", "list")  # human-readable
+    assert code == 0 and "2.5 mi" in out and "Back roads" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("<gpx><trk>", "malformed XML"),
+        ("<html/>", "not a GPX file"),
+        ('<gpx version="1.1"/>', "no track or route points"),
+        (None, "cannot read GPX file"),
+    ],
+)
+def test_bad_file_is_a_clear_error_and_leaves_db_untouched(db, tmp_path, capsys, content, message):
+    path = tmp_path / "bad.gpx"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code != 0 and out == ""
+    assert message in err and err.startswith("kei-drive: error:")
+    assert not db.exists()  # not even created
+
+
+def test_unknown_trip_and_vehicle(db, tmp_path, capsys):
+    code, _, err = run(capsys, "trips", "show", "42", "--json")
+    assert code != 0 and "no trip 42" in err
+    code, _, err = run(capsys, "trips", "export", "nope")
+    assert code != 0 and "no trip" in err
+    gpx = tmp_path / "t.gpx"
+    gpx.write_text(to_gpx(TrackBuilder().start().drive(500, 10.0).points))
+    code, _, err = run(capsys, "trips", "import", str(gpx), "--vehicle", "7")
+    assert code != 0 and "no vehicle with id 7" in err
+    code, out, _ = run(capsys, "trips", "list", "--json")
+    assert json.loads(out)["total"] == 0
+
+
+@needs_fixtures
+def test_import_real_multi_track_file(db, capsys):
+    code, out, err = run(
+        capsys, "trips", "import", str(FIXTURES / "co_boulder_mixed_walk_drive.gpx"), "--json"
+    )
+    assert code == 0, err
+    trips = json.loads(out)["trips"]
+    assert len(trips) > 3
+    assert all(t["stats"]["max_speed_mps"] < 30 for t in trips if t["stats"]["max_speed_mps"])
+    assert any("CO" in t["stats"]["states"] for t in trips)
