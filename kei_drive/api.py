@@ -23,6 +23,7 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
+- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied).
 
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
 migrated on first use.
@@ -34,7 +35,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -45,6 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kei_drive import config
+from kei_drive.core.rules import load_rules
 from kei_drive.db import ensure_migrated, session
 from kei_drive.db import queries as q
 
@@ -342,11 +344,27 @@ async def export_geojson(request: Request) -> Response:
     )
 
 
+@_endpoint
+async def get_rules(request: Request) -> Response:
+    """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
+
+    The Drive screen keeps a copy so that its state badge works offline.
+    """
+    on = request.query_params.get("on")
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError as exc:
+        raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on!r}") from exc
+    book = await run_in_threadpool(load_rules)
+    return JSONResponse([rule.to_dict() for rule in book.all_rules(day)])
+
+
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
     return _error(exc.status_code, str(exc.detail))
 
 
 routes = [
+    Route("/api/v1/rules", get_rules, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),

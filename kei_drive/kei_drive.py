@@ -3,9 +3,11 @@
 import reflex as rx
 
 from kei_drive import pages  # noqa: F401  (registers every page)
+from kei_drive.api import api  # also registers the database tables with Reflex
 from kei_drive.pwa import head_components
 
 app = rx.App(
     head_components=head_components(),
     html_lang="en",
+    api_transformer=api,
 )

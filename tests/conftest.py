@@ -21,5 +21,5 @@ def shared_fixture(*parts: str) -> Path:
     """A file under ../shared/fixtures, or skip the test when the folder is absent."""
     path = SHARED_FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared fixture {path} is absent (the ../shared folder is not beside the project)")
+        pytest.skip(f"shared fixture {path} is absent (no ../shared folder beside the project)")
     return path

@@ -1,3 +1,3 @@
 """Every page of the app; importing this package registers them with Reflex."""
 
-from kei_drive.pages import drive  # noqa: F401
+from kei_drive.pages import drive, garage, plan, states, trip_detail, trips  # noqa: F401

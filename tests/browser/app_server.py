@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,31 @@ BROWSER_ARGS = [
     "--no-first-run",
 ]
 CHROMIUM = "/usr/bin/chromium"
+# What the app needs to build and run; copied so that each server builds in its own
+# folder (Reflex compiles into ./.web, which parallel servers must not share).
+APP_FILES = ("kei_drive", "assets", "rxconfig.py", "reflex.lock", "alembic", "alembic.ini")
+_web_template: Path | None = None  # an initialised .web to copy (saves the bun install)
+
+
+def copy_app(target: Path) -> Path:
+    global _web_template
+    target.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in APP_FILES:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    template = _web_template or (PROJECT_ROOT / ".web")
+    if (template / "node_modules").is_dir():
+
+        def skip_build_output(folder: str, names: list[str]) -> list[str]:
+            return ["build"] if Path(folder) == template else []
+
+        shutil.copytree(template, target / ".web", symlinks=True, ignore=skip_build_output)
+    _web_template = target / ".web"
+    return target
 
 
 def free_port() -> int:
@@ -50,14 +76,16 @@ class AppServer:
 
     def start(self, timeout_s: float = 300) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
+        app_dir = copy_app(self.home / "app")
         env = dict(os.environ, KEI_DRIVE_HOME=str(self.home), DATABASE_URL=self.database_url)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(app_dir), env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "kei_drive.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)]
         if self.https:
             command += ["--https", "--public-host", "127.0.0.1"]
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command, cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout_s

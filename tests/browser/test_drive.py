@@ -75,7 +75,9 @@ def test_six_second_gap_shows_dashes_and_gps_lost(phone):
 def test_big_unit_choice_is_remembered(phone):
     open_drive(phone)
     phone.click("#unit-toggle")
-    phone.wait_for_function("document.querySelector('#speed-kmh').classList.contains('kd-big-number')")
+    phone.wait_for_function(
+        "document.querySelector('#speed-kmh').classList.contains('kd-big-number')"
+    )
     phone.reload()
     phone.wait_for_selector("#speed-kmh.kd-big-number")
 
@@ -105,9 +107,7 @@ def test_manifest_parses_with_icons(phone):
 @pytest.mark.slow
 def test_service_worker_serves_drive_screen_offline(phone):
     open_drive(phone)
-    state = phone.evaluate(
-        "navigator.serviceWorker.ready.then(r => r.active && r.active.state)"
-    )
+    state = phone.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.active.state)")
     assert state in ("activated", "activating")
     phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
     # Wait until the page's own scripts are in the cache (sent by the page after registration).
