@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite (browser tests included).
+# As root on Debian/Ubuntu it installs Chromium (and PostgreSQL for the PostgreSQL
+# tests) with apt; otherwise those must already be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install.sh test
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "Missing $*: install it (Debian/Ubuntu: sudo apt-get install $*)" >&2
+    return 1
+  fi
+  if [ -z "${_apt_updated:-}" ]; then
+    apt-get update -qq
+    _apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium for the browser tests…"
+  apt_install chromium
+fi
+
+# A throwaway PostgreSQL on 127.0.0.1 for the PostgreSQL variants of the database tests.
+postgres_started=""
+if [ -z "${KEI_DRIVE_TEST_POSTGRES_URL:-}" ] && [ "${KEI_DRIVE_SKIP_POSTGRES:-}" != 1 ]; then
+  if url=$(bash scripts/start_postgres.sh 2>/tmp/kei-drive-postgres.log); then
+    export KEI_DRIVE_TEST_POSTGRES_URL="$url"
+    postgres_started=1
+  else
+    echo "PostgreSQL unavailable (see /tmp/kei-drive-postgres.log): its tests will be skipped." >&2
+  fi
+fi
+cleanup() { [ -n "$postgres_started" ] && bash scripts/start_postgres.sh stop >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+export REFLEX_TELEMETRY_ENABLED=false REFLEX_CHECK_LATEST_VERSION=false
+
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
