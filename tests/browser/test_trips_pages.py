@@ -1,0 +1,185 @@
+"""The trip history pages (/trips, /trips/{id}) in headless Chromium against the real app."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kei_drive.components.trip_view import OVER_CAP_COLOR, SPEED_BANDS
+from kei_drive.db import queries as q
+from kei_drive.db.engine import session
+from kei_drive.db.migrate import ensure_migrated
+
+M_PER_DEG_LAT = 111_195.0
+VEHICLE = "Sambar test truck"
+TRACK_COLORS = {c for _, c, _ in SPEED_BANDS} | {OVER_CAP_COLOR, "#22c55e"}
+
+
+def synthetic_gpx() -> bytes:
+    """One track, two segments two hours apart (-> two trips). The first drives north
+    from Baltimore: 20 s speeding up, 150 s at 20 m/s (45 mph), a 5 min recording gap,
+    60 s more at 20 m/s, slowing down; the second is 2 min at 10 m/s."""
+    start = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
+    lat, lon = 39.2904, -76.6122
+
+    def fixes(t0: datetime, lat0: float, speeds: list[float], skip_after: int | None = None):
+        out, pos, t = [], lat0, t0
+        for i, v in enumerate(speeds):
+            out.append((pos, lon + 0.0001 * math.sin(i / 30), t))
+            pos += v / M_PER_DEG_LAT
+            t += timedelta(seconds=1)
+            if skip_after is not None and i == skip_after:
+                t += timedelta(minutes=5)
+                pos += 20.0 * 300 / M_PER_DEG_LAT
+        return out
+
+    ramp = [i for i in range(20)]
+    first = fixes(start, lat, ramp + [20.0] * 210 + ramp[::-1], skip_after=170)
+    second = fixes(start + timedelta(hours=2), first[-1][0] + 0.01, [10.0] * 120)
+
+    def seg(points) -> str:
+        rows = "".join(
+            f'<trkpt lat="{a:.7f}" lon="{b:.7f}"><time>{t:%Y-%m-%dT%H:%M:%SZ}</time></trkpt>'
+            for a, b, t in points
+        )
+        return f"<trkseg>{rows}</trkseg>"
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><name>Synthetic drive</name>{seg(first)}{seg(second)}</trk></gpx>"
+    ).encode()
+
+
+BROKEN_GPX = b'<?xml version="1.0"?><gpx version="1.1"><trk><trkseg><trkpt lat="39.1"'
+
+
+@pytest.fixture(scope="module")
+def vehicle_id(app_server) -> int:
+    ensure_migrated(app_server.database_url)
+    with session(app_server.database_url) as s:
+        vehicle = q.create_vehicle(
+            s, VEHICLE, make="Subaru", model="Sambar", model_year=1994, speed_cap_mph=35
+        )
+        return vehicle.id  # type: ignore[return-value]
+
+
+def card(page, name: str):
+    return page.locator(".kd-trip-card", has=page.locator(".kd-trip-name", has_text=name))
+
+
+def track_strokes(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "#trip-map path.leaflet-interactive", "els => els.map(e => e.getAttribute('stroke'))"
+    )
+
+
+def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
+    phone.goto("/trips")
+    phone.wait_for_selector("text=Import GPX")
+    # the imported trips go to the seeded vehicle (35 mph cap)
+    phone.click("#import-vehicle")
+    phone.get_by_role("option", name=VEHICLE).click()
+    phone.set_input_files(
+        "#gpx-upload input[type=file]",
+        [
+            {"name": "synthetic.gpx", "mimeType": "application/gpx+xml", "buffer": synthetic_gpx()},
+            {"name": "broken.gpx", "mimeType": "application/gpx+xml", "buffer": BROKEN_GPX},
+        ],
+    )
+    errors = phone.wait_for_selector("#import-errors")
+    assert re.search(r"broken\.gpx: not a GPX file: malformed XML", errors.inner_text())
+    ok = phone.inner_text("#import-ok")
+    assert "synthetic.gpx" in ok and "Synthetic drive (1/2)" in ok and "(2/2)" in ok
+
+    first = card(phone, "Synthetic drive (1/2)")
+    first.wait_for()
+    text = first.inner_text()
+    assert VEHICLE in text and "Sat 2024-05-04 14:00 UTC" in text
+    assert re.search(r"\d+\.\d mi · \d+\.\d km", text)
+    assert "45 mph" in text  # max moving speed
+    assert re.search(r"above cap for \d+ min", text)
+    assert "MD" in text
+    assert "1 gap in recording" in text
+    assert card(phone, "Synthetic drive (2/2)").count() == 1
+    assert phone.locator("#totals-vehicle", has_text=VEHICLE).count() == 1
+    assert phone.locator("#totals-month", has_text="May 2024").count() == 1
+    phone.screenshot(path=str(artifacts_dir / "trips-390x844.png"), full_page=True)
+
+    first.click()
+    phone.wait_for_url(re.compile(r"/trips/\d+$"))
+    phone.wait_for_selector("#trip-name:has-text('Synthetic drive (1/2)')")
+    # the track: several coloured lines (cut at the 5 min gap, split by speed band)
+    phone.wait_for_function(
+        "document.querySelectorAll('#trip-map path.leaflet-interactive').length > 2"
+    )
+    strokes = [s for s in track_strokes(phone) if s in TRACK_COLORS]
+    assert len(strokes) >= 2
+    phone.wait_for_selector("#speed-chart .recharts-line path")
+    assert phone.locator("#speed-chart .recharts-reference-line").count() == 1
+    stats = phone.inner_text("#trip-stats")
+    assert "Time above cap (35 mph)" in stats and "Gaps in recording" in stats
+    assert re.search(r"1 \(5 min 0\d s\)", stats)
+
+    phone.click("#mode-cap")
+    phone.wait_for_function(
+        f"[...document.querySelectorAll('#trip-map path.leaflet-interactive')]"
+        f".some(e => e.getAttribute('stroke') === '{OVER_CAP_COLOR}')"
+    )
+    assert "above cap (35 mph)" in phone.inner_text("#trip-legend")
+    phone.screenshot(path=str(artifacts_dir / "trip-detail-390x844.png"), full_page=True)
+
+    phone.fill("#trip-name-input", "Saturday farm run")
+    phone.click("#trip-rename")
+    phone.wait_for_selector("#trip-name:has-text('Saturday farm run')")
+
+    with phone.expect_download() as info:
+        phone.click("#export-gpx")
+    download = info.value
+    assert download.suggested_filename == "saturday-farm-run.gpx"
+    gpx = open(download.path(), encoding="utf-8").read()
+    assert "<gpx" in gpx and "Saturday farm run" in gpx
+    assert gpx.count("<trkpt") == 250  # every imported fix of the first trip
+
+    with phone.expect_download() as info:
+        phone.click("#export-geojson")
+    assert '"FeatureCollection"' in open(info.value.path(), encoding="utf-8").read()
+
+    phone.click("#trip-delete")
+    phone.wait_for_selector("text=Delete this trip?")
+    phone.click("#delete-confirm")
+    phone.wait_for_url(re.compile(r"/trips$"))
+    card(phone, "Synthetic drive (2/2)").wait_for()
+    assert card(phone, "Saturday farm run").count() == 0
+    assert phone.errors == []
+
+
+def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicle_id):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        ensure_migrated(app_server.database_url)
+        with session(app_server.database_url) as s:
+            (trip, _), *_ = q.import_gpx(s, synthetic_gpx(), vehicle_id=vehicle_id, name="Desk")
+            trip_id = trip.id
+        page.goto("/trips")
+        card(page, "Desk (1/2)").wait_for()
+        page.screenshot(path=str(artifacts_dir / "trips-1280x800.png"))
+        page.goto(f"/trips/{trip_id}")
+        page.wait_for_selector("#speed-chart .recharts-line path")
+        page.wait_for_function(
+            "document.querySelectorAll('#trip-map path.leaflet-interactive').length > 2"
+        )
+        page.screenshot(path=str(artifacts_dir / "trip-detail-1280x800.png"))
+
+        page.goto("/trips/999999")
+        page.wait_for_selector("#trip-not-found")
+        assert "No trip with id “999999”" in page.inner_text(".kd-not-found")
+        assert errors == []
+    finally:
+        context.close()
