@@ -28,7 +28,7 @@ function run(db, mode, work) {
   return new Promise((resolve, reject) => {
     const tx = db.transaction(STORE, mode);
     const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(result.result ?? result);
+    tx.oncomplete = () => resolve(result instanceof IDBRequest ? result.result : result);
     tx.onerror = () => reject(tx.error);
   });
 }

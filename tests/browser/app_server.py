@@ -48,6 +48,13 @@ def copy_app(target: Path) -> Path:
 
         shutil.copytree(template, target / ".web", symlinks=True, ignore=skip_build_output)
     _web_template = target / ".web"
+    # Developers working in parallel: build with the committed version of files that
+    # someone else is editing (space-separated paths relative to the project root).
+    for name in os.environ.get("KEI_DRIVE_TEST_FILES_FROM_HEAD", "").split():
+        committed = subprocess.run(
+            ["git", "show", f"HEAD:{name}"], cwd=PROJECT_ROOT, capture_output=True, check=True
+        )
+        (target / name).write_bytes(committed.stdout)
     return target
 
 

@@ -1,0 +1,69 @@
+"""Trip recording from the Drive screen survives a lost connection without losing a fix."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from kei_drive.db import TrackPointRow, session
+from kei_drive.db import queries as q
+from tests.browser.conftest import START, feed, north_of
+
+
+def positions(start, count: int, mps: float = 13.41, offset: int = 0):
+    return [north_of(start, mps * (offset + i)) for i in range(count)]
+
+
+def pending(page) -> int:
+    return int(page.get_attribute("#trip-status", "data-pending") or 0)
+
+
+def test_twenty_seconds_offline_loses_and_duplicates_nothing(phone, app_server, artifacts_dir):
+    phone.goto("/")
+    phone.click("#trip-start")
+    phone.wait_for_selector("#trip-stop")
+    trip_uuid = phone.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+
+    route = positions(START, 30)
+    feed(phone, route[:5])
+    phone.context.set_offline(True)
+    try:
+        feed(phone, route[5:25])  # 20 s of fixes with no network
+        assert pending(phone) >= 15, phone.inner_text("#trip-status")
+        assert "waiting to send" in phone.inner_text("#trip-status")
+        phone.screenshot(path=str(artifacts_dir / "drive-recording-offline.png"))
+    finally:
+        phone.context.set_offline(False)
+    feed(phone, route[25:])
+    phone.wait_for_function(
+        "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
+    )
+    phone.click("#trip-stop")
+    phone.wait_for_selector("#trip-start")
+
+    with session(app_server.database_url) as s:
+        trip = q.get_trip(s, trip_uuid)
+        rows = s.exec(select(TrackPointRow).where(TrackPointRow.trip_id == trip.id)).all()
+    client_ids = [row.client_id for row in rows]
+    assert len(rows) == len(route), f"stored {len(rows)} of {len(route)} fixes"
+    assert len(set(client_ids)) == len(client_ids)
+    stored = sorted((round(row.lat, 6), round(row.lon, 6)) for row in rows)
+    assert stored == sorted((round(lat, 6), round(lon, 6)) for lat, lon in route)
+
+    # The stop reached the server: the trip is finished with its statistics.
+    phone.wait_for_timeout(500)
+    reply = phone.request.get(f"/api/v1/trips/{trip_uuid}").json()
+    assert reply["point_count"] == len(route)
+    assert reply["ended_at"] is not None
+    assert reply["recording_state"] != "recording", reply["recording_state"]
+    assert abs(reply["stats"]["distance_m"] - 13.41 * 29) < 60
+
+
+def test_recording_survives_a_reload(phone):
+    phone.goto("/")
+    phone.click("#trip-start")
+    feed(phone, positions(START, 3))
+    phone.reload()
+    phone.wait_for_selector("#trip-stop")
+    assert phone.get_attribute("#trip-status", "data-state") in ("recording", "paused")
+    phone.click("#trip-stop")
+    phone.wait_for_selector("#trip-start")
