@@ -1,0 +1,142 @@
+"""The Plan page in headless Chromium: plan on synthetic tiles, export, check GPX files."""
+
+from __future__ import annotations
+
+import pytest
+
+from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
+from tests.support.osm_synth import PLACES, write_network
+
+
+@pytest.fixture(scope="module")
+def plan_server(app_server, tmp_path_factory):
+    """The app server with synthetic PA/NY tiles in its KEI_DRIVE_HOME/tiles (the default
+    tiles dir; the router is made per request, so tiles built now are found)."""
+    from kei_drive.routing.tiles import build_tiles, has_tiles
+
+    tiles = app_server.home / "tiles"
+    if not has_tiles(tiles):
+        pbf = write_network(tmp_path_factory.mktemp("plan-osm") / "synth.osm.pbf")
+        build_tiles(pbf, tiles)
+    return app_server
+
+
+def latlon(name: str) -> str:
+    lat, lon = PLACES[name]
+    return f"{lat},{lon}"
+
+
+def open_plan(page):
+    page.goto("/plan")
+    page.wait_for_selector("#plan-origin")
+    page.wait_for_function("document.querySelector('#plan-date')?.value !== ''")
+    return page
+
+
+def plan(page, origin: str, destination: str) -> None:
+    page.fill("#plan-origin", origin)
+    page.fill("#plan-destination", destination)
+    page.click("#plan-submit")
+    page.wait_for_selector("#plan-verdict, #plan-error", timeout=30_000)
+
+
+def upload(page, name: str, data: bytes) -> None:
+    page.set_input_files(
+        "#gpx-check input[type=file]",
+        files=[{"name": name, "mimeType": "application/gpx+xml", "buffer": data}],
+    )
+
+
+def test_plan_between_two_points_draws_the_route_and_exports_gpx(
+    plan_server, phone, browser, artifacts_dir
+):
+    page = open_plan(phone)
+    plan(page, latlon("grid_se"), latlon("grid_ne"))
+    assert page.locator("#plan-error").count() == 0
+    # The Kei route keeps to the grid (about 4.3 km): no highway, a PA "restricted" note.
+    assert "mi" in page.inner_text("#plan-distance") and "km" in page.inner_text("#plan-distance")
+    assert "2.7 mi" in page.inner_text("#plan-distance")
+    assert page.locator("#plan-warnings [data-kind=highway]").count() == 0
+    assert page.locator("#plan-warnings [data-kind=restricted_state]").count() == 1
+    assert "pa.gov" in page.inner_text("#plan-warnings")  # rule source shown
+    assert page.locator("#plan-states [data-state=PA]").count() == 1
+    assert "Avenue I" in page.inner_text("#plan-turns")
+    # Leaflet drew the route (a path in the overlay pane) and the two end markers.
+    page.wait_for_function(
+        "document.querySelectorAll('#plan-map .leaflet-overlay-pane path').length >= 3"
+    )
+    page.screenshot(path=str(artifacts_dir / "plan-390x844.png"), full_page=False)
+    page.screenshot(path=str(artifacts_dir / "plan-390x844-full.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#plan-export-gpx")
+    assert download.value.suggested_filename.endswith(".gpx")
+    points = read_gpx_points(download.value.path())
+    assert len(points) >= 2
+    assert points[0] == pytest.approx(PLACES["grid_se"], abs=0.002)
+    assert points[-1] == pytest.approx(PLACES["grid_ne"], abs=0.002)
+    assert page.errors == []
+
+    # The same route on a desktop screen.
+    desk = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=plan_server.url)
+    try:
+        wide = open_plan(desk.new_page())
+        plan(wide, latlon("grid_se"), latlon("grid_ne"))
+        wide.wait_for_function(
+            "document.querySelectorAll('#plan-map .leaflet-overlay-pane path').length >= 3"
+        )
+        wide.wait_for_timeout(500)
+        wide.screenshot(path=str(artifacts_dir / "plan-1280x800.png"))
+    finally:
+        desk.close()
+
+
+def test_gpx_on_the_motorway_gets_a_highway_warning(plan_server, phone, artifacts_dir):
+    page = open_plan(phone)
+    track = [TrackPoint(lat=41.945 + 0.001 * i, lon=-77.0, time=None) for i in range(46)]
+    upload(page, "motorway.gpx", to_gpx(track, name="I 99 run").encode())
+    page.wait_for_selector("#plan-verdict", timeout=30_000)
+    assert "motorway.gpx" in page.inner_text("#plan-result-title")
+    assert "Not Kei-legal" in page.inner_text("#plan-verdict")
+    highway = page.locator("#plan-warnings [data-kind=highway]")
+    assert highway.count() == 1
+    assert "I 99" in highway.inner_text() and "Motorway" in highway.inner_text()
+    page.wait_for_function(
+        "document.querySelectorAll('#plan-map .leaflet-overlay-pane path').length >= 1"
+    )
+    # The motorway stretch is drawn red.
+    assert page.locator("#plan-map path[stroke='#ef4444']").count() >= 1
+    page.screenshot(path=str(artifacts_dir / "plan-gpx-check-390x844.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_bad_inputs_give_clear_errors_and_keep_the_form(plan_server, phone, artifacts_dir):
+    page = open_plan(phone)
+    # "My location" fills the origin with the browser's position (Baltimore in this browser).
+    page.click("#plan-my-location")
+    page.wait_for_function("document.querySelector('#plan-origin').value.startsWith('39.2904')")
+    assert "Your location" in page.inner_text("#plan-side")
+    upload(page, "garbage.gpx", b"this is not a GPX file")
+    page.wait_for_selector("#plan-error", timeout=15_000)
+    error = page.inner_text("#plan-error")
+    assert "garbage.gpx" in error and "not a GPX file" in error
+    # A one-point GPX cannot be a route.
+    one = to_gpx([TrackPoint(lat=41.95, lon=-77.01, time=None)]).encode()
+    upload(page, "one-point.gpx", one)
+    page.wait_for_function(
+        "document.querySelector('#plan-error')?.innerText.includes('one-point.gpx')"
+    )
+    assert "at least two" in page.inner_text("#plan-error")
+    # Coordinates out of range: a field error, nothing typed is lost.
+    page.fill("#plan-origin", latlon("grid_se"))
+    page.fill("#plan-destination", "95,10")
+    page.click("#plan-submit")
+    page.wait_for_selector(".kp-field-error")
+    assert "out of range" in page.inner_text(".kp-field-error")
+    assert page.input_value("#plan-destination") == "95,10"
+    # A point far outside the routing tiles (Kansas): no route, said plainly.
+    plan(page, latlon("grid_se"), "39.0,-100.0")
+    assert "No route found" in page.inner_text("#plan-error")
+    assert page.input_value("#plan-origin") == latlon("grid_se")
+    page.screenshot(path=str(artifacts_dir / "plan-errors-390x844.png"), full_page=True)
+    assert page.errors == []

@@ -1,0 +1,89 @@
+"""The Plan page's work functions on real tiles and the real gazetteer (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
+from kei_drive.geocoding import GAZETTEER_ATTRIBUTION
+from kei_drive.pages.plan import parse_options, resolve_place, route_gpx, run_check, run_plan
+from tests.support.osm_synth import PLACES, synth_tiles
+
+
+@pytest.fixture(scope="module")
+def tiles(tmp_path_factory):
+    return synth_tiles(tmp_path_factory)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, tiles):
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path))
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(tiles))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    return tmp_path
+
+
+def req(origin, dest, **extra):
+    return {"origin_text": origin, "dest_text": dest, "top_speed": "45", **extra}
+
+
+def ll(name):
+    return f"{PLACES[name][0]},{PLACES[name][1]}"
+
+
+def test_plan_fields_for_a_grid_route(home):
+    out = run_plan(req(ll("grid_se"), ll("grid_ne"), trip_date="2026-06-01"), online=False)
+    assert out["error_title"] == "" and out["has_result"]
+    assert out["distance"] == "2.7 mi (4.3 km)"
+    assert "highway" not in {w["kind"] for w in out["warnings"]}
+    assert out["layers"][0]["geojson"]["features"]
+    assert out["maneuvers"][0]["instruction"].startswith("Drive")
+    gpx = route_gpx(out["_geometry"], "test")
+    assert len(read_gpx_points(gpx)) == len(out["_geometry"])
+
+
+def test_missing_tiles_tell_how_to_build_them(home, monkeypatch):
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(home / "no-tiles"))
+    out = run_plan(req(ll("grid_se"), ll("grid_ne")), online=False)
+    assert out["error_title"] == "No routing tiles on this server"
+    assert "kei-drive tiles build FILE.osm.pbf" in out["error_hint"]
+    assert not out["has_result"]
+
+
+def test_gpx_check_names_the_motorway(home):
+    track = [TrackPoint(lat=41.945 + 0.001 * i, lon=-77.0, time=None) for i in range(46)]
+    out = run_check(to_gpx(track).encode(), "m.gpx", {"top_speed": "45"})
+    highway = [w for w in out["warnings"] if w["kind"] == "highway"]
+    assert len(highway) == 1 and highway[0]["road"] == "I 99"
+    assert not out["legal"]
+    red = [
+        f for f in out["layers"][0]["geojson"]["features"] if f["properties"]["color"] == "#ef4444"
+    ]
+    assert red
+
+
+def test_bad_gpx_is_a_clear_error(home):
+    out = run_check(b"<gpx", "bad.gpx", {})
+    assert out["error_title"] == "Cannot read bad.gpx" and "not a GPX file" in out["error_message"]
+
+
+def test_offline_places_and_candidates():
+    leesburg = resolve_place("Leesburg, VA", online=False)["place"]
+    assert leesburg["attribution"] == GAZETTEER_ATTRIBUTION
+    assert 39.0 < leesburg["lat"] < 39.2
+    many = resolve_place("Springfield", online=False)["candidates"]
+    assert len(many) > 1 and len({c["name"] for c in many}) == len(many)
+    # A picked candidate is kept while the text still shows its name.
+    assert resolve_place(many[1]["name"], many[1], online=False)["place"] == many[1]
+    offline = resolve_place("1200 Hardware Store Road", online=False)
+    assert offline["error"].startswith("Offline") and "lat,lon" in offline["error"]
+
+
+def test_option_errors():
+    assert parse_options("40", "2026-06-01")[0] == 40.0
+    with pytest.raises(ValueError, match="between"):
+        parse_options("200", "")
+    with pytest.raises(ValueError, match="number"):
+        parse_options("fast", "")
+    with pytest.raises(ValueError, match="date"):
+        parse_options("45", "June 1")
