@@ -26,6 +26,7 @@ SPEED_BANDS: tuple[tuple[float, str, str], ...] = (
     (math.inf, "#ef4444", "55 mph and over"),
 )
 NO_SPEED_COLOR = "#a1a1aa"  # untimed fixes: no speed to colour by
+GAP_COLOR = "#6b7280"  # thin straight connector across a gap in recording
 UNDER_CAP_COLOR = "#22c55e"
 OVER_CAP_COLOR = "#ef4444"
 MAX_MAP_POINTS = 4000  # per trip, so a long drive stays light in the browser
@@ -208,6 +209,27 @@ def _end_markers(lat: np.ndarray, lon: np.ndarray) -> list[dict]:
     return [point(0, "#22c55e", "Start"), point(lat.size - 1, "#ef4444", "End")]
 
 
+def _gap_features(points: Sequence[TrackPoint], used: np.ndarray, breaks: np.ndarray) -> list[dict]:
+    """A thin straight line across each break, labelled with how long no fixes came."""
+    out = []
+    for k in np.flatnonzero(breaks):
+        a, b = points[used[k]], points[used[k + 1]]
+        if a.time and b.time:
+            label = (
+                f"gap in recording: no fixes for {fmt_duration((b.time - a.time).total_seconds())}"
+            )
+        else:
+            label = "gap in recording"
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[a.lon, a.lat], [b.lon, b.lat]]},
+                "properties": {"color": GAP_COLOR, "label": label},
+            }
+        )
+    return out
+
+
 def speed_band(mph: np.ndarray) -> np.ndarray:
     """Index into ``SPEED_BANDS`` (len(SPEED_BANDS) for unknown speed)."""
     bounds = np.array([b[0] for b in SPEED_BANDS[:-1]])
@@ -226,6 +248,7 @@ def track_view(
     empty = {
         "speed_geojson": _feature_collection([]),
         "cap_geojson": _feature_collection([]),
+        "gaps_geojson": _feature_collection([]),
         "chart": [],
         "has_speed": False,
     }
@@ -265,6 +288,7 @@ def track_view(
     return {
         "speed_geojson": _feature_collection(speed_features + markers),
         "cap_geojson": _feature_collection(cap_features + markers),
+        "gaps_geojson": _feature_collection(_gap_features(points, used, breaks)),
         "chart": speed_chart(points, used, mph, breaks),
         "has_speed": bool(np.isfinite(mph).any()),
     }

@@ -10,6 +10,7 @@ import reflex as rx
 from kei_drive.components.layout import page_frame
 from kei_drive.components.map import kei_map
 from kei_drive.components.trip_view import (
+    GAP_COLOR,
     NO_SPEED_COLOR,
     OVER_CAP_COLOR,
     SPEED_BANDS,
@@ -48,6 +49,7 @@ class TripState(rx.State):
     stats: list[dict[str, str]] = []
     mode: str = "speed"
     speed_geojson: dict[str, Any] = EMPTY_FC
+    gaps_geojson: dict[str, Any] = EMPTY_FC
     cap_geojson: dict[str, Any] = EMPTY_FC
     chart: list[dict[str, Any]] = []
     cap_mph: float = 0.0
@@ -59,19 +61,25 @@ class TripState(rx.State):
     @rx.var
     def layers(self) -> list[dict[str, Any]]:
         geojson = self.cap_geojson if self.mode == "cap" else self.speed_geojson
-        return [{"id": "track", "geojson": geojson, "property": "color", "weight": 5}]
+        return [
+            {"id": "gaps", "geojson": self.gaps_geojson, "property": "color", "weight": 2},
+            {"id": "track", "geojson": geojson, "property": "color", "weight": 5},
+        ]
 
     @rx.var
     def legend(self) -> list[dict[str, str]]:
+        gap = [{"color": GAP_COLOR, "label": "gap: no fixes (straight line)"}]
+        if not self.gaps_geojson.get("features"):
+            gap = []
         if self.mode == "speed":
-            return SPEED_LEGEND + [{"color": NO_SPEED_COLOR, "label": "speed unknown"}]
+            return SPEED_LEGEND + [{"color": NO_SPEED_COLOR, "label": "speed unknown"}] + gap
         if self.cap_mph <= 0:
-            return [{"color": NO_SPEED_COLOR, "label": "no speed cap set for this trip"}]
+            return [{"color": NO_SPEED_COLOR, "label": "no speed cap set for this trip"}] + gap
         cap = f"{self.cap_mph:.0f} mph"
         return [
             {"color": UNDER_CAP_COLOR, "label": f"at or under cap ({cap})"},
             {"color": OVER_CAP_COLOR, "label": f"above cap ({cap})"},
-        ]
+        ] + gap
 
     def _fill(self, ref: str) -> None:
         with session(db_url()) as s:
@@ -96,6 +104,7 @@ class TripState(rx.State):
         self.stats = stats_rows(trip)
         self.speed_geojson = view["speed_geojson"]
         self.cap_geojson = view["cap_geojson"]
+        self.gaps_geojson = view["gaps_geojson"]
         self.chart = view["chart"]
         self.has_speed = view["has_speed"]
         self.cap_mph = round(cap / MPS_PER_MPH, 1) if cap else 0.0
@@ -103,11 +112,13 @@ class TripState(rx.State):
     @rx.event
     def load(self) -> None:
         ref = str(self.router.page.params.get("trip_id", "")).strip()
-        self.loaded, self.not_found, self.rename_error, self.message = False, "", "", ""
-        self.mode = "speed"
+        if ref != self.ref:  # a reload of the same trip keeps the driver's choices
+            self.loaded, self.mode, self.rename_error, self.message = False, "speed", "", ""
+        self.not_found = ""
         try:
             self._fill(ref)
         except q.NotFound:
+            self.ref = ""
             self.not_found = f"No trip with id “{ref}”. It may have been deleted."
         except Exception as exc:  # say what went wrong instead of a blank page
             self.not_found = f"Could not load trip “{ref}”: {exc}"
@@ -209,8 +220,8 @@ def map_panel() -> rx.Component:
             id="trip-legend",
         ),
         rx.el.p(
-            "Breaks in the line are gaps in recording (screen locked, no fix) or rejected "
-            "GPS glitches.",
+            "Grey straight lines are gaps in recording (screen locked, no signal) or "
+            "rejected GPS jumps: where the truck went there is unknown.",
             class_name="kd-note",
         ),
         class_name="kd-panel",
@@ -224,12 +235,11 @@ def _chart(with_cap: bool) -> rx.Component:
             data_key="min",
             type_="number",
             domain=["dataMin", "dataMax"],
-            unit=" min",
             stroke="#a1a1aa",
             tick_count=6,
             allow_decimals=False,
-        ),  # fmt: skip
-        rx.recharts.y_axis(unit=" mph", stroke="#a1a1aa", width=62, allow_decimals=False),
+        ),
+        rx.recharts.y_axis(stroke="#a1a1aa", width=36, allow_decimals=False),
         rx.recharts.graphing_tooltip(),
         rx.recharts.line(
             data_key="mph",
@@ -239,7 +249,7 @@ def _chart(with_cap: bool) -> rx.Component:
             is_animation_active=False,
             stroke_width=2,
             name="speed",
-        ),  # fmt: skip
+        ),
     ]
     if with_cap:
         children.append(
@@ -249,17 +259,20 @@ def _chart(with_cap: bool) -> rx.Component:
                 stroke_dasharray="6 4",
                 label="cap",
                 if_overflow="extendDomain",
-            )  # fmt: skip
+            )
         )
     return rx.recharts.line_chart(
-        *children, data=TripState.chart, width="100%", height=240,
-        margin={"top": 10, "right": 10, "left": 0, "bottom": 0},
-    )  # fmt: skip
+        *children,
+        data=TripState.chart,
+        width="100%",
+        height=240,
+        margin={"top": 10, "right": 12, "left": 0, "bottom": 0},
+    )
 
 
 def chart_panel() -> rx.Component:
     return rx.el.section(
-        rx.el.h3("Speed over time", class_name="kd-h3"),
+        rx.el.h3("Speed (mph) over time (minutes from start)", class_name="kd-h3"),
         rx.cond(
             TripState.chart.length() > 0,
             rx.el.div(
@@ -349,14 +362,14 @@ def manage_panel() -> rx.Component:
                 class_name="kd-btn",
                 id="export-gpx",
                 type="button",
-            ),  # fmt: skip
+            ),
             rx.el.button(
                 "Export GeoJSON",
                 on_click=TripState.export_geojson,
                 class_name="kd-btn",
                 id="export-geojson",
                 type="button",
-            ),  # fmt: skip
+            ),
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(
                     rx.el.button(
@@ -364,7 +377,7 @@ def manage_panel() -> rx.Component:
                         class_name="kd-btn kd-btn-danger",
                         id="trip-delete",
                         type="button",
-                    )  # fmt: skip
+                    )
                 ),
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Delete this trip?"),
@@ -373,7 +386,7 @@ def manage_panel() -> rx.Component:
                         TripState.name,
                         "” and all its recorded points will be deleted. "
                         "This cannot be undone; export it first if you want to keep a copy.",
-                    ),  # fmt: skip
+                    ),
                     rx.flex(
                         rx.alert_dialog.cancel(
                             rx.el.button("Cancel", class_name="kd-btn", id="delete-cancel")
@@ -384,7 +397,7 @@ def manage_panel() -> rx.Component:
                                 class_name="kd-btn kd-btn-danger",
                                 on_click=TripState.delete,
                                 id="delete-confirm",
-                            )  # fmt: skip
+                            )
                         ),
                         gap="3",
                         justify="end",

@@ -275,7 +275,7 @@ def importer() -> rx.Component:
                                 ")",
                                 href="/trips/" + t["id"].to(str),
                                 class_name="kd-import-trip",
-                            ),  # fmt: skip
+                            ),
                         ),
                     ),
                 ),

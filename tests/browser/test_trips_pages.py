@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -124,12 +125,11 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
     assert "Time above cap (35 mph)" in stats and "Gaps in recording" in stats
     assert re.search(r"1 \(5 min 0\d s\)", stats)
 
+    assert "#facc15" in strokes  # 30-45 mph band
     phone.click("#mode-cap")
-    phone.wait_for_function(
-        f"[...document.querySelectorAll('#trip-map path.leaflet-interactive')]"
-        f".some(e => e.getAttribute('stroke') === '{OVER_CAP_COLOR}')"
-    )
-    assert "above cap (35 mph)" in phone.inner_text("#trip-legend")
+    phone.wait_for_selector("#trip-legend:has-text('above cap (35 mph)')")
+    phone.wait_for_function("!document.querySelector('#trip-map path[stroke=\"#facc15\"]')")
+    assert OVER_CAP_COLOR in track_strokes(phone)
     phone.screenshot(path=str(artifacts_dir / "trip-detail-390x844.png"), full_page=True)
 
     phone.fill("#trip-name-input", "Saturday farm run")
@@ -140,13 +140,13 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
         phone.click("#export-gpx")
     download = info.value
     assert download.suggested_filename == "saturday-farm-run.gpx"
-    gpx = open(download.path(), encoding="utf-8").read()
+    gpx = Path(download.path()).read_text(encoding="utf-8")
     assert "<gpx" in gpx and "Saturday farm run" in gpx
     assert gpx.count("<trkpt") == 250  # every imported fix of the first trip
 
     with phone.expect_download() as info:
         phone.click("#export-geojson")
-    assert '"FeatureCollection"' in open(info.value.path(), encoding="utf-8").read()
+    assert '"FeatureCollection"' in Path(info.value.path()).read_text(encoding="utf-8")
 
     phone.click("#trip-delete")
     phone.wait_for_selector("text=Delete this trip?")
@@ -176,6 +176,7 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
             "document.querySelectorAll('#trip-map path.leaflet-interactive').length > 2"
         )
         page.screenshot(path=str(artifacts_dir / "trip-detail-1280x800.png"))
+        page.screenshot(path=str(artifacts_dir / "trip-detail-1280-full.png"), full_page=True)
 
         page.goto("/trips/999999")
         page.wait_for_selector("#trip-not-found")
