@@ -1,0 +1,42 @@
+"""The Drive screen's state badge, state speed cap and border warnings."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import feed, north_of
+
+
+def test_florida_cap_lowers_the_alert_threshold(phone):
+    tampa = (27.9506, -82.4572)
+    phone.goto("/")
+    feed(phone, [north_of(tampa, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='FL']")
+    assert "restricted" in phone.inner_text("#state-badge")
+    assert phone.get_attribute("#speed-cap", "data-cap-mph") == "35"
+    assert "FL limit" in phone.inner_text("#speed-cap")
+
+
+def test_warning_near_the_new_york_line(phone):
+    # Pennsylvania, ~1 km south of the New York line near Sayre: New York refuses Kei vehicles.
+    near_line = (41.9905, -76.52)
+    phone.goto("/")
+    feed(phone, [north_of(near_line, 5 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='PA']")
+    warning = phone.wait_for_selector("#state-warning")
+    assert "New York" in warning.inner_text()
+
+
+def test_crossing_into_a_banned_state_warns(phone):
+    start = (41.9975, -76.52)  # PA, ~300 m south of the line, heading north into NY at 25 m/s
+    phone.goto("/")
+    feed(phone, [north_of(start, 25 * i) for i in range(20)], interval_ms=1000)
+    phone.wait_for_selector("#state-badge[data-state='NY']")
+    assert "banned" in phone.inner_text("#state-badge")
+    assert "New York" in phone.inner_text("#state-warning")
+
+
+def test_outside_the_us_says_so(phone):
+    phone.goto("/")
+    feed(phone, [(43.6532, -79.3832 + 0.0001 * i) for i in range(3)])  # Toronto
+    phone.wait_for_function(
+        "document.querySelector('#state-badge').innerText.includes('Outside the US')"
+    )
