@@ -1,0 +1,47 @@
+"""Synthetic GPX files for the trip pages' tests."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+M_PER_DEG_LAT = 111_195.0
+
+
+def synthetic_gpx() -> bytes:
+    """One track, two segments two hours apart (-> two trips). The first drives north
+    from Baltimore: 20 s speeding up, 150 s at 20 m/s (45 mph), a 5 min recording gap,
+    60 s more at 20 m/s, slowing down; the second is 2 min at 10 m/s."""
+    start = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
+    lat, lon = 39.2904, -76.6122
+
+    def fixes(t0: datetime, lat0: float, speeds: list[float], skip_after: int | None = None):
+        out, pos, t = [], lat0, t0
+        for i, v in enumerate(speeds):
+            out.append((pos, lon + 0.0001 * math.sin(i / 30), t))
+            pos += v / M_PER_DEG_LAT
+            t += timedelta(seconds=1)
+            if skip_after is not None and i == skip_after:
+                t += timedelta(minutes=5)
+                pos += 20.0 * 300 / M_PER_DEG_LAT
+        return out
+
+    ramp = [i for i in range(20)]
+    first = fixes(start, lat, ramp + [20.0] * 210 + ramp[::-1], skip_after=170)
+    second = fixes(start + timedelta(hours=2), first[-1][0] + 0.01, [10.0] * 120)
+
+    def seg(points) -> str:
+        rows = "".join(
+            f'<trkpt lat="{a:.7f}" lon="{b:.7f}"><time>{t:%Y-%m-%dT%H:%M:%SZ}</time></trkpt>'
+            for a, b, t in points
+        )
+        return f"<trkseg>{rows}</trkseg>"
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><name>Synthetic drive</name>{seg(first)}{seg(second)}</trk></gpx>"
+    ).encode()
+
+
+BROKEN_GPX = b'<?xml version="1.0"?><gpx version="1.1"><trk><trkseg><trkpt lat="39.1"'

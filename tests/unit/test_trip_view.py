@@ -1,0 +1,133 @@
+"""Display helpers of the trip pages: text formats, coloured track features, chart series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kei_drive.components.trip_view import (
+    GAP_COLOR,
+    MAX_CHART_POINTS,
+    NO_SPEED_COLOR,
+    OVER_CAP_COLOR,
+    SPEED_BANDS,
+    UNDER_CAP_COLOR,
+    fmt_distance,
+    fmt_duration,
+    fmt_speed,
+    fmt_when,
+    stats_rows,
+    track_view,
+    trip_row,
+)
+from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.units import mph_to_mps
+
+M_PER_DEG_LAT = 111_195.0
+T0 = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
+
+
+def drive(speeds_mps, start=T0, lat=39.29, lon=-76.61, timed=True):
+    points, t = [], start
+    for v in speeds_mps:
+        points.append(TrackPoint(lat, lon, t if timed else None))
+        lat += v / M_PER_DEG_LAT
+        t += timedelta(seconds=1)
+    return points
+
+
+def lines(fc):
+    return [f for f in fc["features"] if f["geometry"]["type"] == "LineString"]
+
+
+def test_text_formats():
+    assert fmt_distance(1609.344) == "1.0 mi · 1.6 km"
+    assert fmt_duration(3725) == "1 h 02 min"
+    assert fmt_duration(245) == "4 min 05 s"
+    assert fmt_duration(None) == "–"
+    assert fmt_speed(mph_to_mps(44.6)) == "45 mph"
+    assert fmt_when("2024-05-04T14:00:00Z") == "Sat 2024-05-04 14:00 UTC"
+    assert fmt_when(None) == "Undated"
+
+
+def test_trip_row_marks_recording_and_keeps_warnings():
+    row = trip_row(
+        {
+            "id": 7,
+            "name": "",
+            "vehicle": None,
+            "recording_state": "recording",
+            "source": "recorded",
+            "started_at": "2024-05-04T14:00:00Z",
+            "point_count": 12,
+            "warnings": ["above cap for 4 min", "still recording"],
+            "stats": None,
+        }
+    )
+    assert row["recording"] is True
+    assert row["href"] == "/trips/7"
+    assert row["name"] == "Unnamed trip" and row["vehicle"] == "No vehicle"
+    assert row["warnings"] == ["above cap for 4 min"]  # the badge says "recording"
+    assert row["distance"] == "–"
+
+
+def test_stats_rows_say_when_no_cap_is_set():
+    rows = {r["label"]: r["value"] for r in stats_rows({"stats": {"points": 3}, "point_count": 3})}
+    assert rows["Time above cap"] == "no cap set"
+    assert rows["Gaps in recording"] == "none"
+
+
+def test_track_is_cut_at_a_recording_gap_and_coloured_by_speed_and_cap():
+    first = drive([20.0] * 120)
+    after = first[-1].time + timedelta(minutes=10)
+    second = drive([5.0] * 60, start=after, lat=first[-1].lat + 0.05)
+    view = track_view(first + second, cap_mps=mph_to_mps(35))
+    speed_lines = lines(view["speed_geojson"])
+    colors = {f["properties"]["color"] for f in speed_lines}
+    assert SPEED_BANDS[2][1] in colors  # 45 mph: 30-45 band (20 m/s = 44.7 mph)
+    assert SPEED_BANDS[0][1] in colors  # 11 mph
+    # no drawn line crosses the gap: every line stays on one side of it
+    gap_lat = first[-1].lat + 0.001
+    for f in speed_lines:
+        lats = [c[1] for c in f["geometry"]["coordinates"]]
+        assert max(lats) < gap_lat or min(lats) > gap_lat
+    gaps = view["gaps_geojson"]["features"]
+    assert len(gaps) == 1 and gaps[0]["properties"]["color"] == GAP_COLOR
+    assert "10 min" in gaps[0]["properties"]["label"]
+    cap_colors = [f["properties"]["color"] for f in lines(view["cap_geojson"])]
+    assert cap_colors[0] == OVER_CAP_COLOR and cap_colors[-1] == UNDER_CAP_COLOR
+    # the chart breaks at the gap (a None speed) and shows the cruise speed
+    chart = view["chart"]
+    assert [p["mph"] for p in chart].count(None) == 1
+    assert max(p["mph"] or 0 for p in chart) == pytest.approx(44.7, abs=0.5)
+
+
+def test_a_far_glitch_is_not_drawn():
+    points = drive([15.0] * 60)
+    points[30] = TrackPoint(25.03, 121.56, points[30].time)  # Taiwan
+    view = track_view(points, None)
+    for f in view["speed_geojson"]["features"]:
+        coords = f["geometry"]["coordinates"]
+        coords = [coords] if f["geometry"]["type"] == "Point" else coords
+        assert all(c[0] < -70 for c in coords)
+    assert {f["properties"]["color"] for f in lines(view["cap_geojson"])} == {NO_SPEED_COLOR}
+
+
+def test_untimed_track_has_lines_but_no_chart():
+    view = track_view(drive([10.0] * 30, timed=False), None)
+    assert lines(view["speed_geojson"])
+    assert view["chart"] == [] and view["has_speed"] is False
+
+
+def test_long_trip_chart_is_bounded_and_keeps_the_peak():
+    speeds = [13.0] * 5000
+    speeds[2500:2520] = [25.0] * 20  # a 56 mph burst
+    view = track_view(drive(speeds), None)
+    assert len(view["chart"]) <= MAX_CHART_POINTS
+    assert max(p["mph"] for p in view["chart"]) > 50
+
+
+def test_too_few_points_give_empty_layers():
+    view = track_view(drive([1.0]), None)
+    assert view["speed_geojson"]["features"] == [] and view["chart"] == []
