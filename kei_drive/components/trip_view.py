@@ -88,13 +88,16 @@ def trip_row(trip: dict[str, Any]) -> dict[str, Any]:
     stats = trip.get("stats") or {}
     recording = trip.get("recording_state") == "recording"
     warnings = [w for w in trip.get("warnings") or [] if w != "still recording"]
+    distance = fmt_distance(stats.get("distance_m") if stats else None)
+    if recording and not stats:  # statistics come when the trip is stopped
+        distance = f"{trip.get('point_count') or 0} points so far"
     return {
         "id": str(trip["id"]),
         "href": f"/trips/{trip['id']}",
         "name": trip.get("name") or "Unnamed trip",
         "when": fmt_when(trip.get("started_at")),
         "vehicle": trip.get("vehicle") or "No vehicle",
-        "distance": fmt_distance(stats.get("distance_m") if stats else None),
+        "distance": distance,
         "duration": fmt_duration(stats.get("elapsed_s")),
         "moving": fmt_duration(stats.get("moving_s")),
         "avg": fmt_speed(stats.get("avg_moving_speed_mps")),

@@ -88,8 +88,11 @@ class TripState(rx.State):
             cap = q.trip_cap_mps(s, trip_row)
             self.vehicles = vehicle_options(s)
         trip = detail.trip
-        analysis = analyze_track(detail.points, cap) if len(detail.points) >= 2 else None
-        if analysis is not None and (trip["recording_state"] == "recording" or not trip["stats"]):
+        live = trip["recording_state"] == "recording" or not trip["stats"]
+        analysis = None
+        if len(detail.points) >= 2:  # states only matter for live figures (stored otherwise)
+            analysis = analyze_track(detail.points, cap, with_states=live)
+        if analysis is not None and live:
             trip = {**trip, "stats": analysis.stats.to_dict()}  # live figures while recording
         view = track_view(detail.points, cap, analysis)
         self.ref = str(trip["id"])

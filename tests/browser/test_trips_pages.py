@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -126,8 +127,18 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
         with session(app_server.database_url) as s:
             (trip, _), *_ = q.import_gpx(s, synthetic_gpx(), vehicle_id=vehicle_id, name="Desk")
             trip_id = trip.id
+            live, _ = q.ensure_trip(s, str(uuid.uuid4()), name="Still driving")
+            q.add_points(
+                s,
+                live,
+                [
+                    q.PointIn(f"p{i}", 1_714_831_200_000 + i * 1000, 39.3 + i * 1e-4, -76.6)
+                    for i in range(30)
+                ],
+            )
         page.goto("/trips")
         card(page, "Desk (1/2)").wait_for()
+        assert card(page, "Still driving").locator(".kd-rec", has_text="recording").count() == 1
         page.screenshot(path=str(artifacts_dir / "trips-1280x800.png"))
         page.goto(f"/trips/{trip_id}")
         page.wait_for_selector("#speed-chart .recharts-line path")

@@ -69,7 +69,7 @@ def test_trip_row_marks_recording_and_keeps_warnings():
     assert row["href"] == "/trips/7"
     assert row["name"] == "Unnamed trip" and row["vehicle"] == "No vehicle"
     assert row["warnings"] == ["above cap for 4 min"]  # the badge says "recording"
-    assert row["distance"] == "–"
+    assert row["distance"] == "12 points so far"
 
 
 def test_stats_rows_say_when_no_cap_is_set():
