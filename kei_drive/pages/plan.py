@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from datetime import date
 from typing import Any
 
@@ -16,10 +17,13 @@ import reflex as rx
 
 from kei_drive.components.layout import page_frame
 from kei_drive.components.map import kei_map
-from kei_drive.components.route_report import KIND_COLORS, LEGEND, OK_COLOR, present
+from kei_drive.components.route_report import LEGEND, present
 
 log = logging.getLogger(__name__)
 
+# One engine call at a time per process: the in-process Valhalla engine is shared by all
+# requests (its actor is cached per tiles dir) and a router's own lock is per instance.
+_ROUTING_LOCK = threading.Lock()
 AMBIGUOUS_SPREAD_M = 2000.0  # candidates farther apart than this: ask which one
 MAX_GPX_BYTES = 20 * 1024 * 1024
 MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH = 10.0, 80.0
@@ -100,12 +104,16 @@ def routing_error(exc: Exception) -> dict[str, str]:
 
 
 def _place_dict(place: Any) -> dict[str, Any]:
+    detail = f"{place.lat:.4f}, {place.lon:.4f}"
+    if place.population:
+        detail = f"pop. {place.population:,} · {detail}"
     return {
         "name": place.name,
         "lat": place.lat,
         "lon": place.lon,
         "source": place.source,
         "attribution": place.attribution or "",
+        "detail": detail,
     }
 
 
@@ -232,9 +240,13 @@ def run_plan(req: dict[str, Any], *, online: bool = True) -> dict[str, Any]:
     )
     try:
         rules = load_rules()
-        result = plan_route(
-            (origin["lat"], origin["lon"]), (dest["lat"], dest["lon"]), options=options, rules=rules
-        )
+        with _ROUTING_LOCK:
+            result = plan_route(
+                (origin["lat"], origin["lon"]),
+                (dest["lat"], dest["lon"]),
+                options=options,
+                rules=rules,
+            )
     except Exception as exc:  # shown to the user; the form keeps its values
         return {**out, **EMPTY_RESULT, **routing_error(exc)}
     return {
@@ -278,7 +290,8 @@ def run_check(data: bytes, name: str, req: dict[str, Any]) -> dict[str, Any]:
         }
     try:
         rules = load_rules()
-        result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
+        with _ROUTING_LOCK:
+            result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
     except Exception as exc:
         return {**EMPTY_RESULT, **routing_error(exc)}
     return _result_fields(
@@ -291,6 +304,27 @@ def run_check(data: bytes, name: str, req: dict[str, Any]) -> dict[str, Any]:
         start_label=f"Start of {name}",
         end_label=f"End of {name}",
     )
+
+
+def load_vehicles(url: str | None = None) -> list[dict[str, str]]:
+    """The garage's vehicles as select options with their speed caps ([] if none)."""
+    from kei_drive import config
+    from kei_drive.db import queries as q
+    from kei_drive.db.engine import session
+    from kei_drive.db.migrate import ensure_migrated
+
+    url = url or config.database_url()
+    ensure_migrated(url)
+    with session(url) as db:
+        return [
+            {
+                "value": str(v.id),
+                "label": v.nickname
+                + (f" (top speed {v.speed_cap_mph:g} mph)" if v.speed_cap_mph else ""),
+                "speed": f"{v.speed_cap_mph:g}" if v.speed_cap_mph else "",
+            }
+            for v in q.list_vehicles(db)
+        ]
 
 
 def route_gpx(geometry: list, name: str, description: str = "") -> str:
@@ -316,6 +350,8 @@ class PlanState(rx.State):
     attributions: list[str] = []
 
     top_speed: str = "45"
+    vehicles: list[dict[str, str]] = []
+    vehicle: str = ""
     avoid_banned: bool = False
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
@@ -368,6 +404,24 @@ class PlanState(rx.State):
     def on_load(self):
         if not self.trip_date:
             self.trip_date = date.today().isoformat()
+        try:
+            self.vehicles = load_vehicles()
+        except Exception:  # the page works without the garage
+            log.exception("cannot list vehicles")
+            self.vehicles = []
+        if self.vehicles and not self.vehicle:
+            self._choose_vehicle(self.vehicles[0]["value"])
+
+    @rx.event
+    def set_vehicle(self, value: str):
+        self._choose_vehicle(value)
+
+    def _choose_vehicle(self, value: str) -> None:
+        """Choosing a vehicle takes its top speed (the driver may still change it)."""
+        self.vehicle = value
+        for v in self.vehicles:
+            if v["value"] == value and v["speed"]:
+                self.top_speed = v["speed"]
 
     # Form fields.
     @rx.event
@@ -526,6 +580,7 @@ def _candidates(items, pick, prefix: str) -> rx.Component:
                 items,
                 lambda c, i: rx.el.button(
                     rx.el.span(c["name"]),
+                    rx.el.span(c["detail"], class_name="kp-attr"),
                     rx.el.span(c["attribution"], class_name="kp-attr"),
                     type="button",
                     on_click=pick(i),
@@ -598,6 +653,24 @@ def plan_form() -> rx.Component:
                 id="plan-options-summary",
             ),
             rx.el.div(
+                rx.cond(
+                    s.vehicles.length() > 0,
+                    rx.el.label(
+                        rx.el.span("Vehicle"),
+                        rx.el.select(
+                            rx.foreach(
+                                s.vehicles,
+                                lambda v: rx.el.option(v["label"], value=v["value"]),
+                            ),
+                            id="plan-vehicle",
+                            name="vehicle",
+                            value=s.vehicle,
+                            on_change=s.set_vehicle,
+                            class_name="kp-select",
+                        ),
+                        class_name="kp-inline",
+                    ),
+                ),
                 rx.el.label(
                     rx.el.span("Top speed (mph)"),
                     rx.input(
@@ -903,14 +976,10 @@ def plan_page() -> rx.Component:
                             "speed cap, and tells you about anything it could not avoid."
                         ),
                         rx.el.div(
-                            rx.el.span(class_name="kp-swatch", style={"background": OK_COLOR}),
-                            "Route colours show where warnings are (",
-                            rx.el.span(
-                                class_name="kp-swatch", style={"background": KIND_COLORS["highway"]}
-                            ),
-                            "highway).",
+                            "The map colours the route by what is wrong with each stretch:",
                             class_name="kd-note",
                         ),
+                        legend(),
                         class_name="kp-panel kp-intro",
                     ),
                 ),

@@ -134,9 +134,22 @@ def test_bad_inputs_give_clear_errors_and_keep_the_form(plan_server, phone, arti
     page.wait_for_selector(".kp-field-error")
     assert "out of range" in page.inner_text(".kp-field-error")
     assert page.input_value("#plan-destination") == "95,10"
-    # A point far outside the routing tiles (Kansas): no route, said plainly.
-    plan(page, latlon("grid_se"), "39.0,-100.0")
+    # Two places of that name in New York: the page asks which (offline gazetteer, GeoNames
+    # credited); the one picked is outside the routing tiles, which the page says plainly.
+    page.fill("#plan-origin", "Bolivar, NY")
+    page.fill("#plan-destination", latlon("grid_ne"))
+    page.click("#plan-submit")
+    page.wait_for_selector("#origin-candidates")
+    choices = page.locator("#origin-candidates button")
+    assert choices.count() == 2
+    assert "GeoNames" in page.inner_text("#origin-candidates")
+    assert "42.0667" in choices.nth(1).inner_text()
+    page.screenshot(path=str(artifacts_dir / "plan-candidates-390x844.png"), full_page=True)
+    choices.nth(1).click()
+    page.wait_for_selector("#plan-error", timeout=30_000)
     assert "No route found" in page.inner_text("#plan-error")
-    assert page.input_value("#plan-origin") == latlon("grid_se")
+    assert page.locator("#origin-candidates").count() == 0
+    assert page.input_value("#plan-origin") == "Bolivar, NY"
+    assert "GeoNames" in page.inner_text("#plan-side")
     page.screenshot(path=str(artifacts_dir / "plan-errors-390x844.png"), full_page=True)
     assert page.errors == []

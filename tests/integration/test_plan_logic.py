@@ -87,3 +87,20 @@ def test_option_errors():
         parse_options("fast", "")
     with pytest.raises(ValueError, match="date"):
         parse_options("45", "June 1")
+
+
+def test_vehicles_offer_their_top_speed(tmp_path):
+    from kei_drive.db import queries as q
+    from kei_drive.db.engine import session
+    from kei_drive.db.migrate import ensure_migrated
+    from kei_drive.pages.plan import load_vehicles
+
+    url = f"sqlite:///{tmp_path / 'kd.db'}"
+    assert load_vehicles(url) == []
+    ensure_migrated(url)
+    with session(url) as db:
+        q.create_vehicle(db, "Sambar", speed_cap_mph=40)
+        q.create_vehicle(db, "Carry")
+    rows = load_vehicles(url)
+    assert [r["speed"] for r in rows] == ["40", ""]
+    assert rows[0]["label"] == "Sambar (top speed 40 mph)"
