@@ -69,7 +69,8 @@ def _row(rule: KeiRule) -> dict[str, str]:
         "confidence": rule.confidence,
         "reviewed": rule.last_reviewed.isoformat(),
         "overridden": "yes" if rule.overridden else "",
-        "search": f"{rule.state} {rule.name} {rule.status}".lower(),
+        "search": f"{rule.state} {rule.name} {rule.status}".lower()
+        + (" override" if rule.overridden else ""),
     }
 
 
@@ -191,9 +192,10 @@ class StatesState(rx.State):
         if not self.on_date:
             self.on_date = date.today().isoformat()
         code = (self.router.url.query_parameters.get("state") or "").strip().upper()
-        if code:
+        if code:  # a deep link shows that state in a full table
             self.selected = code
             self.override_open = False
+            self.query = ""
         self.flash = ""
         self.fit_layers = [CONUS_FIT_LAYER]
         self._refresh()
@@ -623,7 +625,7 @@ def states_page() -> rx.Component:
             rx.el.input(
                 id="states-search",
                 type="search",
-                placeholder="Search state, code or status…",
+                placeholder="Search state, code, status or 'override'…",
                 value=StatesState.query,
                 on_change=StatesState.set_query,
                 class_name="kd-field kd-search",

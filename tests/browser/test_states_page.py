@@ -99,6 +99,16 @@ def test_detail_deep_link_shows_sources_and_upcoming_change(phone, artifacts_dir
     phone.wait_for_selector("#state-detail[data-state='FL']")
     assert "35" in phone.inner_text("#detail-speed")
     assert phone.evaluate("location.search") == "?state=FL"
+
+    # tapping a state on the map opens its detail too (the middle of the map is Kansas-ish)
+    phone.locator("#states-map").scroll_into_view_if_needed()
+    box = phone.locator("#states-map").bounding_box()
+    phone.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45)
+    phone.wait_for_function(
+        "(d => d && d.dataset.state !== 'FL')(document.getElementById('state-detail'))"
+    )
+    code = phone.get_attribute("#state-detail", "data-state")
+    assert len(code) == 2 and phone.evaluate("location.search") == f"?state={code}"
     assert phone.errors == []
 
 
@@ -133,6 +143,9 @@ def test_override_is_marked_and_removing_it_restores(phone, app_server, artifact
         assert "DMV letter of 2026-10-02" in phone.inner_text("#state-detail")
         assert row(phone, "GA").get_attribute("data-overridden") == "yes"
         assert "Your override" in row(phone, "GA").inner_text()
+        phone.fill("#states-search", "override")
+        phone.wait_for_function("document.querySelectorAll('#states-table tbody tr').length === 1")
+        assert row(phone, "GA").count() == 1
         saved = json.loads(overrides.read_text())["overrides"]["GA"]
         assert saved["fields"] == {
             "status": "restricted",
