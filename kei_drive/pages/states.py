@@ -294,6 +294,9 @@ class StatesState(rx.State):
             "status": status,
             "max_road_speed_mph": speed,
             "interstate_forbidden": {"forbidden": True, "allowed": False}.get(interstate),
+            # the package's one-line summary describes the package rule: the advice is
+            # rebuilt from the user's fields instead
+            "summary": None,
         }
         try:
             core_save_override(code, fields, note)
@@ -486,6 +489,14 @@ def detail_view() -> rx.Component:
                 d["next_change"],
                 class_name="kd-upcoming",
                 id="detail-next-change",
+            ),
+        ),
+        rx.cond(
+            d["overridden"] == "yes",
+            rx.el.p(
+                "Conditions, citation and sources below are the package research; your "
+                "override replaces the status, speed cap and interstate rule.",
+                class_name="kd-note",
             ),
         ),
         rx.el.h3("Conditions"),

@@ -151,7 +151,10 @@ def test_override_is_marked_and_removing_it_restores(phone, app_server, artifact
             "status": "restricted",
             "max_road_speed_mph": 45,
             "interstate_forbidden": True,
+            "summary": None,
         }
+        advice = phone.inner_text("#state-advice")
+        assert "registrable with limits (roads posted 45 mph or less only" in advice
         phone.evaluate("document.getElementById('state-detail').scrollIntoView()")
         phone.screenshot(path=str(artifacts_dir / "states-override-390x844.png"))
 
