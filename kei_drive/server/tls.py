@@ -125,8 +125,10 @@ class TlsProxy:
             self._ready.set()
             return
         self._ready.set()
-        with server:
+        try:
             self._loop.run_forever()
+        finally:
+            server.close()
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="tls-proxy", daemon=True).start()
