@@ -17,6 +17,7 @@ import csv
 import functools
 import gzip
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -26,7 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_URL = "https://github.com/kei-drive/kei-drive"
+# Nominatim's policy asks each installation to identify itself: set KEI_DRIVE_CONTACT to
+# an e-mail address or URL where the operator of this installation can be reached.
+CONTACT_ENV = "KEI_DRIVE_CONTACT"
 NOMINATIM_ATTRIBUTION = "Search © OpenStreetMap contributors, ODbL"
 GAZETTEER_ATTRIBUTION = "Places © GeoNames (geonames.org), CC BY 4.0"
 OFFLINE_MESSAGE = "offline: only US city names and coordinates can be found"
@@ -243,7 +246,8 @@ def user_agent() -> str:
         ver = version("kei-drive")
     except Exception:  # source tree without an install
         ver = "0.1.0"
-    return f"kei-drive/{ver} (+{PROJECT_URL})"
+    contact = os.environ.get(CONTACT_ENV) or "self-hosted; operator contact not set"
+    return f"kei-drive/{ver} ({contact})"
 
 
 class NominatimClient:

@@ -10,7 +10,9 @@ from typing import Any
 from kei_drive.routing import tiles as tiles_mod
 from kei_drive.routing.base import RoutingError, TilesMissingError, valhalla_error
 
-_ACTORS: dict[str, Any] = {}
+# One engine per tiles config (keyed with the config's mtime, so rebuilt tiles load anew),
+# each with its own lock: the Actor is not meant to be called from two threads at once.
+_ACTORS: dict[tuple[str, float], tuple[Any, threading.Lock]] = {}
 _ACTORS_LOCK = threading.Lock()
 
 
@@ -34,16 +36,15 @@ class LocalValhallaRouter:
         if not cfg.is_file():  # tiles built by hand: write our config next to them
             cfg.write_text(json.dumps(tiles_mod.make_config(self.tiles_dir), indent=1))
         self.config_file = cfg.resolve()
-        self._lock = threading.Lock()  # one request at a time per engine
 
-    def _actor(self) -> Any:
-        key = str(self.config_file)
+    def _engine(self) -> tuple[Any, threading.Lock]:
+        key = (str(self.config_file), self.config_file.stat().st_mtime)
         with _ACTORS_LOCK:
             if key not in _ACTORS:
                 import valhalla
 
                 try:
-                    _ACTORS[key] = valhalla.Actor(key)
+                    _ACTORS[key] = (valhalla.Actor(key[0]), threading.Lock())
                 except (RuntimeError, FileNotFoundError, AttributeError) as exc:
                     raise RoutingError(
                         f"cannot load routing tiles at {self.tiles_dir}: {exc}"
@@ -51,8 +52,8 @@ class LocalValhallaRouter:
             return _ACTORS[key]
 
     def _call(self, action: str, request: dict[str, Any]) -> dict[str, Any]:
-        actor = self._actor()
-        with self._lock:
+        actor, lock = self._engine()
+        with lock:
             try:
                 answer = getattr(actor, action)(json.dumps(request))
             except RuntimeError as exc:  # valhalla.ValhallaError
@@ -66,4 +67,6 @@ class LocalValhallaRouter:
         return self._call("trace_attributes", request)
 
     def status(self) -> dict[str, Any]:
-        return json.loads(self._actor().status())
+        actor, lock = self._engine()
+        with lock:
+            return json.loads(actor.status())
