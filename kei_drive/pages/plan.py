@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import date
 from typing import Any
 
@@ -21,9 +20,6 @@ from kei_drive.components.route_report import LEGEND, present
 
 log = logging.getLogger(__name__)
 
-# One engine call at a time per process: the in-process Valhalla engine is shared by all
-# requests (its actor is cached per tiles dir) and a router's own lock is per instance.
-_ROUTING_LOCK = threading.Lock()
 AMBIGUOUS_SPREAD_M = 2000.0  # candidates farther apart than this: ask which one
 MAX_GPX_BYTES = 20 * 1024 * 1024
 MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH = 10.0, 80.0
@@ -240,13 +236,12 @@ def run_plan(req: dict[str, Any], *, online: bool = True) -> dict[str, Any]:
     )
     try:
         rules = load_rules()
-        with _ROUTING_LOCK:
-            result = plan_route(
-                (origin["lat"], origin["lon"]),
-                (dest["lat"], dest["lon"]),
-                options=options,
-                rules=rules,
-            )
+        result = plan_route(
+            (origin["lat"], origin["lon"]),
+            (dest["lat"], dest["lon"]),
+            options=options,
+            rules=rules,
+        )
     except Exception as exc:  # shown to the user; the form keeps its values
         return {**out, **EMPTY_RESULT, **routing_error(exc)}
     return {
@@ -290,8 +285,7 @@ def run_check(data: bytes, name: str, req: dict[str, Any]) -> dict[str, Any]:
         }
     try:
         rules = load_rules()
-        with _ROUTING_LOCK:
-            result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
+        result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
     except Exception as exc:
         return {**EMPTY_RESULT, **routing_error(exc)}
     return _result_fields(
