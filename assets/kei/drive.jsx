@@ -219,6 +219,12 @@ export function DriveScreen() {
         <span id="trip-status" className="kd-note" data-pending={recorder.pending} data-state={recorder.state}>
           {recorder.label}
         </span>
+        {recorder.active && (
+          <span className="kd-note">
+            Keep Kei Drive on screen: browsers stop GPS while it is hidden or the phone is locked, and the
+            trip then shows a gap.
+          </span>
+        )}
       </div>
       <div className="kd-controls">
         <button id="unit-toggle" className="kd-btn" onClick={() => update({ bigUnit: small })}>
