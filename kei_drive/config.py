@@ -4,7 +4,7 @@ Everything has an embedded default so that one machine runs with nothing else
 installed; each setting moves one piece onto a real service:
 
 - ``DATABASE_URL``            SQLite file by default, PostgreSQL when set.
-- ``REDIS_URL``               read by Reflex itself for shared state (several workers).
+- ``REDIS_URL``               Reflex keeps its state in Redis, so several workers can serve.
 - ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
 - ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
@@ -25,6 +25,10 @@ def home_dir() -> Path:
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{home_dir() / 'kei_drive.db'}"
+
+
+def redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or os.environ.get("REFLEX_REDIS_URL") or None
 
 
 def tiles_dir() -> Path:

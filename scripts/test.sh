@@ -34,7 +34,26 @@ if [ -z "${KEI_DRIVE_TEST_POSTGRES_URL:-}" ] && [ "${KEI_DRIVE_SKIP_POSTGRES:-}"
     echo "PostgreSQL unavailable (see /tmp/kei-drive-postgres.log): its tests will be skipped." >&2
   fi
 fi
-cleanup() { [ -n "$postgres_started" ] && bash scripts/start_postgres.sh stop >/dev/null 2>&1 || true; }
+# A throwaway Redis on 127.0.0.1 for the several-workers test (Reflex keeps state in Redis).
+redis_port=63799
+redis_started=""
+if [ -z "${KEI_DRIVE_TEST_REDIS_URL:-}" ] && [ "${KEI_DRIVE_SKIP_REDIS:-}" != 1 ]; then
+  if command -v redis-server >/dev/null || apt_install redis-server; then
+    redis_dir=$(mktemp -d /tmp/kei-drive-redis.XXXXXX)
+    if redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$redis_dir" --daemonize yes --logfile "$redis_dir/redis.log"; then
+      export KEI_DRIVE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+      redis_started=1
+    fi
+  else
+    echo "Redis unavailable: the several-workers test will be skipped." >&2
+  fi
+fi
+cleanup() {
+  [ -n "$postgres_started" ] && bash scripts/start_postgres.sh stop >/dev/null 2>&1
+  [ -n "$redis_started" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1
+  true
+}
 trap cleanup EXIT
 
 export REFLEX_TELEMETRY_ENABLED=false REFLEX_CHECK_LATEST_VERSION=false

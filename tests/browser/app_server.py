@@ -67,8 +67,16 @@ def free_port() -> int:
 class AppServer:
     """One running ``kei-drive serve``; only one may build the frontend at a time."""
 
-    def __init__(self, home: Path, *, https: bool = False, log_name: str = "server.log"):
+    def __init__(
+        self,
+        home: Path,
+        *,
+        https: bool = False,
+        log_name: str = "server.log",
+        env: dict[str, str] | None = None,
+    ):
         self.home = home
+        self.extra_env = env or {}
         self.https = https
         self.port = free_port()
         self.log_path = ARTIFACTS / log_name
@@ -79,12 +87,13 @@ class AppServer:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.home / 'kei_drive.db'}"
+        return self.extra_env.get("DATABASE_URL") or f"sqlite:///{self.home / 'kei_drive.db'}"
 
     def start(self, timeout_s: float = 300) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         app_dir = copy_app(self.home / "app")
         env = dict(os.environ, KEI_DRIVE_HOME=str(self.home), DATABASE_URL=self.database_url)
+        env.update(self.extra_env)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(app_dir), env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "kei_drive.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)]

@@ -1,0 +1,94 @@
+"""The "more users" configuration: PostgreSQL, Redis for Reflex's state, several workers.
+
+Only configuration changes: the same app, started with DATABASE_URL, REDIS_URL and
+GRANIAN_WORKERS. ``scripts/test.sh`` starts throwaway PostgreSQL and Redis servers on
+127.0.0.1; without them this test is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+import redis
+
+from kei_drive.db import queries as q
+from kei_drive.db import session
+from tests.browser.app_server import AppServer
+from tests.browser.conftest import START, feed, north_of
+
+
+@pytest.fixture(scope="module")
+def scaled_server(tmp_path_factory):
+    redis_url = os.environ.get("KEI_DRIVE_TEST_REDIS_URL")
+    postgres_url = os.environ.get("KEI_DRIVE_TEST_POSTGRES_URL")
+    if not (redis_url and postgres_url):
+        pytest.skip(
+            "needs KEI_DRIVE_TEST_REDIS_URL and KEI_DRIVE_TEST_POSTGRES_URL (scripts/test.sh)"
+        )
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {"REDIS_URL": redis_url, "DATABASE_URL": postgres_url, "GRANIAN_WORKERS": "2"}
+    server = AppServer(
+        tmp_path_factory.mktemp("scaled-home"), log_name="server-scaled.log", env=env
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def backend_workers(server: AppServer) -> int:
+    """Worker processes forked by the Reflex backend supervisor in the server's group."""
+    listing = subprocess.run(
+        ["ps", "-o", "pid=,ppid=,args=", "-g", str(server.process.pid)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [line.split(None, 2) for line in listing.strip().splitlines()]
+    reflex = {pid: ppid for pid, ppid, args in rows if "reflex run" in args}
+    return sum(1 for ppid in reflex.values() if ppid in reflex)
+
+
+def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scaled_server):
+    context = browser.new_context(
+        base_url=scaled_server.url,
+        permissions=["geolocation"],
+        geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
+    )
+    page = context.new_page()
+    assert backend_workers(scaled_server) == 2
+    try:
+        # A stateful page: the add-vehicle form is Reflex state handled by the workers.
+        nickname = f"Carry {uuid.uuid4().hex[:6]}"
+        page.goto("/garage")
+        page.wait_for_selector("#vehicle-list[data-loaded='yes']", state="attached")
+        if page.locator("#vehicle-form").count() == 0:
+            page.click("#vehicle-add")
+        page.fill("#vehicle-nickname", nickname)
+        page.fill("#vehicle-year", "1995")
+        page.fill("#vehicle-month", "1995-06")
+        page.click("#vehicle-save")
+        page.wait_for_selector(f"article.kd-vehicle[data-nickname='{nickname}']")
+
+        keys = redis.Redis.from_url(os.environ["KEI_DRIVE_TEST_REDIS_URL"]).keys("*")
+        assert keys, "Reflex kept no state in Redis"
+        with session(scaled_server.database_url) as s:
+            assert nickname in [v.nickname for v in q.list_vehicles(s)]
+
+        # The recording API on the same workers writes to PostgreSQL.
+        page.goto("/")
+        page.click("#trip-start")
+        feed(page, [north_of(START, 13.41 * i) for i in range(4)])
+        page.wait_for_function(
+            "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
+        )
+        trip_uuid = page.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+        with session(scaled_server.database_url) as s:
+            trip = q.get_trip(s, trip_uuid)
+            assert q.count_points(s, trip.id) == 4
+    finally:
+        context.close()
+    log = scaled_server.log_path.read_text(errors="replace")
+    assert "Traceback" not in log, scaled_server.tail()
