@@ -24,6 +24,7 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied).
+- ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
 
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
 migrated on first use.
@@ -344,6 +345,17 @@ async def export_geojson(request: Request) -> Response:
     )
 
 
+def _vehicles() -> list[dict[str, Any]]:
+    with session(_db_url()) as s:
+        return [q.vehicle_dict(v) for v in q.list_vehicles(s)]
+
+
+@_endpoint
+async def get_vehicles(_request: Request) -> Response:
+    """The garage, for the Drive screen's vehicle picker (its cap drives the speed alert)."""
+    return JSONResponse(await run_in_threadpool(_vehicles))
+
+
 @_endpoint
 async def get_rules(request: Request) -> Response:
     """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
@@ -365,6 +377,7 @@ async def _http_error(_request: Request, exc: HTTPException) -> Response:
 
 routes = [
     Route("/api/v1/rules", get_rules, methods=["GET"]),
+    Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),

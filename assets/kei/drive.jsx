@@ -9,7 +9,28 @@ import { useTripRecorder } from "./recorder.js";
 import { beep, vibrate } from "./sound.js";
 
 const SETTINGS_KEY = "kei-drive.settings";
-const DEFAULT_SETTINGS = { bigUnit: "mph", capMph: 45, sound: true, mirror: false };
+const DEFAULT_SETTINGS = { bigUnit: "mph", capMph: 45, sound: true, mirror: false, vehicleId: null };
+const VEHICLES_KEY = "kei-drive.vehicles";
+
+// The garage, kept on the phone so the picker works offline.
+function useVehicles() {
+  const [vehicles, setVehicles] = useState([]);
+  useEffect(() => {
+    try {
+      setVehicles(JSON.parse(localStorage.getItem(VEHICLES_KEY) || "[]"));
+    } catch {
+      setVehicles([]);
+    }
+    fetch("/api/v1/vehicles")
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((list) => {
+        localStorage.setItem(VEHICLES_KEY, JSON.stringify(list));
+        setVehicles(list);
+      })
+      .catch(() => {});
+  }, []);
+  return vehicles;
+}
 
 function loadSettings() {
   try {
@@ -73,6 +94,7 @@ export function DriveScreen() {
   const [driveStart, setDriveStart] = useState(null);
   const [now, setNow] = useState(Date.now());
   const wake = useWakeLock(true);
+  const vehicles = useVehicles();
   const place = useStateRule(position);
   const recorder = useTripRecorder();
   const recorderRef = useRef(recorder);
@@ -210,7 +232,7 @@ export function DriveScreen() {
             className="kd-btn kd-btn-start"
             onClick={() => {
               resetDrive();
-              recorder.start();
+              recorder.start(settings.vehicleId);
             }}
           >
             Start trip
@@ -226,6 +248,30 @@ export function DriveScreen() {
           </span>
         )}
       </div>
+      {vehicles.length > 0 && (
+        <label className="kd-note kd-vehicle-pick">
+          Vehicle{" "}
+          <select
+            id="vehicle-select"
+            className="kd-btn"
+            value={settings.vehicleId ?? ""}
+            disabled={recorder.active}
+            onChange={(e) => {
+              const id = e.target.value ? Number(e.target.value) : null;
+              const vehicle = vehicles.find((v) => v.id === id);
+              update({ vehicleId: id, ...(vehicle?.speed_cap_mph ? { capMph: Math.round(vehicle.speed_cap_mph) } : {}) });
+            }}
+          >
+            <option value="">None</option>
+            {vehicles.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.nickname}
+                {v.speed_cap_mph ? ` · ${Math.round(v.speed_cap_mph)} mph` : ""}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <div className="kd-controls">
         <button id="unit-toggle" className="kd-btn" onClick={() => update({ bigUnit: small })}>
           Big: {label[big]}

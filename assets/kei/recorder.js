@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
 const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
+const CREATE_KEY = "kei-drive.create-queue"; // started trips the server has not confirmed yet
 const DB_NAME = "kei-drive";
 const STORE = "fixes";
 const BATCH = 500;
@@ -70,6 +71,14 @@ export function useTripRecorder() {
     if (!db.current || syncing.current) return;
     syncing.current = true;
     try {
+      // Trips first (idempotent PUT; it also carries the vehicle), then their fixes.
+      for (const owed of readJson(CREATE_KEY, [])) {
+        const body = { started_at: owed.startedAt, ...(owed.vehicleId ? { vehicle_id: owed.vehicleId } : {}) };
+        const response = await post(`/api/v1/trips/${owed.uuid}`, body, "PUT");
+        if (!response.ok) setLastError(`server refused the trip (${response.status})`);
+        const rest = readJson(CREATE_KEY, []).filter((o) => o.uuid !== owed.uuid);
+        localStorage.setItem(CREATE_KEY, JSON.stringify(rest));
+      }
       // Send every trip's waiting fixes, oldest first, a batch at a time.
       for (;;) {
         const batch = await run(db.current, "readonly", (s) => s.getAll(null, BATCH));
@@ -114,14 +123,14 @@ export function useTripRecorder() {
     };
   }, [sync, countPending]);
 
-  const start = useCallback(() => {
-    const next = { uuid: crypto.randomUUID(), startedAt: Date.now() };
+  const start = useCallback((vehicleId = null) => {
+    const next = { uuid: crypto.randomUUID(), startedAt: Date.now(), vehicleId };
     localStorage.setItem(TRIP_KEY, JSON.stringify(next));
     setTrip(next);
     setPaused(false);
-    // Best effort: the points endpoint creates the trip too if this is lost.
-    post(`/api/v1/trips/${next.uuid}`, { started_at: next.startedAt }, "PUT").catch(() => {});
-  }, []);
+    localStorage.setItem(CREATE_KEY, JSON.stringify([...readJson(CREATE_KEY, []), next]));
+    sync();
+  }, [sync]);
 
   const stop = useCallback(() => {
     const current = readJson(TRIP_KEY, null);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from kei_drive.db import TrackPointRow, session
+from kei_drive.db import TrackPointRow, ensure_migrated, session
 from kei_drive.db import queries as q
 from tests.browser.conftest import START, feed, north_of
 
@@ -67,3 +67,25 @@ def test_recording_survives_a_reload(phone):
     assert phone.get_attribute("#trip-status", "data-state") in ("recording", "paused")
     phone.click("#trip-stop")
     phone.wait_for_selector("#trip-start")
+
+
+def test_trip_belongs_to_the_picked_vehicle_and_its_cap_drives_the_alert(phone, app_server):
+    ensure_migrated(app_server.database_url)
+    with session(app_server.database_url) as s:
+        vehicle = q.create_vehicle(s, "Recording Acty", model="Acty", speed_cap_mph=40)
+        vehicle_id = vehicle.id
+    phone.goto("/")
+    phone.wait_for_selector(f"#vehicle-select option[value='{vehicle_id}']", state="attached")
+    phone.select_option("#vehicle-select", str(vehicle_id))
+    assert phone.get_attribute("#speed-cap", "data-cap-mph") == "40"
+    phone.click("#trip-start")
+    trip_uuid = phone.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+    feed(phone, positions(START, 4, mps=20.0))  # 45 mph: above this vehicle's 40 mph cap
+    assert phone.locator(".kd-drive.kd-over").count() == 1
+    phone.wait_for_function(
+        "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
+    )
+    phone.click("#trip-stop")
+    phone.wait_for_selector("#trip-start")
+    with session(app_server.database_url) as s:
+        assert q.get_trip(s, trip_uuid).vehicle_id == vehicle_id
