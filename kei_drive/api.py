@@ -50,6 +50,7 @@ from kei_drive import config
 from kei_drive.core.rules import load_rules
 from kei_drive.db import ensure_migrated, session
 from kei_drive.db import queries as q
+from kei_drive.trip_roads import mark_highway_use
 
 MAX_POINTS = 5000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -262,6 +263,7 @@ def _finish(key: str, body: Any) -> dict:
     with session(_db_url()) as s:
         trip = q.get_trip(s, key)
         stats = q.finish_trip(s, trip, ended_at)
+        mark_highway_use(s, trip)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 

@@ -84,6 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.trip_roads import mark_highway_use
 
     try:
         with session() as s:
@@ -94,6 +95,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,
             )
+            for trip, _stats in created:
+                mark_highway_use(s, trip)
             vehicle = q.get_vehicle(s, args.vehicle) if args.vehicle else None
             trips = [q.trip_dict(trip, vehicle) for trip, _stats in created]
     except (GpxError, q.NotFound, ValueError) as exc:

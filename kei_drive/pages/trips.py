@@ -14,6 +14,7 @@ from kei_drive.core.gpx import GpxError
 from kei_drive.db import queries as q
 from kei_drive.db.engine import session
 from kei_drive.db.migrate import ensure_migrated
+from kei_drive.trip_roads import mark_highway_use
 
 PER_PAGE = 20
 UPLOAD_ID = "gpx-upload"
@@ -37,6 +38,8 @@ def _import_one(url: str, name: str, data: bytes, vehicle_id: int | None) -> dic
         raise GpxError(f"the file is larger than {MAX_GPX_BYTES // (1024 * 1024)} MB")
     with session(url) as s:
         created = q.import_gpx(s, data, vehicle_id=vehicle_id)
+        for trip, _stats in created:
+            mark_highway_use(s, trip)
         return {
             "file": name,
             "trips": [

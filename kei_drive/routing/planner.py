@@ -54,6 +54,7 @@ class RouteResult:
     notes: list[str] = field(default_factory=list)
     engine: str = ""
     requested: tuple[tuple[float, float], tuple[float, float]] | None = None
+    unmatched_share: float = 0.0  # check_track: share of the track not matched to roads
 
     @property
     def warnings(self):
@@ -399,7 +400,8 @@ def check_track(
     geometry: list[tuple[float, float]] = []
     edges: list[RoadEdge] = []
     unmatched = 0
-    for chunk in _chunks(thinned):
+    chunks = list(_chunks(thinned))
+    for chunk in chunks:
         part, part_edges = chunk, []
         if router is not None:
             try:
@@ -438,6 +440,7 @@ def check_track(
         notes=notes,
         engine=engine,
         requested=(tuple(points[0]), tuple(points[-1])),
+        unmatched_share=unmatched / len(chunks) if router is not None else 1.0,
     )
 
 

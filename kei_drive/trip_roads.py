@@ -1,0 +1,18 @@
+"""Road facts about stored trips that need the routing engine (kept out of the db layer)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlmodel import Session
+
+from kei_drive.db import queries as q
+from kei_drive.db.models import Trip
+from kei_drive.routing.highway_use import highway_use
+
+
+def mark_highway_use(session: Session, trip: Trip) -> bool | None:
+    """Set ``trip.highway_use`` from its map-matched track (None stays "unknown")."""
+    track = q.trip_arrays(session, trip.id)
+    trip.highway_use = highway_use(np.column_stack((track.lat, track.lon)).tolist())
+    session.add(trip)
+    return trip.highway_use
