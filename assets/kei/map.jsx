@@ -20,9 +20,20 @@ function loadStates() {
  *  layers: [{id, geojson, color?, weight?, property?: name of a feature property holding a colour}]
  *  stateStatus: {CODE: "legal"|"restricted"|"banned"|"unclear"} colours states (States page)
  *  onStateClick(code): called when a state is tapped
+ *  fitBounds: [[south, west], [north, east]] to show when there are no layers
+ *  stateFillOpacity: how strongly stateStatus colours the states (default 0.55)
  *  tileUrl: raster tiles template ("" for none); height: CSS height
  */
-export function KeiMap({ layers = [], stateStatus = null, onStateClick = null, tileUrl = "", height = "420px", mapId = "kei-map" }) {
+export function KeiMap({
+  layers = [],
+  stateStatus = null,
+  onStateClick = null,
+  fitBounds = null,
+  stateFillOpacity = 0.55,
+  tileUrl = "",
+  height = "420px",
+  mapId = "kei-map",
+}) {
   const holder = useRef(null);
   const map = useRef(null);
   const overlay = useRef(null);
@@ -47,6 +58,17 @@ export function KeiMap({ layers = [], stateStatus = null, onStateClick = null, t
     return () => m.remove();
   }, [tileUrl]);
 
+  // The initial view: wait a frame so the map knows its real size (fitting earlier picks
+  // a zoom for a 0-px map).
+  useEffect(() => {
+    if (!fitBounds || !map.current) return undefined;
+    const timer = setTimeout(() => {
+      map.current?.invalidateSize();
+      map.current?.fitBounds(fitBounds, { animate: false });
+    }, 50);
+    return () => clearTimeout(timer);
+  }, [JSON.stringify(fitBounds)]); // eslint-disable-line react-hooks/exhaustive-deps
+
   // State outlines, coloured by Kei status when given.
   useEffect(() => {
     let cancelled = false;
@@ -60,7 +82,7 @@ export function KeiMap({ layers = [], stateStatus = null, onStateClick = null, t
             color: "#9ca3af",
             weight: 1,
             fillColor: status ? STATUS_FILL[status] ?? "#71717a" : "#000",
-            fillOpacity: status ? 0.55 : 0.02,
+            fillOpacity: status ? stateFillOpacity : 0.02,
           };
         },
         onEachFeature: (f, layer) => {
@@ -74,7 +96,7 @@ export function KeiMap({ layers = [], stateStatus = null, onStateClick = null, t
     return () => {
       cancelled = true;
     };
-  }, [stateStatus, onStateClick]);
+  }, [stateStatus, onStateClick, stateFillOpacity]);
 
   // Route / track layers; fit the view to them.
   useEffect(() => {

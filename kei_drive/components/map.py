@@ -25,10 +25,16 @@ class KeiMap(rx.NoSSRComponent):
     layers: rx.Var[list[dict[str, Any]]]
     # {"FL": "restricted", ...}: colours each state by Kei status
     state_status: rx.Var[dict[str, str]]
+    # [[south, west], [north, east]]: the initial view when there are no layers to fit
+    fit_bounds: rx.Var[list[list[float]]]
+    state_fill_opacity: rx.Var[float]
     tile_url: rx.Var[str]
     height: rx.Var[str]
     map_id: rx.Var[str]
     on_state_click: rx.EventHandler[lambda code: [code]]
+
+
+LOWER_48 = [[30.0, -119.5], [47.0, -72.5]]  # slightly inset: a phone fits it at zoom 3
 
 
 def kei_map(**props: Any) -> rx.Component:

@@ -17,29 +17,11 @@ import reflex as rx
 
 from kei_drive.components.kei_status import STATUS_HINTS, STATUSES, status_badge
 from kei_drive.components.layout import page_frame
-from kei_drive.components.map import kei_map
+from kei_drive.components.map import LOWER_48, kei_map
 from kei_drive.core.rules import KeiRule, RuleBook, RulesError, load_overrides, load_rules
 from kei_drive.core.rules import remove_override as core_remove_override
 from kei_drive.core.rules import save_override as core_save_override
 
-# The map opens on the lower 48 on any screen width: kei_map fits its view to its layers,
-# so it gets an invisible diagonal line across the lower 48 (slightly inset: a phone then
-# fits them at zoom 3 instead of 2). Sent from on_load, once the map has its real size.
-CONUS_FIT_LAYER = {
-    "id": "conus-fit",
-    "geojson": {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {},
-                "geometry": {"type": "LineString", "coordinates": [[-119.5, 30.0], [-72.5, 47.0]]},
-            }
-        ],
-    },
-    "color": "transparent",
-    "weight": 0,
-}
 INTERSTATE_CHOICES = (("unknown", "Unknown"), ("forbidden", "Forbidden"), ("allowed", "Allowed"))
 
 
@@ -109,7 +91,6 @@ class StatesState(rx.State):
     status_map: dict[str, str] = {}
     counts: dict[str, int] = {}
     load_error: str = ""
-    fit_layers: list[dict[str, Any]] = []
     disclaimer: str = ""
     data_version: str = ""
 
@@ -197,7 +178,6 @@ class StatesState(rx.State):
             self.override_open = False
             self.query = ""
         self.flash = ""
-        self.fit_layers = [CONUS_FIT_LAYER]
         self._refresh()
         if code and not self.detail:
             self.flash = f"No state with the code {code!r}."
@@ -625,7 +605,7 @@ def states_page() -> rx.Component:
         ),
         kei_map(
             map_id="states-map",
-            layers=StatesState.fit_layers,
+            fit_bounds=LOWER_48,
             state_status=StatesState.status_map,
             on_state_click=StatesState.select_state,
             height="clamp(240px, 42vh, 460px)",
