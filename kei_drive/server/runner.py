@@ -97,11 +97,7 @@ def serve(options: ServeOptions, log=print) -> int:
 
 def migrate_database(log=print) -> None:
     """Bring the database schema up to date before the app starts."""
-    try:
-        from kei_drive import db
-    except ImportError:  # the database layer is optional until it exists
-        return
-    migrate = getattr(db, "migrate", None)
-    if migrate:
-        log(f"Database: {config.database_url().split('@')[-1]}")
-        migrate()
+    from kei_drive import db
+
+    log(f"Database: {config.database_url().split('@')[-1]}")
+    db.migrate()

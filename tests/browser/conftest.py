@@ -27,26 +27,13 @@ def chromium_path() -> str:
     return path
 
 
-_servers: dict[str, AppServer] = {}
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> AppServer:
     """The app over plain HTTP on localhost (a secure context for the browser)."""
-    server = _servers.get("http")
-    if server is None or server.process is None:
-        server = AppServer(tmp_path_factory.mktemp("app-home"))
-        server.start()
-        _servers["http"] = server
+    server = AppServer(tmp_path_factory.mktemp("app-home"))
+    server.start()
     yield server
     server.stop()
-
-
-def stop_shared_server() -> None:
-    """Builds share the project's .web folder: stop the shared app before another build."""
-    server = _servers.pop("http", None)
-    if server:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
