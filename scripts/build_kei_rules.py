@@ -61,6 +61,45 @@ ME_SOURCES_ADDED = [
     "http://delicaforum.com/index.php?threads/maine-canceling-delica-registration.3907/page-8",
 ]
 
+# Second review pass (2026-11-26): sources read for WI, MN, OH (see CHANGES / CHECKED).
+WI_SOURCES_ADDED = [  # official bill analysis first: it names the advice's source
+    "http://docs.legis.wisconsin.gov/document/proposaltext/2013/REG/AB157,5,20",
+    "https://docslib.org/doc/9887939/2013-wisconsin-act-103-motor-vehicle-registration-historic-military-vehicles-and-kei-class-vehicles",
+]
+WI_SOURCE_DATE = "2013 Wisconsin Act 103 (statute); c.2024 (owner reports)"
+WI_CITATION = (
+    "Wis. Stat. § 341.10 (grounds for refusing registration) as amended by 2013 Wisconsin "
+    "Act 103 (2013 SB 110; Kei class vehicles); § 341.266 (special interest / collector "
+    "registration); § 341.268"
+)
+WI_CONDITIONS_PREFIX = (
+    "Statutory basis (2013 Wisconsin Act 103, per the Legislative Council act memo and the "
+    "2013 bill analysis): the Department of Transportation must refuse registration of a "
+    "'Kei class vehicle', but the refusal does not apply to registration in the special "
+    "collector-vehicle category. "
+)
+MN_SOURCES_ADDED = [
+    "https://app.legiplex.com/mn/legislature/2025/2025-r/bills/sf2207/draft-2143688?id=2143688",
+]
+MN_SUNSET_OLD = (
+    "The 2009 law had a 2012 sunset clause; whether it was made permanent was not verified."
+)
+MN_SUNSET_NEW = (
+    "The 2009 law had a 2012 sunset clause, but Minn. Stat. 2024 § 169.045 subd. 1 (as "
+    "quoted in 2025 SF 2207) still lets a county, city or town authorize mini trucks on "
+    "designated roadways by ordinance, by permit only. SF 2207 (2025, introduced) would "
+    "allow operation by ordinance without a permit; its outcome was not checked."
+)
+MN_SOURCE_DATE = "2009 (law); Minn. Stat. 2024 § 169.045 as quoted in 2025 SF 2207"
+OH_SOURCES_ADDED = [
+    "https://codes.ohio.gov/ohio-revised-code/section-4519.401/6-30-2025",
+    "http://codes.ohio.gov/oac/4501-30",
+]
+OH_SOURCE_DATE = (
+    "statute current as of 2024-08; official text re-read 2026-11-26 (version effective "
+    "2025-06-30, HB 54 of the 136th GA)"
+)
+
 # Every change made to version 2, with its reason and sources (kept in the output).
 CHANGES = [
     {
@@ -108,6 +147,45 @@ CHANGES = [
         "note says is out of date in places. Same sources, new order.",
         "sources": [],
     },
+    {
+        "state": "WI",
+        "field": "citation, conditions, sources, source_date, confidence",
+        "from": "Wis. Stat. § 341.266 / § 341.268 (special interest / collector plates); DMV "
+        "policy; confidence low",
+        "to": WI_CITATION + "; statutory basis added to conditions; confidence medium",
+        "reason": "Checked 2026-11-26. The 'DMV policy' is statute: the Wisconsin Legislative "
+        "Council memo on 2013 Wisconsin Act 103 (2013 SB 110) lists 'Kei class vehicles' among "
+        "the Act's registration changes, and the 2013 bill analysis (AB 157, the same "
+        "proposal) says DOT must refuse registration of a Kei class vehicle, except in the "
+        "special collector-vehicle category. Status (restricted), cap (none) and interstate "
+        "(false) unchanged. Confidence medium, not high: the current text of § 341.10 itself "
+        "was not read.",
+        "sources": WI_SOURCES_ADDED,
+    },
+    {
+        "state": "MN",
+        "field": "conditions, source_date, sources",
+        "from": MN_SUNSET_OLD,
+        "to": MN_SUNSET_NEW,
+        "reason": "Checked 2026-11-26. The 2025 bill SF 2207 (introduced 2025-02-17) quotes "
+        "'Minnesota Statutes 2024, section 169.045' with mini trucks still in subdivision 1 "
+        "(local ordinance, designated roadways, permit only), so the 2009 mini-truck "
+        "authorization did not lapse. Status restricted/medium unchanged.",
+        "sources": MN_SOURCES_ADDED,
+    },
+    {
+        "state": "OH",
+        "field": "source_date, sources",
+        "from": "statute current as of 2024-08 (casetext copy)",
+        "to": OH_SOURCE_DATE + "; official code pages added",
+        "reason": "Checked 2026-11-26 on the official Ohio code site: ORC 4519.401 still bars "
+        "mini-truck operation except farm-to-field use by CAUV farm owners, dealer property "
+        "and local permission under 4511.215; the 2025-06-30 version (HB 54) only renumbers "
+        "the penalty reference. OAC 4501-30 (eff. 2017-01-01) sets the local-inspection "
+        "equipment list for mini trucks operated on public streets. Status, 35 mph cap and "
+        "interstate rule unchanged (4511.215 itself was not re-read).",
+        "sources": OH_SOURCES_ADDED,
+    },
 ]
 
 # Spot-checks (2026-11-26, stored public copies) that confirmed an entry as it was.
@@ -150,6 +228,34 @@ CHECKED = [
         "result": "partly confirmed: only an owner report of the DMV keeping a Kei title was "
         "found; no DMV statement. Status banned/medium kept.",
         "sources": ["https://www.savethekei.com/post/the-new-york-state-dmv-stole-my-title"],
+    },
+    {
+        "state": "PA",
+        "result": "partly confirmed (2026-11-26): the official PennDOT Mini Trucks FAQ defines a "
+        "mini truck as a Kei Jidosha vehicle (660 cc or less, 130 in or less long, 78 in or "
+        "less high, 60 in or less wide) and states NHTSA does not endorse their highway use. "
+        "The answer to 'How can I register my Mini Truck' was not in the readable part of the "
+        "page, so the grandfathering and antique-plate conditions were not re-confirmed. "
+        "Status restricted/medium kept.",
+        "sources": ["https://pa.gov/en/agencies/dmv/faqs/motor-vehicle-faqs/mini-trucks-faqs.html"],
+    },
+    {
+        "state": "TX",
+        "result": "partly confirmed (2026-11-26): SB 1816 as introduced (official Texas "
+        "Legislature text) adds a title section for 'miniature vehicles' (Japanese-built car, "
+        "truck, van or bus, engine 1,200 cc or less, 60 in or less wide) that applies only to "
+        "vehicles 25 or more years old at import, or 25+ and previously titled in the US. The "
+        "enrolled text and its operation sections were not found, so legal/medium and "
+        "interstate null are kept.",
+        "sources": ["https://capitol.texas.gov/tlodocs/89R/billtext/html/SB01816I.htm"],
+    },
+    {
+        "state": "OR",
+        "result": "unchanged (2026-11-26): the 2026 reintroduction is reported (KTVZ, "
+        "2026-01-20); no enacted 2026 kei law was found. Status banned/medium kept.",
+        "sources": [
+            "https://ktvz.com/news/bend/2026/01/20/state-senator-broadman-of-bend-colleagues-to-try-again-on-bill-to-allow-small-kei-trucks-on-oregon-highways"
+        ],
     },
 ]
 
@@ -221,6 +327,28 @@ def convert(entries: list[dict]) -> dict:
     ny["sources"] = [s for s in ny["sources"] if "worldpopulationreview" not in s] + [
         s for s in ny["sources"] if "worldpopulationreview" in s
     ]
+
+    wi = states["WI"]["periods"][0]
+    if " DMV wording was not seen." not in wi["conditions"]:
+        raise SystemExit("WI conditions changed upstream; update this script")
+    wi["citation"] = WI_CITATION
+    wi["conditions"] = WI_CONDITIONS_PREFIX + wi["conditions"].replace(
+        " DMV wording was not seen.", " DMV wording was not seen; the refusal itself is statute."
+    )
+    wi["confidence"] = "medium"
+    wi["source_date"] = WI_SOURCE_DATE
+    wi["sources"] = WI_SOURCES_ADDED + [s for s in wi["sources"] if s not in WI_SOURCES_ADDED]
+
+    mn = states["MN"]["periods"][0]
+    if MN_SUNSET_OLD not in mn["conditions"]:
+        raise SystemExit("MN conditions no longer hold the sunset sentence; update this script")
+    mn["conditions"] = mn["conditions"].replace(MN_SUNSET_OLD, MN_SUNSET_NEW)
+    mn["source_date"] = MN_SOURCE_DATE
+    mn["sources"] += [s for s in MN_SOURCES_ADDED if s not in mn["sources"]]
+
+    oh = states["OH"]["periods"][0]
+    oh["source_date"] = OH_SOURCE_DATE
+    oh["sources"] = OH_SOURCES_ADDED + [s for s in oh["sources"] if s not in OH_SOURCES_ADDED]
     return states
 
 

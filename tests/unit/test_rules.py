@@ -326,3 +326,21 @@ def test_missing_rules_file(tmp_path, no_overrides):
     with pytest.raises(RulesError, match="cannot read"):
         load_rules(tmp_path / "absent.json", no_overrides)
     assert issubclass(RulesError, ValueError)
+
+
+def test_second_review_corrections(book, package_doc):
+    """WI, MN and OH corrections from the 2026-11-26 review keep status and caps."""
+    wi, mn, oh = (book.rule_for(s, RESEARCH_DAY) for s in ("WI", "MN", "OH"))
+    assert (wi.status, wi.confidence, wi.max_road_speed_mph) == ("restricted", "medium", None)
+    assert "Act 103" in wi.citation and "Kei class vehicle" in wi.conditions
+    assert wi.sources[0].startswith("http://docs.legis.wisconsin.gov/")
+    assert mn.status == "restricted" and "2024" in mn.source_date
+    assert "was not verified" not in mn.conditions and "SF 2207" in mn.conditions
+    assert (oh.status, oh.max_road_speed_mph, oh.interstate_forbidden) == ("restricted", 35, True)
+    assert any("codes.ohio.gov" in s for s in oh.sources)
+    changed = {c["state"] for c in package_doc["changes"]}
+    assert {"WI", "MN", "OH"} <= changed
+    assert {"PA", "TX", "OR"} <= {c["state"] for c in package_doc["checked"]}
+    for entry in package_doc["changes"] + package_doc["checked"]:
+        if entry["state"] in {"WI", "MN", "OH", "PA", "TX", "OR"}:
+            assert entry["sources"], entry["state"]
