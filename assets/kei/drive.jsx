@@ -222,6 +222,30 @@ export function DriveScreen() {
         </div>
       </div>
       <div className="kd-trip">
+        {vehicles.length > 0 && (
+          <label className="kd-note kd-vehicle-pick">
+            Vehicle{" "}
+            <select
+              id="vehicle-select"
+              className="kd-btn"
+              value={settings.vehicleId ?? ""}
+              disabled={recorder.active}
+              onChange={(e) => {
+                const id = e.target.value ? Number(e.target.value) : null;
+                const vehicle = vehicles.find((v) => v.id === id);
+                update({ vehicleId: id, ...(vehicle?.speed_cap_mph ? { capMph: Math.round(vehicle.speed_cap_mph) } : {}) });
+              }}
+            >
+              <option value="">None</option>
+              {vehicles.map((v) => (
+                <option key={v.id} value={v.id}>
+                  {v.nickname}
+                  {v.speed_cap_mph ? ` · ${Math.round(v.speed_cap_mph)} mph` : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {recorder.active ? (
           <button id="trip-stop" className="kd-btn kd-btn-stop" onClick={recorder.stop}>
             Stop trip
@@ -248,30 +272,6 @@ export function DriveScreen() {
           </span>
         )}
       </div>
-      {vehicles.length > 0 && (
-        <label className="kd-note kd-vehicle-pick">
-          Vehicle{" "}
-          <select
-            id="vehicle-select"
-            className="kd-btn"
-            value={settings.vehicleId ?? ""}
-            disabled={recorder.active}
-            onChange={(e) => {
-              const id = e.target.value ? Number(e.target.value) : null;
-              const vehicle = vehicles.find((v) => v.id === id);
-              update({ vehicleId: id, ...(vehicle?.speed_cap_mph ? { capMph: Math.round(vehicle.speed_cap_mph) } : {}) });
-            }}
-          >
-            <option value="">None</option>
-            {vehicles.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.nickname}
-                {v.speed_cap_mph ? ` · ${Math.round(v.speed_cap_mph)} mph` : ""}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
       <div className="kd-controls">
         <button id="unit-toggle" className="kd-btn" onClick={() => update({ bigUnit: small })}>
           Big: {label[big]}
@@ -285,21 +285,33 @@ export function DriveScreen() {
         <button id="sound-toggle" className="kd-btn" onClick={() => update({ sound: !settings.sound })}>
           {settings.sound ? "Beep on" : "Beep off"}
         </button>
-        <button id="mirror-toggle" className="kd-btn" onClick={() => update({ mirror: !settings.mirror })}>
+        <button
+          id="mirror-toggle"
+          className="kd-btn"
+          title="Mirror the screen for a windshield reflection: lay the phone flat on the dash, its top towards you"
+          aria-pressed={settings.mirror}
+          onClick={() => update({ mirror: !settings.mirror })}
+        >
           HUD
         </button>
         <button id="drive-reset" className="kd-btn" onClick={resetDrive} disabled={recorder.active}>
           Reset
         </button>
       </div>
-      {wake.note && <div id="wake-note" className="kd-note">{wake.note}</div>}
-      {error === "insecure" && (
-        <div className="kd-note">Open Kei Drive over HTTPS (kei-drive serve --https) to use GPS.</div>
-      )}
-      {error === "denied" && <div className="kd-note">Allow location access for this site to see your speed.</div>}
-      <InstallHint />
-      <div className="kd-foot">
-        {place.attribution} · Kei rules are advice with sources, not legal clearance.
+      <div className="kd-notes">
+        {wake.note && (
+          <div id="wake-note" className="kd-note">
+            {wake.note}
+          </div>
+        )}
+        {error === "insecure" && (
+          <div className="kd-note">Open Kei Drive over HTTPS (kei-drive serve --https) to use GPS.</div>
+        )}
+        {error === "denied" && <div className="kd-note">Allow location access for this site to see your speed.</div>}
+        <InstallHint />
+        <div className="kd-foot">
+          {place.attribution} · Kei rules are advice with sources, not legal clearance.
+        </div>
       </div>
     </div>
   );
