@@ -72,8 +72,15 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 def fmt_when(value: str | None) -> str:
+    """UTC text: the tooltip of the local time the browser shows (``local_time``)."""
     when = parse_iso(value)
     return when.strftime("%a %Y-%m-%d %H:%M UTC") if when else "Undated"
+
+
+def iso_utc(value: str | None) -> str:
+    """``...Z`` ISO text for the browser to format in its own zone ("" when unknown)."""
+    when = parse_iso(value)
+    return when.isoformat().replace("+00:00", "Z") if when else ""
 
 
 def fmt_month(key: str) -> str:
@@ -96,6 +103,7 @@ def trip_row(trip: dict[str, Any]) -> dict[str, Any]:
         "href": f"/trips/{trip['id']}",
         "name": trip.get("name") or "Unnamed trip",
         "when": fmt_when(trip.get("started_at")),
+        "started_at": iso_utc(trip.get("started_at")),
         "vehicle": trip.get("vehicle") or "No vehicle",
         "distance": distance,
         "duration": fmt_duration(stats.get("elapsed_s")),

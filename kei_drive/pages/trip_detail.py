@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from kei_drive.components.layout import page_frame
+from kei_drive.components.local_time import local_time, ticker
 from kei_drive.components.map import kei_map
 from kei_drive.components.trip_view import (
     GAP_COLOR,
@@ -16,6 +17,7 @@ from kei_drive.components.trip_view import (
     SPEED_BANDS,
     UNDER_CAP_COLOR,
     fmt_when,
+    iso_utc,
     stats_rows,
     track_view,
 )
@@ -26,6 +28,7 @@ from kei_drive.db.engine import session
 from kei_drive.pages.trips import NO_VEHICLE, db_url, vehicle_options
 
 EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+REFRESH_MS = 10_000  # a recording trip's page reloads its figures this often
 SPEED_LEGEND = [{"color": c, "label": label} for _, c, label in SPEED_BANDS]
 
 
@@ -57,6 +60,9 @@ class TripState(rx.State):
     name_draft: str = ""
     rename_error: str = ""
     message: str = ""
+    started_at: str = ""  # ISO UTC; the browser shows it in its own zone
+    ended_at: str = ""
+    _seen: str = ""  # backend only: what the last fill saw (trip, point count, state...)
 
     @rx.var
     def layers(self) -> list[dict[str, Any]]:
@@ -81,12 +87,25 @@ class TripState(rx.State):
             {"color": OVER_CAP_COLOR, "label": f"above cap ({cap})"},
         ] + gap
 
-    def _fill(self, ref: str) -> None:
+    def _set(self, **values: Any) -> None:
+        """Assign only what changed: an unchanged var stays out of the delta, so a refresh
+        without new fixes redraws nothing (the map keeps the driver's pan and zoom)."""
+        for key, value in values.items():
+            if getattr(self, key) != value:
+                setattr(self, key, value)
+
+    def _fill(self, ref: str, refresh: bool = False) -> None:
         with session(db_url()) as s:
-            detail = q.get_trip_with_points(s, ref)
             trip_row = q.get_trip(s, ref)
+            marker = (
+                f"{trip_row.id}|{trip_row.point_count}|{trip_row.recording_state}|"
+                f"{trip_row.vehicle_id}|{trip_row.name}"
+            )
+            if refresh and marker == self._seen:
+                return  # nothing new since the last look: skip reading the points
+            detail = q.get_trip_with_points(s, ref)
             cap = q.trip_cap_mps(s, trip_row)
-            self.vehicles = vehicle_options(s)
+            vehicles = vehicle_options(s)
         trip = detail.trip
         live = trip["recording_state"] == "recording" or not trip["stats"]
         analysis = None
@@ -95,22 +114,31 @@ class TripState(rx.State):
         if analysis is not None and live:
             trip = {**trip, "stats": analysis.stats.to_dict()}  # live figures while recording
         view = track_view(detail.points, cap, analysis)
-        self.ref = str(trip["id"])
-        self.uuid = trip["uuid"]
-        self.name = trip["name"] or "Unnamed trip"
-        self.name_draft = self.name
-        self.when = fmt_when(trip["started_at"])
-        self.vehicle_value = str(trip["vehicle_id"]) if trip["vehicle_id"] else NO_VEHICLE
-        self.recording = trip["recording_state"] == "recording"
-        self.imported = trip["source"] == "imported"
-        self.warnings = [w for w in trip["warnings"] if w != "still recording"]
-        self.stats = stats_rows(trip)
-        self.speed_geojson = view["speed_geojson"]
-        self.cap_geojson = view["cap_geojson"]
-        self.gaps_geojson = view["gaps_geojson"]
-        self.chart = view["chart"]
-        self.has_speed = view["has_speed"]
-        self.cap_mph = round(cap / MPS_PER_MPH, 1) if cap else 0.0
+        name = trip["name"] or "Unnamed trip"
+        recording = trip["recording_state"] == "recording"
+        if not refresh or self.name_draft == self.name:  # never clobber a name being typed
+            self._set(name_draft=name)
+        self._set(
+            vehicles=vehicles,
+            ref=str(trip["id"]),
+            uuid=trip["uuid"],
+            name=name,
+            when=fmt_when(trip["started_at"]),
+            started_at=iso_utc(trip["started_at"]),
+            ended_at="" if recording else iso_utc(trip["ended_at"]),
+            vehicle_value=str(trip["vehicle_id"]) if trip["vehicle_id"] else NO_VEHICLE,
+            recording=recording,
+            imported=trip["source"] == "imported",
+            warnings=[w for w in trip["warnings"] if w != "still recording"],
+            stats=stats_rows(trip),
+            speed_geojson=view["speed_geojson"],
+            cap_geojson=view["cap_geojson"],
+            gaps_geojson=view["gaps_geojson"],
+            chart=view["chart"],
+            has_speed=view["has_speed"],
+            cap_mph=round(cap / MPS_PER_MPH, 1) if cap else 0.0,
+        )
+        self._seen = marker
 
     @rx.event
     def load(self) -> None:
@@ -118,6 +146,7 @@ class TripState(rx.State):
         if ref != self.ref:  # a reload of the same trip keeps the driver's choices
             self.loaded, self.mode, self.rename_error, self.message = False, "speed", "", ""
         self.not_found = ""
+        self._seen = ""
         try:
             self._fill(ref)
         except q.NotFound:
@@ -126,6 +155,19 @@ class TripState(rx.State):
         except Exception as exc:  # say what went wrong instead of a blank page
             self.not_found = f"Could not load trip “{ref}”: {exc}"
         self.loaded = True
+
+    @rx.event
+    def refresh(self) -> None:
+        """Called every REFRESH_MS by the page's ticker while the trip is recording."""
+        if not self.recording or not self.ref or self.not_found:
+            return
+        try:
+            self._fill(self.ref, refresh=True)
+        except q.NotFound:
+            self.ref, self.recording = "", False
+            self.not_found = "This trip was deleted."
+        except Exception:  # keep the last figures; the next tick retries
+            return
 
     @rx.event
     def set_mode(self, mode: str) -> None:
@@ -427,7 +469,22 @@ def header() -> rx.Component:
             rx.cond(TripState.imported, rx.badge("imported", color_scheme="gray")),
             class_name="kd-detail-title",
         ),
-        rx.el.span(TripState.when, class_name="kd-note"),
+        rx.el.span(
+            local_time(value=TripState.started_at, end=TripState.ended_at, title=TripState.when),
+            class_name="kd-note",
+            id="trip-when",
+        ),
+        rx.cond(
+            TripState.recording,
+            rx.fragment(
+                rx.el.span(
+                    "Still recording: figures, map and chart update every 10 s.",
+                    class_name="kd-note",
+                    id="trip-live",
+                ),
+                ticker(interval=REFRESH_MS, on_tick=TripState.refresh),
+            ),
+        ),
         class_name="kd-detail-head",
     )
 
@@ -459,7 +516,7 @@ def trip_detail_page() -> rx.Component:
                     ),
                     rx.el.p(
                         "Speeds are smoothed; distance ignores GPS jitter while parked. "
-                        "Times are UTC.",
+                        "Times are in this device's time zone.",
                         class_name="kd-note",
                     ),
                     class_name="kd-detail-wrap",

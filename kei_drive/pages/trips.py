@@ -9,6 +9,7 @@ import reflex as rx
 
 from kei_drive import config
 from kei_drive.components.layout import page_frame
+from kei_drive.components.local_time import local_time
 from kei_drive.components.trip_view import fmt_distance, totals_row, trip_row
 from kei_drive.core.gpx import GpxError
 from kei_drive.db import queries as q
@@ -162,7 +163,7 @@ def trip_card(row: rx.Var) -> rx.Component:
             class_name="kd-trip-head",
         ),
         rx.el.div(
-            rx.el.span(row["when"]),
+            local_time(value=row["started_at"], title=row["when"], class_name="kd-trip-when"),
             rx.el.span(" · "),
             rx.el.span(row["vehicle"], class_name="kd-trip-vehicle"),
             class_name="kd-trip-sub",
@@ -326,7 +327,9 @@ def totals_table(title: str, first: str, rows: rx.Var, table_id: str) -> rx.Comp
 def trip_history() -> rx.Component:
     totals = rx.el.section(
         totals_table("Per vehicle", "Vehicle", TripsState.per_vehicle, "totals-vehicle"),
-        totals_table("Per month (UTC)", "Month", TripsState.per_month, "totals-month"),
+        totals_table(
+            "Per month (calendar months in UTC)", "Month", TripsState.per_month, "totals-month"
+        ),
         class_name="kd-totals-grid",
     )
     listing = rx.el.div(
@@ -359,5 +362,9 @@ def trips_page() -> rx.Component:
             rx.el.div(TripsState.load_error, class_name="kd-import-error"),
         ),
         trip_history(),
-        rx.el.p("Times are UTC.", class_name="kd-note kd-foot-note"),
+        rx.el.p(
+            "Times are shown in this device's time zone; monthly totals group trips by "
+            "their start month in UTC.",
+            class_name="kd-note kd-foot-note",
+        ),
     )

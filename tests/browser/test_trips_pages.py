@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,11 @@ def card(page, name: str):
     return page.locator(".kd-trip-card", has=page.locator(".kd-trip-name", has_text=name))
 
 
+def shown(text: str) -> str:
+    """Intl output with its narrow/thin spaces as plain spaces."""
+    return re.sub(r"[\u202f\u2009\u00a0]", " ", text)
+
+
 def track_strokes(page) -> list[str]:
     return page.eval_on_selector_all(
         "#trip-map path.leaflet-interactive", "els => els.map(e => e.getAttribute('stroke'))"
@@ -59,7 +65,13 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
     first = card(phone, "Synthetic drive (1/2)")
     first.wait_for()
     text = first.inner_text()
-    assert VEHICLE in text and "Sat 2024-05-04 14:00 UTC" in text
+    assert VEHICLE in text
+    # the start is shown in the phone's own zone; the element keeps the UTC time
+    when = first.locator("time[datetime='2024-05-04T14:00:00Z']")
+    assert when.get_attribute("data-utc") == "2024-05-04T14:00:00Z"
+    assert when.get_attribute("title") == "Sat 2024-05-04 14:00 UTC"
+    assert "2024" in when.inner_text()
+    assert "this device's time zone" in phone.inner_text(".kd-foot-note")
     assert re.search(r"\d+\.\d mi · \d+\.\d km", text)
     assert "45 mph" in text  # max moving speed
     assert re.search(r"above cap for \d+ min", text)
@@ -118,7 +130,12 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
 
 
 def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicle_id):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_server.url)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        base_url=app_server.url,
+        timezone_id="America/Denver",
+        locale="en-US",
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -139,12 +156,17 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
         page.goto("/trips")
         card(page, "Desk (1/2)").wait_for()
         assert card(page, "Still driving").locator(".kd-rec", has_text="recording").count() == 1
+        # 14:00 UTC on 4 May 2024 is 8:00 in Denver (MDT, UTC-6)
+        when = card(page, "Desk (1/2)").locator("time[data-utc='2024-05-04T14:00:00Z']")
+        assert shown(when.inner_text()) == "Sat, May 4, 2024, 8:00 AM MDT"
         page.screenshot(path=str(artifacts_dir / "trips-1280x800.png"))
         page.goto(f"/trips/{trip_id}")
         page.wait_for_selector("#speed-chart .recharts-line path")
         page.wait_for_function(
             "document.querySelectorAll('#trip-map path.leaflet-interactive').length > 2"
         )
+        when = shown(page.inner_text("#trip-when"))  # start–end range, local time
+        assert re.fullmatch(r"Sat, May 4, 2024, 8:00 – 8:\d\d AM MDT", when), when
         page.screenshot(path=str(artifacts_dir / "trip-detail-1280x800.png"))
         page.screenshot(path=str(artifacts_dir / "trip-detail-1280-full.png"), full_page=True)
 
@@ -154,3 +176,55 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
         assert errors == []
     finally:
         context.close()
+
+
+def points_shown(page) -> str:
+    return page.inner_text(".kd-stat-item:has(dt:text-is('Points')) dd")
+
+
+def test_recording_trip_refreshes_itself(phone, app_server, artifacts_dir):
+    key = str(uuid.uuid4())
+    base = int(time.time() * 1000) - 180_000
+
+    def post(first: int, last: int) -> None:
+        fixes = [
+            {
+                "id": f"f{i}",
+                "t": base + i * 2000,
+                "lat": 39.29 + i * 2e-4,
+                "lon": -76.61,
+                "acc": 5,
+                "speed": 11.0,
+            }
+            for i in range(first, last)
+        ]
+        response = phone.request.post(f"/api/v1/trips/{key}/points", data={"points": fixes})
+        assert response.ok, response.text()
+
+    post(0, 30)
+    with session(app_server.database_url) as s:
+        trip_id = q.get_trip(s, key).id
+    phone.goto(f"/trips/{trip_id}")
+    phone.wait_for_selector("#trip-live")
+    assert points_shown(phone) == "30"
+    phone.wait_for_function(
+        "document.querySelectorAll('#trip-map path.leaflet-interactive').length > 0"
+    )
+    post(30, 60)  # the phone keeps sending fixes: the page picks them up by itself
+    phone.wait_for_function(
+        "document.querySelector('#trip-stats').innerText.includes('60')", timeout=25_000
+    )
+    assert points_shown(phone) == "60"
+    # a steady speed draws a flat line (zero height: "hidden" to Playwright)
+    phone.wait_for_selector("#speed-chart .recharts-line path", state="attached")
+    phone.screenshot(path=str(artifacts_dir / "trip-live-390x844.png"), full_page=True)
+
+    # mark the drawn track: a refresh that brings the same track must not redraw (or refit) it
+    phone.eval_on_selector_all(
+        "#trip-map path.leaflet-interactive", "els => els.forEach(e => e.dataset.kept = '1')"
+    )
+    assert phone.request.post(f"/api/v1/trips/{key}/finish", data={}).ok
+    phone.wait_for_selector("#trip-live", state="detached", timeout=25_000)  # ticker stops
+    assert phone.locator("#trip-map path[data-kept='1']").count() > 0
+    assert phone.locator("#trip-name ~ *", has_text="recording").count() == 0
+    assert phone.errors == []

@@ -17,6 +17,7 @@ from kei_drive.components.trip_view import (
     fmt_duration,
     fmt_speed,
     fmt_when,
+    iso_utc,
     stats_rows,
     track_view,
     trip_row,
@@ -51,6 +52,13 @@ def test_text_formats():
     assert fmt_when(None) == "Undated"
 
 
+def test_iso_utc_gives_the_browser_an_unambiguous_utc_time():
+    assert iso_utc("2024-05-04T14:00:00Z") == "2024-05-04T14:00:00Z"
+    assert iso_utc("2024-05-04T08:00:00-06:00") == "2024-05-04T14:00:00Z"
+    assert iso_utc("2024-05-04T14:00:00") == "2024-05-04T14:00:00Z"  # naive = stored UTC
+    assert iso_utc(None) == "" and iso_utc("yesterday") == ""
+
+
 def test_trip_row_marks_recording_and_keeps_warnings():
     row = trip_row(
         {
@@ -70,6 +78,8 @@ def test_trip_row_marks_recording_and_keeps_warnings():
     assert row["name"] == "Unnamed trip" and row["vehicle"] == "No vehicle"
     assert row["warnings"] == ["above cap for 4 min"]  # the badge says "recording"
     assert row["distance"] == "12 points so far"
+    assert row["started_at"] == "2024-05-04T14:00:00Z"  # formatted in the browser's zone
+    assert row["when"] == "Sat 2024-05-04 14:00 UTC"  # its tooltip
 
 
 def test_stats_rows_say_when_no_cap_is_set():
