@@ -20,6 +20,8 @@ function loadStates() {
  *  layers: [{id, geojson, color?, weight?, property?: name of a feature property holding a colour}]
  *  stateStatus: {CODE: "legal"|"restricted"|"banned"|"unclear"} colours states (States page)
  *  onStateClick(code): called when a state is tapped
+ *  fitKey: when given, the view re-fits to the layers only when this changes (so a live
+ *          track that grows does not undo the driver's pan and zoom)
  *  fitBounds: [[south, west], [north, east]] to show when there are no layers
  *  stateFillOpacity: how strongly stateStatus colours the states (default 0.55)
  *  tileUrl: raster tiles template ("" for none); height: CSS height
@@ -29,6 +31,7 @@ export function KeiMap({
   stateStatus = null,
   onStateClick = null,
   fitBounds = null,
+  fitKey = null,
   stateFillOpacity = 0.55,
   tileUrl = "",
   height = "420px",
@@ -38,6 +41,7 @@ export function KeiMap({
   const map = useRef(null);
   const overlay = useRef(null);
   const statesLayer = useRef(null);
+  const fittedKey = useRef(undefined);
   const [tilesDown, setTilesDown] = useState(false);
 
   useEffect(() => {
@@ -118,8 +122,12 @@ export function KeiMap({
       const b = drawn.getBounds();
       if (b.isValid()) bounds = bounds ? bounds.extend(b) : b;
     }
-    if (bounds) map.current.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
-  }, [layers]);
+    const refit = fitKey === null || fitKey !== fittedKey.current;
+    if (bounds && refit) {
+      map.current.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+      fittedKey.current = fitKey;
+    }
+  }, [layers, fitKey]);
 
   return (
     <div className="kd-map-wrap">

@@ -28,6 +28,8 @@ class KeiMap(rx.NoSSRComponent):
     # [[south, west], [north, east]]: the initial view when there are no layers to fit
     fit_bounds: rx.Var[list[list[float]]]
     state_fill_opacity: rx.Var[float]
+    # re-fit the view to the layers only when this changes (default: on every change)
+    fit_key: rx.Var[str]
     tile_url: rx.Var[str]
     height: rx.Var[str]
     map_id: rx.Var[str]
