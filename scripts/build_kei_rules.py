@@ -27,7 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kei_drive.core.rules import load_rules  # noqa: E402
-from kei_drive.core.rules_schema import RULES_SCHEMA, SCHEMA_VERSION  # noqa: E402
+from kei_drive.core.rules_schema import (  # noqa: E402
+    OVERRIDABLE,
+    RULES_SCHEMA,
+    SCHEMA_VERSION,
+)
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "kei_state_rules.json"
 OUT = ROOT / "kei_drive" / "data" / "kei_rules.json"
@@ -259,16 +263,8 @@ CHECKED = [
     },
 ]
 
-PERIOD_KEYS = (
-    "status",
-    "max_road_speed_mph",
-    "interstate_forbidden",
-    "conditions",
-    "citation",
-    "sources",
-    "source_date",
-    "confidence",
-)
+# The rule fields a source period carries (the summary line is written separately).
+PERIOD_KEYS = tuple(k for k in OVERRIDABLE if k != "summary")
 
 
 def period_from(entry: dict, effective_from: str | None) -> dict:

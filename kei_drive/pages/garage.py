@@ -12,6 +12,7 @@ from typing import Any
 
 import reflex as rx
 
+from kei_drive.components.forms import save_cancel_row
 from kei_drive.components.kei_status import status_badge
 from kei_drive.components.layout import page_frame
 from kei_drive.core.rules import RulesError, load_rules
@@ -276,6 +277,17 @@ class GarageState(rx.State):
 # ------------------------------------------------------------------------------ view
 
 
+def text_input(ident: str, name: str, value: Any, placeholder: str) -> rx.Component:
+    return rx.el.input(
+        id=ident,
+        name=name,
+        default_value=value,
+        placeholder=placeholder,
+        class_name="kd-field",
+        max_length=80,
+    )
+
+
 def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
     """A label above its control (the control's ``id`` links them) and an optional hint."""
     return rx.el.div(
@@ -295,36 +307,15 @@ def vehicle_form() -> rx.Component:
         rx.el.div(
             field(
                 "Nickname",
-                rx.el.input(
-                    id="vehicle-nickname",
-                    name="nickname",
-                    default_value=f["nickname"],
-                    placeholder="Blue Sambar",
-                    class_name="kd-field",
-                    max_length=80,
-                ),
+                text_input("vehicle-nickname", "nickname", f["nickname"], "Blue Sambar"),
             ),
             field(
                 "Make",
-                rx.el.input(
-                    id="vehicle-make",
-                    name="make",
-                    default_value=f["make"],
-                    placeholder="Subaru",
-                    class_name="kd-field",
-                    max_length=80,
-                ),
+                text_input("vehicle-make", "make", f["make"], "Subaru"),
             ),
             field(
                 "Model",
-                rx.el.input(
-                    id="vehicle-model",
-                    name="model",
-                    default_value=f["model"],
-                    placeholder="Sambar",
-                    class_name="kd-field",
-                    max_length=80,
-                ),
+                text_input("vehicle-model", "model", f["model"], "Sambar"),
             ),
             field(
                 "Model year",
@@ -379,17 +370,8 @@ def vehicle_form() -> rx.Component:
                 GarageState.form_error, id="vehicle-form-error", class_name="kd-error", role="alert"
             ),
         ),
-        rx.el.div(
-            rx.el.button(
-                "Save", type="submit", id="vehicle-save", class_name="kd-btn kd-btn-start"
-            ),
-            rx.el.button(
-                "Cancel",
-                type="button",
-                on_click=GarageState.cancel_form,
-                class_name="kd-btn kd-btn-quiet",
-            ),
-            class_name="kd-row",
+        save_cancel_row(
+            "Save", "vehicle-save", GarageState.cancel_form, save_class="kd-btn kd-btn-start"
         ),
         key=GarageState.form_key,
         on_submit=GarageState.save_vehicle,

@@ -15,6 +15,7 @@ from typing import Any
 
 import reflex as rx
 
+from kei_drive.components.forms import save_cancel_row
 from kei_drive.components.kei_status import STATUS_HINTS, STATUSES, status_badge
 from kei_drive.components.layout import page_frame
 from kei_drive.components.map import LOWER_48, kei_map
@@ -373,16 +374,7 @@ def override_form() -> rx.Component:
             StatesState.override_error != "",
             rx.el.div(StatesState.override_error, id="override-error", class_name="kd-error"),
         ),
-        rx.el.div(
-            rx.el.button("Save override", type="submit", id="override-save", class_name="kd-btn"),
-            rx.el.button(
-                "Cancel",
-                type="button",
-                on_click=StatesState.cancel_override,
-                class_name="kd-btn kd-btn-quiet",
-            ),
-            class_name="kd-row",
-        ),
+        save_cancel_row("Save override", "override-save", StatesState.cancel_override),
         key=StatesState.override_key,
         on_submit=StatesState.save_override,
         id="override-form",
