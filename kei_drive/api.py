@@ -46,11 +46,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kei_drive import config
 from kei_drive.core.rules import load_rules
-from kei_drive.db import ensure_migrated, session
+from kei_drive.core.times import as_utc, parse_iso
+from kei_drive.core.trips import RecordingState
+from kei_drive.db import app_session
 from kei_drive.db import queries as q
-from kei_drive.trip_roads import mark_highway_use
+from kei_drive.presenters.exports import ExportFormat
+from kei_drive.presenters.trips import trip_dict
+from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.services import trips as trip_service
 
 MAX_POINTS = 5000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -112,13 +116,10 @@ def _time_arg(value: Any, what: str) -> datetime | None:
     number = _number(value)
     if number is not None:
         return datetime.fromtimestamp(number / 1000.0, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601") from exc
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601")
+    parsed = parse_iso(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601")
+    return parsed
 
 
 def _opt(item: dict, key: str, ok: Callable[[float], bool], cleaned: list, pid: str) -> Any:
@@ -192,15 +193,8 @@ def validate_points(
     return good, rejected, cleaned
 
 
-def _db_url() -> str:
-    url = config.database_url()
-    ensure_migrated(url)
-    return url
-
-
 def _trip_payload(s, trip) -> dict[str, Any]:
-    vehicle = s.get(q.Vehicle, trip.vehicle_id) if trip.vehicle_id else None
-    return q.trip_dict(trip, vehicle)
+    return trip_dict(trip, q.trip_vehicle(s, trip))
 
 
 # ---------------------------------------------------------------------------- handlers
@@ -214,7 +208,7 @@ def _put_trip(key: str, body: dict) -> tuple[dict, bool]:
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         raise ApiError(400, "name must be text of at most 200 characters")
     started_at = _time_arg(body.get("started_at"), "started_at")
-    with session(_db_url()) as s:
+    with app_session() as s:
         trip, created = q.ensure_trip(
             s, key, vehicle_id=vehicle_id, started_at=started_at, name=name
         )
@@ -227,13 +221,13 @@ def _post_points(key: str, body: Any) -> dict:
     items = body["points"]
     if len(items) > MAX_POINTS:
         raise ApiError(413, f"{len(items)} points in one batch; at most {MAX_POINTS}")
-    with session(_db_url()) as s:
+    with app_session() as s:
         try:
             trip = q.get_trip(s, key)
         except q.NotFound:
             trip = None
         start_ms = (
-            int(q.as_utc(trip.started_at).timestamp() * 1000)
+            int(as_utc(trip.started_at).timestamp() * 1000)
             if trip is not None and trip.started_at is not None
             else None
         )
@@ -245,7 +239,7 @@ def _post_points(key: str, body: Any) -> dict:
         elif trip.started_at is None and good:
             trip.started_at = datetime.fromtimestamp(min(p.time_ms for p in good) / 1000, UTC)
         accepted, duplicates = q.add_points(s, trip, good)
-        if accepted and trip.recording_state == "finished":
+        if accepted and trip.recording_state == RecordingState.FINISHED:
             q.refresh_stats(s, trip)  # late fixes from the phone's queue
         return {
             "accepted": accepted,
@@ -260,25 +254,20 @@ def _finish(key: str, body: Any) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = _time_arg(body.get("ended_at"), "ended_at")
-    with session(_db_url()) as s:
+    with app_session() as s:
         trip = q.get_trip(s, key)
-        stats = q.finish_trip(s, trip, ended_at)
-        mark_highway_use(s, trip)
+        stats = trip_service.finish_trip(s, trip, ended_at)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
 def _get(key: str) -> dict:
-    with session(_db_url()) as s:
+    with app_session() as s:
         return _trip_payload(s, q.get_trip(s, key))
 
 
-def _export(key: str, fmt: str) -> tuple[str, str]:
-    with session(_db_url()) as s:
-        trip = q.get_trip(s, key)
-        stem = f"kei-drive-{trip.uuid[:8]}"
-        if fmt == "gpx":
-            return q.export_gpx(s, trip.id), stem  # type: ignore[arg-type]
-        return json.dumps(q.export_geojson(s, trip.id)), stem  # type: ignore[arg-type]
+def _export(key: str, fmt: ExportFormat) -> trip_service.TripExport:
+    with app_session() as s:
+        return trip_service.export_trip(s, key, fmt)
 
 
 # ------------------------------------------------------------------------------ routes
@@ -327,29 +316,22 @@ async def get_trip(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_get, _trip_key(request)))
 
 
-@_endpoint
-async def export_gpx(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "gpx")
-    return Response(
-        text,
-        media_type="application/gpx+xml",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.gpx"'},
-    )
+def _export_endpoint(fmt: ExportFormat) -> Callable:
+    @_endpoint
+    async def export(request: Request) -> Response:
+        file = await run_in_threadpool(_export, _trip_key(request), fmt)
+        return Response(
+            file.text,
+            media_type=file.mime_type,
+            headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+        )
 
-
-@_endpoint
-async def export_geojson(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "geojson")
-    return Response(
-        text,
-        media_type="application/geo+json",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.geojson"'},
-    )
+    return export
 
 
 def _vehicles() -> list[dict[str, Any]]:
-    with session(_db_url()) as s:
-        return [q.vehicle_dict(v) for v in q.list_vehicles(s)]
+    with app_session() as s:
+        return [vehicle_dict(v) for v in q.list_vehicles(s)]
 
 
 @_endpoint
@@ -384,8 +366,12 @@ routes = [
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),
     Route("/api/v1/trips/{trip}/finish", finish_trip, methods=["POST"]),
-    Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
-    Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
+    Route("/api/v1/trips/{trip}/export.gpx", _export_endpoint(ExportFormat.GPX), methods=["GET"]),
+    Route(
+        "/api/v1/trips/{trip}/export.geojson",
+        _export_endpoint(ExportFormat.GEOJSON),
+        methods=["GET"],
+    ),
 ]
 
 api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

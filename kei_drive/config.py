@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Largest GPX upload the Plan and Trips pages accept (a day of 1 s fixes is ~10 MiB).
+MAX_GPX_BYTES = 25 * 1024 * 1024
+
 
 def home_dir() -> Path:
     """The folder for local data; created on first use."""

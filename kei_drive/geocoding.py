@@ -27,6 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kei_drive import version
+from kei_drive.core.us_states import US_STATE_NAMES
+
 # Nominatim's policy asks each installation to identify itself: set KEI_DRIVE_CONTACT to
 # an e-mail address or URL where the operator of this installation can be reached.
 CONTACT_ENV = "KEI_DRIVE_CONTACT"
@@ -37,21 +40,6 @@ GAZETTEER_PATH = Path(__file__).parent / "data" / "us_places.csv.gz"
 NOMINATIM_MIN_INTERVAL_S = 1.0
 NOMINATIM_TIMEOUT_S = 8.0
 CACHE_TTL_S = 30 * 24 * 3600
-
-US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
-    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
-    "WY": "Wyoming",
-}  # fmt: skip
 
 
 class GeocodingError(Exception):
@@ -107,7 +95,7 @@ def parse_latlon(text: str) -> tuple[float, float] | None:
 # --- offline gazetteer ------------------------------------------------------------------
 
 _ABBREV = (("saint ", "st "), ("sainte ", "ste "), ("mount ", "mt "), ("fort ", "ft "))
-_STATE_BY_NAME = {name.lower(): code for code, name in US_STATES.items()}
+_STATE_BY_NAME = {name.lower(): code for code, name in US_STATE_NAMES.items()}
 _COUNTRY_SUFFIX = re.compile(r"[,\s]+(usa|us|u s a|u s|united states( of america)?)$")
 
 
@@ -154,14 +142,16 @@ def split_city_state(text: str) -> tuple[str, str] | None:
     if "," in norm:
         city, _, state = norm.rpartition(",")
         city, state = city.replace(",", " ").strip(), state.strip()
-        code = state.upper() if state.upper() in US_STATES else _STATE_BY_NAME.get(state)
+        code = state.upper() if state.upper() in US_STATE_NAMES else _STATE_BY_NAME.get(state)
         return (" ".join(city.split()), code) if code and city else None
     words = norm.split()
     for n in (3, 2, 1):  # "district of columbia", "new york", "va"
         if len(words) <= n:
             continue
         tail = " ".join(words[-n:])
-        code = tail.upper() if n == 1 and tail.upper() in US_STATES else _STATE_BY_NAME.get(tail)
+        code = (
+            tail.upper() if n == 1 and tail.upper() in US_STATE_NAMES else _STATE_BY_NAME.get(tail)
+        )
         if code:
             return " ".join(words[:-n]), code
     return None
@@ -240,12 +230,7 @@ class _DiskCache:
 
 
 def user_agent() -> str:
-    try:
-        from importlib.metadata import version
-
-        ver = version("kei-drive")
-    except Exception:  # source tree without an install
-        ver = "0.1.0"
+    ver = version()
     contact = os.environ.get(CONTACT_ENV) or "self-hosted; operator contact not set"
     return f"kei-drive/{ver} ({contact})"
 

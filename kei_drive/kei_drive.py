@@ -1,10 +1,16 @@
-"""The Reflex app: pages, PWA head tags and the HTTP API mount."""
+"""The Reflex app: pages, PWA head tags, the HTTP API mount and the tables' registration."""
 
 import reflex as rx
 
 from kei_drive import pages  # noqa: F401  (registers every page)
-from kei_drive.api import api  # also registers the database tables with Reflex
+from kei_drive.api import api
+from kei_drive.db.models import TABLES
 from kei_drive.pwa import head_components
+
+# Registered here, not in db/models.py, so the CLI and API never import Reflex for the tables
+# (``reflex db`` imports this module, so its commands still see them).
+for table in TABLES:
+    rx.ModelRegistry.register(table)
 
 app = rx.App(
     head_components=head_components(),

@@ -9,6 +9,7 @@ import { useTripRecorder } from "./recorder.js";
 import { beep, vibrate } from "./sound.js";
 
 const SETTINGS_KEY = "kei-drive.settings";
+// capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
 const DEFAULT_SETTINGS = { bigUnit: "mph", capMph: 45, sound: true, mirror: false, vehicleId: null };
 const VEHICLES_KEY = "kei-drive.vehicles";
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from kei_drive.cli._output import fail, print_json
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--avoid-banned-states", action="store_true", help="never enter states banning Kei"
     )
-    p.add_argument("--top-speed-mph", type=float, default=45.0, help="vehicle top speed")
+    p.add_argument(
+        "--top-speed-mph", type=float, default=DEFAULT_TOP_SPEED_MPH, help="vehicle top speed"
+    )
     p.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     p.add_argument("--offline", action="store_true", help="no online place search")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -28,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c = subparsers.add_parser("check-route", help="audit a GPX route or track")
     c.add_argument("gpx", type=Path, help="a .gpx file (track or route)")
     c.add_argument("--tiles", type=Path, help="routing tiles dir (default: config)")
-    c.add_argument("--top-speed-mph", type=float, default=45.0)
+    c.add_argument("--top-speed-mph", type=float, default=DEFAULT_TOP_SPEED_MPH)
     c.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(func=_check_route)

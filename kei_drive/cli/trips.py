@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from kei_drive.cli._output import fail, print_json
 from kei_drive.core.gpx import GpxError, read_gpx_tracks
 from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
+from kei_drive.presenters.exports import ExportFormat
+
+EXPORT_FORMATS = tuple(f.value for f in ExportFormat)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,17 +45,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export", help="export a trip as GPX or GeoJSON", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
-    p.add_argument("--format", choices=("gpx", "geojson"), default="gpx")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="gpx")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export)
 
 
 def _db():
-    """Migrate once, then hand out sessions (imported lazily: keeps ``--help`` fast)."""
-    from kei_drive.db import ensure_migrated, session
+    """The migrated database's sessions (imported lazily: keeps ``--help`` fast)."""
+    from kei_drive.db import app_session
 
-    ensure_migrated()
-    return session
+    return app_session
 
 
 def _line(trip: dict) -> str:
@@ -84,21 +85,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     session = _db()
     from kei_drive.db import queries as q
-    from kei_drive.trip_roads import mark_highway_use
+    from kei_drive.presenters.trips import trip_dict
+    from kei_drive.services.trips import import_gpx
 
     try:
         with session() as s:
-            created = q.import_gpx(
+            created = import_gpx(
                 s,
                 args.file,
                 vehicle_id=args.vehicle,
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,
             )
-            for trip, _stats in created:
-                mark_highway_use(s, trip)
             vehicle = q.get_vehicle(s, args.vehicle) if args.vehicle else None
-            trips = [q.trip_dict(trip, vehicle) for trip, _stats in created]
+            trips = [trip_dict(trip, vehicle) for trip, _stats in created]
     except (GpxError, q.NotFound, ValueError) as exc:
         return fail(str(exc))
     if not trips:
@@ -117,13 +117,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return fail("--page and --per-page must be at least 1")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.presenters.trips import trip_dict
 
     with session() as s:
         page = q.list_trips(s, page=args.page, per_page=args.per_page)
+        trips = [trip_dict(t, v) for t, v in page.items]
     if args.json:
         print_json(
             {
-                "trips": page.items,
+                "trips": trips,
                 "total": page.total,
                 "page": page.page,
                 "per_page": page.per_page,
@@ -131,7 +133,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
         )
     else:
-        for trip in page.items:
+        for trip in trips:
             print(_line(trip))
         print(f"page {page.page}/{page.pages}, {page.total} trip(s)")
     return 0
@@ -140,13 +142,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.presenters.trips import trip_dict
+    from kei_drive.presenters.vehicles import vehicle_dict
 
     try:
         with session() as s:
             trip = q.get_trip(s, args.trip)
-            vehicle = q.get_vehicle(s, trip.vehicle_id) if trip.vehicle_id else None
-            data = q.trip_dict(trip, vehicle)
-            data["vehicle_detail"] = q.vehicle_dict(vehicle) if vehicle else None
+            vehicle = q.trip_vehicle(s, trip)
+            data = trip_dict(trip, vehicle)
+            data["vehicle_detail"] = vehicle_dict(vehicle) if vehicle else None
     except q.NotFound as exc:
         return fail(str(exc))
     if args.json:
@@ -164,13 +168,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.services.trips import export_trip
 
     try:
         with session() as s:
-            if args.format == "gpx":
-                text = q.export_gpx(s, args.trip)
-            else:
-                text = json.dumps(q.export_geojson(s, args.trip), indent=2)
+            text = export_trip(s, args.trip, ExportFormat(args.format), indent=2).text
     except q.NotFound as exc:
         return fail(str(exc))
     if args.output:

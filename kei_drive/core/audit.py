@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
 HIGHWAY_CLASSES = ("motorway", "trunk")
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
@@ -35,13 +37,33 @@ ASSUMED_LOCAL_LIMIT_MPH = 35
 UNKNOWN_ROAD_SPEED_KMH = 40.0  # time estimate where there is no map data
 UNREACHABLE_GAP_M = 500.0  # route end farther than this from the request: "unreachable"
 MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
-KIND_ORDER = (
-    "unreachable",
-    "banned_state",
-    "restricted_state",
-    "highway",
-    "speed_cap",
-    "unknown_speed_limit",
+
+
+class WarningKind(StrEnum):
+    """What a route warning is about (``RouteWarning.kind``)."""
+
+    UNREACHABLE = "unreachable"  # the route ends far from where the driver asked
+    BANNED_STATE = "banned_state"
+    RESTRICTED_STATE = "restricted_state"
+    HIGHWAY = "highway"  # motorway or trunk road
+    SPEED_CAP = "speed_cap"  # road posted above the state's Kei cap
+    UNKNOWN_SPEED_LIMIT = "unknown_speed_limit"
+
+
+# Tie-break between warnings starting at the same place (the report's own order).
+KIND_ORDER = tuple(WarningKind)
+# How the Plan page lists warnings: most serious first, then by position.
+DISPLAY_ORDER = (
+    WarningKind.UNREACHABLE,
+    WarningKind.BANNED_STATE,
+    WarningKind.HIGHWAY,
+    WarningKind.SPEED_CAP,
+    WarningKind.RESTRICTED_STATE,
+    WarningKind.UNKNOWN_SPEED_LIMIT,
+)
+# Kinds that make a route not Kei-legal (the others are conditions to read).
+HARD_KINDS = frozenset(
+    {WarningKind.HIGHWAY, WarningKind.SPEED_CAP, WarningKind.BANNED_STATE, WarningKind.UNREACHABLE}
 )
 
 
@@ -99,8 +121,7 @@ class RouteReport:
     @property
     def kei_legal(self) -> bool:
         """No warning that makes the route illegal or unusable for a Kei vehicle."""
-        hard = {"highway", "speed_cap", "banned_state", "unreachable"}
-        return not any(w.kind in hard for w in self.warnings)
+        return not any(w.kind in HARD_KINDS for w in self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,7 +136,8 @@ class RouteReport:
 # --- rules (duck-typed on kei_drive.core.rules.RuleBook / KeiRule) -------------------------
 
 
-def _rule(rules: Any, state: str, on: date | None) -> Any:
+def rule_in_force(rules: Any, state: str | None, on: date | None) -> Any:
+    """The state's rule on ``on``, or None (no rule book, no state, or no such state)."""
     if rules is None or not state:
         return None
     try:
@@ -125,23 +147,7 @@ def _rule(rules: Any, state: str, on: date | None) -> Any:
 
 
 def _sources(rule: Any) -> list[str]:
-    out = []
-    for src in getattr(rule, "sources", None) or ():
-        if isinstance(src, str):
-            out.append(src)
-        elif isinstance(src, dict):
-            out.append(src.get("url") or src.get("title") or str(src))
-        else:
-            out.append(getattr(src, "url", None) or getattr(src, "title", None) or str(src))
-    return out
-
-
-def _advice(rule: Any) -> str:
-    advice = getattr(rule, "advice", None)
-    try:
-        return advice() if callable(advice) else str(advice or "")
-    except Exception:  # a rule without enough data to phrase advice
-        return ""
+    return [str(src) for src in getattr(rule, "sources", None) or ()]
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -193,7 +199,7 @@ def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
             and prev.kind == w.kind
             and prev.state == w.state
             and w.from_m - prev.to_m <= MERGE_GAP_M
-            and w.kind == "unknown_speed_limit"
+            and w.kind == WarningKind.UNKNOWN_SPEED_LIMIT
             and bool(w.road) == bool(prev.road)
         ):
             prev.to_m = w.to_m
@@ -219,7 +225,7 @@ def audit_route(
     rules: Any = None,
     *,
     on: date | None = None,
-    top_speed_mph: float = 45.0,
+    top_speed_mph: float = DEFAULT_TOP_SPEED_MPH,
     requested_start: tuple[float, float] | None = None,
     requested_end: tuple[float, float] | None = None,
 ) -> RouteReport:
@@ -251,7 +257,7 @@ def audit_route(
     states: list[StateReport] = []
     rule_of: dict[str, Any] = {}
     for sp in spans:
-        rule = rule_of.setdefault(sp.state, _rule(rules, sp.state, on))
+        rule = rule_of.setdefault(sp.state, rule_in_force(rules, sp.state, on))
         states.append(
             StateReport(
                 state=sp.state,
@@ -262,7 +268,7 @@ def audit_route(
                 status=getattr(rule, "status", None) or "unknown",
                 max_road_speed_mph=getattr(rule, "max_road_speed_mph", None),
                 interstate_forbidden=getattr(rule, "interstate_forbidden", None),
-                advice=_advice(rule) if rule is not None else "",
+                advice=rule.advice() if rule is not None else "",
                 sources=_sources(rule) if rule is not None else [],
             )
         )
@@ -303,7 +309,7 @@ def audit_route(
                 msg += f"; {st} explicitly forbids Kei vehicles on interstates"
         else:
             msg += " — fast divided road, usually above Kei speed caps"
-        warnings.append(RouteWarning("highway", msg, a, b, road, st))
+        warnings.append(RouteWarning(WarningKind.HIGHWAY, msg, a, b, road, st))
 
     # Tagged limits above the state's Kei cap.
     over = (limits > 0) & (caps > 0) & (limits > caps)
@@ -317,7 +323,7 @@ def audit_route(
             f"{road or 'Road'} is posted {top} mph, above the {int(caps[s])} mph Kei cap "
             f"in {st}, for {_where(a, b)}"
         )
-        warnings.append(RouteWarning("speed_cap", msg, a, b, road, st))
+        warnings.append(RouteWarning(WarningKind.SPEED_CAP, msg, a, b, road, st))
 
     # Unknown limits where they matter (see module docstring).
     cls_unknown = np.isin(seg_class, UNKNOWN_LIMIT_CLASSES)
@@ -334,14 +340,16 @@ def audit_route(
         if b - a <= 0:
             continue
         warnings.append(
-            RouteWarning("unknown_speed_limit", _unknown_message(road, a, b, st), a, b, road, st)
+            RouteWarning(
+                WarningKind.UNKNOWN_SPEED_LIMIT, _unknown_message(road, a, b, st), a, b, road, st
+            )
         )
 
     # Banned / restricted / unclear states.
     for sr in states:
         if sr.status not in ("banned", "restricted", "unclear"):
             continue
-        kind = "banned_state" if sr.status == "banned" else "restricted_state"
+        kind = WarningKind.BANNED_STATE if sr.status == "banned" else WarningKind.RESTRICTED_STATE
         head = {
             "banned": f"{sr.name}: Kei vehicles are not allowed",
             "restricted": f"{sr.name}: Kei vehicles are restricted",
@@ -366,7 +374,7 @@ def audit_route(
                 f"({req[0]:.5f}, {req[1]:.5f})"
             )
             at = 0.0 if which == "start" else round(distance, 1)
-            warnings.append(RouteWarning("unreachable", msg, at, at, None, None))
+            warnings.append(RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None))
 
     warnings = _merge_close(warnings)
     warnings.sort(key=lambda w: (w.from_m, KIND_ORDER.index(w.kind)))

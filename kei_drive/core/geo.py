@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import shape
 
 from kei_drive.core.distance import EARTH_RADIUS_M, cumulative_m, segment_lengths_m
+from kei_drive.core.us_states import US_STATE_NAMES
 
 DATA_PATH = Path(__file__).resolve().parents[1] / "data" / "us_states.geojson"
 GEO_ATTRIBUTION = "State boundaries: US Census Bureau TIGER/Line 2024 (public domain)"
@@ -297,8 +298,8 @@ def states_along(
 
 
 def state_names() -> dict[str, str]:
-    """USPS code -> name for the 50 states + DC, sorted by code."""
-    return dict(sorted(_index().names.items()))
+    """USPS code -> name for the states with polygons (50 + DC), sorted by code."""
+    return {code: US_STATE_NAMES[code] for code in sorted(_index().names)}
 
 
 @functools.cache

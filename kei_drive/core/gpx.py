@@ -14,12 +14,14 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 import gpxpy
 import gpxpy.gpx
+
+from kei_drive.core.times import as_utc, iso_z
 
 # A consumer GPS fix is typically 3-5 m per unit of HDOP (user-equivalent range error).
 HDOP_TO_METERS = 5.0
@@ -79,14 +81,6 @@ def _root_tag(text: str) -> str:
     raise GpxError("not a GPX file: empty document")
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def _extension_value(point: gpxpy.gpx.GPXTrackPoint, name: str) -> float | None:
     """A numeric child named ``name`` anywhere in the point's extensions (any namespace)."""
     for ext in point.extensions or ():
@@ -125,7 +119,7 @@ def _convert(point: gpxpy.gpx.GPXTrackPoint, where: str) -> TrackPoint:
     return TrackPoint(
         lat=float(lat),
         lon=float(lon),
-        time=_as_utc(point.time),
+        time=as_utc(point.time),
         elevation=_finite_or_none(point.elevation),
         speed_mps=_finite_or_none(speed),
         course=_finite_or_none(course),
@@ -199,11 +193,6 @@ def _as_segments(
     return [s for s in points if s]  # type: ignore[misc]
 
 
-def _iso(value: datetime | None) -> str | None:
-    value = _as_utc(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def to_gpx(
     points: Sequence[TrackPoint] | Sequence[Sequence[TrackPoint]],
     name: str | None = None,
@@ -222,7 +211,7 @@ def to_gpx(
         segment = gpxpy.gpx.GPXTrackSegment()
         track.segments.append(segment)
         for p in seg:
-            out = gpxpy.gpx.GPXTrackPoint(p.lat, p.lon, elevation=p.elevation, time=_as_utc(p.time))
+            out = gpxpy.gpx.GPXTrackPoint(p.lat, p.lon, elevation=p.elevation, time=as_utc(p.time))
             if p.speed_mps is not None or p.course is not None:
                 ext = ET.Element(f"{{{GPXTPX_NS}}}TrackPointExtension")
                 if p.speed_mps is not None:
@@ -258,7 +247,7 @@ def to_geojson(
 
     def per_point(seg: Sequence[TrackPoint], attr: str) -> list:
         values = [getattr(p, attr) for p in seg]
-        return [_iso(v) for v in values] if attr == "time" else values
+        return [iso_z(v) for v in values] if attr == "time" else values
 
     if len(segments) == 1:
         geometry: dict[str, Any] = {"type": "LineString", "coordinates": coords(segments[0])}

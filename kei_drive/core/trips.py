@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,33 @@ from numpy.typing import ArrayLike, NDArray
 
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.times import iso_z
+
+
+class RecordingState(StrEnum):
+    """``Trip.recording_state``: fixes still arriving, or the statistics are final."""
+
+    RECORDING = "recording"
+    FINISHED = "finished"
+
+
+class TripSource(StrEnum):
+    """``Trip.source``: recorded by the Drive screen, or imported from a GPX file."""
+
+    RECORDED = "recorded"
+    IMPORTED = "imported"
+
+
+class TripFlag(StrEnum):
+    """What the trip list points out about a trip (worded in ``presenters.trips``)."""
+
+    OVER_CAP = "over_cap"  # at least OVER_CAP_FLAG_S above the vehicle's cap
+    GAPS = "gaps"  # gaps in recording
+    HIGHWAY_USE = "highway_use"  # map-matching found a motorway or trunk road
+    RECORDING = "recording"  # not finished yet
+
+
+OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not worth a flag
 
 STATS_KEYS = (
     "distance_m",
@@ -79,8 +107,8 @@ class Gap:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso_z(self.start),
+            "end": iso_z(self.end),
             "duration_s": round(self.duration_s, 1),
             "distance_m": round(self.distance_m, 1),
         }
@@ -111,8 +139,8 @@ class TripStats:
         out = asdict(self)
         out["states"] = list(self.states)
         out["gaps"] = [g.to_dict() for g in self.gaps]
-        out["started_at"] = _iso(self.started_at)
-        out["ended_at"] = _iso(self.ended_at)
+        out["started_at"] = iso_z(self.started_at)
+        out["ended_at"] = iso_z(self.ended_at)
         out["rejected_points"] = self.rejected_points
         for key, value in out.items():
             if isinstance(value, float):
@@ -177,10 +205,6 @@ class TrackAnalysis:
     over_cap: NDArray  # bool
     breaks_after: NDArray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     # input indices after which the line should be cut (gaps and implausible jumps)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _dt(seconds: float) -> datetime:
@@ -270,10 +294,8 @@ def _running_median5(values: NDArray) -> NDArray:
 
 
 def _states(lat: NDArray, lon: NDArray, cum: NDArray, sample_m: float) -> tuple[str, ...]:
-    try:
-        from kei_drive.core.geo import states_at
-    except ImportError:  # the geography module is optional for the maths
-        return ()
+    from kei_drive.core.geo import states_at  # shapely and the polygons load on first use
+
     if lat.size == 0:
         return ()
     _, first = np.unique(np.floor(cum / sample_m), return_index=True)

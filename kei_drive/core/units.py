@@ -25,11 +25,3 @@ def kmh_to_mps(speed_kmh: float) -> float:
 
 def mph_to_kmh(speed_mph: float) -> float:
     return mps_to_kmh(mph_to_mps(speed_mph))
-
-
-def meters_to_miles(meters: float) -> float:
-    return meters / METERS_PER_MILE
-
-
-def miles_to_meters(miles: float) -> float:
-    return miles * METERS_PER_MILE

@@ -4,21 +4,22 @@ Until accounts exist there is one local user (``username == "local"``); vehicles
 trips point at it through ``user_id``, so adding sign-in later only adds users, it does
 not move ownership. Times are stored timezone-aware (UTC); a track point's time is epoch
 milliseconds (exact, cheap to load into numpy, identical on SQLite and PostgreSQL).
+
+No Reflex here (the CLI and API import this without paying for Reflex): the app module
+``kei_drive.kei_drive`` registers ``TABLES`` with ``rx.ModelRegistry``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import reflex as rx
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from kei_drive.core.trips import RecordingState, TripSource
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-SOURCES = ("recorded", "imported")
-RECORDING_STATES = ("recording", "finished")
 
 
 def utcnow() -> datetime:
@@ -29,7 +30,6 @@ def _ts(nullable: bool = True, **kw) -> sa.Column:
     return sa.Column(sa.DateTime(timezone=True), nullable=nullable, **kw)
 
 
-@rx.ModelRegistry.register
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -40,7 +40,6 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 
 
-@rx.ModelRegistry.register
 class Vehicle(SQLModel, table=True):
     __tablename__ = "vehicles"
 
@@ -60,7 +59,6 @@ class Vehicle(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 
 
-@rx.ModelRegistry.register
 class Trip(SQLModel, table=True):
     __tablename__ = "trips"
 
@@ -78,8 +76,10 @@ class Trip(SQLModel, table=True):
         ),
     )
     name: str = Field(default="", max_length=200)
-    source: str = Field(default="recorded", max_length=16)  # SOURCES
-    recording_state: str = Field(default="recording", max_length=16)  # RECORDING_STATES
+    source: str = Field(default=TripSource.RECORDED.value, max_length=16)  # TripSource
+    recording_state: str = Field(
+        default=RecordingState.RECORDING.value, max_length=16
+    )  # RecordingState
     started_at: datetime | None = Field(default=None, sa_column=_ts(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_ts())
     # statistics (kei_drive.core.trips), filled by finish / import
@@ -98,7 +98,6 @@ class Trip(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 
 
-@rx.ModelRegistry.register
 class TrackPointRow(SQLModel, table=True):
     __tablename__ = "track_points"
     __table_args__ = (
@@ -121,3 +120,6 @@ class TrackPointRow(SQLModel, table=True):
     speed_mps: float | None = None
     heading_deg: float | None = None
     altitude_m: float | None = None
+
+
+TABLES = (User, Vehicle, Trip, TrackPointRow)

@@ -1,15 +1,17 @@
 """The queries the app needs (pages, API, CLI): no SQL anywhere else.
 
-Every function takes an open ``Session`` (see ``kei_drive.db.session``) and works for the
-local user unless a ``user_id`` is given.
+Reads and writes only: rows and numbers go out, words are made by ``kei_drive.presenters``
+and multi-step jobs (import a GPX file, finish a trip) live in ``kei_drive.services``.
+Every function takes an open ``Session`` (see ``kei_drive.db.app_session``) and works for
+the local user unless a ``user_id`` is given.
 """
 
 from __future__ import annotations
 
 import math
 import uuid as uuidlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,31 +20,31 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
-from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_tracks, to_geojson, to_gpx
-from kei_drive.core.trips import TrackArrays, TripStats, compute_stats, split_on_gaps
+from kei_drive.core.gpx import TrackPoint, to_geojson, to_gpx
+from kei_drive.core.times import as_utc
+from kei_drive.core.trips import (
+    RecordingState,
+    TrackArrays,
+    TripSource,
+    TripStats,
+    compute_stats,
+)
 from kei_drive.core.units import mph_to_mps
-from kei_drive.core.vehicles import import_eligibility, parse_month
+from kei_drive.core.vehicles import (
+    VEHICLE_FIELDS,
+    check_home_state,
+    check_model_year,
+    check_speed_cap,
+    parse_month,
+)
 from kei_drive.db.models import TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
-IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
 _INSERT_CHUNK = 1000  # rows per INSERT (SQLite allows 32766 bound parameters)
 
 
 class NotFound(LookupError):
     """No such trip or vehicle (for this user)."""
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = as_utc(value)
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 # ------------------------------------------------------------------------------ users
@@ -64,16 +66,6 @@ def _uid(session: Session, user_id: int | None) -> int:
 
 # --------------------------------------------------------------------------- vehicles
 
-VEHICLE_FIELDS = (
-    "nickname",
-    "make",
-    "model",
-    "model_year",
-    "manufacture_month",
-    "speed_cap_mph",
-    "home_state",
-)
-
 
 def _check_vehicle_fields(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - set(VEHICLE_FIELDS)
@@ -86,21 +78,11 @@ def _check_vehicle_fields(fields: dict[str, Any]) -> dict[str, Any]:
         year, month = parse_month(out["manufacture_month"])
         out["manufacture_month"] = f"{year:04d}-{month:02d}"
     if out.get("model_year") is not None:
-        year = int(out["model_year"])
-        if not 1900 <= year <= 2100:
-            raise ValueError(f"implausible model year: {year}")
-        out["model_year"] = year
-    cap = out.get("speed_cap_mph")
-    if cap is not None:
-        cap = float(cap)
-        if not (math.isfinite(cap) and 0 < cap <= 150):
-            raise ValueError(f"speed cap must be between 0 and 150 mph, got {cap}")
-        out["speed_cap_mph"] = cap
+        out["model_year"] = check_model_year(int(out["model_year"]))
+    if out.get("speed_cap_mph") is not None:
+        out["speed_cap_mph"] = check_speed_cap(float(out["speed_cap_mph"]))
     if out.get("home_state"):
-        state = str(out["home_state"]).strip().upper()
-        if len(state) != 2 or not state.isalpha():
-            raise ValueError(f"home state must be a two-letter code, got {out['home_state']!r}")
-        out["home_state"] = state
+        out["home_state"] = check_home_state(out["home_state"])
     return out
 
 
@@ -145,21 +127,6 @@ def list_vehicles(session: Session, user_id: int | None = None) -> list[Vehicle]
     return list(session.exec(select(Vehicle).where(Vehicle.user_id == uid).order_by(Vehicle.id)))
 
 
-def vehicle_dict(vehicle: Vehicle, today=None) -> dict[str, Any]:
-    out = {k: getattr(vehicle, k) for k in ("id", *VEHICLE_FIELDS)}
-    out["title"] = " ".join(str(v) for v in (vehicle.model_year, vehicle.make, vehicle.model) if v)
-    out["import_eligibility"] = None
-    if vehicle.model_year or vehicle.manufacture_month:
-        e = import_eligibility(vehicle.model_year, vehicle.manufacture_month, today)
-        out["import_eligibility"] = {
-            "eligible_on": e.eligible_on.isoformat(),
-            "eligible": e.eligible,
-            "days_remaining": e.days_remaining,
-            "estimated": e.estimated,
-        }
-    return out
-
-
 # ------------------------------------------------------------------------------ trips
 
 
@@ -197,7 +164,7 @@ def ensure_trip(
     vehicle_id: int | None = None,
     started_at: datetime | None = None,
     name: str | None = None,
-    source: str = "recorded",
+    source: TripSource = TripSource.RECORDED,
     user_id: int | None = None,
 ) -> tuple[Trip, bool]:
     """Create the trip with this client UUID, or return the existing one (idempotent).
@@ -232,8 +199,8 @@ def ensure_trip(
         "vehicle_id": vehicle_id,
         "started_at": as_utc(started_at),
         "name": name or "",
-        "source": source,
-        "recording_state": "recording",
+        "source": TripSource(source).value,
+        "recording_state": RecordingState.RECORDING.value,
         "distance_m": 0.0,
         "states": [],
         "point_count": 0,
@@ -374,7 +341,8 @@ def trip_cap_mps(session: Session, trip: Trip) -> float | None:
     return mph_to_mps(vehicle.speed_cap_mph)
 
 
-def _store_stats(trip: Trip, stats: TripStats) -> None:
+def store_stats(trip: Trip, stats: TripStats) -> None:
+    """Copy computed statistics onto the trip row (the caller adds and flushes it)."""
     trip.distance_m = stats.distance_m
     trip.elapsed_s = stats.elapsed_s
     trip.moving_s = stats.moving_s
@@ -392,7 +360,7 @@ def _store_stats(trip: Trip, stats: TripStats) -> None:
 def refresh_stats(session: Session, trip: Trip) -> TripStats:
     """Compute the trip's statistics from its stored fixes and store them."""
     stats = compute_stats(trip_arrays(session, trip.id), trip_cap_mps(session, trip))  # type: ignore[arg-type]
-    _store_stats(trip, stats)
+    store_stats(trip, stats)
     trip.point_count = stats.points
     trip.updated_at = utcnow()
     session.add(trip)
@@ -400,24 +368,16 @@ def refresh_stats(session: Session, trip: Trip) -> TripStats:
     return stats
 
 
-def finish_trip(session: Session, trip: Trip, ended_at: datetime | None = None) -> TripStats:
-    """Mark the trip finished and compute its statistics."""
-    trip.recording_state = "finished"
+def close_trip(session: Session, trip: Trip, ended_at: datetime | None = None) -> TripStats:
+    """Mark the trip finished and store its final statistics (``services.trips.finish_trip``
+    also names it and marks highway use)."""
+    trip.recording_state = RecordingState.FINISHED.value
     stats = refresh_stats(session, trip)
     if ended_at is not None and (trip.ended_at is None or as_utc(ended_at) > as_utc(trip.ended_at)):
         trip.ended_at = as_utc(ended_at)
-    if not trip.name:
-        trip.name = default_trip_name(trip)
     session.add(trip)
     session.flush()
     return stats
-
-
-def default_trip_name(trip: Trip) -> str:
-    start = as_utc(trip.started_at)
-    states = ", ".join(trip.states or [])
-    when = start.strftime("%Y-%m-%d %H:%M UTC") if start else "Undated trip"
-    return f"{when}" + (f" ({states})" if states else "")
 
 
 def rename_trip(session: Session, ref: int | str, name: str, user_id: int | None = None) -> Trip:
@@ -441,7 +401,7 @@ def set_trip_vehicle(
     if vehicle_id is not None:
         get_vehicle(session, vehicle_id, trip.user_id)
     trip.vehicle_id = vehicle_id
-    if trip.recording_state == "finished":
+    if trip.recording_state == RecordingState.FINISHED:
         refresh_stats(session, trip)
     session.add(trip)
     session.flush()
@@ -459,51 +419,9 @@ def delete_trip(session: Session, ref: int | str, user_id: int | None = None) ->
 # ------------------------------------------------------------------------ history views
 
 
-def trip_warnings(trip: Trip) -> list[str]:
-    """Short warnings for the list, e.g. "above cap for 4 min"."""
-    out = []
-    if trip.over_cap_s and trip.over_cap_s >= 30:
-        minutes = trip.over_cap_s / 60
-        out.append(
-            f"above cap for {minutes:.0f} min"
-            if minutes >= 1
-            else f"above cap for {trip.over_cap_s:.0f} s"
-        )
-    gaps = (trip.stats or {}).get("gaps") or []
-    if gaps:
-        lost = sum(g.get("duration_s", 0) for g in gaps)
-        out.append(
-            f"{len(gaps)} gap{'s' if len(gaps) > 1 else ''} in recording ({lost / 60:.0f} min)"
-        )
-    if trip.highway_use:
-        out.append("highway use")
-    if trip.recording_state == "recording":
-        out.append("still recording")
-    return out
-
-
-def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
-    """A JSON-ready summary of a trip; ``stats`` uses the documented stats keys."""
-    return {
-        "id": trip.id,
-        "uuid": trip.uuid,
-        "name": trip.name,
-        "vehicle_id": trip.vehicle_id,
-        "vehicle": vehicle.nickname if vehicle else None,
-        "source": trip.source,
-        "recording_state": trip.recording_state,
-        "started_at": _iso(trip.started_at),
-        "ended_at": _iso(trip.ended_at),
-        "point_count": trip.point_count,
-        "highway_use": trip.highway_use,
-        "warnings": trip_warnings(trip),
-        "stats": trip.stats,
-    }
-
-
 @dataclass
 class TripPage:
-    items: list[dict[str, Any]]  # trip_dict of each trip
+    items: list[tuple[Trip, Vehicle | None]]  # each trip with its vehicle
     total: int
     page: int
     per_page: int
@@ -536,7 +454,7 @@ def list_trips(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return TripPage([trip_dict(t, v) for t, v in rows], total, page, per_page)
+    return TripPage([(t, v) for t, v in rows], total, page, per_page)
 
 
 @dataclass(frozen=True)
@@ -599,95 +517,11 @@ def totals_per_month(session: Session, user_id: int | None = None) -> list[Total
     ]
 
 
-@dataclass
-class TripDetail:
-    trip: dict[str, Any]  # trip_dict
-    points: list[TrackPoint] = field(default_factory=list)
+def trip_vehicle(session: Session, trip: Trip) -> Vehicle | None:
+    return session.get(Vehicle, trip.vehicle_id) if trip.vehicle_id else None
 
 
-def get_trip_with_points(
-    session: Session, ref: int | str, user_id: int | None = None
-) -> TripDetail:
-    trip = get_trip(session, ref, user_id)
-    vehicle = session.get(Vehicle, trip.vehicle_id) if trip.vehicle_id else None
-    return TripDetail(trip_dict(trip, vehicle), trip_points(session, trip.id))  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------- import / export
-
-
-def _segments_to_trips(
-    tracks: Iterable[tuple[str | None, list[list[TrackPoint]]]], split_gap_s: float
-) -> list[tuple[str | None, list[TrackPoint]]]:
-    """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
-    segments of a track closer in time than that are joined. Single fixes make no trip."""
-    out: list[tuple[str | None, list[TrackPoint]]] = []
-    for name, segments in tracks:
-        fixes = [p for seg in segments for p in seg]
-        parts = [part for part in split_on_gaps(fixes, split_gap_s) if len(part) >= 2]
-        for i, part in enumerate(parts, 1):
-            label = name if len(parts) == 1 or not name else f"{name} ({i}/{len(parts)})"
-            out.append((label, part))
-    return out
-
-
-def import_gpx(
-    session: Session,
-    source: GpxSource,
-    vehicle_id: int | None = None,
-    name: str | None = None,
-    split_gap_s: float = IMPORT_SPLIT_GAP_S,
-    user_id: int | None = None,
-) -> list[tuple[Trip, TripStats]]:
-    """Import a GPX file as trips with their statistics.
-
-    Each track (and route) becomes one trip, cut into several wherever fixes are more
-    than ``split_gap_s`` apart; a piece of a single fix makes no trip. Untimed fixes are
-    kept (they give distance, not time).
-    Raises ``GpxError`` before touching the database when the file is unusable.
-    """
-    tracks = read_gpx_tracks(source)  # validates everything first
-    uid = _uid(session, user_id)
-    cap = None
-    if vehicle_id is not None:
-        vehicle = get_vehicle(session, vehicle_id, uid)
-        cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
-    pieces = _segments_to_trips(tracks, split_gap_s)
-    created: list[tuple[Trip, TripStats]] = []
-    for i, (label, fixes) in enumerate(pieces, 1):
-        stats = compute_stats(fixes, cap)
-        trip, _ = ensure_trip(
-            session, str(uuidlib.uuid4()), vehicle_id=vehicle_id, source="imported", user_id=uid
-        )
-        add_points(
-            session,
-            trip,
-            [
-                PointIn(
-                    client_id=f"gpx-{j}",
-                    time_ms=round(p.time.timestamp() * 1000) if p.time else None,
-                    lat=p.lat,
-                    lon=p.lon,
-                    accuracy_m=p.accuracy_m,
-                    speed_mps=p.speed_mps,
-                    heading_deg=p.course,
-                    altitude_m=p.elevation,
-                    seq=j,
-                )
-                for j, p in enumerate(fixes)
-            ],
-        )
-        _store_stats(trip, stats)
-        trip.recording_state = "finished"
-        trip.point_count = len(fixes)
-        if name:
-            trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
-        else:
-            trip.name = label or default_trip_name(trip)
-        session.add(trip)
-        session.flush()
-        created.append((trip, stats))
-    return created
+# ------------------------------------------------------------------------------ export
 
 
 def export_gpx(session: Session, ref: int | str, user_id: int | None = None) -> str:

@@ -2,14 +2,11 @@
 
 import reflex as rx
 
+from kei_drive import routes
 from kei_drive.components.drive_screen import drive_screen
-from kei_drive.components.layout import nav_bar
+from kei_drive.components.layout import kei_page
 
 
-@rx.page(route="/", title="Kei Drive")
+@kei_page(routes.DRIVE, "Kei Drive", bare_class="kd-page kd-page-drive")
 def drive() -> rx.Component:
-    return rx.el.div(
-        nav_bar(),
-        drive_screen(),
-        class_name="kd-page kd-page-drive",
-    )
+    return drive_screen()

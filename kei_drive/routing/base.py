@@ -25,15 +25,6 @@ class NoRouteError(RoutingError):
     """Valhalla found no route (or no road near a location)."""
 
 
-def client_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("kei-drive")
-    except Exception:  # running from a source tree without an install
-        return "0.1.0"
-
-
 def valhalla_error(message: str, code: int | None = None) -> RoutingError:
     """Map a Valhalla error to NoRouteError or a plain RoutingError."""
     text = message.lower()

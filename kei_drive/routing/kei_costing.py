@@ -20,8 +20,8 @@ from datetime import date
 from typing import Any
 
 from kei_drive.core.units import mph_to_kmh
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
-DEFAULT_TOP_SPEED_MPH = 45.0
 STATE_VERTEX_BUDGET = 2000  # vertices for all banned-state rings of one request (~10 ms)
 STATE_SIMPLIFY_M = 1000.0  # state outlines simplified to ~1 km for exclusion rings
 RING_HALF_SIZE_M = 6.0  # exclusion ring around one edge's midpoint

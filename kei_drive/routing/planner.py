@@ -23,6 +23,7 @@ import numpy as np
 
 from kei_drive.core.audit import UNREACHABLE_GAP_M, RoadEdge, RouteReport, audit_route
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.polyline import decode
@@ -376,7 +377,7 @@ def check_track(
     router: Router | None = None,
     rules: Any = None,
     on: date | None = None,
-    top_speed_mph: float = kc.DEFAULT_TOP_SPEED_MPH,
+    top_speed_mph: float = DEFAULT_TOP_SPEED_MPH,
 ) -> RouteResult:
     """Map-match a recorded or imported track and audit it.
 
@@ -444,21 +445,12 @@ def check_track(
     )
 
 
-def end_gap_m(result: RouteResult) -> float:
-    """Distance between the requested destination and the route's real end."""
-    if not result.requested or not result.report.geometry:
-        return 0.0
-    (lat, lon), end = result.requested[1], result.report.geometry[-1]
-    return float(haversine_m(lat, lon, end[0], end[1]))
-
-
 __all__ = [
     "Maneuver",
     "RouteResult",
     "UNREACHABLE_GAP_M",
     "check_track",
     "edges_from_trace",
-    "end_gap_m",
     "plan_route",
     "thin_track",
 ]

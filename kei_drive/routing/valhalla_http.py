@@ -7,10 +7,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from kei_drive import version
 from kei_drive.routing.base import (
     RouterUnavailableError,
     RoutingError,
-    client_version,
     valhalla_error,
 )
 
@@ -31,7 +31,7 @@ class HttpValhallaRouter:
             data=data,
             headers={
                 "Content-Type": "application/json",
-                "User-Agent": f"kei-drive/{client_version()}",
+                "User-Agent": f"kei-drive/{version()}",
             },
             method="GET" if data is None else "POST",
         )

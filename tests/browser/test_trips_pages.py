@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from kei_drive.components.trip_view import OVER_CAP_COLOR, SPEED_BANDS
 from kei_drive.db import queries as q
 from kei_drive.db.engine import session
 from kei_drive.db.migrate import ensure_migrated
+from kei_drive.presenters.track_map import OVER_CAP_COLOR, SPEED_BANDS, START_COLOR
+from kei_drive.services.trips import import_gpx
 from tests.support.trips_pages import BROKEN_GPX, synthetic_gpx
 
 VEHICLE = "Trips-page Sambar"
-TRACK_COLORS = {c for _, c, _ in SPEED_BANDS} | {OVER_CAP_COLOR, "#22c55e"}
+TRACK_COLORS = {c for _, c, _ in SPEED_BANDS} | {OVER_CAP_COLOR, START_COLOR}
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
     try:
         ensure_migrated(app_server.database_url)
         with session(app_server.database_url) as s:
-            (trip, _), *_ = q.import_gpx(s, synthetic_gpx(), vehicle_id=vehicle_id, name="Desk")
+            (trip, _), *_ = import_gpx(s, synthetic_gpx(), vehicle_id=vehicle_id, name="Desk")
             trip_id = trip.id
             live, _ = q.ensure_trip(s, str(uuid.uuid4()), name="Still driving")
             q.add_points(

@@ -15,6 +15,9 @@ from kei_drive.core.gpx import GpxError, TrackPoint, read_gpx, to_gpx
 from kei_drive.db import get_engine, migrate, session
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import current_revision, head_revision
+from kei_drive.presenters.trips import trip_dict
+from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.services.trips import finish_trip, import_gpx
 from tests.support.trips import TrackBuilder, fresh_db_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
@@ -62,9 +65,17 @@ def test_models_and_migrations_do_not_drift(kind, tmp_path):
     assert diff == [], f"models differ from the migrations; add a revision: {diff}"
 
 
-def test_models_are_registered_with_reflex():
+def test_models_are_registered_with_reflex_by_the_app_not_by_the_db_package():
+    import subprocess
+    import sys
+
     import reflex as rx
 
+    import kei_drive.kei_drive  # noqa: F401  (the app module registers the tables)
+
+    probe = "import sys, kei_drive.db.queries; print('reflex' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # the CLI and API pay nothing for Reflex
     names = {m.__tablename__ for m in rx.ModelRegistry.get_models()}
     assert {"users", "vehicles", "trips", "track_points"} <= names
 
@@ -89,7 +100,7 @@ def test_vehicles_and_import_eligibility(db_url):
             "CO",
             q.local_user(s).id,
         )
-        d = q.vehicle_dict(v, today=date(2024, 1, 1))
+        d = vehicle_dict(v, today=date(2024, 1, 1))
         assert d["title"] == "1991 Subaru Sambar"
         assert d["import_eligibility"]["eligible_on"] == "2016-03-01"
         q.update_vehicle(s, vid, speed_cap_mph=40.5, nickname="Sam")
@@ -128,17 +139,20 @@ def test_points_are_stored_once_and_stats_computed(db_url):
         assert q.add_points(s, trip, points[50:]) == (len(points) - 60, 10)
         again, created = q.ensure_trip(s, uuid.upper())
         assert not created and again.id == trip.id
-        stats = q.finish_trip(s, trip)
+        stats = finish_trip(s, trip)
     assert stats.points == len(points) == trip.point_count
     assert stats.distance_m == pytest.approx(3_000, rel=0.01)
     assert stats.over_cap_s == pytest.approx(100, abs=5)
     with session(db_url) as s:
-        detail = q.get_trip_with_points(s, uuid)
-        assert len(detail.points) == len(points)
-        assert detail.trip["stats"]["distance_m"] == pytest.approx(3_000, rel=0.01)
-        assert detail.trip["vehicle"] == "Sammy" and detail.trip["recording_state"] == "finished"
-        assert detail.points[0].time == track.points[0].time
-        assert "above cap for 2 min" in detail.trip["warnings"]
+        row = q.get_trip(s, uuid)
+        stored = q.trip_points(s, row.id)
+        assert len(stored) == len(points)
+        trip = trip_dict(row, q.trip_vehicle(s, row))
+        assert trip["stats"]["distance_m"] == pytest.approx(3_000, rel=0.01)
+        assert trip["vehicle"] == "Sammy" and trip["recording_state"] == "finished"
+        assert stored[0].time == track.points[0].time
+        assert "above cap for 2 min" in trip["warnings"]
+        assert " UTC" in trip["name"]  # finishing names an unnamed trip by its start
 
 
 def test_list_pagination_totals_rename_delete(db_url):
@@ -153,15 +167,15 @@ def test_list_pagination_totals_rename_delete(db_url):
             uuid = f"00000000-0000-4000-8000-00000000000{i}"
             trip, _, points = _record(s, track, uuid, a if i % 2 == 0 else b)
             q.add_points(s, trip, points)
-            q.finish_trip(s, trip)
+            finish_trip(s, trip)
             uuids.append(uuid)
     with session(db_url) as s:
         page1 = q.list_trips(s, page=1, per_page=2)
         page3 = q.list_trips(s, page=3, per_page=2)
         assert page1.total == 5 and page1.pages == 3
-        assert [t["uuid"] for t in page1.items] == [uuids[4], uuids[3]]  # newest first
-        assert [t["uuid"] for t in page3.items] == [uuids[0]]
-        assert page1.items[0]["vehicle"] == "A"
+        assert [t.uuid for t, _ in page1.items] == [uuids[4], uuids[3]]  # newest first
+        assert [t.uuid for t, _ in page3.items] == [uuids[0]]
+        assert page1.items[0][1].nickname == "A"
         per_vehicle = {t.key: t for t in q.totals_per_vehicle(s)}
         assert per_vehicle["A"].trips == 3 and per_vehicle["B"].trips == 2
         assert per_vehicle["A"].distance_m == pytest.approx(9_000, rel=0.01)
@@ -200,7 +214,7 @@ def test_import_gpx_splits_on_long_gaps_and_handles_untimed(sqlite_url):
     untimed[0] = TrackPoint(untimed[0].lat, untimed[0].lon, None)
     gpx = _two_tracks(first.points, untimed)
     with session(sqlite_url) as s:
-        created = q.import_gpx(s, gpx, name="Saturday")
+        created = import_gpx(s, gpx, name="Saturday")
         assert [t.name for t, _ in created] == [
             "Saturday (1/3)",
             "Saturday (2/3)",
@@ -227,7 +241,7 @@ def test_bad_gpx_leaves_database_untouched(sqlite_url):
     with session(sqlite_url) as s:
         for bad in ("<gpx><trk>", "<html/>", '<gpx version="1.1"></gpx>'):
             with pytest.raises(GpxError):
-                q.import_gpx(s, bad)
+                import_gpx(s, bad)
     with session(sqlite_url) as s:
         assert q.list_trips(s).total == 0
 
@@ -236,12 +250,12 @@ def test_bad_gpx_leaves_database_untouched(sqlite_url):
 def test_import_real_files(sqlite_url):
     with session(sqlite_url) as s:
         v = q.create_vehicle(s, "Sammy", speed_cap_mph=45)
-        ((trip, stats),) = q.import_gpx(
+        ((trip, stats),) = import_gpx(
             s, FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx", vehicle_id=v.id
         )
         assert stats.distance_m == pytest.approx(14_500, rel=0.01)
         assert stats.over_cap_s == pytest.approx(499, abs=5)
         assert trip.states == ["IL"] and trip.point_count == 500
-        boulder = q.import_gpx(s, FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+        boulder = import_gpx(s, FIXTURES / "co_boulder_mixed_walk_drive.gpx")
         assert len(boulder) > 3
         assert all(st.max_speed_mps is None or st.max_speed_mps < 30 for _, st in boulder)

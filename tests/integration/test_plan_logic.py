@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from kei_drive.core.audit import WarningKind
 from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
 from kei_drive.geocoding import GAZETTEER_ATTRIBUTION
-from kei_drive.pages.plan import parse_options, resolve_place, route_gpx, run_check, run_plan
+from kei_drive.presenters.route import KIND_COLORS
+from kei_drive.services.planning import (
+    PlanRequest,
+    parse_options,
+    resolve_place,
+    route_gpx,
+    run_check,
+    run_plan,
+)
 from tests.support.osm_synth import PLACES, synth_tiles
 
 
@@ -24,7 +33,7 @@ def home(tmp_path, monkeypatch, tiles):
 
 
 def req(origin, dest, **extra):
-    return {"origin_text": origin, "dest_text": dest, "top_speed": "45", **extra}
+    return PlanRequest(origin_text=origin, dest_text=dest, top_speed="45", **extra)
 
 
 def ll(name):
@@ -33,50 +42,56 @@ def ll(name):
 
 def test_plan_fields_for_a_grid_route(home):
     out = run_plan(req(ll("grid_se"), ll("grid_ne"), trip_date="2026-06-01"), online=False)
-    assert out["error_title"] == "" and out["has_result"]
-    assert out["distance"] == "2.7 mi (4.3 km)"
-    assert "highway" not in {w["kind"] for w in out["warnings"]}
-    assert out["layers"][0]["geojson"]["features"]
-    assert out["maneuvers"][0]["instruction"].startswith("Drive")
-    gpx = route_gpx(out["_geometry"], "test")
-    assert len(read_gpx_points(gpx)) == len(out["_geometry"])
+    assert out.error.title == "" and out.result is not None and not out.keep_result
+    result = out.result
+    assert result.distance == "2.7 mi (4.3 km)"
+    assert WarningKind.HIGHWAY not in {w.kind for w in result.warnings}
+    assert result.layers[0]["geojson"]["features"]
+    assert result.maneuvers[0].instruction.startswith("Drive")
+    gpx = route_gpx(out.geometry, "test")
+    assert len(read_gpx_points(gpx)) == len(out.geometry)
 
 
 def test_missing_tiles_tell_how_to_build_them(home, monkeypatch):
     monkeypatch.setenv("KEI_DRIVE_TILES", str(home / "no-tiles"))
     out = run_plan(req(ll("grid_se"), ll("grid_ne")), online=False)
-    assert out["error_title"] == "No routing tiles on this server"
-    assert "kei-drive tiles build FILE.osm.pbf" in out["error_hint"]
-    assert not out["has_result"]
+    assert out.error.title == "No routing tiles on this server"
+    assert "kei-drive tiles build FILE.osm.pbf" in out.error.hint
+    assert out.result is None and not out.keep_result  # an old result no longer applies
 
 
 def test_gpx_check_names_the_motorway(home):
     track = [TrackPoint(lat=41.945 + 0.001 * i, lon=-77.0, time=None) for i in range(46)]
-    out = run_check(to_gpx(track).encode(), "m.gpx", {"top_speed": "45"})
-    highway = [w for w in out["warnings"] if w["kind"] == "highway"]
-    assert len(highway) == 1 and highway[0]["road"] == "I 99"
-    assert not out["legal"]
-    red = [
-        f for f in out["layers"][0]["geojson"]["features"] if f["properties"]["color"] == "#ef4444"
-    ]
-    assert red
+    out = run_check(to_gpx(track).encode(), "m.gpx", PlanRequest(top_speed="45"))
+    result = out.result
+    highway = [w for w in result.warnings if w.kind == WarningKind.HIGHWAY]
+    assert len(highway) == 1 and highway[0].road == "I 99"
+    assert not result.legal
+    features = result.layers[0]["geojson"]["features"]
+    assert [f for f in features if f["properties"]["color"] == KIND_COLORS[WarningKind.HIGHWAY]]
 
 
 def test_bad_gpx_is_a_clear_error(home):
-    out = run_check(b"<gpx", "bad.gpx", {})
-    assert out["error_title"] == "Cannot read bad.gpx" and "not a GPX file" in out["error_message"]
+    out = run_check(b"<gpx", "bad.gpx", PlanRequest())
+    assert out.error.title == "Cannot read bad.gpx" and "not a GPX file" in out.error.message
+    assert out.result is None and not out.keep_result
+
+
+def test_an_option_error_keeps_the_previous_result(home):
+    out = run_check(b"<gpx", "bad.gpx", PlanRequest(top_speed="fast"))
+    assert out.error.title == "Check the options" and out.keep_result
 
 
 def test_offline_places_and_candidates():
-    leesburg = resolve_place("Leesburg, VA", online=False)["place"]
-    assert leesburg["attribution"] == GAZETTEER_ATTRIBUTION
-    assert 39.0 < leesburg["lat"] < 39.2
-    many = resolve_place("Springfield", online=False)["candidates"]
-    assert len(many) > 1 and len({c["name"] for c in many}) == len(many)
+    leesburg = resolve_place("Leesburg, VA", online=False).place
+    assert leesburg.attribution == GAZETTEER_ATTRIBUTION
+    assert 39.0 < leesburg.lat < 39.2
+    many = resolve_place("Springfield", online=False).candidates
+    assert len(many) > 1 and len({c.name for c in many}) == len(many)
     # A picked candidate is kept while the text still shows its name.
-    assert resolve_place(many[1]["name"], many[1], online=False)["place"] == many[1]
+    assert resolve_place(many[1].name, many[1], online=False).place == many[1]
     offline = resolve_place("1200 Hardware Store Road", online=False)
-    assert offline["error"].startswith("Offline") and "lat,lon" in offline["error"]
+    assert offline.error.startswith("Offline") and "lat,lon" in offline.error
 
 
 def test_option_errors():
@@ -90,17 +105,16 @@ def test_option_errors():
 
 
 def test_vehicles_offer_their_top_speed(tmp_path):
+    from kei_drive.db import app_session
     from kei_drive.db import queries as q
-    from kei_drive.db.engine import session
-    from kei_drive.db.migrate import ensure_migrated
-    from kei_drive.pages.plan import load_vehicles
+    from kei_drive.presenters.vehicles import vehicle_options
 
     url = f"sqlite:///{tmp_path / 'kd.db'}"
-    assert load_vehicles(url) == []
-    ensure_migrated(url)
-    with session(url) as db:
+    with app_session(url) as db:
+        assert vehicle_options(q.list_vehicles(db), with_cap=True) == []
         q.create_vehicle(db, "Sambar", speed_cap_mph=40)
         q.create_vehicle(db, "Carry")
-    rows = load_vehicles(url)
-    assert [r["speed"] for r in rows] == ["40", ""]
-    assert rows[0]["label"] == "Sambar (top speed 40 mph)"
+    with app_session(url) as db:
+        rows = vehicle_options(q.list_vehicles(db), with_cap=True)
+    assert [r.speed for r in rows] == ["40", ""]
+    assert rows[0].label == "Sambar (top speed 40 mph)"

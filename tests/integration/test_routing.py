@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from kei_drive.core.audit import audit_route
+from kei_drive.core.distance import haversine_m
 from kei_drive.core.rules import load_rules, save_override
 from kei_drive.routing import (
     KeiOptions,
@@ -24,7 +25,7 @@ from kei_drive.routing import (
     plan_route,
 )
 from kei_drive.routing import kei_costing as kc
-from kei_drive.routing.planner import edges_from_trace, end_gap_m
+from kei_drive.routing.planner import edges_from_trace
 from kei_drive.routing.polyline import decode, encode
 from kei_drive.routing.tiles import build_tiles, make_config, subprocess_env
 from kei_drive.routing.valhalla_http import HttpValhallaRouter
@@ -194,7 +195,8 @@ def test_unreachable_destination_is_reported_not_snapped(router, rules):
     unreachable = [w for w in result.report.warnings if w.kind == "unreachable"]
     assert len(unreachable) == 1
     assert "destination" in unreachable[0].message
-    assert end_gap_m(result) > 1500
+    (lat, lon), end = result.requested[1], result.report.geometry[-1]
+    assert haversine_m(lat, lon, end[0], end[1]) > 1500  # the route stops short
     assert not result.legal
 
 

@@ -4,40 +4,41 @@ from __future__ import annotations
 
 import pytest
 
+from kei_drive import config
 from kei_drive.core.gpx import GpxError
+from kei_drive.db import app_session
 from kei_drive.db import queries as q
-from kei_drive.db.engine import session
-from kei_drive.db.migrate import ensure_migrated
-from kei_drive.pages.trips import MAX_GPX_BYTES, _import_one
+from kei_drive.pages.trips.state import import_file
 from tests.support.trips_pages import BROKEN_GPX, synthetic_gpx
 
 
 @pytest.fixture
-def url(tmp_path):
+def url(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'kd.db'}"
-    ensure_migrated(url)
+    monkeypatch.setenv("DATABASE_URL", url)
     return url
 
 
 def count(url):
-    with session(url) as s:
+    with app_session(url) as s:
         return q.list_trips(s).total
 
 
 def test_good_file_makes_two_trips_with_links(url):
-    result = _import_one(url, "drive.gpx", synthetic_gpx(), None)
-    assert result["file"] == "drive.gpx"
-    assert [t["name"] for t in result["trips"]] == [
+    result = import_file("drive.gpx", synthetic_gpx(), None)
+    assert result.file == "drive.gpx"
+    assert [t.name for t in result.trips] == [
         "Synthetic drive (1/2)",
         "Synthetic drive (2/2)",
     ]
-    assert all(t["id"].isdigit() and " mi · " in t["distance"] for t in result["trips"])
+    assert all(t.id.isdigit() and " mi · " in t.distance for t in result.trips)
+    assert [t.href for t in result.trips] == [f"/trips/{t.id}" for t in result.trips]
     assert count(url) == 2
 
 
 def test_malformed_or_oversized_file_stores_nothing(url):
     with pytest.raises(GpxError, match="malformed XML"):
-        _import_one(url, "broken.gpx", BROKEN_GPX, None)
+        import_file("broken.gpx", BROKEN_GPX, None)
     with pytest.raises(GpxError, match="larger than"):
-        _import_one(url, "huge.gpx", b" " * (MAX_GPX_BYTES + 1), None)
+        import_file("huge.gpx", b" " * (config.MAX_GPX_BYTES + 1), None)
     assert count(url) == 0

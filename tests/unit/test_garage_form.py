@@ -1,4 +1,4 @@
-"""Garage page helpers: form cleaning (clear messages) and the eligibility countdown."""
+"""Vehicle form cleaning (clear messages, one set of limits) and the eligibility countdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from kei_drive.pages.garage import clean_vehicle_form, countdown
+from kei_drive.core.vehicles import clean_vehicle_form
+from kei_drive.presenters.vehicles import countdown
 
 TODAY = date(2026, 11, 26)
 

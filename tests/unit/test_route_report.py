@@ -1,23 +1,22 @@
-"""Plan page presentation: route colouring by warning stretch, rows and texts."""
+"""Plan page presenter: route colouring by warning stretch, typed rows and texts."""
 
 from __future__ import annotations
 
 import pytest
 
-from kei_drive.components.route_report import (
+from kei_drive.core.rules import load_rules
+from kei_drive.presenters.format import distance_text, duration_text, short_distance
+from kei_drive.presenters.route import (
     KIND_COLORS,
     OK_COLOR,
-    distance_text,
-    duration_text,
+    SourceLink,
     map_layers,
     present,
     route_features,
     segment_colors,
-    short_distance,
     source_links,
     warning_rows,
 )
-from kei_drive.core.rules import load_rules
 
 # A straight line north: 11 points about 111 m apart (1.1 km in all).
 LINE = [(40.0 + 0.001 * i, -77.0) for i in range(11)]
@@ -79,7 +78,7 @@ def test_texts():
     assert duration_text(20) == "under 1 min"
     assert duration_text(3900) == "1 h 05 min"
     assert source_links(["https://www.dmv.example.gov/x"]) == [
-        {"url": "https://www.dmv.example.gov/x", "label": "dmv.example.gov"}
+        SourceLink(url="https://www.dmv.example.gov/x", label="dmv.example.gov")
     ]
 
 
@@ -92,12 +91,12 @@ def test_warning_rows_most_serious_first_with_rule_sources():
         ],
         rules,
     )
-    assert [r["kind"] for r in rows] == ["highway", "restricted_state"]
-    assert rows[0]["road"] == "I 99" and rows[0]["where"] == "km 0.1–0.3 (mi 0.1–0.2)"
+    assert [r.kind for r in rows] == ["highway", "restricted_state"]
+    assert rows[0].road == "I 99" and rows[0].where == "km 0.1–0.3 (mi 0.1–0.2)"
     # PA does not forbid interstates in its rule: no rule source for the motorway warning.
-    assert rows[0]["sources"] == []
-    assert rows[1]["sources"] and rows[1]["confidence"] in ("high", "medium", "low")
-    assert rows[1]["message"] == "PA x."  # the URL is a link, not text
+    assert rows[0].sources == []
+    assert rows[1].sources and rows[1].confidence in ("high", "medium", "low")
+    assert rows[1].message == "PA x."  # the URL is a link, not text
 
 
 @pytest.mark.parametrize(
@@ -118,5 +117,5 @@ def test_verdict(kinds, legal, verdict):
         "legal": legal,
     }
     shown = present(result, top_speed_mph=40)
-    assert verdict in shown["verdict"]
-    assert shown["duration"] == "2 min" and "40 mph" in shown["duration_label"]
+    assert verdict in shown.verdict
+    assert shown.duration == "2 min" and "40 mph" in shown.duration_label

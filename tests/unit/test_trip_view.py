@@ -1,4 +1,4 @@
-"""Display helpers of the trip pages: text formats, coloured track features, chart series."""
+"""Trip presenters: text formats, list rows, coloured track features, chart series."""
 
 from __future__ import annotations
 
@@ -6,24 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kei_drive.components.trip_view import (
+from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.trips import RecordingState, TripFlag, TripSource
+from kei_drive.core.units import mph_to_mps
+from kei_drive.db.models import Trip
+from kei_drive.presenters.format import fmt_distance, fmt_duration, fmt_speed, fmt_when, iso_utc
+from kei_drive.presenters.track_map import (
     GAP_COLOR,
     MAX_CHART_POINTS,
     NO_SPEED_COLOR,
     OVER_CAP_COLOR,
     SPEED_BANDS,
     UNDER_CAP_COLOR,
-    fmt_distance,
-    fmt_duration,
-    fmt_speed,
-    fmt_when,
-    iso_utc,
-    stats_rows,
     track_view,
-    trip_row,
 )
-from kei_drive.core.gpx import TrackPoint
-from kei_drive.core.units import mph_to_mps
+from kei_drive.presenters.trips import stats_rows, trip_dict, trip_flags, trip_row
 
 M_PER_DEG_LAT = 111_195.0
 T0 = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
@@ -60,30 +57,44 @@ def test_iso_utc_gives_the_browser_an_unambiguous_utc_time():
 
 
 def test_trip_row_marks_recording_and_keeps_warnings():
-    row = trip_row(
-        {
-            "id": 7,
-            "name": "",
-            "vehicle": None,
-            "recording_state": "recording",
-            "source": "recorded",
-            "started_at": "2024-05-04T14:00:00Z",
-            "point_count": 12,
-            "warnings": ["above cap for 4 min", "still recording"],
-            "stats": None,
-        }
+    trip = Trip(
+        id=7,
+        uuid="00000000-0000-4000-8000-000000000007",
+        user_id=1,
+        recording_state=RecordingState.RECORDING,
+        source=TripSource.RECORDED,
+        started_at=T0,
+        point_count=12,
+        over_cap_s=240.0,
+        stats=None,
     )
-    assert row["recording"] is True
-    assert row["href"] == "/trips/7"
-    assert row["name"] == "Unnamed trip" and row["vehicle"] == "No vehicle"
-    assert row["warnings"] == ["above cap for 4 min"]  # the badge says "recording"
-    assert row["distance"] == "12 points so far"
-    assert row["started_at"] == "2024-05-04T14:00:00Z"  # formatted in the browser's zone
-    assert row["when"] == "Sat 2024-05-04 14:00 UTC"  # its tooltip
+    assert trip_flags(trip) == [TripFlag.OVER_CAP, TripFlag.RECORDING]
+    assert trip_dict(trip)["warnings"] == ["above cap for 4 min", "still recording"]
+    row = trip_row(trip)
+    assert row.recording is True
+    assert row.href == "/trips/7"
+    assert row.name == "Unnamed trip" and row.vehicle == "No vehicle"
+    assert row.warnings == ["above cap for 4 min"]  # the badge says "recording"
+    assert row.distance == "12 points so far"
+    assert row.started_at == "2024-05-04T14:00:00Z"  # formatted in the browser's zone
+    assert row.when == "Sat 2024-05-04 14:00 UTC"  # its tooltip
+
+
+def test_flags_are_worded_with_their_figures():
+    gaps = {"gaps": [{"duration_s": 300.0}, {"duration_s": 120.0}]}
+    trip = Trip(uuid="u", user_id=1, over_cap_s=42.0, stats=gaps, highway_use=True)
+    trip.recording_state = RecordingState.FINISHED
+    assert trip_dict(trip)["warnings"] == [
+        "above cap for 42 s",
+        "2 gaps in recording (7 min)",
+        "highway use",
+    ]
+    trip.over_cap_s = 29.0  # under OVER_CAP_FLAG_S: noise
+    assert TripFlag.OVER_CAP not in trip_flags(trip)
 
 
 def test_stats_rows_say_when_no_cap_is_set():
-    rows = {r["label"]: r["value"] for r in stats_rows({"stats": {"points": 3}, "point_count": 3})}
+    rows = {r.label: r.value for r in stats_rows({"points": 3}, 3)}
     assert rows["Time above cap"] == "no cap set"
     assert rows["Gaps in recording"] == "none"
 
@@ -93,7 +104,7 @@ def test_track_is_cut_at_a_recording_gap_and_coloured_by_speed_and_cap():
     after = first[-1].time + timedelta(minutes=10)
     second = drive([5.0] * 60, start=after, lat=first[-1].lat + 0.05)
     view = track_view(first + second, cap_mps=mph_to_mps(35))
-    speed_lines = lines(view["speed_geojson"])
+    speed_lines = lines(view.speed_geojson)
     colors = {f["properties"]["color"] for f in speed_lines}
     assert SPEED_BANDS[2][1] in colors  # 45 mph: 30-45 band (20 m/s = 44.7 mph)
     assert SPEED_BANDS[0][1] in colors  # 11 mph
@@ -102,13 +113,13 @@ def test_track_is_cut_at_a_recording_gap_and_coloured_by_speed_and_cap():
     for f in speed_lines:
         lats = [c[1] for c in f["geometry"]["coordinates"]]
         assert max(lats) < gap_lat or min(lats) > gap_lat
-    gaps = view["gaps_geojson"]["features"]
+    gaps = view.gaps_geojson["features"]
     assert len(gaps) == 1 and gaps[0]["properties"]["color"] == GAP_COLOR
     assert "10 min" in gaps[0]["properties"]["label"]
-    cap_colors = [f["properties"]["color"] for f in lines(view["cap_geojson"])]
+    cap_colors = [f["properties"]["color"] for f in lines(view.cap_geojson)]
     assert cap_colors[0] == OVER_CAP_COLOR and cap_colors[-1] == UNDER_CAP_COLOR
     # the chart breaks at the gap (a None speed) and shows the cruise speed
-    chart = view["chart"]
+    chart = view.chart
     assert [p["mph"] for p in chart].count(None) == 1
     assert max(p["mph"] or 0 for p in chart) == pytest.approx(44.7, abs=0.5)
 
@@ -117,27 +128,27 @@ def test_a_far_glitch_is_not_drawn():
     points = drive([15.0] * 60)
     points[30] = TrackPoint(25.03, 121.56, points[30].time)  # Taiwan
     view = track_view(points, None)
-    for f in view["speed_geojson"]["features"]:
+    for f in view.speed_geojson["features"]:
         coords = f["geometry"]["coordinates"]
         coords = [coords] if f["geometry"]["type"] == "Point" else coords
         assert all(c[0] < -70 for c in coords)
-    assert {f["properties"]["color"] for f in lines(view["cap_geojson"])} == {NO_SPEED_COLOR}
+    assert {f["properties"]["color"] for f in lines(view.cap_geojson)} == {NO_SPEED_COLOR}
 
 
 def test_untimed_track_has_lines_but_no_chart():
     view = track_view(drive([10.0] * 30, timed=False), None)
-    assert lines(view["speed_geojson"])
-    assert view["chart"] == [] and view["has_speed"] is False
+    assert lines(view.speed_geojson)
+    assert view.chart == []
 
 
 def test_long_trip_chart_is_bounded_and_keeps_the_peak():
     speeds = [13.0] * 5000
     speeds[2500:2520] = [25.0] * 20  # a 56 mph burst
     view = track_view(drive(speeds), None)
-    assert len(view["chart"]) <= MAX_CHART_POINTS
-    assert max(p["mph"] for p in view["chart"]) > 50
+    assert len(view.chart) <= MAX_CHART_POINTS
+    assert max(p["mph"] for p in view.chart) > 50
 
 
 def test_too_few_points_give_empty_layers():
     view = track_view(drive([1.0]), None)
-    assert view["speed_geojson"]["features"] == [] and view["chart"] == []
+    assert view.speed_geojson["features"] == [] and view.chart == []

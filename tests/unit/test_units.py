@@ -17,11 +17,6 @@ def test_speed_conversions_round_trip():
     assert units.mph_to_kmh(45) == pytest.approx(72.42, abs=0.01)
 
 
-def test_distance_conversions():
-    assert units.meters_to_miles(1609.344) == pytest.approx(1.0)
-    assert units.miles_to_meters(2) == pytest.approx(3218.688)
-
-
 def test_haversine_close_to_geodesic():
     # Baltimore to Philadelphia: haversine on the mean sphere is within 0.3 % of WGS84.
     a, b = (39.2904, -76.6122), (39.9526, -75.1652)

@@ -1,21 +1,22 @@
-"""Display data for the trip pages: formatted rows, coloured track features, chart series.
+"""A trip's track for the detail page: map layers coloured by speed or by the cap, the
+gaps in recording, and the speed-over-time chart.
 
-Plain Python (no Reflex, no database) so it is unit-tested directly; the pages put the
-results into their state as plain lists and dicts.
+Plain Python (no Reflex, no database) so it is unit-tested directly.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from kei_drive.core.gpx import TrackPoint
 from kei_drive.core.trips import TrackAnalysis, analyze_track
-from kei_drive.core.units import METERS_PER_MILE, MPS_PER_MPH
+from kei_drive.core.units import MPS_PER_MPH
+from kei_drive.presenters.format import LegendItem, fmt_duration
 
 # Speed bands (mph upper bounds) and their colours, slow (blue) to fast (red).
 SPEED_BANDS: tuple[tuple[float, str, str], ...] = (
@@ -33,137 +34,40 @@ MAX_MAP_POINTS = 4000  # per trip, so a long drive stays light in the browser
 MAX_CHART_POINTS = 600
 
 
-# ------------------------------------------------------------------------------ text
+START_COLOR = "#22c55e"
+END_COLOR = "#ef4444"
 
 
-def fmt_distance(meters: float | None) -> str:
-    if meters is None:
-        return "–"
-    return f"{meters / METERS_PER_MILE:.1f} mi · {meters / 1000:.1f} km"
+SPEED_LEGEND = [LegendItem(label, color) for _, color, label in SPEED_BANDS]
 
 
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
-
-
-def fmt_speed(mps: float | None) -> str:
-    if mps is None:
-        return "–"
-    return f"{mps / MPS_PER_MPH:.0f} mph"
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def fmt_when(value: str | None) -> str:
-    """UTC text: the tooltip of the local time the browser shows (``local_time``)."""
-    when = parse_iso(value)
-    return when.strftime("%a %Y-%m-%d %H:%M UTC") if when else "Undated"
-
-
-def iso_utc(value: str | None) -> str:
-    """``...Z`` ISO text for the browser to format in its own zone ("" when unknown)."""
-    when = parse_iso(value)
-    return when.isoformat().replace("+00:00", "Z") if when else ""
-
-
-def fmt_month(key: str) -> str:
-    try:
-        return datetime.strptime(key, "%Y-%m").strftime("%B %Y")
-    except ValueError:
-        return key
-
-
-def trip_row(trip: dict[str, Any]) -> dict[str, Any]:
-    """One line of the trips list from ``queries.trip_dict``."""
-    stats = trip.get("stats") or {}
-    recording = trip.get("recording_state") == "recording"
-    warnings = [w for w in trip.get("warnings") or [] if w != "still recording"]
-    distance = fmt_distance(stats.get("distance_m") if stats else None)
-    if recording and not stats:  # statistics come when the trip is stopped
-        distance = f"{trip.get('point_count') or 0} points so far"
-    return {
-        "id": str(trip["id"]),
-        "href": f"/trips/{trip['id']}",
-        "name": trip.get("name") or "Unnamed trip",
-        "when": fmt_when(trip.get("started_at")),
-        "started_at": iso_utc(trip.get("started_at")),
-        "vehicle": trip.get("vehicle") or "No vehicle",
-        "distance": distance,
-        "duration": fmt_duration(stats.get("elapsed_s")),
-        "moving": fmt_duration(stats.get("moving_s")),
-        "avg": fmt_speed(stats.get("avg_moving_speed_mps")),
-        "max": fmt_speed(stats.get("max_speed_mps")),
-        "states": ", ".join(stats.get("states") or []) or "–",
-        "points": str(trip.get("point_count") or 0),
-        "warnings": warnings,
-        "recording": recording,
-        "imported": trip.get("source") == "imported",
-    }
-
-
-def totals_row(totals: Any) -> dict[str, str]:
-    """A ``queries.Totals`` as display text."""
-    return {
-        "key": totals.key,
-        "label": fmt_month(totals.key) if totals.vehicle_id is None else totals.key,
-        "trips": str(totals.trips),
-        "distance": fmt_distance(totals.distance_m),
-        "moving": fmt_duration(totals.moving_s),
-        "over_cap": fmt_duration(totals.over_cap_s) if totals.over_cap_s else "–",
-    }
-
-
-def stats_rows(trip: dict[str, Any]) -> list[dict[str, str]]:
-    """Label/value pairs for the detail page's stats panel."""
-    s = trip.get("stats") or {}
-    gaps = s.get("gaps") or []
-    lost = sum(g.get("duration_s", 0) for g in gaps)
-    cap = s.get("cap_mps")
-    rejected = s.get("rejected_points") or 0
-    points = f"{s.get('points', trip.get('point_count') or 0)}"
-    if rejected:
-        points += f" ({rejected} rejected as inaccurate or glitches)"
+def track_legend(mode: str, cap_mph: float, has_gaps: bool) -> list[LegendItem]:
+    """The legend under the map for colouring by "speed" or by "cap"."""
+    gap = [LegendItem("gap: no fixes (straight line)", GAP_COLOR)] if has_gaps else []
+    if mode == "speed":
+        return [*SPEED_LEGEND, LegendItem("speed unknown", NO_SPEED_COLOR), *gap]
+    if cap_mph <= 0:
+        return [LegendItem("no speed cap set for this trip", NO_SPEED_COLOR), *gap]
+    cap = f"{cap_mph:.0f} mph"
     return [
-        {"label": "Distance", "value": fmt_distance(s.get("distance_m"))},
-        {"label": "Elapsed time", "value": fmt_duration(s.get("elapsed_s"))},
-        {"label": "Moving time", "value": fmt_duration(s.get("moving_s"))},
-        {"label": "Max speed (moving)", "value": fmt_speed(s.get("max_speed_mps"))},
-        {"label": "Average moving speed", "value": fmt_speed(s.get("avg_moving_speed_mps"))},
-        {
-            "label": f"Time above cap ({fmt_speed(cap)})" if cap else "Time above cap",
-            "value": fmt_duration(s.get("over_cap_s") or 0.0) if cap else "no cap set",
-        },
-        {"label": "States visited", "value": ", ".join(s.get("states") or []) or "–"},
-        {"label": "Points", "value": points},
-        {
-            "label": "Gaps in recording",
-            "value": f"{len(gaps)} ({fmt_duration(lost)})" if gaps else "none",
-        },
+        LegendItem(f"at or under cap ({cap})", UNDER_CAP_COLOR),
+        LegendItem(f"above cap ({cap})", OVER_CAP_COLOR),
+        *gap,
     ]
-
-
-# -------------------------------------------------------------------------- map/chart
 
 
 def _feature_collection(features: list[dict]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
+
+
+EMPTY_FC: dict[str, Any] = _feature_collection([])
+
+
+def analyze(
+    points: Sequence[TrackPoint], cap_mps: float | None, with_states: bool
+) -> TrackAnalysis | None:
+    """``analyze_track`` when there is a track to analyse (two fixes or more)."""
+    return analyze_track(points, cap_mps, with_states=with_states) if len(points) >= 2 else None
 
 
 def _runs(keys: np.ndarray, breaks: np.ndarray) -> list[tuple[int, int, int]]:
@@ -217,7 +121,7 @@ def _end_markers(lat: np.ndarray, lon: np.ndarray) -> list[dict]:
             "properties": {"color": color, "label": label},
         }
 
-    return [point(0, "#22c55e", "Start"), point(lat.size - 1, "#ef4444", "End")]
+    return [point(0, START_COLOR, "Start"), point(lat.size - 1, END_COLOR, "End")]
 
 
 def _gap_features(points: Sequence[TrackPoint], used: np.ndarray, breaks: np.ndarray) -> list[dict]:
@@ -248,27 +152,30 @@ def speed_band(mph: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(mph), len(SPEED_BANDS), band)
 
 
+@dataclass
+class TrackView:
+    """A trip's map layers (GeoJSON) and speed chart series."""
+
+    speed_geojson: dict[str, Any] = field(default_factory=lambda: _feature_collection([]))
+    cap_geojson: dict[str, Any] = field(default_factory=lambda: _feature_collection([]))
+    gaps_geojson: dict[str, Any] = field(default_factory=lambda: _feature_collection([]))
+    chart: list[dict[str, Any]] = field(default_factory=list)
+
+
 def track_view(
     points: Sequence[TrackPoint], cap_mps: float | None, analysis: TrackAnalysis | None = None
-) -> dict[str, Any]:
+) -> TrackView:
     """Map layers (by speed and by cap), chart series and legends for one trip.
 
     The line is cut after every recording gap or implausible jump (``breaks_after``), so
     a gap shows as a gap; fixes the statistics rejected are not drawn.
     """
-    empty = {
-        "speed_geojson": _feature_collection([]),
-        "cap_geojson": _feature_collection([]),
-        "gaps_geojson": _feature_collection([]),
-        "chart": [],
-        "has_speed": False,
-    }
     if len(points) < 2:
-        return empty
+        return TrackView()
     analysis = analysis or analyze_track(points, cap_mps, with_states=False)
     used = np.flatnonzero(analysis.used)
     if used.size < 2:
-        return empty
+        return TrackView()
     lat = np.array([points[i].lat for i in used])
     lon = np.array([points[i].lon for i in used])
     mph = analysis.speed_mps[used] / MPS_PER_MPH
@@ -296,13 +203,12 @@ def track_view(
         lat, lon, speed_keys, breaks, speed_colors, speed_labels, stride
     )
     cap_features = _line_features(lat, lon, cap_keys, breaks, cap_colors, cap_labels, stride)
-    return {
-        "speed_geojson": _feature_collection(speed_features + markers),
-        "cap_geojson": _feature_collection(cap_features + markers),
-        "gaps_geojson": _feature_collection(_gap_features(points, used, breaks)),
-        "chart": speed_chart(points, used, mph, breaks),
-        "has_speed": bool(np.isfinite(mph).any()),
-    }
+    return TrackView(
+        speed_geojson=_feature_collection(speed_features + markers),
+        cap_geojson=_feature_collection(cap_features + markers),
+        gaps_geojson=_feature_collection(_gap_features(points, used, breaks)),
+        chart=speed_chart(points, used, mph, breaks),
+    )
 
 
 def speed_chart(

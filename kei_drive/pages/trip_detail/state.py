@@ -1,0 +1,188 @@
+"""One trip's state: its figures, track layers, chart, and the rename/vehicle/export/delete
+actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from kei_drive import routes
+from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
+from kei_drive.core.trips import RecordingState, TripFlag, TripSource
+from kei_drive.core.units import MPS_PER_MPH
+from kei_drive.db import app_session
+from kei_drive.db import queries as q
+from kei_drive.presenters.exports import ExportFormat
+from kei_drive.presenters.format import LegendItem, fmt_when, iso_z
+from kei_drive.presenters.track_map import EMPTY_FC, analyze, track_legend, track_view
+from kei_drive.presenters.trips import UNNAMED_TRIP, StatRow, stats_rows, trip_warnings
+from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
+from kei_drive.services.trips import export_trip
+
+
+class TripState(rx.State):
+    loaded: bool = False
+    not_found: str = ""
+    ref: str = ""
+    uuid: str = ""
+    name: str = ""
+    when: str = ""
+    vehicle_value: str = NO_VEHICLE
+    vehicles: list[VehicleOption] = []
+    recording: bool = False
+    imported: bool = False
+    warnings: list[str] = []
+    stats: list[StatRow] = []
+    mode: str = "speed"
+    speed_geojson: dict[str, Any] = EMPTY_FC
+    gaps_geojson: dict[str, Any] = EMPTY_FC
+    cap_geojson: dict[str, Any] = EMPTY_FC
+    chart: list[dict[str, Any]] = []
+    cap_mph: float = 0.0
+    name_draft: str = ""
+    rename_error: str = ""
+    message: str = ""
+    started_at: str = ""  # ISO UTC; the browser shows it in its own zone
+    ended_at: str = ""
+    _seen: str = ""  # backend only: what the last load saw (trip, point count, state...)
+
+    @rx.var
+    def layers(self) -> list[dict[str, Any]]:
+        geojson = self.cap_geojson if self.mode == "cap" else self.speed_geojson
+        return [
+            {"id": "gaps", "geojson": self.gaps_geojson, "property": "color", "weight": 2},
+            {"id": "track", "geojson": geojson, "property": "color", "weight": 5},
+        ]
+
+    @rx.var
+    def legend(self) -> list[LegendItem]:
+        return track_legend(self.mode, self.cap_mph, bool(self.gaps_geojson.get("features")))
+
+    def _set(self, **values: Any) -> None:
+        """Assign only what changed: an unchanged var stays out of the delta, so a refresh
+        without new fixes redraws nothing (the map keeps the driver's pan and zoom)."""
+        for key, value in values.items():
+            if getattr(self, key) != value:
+                setattr(self, key, value)
+
+    def _load(self, ref: str, refresh: bool = False) -> None:
+        with app_session() as s:
+            trip = q.get_trip(s, ref)
+            marker = (
+                f"{trip.id}|{trip.point_count}|{trip.recording_state}|{trip.vehicle_id}|{trip.name}"
+            )
+            if refresh and marker == self._seen:
+                return  # nothing new since the last look: skip reading the points
+            points = q.trip_points(s, trip.id)  # type: ignore[arg-type]
+            cap = q.trip_cap_mps(s, trip)
+            vehicles = vehicle_options(q.list_vehicles(s))
+        recording = trip.recording_state == RecordingState.RECORDING
+        live = recording or not trip.stats
+        # states only matter for live figures (stored otherwise)
+        analysis = analyze(points, cap, with_states=live)
+        stats = analysis.stats.to_dict() if analysis is not None and live else trip.stats
+        view = track_view(points, cap, analysis)
+        name = trip.name or UNNAMED_TRIP
+        if not refresh or self.name_draft == self.name:  # never clobber a name being typed
+            self._set(name_draft=name)
+        self._set(
+            vehicles=vehicles,
+            ref=str(trip.id),
+            uuid=trip.uuid,
+            name=name,
+            when=fmt_when(trip.started_at),
+            started_at=iso_z(trip.started_at) or "",
+            ended_at="" if recording else iso_z(trip.ended_at) or "",
+            vehicle_value=str(trip.vehicle_id) if trip.vehicle_id else NO_VEHICLE,
+            recording=recording,
+            imported=trip.source == TripSource.IMPORTED,
+            warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
+            stats=stats_rows(stats, trip.point_count),
+            speed_geojson=view.speed_geojson,
+            cap_geojson=view.cap_geojson,
+            gaps_geojson=view.gaps_geojson,
+            chart=view.chart,
+            cap_mph=round(cap / MPS_PER_MPH, 1) if cap else 0.0,
+        )
+        self._seen = marker
+
+    @rx.event
+    def on_load(self) -> None:
+        ref = str(self.router.page.params.get("trip_id", "")).strip()
+        if ref != self.ref:  # a reload of the same trip keeps the driver's choices
+            self.loaded, self.mode, self.rename_error, self.message = False, "speed", "", ""
+        self.not_found = ""
+        self._seen = ""
+        try:
+            self._load(ref)
+        except q.NotFound:
+            self.ref = ""
+            self.not_found = f"No trip with id “{ref}”. It may have been deleted."
+        except Exception as exc:  # say what went wrong instead of a blank page
+            self.not_found = f"Could not load trip “{ref}”: {exc}"
+        self.loaded = True
+
+    @rx.event
+    def refresh(self) -> None:
+        """Called every REFRESH_MS by the page's ticker while the trip is recording."""
+        if not self.recording or not self.ref or self.not_found:
+            return
+        try:
+            self._load(self.ref, refresh=True)
+        except q.NotFound:
+            self.ref, self.recording = "", False
+            self.not_found = "This trip was deleted."
+        except Exception:  # keep the last figures; the next tick retries
+            return
+
+    @rx.event
+    def set_mode(self, mode: str) -> None:
+        self.mode = "cap" if mode == "cap" else "speed"
+
+    @rx.event
+    def set_name_draft(self, value: str) -> None:
+        self.name_draft = value
+
+    @rx.event
+    def rename(self, form_data: dict[str, Any]) -> None:
+        name = str(form_data.get("name", self.name_draft))
+        try:
+            with app_session() as s:
+                self.name = q.rename_trip(s, self.ref, name).name
+        except (ValueError, q.NotFound) as exc:
+            self.rename_error = str(exc)
+            return
+        self.name_draft, self.rename_error = self.name, ""
+        self.message = "Renamed."
+
+    @rx.event
+    def set_vehicle(self, value: str) -> None:
+        with app_session() as s:
+            q.set_trip_vehicle(s, self.ref, vehicle_id_of(value))
+        mode = self.mode
+        self._load(self.ref)
+        self.mode = mode
+        self.message = "Vehicle changed; time above cap recomputed."
+
+    def _export(self, fmt: ExportFormat):
+        with app_session() as s:
+            export = export_trip(s, self.ref, fmt, file_name=self.name)
+        return rx.download(data=export.text, filename=export.filename, mime_type=export.mime_type)
+
+    @rx.event
+    def export_gpx(self):
+        return self._export(ExportFormat.GPX)
+
+    @rx.event
+    def export_geojson(self):
+        return self._export(ExportFormat.GEOJSON)
+
+    @rx.event
+    def delete(self):
+        try:
+            with app_session() as s:
+                q.delete_trip(s, self.ref)
+        except q.NotFound:
+            pass  # already gone: going back to the list is still right
+        return rx.redirect(routes.TRIPS)

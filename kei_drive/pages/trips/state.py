@@ -1,0 +1,114 @@
+"""The trips list's state: one page of trips, the totals, and the GPX import."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from kei_drive import routes
+from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
+from kei_drive.core.gpx import GpxError
+from kei_drive.db import app_session
+from kei_drive.db import queries as q
+from kei_drive.presenters.format import fmt_distance
+from kei_drive.presenters.trips import (
+    ImportedFile,
+    ImportedTrip,
+    TotalsRow,
+    TripRow,
+    totals_row,
+    trip_row,
+)
+from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
+from kei_drive.services import trips as trip_service
+
+PER_PAGE = 20
+
+
+def import_file(name: str, data: bytes, vehicle_id: int | None) -> ImportedFile:
+    """Import one uploaded file in its own transaction: a bad file changes nothing."""
+    with app_session() as s:
+        created = trip_service.import_gpx(s, data, vehicle_id=vehicle_id)
+        return ImportedFile(
+            file=name,
+            trips=[
+                ImportedTrip(str(t.id), t.name, fmt_distance(st.distance_m), routes.trip(t.id))
+                for t, st in created
+            ],
+        )
+
+
+class TripsState(rx.State):
+    rows: list[TripRow] = []
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    per_vehicle: list[TotalsRow] = []
+    per_month: list[TotalsRow] = []
+    vehicles: list[VehicleOption] = []
+    import_vehicle: str = NO_VEHICLE
+    imported: list[ImportedFile] = []
+    import_errors: list[str] = []
+    importing: bool = False
+    load_error: str = ""
+    loaded: bool = False
+
+    def _load(self) -> None:
+        try:
+            with app_session() as s:
+                result = q.list_trips(s, self.page, PER_PAGE)
+                if result.page > result.pages:  # e.g. the last trip of a page was deleted
+                    result = q.list_trips(s, result.pages, PER_PAGE)
+                self.rows = [trip_row(t, v) for t, v in result.items]
+                self.page, self.pages, self.total = result.page, result.pages, result.total
+                self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s)]
+                self.per_month = [totals_row(t) for t in q.totals_per_month(s)]
+                self.vehicles = vehicle_options(q.list_vehicles(s))
+            self.load_error = ""
+        except Exception as exc:  # the page must say why it is empty
+            self.load_error = f"Could not read the trip database: {exc}"
+        self.loaded = True
+
+    @rx.event
+    def on_load(self) -> None:
+        self._load()
+
+    @rx.event
+    def next_page(self) -> None:
+        self.page = min(self.pages, self.page + 1)
+        self._load()
+
+    @rx.event
+    def prev_page(self) -> None:
+        self.page = max(1, self.page - 1)
+        self._load()
+
+    @rx.event
+    def set_import_vehicle(self, value: str) -> None:
+        self.import_vehicle = value
+
+    @rx.event
+    async def import_files(self, files: list[rx.UploadFile]):
+        self.importing = True
+        self.imported, self.import_errors = [], []
+        yield
+        vehicle_id = vehicle_id_of(self.import_vehicle)
+        for upload in files:
+            name = upload.name or "upload.gpx"
+            try:
+                data = await upload.read()
+                result = await asyncio.to_thread(import_file, name, data, vehicle_id)
+            except (GpxError, q.NotFound, ValueError) as exc:
+                self.import_errors.append(f"{name}: {exc}")
+                continue
+            if result.trips:
+                self.imported.append(result)
+            else:
+                self.import_errors.append(
+                    f"{name}: no trip in this file (it needs a track or route with at "
+                    "least two points)"
+                )
+        self.importing = False
+        self.page = 1
+        self._load()

@@ -1,0 +1,90 @@
+"""The GPX import box of the trips list."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from kei_drive import config
+from kei_drive.components.vehicle_select import vehicle_select
+from kei_drive.pages.trips.state import TripsState
+
+UPLOAD_ID = "gpx-upload"
+
+
+def _results() -> rx.Component:
+    s = TripsState
+    return rx.fragment(
+        rx.cond(
+            s.import_errors.length() > 0,
+            rx.el.div(
+                rx.el.strong("Not imported:"),
+                rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e))),
+                class_name="kd-import-error",
+                id="import-errors",
+                role="alert",
+            ),
+        ),
+        rx.cond(
+            s.imported.length() > 0,
+            rx.el.div(
+                rx.foreach(
+                    s.imported,
+                    lambda f: rx.el.div(
+                        rx.el.strong(f.file),
+                        rx.el.span(" → "),
+                        rx.foreach(
+                            f.trips,
+                            lambda t: rx.el.a(
+                                t.name,
+                                " (",
+                                t.distance,
+                                ")",
+                                href=t.href,
+                                class_name="kd-import-trip",
+                            ),
+                        ),
+                    ),
+                ),
+                class_name="kd-import-ok",
+                id="import-ok",
+                role="status",
+            ),
+        ),
+    )
+
+
+def importer() -> rx.Component:
+    s = TripsState
+    return rx.el.section(
+        rx.el.div(
+            rx.upload.root(
+                rx.el.button(
+                    rx.cond(s.importing, "Importing…", "Import GPX"),
+                    class_name="kd-btn kd-btn-import",
+                    type="button",
+                    disabled=s.importing,
+                ),
+                id=UPLOAD_ID,
+                multiple=True,
+                max_size=config.MAX_GPX_BYTES,
+                on_drop=s.import_files,
+                no_drag=False,
+                class_name="kd-upload",
+            ),
+            vehicle_select(
+                "Vehicle for imported trips",
+                s.vehicles,
+                s.import_vehicle,
+                s.set_import_vehicle,
+                "import-vehicle",
+            ),
+            class_name="kd-import-row",
+        ),
+        rx.el.p(
+            "GPX files from other loggers: each track becomes a trip, cut where fixes are more "
+            "than 30 min apart. Tap the button or drop files on it.",
+            class_name="kd-note",
+        ),
+        _results(),
+        class_name="kd-import",
+    )

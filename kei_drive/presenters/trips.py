@@ -1,0 +1,220 @@
+"""Trips in words: the flags a trip carries and their wording, default names, the JSON
+summary the API and CLI print, and the typed rows the trip pages show.
+
+Queries hand over ``Trip``/``Vehicle`` rows; everything a person reads is made here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kei_drive import routes
+from kei_drive.core.trips import OVER_CAP_FLAG_S, RecordingState, TripFlag, TripSource
+from kei_drive.presenters.format import (
+    NO_VALUE,
+    as_utc,
+    fmt_distance,
+    fmt_duration,
+    fmt_month,
+    fmt_speed,
+    fmt_when,
+    iso_z,
+)
+
+if TYPE_CHECKING:
+    from kei_drive.db.models import Trip, Vehicle
+
+UNNAMED_TRIP = "Unnamed trip"
+NO_VEHICLE_LABEL = "No vehicle"
+
+
+# --- flags ------------------------------------------------------------------------------
+
+
+def trip_flags(trip: Trip) -> list[TripFlag]:
+    """What the list points out about ``trip``, in display order."""
+    flags = []
+    if trip.over_cap_s and trip.over_cap_s >= OVER_CAP_FLAG_S:
+        flags.append(TripFlag.OVER_CAP)
+    if (trip.stats or {}).get("gaps"):
+        flags.append(TripFlag.GAPS)
+    if trip.highway_use:
+        flags.append(TripFlag.HIGHWAY_USE)
+    if trip.recording_state == RecordingState.RECORDING:
+        flags.append(TripFlag.RECORDING)
+    return flags
+
+
+def flag_text(flag: TripFlag, trip: Trip) -> str:
+    """The wording of one flag, e.g. "above cap for 4 min"."""
+    if flag is TripFlag.OVER_CAP:
+        over = trip.over_cap_s or 0.0
+        return f"above cap for {over / 60:.0f} min" if over >= 60 else f"above cap for {over:.0f} s"
+    if flag is TripFlag.GAPS:
+        gaps = (trip.stats or {}).get("gaps") or []
+        lost = sum(g.get("duration_s", 0) for g in gaps)
+        plural = "s" if len(gaps) > 1 else ""
+        return f"{len(gaps)} gap{plural} in recording ({lost / 60:.0f} min)"
+    if flag is TripFlag.HIGHWAY_USE:
+        return "highway use"
+    return "still recording"
+
+
+def trip_warnings(trip: Trip, skip: frozenset[TripFlag] = frozenset()) -> list[str]:
+    """The worded flags (``skip`` leaves some out, e.g. RECORDING where a badge says it)."""
+    return [flag_text(f, trip) for f in trip_flags(trip) if f not in skip]
+
+
+def default_trip_name(trip: Trip) -> str:
+    """ "2024-05-04 14:00 UTC (CO, WY)" for a trip the driver did not name."""
+    start = as_utc(trip.started_at)
+    states = ", ".join(trip.states or [])
+    when = start.strftime("%Y-%m-%d %H:%M UTC") if start else "Undated trip"
+    return when + (f" ({states})" if states else "")
+
+
+# --- JSON (API, CLI) --------------------------------------------------------------------
+
+
+def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
+    """A JSON-ready summary of a trip; ``stats`` uses the documented stats keys."""
+    return {
+        "id": trip.id,
+        "uuid": trip.uuid,
+        "name": trip.name,
+        "vehicle_id": trip.vehicle_id,
+        "vehicle": vehicle.nickname if vehicle else None,
+        "source": trip.source,
+        "recording_state": trip.recording_state,
+        "started_at": iso_z(trip.started_at),
+        "ended_at": iso_z(trip.ended_at),
+        "point_count": trip.point_count,
+        "highway_use": trip.highway_use,
+        "warnings": trip_warnings(trip),
+        "stats": trip.stats,
+    }
+
+
+# --- page rows ----------------------------------------------------------------------------
+
+
+@dataclass
+class TripRow:
+    """One card of the trips list."""
+
+    id: str
+    href: str
+    name: str
+    when: str  # UTC text, the tooltip
+    started_at: str  # ISO UTC; the browser shows it in its own zone
+    vehicle: str
+    distance: str
+    duration: str
+    moving: str
+    avg: str
+    max: str
+    states: str
+    points: str
+    warnings: list[str] = field(default_factory=list)
+    recording: bool = False
+    imported: bool = False
+
+
+def trip_row(trip: Trip, vehicle: Vehicle | None = None) -> TripRow:
+    """One card of the trips list (the "recording" badge replaces that flag's words)."""
+    stats = trip.stats or {}
+    recording = trip.recording_state == RecordingState.RECORDING
+    distance = fmt_distance(stats.get("distance_m") if stats else None)
+    if recording and not stats:  # statistics come when the trip is stopped
+        distance = f"{trip.point_count or 0} points so far"
+    return TripRow(
+        id=str(trip.id),
+        href=routes.trip(trip.id),
+        name=trip.name or UNNAMED_TRIP,
+        when=fmt_when(trip.started_at),
+        started_at=iso_z(trip.started_at) or "",
+        vehicle=vehicle.nickname if vehicle else NO_VEHICLE_LABEL,
+        distance=distance,
+        duration=fmt_duration(stats.get("elapsed_s")),
+        moving=fmt_duration(stats.get("moving_s")),
+        avg=fmt_speed(stats.get("avg_moving_speed_mps")),
+        max=fmt_speed(stats.get("max_speed_mps")),
+        states=", ".join(stats.get("states") or []) or NO_VALUE,
+        points=str(trip.point_count or 0),
+        warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
+        recording=recording,
+        imported=trip.source == TripSource.IMPORTED,
+    )
+
+
+@dataclass
+class TotalsRow:
+    """A line of the per-vehicle or per-month totals."""
+
+    key: str
+    label: str
+    trips: str
+    distance: str
+    moving: str
+    over_cap: str
+
+
+def totals_row(totals: Any) -> TotalsRow:
+    """A ``queries.Totals`` as display text."""
+    return TotalsRow(
+        key=totals.key,
+        label=fmt_month(totals.key) if totals.vehicle_id is None else totals.key,
+        trips=str(totals.trips),
+        distance=fmt_distance(totals.distance_m),
+        moving=fmt_duration(totals.moving_s),
+        over_cap=fmt_duration(totals.over_cap_s) if totals.over_cap_s else NO_VALUE,
+    )
+
+
+@dataclass
+class StatRow:
+    label: str
+    value: str
+
+
+def stats_rows(stats: dict[str, Any] | None, point_count: int = 0) -> list[StatRow]:
+    """Label/value pairs for the detail page's stats panel."""
+    s = stats or {}
+    gaps = s.get("gaps") or []
+    lost = sum(g.get("duration_s", 0) for g in gaps)
+    cap = s.get("cap_mps")
+    rejected = s.get("rejected_points") or 0
+    points = f"{s.get('points', point_count or 0)}"
+    if rejected:
+        points += f" ({rejected} rejected as inaccurate or glitches)"
+    return [
+        StatRow("Distance", fmt_distance(s.get("distance_m"))),
+        StatRow("Elapsed time", fmt_duration(s.get("elapsed_s"))),
+        StatRow("Moving time", fmt_duration(s.get("moving_s"))),
+        StatRow("Max speed (moving)", fmt_speed(s.get("max_speed_mps"))),
+        StatRow("Average moving speed", fmt_speed(s.get("avg_moving_speed_mps"))),
+        StatRow(
+            f"Time above cap ({fmt_speed(cap)})" if cap else "Time above cap",
+            fmt_duration(s.get("over_cap_s") or 0.0) if cap else "no cap set",
+        ),
+        StatRow("States visited", ", ".join(s.get("states") or []) or NO_VALUE),
+        StatRow("Points", points),
+        StatRow("Gaps in recording", f"{len(gaps)} ({fmt_duration(lost)})" if gaps else "none"),
+    ]
+
+
+@dataclass
+class ImportedTrip:
+    """A trip just made from an uploaded file (a link on the trips page)."""
+
+    id: str
+    name: str
+    distance: str
+    href: str
+
+
+@dataclass
+class ImportedFile:
+    file: str
+    trips: list[ImportedTrip] = field(default_factory=list)

@@ -1,0 +1,277 @@
+"""The Plan page's work, without Reflex: resolve the two places, plan or check a route,
+audit it and present it as a ``PlanResult``.
+
+The page runs ``run_plan``/``run_check`` in a worker thread and copies the ``PlanOutcome``
+into its state; tests call them directly on real tiles.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kei_drive import config
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.presenters.route import PlanResult, present
+
+log = logging.getLogger(__name__)
+
+AMBIGUOUS_SPREAD_M = 2000.0  # candidates farther apart than this: ask which one
+# The Plan page's top-speed field (the Drive screen's ±5 buttons stop at 5 and 80 mph).
+MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH = 10.0, 80.0
+
+
+@dataclass
+class Place:
+    """A resolved place: the page shows ``name`` and ``detail``, credits ``attribution``."""
+
+    name: str
+    lat: float
+    lon: float
+    source: str = ""
+    attribution: str = ""
+    detail: str = ""
+
+
+@dataclass
+class PlanError:
+    """What went wrong, as the page's error box shows it ("" title: no error)."""
+
+    title: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass
+class PlanRequest:
+    """The Plan form."""
+
+    origin_text: str = ""
+    dest_text: str = ""
+    origin_choice: Place | None = None  # a candidate the driver picked, or their location
+    dest_choice: Place | None = None
+    top_speed: str = f"{DEFAULT_TOP_SPEED_MPH:g}"
+    avoid_banned: bool = False
+    avoid_trunks: bool = True
+    avoid_over_cap: bool = True
+    trip_date: str = ""
+
+
+@dataclass
+class PlaceLookup:
+    """One field's answer: a place, candidates to pick from, or an error for the driver."""
+
+    place: Place | None = None
+    candidates: list[Place] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class PlanOutcome:
+    """What a plan or check changes on the page."""
+
+    error: PlanError = field(default_factory=PlanError)
+    result: PlanResult | None = None
+    geometry: list[list[float]] = field(default_factory=list)  # for the GPX export
+    keep_result: bool = False  # a form error: the previous result still stands
+    origin: PlaceLookup | None = None  # None: the place fields were not looked at
+    dest: PlaceLookup | None = None
+    attributions: list[str] | None = None  # None: unchanged
+
+
+def routing_error(exc: Exception) -> PlanError:
+    """A routing failure as the title/message/hint the page shows."""
+    from kei_drive.routing import (
+        NoRouteError,
+        RouterUnavailableError,
+        RoutingError,
+        TilesMissingError,
+    )
+
+    if isinstance(exc, TilesMissingError):
+        return PlanError(
+            "No routing tiles on this server",
+            str(exc),
+            "Download an OpenStreetMap extract (e.g. your state's .osm.pbf) and run "
+            "`kei-drive tiles build FILE.osm.pbf`, then try again.",
+        )
+    if isinstance(exc, RouterUnavailableError):
+        return PlanError("The routing server did not answer", str(exc), "Try again in a moment.")
+    if isinstance(exc, NoRouteError):
+        return PlanError(
+            "No route found",
+            str(exc),
+            "Both places must be on roads covered by the routing tiles. "
+            "Try a point on a nearby street.",
+        )
+    if isinstance(exc, RoutingError):
+        return PlanError("Routing failed", str(exc))
+    log.exception("unexpected routing failure", exc_info=exc)
+    return PlanError("Something went wrong", f"{type(exc).__name__}: {exc}")
+
+
+def _place(found: Any) -> Place:
+    detail = f"{found.lat:.4f}, {found.lon:.4f}"
+    if found.population:
+        detail = f"pop. {found.population:,} · {detail}"
+    return Place(
+        name=found.name,
+        lat=found.lat,
+        lon=found.lon,
+        source=found.source,
+        attribution=found.attribution or "",
+        detail=detail,
+    )
+
+
+def resolve_place(text: str, choice: Place | None = None, *, online: bool = True) -> PlaceLookup:
+    """Geocode one field.
+
+    A candidate the user picked (``choice``) is kept while the text still shows its name.
+    Several results far apart are "ambiguous": the user picks one.
+    """
+    from kei_drive.core.distance import haversine_m
+    from kei_drive.geocoding import OFFLINE_MESSAGE, GeocoderOffline, GeocodingError, geocode
+
+    text = (text or "").strip()
+    if choice is not None and choice.name == text:
+        return PlaceLookup(place=choice)
+    try:
+        places = geocode(text, online=online)
+    except GeocoderOffline:
+        return PlaceLookup(
+            error=f"Offline: {OFFLINE_MESSAGE.removeprefix('offline: ')}. "
+            "Type “City, ST” (e.g. “Leesburg, VA”) or “lat,lon”."
+        )
+    except GeocodingError as exc:
+        return PlaceLookup(error=str(exc))
+    if not places:
+        return PlaceLookup(error=f"No place found for “{text}”. Try “City, ST” or “lat,lon”.")
+    first = places[0]
+    spread = max(float(haversine_m(first.lat, first.lon, p.lat, p.lon)) for p in places)
+    if len(places) > 1 and spread > AMBIGUOUS_SPREAD_M:
+        return PlaceLookup(candidates=[_place(p) for p in places])
+    return PlaceLookup(place=_place(first))
+
+
+def parse_options(top_speed: str, trip_date: str) -> tuple[float, date | None]:
+    """(top speed mph, date or None); ValueError with a message for the user."""
+    try:
+        speed = float(str(top_speed).strip() or DEFAULT_TOP_SPEED_MPH)
+    except ValueError:
+        raise ValueError(f"top speed must be a number of mph, not “{top_speed}”") from None
+    if not MIN_TOP_SPEED_MPH <= speed <= MAX_TOP_SPEED_MPH:
+        raise ValueError(
+            f"top speed must be between {MIN_TOP_SPEED_MPH:g} and {MAX_TOP_SPEED_MPH:g} mph"
+        )
+    on = None
+    if str(trip_date or "").strip():
+        try:
+            on = date.fromisoformat(str(trip_date).strip())
+        except ValueError:
+            raise ValueError(f"date must look like 2026-06-01, not “{trip_date}”") from None
+    return speed, on
+
+
+def _outcome(result: Any, rules: Any, on, speed: float, **labels: str) -> PlanOutcome:
+    data = result.to_dict()
+    shown = present(data, rules=rules, on=on, top_speed_mph=speed, **labels)
+    return PlanOutcome(result=shown, geometry=data["geometry"])
+
+
+def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
+    """Geocode both fields, plan and audit."""
+    from kei_drive.core.rules import load_rules
+    from kei_drive.routing import KeiOptions, plan_route
+
+    out = PlanOutcome(keep_result=True, origin=PlaceLookup(), dest=PlaceLookup())
+    try:
+        speed, on = parse_options(req.top_speed, req.trip_date)
+    except ValueError as exc:
+        out.error = PlanError("Check the options", str(exc))
+        return out
+    out.origin = resolve_place(req.origin_text, req.origin_choice, online=online)
+    out.dest = resolve_place(req.dest_text, req.dest_choice, online=online)
+    origin, dest = out.origin.place, out.dest.place
+    if origin is None or dest is None:
+        return out
+    out.attributions = sorted({p.attribution for p in (origin, dest) if p.attribution})
+    out.keep_result = False
+    options = KeiOptions(
+        top_speed_mph=speed,
+        avoid_banned_states=req.avoid_banned,
+        avoid_trunks=req.avoid_trunks,
+        avoid_over_cap_roads=req.avoid_over_cap,
+        on=on,
+    )
+    try:
+        rules = load_rules()
+        result = plan_route(
+            (origin.lat, origin.lon), (dest.lat, dest.lon), options=options, rules=rules
+        )
+    except Exception as exc:  # shown to the user; the form keeps its values
+        out.error = routing_error(exc)
+        return out
+    shown = _outcome(
+        result,
+        rules,
+        on,
+        speed,
+        title=f"{origin.name} → {dest.name}",
+        start_label=f"Start: {origin.name}",
+        end_label=f"Destination: {dest.name}",
+    )
+    out.result, out.geometry = shown.result, shown.geometry
+    return out
+
+
+def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
+    """Read an uploaded GPX route, map-match and audit it."""
+    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.rules import load_rules
+    from kei_drive.routing import check_track
+
+    try:
+        speed, on = parse_options(req.top_speed, req.trip_date)
+    except ValueError as exc:
+        return PlanOutcome(error=PlanError("Check the options", str(exc)), keep_result=True)
+    if len(data) > config.MAX_GPX_BYTES:
+        too_large = PlanError(
+            "File too large", f"{name} is over {config.MAX_GPX_BYTES // 2**20} MB."
+        )
+        return PlanOutcome(error=too_large, keep_result=True)
+    try:
+        points = read_gpx_points(data)
+    except GpxError as exc:
+        return PlanOutcome(error=PlanError(f"Cannot read {name}", str(exc)))
+    if len(points) < 2:
+        return PlanOutcome(
+            error=PlanError(
+                f"Cannot check {name}",
+                f"the file has {len(points)} track/route point(s); a route needs at least two",
+            )
+        )
+    try:
+        rules = load_rules()
+        result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
+    except Exception as exc:
+        return PlanOutcome(error=routing_error(exc))
+    return _outcome(
+        result,
+        rules,
+        on,
+        speed,
+        title=f"Route check: {name}",
+        start_label=f"Start of {name}",
+        end_label=f"End of {name}",
+    )
+
+
+def route_gpx(geometry: list[list[float]], name: str, description: str = "") -> str:
+    """A planned route as a GPX track (the Plan page's "Export GPX")."""
+    from kei_drive.core.gpx import TrackPoint, to_gpx
+
+    points = [TrackPoint(lat=float(lat), lon=float(lon), time=None) for lat, lon in geometry]
+    return to_gpx(points, name=name, description=description or None)
