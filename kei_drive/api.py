@@ -44,8 +44,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.core.times import as_utc, parse_iso
 from kei_drive.core.trips import RecordingState
@@ -372,6 +373,7 @@ routes = [
         _export_endpoint(ExportFormat.GEOJSON),
         methods=["GET"],
     ),
+    Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
 ]
 
 api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
