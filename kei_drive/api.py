@@ -49,7 +49,7 @@ from starlette.routing import Mount, Route
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.core.times import as_utc, parse_iso
-from kei_drive.core.trips import RecordingState
+from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.presenters.exports import ExportFormat

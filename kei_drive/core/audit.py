@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ import numpy as np
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.core.vocabulary import WarningKind
 
 HIGHWAY_CLASSES = ("motorway", "trunk")
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
@@ -38,29 +38,8 @@ UNKNOWN_ROAD_SPEED_KMH = 40.0  # time estimate where there is no map data
 UNREACHABLE_GAP_M = 500.0  # route end farther than this from the request: "unreachable"
 MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
 
-
-class WarningKind(StrEnum):
-    """What a route warning is about (``RouteWarning.kind``)."""
-
-    UNREACHABLE = "unreachable"  # the route ends far from where the driver asked
-    BANNED_STATE = "banned_state"
-    RESTRICTED_STATE = "restricted_state"
-    HIGHWAY = "highway"  # motorway or trunk road
-    SPEED_CAP = "speed_cap"  # road posted above the state's Kei cap
-    UNKNOWN_SPEED_LIMIT = "unknown_speed_limit"
-
-
 # Tie-break between warnings starting at the same place (the report's own order).
 KIND_ORDER = tuple(WarningKind)
-# How the Plan page lists warnings: most serious first, then by position.
-DISPLAY_ORDER = (
-    WarningKind.UNREACHABLE,
-    WarningKind.BANNED_STATE,
-    WarningKind.HIGHWAY,
-    WarningKind.SPEED_CAP,
-    WarningKind.RESTRICTED_STATE,
-    WarningKind.UNKNOWN_SPEED_LIMIT,
-)
 # Kinds that make a route not Kei-legal (the others are conditions to read).
 HARD_KINDS = frozenset(
     {WarningKind.HIGHWAY, WarningKind.SPEED_CAP, WarningKind.BANNED_STATE, WarningKind.UNREACHABLE}

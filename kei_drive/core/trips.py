@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -37,32 +36,6 @@ from numpy.typing import ArrayLike, NDArray
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.gpx import TrackPoint
 from kei_drive.core.times import iso_z
-
-
-class RecordingState(StrEnum):
-    """``Trip.recording_state``: fixes still arriving, or the statistics are final."""
-
-    RECORDING = "recording"
-    FINISHED = "finished"
-
-
-class TripSource(StrEnum):
-    """``Trip.source``: recorded by the Drive screen, or imported from a GPX file."""
-
-    RECORDED = "recorded"
-    IMPORTED = "imported"
-
-
-class TripFlag(StrEnum):
-    """What the trip list points out about a trip (worded in ``presenters.trips``)."""
-
-    OVER_CAP = "over_cap"  # at least OVER_CAP_FLAG_S above the vehicle's cap
-    GAPS = "gaps"  # gaps in recording
-    HIGHWAY_USE = "highway_use"  # map-matching found a motorway or trunk road
-    RECORDING = "recording"  # not finished yet
-
-
-OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not worth a flag
 
 STATS_KEYS = (
     "distance_m",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from kei_drive.core.trips import RecordingState, TripSource
+from kei_drive.core.vocabulary import RecordingState, TripSource
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

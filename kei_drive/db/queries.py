@@ -22,13 +22,7 @@ from sqlmodel import Session, func, select
 
 from kei_drive.core.gpx import TrackPoint, to_geojson, to_gpx
 from kei_drive.core.times import as_utc
-from kei_drive.core.trips import (
-    RecordingState,
-    TrackArrays,
-    TripSource,
-    TripStats,
-    compute_stats,
-)
+from kei_drive.core.trips import TrackArrays, TripStats, compute_stats
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import (
     VEHICLE_FIELDS,
@@ -37,6 +31,7 @@ from kei_drive.core.vehicles import (
     check_speed_cap,
     parse_month,
 )
+from kei_drive.core.vocabulary import RecordingState, TripSource
 from kei_drive.db.models import TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"

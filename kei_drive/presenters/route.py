@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from kei_drive.core.audit import DISPLAY_ORDER, WarningKind, rule_in_force
+from kei_drive.core.audit import rule_in_force
 from kei_drive.core.distance import cumulative_m
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.core.vocabulary import WARNING_DISPLAY_ORDER, WarningKind
 from kei_drive.presenters.format import (
     LegendItem,
     distance_text,
@@ -230,8 +231,8 @@ def _rule_info(rules: Any, state: str | None, on: date | None) -> _RuleInfo:
 def warning_rows(
     warnings: Sequence[dict], rules: Any = None, on: date | None = None
 ) -> list[WarningRow]:
-    """Most serious first (``core.audit.DISPLAY_ORDER``), then by position."""
-    order = {k: i for i, k in enumerate(DISPLAY_ORDER)}
+    """Most serious first (``core.vocabulary.WARNING_DISPLAY_ORDER``), then by position."""
+    order = {k: i for i, k in enumerate(WARNING_DISPLAY_ORDER)}
     ranked = sorted(warnings, key=lambda w: (order.get(w.get("kind"), 99), w.get("from_m", 0)))
     rows = []
     for w in ranked:

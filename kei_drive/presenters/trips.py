@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kei_drive import routes
-from kei_drive.core.trips import OVER_CAP_FLAG_S, RecordingState, TripFlag, TripSource
+from kei_drive.core.vocabulary import OVER_CAP_FLAG_S, RecordingState, TripFlag, TripSource
 from kei_drive.presenters.format import (
     NO_VALUE,
     as_utc,

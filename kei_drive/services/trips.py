@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from kei_drive import config
 from kei_drive.core.gpx import GpxError, GpxSource, TrackPoint, read_gpx_tracks
-from kei_drive.core.trips import RecordingState, TripSource, TripStats, compute_stats, split_on_gaps
+from kei_drive.core.trips import TripStats, compute_stats, split_on_gaps
 from kei_drive.core.units import mph_to_mps
+from kei_drive.core.vocabulary import RecordingState, TripSource
 from kei_drive.db import queries as q
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename

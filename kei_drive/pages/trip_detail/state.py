@@ -9,8 +9,8 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
-from kei_drive.core.trips import RecordingState, TripFlag, TripSource
 from kei_drive.core.units import MPS_PER_MPH
+from kei_drive.core.vocabulary import RecordingState, TripFlag, TripSource
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.presenters.exports import ExportFormat

@@ -1,0 +1,57 @@
+"""The app's vocabularies: the codes stored in tables, sent by the API and worded by the
+presenters. Kept free of heavy imports so the tables (``db/models.py``) can use them.
+
+Kei rule statuses and confidence live with the rules schema (``core/rules_schema.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RecordingState(StrEnum):
+    """``Trip.recording_state``: fixes still arriving, or the statistics are final."""
+
+    RECORDING = "recording"
+    FINISHED = "finished"
+
+
+class TripSource(StrEnum):
+    """``Trip.source``: recorded by the Drive screen, or imported from a GPX file."""
+
+    RECORDED = "recorded"
+    IMPORTED = "imported"
+
+
+class TripFlag(StrEnum):
+    """What the trip list points out about a trip (worded in ``presenters.trips``)."""
+
+    OVER_CAP = "over_cap"  # at least OVER_CAP_FLAG_S above the vehicle's cap
+    GAPS = "gaps"  # gaps in recording
+    HIGHWAY_USE = "highway_use"  # map-matching found a motorway or trunk road
+    RECORDING = "recording"  # not finished yet
+
+
+OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not worth a flag
+
+
+class WarningKind(StrEnum):
+    """What a route warning is about (``core.audit.RouteWarning.kind``)."""
+
+    UNREACHABLE = "unreachable"  # the route ends far from where the driver asked
+    BANNED_STATE = "banned_state"
+    RESTRICTED_STATE = "restricted_state"
+    HIGHWAY = "highway"  # motorway or trunk road
+    SPEED_CAP = "speed_cap"  # road posted above the state's Kei cap
+    UNKNOWN_SPEED_LIMIT = "unknown_speed_limit"
+
+
+# How the Plan page lists route warnings: most serious first, then by position.
+WARNING_DISPLAY_ORDER = (
+    WarningKind.UNREACHABLE,
+    WarningKind.BANNED_STATE,
+    WarningKind.HIGHWAY,
+    WarningKind.SPEED_CAP,
+    WarningKind.RESTRICTED_STATE,
+    WarningKind.UNKNOWN_SPEED_LIMIT,
+)
