@@ -180,7 +180,7 @@ def validate_points(
         elif t < EARLIEST_MS:
             reject("time is before the year 2000 (epoch seconds instead of milliseconds?)")
         elif t >= LATEST_MS:
-            reject("time is after the year 2100")
+            reject("time is in the future (after the year 2100)")  # final, unlike a clock skew
         elif t > now_ms + FUTURE_TOLERANCE_MS:
             reject(FUTURE_REASON)
         elif trip_start_ms is not None and t < trip_start_ms - BEFORE_START_TOLERANCE_MS:

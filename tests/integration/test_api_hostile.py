@@ -154,7 +154,7 @@ def test_years_past_2100_are_refused(client):
         json={"points": [fix(0), fix(1, t=late)], "sent_at": late},
     )
     assert r.json()["rejected"] == [
-        {"id": "f1", "reason": "time is after the year 2100", "retryable": False}
+        {"id": "f1", "reason": "time is in the future (after the year 2100)", "retryable": False}
     ]
 
 
