@@ -54,8 +54,7 @@ def tile(request: Request) -> Response:
     data = basemap.tile(z, x, y) if z <= basemap.maxzoom else None
     if data is None:
         return Response(status_code=204, headers={"Cache-Control": EMPTY_CACHE, "ETag": etag})
-    headers = {"Cache-Control": TILE_CACHE, "ETag": etag, "Vary": "Accept-Encoding",
-               "Access-Control-Allow-Origin": "*"}
+    headers = {"Cache-Control": TILE_CACHE, "ETag": etag, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     if data.startswith(GZIP_MAGIC):
