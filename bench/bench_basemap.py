@@ -46,15 +46,22 @@ def test_bench_build_basemap(benchmark, region, tmp_path):
 
     def build() -> None:
         out = tmp_path / f"run{len(runs)}"
-        done = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(pbf), str(out)],
-                              capture_output=True, text=True, check=True, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-c", BUILD_SCRIPT, str(pbf), str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
 
     benchmark.pedantic(build, rounds=2, iterations=1)
     best = min(runs, key=lambda r: r["seconds"])
-    print(f"\n{region}: basemap build {best['seconds']:.1f} s, tilemaker peak "
-          f"{max(r['peak_mb'] for r in runs):.0f} MB RSS, {best['bytes'] / 1e3:.0f} kB "
-          f"({pbf.stat().st_size / 1e3:.0f} kB extract)")
+    print(
+        f"\n{region}: basemap build {best['seconds']:.1f} s, tilemaker peak "
+        f"{max(r['peak_mb'] for r in runs):.0f} MB RSS, {best['bytes'] / 1e3:.0f} kB "
+        f"({pbf.stat().st_size / 1e3:.0f} kB extract)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +85,8 @@ def test_bench_tile_request_latency(benchmark, baltimore_basemap, monkeypatch):
     monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore_basemap))
     basemap = open_basemap(baltimore_basemap / "basemap.mbtiles")
     rows = basemap._db.execute(
-        "SELECT tile_column, tile_row FROM tiles WHERE zoom_level=14").fetchall()
+        "SELECT tile_column, tile_row FROM tiles WHERE zoom_level=14"
+    ).fetchall()
     urls = [f"/tiles/14/{x}/{(1 << 14) - 1 - row}.pbf" for x, row in rows]
     client = TestClient(api)
     state = {"i": 0}
@@ -104,7 +112,7 @@ def test_bench_corridor_cache_size(benchmark, baltimore_basemap):
 
     zooms = open_basemap(baltimore_basemap / "basemap.mbtiles").bytes_by_zoom()
     script = f"""
-      import {{ corridorTiles, dataZooms }} from "{ROOT / 'assets/kei/basemap.js'}";
+      import {{ corridorTiles, dataZooms }} from "{ROOT / "assets/kei/basemap.js"}";
       const lat = 39.28, kmPerDeg = 111.32 * Math.cos(lat * Math.PI / 180);
       const line = [[-76.9, lat], [-76.9 + 30 / kmPerDeg, lat]];
       const keys = corridorTiles([line], {{ bufferKm: 2, zooms: dataZooms([10, 16]) }});
@@ -113,8 +121,9 @@ def test_bench_corridor_cache_size(benchmark, baltimore_basemap):
     keys: list[str] = []
 
     def run() -> None:
-        done = subprocess.run([node, "--input-type=module", "-e", script],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True
+        )
         keys[:] = json.loads(done.stdout)
 
     benchmark.pedantic(run, rounds=1, iterations=1)
@@ -123,5 +132,7 @@ def test_bench_corridor_cache_size(benchmark, baltimore_basemap):
         z = int(key.split("/")[0])
         per_zoom[z] = per_zoom.get(z, 0) + 1
     total = sum(n * zooms.get(z, {"mean_bytes": 0})["mean_bytes"] for z, n in per_zoom.items())
-    print(f"\n30 km corridor: {len(keys)} tiles (per data zoom {dict(sorted(per_zoom.items()))}), "
-          f"about {total / 1e6:.1f} MB at Baltimore's tile sizes")
+    print(
+        f"\n30 km corridor: {len(keys)} tiles (per data zoom {dict(sorted(per_zoom.items()))}), "
+        f"about {total / 1e6:.1f} MB at Baltimore's tile sizes"
+    )
