@@ -6,6 +6,7 @@ from kei_drive import pages  # noqa: F401  (registers every page)
 from kei_drive.api import api
 from kei_drive.db.models import TABLES
 from kei_drive.pwa import head_components
+from kei_drive.upload_limit import upload_size_limit
 
 # Registered here, not in db/models.py, so the CLI and API never import Reflex for the tables
 # (``reflex db`` imports this module, so its commands still see them).
@@ -15,5 +16,6 @@ for table in TABLES:
 app = rx.App(
     head_components=head_components(),
     html_lang="en",
-    api_transformer=api,
+    # the API is mounted first; the upload limit then wraps everything (incl. /_upload)
+    api_transformer=[api, upload_size_limit],
 )

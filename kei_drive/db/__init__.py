@@ -16,13 +16,18 @@ from kei_drive.db.migrate import ensure_migrated, migrate
 from kei_drive.db.models import TrackPointRow, Trip, User, Vehicle
 
 
-@contextmanager
-def app_session(url: str | None = None) -> Iterator[Session]:
-    """A session on ``url`` (default: ``config.database_url()`` now), migrated on first use;
-    commits on success, rolls back on error."""
+def migrated_url(url: str | None = None) -> str:
+    """``url`` (default: ``config.database_url()`` now), migrated on first use."""
     url = url or config.database_url()
     ensure_migrated(url)
-    with session(url) as s:
+    return url
+
+
+@contextmanager
+def app_session(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
+    """A session on the migrated database (see ``migrated_url``); commits on success, rolls
+    back on error; ``write`` takes SQLite's write lock at once (see ``engine.session``)."""
+    with session(migrated_url(url), write=write) as s:
         yield s
 
 
@@ -36,6 +41,7 @@ __all__ = [
     "ensure_migrated",
     "get_engine",
     "migrate",
+    "migrated_url",
     "normalize_url",
     "session",
 ]

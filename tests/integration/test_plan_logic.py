@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kei_drive.core.audit import WarningKind
 from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
+from kei_drive.core.vocabulary import WarningKind
 from kei_drive.geocoding import GAZETTEER_ATTRIBUTION
 from kei_drive.presenters.route import KIND_COLORS
 from kei_drive.services.planning import (

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kei_drive.core.gpx import TrackPoint
-from kei_drive.core.trips import RecordingState, TripFlag, TripSource
 from kei_drive.core.units import mph_to_mps
+from kei_drive.core.vocabulary import RecordingState, TripFlag, TripSource
 from kei_drive.db.models import Trip
 from kei_drive.presenters.format import fmt_distance, fmt_duration, fmt_speed, fmt_when, iso_utc
 from kei_drive.presenters.track_map import (
