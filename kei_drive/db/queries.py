@@ -295,14 +295,18 @@ def count_points(session: Session, trip_id: int) -> int:
     ).one()
 
 
-def _point_rows(session: Session, trip_id: int) -> list[tuple]:
+def _points_query(trip_id: int):
+    """lat, lon, time_ms, accuracy, speed, heading, altitude of the trip's fixes in order."""
     c = TrackPointRow.__table__.c
-    stmt = (
+    return (
         sa.select(c.lat, c.lon, c.time_ms, c.accuracy_m, c.speed_mps, c.heading_deg, c.altitude_m)
         .where(c.trip_id == trip_id)
         .order_by(c.seq, c.id)
     )
-    return list(session.execute(stmt).all())
+
+
+def _point_rows(session: Session, trip_id: int) -> list[tuple]:
+    return list(session.execute(_points_query(trip_id)).all())
 
 
 def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
@@ -316,18 +320,7 @@ def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
 
 def trip_points(session: Session, trip_id: int) -> list[TrackPoint]:
     """The trip's fixes as core ``TrackPoint``s, in track order."""
-    return [
-        TrackPoint(
-            lat=lat,
-            lon=lon,
-            time=datetime.fromtimestamp(t / 1000.0, UTC) if t is not None else None,
-            elevation=alt,
-            speed_mps=speed,
-            course=heading,
-            accuracy_m=acc,
-        )
-        for lat, lon, t, acc, speed, heading, alt in _point_rows(session, trip_id)
-    ]
+    return list(iter_trip_points(session, trip_id))
 
 
 def trip_cap_mps(session: Session, trip: Trip) -> float | None:
@@ -527,13 +520,7 @@ STREAM_ROWS = 2000  # rows fetched at a time when streaming a trip's fixes
 
 def iter_trip_points(session: Session, trip_id: int) -> Iterator[TrackPoint]:
     """The trip's fixes in track order, fetched ``STREAM_ROWS`` at a time (constant memory)."""
-    c = TrackPointRow.__table__.c
-    stmt = (
-        sa.select(c.lat, c.lon, c.time_ms, c.accuracy_m, c.speed_mps, c.heading_deg, c.altitude_m)
-        .where(c.trip_id == trip_id)
-        .order_by(c.seq, c.id)
-        .execution_options(yield_per=STREAM_ROWS)
-    )
+    stmt = _points_query(trip_id).execution_options(yield_per=STREAM_ROWS)
     for lat, lon, t, acc, speed, heading, alt in session.execute(stmt):
         yield TrackPoint(
             lat=lat,
