@@ -109,10 +109,9 @@ def split_authority(value: str) -> tuple[str, int | None]:
 def content_security_policy(settings: GuardSettings) -> str:
     """As strict as a Reflex app allows; each allowance says why."""
     own = []
-    for host in sorted(settings.hosts):
-        name = f"[{host}]" if ":" in host else host
+    for host in sorted(h for h in settings.hosts if ":" not in h):  # CSP has no IPv6 literals
         for scheme in ("https", "wss") if settings.https else ("http", "ws"):
-            own.append(f"{scheme}://{name}:{settings.port}")
+            own.append(f"{scheme}://{host}:{settings.port}")
     script = [
         "'self'",
         # Reflex runs rx.call_script and event callbacks through eval() (state.js).
