@@ -8,6 +8,8 @@ installed; each setting moves one piece onto a real service:
 - ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
 - ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
+- ``KEI_DRIVE_STATE_EXPIRY_S`` how long an idle browser tab's server-side state is kept.
+- ``KEI_DRIVE_TILE_URL``      online raster tiles drawn when no offline basemap is installed.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+STATE_EXPIRY_S = int(os.environ.get("KEI_DRIVE_STATE_EXPIRY_S") or 900)
+
 
 def home_dir() -> Path:
-    """The folder for local data; created on first use."""
+    """The folder for local data; created on first use, private (0700): it holds the
+    location history and keys."""
     path = Path(os.environ.get("KEI_DRIVE_HOME") or Path.home() / ".local/share/kei-drive")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -33,6 +38,19 @@ def redis_url() -> str | None:
 
 def tiles_dir() -> Path:
     return Path(os.environ.get("KEI_DRIVE_TILES") or home_dir() / "tiles")
+
+
+def basemap_path() -> Path:
+    """The offline basemap built by ``kei-drive tiles build`` (next to the routing tiles)."""
+    return tiles_dir() / "basemap.mbtiles"
+
+
+DEFAULT_RASTER_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def raster_tile_url() -> str:
+    """Online raster tiles for maps without an offline basemap ("" disables them)."""
+    return os.environ.get("KEI_DRIVE_TILE_URL", DEFAULT_RASTER_TILE_URL)
 
 
 def valhalla_url() -> str | None:

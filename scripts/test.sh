@@ -23,6 +23,8 @@ if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium for the browser tests…"
   apt_install chromium
 fi
+# tilemaker builds the offline basemap (kei-drive tiles build; tests/integration/test_basemap.py).
+command -v tilemaker >/dev/null || apt_install tilemaker || true
 
 # Under CI (CI=true) a test server that cannot start is a failure; elsewhere its tests skip.
 postgres_started="" redis_started="" redis_port=63799
