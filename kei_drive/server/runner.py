@@ -111,8 +111,7 @@ def image_origins() -> tuple[str, ...]:
     """The map tile server's origin, for the CSP's img-src."""
     from urllib.parse import urlsplit
 
-    url = os.environ.get("KEI_DRIVE_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    parts = urlsplit(url)
+    parts = urlsplit(config.raster_tile_url())
     return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
 
 
