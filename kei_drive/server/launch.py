@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import logging
 import multiprocessing
 import os
 import resource
@@ -79,12 +80,23 @@ def run_granian(host: str, port: int, loglevel, app_target: str | None = None) -
     server.serve()
 
 
+class DropReflexNextSteps(logging.Filter):
+    """On a first start Reflex initialises ``.web`` and ends with "Initialized kei_drive. Run
+    `uv run reflex run` to start the app.": advice for Reflex projects, wrong here (serve is
+    starting the app) and Reflex has no setting for it. Only that one message is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Initialized ") and "reflex run" in message)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kei_drive.server.launch")
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     raise_file_limit()
+    logging.getLogger("reflex.reflex").addFilter(DropReflexNextSteps())
 
     from reflex.reflex import cli
     from reflex.utils import exec as rx_exec

@@ -31,11 +31,35 @@ def alive(pid: int) -> bool:
         return False
 
 
+# What a first start printed before (issue #8 point 9): none of it was a fault.
+FAULT_LIKE = (
+    "is being redefined",  # pages registered twice in forked workers
+    "Node.js is out of date",  # Reflex judged Debian's node although bun runs the build
+    "Traceback",
+    "Error",
+    "uv run reflex run",  # Reflex's next-steps advice after initialising .web
+)
+
+
+def assert_clean_start_up(server: AppServer) -> None:
+    """The start-up output says what is prepared and where the app is, and nothing alarming."""
+    deadline = time.monotonic() + 10  # printed as soon as the app first answers
+    while "Kei Drive is running at" not in server.log_path.read_text():
+        assert time.monotonic() < deadline, server.tail()
+        time.sleep(0.2)
+    output = server.log_path.read_text()
+    assert "Preparing the app" in output
+    assert f"Kei Drive is running at http://localhost:{server.port}/" in output
+    found = [line for line in output.splitlines() if any(f in line for f in FAULT_LIKE)]
+    assert found == [], "\n".join(found)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM])
 def test_signal_to_the_main_process_stops_every_child_and_frees_the_port(tmp_path_factory, signum):
     server = AppServer(tmp_path_factory.mktemp("shutdown-home"), log_name="server-shutdown.log")
     server.start()
     try:
+        assert_clean_start_up(server)
         children = server.descendants()
         assert len(children) >= 2  # the app server and at least one worker
         assert not port_is_free(server.port)
