@@ -10,7 +10,8 @@ const SHELL = [
   "/data/us_states_light.geojson",
 ];
 // Live channels and uploads are never cached.
-const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips"];
+// Sign-in forms carry one-time codes and per-user answers: never cached.
+const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join"];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {

@@ -126,10 +126,13 @@ async def signin_page(request: Request) -> Response:
     return _page("Sign in", _signin_form(next_path, message=note, kind="info"))
 
 
-def _signin(form: dict[str, str], request: Request) -> str:
+def _signin(form: dict[str, str], request: Request) -> str | None:
+    """The new session's cookie value, or None for wrong credentials."""
     address = web_auth.client_address(request)
     with _db() as s:
         user = acc.authenticate(s, form.get("username", ""), form.get("password", ""), address)
+        if user is None:
+            return None  # the failure is committed with the session
         return acc.start_session(s, user, request.headers.get("user-agent", ""), address)
 
 
@@ -144,8 +147,8 @@ async def signin(request: Request) -> Response:
     except acc.SigninThrottled as exc:
         body = _signin_form(next_path, username, str(exc))
         return _page("Sign in", body, 429, {"Retry-After": str(exc.retry_after_s)})
-    except AccountError as exc:
-        return _page("Sign in", _signin_form(next_path, username, str(exc)), 401)
+    if cookie is None:
+        return _page("Sign in", _signin_form(next_path, username, acc.WRONG_CREDENTIALS), 401)
     return _signed_in_redirect(request, cookie, next_path)
 
 

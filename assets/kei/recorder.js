@@ -42,12 +42,18 @@ const readJson = (key, fallback) => {
   }
 };
 
+// Signed out or session expired (401): nothing is settled, every fix stays queued on the
+// phone and goes out on a later sync, after signing in again (accounts, issue #9).
+class SignedOutError extends Error {}
+const SIGNED_OUT_NOTE = "signed out: sign in to send the waiting fixes";
+
 async function post(url, body, method = "POST") {
   const response = await fetch(url, {
     method,
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
+  if (response.status === 401) throw new SignedOutError();
   if (!response.ok && response.status >= 500) throw new Error(`server ${response.status}`);
   return response;
 }
@@ -98,8 +104,9 @@ export function useTripRecorder() {
       }
       setOnline(true);
       setLastError(null);
-    } catch {
-      setOnline(false);
+    } catch (err) {
+      if (err instanceof SignedOutError) setLastError(SIGNED_OUT_NOTE);
+      else setOnline(false);
     } finally {
       syncing.current = false;
     }

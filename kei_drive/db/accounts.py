@@ -222,10 +222,11 @@ def record_failure(s: Session, name: str, address: str, now: datetime | None = N
     s.flush()
 
 
-def authenticate(s: Session, name: str, password: str, address: str) -> User:
-    """The account for this name and password; ``SigninThrottled`` after 5 failures in a
-    minute for the name or the address, ``AccountError`` for wrong credentials (the same
-    message whether or not the name exists)."""
+def authenticate(s: Session, name: str, password: str, address: str) -> User | None:
+    """The account for this name and password, or None for wrong credentials (the failure
+    is recorded in ``s``: let the session commit). ``SigninThrottled`` after 5 failures
+    in a minute for the name or for the address. Callers answer ``WRONG_CREDENTIALS``
+    whether or not the name exists."""
     wait = check_throttle(s, name, address)
     if wait:
         raise SigninThrottled(wait)
@@ -233,7 +234,7 @@ def authenticate(s: Session, name: str, password: str, address: str) -> User:
     ok, new_hash = verify_password(password or "", user.password_hash if user else None)
     if user is None or not ok:
         record_failure(s, name, address)
-        raise AccountError(WRONG_CREDENTIALS)
+        return None
     if new_hash:
         user.password_hash = new_hash
         s.add(user)
