@@ -52,9 +52,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from kei_drive import auth_routes, config, web_auth
+from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.db import ensure_migrated, session
 from kei_drive.db import queries as q
@@ -462,6 +463,7 @@ routes = [
     Route("/api/v1/trips/{trip}/finish", finish_trip, methods=["POST"]),
     Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
     Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
+    Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
 ]
 
 api = Starlette(
