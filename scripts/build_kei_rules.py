@@ -846,7 +846,7 @@ def apply_v3(states: dict) -> dict:
         " The 55 mph cap rests on the IIHS summary only; an unmodified Kei may not meet the "
         "FMVSS-glazing definition."
     )
-    for code, periods in p.items():
+    for periods in p.values():
         for i, period in enumerate(periods[:-1]):  # last day in force: the day before the next
             nxt = date.fromisoformat(periods[i + 1]["effective_from"])
             period["effective_to"] = (nxt - timedelta(days=1)).isoformat()
