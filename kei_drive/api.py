@@ -48,9 +48,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from kei_drive import config
+from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.core.rules_vocab import order_document
 from kei_drive.db import ensure_migrated, session
@@ -415,6 +416,7 @@ routes = [
     Route("/api/v1/trips/{trip}/finish", finish_trip, methods=["POST"]),
     Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
     Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
+    Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
 ]
 
 api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -8,6 +8,7 @@ installed; each setting moves one piece onto a real service:
 - ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
 - ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
+- ``KEI_DRIVE_TILE_URL``      online raster tiles drawn when no offline basemap is installed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ def redis_url() -> str | None:
 
 def tiles_dir() -> Path:
     return Path(os.environ.get("KEI_DRIVE_TILES") or home_dir() / "tiles")
+
+
+def basemap_path() -> Path:
+    """The offline basemap built by ``kei-drive tiles build`` (next to the routing tiles)."""
+    return tiles_dir() / "basemap.mbtiles"
+
+
+DEFAULT_RASTER_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def raster_tile_url() -> str:
+    """Online raster tiles for maps without an offline basemap ("" disables them)."""
+    return os.environ.get("KEI_DRIVE_TILE_URL", DEFAULT_RASTER_TILE_URL)
 
 
 def valhalla_url() -> str | None:

@@ -23,6 +23,8 @@ if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium for the browser tests…"
   apt_install chromium
 fi
+# tilemaker builds the offline basemap (kei-drive tiles build; tests/integration/test_basemap.py).
+command -v tilemaker >/dev/null || apt_install tilemaker || true
 
 # A throwaway PostgreSQL on 127.0.0.1 for the PostgreSQL variants of the database tests.
 postgres_started=""

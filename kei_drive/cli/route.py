@@ -41,11 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(func=_check_route)
 
-    t = subparsers.add_parser("tiles", help="routing tiles")
+    t = subparsers.add_parser("tiles", help="routing tiles and the offline basemap")
     tsub = t.add_subparsers(dest="tiles_command", required=True)
-    b = tsub.add_parser("build", help="build routing tiles from an OpenStreetMap .osm.pbf")
+    b = tsub.add_parser(
+        "build", help="build routing tiles and the offline basemap from an OpenStreetMap .osm.pbf"
+    )
     b.add_argument("pbf", type=Path, help="an OSM extract, e.g. a state's .osm.pbf")
     b.add_argument("--out", type=Path, help="tiles dir (default: config tiles dir)")
+    b.add_argument("--no-basemap", action="store_true", help="routing tiles only (no tilemaker)")
     b.set_defaults(func=_tiles_build)
 
 
@@ -130,6 +133,20 @@ def _tiles_build(args: argparse.Namespace) -> int:
     except TilesError as exc:
         return fail(str(exc))
     print(f"routing tiles ready: {out} (config {cfg})")
+    return 0 if args.no_basemap else _basemap_build(args.pbf, out)
+
+
+def _basemap_build(pbf: Path, out: Path) -> int:
+    """The offline basemap is optional: without tilemaker, say so and keep the routing tiles."""
+    from kei_drive.basemap.build import BasemapError, TilemakerMissing, build_basemap
+
+    try:
+        build_basemap(pbf, out, progress=lambda line: print(line, flush=True))
+    except TilemakerMissing as exc:
+        print(f"kei-drive: {exc}; maps will use online OpenStreetMap tiles.", file=sys.stderr)
+        print("Install it and run this command again to get offline maps.", file=sys.stderr)
+    except BasemapError as exc:
+        return fail(f"the offline basemap was not built (routing tiles are ready): {exc}", 1)
     return 0
 
 

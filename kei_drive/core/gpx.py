@@ -1,6 +1,7 @@
-"""GPX reading and GPX/GeoJSON writing (gpxpy), with clear errors for bad files.
+"""GPX reading (streaming, expat) and GPX/GeoJSON writing (gpxpy), with clear errors.
 
-Reading returns one list of ``TrackPoint`` per track segment or route, in file order.
+Reading returns one list of ``TrackPoint`` per track segment or route, in file order, or
+the same as numpy columns (``read_gpx_columns``: big files, no per-point objects).
 Times are always timezone-aware UTC (a GPX time without a zone is taken as UTC).
 Speed and course come from GPX 1.0 ``<speed>``/``<course>`` or from GPX 1.1 extensions
 (Garmin ``TrackPointExtension``); accuracy comes from HDOP when present (estimate, see
@@ -9,17 +10,19 @@ Speed and course come from GPX 1.0 ``<speed>``/``<course>`` or from GPX 1.1 exte
 
 from __future__ import annotations
 
-import io
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from xml.parsers import expat
 
 import gpxpy
 import gpxpy.gpx
+import numpy as np
 
 # A consumer GPS fix is typically 3-5 m per unit of HDOP (user-equivalent range error).
 HDOP_TO_METERS = 5.0
@@ -45,145 +48,313 @@ class TrackPoint:
 
 
 # --------------------------------------------------------------------------- reading
+#
+# One streaming pass with expat (pyexpat): no tree is built, the file is read in chunks
+# and each point goes straight into per-segment columns. Expat honours the XML encoding
+# declaration (UTF-8, UTF-16 with its BOM, ISO-8859-1, US-ASCII, and Python's single-byte
+# codecs such as windows-1252). ElementTree's iterparse is never used: on CPython 3.12.1 an
+# abandoned iterparse crashes the interpreter at exit (code 139) after a parse error.
+
+READ_CHUNK = 1 << 20
+_TEXT_FIELDS = frozenset({"time", "ele", "hdop", "speed", "course", "name"})
 
 
-def _read_text(source: GpxSource) -> str:
+@dataclass
+class GpxSegment:
+    """One track segment or route as columns: degrees, epoch seconds (NaN: untimed),
+    metres, m/s, degrees and metres of accuracy (NaN: not given)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    t: np.ndarray
+    elevation: np.ndarray
+    speed: np.ndarray
+    course: np.ndarray
+    accuracy: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.lat.size)
+
+    def points(self) -> list[TrackPoint]:
+        def opt(value: float) -> float | None:
+            return None if math.isnan(value) else float(value)
+
+        return [
+            TrackPoint(
+                lat=float(lat),
+                lon=float(lon),
+                time=None if math.isnan(t) else datetime.fromtimestamp(t, UTC),
+                elevation=opt(ele),
+                speed_mps=opt(speed),
+                course=opt(course),
+                accuracy_m=opt(acc),
+            )
+            for lat, lon, t, ele, speed, course, acc in zip(
+                self.lat.tolist(),
+                self.lon.tolist(),
+                self.t.tolist(),
+                self.elevation.tolist(),
+                self.speed.tolist(),
+                self.course.tolist(),
+                self.accuracy.tolist(),
+                strict=True,
+            )
+        ]
+
+
+@dataclass
+class GpxTrack:
+    """A track (or route) with its name and its non-empty segments."""
+
+    name: str | None
+    segments: list[GpxSegment]
+    kind: str = "trk"  # "trk" or "rte"
+
+    @property
+    def point_count(self) -> int:
+        return sum(len(s) for s in self.segments)
+
+
+_COLUMNS = ("lat", "lon", "t", "elevation", "speed", "course", "accuracy")
+
+
+class _Columns:
+    def __init__(self) -> None:
+        self.cols = {name: array("d") for name in _COLUMNS}
+
+    def __len__(self) -> int:
+        return len(self.cols["lat"])
+
+    def freeze(self) -> GpxSegment:
+        return GpxSegment(**{k: np.frombuffer(v, dtype=float) for k, v in self.cols.items()})
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _epoch(text: str, where: str) -> float:
+    text = text.strip()
+    if not text:
+        return math.nan
+    try:
+        value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError as exc:
+        raise GpxError(f"not a valid GPX file: point {where} has a bad time {text!r}") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+class _GpxHandler:
+    """Expat callbacks building ``GpxTrack``s; raises ``GpxError`` at the first problem."""
+
+    def __init__(self) -> None:
+        self.tracks: list[GpxTrack] = []
+        self.depth = 0
+        self.root_seen = False
+        self.track: GpxTrack | None = None
+        self.cols: _Columns | None = None
+        self.counts = {"trk": 0, "rte": 0}
+        self.seg_no = 0
+        self.point: dict[str, float] | None = None
+        self.point_depth = 0
+        self.in_extensions = 0
+        self.text_for: str | None = None
+        self.text: list[str] = []
+        self.track_name_depth = 0
+
+    # --- helpers
+    def _where(self) -> str:
+        n = len(self.cols) + 1 if self.cols is not None else 0
+        if self.track is not None and self.track.kind == "rte":
+            return f"#{n} of route {self.counts['rte']}"
+        return f"#{n} of track {self.counts['trk']} segment {self.seg_no}"
+
+    def _close_segment(self) -> None:
+        if self.cols is not None and self.track is not None and len(self.cols):
+            self.track.segments.append(self.cols.freeze())
+        self.cols = None
+
+    # --- expat callbacks
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        name = tag.rsplit(":", 1)[-1]
+        self.depth += 1
+        if not self.root_seen:
+            self.root_seen = True
+            if name != "gpx":
+                raise GpxError(f"not a GPX file: the root element is <{name}>, expected <gpx>")
+            return
+        if self.point is not None:
+            if name == "extensions":
+                self.in_extensions += 1
+            direct = self.depth == self.point_depth + 1
+            if (direct or self.in_extensions) and name in _TEXT_FIELDS and name != "name":
+                self.text_for, self.text = name, []
+            return
+        if self.depth == 2 and name in ("trk", "rte"):
+            self.counts[name] += 1
+            self.track = GpxTrack(None, [], name)
+            self.seg_no = 0
+            if name == "rte":
+                self.cols = _Columns()
+        elif self.track is not None and self.depth == 3 and name == "name":
+            self.text_for, self.text = "track_name", []
+        elif self.track is not None and self.track.kind == "trk" and name == "trkseg":
+            self.seg_no += 1
+            self.cols = _Columns()
+        elif self.cols is not None and name in ("trkpt", "rtept"):
+            self._start_point(attrs)
+
+    def _start_point(self, attrs: dict[str, str]) -> None:
+        where = self._where()
+        try:
+            lat, lon = float(attrs["lat"]), float(attrs["lon"])
+        except KeyError as exc:
+            raise GpxError(f"not a valid GPX file: point {where} has no {exc.args[0]}") from exc
+        except ValueError as exc:
+            raise GpxError(f"not a valid GPX file: point {where}: {exc}") from exc
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            raise GpxError(f"GPX point {where} has no valid coordinates (lat={lat}, lon={lon})")
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            raise GpxError(f"GPX point {where} is out of range (lat={lat}, lon={lon})")
+        self.point = {"lat": lat, "lon": lon}
+        self.point_depth = self.depth
+
+    def end(self, tag: str) -> None:
+        name = tag.rsplit(":", 1)[-1]
+        if self.text_for is not None and name in (self.text_for, "name"):
+            self._field("".join(self.text))
+            self.text_for = None
+        if self.point is not None:
+            if self.depth == self.point_depth:
+                self._end_point()
+            elif name == "extensions":
+                self.in_extensions -= 1
+        elif self.track is not None:
+            if name == "trkseg" and self.depth == 3:
+                self._close_segment()
+            elif self.depth == 2:
+                self._close_segment()
+                if self.track.segments:
+                    self.tracks.append(self.track)
+                self.track = None
+        self.depth -= 1
+
+    def _field(self, text: str) -> None:
+        key = self.text_for
+        if key == "track_name":
+            if self.track is not None:
+                self.track.name = text.strip() or None
+        elif self.point is not None and key is not None and key not in self.point:
+            self.point[key] = _epoch(text, self._where()) if key == "time" else _number(text)
+
+    def _end_point(self) -> None:
+        p, self.point = self.point or {}, None
+        self.in_extensions = 0
+        nan = math.nan
+        hdop = p.get("hdop", nan)
+        c = self.cols.cols  # type: ignore[union-attr]
+        c["lat"].append(p["lat"])
+        c["lon"].append(p["lon"])
+        c["t"].append(p.get("time", nan))
+        c["elevation"].append(p.get("ele", nan))
+        c["speed"].append(p.get("speed", nan))
+        c["course"].append(p.get("course", nan))
+        c["accuracy"].append(hdop * HDOP_TO_METERS)
+
+    def chars(self, data: str) -> None:
+        if self.text_for is not None:
+            self.text.append(data)
+
+
+def _refuse_entities(*_args: Any) -> None:
+    # Entity declarations are how XML bombs and external-entity reads work; GPX needs none.
+    raise GpxError("not a GPX file: malformed XML (entity declarations are not allowed in GPX)")
+
+
+def _chunks(source: GpxSource) -> Iterator[str | bytes]:
     if isinstance(source, Path):
         try:
-            data: str | bytes = source.read_bytes()
+            handle = source.open("rb")
         except OSError as exc:
             raise GpxError(f"cannot read GPX file {source}: {exc.strerror or exc}") from exc
+        with handle:
+            while chunk := handle.read(READ_CHUNK):
+                yield chunk
     elif isinstance(source, str) and "<" not in source and Path(source).is_file():
-        return _read_text(Path(source))  # a path given as a string
+        yield from _chunks(Path(source))  # a path given as a string
     elif isinstance(source, str | bytes):
-        data = source
+        yield source
     elif hasattr(source, "read"):
-        data = source.read()
+        while chunk := source.read(READ_CHUNK):
+            yield chunk
     else:
         raise GpxError(f"not a GPX source: {type(source).__name__}")
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise GpxError(f"not a GPX file: not UTF-8 text ({exc.reason})") from exc
-    return data
 
 
-def _root_tag(text: str) -> str:
-    """Local name of the XML root element (reads only up to it)."""
+def read_gpx_columns(source: GpxSource) -> list[GpxTrack]:
+    """Every track, then every route, with their points as columns (one streaming pass).
+
+    ``source`` is GPX text (``str``; a ``str`` naming an existing file is read as a path),
+    raw bytes, a ``Path`` or an open file. Raises ``GpxError`` for malformed XML, a non-GPX
+    document, entity declarations, a GPX with no track or route points, or a point with
+    NaN / out-of-range coordinates.
+    """
+    handler = _GpxHandler()
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = handler.start
+    parser.EndElementHandler = handler.end
+    parser.CharacterDataHandler = handler.chars
+    parser.EntityDeclHandler = _refuse_entities
+    parser.UnparsedEntityDeclHandler = _refuse_entities
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    no_elements = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
     try:
-        for _event, elem in ET.iterparse(io.StringIO(text), events=("start",)):
-            return elem.tag.rsplit("}", 1)[-1]
-    except ET.ParseError as exc:
-        raise GpxError(f"not a GPX file: malformed XML ({exc})") from exc
-    raise GpxError("not a GPX file: empty document")
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _extension_value(point: gpxpy.gpx.GPXTrackPoint, name: str) -> float | None:
-    """A numeric child named ``name`` anywhere in the point's extensions (any namespace)."""
-    for ext in point.extensions or ():
-        for elem in ext.iter():
-            if elem.tag.rsplit("}", 1)[-1].lower() == name and elem.text:
-                try:
-                    return float(elem.text)
-                except ValueError:
-                    return None
-    return None
-
-
-def _finite_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _convert(point: gpxpy.gpx.GPXTrackPoint, where: str) -> TrackPoint:
-    lat, lon = point.latitude, point.longitude
-    if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
-        raise GpxError(f"GPX point {where} has no valid coordinates (lat={lat}, lon={lon})")
-    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        raise GpxError(f"GPX point {where} is out of range (lat={lat}, lon={lon})")
-    speed = getattr(point, "speed", None)
-    if speed is None:
-        speed = _extension_value(point, "speed")
-    course = getattr(point, "course", None)
-    if course is None:
-        course = _extension_value(point, "course")
-    hdop = _finite_or_none(point.horizontal_dilution)
-    return TrackPoint(
-        lat=float(lat),
-        lon=float(lon),
-        time=_as_utc(point.time),
-        elevation=_finite_or_none(point.elevation),
-        speed_mps=_finite_or_none(speed),
-        course=_finite_or_none(course),
-        accuracy_m=hdop * HDOP_TO_METERS if hdop is not None else None,
-    )
-
-
-def _parse(source: GpxSource) -> gpxpy.gpx.GPX:
-    text = _read_text(source)
-    if not text.strip():
-        raise GpxError("not a GPX file: empty document")
-    root = _root_tag(text)
-    if root != "gpx":
-        raise GpxError(f"not a GPX file: the root element is <{root}>, expected <gpx>")
-    try:
-        return gpxpy.parse(text)
-    except gpxpy.gpx.GPXXMLSyntaxException as exc:
-        raise GpxError(f"not a GPX file: malformed XML ({exc})") from exc
-    except gpxpy.gpx.GPXException as exc:
-        raise GpxError(f"not a valid GPX file: {exc}") from exc
+        for chunk in _chunks(source):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        if not handler.root_seen and exc.code == no_elements:
+            raise GpxError("not a GPX file: empty document") from None
+        raise GpxError(f"not a GPX file: malformed XML ({exc})") from None
+    tracks = [t for t in handler.tracks if t.kind == "trk"]
+    tracks += [t for t in handler.tracks if t.kind == "rte"]
+    if not tracks:
+        raise GpxError("GPX has no track or route points")
+    return tracks
 
 
 def read_gpx_tracks(source: GpxSource) -> list[tuple[str | None, list[list[TrackPoint]]]]:
     """Like ``read_gpx`` but grouped per track, then per route: ``[(name, segments)]``."""
-    parsed = _parse(source)
-    out: list[tuple[str | None, list[list[TrackPoint]]]] = []
-    for ti, track in enumerate(parsed.tracks, 1):
-        segments = []
-        for si, segment in enumerate(track.segments, 1):
-            where = f"of track {ti} segment {si}"
-            points = [_convert(p, f"#{pi} {where}") for pi, p in enumerate(segment.points, 1)]
-            if points:
-                segments.append(points)
-        if segments:
-            out.append((track.name or None, segments))
-    for ri, route in enumerate(parsed.routes, 1):
-        points = [_convert(p, f"#{pi} of route {ri}") for pi, p in enumerate(route.points, 1)]
-        if points:
-            out.append((route.name or None, [points]))
-    if not out:
-        raise GpxError("GPX has no track or route points")
-    return out
+    return [(t.name, [s.points() for s in t.segments]) for t in read_gpx_columns(source)]
 
 
 def read_gpx(source: GpxSource) -> list[list[TrackPoint]]:
     """Points of each track segment, then each route, in file order (empty ones dropped).
 
-    ``source`` is GPX text (``str``; a ``str`` naming an existing file is read as a path),
-    raw bytes, a ``Path`` or an open file.
-    Raises ``GpxError`` for malformed XML, a non-GPX document, a GPX with no track or
-    route points, or a point with NaN / out-of-range coordinates.
+    See ``read_gpx_columns`` for the sources accepted and the errors raised.
     """
     return [segment for _name, segments in read_gpx_tracks(source) for segment in segments]
 
 
+def read_gpx_latlon(source: GpxSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All track and route points concatenated as columns ``(lat, lon, t, accuracy)``."""
+    segments = [s for t in read_gpx_columns(source) for s in t.segments]
+    return tuple(  # type: ignore[return-value]
+        np.concatenate([getattr(s, k) for s in segments]) for k in ("lat", "lon", "t", "accuracy")
+    )
+
+
 def read_gpx_points(source: GpxSource) -> list[tuple[float, float]]:
     """All track and route points of the file concatenated, as ``(lat, lon)``."""
-    return [(p.lat, p.lon) for segment in read_gpx(source) for p in segment]
+    lat, lon, _t, _acc = read_gpx_latlon(source)
+    return list(zip(lat.tolist(), lon.tolist(), strict=True))
 
 
 # --------------------------------------------------------------------------- writing
@@ -197,6 +368,14 @@ def _as_segments(
     if isinstance(points[0], TrackPoint):
         return [points]  # type: ignore[list-item]
     return [s for s in points if s]  # type: ignore[misc]
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -94,7 +94,8 @@ def test_gpx11_garmin_extension_speed():
         (_gpx('<trk><trkseg><trkpt lat="95" lon="1"/></trkseg></trk>'), "out of range"),
         (_gpx('<trk><trkseg><trkpt lat="1" lon="-181"/></trkseg></trk>'), "out of range"),
         (_gpx('<trk><trkseg><trkpt lat="abc" lon="1"/></trkseg></trk>'), "not a valid GPX"),
-        (b"\xff\xfe\x00\x01", "not UTF-8"),
+        (b"\xff\xfe\x00\x01", "malformed XML"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "malformed XML"),
         (Path("/nonexistent/track.gpx"), "cannot read GPX file"),
     ],
 )
@@ -146,3 +147,75 @@ def test_geojson_line_and_multiline():
     assert geometry["type"] == "MultiLineString"
     assert [len(c) for c in geometry["coordinates"]] == [2, 3]
     assert geometry["coordinates"][0][0] == [-105.0, 40.0]  # no elevation -> 2D
+
+
+def _doc_with_encoding(encoding: str) -> str:
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        '<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        "<trk><name>Café à Zürich</name><trkseg>"
+        '<trkpt lat="47.37" lon="8.54"><time>2024-05-04T15:00:00Z</time></trkpt>'
+        '<trkpt lat="47.38" lon="8.54"><time>2024-05-04T15:01:00Z</time></trkpt>'
+        "</trkseg></trk></gpx>"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["UTF-16", "UTF-16LE", "ISO-8859-1", "windows-1252"])
+def test_honours_the_xml_encoding_declaration(encoding, tmp_path):
+    data = _doc_with_encoding(encoding).encode(encoding.lower().replace("utf-16le", "utf-16"))
+    path = tmp_path / "track.gpx"
+    path.write_bytes(data)
+    for source in (data, path, io.BytesIO(data)):
+        tracks = read_gpx_tracks(source)
+        assert tracks[0][0] == "Café à Zürich"
+        assert [p.lat for p in tracks[0][1][0]] == [47.37, 47.38]
+
+
+ENTITY_BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+    + "]><gpx><trk><name>&j;</name></trk></gpx>"
+)
+EXTERNAL_ENTITY = (
+    '<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    '<gpx><trk><name>&e;</name><trkseg><trkpt lat="1" lon="2"/><trkpt lat="1.1" lon="2"/>'
+    "</trkseg></trk></gpx>"
+)
+MALFORMED = {
+    "entity_bomb.gpx": (ENTITY_BOMB, "entity declarations are not allowed"),
+    "external_entity.gpx": (EXTERNAL_ENTITY, "entity declarations are not allowed"),
+    "mismatched_tag.gpx": (
+        '<gpx><trk><trkseg><trkpt lat="1" lon="2"></trkseg></trk></gpx>',
+        "malformed XML \\(mismatched tag",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_xml_is_refused_with_its_reason(name):
+    text, message = MALFORMED[name]
+    with pytest.raises(GpxError, match=message):
+        read_gpx(text)
+    with pytest.raises(GpxError, match=message):
+        read_gpx(text.encode())
+
+
+def test_big_file_is_read_in_chunks_into_columns(tmp_path):
+    from kei_drive.core import gpx as gpx_mod
+
+    n = 30_000  # several READ_CHUNKs
+    body = "".join(
+        f'<trkpt lat="{40 + i * 1e-5:.6f}" lon="-105"><ele>{i % 7}</ele>'
+        f"<time>2024-05-04T15:{(i // 60) % 60:02d}:{i % 60:02d}Z</time><hdop>1.2</hdop></trkpt>"
+        for i in range(n)
+    )
+    path = tmp_path / "big.gpx"
+    path.write_text(_gpx(f"<trk><trkseg>{body}</trkseg></trk>"))
+    assert path.stat().st_size > 2 * gpx_mod.READ_CHUNK
+    (track,) = gpx_mod.read_gpx_columns(path)
+    (segment,) = track.segments
+    assert len(segment) == n
+    assert segment.lat[-1] == pytest.approx(40 + (n - 1) * 1e-5)
+    assert segment.elevation[:8].tolist() == [0, 1, 2, 3, 4, 5, 6, 0]
+    assert segment.accuracy[0] == pytest.approx(1.2 * 5)
+    assert segment.t[1] - segment.t[0] == 1.0

@@ -1,0 +1,48 @@
+"""scripts/install.sh skips an interpreter whose XML parser crashes after a parse error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+SCRIPT = (PROJECT_ROOT / "scripts" / "install.sh").read_text()
+FUNCTIONS = SCRIPT[SCRIPT.index("ITERPARSE_PROBE=") : SCRIPT.index("if [ ! -x .venv")]
+
+
+def _find_python(tmp_path, python: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHON": python, "HOME": str(tmp_path), "PATH": str(tmp_path / "bin")}
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    # The only other candidate is the interpreter running these tests (as "python3").
+    (tmp_path / "bin" / "python3").symlink_to(sys.executable)
+    for tool in ("ls", "sort"):
+        (tmp_path / "bin" / tool).symlink_to(shutil.which(tool))
+    return subprocess.run(
+        ["/bin/bash", "-c", f"{FUNCTIONS}\nfind_python"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_crashing_interpreter_is_skipped(tmp_path):
+    crashing = tmp_path / "python3.12-crashing"
+    # Reports 3.12 like the real one, and dies with SIGSEGV on the iterparse probe.
+    crashing.write_text(
+        f'#!/bin/bash\ncase "$2" in *iterparse*) kill -SEGV $$;; esac\nexec {sys.executable} "$@"\n'
+    )
+    crashing.chmod(0o755)
+    result = _find_python(tmp_path, str(crashing))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "bin" / "python3")
+    assert "crashes after a parse error" in result.stderr
+
+
+def test_a_good_interpreter_given_by_python_is_used(tmp_path):
+    result = _find_python(tmp_path, sys.executable)
+    assert result.stdout.strip() == sys.executable
