@@ -369,6 +369,8 @@ def _default_overrides_path() -> Path:
 def _apply_override(periods: list[KeiRule], override: dict[str, Any]) -> list[KeiRule]:
     """Patch every period, or (with effective_from) add an overridden period from that date."""
     fields = _rule_kwargs(override["fields"])
+    if "status" in fields and "road_access" not in fields:
+        fields["road_access"] = _ACCESS_OF_STATUS[RuleStatus(fields["status"])]
     mark = {"overridden": True, "override_note": f"{override['note']} ({override['date']})"}
     start = override["effective_from"]
     if start is None:
@@ -392,6 +394,16 @@ def _apply_override(periods: list[KeiRule], override: dict[str, Any]) -> list[Ke
         if nxt is not None and (end is None or end >= nxt):
             out[i] = replace(out[i], effective_to=nxt - timedelta(days=1))
     return out
+
+
+# An override that sets a status but no access mode (every v1/v2 override) gets the access
+# that status means; "restricted" with the user's cap reads as statewide under that cap.
+_ACCESS_OF_STATUS = {
+    RuleStatus.LEGAL: RoadAccess.STATEWIDE.value,
+    RuleStatus.RESTRICTED: RoadAccess.STATEWIDE.value,
+    RuleStatus.BANNED: RoadAccess.NONE.value,
+    RuleStatus.UNCLEAR: None,
+}
 
 
 def _rule_kwargs(fields: dict[str, Any]) -> dict[str, Any]:

@@ -138,3 +138,46 @@ def test_route_json_warnings_carry_road_access(ohio_tiles, tmp_path):
     assert data["warnings"] and all("road_access" in w for w in data["warnings"])
     assert {w["road_access"] for w in data["warnings"]} == {"local_opt_in"}
     assert data["legal"] is False
+
+
+def test_check_route_json_warnings_carry_road_access(ohio_tiles, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from kei_drive.core.gpx import TrackPoint, to_gpx
+
+    # A drive along the grid's west avenue in Ohio, then a permit for the south half.
+    t0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    lat0, lon0 = oh("grid_sw")
+    line = [(lat0 + k * 0.0005, lon0 - 0.0005) for k in range(70)]
+    gpx = tmp_path / "drive.gpx"
+    gpx.write_text(
+        to_gpx([TrackPoint(a, b, t0 + timedelta(seconds=i)) for i, (a, b) in enumerate(line)])
+    )
+    home = tmp_path / "home"
+    env = {"KEI_DRIVE_HOME": str(home), "PATH": "/usr/bin:/bin"}
+
+    def check():
+        out = subprocess.run(
+            [sys.executable, "-m", "kei_drive.cli", "check-route", str(gpx), "--tiles",
+             str(ohio_tiles), "--on", "2026-12-02", "--json"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)["warnings"]
+
+    before = check()
+    assert [w["kind"] for w in before if w["road_access"]] == ["road_access"]
+    polygon = [[lat0 - 0.01, lon0 - 0.01], [lat0 - 0.01, lon0 + 0.01],
+               [lat0 + 0.01, lon0 + 0.01], [lat0 + 0.01, lon0 - 0.01]]  # fmt: skip
+    added = subprocess.run(
+        [sys.executable, "-m", "kei_drive.cli", "permit", "add", "--polygon", json.dumps(polygon),
+         "--label", "South Grid Township", "--note", "Township resolution 3-2025"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "recorded oh-south-grid-township" in added.stdout  # the state read from the polygon
+    after = check()
+    kinds = [w["kind"] for w in after]
+    assert kinds.index("local_permit") < kinds.index("road_access")
+    permit = after[kinds.index("local_permit")]
+    assert permit["statement"] == "driver" and permit["road_access"] == "local_opt_in"

@@ -161,3 +161,15 @@ def test_v3_override_of_access_and_visitors(tmp_path):
     )
     oh = load_rules(overrides_path=path).rule_for("OH", date(2026, 12, 2))
     assert oh.road_access == "statewide" and oh.overridden
+
+
+def test_status_override_without_access_gets_the_access_of_that_status(tmp_path):
+    path = tmp_path / "o.json"
+    fields = {"status": "restricted", "max_road_speed_mph": 45, "summary": None}  # as the page does
+    save_override("GA", fields, "DMV letter", path=path)
+    save_override("TX", {"status": "unclear"}, "doubt", path=path)
+    book = load_rules(overrides_path=path)
+    ga, tx = book.rule_for("GA", date(2026, 12, 2)), book.rule_for("TX", date(2026, 12, 2))
+    assert (ga.road_access, ga.max_road_speed_mph) == ("statewide", 45)
+    assert "registrable with limits (roads posted 45 mph or less only" in ga.advice()
+    assert tx.road_access is None
