@@ -125,17 +125,20 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_states_along(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from kei_drive.core.geo import states_along
-    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.gpx import GpxError, read_gpx_latlon
     from kei_drive.core.rules import RulesError
 
     try:
-        points = read_gpx_points(args.gpx)
+        lat, lon, _t, _acc = read_gpx_latlon(args.gpx)
+        points = np.column_stack((lat, lon))
     except FileNotFoundError:
         return fail(f"no such file: {args.gpx}")
     except (GpxError, OSError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
-    if not points:
+    if not len(points):
         return fail(f"{args.gpx} holds no track or route points")
     try:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None

@@ -97,14 +97,15 @@ def _route(args: argparse.Namespace) -> int:
 
 
 def _check_route(args: argparse.Namespace) -> int:
-    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.gpx import GpxError
     from kei_drive.core.local_permits import PermitError
+    from kei_drive.core.trips import TrackArrays
     from kei_drive.routing import RoutingError, check_track, get_router
 
     if not args.gpx.is_file():
         return fail(f"no such file: {args.gpx}")
     try:
-        points = read_gpx_points(args.gpx)
+        points = TrackArrays.from_gpx(args.gpx)  # times and accuracies help the matching
     except (GpxError, OSError, ValueError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
     if len(points) < 2:
@@ -112,7 +113,7 @@ def _check_route(args: argparse.Namespace) -> int:
     try:
         router = get_router(args.tiles) if args.tiles else None
         result = check_track(points, router=router, on=args.on, top_speed_mph=args.top_speed_mph)
-    except (RoutingError, PermitError) as exc:
+    except (RoutingError, PermitError, ValueError) as exc:
         return fail(str(exc))
     data = result.to_dict()
     data.pop("maneuvers", None)

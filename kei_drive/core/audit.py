@@ -19,7 +19,7 @@ Motorways are already "highway" warnings and are not repeated as unknown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,9 @@ from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 
 HIGHWAY_CLASSES = ("motorway", "trunk")
+# OSM link classes as some engines report them; Valhalla reports a link as a "ramp" edge
+# with the class of a road it joins, so ramps are classed by their neighbours instead.
+LINK_CLASSES = {"motorway_link": "motorway", "trunk_link": "trunk"}
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
 LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
 ASSUMED_LOCAL_LIMIT_MPH = 35
@@ -194,6 +197,54 @@ def _road_names(
     return ", ".join(names[:4]) if names else None
 
 
+def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
+    """Per edge: "motorway", "trunk" or "" — counting ramps as the highway they serve.
+
+    For a Kei a ramp onto an interstate is the interstate: a run of ramp edges that
+    touches a motorway edge (before or after it along the route) is motorway, else one
+    touching a trunk is trunk; ``motorway_link`` / ``trunk_link`` classes map directly.
+    """
+    out = [
+        e.road_class if e.road_class in HIGHWAY_CLASSES else LINK_CLASSES.get(e.road_class, "")
+        for e in edges
+    ]
+    k = 0
+    while k < len(edges):
+        if edges[k].use != "ramp" or out[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(edges) and edges[end].use == "ramp" and not out[end]:
+            end += 1
+        around = {out[k - 1] if k else "", out[end] if end < len(edges) else ""}
+        cls = "motorway" if "motorway" in around else "trunk" if "trunk" in around else ""
+        out[k:end] = [cls] * (end - k)
+        k = end
+    return out
+
+
+def _is_ramp(edge: RoadEdge) -> bool:
+    return edge.use == "ramp" or edge.road_class in LINK_CLASSES
+
+
+def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[RoadEdge]:
+    """Unnamed highway ramps named after the road they lead to ("ramp to I 83") or, for an
+    exit, come from ("ramp from I 83")."""
+    out = list(edges)
+    for k, e in enumerate(edges):
+        if e.names or not _is_ramp(e) or not classes[k]:
+            continue
+        after = next((x for x in edges[k + 1 :] if not _is_ramp(x)), None)
+        before = next((x for x in reversed(edges[:k]) if not _is_ramp(x)), None)
+        if after is not None and after.names and after.road_class in HIGHWAY_CLASSES:
+            out[k] = replace(e, names=(f"ramp to {after.names[0]}",))
+        elif before is not None and before.names and before.road_class in HIGHWAY_CLASSES:
+            out[k] = replace(e, names=(f"ramp from {before.names[0]}",))
+        else:
+            out[k] = replace(e, names=("ramp",))
+    return out
+
+
 def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
     out: list[RouteWarning] = []
     for w in warnings:
@@ -306,14 +357,17 @@ def audit_route(
     def pos(s: int, e: int) -> tuple[float, float]:
         return round(float(cum[s]), 1), round(float(cum[e]), 1)
 
-    # Motorway / trunk stretches (one per class and state stretch).
+    # Motorway / trunk stretches, ramps included (one per class and state stretch).
+    edge_hw = highway_classes(edges)
+    named = _with_ramp_names(edges, edge_hw)
+    seg_hw = np.array(edge_hw + [""], dtype="U16")[seg_edge]
     hw_key = np.full(n_seg, -1, dtype=np.int64)
     for ci, cls in enumerate(HIGHWAY_CLASSES):
-        hw_key = np.where(seg_class == cls, ci * 1000 + seg_state + 1, hw_key)
+        hw_key = np.where(seg_hw == cls, ci * 1000 + seg_state + 1, hw_key)
     for s, e, key in _runs(hw_key):
         cls = HIGHWAY_CLASSES[key // 1000]
         st = state_codes[seg_state[s]] or None
-        road = _road_names(seg_edge, s, e, edges)
+        road = _road_names(seg_edge, s, e, named)
         a, b = pos(s, e)
         label = "Motorway" if cls == "motorway" else "Trunk road"
         msg = f"{label} {road or '(unnamed)'} for {_where(a, b)}"

@@ -26,7 +26,7 @@ Untimed fixes (GPX routes, some loggers) give distance but no time or speed valu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kei_drive.core.distance import haversine_m
-from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_columns
 
 STATS_KEYS = (
     "distance_m",
@@ -46,6 +46,9 @@ STATS_KEYS = (
     "states",
     "points",
 )
+
+
+_GPX_COLUMNS = ("lat", "lon", "t", "accuracy", "speed")  # GpxSegment names, TrackArrays order
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,12 @@ class TrackArrays:
             return np.asarray(values, dtype=float)  # None entries become NaN
 
         return cls(lat, np.asarray(lon, dtype=float), col(t), col(accuracy), col(speed))
+
+    @classmethod
+    def from_gpx(cls, source: GpxSource) -> TrackArrays:
+        """Every track and route point of a GPX file, concatenated (one streaming parse)."""
+        segments = [s for track in read_gpx_columns(source) for s in track.segments]
+        return cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
 
     def __len__(self) -> int:
         return int(self.lat.size)
@@ -494,3 +503,83 @@ def split_on_gaps(
     if current:
         out.append(current)
     return out
+
+
+# --------------------------------------------------------------------------- map matching
+
+
+@dataclass(frozen=True)
+class TrackPieces:
+    """A track cut where a map-matcher must not bridge: implausible jumps and long gaps."""
+
+    pieces: tuple[NDArray, ...]  # index arrays into the input track, in order
+    glitches: int  # fixes dropped: invalid, or isolated behind implausible jumps
+    breaks: tuple[tuple[str, float], ...]  # between pieces: ("jump" | "gap", straight metres)
+
+
+def track_pieces(
+    arr: TrackArrays, max_gap_m: float = 2000.0, config: StatsConfig = DEFAULT_CONFIG
+) -> TrackPieces:
+    """Cut a track into pieces a map-matcher can follow: isolated glitches (a bogus fix
+    1,000 km away) are dropped, and the track is cut at the remaining implausible jumps and
+    wherever consecutive fixes are more than ``max_gap_m`` apart (signal lost for long)."""
+    with np.errstate(invalid="ignore"):
+        valid = (
+            np.isfinite(arr.lat)
+            & np.isfinite(arr.lon)
+            & (np.abs(arr.lat) <= 90)
+            & (np.abs(arr.lon) <= 180)
+        )
+    idx = np.flatnonzero(valid)
+    track = arr.take(idx)
+    # Noise must not look like a jump: allow three times the typical noise per fix.
+    slack = 3.0 * position_noise_m(track) if len(track) else 0.0
+    track = replace(track, accuracy=np.fmax(track.accuracy, slack))
+    keep = _drop_glitches(track, config)
+    idx, track = idx[keep], track.take(keep)
+    if idx.size < 2:
+        return TrackPieces((idx,) if idx.size else (), len(arr) - idx.size, ())
+    d, _dt, brk = _jumps(track, config)
+    cut = brk | (d > max_gap_m)
+    at = np.flatnonzero(cut)
+    pieces = tuple(np.split(idx, at + 1))
+    breaks = tuple(("jump" if brk[i] else "gap", float(d[i])) for i in at)
+    return TrackPieces(pieces, len(arr) - idx.size, breaks)
+
+
+def position_noise_m(arr: TrackArrays) -> float:
+    """Typical position noise of a track, in metres (per axis, about one sigma).
+
+    For a dense timed track (fixes <= 2 s apart) the scatter of second differences is
+    almost pure noise (a car's path bends little in a second or two): for white noise of
+    sigma per axis the 2-D second difference has a median of 2.88 sigma. Otherwise, and as
+    a floor, the fixes' median reported accuracy (5 m when none is given).
+    """
+    acc = arr.accuracy[np.isfinite(arr.accuracy)]
+    reported = float(np.median(acc)) if acc.size else 5.0
+    if len(arr) < 5:
+        return reported
+    dt = np.diff(arr.t)
+    if not (np.isfinite(dt).all() and float(np.median(dt)) <= 2.0):
+        return reported
+    y = arr.lat * (np.pi / 180.0 * 6_371_008.8)
+    x = arr.lon * (np.pi / 180.0 * 6_371_008.8 * np.cos(np.radians(float(np.median(arr.lat)))))
+    second = np.hypot(np.diff(x, 2), np.diff(y, 2))
+    estimated = float(np.median(second)) / 2.884
+    return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
+
+
+def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
+    """Moving average over +-h fixes, h growing with the noise so that what is left of it
+    (noise / sqrt(2h+1)) is about 5 m; untimed tracks (planned routes) stay as they are."""
+    n = len(arr)
+    half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
+    if half == 0 or n < 3 or not np.isfinite(arr.t).all():
+        return arr.lat, arr.lon
+    i = np.arange(n)
+    # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.
+    lo, hi = np.maximum(i - half, 0), np.minimum(i + half, n - 1)
+    cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
+    cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
+    count = hi - lo + 1
+    return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count

@@ -14,6 +14,8 @@ Layout (lat, lon):
   alternative between A and B stays in PA but is twice as long (via the south spine).
 - "Center Street": grid row 41.970 is a secondary tagged 50 mph (parallel streets are local).
 - "Fast Lane" (secondary, maxspeed 60 mph) from the spine at -77.020 south to 41.925.
+- "Bridge Street" (residential) continues grid row 41.960 east over the motorway on a bridge
+  (no junction with it) to "East Street" (residential, lon -76.990, 41.950..41.970).
 - An island of four residential streets around (41.930,-77.150), ~2.5 km from anything:
   too small for Valhalla's minimum reachability, so a route "to" it ends elsewhere.
 """
@@ -38,6 +40,7 @@ PLACES = {
     "ny_grid": (42.0250, -77.0300),
     "fast_lane_south": (41.9260, -77.0200),
     "island": (41.9300, -77.1500),
+    "east_street": (41.9650, -76.9900),
 }
 
 GRID_LATS = [round(41.950 + 0.005 * i, 3) for i in range(9)]
@@ -151,6 +154,21 @@ def _network() -> _Builder:
         highway="secondary",
         name="Fast Lane",
         maxspeed="60 mph",
+    )
+    # A residential street over the motorway on a bridge (no junction), to East Street.
+    b.way([(41.960, -77.010), (41.960, -77.0025)], highway="residential", name="Bridge Street")
+    b.way(
+        [(41.960, -77.0025), (41.960, -76.9975)],
+        highway="residential",
+        name="Bridge Street",
+        bridge="yes",
+        layer="1",
+    )
+    b.way([(41.960, -76.9975), (41.960, -76.990)], highway="residential", name="Bridge Street")
+    b.way(
+        [(41.950, -76.990), (41.960, -76.990), (41.970, -76.990)],
+        highway="residential",
+        name="East Street",
     )
     # The unreachable island.
     sq = [(41.929, -77.151), (41.929, -77.149), (41.931, -77.149), (41.931, -77.151)]

@@ -1,0 +1,188 @@
+"""Cut one device's stream of fixes into trips (pure; used for background loggers).
+
+A logger such as OwnTracks or Overland sends positions all day, parked or driving; the
+driver never presses "start". The rules, applied to the device's fixes in time order:
+
+1. **Chains.** A time step longer than ``gap_s`` (default 5 min) or a jump no vehicle
+   could drive (faster than ``max_speed_mps`` plus the fixes' accuracy and a slack) ends
+   the chain; nothing joins fixes across it. A jump away that comes straight back within
+   ``glitch_max_fixes`` fixes is a glitch (a stray network fix): skipped, chain kept.
+2. **Trips inside a chain.** A fix that moves more than the stop radius (``stop_radius_m``
+   or the fixes' accuracy, whichever is larger) from where the device stood *departs*: a
+   trip starts at the last fix before it (where the truck was parked). Standing within
+   the radius for ``stop_s`` ends the trip (its fixes up to that moment are kept; later
+   parked fixes belong to no trip). A trip also ends with its chain.
+3. A trip must get ``min_trip_m`` from where it started, so a phone lying on a desk
+   whose fixes wander makes no trips.
+
+A trip is *ended* when it stopped, when its chain was cut by a gap or a jump, or when no
+fix has come for ``gap_s`` (``now_ms``); otherwise it is still open and may grow.
+Re-running on a window of fixes that begins and ends at chain boundaries gives the same
+trips as running on the whole history, which is how late fixes reopen a trip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kei_drive.core.distance import EARTH_RADIUS_M
+
+MAX_ACCURACY_ALLOWANCE_M = 200.0  # a worse reported accuracy is not trusted further
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    gap_s: float = 300.0  # a longer pause in the fixes starts a new trip
+    stop_s: float = 300.0  # standing still this long ends a trip
+    stop_radius_m: float = 50.0  # movement within this (or the accuracy) is standing still
+    min_trip_m: float = 200.0  # a trip gets at least this far from where it started
+    max_speed_mps: float = 60.0  # 216 km/h: a faster jump between fixes was not driven
+    jump_slack_m: float = 200.0  # allowance for position error in the jump test
+    glitch_max_fixes: int = 3  # at most this many stray fixes before the track comes back
+
+
+DEFAULT_SEGMENT_CONFIG = SegmentConfig()
+
+
+@dataclass(frozen=True)
+class Fix:
+    t_ms: int
+    lat: float
+    lon: float
+    acc_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One trip: positions in the input sequence, in time order."""
+
+    indices: tuple[int, ...]
+    ended: bool
+    end_reason: str  # "stopped", "gap", "jump", "idle" (no fix for gap_s) or "open"
+
+    @property
+    def first(self) -> int:
+        return self.indices[0]
+
+    @property
+    def last(self) -> int:
+        return self.indices[-1]
+
+
+def distance_m(a: Fix, b: Fix) -> float:
+    """Haversine distance (scalar; the loops here visit fixes one at a time)."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+
+
+def _allowance(fix: Fix) -> float:
+    acc = fix.acc_m
+    if acc is None or not math.isfinite(acc) or acc < 0:
+        return 0.0
+    return min(acc, MAX_ACCURACY_ALLOWANCE_M)
+
+
+def undrivable(a: Fix, b: Fix, cfg: SegmentConfig = DEFAULT_SEGMENT_CONFIG) -> bool:
+    """True when no vehicle could have gone from ``a`` to ``b`` in the time between."""
+    dt_s = max(abs(b.t_ms - a.t_ms) / 1000.0, 1.0)
+    reach = cfg.max_speed_mps * dt_s + cfg.jump_slack_m + _allowance(a) + _allowance(b)
+    return distance_m(a, b) > reach
+
+
+def _stop_radius(a: Fix, b: Fix, cfg: SegmentConfig) -> float:
+    return max(cfg.stop_radius_m, _allowance(a), _allowance(b))
+
+
+def _chains(fixes: Sequence[Fix], cfg: SegmentConfig) -> list[tuple[list[int], str]]:
+    """Index lists split at gaps and undrivable jumps, with why each chain ended."""
+    chains: list[tuple[list[int], str]] = []
+    if not fixes:
+        return chains
+    gap_ms = cfg.gap_s * 1000.0
+    chain = [0]
+    k = 1
+    while k < len(fixes):
+        prev = fixes[chain[-1]]
+        if fixes[k].t_ms - prev.t_ms > gap_ms:
+            chains.append((chain, "gap"))
+            chain, k = [k], k + 1
+            continue
+        if undrivable(prev, fixes[k], cfg):
+            back = _comes_back(fixes, chain[-1], k, cfg)
+            if back is not None:  # fixes k..back-1 were strays
+                chain.append(back)
+                k = back + 1
+                continue
+            chains.append((chain, "jump"))
+            chain, k = [k], k + 1
+            continue
+        chain.append(k)
+        k += 1
+    chains.append((chain, "end"))
+    return chains
+
+
+def _comes_back(fixes: Sequence[Fix], anchor: int, stray: int, cfg: SegmentConfig) -> int | None:
+    """The first fix after ``stray`` that is plausible from ``anchor`` again, if soon."""
+    gap_ms = cfg.gap_s * 1000.0
+    for j in range(stray + 1, min(len(fixes), stray + 1 + cfg.glitch_max_fixes)):
+        if fixes[j].t_ms - fixes[anchor].t_ms > gap_ms:
+            return None
+        if not undrivable(fixes[anchor], fixes[j], cfg):
+            return j
+    return None
+
+
+def _reach_m(fixes: Sequence[Fix], trip: list[int]) -> float:
+    start = fixes[trip[0]]
+    return max(distance_m(start, fixes[i]) for i in trip)
+
+
+def _trips_in_chain(
+    fixes: Sequence[Fix], chain: list[int], cfg: SegmentConfig
+) -> list[tuple[list[int], bool]]:
+    """Trips of one chain as ``(indices, stopped)``."""
+    out: list[tuple[list[int], bool]] = []
+    stop_ms = cfg.stop_s * 1000.0
+    anchor = chain[0]  # where the device stands (or last moved to)
+    trip: list[int] | None = None
+    for pos, k in enumerate(chain):
+        here, there = fixes[k], fixes[anchor]
+        moved = distance_m(there, here) > _stop_radius(there, here, cfg)
+        if trip is None:
+            if moved:
+                trip = [chain[pos - 1], k]  # it left from the last fix where it stood
+                anchor = k
+            continue
+        trip.append(k)
+        if moved:
+            anchor = k
+        elif here.t_ms - there.t_ms >= stop_ms:
+            out.append((trip, True))
+            trip = None  # parked: the anchor stays where it stopped
+    if trip is not None:
+        out.append((trip, False))
+    return [(t, stopped) for t, stopped in out if _reach_m(fixes, t) >= cfg.min_trip_m]
+
+
+def segment_fixes(
+    fixes: Sequence[Fix], now_ms: int, cfg: SegmentConfig = DEFAULT_SEGMENT_CONFIG
+) -> list[Segment]:
+    """The trips in ``fixes`` (sorted by time, one fix per timestamp)."""
+    segments: list[Segment] = []
+    for chain, chain_end in _chains(fixes, cfg):
+        for indices, stopped in _trips_in_chain(fixes, chain, cfg):
+            if stopped:
+                reason = "stopped"
+            elif chain_end != "end":
+                reason = chain_end
+            elif now_ms - fixes[indices[-1]].t_ms > cfg.gap_s * 1000.0:
+                reason = "idle"
+            else:
+                reason = "open"
+            segments.append(Segment(tuple(indices), reason != "open", reason))
+    return segments

@@ -1,0 +1,106 @@
+"""Cutting a background logger's stream of fixes into trips (kei_drive.core.segment)."""
+
+from __future__ import annotations
+
+from kei_drive.core.segment import Fix, SegmentConfig, segment_fixes, undrivable
+from tests.support.trips import TrackBuilder
+
+
+def fixes_of(builder: TrackBuilder) -> list[Fix]:
+    return [
+        Fix(round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m) for p in builder.points
+    ]
+
+
+def end_ms(fixes: list[Fix]) -> int:
+    return fixes[-1].t_ms
+
+
+def test_parked_then_drive_then_park_is_one_trip_ended_by_standing_still():
+    b = TrackBuilder(interval_s=5.0, seed=1).start().stop(600, jitter_m=4.0)
+    departure = len(b.points) - 1
+    b.drive(5_000, 15.0)
+    arrival = len(b.points) - 1
+    b.stop(400, jitter_m=4.0).stop(1200, jitter_m=4.0)
+    fixes = fixes_of(b)
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert trip.ended and trip.end_reason == "stopped"
+    assert trip.first == departure  # starts where the truck stood
+    parked_for_s = (fixes[trip.last].t_ms - fixes[arrival].t_ms) / 1000
+    assert 295 <= parked_for_s <= 310  # keeps the first 5 min of standing, no more
+    assert trip.last < len(fixes) - 100  # later parked fixes belong to no trip
+
+
+def test_gap_longer_than_five_minutes_splits_and_is_configurable():
+    b = TrackBuilder(interval_s=2.0).start().drive(3_000, 15.0)
+    b.hidden(400, 15.0)  # 6 min 40 s without fixes (tunnel, dead zone)
+    b.drive(3_000, 15.0)
+    fixes = fixes_of(b)
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert (first.ended, first.end_reason) == (True, "gap")
+    assert (second.ended, second.end_reason) == (False, "open")  # the last fix is just now
+    assert set(first.indices).isdisjoint(second.indices)
+    (one,) = segment_fixes(fixes, now_ms=end_ms(fixes), cfg=SegmentConfig(gap_s=600))
+    assert one.first <= 1 and one.indices == tuple(range(one.first, len(fixes)))
+
+
+def test_open_trip_ends_when_no_fix_came_for_the_gap():
+    fixes = fixes_of(TrackBuilder(interval_s=2.0).start().drive(3_000, 15.0))
+    assert segment_fixes(fixes, now_ms=end_ms(fixes) + 60_000)[0].end_reason == "open"
+    late = segment_fixes(fixes, now_ms=end_ms(fixes) + 301_000)[0]
+    assert (late.ended, late.end_reason) == (True, "idle")
+
+
+def test_undrivable_jump_splits_but_a_stray_fix_does_not():
+    b = TrackBuilder(interval_s=2.0).start().drive(2_000, 15.0)
+    b.glitch(25.0, 121.5)  # one network fix in Taiwan
+    b.drive(2_000, 15.0)
+    fixes = fixes_of(b)
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes))
+    stray = next(i for i, f in enumerate(fixes) if f.lat == 25.0)
+    assert trip.first <= 1  # it left from its first fix or the next (within 50 m)
+    assert list(trip.indices) == [i for i in range(trip.first, len(fixes)) if i != stray]
+
+    far = TrackBuilder(interval_s=2.0, lat=45.0, lon=-100.0, t=b.t).start().drive(2_000, 15.0)
+    fixes = fixes_of(b) + fixes_of(far)[1:]  # then the device is 600 km away 2 s later
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert first.end_reason == "jump" and fixes[second.first].lat >= 45.0
+
+
+def test_phone_on_a_desk_makes_no_trip():
+    b = TrackBuilder(interval_s=30.0, accuracy_m=20.0, seed=3).start().stop(7200, jitter_m=25)
+    fixes = fixes_of(b)
+    assert segment_fixes(fixes, now_ms=end_ms(fixes)) == []
+
+
+def test_two_drives_with_a_long_stop_between_are_two_trips():
+    b = TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0).stop(900).drive(4_000, 15.0)
+    fixes = fixes_of(b)
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert first.end_reason == "stopped" and not second.ended
+    assert first.last <= second.first  # the second leaves from where the first parked
+
+
+def test_short_stop_at_a_light_does_not_split():
+    b = TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0).stop(120).drive(4_000, 15.0)
+    fixes = fixes_of(b)
+    assert len(segment_fixes(fixes, now_ms=end_ms(fixes))) == 1
+
+
+def test_window_from_a_chain_boundary_gives_the_same_trips():
+    b = TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0).stop(900).drive(4_000, 15.0)
+    b.hidden(900, 0.0)
+    b.drive(3_000, 12.0).stop(600)
+    fixes = fixes_of(b)
+    whole = segment_fixes(fixes, now_ms=end_ms(fixes))
+    cut = next(i for i in range(1, len(fixes)) if fixes[i].t_ms - fixes[i - 1].t_ms > 300_000)
+    tail = segment_fixes(fixes[cut:], now_ms=end_ms(fixes))
+    assert [tuple(i - cut for i in s.indices) for s in whole[-len(tail) :]] == [
+        s.indices for s in tail
+    ]
+    assert len(whole) == 3
+
+
+def test_undrivable():
+    a, b = Fix(0, 40.0, -105.0, 5.0), Fix(10_000, 40.01, -105.0, 5.0)  # 1.1 km in 10 s
+    assert undrivable(a, b) and not undrivable(a, Fix(60_000, 40.01, -105.0, 5.0))
