@@ -7,14 +7,18 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   ``{"vehicle_id": 1, "started_at": <epoch ms | ISO 8601>, "name": "..."}``.
   201 when created, 200 when it existed (empty fields are filled, nothing overwritten).
 - ``POST /api/v1/trips/{trip}/points``    a batch of fixes
-  ``{"points": [{"id", "t" (epoch ms), "lat", "lon", "acc", "speed", "heading", "alt"}]}``
-  -> ``{"accepted": n, "duplicates": n, "rejected": [{"id", "reason"}],
+  ``{"points": [{"id", "t" (epoch ms), "lat", "lon", "acc", "speed", "heading", "alt"}],
+  "sent_at": <the phone's clock when sending, epoch ms, optional>}``
+  -> ``{"accepted": n, "duplicates": n, "rejected": [{"id", "reason", "retryable"}],
   "cleaned": [{"id", "reason"}], "point_count": n}``. A fix whose id the trip already has
   is a duplicate and stored once, so a retry is always safe. Bad fixes (NaN or out-of-range
-  coordinates, missing id/time, time before the trip or going backwards by more than
-  ``BACKWARDS_TOLERANCE_MS`` within the batch, time in the future) are rejected one by one;
-  bad optional fields (e.g. a negative speed) are dropped and listed in ``cleaned``. The
-  client may delete the whole batch from its queue after a 200. More than ``MAX_POINTS``
+  coordinates, a bad id, missing time, time before 2000 or after 2100, before the trip or
+  going backwards by more than ``BACKWARDS_TOLERANCE_MS`` within the batch, time in the
+  future) are rejected one by one; bad optional fields (e.g. a negative speed) are dropped
+  and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
+  ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
+  After a 200 the client may delete every fix of the batch except the rejected ones with
+  ``"retryable": true``, which it keeps and sends again later. More than ``MAX_POINTS``
   fixes or a body over ``MAX_BODY_BYTES`` -> 413 (split the batch).
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
@@ -31,30 +35,53 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
 
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
-migrated on first use.
+migrated on first use. Errors (``kei_drive.api_errors``): 4xx ``{"error"}`` for bad
+requests; 503 ``{"error", "retry_after_s"}`` + ``Retry-After`` when the database is busy
+or read-only (keep the data, retry); 500 ``{"error", "request_id"}`` otherwise.
+Exports are streamed: written as the rows are read, in constant memory.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from kei_drive import config
+from kei_drive.api_errors import (
+    READONLY_RETRY_AFTER_S,
+    ApiError,
+    error_response,
+    internal_error,
+    unavailable,
+)
+from kei_drive.api_validation import (
+    EARLIEST_MS,
+    LATEST_MS,
+    InvalidInput,
+    db_id,
+    finite_number,
+    fix_id_problem,
+    is_encodable,
+    parse_json,
+    time_arg,
+    trip_name,
+)
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.core.rules_vocab import order_document
-from kei_drive.db import ensure_migrated, session
+from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
 from kei_drive.trip_roads import mark_highway_use
 
@@ -63,19 +90,10 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 BACKWARDS_TOLERANCE_MS = 5_000  # within a batch; phones sometimes reorder by a second
 BEFORE_START_TOLERANCE_MS = 60_000
 FUTURE_TOLERANCE_MS = 10 * 60_000
-EARLIEST_MS = 946_684_800_000  # 2000-01-01: older times are a broken clock
 MAX_SPEED_MPS = 150.0
+FUTURE_REASON = "time is in the future"
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+__all__ = ["EARLIEST_MS", "LATEST_MS", "ApiError", "api", "validate_points"]
 
 
 async def _read_json(request: Request, required: bool = True) -> Any:
@@ -91,10 +109,7 @@ async def _read_json(request: Request, required: bool = True) -> Any:
         if required:
             raise ApiError(400, "the request body must be JSON")
         return {}
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the request body is not valid JSON: {exc}") from exc
+    return parse_json(bytes(body))
 
 
 def _trip_key(request: Request) -> str:
@@ -104,44 +119,36 @@ def _trip_key(request: Request) -> str:
         raise ApiError(400, str(exc)) from exc
 
 
-def _number(value: Any) -> float | None:
-    """A finite number, or None (bools and strings are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _time_arg(value: Any, what: str) -> datetime | None:
-    if value is None:
-        return None
-    number = _number(value)
-    if number is not None:
-        return datetime.fromtimestamp(number / 1000.0, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601") from exc
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601")
-
-
 def _opt(item: dict, key: str, ok: Callable[[float], bool], cleaned: list, pid: str) -> Any:
     raw = item.get(key)
     if raw is None:
         return None
-    number = _number(raw)
+    number = finite_number(raw)
     if number is None or not ok(number):
-        cleaned.append({"id": pid, "reason": f"{key} {raw!r} is not valid and was dropped"})
+        cleaned.append({"id": pid, "reason": f"{key} {raw!r:.40} is not valid and was dropped"})
         return None
     return number
+
+
+def phone_now_ms(sent_at: Any, server_now_ms: int) -> int:
+    """The phone's clock at sending (its ``sent_at``), or the server's when absent or
+    implausible: "in the future" is judged against the clock that took the fixes."""
+    number = finite_number(sent_at)
+    if number is None or not EARLIEST_MS <= number < LATEST_MS:
+        return server_now_ms
+    return int(number)
+
+
+def _rejection(pid: str | None, reason: str) -> dict:
+    # Only a clock can change its mind; every other reason is final for that fix.
+    return {"id": pid, "reason": reason, "retryable": reason == FUTURE_REASON}
 
 
 def validate_points(
     items: list, trip_start_ms: int | None, now_ms: int | None = None
 ) -> tuple[list[q.PointIn], list[dict], list[dict]]:
-    """Split a batch into valid fixes, rejected ``{"id", "reason"}`` and cleaned notes."""
+    """Split a batch into valid fixes, rejected ``{"id", "reason", "retryable"}`` and
+    cleaned notes. ``now_ms`` is the sender's clock (default: the server's)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     good: list[q.PointIn] = []
     rejected: list[dict] = []
@@ -149,22 +156,24 @@ def validate_points(
     latest = None
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            rejected.append({"id": None, "reason": f"item {index} is not an object"})
+            rejected.append(_rejection(None, f"item {index} is not an object"))
             continue
         raw_id = item.get("id")
         if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-            rejected.append({"id": None, "reason": f"item {index} has no valid id"})
+            rejected.append(_rejection(None, f"item {index} has no valid id"))
             continue
         pid = str(raw_id)
-        if not 1 <= len(pid) <= 64:
-            rejected.append({"id": pid[:64], "reason": "id must be 1 to 64 characters"})
+        problem = fix_id_problem(pid)
+        if problem:
+            printable = is_encodable(pid) and "\x00" not in pid  # else not echoed back
+            rejected.append(_rejection(pid[:64] if printable else None, problem))
             continue
 
         def reject(reason: str, pid: str = pid) -> None:
-            rejected.append({"id": pid, "reason": reason})
+            rejected.append(_rejection(pid, reason))
 
-        t = _number(item.get("t"))
-        lat, lon = _number(item.get("lat")), _number(item.get("lon"))
+        t = finite_number(item.get("t"))
+        lat, lon = finite_number(item.get("lat")), finite_number(item.get("lon"))
         if t is None:
             reject("missing or invalid t (epoch milliseconds)")
         elif lat is None or lon is None:
@@ -175,8 +184,10 @@ def validate_points(
             reject("0,0 is not a real fix")
         elif t < EARLIEST_MS:
             reject("time is before the year 2000 (epoch seconds instead of milliseconds?)")
+        elif t >= LATEST_MS:
+            reject("time is in the future (after the year 2100)")  # final, unlike a clock skew
         elif t > now_ms + FUTURE_TOLERANCE_MS:
-            reject("time is in the future")
+            reject(FUTURE_REASON)
         elif trip_start_ms is not None and t < trip_start_ms - BEFORE_START_TOLERANCE_MS:
             reject("time is before the trip started")
         elif latest is not None and t < latest - BACKWARDS_TOLERANCE_MS:
@@ -212,19 +223,36 @@ def _trip_payload(s, trip) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- handlers
 
 
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A write session, or a 503 at once while the database is known to be read-only
+    (re-checked every few seconds, so writes resume by themselves)."""
+    url = _db_url()
+    if health.readonly_reason(url):
+        raise ApiError(503, health.READONLY_MESSAGE, READONLY_RETRY_AFTER_S)
+    with session(url, write=True) as s:
+        yield s
+
+
 def _put_trip(key: str, body: dict) -> tuple[dict, bool]:
-    vehicle_id = body.get("vehicle_id")
-    if vehicle_id is not None and (isinstance(vehicle_id, bool) or not isinstance(vehicle_id, int)):
-        raise ApiError(400, "vehicle_id must be an integer")
-    name = body.get("name")
-    if name is not None and (not isinstance(name, str) or len(name) > 200):
-        raise ApiError(400, "name must be text of at most 200 characters")
-    started_at = _time_arg(body.get("started_at"), "started_at")
-    with session(_db_url()) as s:
+    vehicle_id = db_id(body.get("vehicle_id"), "vehicle_id")
+    name = trip_name(body.get("name"))
+    started_at = time_arg(body.get("started_at"), "started_at")
+    with _writing() as s:
         trip, created = q.ensure_trip(
             s, key, vehicle_id=vehicle_id, started_at=started_at, name=name
         )
         return _trip_payload(s, trip), created
+
+
+def _trip_start_ms(key: str) -> int | None:
+    with session(_db_url()) as s:
+        try:
+            trip = q.get_trip(s, key)
+        except q.NotFound:
+            return None
+        started = q.as_utc(trip.started_at)
+        return int(started.timestamp() * 1000) if started is not None else None
 
 
 def _post_points(key: str, body: Any) -> dict:
@@ -233,17 +261,14 @@ def _post_points(key: str, body: Any) -> dict:
     items = body["points"]
     if len(items) > MAX_POINTS:
         raise ApiError(413, f"{len(items)} points in one batch; at most {MAX_POINTS}")
-    with session(_db_url()) as s:
+    phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
+    # Validate before taking the write lock: other phones wait less.
+    good, rejected, cleaned = validate_points(items, _trip_start_ms(key), phone_now)
+    with _writing() as s:
         try:
             trip = q.get_trip(s, key)
         except q.NotFound:
             trip = None
-        start_ms = (
-            int(q.as_utc(trip.started_at).timestamp() * 1000)
-            if trip is not None and trip.started_at is not None
-            else None
-        )
-        good, rejected, cleaned = validate_points(items, start_ms)
         if trip is None:  # started offline: its PUT may still be queued on the phone
             first = min((p.time_ms for p in good), default=None)
             started = datetime.fromtimestamp(first / 1000, UTC) if first else None
@@ -265,8 +290,8 @@ def _post_points(key: str, body: Any) -> dict:
 def _finish(key: str, body: Any) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    ended_at = _time_arg(body.get("ended_at"), "ended_at")
-    with session(_db_url()) as s:
+    ended_at = time_arg(body.get("ended_at"), "ended_at")
+    with _writing() as s:
         trip = q.get_trip(s, key)
         stats = q.finish_trip(s, trip, ended_at)
         mark_highway_use(s, trip)
@@ -278,13 +303,43 @@ def _get(key: str) -> dict:
         return _trip_payload(s, q.get_trip(s, key))
 
 
-def _export(key: str, fmt: str) -> tuple[str, str]:
-    with session(_db_url()) as s:
-        trip = q.get_trip(s, key)
-        stem = f"kei-drive-{trip.uuid[:8]}"
-        if fmt == "gpx":
-            return q.export_gpx(s, trip.id), stem  # type: ignore[arg-type]
-        return json.dumps(q.export_geojson(s, trip.id)), stem  # type: ignore[arg-type]
+# At most this many exports format text at once: each is CPU-bound Python, and phones'
+# uploads must keep their share of the one process (the GIL). Held per chunk, so a slow
+# reader does not hold a slot while its socket drains.
+EXPORT_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _export_chunks(key: str, fmt: str) -> tuple[Iterator[str], str]:
+    """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
+    the rest is produced as the client reads, with the session open until the end."""
+    url = _db_url()
+
+    def pieces() -> Iterator[str]:
+        with session(url) as s:
+            trip = q.get_trip(s, key)
+            stream = q.export_gpx_stream(s, trip.id) if fmt == "gpx" else (
+                q.export_geojson_stream(s, trip.id)
+            )  # fmt: skip
+            yield f"kei-drive-{trip.uuid[:8]}"
+            while True:
+                with EXPORT_SLOTS:
+                    piece = next(stream, None)
+                if piece is None:
+                    return
+                yield piece
+
+    gen = pieces()
+    stem = next(gen)
+    return gen, stem
+
+
+async def _stream_export(request: Request, fmt: str, media_type: str) -> Response:
+    chunks, stem = await run_in_threadpool(_export_chunks, _trip_key(request), fmt)
+    return StreamingResponse(  # a sync iterator: Starlette reads it in the threadpool
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
 
 
 # ------------------------------------------------------------------------------ routes
@@ -295,11 +350,16 @@ def _endpoint(fn: Callable) -> Callable:
         try:
             return await fn(request)
         except ApiError as exc:
-            return _error(exc.status, exc.message)
+            return error_response(exc.status, exc.message, exc.retry_after_s)
+        except InvalidInput as exc:
+            return error_response(400, str(exc))
         except q.NotFound as exc:
-            return _error(404, str(exc))
-        except ValueError as exc:
-            return _error(400, str(exc))
+            return error_response(404, str(exc))
+        except Exception as exc:
+            busy = unavailable(config.database_url(), exc)
+            if busy is not None:
+                return error_response(busy.status, busy.message, busy.retry_after_s)
+            return internal_error(exc, f"{request.method} {request.url.path}")
 
     return endpoint
 
@@ -335,22 +395,12 @@ async def get_trip(request: Request) -> Response:
 
 @_endpoint
 async def export_gpx(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "gpx")
-    return Response(
-        text,
-        media_type="application/gpx+xml",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.gpx"'},
-    )
+    return await _stream_export(request, "gpx", "application/gpx+xml")
 
 
 @_endpoint
 async def export_geojson(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "geojson")
-    return Response(
-        text,
-        media_type="application/geo+json",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.geojson"'},
-    )
+    return await _stream_export(request, "geojson", "application/geo+json")
 
 
 def _vehicles() -> list[dict[str, Any]]:
@@ -374,7 +424,7 @@ async def get_rules(request: Request) -> Response:
     try:
         day = date.fromisoformat(on) if on else None
     except ValueError as exc:
-        raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on!r}") from exc
+        raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
     book = await run_in_threadpool(load_rules)
     return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
 
@@ -403,7 +453,7 @@ async def get_rules_order(_request: Request) -> Response:
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
-    return _error(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, str(exc.detail))
 
 
 routes = [

@@ -18,9 +18,10 @@ from pathlib import Path
 
 
 def home_dir() -> Path:
-    """The folder for local data; created on first use."""
+    """The folder for local data; created on first use, private (0700): it holds the
+    location history and keys."""
     path = Path(os.environ.get("KEI_DRIVE_HOME") or Path.home() / ".local/share/kei-drive")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

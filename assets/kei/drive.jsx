@@ -264,7 +264,8 @@ export function DriveScreen() {
             Start trip
           </button>
         )}
-        <span id="trip-status" className="kd-note" data-pending={recorder.pending} data-state={recorder.state}>
+        <span id="trip-status" className="kd-note" data-pending={recorder.pending}
+          data-not-accepted={recorder.notAccepted} data-state={recorder.state}>
           {recorder.label}
         </span>
         {recorder.active && (

@@ -98,6 +98,12 @@ def serve(options: ServeOptions, log=print) -> int:
 def migrate_database(log=print) -> None:
     """Bring the database schema up to date before the app starts."""
     from kei_drive import db
+    from kei_drive.db import health
 
     log(f"Database: {config.database_url().split('@')[-1]}")
+    problem = health.write_problem()
+    if problem:  # serve anyway: reads work, writes get a clear 503 until it is fixed
+        log(f"WARNING: the database is read-only: {problem}")
+        log("Kei Drive will show trips but cannot save anything until that is fixed.")
+        return
     db.migrate()

@@ -57,7 +57,7 @@ def test_put_trip_is_idempotent(client):
     body = r.json()
     assert body["uuid"] == trip and body["recording_state"] == "recording"
     assert body["started_at"] == "2024-05-04T15:00:00Z"
-    r = client.put(f"/api/v1/trips/{trip}", json={"vehicle_id": vid, "started_at": 1})
+    r = client.put(f"/api/v1/trips/{trip}", json={"vehicle_id": vid, "started_at": 1714900000000})
     assert r.status_code == 200
     assert r.json()["vehicle_id"] == vid  # filled in
     assert r.json()["started_at"] == "2024-05-04T15:00:00Z"  # not overwritten
