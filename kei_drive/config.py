@@ -8,6 +8,7 @@ installed; each setting moves one piece onto a real service:
 - ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
 - ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
+- ``KEI_DRIVE_STATE_EXPIRY_S`` how long an idle browser tab's server-side state is kept.
 - ``KEI_DRIVE_TILE_URL``      online raster tiles drawn when no offline basemap is installed.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+STATE_EXPIRY_S = int(os.environ.get("KEI_DRIVE_STATE_EXPIRY_S") or 900)
 
 
 def home_dir() -> Path:

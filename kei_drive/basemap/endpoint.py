@@ -59,7 +59,6 @@ def tile(request: Request) -> Response:
         "Cache-Control": TILE_CACHE,
         "ETag": etag,
         "Vary": "Accept-Encoding",
-        "Access-Control-Allow-Origin": "*",
     }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
