@@ -13,7 +13,8 @@ function today() {
   return new Date().toISOString().slice(0, 10);
 }
 
-async function loadRules() {
+/** Today's Kei rules from the API (kept in localStorage for offline use). */
+export async function loadRules() {
   try {
     const response = await fetch(`/api/v1/rules?on=${today()}`);
     if (!response.ok) throw new Error(String(response.status));
