@@ -29,7 +29,11 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
 - ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
-  caller gets their own overrides applied).
+  caller gets their own overrides applied);
+  each rule also carries ``severity`` (the core's one order: compare the lists element by
+  element, higher is stricter), ``road_access``, ``access_text``, ``visitors``,
+  ``visitor_text`` and ``next_change`` (the next dated change, or null).
+- ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
 
 Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or
@@ -84,6 +88,7 @@ from kei_drive.api_validation import (
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
+from kei_drive.core.rules_vocab import order_document
 from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
 from kei_drive.db.accounts import SignedIn
@@ -496,7 +501,31 @@ async def get_rules(request: Request) -> Response:
     except ValueError as exc:
         raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
     book = await run_in_threadpool(load_rules)
-    return JSONResponse([rule.to_dict() for rule in book.all_rules(day)])
+    return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+
+
+def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
+    data = rule.to_dict()
+    # Backward compatible: ``sources`` stays a list of URLs; the records are beside it.
+    data["source_records"], data["sources"] = data["sources"], data["source_urls"]
+    nxt = book.next_change(rule.state, day)
+    data["next_change"] = (
+        {
+            "on": nxt.effective_from.isoformat(),
+            "status": nxt.status,
+            "road_access": nxt.road_access,
+            "text": nxt.change or nxt.access_text(),
+        }
+        if nxt and nxt.effective_from
+        else None
+    )
+    return data
+
+
+@_endpoint(PUBLIC)
+async def get_rules_order(_request: Request) -> Response:
+    """The one severity order (statuses, access modes), defined in ``core/rules_vocab.py``."""
+    return JSONResponse(order_document())
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
@@ -505,6 +534,7 @@ async def _http_error(_request: Request, exc: HTTPException) -> Response:
 
 routes = [
     Route("/api/v1/rules", get_rules, methods=["GET"]),
+    Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),

@@ -90,6 +90,7 @@ def _bob_sees_no_trips(client: TestClient, w) -> None:
 
 def _rules_are_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules").status_code == 200
+    assert client.get("/api/v1/rules/order").status_code == 200
 
 
 MATRIX: dict[tuple[str, str], Callable] = {
@@ -104,6 +105,7 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/vehicles"): _bob_sees_no_vehicles,
     ("GET", "/api/v1/trips"): _bob_sees_no_trips,
     ("GET", "/api/v1/rules"): _rules_are_public,
+    ("GET", "/api/v1/rules/order"): _rules_are_public,
 }
 # Sign-in forms: no user data (tested below).
 AUTH_FORMS = {(m, p) for p in ("/signin", "/setup", "/join") for m in ("GET", "POST")} | {
