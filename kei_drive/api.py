@@ -27,7 +27,11 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
-- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied).
+- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied);
+  each rule also carries ``severity`` (the core's one order: compare the lists element by
+  element, higher is stricter), ``road_access``, ``access_text``, ``visitors``,
+  ``visitor_text`` and ``next_change`` (the next dated change, or null).
+- ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
 
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
@@ -76,6 +80,7 @@ from kei_drive.api_validation import (
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
+from kei_drive.core.rules_vocab import order_document
 from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
 from kei_drive.trip_roads import mark_highway_use
@@ -421,7 +426,30 @@ async def get_rules(request: Request) -> Response:
     except ValueError as exc:
         raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
     book = await run_in_threadpool(load_rules)
-    return JSONResponse([rule.to_dict() for rule in book.all_rules(day)])
+    return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+
+
+def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
+    data = rule.to_dict()
+    # Backward compatible: ``sources`` stays a list of URLs; the records are beside it.
+    data["source_records"], data["sources"] = data["sources"], data["source_urls"]
+    nxt = book.next_change(rule.state, day)
+    data["next_change"] = (
+        {
+            "on": nxt.effective_from.isoformat(),
+            "status": nxt.status,
+            "road_access": nxt.road_access,
+            "text": nxt.change or nxt.access_text(),
+        }
+        if nxt and nxt.effective_from
+        else None
+    )
+    return data
+
+
+async def get_rules_order(_request: Request) -> Response:
+    """The one severity order (statuses, access modes), defined in ``core/rules_vocab.py``."""
+    return JSONResponse(order_document())
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
@@ -430,6 +458,7 @@ async def _http_error(_request: Request, exc: HTTPException) -> Response:
 
 routes = [
     Route("/api/v1/rules", get_rules, methods=["GET"]),
+    Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),

@@ -117,7 +117,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for r in rules:
         cap = f"{r.max_road_speed_mph} mph" if r.max_road_speed_mph else "-"
         mark = " (your override)" if r.overridden else ""
-        print(f"{r.state}  {r.status:<10} {cap:>6}  {r.confidence:<6} {r.advice()}{mark}")
+        access = r.road_access or "unverified"
+        print(
+            f"{r.state}  {r.status:<10} {access:<16} {cap:>6}  {r.confidence:<6} {r.advice()}{mark}"
+        )
     return 0
 
 

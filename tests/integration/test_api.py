@@ -229,3 +229,29 @@ def test_database_url_is_read_at_call_time(tmp_path, monkeypatch):
             assert r.status_code == 201
     assert (tmp_path / "one.db").exists() and (tmp_path / "two.db").exists()
     assert api_module.MAX_BODY_BYTES == 2 * 1024 * 1024
+
+
+def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatch):
+    from kei_drive.core.rules import load_rules
+    from kei_drive.core.rules_vocab import STATUS_ORDER
+
+    monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(tmp_path / "none.json"))
+    with TestClient(api) as c:
+        rules = {r["state"]: r for r in c.get("/api/v1/rules?on=2026-12-02").json()}
+        order = c.get("/api/v1/rules/order").json()
+        bad = c.get("/api/v1/rules?on=soon")
+    assert bad.status_code == 400 and "2028-01-01" in bad.json()["error"]
+    assert order["status_order"] == [s.value for s in STATUS_ORDER]
+    oh, ny, va = rules["OH"], rules["NY"], rules["VA"]
+    # Backward compatible: the v1 fields keep their shapes.
+    assert oh["status"] == "restricted" and oh["max_road_speed_mph"] == 35
+    assert oh["interstate_forbidden"] is True and all(isinstance(u, str) for u in oh["sources"])
+    assert oh["advice"].startswith("Ohio: only in towns that allow it by ordinance")
+    # New: access, visitors, the severity order and the next dated change.
+    assert oh["road_access"] == "local_opt_in" and ny["visitors"]["rule"] == "may_not_operate"
+    assert oh["source_records"][0]["quote"]
+    book = load_rules(overrides_path=tmp_path / "none.json")
+    assert oh["severity"] == list(book.rule_for("OH").severity())
+    assert va["severity"] > oh["severity"] and ny["severity"] > va["severity"]  # one order
+    assert rules["CO"]["next_change"]["on"] == "2028-01-01"
+    assert rules["CO"]["next_change"]["status"] == "restricted" and ny["next_change"] is None
