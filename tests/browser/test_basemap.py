@@ -211,3 +211,51 @@ def test_download_this_area_button_stores_the_view(page):
         ".then((r) => !!r)"
     )
     assert has
+
+
+# Ask the service worker (as the map does) and wait for its answer of the given type.
+ASK_WORKER_JS = """([message, answer]) => new Promise((resolve) => {
+  const listen = (event) => {
+    if (event.data?.type !== answer || (message.id && event.data.id !== message.id)) return;
+    if (answer === 'basemap-progress' && !event.data.finished) return;
+    navigator.serviceWorker.removeEventListener('message', listen);
+    resolve(event.data);
+  };
+  navigator.serviceWorker.addEventListener('message', listen);
+  navigator.serviceWorker.controller.postMessage(message);
+})"""
+
+
+def test_basemap_cache_is_capped_and_drops_least_recently_used(page, basemap_server):
+    from kei_drive.basemap.reader import open_basemap
+
+    basemap = open_basemap(basemap_server.home / "tiles" / "basemap.mbtiles")
+    rows = basemap._db.execute(
+        "SELECT tile_column, tile_row FROM tiles WHERE zoom_level = 14 ORDER BY 1, 2"
+    ).fetchall()
+    urls = [f"/tiles/14/{x}/{(1 << 14) - 1 - row}.pbf" for x, row in rows]
+    assert len(urls) >= 12
+    open_map(page, "/states", "states-map")
+    cap = 40_000
+    page.evaluate(ASK_WORKER_JS, [{"type": "basemap-cap", "bytes": cap}, "basemap-cap-set"])
+    report = page.evaluate(
+        ASK_WORKER_JS, [{"type": "basemap-prefetch", "id": "t1", "urls": urls}, "basemap-progress"]
+    )
+    assert report["done"] == len(urls) and report["failed"] == 0
+    index = page.evaluate(
+        f"caches.open('{BASEMAP_CACHE}').then((c) => c.match('/tiles/__kei_index.json'))"
+        ".then((r) => r.json())"
+    )
+    kept = set(index["entries"])
+    assert 1 <= len(kept) < len(urls)
+    assert sum(bytes_ for bytes_, _used in index["entries"].values()) <= cap
+    stored = set(
+        page.evaluate(
+            f"caches.open('{BASEMAP_CACHE}').then((c) => c.keys())"
+            ".then((ks) => ks.map((r) => new URL(r.url).pathname))"
+        )
+    )
+    assert {u for u in stored if u.endswith(".pbf")} == kept  # index and cache agree
+    # The first tiles fetched went first; what is left was fetched last.
+    assert not kept & set(urls[: len(urls) // 2])
+    page.evaluate(ASK_WORKER_JS, [{"type": "basemap-cap", "bytes": None}, "basemap-cap-set"])

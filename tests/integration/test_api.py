@@ -254,6 +254,7 @@ def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatc
     assert oh["source_records"][0]["quote"]
     book = load_rules(overrides_path=tmp_path / "none.json")
     assert oh["severity"] == list(book.rule_for("OH").severity())
-    assert va["severity"] > oh["severity"] and ny["severity"] > va["severity"]  # one order
+    assert oh["severity"] > va["severity"] > rules["IN"]["severity"]  # one order
+    assert ny["severity"] > oh["severity"] and order["severity_order"][-1] == "banned"
     assert rules["CO"]["next_change"]["on"] == "2028-01-01"
     assert rules["CO"]["next_change"]["status"] == "restricted" and ny["next_change"] is None

@@ -254,3 +254,12 @@ def test_permit_cli_roundtrip(capsys, tmp_path):
     assert main(["permit", "remove", added["id"]]) == 0
     capsys.readouterr()
     assert run_json(capsys, "permit", "list", "--json") == []
+
+
+def test_rules_by_severity_follows_the_core_order(capsys):
+    rows = run_json(capsys, "rules", "--on", "2026-12-02", "--by-severity", "--json")
+    severities = [r["severity"] for r in rows]
+    assert severities == sorted(severities, reverse=True)
+    assert rows[0]["status"] == "banned" and rows[-1]["status"] == "legal"
+    codes = [r["state"] for r in rows]
+    assert codes.index("OH") < codes.index("VA") < codes.index("IN")
