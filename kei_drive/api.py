@@ -338,8 +338,8 @@ def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str
     def pieces() -> Iterator[str]:
         with session(url) as s:
             trip = q.get_trip(s, key, user_id)
-            stream = q.export_gpx_stream(s, trip.id) if fmt == "gpx" else (
-                q.export_geojson_stream(s, trip.id)
+            stream = q.export_gpx_stream(s, trip.id, user_id) if fmt == "gpx" else (
+                q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
             yield f"kei-drive-{trip.uuid[:8]}"
             while True:
