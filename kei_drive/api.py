@@ -66,7 +66,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import auth_routes, config, web_auth
+from kei_drive import auth_routes, config, settings_routes, web_auth
 from kei_drive.api_errors import (
     READONLY_RETRY_AFTER_S,
     ApiError,
@@ -338,8 +338,8 @@ def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str
     def pieces() -> Iterator[str]:
         with session(url) as s:
             trip = q.get_trip(s, key, user_id)
-            stream = q.export_gpx_stream(s, trip.id) if fmt == "gpx" else (
-                q.export_geojson_stream(s, trip.id)
+            stream = q.export_gpx_stream(s, trip.id, user_id) if fmt == "gpx" else (
+                q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
             yield f"kei-drive-{trip.uuid[:8]}"
             while True:
@@ -547,5 +547,6 @@ routes = [
 ]
 
 api = Starlette(
-    routes=[*routes, *auth_routes.routes], exception_handlers={HTTPException: _http_error}
+    routes=[*routes, *auth_routes.routes, *settings_routes.routes],
+    exception_handlers={HTTPException: _http_error},
 )

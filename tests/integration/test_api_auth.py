@@ -124,8 +124,12 @@ def _routes(routes, prefix: str = ""):
 
 
 def _api_routes() -> set[tuple[str, str]]:
+    """Every route but ``/settings`` (its own matrix: tests/integration/test_settings.py)."""
     return {
-        (m, path) for path, route in _routes(api.routes) for m in route.methods or () if m != "HEAD"
+        (m, path)
+        for path, route in _routes(api.routes)
+        for m in route.methods or ()
+        if m != "HEAD" and not path.startswith("/settings")
     }
 
 
@@ -143,6 +147,9 @@ def test_another_users_objects_answer_404_and_nothing_changes(world):
         assert _snapshot(world.url) == before, f"{method} {path} changed Alice's data"
     alice = _signed_in("alice", PASSWORD_A)
     assert alice.get(f"/api/v1/trips/{world.trip}").json()["point_count"] == 5
+    for kind in ("gpx", "geojson"):  # the owner gets every route Bob was refused
+        assert alice.get(f"/api/v1/trips/{world.trip}/export.{kind}").status_code == 200
+    assert alice.post(f"/api/v1/trips/{world.trip}/finish", json={}).status_code == 200
     assert alice.get("/api/v1/trips").json()["total"] == 1
     assert [v["id"] for v in alice.get("/api/v1/vehicles").json()] == [world.vehicle]
 
