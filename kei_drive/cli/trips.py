@@ -30,24 +30,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fixes further apart than this many minutes start a new trip (default 30)",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("list", help="trips, newest first", allow_abbrev=False)
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", type=int, default=20)
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="one trip with its statistics", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="export a trip as GPX or GeoJSON", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
     p.add_argument("--format", choices=EXPORT_FORMATS, default="gpx")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    _user_arg(p)
     p.set_defaults(func=cmd_export)
+
+
+def _user_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", help="the account (default: the only one)")
+
+
+def _user_id(s, args: argparse.Namespace) -> int:
+    """The ``--user`` account's id (``NoSuchUser`` when unknown or not named among several)."""
+    from kei_drive.db import accounts
+
+    return accounts.resolve_user(s, args.user).id  # type: ignore[return-value]
 
 
 def _db():
@@ -85,21 +100,24 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
     from kei_drive.presenters.trips import trip_dict
     from kei_drive.services.trips import import_gpx
 
     try:
         with session() as s:
+            uid = _user_id(s, args)
             created = import_gpx(
                 s,
                 args.file,
                 vehicle_id=args.vehicle,
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,
+                user_id=uid,
             )
-            vehicle = q.get_vehicle(s, args.vehicle) if args.vehicle else None
+            vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]
-    except (GpxError, q.NotFound, ValueError) as exc:
+    except (GpxError, q.NotFound, NoSuchUser, ValueError) as exc:
         return fail(str(exc))
     if not trips:
         return fail(f"{args.file}: no trip to import (only isolated single fixes)")
@@ -117,11 +135,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         return fail("--page and --per-page must be at least 1")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
     from kei_drive.presenters.trips import trip_dict
 
-    with session() as s:
-        page = q.list_trips(s, page=args.page, per_page=args.per_page)
-        trips = [trip_dict(t, v) for t, v in page.items]
+    try:
+        with session() as s:
+            page = q.list_trips(
+                s, page=args.page, per_page=args.per_page, user_id=_user_id(s, args)
+            )
+            trips = [trip_dict(t, v) for t, v in page.items]
+    except NoSuchUser as exc:
+        return fail(str(exc))
     if args.json:
         print_json(
             {
@@ -142,16 +166,18 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
     from kei_drive.presenters.trips import trip_dict
     from kei_drive.presenters.vehicles import vehicle_dict
 
     try:
         with session() as s:
-            trip = q.get_trip(s, args.trip)
-            vehicle = q.trip_vehicle(s, trip)
+            uid = _user_id(s, args)
+            trip = q.get_trip(s, args.trip, uid)
+            vehicle = q.get_vehicle(s, trip.vehicle_id, uid) if trip.vehicle_id else None
             data = trip_dict(trip, vehicle)
             data["vehicle_detail"] = vehicle_dict(vehicle) if vehicle else None
-    except q.NotFound as exc:
+    except (q.NotFound, NoSuchUser) as exc:
         return fail(str(exc))
     if args.json:
         print_json(data)
@@ -168,12 +194,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
     from kei_drive.services.trips import export_trip
 
     try:
         with session() as s:
-            text = export_trip(s, args.trip, ExportFormat(args.format), indent=2).text
-    except q.NotFound as exc:
+            uid = _user_id(s, args)
+            text = export_trip(s, args.trip, ExportFormat(args.format), user_id=uid, indent=2).text
+    except (q.NotFound, NoSuchUser) as exc:
         return fail(str(exc))
     if args.output:
         try:

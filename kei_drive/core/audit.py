@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from kei_drive.core.access import HARD_KINDS, access_stretches
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
@@ -40,12 +41,17 @@ ASSUMED_LOCAL_LIMIT_MPH = 35
 UNKNOWN_ROAD_SPEED_KMH = 40.0  # time estimate where there is no map data
 UNREACHABLE_GAP_M = 500.0  # route end farther than this from the request: "unreachable"
 MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
-
 # Tie-break between warnings starting at the same place (the report's own order).
-KIND_ORDER = tuple(WarningKind)
-# Kinds that make a route not Kei-legal (the others are conditions to read).
-HARD_KINDS = frozenset(
-    {WarningKind.HIGHWAY, WarningKind.SPEED_CAP, WarningKind.BANNED_STATE, WarningKind.UNREACHABLE}
+KIND_ORDER = (
+    WarningKind.UNREACHABLE,
+    WarningKind.BANNED_STATE,
+    WarningKind.ROAD_ACCESS,
+    WarningKind.UNVERIFIED,
+    WarningKind.RESTRICTED_STATE,
+    WarningKind.LOCAL_PERMIT,
+    WarningKind.HIGHWAY,
+    WarningKind.SPEED_CAP,
+    WarningKind.UNKNOWN_SPEED_LIMIT,
 )
 
 
@@ -80,16 +86,22 @@ class StateReport:
     interstate_forbidden: bool | None = None
     advice: str = ""
     sources: list[str] = field(default_factory=list)
+    road_access: str | None = None  # RoadAccess value; None = unverified or no rule
+    visitors: str | None = None  # Visitors value
 
 
 @dataclass
 class RouteWarning:
-    kind: str  # highway|speed_cap|unknown_speed_limit|banned_state|restricted_state|unreachable
+    # highway|speed_cap|unknown_speed_limit|banned_state|road_access|unverified|
+    # restricted_state|local_permit|unreachable
+    kind: str
     message: str
     from_m: float
     to_m: float
     road: str | None = None
     state: str | None = None
+    road_access: str | None = None  # the access mode of the stretch's state
+    statement: str | None = None  # "driver": allowed only on the driver's own statement
 
 
 @dataclass
@@ -103,7 +115,8 @@ class RouteReport:
     @property
     def kei_legal(self) -> bool:
         """No warning that makes the route illegal or unusable for a Kei vehicle."""
-        return not any(w.kind in HARD_KINDS for w in self.warnings)
+        hard = {WarningKind.HIGHWAY, WarningKind.SPEED_CAP, WarningKind.UNREACHABLE, *HARD_KINDS}
+        return not any(w.kind in hard for w in self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,8 +271,10 @@ def audit_route(
     top_speed_mph: float = DEFAULT_TOP_SPEED_MPH,
     requested_start: tuple[float, float] | None = None,
     requested_end: tuple[float, float] | None = None,
+    permits: Sequence[Any] = (),
 ) -> RouteReport:
-    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None."""
+    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None;
+    ``permits`` are the driver's local permissions (``core.local_permits``)."""
     from kei_drive.core.geo import states_along
 
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
@@ -300,6 +315,8 @@ def audit_route(
                 interstate_forbidden=getattr(rule, "interstate_forbidden", None),
                 advice=rule.advice() if rule is not None else "",
                 sources=_sources(rule) if rule is not None else [],
+                road_access=getattr(rule, "road_access", None),
+                visitors=(getattr(rule, "visitors", None) or {}).get("rule"),
             )
         )
     # Segment -> index into `states` (by midpoint distance), -1 outside every state.
@@ -316,6 +333,12 @@ def audit_route(
     interstate_ban = np.array([bool(s.interstate_forbidden) for s in states] + [False], dtype=bool)[
         seg_state
     ]
+    # Road access per state stretch (core/access.py); the driver's permits may set caps.
+    seg_mid = (pts[:-1] + pts[1:]) / 2 if n_seg else np.zeros((0, 2))
+    stretches, permit_caps = access_stretches(
+        states, [rule_of.get(s.state) for s in states], seg_state, seg_mid, cum, permits
+    )
+    caps = np.where(permit_caps > 0, permit_caps, caps)
 
     warnings: list[RouteWarning] = []
 
@@ -378,22 +401,12 @@ def audit_route(
             )
         )
 
-    # Banned / restricted / unclear states.
-    for sr in states:
-        if sr.status not in ("banned", "restricted", "unclear"):
-            continue
-        kind = WarningKind.BANNED_STATE if sr.status == "banned" else WarningKind.RESTRICTED_STATE
-        head = {
-            "banned": f"{sr.name}: Kei vehicles are not allowed",
-            "restricted": f"{sr.name}: Kei vehicles are restricted",
-            "unclear": f"{sr.name}: Kei rules are unclear",
-        }[sr.status]
-        msg = f"{head} ({_miles(sr.to_m - sr.from_m)} of the route)"
-        if sr.advice:
-            msg += f". {sr.advice}"
-        if sr.sources:
-            msg += f" Source: {sr.sources[0]}"
-        warnings.append(RouteWarning(kind, msg, sr.from_m, sr.to_m, None, sr.state))
+    for st in stretches:
+        warnings.append(
+            RouteWarning(
+                st.kind, st.message, st.from_m, st.to_m, None, st.state, statement=st.statement
+            )
+        )
 
     # The route must start and end where asked (Valhalla may snap far away).
     for which, req, idx in (("start", requested_start, 0), ("end", requested_end, -1)):
@@ -410,6 +423,9 @@ def audit_route(
             warnings.append(RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None))
 
     warnings = _merge_close(warnings)
+    access_of = {s.state: s.road_access for s in states}
+    for w in warnings:  # every warning carries its stretch's access mode
+        w.road_access = access_of.get(w.state or "")
     warnings.sort(key=lambda w: (w.from_m, KIND_ORDER.index(w.kind)))
     return RouteReport(
         distance_m=distance,

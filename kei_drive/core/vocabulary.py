@@ -36,11 +36,15 @@ OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not wor
 
 
 class WarningKind(StrEnum):
-    """What a route warning is about (``core.audit.RouteWarning.kind``)."""
+    """What a route warning is about (``core.audit.RouteWarning.kind``). The state-rule
+    kinds come from ``core.access`` (its stretches), in the rules' severity order."""
 
     UNREACHABLE = "unreachable"  # the route ends far from where the driver asked
     BANNED_STATE = "banned_state"
+    ROAD_ACCESS = "road_access"  # only where locally allowed
+    UNVERIFIED = "unverified"  # the state's rules are unverified
     RESTRICTED_STATE = "restricted_state"
+    LOCAL_PERMIT = "local_permit"  # the driver's own local permission
     HIGHWAY = "highway"  # motorway or trunk road
     SPEED_CAP = "speed_cap"  # road posted above the state's Kei cap
     UNKNOWN_SPEED_LIMIT = "unknown_speed_limit"
@@ -50,8 +54,11 @@ class WarningKind(StrEnum):
 WARNING_DISPLAY_ORDER = (
     WarningKind.UNREACHABLE,
     WarningKind.BANNED_STATE,
+    WarningKind.ROAD_ACCESS,
     WarningKind.HIGHWAY,
     WarningKind.SPEED_CAP,
+    WarningKind.UNVERIFIED,
     WarningKind.RESTRICTED_STATE,
+    WarningKind.LOCAL_PERMIT,
     WarningKind.UNKNOWN_SPEED_LIMIT,
 )

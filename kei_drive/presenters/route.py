@@ -33,6 +33,8 @@ START_COLOR = "#22c55e"
 END_COLOR = "#f5a623"
 # Route colour per warning kind; later kinds in this order win where warnings overlap.
 KIND_COLORS = {
+    WarningKind.UNVERIFIED: "#a3a3a3",
+    WarningKind.ROAD_ACCESS: "#c026d3",
     WarningKind.BANNED_STATE: "#d946ef",
     WarningKind.UNKNOWN_SPEED_LIMIT: "#eab308",
     WarningKind.SPEED_CAP: "#f97316",
@@ -43,11 +45,21 @@ KIND_LABELS = {
     WarningKind.SPEED_CAP: "Above Kei speed cap",
     WarningKind.UNKNOWN_SPEED_LIMIT: "Speed limit unknown",
     WarningKind.BANNED_STATE: "Banned state",
+    WarningKind.ROAD_ACCESS: "Only where locally allowed",
+    WarningKind.UNVERIFIED: "Rules unverified",
     WarningKind.RESTRICTED_STATE: "Restricted state",
+    WarningKind.LOCAL_PERMIT: "Your local permission",
     WarningKind.UNREACHABLE: "Unreachable",
 }
 # Kinds that leave a route Kei-legal but need reading.
-CONDITION_KINDS = frozenset({WarningKind.RESTRICTED_STATE, WarningKind.UNKNOWN_SPEED_LIMIT})
+CONDITION_KINDS = frozenset(
+    {
+        WarningKind.RESTRICTED_STATE,
+        WarningKind.UNKNOWN_SPEED_LIMIT,
+        WarningKind.UNVERIFIED,
+        WarningKind.LOCAL_PERMIT,
+    }
+)
 
 
 LEGEND = [
@@ -56,6 +68,8 @@ LEGEND = [
     LegendItem("Above cap", KIND_COLORS[WarningKind.SPEED_CAP]),
     LegendItem("Limit unknown", KIND_COLORS[WarningKind.UNKNOWN_SPEED_LIMIT]),
     LegendItem("Banned state", KIND_COLORS[WarningKind.BANNED_STATE]),
+    LegendItem("Only locally allowed", KIND_COLORS[WarningKind.ROAD_ACCESS]),
+    LegendItem("Rules unverified", KIND_COLORS[WarningKind.UNVERIFIED]),
 ]
 
 

@@ -141,13 +141,15 @@ def export_trip(
     fmt: ExportFormat,
     file_name: str = "",
     indent: int | None = None,
+    user_id: int | None = None,
 ) -> TripExport:
     """A trip as a GPX or GeoJSON file, named after ``file_name`` (the trip page passes
     the name it shows) or else the trip's UUID (the API)."""
-    trip = q.get_trip(session, ref)
+    trip = q.get_trip(session, ref, user_id)
     if fmt is ExportFormat.GPX:
-        text = q.export_gpx(session, trip.id)  # type: ignore[arg-type]
+        text = q.export_gpx(session, trip.id, trip.user_id)  # type: ignore[arg-type]
     else:
-        text = json.dumps(q.export_geojson(session, trip.id), indent=indent)  # type: ignore[arg-type]
+        geojson = q.export_geojson(session, trip.id, trip.user_id)  # type: ignore[arg-type]
+        text = json.dumps(geojson, indent=indent)
     filename = trip_filename(trip.uuid, fmt, file_name)
     return TripExport(text, filename, fmt.mime_type)
