@@ -70,6 +70,11 @@ def record(page, fixes) -> str:
 def stop_and_drain(page) -> None:
     page.click("#trip-stop")
     page.wait_for_selector("#trip-start")
+    drain(page)
+
+
+def drain(page) -> None:
+    """Wait until the phone's queue (fixes and owed finish calls) is empty."""
     page.wait_for_function(
         "document.querySelector('#trip-status').dataset.pending === '0' && "
         "(JSON.parse(localStorage.getItem('kei-drive.finish-queue')) || []).length === 0",
@@ -164,6 +169,7 @@ def test_a_queue_recorded_by_one_account_is_not_sent_by_another(browser, account
         assert count.scalar_one() == 0  # never sent to Bob's account
     phone.context.clear_cookies()
     sign_in(phone, "alice")
-    stop_and_drain(phone)
+    phone.wait_for_selector("#trip-status")
+    drain(phone)
     assert owner_and_points(server, uuid) == ("alice", 5)
     phone.context.close()
