@@ -39,7 +39,6 @@ Exports are streamed: written as the rows are read, in constant memory.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +61,7 @@ from kei_drive.api_errors import (
     internal_error,
     unavailable,
 )
+from kei_drive.api_priority import paced, upload_in_progress
 from kei_drive.api_validation import (
     EARLIEST_MS,
     LATEST_MS,
@@ -78,7 +78,7 @@ from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
-from kei_drive.trip_roads import mark_highway_use
+from kei_drive.trip_roads import highway_use_of
 
 MAX_POINTS = 5000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -286,22 +286,19 @@ def _finish(key: str, body: Any) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
+    with session(_db_url()) as s:  # map matching reads only: other phones write meanwhile
+        use = highway_use_of(s, q.get_trip(s, key).id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key)
         stats = q.finish_trip(s, trip, ended_at)
-        mark_highway_use(s, trip)
+        trip.highway_use = use
+        s.add(trip)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
 def _get(key: str) -> dict:
     with session(_db_url()) as s:
         return _trip_payload(s, q.get_trip(s, key))
-
-
-# At most this many exports format text at once: each is CPU-bound Python, and phones'
-# uploads must keep their share of the one process (the GIL). Held per chunk, so a slow
-# reader does not hold a slot while its socket drains.
-EXPORT_SLOTS = threading.BoundedSemaphore(2)
 
 
 def _export_chunks(key: str, fmt: str) -> tuple[Iterator[str], str]:
@@ -316,12 +313,7 @@ def _export_chunks(key: str, fmt: str) -> tuple[Iterator[str], str]:
                 q.export_geojson_stream(s, trip.id)
             )  # fmt: skip
             yield f"kei-drive-{trip.uuid[:8]}"
-            while True:
-                with EXPORT_SLOTS:
-                    piece = next(stream, None)
-                if piece is None:
-                    return
-                yield piece
+            yield from paced(stream)  # uploads first (kei_drive.api_priority)
 
     gen = pieces()
     stem = next(gen)
@@ -371,9 +363,10 @@ async def put_trip(request: Request) -> Response:
 
 @_endpoint
 async def post_points(request: Request) -> Response:
-    key = _trip_key(request)
-    body = await _read_json(request)
-    return JSONResponse(await run_in_threadpool(_post_points, key, body))
+    with upload_in_progress():  # exports wait meanwhile
+        key = _trip_key(request)
+        body = await _read_json(request)
+        return JSONResponse(await run_in_threadpool(_post_points, key, body))
 
 
 @_endpoint

@@ -339,7 +339,8 @@ def _point_rows(session: Session, trip_id: int) -> list[tuple]:
         .where(c.trip_id == trip_id)
         .order_by(c.seq, c.id)
     )
-    return list(session.execute(stmt).all())
+    # plain tuples: numpy probes a SQLAlchemy Row for array attributes (~0.3 ms a row)
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
