@@ -203,7 +203,7 @@ def main(
 ):
     work = Path(tempfile.mkdtemp(prefix="kei-bench-load-"))
     url = f"sqlite:///{work / 'kei_drive.db'}"
-    env = dict(os.environ, DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
+    env = dict(os.environ, DATABASE_URL=url, KEI_DRIVE_HOME=str(work), KEI_DRIVE_SINGLE_USER="1")
     os.environ.update(DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
     gpx = work / "big.gpx"
     began = time.monotonic()

@@ -24,6 +24,7 @@ T0 = 1_714_834_800_000
 def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'kei.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # about locks, not sign-in
     migrate(url)
     yield url
     engine.dispose_engines()
@@ -97,7 +98,8 @@ def test_uploads_during_a_big_import_get_no_error(db, monkeypatch):
             )
             i += 1
         worker.join()
-        assert client.get(f"/api/v1/trips/{trip}").json()["point_count"] == 5 * i
+        reply = client.get(f"/api/v1/trips/{trip}").json()
+        assert reply.get("point_count") == 5 * i, reply
     assert set(statuses) == {200}, statuses
     with session(db) as s:
         assert s.exec(select(func.count()).select_from(TrackPointRow)).one() == 20_001 + 5 * i
