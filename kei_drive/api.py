@@ -65,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import auth_routes, config, web_auth
+from kei_drive import auth_routes, config, settings_routes, web_auth
 from kei_drive.api_errors import (
     READONLY_RETRY_AFTER_S,
     ApiError,
@@ -540,5 +540,6 @@ routes = [
 ]
 
 api = Starlette(
-    routes=[*routes, *auth_routes.routes], exception_handlers={HTTPException: _http_error}
+    routes=[*routes, *auth_routes.routes, *settings_routes.routes],
+    exception_handlers={HTTPException: _http_error},
 )
