@@ -17,7 +17,8 @@ const BASEMAP_INFO = "/tiles/basemap.json";
 const BASEMAP_INDEX = "/tiles/__kei_index.json"; // synthetic entry: sizes and last use per tile
 const PREFETCH_CONCURRENCY = 4;
 // Live channels and uploads are never cached.
-const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips"];
+// Sign-in forms carry one-time codes and per-user answers: never cached.
+const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join", "/settings"];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
@@ -44,6 +45,10 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data?.type === "basemap-prefetch") {
     event.waitUntil(prefetchBasemap(event.data, event.source));
+    return;
+  }
+  if (event.data?.type === "basemap-cap") {
+    event.waitUntil(setBasemapCap(event.data.bytes, event.source));
     return;
   }
   if (event.data?.type !== "cache-urls") return;
@@ -99,7 +104,7 @@ async function cacheFirst(request) {
 // basemap.json has a new build_id and the old tiles are dropped). The index (url -> [bytes,
 // last use]) is kept in memory and saved in the cache itself, a second after the last change.
 
-let basemapIndex = null; // {buildId, entries: {url: [bytes, lastUsedMs]}}
+let basemapIndex = null; // {buildId, capBytes?, entries: {url: [bytes, lastUsedMs]}}
 let indexSaveTimer = null;
 
 async function loadIndex(cache) {
@@ -126,11 +131,12 @@ function indexBytes(index) {
 
 /** Drop the least recently used tiles until the cache is under 90% of its cap. */
 async function evict(cache, index) {
+  const cap = index.capBytes ?? BASEMAP_CAP_BYTES;
   let total = indexBytes(index);
-  if (total <= BASEMAP_CAP_BYTES) return;
+  if (total <= cap) return;
   const oldestFirst = Object.entries(index.entries).sort((a, b) => a[1][1] - b[1][1]);
   for (const [url, [bytes]] of oldestFirst) {
-    if (total <= BASEMAP_CAP_BYTES * 0.9) break;
+    if (total <= cap * 0.9) break;
     await cache.delete(url);
     delete index.entries[url];
     total -= bytes;
@@ -188,6 +194,16 @@ async function basemapInfo(request) {
     if (hit) return hit;
     throw err;
   }
+}
+
+/** A different cap for the basemap cache (bytes; null restores the default), applied at once. */
+async function setBasemapCap(bytes, client) {
+  const cache = await caches.open(BASEMAP_CACHE);
+  const index = await loadIndex(cache);
+  index.capBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+  await evict(cache, index);
+  await saveIndex(cache);
+  client?.postMessage({ type: "basemap-cap-set", bytes: index.capBytes ?? BASEMAP_CAP_BYTES });
 }
 
 /** Store a list of tile URLs for offline use, reporting progress to the page that asked. */

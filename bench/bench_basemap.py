@@ -97,8 +97,31 @@ def test_bench_tile_request_latency(benchmark, baltimore_basemap, monkeypatch):
         assert client.get(url, headers={"Accept-Encoding": "gzip"}).status_code == 200
 
     benchmark(get)
-    mean_ms = benchmark.stats.stats.mean * 1000
-    print(f"\ntile request: mean {mean_ms:.2f} ms over {len(urls)} distinct z14 tiles")
+    stats = benchmark.stats.stats
+    print(
+        f"\ntile request: median {stats.median * 1000:.2f} ms, mean {stats.mean * 1000:.2f} ms "
+        f"over {len(urls)} distinct z14 tiles"
+    )
+
+
+def test_bench_tile_lookup(benchmark, baltimore_basemap):
+    """The MBTiles lookup alone (SQLite, indexed), without HTTP."""
+    from kei_drive.basemap.reader import open_basemap
+
+    basemap = open_basemap(baltimore_basemap / "basemap.mbtiles")
+    rows = basemap._db.execute(
+        "SELECT tile_column, tile_row FROM tiles WHERE zoom_level=14"
+    ).fetchall()
+    coords = [(x, (1 << 14) - 1 - row) for x, row in rows]
+    state = {"i": 0}
+
+    def lookup() -> None:
+        x, y = coords[state["i"] % len(coords)]
+        state["i"] += 1
+        assert basemap.tile(14, x, y)
+
+    benchmark(lookup)
+    print(f"\ntile lookup: median {benchmark.stats.stats.median * 1e6:.0f} µs")
 
 
 def test_bench_corridor_cache_size(benchmark, baltimore_basemap):

@@ -61,6 +61,11 @@ def rule_overrides_path() -> Path:
     return Path(os.environ.get("KEI_DRIVE_RULE_OVERRIDES") or home_dir() / "rule_overrides.json")
 
 
+def local_permits_path() -> Path:
+    """The driver's "my town allows it" statements (see ``core/local_permits.py``)."""
+    return Path(os.environ.get("KEI_DRIVE_LOCAL_PERMITS") or home_dir() / "local_permits.json")
+
+
 def cache_dir() -> Path:
     path = Path(os.environ.get("KEI_DRIVE_CACHE") or home_dir() / "cache")
     path.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,7 @@ export function roadWidth(z, cls) {
 }
 
 export const THEME_KEY = "kei-map-theme"; // the driver's day/night choice (localStorage)
+export const CAP_EVENT = "kei-map-cap"; // window event: {state, capMph} the map judges roads by
 
 function storedTheme() {
   try {

@@ -6,8 +6,10 @@ import { useEffect, useRef, useState } from "react";
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import { leafletLayer } from "protomaps-leaflet";
-import { DEFAULT_CAP_MPH, THEMES, labelRules, paintRules, resolveTheme } from "./basemap_style.js";
-import { THEME_KEY } from "./basemap_palette.js";
+import { THEMES, labelRules, paintRules, resolveTheme } from "./basemap_style.js";
+import { CAP_EVENT, THEME_KEY } from "./basemap_palette.js";
+import { indexStates, locate } from "./geo.js";
+import { loadRules } from "./states.js";
 import {
   CORRIDOR_ZOOMS,
   MAX_AREA_TILES,
@@ -35,6 +37,56 @@ let statesPromise = null;
 function loadStates() {
   statesPromise ??= fetch("/data/us_states_light.geojson").then((r) => (r.ok ? r.json() : null)).catch(() => null);
   return statesPromise;
+}
+
+let capLookupPromise = null;
+/** (lat, lon) -> {state, capMph} of the state there (capMph null: no Kei speed cap known). */
+function loadCapLookup() {
+  capLookupPromise ??= Promise.all([loadStates(), loadRules()]).then(([geojson, rules]) => {
+    if (!geojson) return () => null;
+    const states = indexStates(geojson);
+    const caps = Object.fromEntries((rules || []).map((r) => [r.state, r.max_road_speed_mph ?? null]));
+    return (lat, lon) => {
+      const here = locate(states, lat, lon);
+      return here?.code ? { state: here.code, capMph: caps[here.code] ?? null } : null;
+    };
+  });
+  return capLookupPromise;
+}
+
+/**
+ * The Kei speed cap the basemap marks faster roads against: the speedCapMph prop when a page
+ * gives one, else the cap of the state at the map's centre (none: only motorways and trunks
+ * are marked). Announced to the legend with a CAP_EVENT.
+ */
+function useSpeedCap(map, fixedCap) {
+  const [cap, setCap] = useState({ state: null, capMph: fixedCap ?? null });
+  useEffect(() => {
+    if (fixedCap != null) {
+      setCap({ state: null, capMph: fixedCap });
+      return undefined;
+    }
+    const m = map.current;
+    if (!m) return undefined;
+    let cancelled = false;
+    const update = () =>
+      loadCapLookup().then((lookup) => {
+        if (cancelled) return;
+        const c = m.getCenter();
+        const found = lookup(c.lat, c.lng) ?? { state: null, capMph: null };
+        setCap((old) => (old.state === found.state && old.capMph === found.capMph ? old : found));
+      });
+    update();
+    m.on("moveend", update);
+    return () => {
+      cancelled = true;
+      m.off("moveend", update);
+    };
+  }, [map, fixedCap]);
+  useEffect(() => {
+    window.dispatchEvent(new CustomEvent(CAP_EVENT, { detail: cap }));
+  }, [cap]);
+  return cap;
 }
 
 // protomaps-leaflet extends the global Leaflet (window.L) when a layer is made.
@@ -108,7 +160,8 @@ function useOfflineDownload(basemap) {
  *  fitBounds: [[south, west], [north, east]] to show when there are no layers
  *  stateFillOpacity: how strongly stateStatus colours the states (default 0.55)
  *  tileUrl: raster tiles template used when no offline basemap is installed ("" for none)
- *  speedCapMph: the Kei cap roads are judged by (roads with a higher maxspeed are marked)
+ *  speedCapMph: the Kei cap roads are judged by (roads with a higher maxspeed are marked);
+ *               default: the cap of the state at the map's centre
  *  mapTheme: "day" | "night" | "auto" (by the clock) for the offline basemap
  *  prefetchRoute: store the basemap along the layers' lines (2 km, display zooms 10-16)
  *  offlineButton: show "Download this area" (stores the basemap of the current view)
@@ -122,7 +175,7 @@ export function KeiMap({
   fitKey = null,
   stateFillOpacity = 0.55,
   tileUrl = "",
-  speedCapMph = DEFAULT_CAP_MPH,
+  speedCapMph = null,
   mapTheme = "auto",
   prefetchRoute = false,
   offlineButton = false,
@@ -131,6 +184,7 @@ export function KeiMap({
 }) {
   const holder = useRef(null);
   const map = useRef(null);
+  const base = useRef(null);
   const overlay = useRef(null);
   const statesLayer = useRef(null);
   const fittedKey = useRef(undefined);
@@ -149,6 +203,8 @@ export function KeiMap({
     window.dispatchEvent(new Event(THEME_KEY)); // the legend follows
   };
   const offline = useOfflineDownload(basemap);
+  const [mapReady, setMapReady] = useState(false);
+  const cap = useSpeedCap(mapReady ? map : { current: null }, speedCapMph);
 
   useEffect(() => {
     const m = L.map(holder.current, { zoomControl: true, attributionControl: true }).setView([39.5, -98.35], 4);
@@ -166,6 +222,7 @@ export function KeiMap({
       }
     });
     overlay.current = L.layerGroup().addTo(m);
+    setMapReady(true);
     return () => m.remove();
   }, [mapId]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -173,30 +230,42 @@ export function KeiMap({
   useEffect(() => {
     const m = map.current;
     if (!m || basemap.kind === "loading" || basemap.kind === "none") return undefined;
-    let base;
+    let layer;
     if (basemap.kind === "vector") {
-      base = leafletLayer({
+      layer = leafletLayer({
         url: TILE_URL,
         maxDataZoom: basemap.info.maxzoom ?? 14,
-        paintRules: paintRules(theme, speedCapMph),
+        paintRules: paintRules(theme, cap.capMph),
         labelRules: labelRules(theme),
         backgroundColor: THEMES[theme].background,
         attribution: BASEMAP_ATTRIBUTION,
         maxZoom: 19,
       });
     } else {
-      base = L.tileLayer(tileUrl, { maxZoom: 19, attribution: RASTER_ATTRIBUTION });
+      layer = L.tileLayer(tileUrl, { maxZoom: 19, attribution: RASTER_ATTRIBUTION });
       let failures = 0;
-      base.on("tileerror", () => {
+      layer.on("tileerror", () => {
         failures += 1;
         if (failures >= 3) setTilesDown(true);
       });
-      base.on("tileload", () => setTilesDown(false));
+      layer.on("tileload", () => setTilesDown(false));
     }
-    base.addTo(m);
-    base.bringToBack();
-    return () => base.remove();
-  }, [basemap, theme, speedCapMph, tileUrl]);
+    layer.addTo(m);
+    layer.bringToBack();
+    base.current = layer;
+    return () => {
+      layer.remove();
+      base.current = null;
+    };
+  }, [basemap, theme, tileUrl]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // A new cap (the map moved into another state) repaints the roads, without a new layer.
+  useEffect(() => {
+    const layer = base.current;
+    if (!layer?.rerenderTiles) return;
+    layer.paintRules = paintRules(theme, cap.capMph);
+    layer.rerenderTiles();
+  }, [cap.capMph]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // The initial view: wait a frame so the map knows its real size (fitting earlier picks
   // a zoom for a 0-px map).
@@ -287,7 +356,7 @@ export function KeiMap({
   };
 
   return (
-    <div className="kd-map-wrap" data-basemap={basemap.kind} data-theme={theme}>
+    <div className="kd-map-wrap" data-basemap={basemap.kind} data-theme={theme} data-cap={cap.capMph ?? ""}>
       <div id={mapId} ref={holder} style={{ height, width: "100%", borderRadius: "10px" }} />
       {tilesDown && <div className="kd-note">Map tiles unavailable (offline?): showing state lines only.</div>}
       {basemap.kind === "vector" && (

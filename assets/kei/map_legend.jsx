@@ -1,7 +1,7 @@
 // The legend of the Kei basemap style: each road kind drawn as a short line with the very
 // colours and patterns of the map (both from basemap_style.js).
 import { useEffect, useState } from "react";
-import { LEGEND, THEME_KEY, THEMES, resolveTheme } from "./basemap_palette.js";
+import { CAP_EVENT, LEGEND, THEME_KEY, THEMES, resolveTheme } from "./basemap_palette.js";
 
 function Swatch({ entry, colors }) {
   return (
@@ -15,13 +15,25 @@ function Swatch({ entry, colors }) {
   );
 }
 
-/** Props: mapTheme "day" | "night" | "auto"; capMph shown in the "above the cap" line. */
-export function KeiMapLegend({ mapTheme = "auto", capMph = null }) {
+function capText(cap) {
+  if (!cap) return "";
+  if (cap.capMph != null) return ` (over ${cap.capMph} mph${cap.state ? ` in ${cap.state}` : ""})`;
+  return cap.state ? ` (${cap.state} sets no Kei speed cap)` : "";
+}
+
+/** Props: mapTheme "day" | "night" | "auto". Follows the map's day/night button and its cap. */
+export function KeiMapLegend({ mapTheme = "auto" }) {
   const [, redraw] = useState(0);
+  const [cap, setCap] = useState(null);
   useEffect(() => {
     const follow = () => redraw((n) => n + 1); // the map's day/night button was pressed
+    const capChanged = (event) => setCap(event.detail);
     window.addEventListener(THEME_KEY, follow);
-    return () => window.removeEventListener(THEME_KEY, follow);
+    window.addEventListener(CAP_EVENT, capChanged);
+    return () => {
+      window.removeEventListener(THEME_KEY, follow);
+      window.removeEventListener(CAP_EVENT, capChanged);
+    };
   }, []);
   const theme = resolveTheme(mapTheme);
   const colors = THEMES[theme];
@@ -33,7 +45,7 @@ export function KeiMapLegend({ mapTheme = "auto", capMph = null }) {
             <Swatch entry={entry} colors={colors} />
           </span>
           <span>
-            {entry.kind === "over_cap" && capMph ? `${entry.label} (${capMph} mph)` : entry.label}
+            {entry.kind === "over_cap" ? entry.label + capText(cap) : entry.label}
           </span>
         </li>
       ))}

@@ -33,7 +33,7 @@ class KeiMap(rx.NoSSRComponent):
     # re-fit the view to the layers only when this changes (default: on every change)
     fit_key: rx.Var[str]
     tile_url: rx.Var[str]
-    # the Kei cap (mph) the basemap marks faster roads against
+    # the Kei cap (mph) the basemap marks faster roads against (default: the state at the centre)
     speed_cap_mph: rx.Var[float]
     # "day" | "night" | "auto" (by the clock)
     map_theme: rx.Var[str]
@@ -53,7 +53,6 @@ class KeiMapLegend(rx.NoSSRComponent):
     tag = "KeiMapLegend"
 
     map_theme: rx.Var[str]
-    cap_mph: rx.Var[float]
 
 
 LOWER_48 = [[30.0, -119.5], [47.0, -72.5]]  # slightly inset: a phone fits it at zoom 3

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from kei_drive.core.access import HARD_KINDS, access_stretches
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 
@@ -41,7 +42,10 @@ MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
 KIND_ORDER = (
     "unreachable",
     "banned_state",
+    "road_access",
+    "unverified",
     "restricted_state",
+    "local_permit",
     "highway",
     "speed_cap",
     "unknown_speed_limit",
@@ -79,16 +83,22 @@ class StateReport:
     interstate_forbidden: bool | None = None
     advice: str = ""
     sources: list[str] = field(default_factory=list)
+    road_access: str | None = None  # RoadAccess value; None = unverified or no rule
+    visitors: str | None = None  # Visitors value
 
 
 @dataclass
 class RouteWarning:
-    kind: str  # highway|speed_cap|unknown_speed_limit|banned_state|restricted_state|unreachable
+    # highway|speed_cap|unknown_speed_limit|banned_state|road_access|unverified|
+    # restricted_state|local_permit|unreachable
+    kind: str
     message: str
     from_m: float
     to_m: float
     road: str | None = None
     state: str | None = None
+    road_access: str | None = None  # the access mode of the stretch's state
+    statement: str | None = None  # "driver": allowed only on the driver's own statement
 
 
 @dataclass
@@ -102,7 +112,7 @@ class RouteReport:
     @property
     def kei_legal(self) -> bool:
         """No warning that makes the route illegal or unusable for a Kei vehicle."""
-        hard = {"highway", "speed_cap", "banned_state", "unreachable"}
+        hard = {"highway", "speed_cap", "unreachable", *HARD_KINDS}
         return not any(w.kind in hard for w in self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -273,8 +283,10 @@ def audit_route(
     top_speed_mph: float = 45.0,
     requested_start: tuple[float, float] | None = None,
     requested_end: tuple[float, float] | None = None,
+    permits: Sequence[Any] = (),
 ) -> RouteReport:
-    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None."""
+    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None;
+    ``permits`` are the driver's local permissions (``core.local_permits``)."""
     from kei_drive.core.geo import states_along
 
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
@@ -315,6 +327,8 @@ def audit_route(
                 interstate_forbidden=getattr(rule, "interstate_forbidden", None),
                 advice=_advice(rule) if rule is not None else "",
                 sources=_sources(rule) if rule is not None else [],
+                road_access=getattr(rule, "road_access", None),
+                visitors=(getattr(rule, "visitors", None) or {}).get("rule"),
             )
         )
     # Segment -> index into `states` (by midpoint distance), -1 outside every state.
@@ -331,6 +345,12 @@ def audit_route(
     interstate_ban = np.array([bool(s.interstate_forbidden) for s in states] + [False], dtype=bool)[
         seg_state
     ]
+    # Road access per state stretch (core/access.py); the driver's permits may set caps.
+    seg_mid = (pts[:-1] + pts[1:]) / 2 if n_seg else np.zeros((0, 2))
+    stretches, permit_caps = access_stretches(
+        states, [rule_of.get(s.state) for s in states], seg_state, seg_mid, cum, permits
+    )
+    caps = np.where(permit_caps > 0, permit_caps, caps)
 
     warnings: list[RouteWarning] = []
 
@@ -391,22 +411,12 @@ def audit_route(
             RouteWarning("unknown_speed_limit", _unknown_message(road, a, b, st), a, b, road, st)
         )
 
-    # Banned / restricted / unclear states.
-    for sr in states:
-        if sr.status not in ("banned", "restricted", "unclear"):
-            continue
-        kind = "banned_state" if sr.status == "banned" else "restricted_state"
-        head = {
-            "banned": f"{sr.name}: Kei vehicles are not allowed",
-            "restricted": f"{sr.name}: Kei vehicles are restricted",
-            "unclear": f"{sr.name}: Kei rules are unclear",
-        }[sr.status]
-        msg = f"{head} ({_miles(sr.to_m - sr.from_m)} of the route)"
-        if sr.advice:
-            msg += f". {sr.advice}"
-        if sr.sources:
-            msg += f" Source: {sr.sources[0]}"
-        warnings.append(RouteWarning(kind, msg, sr.from_m, sr.to_m, None, sr.state))
+    for st in stretches:
+        warnings.append(
+            RouteWarning(
+                st.kind, st.message, st.from_m, st.to_m, None, st.state, statement=st.statement
+            )
+        )
 
     # The route must start and end where asked (Valhalla may snap far away).
     for which, req, idx in (("start", requested_start, 0), ("end", requested_end, -1)):
@@ -423,6 +433,9 @@ def audit_route(
             warnings.append(RouteWarning("unreachable", msg, at, at, None, None))
 
     warnings = _merge_close(warnings)
+    access_of = {s.state: s.road_access for s in states}
+    for w in warnings:  # every warning carries its stretch's access mode
+        w.road_access = access_of.get(w.state or "")
     warnings.sort(key=lambda w: (w.from_m, KIND_ORDER.index(w.kind)))
     return RouteReport(
         distance_m=distance,

@@ -33,7 +33,8 @@ class KeiOptions:
 
     top_speed_mph: float = DEFAULT_TOP_SPEED_MPH
     avoid_trunks: bool = True  # penalty, then re-route around any trunk left
-    avoid_banned_states: bool = False  # hard, via state exclusion rings
+    avoid_banned_states: bool = False  # hard, via state exclusion rings (banned or no access)
+    avoid_opt_in_states: bool = False  # also avoid designated/opt-in/permit/farm-only states
     avoid_over_cap_roads: bool = True  # best effort: re-route around tagged over-cap roads
     on: date | None = None  # rules in force on this date (default today)
     extra_rings: tuple[tuple[tuple[float, float], ...], ...] = field(default=())

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from kei_drive.core.access import classify
 from kei_drive.core.audit import (
     HIGHWAY_CLASSES,
     UNREACHABLE_GAP_M,
@@ -209,8 +210,11 @@ def plan_route(
     options: kc.KeiOptions | None = None,
     router: Router | None = None,
     rules: Any = None,
+    permits: Sequence[Any] | None = None,
 ) -> RouteResult:
     """Plan a Kei route between two (lat, lon) points and audit it.
+
+    ``permits``: the driver's local permissions (default: the stored ones).
 
     Raises NoRouteError when not even a relaxed route exists, RoutingError (TilesMissingError,
     RouterUnavailableError) when the engine cannot be used.
@@ -221,6 +225,7 @@ def plan_route(
     options = options or kc.KeiOptions()
     router = router or get_router()
     rules = _load_rules(rules)
+    permits = _load_permits(permits)
     notes: list[str] = []
 
     def audit(answer: dict) -> tuple[RouteReport, list[RoadEdge]]:
@@ -242,19 +247,21 @@ def plan_route(
             top_speed_mph=options.top_speed_mph,
             requested_start=origin,
             requested_end=destination,
+            permits=permits,
         )
         return report, edges
 
     # Banned states to keep out of (never the ones we start or end in).
     state_ring_list: list = []
-    if options.avoid_banned_states:
-        banned = {r.state for r in rules.all_rules(options.on) if r.status == "banned"}
+    if options.avoid_banned_states or options.avoid_opt_in_states:
+        banned = _states_to_avoid(rules, options)
         for label, point in (("start", origin), ("destination", destination)):
             hit = state_at(*point)
             if hit and hit.code in banned:
                 rule = rules.rule_for(hit.code, on=options.on)
+                what = "banned" if classify(rule) == "banned_state" else "only locally allowed"
                 notes.append(
-                    f"Your {label} is in {hit.name}, where Kei vehicles are banned "
+                    f"Your {label} is in {hit.name}, where Kei vehicles are {what} "
                     f"({rule.advice() if rule else ''}); the route cannot avoid it."
                 )
                 banned.discard(hit.code)
@@ -298,6 +305,11 @@ def plan_route(
         notes.append(_relaxed_note(best.label))
     report = best.report
     legal = report.kei_legal
+    unverified = sorted({w.state for w in report.warnings if w.kind == "unverified" and w.state})
+    if unverified:
+        notes.append(
+            "Kei rules are unverified in " + ", ".join(unverified) + ": check before you drive."
+        )
     if not legal:
         notes.append(
             "No fully Kei-legal route was found; this is the least-bad route — read the warnings."
@@ -312,9 +324,23 @@ def plan_route(
     )
 
 
+def _states_to_avoid(rules: Any, options: kc.KeiOptions) -> set[str]:
+    """Banned or no-access states; with ``avoid_opt_in_states`` also the local-only ones."""
+    kinds = {"banned_state"} | ({"road_access"} if options.avoid_opt_in_states else set())
+    return {r.state for r in rules.all_rules(options.on) if classify(r) in kinds}
+
+
+def _load_permits(permits: Sequence[Any] | None) -> Sequence[Any]:
+    if permits is not None:
+        return permits
+    from kei_drive.core.local_permits import load_permits
+
+    return load_permits()
+
+
 def _relaxed_note(label: str) -> str:
     if label == "kei without state avoidance":
-        return "No route avoids the banned states; this route crosses one (see warnings)."
+        return "No route avoids the states you asked to avoid; this one crosses one (see warnings)."
     if label.startswith("relaxed"):
         return "No route without motorways reaches the destination; this one uses them."
     return "The route had to be relaxed."
@@ -597,6 +623,7 @@ def check_track(
     rules: Any = None,
     on: date | None = None,
     top_speed_mph: float = kc.DEFAULT_TOP_SPEED_MPH,
+    permits: Sequence[Any] | None = None,
 ) -> RouteResult:
     """Map-match a recorded or imported track and audit it.
 
@@ -646,9 +673,12 @@ def check_track(
         raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
 
     reports = []
+    permits = _load_permits(permits)
     for piece in pieces:
         geometry, edges = piece.audit_input()
-        reports.append(audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph))
+        reports.append(
+            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
+        )
     report = _combine(reports)
 
     gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
