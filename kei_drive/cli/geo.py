@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rules", help="Kei rules in force per state", allow_abbrev=False)
     p.add_argument("--state", help="one state (USPS code, e.g. CO)")
     p.add_argument("--on", type=_date, help="date (YYYY-MM-DD, default today)")
+    p.add_argument(
+        "--by-severity",
+        action="store_true",
+        help="most severe first (the one order of core/rules_vocab.py), not by state code",
+    )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(func=cmd_rules)
 
@@ -111,6 +116,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         rules = [rule] if rule else []
     else:
         rules = book.all_rules(args.on)
+    if args.by_severity:
+        rules.sort(key=lambda r: r.severity(), reverse=True)
     if args.json:
         print_json([r.to_dict() for r in rules])
         return 0

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from kei_drive.core.rules_vocab import LOCAL_ACCESS, RoadAccess, RuleStatus, access_words
+from kei_drive.core.rules_vocab import Severity, access_words, severity_level
 from kei_drive.core.units import METERS_PER_MILE
 
 HARD_KINDS = ("banned_state", "road_access")
@@ -54,19 +54,19 @@ def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(s), int(e), int(keys[s])) for s, e in zip(starts, ends, strict=True)]
 
 
+# The warning kind of each severity level (most severe first, as the Plan page lists them).
+KIND_OF_LEVEL = {
+    Severity.BANNED: "banned_state",
+    Severity.LOCAL_ONLY: "road_access",
+    Severity.UNCLEAR: "unverified",
+    Severity.RESTRICTED: "restricted_state",
+    Severity.LEGAL: None,
+}
+
+
 def classify(rule: Any) -> str | None:
     """The stretch warning kind for a state's rule (None: nothing to say)."""
-    status = getattr(rule, "status", None)
-    access = getattr(rule, "road_access", None)
-    if status == RuleStatus.BANNED or access == RoadAccess.NONE:
-        return "banned_state"
-    if access in LOCAL_ACCESS:
-        return "road_access"
-    if rule is None or status == RuleStatus.UNCLEAR:
-        return "unverified"
-    if status == RuleStatus.RESTRICTED:
-        return "restricted_state"
-    return None
+    return KIND_OF_LEVEL[severity_level(rule)]
 
 
 def _message(kind: str, name: str, rule: Any, length_m: float, advice: str, source: str) -> str:

@@ -1,8 +1,10 @@
 """The words of the Kei rules, defined once: statuses, confidence, road access, visitors,
 and the ONE severity order that the router, the CLI, the pages and the browser all use.
 
-The browser gets the order from ``/api/v1/rules`` (each rule carries ``severity``, a list
-compared element by element), so there is no second copy in JavaScript.
+``Severity`` / ``severity()`` is the one order of rules; the router's stretch warnings
+(``core/access.py``), the CLI, the pages and the browser use it. The browser gets it from
+``/api/v1/rules`` (each rule carries ``severity``, a list compared element by element), so
+there is no second copy in JavaScript.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Visitors(StrEnum):
     UNKNOWN = "unknown"
 
 
-# The severity order. "unclear" ranks above "restricted": the driver should be told to
+# The status order. "unclear" ranks above "restricted": the driver should be told to
 # check before going on, which a known restriction does not need as urgently.
 STATUS_ORDER: tuple[RuleStatus, ...] = (
     RuleStatus.LEGAL,
@@ -63,6 +65,34 @@ LOCAL_ACCESS = (
     RoadAccess.PERMIT_ONLY,
     RoadAccess.FARM_USE_ONLY,
 )
+
+
+class Severity(StrEnum):
+    """THE severity order of a rule for a Kei driver, status and access together (least to
+    most severe). "local_only" (no public roads unless a local rule allows them, e.g. Ohio)
+    ranks above "unclear" and below "banned"/no access."""
+
+    LEGAL = "legal"
+    RESTRICTED = "restricted"  # restricted, but on all public roads (caps may apply)
+    UNCLEAR = "unclear"  # unverified (or no rule on record)
+    LOCAL_ONLY = "local_only"  # designated roads, local opt-in, permit or farm use only
+    BANNED = "banned"  # banned status or no public roads
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
+
+
+def severity_level(rule: Any) -> Severity:
+    """Where a rule (or None: no rule on record) sits in SEVERITY_ORDER."""
+    status = getattr(rule, "status", None)
+    access = getattr(rule, "road_access", None)
+    if status == RuleStatus.BANNED or access == RoadAccess.NONE:
+        return Severity.BANNED
+    if access in LOCAL_ACCESS:
+        return Severity.LOCAL_ONLY
+    if rule is None or status not in (RuleStatus.LEGAL, RuleStatus.RESTRICTED):
+        return Severity.UNCLEAR
+    return Severity.RESTRICTED if status == RuleStatus.RESTRICTED else Severity.LEGAL
 
 ACCESS_WORDS: dict[RoadAccess, str] = {
     RoadAccess.STATEWIDE: "all public roads",
@@ -98,13 +128,13 @@ def access_rank(access: str | None) -> int:
 
 
 def severity(rule: Any) -> tuple[int, int, int, int]:
-    """Sort key, higher = stricter for a Kei: status, access, lower cap, interstate ban.
+    """Sort key, higher = stricter for a Kei: severity level, access, lower cap, interstate.
 
     Duck-typed on KeiRule (status, road_access, max_road_speed_mph, interstate_forbidden).
     """
     cap = getattr(rule, "max_road_speed_mph", None)
     return (
-        status_rank(getattr(rule, "status", None)),
+        SEVERITY_ORDER.index(severity_level(rule)),
         access_rank(getattr(rule, "road_access", None)),
         -(cap if cap is not None else NO_CAP_MPH),
         1 if getattr(rule, "interstate_forbidden", None) else 0,
@@ -118,9 +148,10 @@ def access_words(access: str | None) -> str:
 def order_document() -> dict[str, Any]:
     """The order as plain data (served by the API and printed by ``kei-drive rules``)."""
     return {
+        "severity_order": [s.value for s in SEVERITY_ORDER],
         "status_order": [s.value for s in STATUS_ORDER],
         "road_access_order": [a.value for a in ACCESS_ORDER],
-        "severity": "compare the lists [status rank, road_access rank, -cap mph "
+        "severity": "compare the lists [severity_order rank, road_access rank, -cap mph "
         f"(no cap = -{NO_CAP_MPH}), interstate forbidden 0/1] element by element; "
         "higher is stricter",
     }

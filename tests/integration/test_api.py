@@ -22,6 +22,7 @@ from tests.support.trips import TrackBuilder, fresh_db_url
 def client(request, tmp_path, monkeypatch):
     url = fresh_db_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # these tests are about trips, not sign-in
     migrate(url)  # PostgreSQL's schema was just reset: the API's once-per-URL cache must not skip
     with TestClient(api) as c:
         c.db_url = url
@@ -222,6 +223,7 @@ def test_exports(client, monkeypatch):
 
 
 def test_database_url_is_read_at_call_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
     with TestClient(api) as c:
         for name in ("one", "two"):
             monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / name}.db")
@@ -252,6 +254,7 @@ def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatc
     assert oh["source_records"][0]["quote"]
     book = load_rules(overrides_path=tmp_path / "none.json")
     assert oh["severity"] == list(book.rule_for("OH").severity())
-    assert va["severity"] > oh["severity"] and ny["severity"] > va["severity"]  # one order
+    assert oh["severity"] > va["severity"] > rules["IN"]["severity"]  # one order
+    assert ny["severity"] > oh["severity"] and order["severity_order"][-1] == "banned"
     assert rules["CO"]["next_change"]["on"] == "2028-01-01"
     assert rules["CO"]["next_change"]["status"] == "restricted" and ny["next_change"] is None

@@ -40,12 +40,13 @@ test("severity lists compare element by element", () => {
   assert.equal(stricter({ status: "banned" }, { severity: [0, 0, -1000, 0] }), false); // no order: never guess
 });
 
-test("the served order ranks unclear above restricted, as the core does", needRules, () => {
+test("the served order is the core's: unclear above restricted, local-only above unclear", needRules, () => {
   const { VA, OH, NY, IN, TX } = rules;
-  assert.equal(stricter(VA, OH), true); // unclear > restricted (the live bug was the opposite)
-  assert.equal(stricter(OH, VA), false);
-  assert.equal(stricter(OH, IN), true); // opt-in towns only > statewide
-  assert.equal(stricter(NY, VA), true);
+  assert.equal(stricter(VA, IN), true); // unclear > restricted (the live bug had it the other way)
+  assert.equal(stricter(IN, VA), false);
+  assert.equal(stricter(OH, VA), true); // only in opt-in towns > unverified
+  assert.equal(stricter(OH, IN), true);
+  assert.equal(stricter(NY, OH), true); // no public roads > local only
   assert.equal(stricter(TX, IN), false);
 });
 
@@ -63,6 +64,8 @@ test("near the line, only the stricter neighbours are named", needRules, () => {
   assert.match(text, /^Near Ohio: Ohio: only in towns/);
   assert.doesNotMatch(text, /Michigan/);
   assert.equal(nearWarning({ code: "OH", name: "Ohio", nearby: ["IN"] }, rules), null);
+  const inVirginia = { code: "VA", name: "Virginia", nearby: ["KY", "NC"] };
+  assert.match(nearWarning(inVirginia, rules), /^Near Kentucky: /); // NC (legal) not named
 });
 
 test("badge words: access mode and visitor rule", needRules, () => {

@@ -103,8 +103,9 @@ def test_is_more_restrictive(book):
     assert book.is_more_restrictive(ny, va) and not book.is_more_restrictive(va, ny)
     assert book.is_more_restrictive(va, tx)  # unclear is stricter than legal
     oh, ind = book.rule_for("OH", on), book.rule_for("IN", on)
-    assert book.is_more_restrictive(va, oh)  # unclear above restricted (one order)
-    assert book.is_more_restrictive(oh, ind)  # then access: opt-in above statewide
+    assert book.is_more_restrictive(oh, va)  # local opt-in only: above unclear (one order)
+    assert book.is_more_restrictive(va, ind)  # unclear above restricted on all roads
+    assert book.is_more_restrictive(oh, ind) and not book.is_more_restrictive(ind, oh)
     assert book.is_more_restrictive(fl, la) and not book.is_more_restrictive(la, fl)
     assert not book.is_more_restrictive(ny, ny)
     co_later = book.rule_for("CO", date(2028, 1, 1))

@@ -16,6 +16,7 @@ from kei_drive.core.rules_vocab import (
     RuleStatus,
     Visitors,
     order_document,
+    severity_level,
 )
 
 DATES = [date(2012, 6, 1), date(2024, 1, 1), date(2025, 7, 1), date(2026, 12, 2), date(2028, 6, 1)]
@@ -117,6 +118,13 @@ def test_what_changed_lists_colorado_2028_as_upcoming(book):
 def test_one_severity_order(book):
     on = date(2026, 12, 2)
     assert order_document()["status_order"] == [s.value for s in STATUS_ORDER]
+    levels = order_document()["severity_order"]
+    assert levels == ["legal", "restricted", "unclear", "local_only", "banned"]
+    level = {r.state: severity_level(r).value for r in book.all_rules(on)}
+    assert (level["OH"], level["KY"], level["MN"]) == ("local_only",) * 3
+    assert (level["VA"], level["IN"], level["NY"], level["TX"]) == (
+        "unclear", "restricted", "banned", "legal"
+    )  # fmt: skip
     assert STATUS_ORDER.index(RuleStatus.UNCLEAR) > STATUS_ORDER.index(RuleStatus.RESTRICTED)
     assert ACCESS_ORDER[0] == RoadAccess.STATEWIDE and ACCESS_ORDER[-1] == RoadAccess.NONE
     ranked = sorted(book.all_rules(on), key=lambda r: r.severity())
