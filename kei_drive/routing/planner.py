@@ -392,6 +392,7 @@ def _badness(report: RouteReport) -> float:
 # and the reports are joined; what was not matched is reported with its reason.
 
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
+MATCH_POINT_BUDGET = 8_000  # fixes matched per track at most (spacing grows beyond)
 MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
@@ -646,15 +647,19 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M)
-    pieces: list[_Piece] = []
+    smoothed = []
     for index in cut.pieces:
-        if index.size < 2:
-            continue
-        sub = track.take(index)
-        noise = position_noise_m(sub)
-        lat, lon = smooth_positions(sub, noise)
-        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise))
-        lat, lon, times = lat[keep], lon[keep], sub.t[keep]
+        if index.size >= 2:
+            sub = track.take(index)
+            noise = position_noise_m(sub)
+            lat, lon = smooth_positions(sub, noise)
+            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+    # A very long track is matched at a wider spacing: the work stays bounded.
+    budget_spacing = sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET
+    pieces: list[_Piece] = []
+    for lat, lon, times, noise, _length in smoothed:
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        lat, lon, times = lat[keep], lon[keep], times[keep]
         piece = _Piece()
         for a, b in _chunk_bounds(lat, lon):
             if router is None:
