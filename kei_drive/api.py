@@ -28,6 +28,8 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
+- ``GET  /api/v1/me``                      who is signed in ``{"username", "role", "single_user"}``
+  (the Drive screen sends queued fixes only to the account that recorded them).
 - ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
   caller gets their own overrides applied);
   each rule also carries ``severity`` (the core's one order: compare the lists element by
@@ -51,7 +53,6 @@ Exports are streamed: written as the rows are read, in constant memory.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,6 +75,7 @@ from kei_drive.api_errors import (
     internal_error,
     unavailable,
 )
+from kei_drive.api_priority import paced, upload_in_progress
 from kei_drive.api_validation import (
     EARLIEST_MS,
     LATEST_MS,
@@ -298,9 +300,11 @@ def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
+    with app_session() as s:  # map matching reads only: other phones write meanwhile
+        use = trip_service.highway_use_of(s, q.get_trip(s, key, user_id).id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key, user_id)
-        stats = trip_service.finish_trip(s, trip, ended_at)
+        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
@@ -321,12 +325,6 @@ def _list(page: int, per_page: int, user_id: int) -> dict:
     }
 
 
-# At most this many exports format text at once: each is CPU-bound Python, and phones'
-# uploads must keep their share of the one process (the GIL). Held per chunk, so a slow
-# reader does not hold a slot while its socket drains.
-EXPORT_SLOTS = threading.BoundedSemaphore(2)
-
-
 def _export_chunks(key: str, fmt: ExportFormat, user_id: int) -> tuple[Iterator[str], str]:
     """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
     the rest is produced as the client reads, with the session open until the end."""
@@ -339,12 +337,7 @@ def _export_chunks(key: str, fmt: ExportFormat, user_id: int) -> tuple[Iterator[
                 q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
             yield trip_filename(trip.uuid, fmt)
-            while True:
-                with EXPORT_SLOTS:
-                    piece = next(stream, None)
-                if piece is None:
-                    return
-                yield piece
+            yield from paced(stream)  # uploads first (kei_drive.api_priority)
 
     gen = pieces()
     filename = next(gen)
@@ -441,9 +434,10 @@ async def put_trip(request: Request) -> Response:
 
 @_endpoint("ingest")
 async def post_points(request: Request) -> Response:
-    key = _trip_key(request)
-    body = await _read_json(request)
-    return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
+    with upload_in_progress():  # exports wait meanwhile
+        key = _trip_key(request)
+        body = await _read_json(request)
+        return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
 
 
 @_endpoint("ingest")
@@ -485,6 +479,15 @@ def _vehicles(user_id: int) -> list[dict[str, Any]]:
 async def get_vehicles(request: Request) -> Response:
     """The garage, for the Drive screen's vehicle picker (its cap drives the speed alert)."""
     return JSONResponse(await run_in_threadpool(_vehicles, _uid(request)))
+
+
+@_endpoint("ingest")
+async def get_me(request: Request) -> Response:
+    """Who is signed in: no secret, just the name the phone tags its recordings with."""
+    user: SignedIn = request.state.user
+    return JSONResponse(
+        {"username": user.username, "role": user.role, "single_user": user.scope == "single"}
+    )
 
 
 @_endpoint(PUBLIC)
@@ -535,6 +538,7 @@ routes = [
     Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
+    Route("/api/v1/me", get_me, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),

@@ -8,6 +8,7 @@ import uuid as uuidlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session
@@ -23,25 +24,43 @@ from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import default_trip_name
 
 IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
+IMPORT_COMMIT_ROWS = 5000  # a big import commits this many fixes at a time
+MATCH = object()  # finish_trip's default: map-match the track there and then
+
+
+def highway_use_of(session: Session, trip_id: int) -> bool | None:
+    """Whether the trip's map-matched track used a highway (None: unknown: no tiles, or
+    part of the track outside them). Reads only, so callers can do it before taking
+    SQLite's write lock."""
+    from kei_drive.routing.highway_use import highway_use  # the router loads on first use
+
+    track = q.trip_arrays(session, trip_id)
+    return highway_use(np.column_stack((track.lat, track.lon)).tolist())
 
 
 def mark_highway_use(session: Session, trip: Trip) -> bool | None:
-    """Set ``trip.highway_use`` from its map-matched track (None stays "unknown": no tiles,
-    or part of the track outside them)."""
-    from kei_drive.routing.highway_use import highway_use  # the router loads on first use
-
-    track = q.trip_arrays(session, trip.id)  # type: ignore[arg-type]
-    trip.highway_use = highway_use(np.column_stack((track.lat, track.lon)).tolist())
+    """Set ``trip.highway_use`` from its map-matched track (None stays "unknown")."""
+    trip.highway_use = highway_use_of(session, trip.id)  # type: ignore[arg-type]
     session.add(trip)
     return trip.highway_use
 
 
-def finish_trip(session: Session, trip: Trip, ended_at: datetime | None = None) -> TripStats:
-    """Stop recording: final statistics, a default name if it has none, highway use."""
+def finish_trip(
+    session: Session, trip: Trip, ended_at: datetime | None = None, highway_use: Any = MATCH
+) -> TripStats:
+    """Stop recording: final statistics, a default name if it has none, highway use.
+
+    ``highway_use``: the answer of ``highway_use_of`` when the caller matched the track
+    beforehand, outside the write lock (the API); by default it is matched here.
+    """
     stats = q.close_trip(session, trip, ended_at)
     if not trip.name:
         trip.name = default_trip_name(trip)
-    mark_highway_use(session, trip)
+    if highway_use is MATCH:
+        mark_highway_use(session, trip)
+    else:
+        trip.highway_use = highway_use
+        session.add(trip)
     session.flush()
     return stats
 
@@ -61,7 +80,8 @@ def _segments_to_trips(
     return out
 
 
-def _points_in(fixes: list[TrackPoint]) -> list[q.PointIn]:
+def _points_in(fixes: list[TrackPoint], first: int = 0) -> list[q.PointIn]:
+    """Imported fixes to store; ``first`` numbers them on from an earlier chunk."""
     return [
         q.PointIn(
             client_id=f"gpx-{j}",
@@ -74,7 +94,7 @@ def _points_in(fixes: list[TrackPoint]) -> list[q.PointIn]:
             altitude_m=p.elevation,
             seq=j,
         )
-        for j, p in enumerate(fixes)
+        for j, p in enumerate(fixes, first)
     ]
 
 
@@ -91,7 +111,9 @@ def import_gpx(
     Each track (and route) becomes one trip, cut into several wherever fixes are more
     than ``split_gap_s`` apart; a piece of a single fix makes no trip. Untimed fixes are
     kept (they give distance, not time). Raises ``GpxError`` before touching the database
-    when the file is unusable (or, given as bytes, over ``config.MAX_GPX_BYTES``).
+    when the file is unusable (or, given as bytes, over ``config.MAX_GPX_BYTES``); an
+    import that fails half-way leaves nothing behind. The trips are committed before the
+    map matching (which only reads), so SQLite's write lock is not held meanwhile.
     """
     if isinstance(source, bytes) and len(source) > config.MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {config.MAX_GPX_BYTES // (1024 * 1024)} MB")
@@ -103,29 +125,53 @@ def import_gpx(
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
     pieces = _segments_to_trips(tracks, split_gap_s)
     created: list[tuple[Trip, TripStats]] = []
-    for i, (label, fixes) in enumerate(pieces, 1):
-        stats = compute_stats(fixes, cap)
-        trip, _ = q.ensure_trip(
-            session,
-            str(uuidlib.uuid4()),
-            vehicle_id=vehicle_id,
-            source=TripSource.IMPORTED,
-            user_id=uid,
-        )
-        q.add_points(session, trip, _points_in(fixes))
-        q.store_stats(trip, stats)
-        trip.recording_state = RecordingState.FINISHED.value
-        trip.point_count = len(fixes)
-        if name:
-            trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
-        else:
-            trip.name = label or default_trip_name(trip)
-        session.add(trip)
+    try:
+        for i, (label, fixes) in enumerate(pieces, 1):
+            stats = compute_stats(fixes, cap)
+            trip, _ = q.ensure_trip(
+                session,
+                str(uuidlib.uuid4()),
+                vehicle_id=vehicle_id,
+                source=TripSource.IMPORTED,
+                user_id=uid,
+            )
+            created.append((trip, stats))
+            _add_in_chunks(session, trip, fixes)
+            q.store_stats(trip, stats)
+            trip.recording_state = RecordingState.FINISHED.value
+            trip.point_count = len(fixes)
+            if name:
+                trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
+            else:
+                trip.name = label or default_trip_name(trip)
+            session.add(trip)
+            session.flush()
+    except BaseException:
+        _remove_partial_import(session, [trip for trip, _ in created])
+        raise
+    if created:
+        session.commit()  # the trips are stored: map matching below only reads
+        for trip, _stats in created:
+            mark_highway_use(session, trip)
         session.flush()
-        mark_highway_use(session, trip)
-        created.append((trip, stats))
-    session.flush()
     return created
+
+
+def _add_in_chunks(session: Session, trip: Trip, fixes: list[TrackPoint]) -> None:
+    """Store an imported trip's fixes, committing every ``IMPORT_COMMIT_ROWS`` so that a
+    big import holds SQLite's single write lock for a moment at a time, not for minutes
+    (phones' uploads wait in between, not until the end)."""
+    for start in range(0, len(fixes), IMPORT_COMMIT_ROWS):
+        q.add_points(session, trip, _points_in(fixes[start : start + IMPORT_COMMIT_ROWS], start))
+        if len(fixes) > IMPORT_COMMIT_ROWS:
+            session.commit()
+
+
+def _remove_partial_import(session: Session, trips: list[Trip]) -> None:
+    """An import that failed half-way leaves nothing behind (its chunks were committed)."""
+    session.rollback()
+    q.delete_trips(session, [trip.id for trip in trips if trip.id is not None])
+    session.commit()
 
 
 @dataclass(frozen=True)
