@@ -1,7 +1,7 @@
 """trips: import fingerprint (a GPX imported twice is recognised)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: ingest_0001
 Create Date: 2026-12-02 06:35:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 
 
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0004'
+down_revision: Union[str, Sequence[str], None] = 'ingest_0001'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
