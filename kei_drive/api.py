@@ -46,7 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from kei_drive import config
+from kei_drive import config, ingest_api
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
 from kei_drive.db import ensure_migrated, session
@@ -388,6 +388,7 @@ routes = [
     Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
     Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
     Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
+    *ingest_api.routes,  # OwnTracks, Overland, GPSLogger (kei_drive/ingest_api.py)
 ]
 
 api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
