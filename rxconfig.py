@@ -9,6 +9,9 @@ config = rx.Config(
     db_url=kei_config.database_url(),
     redis_url=kei_config.redis_url(),
     telemetry_enabled=False,
+    # Per-tab state (in memory, or Redis) is dropped after this long without an event:
+    # Reflex's default of an hour let throw-away websocket sessions hold ~1 MB each.
+    redis_token_expiration=kei_config.STATE_EXPIRY_S,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="amber"))],
     disable_plugins=[rx.plugins.SitemapPlugin],

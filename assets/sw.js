@@ -9,8 +9,16 @@ const SHELL = [
   "/kei/kei.css",
   "/data/us_states_light.geojson",
 ];
+// Offline basemap tiles (/tiles/...) live in their own cache, apart from the app shell, with
+// a size cap and least-recently-used eviction (see "Basemap cache" below).
+const BASEMAP_CACHE = "kei-drive-basemap-v1";
+const BASEMAP_CAP_BYTES = 200 * 1024 * 1024;
+const BASEMAP_INFO = "/tiles/basemap.json";
+const BASEMAP_INDEX = "/tiles/__kei_index.json"; // synthetic entry: sizes and last use per tile
+const PREFETCH_CONCURRENCY = 4;
 // Live channels and uploads are never cached.
-const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips"];
+// Sign-in forms carry one-time codes and per-user answers: never cached.
+const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join", "/settings"];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
@@ -26,15 +34,30 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION).map((k) => caches.delete(k))))
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k !== VERSION && k !== BASEMAP_CACHE).map((k) => caches.delete(k))),
+      )
       .then(() => self.clients.claim()),
   );
 });
 
 // The page sends the URLs it loaded before this worker took control.
 self.addEventListener("message", (event) => {
+  if (event.data?.type === "basemap-prefetch") {
+    event.waitUntil(prefetchBasemap(event.data, event.source));
+    return;
+  }
+  if (event.data?.type === "basemap-cap") {
+    event.waitUntil(setBasemapCap(event.data.bytes, event.source));
+    return;
+  }
   if (event.data?.type !== "cache-urls") return;
-  const urls = event.data.urls.filter((u) => new URL(u, self.location).origin === self.location.origin);
+  const own = event.data.urls.filter((u) => new URL(u, self.location).origin === self.location.origin);
+  // Basemap tiles the page loaded before this worker ran go to the basemap cache, not the shell.
+  const isTile = (u) => new URL(u, self.location).pathname.startsWith("/tiles/");
+  const tiles = own.filter((u) => isTile(u) && !u.endsWith(BASEMAP_INFO)).map((u) => new URL(u).pathname);
+  const urls = own.filter((u) => !isTile(u));
+  if (tiles.length) event.waitUntil(prefetchBasemap({ id: "page-load", urls: tiles }, null));
   event.waitUntil(
     caches.open(VERSION).then((cache) =>
       Promise.allSettled(
@@ -76,10 +99,163 @@ async function cacheFirst(request) {
   return response;
 }
 
+// ------------------------------------------------------------------ Basemap cache
+// Tiles are cached first-hit (they only change when the driver rebuilds the basemap; then
+// basemap.json has a new build_id and the old tiles are dropped). The index (url -> [bytes,
+// last use]) is kept in memory and saved in the cache itself, a second after the last change.
+
+let basemapIndex = null; // {buildId, capBytes?, entries: {url: [bytes, lastUsedMs]}}
+let indexSaveTimer = null;
+
+async function loadIndex(cache) {
+  if (basemapIndex) return basemapIndex;
+  const hit = await cache.match(BASEMAP_INDEX);
+  basemapIndex = (hit && (await hit.json().catch(() => null))) || { buildId: null, entries: {} };
+  return basemapIndex;
+}
+
+function saveIndexSoon(cache) {
+  clearTimeout(indexSaveTimer);
+  indexSaveTimer = setTimeout(() => saveIndex(cache), 1000);
+}
+
+function saveIndex(cache) {
+  clearTimeout(indexSaveTimer);
+  const body = JSON.stringify(basemapIndex);
+  return cache.put(BASEMAP_INDEX, new Response(body, { headers: { "Content-Type": "application/json" } }));
+}
+
+function indexBytes(index) {
+  return Object.values(index.entries).reduce((sum, [bytes]) => sum + bytes, 0);
+}
+
+/** Drop the least recently used tiles until the cache is under 90% of its cap. */
+async function evict(cache, index) {
+  const cap = index.capBytes ?? BASEMAP_CAP_BYTES;
+  let total = indexBytes(index);
+  if (total <= cap) return;
+  const oldestFirst = Object.entries(index.entries).sort((a, b) => a[1][1] - b[1][1]);
+  for (const [url, [bytes]] of oldestFirst) {
+    if (total <= cap * 0.9) break;
+    await cache.delete(url);
+    delete index.entries[url];
+    total -= bytes;
+  }
+}
+
+async function storeTile(cache, url, response) {
+  const body = await response.clone().arrayBuffer();
+  const bytes = Number(response.headers.get("Content-Length")) || body.byteLength;
+  await cache.put(url, response);
+  const index = await loadIndex(cache);
+  index.entries[url] = [bytes, Date.now()];
+  await evict(cache, index);
+  saveIndexSoon(cache);
+  return bytes;
+}
+
+/** A basemap tile: from the cache, else from the network (and then kept). 204s are kept too. */
+async function basemapTile(request) {
+  const cache = await caches.open(BASEMAP_CACHE);
+  const url = new URL(request.url).pathname;
+  const hit = await cache.match(url);
+  if (hit) {
+    const index = await loadIndex(cache);
+    if (index.entries[url]) index.entries[url][1] = Date.now();
+    saveIndexSoon(cache);
+    return hit;
+  }
+  const response = await fetch(request);
+  if (response.ok) await storeTile(cache, url, response.clone());
+  return response;
+}
+
+/** basemap.json: network first (it says whether a basemap exists); a new build drops old tiles. */
+async function basemapInfo(request) {
+  const cache = await caches.open(BASEMAP_CACHE);
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    if (response.ok) {
+      const info = await response.clone().json();
+      const index = await loadIndex(cache);
+      if (index.buildId && index.buildId !== info.build_id) {
+        await Promise.all(Object.keys(index.entries).map((u) => cache.delete(u)));
+        index.entries = {};
+      }
+      index.buildId = info.build_id;
+      await saveIndex(cache);
+      await cache.put(BASEMAP_INFO, response.clone());
+    } else if (response.status === 404) {
+      await cache.delete(BASEMAP_INFO); // no basemap any more: maps fall back to raster tiles
+    }
+    return response;
+  } catch (err) {
+    const hit = await cache.match(BASEMAP_INFO);
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+/** A different cap for the basemap cache (bytes; null restores the default), applied at once. */
+async function setBasemapCap(bytes, client) {
+  const cache = await caches.open(BASEMAP_CACHE);
+  const index = await loadIndex(cache);
+  index.capBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+  await evict(cache, index);
+  await saveIndex(cache);
+  client?.postMessage({ type: "basemap-cap-set", bytes: index.capBytes ?? BASEMAP_CAP_BYTES });
+}
+
+/** Store a list of tile URLs for offline use, reporting progress to the page that asked. */
+async function prefetchBasemap({ id, urls }, client) {
+  const cache = await caches.open(BASEMAP_CACHE);
+  const report = { type: "basemap-progress", id, done: 0, total: urls.length, bytes: 0, failed: 0, finished: false };
+  const post = () => client?.postMessage({ ...report });
+  let lastPost = 0;
+  const queue = [...urls];
+  const worker = async () => {
+    while (queue.length) {
+      const url = queue.shift();
+      try {
+        const hit = await cache.match(url);
+        if (hit) {
+          const index = await loadIndex(cache);
+          const entry = index.entries[url];
+          if (entry) entry[1] = Date.now();
+          report.bytes += entry ? entry[0] : 0;
+        } else {
+          const response = await fetch(url);
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          report.bytes += await storeTile(cache, url, response);
+        }
+      } catch {
+        report.failed += 1;
+      }
+      report.done += 1;
+      if (Date.now() - lastPost > 250) {
+        lastPost = Date.now();
+        post();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PREFETCH_CONCURRENCY }, worker));
+  await saveIndex(cache);
+  report.finished = true;
+  post();
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname === BASEMAP_INFO) {
+    event.respondWith(basemapInfo(request));
+    return;
+  }
+  if (url.pathname.startsWith("/tiles/")) {
+    event.respondWith(basemapTile(request));
+    return;
+  }
   if (BYPASS.some((p) => url.pathname.startsWith(p))) return;
   if (request.mode === "navigate") {
     event.respondWith(networkFirst(request, "/"));

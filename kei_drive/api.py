@@ -7,14 +7,18 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   ``{"vehicle_id": 1, "started_at": <epoch ms | ISO 8601>, "name": "..."}``.
   201 when created, 200 when it existed (empty fields are filled, nothing overwritten).
 - ``POST /api/v1/trips/{trip}/points``    a batch of fixes
-  ``{"points": [{"id", "t" (epoch ms), "lat", "lon", "acc", "speed", "heading", "alt"}]}``
-  -> ``{"accepted": n, "duplicates": n, "rejected": [{"id", "reason"}],
+  ``{"points": [{"id", "t" (epoch ms), "lat", "lon", "acc", "speed", "heading", "alt"}],
+  "sent_at": <the phone's clock when sending, epoch ms, optional>}``
+  -> ``{"accepted": n, "duplicates": n, "rejected": [{"id", "reason", "retryable"}],
   "cleaned": [{"id", "reason"}], "point_count": n}``. A fix whose id the trip already has
   is a duplicate and stored once, so a retry is always safe. Bad fixes (NaN or out-of-range
-  coordinates, missing id/time, time before the trip or going backwards by more than
-  ``BACKWARDS_TOLERANCE_MS`` within the batch, time in the future) are rejected one by one;
-  bad optional fields (e.g. a negative speed) are dropped and listed in ``cleaned``. The
-  client may delete the whole batch from its queue after a 200. More than ``MAX_POINTS``
+  coordinates, a bad id, missing time, time before 2000 or after 2100, before the trip or
+  going backwards by more than ``BACKWARDS_TOLERANCE_MS`` within the batch, time in the
+  future) are rejected one by one; bad optional fields (e.g. a negative speed) are dropped
+  and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
+  ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
+  After a 200 the client may delete every fix of the batch except the rejected ones with
+  ``"retryable": true``, which it keeps and sends again later. More than ``MAX_POINTS``
   fixes or a body over ``MAX_BODY_BYTES`` -> 413 (split the batch).
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
@@ -23,34 +27,71 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
-- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied).
+- ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
+- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
+  caller gets their own overrides applied);
+  each rule also carries ``severity`` (the core's one order: compare the lists element by
+  element, higher is stricter), ``road_access``, ``access_text``, ``visitors``,
+  ``visitor_text`` and ``next_change`` (the next dated change, or null).
+- ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
 
+Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or
+``Authorization: Bearer <personal API token>``. Every route but ``rules`` needs one
+(401 otherwise) and sees only its user's trips and vehicles: another user's trip answers
+404 exactly like a missing one. An ``ingest`` token may only create trips and add points
+or finish them (PUT, POST); reading needs a ``read`` token or a session (403 otherwise).
+
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
-migrated on first use.
+migrated on first use. Errors (``kei_drive.api_errors``): 4xx ``{"error"}`` for bad
+requests; 503 ``{"error", "retry_after_s"}`` + ``Retry-After`` when the database is busy
+or read-only (keep the data, retry); 500 ``{"error", "request_id"}`` otherwise.
+Exports are streamed: written as the rows are read, in constant memory.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import config, ingest_api
+from kei_drive import auth_routes, config, ingest_api, settings_routes, web_auth
+from kei_drive.api_errors import (
+    READONLY_RETRY_AFTER_S,
+    ApiError,
+    error_response,
+    internal_error,
+    unavailable,
+)
+from kei_drive.api_validation import (
+    EARLIEST_MS,
+    LATEST_MS,
+    InvalidInput,
+    db_id,
+    finite_number,
+    fix_id_problem,
+    is_encodable,
+    parse_json,
+    time_arg,
+    trip_name,
+)
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
-from kei_drive.db import ensure_migrated, session
+from kei_drive.core.rules_vocab import order_document
+from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
+from kei_drive.db.accounts import SignedIn
 from kei_drive.trip_roads import mark_highway_use
 
 MAX_POINTS = 5000
@@ -58,19 +99,10 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 BACKWARDS_TOLERANCE_MS = 5_000  # within a batch; phones sometimes reorder by a second
 BEFORE_START_TOLERANCE_MS = 60_000
 FUTURE_TOLERANCE_MS = 10 * 60_000
-EARLIEST_MS = 946_684_800_000  # 2000-01-01: older times are a broken clock
 MAX_SPEED_MPS = 150.0
+FUTURE_REASON = "time is in the future"
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+__all__ = ["EARLIEST_MS", "LATEST_MS", "ApiError", "api", "validate_points"]
 
 
 async def _read_json(request: Request, required: bool = True) -> Any:
@@ -86,10 +118,7 @@ async def _read_json(request: Request, required: bool = True) -> Any:
         if required:
             raise ApiError(400, "the request body must be JSON")
         return {}
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the request body is not valid JSON: {exc}") from exc
+    return parse_json(bytes(body))
 
 
 def _trip_key(request: Request) -> str:
@@ -99,44 +128,36 @@ def _trip_key(request: Request) -> str:
         raise ApiError(400, str(exc)) from exc
 
 
-def _number(value: Any) -> float | None:
-    """A finite number, or None (bools and strings are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _time_arg(value: Any, what: str) -> datetime | None:
-    if value is None:
-        return None
-    number = _number(value)
-    if number is not None:
-        return datetime.fromtimestamp(number / 1000.0, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601") from exc
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ApiError(400, f"{what} must be epoch milliseconds or ISO 8601")
-
-
 def _opt(item: dict, key: str, ok: Callable[[float], bool], cleaned: list, pid: str) -> Any:
     raw = item.get(key)
     if raw is None:
         return None
-    number = _number(raw)
+    number = finite_number(raw)
     if number is None or not ok(number):
-        cleaned.append({"id": pid, "reason": f"{key} {raw!r} is not valid and was dropped"})
+        cleaned.append({"id": pid, "reason": f"{key} {raw!r:.40} is not valid and was dropped"})
         return None
     return number
+
+
+def phone_now_ms(sent_at: Any, server_now_ms: int) -> int:
+    """The phone's clock at sending (its ``sent_at``), or the server's when absent or
+    implausible: "in the future" is judged against the clock that took the fixes."""
+    number = finite_number(sent_at)
+    if number is None or not EARLIEST_MS <= number < LATEST_MS:
+        return server_now_ms
+    return int(number)
+
+
+def _rejection(pid: str | None, reason: str) -> dict:
+    # Only a clock can change its mind; every other reason is final for that fix.
+    return {"id": pid, "reason": reason, "retryable": reason == FUTURE_REASON}
 
 
 def validate_points(
     items: list, trip_start_ms: int | None, now_ms: int | None = None
 ) -> tuple[list[q.PointIn], list[dict], list[dict]]:
-    """Split a batch into valid fixes, rejected ``{"id", "reason"}`` and cleaned notes."""
+    """Split a batch into valid fixes, rejected ``{"id", "reason", "retryable"}`` and
+    cleaned notes. ``now_ms`` is the sender's clock (default: the server's)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     good: list[q.PointIn] = []
     rejected: list[dict] = []
@@ -144,22 +165,24 @@ def validate_points(
     latest = None
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            rejected.append({"id": None, "reason": f"item {index} is not an object"})
+            rejected.append(_rejection(None, f"item {index} is not an object"))
             continue
         raw_id = item.get("id")
         if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-            rejected.append({"id": None, "reason": f"item {index} has no valid id"})
+            rejected.append(_rejection(None, f"item {index} has no valid id"))
             continue
         pid = str(raw_id)
-        if not 1 <= len(pid) <= 64:
-            rejected.append({"id": pid[:64], "reason": "id must be 1 to 64 characters"})
+        problem = fix_id_problem(pid)
+        if problem:
+            printable = is_encodable(pid) and "\x00" not in pid  # else not echoed back
+            rejected.append(_rejection(pid[:64] if printable else None, problem))
             continue
 
         def reject(reason: str, pid: str = pid) -> None:
-            rejected.append({"id": pid, "reason": reason})
+            rejected.append(_rejection(pid, reason))
 
-        t = _number(item.get("t"))
-        lat, lon = _number(item.get("lat")), _number(item.get("lon"))
+        t = finite_number(item.get("t"))
+        lat, lon = finite_number(item.get("lat")), finite_number(item.get("lon"))
         if t is None:
             reject("missing or invalid t (epoch milliseconds)")
         elif lat is None or lon is None:
@@ -170,8 +193,10 @@ def validate_points(
             reject("0,0 is not a real fix")
         elif t < EARLIEST_MS:
             reject("time is before the year 2000 (epoch seconds instead of milliseconds?)")
+        elif t >= LATEST_MS:
+            reject("time is in the future (after the year 2100)")  # final, unlike a clock skew
         elif t > now_ms + FUTURE_TOLERANCE_MS:
-            reject("time is in the future")
+            reject(FUTURE_REASON)
         elif trip_start_ms is not None and t < trip_start_ms - BEFORE_START_TOLERANCE_MS:
             reject("time is before the trip started")
         elif latest is not None and t < latest - BACKWARDS_TOLERANCE_MS:
@@ -207,42 +232,56 @@ def _trip_payload(s, trip) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- handlers
 
 
-def _put_trip(key: str, body: dict) -> tuple[dict, bool]:
-    vehicle_id = body.get("vehicle_id")
-    if vehicle_id is not None and (isinstance(vehicle_id, bool) or not isinstance(vehicle_id, int)):
-        raise ApiError(400, "vehicle_id must be an integer")
-    name = body.get("name")
-    if name is not None and (not isinstance(name, str) or len(name) > 200):
-        raise ApiError(400, "name must be text of at most 200 characters")
-    started_at = _time_arg(body.get("started_at"), "started_at")
-    with session(_db_url()) as s:
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A write session, or a 503 at once while the database is known to be read-only
+    (re-checked every few seconds, so writes resume by themselves)."""
+    url = _db_url()
+    if health.readonly_reason(url):
+        raise ApiError(503, health.READONLY_MESSAGE, READONLY_RETRY_AFTER_S)
+    with session(url, write=True) as s:
+        yield s
+
+
+def _put_trip(key: str, body: dict, user_id: int) -> tuple[dict, bool]:
+    vehicle_id = db_id(body.get("vehicle_id"), "vehicle_id")
+    name = trip_name(body.get("name"))
+    started_at = time_arg(body.get("started_at"), "started_at")
+    with _writing() as s:
         trip, created = q.ensure_trip(
-            s, key, vehicle_id=vehicle_id, started_at=started_at, name=name
+            s, key, vehicle_id=vehicle_id, started_at=started_at, name=name, user_id=user_id
         )
         return _trip_payload(s, trip), created
 
 
-def _post_points(key: str, body: Any) -> dict:
+def _trip_start_ms(key: str, user_id: int) -> int | None:
+    with session(_db_url()) as s:
+        try:
+            trip = q.get_trip(s, key, user_id)
+        except q.NotFound:
+            return None
+        started = q.as_utc(trip.started_at)
+        return int(started.timestamp() * 1000) if started is not None else None
+
+
+def _post_points(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict) or not isinstance(body.get("points"), list):
         raise ApiError(400, 'the body must be {"points": [...]}')
     items = body["points"]
     if len(items) > MAX_POINTS:
         raise ApiError(413, f"{len(items)} points in one batch; at most {MAX_POINTS}")
-    with session(_db_url()) as s:
+    phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
+    # Validate before taking the write lock: other phones wait less.
+    good, rejected, cleaned = validate_points(items, _trip_start_ms(key, user_id), phone_now)
+    with _writing() as s:
         try:
-            trip = q.get_trip(s, key)
+            trip = q.get_trip(s, key, user_id)
         except q.NotFound:
             trip = None
-        start_ms = (
-            int(q.as_utc(trip.started_at).timestamp() * 1000)
-            if trip is not None and trip.started_at is not None
-            else None
-        )
-        good, rejected, cleaned = validate_points(items, start_ms)
         if trip is None:  # started offline: its PUT may still be queued on the phone
             first = min((p.time_ms for p in good), default=None)
             started = datetime.fromtimestamp(first / 1000, UTC) if first else None
-            trip, _ = q.ensure_trip(s, key, started_at=started)
+            trip, _ = q.ensure_trip(s, key, started_at=started, user_id=user_id)
         elif trip.started_at is None and good:
             trip.started_at = datetime.fromtimestamp(min(p.time_ms for p in good) / 1000, UTC)
         accepted, duplicates = q.add_points(s, trip, good)
@@ -257,109 +296,200 @@ def _post_points(key: str, body: Any) -> dict:
         }
 
 
-def _finish(key: str, body: Any) -> dict:
+def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    ended_at = _time_arg(body.get("ended_at"), "ended_at")
-    with session(_db_url()) as s:
-        trip = q.get_trip(s, key)
+    ended_at = time_arg(body.get("ended_at"), "ended_at")
+    with _writing() as s:
+        trip = q.get_trip(s, key, user_id)
         stats = q.finish_trip(s, trip, ended_at)
         mark_highway_use(s, trip)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
-def _get(key: str) -> dict:
+def _get(key: str, user_id: int) -> dict:
     with session(_db_url()) as s:
-        return _trip_payload(s, q.get_trip(s, key))
+        return _trip_payload(s, q.get_trip(s, key, user_id))
 
 
-def _export(key: str, fmt: str) -> tuple[str, str]:
+def _list(page: int, per_page: int, user_id: int) -> dict:
     with session(_db_url()) as s:
-        trip = q.get_trip(s, key)
-        stem = f"kei-drive-{trip.uuid[:8]}"
-        if fmt == "gpx":
-            return q.export_gpx(s, trip.id), stem  # type: ignore[arg-type]
-        return json.dumps(q.export_geojson(s, trip.id)), stem  # type: ignore[arg-type]
+        result = q.list_trips(s, page=page, per_page=per_page, user_id=user_id)
+    return {
+        "trips": result.items,
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "pages": result.pages,
+    }
+
+
+# At most this many exports format text at once: each is CPU-bound Python, and phones'
+# uploads must keep their share of the one process (the GIL). Held per chunk, so a slow
+# reader does not hold a slot while its socket drains.
+EXPORT_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str]:
+    """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
+    the rest is produced as the client reads, with the session open until the end."""
+    url = _db_url()
+
+    def pieces() -> Iterator[str]:
+        with session(url) as s:
+            trip = q.get_trip(s, key, user_id)
+            stream = q.export_gpx_stream(s, trip.id, user_id) if fmt == "gpx" else (
+                q.export_geojson_stream(s, trip.id, user_id)
+            )  # fmt: skip
+            yield f"kei-drive-{trip.uuid[:8]}"
+            while True:
+                with EXPORT_SLOTS:
+                    piece = next(stream, None)
+                if piece is None:
+                    return
+                yield piece
+
+    gen = pieces()
+    stem = next(gen)
+    return gen, stem
+
+
+async def _stream_export(request: Request, fmt: str, media_type: str) -> Response:
+    chunks, stem = await run_in_threadpool(_export_chunks, _trip_key(request), fmt, _uid(request))
+    return StreamingResponse(  # a sync iterator: Starlette reads it in the threadpool
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
 
 
 # ------------------------------------------------------------------------------ routes
 
 
-def _endpoint(fn: Callable) -> Callable:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await fn(request)
-        except ApiError as exc:
-            return _error(exc.status, exc.message)
-        except q.NotFound as exc:
-            return _error(404, str(exc))
-        except ValueError as exc:
-            return _error(400, str(exc))
-
-    return endpoint
+# What each kind of credential may do: a session (or single-user mode) everything, a
+# ``read`` token reading and adding, an ``ingest`` token only adding.
+ACCESS = {"ingest": {"session", "single", "read", "ingest"}, "read": {"session", "single", "read"}}
+PUBLIC = "public"
 
 
-@_endpoint
+def _endpoint(access: str) -> Callable[[Callable], Callable]:
+    """Wrap a route: authenticate (unless ``access`` is PUBLIC), check the credential may
+    do ``access`` ("ingest" or "read"), map errors to JSON answers. The caller is in
+    ``request.state.user`` (a ``SignedIn``, or None on a public route)."""
+
+    def wrap(fn: Callable) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            try:
+                user = await run_in_threadpool(web_auth.from_request, request)
+                request.state.user = user
+                if access != PUBLIC:
+                    _check_access(user, access)
+                response = await fn(request)
+                if user is not None and user.renewed:  # sliding session: renew the cookie
+                    value = web_auth.cookie_value(request.headers.get("cookie"))
+                    if value:
+                        web_auth.set_session_cookie(response, request, value)
+                return response
+            except ApiError as exc:
+                response = error_response(exc.status, exc.message, exc.retry_after_s)
+                if exc.status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="kei-drive"'
+                return response
+            except InvalidInput as exc:
+                return error_response(400, str(exc))
+            except q.NotFound as exc:
+                return error_response(404, str(exc))
+            except Exception as exc:
+                busy = unavailable(config.database_url(), exc)
+                if busy is not None:
+                    return error_response(busy.status, busy.message, busy.retry_after_s)
+                return internal_error(exc, f"{request.method} {request.url.path}")
+
+        endpoint.access = access  # type: ignore[attr-defined]  (the isolation tests read it)
+        return endpoint
+
+    return wrap
+
+
+def _check_access(user: SignedIn | None, access: str) -> None:
+    if user is None:
+        raise ApiError(401, "sign in first, or send Authorization: Bearer <API token>")
+    if user.scope not in ACCESS[access]:
+        raise ApiError(403, "this API token may only add trips and points")
+
+
+def _uid(request: Request) -> int:
+    return request.state.user.user_id
+
+
+def _positive_int(request: Request, name: str, default: int, most: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {most}")
+    return int(raw)
+
+
+@_endpoint("ingest")
 async def put_trip(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request, required=False)
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    payload, created = await run_in_threadpool(_put_trip, key, body)
+    payload, created = await run_in_threadpool(_put_trip, key, body, _uid(request))
     return JSONResponse(payload, status_code=201 if created else 200)
 
 
-@_endpoint
+@_endpoint("ingest")
 async def post_points(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request)
-    return JSONResponse(await run_in_threadpool(_post_points, key, body))
+    return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
 
 
-@_endpoint
+@_endpoint("ingest")
 async def finish_trip(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request, required=False)
-    return JSONResponse(await run_in_threadpool(_finish, key, body))
+    return JSONResponse(await run_in_threadpool(_finish, key, body, _uid(request)))
 
 
-@_endpoint
+@_endpoint("read")
 async def get_trip(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(_get, _trip_key(request)))
+    return JSONResponse(await run_in_threadpool(_get, _trip_key(request), _uid(request)))
 
 
-@_endpoint
+@_endpoint("read")
+async def list_trips(request: Request) -> Response:
+    """My trips, newest first: ``?page=1&per_page=20`` (at most 200 a page)."""
+    page = _positive_int(request, "page", 1, 1_000_000)
+    per_page = _positive_int(request, "per_page", 20, 200)
+    return JSONResponse(await run_in_threadpool(_list, page, per_page, _uid(request)))
+
+
+@_endpoint("read")
 async def export_gpx(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "gpx")
-    return Response(
-        text,
-        media_type="application/gpx+xml",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.gpx"'},
-    )
+    return await _stream_export(request, "gpx", "application/gpx+xml")
 
 
-@_endpoint
+@_endpoint("read")
 async def export_geojson(request: Request) -> Response:
-    text, stem = await run_in_threadpool(_export, _trip_key(request), "geojson")
-    return Response(
-        text,
-        media_type="application/geo+json",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.geojson"'},
-    )
+    return await _stream_export(request, "geojson", "application/geo+json")
 
 
-def _vehicles() -> list[dict[str, Any]]:
+def _vehicles(user_id: int) -> list[dict[str, Any]]:
     with session(_db_url()) as s:
-        return [q.vehicle_dict(v) for v in q.list_vehicles(s)]
+        return [q.vehicle_dict(v) for v in q.list_vehicles(s, user_id)]
 
 
-@_endpoint
-async def get_vehicles(_request: Request) -> Response:
+@_endpoint("read")
+async def get_vehicles(request: Request) -> Response:
     """The garage, for the Drive screen's vehicle picker (its cap drives the speed alert)."""
-    return JSONResponse(await run_in_threadpool(_vehicles))
+    return JSONResponse(await run_in_threadpool(_vehicles, _uid(request)))
 
 
-@_endpoint
+@_endpoint(PUBLIC)
 async def get_rules(request: Request) -> Response:
     """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
 
@@ -369,18 +499,44 @@ async def get_rules(request: Request) -> Response:
     try:
         day = date.fromisoformat(on) if on else None
     except ValueError as exc:
-        raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on!r}") from exc
+        raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
     book = await run_in_threadpool(load_rules)
-    return JSONResponse([rule.to_dict() for rule in book.all_rules(day)])
+    return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+
+
+def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
+    data = rule.to_dict()
+    # Backward compatible: ``sources`` stays a list of URLs; the records are beside it.
+    data["source_records"], data["sources"] = data["sources"], data["source_urls"]
+    nxt = book.next_change(rule.state, day)
+    data["next_change"] = (
+        {
+            "on": nxt.effective_from.isoformat(),
+            "status": nxt.status,
+            "road_access": nxt.road_access,
+            "text": nxt.change or nxt.access_text(),
+        }
+        if nxt and nxt.effective_from
+        else None
+    )
+    return data
+
+
+@_endpoint(PUBLIC)
+async def get_rules_order(_request: Request) -> Response:
+    """The one severity order (statuses, access modes), defined in ``core/rules_vocab.py``."""
+    return JSONResponse(order_document())
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
-    return _error(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, str(exc.detail))
 
 
 routes = [
     Route("/api/v1/rules", get_rules, methods=["GET"]),
+    Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
+    Route("/api/v1/trips", list_trips, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),
@@ -391,4 +547,7 @@ routes = [
     *ingest_api.routes,  # OwnTracks, Overland, GPSLogger (kei_drive/ingest_api.py)
 ]
 
-api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+api = Starlette(
+    routes=[*routes, *auth_routes.routes, *settings_routes.routes],
+    exception_handlers={HTTPException: _http_error},
+)

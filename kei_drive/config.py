@@ -8,6 +8,7 @@ installed; each setting moves one piece onto a real service:
 - ``KEI_DRIVE_VALHALLA_URL``  a Valhalla server instead of the in-process engine.
 - ``KEI_DRIVE_TILES``         the tiles directory of the in-process engine.
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
+- ``KEI_DRIVE_STATE_EXPIRY_S`` how long an idle browser tab's server-side state is kept.
 - ``KEI_DRIVE_TILE_URL``      online raster tiles drawn when no offline basemap is installed.
 """
 
@@ -16,11 +17,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+STATE_EXPIRY_S = int(os.environ.get("KEI_DRIVE_STATE_EXPIRY_S") or 900)
+
 
 def home_dir() -> Path:
-    """The folder for local data; created on first use."""
+    """The folder for local data; created on first use, private (0700): it holds the
+    location history and keys."""
     path = Path(os.environ.get("KEI_DRIVE_HOME") or Path.home() / ".local/share/kei-drive")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -55,6 +59,11 @@ def valhalla_url() -> str | None:
 
 def rule_overrides_path() -> Path:
     return Path(os.environ.get("KEI_DRIVE_RULE_OVERRIDES") or home_dir() / "rule_overrides.json")
+
+
+def local_permits_path() -> Path:
+    """The driver's "my town allows it" statements (see ``core/local_permits.py``)."""
+    return Path(os.environ.get("KEI_DRIVE_LOCAL_PERMITS") or home_dir() / "local_permits.json")
 
 
 def cache_dir() -> Path:

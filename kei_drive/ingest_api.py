@@ -99,7 +99,8 @@ def _header_token(request: Request) -> str | None:
 def _authenticate(token: str | None) -> Caller:
     if not token:
         raise IngestError(401, "send your API token (see the README for each app)")
-    with session(_db_url()) as s:
+    url = _db_url()
+    with ingest.writer_lock(url), session(url) as s:  # checking a token may write last use
         signed = acc.token_user(s, token)
         if signed is None or signed.scope not in TOKEN_SCOPES:
             raise IngestError(401, "this API token is not valid (revoked or mistyped?)")
@@ -107,10 +108,11 @@ def _authenticate(token: str | None) -> Caller:
     return Caller(signed.user_id, name)
 
 
-def _unauthorized(request: Request) -> str:
-    if request.url.path.endswith("/owntracks"):
-        return 'Basic realm="kei-drive", charset="UTF-8"'
-    return 'Bearer realm="kei-drive"'
+def _challenge(request: Request) -> str:
+    challenge = 'Bearer realm="kei-drive"'
+    if request.url.path.endswith("/owntracks"):  # OwnTracks sends its password as Basic
+        challenge += ', Basic realm="kei-drive", charset="UTF-8"'
+    return challenge
 
 
 # ----------------------------------------------------------------------------- bodies
@@ -200,11 +202,12 @@ def _endpoint(fn: Callable) -> Callable:
         except IngestError as exc:
             response = JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
             if exc.status == 401:
-                response.headers["WWW-Authenticate"] = _unauthorized(request)
+                response.headers["WWW-Authenticate"] = _challenge(request)
             return response
         except IngestFormatError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
+    endpoint.access = "ingest"  # type: ignore[attr-defined]  (an API token that may add)
     return endpoint
 
 
@@ -234,28 +237,34 @@ async def overland(request: Request) -> Response:
     return JSONResponse(answer)
 
 
-async def _gpslogger_params(request: Request) -> dict[str, str]:
+async def _gpslogger_params(request: Request) -> tuple[dict[str, str], IngestError | None]:
+    """Query and form parameters, and what is wrong with the body (reported only after
+    the caller is known: an anonymous request learns nothing but 401)."""
     params = dict(request.query_params)
-    if request.method == "POST":
-        body = await _body(request)
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if body.strip() and kind in ("", "application/x-www-form-urlencoded", "text/plain"):
-            try:
-                params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise IngestError(400, f"the form body is not readable: {exc}") from exc
-        elif body.strip():
-            raise IngestError(
-                400, "send GPSLogger's fields as URL parameters or an x-www-form-urlencoded body"
-            )
-    return params
+    if request.method != "POST":
+        return params, None
+    body = await _body(request)
+    if not body.strip():
+        return params, None
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("", "application/x-www-form-urlencoded", "text/plain"):
+        return params, IngestError(
+            400, "send GPSLogger's fields as URL parameters or an x-www-form-urlencoded body"
+        )
+    try:
+        params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return params, IngestError(400, f"the form body is not readable: {exc}")
+    return params, None
 
 
 @_endpoint
 async def gpslogger(request: Request) -> Response:
-    params = await _gpslogger_params(request)
+    params, problem = await _gpslogger_params(request)
     token = _header_token(request) or next((params[p] for p in TOKEN_PARAMS if p in params), None)
     caller = await run_in_threadpool(_authenticate, token)
+    if problem is not None:
+        raise problem
     batch = read_gpslogger(params)
     outcome = await run_in_threadpool(_store, caller, "gpslogger", batch, batch.device)
     if outcome.all_refused:

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { SpeedAlert, SpeedEstimator, formatSpeed, MPS_PER_MPH, METERS_PER_MILE } from "./speed.js";
 import { useWakeLock } from "./wakelock.js";
+import { badgeText, visitorText } from "./geo.js";
 import { useStateRule } from "./states.js";
 import { useTripRecorder } from "./recorder.js";
 import { beep, vibrate } from "./sound.js";
@@ -95,7 +96,8 @@ export function DriveScreen() {
   const [now, setNow] = useState(Date.now());
   const wake = useWakeLock(true);
   const vehicles = useVehicles();
-  const place = useStateRule(position);
+  const homeState = vehicles.find((v) => v.id === settings.vehicleId)?.home_state ?? null;
+  const place = useStateRule(position, homeState);
   const recorder = useTripRecorder();
   const recorderRef = useRef(recorder);
   recorderRef.current = recorder;
@@ -183,7 +185,7 @@ export function DriveScreen() {
           {snap.accuracyM !== null && status !== "lost" && !error ? ` ±${Math.round(snap.accuracyM)} m` : ""}
         </span>
         <span id="state-badge" className={`kd-pill kd-state-${place.rule?.status ?? "none"}`} data-state={place.code ?? ""}>
-          {place.code ? `${place.code} · ${place.rule?.status ?? "…"}` : place.message}
+          {place.code ? badgeText(place.code, place.rule) : place.message}
         </span>
       </div>
       {place.warning && (
@@ -262,7 +264,8 @@ export function DriveScreen() {
             Start trip
           </button>
         )}
-        <span id="trip-status" className="kd-note" data-pending={recorder.pending} data-state={recorder.state}>
+        <span id="trip-status" className="kd-note" data-pending={recorder.pending}
+          data-not-accepted={recorder.notAccepted} data-state={recorder.state}>
           {recorder.label}
         </span>
         {recorder.active && (
@@ -299,6 +302,16 @@ export function DriveScreen() {
         </button>
       </div>
       <div className="kd-notes">
+        {place.code && place.rule && (
+          <div id="state-visitors" className="kd-note" data-visitors={place.rule.visitors?.rule ?? ""}>
+            {visitorText(place.rule)}
+          </div>
+        )}
+        {place.upcoming && (
+          <div id="rule-change-note" className="kd-note" data-state={place.upcoming.code}>
+            {`${place.upcoming.name} from ${place.upcoming.on}: ${place.upcoming.text}`}
+          </div>
+        )}
         {wake.note && (
           <div id="wake-note" className="kd-note">
             {wake.note}

@@ -69,15 +69,69 @@ export function locate(states, lat, lon) {
   return home ? { code: home.code, name: home.name, nearby } : nearby.length ? { code: null, name: null, nearby } : null;
 }
 
-const SEVERITY = { legal: 0, unclear: 1, restricted: 2, banned: 3 };
+/**
+ * Compare two served `severity` lists element by element (the core's one order, from
+ * /api/v1/rules: status, road access, lower cap, interstate ban). >0 when `a` is stricter.
+ * There is deliberately no copy of the order here.
+ */
+export function compareSeverity(a = [], b = []) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? -Infinity) - (b[i] ?? -Infinity);
+    if (d) return d > 0 ? 1 : -1;
+  }
+  return 0;
+}
 
-/** Is rule `a` stricter for a Kei driver than rule `b`? */
+/** Is rule `a` stricter for a Kei driver than rule `b` (no rule = least strict)? */
 export function stricter(a, b) {
-  if (!a) return false;
-  const rank = SEVERITY[a.status] ?? 1;
-  const other = b ? SEVERITY[b.status] ?? 1 : 0;
-  if (rank !== other) return rank > other;
-  const capA = a.max_road_speed_mph ?? Infinity;
-  const capB = b?.max_road_speed_mph ?? Infinity;
-  return capA < capB;
+  if (!a?.severity) return false;
+  return compareSeverity(a.severity, b?.severity ?? []) > 0;
+}
+
+/** The badge's words for a rule: access mode and the visitor rule, from the server. */
+export function badgeText(code, rule) {
+  if (!rule) return `${code} · …`;
+  const access = rule.access_text ? rule.access_text.split(" · ")[0] : rule.status;
+  return `${code} · ${rule.status} · ${access}`;
+}
+
+export function visitorText(rule) {
+  if (!rule?.visitors) return "";
+  return rule.visitors.rule === "may_not_operate"
+    ? `Not even on out-of-state plates: ${rule.visitors.text}`
+    : rule.visitor_text ?? "";
+}
+
+function wording(rule) {
+  return rule.advice ?? `${rule.name}: ${rule.status}`;
+}
+
+/** Warning on crossing from `previousCode` into `code` if the new state is stricter. */
+export function enteredWarning(previousCode, code, rules) {
+  if (!code || !previousCode || code === previousCode) return null;
+  const rule = rules[code];
+  return stricter(rule, rules[previousCode]) ? `Entered ${rule.name}. ${wording(rule)}` : null;
+}
+
+/** Warning near a line into stricter states (`here` from `locate`). */
+export function nearWarning(here, rules) {
+  if (!here) return null;
+  const rule = here.code ? rules[here.code] : null;
+  const worse = here.nearby.map((c) => rules[c]).filter((r) => r && stricter(r, rule));
+  if (!worse.length) return null;
+  return `Near ${worse.map((r) => r.name).join(", ")}: ${worse.map(wording).join(" ")}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** A dated rule change within `days` for any of `codes` (current state, home state). */
+export function upcomingChange(codes, rules, today, days = 90) {
+  const now = Date.parse(today);
+  for (const code of codes) {
+    const next = code ? rules[code]?.next_change : null;
+    if (!next) continue;
+    const ahead = (Date.parse(next.on) - now) / DAY_MS;
+    if (ahead >= 0 && ahead <= days) return { code, name: rules[code].name, ...next };
+  }
+  return null;
 }

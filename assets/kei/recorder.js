@@ -1,7 +1,9 @@
 // Trip recording that loses no fix: every fix goes to IndexedDB first, and a
 // sync loop sends batches to the server with client-generated ids, so a retry
-// never duplicates and a dropped connection only delays the upload.
+// never duplicates and a dropped connection only delays the upload. A fix leaves the
+// phone only when the server stored it or refused it for good (see settle.js).
 import { useCallback, useEffect, useRef, useState } from "react";
+import { settleBatch } from "./settle.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
 const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
@@ -9,6 +11,8 @@ const CREATE_KEY = "kei-drive.create-queue"; // started trips the server has not
 const DB_NAME = "kei-drive";
 const STORE = "fixes";
 const BATCH = 500;
+const MIN_BATCH = 25; // after a 413, batches shrink down to this
+const HOLD_MS = 20_000; // a fix the server did not accept is sent again after this
 const SYNC_EVERY_MS = 3000;
 const PAUSE_AFTER_MS = 120_000; // stopped this long: auto-pause
 const RESUME_MPS = 1.5;
@@ -42,12 +46,37 @@ const readJson = (key, fallback) => {
   }
 };
 
+// Send one batch; the answer's status (0 without a connection) and JSON body.
+async function sendBatch(uuid, points) {
+  try {
+    const response = await fetch(`/api/v1/trips/${uuid}/points`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      // sent_at: the server judges "in the future" against this phone's clock.
+      body: JSON.stringify({ points, sent_at: Date.now() }),
+    });
+    const reply = await response.json().catch(() => null);
+    return { status: response.status, reply };
+  } catch {
+    return { status: 0, reply: null };
+  }
+}
+
+// A stored fix as the API wants it (without the phone's own bookkeeping).
+const wireFix = ({ trip: _t, notAccepted: _n, heldUntil: _h, ...fix }) => fix;
+
+// Signed out or session expired (401): nothing is settled, every fix, trip creation and
+// finish stays queued on the phone and goes out on a later sync, after signing in again.
+class SignedOutError extends Error {}
+const SIGNED_OUT_NOTE = "signed out: sign in to send the waiting fixes";
+
 async function post(url, body, method = "POST") {
   const response = await fetch(url, {
     method,
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
+  if (response.status === 401) throw new SignedOutError();
   if (!response.ok && response.status >= 500) throw new Error(`server ${response.status}`);
   return response;
 }
@@ -55,6 +84,8 @@ async function post(url, body, method = "POST") {
 export function useTripRecorder() {
   const [trip, setTrip] = useState(null);
   const [pending, setPending] = useState(0);
+  const [refused, setRefused] = useState({ count: 0, reason: null });
+  const batchSize = useRef(BATCH);
   const [paused, setPaused] = useState(false);
   const [online, setOnline] = useState(true);
   const [lastError, setLastError] = useState(null);
@@ -65,6 +96,11 @@ export function useTripRecorder() {
   const countPending = useCallback(async () => {
     if (!db.current) return;
     setPending(await run(db.current, "readonly", (s) => s.count()));
+  }, []);
+
+  const countRefused = useCallback(async () => {
+    const held = (await run(db.current, "readonly", (s) => s.getAll())).filter((p) => p.notAccepted);
+    setRefused({ count: held.length, reason: held.length ? held[held.length - 1].notAccepted : null });
   }, []);
 
   const sync = useCallback(async () => {
@@ -79,31 +115,59 @@ export function useTripRecorder() {
         const rest = readJson(CREATE_KEY, []).filter((o) => o.uuid !== owed.uuid);
         localStorage.setItem(CREATE_KEY, JSON.stringify(rest));
       }
-      // Send every trip's waiting fixes, oldest first, a batch at a time.
-      for (;;) {
-        const batch = await run(db.current, "readonly", (s) => s.getAll(null, BATCH));
-        if (!batch.length) break;
-        const uuid = batch[0].trip;
-        const points = batch.filter((p) => p.trip === uuid).map(({ trip: _t, ...p }) => p);
-        const response = await post(`/api/v1/trips/${uuid}/points`, { points });
-        if (!response.ok) setLastError(`server refused a batch (${response.status})`);
-        // Accepted, duplicate and rejected-with-a-reason fixes are all settled.
-        await run(db.current, "readwrite", (s) => points.forEach((p) => s.delete(p.id)));
-        await countPending();
+      // Send every trip's waiting fixes, oldest first, a batch at a time; each fix at
+      // most once per round, and fixes not accepted only after HOLD_MS.
+      const now = Date.now();
+      const due = (await run(db.current, "readonly", (s) => s.getAll())).filter(
+        (p) => !p.heldUntil || p.heldUntil <= now,
+      );
+      const byTrip = new Map();
+      for (const p of due) {
+        if (!byTrip.has(p.trip)) byTrip.set(p.trip, []);
+        byTrip.get(p.trip).push(p);
+      }
+      let refusedBatch = null;
+      for (const [uuid, fixes] of byTrip) {
+        for (let i = 0; i < fixes.length; ) {
+          const batch = fixes.slice(i, i + batchSize.current);
+          const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+          if (status === 401) throw new SignedOutError();
+          const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
+          if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
+          const byId = new Map(batch.map((p) => [p.id, p]));
+          const heldUntil = Date.now() + HOLD_MS;
+          await run(db.current, "readwrite", (s) => {
+            remove.forEach((id) => s.delete(id));
+            hold.forEach(({ id, reason: why }) => s.put({ ...byId.get(id), notAccepted: why, heldUntil }));
+          });
+          await countPending();
+          if (status === 413 && batchSize.current > MIN_BATCH) {
+            batchSize.current = Math.max(MIN_BATCH, Math.floor(batchSize.current / 2));
+            continue; // the same fixes again, in smaller batches (they are held; resend now)
+          }
+          if (status !== 200) refusedBatch = `server refused a batch (${status})`;
+          i += batch.length;
+        }
       }
       for (const owed of readJson(FINISH_KEY, [])) {
         await post(`/api/v1/trips/${owed.uuid}/finish`, { ended_at: owed.endedAt });
         const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== owed.uuid);
         localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
       }
+      await countRefused();
       setOnline(true);
-      setLastError(null);
-    } catch {
-      setOnline(false);
+      setLastError(refusedBatch);
+    } catch (err) {
+      if (err instanceof SignedOutError) {
+        setLastError(SIGNED_OUT_NOTE);
+      } else {
+        setOnline(false);
+        setLastError(err?.fromServer ? err.message : null);
+      }
     } finally {
       syncing.current = false;
     }
-  }, [countPending]);
+  }, [countPending, countRefused]);
 
   useEffect(() => {
     setTrip(readJson(TRIP_KEY, null));
@@ -175,10 +239,13 @@ export function useTripRecorder() {
   let state = active ? (paused ? "paused" : "recording") : "idle";
   let label = active ? (paused ? "Paused (parked)" : "Recording") : "Not recording";
   if (pending > 0) label += ` · ${pending} fix${pending === 1 ? "" : "es"} waiting to send`;
+  if (refused.count > 0) {
+    label += ` · ${refused.count} not accepted yet, kept on this phone (${refused.reason})`;
+  }
   if (!online) {
     state = active ? state : "offline";
     label += " · offline, kept on this phone";
   }
   if (lastError) label += ` · ${lastError}`;
-  return { active, state, pending, label, start, stop, addFix };
+  return { active, state, pending, notAccepted: refused.count, label, start, stop, addFix };
 }

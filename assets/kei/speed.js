@@ -8,7 +8,10 @@ export const METERS_PER_MILE = 1609.344;
 export const DEFAULTS = Object.freeze({
   maxAccuracyM: 50, // fixes less accurate than this never move the readout
   maxPlausibleMps: 200 / 3.6, // a jump implying more than 200 km/h is a glitch
-  windowMs: 4000, // derived speed: displacement across this window
+  windowMs: 4000, // derived speed: least-squares fit over this window when precise...
+  shortPrecision: 0.15, // ...to this relative standard error (else a crawl looks faster)
+  longWindowMs: 10000, // otherwise over this window,
+  significance: 5, // where it counts only above this many standard errors (else parked)
   lostAfterMs: 5000, // no fix for this long: show "--", never a stale number
   stationaryMps: 0.6, // device-reported speeds below this are GPS noise
   glitchResetCount: 3, // this many consistent "glitches" in a row mean we were wrong
@@ -117,7 +120,8 @@ export class SpeedEstimator {
     this.counts.accepted += 1;
     this.lastGoodAt = fix.timestamp;
     this.window.push(fix);
-    while (this.window.length > 2 && fix.timestamp - this.window[0].timestamp > this.opts.windowMs) {
+    const keepMs = Math.max(this.opts.windowMs, this.opts.longWindowMs);
+    while (this.window.length > 2 && fix.timestamp - this.window[0].timestamp > keepMs) {
       this.window.shift();
     }
     this.speedMps = this.#estimate(fix);
@@ -132,15 +136,16 @@ export class SpeedEstimator {
   #estimate(fix) {
     const reported = fix.speed;
     if (Number.isFinite(reported) && reported >= 0 && reported <= this.opts.maxPlausibleMps) {
-      return reported < this.opts.stationaryMps ? 0 : reported;
+      return reported < this.opts.stationaryMps ? 0 : reported; // the device's own, fresh
     }
-    const first = this.window[0];
-    if (!first || first === fix) return 0;
-    const dt = (fix.timestamp - first.timestamp) / 1000;
-    const moved = haversineM(first.lat, first.lon, fix.lat, fix.lon);
-    // Displacement within the fixes' own uncertainty is jitter, not motion.
-    if (dt <= 0 || moved < this.#noiseRadius(first, fix)) return 0;
-    return moved / dt;
+    // Least-squares velocity: over the short window (responsive) when it is precise there,
+    // else over the long window (resolves a crawl); a speed within the noise is parked.
+    const within = (ms) => this.window.filter((f) => fix.timestamp - f.timestamp <= ms);
+    const short = fitVelocity(within(this.opts.windowMs));
+    if (short && short.standardError < this.opts.shortPrecision * short.speed) return short.speed;
+    const long = fitVelocity(within(this.opts.longWindowMs));
+    if (long && long.speed > this.opts.significance * long.standardError) return long.speed;
+    return 0;
   }
 
   #advanceOdometer(fix) {
@@ -171,6 +176,42 @@ export class SpeedEstimator {
       odometerM: this.odometerM,
     };
   }
+}
+
+/**
+ * Velocity of a run of fixes by a straight-line least-squares fit of east and north
+ * positions against time: {speed (m/s), standardError (m/s)} or null (too few fixes).
+ * The position noise is the larger of the fit's own scatter and a floor from the fixes'
+ * reported accuracy (a radius, taken as ~2 sigma), so a parked phone's jitter fits a
+ * velocity smaller than its standard error.
+ */
+export function fitVelocity(fixes) {
+  const n = fixes.length;
+  if (n < 3) return null;
+  const t0 = fixes[0].timestamp;
+  const ref = fixes[n - 1];
+  const kx = toRad(1) * EARTH_RADIUS_M * Math.cos(toRad(ref.lat));
+  const ky = toRad(1) * EARTH_RADIUS_M;
+  const ts = fixes.map((f) => (f.timestamp - t0) / 1000);
+  const xs = fixes.map((f) => (f.lon - ref.lon) * kx);
+  const ys = fixes.map((f) => (f.lat - ref.lat) * ky);
+  const mean = (a) => a.reduce((s, v) => s + v, 0) / n;
+  const tm = mean(ts);
+  const stt = ts.reduce((s, t) => s + (t - tm) ** 2, 0);
+  if (stt <= 0) return null;
+  const slope = (vs) => {
+    const vm = mean(vs);
+    const b = ts.reduce((s, t, i) => s + (t - tm) * (vs[i] - vm), 0) / stt;
+    const rss = ts.reduce((s, t, i) => s + (vs[i] - vm - b * (t - tm)) ** 2, 0);
+    return { b, rss };
+  };
+  const fx = slope(xs);
+  const fy = slope(ys);
+  const scatter = Math.sqrt((fx.rss + fy.rss) / (2 * Math.max(n - 2, 1)));
+  const acc = fixes.map((f) => (Number.isFinite(f.accuracy) ? f.accuracy : 10));
+  const floor = Math.max(1, acc.reduce((s, a) => s + a, 0) / n / 2);
+  const sigma = Math.max(scatter, floor);
+  return { speed: Math.hypot(fx.b, fy.b), standardError: sigma / Math.sqrt(stt) };
 }
 
 /** Fires once each time the speed rises above the cap; re-arms 1 mph below it. */

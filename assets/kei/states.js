@@ -4,7 +4,7 @@
 // are also kept in localStorage).
 import { useEffect, useRef, useState } from "react";
 
-import { indexStates, locate, stricter } from "./geo.js";
+import { enteredWarning, indexStates, locate, nearWarning, upcomingChange } from "./geo.js";
 
 const RULES_KEY = "kei-drive.rules";
 const ATTRIBUTION = "State lines: US Census TIGER/Line";
@@ -13,7 +13,8 @@ function today() {
   return new Date().toISOString().slice(0, 10);
 }
 
-async function loadRules() {
+/** Today's Kei rules from the API (kept in localStorage for offline use). */
+export async function loadRules() {
   try {
     const response = await fetch(`/api/v1/rules?on=${today()}`);
     if (!response.ok) throw new Error(String(response.status));
@@ -26,11 +27,7 @@ async function loadRules() {
   }
 }
 
-function wording(rule) {
-  return rule.advice ?? `${rule.name}: ${rule.status}`;
-}
-
-export function useStateRule(position) {
+export function useStateRule(position, homeState = null) {
   const [states, setStates] = useState(null);
   const [rules, setRules] = useState({});
   const [loadError, setLoadError] = useState(null);
@@ -50,21 +47,16 @@ export function useStateRule(position) {
 
   useEffect(() => {
     const code = here?.code ?? null;
-    if (code && previous.current && code !== previous.current && stricter(rule, rules[previous.current])) {
-      setEntered(`Entered ${here.name}. ${wording(rule)}`);
-    } else if (code !== previous.current) {
-      setEntered(null);
-    }
+    const text = enteredWarning(previous.current, code, rules);
+    if (text) setEntered(text);
+    else if (code !== previous.current) setEntered(null);
     if (code) previous.current = code;
   }, [here?.code]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  let warning = entered;
-  if (!warning && here) {
-    const worse = here.nearby.map((c) => rules[c]).filter((r) => r && stricter(r, rule));
-    if (worse.length) warning = `Near ${worse.map((r) => r.name).join(", ")}: ${worse.map(wording).join(" ")}`;
-  }
+  const warning = entered ?? nearWarning(here, rules);
+  const upcoming = upcomingChange([here?.code, homeState], rules, today());
   let message = "State: …";
   if (loadError) message = loadError;
   else if (states && position && !here?.code) message = "Outside the US";
-  return { code: here?.code ?? null, name: here?.name ?? null, rule, warning, message, attribution: ATTRIBUTION };
+  return { code: here?.code ?? null, name: here?.name ?? null, rule, warning, upcoming, message, attribution: ATTRIBUTION };
 }

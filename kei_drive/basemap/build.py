@@ -89,8 +89,17 @@ def build_basemap(
     partial.unlink(missing_ok=True)
     say(f"building the offline basemap from {pbf.name} with tilemaker")
 
-    cmd = [exe, "--input", str(pbf), "--output", str(partial),
-           "--config", str(PROFILE_CONFIG), "--process", str(PROFILE_PROCESS)]
+    cmd = [
+        exe,
+        "--input",
+        str(pbf),
+        "--output",
+        str(partial),
+        "--config",
+        str(PROFILE_CONFIG),
+        "--process",
+        str(PROFILE_PROCESS),
+    ]
     if threads:
         cmd += ["--threads", str(threads)]
     tail = _run_tilemaker(cmd, cwd=out_dir, say=say)
@@ -153,8 +162,9 @@ def _stamp(mbtiles: Path, pbf: Path) -> str:
     try:
         with db:
             for name, value in (("kei_build_id", build_id), ("attribution", ATTRIBUTION)):
-                db.execute("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)",
-                           (name, value))
+                db.execute(
+                    "INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)", (name, value)
+                )
     finally:
         db.close()
     return build_id
@@ -182,8 +192,7 @@ def _osm_timestamp(pbf: Path) -> str | None:
         return None
 
 
-def write_provenance(out_dir: Path, pbf: Path, *, exe: str, build_id: str,
-                     tile_count: int) -> Path:
+def write_provenance(out_dir: Path, pbf: Path, *, exe: str, build_id: str, tile_count: int) -> Path:
     record = {
         "what": "Kei Drive offline basemap (vector tiles, OpenMapTiles schema + Kei fields)",
         "file": MBTILES_NAME,
@@ -197,7 +206,7 @@ def write_provenance(out_dir: Path, pbf: Path, *, exe: str, build_id: str,
         },
         "tool": tilemaker_version(exe),
         "profile": "kei_drive/basemap/profile (derived from tilemaker's OpenMapTiles example; "
-                   "OpenMapTiles schema CC-BY 4.0)",
+        "OpenMapTiles schema CC-BY 4.0)",
         "tile_count": tile_count,
         "licence": LICENCE,
         "attribution": ATTRIBUTION,

@@ -45,8 +45,9 @@ def _missing() -> Response:
 def tile(request: Request) -> Response:
     z, x, y = (request.path_params[k] for k in ("z", "x", "y"))
     if z > MAX_ZOOM or x >= (1 << z) or y >= (1 << z):
-        return JSONResponse({"error": f"no tile {z}/{x}/{y}: x and y must be below 2^z"},
-                            status_code=400)
+        return JSONResponse(
+            {"error": f"no tile {z}/{x}/{y}: x and y must be below 2^z"}, status_code=400
+        )
     basemap = _basemap()
     if basemap is None:
         return _missing()
@@ -54,8 +55,11 @@ def tile(request: Request) -> Response:
     data = basemap.tile(z, x, y) if z <= basemap.maxzoom else None
     if data is None:
         return Response(status_code=204, headers={"Cache-Control": EMPTY_CACHE, "ETag": etag})
-    headers = {"Cache-Control": TILE_CACHE, "ETag": etag, "Vary": "Accept-Encoding",
-               "Access-Control-Allow-Origin": "*"}
+    headers = {
+        "Cache-Control": TILE_CACHE,
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+    }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     if data.startswith(GZIP_MAGIC):

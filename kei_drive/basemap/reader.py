@@ -24,8 +24,9 @@ class Basemap:
 
     @classmethod
     def open(cls, path: Path) -> Basemap:
-        db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True,
-                             check_same_thread=False)
+        db = sqlite3.connect(
+            f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False
+        )
         try:
             metadata = dict(db.execute("SELECT name, value FROM metadata").fetchall())
         except sqlite3.Error:

@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rules", help="Kei rules in force per state", allow_abbrev=False)
     p.add_argument("--state", help="one state (USPS code, e.g. CO)")
     p.add_argument("--on", type=_date, help="date (YYYY-MM-DD, default today)")
+    p.add_argument(
+        "--by-severity",
+        action="store_true",
+        help="most severe first (the one order of core/rules_vocab.py), not by state code",
+    )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(func=cmd_rules)
 
@@ -111,28 +116,36 @@ def cmd_rules(args: argparse.Namespace) -> int:
         rules = [rule] if rule else []
     else:
         rules = book.all_rules(args.on)
+    if args.by_severity:
+        rules.sort(key=lambda r: r.severity(), reverse=True)
     if args.json:
         print_json([r.to_dict() for r in rules])
         return 0
     for r in rules:
         cap = f"{r.max_road_speed_mph} mph" if r.max_road_speed_mph else "-"
         mark = " (your override)" if r.overridden else ""
-        print(f"{r.state}  {r.status:<10} {cap:>6}  {r.confidence:<6} {r.advice()}{mark}")
+        access = r.road_access or "unverified"
+        print(
+            f"{r.state}  {r.status:<10} {access:<16} {cap:>6}  {r.confidence:<6} {r.advice()}{mark}"
+        )
     return 0
 
 
 def cmd_states_along(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from kei_drive.core.geo import states_along
-    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.gpx import GpxError, read_gpx_latlon
     from kei_drive.core.rules import RulesError
 
     try:
-        points = read_gpx_points(args.gpx)
+        lat, lon, _t, _acc = read_gpx_latlon(args.gpx)
+        points = np.column_stack((lat, lon))
     except FileNotFoundError:
         return fail(f"no such file: {args.gpx}")
     except (GpxError, OSError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
-    if not points:
+    if not len(points):
         return fail(f"{args.gpx} holds no track or route points")
     try:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None

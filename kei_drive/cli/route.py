@@ -17,7 +17,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="destination", required=True, help='"LAT,LON" or a place')
     p.add_argument("--tiles", type=Path, help="routing tiles dir (default: config)")
     p.add_argument(
-        "--avoid-banned-states", action="store_true", help="never enter states banning Kei"
+        "--avoid-banned-states",
+        action="store_true",
+        help="never enter states banning Kei (or allowing them on no public road)",
+    )
+    p.add_argument(
+        "--avoid-opt-in-states",
+        action="store_true",
+        help="also avoid states where Kei may use only designated or locally allowed roads "
+        "(e.g. Ohio, Kentucky, Minnesota)",
     )
     p.add_argument("--top-speed-mph", type=float, default=45.0, help="vehicle top speed")
     p.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
@@ -58,6 +66,7 @@ def _resolve(text: str, offline: bool) -> tuple[tuple[float, float], str]:
 
 
 def _route(args: argparse.Namespace) -> int:
+    from kei_drive.core.local_permits import PermitError
     from kei_drive.geocoding import GeocodingError
     from kei_drive.routing import KeiOptions, RoutingError, get_router, plan_route
 
@@ -67,12 +76,15 @@ def _route(args: argparse.Namespace) -> int:
     except (GeocodingError, LookupError) as exc:
         return fail(str(exc))
     options = KeiOptions(
-        top_speed_mph=args.top_speed_mph, avoid_banned_states=args.avoid_banned_states, on=args.on
+        top_speed_mph=args.top_speed_mph,
+        avoid_banned_states=args.avoid_banned_states,
+        avoid_opt_in_states=args.avoid_opt_in_states,
+        on=args.on,
     )
     try:
         router = get_router(args.tiles)
         result = plan_route(origin, dest, options=options, router=router)
-    except RoutingError as exc:
+    except (RoutingError, PermitError) as exc:
         return fail(str(exc))
     data = result.to_dict()
     data["from"] = {"query": args.origin, "name": origin_name, "lat": origin[0], "lon": origin[1]}
@@ -85,13 +97,15 @@ def _route(args: argparse.Namespace) -> int:
 
 
 def _check_route(args: argparse.Namespace) -> int:
-    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.gpx import GpxError
+    from kei_drive.core.local_permits import PermitError
+    from kei_drive.core.trips import TrackArrays
     from kei_drive.routing import RoutingError, check_track, get_router
 
     if not args.gpx.is_file():
         return fail(f"no such file: {args.gpx}")
     try:
-        points = read_gpx_points(args.gpx)
+        points = TrackArrays.from_gpx(args.gpx)  # times and accuracies help the matching
     except (GpxError, OSError, ValueError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
     if len(points) < 2:
@@ -99,7 +113,7 @@ def _check_route(args: argparse.Namespace) -> int:
     try:
         router = get_router(args.tiles) if args.tiles else None
         result = check_track(points, router=router, on=args.on, top_speed_mph=args.top_speed_mph)
-    except RoutingError as exc:
+    except (RoutingError, PermitError, ValueError) as exc:
         return fail(str(exc))
     data = result.to_dict()
     data.pop("maneuvers", None)

@@ -23,6 +23,8 @@ START_COLOR = "#22c55e"
 END_COLOR = "#f5a623"
 # Route colour per warning kind; later kinds in this order win where warnings overlap.
 KIND_COLORS = {
+    "unverified": "#a3a3a3",
+    "road_access": "#c026d3",
     "banned_state": "#d946ef",
     "unknown_speed_limit": "#eab308",
     "speed_cap": "#f97316",
@@ -33,7 +35,10 @@ KIND_LABELS = {
     "speed_cap": "Above Kei speed cap",
     "unknown_speed_limit": "Speed limit unknown",
     "banned_state": "Banned state",
+    "road_access": "Only where locally allowed",
+    "unverified": "Rules unverified",
     "restricted_state": "Restricted state",
+    "local_permit": "Your local permission",
     "unreachable": "Unreachable",
 }
 KIND_BADGE = {  # Radix colour names for the warning badges
@@ -41,7 +46,10 @@ KIND_BADGE = {  # Radix colour names for the warning badges
     "speed_cap": "orange",
     "unknown_speed_limit": "yellow",
     "banned_state": "crimson",
+    "road_access": "crimson",
+    "unverified": "gray",
     "restricted_state": "amber",
+    "local_permit": "blue",
     "unreachable": "red",
 }
 STATUS_BADGE = {
@@ -57,6 +65,8 @@ LEGEND = [
     {"label": "Above cap", "color": KIND_COLORS["speed_cap"]},
     {"label": "Limit unknown", "color": KIND_COLORS["unknown_speed_limit"]},
     {"label": "Banned state", "color": KIND_COLORS["banned_state"]},
+    {"label": "Only locally allowed", "color": KIND_COLORS["road_access"]},
+    {"label": "Rules unverified", "color": KIND_COLORS["unverified"]},
 ]
 
 
@@ -177,9 +187,12 @@ def map_layers(
 SEVERITY = (  # warnings are listed most serious first, then by position
     "unreachable",
     "banned_state",
+    "road_access",
     "highway",
     "speed_cap",
+    "unverified",
     "restricted_state",
+    "local_permit",
     "unknown_speed_limit",
 )
 _SOURCE_SUFFIX = re.compile(r"\s*Source: \S+\s*$")
@@ -302,7 +315,7 @@ def present(
     warnings = result.get("warnings") or []
     legal = bool(result.get("legal", True))
     kinds = {w.get("kind") for w in warnings}
-    if legal and kinds & {"restricted_state", "unknown_speed_limit"}:
+    if legal and kinds & {"restricted_state", "unknown_speed_limit", "unverified", "local_permit"}:
         verdict = "Kei-legal roads, with conditions: read the warnings"
     elif legal:
         verdict = "Kei-legal as far as the map data and rules tell"

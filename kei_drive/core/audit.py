@@ -19,16 +19,20 @@ Motorways are already "highway" warnings and are not repeated as unknown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 
+from kei_drive.core.access import HARD_KINDS, access_stretches
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 
 HIGHWAY_CLASSES = ("motorway", "trunk")
+# OSM link classes as some engines report them; Valhalla reports a link as a "ramp" edge
+# with the class of a road it joins, so ramps are classed by their neighbours instead.
+LINK_CLASSES = {"motorway_link": "motorway", "trunk_link": "trunk"}
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
 LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
 ASSUMED_LOCAL_LIMIT_MPH = 35
@@ -38,7 +42,10 @@ MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
 KIND_ORDER = (
     "unreachable",
     "banned_state",
+    "road_access",
+    "unverified",
     "restricted_state",
+    "local_permit",
     "highway",
     "speed_cap",
     "unknown_speed_limit",
@@ -76,16 +83,22 @@ class StateReport:
     interstate_forbidden: bool | None = None
     advice: str = ""
     sources: list[str] = field(default_factory=list)
+    road_access: str | None = None  # RoadAccess value; None = unverified or no rule
+    visitors: str | None = None  # Visitors value
 
 
 @dataclass
 class RouteWarning:
-    kind: str  # highway|speed_cap|unknown_speed_limit|banned_state|restricted_state|unreachable
+    # highway|speed_cap|unknown_speed_limit|banned_state|road_access|unverified|
+    # restricted_state|local_permit|unreachable
+    kind: str
     message: str
     from_m: float
     to_m: float
     road: str | None = None
     state: str | None = None
+    road_access: str | None = None  # the access mode of the stretch's state
+    statement: str | None = None  # "driver": allowed only on the driver's own statement
 
 
 @dataclass
@@ -99,7 +112,7 @@ class RouteReport:
     @property
     def kei_legal(self) -> bool:
         """No warning that makes the route illegal or unusable for a Kei vehicle."""
-        hard = {"highway", "speed_cap", "banned_state", "unreachable"}
+        hard = {"highway", "speed_cap", "unreachable", *HARD_KINDS}
         return not any(w.kind in hard for w in self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,6 +197,54 @@ def _road_names(
     return ", ".join(names[:4]) if names else None
 
 
+def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
+    """Per edge: "motorway", "trunk" or "" — counting ramps as the highway they serve.
+
+    For a Kei a ramp onto an interstate is the interstate: a run of ramp edges that
+    touches a motorway edge (before or after it along the route) is motorway, else one
+    touching a trunk is trunk; ``motorway_link`` / ``trunk_link`` classes map directly.
+    """
+    out = [
+        e.road_class if e.road_class in HIGHWAY_CLASSES else LINK_CLASSES.get(e.road_class, "")
+        for e in edges
+    ]
+    k = 0
+    while k < len(edges):
+        if edges[k].use != "ramp" or out[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(edges) and edges[end].use == "ramp" and not out[end]:
+            end += 1
+        around = {out[k - 1] if k else "", out[end] if end < len(edges) else ""}
+        cls = "motorway" if "motorway" in around else "trunk" if "trunk" in around else ""
+        out[k:end] = [cls] * (end - k)
+        k = end
+    return out
+
+
+def _is_ramp(edge: RoadEdge) -> bool:
+    return edge.use == "ramp" or edge.road_class in LINK_CLASSES
+
+
+def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[RoadEdge]:
+    """Unnamed highway ramps named after the road they lead to ("ramp to I 83") or, for an
+    exit, come from ("ramp from I 83")."""
+    out = list(edges)
+    for k, e in enumerate(edges):
+        if e.names or not _is_ramp(e) or not classes[k]:
+            continue
+        after = next((x for x in edges[k + 1 :] if not _is_ramp(x)), None)
+        before = next((x for x in reversed(edges[:k]) if not _is_ramp(x)), None)
+        if after is not None and after.names and after.road_class in HIGHWAY_CLASSES:
+            out[k] = replace(e, names=(f"ramp to {after.names[0]}",))
+        elif before is not None and before.names and before.road_class in HIGHWAY_CLASSES:
+            out[k] = replace(e, names=(f"ramp from {before.names[0]}",))
+        else:
+            out[k] = replace(e, names=("ramp",))
+    return out
+
+
 def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
     out: list[RouteWarning] = []
     for w in warnings:
@@ -222,8 +283,10 @@ def audit_route(
     top_speed_mph: float = 45.0,
     requested_start: tuple[float, float] | None = None,
     requested_end: tuple[float, float] | None = None,
+    permits: Sequence[Any] = (),
 ) -> RouteReport:
-    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None."""
+    """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None;
+    ``permits`` are the driver's local permissions (``core.local_permits``)."""
     from kei_drive.core.geo import states_along
 
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
@@ -264,6 +327,8 @@ def audit_route(
                 interstate_forbidden=getattr(rule, "interstate_forbidden", None),
                 advice=_advice(rule) if rule is not None else "",
                 sources=_sources(rule) if rule is not None else [],
+                road_access=getattr(rule, "road_access", None),
+                visitors=(getattr(rule, "visitors", None) or {}).get("rule"),
             )
         )
     # Segment -> index into `states` (by midpoint distance), -1 outside every state.
@@ -280,20 +345,29 @@ def audit_route(
     interstate_ban = np.array([bool(s.interstate_forbidden) for s in states] + [False], dtype=bool)[
         seg_state
     ]
+    # Road access per state stretch (core/access.py); the driver's permits may set caps.
+    seg_mid = (pts[:-1] + pts[1:]) / 2 if n_seg else np.zeros((0, 2))
+    stretches, permit_caps = access_stretches(
+        states, [rule_of.get(s.state) for s in states], seg_state, seg_mid, cum, permits
+    )
+    caps = np.where(permit_caps > 0, permit_caps, caps)
 
     warnings: list[RouteWarning] = []
 
     def pos(s: int, e: int) -> tuple[float, float]:
         return round(float(cum[s]), 1), round(float(cum[e]), 1)
 
-    # Motorway / trunk stretches (one per class and state stretch).
+    # Motorway / trunk stretches, ramps included (one per class and state stretch).
+    edge_hw = highway_classes(edges)
+    named = _with_ramp_names(edges, edge_hw)
+    seg_hw = np.array(edge_hw + [""], dtype="U16")[seg_edge]
     hw_key = np.full(n_seg, -1, dtype=np.int64)
     for ci, cls in enumerate(HIGHWAY_CLASSES):
-        hw_key = np.where(seg_class == cls, ci * 1000 + seg_state + 1, hw_key)
+        hw_key = np.where(seg_hw == cls, ci * 1000 + seg_state + 1, hw_key)
     for s, e, key in _runs(hw_key):
         cls = HIGHWAY_CLASSES[key // 1000]
         st = state_codes[seg_state[s]] or None
-        road = _road_names(seg_edge, s, e, edges)
+        road = _road_names(seg_edge, s, e, named)
         a, b = pos(s, e)
         label = "Motorway" if cls == "motorway" else "Trunk road"
         msg = f"{label} {road or '(unnamed)'} for {_where(a, b)}"
@@ -337,22 +411,12 @@ def audit_route(
             RouteWarning("unknown_speed_limit", _unknown_message(road, a, b, st), a, b, road, st)
         )
 
-    # Banned / restricted / unclear states.
-    for sr in states:
-        if sr.status not in ("banned", "restricted", "unclear"):
-            continue
-        kind = "banned_state" if sr.status == "banned" else "restricted_state"
-        head = {
-            "banned": f"{sr.name}: Kei vehicles are not allowed",
-            "restricted": f"{sr.name}: Kei vehicles are restricted",
-            "unclear": f"{sr.name}: Kei rules are unclear",
-        }[sr.status]
-        msg = f"{head} ({_miles(sr.to_m - sr.from_m)} of the route)"
-        if sr.advice:
-            msg += f". {sr.advice}"
-        if sr.sources:
-            msg += f" Source: {sr.sources[0]}"
-        warnings.append(RouteWarning(kind, msg, sr.from_m, sr.to_m, None, sr.state))
+    for st in stretches:
+        warnings.append(
+            RouteWarning(
+                st.kind, st.message, st.from_m, st.to_m, None, st.state, statement=st.statement
+            )
+        )
 
     # The route must start and end where asked (Valhalla may snap far away).
     for which, req, idx in (("start", requested_start, 0), ("end", requested_end, -1)):
@@ -369,6 +433,9 @@ def audit_route(
             warnings.append(RouteWarning("unreachable", msg, at, at, None, None))
 
     warnings = _merge_close(warnings)
+    access_of = {s.state: s.road_access for s in states}
+    for w in warnings:  # every warning carries its stretch's access mode
+        w.road_access = access_of.get(w.state or "")
     warnings.sort(key=lambda w: (w.from_m, KIND_ORDER.index(w.kind)))
     return RouteReport(
         distance_m=distance,

@@ -24,6 +24,8 @@ import gpxpy
 import gpxpy.gpx
 import numpy as np
 
+from kei_drive.core.xmltext import xml_safe
+
 # A consumer GPS fix is typically 3-5 m per unit of HDOP (user-equivalent range error).
 HDOP_TO_METERS = 5.0
 GPXTPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
@@ -395,7 +397,10 @@ def to_gpx(
     gpx = gpxpy.gpx.GPX()
     gpx.creator = CREATOR
     gpx.nsmap["gpxtpx"] = GPXTPX_NS
-    track = gpxpy.gpx.GPXTrack(name=name, description=description)
+    track = gpxpy.gpx.GPXTrack(  # a control character in a name would break the XML
+        name=xml_safe(name) if name else name,
+        description=xml_safe(description) if description else description,
+    )
     gpx.tracks.append(track)
     for seg in _as_segments(points):
         segment = gpxpy.gpx.GPXTrackSegment()

@@ -26,7 +26,7 @@ Untimed fixes (GPX routes, some loggers) give distance but no time or speed valu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kei_drive.core.distance import haversine_m
-from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_columns
 
 STATS_KEYS = (
     "distance_m",
@@ -46,6 +46,9 @@ STATS_KEYS = (
     "states",
     "points",
 )
+
+
+_GPX_COLUMNS = ("lat", "lon", "t", "accuracy", "speed")  # GpxSegment names, TrackArrays order
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class StatsConfig:
     gap_min_s: float = 30.0
     min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
     smooth_window_s: float = 2.0
+    max_smooth_window_s: float = 15.0  # lengths of very noisy tracks: at most +-this
+    sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes
     motion_window_s: float = 10.0
     speed_window_s: float = 3.0
     state_sample_m: float = 100.0  # states are looked up at most every this many metres
@@ -159,6 +164,12 @@ class TrackArrays:
 
         return cls(lat, np.asarray(lon, dtype=float), col(t), col(accuracy), col(speed))
 
+    @classmethod
+    def from_gpx(cls, source: GpxSource) -> TrackArrays:
+        """Every track and route point of a GPX file, concatenated (one streaming parse)."""
+        segments = [s for track in read_gpx_columns(source) for s in track.segments]
+        return cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
+
     def __len__(self) -> int:
         return int(self.lat.size)
 
@@ -202,6 +213,14 @@ def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArra
             cfg.max_speed_mps * np.minimum(dt, cfg.max_bridge_s) + slack,
         )
     return d, dt, d > limit
+
+
+def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
+    """The track with each fix's accuracy at least three times the typical noise, for the
+    jump tests only (noise of a fix that reports no accuracy must not look like a jump)."""
+    if len(arr) < 5:
+        return arr
+    return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
 
 
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
@@ -253,10 +272,66 @@ def _drop_short_runs(flags: NDArray, min_len: int) -> NDArray:
     return out
 
 
+def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
+    """Per fix, the lowest speed of a window of ``k`` consecutive fixes of one run that
+    holds it (NaN where no such window): a speed counts only when held over several fixes,
+    never from one step."""
+    n = speed.size
+    out = np.full(n, np.nan)
+    if n < k:
+        return out
+    win = np.lib.stride_tricks.sliding_window_view(speed, k)
+    same_run = run[k - 1 :] == run[: n - k + 1]
+    low = np.where(same_run & np.isfinite(win).all(axis=1), win.min(axis=1), np.nan)
+    # a fix's value: the best window it belongs to (a plateau keeps its full height)
+    padded = np.concatenate((np.full(k - 1, np.nan), low, np.full(k - 1, np.nan)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, k)
+    any_valid = np.isfinite(windows).any(axis=1)
+    out[any_valid] = np.nanmax(windows[any_valid], axis=1)
+    return out
+
+
+def _length_windows(
+    arr: TrackArrays,
+    disp: NDArray,
+    span: NDArray,
+    typical: float,
+    run: NDArray,
+    run_start: NDArray,
+    run_end: NDArray,
+    cfg: StatsConfig,
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Symmetric smoothing windows for lengths, one size per run: the noise left between
+    two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a window of
+    10 * noise / step fixes keeps its share of each step under ~1.5 % (the step is the run's
+    median while moving; between smooth_window_s and max_smooth_window_s).
+    ``disp`` is each fix's displacement over the motion window of ``span`` seconds.
+    Also returns, per fix, whether its window got that size (not near a run's end): only
+    there is a speed derived from the smoothed fixes free of noise."""
+    n = len(arr)
+    noise = position_noise_m(arr)
+    dt_fix = max(typical, 0.1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = np.nan_to_num(disp / span * dt_fix)
+    half_s = np.full(n, cfg.max_smooth_window_s)
+    for r in np.unique(run):
+        in_run = run == r
+        moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
+        if moving_steps.size:
+            fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
+            half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
+    i = np.arange(n)
+    lo = np.maximum(np.searchsorted(arr.t, arr.t - half_s, side="left"), run_start)
+    hi = np.minimum(np.searchsorted(arr.t, arr.t + half_s, side="right") - 1, run_end)
+    half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
+    full = half >= np.floor(half_s / dt_fix) - 1
+    return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
+
+
 def _running_median5(values: NDArray) -> NDArray:
     if values.size < 5:
         return values
-    padded = np.pad(values, 2, mode="edge")
+    padded = np.pad(values, 2, constant_values=np.nan)  # not "edge": that repeats a spike
     windows = np.lib.stride_tricks.sliding_window_view(padded, 5)
     out = np.sort(windows, axis=1)  # NaN sort last
     valid = np.sum(~np.isnan(windows), axis=1)
@@ -338,14 +413,16 @@ def analyze_track(
         keep = valid
     idx = np.flatnonzero(keep)
     # 2. glitches
-    idx = idx[_drop_glitches(src.take(idx), cfg)]
+    # Noise must not look like a jump: each fix is allowed three times the typical noise.
+    noisy = _with_noise_slack(src.take(idx))
+    idx = idx[_drop_glitches(noisy, cfg)]
     arr = src.take(idx)
     n = len(arr)
     used[idx] = True
     if n < 2:
         return result(_empty(n_in, n, cap_mps, arr.t))
 
-    d, dt, brk = _jumps(arr, cfg)
+    d, dt, brk = _jumps(_with_noise_slack(arr), cfg)
     timed_seg = np.isfinite(dt)
     all_timed = bool(timed_seg.all())
     # 3. gaps in recording
@@ -372,11 +449,23 @@ def analyze_track(
     # Motion uses the full (one-sided at run ends) window: least noise. Lengths use a
     # symmetric window, which does not pull a run's first and last fix inwards.
     m_lat, m_lon = smooth(lo, hi)
-    half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
-    s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
+    steady = np.ones(n, dtype=bool)  # fixes whose smoothed position is free of noise
+    if all_timed:
+        s_lat = s_lon = None  # after the motion test: the window depends on the speed
+    elif not timed_seg.any():
+        s_lat, s_lon = arr.lat, arr.lon  # untimed (a route, a drawn line): its polyline
+    else:
+        half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
+        s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
 
     lo, hi = _windows(n, t_win, cfg.motion_window_s, 3, run_start, run_end, True)
     disp = haversine_m(m_lat[lo], m_lon[lo], m_lat[hi], m_lon[hi])
+    if s_lat is None or s_lon is None:
+        # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
+        # is small next to the step between them (the distance must not grow with noise).
+        span = arr.t[hi] - arr.t[lo]
+        s_lo, s_hi, steady = _length_windows(arr, disp, span, typical, run, run_start, run_end, cfg)
+        s_lat, s_lon = smooth(s_lo, s_hi)
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if all_timed:
@@ -417,12 +506,14 @@ def analyze_track(
             speed[speed > cfg.max_speed_mps] = np.nan
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg) | gap_moved))
         t_timed = arr.t[timed_pts]
-        moving_speeds = speed[moving & np.isfinite(speed)]
+        held = _sustained(np.where(steady, speed, np.nan), run, cfg.sustain_fixes)
+        moving_speeds = held[moving & np.isfinite(held)]
         max_speed = float(moving_speeds.max()) if moving_speeds.size else 0.0
         over_cap_s = None
         if cap_mps is not None:
             with np.errstate(invalid="ignore"):
-                seg_over = seg_moving & timed_seg & ((speed[:-1] + speed[1:]) / 2 > cap_mps)
+                fix_over = _drop_short_runs(speed > cap_mps, cfg.sustain_fixes)
+            seg_over = seg_moving & timed_seg & fix_over[:-1] & fix_over[1:]
             over_cap_s = float(np.sum(dt, where=seg_over))
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
                 ([False], seg_over)
@@ -494,3 +585,80 @@ def split_on_gaps(
     if current:
         out.append(current)
     return out
+
+
+# --------------------------------------------------------------------------- map matching
+
+
+@dataclass(frozen=True)
+class TrackPieces:
+    """A track cut where a map-matcher must not bridge: implausible jumps and long gaps."""
+
+    pieces: tuple[NDArray, ...]  # index arrays into the input track, in order
+    glitches: int  # fixes dropped: invalid, or isolated behind implausible jumps
+    breaks: tuple[tuple[str, float], ...]  # between pieces: ("jump" | "gap", straight metres)
+
+
+def track_pieces(
+    arr: TrackArrays, max_gap_m: float = 2000.0, config: StatsConfig = DEFAULT_CONFIG
+) -> TrackPieces:
+    """Cut a track into pieces a map-matcher can follow: isolated glitches (a bogus fix
+    1,000 km away) are dropped, and the track is cut at the remaining implausible jumps and
+    wherever consecutive fixes are more than ``max_gap_m`` apart (signal lost for long)."""
+    with np.errstate(invalid="ignore"):
+        valid = (
+            np.isfinite(arr.lat)
+            & np.isfinite(arr.lon)
+            & (np.abs(arr.lat) <= 90)
+            & (np.abs(arr.lon) <= 180)
+        )
+    idx = np.flatnonzero(valid)
+    track = _with_noise_slack(arr.take(idx))
+    keep = _drop_glitches(track, config)
+    idx, track = idx[keep], track.take(keep)
+    if idx.size < 2:
+        return TrackPieces((idx,) if idx.size else (), len(arr) - idx.size, ())
+    d, _dt, brk = _jumps(track, config)
+    cut = brk | (d > max_gap_m)
+    at = np.flatnonzero(cut)
+    pieces = tuple(np.split(idx, at + 1))
+    breaks = tuple(("jump" if brk[i] else "gap", float(d[i])) for i in at)
+    return TrackPieces(pieces, len(arr) - idx.size, breaks)
+
+
+def position_noise_m(arr: TrackArrays) -> float:
+    """Typical position noise of a track, in metres (per axis, about one sigma).
+
+    For a dense timed track (fixes <= 2 s apart) the scatter of second differences is
+    almost pure noise (a car's path bends little in a second or two): for white noise of
+    sigma per axis the 2-D second difference has a median of 2.88 sigma. Otherwise, and as
+    a floor, the fixes' median reported accuracy (5 m when none is given).
+    """
+    acc = arr.accuracy[np.isfinite(arr.accuracy)]
+    reported = float(np.median(acc)) if acc.size else 5.0
+    if len(arr) < 5:
+        return reported
+    dt = np.diff(arr.t)
+    if not (np.isfinite(dt).all() and float(np.median(dt)) <= 2.0):
+        return reported
+    y = arr.lat * (np.pi / 180.0 * 6_371_008.8)
+    x = arr.lon * (np.pi / 180.0 * 6_371_008.8 * np.cos(np.radians(float(np.median(arr.lat)))))
+    second = np.hypot(np.diff(x, 2), np.diff(y, 2))
+    estimated = float(np.median(second)) / 2.884
+    return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
+
+
+def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
+    """Moving average over +-h fixes, h growing with the noise so that what is left of it
+    (noise / sqrt(2h+1)) is about 5 m; untimed tracks (planned routes) stay as they are."""
+    n = len(arr)
+    half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
+    if half == 0 or n < 3 or not np.isfinite(arr.t).all():
+        return arr.lat, arr.lon
+    i = np.arange(n)
+    # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.
+    lo, hi = np.maximum(i - half, 0), np.minimum(i + half, n - 1)
+    cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
+    cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
+    count = hi - lo + 1
+    return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count

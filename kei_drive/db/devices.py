@@ -103,13 +103,46 @@ def add_fixes(session: Session, device_id: int, points: Sequence[PointIn]) -> in
     if not rows:
         return 0
     table = DeviceFix.__table__
+    # one statement executed for many rows: compiled once and cached, unlike a VALUES
+    # list of a different length every time
     stmt = (
         _insert(session)(table)
-        .values(list(rows.values()))
         .on_conflict_do_nothing(index_elements=["device_id", "time_ms"])
         .returning(table.c.id)
     )
-    return len(session.execute(stmt).all())
+    return len(session.execute(stmt, list(rows.values())).all())
+
+
+def copy_points(session: Session, trip_id: int, device_id: int, fixes: Sequence[FixRow]) -> None:
+    """Copy fixes of the device's log into a trip (ids ``<device id>:<epoch ms>``; a fix
+    the trip already has is left alone)."""
+    if not fixes:
+        return
+    table = TrackPointRow.__table__
+    stmt = _insert(session)(table).on_conflict_do_nothing(index_elements=["trip_id", "client_id"])
+    session.execute(
+        stmt,
+        [
+            {
+                "trip_id": trip_id,
+                "client_id": point_id(device_id, f.t_ms),
+                "seq": f.t_ms,
+                "time_ms": f.t_ms,
+                "lat": f.lat,
+                "lon": f.lon,
+                "accuracy_m": f.accuracy_m,
+                "speed_mps": f.speed_mps,
+                "heading_deg": f.heading_deg,
+                "altitude_m": f.altitude_m,
+            }
+            for f in fixes
+        ],
+    )
+
+
+def point_id(device_id: int, t_ms: int) -> str:
+    """A fix's id in its trip: the device and the fix time, so a resent fix is the same."""
+    return f"{device_id}:{t_ms}"
 
 
 def fixes_between(session: Session, device_id: int, lo_ms: int, hi_ms: int) -> list[FixRow]:
@@ -172,12 +205,17 @@ def last_trip_end_before(session: Session, device_id: int, t_ms: int) -> int | N
     return _ms(trip.ended_at) if trip is not None else None
 
 
-def point_times(session: Session, trip_ids: Sequence[int]) -> dict[int, set[int]]:
+def point_times(
+    session: Session, trip_ids: Sequence[int], since_ms: int | None = None
+) -> dict[int, set[int]]:
+    """The fix times of each trip (from ``since_ms`` on)."""
     out: dict[int, set[int]] = {tid: set() for tid in trip_ids}
     if not trip_ids:
         return out
     c = TrackPointRow.__table__.c
     stmt = sa.select(c.trip_id, c.time_ms).where(c.trip_id.in_(list(trip_ids)))
+    if since_ms is not None:
+        stmt = stmt.where(c.time_ms >= since_ms)
     for tid, t in session.execute(stmt).all():
         out[tid].add(t)
     return out
@@ -194,12 +232,15 @@ def remove_points(session: Session, trip_id: int, times: Sequence[int]) -> None:
         )
 
 
-def open_device_trips(session: Session) -> list[tuple[Trip, IngestDevice]]:
-    """Trips of background loggers still recording, with their device."""
-    return list(
-        session.exec(
-            select(Trip, IngestDevice)
-            .join(IngestDevice, Trip.device_id == IngestDevice.id)
-            .where(Trip.recording_state == "recording")
-        ).all()
+def open_device_trips(
+    session: Session, device_id: int | None = None
+) -> list[tuple[Trip, IngestDevice]]:
+    """Trips of background loggers (or of one) still recording, with their device."""
+    stmt = (
+        select(Trip, IngestDevice)
+        .join(IngestDevice, Trip.device_id == IngestDevice.id)  # type: ignore[arg-type]
+        .where(Trip.recording_state == "recording")
     )
+    if device_id is not None:
+        stmt = stmt.where(Trip.device_id == device_id)
+    return list(session.exec(stmt).all())

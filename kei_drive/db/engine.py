@@ -3,6 +3,7 @@ at call time, so tests and ``DATABASE_URL`` changes take effect without a restar
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from kei_drive import config
 
+BUSY_TIMEOUT_MS = 5000  # wait this long for SQLite's single write lock, then 503
 _ENGINES: dict[str, sa.Engine] = {}
 _LOCK = threading.Lock()
 
@@ -37,8 +39,20 @@ def is_sqlite(url: str) -> bool:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE for track points
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+def _private_sqlite_file(database: str) -> None:
+    """Create the database 0600 in a 0700 folder: it holds the whole location history.
+    SQLite gives its -wal and -shm files the database file's mode."""
+    path = Path(database).expanduser()
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)  # made by an older version with the umask's 0644
 
 
 def get_engine(url: str | None = None) -> sa.Engine:
@@ -51,7 +65,7 @@ def get_engine(url: str | None = None) -> sa.Engine:
         if is_sqlite(url):
             database = make_url(url).database
             if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(database)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             if database and database != ":memory:":
@@ -63,6 +77,15 @@ def get_engine(url: str | None = None) -> sa.Engine:
         return engine
 
 
+def dispose_engine(url: str | None = None) -> None:
+    """Close the pooled connections of one engine: after a read-only or I/O error, SQLite
+    connections stay broken; fresh ones work again once the file is writable."""
+    with _LOCK:
+        engine = _ENGINES.get(normalize_url(url))
+    if engine is not None:
+        engine.dispose()
+
+
 def dispose_engines() -> None:
     """Close every cached engine (tests, forked workers)."""
     with _LOCK:
@@ -72,10 +95,19 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session(url: str | None = None) -> Iterator[Session]:
+def session(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on error; objects stay readable
-    after it closes (``expire_on_commit=False``)."""
-    with Session(get_engine(url), expire_on_commit=False) as s:
+    after it closes (``expire_on_commit=False``).
+
+    ``write=True`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``): a
+    transaction that reads first and writes later cannot then fail at once with
+    "database is locked" when another writer committed in between; it waits up to
+    ``BUSY_TIMEOUT_MS`` instead.
+    """
+    engine = get_engine(url)
+    with Session(engine, expire_on_commit=False) as s:
+        if write and engine.dialect.name == "sqlite":
+            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield s
             s.commit()

@@ -1,14 +1,17 @@
 """The queries the app needs (pages, API, CLI): no SQL anywhere else.
 
 Every function takes an open ``Session`` (see ``kei_drive.db.session``) and works for the
-local user unless a ``user_id`` is given.
+user ``user_id``. Without one it works for the only account (``accounts.default_user``:
+command line and single-user serving); with several accounts that raises ``NoSuchUser``
+rather than guess, so a caller that forgets the user fails closed.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import uuid as uuidlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
-from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_tracks, to_geojson, to_gpx
+from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_tracks
+from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import TrackArrays, TripStats, compute_stats, split_on_gaps
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import import_eligibility, parse_month
+from kei_drive.core.xmltext import clean_text
 from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
@@ -49,13 +54,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def local_user(session: Session) -> User:
-    """The single local user (created on first use)."""
-    user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).first()
-    if user is None:
-        user = User(username=LOCAL_USERNAME, display_name="Local driver")
-        session.add(user)
-        session.flush()
-    return user
+    """The only user (the pre-accounts placeholder is created on first use)."""
+    from kei_drive.db.accounts import default_user
+
+    return default_user(session)
 
 
 def _uid(session: Session, user_id: int | None) -> int:
@@ -421,7 +423,7 @@ def default_trip_name(trip: Trip) -> str:
 
 
 def rename_trip(session: Session, ref: int | str, name: str, user_id: int | None = None) -> Trip:
-    name = (name or "").strip()
+    name = clean_text(name or "")
     if not name:
         raise ValueError("a trip name cannot be empty")
     if len(name) > 200:
@@ -707,12 +709,64 @@ def import_gpx(
     return created
 
 
-def export_gpx(session: Session, ref: int | str, user_id: int | None = None) -> str:
+STREAM_ROWS = 2000  # rows fetched at a time when streaming a trip's fixes
+
+
+def iter_trip_points(session: Session, trip_id: int) -> Iterator[TrackPoint]:
+    """The trip's fixes in track order, fetched ``STREAM_ROWS`` at a time (constant memory)."""
+    c = TrackPointRow.__table__.c
+    stmt = (
+        sa.select(c.lat, c.lon, c.time_ms, c.accuracy_m, c.speed_mps, c.heading_deg, c.altitude_m)
+        .where(c.trip_id == trip_id)
+        .order_by(c.seq, c.id)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for lat, lon, t, acc, speed, heading, alt in session.execute(stmt):
+        yield TrackPoint(
+            lat=lat,
+            lon=lon,
+            time=datetime.fromtimestamp(t / 1000.0, UTC) if t is not None else None,
+            elevation=alt,
+            speed_mps=speed,
+            course=heading,
+            accuracy_m=acc,
+        )
+
+
+def _all_have_altitude(session: Session, trip_id: int) -> bool:
+    c = TrackPointRow.__table__.c
+    missing = session.execute(
+        sa.select(sa.func.count()).where(c.trip_id == trip_id, c.altitude_m.is_(None))
+    ).scalar_one()
+    return missing == 0 and count_points(session, trip_id) > 0
+
+
+def export_gpx_stream(
+    session: Session, ref: int | str, user_id: int | None = None
+) -> Iterator[str]:
+    """The trip as GPX text, in pieces (the session must stay open while iterating).
+    ``NotFound`` is raised at once, before the first piece."""
     trip = get_trip(session, ref, user_id)
-    return to_gpx(trip_points(session, trip.id), name=trip.name or None)  # type: ignore[arg-type]
+    return iter_gpx(iter_trip_points(session, trip.id), name=trip.name or None)  # type: ignore[arg-type]
+
+
+def export_geojson_stream(
+    session: Session, ref: int | str, user_id: int | None = None
+) -> Iterator[str]:
+    """The trip as GeoJSON text, in pieces (three passes over the fixes, none held)."""
+    trip = get_trip(session, ref, user_id)
+    trip_id: int = trip.id  # type: ignore[assignment]
+    return iter_geojson(
+        lambda: iter_trip_points(session, trip_id),
+        name=trip.name or None,
+        properties={"uuid": trip.uuid, "stats": trip.stats},
+        with_elevation=_all_have_altitude(session, trip_id),
+    )
+
+
+def export_gpx(session: Session, ref: int | str, user_id: int | None = None) -> str:
+    return "".join(export_gpx_stream(session, ref, user_id))
 
 
 def export_geojson(session: Session, ref: int | str, user_id: int | None = None) -> dict:
-    trip = get_trip(session, ref, user_id)
-    props = {"uuid": trip.uuid, "stats": trip.stats}
-    return to_geojson(trip_points(session, trip.id), name=trip.name or None, properties=props)  # type: ignore[arg-type]
+    return json.loads("".join(export_geojson_stream(session, ref, user_id)))

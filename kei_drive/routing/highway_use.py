@@ -1,19 +1,22 @@
 """Did a recorded or imported trip use a motorway or trunk road? (``Trip.highway_use``)
 
-The track is map-matched on the routing tiles and audited; the answer stays unknown
-(None) when there are no tiles or part of the track lies outside them, since GPS alone
-cannot tell a highway from the frontage road beside it.
+The track is map-matched on the routing tiles and audited (``check_track``: glitches are
+dropped and the track is cut at jumps, so one bad fix cannot hide an interstate drive).
+Yes when a sustained highway stretch was found; no only when nothing longer than
+``HIGHWAY_USE_MAX_UNMATCHED_M`` stayed unmatched, since GPS alone cannot tell a highway from
+the frontage road beside it; otherwise (or without tiles) unknown (None).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kei_drive.core.trips import TrackArrays
 from kei_drive.routing.base import RoutingError
-from kei_drive.routing.planner import check_track
+from kei_drive.routing.planner import HIGHWAY_USE_MAX_UNMATCHED_M, check_track
 
 
-def highway_use(points: Sequence[tuple[float, float]], rules=None) -> bool | None:
+def highway_use(points: Sequence[tuple[float, float]] | TrackArrays, rules=None) -> bool | None:
     if len(points) < 2:
         return None
     try:
@@ -22,4 +25,6 @@ def highway_use(points: Sequence[tuple[float, float]], rules=None) -> bool | Non
         return None
     if any(w.kind == "highway" for w in result.warnings):
         return True
-    return False if result.unmatched_share == 0 else None
+    if result.matched_share and result.longest_unmatched_m <= HIGHWAY_USE_MAX_UNMATCHED_M:
+        return False
+    return None

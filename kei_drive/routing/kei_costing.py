@@ -33,7 +33,8 @@ class KeiOptions:
 
     top_speed_mph: float = DEFAULT_TOP_SPEED_MPH
     avoid_trunks: bool = True  # penalty, then re-route around any trunk left
-    avoid_banned_states: bool = False  # hard, via state exclusion rings
+    avoid_banned_states: bool = False  # hard, via state exclusion rings (banned or no access)
+    avoid_opt_in_states: bool = False  # also avoid designated/opt-in/permit/farm-only states
     avoid_over_cap_roads: bool = True  # best effort: re-route around tagged over-cap roads
     on: date | None = None  # rules in force on this date (default today)
     extra_rings: tuple[tuple[tuple[float, float], ...], ...] = field(default=())
@@ -107,15 +108,26 @@ def edge_walk_request(encoded_shape: str) -> dict[str, Any]:
     }
 
 
-def map_match_request(points: Sequence[tuple[float, float]]) -> dict[str, Any]:
-    """trace_attributes map-matching a GPS track (``map_snap``)."""
+MATCH_ATTRIBUTES = [*TRACE_ATTRIBUTES, "matched.edge_index", "matched.type", "matched.point"]
+
+
+def map_match_request(
+    points: Sequence[tuple[float, float]], accuracy_m: float = 10.0
+) -> dict[str, Any]:
+    """trace_attributes map-matching a GPS track (``map_snap``); ``accuracy_m`` is the fixes'
+    typical error, so the matcher neither snaps noise to a crossing road nor loses the road."""
+    accuracy = min(max(accuracy_m, 5.0), 50.0)
     return {
         "shape": [{"lat": lat, "lon": lon} for lat, lon in points],
         "shape_match": "map_snap",
         "costing": "auto",
         "units": "kilometers",
-        "trace_options": {"search_radius": 50, "gps_accuracy": 10, "breakage_distance": 2000},
-        "filters": {"attributes": TRACE_ATTRIBUTES, "action": "include"},
+        "trace_options": {
+            "search_radius": min(max(50.0, 3 * accuracy), 150.0),
+            "gps_accuracy": accuracy,
+            "breakage_distance": 2000,
+        },
+        "filters": {"attributes": MATCH_ATTRIBUTES, "action": "include"},
     }
 
 

@@ -14,15 +14,27 @@ better exists. ``check_track`` map-matches a GPS track (chunked) and audits it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from kei_drive.core.audit import UNREACHABLE_GAP_M, RoadEdge, RouteReport, audit_route
+from kei_drive.core.access import classify
+from kei_drive.core.audit import (
+    HIGHWAY_CLASSES,
+    UNREACHABLE_GAP_M,
+    RoadEdge,
+    RouteReport,
+    RouteWarning,
+    StateReport,
+    audit_route,
+    highway_classes,
+)
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.trips import TrackArrays, position_noise_m, smooth_positions, track_pieces
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.polyline import decode
@@ -55,6 +67,9 @@ class RouteResult:
     engine: str = ""
     requested: tuple[tuple[float, float], tuple[float, float]] | None = None
     unmatched_share: float = 0.0  # check_track: share of the track not matched to roads
+    unmatched: list[dict[str, Any]] = field(default_factory=list)  # check_track: what and why
+    longest_unmatched_m: float = 0.0  # check_track: the longest stretch not matched
+    matched_share: float | None = None  # check_track: share of the GPS track matched to roads
 
     @property
     def warnings(self):
@@ -66,6 +81,9 @@ class RouteResult:
         out["legal"] = self.legal
         out["notes"] = list(self.notes)
         out["engine"] = self.engine
+        if self.matched_share is not None:
+            out["matched_share"] = round(self.matched_share, 3)
+            out["unmatched"] = list(self.unmatched)
         return out
 
 
@@ -192,8 +210,11 @@ def plan_route(
     options: kc.KeiOptions | None = None,
     router: Router | None = None,
     rules: Any = None,
+    permits: Sequence[Any] | None = None,
 ) -> RouteResult:
     """Plan a Kei route between two (lat, lon) points and audit it.
+
+    ``permits``: the driver's local permissions (default: the stored ones).
 
     Raises NoRouteError when not even a relaxed route exists, RoutingError (TilesMissingError,
     RouterUnavailableError) when the engine cannot be used.
@@ -204,6 +225,7 @@ def plan_route(
     options = options or kc.KeiOptions()
     router = router or get_router()
     rules = _load_rules(rules)
+    permits = _load_permits(permits)
     notes: list[str] = []
 
     def audit(answer: dict) -> tuple[RouteReport, list[RoadEdge]]:
@@ -225,19 +247,21 @@ def plan_route(
             top_speed_mph=options.top_speed_mph,
             requested_start=origin,
             requested_end=destination,
+            permits=permits,
         )
         return report, edges
 
     # Banned states to keep out of (never the ones we start or end in).
     state_ring_list: list = []
-    if options.avoid_banned_states:
-        banned = {r.state for r in rules.all_rules(options.on) if r.status == "banned"}
+    if options.avoid_banned_states or options.avoid_opt_in_states:
+        banned = _states_to_avoid(rules, options)
         for label, point in (("start", origin), ("destination", destination)):
             hit = state_at(*point)
             if hit and hit.code in banned:
                 rule = rules.rule_for(hit.code, on=options.on)
+                what = "banned" if classify(rule) == "banned_state" else "only locally allowed"
                 notes.append(
-                    f"Your {label} is in {hit.name}, where Kei vehicles are banned "
+                    f"Your {label} is in {hit.name}, where Kei vehicles are {what} "
                     f"({rule.advice() if rule else ''}); the route cannot avoid it."
                 )
                 banned.discard(hit.code)
@@ -281,6 +305,11 @@ def plan_route(
         notes.append(_relaxed_note(best.label))
     report = best.report
     legal = report.kei_legal
+    unverified = sorted({w.state for w in report.warnings if w.kind == "unverified" and w.state})
+    if unverified:
+        notes.append(
+            "Kei rules are unverified in " + ", ".join(unverified) + ": check before you drive."
+        )
     if not legal:
         notes.append(
             "No fully Kei-legal route was found; this is the least-bad route — read the warnings."
@@ -295,9 +324,23 @@ def plan_route(
     )
 
 
+def _states_to_avoid(rules: Any, options: kc.KeiOptions) -> set[str]:
+    """Banned or no-access states; with ``avoid_opt_in_states`` also the local-only ones."""
+    kinds = {"banned_state"} | ({"road_access"} if options.avoid_opt_in_states else set())
+    return {r.state for r in rules.all_rules(options.on) if classify(r) in kinds}
+
+
+def _load_permits(permits: Sequence[Any] | None) -> Sequence[Any]:
+    if permits is not None:
+        return permits
+    from kei_drive.core.local_permits import load_permits
+
+    return load_permits()
+
+
 def _relaxed_note(label: str) -> str:
     if label == "kei without state avoidance":
-        return "No route avoids the banned states; this route crosses one (see warnings)."
+        return "No route avoids the states you asked to avoid; this one crosses one (see warnings)."
     if label.startswith("relaxed"):
         return "No route without motorways reaches the destination; this one uses them."
     return "The route had to be relaxed."
@@ -340,52 +383,258 @@ def _badness(report: RouteReport) -> float:
 
 
 # --- GPS tracks -----------------------------------------------------------------------------
+#
+# A recorded track is cut where no matcher should bridge (glitches dropped, implausible jumps
+# and long gaps), each piece is smoothed according to its noise, thinned, and matched in
+# chunks; a chunk the engine refuses is halved until the bad part is isolated. Highway
+# stretches must be sustained on the GPS (length, time, heading), so a bridge over a
+# motorway or noise near one never becomes "motorway use". Each piece is audited on its own
+# and the reports are joined; what was not matched is reported with its reason.
+
+MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
+MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
+SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
+SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
+SUSTAINED_MIN_POINTS = 3
+SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not across it
+HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
 
 
 def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
     """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    if len(pts) <= 2:
-        return [tuple(map(float, p)) for p in pts]
-    cum = cumulative_m(pts[:, 0], pts[:, 1])
+    keep = _thin_index(pts[:, 0], pts[:, 1], min_spacing_m)
+    return [(float(a), float(b)) for a, b in pts[keep]]
+
+
+def _thin_index(lat: np.ndarray, lon: np.ndarray, min_spacing_m: float) -> np.ndarray:
+    if lat.size <= 2:
+        return np.arange(lat.size)
+    cum = cumulative_m(lat, lon)
     # Keep the first point of each min_spacing bucket of distance along the track.
     bucket = np.floor(cum / min_spacing_m).astype(np.int64)
     keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
     keep[-1] = True
-    return [(float(a), float(b)) for a, b in pts[keep]]
+    return np.flatnonzero(keep)
 
 
-def _chunks(points: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
-    if not points:
-        return []
-    pts = np.asarray(points)
-    cum = cumulative_m(pts[:, 0], pts[:, 1])
+def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges of at most MATCH_CHUNK_POINTS / MATCH_CHUNK_M, sharing ends."""
+    cum = cumulative_m(lat, lon)
     out, start = [], 0
-    while start < len(points) - 1:
-        end = min(start + MATCH_CHUNK_POINTS, len(points))
-        far = np.searchsorted(cum, cum[start] + MATCH_CHUNK_M, side="right")
+    while start < lat.size - 1:
+        end = min(start + MATCH_CHUNK_POINTS, lat.size)
+        far = int(np.searchsorted(cum, cum[start] + MATCH_CHUNK_M, side="right"))
         end = max(min(end, far), start + 2)
-        out.append(points[start:end])
-        start = end - 1  # chunks share a point so the geometry is continuous
+        out.append((start, end))
+        start = end - 1
     return out
 
 
+@dataclass
+class _Part:
+    """A run of thinned fixes: matched (road geometry and edges) or kept as GPS geometry."""
+
+    geometry: list[tuple[float, float]]
+    edges: list[RoadEdge]
+    gps_m: float  # length of the GPS fixes it covers
+    unmatched_m: float  # of which not matched to a road
+
+
+@dataclass
+class _Piece:
+    parts: list[_Part] = field(default_factory=list)
+
+    def audit_input(self) -> tuple[list[tuple[float, float]], list[RoadEdge]]:
+        geometry: list[tuple[float, float]] = []
+        edges: list[RoadEdge] = []
+        for part in self.parts:
+            pts = part.geometry
+            offset = len(geometry)
+            if geometry and haversine_m(*geometry[-1], *pts[0]) < JOIN_GAP_M:
+                offset -= 1  # parts share their boundary point
+                pts = pts[1:]
+            geometry.extend(pts)
+            edges.extend(
+                replace(e, begin_index=e.begin_index + offset, end_index=e.end_index + offset)
+                for e in part.edges
+            )
+        return geometry, edges
+
+
+def _angle_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dot = a[0] * b[0] + a[1] * b[1]
+    norm = math.hypot(*a) * math.hypot(*b)
+    return 180.0 if norm == 0 else math.degrees(math.acos(max(-1.0, min(1.0, dot / norm))))
+
+
+def _vector_m(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    k = 111_195.0
+    return ((q[1] - p[1]) * k * math.cos(math.radians(p[0])), (q[0] - p[0]) * k)
+
+
+def _drop_unsustained(
+    edges: list[RoadEdge],
+    shape: list[tuple[float, float]],
+    fixes: list[tuple[float, float]],
+    times: np.ndarray,
+    matched: list[dict[str, Any]],
+) -> list[RoadEdge]:
+    """Edges of highway stretches the GPS does not support (too short, too brief, or crossed
+    rather than followed) get the class of the road around them."""
+    classes = highway_classes(edges)
+    cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
+    out = list(edges)
+    k = 0
+    while k < len(edges):
+        if not classes[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(edges) and classes[end]:
+            end += 1
+        on = [
+            i
+            for i, m in enumerate(matched)
+            if m.get("type") == "matched" and k <= int(m.get("edge_index", -1)) < end
+        ]
+        b, e = edges[k].begin_index, edges[end - 1].end_index
+        length = float(cum[min(e, len(cum) - 1)] - cum[min(b, len(cum) - 1)])
+        sustained = len(on) >= SUSTAINED_MIN_POINTS and length >= SUSTAINED_MIN_M
+        if sustained:
+            t = times[on]
+            if np.isfinite(t).all() and float(t[-1] - t[0]) < SUSTAINED_MIN_S:
+                sustained = False
+        if sustained:
+            gps = _vector_m(fixes[on[0]], fixes[on[-1]])
+            road = _vector_m(
+                (matched[on[0]]["lat"], matched[on[0]]["lon"]),
+                (matched[on[-1]]["lat"], matched[on[-1]]["lon"]),
+            )
+            sustained = (
+                math.hypot(*road) >= SUSTAINED_MIN_M / 2
+                and _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG
+                and math.hypot(*gps) >= 0.5 * math.hypot(*road)
+            )
+        if not sustained:
+            around = next(
+                (
+                    x
+                    for x in [*edges[end:], *reversed(edges[:k])]
+                    if x.road_class and x.use != "ramp"
+                ),
+                None,
+            )
+            cls = around.road_class if around and around.road_class not in HIGHWAY_CLASSES else ""
+            for j in range(k, end):
+                out[j] = replace(edges[j], road_class=cls, use="road", names=edges[j].names)
+        k = end
+    return out
+
+
+def _match(
+    router: Router, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, accuracy_m: float
+) -> list[_Part]:
+    """Match one chunk; a refused chunk is halved until the refusal is isolated."""
+    fixes = list(zip(lat.tolist(), lon.tolist(), strict=True))
+    seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    try:
+        answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
+        shape = decode(answer.get("shape", ""))
+        if len(shape) < 2:
+            raise NoRouteError("empty match")
+    except NoRouteError:
+        if lat.size >= 2 * MATCH_MIN_BISECT_POINTS:
+            mid = lat.size // 2
+            return _match(router, lat[: mid + 1], lon[: mid + 1], times[: mid + 1], accuracy_m) + (
+                _match(router, lat[mid:], lon[mid:], times[mid:], accuracy_m)
+            )
+        total = float(seg.sum())
+        return [_Part(fixes, [], total, total)]
+    matched = answer.get("matched_points") or []
+    edges = _drop_unsustained(edges_from_trace(answer), shape, fixes, times, matched)
+    unmatched_m = 0.0
+    if len(matched) == len(fixes):
+        ok = np.array([m.get("type") != "unmatched" for m in matched])
+        unmatched_m = float(seg[~(ok[:-1] & ok[1:])].sum())
+    return [_Part(shape, edges, float(seg.sum()), unmatched_m)]
+
+
+def _longest_unmatched_m(parts: list[_Part]) -> float:
+    """The longest run of unmatched track (wholly unmatched parts in a row add up)."""
+    longest = run = 0.0
+    for part in parts:
+        if part.unmatched_m > 0 and part.unmatched_m >= part.gps_m - 1e-6:
+            run += part.unmatched_m
+        else:
+            run = part.unmatched_m
+        longest = max(longest, run)
+    return longest
+
+
+def _combine(reports: list[RouteReport]) -> RouteReport:
+    """Reports of consecutive pieces as one (positions shifted; a state continued across a
+    break stays one entry)."""
+    if len(reports) == 1:
+        return reports[0]
+    geometry: list[tuple[float, float]] = []
+    states: list[StateReport] = []
+    warnings: list[RouteWarning] = []
+    offset = 0.0
+    for r in reports:
+        geometry.extend(r.geometry)
+        for s in r.states:
+            s = replace(s, from_m=round(s.from_m + offset, 1), to_m=round(s.to_m + offset, 1))
+            if states and states[-1].state == s.state:
+                states[-1].to_m = s.to_m
+                states[-1].km = round((s.to_m - states[-1].from_m) / 1000, 3)
+            else:
+                states.append(s)
+        warnings.extend(
+            replace(w, from_m=round(w.from_m + offset, 1), to_m=round(w.to_m + offset, 1))
+            for w in r.warnings
+        )
+        offset += r.distance_m
+    return RouteReport(
+        distance_m=offset,
+        duration_s=sum(r.duration_s for r in reports),
+        geometry=geometry,
+        states=states,
+        warnings=warnings,
+    )
+
+
+def _as_track(points: Sequence[tuple[float, float]] | TrackArrays) -> TrackArrays:
+    if isinstance(points, TrackArrays):
+        return points
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    return TrackArrays.from_columns(pts[:, 0], pts[:, 1])
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
+
+
 def check_track(
-    points: Sequence[tuple[float, float]],
+    points: Sequence[tuple[float, float]] | TrackArrays,
     *,
     router: Router | None = None,
     rules: Any = None,
     on: date | None = None,
     top_speed_mph: float = kc.DEFAULT_TOP_SPEED_MPH,
+    permits: Sequence[Any] | None = None,
 ) -> RouteResult:
     """Map-match a recorded or imported track and audit it.
 
-    Stretches Valhalla cannot match (outside the tiles' coverage) keep the GPS geometry and
-    are audited for states and distance, with road attributes reported as unknown.
+    ``points`` are (lat, lon) pairs or a ``TrackArrays`` (times and accuracies help: they
+    decide the smoothing, the matcher's accuracy and the sustained-highway test). Stretches
+    that cannot be matched keep the GPS geometry and are audited for states and distance,
+    with road attributes reported as unknown; ``unmatched`` says what and why.
     """
     from kei_drive.routing import get_router
 
-    if len(points) < 2:
+    track = _as_track(points)
+    if len(track) < 2:
         raise ValueError("a route needs at least two points")
     rules = _load_rules(rules)
     notes: list[str] = []
@@ -396,51 +645,88 @@ def check_track(
     except RoutingError as exc:
         router = None
         notes.append(f"{exc}; road attributes are unknown")
-    thinned = thin_track(points)
-    geometry: list[tuple[float, float]] = []
-    edges: list[RoadEdge] = []
-    unmatched = 0
-    chunks = list(_chunks(thinned))
-    for chunk in chunks:
-        part, part_edges = chunk, []
-        if router is not None:
-            try:
-                answer = router.trace_attributes(kc.map_match_request(chunk))
-                shape = decode(answer.get("shape", ""))
-                if len(shape) >= 2:
-                    part, part_edges = shape, edges_from_trace(answer)
-            except NoRouteError:
-                pass
-        if not part_edges:
-            unmatched += 1
-        offset = len(geometry)
-        if geometry and haversine_m(*geometry[-1], *part[0]) < JOIN_GAP_M:
-            offset -= 1  # chunks share their boundary point
-            part = part[1:]
-        geometry.extend(part)
-        edges.extend(
-            RoadEdge(
-                **{
-                    **asdict(e),
-                    "begin_index": e.begin_index + offset,
-                    "end_index": e.end_index + offset,
-                }
+    cut = track_pieces(track, MATCH_BREAK_M)
+    pieces: list[_Piece] = []
+    for index in cut.pieces:
+        if index.size < 2:
+            continue
+        sub = track.take(index)
+        noise = position_noise_m(sub)
+        lat, lon = smooth_positions(sub, noise)
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise))
+        lat, lon, times = lat[keep], lon[keep], sub.t[keep]
+        piece = _Piece()
+        for a, b in _chunk_bounds(lat, lon):
+            if router is None:
+                fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+                length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
+                piece.parts.append(_Part(fixes, [], length, length))
+            else:
+                piece.parts.extend(_match(router, lat[a:b], lon[a:b], times[a:b], noise))
+        pieces.append(piece)
+    if not pieces:
+        raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
+
+    reports = []
+    permits = _load_permits(permits)
+    for piece in pieces:
+        geometry, edges = piece.audit_input()
+        reports.append(
+            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
+        )
+    report = _combine(reports)
+
+    gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
+    unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
+    longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
+    unmatched: list[dict[str, Any]] = []
+    if unmatched_m > 0:
+        reason = "no_routing_tiles" if router is None else "outside_map_data"
+        unmatched.append(
+            {"reason": reason, "length_m": round(unmatched_m, 1), "longest_m": round(longest, 1)}
+        )
+    if cut.glitches:
+        unmatched.append({"reason": "gps_glitch", "points": cut.glitches})
+    for kind, metres in cut.breaks:
+        unmatched.append(
+            {"reason": "gps_jump" if kind == "jump" else "gap", "length_m": round(metres, 1)}
+        )
+    share = 1.0 - unmatched_m / gps_m if gps_m > 0 else 0.0
+    if router is not None and unmatched_m > 0:
+        if share <= 0.0:
+            notes.append(
+                "The track lies outside the installed map data: road types and speed limits "
+                "are unknown."
             )
-            for e in part_edges
-        )
-    if unmatched and router is not None:
+        else:
+            notes.append(
+                f"Part of the track ({_pct(1 - share)}) could not be matched to the road map "
+                "(outside the installed map data?): road types and speed limits there are unknown."
+            )
+    if cut.glitches:
         notes.append(
-            "Part of the track could not be matched to the road map (outside the routing "
-            "tiles?): road types and speed limits there are unknown."
+            f"{cut.glitches} GPS fix{'es' if cut.glitches > 1 else ''} ignored as "
+            f"{'glitches' if cut.glitches > 1 else 'a glitch'} "
+            "(implausible jumps)."
         )
-    report = audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph)
+    if cut.breaks:
+        notes.append(
+            f"The track was cut at {len(cut.breaks)} jump{'s' if len(cut.breaks) > 1 else ''} "
+            "or long gap(s) in recording; those stretches are not audited."
+        )
     return RouteResult(
         report=report,
         legal=report.kei_legal,
         notes=notes,
         engine=engine,
-        requested=(tuple(points[0]), tuple(points[-1])),
-        unmatched_share=unmatched / len(chunks) if router is not None else 1.0,
+        requested=(
+            (float(track.lat[0]), float(track.lon[0])),
+            (float(track.lat[-1]), float(track.lon[-1])),
+        ),
+        unmatched_share=1.0 - share if router is not None else 1.0,
+        matched_share=share if router is not None else 0.0,
+        unmatched=unmatched,
+        longest_unmatched_m=longest if router is not None else float("inf"),
     )
 
 

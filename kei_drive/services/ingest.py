@@ -6,9 +6,11 @@ log around them into trips again (``kei_drive.core.segment``) and brings the sto
 in line: new trips are created, grown or shortened, merged when late fixes bridge a gap,
 finished (statistics, highway use, states, a name) when they end, and reopened when late
 fixes arrive after they were finished. ``finish_idle_trips`` finishes trips whose device
-has gone quiet for longer than its gap (the server calls it every minute).
+has gone quiet for longer than its gap (the server calls it every minute; an old backlog
+uploaded in batches is finished by it too, once).
 
-A trip's points are copies of the log's fixes with the client id ``<device id>:<epoch ms>``.
+A trip's points are copies of the log's fixes with the client id ``<device id>:<epoch ms>``
+(``kei_drive.db.devices.point_id``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
+from kei_drive.db.engine import is_sqlite, normalize_url
 from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
 from kei_drive.trip_roads import mark_highway_use
 
@@ -64,13 +67,23 @@ def ingest_batch(
 ) -> IngestResult:
     """``record_fixes`` in its own transaction, committed before this returns (so an
     app that deletes its queue on our answer loses nothing)."""
-    with _device_lock(user_id, device_name), db_session(db_url) as s:
+    with _device_lock(user_id, device_name), writer_lock(db_url), db_session(db_url) as s:
         return record_fixes(s, user_id, device_name, source, points, now_ms)
 
 
-def point_id(device_id: int, t_ms: int) -> str:
-    """A fix's id in its trip: the device and the fix time, so a resent fix is the same."""
-    return f"{device_id}:{t_ms}"
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def writer_lock(db_url: str) -> Iterator[None]:
+    """On SQLite, one ingest transaction at a time in this process: SQLite has one writer
+    anyway, and queueing here beats its busy handler, which sleeps in growing steps (up
+    to 100 ms) while another request writes."""
+    if is_sqlite(normalize_url(db_url)):
+        with _SQLITE_WRITER:
+            yield
+    else:
+        yield
 
 
 def _config(device: IngestDevice) -> SegmentConfig:
@@ -106,13 +119,25 @@ def record_fixes(
     return result
 
 
+@dataclass
+class _Window:
+    left: int  # epoch ms
+    right: int
+    spans: dict[int, tuple[int, int]]  # trips cut again: id -> (first, last fix ms)
+    tail_of: int | None = None  # the open trip whose tail begins the window (appending)
+
+
 def _window(
     session: Session, device: IngestDevice, lo_ms: int, hi_ms: int, cfg: SegmentConfig
-) -> tuple[int, int, dict[int, tuple[int, int]]]:
+) -> _Window:
     """The stretch of the log to cut again: every trip within a gap of the new fixes,
-    parked fixes before them (where a trip would start), and a gap's worth after."""
+    parked fixes before them (where a trip would start), and a gap's worth after. Fixes
+    appended after an open trip need only its tail (``_tail_window``)."""
     gap_ms = int(cfg.gap_s * 1000)
     spans = dev.trip_spans(session, device.id, lo_ms - gap_ms, hi_ms + gap_ms)  # type: ignore[arg-type]
+    tail = _tail_window(session, device, lo_ms, hi_ms, cfg, spans)
+    if tail is not None:
+        return tail
     lo = min([lo_ms, *(first for first, _ in spans.values())])
     hi = max([hi_ms, *(last for _, last in spans.values())])
     previous_end = dev.last_trip_end_before(session, device.id, lo)  # type: ignore[arg-type]
@@ -124,35 +149,82 @@ def _window(
     more = dev.trip_spans(session, device.id, left, right)  # type: ignore[arg-type]
     spans.update({tid: span for tid, span in more.items() if span[0] >= lo})
     right = max([right, *(last for _, last in spans.values())])
-    return left, right, spans
+    return _Window(left, right, spans)
+
+
+def _tail_window(
+    session: Session,
+    device: IngestDevice,
+    lo_ms: int,
+    hi_ms: int,
+    cfg: SegmentConfig,
+    spans: dict[int, tuple[int, int]],
+) -> _Window | None:
+    """Live fixes after an open trip: cut only its last ``stop_s + gap_s`` again (an open
+    trip has not stood still that long, so its state there is "driving"), keeping each
+    request's work independent of the trip's length."""
+    if len(spans) != 1:
+        return None
+    ((trip_id, (first, last)),) = spans.items()
+    tail_ms = int((cfg.stop_s + cfg.gap_s) * 1000)
+    trip = session.get(Trip, trip_id)
+    if trip is None or trip.recording_state != "recording" or lo_ms <= last:
+        return None
+    if last - first <= tail_ms:
+        return None  # short enough to cut whole
+    left, right = last - tail_ms, hi_ms + tail_ms
+    if set(dev.trip_spans(session, device.id, left, right)) != {trip_id}:  # type: ignore[arg-type]
+        return None
+    return _Window(left, right, {trip_id: (left, last)}, tail_of=trip_id)
 
 
 def _recut(
     session: Session, device: IngestDevice, lo_ms: int, hi_ms: int, now_ms: int
 ) -> list[str]:
     cfg = _config(device)
-    left, right, spans = _window(session, device, lo_ms, hi_ms, cfg)
-    rows = dev.fixes_between(session, device.id, left, right)  # type: ignore[arg-type]
+    win = _window(session, device, lo_ms, hi_ms, cfg)
+    rows = dev.fixes_between(session, device.id, win.left, win.right)  # type: ignore[arg-type]
+    stored = dev.point_times(session, list(win.spans), since_ms=win.left)
+    if win.tail_of is not None:  # begin at one of the trip's own fixes, never a stray
+        tail = stored[win.tail_of]
+        while rows and rows[0].t_ms not in tail:
+            rows.pop(0)
     fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m) for r in rows]
-    segments = segment_fixes(fixes, now_ms, cfg)
-    stored = dev.point_times(session, list(spans))
+    segments = segment_fixes(fixes, now_ms, cfg, in_trip_at_start=win.tail_of is not None)
     wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
     owner = _match(wanted, stored)
+    by_time = {r.t_ms: r for r in rows}
     changed: list[str] = []
     for index, (segment, times) in enumerate(zip(segments, wanted, strict=True)):
         trip_id = owner.get(index)
         trip = session.get(Trip, trip_id) if trip_id is not None else _new_trip(session, device)
         have = stored.get(trip.id, set())  # type: ignore[arg-type]
-        if times == have and (trip.recording_state == "finished") == segment.ended:
+        if times == have and (trip.recording_state == "finished") == _ends_now(segment):
             continue
-        by_time = {r.t_ms: r for r in rows}
         _sync_points(session, device, trip, times, have, by_time)
+        if trip.id != win.tail_of:
+            trip.started_at = _dt(min(times))
         _settle(session, trip, segment, times)
         changed.append(trip.uuid)
     kept = set(owner.values())
-    for trip_id in set(spans) - kept:  # merged into a neighbour, or no longer a trip
+    for trip_id in set(win.spans) - kept:  # merged into a neighbour, or no longer a trip
         _absorb(session, trip_id, segments, owner, wanted, stored)
+    changed += _finish_quiet(session, device, before_ms=hi_ms - int(cfg.gap_s * 1000))
     return changed
+
+
+def _finish_quiet(session: Session, device: IngestDevice, before_ms: int) -> list[str]:
+    """The device sends again after a gap: its open trips that ended before it are done."""
+    done = []
+    for trip, _ in dev.open_device_trips(session, device.id):
+        if trip.ended_at is not None and _ms(trip.ended_at) < before_ms:
+            finish(session, trip)
+            done.append(trip.uuid)
+    return done
+
+
+def _ms(value: datetime) -> int:
+    return round(q.as_utc(value).timestamp() * 1000)  # type: ignore[union-attr]
 
 
 def _match(wanted: list[set[int]], stored: dict[int, set[int]]) -> dict[int, int]:
@@ -195,30 +267,23 @@ def _sync_points(
     if gone:
         dev.remove_points(session, trip.id, gone)  # type: ignore[arg-type]
     new = [by_time[t] for t in sorted(times - have)]
-    q.add_points(
-        session,
-        trip,
-        [
-            q.PointIn(
-                client_id=point_id(device.id, r.t_ms),  # type: ignore[arg-type]
-                time_ms=r.t_ms,
-                lat=r.lat,
-                lon=r.lon,
-                accuracy_m=r.accuracy_m,
-                speed_mps=r.speed_mps,
-                heading_deg=r.heading_deg,
-                altitude_m=r.altitude_m,
-            )
-            for r in new
-        ],
-    )
+    dev.copy_points(session, trip.id, device.id, new)  # type: ignore[arg-type]
+    trip.point_count = (trip.point_count or 0) + len(new) - len(gone)
+    trip.updated_at = utcnow()
+    session.add(trip)
+
+
+def _ends_now(segment: Segment) -> bool:
+    """Finished in this request: it stopped, or a gap or jump cut it. A trip that only went
+    quiet ("idle": an old backlog arriving in batches) is left to ``finish_idle_trips``, so
+    that a backlog's every batch does not compute the statistics again."""
+    return segment.ended and segment.end_reason != "idle"
 
 
 def _settle(session: Session, trip: Trip, segment: Segment, times: set[int]) -> None:
     """Finish an ended trip (again, when late fixes changed it); keep an open one open."""
-    trip.started_at, trip.ended_at = _dt(min(times)), _dt(max(times))
-    trip.point_count = len(times)
-    if segment.ended:
+    trip.ended_at = _dt(max(times))
+    if _ends_now(segment):
         finish(session, trip)
     else:
         trip.recording_state = "recording"  # reopened when it had been finished
@@ -264,11 +329,7 @@ def finish_idle_trips(session: Session, now_ms: int | None = None) -> list[str]:
     now_ms = now_ms if now_ms is not None else _now_ms()
     done = []
     for trip, device in dev.open_device_trips(session):
-        last = trip.ended_at
-        if last is None:
-            continue
-        last_ms = round(q.as_utc(last).timestamp() * 1000)  # type: ignore[union-attr]
-        if now_ms - last_ms > device.gap_s * 1000:
+        if trip.ended_at is not None and now_ms - _ms(trip.ended_at) > device.gap_s * 1000:
             finish(session, trip)
             done.append(trip.uuid)
     return done

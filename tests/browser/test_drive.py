@@ -130,3 +130,27 @@ def test_service_worker_serves_drive_screen_offline(phone):
         assert abs(int(phone.inner_text("#speed-mph")) - 30) <= 1
     finally:
         phone.context.set_offline(False)
+
+
+def test_parked_jitter_at_2_hz_without_device_speed_reads_zero(phone):
+    """3 m of Gaussian jitter at 2 Hz (Chromium gives no coords.speed): parked reads 0."""
+    open_drive(phone)
+    rng = random.Random(11)
+    seen = []
+    for _ in range(40):
+        lat, lon = north_of(START, rng.gauss(0, 3))
+        feed(phone, [(lat, lon + rng.gauss(0, 3) / 86_000)], interval_ms=500, accuracy=5)
+        seen.append(phone.inner_text("#speed-mph"))
+    assert all(value == "0" for value in seen[1:]), seen
+
+
+def test_5_mph_crawl_at_2_hz_reads_5(phone):
+    open_drive(phone)
+    step = 5 * 0.44704 / 2  # metres per fix at 5 mph, 2 Hz
+    seen = []
+    for i in range(36):
+        feed(phone, [north_of(START, step * i)], interval_ms=500, accuracy=5)
+        seen.append(phone.inner_text("#speed-mph"))
+    settled = seen[16:]  # after 8 s
+    assert all(value in ("4", "5", "6") for value in settled), seen
+    assert settled.count("5") >= 0.7 * len(settled), seen

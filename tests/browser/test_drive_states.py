@@ -40,3 +40,33 @@ def test_outside_the_us_says_so(phone):
     phone.wait_for_function(
         "document.querySelector('#state-badge').innerText.includes('Outside the US')"
     )
+
+
+def test_badge_in_ohio_shows_access_mode_and_visitor_rule(phone):
+    columbus = (39.9612, -82.9988)
+    phone.goto("/")
+    feed(phone, [north_of(columbus, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='OH']")
+    assert "Only in towns that allow it by ordinance" in phone.inner_text("#state-badge")
+    visitors = phone.wait_for_selector("#state-visitors[data-visitors='may_not_operate']")
+    assert "out-of-state plates" in visitors.inner_text()
+    assert "4519.401" in visitors.inner_text()
+
+
+def test_badge_in_new_york_says_no_public_roads_even_for_visitors(phone):
+    syracuse = (43.0481, -76.1474)
+    phone.goto("/")
+    feed(phone, [north_of(syracuse, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='NY']")
+    assert "No public roads" in phone.inner_text("#state-badge")
+    visitors = phone.wait_for_selector("#state-visitors[data-visitors='may_not_operate']")
+    assert "arrested" in visitors.inner_text()
+
+
+def test_badge_in_texas_says_transit_unverified(phone):
+    austin = (30.2672, -97.7431)
+    phone.goto("/")
+    feed(phone, [north_of(austin, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='TX']")
+    visitors = phone.wait_for_selector("#state-visitors[data-visitors='unknown']")
+    assert visitors.inner_text() == "registration only — transit unverified"

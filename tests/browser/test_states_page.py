@@ -87,7 +87,9 @@ def test_detail_deep_link_shows_sources_and_upcoming_change(phone, artifacts_dir
     assert "https://dmv.colorado.gov/registration" in hrefs
     assert phone.inner_text("#detail-confidence") == "high"
     assert "2028-01-01" in phone.inner_text("#detail-next-change")
-    assert "Driving through on another state's plates" in phone.inner_text("#state-advice")
+    assert "Even on out-of-state plates: The DMV says Kei may not be driven" in phone.inner_text(
+        "#state-advice"
+    )
     detail.scroll_into_view_if_needed()
     phone.evaluate("document.getElementById('state-detail').scrollIntoView()")
     phone.screenshot(path=str(artifacts_dir / "states-detail-390x844.png"))

@@ -22,6 +22,7 @@ from tests.support.trips import TrackBuilder, fresh_db_url
 def client(request, tmp_path, monkeypatch):
     url = fresh_db_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # these tests are about trips, not sign-in
     migrate(url)  # PostgreSQL's schema was just reset: the API's once-per-URL cache must not skip
     with TestClient(api) as c:
         c.db_url = url
@@ -57,7 +58,7 @@ def test_put_trip_is_idempotent(client):
     body = r.json()
     assert body["uuid"] == trip and body["recording_state"] == "recording"
     assert body["started_at"] == "2024-05-04T15:00:00Z"
-    r = client.put(f"/api/v1/trips/{trip}", json={"vehicle_id": vid, "started_at": 1})
+    r = client.put(f"/api/v1/trips/{trip}", json={"vehicle_id": vid, "started_at": 1714900000000})
     assert r.status_code == 200
     assert r.json()["vehicle_id"] == vid  # filled in
     assert r.json()["started_at"] == "2024-05-04T15:00:00Z"  # not overwritten
@@ -222,6 +223,7 @@ def test_exports(client, monkeypatch):
 
 
 def test_database_url_is_read_at_call_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
     with TestClient(api) as c:
         for name in ("one", "two"):
             monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / name}.db")
@@ -229,3 +231,30 @@ def test_database_url_is_read_at_call_time(tmp_path, monkeypatch):
             assert r.status_code == 201
     assert (tmp_path / "one.db").exists() and (tmp_path / "two.db").exists()
     assert api_module.MAX_BODY_BYTES == 2 * 1024 * 1024
+
+
+def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatch):
+    from kei_drive.core.rules import load_rules
+    from kei_drive.core.rules_vocab import STATUS_ORDER
+
+    monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(tmp_path / "none.json"))
+    with TestClient(api) as c:
+        rules = {r["state"]: r for r in c.get("/api/v1/rules?on=2026-12-02").json()}
+        order = c.get("/api/v1/rules/order").json()
+        bad = c.get("/api/v1/rules?on=soon")
+    assert bad.status_code == 400 and "2028-01-01" in bad.json()["error"]
+    assert order["status_order"] == [s.value for s in STATUS_ORDER]
+    oh, ny, va = rules["OH"], rules["NY"], rules["VA"]
+    # Backward compatible: the v1 fields keep their shapes.
+    assert oh["status"] == "restricted" and oh["max_road_speed_mph"] == 35
+    assert oh["interstate_forbidden"] is True and all(isinstance(u, str) for u in oh["sources"])
+    assert oh["advice"].startswith("Ohio: only in towns that allow it by ordinance")
+    # New: access, visitors, the severity order and the next dated change.
+    assert oh["road_access"] == "local_opt_in" and ny["visitors"]["rule"] == "may_not_operate"
+    assert oh["source_records"][0]["quote"]
+    book = load_rules(overrides_path=tmp_path / "none.json")
+    assert oh["severity"] == list(book.rule_for("OH").severity())
+    assert oh["severity"] > va["severity"] > rules["IN"]["severity"]  # one order
+    assert ny["severity"] > oh["severity"] and order["severity_order"][-1] == "banned"
+    assert rules["CO"]["next_change"]["on"] == "2028-01-01"
+    assert rules["CO"]["next_change"]["status"] == "restricted" and ny["next_change"] is None

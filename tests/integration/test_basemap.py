@@ -97,10 +97,14 @@ def test_cli_without_tilemaker_builds_routing_tiles_and_names_the_package(
     pbf = write_network(tmp_path / "net.osm.pbf")
     out = tmp_path / "tiles"
     # A PATH without tilemaker (the Valhalla tools come from pyvalhalla's own folder).
-    monkeypatch.setenv("PATH", os.pathsep.join(
-        p for p in os.environ["PATH"].split(os.pathsep)
-        if not (p and shutil.which("tilemaker", path=p))
-    ))
+    monkeypatch.setenv(
+        "PATH",
+        os.pathsep.join(
+            p
+            for p in os.environ["PATH"].split(os.pathsep)
+            if not (p and shutil.which("tilemaker", path=p))
+        ),
+    )
     assert main(["tiles", "build", str(pbf), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "routing tiles ready" in captured.out

@@ -3,6 +3,8 @@ real database: split by gaps, ended by standing still, late fixes, duplicates.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import select
 
@@ -164,3 +166,37 @@ def test_a_deleted_trip_does_not_come_back(db):
         q.delete_trip(s, trip.uuid, db[1])
     send(db, pts[200:])
     assert trips(db) == []  # its fixes left the log: nothing to cut it from again
+
+
+def test_a_long_live_drive_in_small_batches_matches_one_upload(db):
+    """Appending to an open trip re-cuts only its tail; the result is the same trip as
+    cutting the whole log at once (a second device gets it in one batch)."""
+    b = TrackBuilder(interval_s=5.0, seed=5).start().stop(120).drive(12_000, 15.0)
+    b.stop(120).drive(12_000, 12.0).stop(600)  # 30 min of driving, a 2-min stop, parked
+    pts = points(b)
+    for start in range(0, len(pts), 15):
+        send(db, pts[start : start + 15])
+    send(db, pts, device="second phone")
+    live, whole = sorted(trips(db), key=lambda t: t.device != DEVICE)
+    assert (live.device, whole.device) == (DEVICE, "second phone")
+    assert live.recording_state == whole.recording_state == "finished"
+    assert live.point_count == whole.point_count
+    assert live.distance_m == pytest.approx(whole.distance_m, rel=1e-6)
+    assert live.distance_m == pytest.approx(24_000, rel=0.03)
+
+
+def test_cli_lists_devices_and_sets_their_trip_rules(db, monkeypatch, capsys):
+    from kei_drive.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db[0])
+    send(db, points(commute())[:50])
+    assert main(["devices", "set", DEVICE, "--gap-min", "15", "--stop-min", "2"]) == 0
+    capsys.readouterr()
+    assert main(["devices", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["devices"]
+    assert (row["name"], row["source"], row["gap_min"], row["stop_min"]) == (
+        DEVICE, "owntracks", 15, 2
+    )  # fmt: skip
+    assert main(["devices", "set", "no such phone", "--gap-min", "10"]) == 2
+    assert "first fix" in capsys.readouterr().err
+    assert main(["devices", "set", DEVICE, "--gap-min", "0.1"]) == 2  # under a minute

@@ -50,7 +50,16 @@ def test_route_json_avoids_motorway(tiles, capsys):
     assert not [w for w in data["warnings"] if w["kind"] == "highway"]
     assert data["geometry"][0] == pytest.approx([41.9505, -77.01], abs=0.001)
     assert data["maneuvers"][0]["instruction"].startswith("Drive")
-    assert {"kind", "message", "from_m", "to_m", "road", "state"} == set(data["warnings"][0])
+    assert {
+        "kind",
+        "message",
+        "from_m",
+        "to_m",
+        "road",
+        "state",
+        "road_access",
+        "statement",
+    } == set(data["warnings"][0])
 
 
 def test_route_avoid_banned_states_flag(tiles, capsys):

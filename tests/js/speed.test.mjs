@@ -128,3 +128,54 @@ test("speed alert fires once per crossing with hysteresis", () => {
   assert.equal(alert.update(mph(46), cap).crossed, true);
   assert.equal(alert.update(null, cap).over, false);
 });
+
+// Seeded Gaussian noise (Box-Muller on a Park-Miller generator).
+function gaussian(seed) {
+  let s = seed;
+  const uniform = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+// Fixes at `hz` moving north at `mps` with `jitterM` of Gaussian noise per axis.
+function noisyStream(mps, seconds, { hz = 2, jitterM = 3, accuracy = 5, seed = 11 } = {}) {
+  const noise = gaussian(seed);
+  return Array.from({ length: seconds * hz + 1 }, (_, i) => ({
+    lat: START.lat + (mps * (i / hz) + jitterM * noise()) / M_PER_DEG_LAT,
+    lon: START.lon + (jitterM * noise()) / 86_000,
+    accuracy,
+    timestamp: 1_000_000 + (i * 1000) / hz,
+  }));
+}
+
+test("parked at 2 Hz with 3 m jitter and no device speed reads 0", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const est = new SpeedEstimator();
+    for (const fix of noisyStream(0, 600, { seed })) {
+      est.addFix(fix);
+      assert.equal(formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph"), "0", `seed ${seed}`);
+    }
+    assert.equal(est.odometerM, 0);
+  }
+});
+
+test("a 5 mph crawl at 2 Hz reads 5", () => {
+  for (const jitterM of [0, 1, 3]) {
+    const est = new SpeedEstimator();
+    const readings = [];
+    for (const fix of noisyStream(5 * MPS_PER_MPH, 120, { jitterM })) {
+      est.addFix(fix);
+      readings.push(formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph"));
+    }
+    const settled = readings.slice(30); // after the first 15 s
+    const fives = settled.filter((r) => r === "5").length;
+    assert.ok(settled.every((r) => ["4", "5", "6"].includes(r)), `jitter ${jitterM}: ${settled}`);
+    assert.ok(fives >= 0.7 * settled.length, `jitter ${jitterM}: ${fives}/${settled.length}`);
+  }
+});
+
+test("a fresh device speed is preferred over the fitted one", () => {
+  const est = new SpeedEstimator();
+  const fixes = noisyStream(0, 10).map((f) => ({ ...f, speed: 8.94 }));
+  feed(est, fixes);
+  assert.equal(formatSpeed(est.snapshot(fixes.at(-1).timestamp).speedMps, "mph"), "20");
+});

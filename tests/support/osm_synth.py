@@ -14,6 +14,8 @@ Layout (lat, lon):
   alternative between A and B stays in PA but is twice as long (via the south spine).
 - "Center Street": grid row 41.970 is a secondary tagged 50 mph (parallel streets are local).
 - "Fast Lane" (secondary, maxspeed 60 mph) from the spine at -77.020 south to 41.925.
+- "Bridge Street" (residential) continues grid row 41.960 east over the motorway on a bridge
+  (no junction with it) to "East Street" (residential, lon -76.990, 41.950..41.970).
 - An island of four residential streets around (41.930,-77.150), ~2.5 km from anything:
   too small for Valhalla's minimum reachability, so a route "to" it ends elsewhere.
 """
@@ -38,6 +40,7 @@ PLACES = {
     "ny_grid": (42.0250, -77.0300),
     "fast_lane_south": (41.9260, -77.0200),
     "island": (41.9300, -77.1500),
+    "east_street": (41.9650, -76.9900),
 }
 
 GRID_LATS = [round(41.950 + 0.005 * i, 3) for i in range(9)]
@@ -152,14 +155,41 @@ def _network() -> _Builder:
         name="Fast Lane",
         maxspeed="60 mph",
     )
+    # A residential street over the motorway on a bridge (no junction), to East Street.
+    b.way([(41.960, -77.010), (41.960, -77.0025)], highway="residential", name="Bridge Street")
+    b.way(
+        [(41.960, -77.0025), (41.960, -76.9975)],
+        highway="residential",
+        name="Bridge Street",
+        bridge="yes",
+        layer="1",
+    )
+    b.way([(41.960, -76.9975), (41.960, -76.990)], highway="residential", name="Bridge Street")
+    b.way(
+        [(41.950, -76.990), (41.960, -76.990), (41.970, -76.990)],
+        highway="residential",
+        name="East Street",
+    )
     # The unreachable island.
     sq = [(41.929, -77.151), (41.929, -77.149), (41.931, -77.149), (41.931, -77.151)]
     b.way(sq + [sq[0]], highway="residential", name="Island Loop")
     return b
 
 
-def write_network(path: Path) -> Path:
-    """Write the synthetic network as an .osm.pbf file and return its path."""
+# Shifts (dlat, dlon) that move the network elsewhere, keeping its layout: the PA/NY line
+# (42.0 N) lands on the Tennessee/Kentucky line (36.502 N near 88.6 W; the loop then dips
+# from Tennessee into Kentucky), or the whole network lands inside Ohio (west of Columbus).
+SHIFT_TN_KY = (-5.498, -11.5)
+SHIFT_OHIO = (-1.88, -6.0)
+
+
+def place(name: str, shift: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
+    lat, lon = PLACES[name]
+    return (round(lat + shift[0], 6), round(lon + shift[1], 6))
+
+
+def write_network(path: Path, shift: tuple[float, float] = (0.0, 0.0)) -> Path:
+    """Write the synthetic network (moved by ``shift``) as an .osm.pbf file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -169,7 +199,8 @@ def write_network(path: Path) -> Path:
     writer = osmium.SimpleWriter(str(path))
     try:
         for (lat, lon), nid in sorted(b.nodes.items(), key=lambda kv: kv[1]):
-            writer.add_node(Node(id=nid, location=(lon, lat), version=1, timestamp=ts))
+            loc = (lon + shift[1], lat + shift[0])
+            writer.add_node(Node(id=nid, location=loc, version=1, timestamp=ts))
         for wid, (refs, tags) in enumerate(b.ways, start=1):
             writer.add_way(Way(id=wid, nodes=refs, tags=tags, version=1, timestamp=ts))
     finally:
@@ -177,13 +208,14 @@ def write_network(path: Path) -> Path:
     return path
 
 
-def synth_tiles(tmp_path_factory) -> Path:
-    """Tiles for the synthetic network, built once per test session (shared by modules)."""
+def synth_tiles(tmp_path_factory, shift: tuple[float, float] = (0.0, 0.0)) -> Path:
+    """Tiles for the synthetic network, built once per test session and shift."""
     from kei_drive.routing.tiles import build_tiles, has_tiles
 
-    root = tmp_path_factory.getbasetemp() / "kei_synth_tiles"
+    tag = "" if shift == (0.0, 0.0) else f"_{shift[0]:+.3f}_{shift[1]:+.3f}"
+    root = tmp_path_factory.getbasetemp() / f"kei_synth_tiles{tag}"
     if not has_tiles(root) or not (root / "valhalla.json").exists():
-        pbf = write_network(tmp_path_factory.getbasetemp() / "kei_synth.osm.pbf")
+        pbf = write_network(tmp_path_factory.getbasetemp() / f"kei_synth{tag}.osm.pbf", shift)
         build_tiles(pbf, root)
     return root
 

@@ -137,15 +137,49 @@ def _reset_postgres(url: str) -> None:
 
 def fresh_db_url(kind: str, tmp_path) -> str:
     """An empty database of ``kind`` ("sqlite" file in tmp_path, or "postgresql" from
-    $KEI_DRIVE_TEST_POSTGRES_URL, skipping when unset)."""
-    import os
-
-    import pytest
+    $KEI_DRIVE_TEST_POSTGRES_URL; skipped when unset, a failure under CI=true)."""
 
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'kei_drive_test.db'}"
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} not set (start one with scripts/start_postgres.sh)")
+    from tests.conftest import require_env
+
+    url = require_env(POSTGRES_ENV, "postgresql")
     _reset_postgres(url)
     return url
+
+
+def drive_path(
+    waypoints: list[tuple[float, float]],
+    speed_mps: float = 10.0,
+    *,
+    interval_s: float = 1.0,
+    noise_m: float = 0.0,
+    accuracy_m: float | None = None,
+    seed: int = 0,
+    t0: datetime = T0,
+) -> tuple[list[TrackPoint], float]:
+    """Fixes along a polyline of (lat, lon) waypoints at a constant speed, with optional
+    Gaussian noise (``noise_m`` per axis). Returns the fixes and the path's true length."""
+    from kei_drive.core.distance import haversine_m
+
+    rng = np.random.default_rng(seed)
+    pts = np.asarray(waypoints, dtype=float)
+    seg = haversine_m(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1])
+    cum = np.concatenate(([0.0], np.cumsum(seg)))
+    at = np.arange(0.0, cum[-1] + 1e-9, speed_mps * interval_s)
+    if at[-1] < cum[-1]:
+        at = np.append(at, cum[-1])
+    lat = np.interp(at, cum, pts[:, 0])
+    lon = np.interp(at, cum, pts[:, 1])
+    if noise_m:
+        lat = lat + rng.normal(0.0, noise_m, lat.size) / M_PER_DEG_LAT
+        lon = lon + rng.normal(0.0, noise_m, lon.size) / (
+            M_PER_DEG_LAT * math.cos(math.radians(float(pts[0, 0])))
+        )
+    fixes = [
+        TrackPoint(
+            float(a), float(b), t0 + timedelta(seconds=float(d) / speed_mps), accuracy_m=accuracy_m
+        )
+        for a, b, d in zip(lat, lon, at, strict=True)
+    ]
+    return fixes, float(cum[-1])

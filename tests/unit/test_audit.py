@@ -141,3 +141,39 @@ def test_empty_and_single_point_routes(rules):
     assert audit_route([], [], rules).distance_m == 0
     one = audit_route([(40.0, -83.0)], [], rules)
     assert one.distance_m == 0 and one.duration_s == 0
+
+
+def test_ramps_are_classed_by_the_highway_they_join_and_named():
+    from kei_drive.core.audit import highway_classes
+
+    edges = [
+        RoadEdge(0, 1, "residential", names=("Elm St",)),
+        RoadEdge(1, 2, "tertiary", use="ramp"),  # Valhalla reclassifies links
+        RoadEdge(2, 3, "motorway", names=("I 83",)),
+        RoadEdge(3, 4, "secondary", use="ramp"),
+        RoadEdge(4, 5, "trunk_link"),
+        RoadEdge(5, 6, "trunk", names=("US 1",)),
+        RoadEdge(6, 7, "primary", use="ramp"),
+        RoadEdge(7, 8, "residential"),
+        RoadEdge(8, 9, "primary", use="ramp"),  # between local roads: not highway
+        RoadEdge(9, 10, "residential"),
+    ]
+    assert highway_classes(edges) == [
+        "",
+        "motorway",
+        "motorway",
+        "motorway",
+        "trunk",
+        "trunk",
+        "trunk",
+        "",
+        "",
+        "",
+    ]
+    geometry = [(41.95 + 0.002 * i, -77.0) for i in range(11)]
+    report = audit_route(geometry, edges)
+    highway = [w for w in report.warnings if w.kind == "highway"]
+    assert [w.road for w in highway] == [
+        "ramp to I 83, I 83, ramp to US 1",
+        "ramp to US 1, US 1, ramp from US 1",
+    ]

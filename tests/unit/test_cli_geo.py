@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kei_drive.cli import main
+from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / ".." / "shared" / "fixtures" / "gpx"
@@ -87,7 +88,7 @@ def test_state_at_human_text(capsys):
     assert main(["state-at", "40.7128", "-74.0060"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("New York (NY) — within 2 km of NJ")
-    assert "DMV refuses Kei registration" in out and "legally unsettled" in out
+    assert "DMV refuses Kei registration" in out and "out-of-state plates" in out
     assert main(["state-at", "38.0", "-70.0"]) == 0
     assert "outside the 50 US states and DC" in capsys.readouterr().out
 
@@ -162,7 +163,7 @@ def test_states_along_sparse_points_need_max_gap(capsys, tmp_path):
 def test_states_along_real_track(capsys):
     path = FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx"
     if not path.exists():
-        pytest.skip("shared GPX fixtures absent")
+        missing(f"shared fixture {path}", "fixtures")
     (row,) = run_json(capsys, "states-along", str(path), "--json")
     assert row["state"] == "IL" and 14 < row["km"] < 15.5
     assert main(["states-along", str(path)]) == 0
@@ -172,7 +173,7 @@ def test_states_along_real_track(capsys):
 def test_states_along_glitch_is_a_gap(capsys):
     path = FIXTURES / "co_boulder_mixed_walk_drive.gpx"
     if not path.exists():
-        pytest.skip("shared GPX fixtures absent")
+        missing(f"shared fixture {path}", "fixtures")
     data = run_json(capsys, "states-along", str(path), "--json")
     # One bogus point in Taiwan must not draw a line across the US.
     assert {row["state"] for row in data} <= {"CO", "CT"}
@@ -208,3 +209,58 @@ def test_console_script_subprocess(tmp_path):
         [str(CLI), "state-at", "nan", "0"], capture_output=True, text=True, env=env, check=False
     )
     assert proc.returncode == 2 and "error" in proc.stderr
+
+
+ISSUE_FIELDS = (
+    "status", "road_access", "max_road_speed_mph", "interstate", "visitors",
+    "vehicle_requirements", "registration_routes", "effective_from", "confidence", "sources",
+    "last_checked",
+)  # fmt: skip
+
+
+def test_rules_json_v3_fields(capsys):
+    (oh,) = run_json(capsys, "rules", "--state", "OH", "--on", "2026-12-02", "--json")
+    for key in ISSUE_FIELDS:
+        assert key in oh, key
+    assert oh["road_access"] == "local_opt_in" and oh["interstate"] == "forbidden"
+    assert oh["vehicle_requirements"] == ["inspection"] and oh["effective_from"] == "2025-06-30"
+    assert oh["visitors"]["rule"] == "may_not_operate" and oh["visitors"]["source"]
+    src = oh["sources"][0]
+    assert set(src) >= {"url", "title", "date", "quote"} and "no person shall" in src["quote"]
+    (pa,) = run_json(capsys, "rules", "--state", "PA", "--on", "2026-12-02", "--json")
+    assert "farm_plate" in [r["code"] for r in pa["registration_routes"]]
+    (ky,) = run_json(capsys, "rules", "--state", "KY", "--on", "2025-06-26", "--json")
+    assert ky["effective_from"] == "2013-06-25" and ky["vehicle_requirements"] == []
+
+
+def test_state_at_json_rule_has_the_same_fields(capsys):
+    data = run_json(capsys, "state-at", "40.7128", "-74.0060", "--on", "2026-12-02", "--json")
+    rule = data["rule"]
+    for key in ISSUE_FIELDS:
+        assert key in rule, key
+    assert rule["road_access"] == "none" and rule["visitors"]["rule"] == "may_not_operate"
+
+
+def test_permit_cli_roundtrip(capsys, tmp_path):
+    code = main(
+        ["permit", "add", "--place", "Coldwater, OH", "--radius-km", "2", "--cap-mph", "35",
+         "--note", "Village ordinance (my reading)", "--json"]
+    )  # fmt: skip
+    added = json.loads(capsys.readouterr().out)
+    assert code == 0 and added["state"] == "OH" and added["radius_m"] == 2000
+    listed = run_json(capsys, "permit", "list", "--json")
+    assert [p["id"] for p in listed] == [added["id"]]
+    assert main(["permit", "add", "--place", "Nowhereville, ZZ", "--note", "x"]) == 2
+    assert "no place" in capsys.readouterr().err
+    assert main(["permit", "remove", added["id"]]) == 0
+    capsys.readouterr()
+    assert run_json(capsys, "permit", "list", "--json") == []
+
+
+def test_rules_by_severity_follows_the_core_order(capsys):
+    rows = run_json(capsys, "rules", "--on", "2026-12-02", "--by-severity", "--json")
+    severities = [r["severity"] for r in rows]
+    assert severities == sorted(severities, reverse=True)
+    assert rows[0]["status"] == "banned" and rows[-1]["status"] == "legal"
+    codes = [r["state"] for r in rows]
+    assert codes.index("OH") < codes.index("VA") < codes.index("IN")

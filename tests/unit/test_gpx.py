@@ -18,9 +18,8 @@ from kei_drive.core.gpx import (
     to_geojson,
     to_gpx,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 
 T0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
 

@@ -111,7 +111,9 @@ def test_overland_feature_without_geometry_is_rejected_alone():
     batch = read_overland({"locations": [good_feature, broken]})
     good, rejected, _ = validate_points(batch.fixes, None, now_ms=NOW_MS)
     assert len(good) == 1
-    assert rejected == [{"id": "1443711605000", "reason": "lat/lon missing, NaN or infinite"}]
+    assert rejected == [
+        {"id": "1443711605000", "reason": "lat/lon missing, NaN or infinite", "retryable": False}
+    ]
 
 
 def test_gpslogger_query_parameters():

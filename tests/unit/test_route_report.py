@@ -120,3 +120,12 @@ def test_verdict(kinds, legal, verdict):
     shown = present(result, top_speed_mph=40)
     assert verdict in shown["verdict"]
     assert shown["duration"] == "2 min" and "40 mph" in shown["duration_label"]
+
+
+def test_plan_warning_order_follows_the_core_severity_order():
+    from kei_drive.components.route_report import SEVERITY
+    from kei_drive.core.access import KIND_OF_LEVEL
+    from kei_drive.core.rules_vocab import SEVERITY_ORDER
+
+    kinds = [KIND_OF_LEVEL[level] for level in reversed(SEVERITY_ORDER) if KIND_OF_LEVEL[level]]
+    assert [k for k in SEVERITY if k in kinds] == kinds

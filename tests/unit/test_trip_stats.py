@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +19,10 @@ from kei_drive.core.trips import (
     split_on_gaps,
 )
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 from tests.support.trips import T0, TrackBuilder, straight_drive
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
 TAIWAN = (25.0619, 121.6412)
 
 
@@ -252,3 +251,55 @@ def test_boulder_bogus_taiwan_fix_is_rejected():
     for _, segs in tracks:
         s = compute_stats([p for seg in segs for p in seg])
         assert s.max_speed_mps < kmh_to_mps(100)
+
+
+# --- real-world noise (issue 11) -------------------------------------------------------
+
+BRIDGE_DRIVE = [(41.9600, -77.0300), (41.9600, -76.9900), (41.9680, -76.9900)]
+WINDING = [
+    (40.000 + 0.002 * k, -105.000 + (0.0015 if k % 2 else 0.0)) for k in range(30)
+]  # a zig-zag road: 30 bends of ~160 m legs
+
+
+def test_first_step_jump_is_no_max_speed():
+    """A 1 km walk whose first fix is 508 m off: one 15 s step at 34 m/s is no top speed."""
+    from tests.support.trips import drive_path
+
+    walk, _ = drive_path([(40.0, -105.0), (40.009, -105.0)], 1.4, interval_s=15.0, accuracy_m=8)
+    first = walk[0]
+    walk[0] = TrackPoint(first.lat - 508 / 111_195, first.lon, first.time, accuracy_m=8)
+    stats = compute_stats(walk, cap_mps=mph_to_mps(25))
+    assert stats.max_speed_mps < 2.5  # walking pace, not 76 mph
+    assert stats.over_cap_s == 0.0
+
+
+@pytest.mark.parametrize("accuracy", [15.0, None], ids=["accuracy-given", "no-accuracy"])
+@pytest.mark.parametrize("seed", range(4))
+def test_distance_does_not_grow_with_noise(accuracy, seed):
+    from tests.support.trips import drive_path
+
+    clean, true_m = drive_path(BRIDGE_DRIVE, 10.0, accuracy_m=5)
+    noisy, _ = drive_path(BRIDGE_DRIVE, 10.0, noise_m=15.0, accuracy_m=accuracy, seed=seed)
+    clean_stats, noisy_stats = compute_stats(clean), compute_stats(noisy)
+    assert clean_stats.distance_m == pytest.approx(true_m, rel=0.01)
+    assert noisy_stats.distance_m == pytest.approx(true_m, rel=0.02)
+    assert noisy_stats.max_speed_mps < 10.0 * 1.25  # noise is not speed
+    assert noisy_stats.moving_s == pytest.approx(clean_stats.moving_s, rel=0.03)
+
+
+def test_untimed_winding_track_is_its_polyline():
+    points = [TrackPoint(lat, lon, None) for lat, lon in WINDING]
+    polyline = sum(geodesic(a, b).meters for a, b in zip(WINDING[:-1], WINDING[1:], strict=True))
+    assert compute_stats(points).distance_m == pytest.approx(polyline, rel=0.002)
+
+
+@needs_fixtures
+def test_real_tracks_keep_their_figures_with_the_noise_aware_lengths():
+    i55 = compute_stats(read_gpx(FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx")[0])
+    assert i55.distance_m == pytest.approx(14_500, rel=0.02)
+    virb = read_gpx(FIXTURES / "ca_los_altos_hills_virb.gpx")[0]
+    polyline = sum(
+        geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
+        for a, b in zip(virb[:-1], virb[1:], strict=True)
+    )
+    assert compute_stats(virb).distance_m == pytest.approx(polyline, rel=0.03)

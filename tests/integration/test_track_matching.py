@@ -1,0 +1,121 @@
+"""Map-matching real-world GPS: glitches, ramps, noise and a bridge over a motorway.
+
+Synthetic network (tests/support/osm_synth.py): motorway "I 99" along lon -77.000 with
+unnamed motorway links at 41.950 and 41.990, and "Bridge Street" crossing over it at
+41.960 on a bridge with no junction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from kei_drive.cli import main
+from kei_drive.core.gpx import TrackPoint, to_gpx
+from kei_drive.core.trips import TrackArrays
+from kei_drive.routing import get_router
+from kei_drive.routing.highway_use import highway_use
+from kei_drive.routing.planner import check_track
+from tests.support.osm_synth import synth_tiles
+from tests.support.trips import drive_path
+
+# Grid street -> on-ramp -> I 99 north -> off-ramp -> grid street.
+VIA_MOTORWAY = [
+    (41.9550, -77.0100),
+    (41.9500, -77.0100),
+    (41.9500, -77.0000),
+    (41.9900, -77.0000),
+    (41.9900, -77.0100),
+    (41.9850, -77.0100),
+]
+RAMP_M = 828.0  # each link as Valhalla measures it (east-west 0.01° at 41.95° N ~ 828 m)
+MOTORWAY_M = 4_448.0  # 41.950 -> 41.990
+OVER_THE_BRIDGE = [(41.9600, -77.0300), (41.9600, -76.9900), (41.9680, -76.9900)]
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory):
+    return get_router(synth_tiles(tmp_path_factory))
+
+
+def _highways(result):
+    return [w for w in result.warnings if w.kind == "highway"]
+
+
+def _track(fixes: list[TrackPoint]) -> TrackArrays:
+    return TrackArrays.from_points(fixes)
+
+
+def test_ramps_count_as_motorway_and_are_named(router):
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
+    (stretch,) = _highways(check_track(_track(fixes), router=router))
+    assert stretch.to_m - stretch.from_m == pytest.approx(2 * RAMP_M + MOTORWAY_M, rel=0.03)
+    assert "ramp to I 99" in stretch.road and "ramp from I 99" in stretch.road
+    assert "I 99" in stretch.message
+
+
+def test_one_glitch_1000_km_away_does_not_sink_the_audit(router, tmp_path, capsys):
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
+    bogus = TrackPoint(33.0, -90.0, fixes[100].time + timedelta(milliseconds=500), accuracy_m=5)
+    fixes = fixes[:101] + [bogus] + fixes[101:]
+    gpx = tmp_path / "glitch.gpx"
+    gpx.write_text(to_gpx(fixes))
+
+    code = main(["check-route", str(gpx), "--tiles", str(router.tiles_dir), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert [w["kind"] for w in data["warnings"]].count("highway") == 1
+    assert data["matched_share"] >= 0.99
+    assert {"reason": "gps_glitch", "points": 1} in data["unmatched"]
+    assert any("1 GPS fix ignored as a glitch" in n for n in data["notes"])
+    assert data["distance_m"] < 10_000  # no 1,000 km detour in the distance
+
+
+def test_highway_use_of_a_trip_with_a_glitch_is_yes(router, monkeypatch):
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
+    bogus = TrackPoint(33.0, -90.0, fixes[50].time + timedelta(milliseconds=500))
+    assert highway_use(_track(fixes[:51] + [bogus] + fixes[51:])) is True
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("accuracy", [15.0, None], ids=["accuracy-given", "no-accuracy"])
+def test_noisy_drive_over_a_motorway_bridge_is_no_highway(router, seed, accuracy):
+    fixes, true_m = drive_path(OVER_THE_BRIDGE, 10.0, noise_m=15.0, accuracy_m=accuracy, seed=seed)
+    result = check_track(_track(fixes), router=router)
+    assert _highways(result) == [], [w.message for w in result.warnings]
+    assert result.legal
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.03)
+    assert result.matched_share == 1.0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_noisy_motorway_drive_is_still_found(router, seed):
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, noise_m=15.0, accuracy_m=15.0, seed=seed)
+    (stretch,) = _highways(check_track(_track(fixes), router=router))
+    assert stretch.to_m - stretch.from_m == pytest.approx(2 * RAMP_M + MOTORWAY_M, rel=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 5, 6, 7])  # each puts 30-50 m on I 99 before the filter
+def test_a_brief_match_across_the_motorway_is_not_a_highway_stretch(router, seed):
+    """Unsmoothed (untimed) fixes scattered around the bridge: whatever the matcher puts on
+    the motorway is crossed, not followed, so it is no highway stretch."""
+    fixes, _ = drive_path(OVER_THE_BRIDGE, 10.0, noise_m=15.0, seed=seed)
+    untimed = [TrackPoint(p.lat, p.lon, None) for p in fixes]
+    assert _highways(check_track(_track(untimed), router=router)) == []
+
+
+def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
+    fixes, _ = drive_path([(39.29, -76.61), (39.30, -76.61)], 10.0, accuracy_m=5)
+    result = check_track(_track(fixes), router=router)
+    assert result.matched_share == 0.0
+    assert any("outside the installed map data" in n for n in result.notes)
+    assert not any("Part of the track" in n for n in result.notes)
+    assert result.unmatched[0]["reason"] == "outside_map_data"
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    assert highway_use(_track(fixes)) is None
