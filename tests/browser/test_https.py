@@ -86,3 +86,23 @@ def test_https_idle_tls_connections_do_not_starve_requests(https_server):
     from tests.browser.test_hardening import assert_answers_while_idle_sockets_are_open
 
     assert_answers_while_idle_sockets_are_open(https_server, tls_handshake=True)
+
+
+def test_sigint_to_the_main_process_stops_the_https_server(https_server):
+    """Ctrl-C (SIGINT) to ``kei-drive serve`` alone: runs last, it stops this module's server."""
+    import os
+    import signal
+    import time
+
+    from tests.browser.test_shutdown import alive, port_is_free
+
+    children = https_server.descendants()
+    assert children
+    started = time.monotonic()
+    os.kill(https_server.process.pid, signal.SIGINT)
+    https_server.process.wait(timeout=10)
+    while any(alive(pid) for pid in children) and time.monotonic() - started < 10:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)]
+    assert time.monotonic() - started < 10
+    assert port_is_free(https_server.port)
