@@ -88,13 +88,10 @@ class Trip(SQLModel, table=True):
     )
     name: str = Field(default="", max_length=200)
     source: str = Field(default="recorded", max_length=16)  # SOURCES
-    # the background logger that sent the fixes (None: Drive screen or GPX import)
-    device_id: int | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("ingest_devices.id", ondelete="SET NULL"), index=True
-        ),
-    )
+    # the background logger that sent the fixes (None: Drive screen or GPX import); an
+    # ingest_devices id without a foreign key, so that adding it never copied this table
+    # (a device is deleted only with its account, and its trips with it)
+    device_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, index=True))
     device: str | None = Field(default=None, max_length=120)  # its name, for the trip list
     recording_state: str = Field(default="recording", max_length=16)  # RECORDING_STATES
     started_at: datetime | None = Field(default=None, sa_column=_ts(index=True))

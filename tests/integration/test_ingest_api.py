@@ -240,3 +240,11 @@ def test_an_oversized_body_is_413(world):
         headers={"Authorization": f"Bearer {world.token}"},
     )
     assert r.status_code == 413
+
+
+def test_deleting_the_account_deletes_its_devices_and_their_fixes(world):
+    send_all(world, "overland", fixes_of(two_drives())[:80])
+    assert count(world, DeviceFix) == 80 and count(world, IngestDevice) == 1
+    with session(world.url) as s:
+        acc.delete_account(s, world.user)
+    assert count(world, DeviceFix) == count(world, IngestDevice) == count(world, Trip) == 0
