@@ -88,6 +88,11 @@ def _bob_sees_no_trips(client: TestClient, w) -> None:
     assert r.status_code == 200 and r.json()["total"] == 0 and r.json()["trips"] == []
 
 
+def _bob_is_bob(client: TestClient, w) -> None:
+    r = client.get("/api/v1/me")
+    assert r.json() == {"username": "bob", "role": "member", "single_user": False}
+
+
 def _rules_are_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules").status_code == 200
     assert client.get("/api/v1/rules/order").status_code == 200
@@ -122,6 +127,7 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/vehicles"): _bob_sees_no_vehicles,
     ("GET", "/api/v1/trips"): _bob_sees_no_trips,
     ("GET", "/api/v1/rules"): _rules_are_public,
+    ("GET", "/api/v1/me"): _bob_is_bob,
     ("GET", "/api/v1/rules/order"): _rules_are_public,
     ("POST", "/api/v1/ingest/owntracks"): _ingest_call("POST", "owntracks"),
     ("POST", "/api/v1/ingest/overland"): _ingest_call("POST", "overland"),
