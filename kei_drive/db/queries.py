@@ -27,7 +27,7 @@ from kei_drive.core.trips import TrackArrays, TripStats, compute_stats, split_on
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import import_eligibility, parse_month
 from kei_drive.core.xmltext import clean_text
-from kei_drive.db.models import TrackPointRow, Trip, User, Vehicle, utcnow
+from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
 IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
@@ -529,11 +529,28 @@ def set_trip_vehicle(
 
 
 def delete_trip(session: Session, ref: int | str, user_id: int | None = None) -> None:
-    """Delete a trip and all its fixes."""
+    """Delete a trip and all its fixes (a logger's trip: from its device's log too, so
+    that the log is never cut into that trip again)."""
     trip = get_trip(session, ref, user_id)
+    if trip.device_id is not None:
+        _forget_device_fixes(session, trip)
     session.execute(sa.delete(TrackPointRow).where(TrackPointRow.trip_id == trip.id))
     session.delete(trip)
     session.flush()
+
+
+def _forget_device_fixes(session: Session, trip: Trip) -> None:
+    c = TrackPointRow.__table__.c
+    first, last = session.execute(
+        sa.select(sa.func.min(c.time_ms), sa.func.max(c.time_ms)).where(c.trip_id == trip.id)
+    ).one()
+    if first is not None:
+        f = DeviceFix.__table__.c
+        session.execute(
+            sa.delete(DeviceFix.__table__).where(
+                f.device_id == trip.device_id, f.time_ms >= first, f.time_ms <= last
+            )
+        )
 
 
 # ------------------------------------------------------------------------ history views
