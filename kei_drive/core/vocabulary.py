@@ -17,10 +17,13 @@ class RecordingState(StrEnum):
 
 
 class TripSource(StrEnum):
-    """``Trip.source``: recorded by the Drive screen, or imported from a GPX file."""
+    """``Trip.source``: the Drive screen, a GPX file, or a background logger."""
 
     RECORDED = "recorded"
     IMPORTED = "imported"
+    OWNTRACKS = "owntracks"
+    OVERLAND = "overland"
+    GPSLOGGER = "gpslogger"
 
 
 class TripFlag(StrEnum):

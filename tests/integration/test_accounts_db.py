@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from alembic import command
 from kei_drive.accounts import AccountError, digest
+from kei_drive.core.times import as_utc
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
 from kei_drive.db import overrides as ov
@@ -167,7 +168,7 @@ def test_sessions_slide_expire_and_are_revoked_only_by_their_owner(db_url):
         who = acc.session_user(s, cookie)
         assert who.renewed  # used on day 29: good for another 30 days
         row = s.get(UserSession, row.id)
-        assert q.as_utc(row.expires_at) > q.as_utc(row.last_seen_at) + timedelta(days=29)
+        assert as_utc(row.expires_at) > as_utc(row.last_seen_at) + timedelta(days=29)
         assert acc.session_user(s, cookie + "x") is None
         assert acc.session_user(s, "") is None
         bob_row = s.exec(select(UserSession).where(UserSession.user_id == bob.id)).one()

@@ -98,6 +98,23 @@ def _rules_are_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules/order").status_code == 200
 
 
+def _ingest_call(method: str, protocol: str) -> Callable:
+    """Background-logger endpoints take API tokens only: a signed-in browser gets 401."""
+
+    def call(client: TestClient, w) -> None:
+        path = f"/api/v1/ingest/{protocol}"
+        fix = {"lat": "41.0", "lon": "-104.0", "time": "2025-12-02T05:00:00Z"}
+        if protocol == "gpslogger":
+            r = client.request(method, path, params=fix if method == "GET" else None,
+                               data=fix if method == "POST" else None)  # fmt: skip
+        else:
+            body = {"locations": []} if protocol == "overland" else []
+            r = client.request(method, path, json=body)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+
+    return call
+
+
 MATRIX: dict[tuple[str, str], Callable] = {
     ("PUT", "/api/v1/trips/{trip}"): _trip_call("PUT", body={"name": "mine now"}),
     ("GET", "/api/v1/trips/{trip}"): _trip_call("GET"),
@@ -112,6 +129,10 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/rules"): _rules_are_public,
     ("GET", "/api/v1/me"): _bob_is_bob,
     ("GET", "/api/v1/rules/order"): _rules_are_public,
+    ("POST", "/api/v1/ingest/owntracks"): _ingest_call("POST", "owntracks"),
+    ("POST", "/api/v1/ingest/overland"): _ingest_call("POST", "overland"),
+    ("GET", "/api/v1/ingest/gpslogger"): _ingest_call("GET", "gpslogger"),
+    ("POST", "/api/v1/ingest/gpslogger"): _ingest_call("POST", "gpslogger"),
 }
 # Sign-in forms: no user data (tested below).
 AUTH_FORMS = {(m, p) for p in ("/signin", "/setup", "/join") for m in ("GET", "POST")} | {
