@@ -106,6 +106,8 @@ class Trip(SQLModel, table=True):
     cap_mps: float | None = None  # the cap the over-cap time was computed against
     states: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     highway_use: bool | None = None  # None: unknown
+    # sha256 of an imported file's fixes: importing the same track again is refused
+    import_fingerprint: str | None = Field(default=None, max_length=64, index=True)
     point_count: int = 0
     stats: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON))  # full TripStats
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
