@@ -28,6 +28,8 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
+- ``GET  /api/v1/me``                      who is signed in ``{"username", "role", "single_user"}``
+  (the Drive screen sends queued fixes only to the account that recorded them).
 - ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
   caller gets their own overrides applied);
   each rule also carries ``severity`` (the core's one order: compare the lists element by
@@ -65,7 +67,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import auth_routes, config, settings_routes, web_auth
+from kei_drive import auth_routes, config, ingest_api, settings_routes, web_auth
 from kei_drive.api_errors import (
     READONLY_RETRY_AFTER_S,
     ApiError,
@@ -482,6 +484,15 @@ async def get_vehicles(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_vehicles, _uid(request)))
 
 
+@_endpoint("ingest")
+async def get_me(request: Request) -> Response:
+    """Who is signed in: no secret, just the name the phone tags its recordings with."""
+    user: SignedIn = request.state.user
+    return JSONResponse(
+        {"username": user.username, "role": user.role, "single_user": user.scope == "single"}
+    )
+
+
 @_endpoint(PUBLIC)
 async def get_rules(request: Request) -> Response:
     """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
@@ -530,6 +541,7 @@ routes = [
     Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
+    Route("/api/v1/me", get_me, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),
@@ -537,6 +549,7 @@ routes = [
     Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
     Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
     Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
+    *ingest_api.routes,  # OwnTracks, Overland, GPSLogger (kei_drive/ingest_api.py)
 ]
 
 api = Starlette(

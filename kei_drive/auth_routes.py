@@ -42,13 +42,17 @@ def safe_next(value: str | None) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """True unless the browser says the request came from another site."""
+    """True unless the browser says the request came from another site.
+
+    ``Sec-Fetch-Site`` decides when present (every current browser sends it); otherwise
+    ``Origin`` must name this host; a request with neither (curl, old browsers) passes.
+    """
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin is None:
+        return True
     return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
 
@@ -58,7 +62,7 @@ def render_page(
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{escape(title)} · Kei Drive</title>
 <link rel="stylesheet" href="/kei/auth.css">
 <link rel="manifest" href="/manifest.webmanifest">

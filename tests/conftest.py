@@ -41,6 +41,8 @@ def isolated_home(tmp_path_factory) -> Path:
     for key in ISOLATED_ENV:
         os.environ.pop(key, None)
     os.environ["KEI_DRIVE_HOME"] = str(home)
+    # no background thread finishing logger trips in whatever database a later test uses
+    os.environ["KEI_DRIVE_INGEST_SWEEP_S"] = "0"
     yield home
     for key, value in saved.items():
         if value is None:

@@ -11,6 +11,7 @@ Speed and course come from GPX 1.0 ``<speed>``/``<course>`` or from GPX 1.1 exte
 from __future__ import annotations
 
 import codecs
+import hashlib
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -636,3 +637,15 @@ def to_geojson(
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "geometry": geometry, "properties": props}],
     }
+
+
+def fingerprint(tracks: Sequence[GpxTrack]) -> str:
+    """sha256 of every fix (position to ~1 cm, time to the millisecond), in file order:
+    the same log imported again has the same fingerprint, however it is formatted."""
+    digest = hashlib.sha256()
+    for track in tracks:
+        for seg in track.segments:
+            digest.update(np.round(seg.lat, 7).tobytes())
+            digest.update(np.round(seg.lon, 7).tobytes())
+            digest.update(np.nan_to_num(np.round(seg.t, 3), nan=-1.0).tobytes())
+    return digest.hexdigest()
