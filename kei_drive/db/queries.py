@@ -304,10 +304,15 @@ def insert_track_columns(
     track: TrackArrays,
     heading: np.ndarray | None = None,
     altitude: np.ndarray | None = None,
+    *,
+    chunk_rows: int = _BULK_ROWS,
+    commit_chunks: bool = False,
 ) -> int:
     """Store a new trip's fixes in bulk (an import: the trip has none yet, so no conflict
     handling): COPY on PostgreSQL, one prepared executemany per 20,000 rows on SQLite.
-    Client ids are ``gpx-<index>``, the order key is the index. Returns the number stored."""
+    Client ids are ``gpx-<index>``, the order key is the index. ``commit_chunks`` commits
+    after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
+    Returns the number stored."""
     n = len(track)
     nan = np.full(n, np.nan)
     t_ms = np.round(track.t * 1000.0)
@@ -320,8 +325,8 @@ def insert_track_columns(
         nan if altitude is None else altitude,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, n, _BULK_ROWS):
-        stop = min(start + _BULK_ROWS, n)
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
         parts = [c[start:stop].tolist() for c in columns]
         times = t_ms[start:stop].tolist()
         rows = [
@@ -341,11 +346,23 @@ def insert_track_columns(
             session.connection().exec_driver_sql(  # one executemany: SQLite's fastest path
                 f"INSERT INTO track_points ({', '.join(_POINT_COLUMNS)}) VALUES ({marks})", rows
             )
+        if commit_chunks and stop < n:
+            session.commit()
     trip.point_count = n
     trip.updated_at = utcnow()
     session.add(trip)
     session.flush()
     return n
+
+
+def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) -> list[int]:
+    """The user's trips imported from a file with this content fingerprint."""
+    stmt = (
+        select(Trip.id)
+        .where(Trip.user_id == user_id, Trip.import_fingerprint == fingerprint)
+        .order_by(Trip.id)
+    )
+    return [int(i) for i in session.exec(stmt).all()]
 
 
 def _copy_rows(session: Session, rows: list[tuple]) -> None:
