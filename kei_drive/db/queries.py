@@ -23,10 +23,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
-from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.gpx import (
+    GpxError,
+    GpxSource,
+    GpxTrack,
+    TrackPoint,
+    read_gpx_columns,
+)
+from kei_drive.core.gpx import fingerprint as gpx_fingerprint
 from kei_drive.core.times import as_utc
 from kei_drive.core.track_export import iter_geojson, iter_gpx
-from kei_drive.core.trips import TrackArrays, TripStats, compute_stats
+from kei_drive.core.trips import (
+    TrackArrays,
+    TripStats,
+    compute_stats,
+    from_segments,
+    no_movement,
+    split_on_time_gaps,
+)
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import (
     VEHICLE_FIELDS,
@@ -40,6 +54,8 @@ from kei_drive.core.xmltext import clean_text
 from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
+IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
+IMPORT_COMMIT_ROWS = 5000  # a big import commits this many fixes at a time
 _INSERT_CHUNK = 1000  # rows per INSERT (SQLite allows 32766 bound parameters)
 
 
@@ -266,10 +282,15 @@ def insert_track_columns(
     track: TrackArrays,
     heading: np.ndarray | None = None,
     altitude: np.ndarray | None = None,
+    *,
+    chunk_rows: int = _BULK_ROWS,
+    commit_chunks: bool = False,
 ) -> int:
     """Store a new trip's fixes in bulk (an import: the trip has none yet, so no conflict
     handling): COPY on PostgreSQL, one prepared executemany per 20,000 rows on SQLite.
-    Client ids are ``gpx-<index>``, the order key is the index. Returns the number stored."""
+    Client ids are ``gpx-<index>``, the order key is the index. ``commit_chunks`` commits
+    after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
+    Returns the number stored."""
     n = len(track)
     nan = np.full(n, np.nan)
     t_ms = np.round(track.t * 1000.0)
@@ -282,8 +303,8 @@ def insert_track_columns(
         nan if altitude is None else altitude,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, n, _BULK_ROWS):
-        stop = min(start + _BULK_ROWS, n)
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
         parts = [c[start:stop].tolist() for c in columns]
         times = t_ms[start:stop].tolist()
         rows = [
@@ -296,18 +317,34 @@ def insert_track_columns(
             )
             for k, j in enumerate(range(start, stop))
         ]
-        if postgres:
-            _copy_rows(session, rows)
-        else:
-            marks = ", ".join("?" * len(_POINT_COLUMNS))
-            session.connection().exec_driver_sql(  # one executemany: SQLite's fastest path
-                f"INSERT INTO track_points ({', '.join(_POINT_COLUMNS)}) VALUES ({marks})", rows
-            )
+        _insert_point_rows(session, rows, postgres)
+        if commit_chunks and stop < n:
+            session.commit()
     trip.point_count = n
     trip.updated_at = utcnow()
     session.add(trip)
     session.flush()
     return n
+
+
+def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) -> list[int]:
+    """The user's trips imported from a file with this content fingerprint."""
+    stmt = (
+        select(Trip.id)
+        .where(Trip.user_id == user_id, Trip.import_fingerprint == fingerprint)
+        .order_by(Trip.id)
+    )
+    return [int(i) for i in session.exec(stmt).all()]
+
+
+def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
+    if postgres:
+        _copy_rows(session, rows)
+        return
+    marks = ", ".join("?" * len(_POINT_COLUMNS))
+    session.connection().exec_driver_sql(  # one executemany: SQLite's fastest path
+        f"INSERT INTO track_points ({', '.join(_POINT_COLUMNS)}) VALUES ({marks})", rows
+    )
 
 
 def _copy_rows(session: Session, rows: list[tuple]) -> None:
@@ -379,7 +416,6 @@ def _points_query(trip_id: int):
         .where(c.trip_id == trip_id)
         .order_by(c.seq, c.id)
     )
-
 
 
 def _point_rows(session: Session, trip_id: int) -> list[tuple]:
@@ -614,7 +650,110 @@ def delete_trips(session: Session, trip_ids: Sequence[int]) -> None:
         session.execute(sa.delete(Trip).where(Trip.id.in_(trip_ids)))
 
 
-# ------------------------------------------------------------------------------ export
+# ---------------------------------------------------------------------- import / export
+
+
+class AlreadyImported(GpxError):
+    """The same fixes were imported before (same content fingerprint): nothing imported."""
+
+
+def _import_pieces(
+    tracks: list[GpxTrack], split_gap_s: float
+) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray]]:
+    """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
+    segments of a track closer in time than that are joined. Single fixes make no trip.
+    Each piece: (label, fixes, course, elevation) as columns."""
+    out = []
+    for track in tracks:
+        fixes, course, elevation = from_segments(track.segments)
+        parts = [p for p in split_on_time_gaps(fixes.t, split_gap_s) if p.size >= 2]
+        for i, part in enumerate(parts, 1):
+            label = track.name
+            if len(parts) > 1 and track.name:
+                label = f"{track.name} ({i}/{len(parts)})"
+            out.append((label, fixes.take(part), course[part], elevation[part]))
+    return out
+
+
+def import_gpx(
+    session: Session,
+    source: GpxSource | list[GpxTrack],
+    vehicle_id: int | None = None,
+    name: str | None = None,
+    split_gap_s: float = IMPORT_SPLIT_GAP_S,
+    user_id: int | None = None,
+) -> list[tuple[Trip, TripStats]]:
+    """Store a GPX file as trips with their statistics (``services.trips.import_gpx`` is
+    the whole job: default names and highway use too).
+
+    Each track (and route) becomes one trip, cut into several wherever fixes are more
+    than ``split_gap_s`` apart; a piece of a single fix, or one that never moved, makes no
+    trip. Untimed fixes are kept (they give distance, not time). The file is parsed once,
+    into columns, and the fixes are stored in bulk (committed in chunks).
+    Raises ``GpxError`` before touching the database when the file is unusable or shows
+    no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
+    import that fails half-way leaves nothing behind.
+    """
+    # the one parse (or the caller's: a list of GpxTrack); validates everything first
+    tracks = source if isinstance(source, list) else read_gpx_columns(source)
+    uid = _uid(session, user_id)
+    print_ = gpx_fingerprint(tracks)
+    earlier = trip_ids_with_fingerprint(session, uid, print_)
+    if earlier:
+        ids = ", ".join(str(i) for i in earlier)
+        raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
+    cap = None
+    if vehicle_id is not None:
+        vehicle = get_vehicle(session, vehicle_id, uid)
+        cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
+    pieces = []
+    for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s):
+        stats = compute_stats(fixes, cap)
+        if not no_movement(stats):
+            pieces.append((label, fixes, course, elevation, stats))
+    if not pieces and any(t.point_count >= 2 for t in tracks):
+        raise GpxError("no movement in this log (its fixes never left one spot): no trip")
+    created: list[tuple[Trip, TripStats]] = []
+    try:
+        for i, (label, fixes, course, elevation, stats) in enumerate(pieces, 1):
+            trip, _ = ensure_trip(
+                session,
+                str(uuidlib.uuid4()),
+                vehicle_id=vehicle_id,
+                source=TripSource.IMPORTED,
+                user_id=uid,
+            )
+            created.append((trip, stats))
+            insert_track_columns(
+                session,
+                trip,
+                fixes,
+                course,
+                elevation,
+                chunk_rows=IMPORT_COMMIT_ROWS,
+                commit_chunks=True,
+            )
+            store_stats(trip, stats)
+            trip.recording_state = RecordingState.FINISHED.value
+            trip.point_count = len(fixes)
+            trip.import_fingerprint = print_
+            if name:
+                trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
+            else:
+                trip.name = label or ""  # services.trips.import_gpx names the rest
+            session.add(trip)
+            session.flush()
+    except BaseException:
+        _remove_partial_import(session, [trip for trip, _ in created])
+        raise
+    return created
+
+
+def _remove_partial_import(session: Session, trips: Sequence[Trip]) -> None:
+    """An import that failed half-way leaves nothing behind (its chunks were committed)."""
+    session.rollback()
+    delete_trips(session, [trip.id for trip in trips if trip.id is not None])
+    session.commit()
 
 
 STREAM_ROWS = 2000  # rows fetched at a time when streaming a trip's fixes

@@ -15,7 +15,6 @@ from kei_drive.api import api
 from kei_drive.core.gpx import to_gpx
 from kei_drive.db import TrackPointRow, Trip, engine, get_engine, migrate, session
 from kei_drive.db import queries as q
-from kei_drive.services import trips as trip_service
 from tests.support.trips import TrackBuilder
 
 T0 = 1_714_834_800_000
@@ -36,11 +35,11 @@ def gpx_of(seconds: int) -> str:
 
 
 def test_import_commits_in_chunks(db, monkeypatch):
-    monkeypatch.setattr(trip_service, "IMPORT_COMMIT_ROWS", 100)
+    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 100)
     commits = []
     sa.event.listen(get_engine(db), "commit", lambda _conn: commits.append(1))
     with session(db) as s:
-        ((trip, _stats),) = trip_service.import_gpx(s, gpx_of(999))
+        ((trip, _stats),) = q.import_gpx(s, gpx_of(999))
     assert len(commits) >= 10
     with session(db) as s:
         assert q.count_points(s, trip.id) == 1000
@@ -48,33 +47,33 @@ def test_import_commits_in_chunks(db, monkeypatch):
 
 
 def test_an_import_failing_half_way_leaves_nothing(db, monkeypatch):
-    monkeypatch.setattr(trip_service, "IMPORT_COMMIT_ROWS", 100)
-    real_add = q.add_points
+    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 100)
+    real_insert = q._insert_point_rows  # the bulk insert of one chunk
     calls = []
 
-    def failing_add(*args, **kwargs):
+    def failing_insert(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise OSError("disk full")
-        return real_add(*args, **kwargs)
+        return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(q, "add_points", failing_add)
+    monkeypatch.setattr(q, "_insert_point_rows", failing_insert)
     with pytest.raises(OSError), session(db) as s:
-        trip_service.import_gpx(s, gpx_of(999))
+        q.import_gpx(s, gpx_of(999))
     with session(db) as s:
         assert s.exec(select(func.count()).select_from(Trip)).one() == 0
         assert s.exec(select(func.count()).select_from(TrackPointRow)).one() == 0
 
 
 def test_uploads_during_a_big_import_get_no_error(db, monkeypatch):
-    monkeypatch.setattr(trip_service, "IMPORT_COMMIT_ROWS", 2000)
+    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 2000)
     text = gpx_of(20_000)
     done = threading.Event()
 
     def run_import() -> None:
         try:
             with session(db) as s:
-                trip_service.import_gpx(s, text)
+                q.import_gpx(s, text)
         finally:
             done.set()
 
