@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from kei_drive.page_auth import account_link
+
 NAV_LINKS = (
     ("Drive", "/"),
     ("Plan", "/plan"),
@@ -14,6 +16,7 @@ NAV_LINKS = (
 def nav_bar() -> rx.Component:
     return rx.el.nav(
         *[rx.el.a(label, href=href, class_name="kd-nav-link") for label, href in NAV_LINKS],
+        account_link(),  # who is signed in (to Settings), or "Sign in"
         class_name="kd-nav",
     )
 

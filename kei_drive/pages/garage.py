@@ -19,6 +19,7 @@ from kei_drive.core.rules import RulesError, load_rules
 from kei_drive.core.vehicles import parse_month
 from kei_drive.db import ensure_migrated, session
 from kei_drive.db import queries as q
+from kei_drive.page_auth import SessionState, to_signin, user_id
 
 DEFAULT_CAP_MPH = "45"
 OLDEST_MODEL_YEAR = 1950  # the first Kei cars; anything older is a typo
@@ -177,6 +178,10 @@ class GarageState(rx.State):
 
     def _reload(self) -> None:
         today = date.today()
+        uid = user_id(self)
+        if uid is None:  # signed out: nothing to show (the page sends them to sign in)
+            self.vehicles, self.loaded = [], True
+            return
         try:
             rules = {r.state: r for r in load_rules().all_rules(today)}
         except RulesError:
@@ -184,7 +189,7 @@ class GarageState(rx.State):
         try:
             ensure_migrated()
             with session() as s:
-                self.vehicles = [_card(v, today, rules) for v in q.list_vehicles(s)]
+                self.vehicles = [_card(v, today, rules) for v in q.list_vehicles(s, uid)]
             self.load_error = ""
         except Exception as exc:  # show the database problem instead of a blank page
             self.load_error = f"Could not read the garage: {exc}"
@@ -214,8 +219,11 @@ class GarageState(rx.State):
     def edit_vehicle(self, vehicle_id: str):
         self.flash = ""
         try:
+            uid = user_id(self)
+            if uid is None:
+                return to_signin()
             with session() as s:
-                vehicle = q.get_vehicle(s, int(vehicle_id))
+                vehicle = q.get_vehicle(s, int(vehicle_id), uid)  # not mine: NotFound
         except (q.NotFound, ValueError):
             self.flash = "That vehicle no longer exists."
             self._reload()
@@ -230,15 +238,18 @@ class GarageState(rx.State):
 
     @rx.event
     def save_vehicle(self, form_data: dict[str, Any]):
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             fields = clean_vehicle_form(form_data)
             ensure_migrated()
             with session() as s:
                 if self.editing_id:
-                    vehicle = q.update_vehicle(s, self.editing_id, **fields)
+                    vehicle = q.update_vehicle(s, self.editing_id, uid, **fields)
                 else:
                     nickname = fields.pop("nickname")
-                    vehicle = q.create_vehicle(s, nickname, **fields)
+                    vehicle = q.create_vehicle(s, nickname, uid, **fields)
                 name = vehicle.nickname
         except q.NotFound:
             self.form_error = "That vehicle no longer exists."
@@ -262,10 +273,13 @@ class GarageState(rx.State):
     @rx.event
     def delete_vehicle(self, vehicle_id: str):
         self.confirm_delete = ""
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             with session() as s:
-                name = q.get_vehicle(s, int(vehicle_id)).nickname
-                q.delete_vehicle(s, int(vehicle_id))
+                name = q.get_vehicle(s, int(vehicle_id), uid).nickname
+                q.delete_vehicle(s, int(vehicle_id), uid)
             self.flash = f"Deleted {name}. Its trips are kept, without a vehicle."
         except (q.NotFound, ValueError):
             self.flash = "That vehicle was already deleted."
@@ -498,7 +512,11 @@ def vehicle_card(v: rx.Var) -> rx.Component:
     )
 
 
-@rx.page(route="/garage", title="Garage · Kei Drive", on_load=GarageState.on_load)
+@rx.page(
+    route="/garage",
+    title="Garage · Kei Drive",
+    on_load=[SessionState.require_user, GarageState.on_load],
+)
 def garage_page() -> rx.Component:
     return page_frame(
         rx.el.link(rel="stylesheet", href="/kei/states.css"),

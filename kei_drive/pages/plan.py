@@ -17,6 +17,7 @@ import reflex as rx
 from kei_drive.components.layout import page_frame
 from kei_drive.components.map import kei_map
 from kei_drive.components.route_report import LEGEND, present
+from kei_drive.page_auth import SessionState, to_signin, user_id
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ def run_check(data: bytes, name: str, req: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def load_vehicles(url: str | None = None) -> list[dict[str, str]]:
+def load_vehicles(url: str | None = None, uid: int | None = None) -> list[dict[str, str]]:
     """The garage's vehicles as select options with their speed caps ([] if none)."""
     from kei_drive import config
     from kei_drive.db import queries as q
@@ -317,7 +318,7 @@ def load_vehicles(url: str | None = None) -> list[dict[str, str]]:
                 + (f" (top speed {v.speed_cap_mph:g} mph)" if v.speed_cap_mph else ""),
                 "speed": f"{v.speed_cap_mph:g}" if v.speed_cap_mph else "",
             }
-            for v in q.list_vehicles(db)
+            for v in q.list_vehicles(db, uid)
         ]
 
 
@@ -398,8 +399,12 @@ class PlanState(rx.State):
     def on_load(self):
         if not self.trip_date:
             self.trip_date = date.today().isoformat()
+        uid = user_id(self)
+        if uid is None:  # the page sends signed-out visitors to sign in
+            self.vehicles = []
+            return
         try:
-            self.vehicles = load_vehicles()
+            self.vehicles = load_vehicles(None, uid)
         except Exception:  # the page works without the garage
             log.exception("cannot list vehicles")
             self.vehicles = []
@@ -502,6 +507,8 @@ class PlanState(rx.State):
 
     @rx.event
     def start_plan(self):
+        if user_id(self) is None:  # routing spends server work: signed-in users only
+            return to_signin()
         if self.busy:
             return
         self.busy = True
@@ -512,6 +519,8 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def plan(self):
         async with self:
+            if user_id(self) is None:  # also when this event is sent on its own
+                return
             req = self._request()
         try:
             fields = await asyncio.to_thread(run_plan, req)
@@ -533,6 +542,8 @@ class PlanState(rx.State):
     # Checking an uploaded GPX route.
     @rx.event
     async def upload_gpx(self, files: list[rx.UploadFile]):
+        if user_id(self) is None:
+            return to_signin()
         if not files or self.busy:
             return
         upload = files[0]
@@ -546,6 +557,8 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def check_gpx(self):
         async with self:
+            if user_id(self) is None:
+                return
             data, name, req = self._gpx_data, self._gpx_name, self._request()
             self._gpx_data = b""
         try:
@@ -936,7 +949,11 @@ def results() -> rx.Component:
     )
 
 
-@rx.page(route="/plan", title="Plan a route · Kei Drive", on_load=PlanState.on_load)
+@rx.page(
+    route="/plan",
+    title="Plan a route · Kei Drive",
+    on_load=[SessionState.require_user, PlanState.on_load],  # routing spends server work
+)
 def plan_page() -> rx.Component:
     s = PlanState
     return page_frame(

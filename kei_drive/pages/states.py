@@ -22,6 +22,7 @@ from kei_drive.components.map import LOWER_48, kei_map
 from kei_drive.core.rules import KeiRule, RuleBook, RulesError, load_overrides, load_rules
 from kei_drive.core.rules import remove_override as core_remove_override
 from kei_drive.core.rules import save_override as core_save_override
+from kei_drive.page_auth import SessionState, signed_in, to_signin
 
 INTERSTATE_CHOICES = (("unknown", "Unknown"), ("forbidden", "Forbidden"), ("allowed", "Allowed"))
 
@@ -246,8 +247,22 @@ class StatesState(rx.State):
         self.override_open = False
         self.override_error = ""
 
+    def _refuse_override_edit(self):
+        """The overrides file is still shared by every account on the server, so only a
+        signed-in owner may change it (signed out: to the sign-in form)."""
+        user = signed_in(self)
+        if user is None:
+            return to_signin()
+        if user.role != "owner":
+            self.override_error = "Only the server's owner can change the shared overrides."
+            self.flash = self.override_error
+            return rx.toast.error(self.override_error)
+        return None
+
     @rx.event
     def save_override(self, form_data: dict[str, Any]):
+        if (refused := self._refuse_override_edit()) is not None:
+            return refused
         code = self.selected
         status = str(form_data.get("status") or "").strip()
         speed_text = str(form_data.get("max_speed") or "").strip()
@@ -291,6 +306,8 @@ class StatesState(rx.State):
 
     @rx.event
     def remove_override(self):
+        if (refused := self._refuse_override_edit()) is not None:
+            return refused
         code = self.selected
         try:
             removed = core_remove_override(code)
@@ -565,7 +582,11 @@ def states_table() -> rx.Component:
     )
 
 
-@rx.page(route="/states", title="States · Kei Drive", on_load=StatesState.on_load)
+@rx.page(
+    route="/states",
+    title="States · Kei Drive",
+    on_load=[SessionState.load_user, StatesState.on_load],
+)
 def states_page() -> rx.Component:
     return page_frame(
         rx.el.link(rel="stylesheet", href="/kei/states.css"),

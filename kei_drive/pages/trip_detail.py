@@ -25,6 +25,7 @@ from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import MPS_PER_MPH
 from kei_drive.db import queries as q
 from kei_drive.db.engine import session
+from kei_drive.page_auth import SessionState, to_signin, user_id
 from kei_drive.pages.trips import NO_VEHICLE, db_url, vehicle_options
 
 EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
@@ -94,18 +95,26 @@ class TripState(rx.State):
             if getattr(self, key) != value:
                 setattr(self, key, value)
 
+    def _uid(self) -> int:
+        """The signed-in account, or ``NotFound`` (signed out sees no trip at all)."""
+        uid = user_id(self)
+        if uid is None:
+            raise q.NotFound("sign in to see your trips")
+        return uid
+
     def _fill(self, ref: str, refresh: bool = False) -> None:
+        uid = self._uid()
         with session(db_url()) as s:
-            trip_row = q.get_trip(s, ref)
+            trip_row = q.get_trip(s, ref, uid)  # another account's: NotFound, like a missing one
             marker = (
                 f"{trip_row.id}|{trip_row.point_count}|{trip_row.recording_state}|"
                 f"{trip_row.vehicle_id}|{trip_row.name}"
             )
             if refresh and marker == self._seen:
                 return  # nothing new since the last look: skip reading the points
-            detail = q.get_trip_with_points(s, ref)
+            detail = q.get_trip_with_points(s, ref, uid)
             cap = q.trip_cap_mps(s, trip_row)
-            vehicles = vehicle_options(s)
+            vehicles = vehicle_options(s, uid)
         trip = detail.trip
         live = trip["recording_state"] == "recording" or not trip["stats"]
         analysis = None
@@ -181,8 +190,9 @@ class TripState(rx.State):
     def rename(self, form_data: dict[str, Any]) -> None:
         name = str(form_data.get("name", self.name_draft))
         try:
+            uid = self._uid()
             with session(db_url()) as s:
-                trip = q.rename_trip(s, self.ref, name)
+                trip = q.rename_trip(s, self.ref, name, uid)
                 self.name = trip.name
         except (ValueError, q.NotFound) as exc:
             self.rename_error = str(exc)
@@ -191,23 +201,36 @@ class TripState(rx.State):
         self.message = "Renamed."
 
     @rx.event
-    def set_vehicle(self, value: str) -> None:
+    def set_vehicle(self, value: str):
         vehicle_id = None if value == NO_VEHICLE else int(value)
-        with session(db_url()) as s:
-            q.set_trip_vehicle(s, self.ref, vehicle_id)
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
+        try:
+            with session(db_url()) as s:
+                q.set_trip_vehicle(s, self.ref, vehicle_id, uid)
+        except q.NotFound:
+            self.message = "That trip or vehicle is not yours or no longer exists."
+            return
         mode = self.mode
         self._fill(self.ref)
         self.mode = mode
         self.message = "Vehicle changed; time above cap recomputed."
 
     def _export(self, fmt: str):
-        with session(db_url()) as s:
-            if fmt == "gpx":
-                text = q.export_gpx(s, self.ref)
-            else:
-                import json
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
+        try:
+            with session(db_url()) as s:
+                if fmt == "gpx":
+                    text = q.export_gpx(s, self.ref, uid)
+                else:
+                    import json
 
-                text = json.dumps(q.export_geojson(s, self.ref))
+                    text = json.dumps(q.export_geojson(s, self.ref, uid))
+        except q.NotFound:
+            return None
         stem = _slug(self.name, f"kei-drive-{self.uuid[:8]}")
         mime = "application/gpx+xml" if fmt == "gpx" else "application/geo+json"
         return rx.download(data=text, filename=f"{stem}.{fmt}", mime_type=mime)
@@ -222,9 +245,12 @@ class TripState(rx.State):
 
     @rx.event
     def delete(self):
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             with session(db_url()) as s:
-                q.delete_trip(s, self.ref)
+                q.delete_trip(s, self.ref, uid)
         except q.NotFound:
             pass  # already gone: going back to the list is still right
         return rx.redirect("/trips")
@@ -498,7 +524,11 @@ def not_found() -> rx.Component:
     )
 
 
-@rx.page(route="/trips/[trip_id]", title="Trip · Kei Drive", on_load=TripState.load)
+@rx.page(
+    route="/trips/[trip_id]",
+    title="Trip · Kei Drive",
+    on_load=[SessionState.require_user, TripState.load],
+)
 def trip_detail_page() -> rx.Component:
     return page_frame(
         rx.el.link(rel="stylesheet", href="/kei/trips.css"),

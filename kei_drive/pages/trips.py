@@ -15,6 +15,7 @@ from kei_drive.core.gpx import GpxError
 from kei_drive.db import queries as q
 from kei_drive.db.engine import session
 from kei_drive.db.migrate import ensure_migrated
+from kei_drive.page_auth import SessionState, to_signin, user_id
 from kei_drive.trip_roads import mark_highway_use
 
 PER_PAGE = 20
@@ -29,16 +30,18 @@ def db_url() -> str:
     return url
 
 
-def vehicle_options(s) -> list[dict[str, str]]:
-    return [{"value": str(v.id), "label": v.nickname} for v in q.list_vehicles(s)]
+def vehicle_options(s, uid: int) -> list[dict[str, str]]:
+    return [{"value": str(v.id), "label": v.nickname} for v in q.list_vehicles(s, uid)]
 
 
-def _import_one(url: str, name: str, data: bytes, vehicle_id: int | None) -> dict[str, Any]:
+def _import_one(
+    url: str, name: str, data: bytes, vehicle_id: int | None, uid: int | None = None
+) -> dict[str, Any]:
     """Import one uploaded file in its own transaction: a bad file changes nothing."""
     if len(data) > MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {MAX_GPX_BYTES // (1024 * 1024)} MB")
     with session(url) as s:
-        created = q.import_gpx(s, data, vehicle_id=vehicle_id)
+        created = q.import_gpx(s, data, vehicle_id=vehicle_id, user_id=uid)
         for trip, _stats in created:
             mark_highway_use(s, trip)
         return {
@@ -66,16 +69,21 @@ class TripsState(rx.State):
     loaded: bool = False
 
     def _load(self) -> None:
+        uid = user_id(self)
+        if uid is None:  # signed out: nothing to show (the page sends them to sign in)
+            self.rows, self.total, self.per_vehicle, self.per_month = [], 0, [], []
+            self.vehicles, self.loaded = [], True
+            return
         try:
             with session(db_url()) as s:
-                result = q.list_trips(s, self.page, PER_PAGE)
+                result = q.list_trips(s, self.page, PER_PAGE, user_id=uid)
                 if result.page > result.pages:  # e.g. the last trip of a page was deleted
-                    result = q.list_trips(s, result.pages, PER_PAGE)
+                    result = q.list_trips(s, result.pages, PER_PAGE, user_id=uid)
                 self.rows = [trip_row(t) for t in result.items]
                 self.page, self.pages, self.total = result.page, result.pages, result.total
-                self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s)]
-                self.per_month = [totals_row(t) for t in q.totals_per_month(s)]
-                self.vehicles = vehicle_options(s)
+                self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s, uid)]
+                self.per_month = [totals_row(t) for t in q.totals_per_month(s, uid)]
+                self.vehicles = vehicle_options(s, uid)
             self.load_error = ""
         except Exception as exc:  # the page must say why it is empty
             self.load_error = f"Could not read the trip database: {exc}"
@@ -105,6 +113,10 @@ class TripsState(rx.State):
 
     @rx.event
     async def import_files(self, files: list[rx.UploadFile]):
+        uid = user_id(self)
+        if uid is None:
+            yield to_signin()
+            return
         self.importing = True
         self.imported, self.import_errors = [], []
         yield
@@ -114,7 +126,7 @@ class TripsState(rx.State):
             name = upload.name or "upload.gpx"
             try:
                 data = await upload.read()
-                result = await asyncio.to_thread(_import_one, url, name, data, vehicle_id)
+                result = await asyncio.to_thread(_import_one, url, name, data, vehicle_id, uid)
             except GpxError as exc:
                 self.import_errors.append(f"{name}: {exc}")
                 continue
@@ -351,7 +363,9 @@ def trip_history() -> rx.Component:
     )
 
 
-@rx.page(route="/trips", title="Trips · Kei Drive", on_load=TripsState.load)
+@rx.page(
+    route="/trips", title="Trips · Kei Drive", on_load=[SessionState.require_user, TripsState.load]
+)
 def trips_page() -> rx.Component:
     return page_frame(
         rx.el.link(rel="stylesheet", href="/kei/trips.css"),

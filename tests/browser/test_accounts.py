@@ -82,6 +82,12 @@ def drain(page) -> None:
     )
 
 
+def trip_id(server: AppServer, uuid: str) -> int:
+    with get_engine(server.database_url).connect() as conn:
+        query = sa.text("SELECT id FROM trips WHERE uuid = :uuid")
+        return conn.execute(query, {"uuid": uuid}).scalar_one()
+
+
 def owner_and_points(server: AppServer, uuid: str) -> tuple[str, int]:
     with get_engine(server.database_url).connect() as conn:
         row = conn.execute(
@@ -134,9 +140,17 @@ def test_sign_in_record_expire_sign_in_again_then_another_user_sees_nothing(
     assert phone.request.get("/api/v1/trips").status == 401
     phone.goto("/settings")
     phone.wait_for_url("**/signin?next=/settings")
+    for page_path in ("/trips", f"/trips/{trip_id(server, first)}", "/garage", "/plan"):
+        phone.goto(page_path)  # signed out: every private page leads to the sign-in form
+        phone.wait_for_url("**/signin?next=**", timeout=20_000)
 
     other = new_phone(browser, server)
-    sign_in(other, "bob", "/settings")
+    sign_in(other, "bob", "/trips")
+    other.wait_for_selector("#trips-empty")  # Bob's history is empty
+    assert other.locator("#trip-list a").count() == 0
+    assert other.inner_text("#nav-account") == "bob"
+    other.goto(f"/trips/{trip_id(server, first)}")  # Alice's trip: like a missing one
+    other.wait_for_selector("text=No trip with id")
     listing = other.request.get("/api/v1/trips").json()
     assert listing["total"] == 0 and listing["trips"] == []
     assert other.request.get(f"/api/v1/trips/{first}").status == 404
