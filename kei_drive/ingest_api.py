@@ -18,15 +18,15 @@ sessions (cookies) may not. Each fix is validated like the points API's
 (``kei_drive.api.validate_points``): a bad fix is refused with a reason and the rest of the
 batch is kept. A payload that is not the protocol's shape answers 400 and stores nothing;
 a request whose every fix was refused answers 400 with the reasons (except Overland, whose
-queue would never drain: it gets "ok" with the reasons). Fixes become trips by themselves
-(``kei_drive.services.ingest``).
+queue would never drain: it gets "ok" with the reasons). A busy database answers 503 with
+``Retry-After`` (the apps keep their fixes and send them again), as the points API does.
+Fixes become trips by themselves (``kei_drive.services.ingest``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import os
 import threading
@@ -45,6 +45,8 @@ from starlette.routing import Route
 import kei_drive.api as points_api  # module reference: api.py mounts these routes
 from kei_drive import config
 from kei_drive.accounts import digest
+from kei_drive.api_errors import error_response, internal_error, unavailable
+from kei_drive.api_validation import InvalidInput, parse_json
 from kei_drive.core.ingest import (
     Batch,
     IngestFormatError,
@@ -137,9 +139,9 @@ def _json(body: bytes, empty_ok: bool = False) -> Any:
             return None
         raise IngestError(400, "the request body must be JSON")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise IngestError(400, f"the request body is not valid JSON: {exc}") from exc
+        return parse_json(body)  # the points API's parser: deep nesting, huge numbers…
+    except InvalidInput as exc:
+        raise IngestError(400, str(exc)) from exc
 
 
 def _db_url() -> str:
@@ -206,6 +208,11 @@ def _endpoint(fn: Callable) -> Callable:
             return response
         except IngestFormatError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # as the points API: a busy database is 503 + Retry-After
+            busy = unavailable(config.database_url(), exc)
+            if busy is not None:
+                return error_response(busy.status, busy.message, busy.retry_after_s)
+            return internal_error(exc, f"{request.method} {request.url.path}")
 
     endpoint.access = "ingest"  # type: ignore[attr-defined]  (an API token that may add)
     return endpoint

@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import resource
 import sys
+import warnings
 from pathlib import Path
 
 HEADER_READ_TIMEOUT_MS = 10_000
@@ -90,6 +91,22 @@ class DropReflexNextSteps(logging.Filter):
         return not (message.startswith("Initialized ") and "reflex run" in message)
 
 
+def quiet_reflex_metadata_merge() -> None:
+    """Reflex 0.10.1 builds its database metadata by copying every registered model's tables
+    into a new MetaData. Our tables (and Reflex's own ``rx.Model``) all share SQLModel's one
+    MetaData, so every copy after the first is skipped with "SAWarning: Table 'users' already
+    exists within the given MetaData". The result is right (each table once) and Reflex has no
+    setting for it, so only that warning, only from ``reflex.model``, is silenced."""
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Table '[^']+' already exists within the given MetaData",
+        category=SAWarning,
+        module=r"reflex\.model",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kei_drive.server.launch")
     parser.add_argument("--host", required=True)
@@ -97,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     raise_file_limit()
     logging.getLogger("reflex.reflex").addFilter(DropReflexNextSteps())
+    quiet_reflex_metadata_merge()
 
     from reflex.reflex import cli
     from reflex.utils import exec as rx_exec

@@ -38,6 +38,8 @@ FAULT_LIKE = (
     "Traceback",
     "Error",
     "uv run reflex run",  # Reflex's next-steps advice after initialising .web
+    "SAWarning",  # Reflex merging the tables' shared metadata
+    "Warning:",
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sqlite3
 
 import pytest
 from sqlmodel import func, select
@@ -248,3 +249,25 @@ def test_deleting_the_account_deletes_its_devices_and_their_fixes(world):
     with session(world.url) as s:
         acc.delete_account(s, world.user)
     assert count(world, DeviceFix) == count(world, IngestDevice) == count(world, Trip) == 0
+
+
+def test_a_busy_database_is_a_retryable_503_and_overland_keeps_its_queue(world, monkeypatch):
+    if not world.url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock")
+    from kei_drive.db import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 300)
+    engine.dispose_engines()
+    body = OVERLAND_README_EXAMPLE
+    headers = {"Authorization": f"Bearer {world.token}"}
+    holder = sqlite3.connect(world.url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        r = world.client.post("/api/v1/ingest/overland", json=body, headers=headers)
+        assert r.status_code == 503 and r.headers["Retry-After"]  # not "ok": keep the queue
+        holder.execute("ROLLBACK")
+        r = world.client.post("/api/v1/ingest/overland", json=body, headers=headers)
+        assert r.json() == {"result": "ok"}
+    finally:
+        holder.close()
+    assert count(world, DeviceFix) == 1
