@@ -80,6 +80,7 @@ def test_ingest_points_endpoint(benchmark, tmp_path_factory):
     migrate(url)
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", url)
+    mp.setenv("KEI_DRIVE_SINGLE_USER", "1")
     arr = _drive(BATCHES * BATCH)
     t_ms = (arr.t * 1000).astype(np.int64)
     batches = [

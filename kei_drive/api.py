@@ -27,12 +27,20 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
-- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (overrides applied);
+- ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
+- ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
+  caller gets their own overrides applied);
   each rule also carries ``severity`` (the core's one order: compare the lists element by
   element, higher is stricter), ``road_access``, ``access_text``, ``visitors``,
   ``visitor_text`` and ``next_change`` (the next dated change, or null).
 - ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
+
+Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or
+``Authorization: Bearer <personal API token>``. Every route but ``rules`` needs one
+(401 otherwise) and sees only its user's trips and vehicles: another user's trip answers
+404 exactly like a missing one. An ``ingest`` token may only create trips and add points
+or finish them (PUT, POST); reading needs a ``read`` token or a session (403 otherwise).
 
 The database is ``kei_drive.config.database_url()`` at the time of each request; it is
 migrated on first use. Errors (``kei_drive.api_errors``): 4xx ``{"error"}`` for bad
@@ -58,7 +66,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import config
+from kei_drive import auth_routes, config, web_auth
 from kei_drive.api_errors import (
     READONLY_RETRY_AFTER_S,
     ApiError,
@@ -83,6 +91,7 @@ from kei_drive.core.rules import load_rules
 from kei_drive.core.rules_vocab import order_document
 from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
+from kei_drive.db.accounts import SignedIn
 from kei_drive.trip_roads import mark_highway_use
 
 MAX_POINTS = 5000
@@ -234,28 +243,28 @@ def _writing() -> Iterator[Session]:
         yield s
 
 
-def _put_trip(key: str, body: dict) -> tuple[dict, bool]:
+def _put_trip(key: str, body: dict, user_id: int) -> tuple[dict, bool]:
     vehicle_id = db_id(body.get("vehicle_id"), "vehicle_id")
     name = trip_name(body.get("name"))
     started_at = time_arg(body.get("started_at"), "started_at")
     with _writing() as s:
         trip, created = q.ensure_trip(
-            s, key, vehicle_id=vehicle_id, started_at=started_at, name=name
+            s, key, vehicle_id=vehicle_id, started_at=started_at, name=name, user_id=user_id
         )
         return _trip_payload(s, trip), created
 
 
-def _trip_start_ms(key: str) -> int | None:
+def _trip_start_ms(key: str, user_id: int) -> int | None:
     with session(_db_url()) as s:
         try:
-            trip = q.get_trip(s, key)
+            trip = q.get_trip(s, key, user_id)
         except q.NotFound:
             return None
         started = q.as_utc(trip.started_at)
         return int(started.timestamp() * 1000) if started is not None else None
 
 
-def _post_points(key: str, body: Any) -> dict:
+def _post_points(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict) or not isinstance(body.get("points"), list):
         raise ApiError(400, 'the body must be {"points": [...]}')
     items = body["points"]
@@ -263,16 +272,16 @@ def _post_points(key: str, body: Any) -> dict:
         raise ApiError(413, f"{len(items)} points in one batch; at most {MAX_POINTS}")
     phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
     # Validate before taking the write lock: other phones wait less.
-    good, rejected, cleaned = validate_points(items, _trip_start_ms(key), phone_now)
+    good, rejected, cleaned = validate_points(items, _trip_start_ms(key, user_id), phone_now)
     with _writing() as s:
         try:
-            trip = q.get_trip(s, key)
+            trip = q.get_trip(s, key, user_id)
         except q.NotFound:
             trip = None
         if trip is None:  # started offline: its PUT may still be queued on the phone
             first = min((p.time_ms for p in good), default=None)
             started = datetime.fromtimestamp(first / 1000, UTC) if first else None
-            trip, _ = q.ensure_trip(s, key, started_at=started)
+            trip, _ = q.ensure_trip(s, key, started_at=started, user_id=user_id)
         elif trip.started_at is None and good:
             trip.started_at = datetime.fromtimestamp(min(p.time_ms for p in good) / 1000, UTC)
         accepted, duplicates = q.add_points(s, trip, good)
@@ -287,20 +296,32 @@ def _post_points(key: str, body: Any) -> dict:
         }
 
 
-def _finish(key: str, body: Any) -> dict:
+def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
     with _writing() as s:
-        trip = q.get_trip(s, key)
+        trip = q.get_trip(s, key, user_id)
         stats = q.finish_trip(s, trip, ended_at)
         mark_highway_use(s, trip)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
-def _get(key: str) -> dict:
+def _get(key: str, user_id: int) -> dict:
     with session(_db_url()) as s:
-        return _trip_payload(s, q.get_trip(s, key))
+        return _trip_payload(s, q.get_trip(s, key, user_id))
+
+
+def _list(page: int, per_page: int, user_id: int) -> dict:
+    with session(_db_url()) as s:
+        result = q.list_trips(s, page=page, per_page=per_page, user_id=user_id)
+    return {
+        "trips": result.items,
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "pages": result.pages,
+    }
 
 
 # At most this many exports format text at once: each is CPU-bound Python, and phones'
@@ -309,16 +330,16 @@ def _get(key: str) -> dict:
 EXPORT_SLOTS = threading.BoundedSemaphore(2)
 
 
-def _export_chunks(key: str, fmt: str) -> tuple[Iterator[str], str]:
+def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str]:
     """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
     the rest is produced as the client reads, with the session open until the end."""
     url = _db_url()
 
     def pieces() -> Iterator[str]:
         with session(url) as s:
-            trip = q.get_trip(s, key)
-            stream = q.export_gpx_stream(s, trip.id) if fmt == "gpx" else (
-                q.export_geojson_stream(s, trip.id)
+            trip = q.get_trip(s, key, user_id)
+            stream = q.export_gpx_stream(s, trip.id, user_id) if fmt == "gpx" else (
+                q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
             yield f"kei-drive-{trip.uuid[:8]}"
             while True:
@@ -334,7 +355,7 @@ def _export_chunks(key: str, fmt: str) -> tuple[Iterator[str], str]:
 
 
 async def _stream_export(request: Request, fmt: str, media_type: str) -> Response:
-    chunks, stem = await run_in_threadpool(_export_chunks, _trip_key(request), fmt)
+    chunks, stem = await run_in_threadpool(_export_chunks, _trip_key(request), fmt, _uid(request))
     return StreamingResponse(  # a sync iterator: Starlette reads it in the threadpool
         chunks,
         media_type=media_type,
@@ -345,76 +366,130 @@ async def _stream_export(request: Request, fmt: str, media_type: str) -> Respons
 # ------------------------------------------------------------------------------ routes
 
 
-def _endpoint(fn: Callable) -> Callable:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await fn(request)
-        except ApiError as exc:
-            return error_response(exc.status, exc.message, exc.retry_after_s)
-        except InvalidInput as exc:
-            return error_response(400, str(exc))
-        except q.NotFound as exc:
-            return error_response(404, str(exc))
-        except Exception as exc:
-            busy = unavailable(config.database_url(), exc)
-            if busy is not None:
-                return error_response(busy.status, busy.message, busy.retry_after_s)
-            return internal_error(exc, f"{request.method} {request.url.path}")
-
-    return endpoint
+# What each kind of credential may do: a session (or single-user mode) everything, a
+# ``read`` token reading and adding, an ``ingest`` token only adding.
+ACCESS = {"ingest": {"session", "single", "read", "ingest"}, "read": {"session", "single", "read"}}
+PUBLIC = "public"
 
 
-@_endpoint
+def _endpoint(access: str) -> Callable[[Callable], Callable]:
+    """Wrap a route: authenticate (unless ``access`` is PUBLIC), check the credential may
+    do ``access`` ("ingest" or "read"), map errors to JSON answers. The caller is in
+    ``request.state.user`` (a ``SignedIn``, or None on a public route)."""
+
+    def wrap(fn: Callable) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            try:
+                user = await run_in_threadpool(web_auth.from_request, request)
+                request.state.user = user
+                if access != PUBLIC:
+                    _check_access(user, access)
+                response = await fn(request)
+                if user is not None and user.renewed:  # sliding session: renew the cookie
+                    value = web_auth.cookie_value(request.headers.get("cookie"))
+                    if value:
+                        web_auth.set_session_cookie(response, request, value)
+                return response
+            except ApiError as exc:
+                response = error_response(exc.status, exc.message, exc.retry_after_s)
+                if exc.status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="kei-drive"'
+                return response
+            except InvalidInput as exc:
+                return error_response(400, str(exc))
+            except q.NotFound as exc:
+                return error_response(404, str(exc))
+            except Exception as exc:
+                busy = unavailable(config.database_url(), exc)
+                if busy is not None:
+                    return error_response(busy.status, busy.message, busy.retry_after_s)
+                return internal_error(exc, f"{request.method} {request.url.path}")
+
+        endpoint.access = access  # type: ignore[attr-defined]  (the isolation tests read it)
+        return endpoint
+
+    return wrap
+
+
+def _check_access(user: SignedIn | None, access: str) -> None:
+    if user is None:
+        raise ApiError(401, "sign in first, or send Authorization: Bearer <API token>")
+    if user.scope not in ACCESS[access]:
+        raise ApiError(403, "this API token may only add trips and points")
+
+
+def _uid(request: Request) -> int:
+    return request.state.user.user_id
+
+
+def _positive_int(request: Request, name: str, default: int, most: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {most}")
+    return int(raw)
+
+
+@_endpoint("ingest")
 async def put_trip(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request, required=False)
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    payload, created = await run_in_threadpool(_put_trip, key, body)
+    payload, created = await run_in_threadpool(_put_trip, key, body, _uid(request))
     return JSONResponse(payload, status_code=201 if created else 200)
 
 
-@_endpoint
+@_endpoint("ingest")
 async def post_points(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request)
-    return JSONResponse(await run_in_threadpool(_post_points, key, body))
+    return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
 
 
-@_endpoint
+@_endpoint("ingest")
 async def finish_trip(request: Request) -> Response:
     key = _trip_key(request)
     body = await _read_json(request, required=False)
-    return JSONResponse(await run_in_threadpool(_finish, key, body))
+    return JSONResponse(await run_in_threadpool(_finish, key, body, _uid(request)))
 
 
-@_endpoint
+@_endpoint("read")
 async def get_trip(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(_get, _trip_key(request)))
+    return JSONResponse(await run_in_threadpool(_get, _trip_key(request), _uid(request)))
 
 
-@_endpoint
+@_endpoint("read")
+async def list_trips(request: Request) -> Response:
+    """My trips, newest first: ``?page=1&per_page=20`` (at most 200 a page)."""
+    page = _positive_int(request, "page", 1, 1_000_000)
+    per_page = _positive_int(request, "per_page", 20, 200)
+    return JSONResponse(await run_in_threadpool(_list, page, per_page, _uid(request)))
+
+
+@_endpoint("read")
 async def export_gpx(request: Request) -> Response:
     return await _stream_export(request, "gpx", "application/gpx+xml")
 
 
-@_endpoint
+@_endpoint("read")
 async def export_geojson(request: Request) -> Response:
     return await _stream_export(request, "geojson", "application/geo+json")
 
 
-def _vehicles() -> list[dict[str, Any]]:
+def _vehicles(user_id: int) -> list[dict[str, Any]]:
     with session(_db_url()) as s:
-        return [q.vehicle_dict(v) for v in q.list_vehicles(s)]
+        return [q.vehicle_dict(v) for v in q.list_vehicles(s, user_id)]
 
 
-@_endpoint
-async def get_vehicles(_request: Request) -> Response:
+@_endpoint("read")
+async def get_vehicles(request: Request) -> Response:
     """The garage, for the Drive screen's vehicle picker (its cap drives the speed alert)."""
-    return JSONResponse(await run_in_threadpool(_vehicles))
+    return JSONResponse(await run_in_threadpool(_vehicles, _uid(request)))
 
 
-@_endpoint
+@_endpoint(PUBLIC)
 async def get_rules(request: Request) -> Response:
     """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
 
@@ -447,6 +522,7 @@ def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
     return data
 
 
+@_endpoint(PUBLIC)
 async def get_rules_order(_request: Request) -> Response:
     """The one severity order (statuses, access modes), defined in ``core/rules_vocab.py``."""
     return JSONResponse(order_document())
@@ -460,6 +536,7 @@ routes = [
     Route("/api/v1/rules", get_rules, methods=["GET"]),
     Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
+    Route("/api/v1/trips", list_trips, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),
@@ -469,4 +546,6 @@ routes = [
     Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
 ]
 
-api = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+api = Starlette(
+    routes=[*routes, *auth_routes.routes], exception_handlers={HTTPException: _http_error}
+)

@@ -65,12 +65,18 @@ async function sendBatch(uuid, points) {
 // A stored fix as the API wants it (without the phone's own bookkeeping).
 const wireFix = ({ trip: _t, notAccepted: _n, heldUntil: _h, ...fix }) => fix;
 
+// Signed out or session expired (401): nothing is settled, every fix, trip creation and
+// finish stays queued on the phone and goes out on a later sync, after signing in again.
+class SignedOutError extends Error {}
+const SIGNED_OUT_NOTE = "signed out: sign in to send the waiting fixes";
+
 async function post(url, body, method = "POST") {
   const response = await fetch(url, {
     method,
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
+  if (response.status === 401) throw new SignedOutError();
   if (!response.ok && response.status >= 500) throw new Error(`server ${response.status}`);
   return response;
 }
@@ -125,6 +131,7 @@ export function useTripRecorder() {
         for (let i = 0; i < fixes.length; ) {
           const batch = fixes.slice(i, i + batchSize.current);
           const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+          if (status === 401) throw new SignedOutError();
           const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
           if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
           const byId = new Map(batch.map((p) => [p.id, p]));
@@ -151,8 +158,12 @@ export function useTripRecorder() {
       setOnline(true);
       setLastError(refusedBatch);
     } catch (err) {
-      setOnline(false);
-      setLastError(err?.fromServer ? err.message : null);
+      if (err instanceof SignedOutError) {
+        setLastError(SIGNED_OUT_NOTE);
+      } else {
+        setOnline(false);
+        setLastError(err?.fromServer ? err.message : null);
+      }
     } finally {
       syncing.current = false;
     }

@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kei_drive.cli import geo, permits, route, serve, trips
+from kei_drive.cli import geo, permits, route, serve, trips, users
 
-COMMAND_GROUPS = (serve, geo, route, trips, permits)
+COMMAND_GROUPS = (serve, geo, route, trips, permits, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

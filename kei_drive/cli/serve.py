@@ -23,14 +23,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--public-host", help="name or IP the phone uses to reach this machine (default: LAN IP)"
     )
+    parser.add_argument(
+        "--single-user",
+        action="store_true",
+        help="no sign-in, everyone acts as the owner (only with a loopback --host)",
+    )
     parser.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from kei_drive.cli.serve_accounts import AccountsSetupError, prepare_accounts
+
     options = ServeOptions(
         host=args.host, port=args.port, https=args.https, public_host=args.public_host
     )
+    log = lambda message: print(message, flush=True)  # noqa: E731
     try:
-        return serve(options, log=lambda message: print(message, flush=True))
-    except (ServeError, ToolchainError, OSError) as error:
+        prepare_accounts(options, single_user=args.single_user, log=log)
+        return serve(options, log=log)
+    except (AccountsSetupError, ServeError, ToolchainError, OSError) as error:
         return fail(str(error))

@@ -28,24 +28,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fixes further apart than this many minutes start a new trip (default 30)",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("list", help="trips, newest first", allow_abbrev=False)
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", type=int, default=20)
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="one trip with its statistics", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    _user_arg(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="export a trip as GPX or GeoJSON", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
     p.add_argument("--format", choices=("gpx", "geojson"), default="gpx")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    _user_arg(p)
     p.set_defaults(func=cmd_export)
+
+
+def _user_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", help="the account (default: the only one)")
+
+
+def _user_id(s, args: argparse.Namespace) -> int:
+    """The ``--user`` account's id (``NoSuchUser`` when unknown or not named among several)."""
+    from kei_drive.db import accounts
+
+    return accounts.resolve_user(s, args.user).id  # type: ignore[return-value]
 
 
 def _db():
@@ -84,22 +99,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
     from kei_drive.trip_roads import mark_highway_use
 
     try:
         with session() as s:
+            uid = _user_id(s, args)
             created = q.import_gpx(
                 s,
                 args.file,
                 vehicle_id=args.vehicle,
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,
+                user_id=uid,
             )
             for trip, _stats in created:
                 mark_highway_use(s, trip)
-            vehicle = q.get_vehicle(s, args.vehicle) if args.vehicle else None
+            vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [q.trip_dict(trip, vehicle) for trip, _stats in created]
-    except (GpxError, q.NotFound, ValueError) as exc:
+    except (GpxError, q.NotFound, NoSuchUser, ValueError) as exc:
         return fail(str(exc))
     if not trips:
         return fail(f"{args.file}: no trip to import (only isolated single fixes)")
@@ -117,9 +135,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return fail("--page and --per-page must be at least 1")
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
 
-    with session() as s:
-        page = q.list_trips(s, page=args.page, per_page=args.per_page)
+    try:
+        with session() as s:
+            page = q.list_trips(
+                s, page=args.page, per_page=args.per_page, user_id=_user_id(s, args)
+            )
+    except NoSuchUser as exc:
+        return fail(str(exc))
     if args.json:
         print_json(
             {
@@ -140,14 +164,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
 
     try:
         with session() as s:
-            trip = q.get_trip(s, args.trip)
-            vehicle = q.get_vehicle(s, trip.vehicle_id) if trip.vehicle_id else None
+            uid = _user_id(s, args)
+            trip = q.get_trip(s, args.trip, uid)
+            vehicle = q.get_vehicle(s, trip.vehicle_id, uid) if trip.vehicle_id else None
             data = q.trip_dict(trip, vehicle)
             data["vehicle_detail"] = q.vehicle_dict(vehicle) if vehicle else None
-    except q.NotFound as exc:
+    except (q.NotFound, NoSuchUser) as exc:
         return fail(str(exc))
     if args.json:
         print_json(data)
@@ -164,14 +190,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db.accounts import NoSuchUser
 
     try:
         with session() as s:
+            uid = _user_id(s, args)
             if args.format == "gpx":
-                text = q.export_gpx(s, args.trip)
+                text = q.export_gpx(s, args.trip, uid)
             else:
-                text = json.dumps(q.export_geojson(s, args.trip), indent=2)
-    except q.NotFound as exc:
+                text = json.dumps(q.export_geojson(s, args.trip, uid), indent=2)
+    except (q.NotFound, NoSuchUser) as exc:
         return fail(str(exc))
     if args.output:
         try:

@@ -1,9 +1,11 @@
 """Tables (sqlmodel). Every row belongs to a user from day one.
 
-Until accounts exist there is one local user (``username == "local"``); vehicles and
-trips point at it through ``user_id``, so adding sign-in later only adds users, it does
-not move ownership. Times are stored timezone-aware (UTC); a track point's time is epoch
-milliseconds (exact, cheap to load into numpy, identical on SQLite and PostgreSQL).
+A database made before accounts existed has one placeholder user (``username ==
+"local"``, no password) owning everything; the first account created *claims* that row
+(it gets the new name and password), so existing data never moves. Secrets (session ids,
+API tokens, invitation codes) are stored only as SHA-256 digests; passwords as argon2
+hashes (``kei_drive.accounts``). Times are stored timezone-aware (UTC); a track point's
+time is epoch milliseconds (exact, cheap to load into numpy, identical on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlmodel import Field, SQLModel
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 SOURCES = ("recorded", "imported")
+ROLES = ("owner", "member")
+TOKEN_SCOPES = ("ingest", "read")
 RECORDING_STATES = ("recording", "finished")
 
 
@@ -38,6 +42,10 @@ class User(SQLModel, table=True):
     display_name: str = Field(default="", max_length=120)
     email: str | None = Field(default=None, max_length=254, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    # argon2 hash; None only for the pre-accounts placeholder user nobody can sign in as
+    password_hash: str | None = Field(default=None, max_length=255)
+    role: str = Field(default="member", max_length=16)  # ROLES
+    password_changed_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
 @rx.ModelRegistry.register
@@ -121,3 +129,86 @@ class TrackPointRow(SQLModel, table=True):
     speed_mps: float | None = None
     heading_deg: float | None = None
     altitude_m: float | None = None
+
+
+def _user_fk(nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
+    return sa.Column(
+        sa.Integer, sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable, index=index
+    )
+
+
+@rx.ModelRegistry.register
+class UserSession(SQLModel, table=True):
+    """A signed-in browser or phone: the cookie holds a random id, the row its digest."""
+
+    __tablename__ = "user_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=_user_fk())
+    id_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the cookie value
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    expires_at: datetime = Field(sa_column=_ts(False, index=True))  # slides on use
+    user_agent: str = Field(default="", max_length=200)  # "Chrome on Android", for the list
+    address: str = Field(default="", max_length=64)  # client address at sign-in
+
+
+@rx.ModelRegistry.register
+class ApiToken(SQLModel, table=True):
+    """A personal API token for another app or script (sent as ``Authorization: Bearer``)."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=_user_fk())
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 hex
+    prefix: str = Field(max_length=16)  # the first characters, to recognise it in the list
+    name: str = Field(max_length=80)  # the device or app it is for
+    scope: str = Field(max_length=16)  # TOKEN_SCOPES
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+@rx.ModelRegistry.register
+class Invitation(SQLModel, table=True):
+    """A one-time code that lets someone create an account before it expires.
+
+    The first-run setup code is an invitation with role "owner" and no inviter.
+    """
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)  # sha256 hex
+    role: str = Field(max_length=16)  # ROLES
+    invited_by: int | None = Field(default=None, sa_column=_user_fk(nullable=True))
+    note: str = Field(default="", max_length=120)  # "for Sam", shown to the owner
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    expires_at: datetime = Field(sa_column=_ts(False))
+    used_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+@rx.ModelRegistry.register
+class RuleOverrideDoc(SQLModel, table=True):
+    """A user's own Kei rule overrides: the overrides JSON document, one per user."""
+
+    __tablename__ = "rule_overrides"
+
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    document: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+
+
+@rx.ModelRegistry.register
+class SigninFailure(SQLModel, table=True):
+    """A failed sign-in, counted per account and per address for throttling (kept 1 hour)."""
+
+    __tablename__ = "signin_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, index=True)  # "user:<name>" or "addr:<ip>"
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(False, index=True))

@@ -1,7 +1,9 @@
 """The queries the app needs (pages, API, CLI): no SQL anywhere else.
 
 Every function takes an open ``Session`` (see ``kei_drive.db.session``) and works for the
-local user unless a ``user_id`` is given.
+user ``user_id``. Without one it works for the only account (``accounts.default_user``:
+command line and single-user serving); with several accounts that raises ``NoSuchUser``
+rather than guess, so a caller that forgets the user fails closed.
 """
 
 from __future__ import annotations
@@ -52,13 +54,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def local_user(session: Session) -> User:
-    """The single local user (created on first use)."""
-    user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).first()
-    if user is None:
-        user = User(username=LOCAL_USERNAME, display_name="Local driver")
-        session.add(user)
-        session.flush()
-    return user
+    """The only user (the pre-accounts placeholder is created on first use)."""
+    from kei_drive.db.accounts import default_user
+
+    return default_user(session)
 
 
 def _uid(session: Session, user_id: int | None) -> int:

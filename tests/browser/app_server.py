@@ -74,8 +74,12 @@ class AppServer:
         https: bool = False,
         log_name: str = "server.log",
         env: dict[str, str] | None = None,
+        single_user: bool = True,
     ):
+        """``single_user``: no sign-in (``serve --single-user``), the default for tests that
+        are not about accounts; with False, sign in through ``/signin`` first."""
         self.home = home
+        self.single_user = single_user
         self.extra_env = env or {}
         self.https = https
         self.port = free_port()
@@ -97,6 +101,8 @@ class AppServer:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(app_dir), env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "kei_drive.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)]
+        if self.single_user:
+            command.append("--single-user")
         if self.https:
             command += ["--https", "--public-host", "127.0.0.1"]
         log = self.log_path.open("w")

@@ -50,7 +50,11 @@ def test_twenty_seconds_offline_loses_and_duplicates_nothing(phone, app_server, 
     assert stored == sorted((round(lat, 6), round(lon, 6)) for lat, lon in route)
 
     # The stop reached the server: the trip is finished with its statistics.
-    phone.wait_for_timeout(500)
+    # (the finish call may wait for the next sync tick, 3 s, when a sync was under way)
+    phone.wait_for_function(
+        "(JSON.parse(localStorage.getItem('kei-drive.finish-queue')) || []).length === 0",
+        timeout=15_000,
+    )
     reply = phone.request.get(f"/api/v1/trips/{trip_uuid}").json()
     assert reply["point_count"] == len(route)
     assert reply["ended_at"] is not None

@@ -22,6 +22,7 @@ from tests.support.trips import TrackBuilder, fresh_db_url
 def client(request, tmp_path, monkeypatch):
     url = fresh_db_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # these tests are about trips, not sign-in
     migrate(url)  # PostgreSQL's schema was just reset: the API's once-per-URL cache must not skip
     with TestClient(api) as c:
         c.db_url = url
@@ -222,6 +223,7 @@ def test_exports(client, monkeypatch):
 
 
 def test_database_url_is_read_at_call_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
     with TestClient(api) as c:
         for name in ("one", "two"):
             monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / name}.db")

@@ -23,6 +23,7 @@ T0 = 1_714_834_800_000  # 2024-05-04 15:00 UTC
 def client(request, tmp_path, monkeypatch):
     url = fresh_db_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # about input, not sign-in
     migrate(url)
     with TestClient(api, raise_server_exceptions=False) as c:
         yield c

@@ -33,6 +33,7 @@ def db(tmp_path, monkeypatch):
     path = tmp_path / "data" / "kei_drive.db"
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")  # about the database, not sign-in
     migrate(url)
     yield path, url
     engine.dispose_engines()

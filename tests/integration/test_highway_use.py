@@ -51,6 +51,7 @@ def test_finishing_a_recorded_trip_stores_its_highway_use(tiles_env, tmp_path, m
     from kei_drive.api import api
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'trips.db'}")
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
     client = TestClient(api)
     trip = "7f1b2c3d-0000-4000-8000-000000000001"
     t0 = 1_780_000_000_000

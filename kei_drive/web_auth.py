@@ -1,0 +1,129 @@
+"""Who is asking: the session cookie, a Bearer token, or single-user mode.
+
+One answer for the HTTP API, the sign-in routes and the Reflex event handlers (which see
+the cookie the browser sent when it opened the websocket), so the Drive screen's
+recorder needs no secret in JavaScript.
+
+- ``KEI_DRIVE_SINGLE_USER=1`` (set by ``serve --single-user``, loopback only): every
+  request acts as the first owner, no sign-in.
+- ``KEI_DRIVE_SECURE_COOKIE=1`` (set by ``serve --https``): the cookie is ``Secure``; it is
+  also ``Secure`` when the request itself came over HTTPS (``X-Forwarded-Proto: https``
+  from a reverse proxy counts: a wrong value can only stop the cookie being sent).
+"""
+
+from __future__ import annotations
+
+import os
+from http.cookies import CookieError, SimpleCookie
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from kei_drive.db import accounts as acc
+from kei_drive.db import ensure_migrated, session
+from kei_drive.db.accounts import SignedIn
+
+COOKIE_NAME = "kei_session"
+COOKIE_MAX_AGE_S = int(acc.SESSION_LIFETIME.total_seconds())
+SINGLE_USER_ENV = "KEI_DRIVE_SINGLE_USER"
+SECURE_COOKIE_ENV = "KEI_DRIVE_SECURE_COOKIE"
+
+
+def single_user_mode() -> bool:
+    return os.environ.get(SINGLE_USER_ENV) == "1"
+
+
+def db_url() -> str:
+    from kei_drive import config
+
+    url = config.database_url()
+    ensure_migrated(url)
+    return url
+
+
+def _single_user() -> SignedIn:
+    with session(db_url()) as s:
+        user = acc.first_owner(s)
+        return SignedIn(user.id, user.username, user.role, None, "single")  # type: ignore[arg-type]
+
+
+def cookie_value(cookie_header: str | None) -> str | None:
+    """The session id from a raw ``Cookie`` header (None when absent or unparsable)."""
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        # one malformed cookie from another app on this host must not sign us out
+        for part in cookie_header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == COOKIE_NAME:
+                return value or None
+        return None
+    morsel = jar.get(COOKIE_NAME)
+    return morsel.value if morsel else None
+
+
+def from_cookie(cookie_header: str | None) -> SignedIn | None:
+    """The signed-in user of a ``Cookie`` header (Reflex events: ``router.headers.cookie``)."""
+    if single_user_mode():
+        return _single_user()
+    value = cookie_value(cookie_header)
+    if value is None:
+        return None
+    with session(db_url()) as s:
+        return acc.session_user(s, value)
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    """The token of an ``Authorization: Bearer`` header ("" when the header is malformed)."""
+    header = conn.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def from_request(conn: HTTPConnection) -> SignedIn | None:
+    """The caller of an HTTP request. An ``Authorization`` header is used alone (a bad
+    token never falls back to the cookie)."""
+    token = bearer_token(conn)
+    if token is not None:
+        if not token:
+            return None
+        with session(db_url()) as s:
+            return acc.token_user(s, token)
+    if single_user_mode():
+        return _single_user()
+    return from_cookie(conn.headers.get("cookie"))
+
+
+def is_https(conn: HTTPConnection) -> bool:
+    return (
+        os.environ.get(SECURE_COOKIE_ENV) == "1"
+        or conn.url.scheme == "https"
+        or conn.headers.get("x-forwarded-proto", "").lower() == "https"
+    )
+
+
+def set_session_cookie(response: Response, conn: HTTPConnection, value: str) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=COOKIE_MAX_AGE_S,
+        path="/",
+        httponly=True,  # never readable by JavaScript
+        samesite="lax",  # not sent on cross-site POSTs, sent when following a link here
+        secure=is_https(conn),
+    )
+
+
+def clear_session_cookie(response: Response, conn: HTTPConnection) -> None:
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=is_https(conn)
+    )
+
+
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else ""
