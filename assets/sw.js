@@ -18,7 +18,7 @@ const BASEMAP_INDEX = "/tiles/__kei_index.json"; // synthetic entry: sizes and l
 const PREFETCH_CONCURRENCY = 4;
 // Live channels and uploads are never cached.
 // Sign-in forms carry one-time codes and per-user answers: never cached.
-const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join"];
+const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join", "/settings"];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {

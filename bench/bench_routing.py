@@ -97,3 +97,30 @@ def test_bench_check_track_10k(benchmark, router, track_10k, rules):
     """Thin + map-match (Valhalla map_snap) + audit of a 10k-point GPX track."""
     result = benchmark(check_track, track_10k, router=router, rules=rules, on=ON)
     assert any(w.kind == "highway" for w in result.report.warnings)
+
+
+def test_bench_plan_vs_bare_route_side_by_side(router, rules):
+    """Issue 11 point 9: plan_route (route + edge attributes + audit) against the bare
+    engine route call on the same request, interleaved so machine load hits both alike.
+    Aim: <= 1.5x."""
+    import time
+
+    options = KeiOptions(on=ON)
+    request = kc.route_request(A, B, options)
+    for _ in range(3):  # warm both paths
+        router.route(request)
+        plan_route(A, B, router=router, rules=rules, options=options)
+    bare, plan = [], []
+    for _ in range(40):
+        t = time.perf_counter()
+        router.route(request)
+        bare.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        plan_route(A, B, router=router, rules=rules, options=options)
+        plan.append(time.perf_counter() - t)
+    bare_ms, plan_ms = 1000 * sorted(bare)[20], 1000 * sorted(plan)[20]
+    print(
+        f"\nbare route {bare_ms:.1f} ms, plan_route {plan_ms:.1f} ms (medians of 40): "
+        f"{plan_ms / bare_ms:.2f}x (aim <= 1.5x)"
+    )
+    assert plan_ms > 0

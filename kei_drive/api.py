@@ -28,6 +28,8 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
+- ``GET  /api/v1/me``                      who is signed in ``{"username", "role", "single_user"}``
+  (the Drive screen sends queued fixes only to the account that recorded them).
 - ``GET  /api/v1/rules?on=YYYY-MM-DD``    the Kei rules in force that day (public; a signed-in
   caller gets their own overrides applied);
   each rule also carries ``severity`` (the core's one order: compare the lists element by
@@ -51,7 +53,6 @@ Exports are streamed: written as the rows are read, in constant memory.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,7 +67,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from kei_drive import auth_routes, config, web_auth
+from kei_drive import auth_routes, config, ingest_api, settings_routes, web_auth
 from kei_drive.api_errors import (
     READONLY_RETRY_AFTER_S,
     ApiError,
@@ -74,6 +75,7 @@ from kei_drive.api_errors import (
     internal_error,
     unavailable,
 )
+from kei_drive.api_priority import paced, upload_in_progress
 from kei_drive.api_validation import (
     EARLIEST_MS,
     LATEST_MS,
@@ -92,7 +94,7 @@ from kei_drive.core.rules_vocab import order_document
 from kei_drive.db import ensure_migrated, health, session
 from kei_drive.db import queries as q
 from kei_drive.db.accounts import SignedIn
-from kei_drive.trip_roads import mark_highway_use
+from kei_drive.trip_roads import highway_use_of
 
 MAX_POINTS = 5000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -300,10 +302,13 @@ def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
+    with session(_db_url()) as s:  # map matching reads only: other phones write meanwhile
+        use = highway_use_of(s, q.get_trip(s, key, user_id).id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key, user_id)
         stats = q.finish_trip(s, trip, ended_at)
-        mark_highway_use(s, trip)
+        trip.highway_use = use
+        s.add(trip)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
@@ -324,12 +329,6 @@ def _list(page: int, per_page: int, user_id: int) -> dict:
     }
 
 
-# At most this many exports format text at once: each is CPU-bound Python, and phones'
-# uploads must keep their share of the one process (the GIL). Held per chunk, so a slow
-# reader does not hold a slot while its socket drains.
-EXPORT_SLOTS = threading.BoundedSemaphore(2)
-
-
 def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str]:
     """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
     the rest is produced as the client reads, with the session open until the end."""
@@ -342,12 +341,7 @@ def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str
                 q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
             yield f"kei-drive-{trip.uuid[:8]}"
-            while True:
-                with EXPORT_SLOTS:
-                    piece = next(stream, None)
-                if piece is None:
-                    return
-                yield piece
+            yield from paced(stream)  # uploads first (kei_drive.api_priority)
 
     gen = pieces()
     stem = next(gen)
@@ -443,9 +437,10 @@ async def put_trip(request: Request) -> Response:
 
 @_endpoint("ingest")
 async def post_points(request: Request) -> Response:
-    key = _trip_key(request)
-    body = await _read_json(request)
-    return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
+    with upload_in_progress():  # exports wait meanwhile
+        key = _trip_key(request)
+        body = await _read_json(request)
+        return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
 
 
 @_endpoint("ingest")
@@ -487,6 +482,15 @@ def _vehicles(user_id: int) -> list[dict[str, Any]]:
 async def get_vehicles(request: Request) -> Response:
     """The garage, for the Drive screen's vehicle picker (its cap drives the speed alert)."""
     return JSONResponse(await run_in_threadpool(_vehicles, _uid(request)))
+
+
+@_endpoint("ingest")
+async def get_me(request: Request) -> Response:
+    """Who is signed in: no secret, just the name the phone tags its recordings with."""
+    user: SignedIn = request.state.user
+    return JSONResponse(
+        {"username": user.username, "role": user.role, "single_user": user.scope == "single"}
+    )
 
 
 @_endpoint(PUBLIC)
@@ -537,6 +541,7 @@ routes = [
     Route("/api/v1/rules/order", get_rules_order, methods=["GET"]),
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
+    Route("/api/v1/me", get_me, methods=["GET"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),
@@ -544,8 +549,10 @@ routes = [
     Route("/api/v1/trips/{trip}/export.gpx", export_gpx, methods=["GET"]),
     Route("/api/v1/trips/{trip}/export.geojson", export_geojson, methods=["GET"]),
     Mount("/tiles", app=basemap_tiles),  # offline basemap (kei_drive/basemap/endpoint.py)
+    *ingest_api.routes,  # OwnTracks, Overland, GPSLogger (kei_drive/ingest_api.py)
 ]
 
 api = Starlette(
-    routes=[*routes, *auth_routes.routes], exception_handlers={HTTPException: _http_error}
+    routes=[*routes, *auth_routes.routes, *settings_routes.routes],
+    exception_handlers={HTTPException: _http_error},
 )

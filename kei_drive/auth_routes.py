@@ -29,7 +29,7 @@ from kei_drive.db import session
 MAX_FORM_FIELD = 1024  # characters; nothing legitimate is longer
 
 
-def _db():
+def db():
     return session(web_auth.db_url())
 
 
@@ -42,25 +42,31 @@ def safe_next(value: str | None) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """True unless the browser says the request came from another site."""
+    """True unless the browser says the request came from another site.
+
+    ``Sec-Fetch-Site`` decides when present (every current browser sends it); otherwise
+    ``Origin`` must name this host; a request with neither (curl, old browsers) passes.
+    """
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin is None:
+        return True
     return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
 
-def _page(title: str, body: str, status: int = 200, headers: dict | None = None) -> HTMLResponse:
+def render_page(
+    title: str, body: str, status: int = 200, headers: dict | None = None, wide: bool = False
+) -> HTMLResponse:
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{escape(title)} · Kei Drive</title>
 <link rel="stylesheet" href="/kei/auth.css">
 <link rel="manifest" href="/manifest.webmanifest">
-</head><body><main class="auth">
+</head><body><main class="auth{" wide" if wide else ""}">
 <h1>{escape(title)}</h1>
 {body}
 </main></body></html>"""
@@ -72,7 +78,7 @@ def _not_found() -> HTMLResponse:
     return HTMLResponse("Not Found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
-def _field(name: str, label: str, kind: str, autocomplete: str, value: str = "") -> str:
+def field_html(name: str, label: str, kind: str, autocomplete: str, value: str = "") -> str:
     extra = ' autocapitalize="none" autocorrect="off" spellcheck="false"' if kind == "text" else ""
     return (
         f'<label for="{name}">{label}</label>'
@@ -81,7 +87,7 @@ def _field(name: str, label: str, kind: str, autocomplete: str, value: str = "")
     )
 
 
-def _message(text: str, kind: str = "error") -> str:
+def message_html(text: str, kind: str = "error") -> str:
     role = "alert" if kind == "error" else "status"
     return (
         f'<p class="msg {kind}" role="{role}" id="auth-message">{escape(text)}</p>' if text else ""
@@ -89,18 +95,18 @@ def _message(text: str, kind: str = "error") -> str:
 
 
 def _signin_form(next_path: str, username: str = "", message: str = "", kind: str = "error") -> str:
-    return f"""{_message(message, kind)}
+    return f"""{message_html(message, kind)}
 <form method="post" action="/signin" class="auth-form">
 <input type="hidden" name="next" value="{escape(next_path)}">
-{_field("username", "User name", "text", "username", username)}
-{_field("password", "Password", "password", "current-password")}
+{field_html("username", "User name", "text", "username", username)}
+{field_html("password", "Password", "password", "current-password")}
 <button type="submit" id="signin-submit">Sign in</button>
 </form>
 <p class="hint">Kei Drive keeps you signed in on this device for 30 days after you last
 use it. Public pages: <a href="/">Drive</a> · <a href="/states">Kei rules</a>.</p>"""
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     form = await request.form(max_files=0, max_fields=10)
     return {k: str(v)[:MAX_FORM_FIELD] for k, v in form.items() if isinstance(v, str)}
 
@@ -111,8 +117,10 @@ def _signed_in_redirect(request: Request, cookie: str, next_path: str) -> Respon
     return response
 
 
-def _forbidden() -> HTMLResponse:
-    return _page("Not allowed", _message("This form must be sent from Kei Drive itself."), 403)
+def forbidden() -> HTMLResponse:
+    return render_page(
+        "Not allowed", message_html("This form must be sent from Kei Drive itself."), 403
+    )
 
 
 # ---------------------------------------------------------------------------- sign in
@@ -122,14 +130,18 @@ async def signin_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if web_auth.single_user_mode():
         return RedirectResponse(next_path, status_code=303)
-    note = "You are signed out." if request.query_params.get("signed_out") else ""
-    return _page("Sign in", _signin_form(next_path, message=note, kind="info"))
+    note = ""
+    if request.query_params.get("signed_out"):
+        note = "You are signed out."
+    elif request.query_params.get("deleted"):
+        note = "Your account and everything it owned were deleted."
+    return render_page("Sign in", _signin_form(next_path, message=note, kind="info"))
 
 
 def _signin(form: dict[str, str], request: Request) -> str | None:
     """The new session's cookie value, or None for wrong credentials."""
     address = web_auth.client_address(request)
-    with _db() as s:
+    with db() as s:
         user = acc.authenticate(s, form.get("username", ""), form.get("password", ""), address)
         if user is None:
             return None  # the failure is committed with the session
@@ -138,27 +150,27 @@ def _signin(form: dict[str, str], request: Request) -> str | None:
 
 async def signin(request: Request) -> Response:
     if not same_origin(request):
-        return _forbidden()
-    form = await _form(request)
+        return forbidden()
+    form = await read_form(request)
     next_path = safe_next(form.get("next"))
     username = form.get("username", "")
     try:
         cookie = await run_in_threadpool(_signin, form, request)
     except acc.SigninThrottled as exc:
         body = _signin_form(next_path, username, str(exc))
-        return _page("Sign in", body, 429, {"Retry-After": str(exc.retry_after_s)})
+        return render_page("Sign in", body, 429, {"Retry-After": str(exc.retry_after_s)})
     if cookie is None:
-        return _page("Sign in", _signin_form(next_path, username, acc.WRONG_CREDENTIALS), 401)
+        return render_page("Sign in", _signin_form(next_path, username, acc.WRONG_CREDENTIALS), 401)
     return _signed_in_redirect(request, cookie, next_path)
 
 
 async def signout(request: Request) -> Response:
     if not same_origin(request):
-        return _forbidden()
+        return forbidden()
     value = web_auth.cookie_value(request.headers.get("cookie"))
 
     def end() -> None:
-        with _db() as s:
+        with db() as s:
             acc.end_session(s, value)
 
     await run_in_threadpool(end)
@@ -173,19 +185,19 @@ async def signout(request: Request) -> Response:
 def _account_form(
     action: str, code: str, title_note: str, username: str = "", msg: str = ""
 ) -> str:
-    return f"""{_message(msg)}
+    return f"""{message_html(msg)}
 <p>{escape(title_note)}</p>
 <form method="post" action="{action}" class="auth-form">
 <input type="hidden" name="code" value="{escape(code)}">
-{_field("username", "User name", "text", "username", username)}
-{_field("password", "Password (at least 10 characters)", "password", "new-password")}
-{_field("password2", "Password again", "password", "new-password")}
+{field_html("username", "User name", "text", "username", username)}
+{field_html("password", "Password (at least 10 characters)", "password", "new-password")}
+{field_html("password2", "Password again", "password", "new-password")}
 <button type="submit" id="account-submit">Create account and sign in</button>
 </form>"""
 
 
 def _invitation_valid(code: str, owner_setup: bool) -> bool:
-    with _db() as s:
+    with db() as s:
         row = acc.valid_invitation(s, code)
         return row is not None and (row.invited_by is None) == owner_setup
 
@@ -194,7 +206,7 @@ def _create_from_code(form: dict[str, str], request: Request) -> str:
     if form.get("password", "") != form.get("password2", ""):
         raise AccountError("the two passwords differ")
     address = web_auth.client_address(request)
-    with _db() as s:
+    with db() as s:
         user = acc.accept_invitation(
             s, form.get("code", ""), form.get("username", ""), form.get("password", "")
         )
@@ -206,12 +218,12 @@ def _code_page(action: str, title: str, note: str, owner_setup: bool):
         code = request.query_params.get("code", "")
         if not await run_in_threadpool(_invitation_valid, code, owner_setup):
             return _not_found()  # without a valid code the page does not exist
-        return _page(title, _account_form(action, code, note))
+        return render_page(title, _account_form(action, code, note))
 
     async def submit(request: Request) -> Response:
         if not same_origin(request):
-            return _forbidden()
-        form = await _form(request)
+            return forbidden()
+        form = await read_form(request)
         code = form.get("code", "")
         if not await run_in_threadpool(_invitation_valid, code, owner_setup):
             return _not_found()
@@ -219,7 +231,7 @@ def _code_page(action: str, title: str, note: str, owner_setup: bool):
             cookie = await run_in_threadpool(_create_from_code, form, request)
         except AccountError as exc:
             body = _account_form(action, code, note, form.get("username", ""), str(exc))
-            return _page(title, body, 400)
+            return render_page(title, body, 400)
         return _signed_in_redirect(request, cookie, "/")
 
     return page, submit

@@ -10,9 +10,15 @@ from kei_drive.db.models import Trip
 from kei_drive.routing.highway_use import highway_use
 
 
+def highway_use_of(session: Session, trip_id: int) -> bool | None:
+    """Whether the trip's map-matched track used a highway (None: unknown). Reads only, so
+    callers can do it before taking SQLite's write lock."""
+    track = q.trip_arrays(session, trip_id)
+    return highway_use(np.column_stack((track.lat, track.lon)).tolist())
+
+
 def mark_highway_use(session: Session, trip: Trip) -> bool | None:
     """Set ``trip.highway_use`` from its map-matched track (None stays "unknown")."""
-    track = q.trip_arrays(session, trip.id)
-    trip.highway_use = highway_use(np.column_stack((track.lat, track.lon)).tolist())
+    trip.highway_use = highway_use_of(session, trip.id)  # type: ignore[arg-type]
     session.add(trip)
     return trip.highway_use

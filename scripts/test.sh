@@ -26,19 +26,32 @@ fi
 # tilemaker builds the offline basemap (kei-drive tiles build; tests/integration/test_basemap.py).
 command -v tilemaker >/dev/null || apt_install tilemaker || true
 
+# Under CI (CI=true) a test server that cannot start is a failure; elsewhere its tests skip.
+postgres_started="" redis_started="" redis_port=63799
+cleanup() {
+  [ -n "$postgres_started" ] && bash scripts/start_postgres.sh stop >/dev/null 2>&1
+  [ -n "$redis_started" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1
+  true
+}
+trap cleanup EXIT
+unavailable() {
+  if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
+    echo "CI=true: $1 could not start, so its tests cannot run. Failing." >&2
+    exit 1
+  fi
+  echo "$1 unavailable: its tests will be skipped." >&2
+}
+
 # A throwaway PostgreSQL on 127.0.0.1 for the PostgreSQL variants of the database tests.
-postgres_started=""
 if [ -z "${KEI_DRIVE_TEST_POSTGRES_URL:-}" ] && [ "${KEI_DRIVE_SKIP_POSTGRES:-}" != 1 ]; then
   if url=$(bash scripts/start_postgres.sh 2>/tmp/kei-drive-postgres.log); then
     export KEI_DRIVE_TEST_POSTGRES_URL="$url"
     postgres_started=1
   else
-    echo "PostgreSQL unavailable (see /tmp/kei-drive-postgres.log): its tests will be skipped." >&2
+    unavailable "PostgreSQL (see /tmp/kei-drive-postgres.log)"
   fi
 fi
 # A throwaway Redis on 127.0.0.1 for the several-workers test (Reflex keeps state in Redis).
-redis_port=63799
-redis_started=""
 if [ -z "${KEI_DRIVE_TEST_REDIS_URL:-}" ] && [ "${KEI_DRIVE_SKIP_REDIS:-}" != 1 ]; then
   if command -v redis-server >/dev/null || apt_install redis-server; then
     redis_dir=$(mktemp -d /tmp/kei-drive-redis.XXXXXX)
@@ -46,17 +59,13 @@ if [ -z "${KEI_DRIVE_TEST_REDIS_URL:-}" ] && [ "${KEI_DRIVE_SKIP_REDIS:-}" != 1 
       --dir "$redis_dir" --daemonize yes --logfile "$redis_dir/redis.log"; then
       export KEI_DRIVE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
       redis_started=1
+    else
+      unavailable "Redis (see $redis_dir/redis.log)"
     fi
   else
-    echo "Redis unavailable: the several-workers test will be skipped." >&2
+    unavailable "Redis"
   fi
 fi
-cleanup() {
-  [ -n "$postgres_started" ] && bash scripts/start_postgres.sh stop >/dev/null 2>&1
-  [ -n "$redis_started" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1
-  true
-}
-trap cleanup EXIT
 
 export REFLEX_TELEMETRY_ENABLED=false REFLEX_CHECK_LATEST_VERSION=false
 

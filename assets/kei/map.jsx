@@ -31,6 +31,8 @@ const RASTER_ATTRIBUTION = `© ${OSM_COPYRIGHT} contributors (ODbL)`;
 const BASEMAP_ATTRIBUTION = `Map data © ${OSM_COPYRIGHT} contributors (ODbL) · offline Kei basemap`;
 const STATES_ATTRIBUTION = "State lines: US Census TIGER/Line 2024";
 const STATUS_FILL = { legal: "#22c55e", restricted: "#f5a623", banned: "#ef4444", unclear: "#71717a" };
+// Status fills fade from zoom 7 to 10 so that the roads of the map underneath stay readable.
+const fillFade = (zoom) => Math.min(1, Math.max(0.25, 1 - ((zoom ?? 0) - 7) * 0.25));
 const VIEW_KEY = "kei-map-view:"; // + mapId: where the driver left the map (reopens there offline)
 
 let statesPromise = null;
@@ -291,7 +293,7 @@ export function KeiMap({
             color: "#9ca3af",
             weight: 1,
             fillColor: status ? STATUS_FILL[status] ?? "#71717a" : "#000",
-            fillOpacity: status ? stateFillOpacity : 0.02,
+            fillOpacity: status ? stateFillOpacity * fillFade(map.current?.getZoom()) : 0.02,
           };
         },
         onEachFeature: (f, layer) => {
@@ -306,6 +308,14 @@ export function KeiMap({
       cancelled = true;
     };
   }, [stateStatus, onStateClick, stateFillOpacity]);
+
+  useEffect(() => {
+    const m = map.current;
+    if (!m) return undefined;
+    const refade = () => statesLayer.current?.setStyle(statesLayer.current.options.style);
+    m.on("zoomend", refade);
+    return () => m.off("zoomend", refade);
+  }, [mapReady]);
 
   // Route / track layers; fit the view to them.
   useEffect(() => {

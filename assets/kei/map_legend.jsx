@@ -2,6 +2,7 @@
 // colours and patterns of the map (both from basemap_style.js).
 import { useEffect, useState } from "react";
 import { CAP_EVENT, LEGEND, THEME_KEY, THEMES, resolveTheme } from "./basemap_palette.js";
+import { loadBasemapInfo } from "./basemap.js";
 
 function Swatch({ entry, colors }) {
   return (
@@ -21,10 +22,21 @@ function capText(cap) {
   return cap.state ? ` (${cap.state} sets no Kei speed cap)` : "";
 }
 
-/** Props: mapTheme "day" | "night" | "auto". Follows the map's day/night button and its cap. */
+/**
+ * Props: mapTheme "day" | "night" | "auto". Follows the map's day/night button and its cap;
+ * shows nothing when no offline basemap is installed (the maps then draw raster tiles).
+ */
 export function KeiMapLegend({ mapTheme = "auto" }) {
   const [, redraw] = useState(0);
   const [cap, setCap] = useState(null);
+  const [installed, setInstalled] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    loadBasemapInfo().then((info) => !cancelled && setInstalled(Boolean(info)));
+    return () => {
+      cancelled = true;
+    };
+  }, []);
   useEffect(() => {
     const follow = () => redraw((n) => n + 1); // the map's day/night button was pressed
     const capChanged = (event) => setCap(event.detail);
@@ -37,6 +49,7 @@ export function KeiMapLegend({ mapTheme = "auto" }) {
   }, []);
   const theme = resolveTheme(mapTheme);
   const colors = THEMES[theme];
+  if (!installed) return null;
   return (
     <ul className="kd-map-legend" id="kei-map-legend" data-theme={theme}>
       {LEGEND.map((entry) => (

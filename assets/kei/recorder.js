@@ -4,6 +4,7 @@
 // phone only when the server stored it or refused it for good (see settle.js).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { settleBatch } from "./settle.js";
+import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
 const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
@@ -107,8 +108,18 @@ export function useTripRecorder() {
     if (!db.current || syncing.current) return;
     syncing.current = true;
     try {
+      // Accounts: only the signed-in account's own recordings are sent (account.js).
+      const me = await whoAmI();
+      if (me === null) throw new SignedOutError();
+      let othersWait = null;
+      const mine = (uuid) => {
+        const owner = me === undefined ? null : ownerOf(uuid, me);
+        if (owner && owner !== me) othersWait = owner;
+        return !owner || owner === me;
+      };
       // Trips first (idempotent PUT; it also carries the vehicle), then their fixes.
       for (const owed of readJson(CREATE_KEY, [])) {
+        if (!mine(owed.uuid)) continue;
         const body = { started_at: owed.startedAt, ...(owed.vehicleId ? { vehicle_id: owed.vehicleId } : {}) };
         const response = await post(`/api/v1/trips/${owed.uuid}`, body, "PUT");
         if (!response.ok) setLastError(`server refused the trip (${response.status})`);
@@ -128,6 +139,7 @@ export function useTripRecorder() {
       }
       let refusedBatch = null;
       for (const [uuid, fixes] of byTrip) {
+        if (!mine(uuid)) continue;
         for (let i = 0; i < fixes.length; ) {
           const batch = fixes.slice(i, i + batchSize.current);
           const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
@@ -150,15 +162,17 @@ export function useTripRecorder() {
         }
       }
       for (const owed of readJson(FINISH_KEY, [])) {
+        if (!mine(owed.uuid)) continue;
         await post(`/api/v1/trips/${owed.uuid}/finish`, { ended_at: owed.endedAt });
         const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== owed.uuid);
         localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
       }
       await countRefused();
       setOnline(true);
-      setLastError(refusedBatch);
+      setLastError(othersWait ? `recorded as ${othersWait}: sign in as ${othersWait} to send` : refusedBatch);
     } catch (err) {
       if (err instanceof SignedOutError) {
+        forgetMe();
         setLastError(SIGNED_OUT_NOTE);
       } else {
         setOnline(false);
@@ -189,6 +203,7 @@ export function useTripRecorder() {
 
   const start = useCallback((vehicleId = null) => {
     const next = { uuid: crypto.randomUUID(), startedAt: Date.now(), vehicleId };
+    tagTrip(next.uuid); // the account recording it (account.js)
     localStorage.setItem(TRIP_KEY, JSON.stringify(next));
     setTrip(next);
     setPaused(false);

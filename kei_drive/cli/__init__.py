@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kei_drive.cli import geo, permits, route, serve, trips, users
+from kei_drive.cli import devices, geo, permits, route, serve, trips, users
 
-COMMAND_GROUPS = (serve, geo, route, trips, permits, users)
+COMMAND_GROUPS = (serve, geo, route, trips, permits, users, devices)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -100,7 +100,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
     from kei_drive.db.accounts import NoSuchUser
-    from kei_drive.trip_roads import mark_highway_use
+    from kei_drive.trip_roads import highway_use_of
 
     try:
         with session() as s:
@@ -113,10 +113,18 @@ def cmd_import(args: argparse.Namespace) -> int:
                 split_gap_s=args.split_gap_min * 60,
                 user_id=uid,
             )
-            for trip, _stats in created:
-                mark_highway_use(s, trip)
-            vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
-            trips = [q.trip_dict(trip, vehicle) for trip, _stats in created]
+        trips = []
+        for trip, _stats in created:
+            # map matching only reads; the database is locked for the one-row update
+            with session() as s:
+                use = highway_use_of(s, trip.id)
+            with session(write=True) as s:
+                row = q.get_trip(s, trip.id, uid)
+                row.highway_use = use
+                s.add(row)
+                s.flush()
+                vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
+                trips.append(q.trip_dict(row, vehicle))
     except (GpxError, q.NotFound, NoSuchUser, ValueError) as exc:
         return fail(str(exc))
     if not trips:

@@ -209,13 +209,11 @@ def _densify(arr: NDArray, gap: NDArray) -> tuple[NDArray, NDArray]:
     counts = np.where(gap, 1, np.maximum(np.ceil(steps / _DENSIFY_DEG).astype(int), 1))
     if (counts == 1).all():
         return arr, gap
-    parts, gaps = [], []
-    for a, b, n, g in zip(arr[:-1], arr[1:], counts, gap, strict=True):
-        t = np.arange(n)[:, None] / n
-        parts.append(a + (b - a) * t)
-        gaps.append(np.full(n, g))
-    parts.append(arr[-1:])
-    return np.concatenate(parts), np.concatenate(gaps)
+    seg = np.repeat(np.arange(counts.size), counts)  # the segment each new point lies on
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    t = (np.arange(seg.size) - first) / counts[seg]
+    dense = arr[seg] + (arr[seg + 1] - arr[seg]) * t[:, None]
+    return np.concatenate((dense, arr[-1:])), np.repeat(gap, counts)
 
 
 def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:

@@ -10,12 +10,16 @@ Speed and course come from GPX 1.0 ``<speed>``/``<course>`` or from GPX 1.1 exte
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import math
+import re
 import xml.etree.ElementTree as ET
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -58,7 +62,6 @@ class TrackPoint:
 # abandoned iterparse crashes the interpreter at exit (code 139) after a parse error.
 
 READ_CHUNK = 1 << 20
-_TEXT_FIELDS = frozenset({"time", "ele", "hdop", "speed", "course", "name"})
 
 
 @dataclass
@@ -152,126 +155,297 @@ def _epoch(text: str, where: str) -> float:
     return value.timestamp()
 
 
-class _GpxHandler:
-    """Expat callbacks building ``GpxTrack``s; raises ``GpxError`` at the first problem."""
+_NS = r"(?:[\w.-]+:)?"
+# The tokens that matter, in document order: points (whole), track/route/segment bounds,
+# names, and what to skip whole (comments, CDATA, waypoints).
+_TOKEN = re.compile(
+    rf"""<!--.*?-->
+    | <!\[CDATA\[.*?\]\]>
+    | <{_NS}(?P<pt>trkpt|rtept)\b(?P<attrs>[^>]*?)
+      (?:/>|>(?P<body>[^<]*(?:<(?!/{_NS}(?P=pt)\s*>)[^<]*)*)</{_NS}(?P=pt)\s*>)
+    | <{_NS}wpt\b[^>]*?(?:/>|>.*?</{_NS}wpt\s*>)
+    | <{_NS}(?P<open>trkseg|trk|rte)\b[^>]*?(?P<empty>/?)>
+    | </{_NS}(?P<close>trkseg|trk|rte)\s*>
+    | <{_NS}name\s*>(?P<name>(?:<!\[CDATA\[.*?\]\]>|[^<])*)<""",
+    re.S | re.X,
+)
+_STARTS = re.compile(rf"<(?:{_NS}(?:trkpt|rtept|trkseg|trk|rte|wpt)\b|!--|!\[CDATA\[)")
+_TAGS = {  # GpxSegment column -> the element holding it (in the point or its extensions)
+    "t": "time",
+    "elevation": "ele",
+    "speed": "speed",
+    "course": "course",
+    "accuracy": "hdop",
+}
+_FIELDS = {  # the literal first (fast search), then: an opening tag, optionally prefixed
+    key: re.compile(rf"{tag}(?<=[<:]{tag})\s*>([^<]*)<") for key, tag in _TAGS.items()
+}
+
+
+def _tag_positions(codes: np.ndarray, tag: str) -> np.ndarray:
+    """Start offsets of ``tag`` as an opening element name (after "<" or a prefix's ":",
+    followed by ">" or a blank) in text given as code points."""
+    m = len(tag)
+    if codes.size <= m + 1:
+        return np.zeros(0, dtype=np.int64)
+    head = codes[: codes.size - m - 1]
+    hit = (head == ord("<")) | (head == ord(":"))
+    for j, ch in enumerate(tag, 1):
+        hit &= codes[j : codes.size - m - 1 + j] == ord(ch)
+    tail = codes[m + 1 :]
+    hit &= (tail == ord(">")) | (tail == ord(" ")) | (tail == ord("\n")) | (tail == ord("\t"))
+    return np.flatnonzero(hit) + 1
+
+
+# Literal first (fast search); the region searched holds only points (see _column).
+_LAT = re.compile(r"""lat\s*=\s*["']([^"']*)["']""")
+_LON = re.compile(r"""lon\s*=\s*["']([^"']*)["']""")
+
+
+class _Extractor:
+    """Points and track structure from GPX text that expat has checked is well-formed.
+
+    Text arrives in pieces; each piece is cut before its last point or track token (which
+    may be incomplete) and the rest waits for the next piece. Within a piece only the
+    tokens are visited one by one; coordinates and fields are picked out with one regex
+    pass each and converted as whole columns."""
 
     def __init__(self) -> None:
         self.tracks: list[GpxTrack] = []
-        self.depth = 0
-        self.root_seen = False
         self.track: GpxTrack | None = None
         self.cols: _Columns | None = None
         self.counts = {"trk": 0, "rte": 0}
         self.seg_no = 0
-        self.point: dict[str, float] | None = None
-        self.point_depth = 0
-        self.in_extensions = 0
-        self.text_for: str | None = None
-        self.text: list[str] = []
-        self.track_name_depth = 0
+        self.in_segment = False
+        self.pending = ""
 
-    # --- helpers
-    def _where(self) -> str:
-        n = len(self.cols) + 1 if self.cols is not None else 0
+    def feed(self, text: str, final: bool = False) -> None:
+        text = self.pending + text
+        cut = len(text)
+        if not final:
+            cut = text.rfind("<")
+            while cut > 0 and not _STARTS.match(text, cut):
+                cut = text.rfind("<", 0, cut)
+            cut = max(cut, 0)
+        self.pending = text[cut:]
+        starts: list[int] = []
+        ends: list[int] = []
+        for m in _TOKEN.finditer(text, 0, cut):
+            if m.group("pt"):
+                if self.cols is not None:  # else a point outside any segment or route
+                    starts.append(m.start())
+                    ends.append(m.end())
+                continue
+            self._flush(text, starts, ends)
+            starts, ends = [], []
+            if m.group("open"):
+                self._open(m.group("open"), bool(m.group("empty")))
+            elif m.group("close"):
+                self._close(m.group("close"))
+            elif m.group("name") is not None and self._naming():
+                self.track.name = _text(m.group("name")) or None  # type: ignore[union-attr]
+        self._flush(text, starts, ends)
+
+    def _naming(self) -> bool:
+        """A <name> here names the current track or route (not yet named)."""
+        return self.track is not None and not self.in_segment and self.track.name is None
+
+    def finish(self) -> list[GpxTrack]:
+        self.feed("", final=True)
+        self._close("trk")
+        return self.tracks
+
+    def _where(self, k: int = 0) -> str:
+        n = (len(self.cols) if self.cols is not None else 0) + k + 1
         if self.track is not None and self.track.kind == "rte":
             return f"#{n} of route {self.counts['rte']}"
         return f"#{n} of track {self.counts['trk']} segment {self.seg_no}"
+
+    def _open(self, tag: str, empty: bool) -> None:
+        if tag in ("trk", "rte"):
+            self._close("trk")
+            self.counts[tag] += 1
+            self.track = GpxTrack(None, [], tag)
+            self.seg_no = 0
+            if tag == "rte":
+                self.cols = _Columns()
+            if empty:
+                self._close(tag)
+        elif tag == "trkseg" and self.track is not None and self.track.kind == "trk":
+            self._close_segment()
+            self.seg_no += 1
+            self.cols = _Columns()
+            self.in_segment = not empty
+            if empty:
+                self._close_segment()
+
+    def _close(self, tag: str) -> None:
+        if tag == "trkseg":
+            self._close_segment()
+            return
+        self._close_segment()
+        if self.track is not None and self.track.segments:
+            self.tracks.append(self.track)
+        self.track = None
 
     def _close_segment(self) -> None:
         if self.cols is not None and self.track is not None and len(self.cols):
             self.track.segments.append(self.cols.freeze())
         self.cols = None
+        self.in_segment = False
 
-    # --- expat callbacks
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        name = tag.rsplit(":", 1)[-1]
-        self.depth += 1
-        if not self.root_seen:
-            self.root_seen = True
-            if name != "gpx":
-                raise GpxError(f"not a GPX file: the root element is <{name}>, expected <gpx>")
-            return
-        if self.point is not None:
-            if name == "extensions":
-                self.in_extensions += 1
-            direct = self.depth == self.point_depth + 1
-            if (direct or self.in_extensions) and name in _TEXT_FIELDS and name != "name":
-                self.text_for, self.text = name, []
-            return
-        if self.depth == 2 and name in ("trk", "rte"):
-            self.counts[name] += 1
-            self.track = GpxTrack(None, [], name)
-            self.seg_no = 0
-            if name == "rte":
-                self.cols = _Columns()
-        elif self.track is not None and self.depth == 3 and name == "name":
-            self.text_for, self.text = "track_name", []
-        elif self.track is not None and self.track.kind == "trk" and name == "trkseg":
-            self.seg_no += 1
-            self.cols = _Columns()
-        elif self.cols is not None and name in ("trkpt", "rtept"):
-            self._start_point(attrs)
+    def _column(
+        self, key: str, text: str, lo: int, hi: int, st: np.ndarray, en: np.ndarray, codes
+    ) -> tuple[np.ndarray, list[str]]:
+        """(point index, value) of the first ``key`` field inside each point.
 
-    def _start_point(self, attrs: dict[str, str]) -> None:
-        where = self._where()
+        The values come from one C-speed ``findall`` over the region (which holds only the
+        points); they are in point order when exactly one opening tag lies inside each
+        point, which one vectorised pass over the region's code points checks. Otherwise
+        each match is placed by its position."""
+        pattern = _FIELDS.get(key) or (_LAT if key == "lat" else _LON)
+        n = len(st)
+        values = pattern.findall(text, lo, hi)
+        if len(values) == n:
+            if key in ("lat", "lon"):  # one attribute per start tag, at most (XML)
+                return np.arange(n), values
+            pos = lo + _tag_positions(codes, _TAGS[key])
+            if pos.size == n and ((pos >= st) & (pos < en)).all():
+                return np.arange(n), values
+        found = [(m.start(), m.group(1)) for m in pattern.finditer(text, lo, hi)]
+        if not found:
+            return np.zeros(0, dtype=np.intp), []
+        pos = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
+        k = np.searchsorted(st, pos, side="right") - 1
+        inside = (k >= 0) & (pos < en[np.clip(k, 0, None)])
+        idx = np.flatnonzero(inside)
+        k, first = np.unique(k[idx], return_index=True)
+        return k, [found[i][1] for i in idx[first]]
+
+    def _flush(self, text: str, starts: list[int], ends: list[int]) -> None:
+        if not starts or self.cols is None:
+            return
+        st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        lo, hi, n = starts[0], ends[-1], len(starts)
+        cols = {"lat": np.full(n, np.nan), "lon": np.full(n, np.nan)}
+        codes = np.frombuffer(text[lo:hi].encode("utf-32-le"), dtype=np.uint32)
+        for key in ("lat", "lon"):
+            k, values = self._column(key, text, lo, hi, st, en, codes)
+            if k.size < n:
+                missing = int(np.setdiff1d(np.arange(n), k)[0])
+                raise GpxError(f"not a valid GPX file: point {self._where(missing)} has no {key}")
+            cols[key][k] = self._floats(values, key)
+        lat, lon = cols["lat"], cols["lon"]
+        bad = ~(np.isfinite(lat) & np.isfinite(lon))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise GpxError(
+                f"GPX point {self._where(i)} has no valid coordinates (lat={lat[i]}, lon={lon[i]})"
+            )
+        bad = (np.abs(lat) > 90.0) | (np.abs(lon) > 180.0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise GpxError(
+                f"GPX point {self._where(i)} is out of range (lat={lat[i]}, lon={lon[i]})"
+            )
+        out = {"lat": lat, "lon": lon}
+        for key in _FIELDS:
+            column = np.full(n, np.nan)
+            k, values = self._column(key, text, lo, hi, st, en, codes)
+            if k.size:
+                column[k] = _times(values, self, k) if key == "t" else _numbers(values)
+            out[key] = column
+        out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
+        for key, column in out.items():
+            self.cols.cols[key].frombytes(column.astype(float).tobytes())
+
+    def _floats(self, values: list[str], key: str) -> np.ndarray:
         try:
-            lat, lon = float(attrs["lat"]), float(attrs["lon"])
-        except KeyError as exc:
-            raise GpxError(f"not a valid GPX file: point {where} has no {exc.args[0]}") from exc
-        except ValueError as exc:
-            raise GpxError(f"not a valid GPX file: point {where}: {exc}") from exc
-        if not (math.isfinite(lat) and math.isfinite(lon)):
-            raise GpxError(f"GPX point {where} has no valid coordinates (lat={lat}, lon={lon})")
-        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            raise GpxError(f"GPX point {where} is out of range (lat={lat}, lon={lon})")
-        self.point = {"lat": lat, "lon": lon}
-        self.point_depth = self.depth
+            return np.array(values, dtype=float)
+        except ValueError:
+            for i, v in enumerate(values):
+                try:
+                    float(v)
+                except ValueError as exc:
+                    raise GpxError(
+                        f"not a valid GPX file: point {self._where(i)}: {key} {v!r}: {exc}"
+                    ) from exc
+            raise
 
-    def end(self, tag: str) -> None:
+
+def _text(raw: str) -> str:
+    """Element text: CDATA sections verbatim, the rest with its entities resolved."""
+    parts = re.split(r"<!\[CDATA\[(.*?)\]\]>", raw, flags=re.S)
+    return "".join(p if i % 2 else unescape(p) for i, p in enumerate(parts)).strip()
+
+
+def _numbers(values: list[str]) -> np.ndarray:
+    """Floats; NaN for anything unreadable or infinite (an optional field is then unknown)."""
+    try:
+        out = np.array(values, dtype=float)
+    except ValueError:
+        out = np.array([_number(v) for v in values], dtype=float)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _times(values: list[str], where: _Extractor, k: np.ndarray) -> np.ndarray:
+    """Epoch seconds of ISO 8601 times (no zone: UTC); numpy parses the common forms at once,
+    anything with an offset or odd goes through ``datetime.fromisoformat``."""
+    values = [v.strip() for v in values]
+    plain = [v[:-1] if v.endswith("Z") else v for v in values]
+    if not any("+" in v or v.count("-") > 2 or not v for v in plain):
+        try:
+            stamps = np.array(plain, dtype="datetime64[us]")
+            return stamps.astype(np.int64) / 1e6
+        except ValueError:
+            pass
+    return np.array(
+        [_epoch(v, where._where(int(i))) for v, i in zip(values, k, strict=True)], dtype=float
+    )
+
+
+class _Validator:
+    """Expat over the raw bytes (it honours the encoding declaration and the BOM): checks
+    well-formedness, refuses entity declarations and checks the root element. Only the
+    root element reaches Python; everything else stays in C."""
+
+    def __init__(self) -> None:
+        self.encoding: str | None = None
+        self.root_seen = False
+        self.parser = expat.ParserCreate()
+        self.parser.XmlDeclHandler = self._decl
+        self.parser.StartElementHandler = self._root
+        self.parser.EntityDeclHandler = _refuse_entities
+        self.parser.UnparsedEntityDeclHandler = _refuse_entities
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def _decl(self, _version: str, encoding: str | None, _standalone: int) -> None:
+        self.encoding = encoding
+
+    def _root(self, tag: str, _attrs: dict[str, str]) -> None:
+        self.root_seen = True
+        self.parser.StartElementHandler = None
         name = tag.rsplit(":", 1)[-1]
-        if self.text_for is not None and name in (self.text_for, "name"):
-            self._field("".join(self.text))
-            self.text_for = None
-        if self.point is not None:
-            if self.depth == self.point_depth:
-                self._end_point()
-            elif name == "extensions":
-                self.in_extensions -= 1
-        elif self.track is not None:
-            if name == "trkseg" and self.depth == 3:
-                self._close_segment()
-            elif self.depth == 2:
-                self._close_segment()
-                if self.track.segments:
-                    self.tracks.append(self.track)
-                self.track = None
-        self.depth -= 1
+        if name != "gpx":
+            raise GpxError(f"not a GPX file: the root element is <{name}>, expected <gpx>")
 
-    def _field(self, text: str) -> None:
-        key = self.text_for
-        if key == "track_name":
-            if self.track is not None:
-                self.track.name = text.strip() or None
-        elif self.point is not None and key is not None and key not in self.point:
-            self.point[key] = _epoch(text, self._where()) if key == "time" else _number(text)
+    def feed(self, chunk: str | bytes, final: bool = False) -> None:
+        try:
+            self.parser.Parse(chunk, final)
+        except expat.ExpatError as exc:
+            no_elements = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
+            if not self.root_seen and exc.code == no_elements:
+                raise GpxError("not a GPX file: empty document") from None
+            raise GpxError(f"not a GPX file: malformed XML ({exc})") from None
 
-    def _end_point(self) -> None:
-        p, self.point = self.point or {}, None
-        self.in_extensions = 0
-        nan = math.nan
-        hdop = p.get("hdop", nan)
-        c = self.cols.cols  # type: ignore[union-attr]
-        c["lat"].append(p["lat"])
-        c["lon"].append(p["lon"])
-        c["t"].append(p.get("time", nan))
-        c["elevation"].append(p.get("ele", nan))
-        c["speed"].append(p.get("speed", nan))
-        c["course"].append(p.get("course", nan))
-        c["accuracy"].append(hdop * HDOP_TO_METERS)
 
-    def chars(self, data: str) -> None:
-        if self.text_for is not None:
-            self.text.append(data)
+def _bom_encoding(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def _refuse_entities(*_args: Any) -> None:
@@ -306,27 +480,31 @@ def read_gpx_columns(source: GpxSource) -> list[GpxTrack]:
     raw bytes, a ``Path`` or an open file. Raises ``GpxError`` for malformed XML, a non-GPX
     document, entity declarations, a GPX with no track or route points, or a point with
     NaN / out-of-range coordinates.
+
+    Each chunk goes through expat first (well-formedness, encoding, no entities), then a
+    C-speed scan picks the points out of the same chunk, decoded as expat decoded it: the
+    file is read once and never held whole, and no per-element Python call is made.
     """
-    handler = _GpxHandler()
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = handler.start
-    parser.EndElementHandler = handler.end
-    parser.CharacterDataHandler = handler.chars
-    parser.EntityDeclHandler = _refuse_entities
-    parser.UnparsedEntityDeclHandler = _refuse_entities
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    no_elements = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
-    try:
-        for chunk in _chunks(source):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        if not handler.root_seen and exc.code == no_elements:
-            raise GpxError("not a GPX file: empty document") from None
-        raise GpxError(f"not a GPX file: malformed XML ({exc})") from None
-    tracks = [t for t in handler.tracks if t.kind == "trk"]
-    tracks += [t for t in handler.tracks if t.kind == "rte"]
+    validator = _Validator()
+    extractor = _Extractor()
+    decoder: codecs.IncrementalDecoder | None = None
+    for chunk in _chunks(source):
+        validator.feed(chunk)
+        if isinstance(chunk, str):
+            extractor.feed(chunk)
+            continue
+        if decoder is None:
+            encoding = _bom_encoding(chunk[:4]) or validator.encoding or "utf-8"
+            try:
+                decoder = codecs.getincrementaldecoder(encoding)()
+            except LookupError as exc:
+                raise GpxError(f"not a GPX file: unknown encoding {encoding!r}") from exc
+        extractor.feed(decoder.decode(chunk))
+    validator.feed(b"", final=True)
+    if decoder is not None:
+        extractor.feed(decoder.decode(b"", final=True))
+    tracks = extractor.finish()
+    tracks = [t for t in tracks if t.kind == "trk"] + [t for t in tracks if t.kind == "rte"]
     if not tracks:
         raise GpxError("GPX has no track or route points")
     return tracks
@@ -459,3 +637,15 @@ def to_geojson(
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "geometry": geometry, "properties": props}],
     }
+
+
+def fingerprint(tracks: Sequence[GpxTrack]) -> str:
+    """sha256 of every fix (position to ~1 cm, time to the millisecond), in file order:
+    the same log imported again has the same fingerprint, however it is formatted."""
+    digest = hashlib.sha256()
+    for track in tracks:
+        for seg in track.segments:
+            digest.update(np.round(seg.lat, 7).tobytes())
+            digest.update(np.round(seg.lon, 7).tobytes())
+            digest.update(np.nan_to_num(np.round(seg.t, 3), nan=-1.0).tobytes())
+    return digest.hexdigest()

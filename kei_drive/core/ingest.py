@@ -13,9 +13,10 @@ Protocols (field names and units as each app documents them):
 
 - OwnTracks, HTTP mode (owntracks.org booklet, "JSON" page): a message object or an array
   of them; ``_type: "location"`` carries ``lat``, ``lon``, ``tst`` (epoch s), ``acc`` (m),
-  ``vel`` (km/h), ``cog`` (degrees), ``alt`` (m), ``tid`` and ``topic``
-  (``owntracks/user/device``). Other ``_type``\\ s are counted and ignored; an empty body
-  (sent when a friend is deleted) is an empty batch.
+  ``vel`` (km/h), ``cog`` (degrees), ``alt`` (m) and ``topic`` (``owntracks/user/device``,
+  which names the device; ``tid`` is only the initials shown on a map). Other
+  ``_type``\\ s are counted and ignored; an empty body (sent when a friend is deleted) is
+  an empty batch.
 - Overland (its README, "API"): ``{"locations": [GeoJSON Point Feature…]}``, coordinates
   ``[lon, lat]``, properties ``timestamp`` (ISO 8601), ``speed`` (m/s), ``course``
   (degrees), ``altitude`` (m), ``horizontal_accuracy`` (m), ``device_id``. iOS reports an
@@ -169,11 +170,9 @@ def read_owntracks(payload: Any) -> Batch:
                 message.get("alt"),
             )
         )
-        topic = message.get("topic")
+        topic = message.get("topic")  # owntracks/<user>/<device>; tid is only initials
         if isinstance(topic, str) and topic.count("/") >= 2:
             batch.device = _device_name(topic.split("/", 2)[2]) or batch.device
-        elif batch.device is None:
-            batch.device = _device_name(message.get("tid"))
     return batch
 
 

@@ -49,6 +49,8 @@ __all__ = [
     "RulesError",
     "Status",
     "RULE_FIELDS",
+    "document_with_override",
+    "document_without_override",
     "load_overrides",
     "load_rules",
     "remove_override",
@@ -425,15 +427,24 @@ def _load_base(path: Path) -> tuple[dict[str, list[KeiRule]], dict[str, Any]]:
 
 
 def load_rules(
-    path: str | os.PathLike | None = None, overrides_path: str | os.PathLike | None = None
+    path: str | os.PathLike | None = None,
+    overrides_path: str | os.PathLike | None = None,
+    *,
+    overrides_document: dict[str, Any] | None = None,
 ) -> RuleBook:
     """Load and validate the rules file, then apply the user's overrides.
 
     Defaults: the packaged ``kei_rules.json`` and ``config.rule_overrides_path()`` (if the
-    file exists). Raises RulesError naming the state and field for a broken file.
+    file exists). ``overrides_document`` (an overrides document, e.g. one account's, kept
+    in the database) is used instead of any file when given.
+    Raises RulesError naming the state and field for a broken file.
     """
     periods, meta = _load_base(Path(path) if path is not None else DATA_PATH)
-    for code, override in load_overrides(overrides_path).items():
+    if overrides_document is not None:
+        overrides = parse_overrides_document(overrides_document, "overrides")
+    else:
+        overrides = load_overrides(overrides_path)
+    for code, override in overrides.items():
         if code not in periods:
             raise RulesError(f"overrides: {code}: unknown state code", state=code)
         periods[code] = _apply_override(periods[code], override)
@@ -441,7 +452,7 @@ def load_rules(
 
 
 def _write_overrides(path: Path, overrides: dict[str, Any]) -> None:
-    doc = {"schema": OVERRIDES_SCHEMA, "schema_version": SCHEMA_VERSION, "overrides": overrides}
+    doc = overrides_document(overrides)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -453,9 +464,12 @@ def _write_overrides(path: Path, overrides: dict[str, Any]) -> None:
 def _raw_overrides(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    doc = _read_json(path, path.name)
-    parse_overrides_document(doc, path.name)  # refuse to build on a broken file
-    version = overrides_version(doc, path.name)
+    return _raw_overrides_of(_read_json(path, path.name), path.name)
+
+
+def _raw_overrides_of(doc: dict[str, Any], label: str) -> dict[str, Any]:
+    parse_overrides_document(doc, label)  # refuse to build on a broken document
+    version = overrides_version(doc, label)
     out = {}
     for code, raw in doc["overrides"].items():  # v1/v2 entries are rewritten as v3
         out[code] = dict(raw, fields=migrate_override_fields(raw["fields"], version))
@@ -477,8 +491,19 @@ def save_override(
     visitors, sources, ...); sources may be plain URL strings. ``note`` says where the
     user's rule comes from ("DMV letter of 2026-10-02"). Validated before writing.
     """
-    code = state.upper()
     path = Path(path) if path is not None else _default_overrides_path()
+    code, raw = _override_entry(state, fields, note, on, effective_from)
+    overrides = _raw_overrides(path)
+    overrides[code] = raw
+    _write_overrides(path, overrides)
+    return path
+
+
+def _override_entry(
+    state: str, fields: dict[str, Any], note: str, on: date | None, effective_from: date | None
+) -> tuple[str, dict[str, Any]]:
+    """A validated override entry for ``state``: ``(code, raw)``."""
+    code = state.upper()
     plain = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
     raw = {
         "note": note,
@@ -490,10 +515,38 @@ def save_override(
     parse_override(raw, f"override for {code}", code)
     if code not in _load_base(DATA_PATH)[0]:
         raise RulesError(f"override for {code}: unknown state code", state=code)
-    overrides = _raw_overrides(path)
+    return code, raw
+
+
+def overrides_document(overrides: dict[str, Any]) -> dict[str, Any]:
+    """An overrides document holding ``overrides`` (code -> raw entry)."""
+    return {"schema": OVERRIDES_SCHEMA, "schema_version": SCHEMA_VERSION, "overrides": overrides}
+
+
+def document_with_override(
+    document: dict[str, Any] | None,
+    state: str,
+    fields: dict[str, Any],
+    note: str,
+    *,
+    on: date | None = None,
+    effective_from: date | None = None,
+) -> dict[str, Any]:
+    """``save_override`` on a document instead of a file (per-account overrides): a new
+    document with the override for ``state`` recorded or replaced. Validated."""
+    code, raw = _override_entry(state, fields, note, on, effective_from)
+    overrides = _raw_overrides_of(document, "overrides") if document else {}
     overrides[code] = raw
-    _write_overrides(path, overrides)
-    return path
+    return overrides_document(overrides)
+
+
+def document_without_override(
+    document: dict[str, Any] | None, state: str
+) -> tuple[dict[str, Any], bool]:
+    """``remove_override`` on a document: ``(new document, whether there was one)``."""
+    overrides = _raw_overrides_of(document, "overrides") if document else {}
+    found = overrides.pop(state.upper(), None) is not None
+    return overrides_document(overrides), found
 
 
 def remove_override(state: str, *, path: str | os.PathLike | None = None) -> bool:

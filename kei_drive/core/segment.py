@@ -71,12 +71,16 @@ class Segment:
         return self.indices[-1]
 
 
+M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
+
+
 def distance_m(a: Fix, b: Fix) -> float:
-    """Haversine distance (scalar; the loops here visit fixes one at a time)."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+    """Equirectangular distance: within 0.1% of the great circle below ~100 km, which is
+    all these thresholds need, and several times cheaper than haversine in a Python loop
+    (the loops here visit fixes one at a time)."""
+    dlon = (b.lon - a.lon + 180.0) % 360.0 - 180.0  # across the antimeridian too
+    x = dlon * math.cos(math.radians((a.lat + b.lat) / 2))
+    return M_PER_DEG * math.hypot(x, b.lat - a.lat)
 
 
 def _allowance(fix: Fix) -> float:
@@ -137,45 +141,54 @@ def _comes_back(fixes: Sequence[Fix], anchor: int, stray: int, cfg: SegmentConfi
     return None
 
 
-def _reach_m(fixes: Sequence[Fix], trip: list[int]) -> float:
-    start = fixes[trip[0]]
-    return max(distance_m(start, fixes[i]) for i in trip)
-
-
 def _trips_in_chain(
-    fixes: Sequence[Fix], chain: list[int], cfg: SegmentConfig
+    fixes: Sequence[Fix], chain: list[int], cfg: SegmentConfig, in_trip: bool = False
 ) -> list[tuple[list[int], bool]]:
-    """Trips of one chain as ``(indices, stopped)``."""
-    out: list[tuple[list[int], bool]] = []
+    """Trips of one chain as ``(indices, stopped)``; ``in_trip``: the chain begins inside
+    a trip that already counts (the tail of an open trip)."""
+    found: list[tuple[list[int], bool, float]] = []  # indices, stopped, reach
     stop_ms = cfg.stop_s * 1000.0
     anchor = chain[0]  # where the device stands (or last moved to)
-    trip: list[int] | None = None
+    trip: list[int] | None = [chain[0]] if in_trip else None
+    reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
     for pos, k in enumerate(chain):
+        if pos == 0 and in_trip:
+            continue
         here, there = fixes[k], fixes[anchor]
         moved = distance_m(there, here) > _stop_radius(there, here, cfg)
         if trip is None:
             if moved:
                 trip = [chain[pos - 1], k]  # it left from the last fix where it stood
-                anchor = k
+                anchor, reach = k, distance_m(fixes[trip[0]], here)
             continue
         trip.append(k)
         if moved:
             anchor = k
+            reach = max(reach, distance_m(fixes[trip[0]], here))
         elif here.t_ms - there.t_ms >= stop_ms:
-            out.append((trip, True))
+            found.append((trip, True, reach))
             trip = None  # parked: the anchor stays where it stopped
     if trip is not None:
-        out.append((trip, False))
-    return [(t, stopped) for t, stopped in out if _reach_m(fixes, t) >= cfg.min_trip_m]
+        found.append((trip, False, reach))
+    return [(t, stopped) for t, stopped, got in found if got >= cfg.min_trip_m]
 
 
 def segment_fixes(
-    fixes: Sequence[Fix], now_ms: int, cfg: SegmentConfig = DEFAULT_SEGMENT_CONFIG
+    fixes: Sequence[Fix],
+    now_ms: int,
+    cfg: SegmentConfig = DEFAULT_SEGMENT_CONFIG,
+    in_trip_at_start: bool = False,
 ) -> list[Segment]:
-    """The trips in ``fixes`` (sorted by time, one fix per timestamp)."""
+    """The trips in ``fixes`` (sorted by time, one fix per timestamp).
+
+    ``in_trip_at_start``: the first fix is inside an open trip (at least ``stop_s`` before
+    its last fix), so only the tail of a long trip needs cutting again when fixes are
+    appended; the first segment then continues that trip.
+    """
     segments: list[Segment] = []
-    for chain, chain_end in _chains(fixes, cfg):
-        for indices, stopped in _trips_in_chain(fixes, chain, cfg):
+    for number, (chain, chain_end) in enumerate(_chains(fixes, cfg)):
+        in_trip = in_trip_at_start and number == 0
+        for indices, stopped in _trips_in_chain(fixes, chain, cfg, in_trip):
             if stopped:
                 reason = "stopped"
             elif chain_end != "end":

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from kei_drive.core.gpx import CREATOR, GPXTPX_NS, HDOP_TO_METERS, TrackPoint
 from kei_drive.core.xmltext import xml_safe
 
-CHUNK_POINTS = 1000  # fixes per yielded piece of text
+CHUNK_POINTS = 250  # fixes per yielded piece of text (short turns on the interpreter)
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 _SCHEMA = "http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd"
 

@@ -662,3 +662,33 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
     cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
     count = hi - lo + 1
     return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count
+
+
+def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:
+    """One track from GPX segments (``GpxSegment`` columns) joined in order, with its
+    course and elevation columns."""
+    track = TrackArrays(
+        *(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS)
+    )
+    course = np.concatenate([s.course for s in segments])
+    elevation = np.concatenate([s.elevation for s in segments])
+    return track, course, elevation
+
+
+def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
+    """Index runs of a track cut wherever consecutive times are more than ``max_gap_s``
+    apart (an untimed fix never cuts; like ``split_on_gaps`` on columns)."""
+    n = t.size
+    if n == 0:
+        return []
+    timed = np.isfinite(t)
+    idx = np.flatnonzero(timed)
+    cut_after = idx[:-1][np.diff(t[idx]) > max_gap_s]
+    # the cut falls just before the next timed fix
+    next_timed = idx[np.searchsorted(idx, cut_after, side="right")]
+    return [piece for piece in np.split(np.arange(n), next_timed) if piece.size]
+
+
+def no_movement(stats: TripStats) -> bool:
+    """The log never moved: no distance and no moving time (e.g. two fixes, 0 m apart)."""
+    return stats.distance_m <= 0.0 and not stats.moving_s

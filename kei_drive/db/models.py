@@ -19,7 +19,8 @@ from sqlmodel import Field, SQLModel
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-SOURCES = ("recorded", "imported")
+# "recorded": the Drive screen; "imported": a GPX file; the rest: background loggers.
+SOURCES = ("recorded", "imported", "owntracks", "overland", "gpslogger")
 ROLES = ("owner", "member")
 TOKEN_SCOPES = ("ingest", "read")
 RECORDING_STATES = ("recording", "finished")
@@ -87,6 +88,11 @@ class Trip(SQLModel, table=True):
     )
     name: str = Field(default="", max_length=200)
     source: str = Field(default="recorded", max_length=16)  # SOURCES
+    # the background logger that sent the fixes (None: Drive screen or GPX import); an
+    # ingest_devices id without a foreign key, so that adding it never copied this table
+    # (a device is deleted only with its account, and its trips with it)
+    device_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, index=True))
+    device: str | None = Field(default=None, max_length=120)  # its name, for the trip list
     recording_state: str = Field(default="recording", max_length=16)  # RECORDING_STATES
     started_at: datetime | None = Field(default=None, sa_column=_ts(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_ts())
@@ -100,6 +106,8 @@ class Trip(SQLModel, table=True):
     cap_mps: float | None = None  # the cap the over-cap time was computed against
     states: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     highway_use: bool | None = None  # None: unknown
+    # sha256 of an imported file's fixes: importing the same track again is refused
+    import_fingerprint: str | None = Field(default=None, max_length=64, index=True)
     point_count: int = 0
     stats: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON))  # full TripStats
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
@@ -123,6 +131,57 @@ class TrackPointRow(SQLModel, table=True):
     client_id: str = Field(max_length=64)  # unique per trip: a retried batch never duplicates
     seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # order in the track
     time_ms: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))  # epoch ms
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    altitude_m: float | None = None
+
+
+@rx.ModelRegistry.register
+class IngestDevice(SQLModel, table=True):
+    """A background logger (OwnTracks, Overland, GPSLogger) sending fixes for a user.
+
+    Named by the API token it uses (and the device the payload names, if any); its trip
+    rules can be tuned per device (``kei_drive.core.segment.SegmentConfig``).
+    """
+
+    __tablename__ = "ingest_devices"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uq_ingest_devices_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=120)
+    source: str = Field(max_length=16)  # the protocol it last used (SOURCES)
+    gap_s: float = 300.0  # a longer pause between fixes starts a new trip
+    stop_s: float = 300.0  # standing still this long ends a trip
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    last_seen_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+@rx.ModelRegistry.register
+class DeviceFix(SQLModel, table=True):
+    """Every valid fix a background logger sent, once per (device, time): the device's own
+    log, from which its trips are cut (``kei_drive.services.ingest``). A fix sent twice
+    (retries, overlapping uploads) hits the unique key and is stored once."""
+
+    __tablename__ = "device_fixes"
+    __table_args__ = (
+        sa.UniqueConstraint("device_id", "time_ms", name="uq_device_fixes_device_time"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
+    device_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("ingest_devices.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    time_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # epoch ms
     lat: float
     lon: float
     accuracy_m: float | None = None

@@ -57,8 +57,8 @@ def adopt_file_overrides(s: Session, user_id: int) -> bool:
     from kei_drive import config
 
     path = config.rule_overrides_path()
-    if not path.is_file():
-        return False
+    if not path.is_file() or s.get(RuleOverrideDoc, user_id) is not None:
+        return False  # nothing to adopt, or the account already has its own overrides
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         save_document(s, user_id, document)
@@ -71,3 +71,12 @@ def adopt_file_overrides(s: Session, user_id: int) -> bool:
     except OSError as exc:
         log.warning("rule overrides file %s adopted but not renamed: %s", path, exc)
     return True
+
+
+def rules_for(s: Session, user_id: int | None):
+    """The Kei rules with this account's overrides applied (package rules only for None:
+    a signed-out visitor never sees anyone's overrides)."""
+    from kei_drive.core.rules import load_rules
+
+    document = load_document(s, user_id) if user_id is not None else empty_document()
+    return load_rules(overrides_document=document)

@@ -37,7 +37,7 @@ from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.trips import TrackArrays, position_noise_m, smooth_positions, track_pieces
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
-from kei_drive.routing.polyline import decode
+from kei_drive.routing.polyline import decode, decode_array
 
 POST_CHECK_ROUNDS = 3
 MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
@@ -126,7 +126,7 @@ def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
                     type=int(m.get("type", 0)),
                 )
             )
-        offset += len(decode(leg.get("shape", "")))
+        offset += len(decode_array(leg.get("shape", "")))
     return out
 
 
@@ -174,13 +174,15 @@ def _offending_edges(report: RouteReport, edges: list[RoadEdge], options: kc.Kei
     """Edges to route around: trunks (if asked) and tagged limits over the state's cap."""
     if not edges:
         return []
-    cum = cumulative_m([p[0] for p in report.geometry], [p[1] for p in report.geometry])
     stretches = []
     for w in report.warnings:
         if (w.kind == "highway" and options.avoid_trunks) or (
             w.kind == "speed_cap" and options.avoid_over_cap_roads
         ):
             stretches.append((w.from_m, w.to_m, w.kind))
+    if not stretches:
+        return []
+    cum = cumulative_m([p[0] for p in report.geometry], [p[1] for p in report.geometry])
     bad = []
     # The first and last edges hold the start and destination: they cannot be avoided.
     for e in edges[1:-1]:
@@ -230,13 +232,13 @@ def plan_route(
 
     def audit(answer: dict) -> tuple[RouteReport, list[RoadEdge]]:
         shape = _route_shape(answer)
-        geometry = decode(shape)
         try:
             trace = router.trace_attributes(kc.edge_walk_request(shape))
             edges = edges_from_trace(trace)
-            if trace.get("shape"):  # edge indices refer to the trace's own shape
-                geometry = decode(trace["shape"])
+            # edge indices refer to the trace's own shape
+            geometry = decode(trace.get("shape") or shape)
         except NoRouteError:
+            geometry = decode(shape)
             edges = []
             notes.append("Road attributes could not be read for this route.")
         report = audit_route(
@@ -392,6 +394,7 @@ def _badness(report: RouteReport) -> float:
 # and the reports are joined; what was not matched is reported with its reason.
 
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
+MATCH_POINT_BUDGET = 8_000  # fixes matched per track at most (spacing grows beyond)
 MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
@@ -646,15 +649,19 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M)
-    pieces: list[_Piece] = []
+    smoothed = []
     for index in cut.pieces:
-        if index.size < 2:
-            continue
-        sub = track.take(index)
-        noise = position_noise_m(sub)
-        lat, lon = smooth_positions(sub, noise)
-        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise))
-        lat, lon, times = lat[keep], lon[keep], sub.t[keep]
+        if index.size >= 2:
+            sub = track.take(index)
+            noise = position_noise_m(sub)
+            lat, lon = smooth_positions(sub, noise)
+            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+    # A very long track is matched at a wider spacing: the work stays bounded.
+    budget_spacing = sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET
+    pieces: list[_Piece] = []
+    for lat, lon, times, noise, _length in smoothed:
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        lat, lon, times = lat[keep], lon[keep], times[keep]
         piece = _Piece()
         for a, b in _chunk_bounds(lat, lon):
             if router is None:

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+
+def decode_array(encoded: str, precision: int = 6) -> np.ndarray:
+    """Decode to an (n, 2) array of (lat, lon), vectorised (a long route in well under 1 ms).
+
+    Each value is a run of 5-bit chunks (low bits first) whose last chunk lacks 0x20;
+    chunks are summed per run with their shifts, zigzag-decoded, then alternate between
+    latitude and longitude deltas."""
+    if not encoded:
+        return np.zeros((0, 2))
+    b = np.frombuffer(encoded.encode("ascii"), dtype=np.uint8).astype(np.int64) - 63
+    last = b < 0x20
+    run = np.concatenate(([0], np.cumsum(last)[:-1]))  # which value each chunk belongs to
+    starts = np.flatnonzero(np.concatenate(([True], last[:-1])))
+    position = np.arange(b.size) - starts[run]
+    values = np.add.reduceat((b & 0x1F) << (5 * position), starts)
+    deltas = np.where(values & 1, ~(values >> 1), values >> 1)
+    if deltas.size % 2:
+        raise ValueError("encoded polyline has an odd number of values")
+    return np.cumsum(deltas.reshape(-1, 2), axis=0) / 10.0**precision
+
 
 def decode(encoded: str, precision: int = 6) -> list[tuple[float, float]]:
     """Decode to [(lat, lon), ...]."""
-    factor = 10.0**precision
-    points: list[tuple[float, float]] = []
-    index = lat = lon = 0
-    n = len(encoded)
-    while index < n:
-        deltas = []
-        for _ in range(2):
-            shift = result = 0
-            while True:
-                b = ord(encoded[index]) - 63
-                index += 1
-                result |= (b & 0x1F) << shift
-                shift += 5
-                if b < 0x20:
-                    break
-            deltas.append(~(result >> 1) if result & 1 else result >> 1)
-        lat += deltas[0]
-        lon += deltas[1]
-        points.append((lat / factor, lon / factor))
-    return points
+    return [(float(a), float(b)) for a, b in decode_array(encoded, precision).tolist()]
 
 
 def encode(points: list[tuple[float, float]], precision: int = 6) -> str:

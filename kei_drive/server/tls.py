@@ -1,20 +1,17 @@
-"""HTTPS for phones on the local network.
+"""HTTPS for phones on the local network: the self-signed certificate.
 
 Geolocation and service workers need a secure context. ``kei-drive serve --https``
-creates a self-signed certificate for this machine's names and addresses and runs a
-small TLS terminator in front of the Reflex server (it forwards raw bytes, so the
-websocket passes through unchanged).
+creates a certificate for this machine's names and addresses here; the app server
+(granian) serves TLS with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import ipaddress
+import os
 import socket
-import ssl
-import threading
 from pathlib import Path
 
 from cryptography import x509
@@ -35,7 +32,8 @@ def lan_address() -> str | None:
 
 def ensure_certificate(folder: Path, hosts: list[str]) -> tuple[Path, Path]:
     """A self-signed certificate valid for ``hosts`` (names and IPs), reused while they match."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the private key lives here
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     wanted = sorted(set(hosts))
     if cert_path.exists() and key_path.exists() and _cert_hosts(cert_path) == wanted:
@@ -61,16 +59,23 @@ def ensure_certificate(folder: Path, hosts: list[str]) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    key_path.chmod(0o600)
+    _write_private(key_path, pem)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create the file 0600 from the first byte (never briefly world-readable), then swap it in."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
 
 
 def _cert_hosts(cert_path: Path) -> list[str]:
@@ -81,60 +86,3 @@ def _cert_hosts(cert_path: Path) -> list[str]:
         return []
     hosts = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
     return sorted(hosts + san.get_values_for_type(x509.DNSName))
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, ssl.SSLError, OSError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
-class TlsProxy:
-    """Terminates TLS on (host, port) and forwards each connection to 127.0.0.1:upstream."""
-
-    def __init__(self, host: str, port: int, upstream_port: int, cert: Path, key: Path):
-        self.host, self.port, self.upstream_port = host, port, upstream_port
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.context.load_cert_chain(cert, key)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, self.host, self.port, ssl=self.context)
-            )
-        except OSError as error:
-            self._error = error
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            server.close()
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="tls-proxy", daemon=True).start()
-        self._ready.wait()
-        if self._error:
-            raise self._error
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)

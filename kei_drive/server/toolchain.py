@@ -63,6 +63,32 @@ def ensure_bun(log=print) -> Path:
     return bin_dir
 
 
+NODE_SHIM = """#!/bin/sh
+# Written by kei-drive serve: Reflex's frontend build runs on bun, which stands in for node.
+case "$1" in --version | -v) exec "{bun}" -e 'console.log(process.version)' ;; esac
+exec "{bun}" "$@"
+"""
+
+
+def node_shim_dir(bun_bin: Path) -> Path:
+    """A folder whose ``node`` runs bun, to put first on Reflex's PATH.
+
+    Reflex checks the ``node`` on the PATH and, when it is older than it wants (Debian's
+    20.x), warns "Node.js is out of date" and runs the build with ``bun --bun`` instead.
+    With this ``node`` the build runs on bun all the same, and ``node --version`` answers
+    the Node API level bun implements, so Reflex has nothing to warn about.
+    """
+    shim_dir = tools_dir() / "node-shim"
+    shim = shim_dir / "node"
+    text = NODE_SHIM.format(bun=(bun_bin / "bun").resolve())
+    if shim.is_symlink() or not shim.exists() or shim.read_text() != text:
+        shim_dir.mkdir(parents=True, exist_ok=True)
+        shim.unlink(missing_ok=True)
+        shim.write_text(text)
+        shim.chmod(0o755)
+    return shim_dir
+
+
 def _version(bun: Path) -> str | None:
     try:
         out = subprocess.run([bun, "--version"], capture_output=True, text=True, timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -136,12 +137,38 @@ class AppServer:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop(self) -> None:
+    def descendants(self) -> set[int]:
+        """Every live process started under this server (not zombies)."""
+        assert self.process is not None
+        return descendants_of(self.process.pid)
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Signal the main process only (as a process manager does); it stops the rest."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            left = self.descendants()
+            self.process.send_signal(signum)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.kill()
                 self.process.wait()
+            for pid in left:  # never leave a stray server behind a failed test
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.process = None
+
+
+def descendants_of(root: int) -> set[int]:
+    """Live (non-zombie) processes whose parent chain leads to ``root`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found

@@ -2,7 +2,7 @@
 
 Only configuration changes: the same app, started with DATABASE_URL, REDIS_URL and
 GRANIAN_WORKERS. ``scripts/test.sh`` starts throwaway PostgreSQL and Redis servers on
-127.0.0.1; without them this test is skipped.
+127.0.0.1; without them this test is skipped (fails under CI=true).
 """
 
 from __future__ import annotations
@@ -18,16 +18,13 @@ from kei_drive.db import queries as q
 from kei_drive.db import session
 from tests.browser.app_server import AppServer
 from tests.browser.conftest import START, feed, north_of
+from tests.conftest import require_env
 
 
 @pytest.fixture(scope="module")
 def scaled_server(tmp_path_factory):
-    redis_url = os.environ.get("KEI_DRIVE_TEST_REDIS_URL")
-    postgres_url = os.environ.get("KEI_DRIVE_TEST_POSTGRES_URL")
-    if not (redis_url and postgres_url):
-        pytest.skip(
-            "needs KEI_DRIVE_TEST_REDIS_URL and KEI_DRIVE_TEST_POSTGRES_URL (scripts/test.sh)"
-        )
+    redis_url = require_env("KEI_DRIVE_TEST_REDIS_URL", "redis")
+    postgres_url = require_env("KEI_DRIVE_TEST_POSTGRES_URL", "postgresql")
     redis.Redis.from_url(redis_url).flushdb()
     env = {"REDIS_URL": redis_url, "DATABASE_URL": postgres_url, "GRANIAN_WORKERS": "2"}
     server = AppServer(

@@ -88,9 +88,31 @@ def _bob_sees_no_trips(client: TestClient, w) -> None:
     assert r.status_code == 200 and r.json()["total"] == 0 and r.json()["trips"] == []
 
 
+def _bob_is_bob(client: TestClient, w) -> None:
+    r = client.get("/api/v1/me")
+    assert r.json() == {"username": "bob", "role": "member", "single_user": False}
+
+
 def _rules_are_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules").status_code == 200
     assert client.get("/api/v1/rules/order").status_code == 200
+
+
+def _ingest_call(method: str, protocol: str) -> Callable:
+    """Background-logger endpoints take API tokens only: a signed-in browser gets 401."""
+
+    def call(client: TestClient, w) -> None:
+        path = f"/api/v1/ingest/{protocol}"
+        fix = {"lat": "41.0", "lon": "-104.0", "time": "2025-12-02T05:00:00Z"}
+        if protocol == "gpslogger":
+            r = client.request(method, path, params=fix if method == "GET" else None,
+                               data=fix if method == "POST" else None)  # fmt: skip
+        else:
+            body = {"locations": []} if protocol == "overland" else []
+            r = client.request(method, path, json=body)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+
+    return call
 
 
 MATRIX: dict[tuple[str, str], Callable] = {
@@ -105,7 +127,12 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/vehicles"): _bob_sees_no_vehicles,
     ("GET", "/api/v1/trips"): _bob_sees_no_trips,
     ("GET", "/api/v1/rules"): _rules_are_public,
+    ("GET", "/api/v1/me"): _bob_is_bob,
     ("GET", "/api/v1/rules/order"): _rules_are_public,
+    ("POST", "/api/v1/ingest/owntracks"): _ingest_call("POST", "owntracks"),
+    ("POST", "/api/v1/ingest/overland"): _ingest_call("POST", "overland"),
+    ("GET", "/api/v1/ingest/gpslogger"): _ingest_call("GET", "gpslogger"),
+    ("POST", "/api/v1/ingest/gpslogger"): _ingest_call("POST", "gpslogger"),
 }
 # Sign-in forms: no user data (tested below).
 AUTH_FORMS = {(m, p) for p in ("/signin", "/setup", "/join") for m in ("GET", "POST")} | {
@@ -124,8 +151,12 @@ def _routes(routes, prefix: str = ""):
 
 
 def _api_routes() -> set[tuple[str, str]]:
+    """Every route but ``/settings`` (its own matrix: tests/integration/test_settings.py)."""
     return {
-        (m, path) for path, route in _routes(api.routes) for m in route.methods or () if m != "HEAD"
+        (m, path)
+        for path, route in _routes(api.routes)
+        for m in route.methods or ()
+        if m != "HEAD" and not path.startswith("/settings")
     }
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from kei_drive.cli import main
 from kei_drive.core.gpx import read_gpx, to_gpx
 from kei_drive.core.trips import STATS_KEYS
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 from tests.support.trips import TrackBuilder
-
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
 
 
 @pytest.fixture

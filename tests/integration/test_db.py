@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +14,10 @@ from kei_drive.core.gpx import GpxError, TrackPoint, read_gpx, to_gpx
 from kei_drive.db import get_engine, migrate, session
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import current_revision, head_revision
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 from tests.support.trips import TrackBuilder, fresh_db_url
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
 TABLES = {"users", "vehicles", "trips", "track_points", "alembic_version"}
 
 

@@ -29,6 +29,7 @@ from kei_drive.routing.polyline import decode, encode
 from kei_drive.routing.tiles import build_tiles, make_config, subprocess_env
 from kei_drive.routing.valhalla_http import HttpValhallaRouter
 from kei_drive.routing.valhalla_local import LocalValhallaRouter
+from tests.conftest import missing
 from tests.support.osm_synth import PLACES, shared_fixture, synth_tiles
 
 ON = date(2026, 6, 1)
@@ -343,7 +344,7 @@ BALTIMORE = shared_fixture("osm/baltimore.osm.pbf")
 @pytest.fixture(scope="module")
 def baltimore(tmp_path_factory):
     if not BALTIMORE.is_file():
-        pytest.skip(f"real OSM extract not available at {BALTIMORE}")
+        missing(f"the real OSM extract {BALTIMORE}", "fixtures")
     out = tmp_path_factory.mktemp("baltimore_tiles")
     build_tiles(BALTIMORE, out)
     return LocalValhallaRouter(out)

@@ -1,36 +1,14 @@
-"""The self-signed certificate and the TLS terminator behind ``kei-drive serve --https``."""
+"""The self-signed certificate behind ``kei-drive serve --https`` (granian serves it; the
+live TLS tests are in tests/browser/test_https.py)."""
 
 from __future__ import annotations
 
-import http.server
-import ssl
-import threading
-import urllib.request
+import os
+import stat
 
-import pytest
 from cryptography import x509
 
 from kei_drive.server import tls
-from kei_drive.server.runner import free_port
-
-
-@pytest.fixture
-def plain_http_server():
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = b"hello from behind TLS"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
 
 
 def test_certificate_covers_names_and_addresses_and_is_reused(tmp_path):
@@ -42,7 +20,6 @@ def test_certificate_covers_names_and_addresses_and_is_reused(tmp_path):
         "127.0.0.1",
         "192.168.1.20",
     }
-    assert oct(key.stat().st_mode & 0o777) == "0o600"
     before = cert.read_bytes()
     tls.ensure_certificate(tmp_path, ["192.168.1.20", "localhost", "127.0.0.1"])
     assert cert.read_bytes() == before  # same hosts: kept
@@ -50,22 +27,25 @@ def test_certificate_covers_names_and_addresses_and_is_reused(tmp_path):
     assert cert.read_bytes() != before  # new LAN address: renewed
 
 
-def test_tls_proxy_forwards_to_the_app(tmp_path, plain_http_server):
-    cert, key = tls.ensure_certificate(tmp_path, ["localhost", "127.0.0.1"])
-    port = free_port()
-    proxy = tls.TlsProxy("127.0.0.1", port, plain_http_server, cert, key)
-    proxy.start()
+def test_private_key_is_never_readable_by_others(tmp_path, monkeypatch):
+    """0600 in a 0700 folder, and created 0600: a permissive umask cannot widen it."""
+    folder = tmp_path / "tls"
+    folder.mkdir(mode=0o755)
+    created_modes = []
+    real_open = os.open
+
+    def watching_open(path, flags, mode=0o777, *args, **kwargs):
+        if flags & os.O_CREAT and "key" in os.fspath(path):
+            created_modes.append(mode)
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    old_umask = os.umask(0)  # the worst case: nothing masked
+    monkeypatch.setattr(os, "open", watching_open)
     try:
-        context = ssl.create_default_context(cafile=str(cert))
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/", context=context) as reply:
-            assert reply.read() == b"hello from behind TLS"
-        with pytest.raises(urllib.error.URLError):  # an untrusting client refuses it
-            urllib.request.urlopen(f"https://127.0.0.1:{port}/", timeout=5)
+        _, key = tls.ensure_certificate(folder, ["localhost"])
     finally:
-        proxy.stop()
-
-
-def test_tls_proxy_port_in_use_is_a_clear_error(tmp_path, plain_http_server):
-    cert, key = tls.ensure_certificate(tmp_path, ["localhost", "127.0.0.1"])
-    with pytest.raises(OSError):
-        tls.TlsProxy("127.0.0.1", plain_http_server, plain_http_server, cert, key).start()
+        os.umask(old_umask)
+    assert created_modes == [0o600]
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left

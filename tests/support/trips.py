@@ -137,16 +137,13 @@ def _reset_postgres(url: str) -> None:
 
 def fresh_db_url(kind: str, tmp_path) -> str:
     """An empty database of ``kind`` ("sqlite" file in tmp_path, or "postgresql" from
-    $KEI_DRIVE_TEST_POSTGRES_URL, skipping when unset)."""
-    import os
-
-    import pytest
+    $KEI_DRIVE_TEST_POSTGRES_URL; skipped when unset, a failure under CI=true)."""
 
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'kei_drive_test.db'}"
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} not set (start one with scripts/start_postgres.sh)")
+    from tests.conftest import require_env
+
+    url = require_env(POSTGRES_ENV, "postgresql")
     _reset_postgres(url)
     return url
 

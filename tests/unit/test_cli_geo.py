@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kei_drive.cli import main
+from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / ".." / "shared" / "fixtures" / "gpx"
@@ -163,7 +164,7 @@ def test_states_along_sparse_points_need_max_gap(capsys, tmp_path):
 def test_states_along_real_track(capsys):
     path = FIXTURES / "il_i55_chenoa_pontiac_vpl.gpx"
     if not path.exists():
-        pytest.skip("shared GPX fixtures absent")
+        missing(f"shared fixture {path}", "fixtures")
     (row,) = run_json(capsys, "states-along", str(path), "--json")
     assert row["state"] == "IL" and 14 < row["km"] < 15.5
     assert main(["states-along", str(path)]) == 0
@@ -173,7 +174,7 @@ def test_states_along_real_track(capsys):
 def test_states_along_glitch_is_a_gap(capsys):
     path = FIXTURES / "co_boulder_mixed_walk_drive.gpx"
     if not path.exists():
-        pytest.skip("shared GPX fixtures absent")
+        missing(f"shared fixture {path}", "fixtures")
     data = run_json(capsys, "states-along", str(path), "--json")
     # One bogus point in Taiwan must not draw a line across the US.
     assert {row["state"] for row in data} <= {"CO", "CT"}

@@ -7,20 +7,21 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kei_drive.core.gpx import (
     GpxError,
     TrackPoint,
     read_gpx,
+    read_gpx_columns,
     read_gpx_points,
     read_gpx_tracks,
     to_geojson,
     to_gpx,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 
 T0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
 
@@ -219,3 +220,27 @@ def test_big_file_is_read_in_chunks_into_columns(tmp_path):
     assert segment.elevation[:8].tolist() == [0, 1, 2, 3, 4, 5, 6, 0]
     assert segment.accuracy[0] == pytest.approx(1.2 * 5)
     assert segment.t[1] - segment.t[0] == 1.0
+
+
+def test_irregular_but_valid_gpx_is_read_point_by_point():
+    doc = (
+        "<?xml version='1.0'?><gpx version='1.1' creator='t' xmlns:g='urn:x'>"
+        "<metadata><name>Not a track</name><time>2020-01-01T00:00:00Z</time></metadata>"
+        "<wpt lat='9' lon='9'><time>2019-01-01T00:00:00Z</time></wpt>"
+        "<trk><name>Caf&#233; &amp; <![CDATA[<b>road</b>]]></name><trkseg>"
+        "<!-- <trkpt lat='50' lon='50'></trkpt> -->"
+        "<trkpt lon='8.54' lat='47.37'><time>2024-05-04T17:00:00+02:00</time></trkpt>"
+        '<trkpt lat="47.38" lon="8.54"><name>x</name><ele> 410.5 </ele></trkpt>'
+        "<trkpt lat='47.39' lon='8.54'><extensions><g:speed>3.5</g:speed></extensions>"
+        "<time>2024-05-04T15:00:10.5Z</time><speed>9</speed></trkpt>"
+        "<trkpt lat='47.40' lon='8.54'/>"
+        "</trkseg></trk></gpx>"
+    )
+    (track,) = read_gpx_columns(doc)
+    assert track.name == "Café & <b>road</b>"
+    (seg,) = track.segments
+    assert seg.lat.tolist() == [47.37, 47.38, 47.39, 47.40]
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
+    assert seg.t[0] == t0 and np.isnan(seg.t[1]) and seg.t[2] == t0 + 10.5
+    assert np.isnan(seg.elevation[0]) and seg.elevation[1] == 410.5
+    assert seg.speed[2] == 3.5 and np.isnan(seg.speed[:2]).all()

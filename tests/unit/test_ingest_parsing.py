@@ -48,7 +48,7 @@ def test_owntracks_array_minimal_message_and_other_types():
     assert [f["t"] for f in batch.fixes] == [1497476456000]
     assert batch.fixes[0]["speed"] is None and batch.fixes[0]["acc"] is None
     assert batch.ignored == 3
-    assert batch.device == "JJ"  # no topic: the tracker id
+    assert batch.device is None  # no topic; the tracker id "JJ" is only initials
     assert read_owntracks(None).fixes == []  # the empty body OwnTracks may send
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +19,10 @@ from kei_drive.core.trips import (
     split_on_gaps,
 )
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
+from tests.conftest import GPX_FIXTURES as FIXTURES
+from tests.conftest import needs_fixtures
 from tests.support.trips import T0, TrackBuilder, straight_drive
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gpx"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no GPX fixtures at {FIXTURES}")
 TAIWAN = (25.0619, 121.6412)
 
 

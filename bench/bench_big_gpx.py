@@ -1,0 +1,116 @@
+"""A 500,000-point (~50 MB) GPX through the CLI: time and peak memory (figures, not pass/fail).
+
+    .venv/bin/pytest bench/bench_big_gpx.py -s
+
+Targets (issue 11): ``trips import`` <= 20 s and <= 300 MB peak RSS; ``states-along`` and
+``check-route`` <= 5 s and <= 300 MB. Each command runs in its own process (as a user runs
+it), so the peak RSS is that process's own (``wait4``). The track: 1 Hz fixes with 3 m
+noise, back and forth along a real Baltimore route (Baltimore tiles), ~139 hours of driving.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kei_drive.core.distance import cumulative_m
+from tests.support.osm_synth import shared_fixture
+
+N = 500_000
+BALTIMORE = shared_fixture("osm/baltimore.osm.pbf")
+A, B = (39.2850, -76.6050), (39.3040, -76.5320)  # downtown to the north-east (uses I 95)
+
+
+@pytest.fixture(scope="module")
+def tiles(tmp_path_factory) -> Path:
+    from kei_drive.routing.tiles import build_tiles
+
+    if not BALTIMORE.is_file():
+        pytest.skip(f"real OSM extract not available at {BALTIMORE}")
+    out = tmp_path_factory.mktemp("baltimore_tiles")
+    build_tiles(BALTIMORE, out)
+    return out
+
+
+def write_big_gpx(path: Path, route: np.ndarray, n: int = N, seed: int = 3) -> Path:
+    """``n`` fixes at 1 Hz driving ``route`` (lat, lon rows) there and back, repeatedly."""
+    rng = np.random.default_rng(seed)
+    loop = np.concatenate((route, route[::-1]))
+    cum = cumulative_m(loop[:, 0], loop[:, 1])
+    speed = 12.0 + 4.0 * np.sin(np.arange(n) / 300.0)  # 8-16 m/s
+    along = np.cumsum(speed) % cum[-1]
+    lat = np.interp(along, cum, loop[:, 0]) + rng.normal(0, 3, n) / 111_195
+    lon = np.interp(along, cum, loop[:, 1]) + rng.normal(0, 3, n) / 86_000
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
+    with path.open("w") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="bench" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Long log</name><trkseg>\n'
+        )
+        for i in range(n):
+            stamp = datetime.fromtimestamp(t0 + i, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            out.write(
+                f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"><ele>{40 + i % 17}.0</ele>'
+                f"<time>{stamp}</time><hdop>0.8</hdop></trkpt>\n"
+            )
+        out.write("</trkseg></trk></gpx>\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def big_gpx(tiles, tmp_path_factory) -> Path:
+    from kei_drive.routing import KeiOptions, get_router
+    from kei_drive.routing import kei_costing as kc
+    from kei_drive.routing.polyline import decode
+
+    answer = get_router(tiles).route(kc.route_request(A, B, KeiOptions(), hard=False))
+    route = np.array(decode(answer["trip"]["legs"][0]["shape"]))
+    return write_big_gpx(tmp_path_factory.mktemp("big") / "big.gpx", route)
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """(seconds, peak RSS MB, exit code, stderr tail) of one CLI process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kei_drive.cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, proc.returncode, stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "target_s"),
+    [
+        ("states-along", ["states-along", "{gpx}", "--json"], 5),
+        ("check-route", ["check-route", "{gpx}", "--json"], 5),
+        ("trips import", ["trips", "import", "{gpx}", "--json"], 20),
+    ],
+)
+def test_bench_500k_point_gpx(name, argv, target_s, big_gpx, tiles, tmp_path):
+    env = {
+        **os.environ,
+        "KEI_DRIVE_HOME": str(tmp_path / "home"),
+        "KEI_DRIVE_TILES": str(tiles),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.db'}",
+    }
+    env.pop("KEI_DRIVE_VALHALLA_URL", None)
+    seconds, rss_mb, code, err = run_measured([a.format(gpx=big_gpx) for a in argv], env)
+    size_mb = big_gpx.stat().st_size / 1e6
+    print(
+        f"\n{name}: {N:,} points ({size_mb:.0f} MB GPX): {seconds:.1f} s, "
+        f"peak RSS {rss_mb:.0f} MB (targets <= {target_s} s, <= 300 MB), exit {code}"
+    )
+    assert code == 0, err

@@ -1,0 +1,78 @@
+"""Download all my data: one zip archive of everything an account owns.
+
+- ``account.json``            name, role, dates (never the password hash or any secret)
+- ``garage.json``             the vehicles
+- ``rule_overrides.json``     the account's Kei rule overrides document
+- ``trips.json``              every trip's summary and statistics
+- ``trips/<id>-<uuid8>.gpx`` and ``.geojson``  every trip's track
+
+Written into a file object (a spooled temporary file: memory for small archives, disk for
+large ones), one trip at a time, so a long history does not sit in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import IO, Any
+
+from sqlmodel import Session, select
+
+from kei_drive.db import overrides as ov
+from kei_drive.db import queries as q
+from kei_drive.db.models import Trip, User
+
+ARCHIVE_README = """Kei Drive data export
+
+account.json          your account (no password or secret is included)
+garage.json           your vehicles
+rule_overrides.json   your own Kei rule overrides
+trips.json            every trip with its statistics
+trips/*.gpx           every trip's track as GPX 1.1 (opens in most map and GPS apps)
+trips/*.geojson       the same tracks as GeoJSON
+"""
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def archive_name(username: str) -> str:
+    return f"kei-drive-{username}.zip"
+
+
+def write_archive(s: Session, user_id: int, out: IO[bytes]) -> int:
+    """Write the account's archive into ``out``; returns the number of trips."""
+    user = s.get(User, user_id)
+    if user is None:
+        raise q.NotFound("no such account")
+    trips = list(
+        s.exec(select(Trip).where(Trip.user_id == user_id).order_by(Trip.id))  # type: ignore[arg-type]
+    )
+    vehicles = {v.id: v for v in q.list_vehicles(s, user_id)}
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("README.txt", ARCHIVE_README)
+        zf.writestr(
+            "account.json",
+            _dump(
+                {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "role": user.role,
+                    "created_at": q.as_utc(user.created_at),
+                }
+            ),
+        )
+        zf.writestr("garage.json", _dump([q.vehicle_dict(v) for v in vehicles.values()]))
+        zf.writestr("rule_overrides.json", _dump(ov.load_document(s, user_id)))
+        summaries = [q.trip_dict(t, vehicles.get(t.vehicle_id)) for t in trips]  # type: ignore[arg-type]
+        zf.writestr("trips.json", _dump(summaries))
+        for trip in trips:
+            stem = f"trips/{trip.id}-{trip.uuid[:8]}"
+            with zf.open(f"{stem}.gpx", "w") as fh:
+                for piece in q.export_gpx_stream(s, trip.id, user_id):  # type: ignore[arg-type]
+                    fh.write(piece.encode("utf-8"))
+            with zf.open(f"{stem}.geojson", "w") as fh:
+                for piece in q.export_geojson_stream(s, trip.id, user_id):  # type: ignore[arg-type]
+                    fh.write(piece.encode("utf-8"))
+    return len(trips)

@@ -1,0 +1,335 @@
+"""Fixes from background loggers become trips by themselves.
+
+``record_fixes`` stores a batch of validated fixes in the device's log (once per device and
+timestamp, so retries and overlapping uploads are harmless), then cuts the stretch of the
+log around them into trips again (``kei_drive.core.segment``) and brings the stored trips
+in line: new trips are created, grown or shortened, merged when late fixes bridge a gap,
+finished (statistics, highway use, states, a name) when they end, and reopened when late
+fixes arrive after they were finished. ``finish_idle_trips`` finishes trips whose device
+has gone quiet for longer than its gap (the server calls it every minute; an old backlog
+uploaded in batches is finished by it too, once).
+
+A trip's points are copies of the log's fixes with the client id ``<device id>:<epoch ms>``
+(``kei_drive.db.devices.point_id``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
+from kei_drive.db import devices as dev
+from kei_drive.db import queries as q
+from kei_drive.db import session as db_session
+from kei_drive.db.engine import is_sqlite, normalize_url
+from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
+from kei_drive.trip_roads import mark_highway_use
+
+LEFT_CONTEXT_MS = 2 * 3600 * 1000  # parked fixes before a batch that may hold its departure
+_DEVICE_LOCKS: dict[tuple[int, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0  # new fixes stored
+    duplicates: int = 0  # fixes the device had sent before
+    trips: list[str] = field(default_factory=list)  # UUIDs of the trips created or changed
+
+
+@contextmanager
+def _device_lock(user_id: int, device_name: str) -> Iterator[None]:
+    # One device's batches are cut into trips one at a time, each committed before the
+    # next reads the log (in this process; PostgreSQL also locks the device row, for
+    # several workers); different devices run in parallel.
+    with _LOCKS_GUARD:
+        lock = _DEVICE_LOCKS.setdefault((user_id, device_name), threading.Lock())
+    with lock:
+        yield
+
+
+def ingest_batch(
+    db_url: str,
+    user_id: int,
+    device_name: str,
+    source: str,
+    points: Sequence[q.PointIn],
+    now_ms: int | None = None,
+) -> IngestResult:
+    """``record_fixes`` in its own transaction, committed before this returns (so an
+    app that deletes its queue on our answer loses nothing)."""
+    with _device_lock(user_id, device_name), writer_lock(db_url), db_session(db_url) as s:
+        return record_fixes(s, user_id, device_name, source, points, now_ms)
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def writer_lock(db_url: str) -> Iterator[None]:
+    """On SQLite, one ingest transaction at a time in this process: SQLite has one writer
+    anyway, and queueing here beats its busy handler, which sleeps in growing steps (up
+    to 100 ms) while another request writes."""
+    if is_sqlite(normalize_url(db_url)):
+        with _SQLITE_WRITER:
+            yield
+    else:
+        yield
+
+
+def _config(device: IngestDevice) -> SegmentConfig:
+    return SegmentConfig(gap_s=device.gap_s, stop_s=device.stop_s)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _dt(t_ms: int) -> datetime:
+    return datetime.fromtimestamp(t_ms / 1000, UTC)
+
+
+def record_fixes(
+    session: Session,
+    user_id: int,
+    device_name: str,
+    source: str,
+    points: Sequence[q.PointIn],
+    now_ms: int | None = None,
+) -> IngestResult:
+    """Store validated fixes of one device and update its trips (see the module doc)."""
+    now_ms = now_ms if now_ms is not None else _now_ms()
+    device = dev.device_for(session, user_id, device_name, source)
+    session.flush()
+    timed = [p for p in points if p.time_ms is not None]
+    accepted = dev.add_fixes(session, device.id, timed)  # type: ignore[arg-type]
+    result = IngestResult(accepted, len(timed) - accepted)
+    if accepted:
+        times = [p.time_ms for p in timed]
+        result.trips = _recut(session, device, min(times), max(times), now_ms)  # type: ignore[type-var]
+    return result
+
+
+@dataclass
+class _Window:
+    left: int  # epoch ms
+    right: int
+    spans: dict[int, tuple[int, int]]  # trips cut again: id -> (first, last fix ms)
+    tail_of: int | None = None  # the open trip whose tail begins the window (appending)
+
+
+def _window(
+    session: Session, device: IngestDevice, lo_ms: int, hi_ms: int, cfg: SegmentConfig
+) -> _Window:
+    """The stretch of the log to cut again: every trip within a gap of the new fixes,
+    parked fixes before them (where a trip would start), and a gap's worth after. Fixes
+    appended after an open trip need only its tail (``_tail_window``)."""
+    gap_ms = int(cfg.gap_s * 1000)
+    spans = dev.trip_spans(session, device.id, lo_ms - gap_ms, hi_ms + gap_ms)  # type: ignore[arg-type]
+    tail = _tail_window(session, device, lo_ms, hi_ms, cfg, spans)
+    if tail is not None:
+        return tail
+    lo = min([lo_ms, *(first for first, _ in spans.values())])
+    hi = max([hi_ms, *(last for _, last in spans.values())])
+    previous_end = dev.last_trip_end_before(session, device.id, lo)  # type: ignore[arg-type]
+    left = lo - LEFT_CONTEXT_MS
+    if previous_end is not None:
+        left = max(left, previous_end)
+    right = hi + gap_ms + int(cfg.stop_s * 1000)
+    # a later trip reached by the right margin is cut again whole, never in part
+    more = dev.trip_spans(session, device.id, left, right)  # type: ignore[arg-type]
+    spans.update({tid: span for tid, span in more.items() if span[0] >= lo})
+    right = max([right, *(last for _, last in spans.values())])
+    return _Window(left, right, spans)
+
+
+def _tail_window(
+    session: Session,
+    device: IngestDevice,
+    lo_ms: int,
+    hi_ms: int,
+    cfg: SegmentConfig,
+    spans: dict[int, tuple[int, int]],
+) -> _Window | None:
+    """Live fixes after an open trip: cut only its last ``stop_s + gap_s`` again (an open
+    trip has not stood still that long, so its state there is "driving"), keeping each
+    request's work independent of the trip's length."""
+    if len(spans) != 1:
+        return None
+    ((trip_id, (first, last)),) = spans.items()
+    tail_ms = int((cfg.stop_s + cfg.gap_s) * 1000)
+    trip = session.get(Trip, trip_id)
+    if trip is None or trip.recording_state != "recording" or lo_ms <= last:
+        return None
+    if last - first <= tail_ms:
+        return None  # short enough to cut whole
+    left, right = last - tail_ms, hi_ms + tail_ms
+    if set(dev.trip_spans(session, device.id, left, right)) != {trip_id}:  # type: ignore[arg-type]
+        return None
+    return _Window(left, right, {trip_id: (left, last)}, tail_of=trip_id)
+
+
+def _recut(
+    session: Session, device: IngestDevice, lo_ms: int, hi_ms: int, now_ms: int
+) -> list[str]:
+    cfg = _config(device)
+    win = _window(session, device, lo_ms, hi_ms, cfg)
+    rows = dev.fixes_between(session, device.id, win.left, win.right)  # type: ignore[arg-type]
+    stored = dev.point_times(session, list(win.spans), since_ms=win.left)
+    if win.tail_of is not None:  # begin at one of the trip's own fixes, never a stray
+        tail = stored[win.tail_of]
+        while rows and rows[0].t_ms not in tail:
+            rows.pop(0)
+    fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m) for r in rows]
+    segments = segment_fixes(fixes, now_ms, cfg, in_trip_at_start=win.tail_of is not None)
+    wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
+    owner = _match(wanted, stored)
+    by_time = {r.t_ms: r for r in rows}
+    changed: list[str] = []
+    for index, (segment, times) in enumerate(zip(segments, wanted, strict=True)):
+        trip_id = owner.get(index)
+        trip = session.get(Trip, trip_id) if trip_id is not None else _new_trip(session, device)
+        have = stored.get(trip.id, set())  # type: ignore[arg-type]
+        if times == have and (trip.recording_state == "finished") == _ends_now(segment):
+            continue
+        _sync_points(session, device, trip, times, have, by_time)
+        if trip.id != win.tail_of:
+            trip.started_at = _dt(min(times))
+        _settle(session, trip, segment, times)
+        changed.append(trip.uuid)
+    kept = set(owner.values())
+    for trip_id in set(win.spans) - kept:  # merged into a neighbour, or no longer a trip
+        _absorb(session, trip_id, segments, owner, wanted, stored)
+    changed += _finish_quiet(session, device, before_ms=hi_ms - int(cfg.gap_s * 1000))
+    return changed
+
+
+def _finish_quiet(session: Session, device: IngestDevice, before_ms: int) -> list[str]:
+    """The device sends again after a gap: its open trips that ended before it are done."""
+    done = []
+    for trip, _ in dev.open_device_trips(session, device.id):
+        if trip.ended_at is not None and _ms(trip.ended_at) < before_ms:
+            finish(session, trip)
+            done.append(trip.uuid)
+    return done
+
+
+def _ms(value: datetime) -> int:
+    return round(q.as_utc(value).timestamp() * 1000)  # type: ignore[union-attr]
+
+
+def _match(wanted: list[set[int]], stored: dict[int, set[int]]) -> dict[int, int]:
+    """Segment index -> existing trip id, greedily by the number of shared fixes."""
+    pairs = sorted(
+        (
+            (len(times & have), index, trip_id)
+            for index, times in enumerate(wanted)
+            for trip_id, have in stored.items()
+        ),
+        reverse=True,
+    )
+    owner: dict[int, int] = {}
+    taken: set[int] = set()
+    for shared, index, trip_id in pairs:
+        if shared and index not in owner and trip_id not in taken:
+            owner[index] = trip_id
+            taken.add(trip_id)
+    return owner
+
+
+def _new_trip(session: Session, device: IngestDevice) -> Trip:
+    trip, _ = q.ensure_trip(
+        session, str(uuidlib.uuid4()), source=device.source, user_id=device.user_id
+    )
+    trip.device_id, trip.device = device.id, device.name
+    session.add(trip)
+    return trip
+
+
+def _sync_points(
+    session: Session,
+    device: IngestDevice,
+    trip: Trip,
+    times: set[int],
+    have: set[int],
+    by_time: dict[int, dev.FixRow],
+) -> None:
+    gone = sorted(have - times)
+    if gone:
+        dev.remove_points(session, trip.id, gone)  # type: ignore[arg-type]
+    new = [by_time[t] for t in sorted(times - have)]
+    dev.copy_points(session, trip.id, device.id, new)  # type: ignore[arg-type]
+    trip.point_count = (trip.point_count or 0) + len(new) - len(gone)
+    trip.updated_at = utcnow()
+    session.add(trip)
+
+
+def _ends_now(segment: Segment) -> bool:
+    """Finished in this request: it stopped, or a gap or jump cut it. A trip that only went
+    quiet ("idle": an old backlog arriving in batches) is left to ``finish_idle_trips``, so
+    that a backlog's every batch does not compute the statistics again."""
+    return segment.ended and segment.end_reason != "idle"
+
+
+def _settle(session: Session, trip: Trip, segment: Segment, times: set[int]) -> None:
+    """Finish an ended trip (again, when late fixes changed it); keep an open one open."""
+    trip.ended_at = _dt(max(times))
+    if _ends_now(segment):
+        finish(session, trip)
+    else:
+        trip.recording_state = "recording"  # reopened when it had been finished
+        trip.updated_at = utcnow()
+        session.add(trip)
+        session.flush()
+
+
+def finish(session: Session, trip: Trip) -> None:
+    """Statistics, states, a default name and highway use, as for a Drive-screen trip."""
+    q.finish_trip(session, trip)
+    mark_highway_use(session, trip)
+    session.flush()
+
+
+def _absorb(
+    session: Session,
+    trip_id: int,
+    segments: list[Segment],
+    owner: dict[int, int],
+    wanted: list[set[int]],
+    stored: dict[int, set[int]],
+) -> None:
+    """Delete a trip the log no longer holds (its fixes stay in the log); a vehicle the
+    driver gave it moves to the trip that took most of its fixes."""
+    old = session.get(Trip, trip_id)
+    if old is None:
+        return
+    best = max(range(len(segments)), key=lambda i: len(wanted[i] & stored[trip_id]), default=None)
+    if best is not None and wanted[best] & stored[trip_id]:
+        heir = session.get(Trip, owner[best]) if best in owner else None
+        if heir is not None:
+            if old.vehicle_id and not heir.vehicle_id:
+                heir.vehicle_id = old.vehicle_id
+            session.add(heir)
+    session.execute(sa.delete(TrackPointRow).where(TrackPointRow.trip_id == trip_id))
+    session.delete(old)
+    session.flush()
+
+
+def finish_idle_trips(session: Session, now_ms: int | None = None) -> list[str]:
+    """Finish logger trips whose device sent nothing for longer than its gap."""
+    now_ms = now_ms if now_ms is not None else _now_ms()
+    done = []
+    for trip, device in dev.open_device_trips(session):
+        if trip.ended_at is not None and now_ms - _ms(trip.ended_at) > device.gap_s * 1000:
+            finish(session, trip)
+            done.append(trip.uuid)
+    return done

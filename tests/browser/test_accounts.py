@@ -1,0 +1,175 @@
+"""Accounts in Chromium on a phone viewport, against the app served with sign-in on
+(not ``--single-user``): sign in with one hand, record, lose the session, keep recording,
+sign in again, the fixes arrive in the same account; a second user sees nothing of it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from kei_drive.db import accounts as acc
+from kei_drive.db import ensure_migrated, get_engine, session
+from kei_drive.db import queries as q
+from tests.browser.app_server import AppServer
+from tests.browser.conftest import START, feed, north_of
+
+PASSWORDS = {"alice": "alice's long password", "bob": "bob's long password"}
+
+
+@pytest.fixture(scope="module")
+def accounts_server(tmp_path_factory):
+    server = AppServer(
+        tmp_path_factory.mktemp("accounts-home"), log_name="accounts.log", single_user=False
+    )
+    server.start()
+    ensure_migrated(server.database_url)
+    with session(server.database_url) as s:
+        for name, password in PASSWORDS.items():
+            acc.create_account(s, name, password)
+    yield server
+    server.stop()
+
+
+def new_phone(browser, server: AppServer):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["geolocation"],
+        geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
+        base_url=server.url,
+    )
+    return context.new_page()
+
+
+def sign_in(page, name: str, next_path: str = "/") -> None:
+    page.goto(f"/signin?next={next_path}")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("#signin-submit")
+    page.wait_for_url(f"**{next_path}")
+
+
+def pending(page) -> int:
+    return int(page.get_attribute("#trip-status", "data-pending") or 0)
+
+
+def positions(count: int, offset: int = 0, mps: float = 13.41):
+    return [north_of(START, mps * (offset + i)) for i in range(count)]
+
+
+def record(page, fixes) -> str:
+    page.click("#trip-start")
+    page.wait_for_selector("#trip-stop")
+    uuid = page.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+    feed(page, fixes)
+    return uuid
+
+
+def stop_and_drain(page) -> None:
+    page.click("#trip-stop")
+    page.wait_for_selector("#trip-start")
+    drain(page)
+
+
+def drain(page) -> None:
+    """Wait until the phone's queue (fixes and owed finish calls) is empty."""
+    page.wait_for_function(
+        "document.querySelector('#trip-status').dataset.pending === '0' && "
+        "(JSON.parse(localStorage.getItem('kei-drive.finish-queue')) || []).length === 0",
+        timeout=30_000,
+    )
+
+
+def owner_and_points(server: AppServer, uuid: str) -> tuple[str, int]:
+    with get_engine(server.database_url).connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT u.username, t.point_count FROM trips t JOIN users u ON u.id = t.user_id "
+                "WHERE t.uuid = :uuid"
+            ),
+            {"uuid": uuid},
+        ).one()
+    return row[0], row[1]
+
+
+def test_sign_in_record_expire_sign_in_again_then_another_user_sees_nothing(
+    browser, accounts_server, artifacts_dir
+):
+    server = accounts_server
+    phone = new_phone(browser, server)
+    phone.goto("/signin")
+    box = phone.locator("#signin-submit").bounding_box()
+    assert box["height"] >= 48 and box["y"] > 844 / 2  # big, in the thumb's half
+    phone.screenshot(path=str(artifacts_dir / "accounts-signin-phone.png"))
+
+    sign_in(phone, "alice")
+    first = record(phone, positions(6))
+    stop_and_drain(phone)
+    assert owner_and_points(server, first) == ("alice", 6)
+
+    # The session ends (expired or revoked) while the phone is recording.
+    with session(server.database_url) as s:
+        s.execute(sa.delete(acc.UserSession))
+    second = record(phone, positions(8, offset=10))
+    phone.wait_for_function(
+        "document.querySelector('#trip-status')?.textContent.includes('sign in')", timeout=15_000
+    )
+    assert pending(phone) >= 6, phone.inner_text("#trip-status")
+    with get_engine(server.database_url).connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM trips WHERE uuid = :u"), {"u": second})
+        assert stored.scalar_one() == 0  # nothing reached the server while signed out
+    phone.screenshot(path=str(artifacts_dir / "accounts-signed-out-queue.png"))
+
+    sign_in(phone, "alice")  # back to the Drive screen; the queue goes out
+    stop_and_drain(phone)
+    assert owner_and_points(server, second) == ("alice", 8)
+
+    # Sign out from Settings: the API and the settings page now need sign-in again.
+    phone.goto("/settings")
+    assert "alice" in phone.inner_text("#settings-user")
+    phone.click("nav form button")
+    phone.wait_for_url("**/signin?signed_out=1")
+    assert phone.request.get("/api/v1/trips").status == 401
+    phone.goto("/settings")
+    phone.wait_for_url("**/signin?next=/settings")
+
+    other = new_phone(browser, server)
+    sign_in(other, "bob", "/settings")
+    listing = other.request.get("/api/v1/trips").json()
+    assert listing["total"] == 0 and listing["trips"] == []
+    assert other.request.get(f"/api/v1/trips/{first}").status == 404
+    with session(server.database_url) as s:
+        alice = acc.find_user(s, "alice")
+        assert q.list_trips(s, user_id=alice.id).total == 2
+    other.context.close()
+    phone.context.close()
+
+
+def test_a_queue_recorded_by_one_account_is_not_sent_by_another(browser, accounts_server):
+    server = accounts_server
+    phone = new_phone(browser, server)
+    sign_in(phone, "alice")
+    # the trip API is unreachable while Alice records (a dead spot): all of it stays queued
+    phone.route("**/api/v1/trips/**", lambda route: route.abort())
+    uuid = record(phone, positions(5, offset=40))
+    phone.click("#trip-stop")
+    phone.wait_for_selector("#trip-start")
+    phone.unroute("**/api/v1/trips/**")
+    phone.context.clear_cookies()  # Alice's session is gone from this phone
+    sign_in(phone, "bob")
+    phone.wait_for_function(
+        "document.querySelector('#trip-status')?.textContent.includes('recorded as alice')",
+        timeout=20_000,
+    )
+    assert pending(phone) == 5
+    with get_engine(server.database_url).connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM trips WHERE uuid = :u"), {"u": uuid})
+        assert count.scalar_one() == 0  # never sent to Bob's account
+    phone.context.clear_cookies()
+    sign_in(phone, "alice")
+    phone.wait_for_selector("#trip-status")
+    drain(phone)
+    assert owner_and_points(server, uuid) == ("alice", 5)
+    phone.context.close()

@@ -1,0 +1,202 @@
+"""Background-logger fixes becoming trips by themselves (kei_drive.services.ingest) on a
+real database: split by gaps, ended by standing still, late fixes, duplicates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from kei_drive.db import devices as dev
+from kei_drive.db import migrate, session
+from kei_drive.db import queries as q
+from kei_drive.db.models import DeviceFix, Trip
+from kei_drive.services import ingest
+from tests.support.trips import TrackBuilder, fresh_db_url
+
+DEVICE = "Sambar phone"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    url = fresh_db_url(request.param, tmp_path)
+    migrate(url)
+    with session(url) as s:
+        uid = q.local_user(s).id
+    return url, uid
+
+
+def points(builder: TrackBuilder) -> list[q.PointIn]:
+    return [
+        q.PointIn(
+            client_id=str(i),
+            time_ms=round(p.time.timestamp() * 1000),
+            lat=p.lat,
+            lon=p.lon,
+            accuracy_m=p.accuracy_m,
+        )
+        for i, p in enumerate(builder.points)
+    ]
+
+
+def send(db, pts, now_ms=None, source="owntracks", device=DEVICE):
+    url, uid = db
+    now_ms = now_ms if now_ms is not None else pts[-1].time_ms
+    return ingest.ingest_batch(url, uid, device, source, pts, now_ms=now_ms)
+
+
+def trips(db) -> list[Trip]:
+    with session(db[0]) as s:
+        return list(s.exec(select(Trip).order_by(Trip.started_at)))
+
+
+def commute() -> TrackBuilder:
+    """Parked 10 min, 5 km at 15 m/s, parked 10 min; a fix every 5 s."""
+    return TrackBuilder(interval_s=5.0, seed=2).start().stop(600).drive(5_000, 15.0).stop(600)
+
+
+def test_parked_drive_parked_is_one_finished_trip_with_source_and_device(db):
+    pts = points(commute())
+    result = send(db, pts)
+    assert (result.accepted, result.duplicates) == (len(pts), 0)
+    (trip,) = trips(db)
+    assert trip.recording_state == "finished"
+    assert (trip.source, trip.device) == ("owntracks", DEVICE)
+    assert trip.distance_m == pytest.approx(5_000, rel=0.03)
+    assert trip.states == ["CO"] and trip.name  # finished like a Drive-screen trip
+    assert trip.point_count < len(pts) - 100  # parked fixes outside the drive are no trip
+    with session(db[0]) as s:
+        (device,) = dev.list_devices(s, db[1])
+        ids = {p.client_id for p in s.exec(select(q.TrackPointRow))}
+    assert ids == {f"{device.id}:{p.time_ms}" for p in pts if f"{device.id}:{p.time_ms}" in ids}
+    assert len(ids) == trip.point_count
+
+
+def test_batches_in_order_build_the_same_trip_open_while_driving(db):
+    pts = points(commute())
+    drive_end = 120 + 5_000 // 75 + 1
+    for start in range(0, drive_end, 40):
+        send(db, pts[start : start + 40])
+    (trip,) = trips(db)
+    assert trip.recording_state == "recording"  # no standing still yet
+    for start in range(drive_end, len(pts), 40):
+        send(db, pts[start : start + 40])
+    (trip,) = trips(db)
+    assert trip.recording_state == "finished"
+    assert trip.distance_m == pytest.approx(5_000, rel=0.03)
+
+
+def test_the_same_fixes_twice_are_stored_once(db):
+    pts = points(commute())
+    send(db, pts[:150])
+    again = send(db, pts[:150])
+    assert (again.accepted, again.duplicates, again.trips) == (0, 150, [])
+    send(db, pts[100:])  # overlapping upload
+    with session(db[0]) as s:
+        assert len(s.exec(select(DeviceFix)).all()) == len(pts)
+    (trip,) = trips(db)
+    with session(db[0]) as s:
+        rows = s.exec(select(q.TrackPointRow.client_id)).all()
+    assert len(rows) == len(set(rows)) == trip.point_count
+    assert trip.distance_m == pytest.approx(5_000, rel=0.03)
+
+
+def test_gap_splits_and_the_gap_is_set_per_device(db):
+    b = TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0)
+    b.hidden(480, 15.0)  # 8 min without fixes, still driving
+    b.drive(4_000, 15.0).stop(600)
+    pts = points(b)
+    send(db, pts)
+    first, second = trips(db)
+    assert first.recording_state == second.recording_state == "finished"
+    assert q.as_utc(first.ended_at) < q.as_utc(second.started_at)
+
+    other = (db[0], db[1])
+    with session(db[0]) as s:
+        dev.device_for(s, db[1], "Hijet phone", "overland")
+        dev.set_device_rules(s, db[1], "Hijet phone", gap_s=900)
+    send(other, pts, source="overland", device="Hijet phone")
+    hijet = [t for t in trips(db) if t.device == "Hijet phone"]
+    assert len(hijet) == 1 and hijet[0].source == "overland"
+
+
+def test_late_fixes_fill_a_gap_merge_and_refinish(db):
+    b = TrackBuilder(interval_s=5.0).start().drive(16_000, 15.0).stop(600)
+    pts = points(b)
+    hole = range(30, 130)  # 500 s of the drive arrive later (phone was offline)
+    send(db, [p for i, p in enumerate(pts) if i not in hole])
+    assert len(trips(db)) == 2
+    before = {t.uuid for t in trips(db)}
+    late = send(db, [pts[i] for i in hole])
+    (trip,) = trips(db)
+    assert trip.uuid in before and trip.uuid in late.trips
+    assert trip.recording_state == "finished"
+    assert trip.distance_m == pytest.approx(16_000, rel=0.03)
+
+
+def test_late_fixes_reopen_and_refinish_a_finished_trip(db):
+    pts = points(commute())
+    sparse = pts[::2]
+    send(db, sparse)
+    (trip,) = trips(db)
+    count = trip.point_count
+    send(db, pts[1::2], now_ms=pts[-1].time_ms)
+    (trip,) = trips(db)
+    assert trip.recording_state == "finished" and trip.point_count > count * 1.8
+
+
+def test_quiet_device_trip_is_finished_by_the_clock(db):
+    pts = points(TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0))
+    send(db, pts)
+    (trip,) = trips(db)
+    assert trip.recording_state == "recording"
+    with session(db[0]) as s:
+        assert ingest.finish_idle_trips(s, now_ms=pts[-1].time_ms + 60_000) == []
+        assert ingest.finish_idle_trips(s, now_ms=pts[-1].time_ms + 301_000) == [trip.uuid]
+    (trip,) = trips(db)
+    assert trip.recording_state == "finished" and trip.distance_m > 3_900
+
+
+def test_a_deleted_trip_does_not_come_back(db):
+    pts = points(commute())
+    send(db, pts[:200])
+    (trip,) = trips(db)
+    with session(db[0]) as s:
+        q.delete_trip(s, trip.uuid, db[1])
+    send(db, pts[200:])
+    assert trips(db) == []  # its fixes left the log: nothing to cut it from again
+
+
+def test_a_long_live_drive_in_small_batches_matches_one_upload(db):
+    """Appending to an open trip re-cuts only its tail; the result is the same trip as
+    cutting the whole log at once (a second device gets it in one batch)."""
+    b = TrackBuilder(interval_s=5.0, seed=5).start().stop(120).drive(12_000, 15.0)
+    b.stop(120).drive(12_000, 12.0).stop(600)  # 30 min of driving, a 2-min stop, parked
+    pts = points(b)
+    for start in range(0, len(pts), 15):
+        send(db, pts[start : start + 15])
+    send(db, pts, device="second phone")
+    live, whole = sorted(trips(db), key=lambda t: t.device != DEVICE)
+    assert (live.device, whole.device) == (DEVICE, "second phone")
+    assert live.recording_state == whole.recording_state == "finished"
+    assert live.point_count == whole.point_count
+    assert live.distance_m == pytest.approx(whole.distance_m, rel=1e-6)
+    assert live.distance_m == pytest.approx(24_000, rel=0.03)
+
+
+def test_cli_lists_devices_and_sets_their_trip_rules(db, monkeypatch, capsys):
+    from kei_drive.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db[0])
+    send(db, points(commute())[:50])
+    assert main(["devices", "set", DEVICE, "--gap-min", "15", "--stop-min", "2"]) == 0
+    capsys.readouterr()
+    assert main(["devices", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["devices"]
+    assert (row["name"], row["source"], row["gap_min"], row["stop_min"]) == (
+        DEVICE, "owntracks", 15, 2
+    )  # fmt: skip
+    assert main(["devices", "set", "no such phone", "--gap-min", "10"]) == 2
+    assert "first fix" in capsys.readouterr().err
+    assert main(["devices", "set", DEVICE, "--gap-min", "0.1"]) == 2  # under a minute
