@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sqlmodel import Session
 
 from kei_drive.db import queries as q
@@ -13,8 +12,7 @@ from kei_drive.routing.highway_use import highway_use
 def highway_use_of(session: Session, trip_id: int) -> bool | None:
     """Whether the trip's map-matched track used a highway (None: unknown). Reads only, so
     callers can do it before taking SQLite's write lock."""
-    track = q.trip_arrays(session, trip_id)
-    return highway_use(np.column_stack((track.lat, track.lon)).tolist())
+    return highway_use(q.trip_arrays(session, trip_id))  # times and accuracy help matching
 
 
 def mark_highway_use(session: Session, trip: Trip) -> bool | None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from kei_drive.cli._output import fail, print_json
-from kei_drive.core.gpx import GpxError, read_gpx_tracks
+from kei_drive.core.gpx import GpxError, read_gpx_columns
 from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
 
 
@@ -91,12 +91,12 @@ def _line(trip: dict) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    try:
-        read_gpx_tracks(args.file)  # validate before the database is touched
-    except GpxError as exc:
-        return fail(str(exc))
     if args.split_gap_min <= 0:
         return fail("--split-gap-min must be positive")
+    try:
+        tracks = read_gpx_columns(args.file)  # the one parse, before the database is touched
+    except GpxError as exc:
+        return fail(str(exc))
     session = _db()
     from kei_drive.db import queries as q
     from kei_drive.db.accounts import NoSuchUser
@@ -107,7 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             uid = _user_id(s, args)
             created = q.import_gpx(
                 s,
-                args.file,
+                tracks,
                 vehicle_id=args.vehicle,
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,

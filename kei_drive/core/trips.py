@@ -667,9 +667,7 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
 def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:
     """One track from GPX segments (``GpxSegment`` columns) joined in order, with its
     course and elevation columns."""
-    track = TrackArrays(
-        *(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS)
-    )
+    track = TrackArrays(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
     course = np.concatenate([s.course for s in segments])
     elevation = np.concatenate([s.elevation for s in segments])
     return track, course, elevation

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +21,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
-from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_tracks
+from kei_drive.core.gpx import (
+    GpxError,
+    GpxSource,
+    GpxTrack,
+    TrackPoint,
+    read_gpx_columns,
+)
+from kei_drive.core.gpx import fingerprint as gpx_fingerprint
 from kei_drive.core.track_export import iter_geojson, iter_gpx
-from kei_drive.core.trips import TrackArrays, TripStats, compute_stats, split_on_gaps
+from kei_drive.core.trips import (
+    TrackArrays,
+    TripStats,
+    compute_stats,
+    from_segments,
+    no_movement,
+    split_on_time_gaps,
+)
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import import_eligibility, parse_month
 from kei_drive.core.xmltext import clean_text
@@ -304,10 +318,15 @@ def insert_track_columns(
     track: TrackArrays,
     heading: np.ndarray | None = None,
     altitude: np.ndarray | None = None,
+    *,
+    chunk_rows: int = _BULK_ROWS,
+    commit_chunks: bool = False,
 ) -> int:
     """Store a new trip's fixes in bulk (an import: the trip has none yet, so no conflict
     handling): COPY on PostgreSQL, one prepared executemany per 20,000 rows on SQLite.
-    Client ids are ``gpx-<index>``, the order key is the index. Returns the number stored."""
+    Client ids are ``gpx-<index>``, the order key is the index. ``commit_chunks`` commits
+    after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
+    Returns the number stored."""
     n = len(track)
     nan = np.full(n, np.nan)
     t_ms = np.round(track.t * 1000.0)
@@ -320,8 +339,8 @@ def insert_track_columns(
         nan if altitude is None else altitude,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, n, _BULK_ROWS):
-        stop = min(start + _BULK_ROWS, n)
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
         parts = [c[start:stop].tolist() for c in columns]
         times = t_ms[start:stop].tolist()
         rows = [
@@ -334,18 +353,34 @@ def insert_track_columns(
             )
             for k, j in enumerate(range(start, stop))
         ]
-        if postgres:
-            _copy_rows(session, rows)
-        else:
-            marks = ", ".join("?" * len(_POINT_COLUMNS))
-            session.connection().exec_driver_sql(  # one executemany: SQLite's fastest path
-                f"INSERT INTO track_points ({', '.join(_POINT_COLUMNS)}) VALUES ({marks})", rows
-            )
+        _insert_point_rows(session, rows, postgres)
+        if commit_chunks and stop < n:
+            session.commit()
     trip.point_count = n
     trip.updated_at = utcnow()
     session.add(trip)
     session.flush()
     return n
+
+
+def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) -> list[int]:
+    """The user's trips imported from a file with this content fingerprint."""
+    stmt = (
+        select(Trip.id)
+        .where(Trip.user_id == user_id, Trip.import_fingerprint == fingerprint)
+        .order_by(Trip.id)
+    )
+    return [int(i) for i in session.exec(stmt).all()]
+
+
+def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
+    if postgres:
+        _copy_rows(session, rows)
+        return
+    marks = ", ".join("?" * len(_POINT_COLUMNS))
+    session.connection().exec_driver_sql(  # one executemany: SQLite's fastest path
+        f"INSERT INTO track_points ({', '.join(_POINT_COLUMNS)}) VALUES ({marks})", rows
+    )
 
 
 def _copy_rows(session: Session, rows: list[tuple]) -> None:
@@ -713,24 +748,31 @@ def get_trip_with_points(
 # ---------------------------------------------------------------------- import / export
 
 
-def _segments_to_trips(
-    tracks: Iterable[tuple[str | None, list[list[TrackPoint]]]], split_gap_s: float
-) -> list[tuple[str | None, list[TrackPoint]]]:
+class AlreadyImported(GpxError):
+    """The same fixes were imported before (same content fingerprint): nothing imported."""
+
+
+def _import_pieces(
+    tracks: list[GpxTrack], split_gap_s: float
+) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray]]:
     """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
-    segments of a track closer in time than that are joined. Single fixes make no trip."""
-    out: list[tuple[str | None, list[TrackPoint]]] = []
-    for name, segments in tracks:
-        fixes = [p for seg in segments for p in seg]
-        parts = [part for part in split_on_gaps(fixes, split_gap_s) if len(part) >= 2]
+    segments of a track closer in time than that are joined. Single fixes make no trip.
+    Each piece: (label, fixes, course, elevation) as columns."""
+    out = []
+    for track in tracks:
+        fixes, course, elevation = from_segments(track.segments)
+        parts = [p for p in split_on_time_gaps(fixes.t, split_gap_s) if p.size >= 2]
         for i, part in enumerate(parts, 1):
-            label = name if len(parts) == 1 or not name else f"{name} ({i}/{len(parts)})"
-            out.append((label, part))
+            label = track.name
+            if len(parts) > 1 and track.name:
+                label = f"{track.name} ({i}/{len(parts)})"
+            out.append((label, fixes.take(part), course[part], elevation[part]))
     return out
 
 
 def import_gpx(
     session: Session,
-    source: GpxSource,
+    source: GpxSource | list[GpxTrack],
     vehicle_id: int | None = None,
     name: str | None = None,
     split_gap_s: float = IMPORT_SPLIT_GAP_S,
@@ -739,29 +781,52 @@ def import_gpx(
     """Import a GPX file as trips with their statistics.
 
     Each track (and route) becomes one trip, cut into several wherever fixes are more
-    than ``split_gap_s`` apart; a piece of a single fix makes no trip. Untimed fixes are
-    kept (they give distance, not time).
-    Raises ``GpxError`` before touching the database when the file is unusable.
+    than ``split_gap_s`` apart; a piece of a single fix, or one that never moved, makes no
+    trip. Untimed fixes are kept (they give distance, not time). The file is parsed once,
+    into columns, and the fixes are stored in bulk (committed in chunks).
+    Raises ``GpxError`` before touching the database when the file is unusable or shows
+    no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
+    import that fails half-way leaves nothing behind.
     """
-    tracks = read_gpx_tracks(source)  # validates everything first
+    # the one parse (or the caller's: a list of GpxTrack); validates everything first
+    tracks = source if isinstance(source, list) else read_gpx_columns(source)
     uid = _uid(session, user_id)
+    print_ = gpx_fingerprint(tracks)
+    earlier = trip_ids_with_fingerprint(session, uid, print_)
+    if earlier:
+        ids = ", ".join(str(i) for i in earlier)
+        raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
     cap = None
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
-    pieces = _segments_to_trips(tracks, split_gap_s)
+    pieces = []
+    for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s):
+        stats = compute_stats(fixes, cap)
+        if not no_movement(stats):
+            pieces.append((label, fixes, course, elevation, stats))
+    if not pieces and any(t.point_count >= 2 for t in tracks):
+        raise GpxError("no movement in this log (its fixes never left one spot): no trip")
     created: list[tuple[Trip, TripStats]] = []
     try:
-        for i, (label, fixes) in enumerate(pieces, 1):
-            stats = compute_stats(fixes, cap)
+        for i, (label, fixes, course, elevation, stats) in enumerate(pieces, 1):
             trip, _ = ensure_trip(
                 session, str(uuidlib.uuid4()), vehicle_id=vehicle_id, source="imported", user_id=uid
             )
             created.append((trip, stats))
-            _add_in_chunks(session, trip, fixes)
+            insert_track_columns(
+                session,
+                trip,
+                fixes,
+                course,
+                elevation,
+                chunk_rows=IMPORT_COMMIT_ROWS,
+                commit_chunks=True,
+            )
             _store_stats(trip, stats)
             trip.recording_state = "finished"
             trip.point_count = len(fixes)
+            trip.import_fingerprint = print_
             if name:
                 trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
             else:
@@ -772,33 +837,6 @@ def import_gpx(
         _remove_partial_import(session, [trip for trip, _ in created])
         raise
     return created
-
-
-def _add_in_chunks(session: Session, trip: Trip, fixes: Sequence[TrackPoint]) -> None:
-    """Store an imported trip's fixes, committing every ``IMPORT_COMMIT_ROWS`` so that a
-    big import holds SQLite's single write lock for a moment at a time, not for minutes
-    (phones' uploads wait in between, not until the end)."""
-    for start in range(0, len(fixes), IMPORT_COMMIT_ROWS):
-        add_points(
-            session,
-            trip,
-            [
-                PointIn(
-                    client_id=f"gpx-{j}",
-                    time_ms=round(p.time.timestamp() * 1000) if p.time else None,
-                    lat=p.lat,
-                    lon=p.lon,
-                    accuracy_m=p.accuracy_m,
-                    speed_mps=p.speed_mps,
-                    heading_deg=p.course,
-                    altitude_m=p.elevation,
-                    seq=j,
-                )
-                for j, p in enumerate(fixes[start : start + IMPORT_COMMIT_ROWS], start)
-            ],
-        )
-        if len(fixes) > IMPORT_COMMIT_ROWS:
-            session.commit()
 
 
 def _remove_partial_import(session: Session, trips: Sequence[Trip]) -> None:

@@ -48,16 +48,16 @@ def test_import_commits_in_chunks(db, monkeypatch):
 
 def test_an_import_failing_half_way_leaves_nothing(db, monkeypatch):
     monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 100)
-    real_add = q.add_points
+    real_insert = q._insert_point_rows  # the bulk insert of one chunk
     calls = []
 
-    def failing_add(*args, **kwargs):
+    def failing_insert(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise OSError("disk full")
-        return real_add(*args, **kwargs)
+        return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(q, "add_points", failing_add)
+    monkeypatch.setattr(q, "_insert_point_rows", failing_insert)
     with pytest.raises(OSError), session(db) as s:
         q.import_gpx(s, gpx_of(999))
     with session(db) as s:
