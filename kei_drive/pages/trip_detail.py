@@ -19,6 +19,7 @@ from kei_drive.components.trip_view import (
     UNDER_CAP_COLOR,
     fmt_when,
     iso_utc,
+    source_text,
     stats_rows,
     track_view,
 )
@@ -78,6 +79,7 @@ class TripState(rx.State):
     vehicles: list[dict[str, str]] = []
     recording: bool = False
     imported: bool = False
+    source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
     warnings: list[str] = []
     stats: list[dict[str, str]] = []
     mode: str = "speed"
@@ -145,6 +147,7 @@ class TripState(rx.State):
             vehicle_value=str(trip["vehicle_id"]) if trip["vehicle_id"] else NO_VEHICLE,
             recording=recording,
             imported=trip["source"] == "imported",
+            source=source_text(trip["source"], trip.get("device")),
             warnings=[w for w in trip["warnings"] if w != "still recording"],
             stats=stats_rows(trip),
             speed_geojson=view["speed_geojson"],
@@ -483,6 +486,7 @@ def header() -> rx.Component:
             class_name="kd-note",
             id="trip-when",
         ),
+        rx.el.span("Source: ", TripState.source, class_name="kd-note", id="trip-source"),
         rx.cond(
             TripState.recording,
             rx.fragment(
