@@ -15,7 +15,7 @@ from typing import Any
 import reflex as rx
 
 from kei_drive.components.layout import page_frame
-from kei_drive.components.map import kei_map
+from kei_drive.components.map import kei_map, map_legend
 from kei_drive.components.route_report import LEGEND, present
 
 log = logging.getLogger(__name__)
@@ -875,8 +875,11 @@ def results() -> rx.Component:
                     state_status=s.map_states,
                     height="min(62vh, 520px)",
                     map_id="plan-map",
+                    prefetch_route=True,  # the basemap along the route, for offline use
+                    offline_button=True,
                 ),
                 legend(),
+                map_legend(),
                 class_name="kp-panel kp-map",
             ),
             rx.el.section(
@@ -936,6 +939,19 @@ def results() -> rx.Component:
     )
 
 
+def idle_map() -> rx.Component:
+    """The map before (or without) a result: reopens where the driver left it, offline too,
+    and offers "Download this area"."""
+    return rx.cond(
+        ~PlanState.has_result,
+        rx.el.section(
+            kei_map(layers=[], height="min(62vh, 520px)", map_id="plan-map", offline_button=True),
+            map_legend(),
+            class_name="kp-panel kp-map",
+        ),
+    )
+
+
 @rx.page(route="/plan", title="Plan a route · Kei Drive", on_load=PlanState.on_load)
 def plan_page() -> rx.Component:
     s = PlanState
@@ -977,6 +993,7 @@ def plan_page() -> rx.Component:
                         class_name="kp-panel kp-intro",
                     ),
                 ),
+                idle_map(),
                 class_name="kp-main",
             ),
             class_name="kp-layout",
