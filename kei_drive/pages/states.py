@@ -23,6 +23,7 @@ from kei_drive.components.rule_facts import access_facts, change_rows, rule_word
 from kei_drive.core.rules import KeiRule, RuleBook, RulesError, load_overrides, load_rules
 from kei_drive.core.rules import remove_override as core_remove_override
 from kei_drive.core.rules import save_override as core_save_override
+from kei_drive.js_text import replace_url_script
 
 INTERSTATE_CHOICES = (("unknown", "Unknown"), ("forbidden", "Forbidden"), ("allowed", "Allowed"))
 
@@ -212,9 +213,7 @@ class StatesState(rx.State):
         self._refresh()
         # keep the address shareable without a page load
         return [
-            rx.call_script(
-                f"window.history.replaceState(null, '', '/states?state={self.selected}')"
-            ),
+            rx.call_script(replace_url_script(f"/states?state={self.selected}")),  # escaped
             rx.scroll_to("state-detail"),
         ]
 
