@@ -230,6 +230,7 @@ def run_plan(req: dict[str, Any], *, online: bool = True) -> dict[str, Any]:
     options = KeiOptions(
         top_speed_mph=speed,
         avoid_banned_states=bool(req.get("avoid_banned")),
+        avoid_opt_in_states=bool(req.get("avoid_opt_in")),
         avoid_trunks=bool(req.get("avoid_trunks", True)),
         avoid_over_cap_roads=bool(req.get("avoid_over_cap", True)),
         on=on,
@@ -347,6 +348,7 @@ class PlanState(rx.State):
     vehicles: list[dict[str, str]] = []
     vehicle: str = ""
     avoid_banned: bool = False
+    avoid_opt_in: bool = False
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
     trip_date: str = ""
@@ -389,6 +391,7 @@ class PlanState(rx.State):
             "dest_choice": dict(self.dest_choice),
             "top_speed": self.top_speed,
             "avoid_banned": self.avoid_banned,
+            "avoid_opt_in": self.avoid_opt_in,
             "avoid_trunks": self.avoid_trunks,
             "avoid_over_cap": self.avoid_over_cap,
             "trip_date": self.trip_date,
@@ -436,6 +439,10 @@ class PlanState(rx.State):
     @rx.event
     def set_avoid_banned(self, value: bool):
         self.avoid_banned = bool(value)
+
+    @rx.event
+    def set_avoid_opt_in(self, value: bool):
+        self.avoid_opt_in = bool(value)
 
     @rx.event
     def set_avoid_trunks(self, value: bool):
@@ -706,6 +713,13 @@ def plan_form() -> rx.Component:
                     s.avoid_banned,
                     s.set_avoid_banned,
                     "plan-avoid-banned",
+                ),
+                _check(
+                    "Also avoid states where Kei may use only locally allowed roads (Ohio, "
+                    "Kentucky, Minnesota…)",
+                    s.avoid_opt_in,
+                    s.set_avoid_opt_in,
+                    "plan-avoid-opt-in",
                 ),
                 rx.el.div("Motorways and interstates are always avoided.", class_name="kd-note"),
                 class_name="kp-options",
