@@ -53,6 +53,7 @@ Exports are streamed: written as the rows are read, in constant memory.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -329,6 +330,12 @@ def _list(page: int, per_page: int, user_id: int) -> dict:
     }
 
 
+def export_stem(name: str, trip_uuid: str) -> str:
+    """The export's file name without extension: the trip's name as a slug."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:60]
+    return slug or f"kei-drive-{trip_uuid[:8]}"
+
+
 def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str]:
     """The export's first piece is produced here (``NotFound`` -> 404 before streaming);
     the rest is produced as the client reads, with the session open until the end."""
@@ -340,7 +347,7 @@ def _export_chunks(key: str, fmt: str, user_id: int) -> tuple[Iterator[str], str
             stream = q.export_gpx_stream(s, trip.id, user_id) if fmt == "gpx" else (
                 q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
-            yield f"kei-drive-{trip.uuid[:8]}"
+            yield export_stem(trip.name or "", trip.uuid)
             yield from paced(stream)  # uploads first (kei_drive.api_priority)
 
     gen = pieces()

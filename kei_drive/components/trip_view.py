@@ -115,7 +115,23 @@ def trip_row(trip: dict[str, Any]) -> dict[str, Any]:
         "warnings": warnings,
         "recording": recording,
         "imported": trip.get("source") == "imported",
+        "source": source_text(trip.get("source") or "", trip.get("device")),
     }
+
+
+SOURCE_LABELS = {
+    "recorded": "Drive screen",
+    "imported": "GPX import",
+    "owntracks": "OwnTracks",
+    "overland": "Overland",
+    "gpslogger": "GPSLogger",
+}
+
+
+def source_text(source: str, device: str | None) -> str:
+    """Where a trip came from, and which device: "OwnTracks · Sambar phone"."""
+    label = SOURCE_LABELS.get(source, source)
+    return f"{label} · {device}" if device else label
 
 
 def totals_row(totals: Any) -> dict[str, str]:

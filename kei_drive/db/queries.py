@@ -623,6 +623,7 @@ def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
         "vehicle_id": trip.vehicle_id,
         "vehicle": vehicle.nickname if vehicle else None,
         "source": trip.source,
+        "device": trip.device,
         "recording_state": trip.recording_state,
         "started_at": _iso(trip.started_at),
         "ended_at": _iso(trip.ended_at),

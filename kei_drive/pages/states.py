@@ -19,9 +19,11 @@ from kei_drive.components.forms import save_cancel_row
 from kei_drive.components.kei_status import STATUS_HINTS, STATUSES, status_badge
 from kei_drive.components.layout import page_frame
 from kei_drive.components.map import LOWER_48, kei_map
+from kei_drive.components.rule_facts import access_facts, change_rows, rule_words, what_changed
 from kei_drive.core.rules import KeiRule, RuleBook, RulesError, load_overrides, load_rules
 from kei_drive.core.rules import remove_override as core_remove_override
 from kei_drive.core.rules import save_override as core_save_override
+from kei_drive.js_text import replace_url_script
 from kei_drive.page_auth import SessionState, signed_in, to_signin
 
 INTERSTATE_CHOICES = (("unknown", "Unknown"), ("forbidden", "Forbidden"), ("allowed", "Allowed"))
@@ -100,6 +102,7 @@ class StatesState(rx.State):
     detail: dict[str, str] = {}
     sources: list[str] = []
     periods: list[dict[str, str]] = []
+    changes: list[dict[str, str]] = []
 
     # override form
     override_open: bool = False
@@ -131,6 +134,7 @@ class StatesState(rx.State):
         self.counts = {s: sum(r.status == s for r in rules) for s in STATUSES}
         self.disclaimer = str(book.metadata.get("disclaimer", ""))
         self.data_version = str(book.metadata.get("data_version", ""))
+        self.changes = change_rows(book, day)
         self._fill_detail(book, day)
 
     def _fill_detail(self, book: RuleBook, day: date) -> None:
@@ -165,6 +169,7 @@ class StatesState(rx.State):
                 if upcoming and upcoming.effective_from
                 else ""
             ),
+            **rule_words(rule),
         }
         self.sources = list(rule.sources)
         periods = book.periods(rule.state)
@@ -209,9 +214,7 @@ class StatesState(rx.State):
         self._refresh()
         # keep the address shareable without a page load
         return [
-            rx.call_script(
-                f"window.history.replaceState(null, '', '/states?state={self.selected}')"
-            ),
+            rx.call_script(replace_url_script(f"/states?state={self.selected}")),  # escaped
             rx.scroll_to("state-detail"),
         ]
 
@@ -462,6 +465,7 @@ def detail_view() -> rx.Component:
             ),
         ),
         rx.el.p(d["advice"], id="state-advice", class_name="kd-advice"),
+        access_facts(d),
         rx.el.dl(
             fact("Max road speed", d["speed"], id="detail-speed"),
             fact("Interstates", d["interstate"], id="detail-interstate"),
@@ -639,6 +643,7 @@ def states_page() -> rx.Component:
             class_name="kd-row kd-controls-row",
         ),
         states_table(),
+        what_changed(StatesState.changes),
         rx.el.p(
             StatesState.disclaimer,
             " Rules data version ",

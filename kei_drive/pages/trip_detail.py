@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -18,9 +19,11 @@ from kei_drive.components.trip_view import (
     UNDER_CAP_COLOR,
     fmt_when,
     iso_utc,
+    source_text,
     stats_rows,
     track_view,
 )
+from kei_drive.core.thinning import thin_for_display
 from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import MPS_PER_MPH
 from kei_drive.db import queries as q
@@ -31,6 +34,34 @@ from kei_drive.pages.trips import NO_VEHICLE, db_url, vehicle_options
 EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 REFRESH_MS = 10_000  # a recording trip's page reloads its figures this often
 SPEED_LEGEND = [{"color": c, "label": label} for _, c, label in SPEED_BANDS]
+
+
+def _read_trip(ref: str, seen: str | None, uid: int) -> tuple | None:
+    """The trip, its cap, the vehicle options, its (thinned) map view and a marker of what
+    was read; None when ``seen`` already matches. Statistics come from every fix; the map
+    draws at most ``MAX_DRAWN_POINTS`` (core.thinning)."""
+    with session(db_url()) as s:
+        trip_row = q.get_trip(s, ref, uid)  # another account's: NotFound, like a missing one
+        marker = (
+            f"{trip_row.id}|{trip_row.point_count}|{trip_row.recording_state}|"
+            f"{trip_row.vehicle_id}|{trip_row.name}"
+        )
+        if seen is not None and marker == seen:
+            return None
+        vehicle = s.get(q.Vehicle, trip_row.vehicle_id) if trip_row.vehicle_id else None
+        trip = q.trip_dict(trip_row, vehicle)
+        track = q.trip_arrays(s, trip_row.id)  # type: ignore[arg-type]
+        cap = q.trip_cap_mps(s, trip_row)
+        vehicles = vehicle_options(s, uid)
+    live = trip["recording_state"] == "recording" or not trip["stats"]
+    view = track_view([], cap, None)
+    if len(track) >= 2:  # states only matter for live figures (stored otherwise)
+        analysis = analyze_track(track, cap, with_states=live)
+        if live:
+            trip = {**trip, "stats": analysis.stats.to_dict()}  # live figures while recording
+        points, drawn = thin_for_display(track, analysis)
+        view = track_view(points, cap, drawn)
+    return trip, cap, vehicles, view, marker
 
 
 def _slug(text: str, fallback: str) -> str:
@@ -49,6 +80,7 @@ class TripState(rx.State):
     vehicles: list[dict[str, str]] = []
     recording: bool = False
     imported: bool = False
+    source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
     warnings: list[str] = []
     stats: list[dict[str, str]] = []
     mode: str = "speed"
@@ -102,27 +134,13 @@ class TripState(rx.State):
             raise q.NotFound("sign in to see your trips")
         return uid
 
-    def _fill(self, ref: str, refresh: bool = False) -> None:
+    async def _fill(self, ref: str, refresh: bool = False) -> None:
+        # reading and analysing a long track takes seconds: not on the event loop
         uid = self._uid()
-        with session(db_url()) as s:
-            trip_row = q.get_trip(s, ref, uid)  # another account's: NotFound, like a missing one
-            marker = (
-                f"{trip_row.id}|{trip_row.point_count}|{trip_row.recording_state}|"
-                f"{trip_row.vehicle_id}|{trip_row.name}"
-            )
-            if refresh and marker == self._seen:
-                return  # nothing new since the last look: skip reading the points
-            detail = q.get_trip_with_points(s, ref, uid)
-            cap = q.trip_cap_mps(s, trip_row)
-            vehicles = vehicle_options(s, uid)
-        trip = detail.trip
-        live = trip["recording_state"] == "recording" or not trip["stats"]
-        analysis = None
-        if len(detail.points) >= 2:  # states only matter for live figures (stored otherwise)
-            analysis = analyze_track(detail.points, cap, with_states=live)
-        if analysis is not None and live:
-            trip = {**trip, "stats": analysis.stats.to_dict()}  # live figures while recording
-        view = track_view(detail.points, cap, analysis)
+        read = await asyncio.to_thread(_read_trip, ref, self._seen if refresh else None, uid)
+        if read is None:
+            return  # nothing new since the last look
+        trip, cap, vehicles, view, marker = read
         name = trip["name"] or "Unnamed trip"
         recording = trip["recording_state"] == "recording"
         if not refresh or self.name_draft == self.name:  # never clobber a name being typed
@@ -138,6 +156,7 @@ class TripState(rx.State):
             vehicle_value=str(trip["vehicle_id"]) if trip["vehicle_id"] else NO_VEHICLE,
             recording=recording,
             imported=trip["source"] == "imported",
+            source=source_text(trip["source"], trip.get("device")),
             warnings=[w for w in trip["warnings"] if w != "still recording"],
             stats=stats_rows(trip),
             speed_geojson=view["speed_geojson"],
@@ -150,14 +169,14 @@ class TripState(rx.State):
         self._seen = marker
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         ref = str(self.router.page.params.get("trip_id", "")).strip()
         if ref != self.ref:  # a reload of the same trip keeps the driver's choices
             self.loaded, self.mode, self.rename_error, self.message = False, "speed", "", ""
         self.not_found = ""
         self._seen = ""
         try:
-            self._fill(ref)
+            await self._fill(ref)
         except q.NotFound:
             self.ref = ""
             self.not_found = f"No trip with id “{ref}”. It may have been deleted."
@@ -166,12 +185,12 @@ class TripState(rx.State):
         self.loaded = True
 
     @rx.event
-    def refresh(self) -> None:
+    async def refresh(self) -> None:
         """Called every REFRESH_MS by the page's ticker while the trip is recording."""
         if not self.recording or not self.ref or self.not_found:
             return
         try:
-            self._fill(self.ref, refresh=True)
+            await self._fill(self.ref, refresh=True)
         except q.NotFound:
             self.ref, self.recording = "", False
             self.not_found = "This trip was deleted."
@@ -201,7 +220,7 @@ class TripState(rx.State):
         self.message = "Renamed."
 
     @rx.event
-    def set_vehicle(self, value: str):
+    async def set_vehicle(self, value: str):
         vehicle_id = None if value == NO_VEHICLE else int(value)
         uid = user_id(self)
         if uid is None:
@@ -213,27 +232,14 @@ class TripState(rx.State):
             self.message = "That trip or vehicle is not yours or no longer exists."
             return
         mode = self.mode
-        self._fill(self.ref)
+        await self._fill(self.ref)
         self.mode = mode
         self.message = "Vehicle changed; time above cap recomputed."
 
     def _export(self, fmt: str):
-        uid = user_id(self)
-        if uid is None:
-            return to_signin()
-        try:
-            with session(db_url()) as s:
-                if fmt == "gpx":
-                    text = q.export_gpx(s, self.ref, uid)
-                else:
-                    import json
-
-                    text = json.dumps(q.export_geojson(s, self.ref, uid))
-        except q.NotFound:
-            return None
+        # the API streams the file in constant memory (a data: URL held it all, twice)
         stem = _slug(self.name, f"kei-drive-{self.uuid[:8]}")
-        mime = "application/gpx+xml" if fmt == "gpx" else "application/geo+json"
-        return rx.download(data=text, filename=f"{stem}.{fmt}", mime_type=mime)
+        return rx.download(url=f"/api/v1/trips/{self.uuid}/export.{fmt}", filename=f"{stem}.{fmt}")
 
     @rx.event
     def export_gpx(self):
@@ -278,7 +284,13 @@ def map_panel() -> rx.Component:
             mode_button("Over cap", "cap", "mode-cap"),
             class_name="kd-mode",
         ),
-        kei_map(layers=TripState.layers, fit_key=TripState.uuid, height="380px", map_id="trip-map"),
+        kei_map(
+            layers=TripState.layers,
+            fit_key=TripState.uuid,
+            height="380px",
+            map_id="trip-map",
+            offline_button=True,
+        ),
         rx.el.div(
             rx.foreach(
                 TripState.legend,
@@ -500,6 +512,7 @@ def header() -> rx.Component:
             class_name="kd-note",
             id="trip-when",
         ),
+        rx.el.span("Source: ", TripState.source, class_name="kd-note", id="trip-source"),
         rx.cond(
             TripState.recording,
             rx.fragment(

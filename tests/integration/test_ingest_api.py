@@ -271,3 +271,16 @@ def test_a_busy_database_is_a_retryable_503_and_overland_keeps_its_queue(world, 
     finally:
         holder.close()
     assert count(world, DeviceFix) == 1
+
+
+def test_the_trip_list_and_page_say_where_a_trip_came_from(world):
+    from kei_drive.components.trip_view import source_text
+
+    send_all(world, "overland", fixes_of(two_drives()))
+    with session(world.url) as s:
+        read = acc.create_token(s, world.user, "my script", "read")[0]
+    listing = world.client.get("/api/v1/trips", headers={"Authorization": f"Bearer {read}"})
+    device = f"{TOKEN_NAME} · sambar-iphone"  # the token, and the device_id Overland sends
+    assert {(t["source"], t["device"]) for t in listing.json()["trips"]} == {("overland", device)}
+    assert source_text("overland", device) == f"Overland · {device}"
+    assert source_text("recorded", None) == "Drive screen"
