@@ -15,7 +15,7 @@ from typing import Any
 import reflex as rx
 
 from kei_drive.components.layout import page_frame
-from kei_drive.components.map import kei_map
+from kei_drive.components.map import kei_map, map_legend
 from kei_drive.components.route_report import LEGEND, present
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,7 @@ def run_plan(req: dict[str, Any], *, online: bool = True) -> dict[str, Any]:
     options = KeiOptions(
         top_speed_mph=speed,
         avoid_banned_states=bool(req.get("avoid_banned")),
+        avoid_opt_in_states=bool(req.get("avoid_opt_in")),
         avoid_trunks=bool(req.get("avoid_trunks", True)),
         avoid_over_cap_roads=bool(req.get("avoid_over_cap", True)),
         on=on,
@@ -347,6 +348,7 @@ class PlanState(rx.State):
     vehicles: list[dict[str, str]] = []
     vehicle: str = ""
     avoid_banned: bool = False
+    avoid_opt_in: bool = False
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
     trip_date: str = ""
@@ -389,6 +391,7 @@ class PlanState(rx.State):
             "dest_choice": dict(self.dest_choice),
             "top_speed": self.top_speed,
             "avoid_banned": self.avoid_banned,
+            "avoid_opt_in": self.avoid_opt_in,
             "avoid_trunks": self.avoid_trunks,
             "avoid_over_cap": self.avoid_over_cap,
             "trip_date": self.trip_date,
@@ -436,6 +439,10 @@ class PlanState(rx.State):
     @rx.event
     def set_avoid_banned(self, value: bool):
         self.avoid_banned = bool(value)
+
+    @rx.event
+    def set_avoid_opt_in(self, value: bool):
+        self.avoid_opt_in = bool(value)
 
     @rx.event
     def set_avoid_trunks(self, value: bool):
@@ -707,6 +714,13 @@ def plan_form() -> rx.Component:
                     s.set_avoid_banned,
                     "plan-avoid-banned",
                 ),
+                _check(
+                    "Also avoid states where Kei may use only locally allowed roads (Ohio, "
+                    "Kentucky, Minnesota…)",
+                    s.avoid_opt_in,
+                    s.set_avoid_opt_in,
+                    "plan-avoid-opt-in",
+                ),
                 rx.el.div("Motorways and interstates are always avoided.", class_name="kd-note"),
                 class_name="kp-options",
             ),
@@ -875,8 +889,11 @@ def results() -> rx.Component:
                     state_status=s.map_states,
                     height="min(62vh, 520px)",
                     map_id="plan-map",
+                    prefetch_route=True,  # the basemap along the route, for offline use
+                    offline_button=True,
                 ),
                 legend(),
+                map_legend(),
                 class_name="kp-panel kp-map",
             ),
             rx.el.section(
@@ -936,6 +953,19 @@ def results() -> rx.Component:
     )
 
 
+def idle_map() -> rx.Component:
+    """The map before (or without) a result: reopens where the driver left it, offline too,
+    and offers "Download this area"."""
+    return rx.cond(
+        ~PlanState.has_result,
+        rx.el.section(
+            kei_map(layers=[], height="min(62vh, 520px)", map_id="plan-map", offline_button=True),
+            map_legend(),
+            class_name="kp-panel kp-map",
+        ),
+    )
+
+
 @rx.page(route="/plan", title="Plan a route · Kei Drive", on_load=PlanState.on_load)
 def plan_page() -> rx.Component:
     s = PlanState
@@ -977,6 +1007,7 @@ def plan_page() -> rx.Component:
                         class_name="kp-panel kp-intro",
                     ),
                 ),
+                idle_map(),
                 class_name="kp-main",
             ),
             class_name="kp-layout",
