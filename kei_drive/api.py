@@ -336,7 +336,7 @@ def _export_chunks(key: str, fmt: ExportFormat, user_id: int) -> tuple[Iterator[
             stream = q.export_gpx_stream(s, trip.id, user_id) if fmt is ExportFormat.GPX else (
                 q.export_geojson_stream(s, trip.id, user_id)
             )  # fmt: skip
-            yield trip_filename(trip.uuid, fmt)
+            yield trip_filename(trip.uuid, fmt, trip.name or "")
             yield from paced(stream)  # uploads first (kei_drive.api_priority)
 
     gen = pieces()

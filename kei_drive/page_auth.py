@@ -36,6 +36,12 @@ def signed_in(state: rx.State) -> SignedIn | None:
     return user if user is not None and user.scope in ("session", "single") else None
 
 
+def user_id(state: rx.State) -> int | None:
+    """The signed-in account's id for this event (None: signed out)."""
+    user = signed_in(state)
+    return user.user_id if user is not None else None
+
+
 def to_signin() -> rx.event.EventSpec:
     """Send the browser to the sign-in form (a full page load: the new websocket then
     carries the new cookie), coming back to this page afterwards."""
@@ -53,6 +59,13 @@ class SessionState(rx.State):
         user = signed_in(self)
         self.username = user.username if user else ""
         self.single_user = bool(user and user.scope == "single")
+
+    @rx.event
+    def require_user(self):
+        """First ``on_load`` event of a private page: signed out -> the sign-in form."""
+        self.load_user()
+        if not self.username:
+            return to_signin()
 
 
 def account_link() -> rx.Component:

@@ -46,9 +46,10 @@ MESSAGES = {  # ?done=… -> what the page says (never text taken from the reque
     "nothing": ("Nothing changed (it was already gone).", "error"),
 }
 TOKEN_ADVICE = (
-    "Send it in a header: <code>Authorization: Bearer &lt;token&gt;</code>. Never put a "
-    "token in a URL: URLs are kept in browser history, in server and proxy logs and in "
-    "<code>Referer</code> headers, where a header is not."
+    "Send it in a header: <code>Authorization: Bearer &lt;token&gt;</code>. A token in a URL "
+    "(<code>?token=…</code>, which GPSLogger may need) works too, but is less safe than a "
+    "header: URLs are kept in browser history, in server and proxy logs and in "
+    "<code>Referer</code> headers, where a header is not. Use it only over HTTPS."
 )
 
 

@@ -158,6 +158,7 @@ def cmd_states_along(args: argparse.Namespace) -> int:
         row = span.to_dict()
         rule = book.rule_for(span.state, args.on)
         row["status"] = rule.status if rule else None
+        row["road_access"] = rule.road_access if rule else None
         rows.append(row)
     if args.json:
         print_json(rows)

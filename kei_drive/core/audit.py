@@ -219,11 +219,22 @@ def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[
     """Unnamed highway ramps named after the road they lead to ("ramp to I 83") or, for an
     exit, come from ("ramp from I 83")."""
     out = list(edges)
+    ramp = [_is_ramp(e) for e in edges]
+    # nearest non-ramp edge before / after each edge (one pass each way, not a scan per ramp)
+    prev: list[RoadEdge | None] = []
+    last: RoadEdge | None = None
+    for e, r in zip(edges, ramp, strict=True):
+        prev.append(last)
+        last = last if r else e
+    nxt: list[RoadEdge | None] = [None] * len(edges)
+    last = None
+    for k in range(len(edges) - 1, -1, -1):
+        nxt[k] = last
+        last = last if ramp[k] else edges[k]
     for k, e in enumerate(edges):
-        if e.names or not _is_ramp(e) or not classes[k]:
+        if e.names or not ramp[k] or not classes[k]:
             continue
-        after = next((x for x in edges[k + 1 :] if not _is_ramp(x)), None)
-        before = next((x for x in reversed(edges[:k]) if not _is_ramp(x)), None)
+        after, before = nxt[k], prev[k]
         if after is not None and after.names and after.road_class in HIGHWAY_CLASSES:
             out[k] = replace(e, names=(f"ramp to {after.names[0]}",))
         elif before is not None and before.names and before.road_class in HIGHWAY_CLASSES:

@@ -94,6 +94,7 @@ def severity_level(rule: Any) -> Severity:
         return Severity.UNCLEAR
     return Severity.RESTRICTED if status == RuleStatus.RESTRICTED else Severity.LEGAL
 
+
 ACCESS_WORDS: dict[RoadAccess, str] = {
     RoadAccess.STATEWIDE: "all public roads",
     RoadAccess.DESIGNATED_ROADS: "only on roads the state or a local authority designates",

@@ -3,8 +3,9 @@
 in the ``rule_overrides`` table, one row per user.
 
 Before accounts, overrides lived in one shared file (``config.rule_overrides_path()``);
-the first account adopts that file's document, and the file is renamed
-``*.adopted-by-<name>`` so that it no longer applies to anyone.
+the first account gets a copy of that file's document. The file stays where it is: the
+States and Plan pages still read it (only an owner may change it) until they read the
+signed-in account's document instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kei_drive.core.rules_schema import (
     RulesError,
     parse_overrides_document,
 )
-from kei_drive.db.models import RuleOverrideDoc, User, utcnow
+from kei_drive.db.models import RuleOverrideDoc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def save_document(s: Session, user_id: int, document: dict[str, Any]) -> None:
 
 
 def adopt_file_overrides(s: Session, user_id: int) -> bool:
-    """Move the pre-accounts shared overrides file into this user's document.
+    """Copy the pre-accounts shared overrides file into this user's document.
 
     A broken file is left where it is (and logged): it never blocks creating an account.
     """
@@ -65,11 +66,6 @@ def adopt_file_overrides(s: Session, user_id: int) -> bool:
     except (OSError, ValueError, RulesError) as exc:
         log.warning("rule overrides file %s not adopted: %s", path, exc)
         return False
-    user = s.get(User, user_id)
-    try:
-        path.rename(path.with_name(f"{path.name}.adopted-by-{user.username if user else user_id}"))
-    except OSError as exc:
-        log.warning("rule overrides file %s adopted but not renamed: %s", path, exc)
     return True
 
 

@@ -32,3 +32,8 @@ def trip_file_stem(uuid: str, name: str = "") -> str:
 
 def trip_filename(uuid: str, fmt: ExportFormat, name: str = "") -> str:
     return f"{trip_file_stem(uuid, name)}.{fmt.value}"
+
+
+def trip_export_url(uuid: str, fmt: ExportFormat) -> str:
+    """The API path streaming a trip's export (``kei_drive.api``; the session cookie signs it)."""
+    return f"/api/v1/trips/{uuid}/export.{fmt.value}"

@@ -27,6 +27,19 @@ if TYPE_CHECKING:
 
 UNNAMED_TRIP = "Unnamed trip"
 NO_VEHICLE_LABEL = "No vehicle"
+SOURCE_LABELS = {
+    TripSource.RECORDED: "Drive screen",
+    TripSource.IMPORTED: "GPX import",
+    TripSource.OWNTRACKS: "OwnTracks",
+    TripSource.OVERLAND: "Overland",
+    TripSource.GPSLOGGER: "GPSLogger",
+}
+
+
+def source_text(trip: Trip) -> str:
+    """Where the trip came from, and which device: "OwnTracks · Sambar phone"."""
+    label = SOURCE_LABELS.get(trip.source, trip.source)  # type: ignore[call-overload]
+    return f"{label} · {trip.device}" if trip.device else label
 
 
 # --- flags ------------------------------------------------------------------------------
@@ -86,6 +99,7 @@ def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
         "vehicle_id": trip.vehicle_id,
         "vehicle": vehicle.nickname if vehicle else None,
         "source": trip.source,
+        "device": trip.device,
         "recording_state": trip.recording_state,
         "started_at": iso_z(trip.started_at),
         "ended_at": iso_z(trip.ended_at),
@@ -119,6 +133,7 @@ class TripRow:
     warnings: list[str] = field(default_factory=list)
     recording: bool = False
     imported: bool = False
+    source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
 
 
 def trip_row(trip: Trip, vehicle: Vehicle | None = None) -> TripRow:
@@ -145,6 +160,7 @@ def trip_row(trip: Trip, vehicle: Vehicle | None = None) -> TripRow:
         warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
         recording=recording,
         imported=trip.source == TripSource.IMPORTED,
+        source=source_text(trip),
     )
 
 

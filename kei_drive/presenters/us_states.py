@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
 # The override form's interstate choices: value, label.
 INTERSTATE_CHOICES = (("unknown", "Unknown"), ("forbidden", "Forbidden"), ("allowed", "Allowed"))
+PAST_DAYS = 2 * 365  # "What changed": the last two years and everything upcoming
 
 
 def speed_text(rule: KeiRule) -> str:
@@ -111,6 +113,21 @@ class UsStateDetail:
     overridden: bool
     override_note: str
     next_change: str
+    # where a Kei may drive in plain words (issue #10 point 7)
+    access: str = ""
+    road_access: str = "unverified"  # a RoadAccess value (data-access)
+    visitors: str = ""  # on another state's plates
+    visitor_rule: str = "unknown"  # data-visitors
+    routes: str = ""  # registration routes, "; "-joined
+    last_checked: str = ""
+
+
+def visitors_text(rule: KeiRule) -> str:
+    """The visitor rule in words; a refusal also quotes the research's text."""
+    text = rule.visitor_text()
+    if rule.visitors.get("rule") == "may_not_operate":
+        text = f"{text[:1].upper()}{text[1:]}: {rule.visitors['text']}"
+    return text
 
 
 def us_state_detail(rule: KeiRule, upcoming: KeiRule | None, hint: str) -> UsStateDetail:
@@ -141,4 +158,30 @@ def us_state_detail(rule: KeiRule, upcoming: KeiRule | None, hint: str) -> UsSta
         overridden=bool(rule.overridden),
         override_note=rule.override_note or "",
         next_change=next_change,
+        access=rule.access_text(),
+        road_access=rule.road_access or "unverified",
+        visitors=visitors_text(rule),
+        visitor_rule=rule.visitors.get("rule", "unknown"),
+        routes="; ".join(r["text"] for r in rule.registration_routes),
+        last_checked=rule.last_checked.isoformat(),
     )
+
+
+@dataclass
+class ChangeRow:
+    """One dated rule change in the States page's "What changed" list."""
+
+    on: str
+    state: str
+    name: str
+    status: str
+    text: str
+    upcoming: bool
+
+
+def change_rows(book: RuleBook, day: date) -> list[ChangeRow]:
+    """Dated changes of the last two years and all upcoming ones, oldest first."""
+    return [
+        ChangeRow(c.on.isoformat(), c.state, c.name, c.status, c.text, bool(c.upcoming))
+        for c in book.changes(day, past_days=PAST_DAYS)
+    ]

@@ -54,6 +54,7 @@ class PlanRequest:
     dest_choice: Place | None = None
     top_speed: str = f"{DEFAULT_TOP_SPEED_MPH:g}"
     avoid_banned: bool = False
+    avoid_opt_in: bool = False  # states where Kei may use only locally allowed roads
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
     trip_date: str = ""
@@ -202,6 +203,7 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
     options = KeiOptions(
         top_speed_mph=speed,
         avoid_banned_states=req.avoid_banned,
+        avoid_opt_in_states=req.avoid_opt_in,
         avoid_trunks=req.avoid_trunks,
         avoid_over_cap_roads=req.avoid_over_cap,
         on=on,

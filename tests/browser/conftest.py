@@ -58,6 +58,7 @@ def phone(browser, app_server):
         geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
         base_url=app_server.url,
     )
+    context.add_init_script(GPS_CLOCK_SCRIPT)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -69,8 +70,42 @@ def north_of(start: tuple[float, float], meters: float) -> tuple[float, float]:
     return start[0] + meters / M_PER_DEG_LAT, start[1]
 
 
+# A phone stamps each fix with the time the GPS measured it, not the time the page got it.
+# Chromium's emulated positions carry the delivery time instead, which drifts by whatever the
+# test machine is busy with; this shim gives each fix the time ``feed`` says it was measured.
+GPS_CLOCK_SCRIPT = """
+(() => {
+  const geo = navigator.geolocation;
+  if (!geo) return;
+  const stamp = (callback) => (position) => {
+    const t = window.__keiFixTime;
+    if (typeof t !== "number" || !callback) return callback && callback(position);
+    callback({ coords: position.coords, timestamp: t });
+  };
+  const watch = geo.watchPosition.bind(geo);
+  const current = geo.getCurrentPosition.bind(geo);
+  geo.watchPosition = (ok, error, options) => watch(stamp(ok), error, options);
+  geo.getCurrentPosition = (ok, error, options) => current(stamp(ok), error, options);
+})();
+"""
+RESYNC_AFTER_MS = 3000  # a longer real pause than this is a deliberate gap in the fixes
+
+
 def feed(page, positions, *, interval_ms: int = 1000, accuracy: float = 8) -> None:
-    """Send positions to the page one per ``interval_ms``, as a phone's GPS would."""
+    """Send positions to the page one per ``interval_ms``, as a phone's GPS would.
+
+    Each fix is stamped ``interval_ms`` after the previous one (measurement time), so speeds
+    do not depend on how busy the machine is; a real pause between calls longer than
+    ``RESYNC_AFTER_MS`` (a test waiting on purpose) moves the clock on to the present.
+    """
     for lat, lon in positions:
+        page.evaluate(
+            """([interval, resyncAfter]) => {
+                const now = Date.now();
+                const next = (window.__keiFixTime ?? -Infinity) + interval;
+                window.__keiFixTime = now - next > resyncAfter ? now : Math.min(next, now);
+            }""",
+            [interval_ms, RESYNC_AFTER_MS],
+        )
         page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
         page.wait_for_timeout(interval_ms)

@@ -48,7 +48,8 @@ def sign_in(page, name: str, next_path: str = "/") -> None:
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORDS[name])
     page.click("#signin-submit")
-    page.wait_for_url(f"**{next_path}")
+    page.wait_for_url(lambda url: "/signin" not in url)  # back on next_path (maybe with "/")
+    assert next_path.rstrip("/") in page.url
 
 
 def pending(page) -> int:
@@ -80,6 +81,12 @@ def drain(page) -> None:
         "(JSON.parse(localStorage.getItem('kei-drive.finish-queue')) || []).length === 0",
         timeout=30_000,
     )
+
+
+def trip_id(server: AppServer, uuid: str) -> int:
+    with get_engine(server.database_url).connect() as conn:
+        query = sa.text("SELECT id FROM trips WHERE uuid = :uuid")
+        return conn.execute(query, {"uuid": uuid}).scalar_one()
 
 
 def owner_and_points(server: AppServer, uuid: str) -> tuple[str, int]:
@@ -134,9 +141,17 @@ def test_sign_in_record_expire_sign_in_again_then_another_user_sees_nothing(
     assert phone.request.get("/api/v1/trips").status == 401
     phone.goto("/settings")
     phone.wait_for_url("**/signin?next=/settings")
+    for page_path in ("/trips", f"/trips/{trip_id(server, first)}", "/garage", "/plan"):
+        phone.goto(page_path)  # signed out: every private page leads to the sign-in form
+        phone.wait_for_url("**/signin?next=**", timeout=20_000)
 
     other = new_phone(browser, server)
-    sign_in(other, "bob", "/settings")
+    sign_in(other, "bob", "/trips")
+    other.wait_for_selector("#trips-empty")  # Bob's history is empty
+    assert other.locator("#trip-list a").count() == 0
+    assert other.inner_text("#nav-account") == "bob"
+    other.goto(f"/trips/{trip_id(server, first)}")  # Alice's trip: like a missing one
+    other.wait_for_selector("text=No trip with id")
     listing = other.request.get("/api/v1/trips").json()
     assert listing["total"] == 0 and listing["trips"] == []
     assert other.request.get(f"/api/v1/trips/{first}").status == 404

@@ -139,12 +139,6 @@ def test_style_marks_motorway_apart_from_residential_roads(page, artifacts_dir):
     assert page.errors == []
 
 
-# The Plan page passes prefetch_route/offline_button and shows its map before a result once
-# the page is wired up after the UI refactor (#8) lands; until then these two cannot run.
-PLAN_WIRED = pytest.mark.skip(reason="Plan page map wiring lands after the UI refactor (#8)")
-
-
-@PLAN_WIRED
 def test_route_corridor_is_stored_and_the_map_draws_offline(page, artifacts_dir):
     open_plan(page)
     page.fill("#plan-origin", f"{ORIGIN[0]},{ORIGIN[1]}")
@@ -196,7 +190,6 @@ def test_route_corridor_is_stored_and_the_map_draws_offline(page, artifacts_dir)
     page.context.set_offline(False)
 
 
-@PLAN_WIRED
 def test_download_this_area_button_stores_the_view(page):
     open_plan(page)
     set_view(page, "plan-map", ORIGIN[0], ORIGIN[1], 15)

@@ -70,3 +70,26 @@ def test_badge_in_texas_says_transit_unverified(phone):
     phone.wait_for_selector("#state-badge[data-state='TX']")
     visitors = phone.wait_for_selector("#state-visitors[data-visitors='unknown']")
     assert visitors.inner_text() == "registration only — transit unverified"
+
+
+def test_upcoming_change_within_90_days_shows_a_note(phone):
+    # The phone's calendar on 2027-11-01: Colorado's new rule (2028-01-01) is 61 days away.
+    phone.clock.set_system_time("2027-11-01T12:00:00Z")
+    denver = (39.7392, -104.9903)
+    phone.goto("/")
+    feed(phone, [north_of(denver, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='CO']")
+    note = phone.wait_for_selector("#rule-change-note[data-state='CO']")
+    assert note.inner_text().startswith("Colorado from 2028-01-01: HB25-1281")
+    visitors = phone.inner_text("#state-visitors")
+    assert "may not be driven on any Colorado roadway until 2028-01-01" in visitors
+
+
+def test_no_change_note_when_nothing_is_due(phone):
+    phone.clock.set_system_time("2026-12-02T12:00:00Z")  # 2028-01-01 is 395 days away
+    denver = (39.7392, -104.9903)
+    phone.goto("/")
+    feed(phone, [north_of(denver, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='CO']")
+    phone.wait_for_selector("#state-visitors")
+    assert phone.locator("#rule-change-note").count() == 0

@@ -187,3 +187,29 @@ def test_desktop_layout(browser, app_server, artifacts_dir):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
+
+
+def test_access_in_plain_words_and_what_changed(phone, artifacts_dir):
+    open_states(phone, "?state=OH")
+    phone.fill("#rules-date", "2026-12-02")
+    access = phone.wait_for_selector("#detail-access[data-access='local_opt_in']")
+    assert (
+        "Only in towns that allow it by ordinance · roads 35 mph or less · no interstates · "
+        "police inspection" in access.inner_text()
+    )
+    visitors = phone.inner_text("#detail-visitors")
+    assert "out-of-state plates" in visitors and "4519.401" in visitors
+    assert phone.get_attribute("#detail-visitors", "data-visitors") == "may_not_operate"
+    assert phone.inner_text("#detail-checked") == "2026-12-02"
+    # What changed: the last two years and upcoming, Colorado's 2028-01-01 among them.
+    co = phone.wait_for_selector("#what-changed li[data-state='CO'][data-on='2028-01-01']")
+    assert "Colorado" in co.inner_text() and "(upcoming)" in co.inner_text()
+    ohio = phone.locator("#what-changed li[data-state='OH'][data-on='2025-06-30']")
+    assert ohio.count() == 1 and "(upcoming)" not in ohio.inner_text()
+    assert phone.locator("#what-changed li[data-on='2024-07-01']").count() == 0  # RI: > 2 years
+    phone.locator("#what-changed").scroll_into_view_if_needed()
+    phone.screenshot(path=str(artifacts_dir / "states-what-changed-390x844.png"))
+    # Pennsylvania: the farm-plate route in words.
+    row(phone, "PA").click()
+    phone.wait_for_selector("#state-detail[data-state='PA']")
+    assert "farm vehicle plate" in phone.inner_text("#detail-routes")

@@ -143,7 +143,9 @@ def test_desktop_layout_and_not_found(browser, app_server, artifacts_dir, vehicl
     try:
         ensure_migrated(app_server.database_url)
         with session(app_server.database_url) as s:
-            (trip, _), *_ = import_gpx(s, synthetic_gpx(), vehicle_id=vehicle_id, name="Desk")
+            (trip, _), *_ = import_gpx(
+                s, synthetic_gpx(east_m=50), vehicle_id=vehicle_id, name="Desk"
+            )
             trip_id = trip.id
             live, _ = q.ensure_trip(s, str(uuid.uuid4()), name="Still driving")
             q.add_points(

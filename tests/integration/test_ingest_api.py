@@ -271,3 +271,18 @@ def test_a_busy_database_is_a_retryable_503_and_overland_keeps_its_queue(world, 
     finally:
         holder.close()
     assert count(world, DeviceFix) == 1
+
+
+def test_the_trip_list_and_page_say_where_a_trip_came_from(world):
+    from kei_drive.presenters.trips import source_text, trip_row
+
+    send_all(world, "overland", fixes_of(two_drives()))
+    with session(world.url) as s:
+        read = acc.create_token(s, world.user, "my script", "read")[0]
+    listing = world.client.get("/api/v1/trips", headers={"Authorization": f"Bearer {read}"})
+    device = f"{TOKEN_NAME} · sambar-iphone"  # the token, and the device_id Overland sends
+    assert {(t["source"], t["device"]) for t in listing.json()["trips"]} == {("overland", device)}
+    trip = trips(world)[0]
+    assert trip_row(trip).source == source_text(trip) == f"Overland · {device}"
+    trip.source, trip.device = "recorded", None
+    assert source_text(trip) == "Drive screen"

@@ -181,3 +181,19 @@ def test_check_route_json_warnings_carry_road_access(ohio_tiles, tmp_path):
     assert kinds.index("local_permit") < kinds.index("road_access")
     permit = after[kinds.index("local_permit")]
     assert permit["statement"] == "driver" and permit["road_access"] == "local_opt_in"
+
+
+def test_plan_page_option_avoids_opt_in_states(tn_ky, tmp_path, monkeypatch):
+    from kei_drive.services.planning import PlanRequest, run_plan
+
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path))
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(tn_ky.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    a, b = place("loop_a", SHIFT_TN_KY), place("loop_b", SHIFT_TN_KY)
+    base = {"origin_text": f"{a[0]},{a[1]}", "dest_text": f"{b[0]},{b[1]}", "top_speed": "45"}
+    base["trip_date"] = "2026-12-02"
+    direct = run_plan(PlanRequest(**base), online=False).result
+    avoided = run_plan(PlanRequest(**base, avoid_opt_in=True), online=False).result
+    assert direct is not None and avoided is not None
+    assert "road_access" in {w.kind for w in direct.warnings}
+    assert "road_access" not in {w.kind for w in avoided.warnings}

@@ -176,7 +176,7 @@ def test_alice_manages_her_account(world):
     laptop = signed_in("alice", PASSWORD_A)
     page = laptop.get("/settings").text
     assert "Alice&#x27;s phone" in page and "for Sam" in page and "this device" in page
-    assert "Never put a token in a URL" in page
+    assert "A token in a URL" in page and "less safe than a" in page
 
     r = laptop.post("/settings/tokens", data={"name": "Logger", "scope": "read"})
     token = re.search(r'id="secret">(kdt_[^<]+)<', r.text).group(1)

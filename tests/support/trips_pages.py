@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 M_PER_DEG_LAT = 111_195.0
 
 
-def synthetic_gpx() -> bytes:
+def synthetic_gpx(east_m: float = 0.0) -> bytes:
     """One track, two segments two hours apart (-> two trips). The first drives north
     from Baltimore: 20 s speeding up, 150 s at 20 m/s (45 mph), a 5 min recording gap,
-    60 s more at 20 m/s, slowing down; the second is 2 min at 10 m/s."""
+    60 s more at 20 m/s, slowing down; the second is 2 min at 10 m/s. ``east_m`` moves the
+    whole drive east, so a second import is a different file (imports are fingerprinted)."""
     start = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
-    lat, lon = 39.2904, -76.6122
+    lat = 39.2904
+    lon = -76.6122 + east_m / (M_PER_DEG_LAT * math.cos(math.radians(lat)))
 
     def fixes(t0: datetime, lat0: float, speeds: list[float], skip_after: int | None = None):
         out, pos, t = [], lat0, t0

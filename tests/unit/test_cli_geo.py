@@ -148,6 +148,7 @@ def test_states_along_gpx(capsys, tmp_path):
     assert all(len(row["enter"]) == 2 and len(row["exit"]) == 2 for row in data)
     assert 500 < sum(row["km"] for row in data) < 560
     assert data[0]["enter"] == [40.4406, -79.9959]
+    assert {r["state"]: r["road_access"] for r in data}["OH"] == "local_opt_in"
 
 
 def test_states_along_sparse_points_need_max_gap(capsys, tmp_path):

@@ -16,8 +16,9 @@ FUNCTIONS = SCRIPT[SCRIPT.index("ITERPARSE_PROBE=") : SCRIPT.index("if [ ! -x .v
 def _find_python(tmp_path, python: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHON": python, "HOME": str(tmp_path), "PATH": str(tmp_path / "bin")}
     (tmp_path / "bin").mkdir(exist_ok=True)
-    # The only other candidate is the interpreter running these tests (as "python3").
-    (tmp_path / "bin" / "python3").symlink_to(sys.executable)
+    # The only other candidate, "python3", is a good one: it passes the probe whatever
+    # interpreter runs these tests (which may itself be the crashing 3.12.1).
+    _wrapper(tmp_path / "bin" / "python3", on_probe="exit 0")
     for tool in ("ls", "sort"):
         (tmp_path / "bin" / tool).symlink_to(shutil.which(tool))
     return subprocess.run(
@@ -30,13 +31,18 @@ def _find_python(tmp_path, python: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_crashing_interpreter_is_skipped(tmp_path):
-    crashing = tmp_path / "python3.12-crashing"
-    # Reports 3.12 like the real one, and dies with SIGSEGV on the iterparse probe.
-    crashing.write_text(
-        f'#!/bin/bash\ncase "$2" in *iterparse*) kill -SEGV $$;; esac\nexec {sys.executable} "$@"\n'
+def _wrapper(path, on_probe: str):
+    """An interpreter that reports this one's version and does ``on_probe`` on the probe."""
+    path.write_text(
+        f'#!/bin/bash\ncase "$2" in *iterparse*) {on_probe};; esac\nexec {sys.executable} "$@"\n'
     )
-    crashing.chmod(0o755)
+    path.chmod(0o755)
+    return path
+
+
+def test_a_crashing_interpreter_is_skipped(tmp_path):
+    # Reports 3.12 like the real one, and dies with SIGSEGV on the iterparse probe.
+    crashing = _wrapper(tmp_path / "python3.12-crashing", on_probe="kill -SEGV $$")
     result = _find_python(tmp_path, str(crashing))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "bin" / "python3")
@@ -44,5 +50,6 @@ def test_a_crashing_interpreter_is_skipped(tmp_path):
 
 
 def test_a_good_interpreter_given_by_python_is_used(tmp_path):
-    result = _find_python(tmp_path, sys.executable)
-    assert result.stdout.strip() == sys.executable
+    good = _wrapper(tmp_path / "python3.13-good", on_probe="exit 0")
+    result = _find_python(tmp_path, str(good))
+    assert result.stdout.strip() == str(good)

@@ -12,13 +12,17 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.garage.state import GarageState
 from kei_drive.pages.garage.views.cards import vehicle_card
 from kei_drive.pages.garage.views.form import vehicle_form
 
 
 @kei_page(
-    routes.GARAGE, "Garage · Kei Drive", on_load=GarageState.on_load, css=["states", "garage"]
+    routes.GARAGE,
+    "Garage · Kei Drive",
+    on_load=[SessionState.require_user, GarageState.on_load],
+    css=["states", "garage"],
 )
 def garage_page() -> list[rx.Component]:
     return [

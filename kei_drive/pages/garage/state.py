@@ -11,6 +11,7 @@ from kei_drive.core.rules import RulesError, load_rules
 from kei_drive.core.vehicles import clean_vehicle_form
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
+from kei_drive.page_auth import to_signin, user_id
 from kei_drive.presenters.vehicles import VehicleCard, form_values, vehicle_card
 
 
@@ -28,13 +29,17 @@ class GarageState(rx.State):
 
     def _load(self) -> None:
         today = date.today()
+        uid = user_id(self)
+        if uid is None:  # signed out: nothing to show (the page sends them to sign in)
+            self.vehicles, self.loaded = [], True
+            return
         try:
             rules = {r.state: r for r in load_rules().all_rules(today)}
         except RulesError:  # a broken override file must not take the garage down
             rules = {}
         try:
             with app_session() as s:
-                self.vehicles = [vehicle_card(v, today, rules) for v in q.list_vehicles(s)]
+                self.vehicles = [vehicle_card(v, today, rules) for v in q.list_vehicles(s, uid)]
             self.load_error = ""
         except Exception as exc:  # show the database problem instead of a blank page
             self.load_error = f"Could not read the garage: {exc}"
@@ -64,8 +69,11 @@ class GarageState(rx.State):
     def edit_vehicle(self, vehicle_id: str):
         self.flash = ""
         try:
+            uid = user_id(self)
+            if uid is None:
+                return to_signin()
             with app_session() as s:
-                vehicle = q.get_vehicle(s, int(vehicle_id))
+                vehicle = q.get_vehicle(s, int(vehicle_id), uid)  # not mine: NotFound
         except (q.NotFound, ValueError):
             self.flash = "That vehicle no longer exists."
             self._load()
@@ -80,14 +88,17 @@ class GarageState(rx.State):
 
     @rx.event
     def save_vehicle(self, form_data: dict[str, Any]):
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             fields = clean_vehicle_form(form_data)
             with app_session() as s:
                 if self.editing_id:
-                    vehicle = q.update_vehicle(s, self.editing_id, **fields)
+                    vehicle = q.update_vehicle(s, self.editing_id, uid, **fields)
                 else:
                     nickname = fields.pop("nickname")
-                    vehicle = q.create_vehicle(s, nickname, **fields)
+                    vehicle = q.create_vehicle(s, nickname, uid, **fields)
                 name = vehicle.nickname
         except q.NotFound:
             self.form_error = "That vehicle no longer exists."
@@ -111,10 +122,13 @@ class GarageState(rx.State):
     @rx.event
     def delete_vehicle(self, vehicle_id: str):
         self.confirm_delete = ""
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             with app_session() as s:
-                name = q.get_vehicle(s, int(vehicle_id)).nickname
-                q.delete_vehicle(s, int(vehicle_id))
+                name = q.get_vehicle(s, int(vehicle_id), uid).nickname
+                q.delete_vehicle(s, int(vehicle_id), uid)
             self.flash = f"Deleted {name}. Its trips are kept, without a vehicle."
         except (q.NotFound, ValueError):
             self.flash = "That vehicle was already deleted."

@@ -10,9 +10,10 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.plan.state import PlanState
 from kei_drive.pages.plan.views.form import gpx_check, plan_form
-from kei_drive.pages.plan.views.results import error_box, legend, results
+from kei_drive.pages.plan.views.results import error_box, idle_map, legend, results
 
 
 def _intro() -> rx.Component:
@@ -36,7 +37,11 @@ def _intro() -> rx.Component:
 
 
 @kei_page(
-    routes.PLAN, "Plan a route · Kei Drive", on_load=PlanState.on_load, css=["plan"], wide=True
+    routes.PLAN,
+    "Plan a route · Kei Drive",
+    on_load=[SessionState.require_user, PlanState.on_load],  # routing spends server work
+    css=["plan"],
+    wide=True,
 )
 def plan_page() -> rx.Component:
     s = PlanState
@@ -61,6 +66,7 @@ def plan_page() -> rx.Component:
             error_box(),
             results(),
             _intro(),
+            idle_map(),
             class_name="kp-main",
         ),
         class_name="kp-layout",

@@ -16,6 +16,7 @@ import reflex as rx
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
+from kei_drive.page_auth import to_signin, user_id
 from kei_drive.presenters.exports import PLANNED_ROUTE_FILENAME, ExportFormat
 from kei_drive.presenters.route import PlanResult
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
@@ -56,6 +57,7 @@ class PlanState(rx.State):
     vehicles: list[VehicleOption] = []
     vehicle: str = ""
     avoid_banned: bool = False
+    avoid_opt_in: bool = False
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
     trip_date: str = ""
@@ -99,6 +101,7 @@ class PlanState(rx.State):
             dest_choice=self.dest_choice,
             top_speed=self.top_speed,
             avoid_banned=self.avoid_banned,
+            avoid_opt_in=self.avoid_opt_in,
             avoid_trunks=self.avoid_trunks,
             avoid_over_cap=self.avoid_over_cap,
             trip_date=self.trip_date,
@@ -108,9 +111,13 @@ class PlanState(rx.State):
     def on_load(self):
         if not self.trip_date:
             self.trip_date = date.today().isoformat()
+        uid = user_id(self)
+        if uid is None:  # the page sends signed-out visitors to sign in
+            self.vehicles = []
+            return
         try:
             with app_session() as s:
-                self.vehicles = vehicle_options(q.list_vehicles(s), with_cap=True)
+                self.vehicles = vehicle_options(q.list_vehicles(s, uid), with_cap=True)
         except Exception:  # the page works without the garage
             log.exception("cannot list vehicles")
             self.vehicles = []
@@ -147,6 +154,10 @@ class PlanState(rx.State):
     @rx.event
     def set_avoid_banned(self, value: bool):
         self.avoid_banned = bool(value)
+
+    @rx.event
+    def set_avoid_opt_in(self, value: bool):
+        self.avoid_opt_in = bool(value)
 
     @rx.event
     def set_avoid_trunks(self, value: bool):
@@ -207,6 +218,8 @@ class PlanState(rx.State):
 
     @rx.event
     def start_plan(self):
+        if user_id(self) is None:  # routing spends server work: signed-in users only
+            return to_signin()
         if self.busy:
             return
         self.busy = True
@@ -217,6 +230,8 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def plan(self):
         async with self:
+            if user_id(self) is None:  # also when this event is sent on its own
+                return
             req = self._request()
         try:
             out = await asyncio.to_thread(run_plan, req)
@@ -240,6 +255,8 @@ class PlanState(rx.State):
     # Checking an uploaded GPX route.
     @rx.event
     async def upload_gpx(self, files: list[rx.UploadFile]):
+        if user_id(self) is None:
+            return to_signin()
         if not files or self.busy:
             return
         upload = files[0]
@@ -253,6 +270,8 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def check_gpx(self):
         async with self:
+            if user_id(self) is None:
+                return
             data, name, req = self._gpx_data, self._gpx_name, self._request()
             self._gpx_data = b""
         try:

@@ -15,12 +15,19 @@ import reflex as rx
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
 from kei_drive.components.map import LOWER_48, kei_map
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.states.state import StatesState
 from kei_drive.pages.states.views.detail import detail_view
+from kei_drive.pages.states.views.rule_facts import what_changed
 from kei_drive.pages.states.views.table import legend, states_table
 
 
-@kei_page(routes.STATES, "States · Kei Drive", on_load=StatesState.on_load, css=["states"])
+@kei_page(
+    routes.STATES,
+    "States · Kei Drive",
+    on_load=[SessionState.load_user, StatesState.on_load],  # public page; nav shows who
+    css=["states"],
+)
 def states_page() -> list[rx.Component]:
     return [
         rx.el.h1("States", class_name="kd-title"),
@@ -72,6 +79,7 @@ def states_page() -> list[rx.Component]:
             class_name="kd-row kd-controls-row",
         ),
         states_table(),
+        what_changed(),
         rx.el.p(
             StatesState.disclaimer,
             " Rules data version ",

@@ -13,10 +13,14 @@ from kei_drive.components.kei_status import STATUS_HINTS, STATUSES
 from kei_drive.core.rules import RuleBook, RulesError, load_overrides
 from kei_drive.core.rules import remove_override as core_remove_override
 from kei_drive.core.rules import save_override as core_save_override
+from kei_drive.js_text import replace_url_script
+from kei_drive.page_auth import signed_in, to_signin
 from kei_drive.presenters.us_states import (
+    ChangeRow,
     PeriodRow,
     UsStateDetail,
     UsStateRow,
+    change_rows,
     interstate_choice,
     period_rows,
     us_state_detail,
@@ -34,7 +38,7 @@ def _parse_day(value: str) -> date:
 
 def _replace_url(url: str) -> rx.event.EventSpec:
     """Keep the address shareable without a page load."""
-    return rx.call_script(f"window.history.replaceState(null, '', '{url}')")
+    return rx.call_script(replace_url_script(url))  # the URL stays inside the string
 
 
 class StatesState(rx.State):
@@ -51,6 +55,7 @@ class StatesState(rx.State):
     detail: UsStateDetail | None = None
     sources: list[str] = []
     periods: list[PeriodRow] = []
+    changes: list[ChangeRow] = []  # "What changed"
 
     # override form
     override_open: bool = False
@@ -82,6 +87,7 @@ class StatesState(rx.State):
         self.counts = {s: sum(r.status == s for r in rules) for s in STATUSES}
         self.disclaimer = str(book.metadata.get("disclaimer", ""))
         self.data_version = str(book.metadata.get("data_version", ""))
+        self.changes = change_rows(book, day)
         self._load_detail(book, day)
 
     def _load_detail(self, book: RuleBook, day: date) -> None:
@@ -165,8 +171,22 @@ class StatesState(rx.State):
         self.override_open = False
         self.override_error = ""
 
+    def _refuse_override_edit(self):
+        """The overrides file is still shared by every account on the server, so only a
+        signed-in owner may change it (signed out: to the sign-in form)."""
+        user = signed_in(self)
+        if user is None:
+            return to_signin()
+        if user.role != "owner":
+            self.override_error = "Only the server's owner can change the shared overrides."
+            self.flash = self.override_error
+            return rx.toast.error(self.override_error)
+        return None
+
     @rx.event
     def save_override(self, form_data: dict[str, Any]):
+        if (refused := self._refuse_override_edit()) is not None:
+            return refused
         code = self.selected
         try:
             fields, note = clean_override_form(form_data)
@@ -184,6 +204,8 @@ class StatesState(rx.State):
 
     @rx.event
     def remove_override(self):
+        if (refused := self._refuse_override_edit()) is not None:
+            return refused
         code = self.selected
         try:
             removed = core_remove_override(code)

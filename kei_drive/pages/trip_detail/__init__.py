@@ -9,13 +9,18 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.trip_detail.state import TripState
 from kei_drive.pages.trip_detail.views.panels import header, manage_panel, not_found, stats_panel
 from kei_drive.pages.trip_detail.views.track import chart_panel, map_panel
 
 
 @kei_page(
-    routes.TRIP_DETAIL, "Trip · Kei Drive", on_load=TripState.on_load, css=["trips"], wide=True
+    routes.TRIP_DETAIL,
+    "Trip · Kei Drive",
+    on_load=[SessionState.require_user, TripState.on_load],
+    css=["trips"],
+    wide=True,
 )
 def trip_detail_page() -> rx.Component:
     return rx.cond(

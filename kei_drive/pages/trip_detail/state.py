@@ -3,22 +3,59 @@ actions."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
+from kei_drive.core.thinning import thin_for_display
+from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import MPS_PER_MPH
 from kei_drive.core.vocabulary import RecordingState, TripFlag, TripSource
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
-from kei_drive.presenters.exports import ExportFormat
+from kei_drive.db.models import Trip
+from kei_drive.page_auth import to_signin, user_id
+from kei_drive.presenters.exports import ExportFormat, trip_export_url, trip_filename
 from kei_drive.presenters.format import LegendItem, fmt_when, iso_z
-from kei_drive.presenters.track_map import EMPTY_FC, analyze, track_legend, track_view
-from kei_drive.presenters.trips import UNNAMED_TRIP, StatRow, stats_rows, trip_warnings
+from kei_drive.presenters.track_map import EMPTY_FC, TrackView, track_legend, track_view
+from kei_drive.presenters.trips import (
+    UNNAMED_TRIP,
+    StatRow,
+    source_text,
+    stats_rows,
+    trip_warnings,
+)
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
-from kei_drive.services.trips import export_trip
+
+
+def read_trip(
+    ref: str, seen: str | None, uid: int
+) -> tuple[Trip, dict[str, Any] | None, float | None, list[VehicleOption], TrackView, str] | None:
+    """The trip, its statistics, cap, the vehicle options, its (thinned) map view and a
+    marker of what was read; None when ``seen`` already matches. Statistics come from
+    every fix; the map draws at most ``core.thinning.MAX_DRAWN_POINTS``."""
+    with app_session() as s:
+        trip = q.get_trip(s, ref, uid)  # another account's: NotFound, like a missing one
+        marker = (
+            f"{trip.id}|{trip.point_count}|{trip.recording_state}|{trip.vehicle_id}|{trip.name}"
+        )
+        if seen is not None and marker == seen:
+            return None  # nothing new since the last look: skip reading the points
+        track = q.trip_arrays(s, trip.id)  # type: ignore[arg-type]
+        cap = q.trip_cap_mps(s, trip)
+        vehicles = vehicle_options(q.list_vehicles(s, uid))
+    live = trip.recording_state == RecordingState.RECORDING or not trip.stats
+    stats, view = trip.stats, TrackView()
+    if len(track) >= 2:  # states only matter for live figures (stored otherwise)
+        analysis = analyze_track(track, cap, with_states=live)
+        if live:
+            stats = analysis.stats.to_dict()  # live figures while recording
+        points, drawn = thin_for_display(track, analysis)
+        view = track_view(points, cap, drawn)
+    return trip, stats, cap, vehicles, view, marker
 
 
 class TripState(rx.State):
@@ -32,6 +69,7 @@ class TripState(rx.State):
     vehicles: list[VehicleOption] = []
     recording: bool = False
     imported: bool = False
+    source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
     warnings: list[str] = []
     stats: list[StatRow] = []
     mode: str = "speed"
@@ -66,23 +104,21 @@ class TripState(rx.State):
             if getattr(self, key) != value:
                 setattr(self, key, value)
 
-    def _load(self, ref: str, refresh: bool = False) -> None:
-        with app_session() as s:
-            trip = q.get_trip(s, ref)
-            marker = (
-                f"{trip.id}|{trip.point_count}|{trip.recording_state}|{trip.vehicle_id}|{trip.name}"
-            )
-            if refresh and marker == self._seen:
-                return  # nothing new since the last look: skip reading the points
-            points = q.trip_points(s, trip.id)  # type: ignore[arg-type]
-            cap = q.trip_cap_mps(s, trip)
-            vehicles = vehicle_options(q.list_vehicles(s))
+    def _uid(self) -> int:
+        """The signed-in account, or ``NotFound`` (signed out sees no trip at all)."""
+        uid = user_id(self)
+        if uid is None:
+            raise q.NotFound("sign in to see your trips")
+        return uid
+
+    async def _load(self, ref: str, refresh: bool = False) -> None:
+        # reading and analysing a long track takes seconds: not on the event loop
+        uid = self._uid()
+        read = await asyncio.to_thread(read_trip, ref, self._seen if refresh else None, uid)
+        if read is None:
+            return  # nothing new since the last look
+        trip, stats, cap, vehicles, view, marker = read
         recording = trip.recording_state == RecordingState.RECORDING
-        live = recording or not trip.stats
-        # states only matter for live figures (stored otherwise)
-        analysis = analyze(points, cap, with_states=live)
-        stats = analysis.stats.to_dict() if analysis is not None and live else trip.stats
-        view = track_view(points, cap, analysis)
         name = trip.name or UNNAMED_TRIP
         if not refresh or self.name_draft == self.name:  # never clobber a name being typed
             self._set(name_draft=name)
@@ -97,6 +133,7 @@ class TripState(rx.State):
             vehicle_value=str(trip.vehicle_id) if trip.vehicle_id else NO_VEHICLE,
             recording=recording,
             imported=trip.source == TripSource.IMPORTED,
+            source=source_text(trip),
             warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
             stats=stats_rows(stats, trip.point_count),
             speed_geojson=view.speed_geojson,
@@ -108,14 +145,14 @@ class TripState(rx.State):
         self._seen = marker
 
     @rx.event
-    def on_load(self) -> None:
+    async def on_load(self) -> None:
         ref = str(self.router.page.params.get("trip_id", "")).strip()
         if ref != self.ref:  # a reload of the same trip keeps the driver's choices
             self.loaded, self.mode, self.rename_error, self.message = False, "speed", "", ""
         self.not_found = ""
         self._seen = ""
         try:
-            self._load(ref)
+            await self._load(ref)
         except q.NotFound:
             self.ref = ""
             self.not_found = f"No trip with id “{ref}”. It may have been deleted."
@@ -124,12 +161,12 @@ class TripState(rx.State):
         self.loaded = True
 
     @rx.event
-    def refresh(self) -> None:
+    async def refresh(self) -> None:
         """Called every REFRESH_MS by the page's ticker while the trip is recording."""
         if not self.recording or not self.ref or self.not_found:
             return
         try:
-            self._load(self.ref, refresh=True)
+            await self._load(self.ref, refresh=True)
         except q.NotFound:
             self.ref, self.recording = "", False
             self.not_found = "This trip was deleted."
@@ -148,8 +185,9 @@ class TripState(rx.State):
     def rename(self, form_data: dict[str, Any]) -> None:
         name = str(form_data.get("name", self.name_draft))
         try:
+            uid = self._uid()
             with app_session() as s:
-                self.name = q.rename_trip(s, self.ref, name).name
+                self.name = q.rename_trip(s, self.ref, name, uid).name
         except (ValueError, q.NotFound) as exc:
             self.rename_error = str(exc)
             return
@@ -157,18 +195,28 @@ class TripState(rx.State):
         self.message = "Renamed."
 
     @rx.event
-    def set_vehicle(self, value: str) -> None:
-        with app_session() as s:
-            q.set_trip_vehicle(s, self.ref, vehicle_id_of(value))
+    async def set_vehicle(self, value: str):
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
+        try:
+            with app_session() as s:
+                q.set_trip_vehicle(s, self.ref, vehicle_id_of(value), uid)
+        except (q.NotFound, ValueError):
+            self.message = "That trip or vehicle is not yours or no longer exists."
+            return
         mode = self.mode
-        self._load(self.ref)
+        await self._load(self.ref)
         self.mode = mode
         self.message = "Vehicle changed; time above cap recomputed."
 
     def _export(self, fmt: ExportFormat):
-        with app_session() as s:
-            export = export_trip(s, self.ref, fmt, file_name=self.name)
-        return rx.download(data=export.text, filename=export.filename, mime_type=export.mime_type)
+        # the API streams the file in constant memory (a data: URL held it all, twice);
+        # it checks the session cookie itself
+        return rx.download(
+            url=trip_export_url(self.uuid, fmt),
+            filename=trip_filename(self.uuid, fmt, self.name),
+        )
 
     @rx.event
     def export_gpx(self):
@@ -180,9 +228,12 @@ class TripState(rx.State):
 
     @rx.event
     def delete(self):
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         try:
             with app_session() as s:
-                q.delete_trip(s, self.ref)
+                q.delete_trip(s, self.ref, uid)
         except q.NotFound:
             pass  # already gone: going back to the list is still right
         return rx.redirect(routes.TRIPS)

@@ -10,12 +10,18 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.trips.state import TripsState
 from kei_drive.pages.trips.views.history import trip_history
 from kei_drive.pages.trips.views.importer import importer
 
 
-@kei_page(routes.TRIPS, "Trips · Kei Drive", on_load=TripsState.on_load, css=["trips"])
+@kei_page(
+    routes.TRIPS,
+    "Trips · Kei Drive",
+    on_load=[SessionState.require_user, TripsState.on_load],
+    css=["trips"],
+)
 def trips_page() -> list[rx.Component]:
     return [
         rx.el.h1("Trips", class_name="kd-h1"),

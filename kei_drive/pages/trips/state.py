@@ -11,6 +11,7 @@ from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
 from kei_drive.core.gpx import GpxError
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
+from kei_drive.page_auth import to_signin, user_id
 from kei_drive.presenters.format import fmt_distance
 from kei_drive.presenters.trips import (
     ImportedFile,
@@ -26,10 +27,12 @@ from kei_drive.services import trips as trip_service
 PER_PAGE = 20
 
 
-def import_file(name: str, data: bytes, vehicle_id: int | None) -> ImportedFile:
+def import_file(
+    name: str, data: bytes, vehicle_id: int | None, uid: int | None = None
+) -> ImportedFile:
     """Import one uploaded file in its own transaction: a bad file changes nothing."""
     with app_session() as s:
-        created = trip_service.import_gpx(s, data, vehicle_id=vehicle_id)
+        created = trip_service.import_gpx(s, data, vehicle_id=vehicle_id, user_id=uid)
         return ImportedFile(
             file=name,
             trips=[
@@ -55,16 +58,21 @@ class TripsState(rx.State):
     loaded: bool = False
 
     def _load(self) -> None:
+        uid = user_id(self)
+        if uid is None:  # signed out: nothing to show (the page sends them to sign in)
+            self.rows, self.total, self.per_vehicle, self.per_month = [], 0, [], []
+            self.vehicles, self.loaded = [], True
+            return
         try:
             with app_session() as s:
-                result = q.list_trips(s, self.page, PER_PAGE)
+                result = q.list_trips(s, self.page, PER_PAGE, user_id=uid)
                 if result.page > result.pages:  # e.g. the last trip of a page was deleted
-                    result = q.list_trips(s, result.pages, PER_PAGE)
+                    result = q.list_trips(s, result.pages, PER_PAGE, user_id=uid)
                 self.rows = [trip_row(t, v) for t, v in result.items]
                 self.page, self.pages, self.total = result.page, result.pages, result.total
-                self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s)]
-                self.per_month = [totals_row(t) for t in q.totals_per_month(s)]
-                self.vehicles = vehicle_options(q.list_vehicles(s))
+                self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s, uid)]
+                self.per_month = [totals_row(t) for t in q.totals_per_month(s, uid)]
+                self.vehicles = vehicle_options(q.list_vehicles(s, uid))
             self.load_error = ""
         except Exception as exc:  # the page must say why it is empty
             self.load_error = f"Could not read the trip database: {exc}"
@@ -90,6 +98,10 @@ class TripsState(rx.State):
 
     @rx.event
     async def import_files(self, files: list[rx.UploadFile]):
+        uid = user_id(self)
+        if uid is None:
+            yield to_signin()
+            return
         self.importing = True
         self.imported, self.import_errors = [], []
         yield
@@ -98,7 +110,7 @@ class TripsState(rx.State):
             name = upload.name or "upload.gpx"
             try:
                 data = await upload.read()
-                result = await asyncio.to_thread(import_file, name, data, vehicle_id)
+                result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid)
             except (GpxError, q.NotFound, ValueError) as exc:
                 self.import_errors.append(f"{name}: {exc}")
                 continue

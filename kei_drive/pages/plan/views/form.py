@@ -126,6 +126,13 @@ def _options() -> rx.Component:
                 s.set_avoid_banned,
                 "plan-avoid-banned",
             ),
+            _check(
+                "Also avoid states where Kei may use only locally allowed roads (Ohio, "
+                "Kentucky, Minnesota…)",
+                s.avoid_opt_in,
+                s.set_avoid_opt_in,
+                "plan-avoid-opt-in",
+            ),
             rx.el.div("Motorways and interstates are always avoided.", class_name="kd-note"),
             class_name="kp-options",
         ),

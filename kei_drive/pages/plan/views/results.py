@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from kei_drive.components.map import kei_map
+from kei_drive.components.map import kei_map, map_legend
 from kei_drive.pages.plan.state import PlanState
 from kei_drive.presenters.route import LEGEND
 
@@ -158,8 +158,11 @@ def results() -> rx.Component:
                     state_status=r.map_states,
                     height="min(62vh, 520px)",
                     map_id="plan-map",
+                    prefetch_route=True,  # the basemap along the route, for offline use
+                    offline_button=True,
                 ),
                 legend(),
+                map_legend(),
                 class_name="kp-panel kp-map",
             ),
             rx.el.section(
@@ -194,5 +197,18 @@ def results() -> rx.Component:
             ),
             class_name="kp-results",
             id="plan-results",
+        ),
+    )
+
+
+def idle_map() -> rx.Component:
+    """The map before (or without) a result: reopens where the driver left it, offline too,
+    and offers "Download this area"."""
+    return rx.cond(
+        ~PlanState.has_result,
+        rx.el.section(
+            kei_map(layers=[], height="min(62vh, 520px)", map_id="plan-map", offline_button=True),
+            map_legend(),
+            class_name="kp-panel kp-map",
         ),
     )

@@ -7,6 +7,7 @@ import reflex as rx
 from kei_drive.components.forms import save_cancel_row
 from kei_drive.components.kei_status import STATUSES, status_badge
 from kei_drive.pages.states.state import StatesState
+from kei_drive.pages.states.views.rule_facts import access_facts
 from kei_drive.presenters.us_states import INTERSTATE_CHOICES
 
 
@@ -129,6 +130,7 @@ def detail_view() -> rx.Component:
             ),
         ),
         rx.el.p(d.advice, id="state-advice", class_name="kd-advice"),
+        access_facts(),
         rx.el.dl(
             fact("Max road speed", d.speed, id="detail-speed"),
             fact("Interstates", d.interstate, id="detail-interstate"),

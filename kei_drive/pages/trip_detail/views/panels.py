@@ -27,6 +27,7 @@ def header() -> rx.Component:
             class_name="kd-note",
             id="trip-when",
         ),
+        rx.el.span("Source: ", s.source, class_name="kd-note", id="trip-source"),
         rx.cond(
             s.recording,
             rx.fragment(

@@ -33,7 +33,13 @@ def map_panel() -> rx.Component:
             mode_button("Over cap", "cap", "mode-cap"),
             class_name="kd-mode",
         ),
-        kei_map(layers=TripState.layers, fit_key=TripState.uuid, height="380px", map_id="trip-map"),
+        kei_map(
+            layers=TripState.layers,
+            fit_key=TripState.uuid,
+            height="380px",
+            map_id="trip-map",
+            offline_button=True,  # "Download this area"
+        ),
         rx.el.div(
             rx.foreach(
                 TripState.legend,

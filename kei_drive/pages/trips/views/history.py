@@ -38,6 +38,8 @@ def trip_card(row: rx.Var) -> rx.Component:
             local_time(value=row.started_at, title=row.when, class_name="kd-trip-when"),
             rx.el.span(" · "),
             rx.el.span(row.vehicle, class_name="kd-trip-vehicle"),
+            rx.el.span(" · "),
+            rx.el.span(row.source, class_name="kd-trip-source"),  # Drive screen, OwnTracks…
             class_name="kd-trip-sub",
         ),
         rx.el.div(
