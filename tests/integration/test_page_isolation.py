@@ -18,7 +18,7 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
-import kei_drive.kei_drive  # noqa: F401  (registers every page and its state)
+import kei_drive.pages  # noqa: F401  (registers every page and its state; no App: test_page_errors makes one)
 from kei_drive.components.vehicle_select import NO_VEHICLE
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
