@@ -36,7 +36,7 @@ def scaled_server(tmp_path_factory):
 
 
 def backend_workers(server: AppServer) -> int:
-    """Worker processes forked by the Reflex backend supervisor in the server's group."""
+    """Backend worker processes spawned by the app server in the server's process group."""
     listing = subprocess.run(
         ["ps", "-o", "pid=,ppid=,args=", "-g", str(server.process.pid)],
         capture_output=True,
@@ -44,8 +44,8 @@ def backend_workers(server: AppServer) -> int:
         check=True,
     ).stdout
     rows = [line.split(None, 2) for line in listing.strip().splitlines()]
-    reflex = {pid: ppid for pid, ppid, args in rows if "reflex run" in args}
-    return sum(1 for ppid in reflex.values() if ppid in reflex)
+    # granian's workers are spawned (multiprocessing's spawn_main), not forked copies
+    return sum(1 for _pid, _ppid, args in rows if "spawn_main" in args)
 
 
 def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scaled_server):

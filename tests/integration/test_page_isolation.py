@@ -10,7 +10,6 @@ handler of the trip page (its id comes from the route), without a case here fail
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import uuid as uuidlib
 
@@ -29,6 +28,7 @@ from kei_drive.pages.states.state import StatesState
 from kei_drive.pages.trip_detail.state import TripState
 from kei_drive.pages.trips.state import TripsState
 from kei_drive.web_auth import COOKIE_NAME
+from tests.support.aio import run_coroutine
 
 T0_MS = 1_764_650_000_000
 
@@ -75,7 +75,7 @@ def run(state: rx.State, handler: str, *args):
     """Call an event handler the way Reflex does (plain, generator or coroutine)."""
     out = type(state).event_handlers[handler].fn(state, *args)
     if inspect.iscoroutine(out):
-        out = asyncio.run(out)
+        out = run_coroutine(out)
     elif inspect.isgenerator(out):
         out = list(out)
     elif inspect.isasyncgen(out):
@@ -83,7 +83,7 @@ def run(state: rx.State, handler: str, *args):
         async def drain():
             return [x async for x in out]
 
-        out = asyncio.run(drain())
+        out = run_coroutine(drain())
     return out
 
 

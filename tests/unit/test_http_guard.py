@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from kei_drive.server.http_guard import GuardSettings, HttpGuard, split_authority
+from tests.support.aio import run_coroutine
 
 PORT = 3000
 
@@ -183,6 +184,6 @@ def test_a_stalled_body_is_answered_408_instead_of_hanging():
         "server": ("127.0.0.1", PORT),
         "headers": [(b"host", b"localhost"), (b"content-length", b"100")],
     }
-    asyncio.run(asyncio.wait_for(guard(scope, receive, send), 5))
+    run_coroutine(asyncio.wait_for(guard(scope, receive, send), 5))
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 408
     assert len([m for m in sent if m["type"] == "http.response.start"]) == 1

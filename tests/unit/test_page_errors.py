@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 
 import sqlalchemy as sa
 
 from kei_drive.db import health
 from kei_drive.page_errors import backend_exception_handler, page_error_message
+from tests.conftest import PROJECT_ROOT
 
 
 def db_error(text: str) -> sa.exc.OperationalError:
@@ -33,6 +36,13 @@ def test_other_errors_get_an_id_and_no_internal_text(caplog):
 
 
 def test_reflex_accepts_the_handler():
-    from reflex.app import App
-
-    App(backend_exception_handler=backend_exception_handler)._validate_exception_handlers()
+    # In a process of its own: Reflex allows one App per process, and other tests build one.
+    check = (
+        "from reflex.app import App\n"
+        "from kei_drive.page_errors import backend_exception_handler as handler\n"
+        "App(backend_exception_handler=handler)._validate_exception_handlers()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
