@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -36,16 +37,30 @@ def scaled_server(tmp_path_factory):
 
 
 def backend_workers(server: AppServer) -> int:
-    """Backend worker processes spawned by the app server in the server's process group."""
+    """Backend worker processes the app server spawned below this server's process (the
+    app runs in a process group of its own, so walk the parent links)."""
     listing = subprocess.run(
-        ["ps", "-o", "pid=,ppid=,args=", "-g", str(server.process.pid)],
-        capture_output=True,
-        text=True,
-        check=True,
+        ["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True
     ).stdout
     rows = [line.split(None, 2) for line in listing.strip().splitlines()]
-    # granian's workers are spawned (multiprocessing's spawn_main), not forked copies
-    return sum(1 for _pid, _ppid, args in rows if "spawn_main" in args)
+    children: dict[str, list[tuple[str, str]]] = {}
+    for pid, ppid, *args in rows:
+        children.setdefault(ppid, []).append((pid, args[0] if args else ""))
+    workers, pending = 0, [str(server.process.pid)]
+    while pending:
+        for pid, args in children.get(pending.pop(), []):
+            # granian's workers are spawned (multiprocessing's spawn_main), not forked copies
+            workers += "spawn_main" in args
+            pending.append(pid)
+    return workers
+
+
+def wait_for_workers(server: AppServer, expected: int, timeout_s: float = 30) -> int:
+    """The app answers before every worker is up: poll until ``expected`` are running."""
+    deadline = time.monotonic() + timeout_s
+    while (found := backend_workers(server)) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return found
 
 
 def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scaled_server):
@@ -55,7 +70,7 @@ def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scal
         geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
     )
     page = context.new_page()
-    assert backend_workers(scaled_server) == 2
+    assert wait_for_workers(scaled_server, 2) == 2
     try:
         # A stateful page: the add-vehicle form is Reflex state handled by the workers.
         nickname = f"Carry {uuid.uuid4().hex[:6]}"
