@@ -66,6 +66,9 @@ class LocalValhallaRouter:
     def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
         return self._call("trace_attributes", request)
 
+    def trace_route(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call("trace_route", request)
+
     def status(self) -> dict[str, Any]:
         actor, lock = self._engine()
         with lock:
