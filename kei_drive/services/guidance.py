@@ -140,6 +140,10 @@ def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise BadRouteRequest(400, f"{what} must be text")
     text = " ".join(value.split())
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows it, the answer could not
+        raise BadRouteRequest(400, f"{what} is not valid text") from None
     if len(text) > MAX_NAME_CHARS:
         raise BadRouteRequest(422, f"{what} is over {MAX_NAME_CHARS} characters")
     return text
