@@ -743,6 +743,7 @@ def check_track(
 # Valhalla maneuver types that start or end a leg (kStart*, kDestination*).
 START_TYPES = (1, 2, 3)
 DESTINATION_TYPES = (4, 5, 6)
+CONTINUE_TYPE = 8  # kContinue
 MANEUVER_SNAP_SLACK_M = 300.0
 
 
@@ -800,12 +801,34 @@ def track_maneuvers(
     return out
 
 
+def join_results(first: RouteResult, then: RouteResult) -> RouteResult:
+    """Two routes driven one after the other, as one: positions, maneuver indices and notes
+    carried over; the first's arrival dropped and the second's start made a "continue"."""
+    report = _combine([first.report, then.report])
+    offset = len(first.report.geometry)
+    maneuvers = [m for m in first.maneuvers if m.type not in DESTINATION_TYPES]
+    for m in then.maneuvers:
+        kind = CONTINUE_TYPE if m.type in START_TYPES and maneuvers else m.type
+        maneuvers.append(replace(m, begin_index=m.begin_index + offset, type=kind))
+    return replace(
+        then,
+        report=report,
+        maneuvers=maneuvers,
+        legal=first.legal and then.legal,
+        notes=_dedupe([*first.notes, *then.notes]),
+        requested=(first.requested[0], then.requested[1])
+        if first.requested and then.requested
+        else then.requested,
+    )
+
+
 __all__ = [
     "Maneuver",
     "RouteResult",
     "UNREACHABLE_GAP_M",
     "check_track",
     "edges_from_trace",
+    "join_results",
     "plan_route",
     "thin_track",
     "track_maneuvers",

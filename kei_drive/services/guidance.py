@@ -10,7 +10,8 @@ The request forms (the shared contract, issue #13)::
 ``options``: ``top_speed_mph`` (10–80, default 45), ``avoid_banned``, ``avoid_opt_in``,
 ``avoid_trunks`` (default true), ``avoid_over_cap`` (default true), ``date``
 ("YYYY-MM-DD" or null: today's rules). A track with a ``from`` (the truck left the route)
-is driven from there: the matcher joins ``from`` to the nearest point of the track by road.
+is driven from there: within 500 m the map matcher joins ``from`` to the nearest point of
+the track by road; farther, a Kei route leads there first.
 
 Bad input raises ``BadRouteRequest`` (status 400: not the expected shape; 422: a value out
 of range); routing failures are the router's ``RoutingError`` subclasses.
@@ -223,41 +224,29 @@ def parse_request(body: Any) -> GuidanceRequest:
 # --- routing ----------------------------------------------------------------------------
 
 
-def _track_from(track: Sequence[tuple[float, float]], start: tuple[float, float]) -> list:
-    """The track from its point nearest ``start`` on, with ``start`` in front."""
+# Nearer than this, the map matcher joins the truck to the track by road; farther, a Kei
+# route leads from the truck to the track's nearest point.
+REJOIN_BY_MATCHING_M = 500.0
+
+
+def _nearest(track: Sequence[tuple[float, float]], at: tuple[float, float]) -> tuple[int, float]:
+    """Index of the track point nearest ``at`` and its distance in metres."""
     import numpy as np
 
     from kei_drive.core.distance import haversine_m
 
     pts = np.asarray(track, dtype=float)
-    k = int(np.argmin(haversine_m(start[0], start[1], pts[:, 0], pts[:, 1])))
-    rest = [tuple(p) for p in track[k:]]
-    return [start, *rest] if len(rest) >= 1 else [start, tuple(track[-1])]
+    gaps = haversine_m(at[0], at[1], pts[:, 0], pts[:, 1])
+    k = int(np.argmin(gaps))
+    return k, float(gaps[k])
 
 
-def route_for(
-    req: GuidanceRequest, *, router: Any = None, rules: Any = None, permits: Any = None
-) -> dict[str, Any]:
-    """``RouteResult.to_dict()`` for the request (raises the router's RoutingError)."""
-    from kei_drive.core.rules import load_rules
-    from kei_drive.routing import check_track, get_router, plan_route
+def _follow_track(points: list, router: Any, rules: Any, opts: RouteOptions, permits: Any):
+    """The audited track (what the Plan page's check shows) with turn-by-turn directions."""
+    from kei_drive.routing import check_track
     from kei_drive.routing.base import RoutingError
     from kei_drive.routing.planner import track_maneuvers
 
-    router = router or get_router()  # TilesMissingError before any work
-    rules = rules if rules is not None else load_rules()
-    opts = req.options
-    if not req.track:
-        result = plan_route(
-            req.origin,  # type: ignore[arg-type]
-            req.destination,  # type: ignore[arg-type]
-            options=opts.kei_options(),
-            router=router,
-            rules=rules,
-            permits=permits,
-        )
-        return result.to_dict()
-    points = _track_from(req.track, req.origin) if req.origin else list(req.track)
     result = check_track(
         points, router=router, rules=rules, on=opts.on, top_speed_mph=opts.top_speed_mph,
         permits=permits,
@@ -268,7 +257,39 @@ def route_for(
         result.maneuvers = []
     if not result.maneuvers:
         result.notes.append(NO_MANEUVERS_NOTE)
-    return result.to_dict()
+    return result
+
+
+def route_for(
+    req: GuidanceRequest, *, router: Any = None, rules: Any = None, permits: Any = None
+) -> dict[str, Any]:
+    """``RouteResult.to_dict()`` for the request (raises the router's RoutingError)."""
+    from kei_drive.core.rules import load_rules
+    from kei_drive.routing import get_router, plan_route
+    from kei_drive.routing.planner import join_results
+
+    router = router or get_router()  # TilesMissingError before any work
+    rules = rules if rules is not None else load_rules()
+    opts = req.options
+
+    def kei_route(a: tuple[float, float], b: tuple[float, float]):
+        return plan_route(
+            a, b, options=opts.kei_options(), router=router, rules=rules, permits=permits
+        )
+
+    if not req.track:
+        return kei_route(req.origin, req.destination).to_dict()  # type: ignore[arg-type]
+    track = list(req.track)
+    if req.origin is None:
+        return _follow_track(track, router, rules, opts, permits).to_dict()
+    k, gap = _nearest(track, req.origin)
+    rest = track[k:] if len(track) - k >= 2 else track[-2:]
+    if gap <= REJOIN_BY_MATCHING_M:
+        return _follow_track([req.origin, *rest], router, rules, opts, permits).to_dict()
+    lead = kei_route(req.origin, rest[0])
+    joined = join_results(lead, _follow_track(rest, router, rules, opts, permits))
+    joined.notes.insert(0, "A Kei route leads from where you are back to your route.")
+    return joined.to_dict()
 
 
 def guidance(

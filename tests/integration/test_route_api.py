@@ -161,6 +161,23 @@ def test_track_reroute_joins_the_track_from_the_current_position(client):
     assert r.json()["request"]["from"] == off
 
 
+def test_track_reroute_from_far_away_leads_back_by_a_kei_route(client):
+    track = plan(client, "grid_se", "grid_mid")["route"]["geometry"]  # Avenue I, then west
+    far = list(PLACES["grid_sw"])  # about 2 km west of the track's start
+    r = client.post("/api/v1/route", json={"track": track, "from": far})
+    assert r.status_code == 200, r.text
+    route = r.json()["route"]
+    assert near(route["geometry"][0], far, 60)
+    assert near(route["geometry"][-1], track[-1], 60)
+    assert route["notes"][0] == "A Kei route leads from where you are back to your route."
+    kinds = [m["type"] for m in route["maneuvers"]]
+    assert kinds[0] in (1, 2, 3) and kinds[-1] in (4, 5, 6)
+    assert not [k for k in kinds[1:-1] if k in (1, 2, 3, 4, 5, 6)]  # one start, one arrival
+    indices = [m["begin_index"] for m in route["maneuvers"]]
+    assert indices == sorted(indices) and indices[-1] < len(route["geometry"])
+    assert not [w for w in route["warnings"] if w["kind"] == "highway"]
+
+
 BAD = [
     ("[1, 2]", 400, "JSON object"),
     ("{not json", 400, "not valid JSON"),
