@@ -20,8 +20,6 @@ from tests.support.osm_synth import synth_tiles
 from tests.support.trips import fresh_db_url
 from tests.support.valhalla_server import valhalla_service
 
-STEP_DEG = 0.00012  # ~13 m a second north-south, ~10 m east-west at 42° N: 20-30 mph
-
 
 def line(start: tuple[float, float], end: tuple[float, float], count: int) -> list:
     return [
@@ -33,14 +31,13 @@ def line(start: tuple[float, float], end: tuple[float, float], count: int) -> li
     ]
 
 
-# Drives on the synthetic network (lat, lon), newest fix last.
-ONTO_RAMP = line((41.9500, -77.0160), (41.9500, -77.0070), 10)  # 1 Street, then the ramp
-ON_1_STREET = ONTO_RAMP[:6]  # ends at -77.0100: still 1 Street
-ON_RAMP = ONTO_RAMP[6:]  # -77.0090 .. -77.0070, the ramp's first 250 m
-ON_MOTORWAY = line((41.9750, -77.0000), (41.9800, -77.0000), 8)
-ON_US_15 = line((41.9600, -77.0600), (41.9650, -77.0600), 8)
-ON_EAST_STREET = line((41.9520, -76.9900), (41.9570, -76.9900), 8)
-IN_BALTIMORE = line((39.2904, -76.6122), (39.2934, -76.6122), 8)  # no tiles there
+# Drives on the synthetic network (lat, lon), one fix a second at ~15 m/s, newest last.
+ON_1_STREET = line((41.9500, -77.0118), (41.9500, -77.0100), 11)  # ends at the ramp's start
+ON_RAMP = line((41.9500, -77.00982), (41.9500, -77.00946), 3)  # one batch, ~20-50 m up the ramp
+ON_MOTORWAY = line((41.9750, -77.0000), (41.9760, -77.0000), 8)
+ON_US_15 = line((41.9600, -77.0600), (41.9610, -77.0600), 8)
+ON_EAST_STREET = line((41.9520, -76.9900), (41.9530, -76.9900), 8)
+IN_BALTIMORE = line((39.2904, -76.6122), (39.2914, -76.6122), 8)  # no tiles there
 
 
 @pytest.fixture(scope="module")
