@@ -76,6 +76,7 @@ def test_bench_road_now(tiles, tmp_path, monkeypatch):
     road_ms: list[float] = []
     check_ms: list[float] = []
     said: Counter[str] = Counter()
+    unknown_at: list[int] = []  # batch numbers answered "unknown"
     with TestClient(api) as client:
         for i in range(0, len(drive) - BATCH + 1, BATCH):
             points = [
@@ -94,6 +95,7 @@ def test_bench_road_now(tiles, tmp_path, monkeypatch):
                 check_ms.append(road["check_ms"])
             else:
                 said["unknown: " + road["reason"]] += 1
+                unknown_at.append(len(road_ms))
     # The first batch also loads the engine and the state index: reported apart.
     first = road_ms[0] - plain_ms[0]
     plain, road = plain_ms[1:], road_ms[1:]
@@ -105,6 +107,6 @@ def test_bench_road_now(tiles, tmp_path, monkeypatch):
         f"\n  added per batch:    p50 {_ms(added, 50)} ms, p95 {_ms(added, 95)} ms, "
         f"mean {statistics.fmean(added):.1f} ms (first batch, cold engine: {first:.0f} ms)"
         f"\n  road check alone:   p50 {_ms(check_ms[1:], 50)} ms, p95 {_ms(check_ms[1:], 95)} ms"
-        f"\n  answers: {dict(said.most_common())}"
+        f"\n  answers: {dict(said.most_common())}; unknown at batches {unknown_at}"
     )
     assert said, "no batch was answered"
