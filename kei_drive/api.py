@@ -18,7 +18,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
   ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
   After a 200 the client may delete every fix of the batch except the rejected ones with
-  ``"retryable": true``, which it keeps and sends again later. More than ``MAX_POINTS``
+  ``"retryable": true``, which it keeps and sends again later. With ``"want_road": true``
+  (or ``?road=1``) the answer also carries ``"road"``: the road the latest fixes match, its
+  posted limit and the state's Kei cap, or ``{"status": "unknown", "reason"}``
+  (``kei_drive.services.road``). More than ``MAX_POINTS``
   fixes or a body over ``MAX_BODY_BYTES`` -> 413 (split the batch).
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
@@ -106,6 +109,7 @@ from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.services import road
 from kei_drive.services import trips as trip_service
 
 MAX_POINTS = 5000
@@ -264,7 +268,8 @@ def _trip_start_ms(key: str, user_id: int) -> int | None:
         return int(started.timestamp() * 1000) if started is not None else None
 
 
-def _post_points(key: str, body: Any, user_id: int) -> dict:
+def _post_points(key: str, body: Any, user_id: int) -> tuple[dict, int, int | None]:
+    """Store a batch: its answer, the trip's id and the newest stored fix's time."""
     if not isinstance(body, dict) or not isinstance(body.get("points"), list):
         raise ApiError(400, 'the body must be {"points": [...]}')
     items = body["points"]
@@ -287,13 +292,14 @@ def _post_points(key: str, body: Any, user_id: int) -> dict:
         accepted, duplicates = q.add_points(s, trip, good)
         if accepted and trip.recording_state == RecordingState.FINISHED:
             q.refresh_stats(s, trip)  # late fixes from the phone's queue
-        return {
+        answer = {
             "accepted": accepted,
             "duplicates": duplicates,
             "rejected": rejected,
             "cleaned": cleaned,
             "point_count": trip.point_count,
         }
+        return answer, trip.id, max((p.time_ms for p in good), default=None)  # type: ignore[return-value]
 
 
 def _finish(key: str, body: Any, user_id: int) -> dict:
@@ -437,7 +443,11 @@ async def post_points(request: Request) -> Response:
     with upload_in_progress():  # exports wait meanwhile
         key = _trip_key(request)
         body = await _read_json(request)
-        return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
+        answer, trip_id, newest_ms = await run_in_threadpool(_post_points, key, body, _uid(request))
+    if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
+        phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
+        answer["road"] = await road.road_answer(trip_id, newest_ms, phone_now)
+    return JSONResponse(answer)
 
 
 @_endpoint("ingest")
