@@ -13,12 +13,16 @@ recorder needs no secret in JavaScript.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 
+from sqlmodel import Session
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from kei_drive import auth_cache
 from kei_drive.db import accounts as acc
 from kei_drive.db import migrated_url, session
 from kei_drive.db.accounts import SignedIn
@@ -37,10 +41,29 @@ def db_url() -> str:
     return migrated_url()
 
 
+def _remembered(credential: str, find: Callable[[Session], SignedIn | None]) -> SignedIn | None:
+    """``find`` in a session on the app's database, remembered briefly
+    (``kei_drive.auth_cache``: revocations take effect within seconds). The caller that
+    looked it up sees ``renewed`` (re-send the cookie); later ones do not."""
+    url = db_url()
+    fresh: list[SignedIn | None] = []
+
+    def load() -> SignedIn | None:
+        with session(url) as s:
+            fresh.append(find(s))
+        return dataclasses.replace(fresh[0], renewed=False) if fresh[0] else None
+
+    remembered = auth_cache.lookup(url, credential, load)
+    return fresh[0] if fresh else remembered
+
+
+def _first_owner(s: Session) -> SignedIn:
+    user = acc.first_owner(s)
+    return SignedIn(user.id, user.username, user.role, None, "single")  # type: ignore[arg-type]
+
+
 def _single_user() -> SignedIn:
-    with session(db_url()) as s:
-        user = acc.first_owner(s)
-        return SignedIn(user.id, user.username, user.role, None, "single")  # type: ignore[arg-type]
+    return _remembered("single-user", _first_owner)  # type: ignore[return-value]
 
 
 def cookie_value(cookie_header: str | None) -> str | None:
@@ -68,8 +91,7 @@ def from_cookie(cookie_header: str | None) -> SignedIn | None:
     value = cookie_value(cookie_header)
     if value is None:
         return None
-    with session(db_url()) as s:
-        return acc.session_user(s, value)
+    return _remembered(f"cookie {value}", lambda s: acc.session_user(s, value))
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -88,8 +110,7 @@ def from_request(conn: HTTPConnection) -> SignedIn | None:
     if token is not None:
         if not token:
             return None
-        with session(db_url()) as s:
-            return acc.token_user(s, token)
+        return _remembered(f"token {token}", lambda s: acc.token_user(s, token))
     if single_user_mode():
         return _single_user()
     return from_cookie(conn.headers.get("cookie"))
