@@ -34,6 +34,15 @@ def _key(database: str, credential: str) -> tuple[str, str]:
     return database, hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def peek(database: str, credential: str) -> Any:
+    """The remembered answer, or None (never touches the database: for the event loop)."""
+    if TTL_S <= 0:
+        return None
+    with _lock:
+        hit = _entries.get(_key(database, credential))
+    return hit[1] if hit is not None and time.monotonic() - hit[0] < TTL_S else None
+
+
 def lookup[T](database: str, credential: str, load: Callable[[], T | None]) -> T | None:
     """The remembered answer for ``credential``, else ``load()`` (remembered unless None)."""
     if TTL_S <= 0:

@@ -141,7 +141,6 @@ def create_account(
     user.password_changed_at = utcnow()
     s.add(user)
     s.flush()
-    auth_cache.forget_on_commit(s)  # single-user serving acts as the first owner
     if first:
         from kei_drive.db.overrides import adopt_file_overrides
 

@@ -14,6 +14,7 @@ from kei_drive import config
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TripStats
 from kei_drive.db import queries as q
+from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import default_trip_name
@@ -83,8 +84,11 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        for trip, _stats in created:
-            mark_highway_use(session, trip)
+        uses = [highway_use_of(session, trip.id) for trip, _stats in created]  # type: ignore[arg-type]
+        begin_write(session)  # then a short write (in turns with the uploads)
+        for (trip, _stats), use in zip(created, uses, strict=True):
+            trip.highway_use = use
+            session.add(trip)
         session.flush()
     return created
 
