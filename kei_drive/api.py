@@ -18,7 +18,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
   ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
   After a 200 the client may delete every fix of the batch except the rejected ones with
-  ``"retryable": true``, which it keeps and sends again later. More than ``MAX_POINTS``
+  ``"retryable": true``, which it keeps and sends again later. With ``"want_road": true``
+  (or ``?road=1``) the answer also carries ``"road"``: the road the latest fixes match, its
+  posted limit and the state's Kei cap, or ``{"status": "unknown", "reason"}``
+  (``kei_drive.services.road``). More than ``MAX_POINTS``
   fixes or a body over ``MAX_BODY_BYTES`` -> 413 (split the batch).
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
@@ -76,6 +79,7 @@ from kei_drive.api_errors import (
     ApiError,
     error_response,
     internal_error,
+    read_capped_body,
     unavailable,
 )
 from kei_drive.api_priority import paced, upload_in_progress
@@ -101,6 +105,7 @@ from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.services import road
 from kei_drive.services import trips as trip_service
 
 MAX_POINTS = 5000
@@ -115,19 +120,12 @@ __all__ = ["EARLIEST_MS", "LATEST_MS", "ApiError", "api", "validate_points"]
 
 
 async def _read_json(request: Request, required: bool = True) -> Any:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiError(413, f"payload of {int(length)} bytes is over {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"payload is over {MAX_BODY_BYTES} bytes")
+    body = await read_capped_body(request, MAX_BODY_BYTES)
     if not body.strip():
         if required:
             raise ApiError(400, "the request body must be JSON")
         return {}
-    return parse_json(bytes(body))
+    return parse_json(body)
 
 
 def _trip_key(request: Request) -> str:
@@ -445,7 +443,10 @@ async def post_points(request: Request) -> Response:
         key = _trip_key(request)
         body = await _read_json(request)
         stored = _post_points(key, body, _uid(request))
-        answer, _trip_id, _newest_ms = await asyncio.wrap_future(stored)
+        answer, trip_id, newest_ms = await asyncio.wrap_future(stored)
+    if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
+        phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
+        answer["road"] = await road.road_answer(trip_id, newest_ms, phone_now)
     return JSONResponse(answer)
 
 

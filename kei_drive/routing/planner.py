@@ -15,7 +15,7 @@ better exists. ``check_track`` map-matches a GPS track (chunked) and audits it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -620,6 +620,75 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
 
 
+def _matched_pieces(
+    track: TrackArrays, cut: Any, router: Router | None
+) -> Iterator[Iterator[_Part]]:
+    """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
+    (GPS geometry only without a router). Each piece is smoothed by its own noise and
+    thinned; a very long track is matched at a wider spacing (measured on Baltimore tiles:
+    50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms)."""
+    smoothed = []
+    for index in cut.pieces:
+        if index.size >= 2:
+            sub = track.take(index)
+            noise = position_noise_m(sub)
+            lat, lon = smooth_positions(sub, noise)
+            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+    budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
+    for lat, lon, times, noise, _length in smoothed:
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        yield _piece_parts(router, lat[keep], lon[keep], times[keep], noise)
+
+
+def _piece_parts(
+    router: Router | None, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, noise: float
+) -> Iterator[_Part]:
+    for a, b in _chunk_bounds(lat, lon):
+        if router is None:
+            fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+            length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
+            yield _Part(fixes, [], length, length)
+        else:
+            yield from _match(router, lat[a:b], lon[a:b], times[a:b], noise)
+
+
+def track_uses_highway(
+    points: Sequence[tuple[float, float]] | TrackArrays, router: Router | None = None
+) -> bool | None:
+    """Did the track use a motorway or trunk (ramps included)? True as soon as one matched
+    chunk holds a sustained highway stretch (the rest of the track cannot undo it, so it is
+    not matched); False only when the whole track was matched with no unknown stretch
+    longer than ``HIGHWAY_USE_MAX_UNMATCHED_M``; None (unknown) otherwise or without tiles."""
+    from kei_drive.routing import get_router
+
+    track = _as_track(points)
+    if len(track) < 2:
+        return None
+    router = router or get_router()
+    parts: list[_Part] = []
+    for piece in _matched_pieces(track, track_pieces(track, MATCH_BREAK_M), router):
+        for part in piece:
+            if _has_highway(part):
+                return True
+            parts.append(part)
+    gps_m = sum(p.gps_m for p in parts)
+    unmatched_m = sum(p.unmatched_m for p in parts)
+    if (
+        gps_m > 0
+        and unmatched_m < gps_m
+        and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
+    ):
+        return False
+    return None
+
+
+def _has_highway(part: _Part) -> bool:
+    """A highway edge (ramps joining one count) covering at least one segment: exactly what
+    makes ``audit_route`` warn of a highway stretch."""
+    classes = highway_classes(part.edges)
+    return any(c and e.end_index > e.begin_index for c, e in zip(classes, part.edges, strict=True))
+
+
 def check_track(
     points: Sequence[tuple[float, float]] | TrackArrays,
     *,
@@ -651,28 +720,10 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M)
-    smoothed = []
-    for index in cut.pieces:
-        if index.size >= 2:
-            sub = track.take(index)
-            noise = position_noise_m(sub)
-            lat, lon = smooth_positions(sub, noise)
-            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
-    # A very long track is matched at a wider spacing (measured on Baltimore tiles: 50-100 m
-    # is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms).
-    budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     pieces: list[_Piece] = []
-    for lat, lon, times, noise, _length in smoothed:
-        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
-        lat, lon, times = lat[keep], lon[keep], times[keep]
+    for parts in _matched_pieces(track, cut, router):
         piece = _Piece()
-        for a, b in _chunk_bounds(lat, lon):
-            if router is None:
-                fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
-                length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
-                piece.parts.append(_Part(fixes, [], length, length))
-            else:
-                piece.parts.extend(_match(router, lat[a:b], lon[a:b], times[a:b], noise))
+        piece.parts.extend(parts)
         pieces.append(piece)
     if not pieces:
         raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
@@ -748,4 +799,5 @@ __all__ = [
     "edges_from_trace",
     "plan_route",
     "thin_track",
+    "track_uses_highway",
 ]
