@@ -1,6 +1,8 @@
 // The nav's "● Recording" mark, on every page while a trip is being recorded. Loading
 // it loads the app-wide recorder (recorder.js), so a full page load on any page of the
 // app picks the trip up again.
+import { Link } from "react-router";
+
 import { useTripRecorder } from "./recorder.js";
 
 export function RecordingIndicator() {
@@ -8,9 +10,9 @@ export function RecordingIndicator() {
   if (!recorder.active) return null;
   const paused = recorder.state === "paused";
   return (
-    <a
+    <Link
       id="recording-indicator"
-      href="/"
+      to="/"
       className={`kd-rec${paused ? " kd-rec-paused" : ""}`}
       data-state={recorder.state}
       data-pending={recorder.pending}
@@ -18,6 +20,6 @@ export function RecordingIndicator() {
     >
       <span className="kd-rec-dot" aria-hidden="true" />
       {paused ? "Paused" : "Rec"}
-    </a>
+    </Link>
   );
 }
