@@ -11,6 +11,7 @@ import { gpsUnsupported, locationPermission, requestLocation, subscribe } from "
 import { BEEP_INTERVALS_S, DEFAULT_BEEP_EVERY_S, useOverCapAlert } from "./alerts.js";
 import { FirstRunCard } from "./first_run.jsx";
 import { TripControls, formatElapsed } from "./trip_controls.jsx";
+import { PostedLimit, RoadAlert, RoadNow } from "./road_status.jsx";
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
@@ -246,10 +247,15 @@ export function DriveScreen() {
     setDriveStart(null);
     setSnap(estimator.current.snapshot(Date.now()));
   };
-  const band = over && (
-    <div id="over-cap-band" className="kd-band" role="alert">
-      Slow down · above {capMph} mph
-    </div>
+  const band = (
+    <>
+      {over && (
+        <div id="over-cap-band" className="kd-band" role="alert">
+          Slow down · above {capMph} mph
+        </div>
+      )}
+      <RoadAlert sound={settings.voice} />
+    </>
   );
 
   if (settings.mirror) {
@@ -305,6 +311,7 @@ export function DriveScreen() {
             {reading[big]}
           </span>
           <span className="kd-big-unit">{label[big]}</span>
+          <PostedLimit />
         </div>
         <div className="kd-small">
           <span id={`speed-${small}`}>{reading[small]}</span> {label[small]}
@@ -314,6 +321,7 @@ export function DriveScreen() {
           {capMph} mph / {Math.round(capMph * 1.609344)} km/h
           {stateCapMph !== null && stateCapMph < settings.capMph ? ` (${place.code} limit)` : ""}
         </div>
+        <RoadNow />
       </div>
       <div className="kd-stats">
         <div>

@@ -12,6 +12,7 @@ import { settleBatch } from "./settle.js";
 import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
 import { subscribe as watchPosition } from "./position.js";
 import { SpeedEstimator } from "./speed.js";
+import { reportRoad } from "./road.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
 const TALLY_KEY = "kei-drive.trip-tally"; // its distance and top speed so far, for the summary
@@ -61,8 +62,9 @@ async function sendBatch(uuid, points) {
     const response = await fetch(`/api/v1/trips/${uuid}/points`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      // sent_at: the server judges "in the future" against this phone's clock.
-      body: JSON.stringify({ points, sent_at: Date.now() }),
+      // sent_at: the server judges "in the future" against this phone's clock;
+      // want_road: the answer says which road the latest fixes are on (road.js).
+      body: JSON.stringify({ points, sent_at: Date.now(), want_road: true }),
     });
     const reply = await response.json().catch(() => null);
     return { status: response.status, reply };
@@ -112,7 +114,6 @@ let snapshot = {
   online: true,
   lastError: null,
   summary: null, // the last stopped trip: {uuid, startedAt, endedAt, distanceM, maxMps, tripId}
-  road: null, // the road the last points batch matched (the server's "road" answer), if any
 };
 const listeners = new Set();
 let db = null;
@@ -175,10 +176,10 @@ async function sync() {
       for (let i = 0; i < fixes.length; ) {
         const batch = fixes.slice(i, i + batchSize);
         const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+        reportRoad(status, reply);
         if (status === 401) throw new SignedOutError();
         const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
         if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
-        if (reply && "road" in reply) set({ road: reply.road });
         const byId = new Map(batch.map((p) => [p.id, p]));
         const heldUntil = Date.now() + HOLD_MS;
         await run(db, "readwrite", (s) => {
@@ -227,6 +228,7 @@ async function sync() {
       set({ lastError: SIGNED_OUT_NOTE });
     } else {
       set({ online: false, lastError: err?.fromServer ? err.message : null });
+      if (!err?.fromServer) reportRoad(0, null); // no connection: the road is unknown
     }
   } finally {
     syncing = false;
@@ -383,7 +385,6 @@ function describe(s) {
     notAccepted: s.refused.count,
     label,
     summary: s.summary,
-    road: s.road,
     start,
     stop,
     dismissSummary,
@@ -407,7 +408,7 @@ function subscribeStore(listen) {
 
 const idle = describe({ ...snapshot, trip: null });
 
-/** The recorder for a component: {active, state, pending, label, summary, road, start, stop, …}. */
+/** The recorder for a component: {active, state, pending, label, summary, start, stop, …}. */
 export function useTripRecorder() {
   return useSyncExternalStore(subscribeStore, current, () => idle);
 }
