@@ -436,6 +436,21 @@ def _point_rows(session: Session, trip_id: int) -> list[tuple]:
     return [tuple(row) for row in session.execute(_points_query(trip_id))]
 
 
+def recent_fixes(
+    session: Session, trip_id: int, until_ms: int, window_ms: int, limit: int = 60
+) -> list[tuple[float, float, float | None]]:
+    """(lat, lon, accuracy_m) of the trip's fixes timed within ``window_ms`` up to
+    ``until_ms``, oldest first, at most the newest ``limit`` (uses the trip/time index)."""
+    c = TrackPointRow.__table__.c
+    query = (
+        sa.select(c.lat, c.lon, c.accuracy_m)
+        .where(c.trip_id == trip_id, c.time_ms >= until_ms - window_ms, c.time_ms <= until_ms)
+        .order_by(c.time_ms.desc(), c.seq.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in reversed(session.execute(query).all())]  # type: ignore[misc]
+
+
 def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
     """The trip's fixes as numpy columns, in track order (fast path for stats)."""
     rows = _point_rows(session, trip_id)
