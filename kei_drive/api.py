@@ -26,8 +26,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
   was finished are stored and its statistics recomputed.
-- ``POST /api/v1/trips/{trip}/finish``    body optional ``{"ended_at": <epoch ms>}``;
-  computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
+- ``POST /api/v1/trips/{trip}/finish``    body optional ``{"ended_at": <epoch ms>,
+  "time_zone": "America/Chicago", "utc_offset_min": -360}`` (the phone's zone: an unnamed
+  trip is named by its local start time); computes and stores the statistics
+  -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
@@ -40,6 +42,12 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   ``visitor_text`` and ``next_change`` (the next dated change, or null).
 - ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
+- ``POST /api/v1/route``                   guidance for the Drive screen: a Kei route
+  ``{"from", "to", "to_name", "options"}`` or an audited GPX route ``{"track", "name",
+  "options"}`` -> ``{"version": 1, "request", "route", "announcements"}``
+  (``kei_drive.services.guidance``); errors ``{"error", "detail"}`` with 400 (shape), 422
+  (values, a track over 20,000 points or a body over 2 MB), 404 (no route), 503 (no tiles).
+  Sessions must post from this site (``Sec-Fetch-Site``/``Origin``).
 
 Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or
 ``Authorization: Bearer <personal API token>``. Every route but ``rules`` needs one
@@ -94,6 +102,7 @@ from kei_drive.api_validation import (
     parse_json,
     time_arg,
     trip_name,
+    zone_arg,
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules import load_rules
@@ -303,11 +312,12 @@ def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
+    zone = zone_arg(body.get("time_zone"), body.get("utc_offset_min"))  # names it in local time
     with app_session() as s:  # map matching reads only: other phones write meanwhile
         use = trip_service.highway_use_of(s, q.get_trip(s, key, user_id).id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key, user_id)
-        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use)
+        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use, zone=zone)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 
@@ -539,6 +549,54 @@ async def get_rules_order(_request: Request) -> Response:
     return JSONResponse(order_document())
 
 
+def _route_error(status: int, error: str, detail: str = "") -> Response:
+    return error_response(status, error, detail=detail)
+
+
+def _guidance(body: Any) -> dict[str, Any]:
+    """Check, route and word a ``POST /api/v1/route`` body (in a worker thread)."""
+    from kei_drive.routing import NoRouteError, RoutingError, TilesMissingError
+    from kei_drive.routing.base import RouterUnavailableError
+    from kei_drive.services import guidance as guide
+    from kei_drive.services.planning import routing_error
+
+    req = guide.parse_request(body)
+    try:
+        return guide.guidance(req)
+    except RoutingError as exc:
+        shown = routing_error(exc)
+        status = 422
+        if isinstance(exc, TilesMissingError | RouterUnavailableError):
+            status = 503
+        elif isinstance(exc, NoRouteError):
+            status = 404
+        detail = " ".join(t for t in (shown.message, shown.hint) if t)
+        raise guide.BadRouteRequest(status, shown.title, detail) from exc
+    except ValueError as exc:  # a track with nothing usable in it
+        raise guide.BadRouteRequest(422, "Cannot follow this track", str(exc)) from exc
+
+
+@_endpoint("read")
+async def post_route(request: Request) -> Response:
+    """Guidance for the Drive screen: a Kei route (from/to) or an audited GPX route (track)
+    with maneuvers, warnings and announcements (``kei_drive.services.guidance``)."""
+    from kei_drive.auth_routes import same_origin
+    from kei_drive.services.guidance import BadRouteRequest
+
+    if request.state.user.scope == "session" and not same_origin(request):
+        return _route_error(403, "Cross-site request refused", "POST from this site only")
+    try:
+        body = await _read_json(request)
+        return JSONResponse(await run_in_threadpool(_guidance, body))
+    except ApiError as exc:  # the body: too large or missing
+        status = 422 if exc.status == 413 else exc.status
+        return _route_error(status, "Bad route request", exc.message)
+    except InvalidInput as exc:
+        return _route_error(400, "Bad route request", str(exc))
+    except BadRouteRequest as exc:
+        return _route_error(exc.status, exc.error, exc.detail)
+
+
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
     return error_response(exc.status_code, str(exc.detail))
 
@@ -549,6 +607,7 @@ routes = [
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
     Route("/api/v1/me", get_me, methods=["GET"]),
+    Route("/api/v1/route", post_route, methods=["POST"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),

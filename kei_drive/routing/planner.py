@@ -405,6 +405,31 @@ SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not acros
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
 
 
+# An untimed track is a drawn route (a GPX route or an exported plan), whose vertices can
+# be kilometres apart on a straight road: it is filled in to this spacing before matching,
+# so that the matcher's 2 km breakage never cuts it. Longer straight lines are not roads.
+ROUTE_FILL_SPACING_M = 200.0
+ROUTE_FILL_MAX_SEGMENT_M = 30_000.0
+
+
+def fill_route(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points added along every segment longer than ``ROUTE_FILL_SPACING_M`` (up to
+    ``ROUTE_FILL_MAX_SEGMENT_M``), evenly; the original vertices are kept."""
+    if lat.size < 2:
+        return lat, lon
+    seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    steps = np.where(
+        seg <= ROUTE_FILL_MAX_SEGMENT_M, np.ceil(seg / ROUTE_FILL_SPACING_M), 1
+    ).astype(np.int64)
+    steps = np.maximum(steps, 1)
+    seg_of = np.repeat(np.arange(seg.size), steps)  # one entry per output point but the last
+    frac = np.arange(seg_of.size) - np.repeat(np.cumsum(steps) - steps, steps)
+    frac = frac / steps[seg_of]
+    out_lat = np.append(lat[seg_of] + (lat[seg_of + 1] - lat[seg_of]) * frac, lat[-1])
+    out_lon = np.append(lon[seg_of] + (lon[seg_of + 1] - lon[seg_of]) * frac, lon[-1])
+    return out_lat, out_lon
+
+
 def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
     """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -630,7 +655,8 @@ def _matched_pieces(
     smoothed = []
     for index in cut.pieces:
         if index.size >= 2:
-            sub = track.take(index)
+            contiguous = int(index[-1]) - int(index[0]) + 1 == index.size  # views, not copies
+            sub = track.take(slice(int(index[0]), int(index[-1]) + 1) if contiguous else index)
             noise = position_noise_m(sub)
             lat, lon = smooth_positions(sub, noise)
             smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
@@ -710,6 +736,8 @@ def check_track(
     track = _as_track(points)
     if len(track) < 2:
         raise ValueError("a route needs at least two points")
+    if not np.isfinite(track.t).any():  # a drawn route, not a recording
+        track = TrackArrays.from_columns(*fill_route(track.lat, track.lon))
     rules = _load_rules(rules)
     notes: list[str] = []
     engine = ""
@@ -791,13 +819,98 @@ def check_track(
     )
 
 
+# Valhalla maneuver types that start or end a leg (kStart*, kDestination*).
+START_TYPES = (1, 2, 3)
+DESTINATION_TYPES = (4, 5, 6)
+CONTINUE_TYPE = 8  # kContinue
+MANEUVER_SNAP_SLACK_M = 300.0
+
+
+def _legs_shape(answer: dict[str, Any]) -> np.ndarray:
+    """The shape of every leg of a route answer, concatenated (maneuver indices refer to it)."""
+    parts = [decode_array(leg.get("shape", "")) for leg in answer.get("trip", {}).get("legs", [])]
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+
+def track_maneuvers(
+    points: Sequence[tuple[float, float]],
+    geometry: Sequence[tuple[float, float]],
+    router: Router,
+) -> list[Maneuver]:
+    """Turn-by-turn directions along a route given as points (Valhalla ``trace_route``),
+    their ``begin_index`` moved onto ``geometry`` (the audited route's own vertices).
+
+    Raises RoutingError when the engine cannot match the points to roads.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    lat, lon = fill_route(pts[:, 0], pts[:, 1])
+    keep = _thin_index(lat, lon, MATCH_MIN_SPACING_M)
+    lat, lon = lat[keep], lon[keep]
+    found: list[tuple[Maneuver, tuple[float, float]]] = []
+    for a, b in _chunk_bounds(lat, lon):
+        fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+        answer = router.trace_route(kc.trace_route_request(fixes))
+        shape = _legs_shape(answer)
+        for m in maneuvers_from_route(answer):
+            if 0 <= m.begin_index < len(shape):
+                found.append((m, (float(shape[m.begin_index, 0]), float(shape[m.begin_index, 1]))))
+    # One start and one arrival: chunks and breaks start and end legs of their own.
+    found = [
+        (m, p)
+        for k, (m, p) in enumerate(found)
+        if not (m.type in START_TYPES and k > 0)
+        and not (m.type in DESTINATION_TYPES and k < len(found) - 1)
+    ]
+    geo = np.asarray(geometry, dtype=float).reshape(-1, 2)
+    if not len(geo):
+        return []
+    cum = cumulative_m(geo[:, 0], geo[:, 1])
+    out: list[Maneuver] = []
+    at, reach = 0, MANEUVER_SNAP_SLACK_M
+    for m, (plat, plon) in found:
+        # The nearest vertex ahead, no farther along than the previous maneuver's length.
+        end = int(np.searchsorted(cum, cum[at] + reach, side="right"))
+        window = slice(at, max(end, at + 1))
+        near = haversine_m(plat, plon, geo[window, 0], geo[window, 1])
+        at = at + int(np.argmin(near))
+        reach = 1.5 * m.distance_m + MANEUVER_SNAP_SLACK_M
+        out.append(replace(m, begin_index=at))
+    if out and out[-1].type in DESTINATION_TYPES:
+        out[-1] = replace(out[-1], begin_index=len(geo) - 1)
+    return out
+
+
+def join_results(first: RouteResult, then: RouteResult) -> RouteResult:
+    """Two routes driven one after the other, as one: positions, maneuver indices and notes
+    carried over; the first's arrival dropped and the second's start made a "continue"."""
+    report = _combine([first.report, then.report])
+    offset = len(first.report.geometry)
+    maneuvers = [m for m in first.maneuvers if m.type not in DESTINATION_TYPES]
+    for m in then.maneuvers:
+        kind = CONTINUE_TYPE if m.type in START_TYPES and maneuvers else m.type
+        maneuvers.append(replace(m, begin_index=m.begin_index + offset, type=kind))
+    return replace(
+        then,
+        report=report,
+        maneuvers=maneuvers,
+        legal=first.legal and then.legal,
+        notes=_dedupe([*first.notes, *then.notes]),
+        requested=(first.requested[0], then.requested[1])
+        if first.requested and then.requested
+        else then.requested,
+    )
+
+
 __all__ = [
     "Maneuver",
     "RouteResult",
     "UNREACHABLE_GAP_M",
     "check_track",
     "edges_from_trace",
+    "join_results",
     "plan_route",
     "thin_track",
+    "track_maneuvers",
     "track_uses_highway",
 ]
