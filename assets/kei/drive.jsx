@@ -1,6 +1,6 @@
 // The Drive screen: live speed in mph and km/h from the phone's GPS, computed
 // here in the browser so that it keeps working when the server is out of reach.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from "react";
 
 import { SpeedAlert, SpeedEstimator, formatSpeed, MPS_PER_MPH, METERS_PER_MILE } from "./speed.js";
 import { useWakeLock } from "./wakelock.js";
@@ -8,6 +8,10 @@ import { badgeText, visitorText } from "./geo.js";
 import { useStateRule } from "./states.js";
 import { useTripRecorder } from "./recorder.js";
 import { beep, vibrate } from "./sound.js";
+import { useGuidanceMode } from "./guidance_store.js";
+
+// Route guidance (issue #13) loads after the speed readout, and only in guidance mode.
+const GuidancePanel = lazy(() => import("./guidance_panel.jsx"));
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
@@ -93,6 +97,8 @@ export function DriveScreen() {
   const [snap, setSnap] = useState({ status: "waiting", speedMps: null, accuracyM: null, odometerM: 0 });
   const [error, setError] = useState(null);
   const [position, setPosition] = useState(null);
+  const [lastFix, setLastFix] = useState(null);
+  const guiding = useGuidanceMode();
   const [driveStart, setDriveStart] = useState(null);
   const [now, setNow] = useState(Date.now());
   const wake = useWakeLock(true);
@@ -134,6 +140,7 @@ export function DriveScreen() {
         setError(null);
         if (result.accepted) {
           setPosition({ lat: fix.lat, lon: fix.lon });
+          setLastFix(fix);
           setDriveStart((start) => start ?? fix.timestamp);
           recorderRef.current.addFix(fix, estimator.current.speedMps);
         }
@@ -193,6 +200,11 @@ export function DriveScreen() {
         <div id="state-warning" className="kd-warning" role="alert">
           {place.warning}
         </div>
+      )}
+      {guiding && (
+        <Suspense fallback={null}>
+          <GuidancePanel fix={lastFix} speedMps={snap.speedMps} />
+        </Suspense>
       )}
       <div className="kd-speed">
         <div className="kd-big">
