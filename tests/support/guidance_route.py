@@ -47,7 +47,12 @@ def planned_guidance(tiles: Path, rules_overrides: Path) -> dict[str, Any]:
         options=KeiOptions(on=ON),
     )
     route = result.to_dict()
-    request = {"from": list(GUIDE_FROM), "to": list(GUIDE_TO), "to_name": "NY grid", "options": OPTIONS}
+    request = {
+        "from": list(GUIDE_FROM),
+        "to": list(GUIDE_TO),
+        "to_name": "NY grid",
+        "options": OPTIONS,
+    }
     return {
         "version": 1,
         "request": request,
