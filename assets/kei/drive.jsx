@@ -12,6 +12,7 @@ import { useGuidanceMode } from "./guidance_store.js";
 
 // Route guidance (issue #13) loads after the speed readout, and only in guidance mode.
 const GuidancePanel = lazy(() => import("./guidance_panel.jsx"));
+const GuidanceMap = lazy(() => import("./guidance_panel.jsx").then((m) => ({ default: m.GuidanceMap })));
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
@@ -236,6 +237,11 @@ export function DriveScreen() {
           <div className="kd-stat-label">elapsed</div>
         </div>
       </div>
+      {guiding && (
+        <Suspense fallback={null}>
+          <GuidanceMap fix={lastFix} />
+        </Suspense>
+      )}
       <div className="kd-trip">
         {vehicles.length > 0 && (
           <label className="kd-note kd-vehicle-pick">

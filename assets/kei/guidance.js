@@ -271,12 +271,15 @@ export function promptStages(speedMps) {
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
 
-function maneuverPhrase(maneuver, stage) {
+function maneuverPhrase(maneuver, stage, distanceM) {
   const what = sentence(maneuver.instruction);
+  // A stage first due well inside its distance (guidance just started, a speed change) says
+  // the real distance, not the stage's round one.
+  const far = stage.text && (distanceM < 0.75 * stage.m ? spokenDistance(distanceM) : stage.text);
   if (DESTINATION_TYPES.has(maneuver.type)) {
-    return stage.text ? `Your destination is in ${stage.text}.` : null; // arrival says the rest
+    return far ? `Your destination is in ${far}.` : null; // arrival says the rest
   }
-  return stage.text ? `In ${stage.text}, ${lowerFirst(what)}.` : `${what} now.`;
+  return far ? `In ${far}, ${lowerFirst(what)}.` : `${what} now.`;
 }
 
 function warningLead(speedMps) {
@@ -321,7 +324,7 @@ export class VoicePrompter {
       const last = due[due.length - 1];
       if (last && !this.said.has(key(last.i))) {
         for (let i = 0; i <= last.i; i += 1) this.said.add(key(i));
-        const phrase = maneuverPhrase(p.next, last.s);
+        const phrase = maneuverPhrase(p.next, last.s, p.nextDistanceM);
         if (phrase) out.push(phrase);
       }
     }

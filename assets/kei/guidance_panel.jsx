@@ -16,7 +16,7 @@ import {
   snapToRoute,
   withDistance,
 } from "./guidance.js";
-import { clearGuidance, loadGuidance, saveGuidance, GUIDANCE_KEY } from "./guidance_store.js";
+import { clearGuidance, saveGuidance, useStoredGuidance } from "./guidance_store.js";
 
 // Leaflet is big: the map comes after the speed readout and the guidance text.
 const KeiMap = lazy(() => import("./map.jsx").then((m) => ({ default: m.KeiMap })));
@@ -33,6 +33,8 @@ const ARROWS = {
 };
 
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
+// Ahead of the truck, "You have arrived at your destination" reads as an instruction.
+const ahead = (maneuver) => sentence(maneuver?.instruction).replace(/^You have arrived at/, "Arrive at");
 
 function speak(text) {
   try {
@@ -69,35 +71,48 @@ async function reroute(request, fix) {
   return answer;
 }
 
-function RouteMap({ prepared, fix, savedAt }) {
-  const layers = useMemo(
-    () => [
-      {
-        id: "guidance-route",
-        color: "#38bdf8",
-        weight: 6,
-        geojson: { type: "LineString", coordinates: prepared.points.map(([lat, lon]) => [lon, lat]) },
-      },
-    ],
-    [prepared],
-  );
-  const follow = fix ? { lat: fix.lat, lon: fix.lon } : null;
-  return (
-    <Suspense fallback={<div className="kd-guide-map-placeholder" />}>
-      <KeiMap layers={layers} fitKey={String(savedAt)} follow={follow} height="180px" mapId="guide-map" />
-    </Suspense>
-  );
-}
-
-export default function GuidancePanel({ fix, speedMps }) {
-  const [guidance, setGuidance] = useState(loadGuidance);
+function usePreparedRoute() {
+  const guidance = useStoredGuidance();
   const prepared = useMemo(() => {
     try {
       return guidance ? prepareRoute(guidance) : null;
     } catch {
-      return null;
+      return null; // a stored route with no line: the panel says there is nothing to follow
     }
   }, [guidance]);
+  return [guidance, prepared];
+}
+
+/** The route on a small map that follows the truck (drive.jsx places it below the speed). */
+export function GuidanceMap({ fix }) {
+  const [guidance, prepared] = usePreparedRoute();
+  const layers = useMemo(
+    () =>
+      prepared
+        ? [
+            {
+              id: "guidance-route",
+              color: "#38bdf8",
+              weight: 6,
+              geojson: { type: "LineString", coordinates: prepared.points.map(([lat, lon]) => [lon, lat]) },
+            },
+          ]
+        : [],
+    [prepared],
+  );
+  if (!prepared) return null;
+  const follow = fix ? { lat: fix.lat, lon: fix.lon } : null;
+  return (
+    <div id="guide-map-wrap" className="kd-guide-map">
+      <Suspense fallback={<div className="kd-guide-map-placeholder" />}>
+        <KeiMap layers={layers} fitKey={String(guidance.saved_at)} follow={follow} height="160px" mapId="guide-map" />
+      </Suspense>
+    </div>
+  );
+}
+
+export default function GuidancePanel({ fix, speedMps }) {
+  const [guidance, prepared] = usePreparedRoute();
   const [voiceOn, toggleVoice] = useVoiceSetting();
   const [state, setState] = useState(null); // {snap, p} of the latest fix
   const [off, setOff] = useState(null); // null | {status: "rerouting" | "head-back", back}
@@ -108,13 +123,6 @@ export default function GuidancePanel({ fix, speedMps }) {
   const voiceRef = useRef(voiceOn);
   voiceRef.current = voiceOn;
   const say = (phrases) => voiceRef.current && phrases.forEach(speak);
-
-  // Another tab or the Plan page stored a new route: follow it.
-  useEffect(() => {
-    const onStorage = (e) => e.key === GUIDANCE_KEY && setGuidance(loadGuidance());
-    window.addEventListener("storage", onStorage);
-    return () => window.removeEventListener("storage", onStorage);
-  }, []);
 
   // A new route starts over: nothing said yet, nowhere along it yet.
   useEffect(() => {
@@ -142,7 +150,7 @@ export default function GuidancePanel({ fix, speedMps }) {
         reroute(guidance.request, fix)
           .then((answer) => {
             say(["New route."]);
-            setGuidance(saveGuidance(answer));
+            saveGuidance(answer); // the stored guidance changes: a fresh start along it
           })
           .catch(() => setOff((o) => (o ? { status: "head-back", back: o.back } : o)));
       } else {
@@ -156,10 +164,10 @@ export default function GuidancePanel({ fix, speedMps }) {
 
   const end = () => {
     window.speechSynthesis?.cancel?.();
-    clearGuidance();
     const url = new URL(window.location.href);
     url.searchParams.delete("guide");
-    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    clearGuidance(); // after the URL: guidance mode is "stored route or ?guide=1"
   };
 
   if (!prepared) {
@@ -199,13 +207,13 @@ export default function GuidancePanel({ fix, speedMps }) {
             {arrived || !next ? "" : formatDistance(p.nextDistanceM)}
           </div>
           <div id="next-maneuver" className="kd-guide-instruction" data-index={arrived ? "arrived" : next?.index ?? ""}>
-            {arrived ? "You have arrived" : sentence(next?.instruction)}
+            {arrived ? "You have arrived" : ahead(next)}
           </div>
         </div>
       </div>
       {!arrived && p.after && (
         <div id="then-maneuver" className="kd-guide-then">
-          Then {ARROWS[p.after.type] ?? ""} {sentence(p.after.instruction)}
+          Then {ARROWS[p.after.type] ?? ""} {ahead(p.after)}
         </div>
       )}
       <div id="remaining" className="kd-guide-remaining">
@@ -217,7 +225,6 @@ export default function GuidancePanel({ fix, speedMps }) {
           {withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}
         </div>
       )}
-      <RouteMap prepared={prepared} fix={fix} savedAt={guidance.saved_at} />
       <div className="kd-guide-controls">
         <button id="guide-voice" type="button" className="kd-btn" aria-pressed={voiceOn} onClick={toggleVoice}>
           {voiceOn ? "Voice on" : "Voice off"}

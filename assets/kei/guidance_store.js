@@ -33,18 +33,27 @@ export function clearGuidance() {
   window.dispatchEvent(new Event(CHANGED));
 }
 
-/** Whether the Drive screen is in guidance mode: a stored route, or "/?guide=1". */
-export function useGuidanceMode() {
-  const read = () => Boolean(loadGuidance()) || new URLSearchParams(window.location.search).get("guide") === "1";
-  const [on, setOn] = useState(read);
+/** read() now and again whenever the stored guidance changes (this tab or another). */
+function useStored(read) {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const update = () => setOn(read());
+    const update = () => setValue(read());
     window.addEventListener(CHANGED, update);
     window.addEventListener("storage", update);
     return () => {
       window.removeEventListener(CHANGED, update);
       window.removeEventListener("storage", update);
     };
-  }, []);
-  return on;
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  return value;
+}
+
+/** Whether the Drive screen is in guidance mode: a stored route, or "/?guide=1". */
+export function useGuidanceMode() {
+  return useStored(() => Boolean(loadGuidance()) || new URLSearchParams(window.location.search).get("guide") === "1");
+}
+
+/** The stored guidance (null: none), following changes such as a re-route. */
+export function useStoredGuidance() {
+  return useStored(loadGuidance);
 }

@@ -224,7 +224,7 @@ test("voice: starting close to a turn says only the nearest prompt", () => {
   const said = drive(ANNOUNCED, 25, { from: 800, to: 1050 });
   assert.deepEqual(
     said.map((s) => s.phrase),
-    ["Ohio line in 0.4 miles: only in towns that allow Kei.", "In 1000 feet, turn right onto Main Street.", "Turn right onto Main Street now."],
+    ["Ohio line in 0.4 miles: only in towns that allow Kei.", "In 700 feet, turn right onto Main Street.", "Turn right onto Main Street now."], // 200 m: the real distance,
   );
 });
 
