@@ -228,3 +228,38 @@ def test_off_route_appears_heading_away_and_clears_back_on_route(phone, guidance
     page.wait_for_selector("#guidance", state="detached")
     assert page.evaluate(f"localStorage.getItem('{GUIDANCE_KEY}')") is None
     assert page.errors == []
+
+
+@pytest.mark.slow
+def test_guidance_survives_a_reload_with_no_network(phone, guidance):
+    """Once started, guidance needs nothing from the server: offline, a reload still guides."""
+    line = Line(guidance["route"]["geometry"])
+    turn1 = line.maneuver_at(guidance["route"]["maneuvers"][1])
+    page = phone
+    start_guidance(page, guidance, line.at(turn1 - 300))
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    # The guidance code (a chunk of its own, loaded after the speed readout) is stored too.
+    page.wait_for_function(
+        """async () => {
+            const names = await caches.keys();
+            for (const name of names) {
+                const keys = await (await caches.open(name)).keys();
+                if (keys.some(r => /guidance_panel[^/]*\\.js$/.test(new URL(r.url).pathname)))
+                    return true;
+            }
+            return false;
+        }""",
+        timeout=20_000,
+    )
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        page.wait_for_selector("#next-maneuver", timeout=15_000)
+        feed(page, [line.at(turn1 - 200 + STEP_M * k) for k in range(4)])
+        assert text(page, "#next-maneuver") == "Turn right onto Center Street"
+        assert text(page, "#next-distance") == "400 ft"  # 125 m
+        feed(page, [line.at(turn1 + 50 + STEP_M * k) for k in range(3)])
+        assert text(page, "#next-maneuver") == "Turn left onto Avenue E"
+    finally:
+        page.context.set_offline(False)
+    assert page.errors == []
