@@ -73,6 +73,7 @@ from kei_drive.api_errors import (
     ApiError,
     error_response,
     internal_error,
+    read_capped_body,
     unavailable,
 )
 from kei_drive.api_priority import paced, upload_in_progress
@@ -113,19 +114,12 @@ __all__ = ["EARLIEST_MS", "LATEST_MS", "ApiError", "api", "validate_points"]
 
 
 async def _read_json(request: Request, required: bool = True) -> Any:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiError(413, f"payload of {int(length)} bytes is over {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"payload is over {MAX_BODY_BYTES} bytes")
+    body = await read_capped_body(request, MAX_BODY_BYTES)
     if not body.strip():
         if required:
             raise ApiError(400, "the request body must be JSON")
         return {}
-    return parse_json(bytes(body))
+    return parse_json(body)
 
 
 def _trip_key(request: Request) -> str:

@@ -44,7 +44,7 @@ def _miles(m: float) -> str:
     return f"{mi:.1f} mi" if mi >= 0.1 else f"{m:.0f} m"
 
 
-def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+def runs_of_equal(keys: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end_exclusive, key) for every run of equal keys."""
     if keys.size == 0:
         return []
@@ -115,7 +115,7 @@ def access_stretches(
                     continue
                 hit = permit.contains(seg_mid[segs, 0], seg_mid[segs, 1]) & (inside < 0)
                 inside[hit] = pi
-        for s, e, pi in _runs(inside):
+        for s, e, pi in runs_of_equal(inside):
             # Stretch ends: the state line where the run touches it, else segment ends.
             a = sr.from_m if s == 0 else round(float(cum[segs[s]]), 1)
             b = sr.to_m if e == segs.size else round(float(cum[segs[e - 1] + 1]), 1)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from kei_drive.core.access import HARD_KINDS, access_stretches
+from kei_drive.core.access import HARD_KINDS, access_stretches, runs_of_equal
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
@@ -159,14 +159,7 @@ def _where(from_m: float, to_m: float) -> str:
 
 def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end_exclusive, key) for runs of equal keys >= 0."""
-    if keys.size == 0:
-        return []
-    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    ends = np.concatenate((change, [keys.size]))
-    return [
-        (int(s), int(e), int(keys[s])) for s, e in zip(starts, ends, strict=True) if keys[s] >= 0
-    ]
+    return [run for run in runs_of_equal(keys) if run[2] >= 0]
 
 
 def _road_names(
