@@ -69,16 +69,24 @@ def classify(rule: Any) -> str | None:
     return KIND_OF_LEVEL[severity_level(rule)]
 
 
+CHECK_WORDS = "check before you drive"
+
+
+def stretch_words(kind: str, road_access: str | None) -> str:
+    """What a state stretch means for a Kei, without its length ("Kei rules unverified —
+    check before you drive"): the audit's messages and the driver's announcements."""
+    if kind == "banned_state":
+        return "Kei vehicles are not allowed"
+    if kind == "road_access":
+        return f"{access_words(road_access)} — {CHECK_WORDS}"
+    if kind == "unverified":
+        return f"Kei rules unverified — {CHECK_WORDS}"
+    return "Kei vehicles are restricted"
+
+
 def _message(kind: str, name: str, rule: Any, length_m: float, advice: str, source: str) -> str:
     where = f"({_miles(length_m)} of the route)"
-    if kind == "banned_state":
-        head = f"{name}: Kei vehicles are not allowed {where}"
-    elif kind == "road_access":
-        head = f"{name}: {access_words(rule.road_access)} — check before you drive {where}"
-    elif kind == "unverified":
-        head = f"{name}: Kei rules unverified — check before you drive {where}"
-    else:
-        head = f"{name}: Kei vehicles are restricted {where}"
+    head = f"{name}: {stretch_words(kind, getattr(rule, 'road_access', None))} {where}"
     msg = head + (f". {advice}" if advice else "")
     return msg + (f" Source: {source}" if source else "")
 
