@@ -9,8 +9,8 @@ import math
 import pytest
 
 from tests.browser.conftest import M_PER_DEG_LAT, feed
-from tests.support.guidance_route import planned_guidance
-from tests.support.osm_synth import synth_tiles
+from tests.support.guidance_route import GUIDE_FROM, GUIDE_TO, planned_guidance
+from tests.support.osm_synth import synth_tiles, write_network
 
 GUIDANCE_KEY = "kei-drive.guidance"
 STEP_M = 25.0  # one fix a second: 25 m/s, 56 mph
@@ -37,6 +37,18 @@ SPEECH_STUB = """
 def guidance(tmp_path_factory) -> dict:
     tiles = synth_tiles(tmp_path_factory)
     return planned_guidance(tiles, tmp_path_factory.mktemp("rules") / "none.json")
+
+
+@pytest.fixture(scope="module")
+def route_server(app_server, tmp_path_factory):
+    """The app server with the synthetic tiles in its KEI_DRIVE_HOME/tiles: its
+    POST /api/v1/route plans on the same network as the stored route."""
+    from kei_drive.routing.tiles import build_tiles, has_tiles
+
+    tiles = app_server.home / "tiles"
+    if not has_tiles(tiles):
+        build_tiles(write_network(tmp_path_factory.mktemp("guide-osm") / "synth.osm.pbf"), tiles)
+    return app_server
 
 
 class Line:
@@ -71,6 +83,20 @@ class Line:
         return self.cum[maneuver["begin_index"]]
 
 
+def ny_subject(guidance: dict) -> str:
+    """What the New York announcement starts with: the server's "New York line", or the
+    phone's own wording of the audit warning ("New York") when stored without one."""
+    for item in guidance.get("announcements") or []:
+        if item["kind"] == "banned_state":
+            return item["text"].split(":")[0]
+    return "New York"
+
+
+def on_8_street(line: Line) -> float:
+    """Metres along the route where Avenue E crosses 8 Street (41.985 N), a street east."""
+    return line.cum[line.points.index([41.985, -77.03])]
+
+
 def start_guidance(page, guidance: dict, at: tuple[float, float]) -> None:
     """Store the route, open "/?guide=1" with the phone's GPS at ``at`` (not the fixture's
     Baltimore: a 400 km jump is held back as a glitch for a few fixes)."""
@@ -101,6 +127,7 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     line = Line(route["geometry"])
     turn1, turn2 = (line.maneuver_at(m) for m in route["maneuvers"][1:3])
     ny = next(w for w in route["warnings"] if w["state"] == "NY")["from_m"]
+    ny_said = f"{ny_subject(guidance)} in"  # "New York line in 0.8 miles: Kei vehicles…"
     page = phone
     start_guidance(page, guidance, line.at(turn1 - 425))
     # The first turn, the one after it, what is left of the route.
@@ -158,17 +185,17 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     assert {r[1] for r in settled if r[0] > turn2 + 5} == {"Arrive at your destination"}
 
     # Towards the New York line: the warning is shown and said before the stretch.
-    assert "New York in" in text(page, "#warning-ahead")
+    assert text(page, "#warning-ahead").startswith(ny_said)
     said_at = None
     d = ny - 1300
     while d < ny - 100 and said_at is None:
         feed(page, [line.at(d)])
-        if any(p.startswith("New York in") for p in spoken(page)):
+        if any(p.startswith(ny_said) for p in spoken(page)):
             said_at = d
         d += STEP_M
     assert said_at is not None and said_at < ny, spoken(page)
     warning = text(page, "#warning-ahead")
-    assert warning.startswith("New York in ") and " mi: " in warning
+    assert warning.startswith(ny_said) and " mi: " in warning
     assert miles(warning.split(" in ")[1].split(":")[0]) == pytest.approx(
         (ny - said_at) / 1609.344, abs=0.06
     )
@@ -178,7 +205,7 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     assert len(said) == len(set(said)), said
     order = [
         next(i for i, p in enumerate(said) if p.startswith(prefix))
-        for prefix in ("In ", "Turn left onto Avenue E now.", "New York in")
+        for prefix in ("In ", "Turn left onto Avenue E now.", ny_said)
     ]
     assert order == sorted(order), said
     assert "turn left onto Avenue E" in said[order[0]]
@@ -188,7 +215,7 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
 def test_off_route_appears_heading_away_and_clears_back_on_route(phone, guidance, artifacts_dir):
     """Off route with no way to re-route (the route API unreachable): the head-back line."""
     line = Line(guidance["route"]["geometry"])
-    along = 3000.0  # on Avenue E, northbound
+    along = on_8_street(line)  # Avenue E northbound, at 8 Street (east: off the route)
     page = phone
     page.context.route("**/api/v1/route", lambda r: r.abort("internetdisconnected"))
     start_guidance(page, guidance, line.at(along - 100))
@@ -221,7 +248,7 @@ def test_off_route_appears_heading_away_and_clears_back_on_route(phone, guidance
     assert text(page, "#guide-voice") == "Voice off"
     ny = next(w for w in guidance["route"]["warnings"] if w["state"] == "NY")["from_m"]
     feed(page, [line.at(ny - 900 + STEP_M * k) for k in range(5)])
-    assert text(page, "#warning-ahead").startswith("New York in 0.5 mi")
+    assert text(page, "#warning-ahead").startswith(f"{ny_subject(guidance)} in 0.5 mi")
     assert page.evaluate("window.__spoken") == []
     # End guidance: the panel goes and the phone forgets the route.
     page.click("#guide-end")
@@ -262,4 +289,70 @@ def test_guidance_survives_a_reload_with_no_network(phone, guidance):
         assert text(page, "#next-maneuver") == "Turn left onto Avenue E"
     finally:
         page.context.set_offline(False)
+    assert page.errors == []
+
+
+STORED = "JSON.parse(localStorage.getItem('kei-drive.guidance') || 'null')"
+
+
+def test_off_route_gets_a_new_kei_route_from_the_server(route_server, phone, guidance):
+    """Off route with the server in reach: POST /api/v1/route from here (same request and
+    options) replaces the stored route, and guidance goes on along the new one."""
+    line = Line(guidance["route"]["geometry"])
+    along = on_8_street(line)
+    page = phone
+    posted = []
+    page.on(
+        "request",
+        lambda r: posted.append(r.post_data_json) if r.url.endswith("/api/v1/route") else None,
+    )
+    start_guidance(page, guidance, line.at(along - 100))
+    feed(page, [line.at(along - 75), line.at(along - 50), line.at(along - 25), line.at(along)])
+    k = 0
+    while page.locator("#off-route").count() == 0 and k < 10:
+        k += 1
+        feed(page, [line.at(along, right_m=25 * k)])  # east along 8 Street
+    assert page.locator("#off-route").count() == 1, "never off route"
+    here = line.at(along, right_m=25 * k)
+    page.wait_for_function(f"{STORED}.saved_at !== {guidance['saved_at']}", timeout=60_000)
+    assert len(posted) == 1
+    body = posted[0]
+    assert body["from"] == pytest.approx(list(here), abs=1e-6)
+    assert {key: body[key] for key in ("to", "to_name")} == {
+        key: guidance["request"][key] for key in ("to", "to_name")
+    }
+    assert body["options"] == guidance["request"]["options"]
+    stored = page.evaluate(STORED)
+    new = stored["route"]
+    assert new["geometry"][0] == pytest.approx(list(here), abs=0.0005)  # starts at the truck
+    assert new["geometry"][-1] == pytest.approx(list(GUIDE_TO), abs=0.001)
+    assert any(a["kind"] == "banned_state" for a in stored["announcements"])  # still warned
+    page.wait_for_selector("#off-route", state="detached", timeout=5_000)
+    assert text(page, "#next-maneuver") == new["maneuvers"][1]["instruction"].rstrip(".")
+    said = spoken(page)
+    assert said.index("Off route.") < said.index("New route."), said
+    assert page.errors == []
+
+
+def test_drive_this_route_on_the_plan_page_starts_guidance(route_server, phone):
+    """From the Plan page's "Drive this route" to turn-by-turn on the Drive screen."""
+    page = phone
+    page.context.set_geolocation({"latitude": GUIDE_FROM[0], "longitude": GUIDE_FROM[1]})
+    page.context.add_init_script(SPEECH_STUB)
+    page.goto("/plan")
+    page.wait_for_selector("#plan-origin")
+    page.wait_for_function("document.querySelector('#plan-date')?.value !== ''")
+    page.fill("#plan-origin", f"{GUIDE_FROM[0]},{GUIDE_FROM[1]}")
+    page.fill("#plan-destination", f"{GUIDE_TO[0]},{GUIDE_TO[1]}")
+    page.click("#plan-submit")
+    page.wait_for_selector("#plan-verdict", timeout=30_000)
+    page.click("#drive-route")
+    page.wait_for_url("**/?guide=1", timeout=30_000)
+    page.wait_for_selector("#next-maneuver")
+    line = Line(page.evaluate(STORED)["route"]["geometry"])
+    feed(page, [line.at(500 + STEP_M * k) for k in range(4)])
+    assert text(page, "#next-maneuver") == "Turn right onto Center Street"
+    assert miles(text(page, "#next-distance")) == pytest.approx(
+        (line.cum[2] - 575) / 1609.344, abs=0.06
+    )
     assert page.errors == []
