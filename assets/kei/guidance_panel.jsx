@@ -21,7 +21,6 @@ import { clearGuidance, saveGuidance, useStoredGuidance } from "./guidance_store
 // Leaflet is big: the map comes after the speed readout and the guidance text.
 const KeiMap = lazy(() => import("./map.jsx").then((m) => ({ default: m.KeiMap })));
 
-const VOICE_KEY = "kei-drive.voice";
 const ROUTE_API = "/api/v1/route";
 const REROUTE_RETRY_MS = 30_000;
 
@@ -44,17 +43,6 @@ function speak(text) {
   } catch {
     // No speech on this browser: the screen still shows everything.
   }
-}
-
-function useVoiceSetting() {
-  const [on, setOn] = useState(() => localStorage.getItem(VOICE_KEY) !== "off");
-  const toggle = () =>
-    setOn((old) => {
-      localStorage.setItem(VOICE_KEY, old ? "off" : "on");
-      if (old) window.speechSynthesis?.cancel?.();
-      return !old;
-    });
-  return [on, toggle];
 }
 
 /** Ask the server for a new Kei route from here (same request and options). */
@@ -111,13 +99,14 @@ export function GuidanceMap({ fix }) {
   );
 }
 
-export default function GuidancePanel({ fix, speedMps }) {
+/** voice / onVoice: the Drive screen's voice setting (shared with its spoken alerts). */
+export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = null }) {
   const [guidance, prepared] = usePreparedRoute();
-  const [voiceOn, toggleVoice] = useVoiceSetting();
+  const voiceOn = Boolean(voice);
   const [state, setState] = useState(null); // {snap, p} of the latest fix
   const [off, setOff] = useState(null); // null | {status: "rerouting" | "head-back", back}
   const monitor = useRef(new OffRouteMonitor());
-  const voice = useRef(new VoicePrompter());
+  const prompter = useRef(new VoicePrompter());
   const alongHint = useRef(null);
   const lastReroute = useRef(0);
   const voiceRef = useRef(voiceOn);
@@ -127,7 +116,7 @@ export default function GuidancePanel({ fix, speedMps }) {
   // A new route starts over: nothing said yet, nowhere along it yet.
   useEffect(() => {
     monitor.current.reset();
-    voice.current.reset();
+    prompter.current.reset();
     alongHint.current = null;
     setState(null);
     setOff(null);
@@ -159,7 +148,7 @@ export default function GuidancePanel({ fix, speedMps }) {
       return;
     }
     if (decision.changed) setOff(null);
-    say(voice.current.update(p, speedMps));
+    say(prompter.current.update(p, speedMps));
   }, [fix?.timestamp, prepared]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const end = () => {
@@ -172,7 +161,7 @@ export default function GuidancePanel({ fix, speedMps }) {
 
   if (!prepared) {
     return (
-      <section id="guidance" className="kd-guide" data-state="none">
+      <section id="guidance" className="kd-guide-panel" data-state="none">
         <div className="kd-guide-text">No route to follow: plan one on the Plan page and tap “Drive this route”.</div>
         <button id="guide-end" type="button" className="kd-btn kd-guide-end" onClick={end}>
           Close
@@ -192,7 +181,7 @@ export default function GuidancePanel({ fix, speedMps }) {
         : null;
   const warning = p.warning;
   return (
-    <section id="guidance" className="kd-guide" data-state={arrived ? "arrived" : off ? "off-route" : "on-route"}>
+    <section id="guidance" className="kd-guide-panel" data-state={arrived ? "arrived" : off ? "off-route" : "on-route"}>
       {offText && (
         <div id="off-route" className="kd-guide-off" role="alert" data-status={off.status}>
           {offText}
@@ -226,7 +215,10 @@ export default function GuidancePanel({ fix, speedMps }) {
         </div>
       )}
       <div className="kd-guide-controls">
-        <button id="guide-voice" type="button" className="kd-btn" aria-pressed={voiceOn} onClick={toggleVoice}>
+        <button id="guide-voice" type="button" className="kd-btn" aria-pressed={voiceOn} onClick={() => {
+            if (voiceOn) window.speechSynthesis?.cancel?.();
+            onVoice?.();
+          }}>
           {voiceOn ? "Voice on" : "Voice off"}
         </button>
         <button id="guide-end" type="button" className="kd-btn kd-guide-end" onClick={end}>
