@@ -209,6 +209,9 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     ]
     assert order == sorted(order), said
     assert "turn left onto Avenue E" in said[order[0]]
+    page.set_viewport_size({"width": 844, "height": 390})  # landscape on the dash
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts_dir / "guidance-844x390.png"))
     assert page.errors == []
 
 
