@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlmodel import Session
@@ -14,6 +14,7 @@ from kei_drive import config
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TrackArrays, TripStats
 from kei_drive.db import queries as q
+from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import default_trip_name
@@ -38,16 +39,21 @@ def mark_highway_use(session: Session, trip: Trip) -> bool | None:
 
 
 def finish_trip(
-    session: Session, trip: Trip, ended_at: datetime | None = None, highway_use: Any = MATCH
+    session: Session,
+    trip: Trip,
+    ended_at: datetime | None = None,
+    highway_use: Any = MATCH,
+    zone: tzinfo | None = None,
 ) -> TripStats:
-    """Stop recording: final statistics, a default name if it has none, highway use.
+    """Stop recording: final statistics, a default name if it has none (its start in
+    ``zone``, the driver's time zone; UTC without one), highway use.
 
     ``highway_use``: the answer of ``highway_use_of`` when the caller matched the track
     beforehand, outside the write lock (the API); by default it is matched here.
     """
     stats = q.close_trip(session, trip, ended_at)
     if not trip.name:
-        trip.name = default_trip_name(trip)
+        trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     else:
@@ -92,8 +98,10 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        for (trip, _stats), track in zip(created, fixes, strict=True):
-            trip.highway_use = highway_use(track)
+        uses = [highway_use(track) for track in fixes]  # no lock held while matching
+        begin_write(session)  # then a short write (in turns with the uploads)
+        for (trip, _stats), use in zip(created, uses, strict=True):
+            trip.highway_use = use
             session.add(trip)
         session.flush()
     return created
