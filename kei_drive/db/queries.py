@@ -289,7 +289,8 @@ def insert_track_columns(
     """Store a new trip's fixes in bulk (an import: the trip has none yet, so no conflict
     handling): COPY on PostgreSQL, one prepared executemany per 20,000 rows on SQLite.
     Client ids are ``gpx-<index>``, the order key is the index. ``commit_chunks`` commits
-    after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
+    after every ``chunk_rows`` on SQLite (a big import holds its write lock a moment at a
+    time); PostgreSQL locks rows, not the database, so it copies 20,000 rows at a time.
     Returns the number stored."""
     n = len(track)
     columns = [
@@ -302,6 +303,8 @@ def insert_track_columns(
     ]
     t_ms = np.round(track.t * 1000.0)
     postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # no database-wide write lock to share: fewer, bigger COPYs, one commit
+        chunk_rows, commit_chunks = max(chunk_rows, _BULK_ROWS), False
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         # Rows are zipped from whole columns (NaN -> None in numpy): no Python step per value.
@@ -696,7 +699,8 @@ def _import_pieces(
             label = track.name
             if len(parts) > 1 and track.name:
                 label = f"{track.name} ({i}/{len(parts)})"
-            out.append((label, fixes.take(part), course[part], elevation[part]))
+            run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views, not copies
+            out.append((label, fixes.take(run), course[run], elevation[run]))
     return out
 
 
