@@ -281,6 +281,7 @@ export function DriveScreen() {
         tabIndex={0}
         aria-label="Leave HUD mode"
         onClick={() => update({ mirror: false })}
+        onKeyDown={(e) => (e.key === "Enter" || e.key === " " || e.key === "Escape") && update({ mirror: false })}
       >
         <div className="kd-hud-mirror">
           {band}
