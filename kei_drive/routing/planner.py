@@ -115,7 +115,8 @@ def edges_from_trace(answer: dict[str, Any], offset: int = 0) -> list[RoadEdge]:
 def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
     out = []
     offset = 0
-    for leg in answer.get("trip", {}).get("legs", []):
+    legs = answer.get("trip", {}).get("legs", [])
+    for k, leg in enumerate(legs):
         for m in leg.get("maneuvers", []):
             out.append(
                 Maneuver(
@@ -127,7 +128,8 @@ def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
                     type=int(m.get("type", 0)),
                 )
             )
-        offset += len(decode_array(leg.get("shape", "")))
+        if k < len(legs) - 1:  # later legs' indices follow this leg's shape
+            offset += len(decode_array(leg.get("shape", "")))
     return out
 
 
@@ -236,10 +238,10 @@ def plan_route(
         try:
             trace = router.trace_attributes(kc.edge_walk_request(shape))
             edges = edges_from_trace(trace)
-            # edge indices refer to the trace's own shape
-            geometry = decode(trace.get("shape") or shape)
+            # edge indices refer to the trace's own shape (an array: the audit takes one)
+            geometry = decode_array(trace.get("shape") or shape)
         except NoRouteError:
-            geometry = decode(shape)
+            geometry = decode_array(shape)
             edges = []
             notes.append("Road attributes could not be read for this route.")
         report = audit_route(
