@@ -72,6 +72,15 @@ class RoadEdge:
     names: tuple[str, ...] = ()  # refs and names, e.g. ("I 95", "John F. Kennedy Highway")
     use: str = ""  # "road", "ramp", "ferry", ...
 
+    def shifted(self, offset: int) -> RoadEdge:
+        """The same edge with its geometry indices moved by ``offset`` (every field kept;
+        ~10x cheaper than ``dataclasses.replace`` when joining a long track's parts)."""
+        out = object.__new__(RoadEdge)
+        out.__dict__.update(self.__dict__)
+        object.__setattr__(out, "begin_index", self.begin_index + offset)
+        object.__setattr__(out, "end_index", self.end_index + offset)
+        return out
+
     @property
     def speed_limit_mph(self) -> int | None:
         if not self.speed_limit_kmh:

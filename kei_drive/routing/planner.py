@@ -487,10 +487,7 @@ class _Piece:
                 offset -= 1  # parts share their boundary point
                 pts = pts[1:]
             geometry.extend(pts)
-            edges.extend(
-                replace(e, begin_index=e.begin_index + offset, end_index=e.end_index + offset)
-                for e in part.edges
-            )
+            edges.extend(e.shifted(offset) for e in part.edges)
         return geometry, edges
 
 
@@ -515,7 +512,12 @@ def _drop_unsustained(
     """Edges of highway stretches the GPS does not support (too short, too brief, or crossed
     rather than followed) get the class of the road around them."""
     classes = highway_classes(edges)
+    if not any(classes):
+        return list(edges)
     cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
+    # each GPS fix: matched or not, and the edge it was matched to (-1: none)
+    matched_fix = np.array([m.get("type") == "matched" for m in matched], dtype=bool)
+    fix_edge = np.array([int(m.get("edge_index", -1)) for m in matched], dtype=np.int64)
     out = list(edges)
     k = 0
     while k < len(edges):
@@ -525,11 +527,7 @@ def _drop_unsustained(
         end = k
         while end < len(edges) and classes[end]:
             end += 1
-        on = [
-            i
-            for i, m in enumerate(matched)
-            if m.get("type") == "matched" and k <= int(m.get("edge_index", -1)) < end
-        ]
+        on = np.flatnonzero(matched_fix & (fix_edge >= k) & (fix_edge < end)).tolist()
         b, e = edges[k].begin_index, edges[end - 1].end_index
         length = float(cum[min(e, len(cum) - 1)] - cum[min(b, len(cum) - 1)])
         sustained = len(on) >= SUSTAINED_MIN_POINTS and length >= SUSTAINED_MIN_M

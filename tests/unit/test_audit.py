@@ -205,3 +205,11 @@ def test_segment_edges_at_once_match_edge_by_edge():
                 for _ in range(m)
             ]
         assert np.array_equal(_segment_edges(edges, n), by_loop(edges, n))
+
+
+def test_shifted_edge_keeps_every_field():
+    e = RoadEdge(3, 7, "motorway_link", 96.0, 80.0, ("I 95",), "ramp")
+    moved = e.shifted(10)
+    assert (moved.begin_index, moved.end_index) == (13, 17)
+    assert moved == RoadEdge(13, 17, "motorway_link", 96.0, 80.0, ("I 95",), "ramp")
+    assert (e.begin_index, e.end_index) == (3, 7)  # the original is unchanged
