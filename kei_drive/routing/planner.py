@@ -414,15 +414,15 @@ ROUTE_FILL_SPACING_M = 200.0
 ROUTE_FILL_MAX_SEGMENT_M = 30_000.0
 
 
-def fill_route(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points added along every segment longer than ``ROUTE_FILL_SPACING_M`` (up to
+def fill_route(
+    lat: np.ndarray, lon: np.ndarray, spacing_m: float = ROUTE_FILL_SPACING_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points added along every segment longer than ``spacing_m`` (up to
     ``ROUTE_FILL_MAX_SEGMENT_M``), evenly; the original vertices are kept."""
     if lat.size < 2:
         return lat, lon
     seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    steps = np.where(
-        seg <= ROUTE_FILL_MAX_SEGMENT_M, np.ceil(seg / ROUTE_FILL_SPACING_M), 1
-    ).astype(np.int64)
+    steps = np.where(seg <= ROUTE_FILL_MAX_SEGMENT_M, np.ceil(seg / spacing_m), 1).astype(np.int64)
     steps = np.maximum(steps, 1)
     seg_of = np.repeat(np.arange(seg.size), steps)  # one entry per output point but the last
     frac = np.arange(seg_of.size) - np.repeat(np.cumsum(steps) - steps, steps)
