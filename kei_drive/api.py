@@ -89,7 +89,6 @@ from kei_drive.api_validation import (
     trip_name,
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
-from kei_drive.core.rules import load_rules
 from kei_drive.core.rules_vocab import order_document
 from kei_drive.core.times import as_utc
 from kei_drive.core.vocabulary import RecordingState
@@ -100,6 +99,7 @@ from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
 from kei_drive.services import trips as trip_service
+from kei_drive.services.us_states import load_book
 
 MAX_POINTS = 5000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -376,6 +376,8 @@ def _endpoint(access: str) -> Callable[[Callable], Callable]:
                 if access != PUBLIC:
                     _check_access(user, access)
                 response = await fn(request)
+                if user is not None or access != PUBLIC:  # a person's data: never stored
+                    response.headers.setdefault("Cache-Control", "private, no-store")
                 if user is not None and user.renewed:  # sliding session: renew the cookie
                     value = web_auth.cookie_value(request.headers.get("cookie"))
                     if value:
@@ -492,7 +494,8 @@ async def get_me(request: Request) -> Response:
 
 @_endpoint(PUBLIC)
 async def get_rules(request: Request) -> Response:
-    """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
+    """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today): with the caller's own
+    overrides when signed in (or a ``read`` token), the package rules otherwise.
 
     The Drive screen keeps a copy so that its state badge works offline.
     """
@@ -501,8 +504,12 @@ async def get_rules(request: Request) -> Response:
         day = date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
-    book = await run_in_threadpool(load_rules)
-    return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+    user: SignedIn | None = request.state.user
+    reader = user.user_id if user is not None and user.scope in ACCESS["read"] else None
+    book, _ = await run_in_threadpool(load_book, reader)  # broken overrides: package rules
+    response = JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+    response.headers["Vary"] = "Cookie, Authorization"  # one answer per account
+    return response
 
 
 def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
