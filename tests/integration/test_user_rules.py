@@ -130,3 +130,34 @@ def test_data_export_carries_the_permits(home):
         data_export.write_archive(s, alice.id, out)
     permits = json.loads(zipfile.ZipFile(out).read("local_permits.json"))["permits"]
     assert [p["label"] for p in permits] == ["Coldwater, OH"]
+
+
+def test_serve_start_up_output_first_run_and_single_user(home, monkeypatch):
+    """A fresh install prints a one-time setup link whose code opens the owner page;
+    --single-user runs only on loopback and says so."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from starlette.testclient import TestClient
+
+    from kei_drive.api import api
+    from kei_drive.cli.serve_accounts import AccountsSetupError
+    from kei_drive.web_auth import SINGLE_USER_ENV
+
+    monkeypatch.setenv(SINGLE_USER_ENV, "0")  # prepare_accounts sets it; undone afterwards
+    said: list[str] = []
+    prepare_accounts(ServeOptions(host="127.0.0.1", port=3999), False, said.append)
+    assert said[0] == "No account exists yet. Create the owner account with this one-time link:"
+    link = said[1].strip()
+    assert link.startswith("http://localhost:3999/setup?code=kdi_")
+    assert "kei-drive users add NAME --password-stdin" in said[-1]
+    code = parse_qs(urlsplit(link).query)["code"][0]
+    client = TestClient(api)
+    assert client.get("/setup", params={"code": code}).status_code == 200
+    assert client.get("/setup", params={"code": code[:-1]}).status_code == 404
+
+    with pytest.raises(AccountsSetupError, match="loopback"):
+        prepare_accounts(ServeOptions(host="0.0.0.0", port=3999), True, said.append)
+    single: list[str] = []
+    prepare_accounts(ServeOptions(host="127.0.0.1", port=3999), True, single.append)
+    assert single[-1].startswith("Single-user mode: no sign-in")
+    assert client.get("/api/v1/me").json()["single_user"] is True
