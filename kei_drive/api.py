@@ -18,7 +18,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
   ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
   After a 200 the client may delete every fix of the batch except the rejected ones with
-  ``"retryable": true``, which it keeps and sends again later. More than ``MAX_POINTS``
+  ``"retryable": true``, which it keeps and sends again later. With ``"want_road": true``
+  (or ``?road=1``) the answer also carries ``"road"``: the road the latest fixes match, its
+  posted limit and the state's Kei cap, or ``{"status": "unknown", "reason"}``
+  (``kei_drive.services.road``). More than ``MAX_POINTS``
   fixes or a body over ``MAX_BODY_BYTES`` -> 413 (split the batch).
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
@@ -37,6 +40,12 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   ``visitor_text`` and ``next_change`` (the next dated change, or null).
 - ``GET  /api/v1/rules/order``             the status and road-access orders behind ``severity``.
 - ``GET  /api/v1/vehicles``                the garage (for the Drive screen's vehicle picker).
+- ``POST /api/v1/route``                   guidance for the Drive screen: a Kei route
+  ``{"from", "to", "to_name", "options"}`` or an audited GPX route ``{"track", "name",
+  "options"}`` -> ``{"version": 1, "request", "route", "announcements"}``
+  (``kei_drive.services.guidance``); errors ``{"error", "detail"}`` with 400 (shape), 422
+  (values, a track over 20,000 points or a body over 2 MB), 404 (no route), 503 (no tiles).
+  Sessions must post from this site (``Sec-Fetch-Site``/``Origin``).
 
 Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or
 ``Authorization: Bearer <personal API token>``. Every route but ``rules`` needs one
@@ -73,6 +82,7 @@ from kei_drive.api_errors import (
     ApiError,
     error_response,
     internal_error,
+    read_capped_body,
     unavailable,
 )
 from kei_drive.api_priority import paced, upload_in_progress
@@ -98,6 +108,7 @@ from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.services import road
 from kei_drive.services import trips as trip_service
 from kei_drive.services.us_states import load_book
 
@@ -113,19 +124,12 @@ __all__ = ["EARLIEST_MS", "LATEST_MS", "ApiError", "api", "validate_points"]
 
 
 async def _read_json(request: Request, required: bool = True) -> Any:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiError(413, f"payload of {int(length)} bytes is over {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"payload is over {MAX_BODY_BYTES} bytes")
+    body = await read_capped_body(request, MAX_BODY_BYTES)
     if not body.strip():
         if required:
             raise ApiError(400, "the request body must be JSON")
         return {}
-    return parse_json(bytes(body))
+    return parse_json(body)
 
 
 def _trip_key(request: Request) -> str:
@@ -264,7 +268,8 @@ def _trip_start_ms(key: str, user_id: int) -> int | None:
         return int(started.timestamp() * 1000) if started is not None else None
 
 
-def _post_points(key: str, body: Any, user_id: int) -> dict:
+def _post_points(key: str, body: Any, user_id: int) -> tuple[dict, int, int | None]:
+    """Store a batch: its answer, the trip's id and the newest stored fix's time."""
     if not isinstance(body, dict) or not isinstance(body.get("points"), list):
         raise ApiError(400, 'the body must be {"points": [...]}')
     items = body["points"]
@@ -287,13 +292,14 @@ def _post_points(key: str, body: Any, user_id: int) -> dict:
         accepted, duplicates = q.add_points(s, trip, good)
         if accepted and trip.recording_state == RecordingState.FINISHED:
             q.refresh_stats(s, trip)  # late fixes from the phone's queue
-        return {
+        answer = {
             "accepted": accepted,
             "duplicates": duplicates,
             "rejected": rejected,
             "cleaned": cleaned,
             "point_count": trip.point_count,
         }
+        return answer, trip.id, max((p.time_ms for p in good), default=None)  # type: ignore[return-value]
 
 
 def _finish(key: str, body: Any, user_id: int) -> dict:
@@ -439,7 +445,16 @@ async def post_points(request: Request) -> Response:
     with upload_in_progress():  # exports wait meanwhile
         key = _trip_key(request)
         body = await _read_json(request)
-        return JSONResponse(await run_in_threadpool(_post_points, key, body, _uid(request)))
+        answer, trip_id, newest_ms = await run_in_threadpool(_post_points, key, body, _uid(request))
+    if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
+        phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
+        answer["road"] = await road.road_answer(
+            trip_id,
+            newest_ms,
+            phone_now,
+            user_id=_uid(request),  # the cap by its own rules
+        )
+    return JSONResponse(answer)
 
 
 @_endpoint("ingest")
@@ -536,6 +551,57 @@ async def get_rules_order(_request: Request) -> Response:
     return JSONResponse(order_document())
 
 
+def _route_error(status: int, error: str, detail: str = "") -> Response:
+    return error_response(status, error, detail=detail)
+
+
+def _guidance(body: Any, user_id: int) -> dict[str, Any]:
+    """Check, route and word a ``POST /api/v1/route`` body (in a worker thread), by the
+    caller's own rule overrides and local permits."""
+    from kei_drive.routing import NoRouteError, RoutingError, TilesMissingError
+    from kei_drive.routing.base import RouterUnavailableError
+    from kei_drive.services import guidance as guide
+    from kei_drive.services.planning import routing_error, rules_and_permits
+
+    req = guide.parse_request(body)
+    try:
+        rules, permits = rules_and_permits(user_id)
+        return guide.guidance(req, rules=rules, permits=permits)
+    except RoutingError as exc:
+        shown = routing_error(exc)
+        status = 422
+        if isinstance(exc, TilesMissingError | RouterUnavailableError):
+            status = 503
+        elif isinstance(exc, NoRouteError):
+            status = 404
+        detail = " ".join(t for t in (shown.message, shown.hint) if t)
+        raise guide.BadRouteRequest(status, shown.title, detail) from exc
+    except ValueError as exc:  # a track with nothing usable in it
+        raise guide.BadRouteRequest(422, "Cannot follow this track", str(exc)) from exc
+
+
+@_endpoint("read")
+async def post_route(request: Request) -> Response:
+    """Guidance for the Drive screen: a Kei route (from/to) or an audited GPX route (track)
+    with maneuvers, warnings and announcements (``kei_drive.services.guidance``)."""
+    from kei_drive.auth_routes import same_origin
+    from kei_drive.services.guidance import BadRouteRequest
+
+    if request.state.user.scope == "session" and not same_origin(request):
+        return _route_error(403, "Cross-site request refused", "POST from this site only")
+    try:
+        body = await _read_json(request)
+        uid = request.state.user.user_id
+        return JSONResponse(await run_in_threadpool(_guidance, body, uid))
+    except ApiError as exc:  # the body: too large or missing
+        status = 422 if exc.status == 413 else exc.status
+        return _route_error(status, "Bad route request", exc.message)
+    except InvalidInput as exc:
+        return _route_error(400, "Bad route request", str(exc))
+    except BadRouteRequest as exc:
+        return _route_error(exc.status, exc.error, exc.detail)
+
+
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
     return error_response(exc.status_code, str(exc.detail))
 
@@ -546,6 +612,7 @@ routes = [
     Route("/api/v1/vehicles", get_vehicles, methods=["GET"]),
     Route("/api/v1/trips", list_trips, methods=["GET"]),
     Route("/api/v1/me", get_me, methods=["GET"]),
+    Route("/api/v1/route", post_route, methods=["POST"]),
     Route("/api/v1/trips/{trip}", put_trip, methods=["PUT"]),
     Route("/api/v1/trips/{trip}", get_trip, methods=["GET"]),
     Route("/api/v1/trips/{trip}/points", post_points, methods=["POST"]),

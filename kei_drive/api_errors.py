@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from starlette.responses import JSONResponse
 
@@ -61,3 +62,18 @@ def internal_error(exc: BaseException, where: str) -> JSONResponse:
         f"internal error; nothing from this request was saved (request id {request_id})",
         request_id=request_id,
     )
+
+
+async def read_capped_body(request: Any, limit: int, hint: str = "") -> bytes:
+    """The request body, refused with 413 as soon as it is over ``limit`` bytes (announced
+    or read so far): an oversized body is never held whole in memory."""
+    too_big = f"; {hint}" if hint else ""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"payload of {int(length)} bytes is over {limit} bytes{too_big}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, f"payload is over {limit} bytes{too_big}")
+    return bytes(body)

@@ -10,6 +10,7 @@ installed; each setting moves one piece onto a real service:
 - ``KEI_DRIVE_HOME``          where local data lives (database, tiles, overrides, caches).
 - ``KEI_DRIVE_STATE_EXPIRY_S`` how long an idle browser tab's server-side state is kept.
 - ``KEI_DRIVE_TILE_URL``      online raster tiles drawn when no offline basemap is installed.
+- ``KEI_DRIVE_ROAD_BUDGET_S`` how long a points batch waits for its "road now" (default 1.5).
 """
 
 from __future__ import annotations
@@ -72,3 +73,12 @@ def cache_dir() -> Path:
     path = Path(os.environ.get("KEI_DRIVE_CACHE") or home_dir() / "cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def road_budget_s() -> float:
+    """How long a points batch answer waits for the road check (``services.road``)."""
+    try:
+        value = float(os.environ.get("KEI_DRIVE_ROAD_BUDGET_S") or 1.5)
+    except ValueError:
+        return 1.5
+    return value if 0 < value <= 60 else 1.5

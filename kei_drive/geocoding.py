@@ -50,6 +50,10 @@ class GeocoderOffline(GeocodingError):
     """The online geocoder is unreachable and the offline sources found nothing."""
 
 
+class GeocoderRefused(GeocodingError):
+    """The online geocoder answered with an error (quota, bad query, server fault)."""
+
+
 @dataclass(frozen=True)
 class Place:
     name: str  # "Leesburg, VA" or Nominatim's display name
@@ -247,12 +251,14 @@ class NominatimClient:
         min_interval_s: float = NOMINATIM_MIN_INTERVAL_S,
         cache_path: Path | None = None,
         country_codes: str | None = "us",
+        adapter_factory: Any = None,
     ) -> None:
         from geopy.geocoders import Nominatim
 
         self.domain, self.min_interval_s, self.country_codes = domain, min_interval_s, country_codes
+        extra = {"adapter_factory": adapter_factory} if adapter_factory else {}
         self._geocoder = Nominatim(
-            user_agent=user_agent(), domain=domain, scheme=scheme, timeout=timeout_s
+            user_agent=user_agent(), domain=domain, scheme=scheme, timeout=timeout_s, **extra
         )
         if cache_path is None:
             from kei_drive import config
@@ -283,7 +289,13 @@ class NominatimClient:
         except (geopy_exc.GeocoderUnavailable, geopy_exc.GeocoderTimedOut) as exc:
             raise GeocoderOffline(f"{OFFLINE_MESSAGE} (search server unreachable: {exc})") from exc
         except geopy_exc.GeopyError as exc:
-            raise GeocodingError(f"place search failed: {exc}") from exc
+            if type(exc) is geopy_exc.GeocoderServiceError:
+                # geopy's catch-all: with its urllib adapter a DNS failure or a refused
+                # connection ("[Errno -2] Name or service not known") arrives as this.
+                raise GeocoderOffline(
+                    f"{OFFLINE_MESSAGE} (search server unreachable: {exc})"
+                ) from exc
+            raise GeocoderRefused(f"place search failed: {exc}") from exc
         places = [_place_from_nominatim(loc) for loc in (found or [])]
         self.cache.put(key, [asdict(p) for p in places])
         return places

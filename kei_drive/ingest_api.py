@@ -45,7 +45,13 @@ from starlette.routing import Route
 import kei_drive.api as points_api  # module reference: api.py mounts these routes
 from kei_drive import config
 from kei_drive.accounts import digest
-from kei_drive.api_errors import error_response, internal_error, unavailable
+from kei_drive.api_errors import (
+    ApiError,
+    error_response,
+    internal_error,
+    read_capped_body,
+    unavailable,
+)
 from kei_drive.api_validation import InvalidInput, parse_json
 from kei_drive.core.ingest import (
     Batch,
@@ -121,16 +127,10 @@ def _challenge(request: Request) -> str:
 
 
 async def _body(request: Request) -> bytes:
-    limit = points_api.MAX_BODY_BYTES
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise IngestError(413, f"payload of {int(length)} bytes is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise IngestError(413, f"payload is over {limit} bytes; send smaller batches")
-    return bytes(body)
+    try:
+        return await read_capped_body(request, points_api.MAX_BODY_BYTES, "send smaller batches")
+    except ApiError as exc:
+        raise IngestError(exc.status, exc.message) from None
 
 
 def _json(body: bytes, empty_ok: bool = False) -> Any:

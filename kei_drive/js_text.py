@@ -18,3 +18,8 @@ def js_string(value: str) -> str:
 def replace_url_script(url: str) -> str:
     """Script that changes the address bar to ``url`` without a page load."""
     return f"window.history.replaceState(null, '', {js_string(url)})"
+
+
+def js_value(value: object) -> str:
+    """A JavaScript expression holding exactly the JSON value ``value`` (same escaping)."""
+    return json.dumps(value, ensure_ascii=True).replace("</", "<\\/")

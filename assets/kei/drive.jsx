@@ -8,6 +8,7 @@ import { badgeText, visitorText } from "./geo.js";
 import { useStateRule } from "./states.js";
 import { useTripRecorder } from "./recorder.js";
 import { beep, vibrate } from "./sound.js";
+import { PostedLimit, RoadAlert, RoadNow } from "./road_status.jsx";
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
@@ -195,11 +196,13 @@ export function DriveScreen() {
         </div>
       )}
       <div className="kd-speed">
+        <RoadAlert sound={settings.sound} />
         <div className="kd-big">
           <span id={`speed-${big}`} className="kd-big-number">
             {reading[big]}
           </span>
           <span className="kd-big-unit">{label[big]}</span>
+          <PostedLimit />
         </div>
         <div className="kd-small">
           <span id={`speed-${small}`}>{reading[small]}</span> {label[small]}
@@ -209,6 +212,7 @@ export function DriveScreen() {
           {capMph} mph / {Math.round(capMph * 1.609344)} km/h
           {stateCapMph !== null && stateCapMph < settings.capMph ? ` (${place.code} limit)` : ""}
         </div>
+        <RoadNow />
       </div>
       <div className="kd-stats">
         <div>

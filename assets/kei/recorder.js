@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { settleBatch } from "./settle.js";
 import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
+import { reportRoad } from "./road.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
 const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
@@ -53,8 +54,9 @@ async function sendBatch(uuid, points) {
     const response = await fetch(`/api/v1/trips/${uuid}/points`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      // sent_at: the server judges "in the future" against this phone's clock.
-      body: JSON.stringify({ points, sent_at: Date.now() }),
+      // sent_at: the server judges "in the future" against this phone's clock;
+      // want_road: the answer says which road the latest fixes are on (road.js).
+      body: JSON.stringify({ points, sent_at: Date.now(), want_road: true }),
     });
     const reply = await response.json().catch(() => null);
     return { status: response.status, reply };
@@ -143,6 +145,7 @@ export function useTripRecorder() {
         for (let i = 0; i < fixes.length; ) {
           const batch = fixes.slice(i, i + batchSize.current);
           const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+          reportRoad(status, reply);
           if (status === 401) throw new SignedOutError();
           const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
           if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
@@ -177,6 +180,7 @@ export function useTripRecorder() {
       } else {
         setOnline(false);
         setLastError(err?.fromServer ? err.message : null);
+        if (!err?.fromServer) reportRoad(0, null); // no connection: the road is unknown
       }
     } finally {
       syncing.current = false;

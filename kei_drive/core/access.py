@@ -44,7 +44,7 @@ def _miles(m: float) -> str:
     return f"{mi:.1f} mi" if mi >= 0.1 else f"{m:.0f} m"
 
 
-def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+def runs_of_equal(keys: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end_exclusive, key) for every run of equal keys."""
     if keys.size == 0:
         return []
@@ -69,16 +69,24 @@ def classify(rule: Any) -> str | None:
     return KIND_OF_LEVEL[severity_level(rule)]
 
 
+CHECK_WORDS = "check before you drive"
+
+
+def stretch_words(kind: str, road_access: str | None) -> str:
+    """What a state stretch means for a Kei, without its length ("Kei rules unverified —
+    check before you drive"): the audit's messages and the driver's announcements."""
+    if kind == "banned_state":
+        return "Kei vehicles are not allowed"
+    if kind == "road_access":
+        return f"{access_words(road_access)} — {CHECK_WORDS}"
+    if kind == "unverified":
+        return f"Kei rules unverified — {CHECK_WORDS}"
+    return "Kei vehicles are restricted"
+
+
 def _message(kind: str, name: str, rule: Any, length_m: float, advice: str, source: str) -> str:
     where = f"({_miles(length_m)} of the route)"
-    if kind == "banned_state":
-        head = f"{name}: Kei vehicles are not allowed {where}"
-    elif kind == "road_access":
-        head = f"{name}: {access_words(rule.road_access)} — check before you drive {where}"
-    elif kind == "unverified":
-        head = f"{name}: Kei rules unverified — check before you drive {where}"
-    else:
-        head = f"{name}: Kei vehicles are restricted {where}"
+    head = f"{name}: {stretch_words(kind, getattr(rule, 'road_access', None))} {where}"
     msg = head + (f". {advice}" if advice else "")
     return msg + (f" Source: {source}" if source else "")
 
@@ -115,7 +123,7 @@ def access_stretches(
                     continue
                 hit = permit.contains(seg_mid[segs, 0], seg_mid[segs, 1]) & (inside < 0)
                 inside[hit] = pi
-        for s, e, pi in _runs(inside):
+        for s, e, pi in runs_of_equal(inside):
             # Stretch ends: the state line where the run touches it, else segment ends.
             a = sr.from_m if s == 0 else round(float(cum[segs[s]]), 1)
             b = sr.to_m if e == segs.size else round(float(cum[segs[e - 1] + 1]), 1)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from kei_drive.core.access import HARD_KINDS, access_stretches
+from kei_drive.core.access import HARD_KINDS, access_stretches, runs_of_equal
 from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
@@ -38,6 +38,11 @@ LINK_CLASSES = {"motorway_link": "motorway", "trunk_link": "trunk"}
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
 LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
 ASSUMED_LOCAL_LIMIT_MPH = 35
+# What a highway stretch means for a Kei (the audit's messages and the driver's announcements).
+HIGHWAY_WORDS = {
+    "motorway": "Kei vehicles may not use motorways/interstates",
+    "trunk": "fast divided road, usually above Kei speed caps",
+}
 UNKNOWN_ROAD_SPEED_KMH = 40.0  # time estimate where there is no map data
 UNREACHABLE_GAP_M = 500.0  # route end farther than this from the request: "unreachable"
 MERGE_GAP_M = 30.0  # same-kind warnings closer than this are merged
@@ -102,6 +107,12 @@ class RouteWarning:
     state: str | None = None
     road_access: str | None = None  # the access mode of the stretch's state
     statement: str | None = None  # "driver": allowed only on the driver's own statement
+    # What the wording needs, so no one parses ``message``: the highway's class
+    # ("motorway"/"trunk"), a speed_cap stretch's posted limit and cap, an unreachable end's gap.
+    road_class: str | None = None
+    limit_mph: int | None = None
+    cap_mph: int | None = None
+    gap_m: float | None = None
 
 
 @dataclass
@@ -159,14 +170,7 @@ def _where(from_m: float, to_m: float) -> str:
 
 def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
     """(start, end_exclusive, key) for runs of equal keys >= 0."""
-    if keys.size == 0:
-        return []
-    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    ends = np.concatenate((change, [keys.size]))
-    return [
-        (int(s), int(e), int(keys[s])) for s, e in zip(starts, ends, strict=True) if keys[s] >= 0
-    ]
+    return [run for run in runs_of_equal(keys) if run[2] >= 0]
 
 
 def _road_names(
@@ -369,14 +373,10 @@ def audit_route(
         road = _road_names(seg_edge, s, e, named)
         a, b = pos(s, e)
         label = "Motorway" if cls == "motorway" else "Trunk road"
-        msg = f"{label} {road or '(unnamed)'} for {_where(a, b)}"
-        if cls == "motorway":
-            msg += " — Kei vehicles may not use motorways/interstates"
-            if interstate_ban[s]:
-                msg += f"; {st} explicitly forbids Kei vehicles on interstates"
-        else:
-            msg += " — fast divided road, usually above Kei speed caps"
-        warnings.append(RouteWarning(WarningKind.HIGHWAY, msg, a, b, road, st))
+        msg = f"{label} {road or '(unnamed)'} for {_where(a, b)} — {HIGHWAY_WORDS[cls]}"
+        if cls == "motorway" and interstate_ban[s]:
+            msg += f"; {st} explicitly forbids Kei vehicles on interstates"
+        warnings.append(RouteWarning(WarningKind.HIGHWAY, msg, a, b, road, st, road_class=cls))
 
     # Tagged limits above the state's Kei cap.
     over = (limits > 0) & (caps > 0) & (limits > caps)
@@ -390,7 +390,11 @@ def audit_route(
             f"{road or 'Road'} is posted {top} mph, above the {int(caps[s])} mph Kei cap "
             f"in {st}, for {_where(a, b)}"
         )
-        warnings.append(RouteWarning(WarningKind.SPEED_CAP, msg, a, b, road, st))
+        warnings.append(
+            RouteWarning(
+                WarningKind.SPEED_CAP, msg, a, b, road, st, limit_mph=top, cap_mph=int(caps[s])
+            )
+        )
 
     # Unknown limits where they matter (see module docstring).
     cls_unknown = np.isin(seg_class, UNKNOWN_LIMIT_CLASSES)
@@ -431,7 +435,9 @@ def audit_route(
                 f"({req[0]:.5f}, {req[1]:.5f})"
             )
             at = 0.0 if which == "start" else round(distance, 1)
-            warnings.append(RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None))
+            warnings.append(
+                RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None, gap_m=round(gap, 1))
+            )
 
     warnings = _merge_close(warnings)
     access_of = {s.state: s.road_access for s in states}

@@ -40,6 +40,8 @@ BASE_TOLERANCE_M = 100.0  # the simplification of the shipped file
 _M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
 _GRID_DEG = 0.5  # piece size for the point-in-polygon index
 _DENSIFY_DEG = 0.002  # ~200 m: states_along resolution between given vertices
+_SAMPLE_M = 150.0  # states_along looks a long line up once per this distance...
+_SAMPLE_MIN_POINTS = 2000  # ...when it has more points than this
 _REFINE_STEPS = 12  # bisection steps for a border crossing (200 m / 2**12 < 0.1 m)
 
 
@@ -230,6 +232,35 @@ def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:
     return (lo + hi) / 2
 
 
+def _sampled_state_indices(dense: NDArray, cum: NDArray, gap: NDArray) -> NDArray:
+    """``_state_indices`` of every point of a dense line, looking up only one point per
+    ``_SAMPLE_M`` of distance (and both ends of each gap): where two samples agree the
+    points between them are in that state (the ~200 m resolution ``states_along``
+    promises); where they differ, every point between them is looked up. A long GPS log
+    (a fix every few metres) then costs a few thousand lookups, not one per fix."""
+    n = len(dense)
+    if n <= _SAMPLE_MIN_POINTS:
+        return _state_indices(dense[:, 0], dense[:, 1])
+    bucket = np.floor(cum / _SAMPLE_M).astype(np.int64)
+    keep = np.zeros(n, dtype=bool)
+    keep[0] = keep[-1] = True
+    keep[1:] |= bucket[1:] != bucket[:-1]
+    keep[:-1] |= gap  # a gap's two ends are both sampled
+    keep[1:] |= gap
+    sample = np.flatnonzero(keep)
+    sample_state = _state_indices(dense[sample, 0], dense[sample, 1])
+    # every point takes the state of the sample at or before it...
+    state = np.repeat(sample_state, np.diff(np.append(sample, n)))
+    # ...except between two samples that disagree: those points are looked up
+    differ = np.flatnonzero(sample_state[1:] != sample_state[:-1])
+    if differ.size:
+        lo, hi = sample[differ] + 1, sample[differ + 1]
+        inner = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+        if inner.size:
+            state[inner] = _state_indices(dense[inner, 0], dense[inner, 1])
+    return state
+
+
 def states_along(
     points: Sequence[tuple[float, float]] | ArrayLike, max_gap_m: float | None = None
 ) -> list[StateSpan]:
@@ -252,8 +283,8 @@ def states_along(
     else:
         gap = np.zeros(max(len(arr) - 1, 0), dtype=bool)
     dense, dense_gap = _densify(arr, gap)
-    state = _state_indices(dense[:, 0], dense[:, 1])
     cum = cumulative_m(dense[:, 0], dense[:, 1])
+    state = _sampled_state_indices(dense, cum, dense_gap)
     idx = _index()
 
     change = np.flatnonzero(state[1:] != state[:-1])  # segment k: dense[k] -> dense[k+1]

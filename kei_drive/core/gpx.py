@@ -28,6 +28,7 @@ import gpxpy
 import gpxpy.gpx
 import numpy as np
 
+from kei_drive.core import gpx_scan
 from kei_drive.core.times import as_utc, iso_z
 from kei_drive.core.xmltext import xml_safe
 
@@ -183,21 +184,6 @@ _FIELDS = {  # the literal first (fast search), then: an opening tag, optionally
 }
 
 
-def _tag_positions(codes: np.ndarray, tag: str) -> np.ndarray:
-    """Start offsets of ``tag`` as an opening element name (after "<" or a prefix's ":",
-    followed by ">" or a blank) in text given as code points."""
-    m = len(tag)
-    if codes.size <= m + 1:
-        return np.zeros(0, dtype=np.int64)
-    head = codes[: codes.size - m - 1]
-    hit = (head == ord("<")) | (head == ord(":"))
-    for j, ch in enumerate(tag, 1):
-        hit &= codes[j : codes.size - m - 1 + j] == ord(ch)
-    tail = codes[m + 1 :]
-    hit &= (tail == ord(">")) | (tail == ord(" ")) | (tail == ord("\n")) | (tail == ord("\t"))
-    return np.flatnonzero(hit) + 1
-
-
 # Literal first (fast search); the region searched holds only points (see _column).
 _LAT = re.compile(r"""lat\s*=\s*["']([^"']*)["']""")
 _LON = re.compile(r"""lon\s*=\s*["']([^"']*)["']""")
@@ -229,6 +215,10 @@ class _Extractor:
                 cut = text.rfind("<", 0, cut)
             cut = max(cut, 0)
         self.pending = text[cut:]
+        tokens = gpx_scan.scan(text[:cut]) if cut else None
+        if tokens is not None:
+            self._feed_tokens(text, tokens)
+            return
         starts: list[int] = []
         ends: list[int] = []
         for m in _TOKEN.finditer(text, 0, cut):
@@ -246,6 +236,23 @@ class _Extractor:
             elif m.group("name") is not None and self._naming():
                 self.track.name = _text(m.group("name")) or None  # type: ignore[union-attr]
         self._flush(text, starts, ends)
+
+    def _feed_tokens(self, text: str, tokens: gpx_scan.Tokens) -> None:
+        """The fast path: structure events in order, the points between them in bulk."""
+        st, en, done = tokens.starts, tokens.ends, 0
+        for pos, kind, tag, value in tokens.events:
+            j = int(np.searchsorted(st, pos))
+            if j > done:
+                self._flush(text, st[done:j], en[done:j], tokens.codes)
+                done = j
+            if kind == "open":
+                self._open(tag, bool(value))
+            elif kind == "close":
+                self._close(tag)
+            elif self._naming():
+                self.track.name = _text(str(value)) or None  # type: ignore[union-attr]
+        if done < st.size:
+            self._flush(text, st[done:], en[done:], tokens.codes)
 
     def _naming(self) -> bool:
         """A <name> here names the current track or route (not yet named)."""
@@ -296,7 +303,14 @@ class _Extractor:
         self.in_segment = False
 
     def _column(
-        self, key: str, text: str, lo: int, hi: int, st: np.ndarray, en: np.ndarray, codes
+        self,
+        key: str,
+        text: str,
+        span: tuple[int, int],
+        st: np.ndarray,
+        en: np.ndarray,
+        codes: np.ndarray,
+        names: gpx_scan.Names,
     ) -> tuple[np.ndarray, list[str]]:
         """(point index, value) of the first ``key`` field inside each point.
 
@@ -305,12 +319,13 @@ class _Extractor:
         point, which one vectorised pass over the region's code points checks. Otherwise
         each match is placed by its position."""
         pattern = _FIELDS.get(key) or (_LAT if key == "lat" else _LON)
+        lo, hi = span
         n = len(st)
         values = pattern.findall(text, lo, hi)
         if len(values) == n:
             if key in ("lat", "lon"):  # one attribute per start tag, at most (XML)
                 return np.arange(n), values
-            pos = lo + _tag_positions(codes, _TAGS[key])
+            pos = lo + names.starts[names.at(_TAGS[key])]
             if pos.size == n and ((pos >= st) & (pos < en)).all():
                 return np.arange(n), values
         found = [(m.start(), m.group(1)) for m in pattern.finditer(text, lo, hi)]
@@ -323,15 +338,26 @@ class _Extractor:
         k, first = np.unique(k[idx], return_index=True)
         return k, [found[i][1] for i in idx[first]]
 
-    def _flush(self, text: str, starts: list[int], ends: list[int]) -> None:
-        if not starts or self.cols is None:
+    def _flush(
+        self,
+        text: str,
+        starts: Sequence[int] | np.ndarray,
+        ends: Sequence[int] | np.ndarray,
+        text_codes: np.ndarray | None = None,
+    ) -> None:
+        """Store the points at [starts[i], ends[i]) of ``text`` (``text_codes``: its code
+        points, when the caller has them already)."""
+        if not len(starts) or self.cols is None:
             return
         st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-        lo, hi, n = starts[0], ends[-1], len(starts)
+        lo, hi, n = int(st[0]), int(en[-1]), len(st)
         cols = {"lat": np.full(n, np.nan), "lon": np.full(n, np.nan)}
-        codes = np.frombuffer(text[lo:hi].encode("utf-32-le"), dtype=np.uint32)
+        codes = gpx_scan.code_points(text[lo:hi]) if text_codes is None else text_codes[lo:]
+        head = codes[: hi - lo]  # where an element name can start: after "<" or a prefix
+        names = gpx_scan.Names(codes, np.flatnonzero((head == ord("<")) | (head == ord(":"))) + 1)
+        span = (lo, hi)
         for key in ("lat", "lon"):
-            k, values = self._column(key, text, lo, hi, st, en, codes)
+            k, values = self._column(key, text, span, st, en, codes, names)
             if k.size < n:
                 missing = int(np.setdiff1d(np.arange(n), k)[0])
                 raise GpxError(f"not a valid GPX file: point {self._where(missing)} has no {key}")
@@ -352,7 +378,7 @@ class _Extractor:
         out = {"lat": lat, "lon": lon}
         for key in _FIELDS:
             column = np.full(n, np.nan)
-            k, values = self._column(key, text, lo, hi, st, en, codes)
+            k, values = self._column(key, text, span, st, en, codes, names)
             if k.size:
                 column[k] = _times(values, self, k) if key == "t" else _numbers(values)
             out[key] = column
@@ -391,13 +417,22 @@ def _numbers(values: list[str]) -> np.ndarray:
 
 
 def _times(values: list[str], where: _Extractor, k: np.ndarray) -> np.ndarray:
-    """Epoch seconds of ISO 8601 times (no zone: UTC); numpy parses the common forms at once,
-    anything with an offset or odd goes through ``datetime.fromisoformat``."""
-    values = [v.strip() for v in values]
-    plain = [v[:-1] if v.endswith("Z") else v for v in values]
-    if not any("+" in v or v.count("-") > 2 or not v for v in plain):
+    """Epoch seconds of ISO 8601 times (no zone: UTC); numpy parses the common forms at once
+    (checked on the joined text, in C), anything with an offset or odd goes through
+    ``datetime.fromisoformat``."""
+    joined = "|".join(values)
+    plain = (
+        joined.count("-") == 2 * len(values)  # dates only: no negative offset
+        and not any(c in joined for c in "+ \t\r\n")
+        and "||" not in joined
+        and not joined.startswith("|")
+        and not joined.endswith("|")
+    )
+    if plain:
         try:
-            stamps = np.array(plain, dtype="datetime64[us]")
+            stamps = np.array(
+                joined.replace("Z|", "|").removesuffix("Z").split("|"), dtype="datetime64[us]"
+            )
             return stamps.astype(np.int64) / 1e6
         except ValueError:
             pass

@@ -34,6 +34,12 @@ def load_document(s: Session, user_id: int) -> dict[str, Any]:
     return dict(row.document) if row is not None else empty_document()
 
 
+def document_version(s: Session, user_id: int):
+    """When the user's overrides last changed (None: they have none): a cache key."""
+    row = s.get(RuleOverrideDoc, user_id)
+    return row.updated_at if row is not None else None
+
+
 def save_document(s: Session, user_id: int, document: dict[str, Any]) -> None:
     """Validate and store the user's whole overrides document (``RulesError`` if broken)."""
     parse_overrides_document(document, "overrides")

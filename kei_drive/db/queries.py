@@ -292,31 +292,32 @@ def insert_track_columns(
     after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
     Returns the number stored."""
     n = len(track)
-    nan = np.full(n, np.nan)
-    t_ms = np.round(track.t * 1000.0)
-    columns = (
+    columns = [
         track.lat,
         track.lon,
         track.accuracy,
         track.speed,
-        nan if heading is None else heading,
-        nan if altitude is None else altitude,
-    )
+        np.full(n, np.nan) if heading is None else heading,
+        np.full(n, np.nan) if altitude is None else altitude,
+    ]
+    t_ms = np.round(track.t * 1000.0)
     postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
-        parts = [c[start:stop].tolist() for c in columns]
-        times = t_ms[start:stop].tolist()
-        rows = [
-            (
-                trip.id,
-                f"gpx-{j}",
-                j,
-                None if math.isnan(times[k]) else int(times[k]),
-                *(None if math.isnan(part[k]) else part[k] for part in parts),
+        # Rows are zipped from whole columns (NaN -> None in numpy): no Python step per value.
+        times = _nullable(t_ms[start:stop], integer=True)
+        parts = [_nullable(c[start:stop]) for c in columns]
+        index = range(start, stop)
+        rows = list(
+            zip(
+                [trip.id] * (stop - start),
+                [f"gpx-{j}" for j in index],
+                index,
+                times,
+                *parts,
+                strict=True,
             )
-            for k, j in enumerate(range(start, stop))
-        ]
+        )
         _insert_point_rows(session, rows, postgres)
         if commit_chunks and stop < n:
             session.commit()
@@ -325,6 +326,15 @@ def insert_track_columns(
     session.add(trip)
     session.flush()
     return n
+
+
+def _nullable(values: np.ndarray, integer: bool = False) -> list:
+    """Python numbers with None for NaN (ints for ``integer``), converted as a whole column."""
+    missing = np.isnan(values)
+    clean = np.where(missing, 0, values)
+    out = (clean.astype(np.int64) if integer else clean).astype(object)
+    out[missing] = None
+    return out.tolist()
 
 
 def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) -> list[int]:
@@ -421,6 +431,21 @@ def _points_query(trip_id: int):
 def _point_rows(session: Session, trip_id: int) -> list[tuple]:
     # plain tuples: numpy probes a SQLAlchemy Row for array attributes (~0.3 ms a row)
     return [tuple(row) for row in session.execute(_points_query(trip_id))]
+
+
+def recent_fixes(
+    session: Session, trip_id: int, until_ms: int, window_ms: int, limit: int = 60
+) -> list[tuple[float, float, float | None]]:
+    """(lat, lon, accuracy_m) of the trip's fixes timed within ``window_ms`` up to
+    ``until_ms``, oldest first, at most the newest ``limit`` (uses the trip/time index)."""
+    c = TrackPointRow.__table__.c
+    query = (
+        sa.select(c.lat, c.lon, c.accuracy_m)
+        .where(c.trip_id == trip_id, c.time_ms >= until_ms - window_ms, c.time_ms <= until_ms)
+        .order_by(c.time_ms.desc(), c.seq.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in reversed(session.execute(query).all())]  # type: ignore[misc]
 
 
 def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
@@ -682,6 +707,7 @@ def import_gpx(
     name: str | None = None,
     split_gap_s: float = IMPORT_SPLIT_GAP_S,
     user_id: int | None = None,
+    fixes_out: list[TrackArrays] | None = None,
 ) -> list[tuple[Trip, TripStats]]:
     """Store a GPX file as trips with their statistics (``services.trips.import_gpx`` is
     the whole job: default names and highway use too).
@@ -690,6 +716,8 @@ def import_gpx(
     than ``split_gap_s`` apart; a piece of a single fix, or one that never moved, makes no
     trip. Untimed fixes are kept (they give distance, not time). The file is parsed once,
     into columns, and the fixes are stored in bulk (committed in chunks).
+    ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
+    so the caller can use them without reading them back.
     Raises ``GpxError`` before touching the database when the file is unusable or shows
     no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
     import that fails half-way leaves nothing behind.
@@ -724,6 +752,8 @@ def import_gpx(
                 user_id=uid,
             )
             created.append((trip, stats))
+            if fixes_out is not None:
+                fixes_out.append(fixes)
             insert_track_columns(
                 session,
                 trip,

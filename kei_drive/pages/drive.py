@@ -9,7 +9,11 @@ from kei_drive.page_auth import SessionState
 
 
 @kei_page(
-    routes.DRIVE, "Kei Drive", on_load=SessionState.load_user, bare_class="kd-page kd-page-drive"
+    routes.DRIVE,
+    "Kei Drive",
+    on_load=SessionState.load_user,
+    css=("road",),  # the road the truck is on (assets/kei/road_status.jsx)
+    bare_class="kd-page kd-page-drive",
 )
 def drive() -> rx.Component:
     return drive_screen()

@@ -11,13 +11,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from kei_drive.core.access import KIND_OF_LEVEL
 from kei_drive.core.audit import rule_in_force
 from kei_drive.core.distance import cumulative_m
+from kei_drive.core.rules_vocab import Severity, severity_level
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.core.vocabulary import WARNING_DISPLAY_ORDER, WarningKind
 from kei_drive.presenters.format import (
@@ -40,14 +43,20 @@ KIND_COLORS = {
     WarningKind.SPEED_CAP: "#f97316",
     WarningKind.HIGHWAY: "#ef4444",
 }
+# A state's rule in words, by its severity (core/rules_vocab.py): the label of the state in
+# "States crossed" and of its stretch warnings is the same word (core/access.py KIND_OF_LEVEL).
+SEVERITY_LABELS = {
+    Severity.LEGAL: "Legal under ordinary rules",
+    Severity.RESTRICTED: "Restricted state",
+    Severity.UNCLEAR: "Rules unverified",
+    Severity.LOCAL_ONLY: "Only where locally allowed",
+    Severity.BANNED: "Banned state",
+}
 KIND_LABELS = {
     WarningKind.HIGHWAY: "Highway",
     WarningKind.SPEED_CAP: "Above Kei speed cap",
     WarningKind.UNKNOWN_SPEED_LIMIT: "Speed limit unknown",
-    WarningKind.BANNED_STATE: "Banned state",
-    WarningKind.ROAD_ACCESS: "Only where locally allowed",
-    WarningKind.UNVERIFIED: "Rules unverified",
-    WarningKind.RESTRICTED_STATE: "Restricted state",
+    **{kind: SEVERITY_LABELS[level] for level, kind in KIND_OF_LEVEL.items() if kind},
     WarningKind.LOCAL_PERMIT: "Your local permission",
     WarningKind.UNREACHABLE: "Unreachable",
 }
@@ -99,7 +108,9 @@ class WarningRow:
 class StateRow:
     code: str
     name: str
-    status: str
+    status: str  # the rule's status code ("unclear")
+    label: str  # its words, as the warnings say them ("Rules unverified")
+    severity: str  # a Severity value (the pill's colour)
     distance: str
     limits: str
     advice: str
@@ -272,10 +283,20 @@ def warning_rows(
     return rows
 
 
+def state_severity(state: dict, rules: Any = None, on: date | None = None) -> Severity:
+    """Where a crossed state's rule sits in the one severity order: from the rule book
+    when there is one, else from the status and road access the route report carries."""
+    rule = rule_in_force(rules, state.get("state"), on)
+    if rule is None and state.get("status") not in (None, "unknown"):
+        rule = SimpleNamespace(status=state.get("status"), road_access=state.get("road_access"))
+    return severity_level(rule)
+
+
 def state_rows(states: Sequence[dict], rules: Any = None, on: date | None = None) -> list[StateRow]:
     rows = []
     for s in states:
         info = _rule_info(rules, s.get("state"), on)
+        level = state_severity(s, rules, on)
         cap = s.get("max_road_speed_mph")
         limits = [f"roads posted ≤ {cap} mph" if cap else "no posted-speed cap known"]
         if s.get("interstate_forbidden"):
@@ -285,6 +306,8 @@ def state_rows(states: Sequence[dict], rules: Any = None, on: date | None = None
                 code=s.get("state", ""),
                 name=s.get("name", ""),
                 status=s.get("status") or "unknown",
+                label=SEVERITY_LABELS[level],
+                severity=level.value,
                 distance=distance_text(float(s.get("to_m", 0)) - float(s.get("from_m", 0))),
                 limits=", ".join(limits),
                 advice=s.get("advice", ""),
@@ -296,14 +319,34 @@ def state_rows(states: Sequence[dict], rules: Any = None, on: date | None = None
     return rows
 
 
-def maneuver_rows(maneuvers: Sequence[dict]) -> list[ManeuverRow]:
+ARRIVAL_TYPES = (4, 5, 6)  # Valhalla's kDestination* maneuvers
+
+
+def end_gap_m(warnings: Sequence[dict]) -> float | None:
+    """How far short of the destination the route ends (None: it reaches it)."""
+    for w in warnings:
+        if w.get("kind") == WarningKind.UNREACHABLE and float(w.get("from_m") or 0) > 0:
+            return float(w.get("gap_m") or 0)
+    return None
+
+
+def maneuver_rows(maneuvers: Sequence[dict], warnings: Sequence[dict] = ()) -> list[ManeuverRow]:
+    """The turn list; a route that stops short of the destination never says "arrived"."""
     rows = []
-    for m in maneuvers:
+    gap = end_gap_m(warnings)
+    for k, m in enumerate(maneuvers):
         length = float(m.get("distance_m", 0))
-        rows.append(
-            ManeuverRow(m.get("instruction", ""), short_distance(length) if length > 0 else "")
-        )
+        text = m.get("instruction", "")
+        if gap is not None and k == len(maneuvers) - 1 and m.get("type") in ARRIVAL_TYPES:
+            text = f"The route ends here, {short_of(gap)}: no road route reaches it."
+        rows.append(ManeuverRow(text, short_distance(length) if length > 0 else ""))
     return rows
+
+
+def short_of(gap_m: float) -> str:
+    return f"{short_distance(gap_m)} short of your destination" if gap_m else (
+        "short of your destination"
+    )  # fmt: skip
 
 
 def banned_state_fill(states: Sequence[dict]) -> dict[str, str]:
@@ -314,13 +357,15 @@ def banned_state_fill(states: Sequence[dict]) -> dict[str, str]:
     }
 
 
-def verdict(legal: bool, kinds: set[str]) -> str:
+def verdict(legal: bool, kinds: set[str], gap_m: float | None = None) -> str:
+    if gap_m is not None:  # before legality: this route does not go where the driver asked
+        return f"Destination unreachable: the route ends {short_of(gap_m)}"
+    if WarningKind.UNREACHABLE in kinds:
+        return "Start unreachable: the route starts away from where you asked"
     if legal and kinds & CONDITION_KINDS:
         return "Kei-legal roads, with conditions: read the warnings"
     if legal:
         return "Kei-legal as far as the map data and rules tell"
-    if WarningKind.UNREACHABLE in kinds:
-        return "Not Kei-legal: the route does not reach where you asked"
     return "Not Kei-legal: read the warnings"
 
 
@@ -340,7 +385,7 @@ def present(
     states = result.get("states") or []
     return PlanResult(
         title=title,
-        verdict=verdict(legal, {w.get("kind") for w in warnings}),
+        verdict=verdict(legal, {w.get("kind") for w in warnings}, end_gap_m(warnings)),
         legal=legal,
         notes=list(result.get("notes") or []),
         distance=distance_text(float(result.get("distance_m", 0))),
@@ -349,7 +394,7 @@ def present(
         engine=result.get("engine", ""),
         warnings=warning_rows(warnings, rules, on),
         states=state_rows(states, rules, on),
-        maneuvers=maneuver_rows(result.get("maneuvers") or []),
+        maneuvers=maneuver_rows(result.get("maneuvers") or [], warnings),
         layers=map_layers(result.get("geometry") or [], warnings, start_label, end_label),
         map_states=banned_state_fill(states),
     )

@@ -129,6 +129,18 @@ def map_match_request(
     }
 
 
+def trace_route_request(
+    points: Sequence[tuple[float, float]], accuracy_m: float = 10.0
+) -> dict[str, Any]:
+    """trace_route along a route given as points (an audited GPX route): the turn-by-turn
+    directions of the roads the points follow (matched like ``map_match_request``)."""
+    req = map_match_request(points, accuracy_m)
+    del req["filters"]
+    req["language"] = "en-US"
+    req["directions_options"] = {"units": "miles"}
+    return req
+
+
 def ring_around(
     lat: float, lon: float, half_m: float = RING_HALF_SIZE_M
 ) -> list[tuple[float, float]]:

@@ -15,7 +15,7 @@ better exists. ``check_track`` map-matches a GPS track (chunked) and audits it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -620,6 +620,75 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
 
 
+def _matched_pieces(
+    track: TrackArrays, cut: Any, router: Router | None
+) -> Iterator[Iterator[_Part]]:
+    """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
+    (GPS geometry only without a router). Each piece is smoothed by its own noise and
+    thinned; a very long track is matched at a wider spacing (measured on Baltimore tiles:
+    50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms)."""
+    smoothed = []
+    for index in cut.pieces:
+        if index.size >= 2:
+            sub = track.take(index)
+            noise = position_noise_m(sub)
+            lat, lon = smooth_positions(sub, noise)
+            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+    budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
+    for lat, lon, times, noise, _length in smoothed:
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        yield _piece_parts(router, lat[keep], lon[keep], times[keep], noise)
+
+
+def _piece_parts(
+    router: Router | None, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, noise: float
+) -> Iterator[_Part]:
+    for a, b in _chunk_bounds(lat, lon):
+        if router is None:
+            fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+            length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
+            yield _Part(fixes, [], length, length)
+        else:
+            yield from _match(router, lat[a:b], lon[a:b], times[a:b], noise)
+
+
+def track_uses_highway(
+    points: Sequence[tuple[float, float]] | TrackArrays, router: Router | None = None
+) -> bool | None:
+    """Did the track use a motorway or trunk (ramps included)? True as soon as one matched
+    chunk holds a sustained highway stretch (the rest of the track cannot undo it, so it is
+    not matched); False only when the whole track was matched with no unknown stretch
+    longer than ``HIGHWAY_USE_MAX_UNMATCHED_M``; None (unknown) otherwise or without tiles."""
+    from kei_drive.routing import get_router
+
+    track = _as_track(points)
+    if len(track) < 2:
+        return None
+    router = router or get_router()
+    parts: list[_Part] = []
+    for piece in _matched_pieces(track, track_pieces(track, MATCH_BREAK_M), router):
+        for part in piece:
+            if _has_highway(part):
+                return True
+            parts.append(part)
+    gps_m = sum(p.gps_m for p in parts)
+    unmatched_m = sum(p.unmatched_m for p in parts)
+    if (
+        gps_m > 0
+        and unmatched_m < gps_m
+        and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
+    ):
+        return False
+    return None
+
+
+def _has_highway(part: _Part) -> bool:
+    """A highway edge (ramps joining one count) covering at least one segment: exactly what
+    makes ``audit_route`` warn of a highway stretch."""
+    classes = highway_classes(part.edges)
+    return any(c and e.end_index > e.begin_index for c, e in zip(classes, part.edges, strict=True))
+
+
 def check_track(
     points: Sequence[tuple[float, float]] | TrackArrays,
     *,
@@ -651,28 +720,10 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M)
-    smoothed = []
-    for index in cut.pieces:
-        if index.size >= 2:
-            sub = track.take(index)
-            noise = position_noise_m(sub)
-            lat, lon = smooth_positions(sub, noise)
-            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
-    # A very long track is matched at a wider spacing (measured on Baltimore tiles: 50-100 m
-    # is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms).
-    budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     pieces: list[_Piece] = []
-    for lat, lon, times, noise, _length in smoothed:
-        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
-        lat, lon, times = lat[keep], lon[keep], times[keep]
+    for parts in _matched_pieces(track, cut, router):
         piece = _Piece()
-        for a, b in _chunk_bounds(lat, lon):
-            if router is None:
-                fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
-                length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
-                piece.parts.append(_Part(fixes, [], length, length))
-            else:
-                piece.parts.extend(_match(router, lat[a:b], lon[a:b], times[a:b], noise))
+        piece.parts.extend(parts)
         pieces.append(piece)
     if not pieces:
         raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
@@ -740,12 +791,97 @@ def check_track(
     )
 
 
+# Valhalla maneuver types that start or end a leg (kStart*, kDestination*).
+START_TYPES = (1, 2, 3)
+DESTINATION_TYPES = (4, 5, 6)
+CONTINUE_TYPE = 8  # kContinue
+MANEUVER_SNAP_SLACK_M = 300.0
+
+
+def _legs_shape(answer: dict[str, Any]) -> np.ndarray:
+    """The shape of every leg of a route answer, concatenated (maneuver indices refer to it)."""
+    parts = [decode_array(leg.get("shape", "")) for leg in answer.get("trip", {}).get("legs", [])]
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+
+def track_maneuvers(
+    points: Sequence[tuple[float, float]],
+    geometry: Sequence[tuple[float, float]],
+    router: Router,
+) -> list[Maneuver]:
+    """Turn-by-turn directions along a route given as points (Valhalla ``trace_route``),
+    their ``begin_index`` moved onto ``geometry`` (the audited route's own vertices).
+
+    Raises RoutingError when the engine cannot match the points to roads.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    keep = _thin_index(pts[:, 0], pts[:, 1], MATCH_MIN_SPACING_M)
+    lat, lon = pts[keep, 0], pts[keep, 1]
+    found: list[tuple[Maneuver, tuple[float, float]]] = []
+    for a, b in _chunk_bounds(lat, lon):
+        fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+        answer = router.trace_route(kc.trace_route_request(fixes))
+        shape = _legs_shape(answer)
+        for m in maneuvers_from_route(answer):
+            if 0 <= m.begin_index < len(shape):
+                found.append((m, (float(shape[m.begin_index, 0]), float(shape[m.begin_index, 1]))))
+    # One start and one arrival: chunks and breaks start and end legs of their own.
+    found = [
+        (m, p)
+        for k, (m, p) in enumerate(found)
+        if not (m.type in START_TYPES and k > 0)
+        and not (m.type in DESTINATION_TYPES and k < len(found) - 1)
+    ]
+    geo = np.asarray(geometry, dtype=float).reshape(-1, 2)
+    if not len(geo):
+        return []
+    cum = cumulative_m(geo[:, 0], geo[:, 1])
+    out: list[Maneuver] = []
+    at, reach = 0, MANEUVER_SNAP_SLACK_M
+    for m, (plat, plon) in found:
+        # The nearest vertex ahead, no farther along than the previous maneuver's length.
+        end = int(np.searchsorted(cum, cum[at] + reach, side="right"))
+        window = slice(at, max(end, at + 1))
+        near = haversine_m(plat, plon, geo[window, 0], geo[window, 1])
+        at = at + int(np.argmin(near))
+        reach = 1.5 * m.distance_m + MANEUVER_SNAP_SLACK_M
+        out.append(replace(m, begin_index=at))
+    if out and out[-1].type in DESTINATION_TYPES:
+        out[-1] = replace(out[-1], begin_index=len(geo) - 1)
+    return out
+
+
+def join_results(first: RouteResult, then: RouteResult) -> RouteResult:
+    """Two routes driven one after the other, as one: positions, maneuver indices and notes
+    carried over; the first's arrival dropped and the second's start made a "continue"."""
+    report = _combine([first.report, then.report])
+    offset = len(first.report.geometry)
+    maneuvers = [m for m in first.maneuvers if m.type not in DESTINATION_TYPES]
+    for m in then.maneuvers:
+        kind = CONTINUE_TYPE if m.type in START_TYPES and maneuvers else m.type
+        maneuvers.append(replace(m, begin_index=m.begin_index + offset, type=kind))
+    return replace(
+        then,
+        report=report,
+        maneuvers=maneuvers,
+        legal=first.legal and then.legal,
+        notes=_dedupe([*first.notes, *then.notes]),
+        requested=(first.requested[0], then.requested[1])
+        if first.requested and then.requested
+        else then.requested,
+    )
+
+
 __all__ = [
     "Maneuver",
     "RouteResult",
     "UNREACHABLE_GAP_M",
     "check_track",
     "edges_from_trace",
+    "join_results",
     "plan_route",
     "thin_track",
+    "track_maneuvers",
+    "track_uses_highway",
 ]

@@ -64,5 +64,11 @@ class HttpValhallaRouter:
     def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
         return self._call("trace_attributes", request)
 
+    def trace_route(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call("trace_route", request)
+
+    def locate(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._call("locate", request)  # type: ignore[return-value]  (a JSON list)
+
     def status(self) -> dict[str, Any]:
         return self._call("status", None)

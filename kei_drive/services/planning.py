@@ -72,15 +72,17 @@ class PlaceLookup:
 
 @dataclass
 class PlanOutcome:
-    """What a plan or check changes on the page."""
+    """What a plan or check changes on the page. Its ``result`` always replaces the one
+    shown: a search that fails leaves no earlier verdict standing beside its error."""
 
     error: PlanError = field(default_factory=PlanError)
     result: PlanResult | None = None
     geometry: list[list[float]] = field(default_factory=list)  # for the GPX export
-    keep_result: bool = False  # a form error: the previous result still stands
     origin: PlaceLookup | None = None  # None: the place fields were not looked at
     dest: PlaceLookup | None = None
     attributions: list[str] | None = None  # None: unchanged
+    # What "Drive this route" posts to /api/v1/route (services.guidance): the same route.
+    guide_request: dict[str, Any] | None = None
 
 
 def routing_error(exc: Exception) -> PlanError:
@@ -128,27 +130,34 @@ def _place(found: Any) -> Place:
     )
 
 
-def resolve_place(text: str, choice: Place | None = None, *, online: bool = True) -> PlaceLookup:
-    """Geocode one field.
+NO_CONNECTION_MESSAGE = 'No connection to the address search — use "City, ST" or lat,lon'
+SEARCH_FAILED_MESSAGE = 'The address search could not answer — use "City, ST" or lat,lon'
+
+
+def resolve_place(
+    text: str, choice: Place | None = None, *, online: bool = True, client: Any = None
+) -> PlaceLookup:
+    """Geocode one field (``client``: the online geocoder, default Nominatim).
 
     A candidate the user picked (``choice``) is kept while the text still shows its name.
-    Several results far apart are "ambiguous": the user picks one.
+    Several results far apart are "ambiguous": the user picks one. Errors are worded for
+    the driver, never the network library's ("[Errno -2] Name or service not known").
     """
     from kei_drive.core.distance import haversine_m
-    from kei_drive.geocoding import OFFLINE_MESSAGE, GeocoderOffline, GeocodingError, geocode
+    from kei_drive.geocoding import GeocoderOffline, GeocoderRefused, GeocodingError, geocode
 
     text = (text or "").strip()
     if choice is not None and choice.name == text:
         return PlaceLookup(place=choice)
     try:
-        places = geocode(text, online=online)
+        places = geocode(text, online=online, client=client)
     except GeocoderOffline:
-        return PlaceLookup(
-            error=f"Offline: {OFFLINE_MESSAGE.removeprefix('offline: ')}. "
-            "Type “City, ST” (e.g. “Leesburg, VA”) or “lat,lon”."
-        )
+        return PlaceLookup(error=NO_CONNECTION_MESSAGE)
+    except GeocoderRefused as exc:
+        log.warning("address search failed for %r: %s", text, exc)
+        return PlaceLookup(error=SEARCH_FAILED_MESSAGE)
     except GeocodingError as exc:
-        return PlaceLookup(error=str(exc))
+        return PlaceLookup(error=str(exc))  # our own words: empty field, bad coordinates
     if not places:
         return PlaceLookup(error=f"No place found for “{text}”. Try “City, ST” or “lat,lon”.")
     first = places[0]
@@ -202,7 +211,7 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
     """Geocode both fields, plan and audit (by the requesting account's rules)."""
     from kei_drive.routing import KeiOptions, plan_route
 
-    out = PlanOutcome(keep_result=True, origin=PlaceLookup(), dest=PlaceLookup())
+    out = PlanOutcome(origin=PlaceLookup(), dest=PlaceLookup())
     try:
         speed, on = parse_options(req.top_speed, req.trip_date)
     except ValueError as exc:
@@ -214,7 +223,6 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
     if origin is None or dest is None:
         return out
     out.attributions = sorted({p.attribution for p in (origin, dest) if p.attribution})
-    out.keep_result = False
     options = KeiOptions(
         top_speed_mph=speed,
         avoid_banned_states=req.avoid_banned,
@@ -245,6 +253,9 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
         end_label=f"Destination: {dest.name}",
     )
     out.result, out.geometry = shown.result, shown.geometry
+    out.guide_request = _guide_request(
+        speed, on, req, origin=(origin.lat, origin.lon), dest=(dest.lat, dest.lon), name=dest.name
+    )
     return out
 
 
@@ -256,12 +267,12 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
     try:
         speed, on = parse_options(req.top_speed, req.trip_date)
     except ValueError as exc:
-        return PlanOutcome(error=PlanError("Check the options", str(exc)), keep_result=True)
+        return PlanOutcome(error=PlanError("Check the options", str(exc)))
     if len(data) > config.MAX_GPX_BYTES:
         too_large = PlanError(
             "File too large", f"{name} is over {config.MAX_GPX_BYTES // 2**20} MB."
         )
-        return PlanOutcome(error=too_large, keep_result=True)
+        return PlanOutcome(error=too_large)
     try:
         points = read_gpx_points(data)
     except GpxError as exc:
@@ -278,7 +289,7 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
         result = check_track(points, rules=rules, on=on, top_speed_mph=speed, permits=permits)
     except Exception as exc:
         return PlanOutcome(error=routing_error(exc))
-    return _outcome(
+    out = _outcome(
         result,
         rules,
         on,
@@ -287,6 +298,48 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
         start_label=f"Start of {name}",
         end_label=f"End of {name}",
     )
+    out.guide_request = _guide_request(speed, on, req, track=points, name=name)
+    return out
+
+
+def _guide_request(
+    speed: float,
+    on: date | None,
+    req: PlanRequest,
+    *,
+    origin: tuple[float, float] | None = None,
+    dest: tuple[float, float] | None = None,
+    track: list[tuple[float, float]] | None = None,
+    name: str = "",
+) -> dict[str, Any]:
+    """The /api/v1/route body for what was just planned or checked, with the same options."""
+    from kei_drive.services.guidance import (
+        MAX_NAME_CHARS,
+        MAX_TRACK_POINTS,
+        GuidanceRequest,
+        RouteOptions,
+    )
+
+    options = RouteOptions(
+        top_speed_mph=speed,
+        avoid_banned=req.avoid_banned,
+        avoid_opt_in=req.avoid_opt_in,
+        avoid_trunks=req.avoid_trunks,
+        avoid_over_cap=req.avoid_over_cap,
+        on=on,
+    )
+    name = " ".join(name.split())[:MAX_NAME_CHARS]
+    if track is None:
+        return GuidanceRequest(options, origin, dest, to_name=name).to_dict()
+    points = [(round(lat, 6), round(lon, 6)) for lat, lon in track]
+    if len(points) > MAX_TRACK_POINTS:  # the matcher thins to 20 m anyway
+        from kei_drive.routing.planner import thin_track
+
+        spacing = 20.0
+        while len(points) > MAX_TRACK_POINTS:
+            points = thin_track(points, spacing)
+            spacing *= 2
+    return GuidanceRequest(options, track=tuple(points), name=name).to_dict()
 
 
 def route_gpx(geometry: list[list[float]], name: str, description: str = "") -> str:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from kei_drive import config
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
-from kei_drive.core.trips import TripStats
+from kei_drive.core.trips import TrackArrays, TripStats
 from kei_drive.db import queries as q
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename
@@ -74,8 +74,17 @@ def import_gpx(
     """
     if isinstance(source, bytes) and len(source) > config.MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {config.MAX_GPX_BYTES // (1024 * 1024)} MB")
+    from kei_drive.routing.highway_use import highway_use  # the router loads on first use
+
+    fixes: list[TrackArrays] = []  # each trip's fixes, matched below without reading them back
     created = q.import_gpx(
-        session, source, vehicle_id=vehicle_id, name=name, split_gap_s=split_gap_s, user_id=user_id
+        session,
+        source,
+        vehicle_id=vehicle_id,
+        name=name,
+        split_gap_s=split_gap_s,
+        user_id=user_id,
+        fixes_out=fixes,
     )
     for trip, _stats in created:
         if not trip.name:
@@ -83,8 +92,9 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        for trip, _stats in created:
-            mark_highway_use(session, trip)
+        for (trip, _stats), track in zip(created, fixes, strict=True):
+            trip.highway_use = highway_use(track)
+            session.add(trip)
         session.flush()
     return created
 

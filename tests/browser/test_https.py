@@ -3,7 +3,10 @@ granian serves TLS itself, with the same guard and limits as over HTTP."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.app_server import AppServer
 from tests.browser.conftest import START, feed, north_of
@@ -35,7 +38,8 @@ def test_https_serves_a_secure_context_with_gps_and_websocket(browser, https_ser
         assert page.evaluate("window.isSecureContext") is True
         assert page.evaluate("'serviceWorker' in navigator") is True
         feed(page, [north_of(START, 13.41 * i) for i in range(5)])
-        assert abs(int(page.inner_text("#speed-mph")) - 30) <= 1
+        # The last fix may still be on its way through a busy machine: wait for it.
+        expect(page.locator("#speed-mph")).to_have_text(re.compile(r"^(29|30|31)$"))
         # Reflex's event channel is served over TLS on the same port.
         assert any(
             ws.url.startswith(f"wss://127.0.0.1:{https_server.port}/_event") for ws in sockets

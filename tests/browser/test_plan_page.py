@@ -153,3 +153,58 @@ def test_bad_inputs_give_clear_errors_and_keep_the_form(plan_server, phone, arti
     assert "GeoNames" in page.inner_text("#plan-side")
     page.screenshot(path=str(artifacts_dir / "plan-errors-390x844.png"), full_page=True)
     assert page.errors == []
+
+
+GUIDANCE = "JSON.parse(localStorage.getItem('kei-drive.guidance') || 'null')"
+
+
+def test_drive_this_route_stores_the_route_shown_and_opens_guidance(plan_server, phone):
+    """Issue #13 point 1: "Drive this route" stores the planned route (contract v1) on the
+    phone and opens the Drive screen in guidance mode."""
+    page = open_plan(phone)
+    plan(page, latlon("grid_se"), latlon("grid_ne"))
+    assert page.locator("#plan-error").count() == 0
+    shown_distance = page.inner_text("#plan-distance")
+    page.click("#drive-route")
+    page.wait_for_url("**/?guide=1", timeout=30_000)
+    assert page.url == plan_server.url.rstrip("/") + "/?guide=1"
+    stored = page.evaluate(GUIDANCE)
+    assert stored["version"] == 1 and stored["saved_at"] > 0
+    assert stored["request"]["from"] == list(PLACES["grid_se"])
+    assert stored["request"]["to"] == list(PLACES["grid_ne"])
+    assert stored["request"]["options"]["avoid_trunks"] is True
+    route = stored["route"]
+    assert route["geometry"][0] == pytest.approx(PLACES["grid_se"], abs=0.002)
+    assert route["geometry"][-1] == pytest.approx(PLACES["grid_ne"], abs=0.002)
+    assert "Avenue I" in {n for m in route["maneuvers"] for n in m["street_names"]}
+    miles = round(route["distance_m"] / 1609.344, 1)
+    assert f"{miles} mi" in shown_distance  # the route the driver saw
+    assert stored["announcements"][0]["text"] == "Pennsylvania: Kei vehicles are restricted"
+
+
+def test_drive_this_route_on_an_audited_gpx_route(plan_server, phone):
+    page = open_plan(phone)
+    track = [TrackPoint(lat=41.9505 + 0.0005 * i, lon=-77.0105, time=None) for i in range(78)]
+    upload(page, "avenue-i.gpx", to_gpx(track, name="Avenue I north").encode())
+    page.wait_for_selector("#plan-verdict", timeout=30_000)
+    page.click("#drive-route")
+    page.wait_for_url("**/?guide=1", timeout=30_000)
+    stored = page.evaluate(GUIDANCE)
+    assert stored["request"]["name"] == "avenue-i.gpx"
+    assert len(stored["request"]["track"]) == 78
+    assert stored["route"]["geometry"][0] == pytest.approx((track[0].lat, track[0].lon), abs=0.001)
+    assert stored["route"]["maneuvers"], stored["route"]["notes"]
+
+
+def test_a_failed_new_search_clears_the_old_verdict(plan_server, phone):
+    """Issue #13 point 9: the old green verdict stayed beside a failed new search."""
+    page = open_plan(phone)
+    plan(page, latlon("grid_se"), latlon("grid_ne"))
+    assert "Kei-legal" in page.inner_text("#plan-verdict")
+    page.fill("#plan-destination", "95,10")  # out of range: the new search fails
+    page.click("#plan-submit")
+    page.wait_for_selector(".kp-field-error")
+    page.wait_for_selector("#plan-verdict", state="detached", timeout=10_000)
+    assert page.locator("#plan-results").count() == 0
+    assert page.locator("#drive-route").count() == 0
+    assert page.errors == []

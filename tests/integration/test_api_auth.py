@@ -112,6 +112,12 @@ def _rules_order_is_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules/order").status_code == 200
 
 
+def _route_needs_no_user_data(client: TestClient, w) -> None:
+    """Routing holds nobody's data; here, without tiles, it says so as JSON."""
+    r = client.post("/api/v1/route", json={"from": [41.95, -77.01], "to": [41.98, -77.01]})
+    assert r.status_code == 503 and r.json()["error"] == "No routing tiles on this server"
+
+
 def _ingest_call(method: str, protocol: str) -> Callable:
     """Background-logger endpoints take API tokens only: a signed-in browser gets 401."""
 
@@ -143,6 +149,7 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/rules"): _bob_gets_the_rules_without_alices_overrides,
     ("GET", "/api/v1/me"): _bob_is_bob,
     ("GET", "/api/v1/rules/order"): _rules_order_is_public,
+    ("POST", "/api/v1/route"): _route_needs_no_user_data,
     ("POST", "/api/v1/ingest/owntracks"): _ingest_call("POST", "owntracks"),
     ("POST", "/api/v1/ingest/overland"): _ingest_call("POST", "overland"),
     ("GET", "/api/v1/ingest/gpslogger"): _ingest_call("GET", "gpslogger"),

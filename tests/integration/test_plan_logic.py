@@ -42,7 +42,7 @@ def ll(name):
 
 def test_plan_fields_for_a_grid_route(home):
     out = run_plan(req(ll("grid_se"), ll("grid_ne"), trip_date="2026-06-01"), online=False)
-    assert out.error.title == "" and out.result is not None and not out.keep_result
+    assert out.error.title == "" and out.result is not None
     result = out.result
     assert result.distance == "2.7 mi (4.3 km)"
     assert WarningKind.HIGHWAY not in {w.kind for w in result.warnings}
@@ -57,7 +57,7 @@ def test_missing_tiles_tell_how_to_build_them(home, monkeypatch):
     out = run_plan(req(ll("grid_se"), ll("grid_ne")), online=False)
     assert out.error.title == "No routing tiles on this server"
     assert "kei-drive tiles build FILE.osm.pbf" in out.error.hint
-    assert out.result is None and not out.keep_result  # an old result no longer applies
+    assert out.result is None  # an old result no longer applies
 
 
 def test_gpx_check_names_the_motorway(home):
@@ -74,12 +74,12 @@ def test_gpx_check_names_the_motorway(home):
 def test_bad_gpx_is_a_clear_error(home):
     out = run_check(b"<gpx", "bad.gpx", PlanRequest())
     assert out.error.title == "Cannot read bad.gpx" and "not a GPX file" in out.error.message
-    assert out.result is None and not out.keep_result
+    assert out.result is None
 
 
-def test_an_option_error_keeps_the_previous_result(home):
+def test_an_option_error_replaces_the_previous_result(home):
     out = run_check(b"<gpx", "bad.gpx", PlanRequest(top_speed="fast"))
-    assert out.error.title == "Check the options" and out.keep_result
+    assert out.error.title == "Check the options" and out.result is None
 
 
 def test_offline_places_and_candidates():
@@ -91,7 +91,7 @@ def test_offline_places_and_candidates():
     # A picked candidate is kept while the text still shows its name.
     assert resolve_place(many[1].name, many[1], online=False).place == many[1]
     offline = resolve_place("1200 Hardware Store Road", online=False)
-    assert offline.error.startswith("Offline") and "lat,lon" in offline.error
+    assert offline.error == 'No connection to the address search — use "City, ST" or lat,lon'
 
 
 def test_option_errors():
@@ -118,3 +118,14 @@ def test_vehicles_offer_their_top_speed(tmp_path):
         rows = vehicle_options(q.list_vehicles(db), with_cap=True)
     assert [r.speed for r in rows] == ["40", ""]
     assert rows[0].label == "Sambar (top speed 40 mph)"
+
+
+def test_an_unreachable_destination_is_named_and_never_arrived_at(home):
+    # The island is too small for the engine: the route stops 2+ km short of it.
+    out = run_plan(req(ll("grid_mid"), ll("island"), trip_date="2026-06-01"), online=False)
+    result = out.result
+    assert result.verdict.startswith("Destination unreachable: the route ends ")
+    assert result.verdict.endswith(" short of your destination")
+    last = result.maneuvers[-1].instruction
+    assert "arrived" not in last.lower()
+    assert last.startswith("The route ends here, ") and "no road route reaches it" in last

@@ -59,6 +59,10 @@ def test_route_json_avoids_motorway(tiles, capsys):
         "state",
         "road_access",
         "statement",
+        "road_class",
+        "limit_mph",
+        "cap_mph",
+        "gap_m",
     } == set(data["warnings"][0])
 
 

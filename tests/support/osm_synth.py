@@ -15,7 +15,8 @@ Layout (lat, lon):
 - "Center Street": grid row 41.970 is a secondary tagged 50 mph (parallel streets are local).
 - "Fast Lane" (secondary, maxspeed 60 mph) from the spine at -77.020 south to 41.925.
 - "Bridge Street" (residential) continues grid row 41.960 east over the motorway on a bridge
-  (no junction with it) to "East Street" (residential, lon -76.990, 41.950..41.970).
+  (no junction with it) to "East Street" (residential, lon -76.990, 41.950..41.970,
+  maxspeed 25 mph: the tagged local street).
 - An island of four residential streets around (41.930,-77.150), ~2.5 km from anything:
   too small for Valhalla's minimum reachability, so a route "to" it ends elsewhere.
 """
@@ -169,6 +170,7 @@ def _network() -> _Builder:
         [(41.950, -76.990), (41.960, -76.990), (41.970, -76.990)],
         highway="residential",
         name="East Street",
+        maxspeed="25 mph",
     )
     # The unreachable island.
     sq = [(41.929, -77.151), (41.929, -77.149), (41.931, -77.149), (41.931, -77.151)]

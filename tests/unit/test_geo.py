@@ -226,3 +226,30 @@ def test_shipped_geojson_metadata_and_light_file():
     assert {f["properties"]["code"] for f in light_data["features"]} == set(geo.state_names())
     assert all(set(f["properties"]) == {"code", "name"} for f in light_data["features"])
     assert "TIGER/Line 2024" in geo.GEO_ATTRIBUTION
+
+
+def test_states_along_a_long_dense_log_matches_looking_up_every_fix(monkeypatch):
+    """A GPS log (a fix every ~10 m) is looked up once per ~150 m and fully only between
+    samples that disagree: the stretches are those of a lookup at every fix."""
+    rng = np.random.default_rng(5)
+    # Pittsburgh -> Columbus -> back east into WV and MD, jittered like GPS
+    legs = [(40.44, -80.0), (39.96, -83.0), (39.64, -79.95), (39.65, -78.76), (39.72, -77.5)]
+    parts = []
+    for (a_lat, a_lon), (b_lat, b_lon) in zip(legs, legs[1:], strict=False):
+        n = int(max(abs(b_lat - a_lat), abs(b_lon - a_lon)) / 0.0001)
+        t = np.linspace(0, 1, n, endpoint=False)
+        parts.append(np.column_stack((a_lat + (b_lat - a_lat) * t, a_lon + (b_lon - a_lon) * t)))
+    track = np.concatenate(parts) + rng.normal(0, 3e-5, (sum(len(p) for p in parts), 2))
+    assert len(track) > 50_000
+    calls = []
+    real = geo._state_indices
+    monkeypatch.setattr(geo, "_state_indices", lambda la, lo: calls.append(la.size) or real(la, lo))
+    sampled = geo.states_along(track)
+    assert sum(calls) < len(track) / 5  # far fewer lookups than fixes
+    monkeypatch.setattr(geo, "_SAMPLE_MIN_POINTS", 10**9)
+    full = geo.states_along(track)
+    assert [s.state for s in sampled] == [s.state for s in full]
+    assert [s.state for s in full][:3] == ["PA", "WV", "OH"]
+    for a, b in zip(sampled, full, strict=True):
+        assert a.from_m == pytest.approx(b.from_m, abs=0.5)
+        assert a.to_m == pytest.approx(b.to_m, abs=0.5)

@@ -172,3 +172,58 @@ def test_loopback_port_9_refuses_connections():
     with socket.socket() as s:
         s.settimeout(1)
         assert s.connect_ex(("127.0.0.1", 9)) != 0
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server API)
+        self.send_response(400)  # geopy: GeocoderQueryError
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_search_errors_are_worded_for_the_driver(tmp_path):
+    """Issue #13 point 9: with geopy's urllib adapter a refused connection or a failed DNS
+    lookup was shown as "place search failed: [Errno -2] Name or service not known"."""
+    from geopy.adapters import URLLibAdapter
+
+    from kei_drive.services.planning import (
+        NO_CONNECTION_MESSAGE,
+        SEARCH_FAILED_MESSAGE,
+        resolve_place,
+    )
+
+    assert NO_CONNECTION_MESSAGE == (
+        'No connection to the address search — use "City, ST" or lat,lon'
+    )
+    for adapter in (URLLibAdapter, None):  # None: geopy's default (requests when installed)
+        down = NominatimClient(
+            domain="127.0.0.1:9",
+            scheme="http",
+            timeout_s=2,
+            min_interval_s=0,
+            cache_path=tmp_path / "down.sqlite",
+            adapter_factory=adapter,
+        )
+        found = resolve_place("1600 Main Street, Springfield", client=down)
+        assert found.error == NO_CONNECTION_MESSAGE, (adapter, found.error)
+        assert "Errno" not in found.error
+        # A bare city name still comes from the offline gazetteer.
+        assert resolve_place("Springfield", client=down).candidates
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        refusing = NominatimClient(
+            domain=f"127.0.0.1:{server.server_address[1]}",
+            scheme="http",
+            min_interval_s=0,
+            cache_path=tmp_path / "refusing.sqlite",
+        )
+        assert resolve_place("1600 Main Street", client=refusing).error == SEARCH_FAILED_MESSAGE
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Our own words stay as they are.
+    assert "out of range" in resolve_place("95, -77").error

@@ -244,3 +244,73 @@ def test_irregular_but_valid_gpx_is_read_point_by_point():
     assert seg.t[0] == t0 and np.isnan(seg.t[1]) and seg.t[2] == t0 + 10.5
     assert np.isnan(seg.elevation[0]) and seg.elevation[1] == 410.5
     assert seg.speed[2] == 3.5 and np.isnan(seg.speed[:2]).all()
+
+
+def _columns(tracks) -> list:
+    return [
+        (
+            t.name,
+            t.kind,
+            [
+                [
+                    np.nan_to_num(getattr(s, k), nan=-999.0).tolist()  # NaN != NaN in a list
+                    for k in ("lat", "lon", "t", "elevation", "speed", "course", "accuracy")
+                ]
+                for s in t.segments
+            ],
+        )
+        for t in tracks
+    ]
+
+
+def test_fast_scan_reads_what_the_general_scan_reads(tmp_path, monkeypatch):
+    """The vectorised token scan (big files) and the regex scan it falls back to agree on
+    tracks, names, segments, routes, self-closing points, missing and extension fields."""
+    from kei_drive.core import gpx as gpx_mod
+
+    def point(i: int) -> str:
+        if i % 97 == 0:
+            return f'<trkpt lat="{40 + i * 1e-5:.6f}" lon="-105.1"/>'
+        ext = (
+            f"<extensions><gpxtpx:TrackPointExtension><gpxtpx:speed>{i % 13}.5</gpxtpx:speed>"
+            "</gpxtpx:TrackPointExtension></extensions>"
+            if i % 5 == 0
+            else ""
+        )
+        time = (
+            "" if i % 31 == 0 else f"<time>2024-05-04T15:{(i // 60) % 60:02d}:{i % 60:02d}Z</time>"
+        )
+        return (
+            f'<trkpt lon="-105.{i % 1000:03d}" lat="{40 + i * 1e-5:.6f}">\n  <ele>{i % 7}</ele>'
+            f"{time}<name>pt {i}</name>{ext}</trkpt>\n"
+        )
+
+    segs = "".join(
+        f"<trkseg>{''.join(point(i) for i in range(k * 9000, (k + 1) * 9000))}</trkseg><trkseg/>"
+        for k in range(3)
+    )
+    route = "".join(
+        f'<rtept lat="41.{i:04d}" lon="-104.5"><time>2024-05-05T10:00:{i % 60:02d}Z</time></rtept>'
+        for i in range(2000)
+    )
+    path = tmp_path / "mixed.gpx"
+    path.write_text(
+        _gpx(
+            f"<trk><name>First &amp; long</name>{segs}</trk><trk><name>Empty</name></trk>"
+            f"<rte><name>A route</name>{route}</rte>"
+        ).replace("<gpx ", '<gpx xmlns:gpxtpx="urn:gpxtpx" ', 1)
+    )
+    assert path.stat().st_size > 3 * gpx_mod.READ_CHUNK
+    calls = []
+    real_scan = gpx_mod.gpx_scan.scan
+    monkeypatch.setattr(
+        gpx_mod.gpx_scan, "scan", lambda text: calls.append(real_scan(text)) or calls[-1]
+    )
+    fast = gpx_mod.read_gpx_columns(path)
+    assert sum(c is not None for c in calls) > 3  # the fast path read most chunks
+    monkeypatch.setattr(gpx_mod.gpx_scan, "scan", lambda text: None)
+    general = gpx_mod.read_gpx_columns(path)
+    assert _columns(fast) == _columns(general)
+    assert [t.name for t in fast] == ["First & long", "A route"]
+    assert [len(s) for s in fast[0].segments] == [9000, 9000, 9000]
+    assert fast[0].segments[0].speed[5] == 5.5 and np.isnan(fast[0].segments[0].t[31])

@@ -105,7 +105,7 @@ def test_warning_rows_most_serious_first_with_rule_sources():
         ([], True, "Kei-legal as far as"),
         (["restricted_state"], True, "with conditions"),
         (["highway"], False, "Not Kei-legal: read"),
-        (["unreachable"], False, "does not reach"),
+        (["unreachable"], False, "Start unreachable"),  # from_m 0: the start
     ],
 )
 def test_verdict(kinds, legal, verdict):
@@ -128,3 +128,64 @@ def test_plan_warning_order_follows_the_core_severity_order():
 
     kinds = [KIND_OF_LEVEL[level] for level in reversed(SEVERITY_ORDER) if KIND_OF_LEVEL[level]]
     assert [k for k in WARNING_DISPLAY_ORDER if k in kinds] == kinds
+
+
+ARRIVED = "You have arrived at your destination."
+
+
+def test_a_route_short_of_its_destination_never_says_arrived():
+    """Issue #13 point 9: the turn list ended "You have arrived" 1.4 mi short of the place
+    asked for, under a verdict that spoke only of legality."""
+    end = 10 * SEG_M
+    result = {
+        "distance_m": end,
+        "geometry": [list(p) for p in LINE],
+        "warnings": [warning("unreachable", end, end, gap_m=2253.0)],
+        "maneuvers": [
+            {"instruction": "Drive north on Main Street.", "distance_m": end, "type": 1},
+            {"instruction": ARRIVED, "distance_m": 0, "type": 4},
+        ],
+        "legal": False,
+    }
+    shown = present(result)
+    assert shown.verdict == (
+        "Destination unreachable: the route ends 1.4 mi short of your destination"
+    )
+    assert [m.instruction for m in shown.maneuvers] == [
+        "Drive north on Main Street.",
+        "The route ends here, 1.4 mi short of your destination: no road route reaches it.",
+    ]
+    # A route that does reach keeps Valhalla's words.
+    reached = present({**result, "warnings": []})
+    assert reached.maneuvers[-1].instruction == ARRIVED
+    assert not reached.verdict.startswith("Destination unreachable")
+
+
+def test_a_states_label_is_the_word_of_its_rule():
+    """Issue #13 point 9: a state's pill in "States crossed" says what its stretch warning
+    says (Maryland "unclear" is "Rules unverified", never "Restricted state"), for every rule
+    in the book, through the one severity order (core/rules_vocab.py)."""
+    from kei_drive.core.access import classify
+    from kei_drive.core.audit import StateReport
+    from kei_drive.presenters.route import KIND_LABELS, SEVERITY_LABELS, state_rows
+
+    rules = load_rules(overrides_path="/dev/null.none")
+    checked = 0
+    for rule in rules.all_rules(None):
+        state = StateReport(rule.state, rule.state, 0, 1000, 1, rule.status,
+                            road_access=rule.road_access)  # fmt: skip
+        for book in (rules, None):  # with the rule book, and from the route report alone
+            (row,) = state_rows([state.__dict__], book)
+            kind = classify(rule)
+            if kind:
+                assert row.label == KIND_LABELS[kind], (rule.state, row.label, kind)
+            else:
+                assert row.label == SEVERITY_LABELS["legal"]
+            checked += 1
+    assert checked >= 2 * 51
+    md = StateReport("MD", "Maryland", 0, 1000, 1, "unclear").__dict__
+    (row,) = state_rows([md], rules)
+    assert (row.status, row.label, row.severity) == ("unclear", "Rules unverified", "unclear")
+    ohio = rules.rule_for("OH")
+    (row,) = state_rows([StateReport("OH", "Ohio", 0, 1, 1, ohio.status).__dict__], rules)
+    assert row.label == "Only where locally allowed" != "Restricted state"

@@ -17,6 +17,7 @@ from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.page_auth import to_signin, user_id
+from kei_drive.pages.plan.drive_route import drive_route_script
 from kei_drive.presenters.exports import PLANNED_ROUTE_FILENAME, ExportFormat
 from kei_drive.presenters.route import PlanResult
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
@@ -68,6 +69,7 @@ class PlanState(rx.State):
     result: PlanResult | None = None
 
     _geometry: list[list[float]] = []
+    _guide_request: dict[str, Any] = {}  # what "Drive this route" posts (drive_route.py)
     _gpx_data: bytes = b""
     _gpx_name: str = ""
 
@@ -84,8 +86,8 @@ class PlanState(rx.State):
             self._show_place("dest", out.dest)
         if out.attributions is not None:
             self.attributions = out.attributions
-        if not out.keep_result:
-            self.result, self._geometry = out.result, out.geometry
+        self.result, self._geometry = out.result, out.geometry
+        self._guide_request = out.guide_request or {}
 
     def _show_place(self, prefix: str, found: PlaceLookup) -> None:
         setattr(self, f"{prefix}_error", found.error)
@@ -238,7 +240,7 @@ class PlanState(rx.State):
         try:
             out = await asyncio.to_thread(run_plan, req)
         except Exception as exc:  # never leave the spinner running
-            out = PlanOutcome(error=routing_error(exc), keep_result=True)
+            out = PlanOutcome(error=routing_error(exc))
         async with self:
             self._show(out)
             self.busy = False
@@ -253,6 +255,13 @@ class PlanState(rx.State):
         return rx.download(
             data=text, filename=PLANNED_ROUTE_FILENAME, mime_type=ExportFormat.GPX.mime_type
         )
+
+    @rx.event
+    def drive_route(self):
+        """Hand the route shown to the browser: it stores the guidance and opens Drive."""
+        if self.result is None or not self._guide_request:
+            return rx.toast.error("Plan or check a route first.")
+        return rx.call_script(drive_route_script(self._guide_request))
 
     # Checking an uploaded GPX route.
     @rx.event
@@ -280,7 +289,7 @@ class PlanState(rx.State):
         try:
             out = await asyncio.to_thread(run_check, data, name, req)
         except Exception as exc:
-            out = PlanOutcome(error=routing_error(exc), keep_result=True)
+            out = PlanOutcome(error=routing_error(exc))
         async with self:
             self._show(out)
             self.busy = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kei_drive.components.map import kei_map, map_legend
+from kei_drive.pages.plan.drive_route import STATUS_ID
 from kei_drive.pages.plan.state import PlanState
 from kei_drive.presenters.route import LEGEND
 
@@ -61,7 +62,11 @@ def state_item(row) -> rx.Component:
     return rx.el.li(
         rx.el.div(
             rx.el.strong(row.name),
-            rx.el.span(row.status, class_name="kp-status kp-status-" + row.status),
+            rx.el.span(
+                row.label,
+                class_name="kp-status kp-status-" + row.severity,
+                custom_attrs={"data-status": row.status},
+            ),
             rx.el.span(row.distance, class_name="kd-note"),
             class_name="kp-warning-head",
         ),
@@ -109,13 +114,24 @@ def _summary() -> rx.Component:
             ),
             class_name="kp-stats",
         ),
-        rx.el.button(
-            "Export GPX",
-            type="button",
-            id="plan-export-gpx",
-            on_click=PlanState.export_gpx,
-            class_name="kd-btn",
+        rx.el.div(
+            rx.el.button(
+                "Drive this route",
+                type="button",
+                id="drive-route",
+                on_click=PlanState.drive_route,
+                class_name="kd-btn kp-drive",
+            ),
+            rx.el.button(
+                "Export GPX",
+                type="button",
+                id="plan-export-gpx",
+                on_click=PlanState.export_gpx,
+                class_name="kd-btn",
+            ),
+            class_name="kp-actions",
         ),
+        rx.el.div(id=STATUS_ID, role="status", class_name="kd-note"),
         class_name="kp-panel",
     )
 

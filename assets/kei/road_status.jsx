@@ -1,0 +1,92 @@
+// The road the truck is on (issue #13 point 4): #road-now, #posted-limit and #road-alert.
+// The answers come from the recorder's batches (road.js); a missing or stale answer is
+// "road unknown", never a guess.
+import { useEffect, useRef, useState } from "react";
+
+import { currentRoad, latestRoad, roadAlert, roadText, subscribeRoad } from "./road.js";
+import { vibrate } from "./sound.js";
+
+function useRoad() {
+  const [entry, setEntry] = useState(latestRoad);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const stop = subscribeRoad((next) => {
+      setEntry(next);
+      setNow(Date.now());
+    });
+    const timer = setInterval(() => setNow(Date.now()), 1000); // an answer goes stale
+    return () => {
+      stop();
+      clearInterval(timer);
+    };
+  }, []);
+  return currentRoad(entry, now);
+}
+
+function speak(text) {
+  try {
+    const voice = window.speechSynthesis;
+    if (!voice || typeof SpeechSynthesisUtterance === "undefined") return;
+    voice.cancel(); // the newest warning matters, not a queue of old ones
+    voice.speak(new SpeechSynthesisUtterance(text));
+  } catch {
+    // No voice on this browser: the banner and the vibration still warn.
+  }
+}
+
+// The banner, with a voice line and a vibration each time a new alert starts.
+export function RoadAlert({ sound = true }) {
+  const road = useRoad();
+  const alert = roadAlert(road);
+  const key = alert ? `${alert.kind}:${road.name}` : null;
+  const said = useRef(null);
+  useEffect(() => {
+    if (key && key !== said.current) {
+      if (sound) speak(alert.speech);
+      vibrate();
+    }
+    said.current = key;
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  if (!alert) return null;
+  return (
+    <div id="road-alert" className={`kd-road-alert kd-road-alert-${alert.kind}`} role="alert" data-kind={alert.kind}>
+      {alert.text}
+    </div>
+  );
+}
+
+// A US speed-limit sign with the posted limit; hidden when the road or its limit is unknown.
+export function PostedLimit() {
+  const road = useRoad();
+  const limit = road.status === "matched" ? road.posted_limit_mph ?? null : null;
+  return (
+    <div
+      id="posted-limit"
+      className="kd-limit-sign"
+      hidden={limit === null}
+      data-limit={limit ?? ""}
+      aria-label={limit === null ? "Speed limit unknown" : `Speed limit ${limit} mph`}
+    >
+      <span className="kd-limit-words">SPEED LIMIT</span>
+      <span className="kd-limit-number">{limit ?? ""}</span>
+    </div>
+  );
+}
+
+// The road's name and class, or "road unknown" (the reason in data-reason and the title).
+export function RoadNow() {
+  const road = useRoad();
+  const matched = road.status === "matched";
+  return (
+    <div
+      id="road-now"
+      className={`kd-road-now${matched ? "" : " kd-road-unknown"}`}
+      data-status={road.status}
+      data-reason={matched ? "" : road.reason ?? ""}
+      data-class={matched ? road.class : ""}
+      title={matched ? "" : road.detail ?? ""}
+    >
+      {roadText(road)}
+    </div>
+  );
+}

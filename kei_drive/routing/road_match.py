@@ -1,0 +1,139 @@
+"""Which road are the latest fixes on? Valhalla ``trace_attributes`` on a few recent fixes,
+then ``locate`` around a ramp to learn which road it serves.
+
+Valhalla keeps no "motorway_link": it reclassifies a link to the class of a road it joins
+(a ramp from a residential street onto I 99 reads "tertiary", use "ramp"). So for a ramp
+the ends of its edges are located, following further ramp edges a few hops, until a
+motorway or trunk is found there (or none is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kei_drive.core.distance import haversine_m
+from kei_drive.core.road_status import MatchedRoad, RoadUnknown
+from kei_drive.routing import kei_costing as kc
+from kei_drive.routing.base import Router
+from kei_drive.routing.polyline import decode
+
+MIN_FIXES = 3
+MIN_SPAN_M = 15.0  # fixes spread over less than this: standing still
+MIN_STEP_M = 3.0  # a fix this close to the previous kept one adds nothing
+RAMP_HOPS = 6  # locate calls spent following a chain of ramp edges
+
+
+class RoadNotFound(Exception):
+    """No road for these fixes; ``reason`` says why (a ``RoadUnknown``)."""
+
+    def __init__(self, reason: RoadUnknown, detail: str = "") -> None:
+        super().__init__(detail or str(reason))
+        self.reason = reason
+        self.detail = detail
+
+
+def _usable(fixes: Sequence[tuple[float, float, float | None]]) -> list[tuple[float, float]]:
+    """The fixes to match: at least MIN_STEP_M apart; raises RoadNotFound when too few or
+    when they span less than MIN_SPAN_M."""
+    if len(fixes) < MIN_FIXES:
+        raise RoadNotFound(RoadUnknown.TOO_FEW_FIXES)
+    kept = [(fixes[0][0], fixes[0][1])]
+    for lat, lon, _acc in fixes[1:]:
+        if haversine_m(kept[-1][0], kept[-1][1], lat, lon) >= MIN_STEP_M:
+            kept.append((lat, lon))
+    newest = (fixes[-1][0], fixes[-1][1])
+    if len(kept) > 1 and kept[-1] != newest:
+        kept[-1] = newest  # the newest fix is the one that counts
+    span = max(haversine_m(fixes[0][0], fixes[0][1], la, lo) for la, lo, _ in fixes)
+    if span < MIN_SPAN_M or len(kept) < 2:
+        raise RoadNotFound(RoadUnknown.NOT_MOVING)
+    return kept
+
+
+def _accuracy(fixes: Sequence[tuple[float, float, float | None]]) -> float:
+    values = sorted(a for _la, _lo, a in fixes if a is not None and a > 0)
+    return values[len(values) // 2] if values else 10.0
+
+
+def match_road(router: Router, fixes: Sequence[tuple[float, float, float | None]]) -> MatchedRoad:
+    """The road edge under the newest of ``fixes`` ((lat, lon, accuracy_m), oldest first).
+
+    Raises RoadNotFound (too few fixes, standing still, newest fix off the map) and lets
+    RoutingError through (no tiles, no data here, engine down)."""
+    points = _usable(fixes)
+    answer = router.trace_attributes(kc.map_match_request(points, _accuracy(fixes)))
+    edges = answer.get("edges") or []
+    matched = answer.get("matched_points") or []
+    if not edges or len(matched) != len(points):
+        raise RoadNotFound(RoadUnknown.OFF_ROAD)
+    last = matched[-1]
+    index = last.get("edge_index")
+    if last.get("type") == "unmatched" or not isinstance(index, int) or index >= len(edges):
+        raise RoadNotFound(RoadUnknown.OFF_ROAD)
+    edge = edges[index]
+    limit = edge.get("speed_limit")
+    if not isinstance(limit, int | float) or limit <= 0 or limit >= 250:
+        limit = None  # absent = untagged; 255 = unlimited/unknown in Valhalla
+    road = MatchedRoad(
+        road_class=str(edge.get("road_class", "")),
+        names=tuple(edge.get("names") or ()),
+        speed_limit_kmh=float(limit) if limit else None,
+        ramp=edge.get("use") == "ramp",
+    )
+    if road.ramp and road.road_class not in ("motorway", "trunk"):
+        at = (float(last.get("lat", points[-1][0])), float(last.get("lon", points[-1][1])))
+        serves, name = ramp_serves(router, at)
+        road = MatchedRoad(**{**road.__dict__, "ramp_serves": serves, "ramp_serves_name": name})
+    return road
+
+
+def _locate(router: Router, lat: float, lon: float) -> list[dict[str, Any]]:
+    locate = getattr(router, "locate", None)
+    if locate is None:  # an engine adapter without locate: the ramp's road stays unknown
+        return []
+    answer = locate({"locations": [{"lat": lat, "lon": lon}], "costing": "auto", "verbose": True})
+    return (answer[0].get("edges") or []) if answer else []
+
+
+def _classification(candidate: dict[str, Any]) -> dict[str, Any]:
+    return (candidate.get("edge") or {}).get("classification") or {}
+
+
+def ramp_serves(router: Router, at: tuple[float, float]) -> tuple[str, str]:
+    """("motorway" | "trunk" | "", its first name) for the ramp at ``at``: the roads met at
+    the ends of its edges, following connected ramp edges at most RAMP_HOPS locates."""
+    seen_shapes: set[str] = set()
+    ends: list[tuple[float, float]] = []
+    found: dict[str, str] = {}
+
+    def take(candidates: list[dict[str, Any]]) -> None:
+        for c in candidates:
+            info = c.get("edge_info") or {}
+            cls = _classification(c)
+            if cls.get("use") == "ramp" or cls.get("link"):
+                shape = info.get("shape") or ""
+                if shape and shape not in seen_shapes:
+                    seen_shapes.add(shape)
+                    pts = decode(shape)
+                    if pts:
+                        ends.extend([pts[0], pts[-1]])
+            elif cls.get("classification") in ("motorway", "trunk"):
+                names = info.get("names") or []
+                found.setdefault(cls["classification"], names[0] if names else "")
+
+    take(_locate(router, *at))
+    hops = 0
+    visited: set[tuple[float, float]] = set()
+    while ends and hops < RAMP_HOPS:
+        end = ends.pop(0)
+        key = (round(end[0], 6), round(end[1], 6))
+        if key in visited:
+            continue
+        visited.add(key)
+        hops += 1
+        take(_locate(router, *end))
+    for cls in ("motorway", "trunk"):
+        if cls in found:
+            return cls, found[cls]
+    return "", ""

@@ -1,0 +1,197 @@
+"""The road under the latest fixes in the points batch answer (issue #13 point 4), on the
+real engine over the synthetic PA network (tests/support/osm_synth.py): a motorway "I 99"
+with an unnamed ramp from "1 Street", the trunk "US 15" tagged 55 mph, "East Street"
+(residential, 25 mph)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid as uuidlib
+
+import pytest
+from starlette.testclient import TestClient
+
+from kei_drive.api import api
+from kei_drive.core.road_status import MatchedRoad, posted_limit_mph, road_status
+from kei_drive.db import accounts as acc
+from kei_drive.db import app_session, migrate
+from kei_drive.services.us_states import save_user_override
+from tests.support.osm_synth import synth_tiles
+from tests.support.trips import fresh_db_url
+from tests.support.valhalla_server import valhalla_service
+
+
+def line(start: tuple[float, float], end: tuple[float, float], count: int) -> list:
+    return [
+        (
+            start[0] + (end[0] - start[0]) * i / (count - 1),
+            start[1] + (end[1] - start[1]) * i / (count - 1),
+        )
+        for i in range(count)
+    ]
+
+
+# Drives on the synthetic network (lat, lon), one fix a second at ~15 m/s, newest last.
+ON_1_STREET = line((41.9500, -77.0118), (41.9500, -77.0100), 11)  # ends at the ramp's start
+ON_RAMP = line((41.9500, -77.00982), (41.9500, -77.00946), 3)  # one batch, ~20-50 m up the ramp
+ON_MOTORWAY = line((41.9750, -77.0000), (41.9760, -77.0000), 8)
+ON_US_15 = line((41.9600, -77.0600), (41.9610, -77.0600), 8)
+ON_EAST_STREET = line((41.9520, -76.9900), (41.9530, -76.9900), 8)
+IN_BALTIMORE = line((39.2904, -76.6122), (39.2914, -76.6122), 8)  # no tiles there
+
+
+@pytest.fixture(scope="module")
+def tiles(tmp_path_factory):
+    return synth_tiles(tmp_path_factory)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def client(request, tmp_path, monkeypatch, tiles):
+    url = fresh_db_url(request.param, tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(tiles))
+    monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(tmp_path / "no_overrides.json"))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    # Room for a busy test machine (the first check also loads the engine); the budget's
+    # own behaviour is tested below with a tiny one.
+    monkeypatch.setenv("KEI_DRIVE_ROAD_BUDGET_S", "20")
+    migrate(url)
+    with TestClient(api) as c:
+        yield c
+
+
+class Phone:
+    """One trip's batches as the Drive screen sends them: 1 Hz fixes ending now."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.trip = str(uuidlib.uuid4())
+        self.sent = 0
+
+    def send(self, positions, *, want_road=True, age_s: float = 0.0, query: str = "") -> dict:
+        now = int(time.time() * 1000) - int(age_s * 1000)
+        points = [
+            {"id": f"p{self.sent + i}", "t": now - (len(positions) - 1 - i) * 1000,
+             "lat": lat, "lon": lon, "acc": 6.0}
+            for i, (lat, lon) in enumerate(positions)
+        ]  # fmt: skip
+        self.sent += len(positions)
+        body: dict = {"points": points, "sent_at": int(time.time() * 1000)}
+        if want_road is not None:
+            body["want_road"] = want_road
+        reply = self.client.post(f"/api/v1/trips/{self.trip}/points{query}", json=body)
+        assert reply.status_code == 200, reply.text
+        answer = reply.json()
+        assert answer["accepted"] == len(positions)
+        return answer
+
+
+def test_a_batch_onto_the_ramp_answers_motorway_ramp(client):
+    phone = Phone(client)
+    first = phone.send(ON_1_STREET)["road"]
+    assert first["status"] == "matched", first
+    assert (first["name"], first["class"]) == ("1 Street", "residential")
+    assert first["ramp"] is False and first["motorway"] is False
+    assert first["posted_limit_mph"] is None  # the grid is untagged: no guess
+    # The next batch: four fixes on the ramp (the last 30 s of stored fixes join them).
+    road = phone.send(ON_RAMP)["road"]
+    assert road["status"] == "matched", road
+    assert road["ramp"] is True and road["motorway"] is True
+    assert road["class"] == "motorway_link"
+    assert road["name"] == "I 99 ramp"
+    assert road["state"] == "PA"
+
+
+def test_on_the_motorway(client):
+    road = Phone(client).send(ON_MOTORWAY)["road"]
+    assert road["status"] == "matched", road
+    assert road["class"] == "motorway" and road["motorway"] is True and road["ramp"] is False
+    assert road["name"] == "I 99"
+    assert road["posted_limit_mph"] == 65
+
+
+def test_a_55_mph_road_is_above_a_45_mph_state_cap(client, tmp_path):
+    # Pennsylvania has no Kei cap in the rule book: a 55 mph road is not "above" anything.
+    road = Phone(client).send(ON_US_15)["road"]
+    assert road["status"] == "matched", road
+    assert (road["name"], road["class"], road["posted_limit_mph"]) == ("US 15", "trunk", 55)
+    assert road["cap_mph"] is None and road["above_cap"] is False
+    # The driver's own rule override (their account's, in the database) gives Pennsylvania
+    # a 45 mph Kei cap.
+    with app_session() as s:
+        owner = acc.first_owner(s).id  # single-user: the owner sends the batches
+    save_user_override(owner, "PA", {"max_road_speed_mph": 45}, "test: a 45 mph cap")
+    road = Phone(client).send(ON_US_15)["road"]
+    assert (road["cap_mph"], road["above_cap"], road["motorway"]) == (45, True, False)
+
+
+def test_a_residential_road_with_its_posted_limit(client):
+    road = Phone(client).send(ON_EAST_STREET)["road"]
+    assert road["status"] == "matched", road
+    assert (road["name"], road["class"]) == ("East Street", "residential")
+    assert road["posted_limit_mph"] == 25
+    assert road["above_cap"] is False and road["motorway"] is False
+
+
+def test_outside_the_tiles_is_unknown_never_a_guess(client):
+    road = Phone(client).send(IN_BALTIMORE)["road"]
+    assert road["status"] == "unknown"
+    assert road["reason"] == "outside_map"
+    assert "name" not in road and "class" not in road
+
+
+def test_without_tiles_too_few_fixes_standing_still_or_old_fixes_it_is_unknown(
+    client, monkeypatch, tmp_path
+):
+    phone = Phone(client)
+    assert phone.send(ON_EAST_STREET[:2])["road"]["reason"] == "too_few_fixes"
+    parked = [ON_EAST_STREET[0]] * 6
+    assert Phone(client).send(parked)["road"]["reason"] == "not_moving"
+    assert Phone(client).send(ON_EAST_STREET, age_s=120)["road"]["reason"] == "old_fixes"
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(tmp_path / "empty"))
+    road = Phone(client).send(ON_EAST_STREET)["road"]
+    assert (road["status"], road["reason"]) == ("unknown", "no_tiles")
+
+
+def test_only_when_asked(client):
+    phone = Phone(client)
+    assert "road" not in phone.send(ON_EAST_STREET, want_road=None)
+    assert "road" not in phone.send(ON_EAST_STREET, want_road=False)
+    assert phone.send(ON_EAST_STREET, want_road=None, query="?road=1")["road"]["name"] == (
+        "East Street"
+    )
+
+
+def test_the_same_answer_from_a_valhalla_server(client, tiles, tmp_path_factory, monkeypatch):
+    with valhalla_service(tiles, tmp_path_factory.mktemp("road_service")) as url:
+        monkeypatch.setenv("KEI_DRIVE_VALHALLA_URL", url)
+        phone = Phone(client)
+        phone.send(ON_1_STREET)
+        road = phone.send(ON_RAMP)["road"]
+        assert (road["class"], road["motorway"], road["name"]) == (
+            "motorway_link",
+            True,
+            "I 99 ramp",
+        )
+    # The server is gone: unknown, and the batch itself is still stored.
+    answer = Phone(client).send(ON_EAST_STREET)
+    assert answer["accepted"] == len(ON_EAST_STREET)
+    assert (answer["road"]["status"], answer["road"]["reason"]) == ("unknown", "engine_error")
+
+
+def test_status_wording_without_an_engine():
+    ramp = MatchedRoad("tertiary", ramp=True, ramp_serves="trunk", ramp_serves_name="US 15")
+    answer = road_status(ramp, "OH", 35)
+    assert (answer["class"], answer["motorway"], answer["name"]) == (
+        "trunk_link",
+        False,
+        "US 15 ramp",
+    )
+    assert (
+        posted_limit_mph(89) == 55 and posted_limit_mph(40) == 25 and posted_limit_mph(None) is None
+    )
+    fast = road_status(MatchedRoad("primary", ("Tioga Pike",), 72.0), "OH", 35)
+    assert (fast["posted_limit_mph"], fast["above_cap"]) == (45, True)
+    assert json.dumps(fast)  # plain JSON
