@@ -26,8 +26,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   An unknown trip is created implicitly (the phone may have started it offline and its
   PUT may still be queued); it starts at its earliest fix. Fixes arriving after the trip
   was finished are stored and its statistics recomputed.
-- ``POST /api/v1/trips/{trip}/finish``    body optional ``{"ended_at": <epoch ms>}``;
-  computes and stores the statistics -> ``{"trip": {...}, "stats": {...}}``.
+- ``POST /api/v1/trips/{trip}/finish``    body optional ``{"ended_at": <epoch ms>,
+  "time_zone": "America/Chicago", "utc_offset_min": -360}`` (the phone's zone: an unnamed
+  trip is named by its local start time); computes and stores the statistics
+  -> ``{"trip": {...}, "stats": {...}}``.
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).
@@ -97,6 +99,7 @@ from kei_drive.api_validation import (
     parse_json,
     time_arg,
     trip_name,
+    zone_arg,
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules_vocab import order_document
@@ -306,11 +309,12 @@ def _finish(key: str, body: Any, user_id: int) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
+    zone = zone_arg(body.get("time_zone"), body.get("utc_offset_min"))  # names it in local time
     with app_session() as s:  # map matching reads only: other phones write meanwhile
         use = trip_service.highway_use_of(s, q.get_trip(s, key, user_id).id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key, user_id)
-        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use)
+        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use, zone=zone)
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kei_drive.core.xmltext import clean_text
 
@@ -118,3 +119,25 @@ def trip_name(value: Any, max_length: int = 200) -> str | None:
     if not isinstance(value, str) or len(value) > max_length:
         raise InvalidInput(f"name must be text of at most {max_length} characters")
     return clean_text(value)
+
+
+MAX_UTC_OFFSET_MIN = 14 * 60  # UTC-12 .. UTC+14 are the real extremes
+
+
+def zone_arg(time_zone: Any, utc_offset_min: Any) -> tzinfo | None:
+    """The phone's time zone for naming a trip in local time: an IANA name
+    ("America/Chicago") when this machine knows it, else the phone's UTC offset in minutes
+    (east positive), else None (UTC). ``InvalidInput`` for values of the wrong kind."""
+    if time_zone is not None:
+        if not isinstance(time_zone, str) or not 1 <= len(time_zone) <= 64:
+            raise InvalidInput("time_zone must be a time zone name such as America/Chicago")
+        try:
+            return ZoneInfo(time_zone)
+        except (ValueError, OSError, ZoneInfoNotFoundError):  # unknown here: use the offset
+            pass
+    if utc_offset_min is None:
+        return None
+    offset = finite_number(utc_offset_min)
+    if isinstance(utc_offset_min, bool) or offset is None or abs(offset) > MAX_UTC_OFFSET_MIN:
+        raise InvalidInput("utc_offset_min must be minutes east of UTC, -840 to 840")
+    return timezone(timedelta(minutes=round(offset)))

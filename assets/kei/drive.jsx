@@ -7,12 +7,23 @@ import { useWakeLock } from "./wakelock.js";
 import { badgeText, visitorText } from "./geo.js";
 import { useStateRule } from "./states.js";
 import { useTripRecorder } from "./recorder.js";
-import { beep, vibrate } from "./sound.js";
+import { gpsUnsupported, locationPermission, requestLocation, subscribe } from "./position.js";
+import { BEEP_INTERVALS_S, DEFAULT_BEEP_EVERY_S, useOverCapAlert } from "./alerts.js";
+import { FirstRunCard } from "./first_run.jsx";
+import { TripControls, formatElapsed } from "./trip_controls.jsx";
 import { PostedLimit, RoadAlert, RoadNow } from "./road_status.jsx";
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
-const DEFAULT_SETTINGS = { bigUnit: "mph", capMph: 45, sound: true, mirror: false, vehicleId: null };
+const DEFAULT_SETTINGS = {
+  bigUnit: "mph",
+  capMph: 45,
+  sound: true,
+  voice: true,
+  beepEverySec: DEFAULT_BEEP_EVERY_S, // while above the cap
+  mirror: false, // HUD: only the digits, the unit and the alert band, mirrored
+  vehicleId: null,
+};
 const VEHICLES_KEY = "kei-drive.vehicles";
 
 // The garage, kept on the phone so the picker works offline.
@@ -44,23 +55,32 @@ function loadSettings() {
 }
 
 const STATUS_TEXT = {
+  ask: "Location off",
   waiting: "Waiting for GPS…",
   ok: "GPS",
   weak: "GPS weak",
   lost: "GPS lost",
   denied: "Location blocked",
   unavailable: "No GPS",
-  insecure: "Needs HTTPS",
+  insecure: "Not a secure page",
 };
 
-function formatElapsed(ms) {
-  if (!ms || ms < 0) return "0:00";
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
+// Why "Start trip" is disabled, in the driver's words (null: it is enabled).
+const NO_GPS_REASON = {
+  ask: "Allow location first to record a trip.",
+  waiting: "Waiting for the first GPS fix…",
+  lost: "No GPS fix for a few seconds: move where the phone sees the sky.",
+  denied: "Location is blocked: allow it to record a trip.",
+  unavailable: "This phone gives no GPS position right now.",
+  insecure: "The phone shares its location only with a secure (https://) page.",
+};
+
+const NOTES = {
+  insecure:
+    "This page was opened without a secure (https://) address, so the phone will not share its " +
+    "location. Open the https:// address of your Kei Drive instead.",
+  unavailable: "The phone gives no position right now. Check that location is on in the phone's settings.",
+};
 
 // iOS has no install prompt: tell Safari users how to add the app to the Home Screen.
 function InstallHint() {
@@ -87,6 +107,72 @@ function InstallHint() {
   );
 }
 
+// Location permission: "granted" starts the GPS at once; "prompt" and "denied" show the
+// first-run card (the browser's prompt comes only after the driver's tap).
+function useLocationAccess() {
+  const [permission, setPermission] = useState(null); // null: not known yet
+  const [asking, setAsking] = useState(false);
+  useEffect(() => {
+    let status = null;
+    const unsupported = gpsUnsupported();
+    if (unsupported) {
+      setPermission(unsupported);
+      return undefined;
+    }
+    locationPermission().then(setPermission);
+    // Allowed in the browser's settings meanwhile: go on without another tap.
+    navigator.permissions
+      ?.query({ name: "geolocation" })
+      .then((s) => {
+        status = s;
+        s.onchange = () => setPermission(s.state);
+      })
+      .catch(() => {});
+    return () => {
+      if (status) status.onchange = null;
+    };
+  }, []);
+  const ask = useCallback(() => {
+    setAsking(true);
+    requestLocation().then((answer) => {
+      setAsking(false);
+      setPermission(answer === "denied" ? "denied" : "granted");
+    });
+  }, []);
+  return { permission, ask, asking };
+}
+
+function DriveSettings({ settings, update }) {
+  return (
+    <details id="drive-settings" className="kd-settings">
+      <summary className="kd-btn kd-settings-summary">Alert settings</summary>
+      <div className="kd-controls">
+        <button id="sound-toggle" className="kd-btn" aria-pressed={settings.sound} onClick={() => update({ sound: !settings.sound })}>
+          {settings.sound ? "Beep on" : "Beep off"}
+        </button>
+        <label className="kd-status kd-inline">
+          Beep every{" "}
+          <select
+            id="beep-interval"
+            className="kd-btn"
+            value={settings.beepEverySec}
+            onChange={(e) => update({ beepEverySec: Number(e.target.value) })}
+          >
+            {BEEP_INTERVALS_S.map((s) => (
+              <option key={s} value={s}>
+                {s} s
+              </option>
+            ))}
+          </select>
+        </label>
+        <button id="voice-toggle" className="kd-btn" aria-pressed={settings.voice} onClick={() => update({ voice: !settings.voice })}>
+          {settings.voice ? "Voice on" : "Voice off"}
+        </button>
+      </div>
+    </details>
+  );
+}
+
 export function DriveScreen() {
   const [settings, setSettings] = useState(DEFAULT_SETTINGS);
   const estimator = useRef(new SpeedEstimator());
@@ -101,8 +187,8 @@ export function DriveScreen() {
   const homeState = vehicles.find((v) => v.id === settings.vehicleId)?.home_state ?? null;
   const place = useStateRule(position, homeState);
   const recorder = useTripRecorder();
-  const recorderRef = useRef(recorder);
-  recorderRef.current = recorder;
+  const access = useLocationAccess();
+  const granted = access.permission === "granted";
 
   useEffect(() => setSettings(loadSettings()), []);
   const update = useCallback((patch) => {
@@ -113,38 +199,23 @@ export function DriveScreen() {
     });
   }, []);
 
-  // Position stream.
+  // Position stream (position.js; the recorder listens to the same one on every page).
   useEffect(() => {
-    if (!window.isSecureContext || !navigator.geolocation) {
-      setError(window.isSecureContext ? "unavailable" : "insecure");
-      return undefined;
-    }
-    const id = navigator.geolocation.watchPosition(
-      (pos) => {
-        const c = pos.coords;
-        const fix = {
-          lat: c.latitude,
-          lon: c.longitude,
-          accuracy: c.accuracy,
-          speed: c.speed ?? undefined,
-          heading: c.heading ?? undefined,
-          altitude: c.altitude ?? undefined,
-          timestamp: pos.timestamp || Date.now(),
-        };
-        const result = estimator.current.addFix(fix);
-        setError(null);
-        if (result.accepted) {
-          setPosition({ lat: fix.lat, lon: fix.lon });
-          setDriveStart((start) => start ?? fix.timestamp);
-          recorderRef.current.addFix(fix, estimator.current.speedMps);
-        }
-        setSnap(estimator.current.snapshot(Date.now()));
-      },
-      (err) => setError(err.code === 1 ? "denied" : "unavailable"),
-      { enableHighAccuracy: true, maximumAge: 0, timeout: 15000 },
-    );
-    return () => navigator.geolocation.clearWatch(id);
-  }, []);
+    if (!granted) return undefined;
+    return subscribe(({ fix, error: why }) => {
+      if (why) {
+        setError(why);
+        return;
+      }
+      const result = estimator.current.addFix(fix);
+      setError(null);
+      if (result.accepted) {
+        setPosition({ lat: fix.lat, lon: fix.lon });
+        setDriveStart((start) => start ?? fix.timestamp);
+      }
+      setSnap(estimator.current.snapshot(Date.now()));
+    });
+  }, [granted]);
 
   // Re-read the estimator twice a second so a silent GPS turns into "--".
   useEffect(() => {
@@ -160,15 +231,13 @@ export function DriveScreen() {
   const capMph = stateCapMph !== null ? Math.min(settings.capMph, stateCapMph) : settings.capMph;
   const [over, setOver] = useState(false);
   useEffect(() => {
-    const result = alert.current.update(snap.speedMps, capMph * MPS_PER_MPH);
-    setOver(result.over);
-    if (result.crossed && settings.sound) {
-      beep();
-      vibrate();
-    }
-  }, [snap.speedMps, capMph, settings.sound]);
+    setOver(alert.current.update(snap.speedMps, capMph * MPS_PER_MPH).over);
+  }, [snap.speedMps, capMph]);
+  useOverCapAlert(over, capMph, settings);
 
-  const status = error ?? snap.status;
+  let status = error ?? snap.status;
+  if (access.permission && !granted) status = access.permission === "prompt" ? "ask" : access.permission;
+  const noGpsReason = NO_GPS_REASON[status] ?? null;
   const big = settings.bigUnit;
   const small = big === "mph" ? "kmh" : "mph";
   const label = { mph: "mph", kmh: "km/h" };
@@ -178,25 +247,65 @@ export function DriveScreen() {
     setDriveStart(null);
     setSnap(estimator.current.snapshot(Date.now()));
   };
+  const band = (
+    <>
+      {over && (
+        <div id="over-cap-band" className="kd-band" role="alert">
+          Slow down · above {capMph} mph
+        </div>
+      )}
+      <RoadAlert sound={settings.voice} />
+    </>
+  );
+
+  if (settings.mirror) {
+    // HUD: lay the phone flat under the windshield; only the digits, the unit and the band,
+    // mirrored. A tap anywhere leaves it.
+    return (
+      <div
+        id="hud"
+        className={`kd-hud${over ? " kd-over" : ""}`}
+        role="button"
+        tabIndex={0}
+        aria-label="Leave HUD mode"
+        onClick={() => update({ mirror: false })}
+      >
+        <div className="kd-hud-mirror">
+          {band}
+          <div className="kd-big">
+            <span id={`speed-${big}`} className="kd-big-number">
+              {reading[big]}
+            </span>
+            <span className="kd-big-unit">{label[big]}</span>
+          </div>
+        </div>
+      </div>
+    );
+  }
 
   return (
-    <div className={`kd-drive${over ? " kd-over" : ""}${settings.mirror ? " kd-mirror" : ""}`}>
+    <div className={`kd-drive${over ? " kd-over" : ""}`}>
       <div className="kd-top">
         <span id="gps-status" data-status={status} className={`kd-pill kd-gps-${status}`}>
           {STATUS_TEXT[status] ?? status}
-          {snap.accuracyM !== null && status !== "lost" && !error ? ` ±${Math.round(snap.accuracyM)} m` : ""}
+          {snap.accuracyM !== null && status === "ok" ? ` ±${Math.round(snap.accuracyM)} m` : ""}
         </span>
         <span id="state-badge" className={`kd-pill kd-state-${place.rule?.status ?? "none"}`} data-state={place.code ?? ""}>
           {place.code ? badgeText(place.code, place.rule) : place.message}
         </span>
       </div>
+      <div className="kd-alert-area">{band}</div>
       {place.warning && (
         <div id="state-warning" className="kd-warning" role="alert">
           {place.warning}
         </div>
       )}
+      {access.permission && !granted && !gpsUnsupported() && (
+        <FirstRunCard permission={access.permission} onAsk={access.ask} asking={access.asking} />
+      )}
+      {/* Guidance (next maneuver, road status) mounts here: kept on the first screen in landscape. */}
+      <div id="guide-slot" className="kd-guide" />
       <div className="kd-speed">
-        <RoadAlert sound={settings.sound} />
         <div className="kd-big">
           <span id={`speed-${big}`} className="kd-big-number">
             {reading[big]}
@@ -230,7 +339,7 @@ export function DriveScreen() {
       </div>
       <div className="kd-trip">
         {vehicles.length > 0 && (
-          <label className="kd-note kd-vehicle-pick">
+          <label className="kd-status kd-vehicle-pick">
             Vehicle{" "}
             <select
               id="vehicle-select"
@@ -253,30 +362,22 @@ export function DriveScreen() {
             </select>
           </label>
         )}
-        {recorder.active ? (
-          <button id="trip-stop" className="kd-btn kd-btn-stop" onClick={recorder.stop}>
-            Stop trip
-          </button>
-        ) : (
-          <button
-            id="trip-start"
-            className="kd-btn kd-btn-start"
-            onClick={() => {
-              resetDrive();
-              recorder.start(settings.vehicleId);
-            }}
-          >
-            Start trip
-          </button>
-        )}
-        <span id="trip-status" className="kd-note" data-pending={recorder.pending}
+        <TripControls
+          recorder={recorder}
+          noGpsReason={noGpsReason}
+          onStart={() => {
+            resetDrive();
+            recorder.start(settings.vehicleId);
+          }}
+        />
+        <span id="trip-status" className="kd-status" data-pending={recorder.pending}
           data-not-accepted={recorder.notAccepted} data-state={recorder.state}>
           {recorder.label}
         </span>
         {recorder.active && (
           <span className="kd-note">
-            Keep Kei Drive on screen: browsers stop GPS while it is hidden or the phone is locked, and the
-            trip then shows a gap.
+            Recording goes on while you use the other pages of Kei Drive. Keep Kei Drive on screen: browsers
+            stop GPS while it is hidden or the phone is locked, and the trip then shows a gap.
           </span>
         )}
       </div>
@@ -290,13 +391,10 @@ export function DriveScreen() {
         <button className="kd-btn" aria-label="Raise alert" onClick={() => update({ capMph: Math.min(80, settings.capMph + 5) })}>
           +5
         </button>
-        <button id="sound-toggle" className="kd-btn" onClick={() => update({ sound: !settings.sound })}>
-          {settings.sound ? "Beep on" : "Beep off"}
-        </button>
         <button
           id="mirror-toggle"
           className="kd-btn"
-          title="Mirror the screen for a windshield reflection: lay the phone flat on the dash, its top towards you"
+          title="Mirror the speed for a windshield reflection: lay the phone flat on the dash, its top towards you"
           aria-pressed={settings.mirror}
           onClick={() => update({ mirror: !settings.mirror })}
         >
@@ -306,6 +404,7 @@ export function DriveScreen() {
           Reset
         </button>
       </div>
+      <DriveSettings settings={settings} update={update} />
       <div className="kd-notes">
         {place.code && place.rule && (
           <div id="state-visitors" className="kd-note" data-visitors={place.rule.visitors?.rule ?? ""}>
@@ -322,10 +421,7 @@ export function DriveScreen() {
             {wake.note}
           </div>
         )}
-        {error === "insecure" && (
-          <div className="kd-note">Open Kei Drive over HTTPS (kei-drive serve --https) to use GPS.</div>
-        )}
-        {error === "denied" && <div className="kd-note">Allow location access for this site to see your speed.</div>}
+        {NOTES[status] && <div id="gps-note" className="kd-note">{NOTES[status]}</div>}
         <InstallHint />
         <div className="kd-foot">
           {place.attribution} · Kei rules are advice with sources, not legal clearance.

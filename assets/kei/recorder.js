@@ -1,13 +1,21 @@
-// Trip recording that loses no fix: every fix goes to IndexedDB first, and a
-// sync loop sends batches to the server with client-generated ids, so a retry
-// never duplicates and a dropped connection only delays the upload. A fix leaves the
-// phone only when the server stored it or refused it for good (see settle.js).
-import { useCallback, useEffect, useRef, useState } from "react";
+// Trip recording that loses no fix and never stops silently.
+//
+// One recorder for the whole app (a module: it outlives Reflex's client-side page
+// changes). While a trip is active it listens to the phone's position (position.js) on
+// every page; every fix goes to IndexedDB first, and a sync loop sends batches to the
+// server with client-generated ids, so a retry never duplicates and a dropped connection
+// only delays the upload. A fix leaves the phone only when the server stored it or
+// refused it for good (see settle.js). A full page load (a reload, a server page and back)
+// picks the trip up again from localStorage; leaving the app while recording asks first.
+import { useSyncExternalStore } from "react";
 import { settleBatch } from "./settle.js";
 import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
+import { subscribe as watchPosition } from "./position.js";
+import { SpeedEstimator } from "./speed.js";
 import { reportRoad } from "./road.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
+const TALLY_KEY = "kei-drive.trip-tally"; // its distance and top speed so far, for the summary
 const FINISH_KEY = "kei-drive.finish-queue"; // stopped trips whose finish call is still owed
 const CREATE_KEY = "kei-drive.create-queue"; // started trips the server has not confirmed yet
 const DB_NAME = "kei-drive";
@@ -84,187 +92,323 @@ async function post(url, body, method = "POST") {
   return response;
 }
 
-export function useTripRecorder() {
-  const [trip, setTrip] = useState(null);
-  const [pending, setPending] = useState(0);
-  const [refused, setRefused] = useState({ count: 0, reason: null });
-  const batchSize = useRef(BATCH);
-  const [paused, setPaused] = useState(false);
-  const [online, setOnline] = useState(true);
-  const [lastError, setLastError] = useState(null);
-  const db = useRef(null);
-  const stillSince = useRef(null);
-  const syncing = useRef(false);
-
-  const countPending = useCallback(async () => {
-    if (!db.current) return;
-    setPending(await run(db.current, "readonly", (s) => s.count()));
-  }, []);
-
-  const countRefused = useCallback(async () => {
-    const held = (await run(db.current, "readonly", (s) => s.getAll())).filter((p) => p.notAccepted);
-    setRefused({ count: held.length, reason: held.length ? held[held.length - 1].notAccepted : null });
-  }, []);
-
-  const sync = useCallback(async () => {
-    if (!db.current || syncing.current) return;
-    syncing.current = true;
-    try {
-      // Accounts: only the signed-in account's own recordings are sent (account.js).
-      const me = await whoAmI();
-      if (me === null) throw new SignedOutError();
-      let othersWait = null;
-      const mine = (uuid) => {
-        const owner = me === undefined ? null : ownerOf(uuid, me);
-        if (owner && owner !== me) othersWait = owner;
-        return !owner || owner === me;
-      };
-      // Trips first (idempotent PUT; it also carries the vehicle), then their fixes.
-      for (const owed of readJson(CREATE_KEY, [])) {
-        if (!mine(owed.uuid)) continue;
-        const body = { started_at: owed.startedAt, ...(owed.vehicleId ? { vehicle_id: owed.vehicleId } : {}) };
-        const response = await post(`/api/v1/trips/${owed.uuid}`, body, "PUT");
-        if (!response.ok) setLastError(`server refused the trip (${response.status})`);
-        const rest = readJson(CREATE_KEY, []).filter((o) => o.uuid !== owed.uuid);
-        localStorage.setItem(CREATE_KEY, JSON.stringify(rest));
-      }
-      // Send every trip's waiting fixes, oldest first, a batch at a time; each fix at
-      // most once per round, and fixes not accepted only after HOLD_MS.
-      const now = Date.now();
-      const due = (await run(db.current, "readonly", (s) => s.getAll())).filter(
-        (p) => !p.heldUntil || p.heldUntil <= now,
-      );
-      const byTrip = new Map();
-      for (const p of due) {
-        if (!byTrip.has(p.trip)) byTrip.set(p.trip, []);
-        byTrip.get(p.trip).push(p);
-      }
-      let refusedBatch = null;
-      for (const [uuid, fixes] of byTrip) {
-        if (!mine(uuid)) continue;
-        for (let i = 0; i < fixes.length; ) {
-          const batch = fixes.slice(i, i + batchSize.current);
-          const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
-          reportRoad(status, reply);
-          if (status === 401) throw new SignedOutError();
-          const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
-          if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
-          const byId = new Map(batch.map((p) => [p.id, p]));
-          const heldUntil = Date.now() + HOLD_MS;
-          await run(db.current, "readwrite", (s) => {
-            remove.forEach((id) => s.delete(id));
-            hold.forEach(({ id, reason: why }) => s.put({ ...byId.get(id), notAccepted: why, heldUntil }));
-          });
-          await countPending();
-          if (status === 413 && batchSize.current > MIN_BATCH) {
-            batchSize.current = Math.max(MIN_BATCH, Math.floor(batchSize.current / 2));
-            continue; // the same fixes again, in smaller batches (they are held; resend now)
-          }
-          if (status !== 200) refusedBatch = `server refused a batch (${status})`;
-          i += batch.length;
-        }
-      }
-      for (const owed of readJson(FINISH_KEY, [])) {
-        if (!mine(owed.uuid)) continue;
-        await post(`/api/v1/trips/${owed.uuid}/finish`, { ended_at: owed.endedAt });
-        const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== owed.uuid);
-        localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
-      }
-      await countRefused();
-      setOnline(true);
-      setLastError(othersWait ? `recorded as ${othersWait}: sign in as ${othersWait} to send` : refusedBatch);
-    } catch (err) {
-      if (err instanceof SignedOutError) {
-        forgetMe();
-        setLastError(SIGNED_OUT_NOTE);
-      } else {
-        setOnline(false);
-        setLastError(err?.fromServer ? err.message : null);
-        if (!err?.fromServer) reportRoad(0, null); // no connection: the road is unknown
-      }
-    } finally {
-      syncing.current = false;
-    }
-  }, [countPending, countRefused]);
-
-  useEffect(() => {
-    setTrip(readJson(TRIP_KEY, null));
-    let timer = null;
-    openDb()
-      .then((opened) => {
-        db.current = opened;
-        countPending();
-        sync();
-        timer = setInterval(sync, SYNC_EVERY_MS);
-      })
-      .catch(() => setLastError("this browser cannot store fixes offline"));
-    window.addEventListener("online", sync);
-    return () => {
-      clearInterval(timer);
-      window.removeEventListener("online", sync);
-    };
-  }, [sync, countPending]);
-
-  const start = useCallback((vehicleId = null) => {
-    const next = { uuid: crypto.randomUUID(), startedAt: Date.now(), vehicleId };
-    tagTrip(next.uuid); // the account recording it (account.js)
-    localStorage.setItem(TRIP_KEY, JSON.stringify(next));
-    setTrip(next);
-    setPaused(false);
-    localStorage.setItem(CREATE_KEY, JSON.stringify([...readJson(CREATE_KEY, []), next]));
-    sync();
-  }, [sync]);
-
-  const stop = useCallback(() => {
-    const current = readJson(TRIP_KEY, null);
-    if (current) {
-      const owed = readJson(FINISH_KEY, []);
-      owed.push({ uuid: current.uuid, endedAt: Date.now() });
-      localStorage.setItem(FINISH_KEY, JSON.stringify(owed));
-    }
-    localStorage.removeItem(TRIP_KEY);
-    setTrip(null);
-    sync();
-  }, [sync]);
-
-  const addFix = useCallback(
-    (fix, speedMps) => {
-      const current = readJson(TRIP_KEY, null);
-      if (!current || !db.current) return;
-      // Auto-pause when parked for a while; resume on movement.
-      const moving = (speedMps ?? 0) >= RESUME_MPS;
-      if (moving) stillSince.current = null;
-      else stillSince.current ??= fix.timestamp;
-      const shouldPause = !moving && fix.timestamp - stillSince.current > PAUSE_AFTER_MS;
-      setPaused(shouldPause);
-      if (shouldPause) return;
-      const point = {
-        id: `${current.uuid}:${fix.timestamp}`,
-        trip: current.uuid,
-        t: fix.timestamp,
-        lat: fix.lat,
-        lon: fix.lon,
-        acc: fix.accuracy ?? null,
-        speed: fix.speed ?? null,
-        heading: fix.heading ?? null,
-        alt: fix.altitude ?? null,
-      };
-      run(db.current, "readwrite", (s) => s.put(point)).then(countPending);
-    },
-    [countPending],
-  );
-
-  const active = Boolean(trip);
-  let state = active ? (paused ? "paused" : "recording") : "idle";
-  let label = active ? (paused ? "Paused (parked)" : "Recording") : "Not recording";
-  if (pending > 0) label += ` · ${pending} fix${pending === 1 ? "" : "es"} waiting to send`;
-  if (refused.count > 0) {
-    label += ` · ${refused.count} not accepted yet, kept on this phone (${refused.reason})`;
+// The driver's clock, so the server names the trip in local time ("2026-12-02 08:15 EST").
+function localZone(atMs) {
+  let timeZone = null;
+  try {
+    timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone ?? null;
+  } catch {
+    timeZone = null;
   }
-  if (!online) {
+  return { time_zone: timeZone, utc_offset_min: -new Date(atMs).getTimezoneOffset() };
+}
+
+// --- the one recorder ---------------------------------------------------------------
+
+const isBrowser = typeof window !== "undefined" && typeof localStorage !== "undefined";
+let snapshot = {
+  trip: null,
+  pending: 0,
+  refused: { count: 0, reason: null },
+  paused: false,
+  online: true,
+  lastError: null,
+  summary: null, // the last stopped trip: {uuid, startedAt, endedAt, distanceM, maxMps, tripId}
+};
+const listeners = new Set();
+let db = null;
+let batchSize = BATCH;
+let stillSince = null;
+let syncing = false;
+let estimator = new SpeedEstimator();
+let unwatch = null;
+let timer = null;
+
+function set(patch) {
+  snapshot = { ...snapshot, ...patch };
+  listeners.forEach((listen) => listen());
+}
+
+async function countPending() {
+  if (!db) return;
+  set({ pending: await run(db, "readonly", (s) => s.count()) });
+}
+
+async function countRefused() {
+  const held = (await run(db, "readonly", (s) => s.getAll())).filter((p) => p.notAccepted);
+  set({ refused: { count: held.length, reason: held.length ? held[held.length - 1].notAccepted : null } });
+}
+
+async function sync() {
+  if (!db || syncing) return;
+  syncing = true;
+  try {
+    // Accounts: only the signed-in account's own recordings are sent (account.js).
+    const me = await whoAmI();
+    if (me === null) throw new SignedOutError();
+    let othersWait = null;
+    const mine = (uuid) => {
+      const owner = me === undefined ? null : ownerOf(uuid, me);
+      if (owner && owner !== me) othersWait = owner;
+      return !owner || owner === me;
+    };
+    // Trips first (idempotent PUT; it also carries the vehicle), then their fixes.
+    for (const owed of readJson(CREATE_KEY, [])) {
+      if (!mine(owed.uuid)) continue;
+      const body = { started_at: owed.startedAt, ...(owed.vehicleId ? { vehicle_id: owed.vehicleId } : {}) };
+      const response = await post(`/api/v1/trips/${owed.uuid}`, body, "PUT");
+      if (!response.ok) set({ lastError: `the server did not take the trip (${response.status})` });
+      const rest = readJson(CREATE_KEY, []).filter((o) => o.uuid !== owed.uuid);
+      localStorage.setItem(CREATE_KEY, JSON.stringify(rest));
+    }
+    // Send every trip's waiting fixes, oldest first, a batch at a time; each fix at
+    // most once per round, and fixes not accepted only after HOLD_MS.
+    const now = Date.now();
+    const due = (await run(db, "readonly", (s) => s.getAll())).filter((p) => !p.heldUntil || p.heldUntil <= now);
+    const byTrip = new Map();
+    for (const p of due) {
+      if (!byTrip.has(p.trip)) byTrip.set(p.trip, []);
+      byTrip.get(p.trip).push(p);
+    }
+    let refusedBatch = null;
+    for (const [uuid, fixes] of byTrip) {
+      if (!mine(uuid)) continue;
+      for (let i = 0; i < fixes.length; ) {
+        const batch = fixes.slice(i, i + batchSize);
+        const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+        reportRoad(status, reply);
+        if (status === 401) throw new SignedOutError();
+        const { remove, hold, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
+        if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
+        const byId = new Map(batch.map((p) => [p.id, p]));
+        const heldUntil = Date.now() + HOLD_MS;
+        await run(db, "readwrite", (s) => {
+          remove.forEach((id) => s.delete(id));
+          hold.forEach(({ id, reason: why }) => s.put({ ...byId.get(id), notAccepted: why, heldUntil }));
+        });
+        await countPending();
+        if (status === 413 && batchSize > MIN_BATCH) {
+          batchSize = Math.max(MIN_BATCH, Math.floor(batchSize / 2));
+          continue; // the same fixes again, in smaller batches (they are held; resend now)
+        }
+        if (status !== 200) refusedBatch = `the server did not take a batch (${status})`;
+        i += batch.length;
+      }
+    }
+    for (const owed of readJson(FINISH_KEY, [])) {
+      if (!mine(owed.uuid)) continue;
+      const { uuid, endedAt, ...body } = owed; // endedAt: queued by an older version
+      if (endedAt) body.ended_at = endedAt;
+      const response = await post(`/api/v1/trips/${uuid}/finish`, body);
+      const reply = await response.json().catch(() => null);
+      const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== uuid);
+      localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
+      if (response.ok && reply && snapshot.summary?.uuid === uuid) {
+        const stats = reply.stats ?? {};
+        set({
+          summary: {
+            ...snapshot.summary,
+            tripId: reply.trip?.id ?? null,
+            name: reply.trip?.name ?? null,
+            distanceM: stats.distance_m ?? snapshot.summary.distanceM,
+            maxMps: stats.max_speed_mps ?? snapshot.summary.maxMps,
+            elapsedS: stats.elapsed_s ?? snapshot.summary.elapsedS,
+          },
+        });
+      }
+    }
+    await countRefused();
+    set({
+      online: true,
+      lastError: othersWait ? `recorded as ${othersWait}: sign in as ${othersWait} to send` : refusedBatch,
+    });
+  } catch (err) {
+    if (err instanceof SignedOutError) {
+      forgetMe();
+      set({ lastError: SIGNED_OUT_NOTE });
+    } else {
+      set({ online: false, lastError: err?.fromServer ? err.message : null });
+      if (!err?.fromServer) reportRoad(0, null); // no connection: the road is unknown
+    }
+  } finally {
+    syncing = false;
+  }
+}
+
+function storeFix(fix) {
+  const current = readJson(TRIP_KEY, null);
+  if (!current || !db) return;
+  const result = estimator.addFix(fix);
+  if (!result.accepted) return;
+  const speedMps = estimator.speedMps;
+  // Auto-pause when parked for a while; resume on movement.
+  const moving = (speedMps ?? 0) >= RESUME_MPS;
+  if (moving) stillSince = null;
+  else stillSince ??= fix.timestamp;
+  const shouldPause = !moving && fix.timestamp - stillSince > PAUSE_AFTER_MS;
+  if (shouldPause !== snapshot.paused) set({ paused: shouldPause });
+  if (shouldPause) return;
+  const tally = readJson(TALLY_KEY, null);
+  const base = tally?.uuid === current.uuid ? tally : { uuid: current.uuid, distanceM: 0, maxMps: 0, odo: 0 };
+  localStorage.setItem(
+    TALLY_KEY,
+    JSON.stringify({
+      uuid: current.uuid,
+      distanceM: base.distanceM + Math.max(0, estimator.odometerM - (base.odo ?? 0)),
+      odo: estimator.odometerM,
+      maxMps: Math.max(base.maxMps, speedMps ?? 0),
+    }),
+  );
+  const point = {
+    id: `${current.uuid}:${fix.timestamp}`,
+    trip: current.uuid,
+    t: fix.timestamp,
+    lat: fix.lat,
+    lon: fix.lon,
+    acc: fix.accuracy ?? null,
+    speed: fix.speed ?? null,
+    heading: fix.heading ?? null,
+    alt: fix.altitude ?? null,
+  };
+  run(db, "readwrite", (s) => s.put(point)).then(countPending);
+}
+
+// Leaving the app (closing the tab, a server page such as Settings) stops the GPS:
+// the browser asks first. Pages of the app itself change without unloading.
+function askBeforeLeaving(event) {
+  event.preventDefault();
+  event.returnValue = "Leaving Kei Drive stops trip recording until you come back.";
+  return event.returnValue;
+}
+
+function listen(active) {
+  if (active && !unwatch) {
+    estimator = new SpeedEstimator(); // odometer from 0; the tally keeps the sum
+    const tally = readJson(TALLY_KEY, null);
+    if (tally) localStorage.setItem(TALLY_KEY, JSON.stringify({ ...tally, odo: 0 }));
+    unwatch = watchPosition(({ fix }) => fix && storeFix(fix));
+    window.addEventListener("beforeunload", askBeforeLeaving);
+  } else if (!active && unwatch) {
+    unwatch();
+    unwatch = null;
+    window.removeEventListener("beforeunload", askBeforeLeaving);
+  }
+}
+
+function init() {
+  const trip = readJson(TRIP_KEY, null);
+  set({ trip });
+  listen(Boolean(trip));
+  openDb()
+    .then((opened) => {
+      db = opened;
+      countPending();
+      sync();
+      timer ??= setInterval(sync, SYNC_EVERY_MS);
+    })
+    .catch(() => set({ lastError: "this browser cannot keep fixes offline" }));
+  window.addEventListener("online", sync);
+  // Another tab started or stopped a trip.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== TRIP_KEY) return;
+    const next = readJson(TRIP_KEY, null);
+    set({ trip: next });
+    listen(Boolean(next));
+  });
+}
+
+if (isBrowser) init();
+
+/** Start recording a new trip (with the picked vehicle's id, or null). */
+export function start(vehicleId = null) {
+  const next = { uuid: crypto.randomUUID(), startedAt: Date.now(), vehicleId };
+  tagTrip(next.uuid); // the account recording it (account.js)
+  localStorage.setItem(TRIP_KEY, JSON.stringify(next));
+  localStorage.setItem(TALLY_KEY, JSON.stringify({ uuid: next.uuid, distanceM: 0, maxMps: 0, odo: 0 }));
+  stillSince = null;
+  set({ trip: next, paused: false, summary: null });
+  localStorage.setItem(CREATE_KEY, JSON.stringify([...readJson(CREATE_KEY, []), next]));
+  listen(true);
+  sync();
+}
+
+/** Stop the trip: the finish call is queued; the summary shows at once, then the server's. */
+export function stop() {
+  const current = readJson(TRIP_KEY, null);
+  const endedAt = Date.now();
+  if (current) {
+    const owed = readJson(FINISH_KEY, []);
+    owed.push({ uuid: current.uuid, ended_at: endedAt, ...localZone(current.startedAt) });
+    localStorage.setItem(FINISH_KEY, JSON.stringify(owed));
+    const tally = readJson(TALLY_KEY, null);
+    const mine = tally?.uuid === current.uuid ? tally : { distanceM: 0, maxMps: 0 };
+    set({
+      summary: {
+        uuid: current.uuid,
+        tripId: null,
+        name: null,
+        distanceM: mine.distanceM,
+        maxMps: mine.maxMps,
+        elapsedS: (endedAt - current.startedAt) / 1000,
+      },
+    });
+  }
+  localStorage.removeItem(TRIP_KEY);
+  localStorage.removeItem(TALLY_KEY);
+  set({ trip: null, paused: false });
+  listen(false);
+  sync();
+}
+
+export function dismissSummary() {
+  set({ summary: null });
+}
+
+function describe(s) {
+  const active = Boolean(s.trip);
+  let state = active ? (s.paused ? "paused" : "recording") : "idle";
+  let label = active ? (s.paused ? "Paused (parked)" : "Recording") : "Not recording";
+  if (s.pending > 0) label += ` · ${s.pending} fix${s.pending === 1 ? "" : "es"} waiting to send`;
+  if (s.refused.count > 0) {
+    label += ` · ${s.refused.count} not accepted yet, kept on this phone (${s.refused.reason})`;
+  }
+  if (!s.online) {
     state = active ? state : "offline";
     label += " · offline, kept on this phone";
   }
-  if (lastError) label += ` · ${lastError}`;
-  return { active, state, pending, notAccepted: refused.count, label, start, stop, addFix };
+  if (s.lastError) label += ` · ${s.lastError}`;
+  return {
+    active,
+    state,
+    trip: s.trip,
+    pending: s.pending,
+    notAccepted: s.refused.count,
+    label,
+    summary: s.summary,
+    start,
+    stop,
+    dismissSummary,
+  };
+}
+
+let described = describe(snapshot);
+let describedFrom = snapshot;
+function current() {
+  if (describedFrom !== snapshot) {
+    described = describe(snapshot);
+    describedFrom = snapshot;
+  }
+  return described;
+}
+
+function subscribeStore(listen) {
+  listeners.add(listen);
+  return () => listeners.delete(listen);
+}
+
+const idle = describe({ ...snapshot, trip: null });
+
+/** The recorder for a component: {active, state, pending, label, summary, start, stop, …}. */
+export function useTripRecorder() {
+  return useSyncExternalStore(subscribeStore, current, () => idle);
 }

@@ -1,4 +1,4 @@
-// A short beep and a vibration for the speed alert.
+// A short beep, a vibration and a spoken line for the Drive screen's alerts.
 let audio = null;
 
 export function beep() {
@@ -19,4 +19,18 @@ export function beep() {
 
 export function vibrate() {
   navigator.vibrate?.([200, 100, 200]);
+}
+
+/** Say a short line (Web Speech API); a newer line replaces one still waiting. */
+export function speak(text) {
+  try {
+    const synth = window.speechSynthesis;
+    if (!synth || typeof SpeechSynthesisUtterance === "undefined") return;
+    synth.cancel?.();
+    const line = new SpeechSynthesisUtterance(text);
+    line.lang = "en-US";
+    synth.speak(line);
+  } catch {
+    // No voice on this phone: the band and the beep still warn.
+  }
 }

@@ -34,11 +34,19 @@ export function useStateRule(position, homeState = null) {
   const previous = useRef(null);
   const [entered, setEntered] = useState(null);
 
+  // The state lines (100 KB gzipped, and parsing them takes a phone's CPU) load with the
+  // first fix: the speed readout comes first, and without a fix there is no state to find.
+  const hasPosition = Boolean(position);
+  const requested = useRef(false);
   useEffect(() => {
+    if (!hasPosition || requested.current) return;
+    requested.current = true;
     fetch("/data/us_states_light.geojson")
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
       .then((geojson) => setStates(indexStates(geojson)))
       .catch(() => setLoadError("State map not available offline yet"));
+  }, [hasPosition]);
+  useEffect(() => {
     loadRules().then((list) => setRules(Object.fromEntries(list.map((r) => [r.state, r]))));
   }, []);
 

@@ -19,10 +19,11 @@ export function useWakeLock(enabled) {
         sentinel = await navigator.wakeLock.request("screen");
         setNote(null);
         sentinel.addEventListener("release", () => {
-          if (!cancelled && document.visibilityState === "visible") setNote("Screen may turn off (wake lock released).");
+          if (!cancelled && document.visibilityState === "visible") setNote("The screen may turn off by itself: set auto-lock to Never while driving.");
         });
-      } catch (err) {
-        setNote(`Screen may turn off: the browser refused the wake lock (${err.name}).`);
+      } catch {
+        // e.g. battery saver on: the browser will not keep the screen on.
+        setNote("The screen may turn off by itself (the browser would not keep it on): set auto-lock to Never while driving.");
       }
     };
     acquire();

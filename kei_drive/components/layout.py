@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from kei_drive import routes
+from kei_drive.components.recording_indicator import recording_indicator
 from kei_drive.page_auth import account_link
 
 NAV_LINKS = (
@@ -25,6 +26,8 @@ PageContent = rx.Component | Sequence[rx.Component]
 def nav_bar() -> rx.Component:
     return rx.el.nav(
         *[rx.el.a(label, href=href, class_name="kd-nav-link") for label, href in NAV_LINKS],
+        # While a trip is recorded (on every page: the recorder lives at the app level).
+        recording_indicator(),
         account_link(),  # who is signed in (to Settings), or "Sign in"
         class_name="kd-nav",
     )

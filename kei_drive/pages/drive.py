@@ -4,6 +4,7 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.drive_screen import drive_screen
+from kei_drive.components.drive_shell import drive_shell
 from kei_drive.components.layout import kei_page
 from kei_drive.page_auth import SessionState
 
@@ -15,5 +16,5 @@ from kei_drive.page_auth import SessionState
     css=("road",),  # the road the truck is on (assets/kei/road_status.jsx)
     bare_class="kd-page kd-page-drive",
 )
-def drive() -> rx.Component:
-    return drive_screen()
+def drive() -> list[rx.Component]:
+    return [drive_shell(), drive_screen()]  # the shell paints first, then the live screen

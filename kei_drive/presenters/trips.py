@@ -7,6 +7,7 @@ Queries hand over ``Trip``/``Vehicle`` rows; everything a person reads is made h
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from kei_drive import routes
@@ -79,12 +80,30 @@ def trip_warnings(trip: Trip, skip: frozenset[TripFlag] = frozenset()) -> list[s
     return [flag_text(f, trip) for f in trip_flags(trip) if f not in skip]
 
 
-def default_trip_name(trip: Trip) -> str:
-    """ "2024-05-04 14:00 UTC (CO, WY)" for a trip the driver did not name."""
+def default_trip_name(trip: Trip, zone: tzinfo | None = None) -> str:
+    """ "2024-05-04 08:00 MDT (CO, WY)" for a trip the driver did not name: the start in the
+    driver's time zone (``zone``, from the phone), else in UTC ("2024-05-04 14:00 UTC")."""
     start = as_utc(trip.started_at)
     states = ", ".join(trip.states or [])
-    when = start.strftime("%Y-%m-%d %H:%M UTC") if start else "Undated trip"
+    if start is None:
+        when = "Undated trip"
+    elif zone is None:
+        when = start.strftime("%Y-%m-%d %H:%M UTC")
+    else:
+        local = start.astimezone(zone)
+        when = f"{local:%Y-%m-%d %H:%M} {zone_label(local)}"
     return when + (f" ({states})" if states else "")
+
+
+def zone_label(local: datetime) -> str:
+    """ "CST" for a named zone; "UTC-06:00" for a bare offset (its tzname would say so)."""
+    name = local.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = local.utcoffset() or timedelta(0)
+    minutes = round(offset.total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 # --- JSON (API, CLI) --------------------------------------------------------------------

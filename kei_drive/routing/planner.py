@@ -405,6 +405,31 @@ SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not acros
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
 
 
+# An untimed track is a drawn route (a GPX route or an exported plan), whose vertices can
+# be kilometres apart on a straight road: it is filled in to this spacing before matching,
+# so that the matcher's 2 km breakage never cuts it. Longer straight lines are not roads.
+ROUTE_FILL_SPACING_M = 200.0
+ROUTE_FILL_MAX_SEGMENT_M = 30_000.0
+
+
+def fill_route(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points added along every segment longer than ``ROUTE_FILL_SPACING_M`` (up to
+    ``ROUTE_FILL_MAX_SEGMENT_M``), evenly; the original vertices are kept."""
+    if lat.size < 2:
+        return lat, lon
+    seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    steps = np.where(
+        seg <= ROUTE_FILL_MAX_SEGMENT_M, np.ceil(seg / ROUTE_FILL_SPACING_M), 1
+    ).astype(np.int64)
+    steps = np.maximum(steps, 1)
+    seg_of = np.repeat(np.arange(seg.size), steps)  # one entry per output point but the last
+    frac = np.arange(seg_of.size) - np.repeat(np.cumsum(steps) - steps, steps)
+    frac = frac / steps[seg_of]
+    out_lat = np.append(lat[seg_of] + (lat[seg_of + 1] - lat[seg_of]) * frac, lat[-1])
+    out_lon = np.append(lon[seg_of] + (lon[seg_of + 1] - lon[seg_of]) * frac, lon[-1])
+    return out_lat, out_lon
+
+
 def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
     """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -710,6 +735,8 @@ def check_track(
     track = _as_track(points)
     if len(track) < 2:
         raise ValueError("a route needs at least two points")
+    if not np.isfinite(track.t).any():  # a drawn route, not a recording
+        track = TrackArrays.from_columns(*fill_route(track.lat, track.lon))
     rules = _load_rules(rules)
     notes: list[str] = []
     engine = ""
@@ -816,8 +843,9 @@ def track_maneuvers(
     Raises RoutingError when the engine cannot match the points to roads.
     """
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    keep = _thin_index(pts[:, 0], pts[:, 1], MATCH_MIN_SPACING_M)
-    lat, lon = pts[keep, 0], pts[keep, 1]
+    lat, lon = fill_route(pts[:, 0], pts[:, 1])
+    keep = _thin_index(lat, lon, MATCH_MIN_SPACING_M)
+    lat, lon = lat[keep], lon[keep]
     found: list[tuple[Maneuver, tuple[float, float]]] = []
     for a, b in _chunk_bounds(lat, lon):
         fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))

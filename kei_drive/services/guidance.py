@@ -10,8 +10,8 @@ The request forms (the shared contract, issue #13)::
 ``options``: ``top_speed_mph`` (10–80, default 45), ``avoid_banned``, ``avoid_opt_in``,
 ``avoid_trunks`` (default true), ``avoid_over_cap`` (default true), ``date``
 ("YYYY-MM-DD" or null: today's rules). A track with a ``from`` (the truck left the route)
-is driven from there: within 500 m the map matcher joins ``from`` to the nearest point of
-the track by road; farther, a Kei route leads there first.
+is driven from there: from the track's point nearest ``from``, after a Kei route from
+``from`` to that point when the truck is more than 30 m away from it.
 
 Bad input raises ``BadRouteRequest`` (status 400: not the expected shape; 422: a value out
 of range); routing failures are the router's ``RoutingError`` subclasses.
@@ -224,9 +224,9 @@ def parse_request(body: Any) -> GuidanceRequest:
 # --- routing ----------------------------------------------------------------------------
 
 
-# Nearer than this, the map matcher joins the truck to the track by road; farther, a Kei
-# route leads from the truck to the track's nearest point.
-REJOIN_BY_MATCHING_M = 500.0
+# Nearer than this the truck is on the track; farther, a Kei route leads it back to the
+# track's nearest point (by Kei rules: a map matcher's shortcut could be a motorway ramp).
+ON_TRACK_M = 30.0
 
 
 def _nearest(track: Sequence[tuple[float, float]], at: tuple[float, float]) -> tuple[int, float]:
@@ -284,8 +284,8 @@ def route_for(
         return _follow_track(track, router, rules, opts, permits).to_dict()
     k, gap = _nearest(track, req.origin)
     rest = track[k:] if len(track) - k >= 2 else track[-2:]
-    if gap <= REJOIN_BY_MATCHING_M:
-        return _follow_track([req.origin, *rest], router, rules, opts, permits).to_dict()
+    if gap <= ON_TRACK_M:
+        return _follow_track(rest, router, rules, opts, permits).to_dict()
     lead = kei_route(req.origin, rest[0])
     joined = join_results(lead, _follow_track(rest, router, rules, opts, permits))
     joined.notes.insert(0, "A Kei route leads from where you are back to your route.")

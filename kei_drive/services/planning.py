@@ -261,7 +261,8 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
 
 def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
     """Read an uploaded GPX route, map-match and audit it."""
-    from kei_drive.core.gpx import GpxError, read_gpx_points
+    from kei_drive.core.gpx import GpxError
+    from kei_drive.core.trips import TrackArrays
     from kei_drive.routing import check_track
 
     try:
@@ -274,8 +275,8 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
         )
         return PlanOutcome(error=too_large)
     try:
-        points = read_gpx_points(data)
-    except GpxError as exc:
+        points = TrackArrays.from_gpx(data)  # times and accuracies help (as check-route)
+    except (GpxError, ValueError) as exc:
         return PlanOutcome(error=PlanError(f"Cannot read {name}", str(exc)))
     if len(points) < 2:
         return PlanOutcome(
@@ -298,7 +299,8 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
         start_label=f"Start of {name}",
         end_label=f"End of {name}",
     )
-    out.guide_request = _guide_request(speed, on, req, track=points, name=name)
+    drawn = list(zip(points.lat.tolist(), points.lon.tolist(), strict=True))
+    out.guide_request = _guide_request(speed, on, req, track=drawn, name=name)
     return out
 
 

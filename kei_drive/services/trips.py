@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlmodel import Session
@@ -38,16 +38,21 @@ def mark_highway_use(session: Session, trip: Trip) -> bool | None:
 
 
 def finish_trip(
-    session: Session, trip: Trip, ended_at: datetime | None = None, highway_use: Any = MATCH
+    session: Session,
+    trip: Trip,
+    ended_at: datetime | None = None,
+    highway_use: Any = MATCH,
+    zone: tzinfo | None = None,
 ) -> TripStats:
-    """Stop recording: final statistics, a default name if it has none, highway use.
+    """Stop recording: final statistics, a default name if it has none (its start in
+    ``zone``, the driver's time zone; UTC without one), highway use.
 
     ``highway_use``: the answer of ``highway_use_of`` when the caller matched the track
     beforehand, outside the write lock (the API); by default it is matched here.
     """
     stats = q.close_trip(session, trip, ended_at)
     if not trip.name:
-        trip.name = default_trip_name(trip)
+        trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     else:

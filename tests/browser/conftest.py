@@ -109,3 +109,10 @@ def feed(page, positions, *, interval_ms: int = 1000, accuracy: float = 8) -> No
         )
         page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
         page.wait_for_timeout(interval_ms)
+
+
+def stop_trip(page) -> None:
+    """ "Stop trip" asks first: confirm, then the Drive screen offers "Start trip" again."""
+    page.click("#trip-stop")
+    page.click("#trip-stop-confirm")
+    page.wait_for_selector("#trip-start")

@@ -11,7 +11,7 @@ from kei_drive.db import accounts as acc
 from kei_drive.db import ensure_migrated, get_engine, session
 from kei_drive.db import queries as q
 from tests.browser.app_server import AppServer
-from tests.browser.conftest import START, feed, north_of
+from tests.browser.conftest import START, feed, north_of, stop_trip
 
 PASSWORDS = {
     "alice": "alice's long password",
@@ -74,8 +74,7 @@ def record(page, fixes) -> str:
 
 
 def stop_and_drain(page) -> None:
-    page.click("#trip-stop")
-    page.wait_for_selector("#trip-start")
+    stop_trip(page)
     drain(page)
 
 
@@ -174,8 +173,7 @@ def test_a_queue_recorded_by_one_account_is_not_sent_by_another(browser, account
     # the trip API is unreachable while Alice records (a dead spot): all of it stays queued
     phone.route("**/api/v1/trips/**", lambda route: route.abort())
     uuid = record(phone, positions(5, offset=40))
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    stop_trip(phone)
     phone.unroute("**/api/v1/trips/**")
     phone.context.clear_cookies()  # Alice's session is gone from this phone
     sign_in(phone, "bob")

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from kei_drive.db import TrackPointRow, ensure_migrated, session
 from kei_drive.db import queries as q
-from tests.browser.conftest import START, feed, north_of
+from tests.browser.conftest import START, feed, north_of, stop_trip
 
 
 def positions(start, count: int, mps: float = 13.41, offset: int = 0):
@@ -37,8 +37,7 @@ def test_twenty_seconds_offline_loses_and_duplicates_nothing(phone, app_server, 
     phone.wait_for_function(
         "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
     )
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    stop_trip(phone)
 
     with session(app_server.database_url) as s:
         trip = q.get_trip(s, trip_uuid)
@@ -66,11 +65,13 @@ def test_recording_survives_a_reload(phone):
     phone.goto("/")
     phone.click("#trip-start")
     feed(phone, positions(START, 3))
-    phone.reload()
+    asked = []
+    phone.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+    phone.reload()  # the browser asks before unloading a recording page
     phone.wait_for_selector("#trip-stop")
     assert phone.get_attribute("#trip-status", "data-state") in ("recording", "paused")
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    assert asked == ["beforeunload"]
+    stop_trip(phone)
 
 
 def test_trip_belongs_to_the_picked_vehicle_and_its_cap_drives_the_alert(phone, app_server):
@@ -89,7 +90,6 @@ def test_trip_belongs_to_the_picked_vehicle_and_its_cap_drives_the_alert(phone, 
     phone.wait_for_function(
         "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
     )
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    stop_trip(phone)
     with session(app_server.database_url) as s:
         assert q.get_trip(s, trip_uuid).vehicle_id == vehicle_id

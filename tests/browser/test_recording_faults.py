@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from kei_drive.db import TrackPointRow, session
 from kei_drive.db import queries as q
-from tests.browser.conftest import START, feed, north_of
+from tests.browser.conftest import START, feed, north_of, stop_trip
 
 SKEW_MS = 30 * 60_000  # the phone's clock runs 30 min ahead of the server's
 
@@ -69,8 +69,7 @@ def test_a_refused_batch_stays_on_the_phone_and_is_sent_later(phone, app_server,
     refusing["on"] = False  # the server takes them again
     wait_all_sent(phone)
     assert phone.get_attribute("#trip-status", "data-not-accepted") == "0"
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    stop_trip(phone)
     rows = stored(app_server, trip_uuid)
     assert len(rows) == len(route), f"stored {len(rows)} of {len(route)} fixes"
     assert len({row.client_id for row in rows}) == len(rows)
@@ -93,8 +92,7 @@ def test_a_phone_clock_far_ahead_of_the_server_loses_nothing(phone, app_server):
     route = positions(10)
     feed(phone, route)
     wait_all_sent(phone)
-    phone.click("#trip-stop")
-    phone.wait_for_selector("#trip-start")
+    stop_trip(phone)
     rows = stored(app_server, trip_uuid)
     assert len(rows) == len(route), f"stored {len(rows)} of {len(route)} fixes"
     stored_latlon = sorted((round(r.lat, 6), round(r.lon, 6)) for r in rows)

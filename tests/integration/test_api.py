@@ -258,3 +258,39 @@ def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatc
     assert ny["severity"] > oh["severity"] and order["severity_order"][-1] == "banned"
     assert rules["CO"]["next_change"]["on"] == "2028-01-01"
     assert rules["CO"]["next_change"]["status"] == "restricted" and ny["next_change"] is None
+
+
+def test_finish_names_the_trip_in_the_drivers_local_time(client):
+    """The phone sends its time zone with the finish call: "08:00 MST", not "15:00 UTC"."""
+    started = 1714834800000  # 2024-05-04 15:00 UTC
+    named = {}
+    for label, zone in (
+        ("iana", {"time_zone": "America/Denver", "utc_offset_min": -360}),
+        ("offset", {"time_zone": "Not/AZone", "utc_offset_min": -300}),
+        ("none", {}),
+    ):
+        trip = new_uuid()
+        assert client.put(f"/api/v1/trips/{trip}", json={"started_at": started}).status_code == 201
+        r = client.post(f"/api/v1/trips/{trip}/finish", json=zone)
+        assert r.status_code == 200, r.text
+        named[label] = r.json()["trip"]["name"]
+    assert named["iana"].startswith("2024-05-04 09:00 MDT")
+    assert named["offset"].startswith("2024-05-04 10:00 UTC-05:00")
+    assert named["none"].startswith("2024-05-04 15:00 UTC")
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        {"time_zone": 5},
+        {"utc_offset_min": "east"},
+        {"utc_offset_min": 5000},
+        {"utc_offset_min": True},
+    ],
+)
+def test_finish_with_a_bad_time_zone_is_400(client, zone):
+    trip = new_uuid()
+    assert client.put(f"/api/v1/trips/{trip}", json={}).status_code == 201
+    r = client.post(f"/api/v1/trips/{trip}/finish", json=zone)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith(("time_zone must", "utc_offset_min must"))

@@ -129,3 +129,24 @@ def test_an_unreachable_destination_is_named_and_never_arrived_at(home):
     last = result.maneuvers[-1].instruction
     assert "arrived" not in last.lower()
     assert last.startswith("The route ends here, ") and "no road route reaches it" in last
+
+
+def test_a_recording_gap_is_cut_but_a_drawn_route_is_followed_whole(home):
+    """A recorded track (timed) with 2.8 km of lost signal is cut there; the same points
+    without times are a drawn route (a GPX route, an exported plan): followed whole."""
+    from datetime import UTC, datetime, timedelta
+
+    lats = [41.9505 + 0.0005 * i for i in range(20)] + [41.9855 + 0.0005 * i for i in range(8)]
+    t0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    timed = [
+        TrackPoint(
+            lat=lat, lon=-77.0101, time=t0 + timedelta(seconds=5 * i + (300 if i >= 20 else 0))
+        )
+        for i, lat in enumerate(lats)
+    ]
+    drawn = [TrackPoint(lat=p.lat, lon=p.lon, time=None) for p in timed]
+    recorded = run_check(to_gpx(timed).encode(), "recorded.gpx", PlanRequest(top_speed="45"))
+    assert any("cut at 1 jump" in n for n in recorded.result.notes), recorded.result.notes
+    route = run_check(to_gpx(drawn).encode(), "route.gpx", PlanRequest(top_speed="45"))
+    assert not any("cut" in n for n in route.result.notes), route.result.notes
+    assert route.result.distance.startswith("2.7 mi")  # Avenue I end to end, 4.4 km

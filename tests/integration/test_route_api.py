@@ -15,6 +15,7 @@ from kei_drive.db import accounts as acc
 from kei_drive.db import migrate, session
 from kei_drive.routing.tiles import build_tiles
 from kei_drive.services.guidance import MAX_TRACK_POINTS
+from kei_drive.services.us_states import save_user_override
 from tests.conftest import shared_fixture
 from tests.support.osm_synth import PLACES, synth_tiles
 from tests.support.trips import fresh_db_url
@@ -150,6 +151,23 @@ def test_track_mode_follows_the_gpx_route_with_maneuvers(client):
     assert doc["announcements"][0]["text"] == "Pennsylvania: Kei vehicles are restricted"
 
 
+def test_an_exported_plan_with_kilometres_between_vertices_is_followed_whole(client):
+    # The Plan page's GPX export is the route's own vertices: on the long straight PA 287
+    # they are 2+ km apart, which a recording would call a gap in the GPS.
+    planned = plan(client, "grid_se", "loop_b")["route"]
+    geometry = planned["geometry"]
+    gaps = [haversine_m(*a, *b) for a, b in zip(geometry, geometry[1:], strict=False)]
+    assert max(gaps) > 2000
+    r = client.post("/api/v1/route", json={"track": geometry, "name": "exported.gpx"})
+    assert r.status_code == 200, r.text
+    route = r.json()["route"]
+    assert not [n for n in route["notes"] if "cut" in n], route["notes"]
+    assert route["distance_m"] == pytest.approx(planned["distance_m"], rel=0.02)
+    assert [m["instruction"] for m in route["maneuvers"][1:]] == [
+        m["instruction"] for m in planned["maneuvers"][1:]
+    ]
+
+
 def test_track_reroute_joins_the_track_from_the_current_position(client):
     track = plan(client, "grid_se", "grid_mid")["route"]["geometry"]
     off = [41.9560, -77.0150]  # a street beside the route
@@ -158,6 +176,7 @@ def test_track_reroute_joins_the_track_from_the_current_position(client):
     route = r.json()["route"]
     assert near(route["geometry"][0], off, 60)
     assert near(route["geometry"][-1], track[-1], 60)
+    assert route["notes"][0] == "A Kei route leads from where you are back to your route."
     assert r.json()["request"]["from"] == off
 
 
@@ -310,3 +329,16 @@ def test_baltimore_gpx_route_gets_maneuvers(baltimore_client):
     named = {n for m in route["maneuvers"] for n in m["street_names"]}
     assert named & {n for m in planned["maneuvers"] for n in m["street_names"]}
     assert not [w for w in route["warnings"] if w["kind"] == "highway"]
+
+
+def test_guidance_is_judged_by_the_callers_own_rule_overrides(client):
+    """The synthetic grid lies in PA; the (single-user) owner's own override makes PA
+    banned: the route's states and warnings say so, from the database, for them only."""
+    before = plan(client, "grid_se", "grid_ne")["route"]
+    assert {s["state"]: s["status"] for s in before["states"]}.get("PA") != "banned"
+    with session() as s:
+        owner = acc.first_owner(s).id
+    save_user_override(owner, "PA", {"status": "banned"}, "test: my own reading")
+    after = plan(client, "grid_se", "grid_ne")["route"]
+    assert {s["state"]: s["status"] for s in after["states"]}["PA"] == "banned"
+    assert "banned_state" in {w["kind"] for w in after["warnings"]}

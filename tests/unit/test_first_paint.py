@@ -1,0 +1,69 @@
+"""The Drive page's build rewrite: its code loads after the first paint, under the same CSP."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+
+from kei_drive.first_paint import ENTRY_ID, FirstPaintPlugin, defer_app_scripts
+from kei_drive.server.asgi import inline_script_hashes
+
+ENTRY = """import "/assets/manifest-1.js";
+import * as route0 from "/assets/root-2.js";
+  window.__reactRouterRouteModules = {"root":route0};
+import("/assets/entry.client-3.js");"""
+# The shape React Router's prerender gives a page (shortened).
+PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><title>Kei Drive</title>'
+    '<link rel="modulepreload" href="/assets/manifest-1.js"/>'
+    '<link rel="modulepreload" href="/assets/root-2.js"/>'
+    '<link href="/kei/kei.css" rel="stylesheet"/></head><body>'
+    '<div class="kd-drive kd-drive-shell"><span class="kd-big-number">--</span></div>'
+    f'<script>window.__reactRouterContext = {{}};</script><script type="module" async="">{ENTRY}'
+    "</script></body></html>"
+)
+
+
+def test_preloads_and_entry_move_behind_the_first_paint():
+    html = defer_app_scripts(PAGE)
+    assert html is not None
+    assert 'rel="modulepreload"' not in html
+    assert '<script type="module"' not in html
+    # the entry's text is kept verbatim in an inert script, which the loader runs
+    assert f'<script type="text/plain" id="{ENTRY_ID}">{ENTRY}</script>' in html
+    loader = html.split(f"{ENTRY}</script><script>", 1)[1].split("</script>", 1)[0]
+    assert '["/assets/manifest-1.js", "/assets/root-2.js"]' in loader
+    assert "requestAnimationFrame" in loader and ENTRY_ID in loader
+    # everything else of the page is untouched
+    assert '<span class="kd-big-number">--</span>' in html
+    assert '<link href="/kei/kei.css" rel="stylesheet"/>' in html
+
+
+def test_the_csp_still_allows_the_entry_when_the_loader_runs_it(tmp_path):
+    """The loader runs the entry as a new inline script: the CSP, built from the hashes of
+    the page's inline scripts, must list the entry's hash (and the loader's)."""
+    (tmp_path / "index.html").write_text(defer_app_scripts(PAGE))
+    entry_hash = base64.b64encode(hashlib.sha256(ENTRY.encode()).digest()).decode()
+    hashes = inline_script_hashes(tmp_path)
+    assert entry_hash in hashes
+    assert len(hashes) == 3  # the router context, the inert entry, the loader
+
+
+def test_pages_of_another_shape_are_left_alone():
+    assert defer_app_scripts("<html><body><p>42</p></body></html>") is None
+    twice = defer_app_scripts(PAGE)
+    assert defer_app_scripts(twice) is None  # already rewritten: not again
+
+
+def test_plugin_rewrites_the_drive_page_and_gzips_geojson(tmp_path):
+    (tmp_path / "index.html").write_text(PAGE)
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "index.html").write_text(PAGE)
+    (tmp_path / "data").mkdir()
+    states = b'{"type":"FeatureCollection","features":[]}' * 50
+    (tmp_path / "data" / "states.geojson").write_bytes(states)
+    FirstPaintPlugin().post_build(static_dir=tmp_path)
+    assert ENTRY_ID in (tmp_path / "index.html").read_text()
+    assert (tmp_path / "plan" / "index.html").read_text() == PAGE  # only the Drive screen
+    assert gzip.decompress((tmp_path / "data" / "states.geojson.gz").read_bytes()) == states
