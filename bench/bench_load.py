@@ -4,12 +4,21 @@ GPX import runs. Prints figures; it asserts nothing about speed.
     .venv/bin/pytest bench/bench_load.py --benchmark-only -s
     .venv/bin/python -m bench.bench_load --phones 100 --exporters 10 --import-points 500000
 
-The server is the API under granian, one worker, on 127.0.0.1 (the app's own server and
-process model; the Reflex pages and websocket are not loaded). The database is a fresh
-SQLite file. Phones behave like ``assets/kei/recorder.js``: one fix a second, sent every
-3 s as a batch. Exporters loop on the GPX export of a 1,500-fix trip. The import is the
-CLI (``kei-drive trips import``) in its own process, as in the security probe. Target:
-upload p99 < 200 ms in the loaded phase. Everything is bounded in count and time.
+The server is granian on 127.0.0.1 running the API behind the HTTP guard, as ``kei-drive
+serve`` runs them (the Reflex pages and websocket are not loaded), with ``--workers``
+workers (default 1: what ``serve`` runs without Redis). The database is a fresh SQLite
+file. Every client signs in with its own session cookie, as the Drive screen does.
+
+Phones behave like ``assets/kei/recorder.js`` and post their fixes every ``--sync-s``
+seconds (default 1: each fix as it comes, 100 phones = 100 POST/s; the recorder itself
+batches every 3 s). Exporters loop on the GPX export of a ``--export-points`` trip. The
+import is the CLI (``kei-drive trips import``) in its own process, as in the security
+probe. Target: upload p99 < 200 ms in the loaded phase.
+
+Wall-clock latencies depend on what else the machine runs, so the benchmark also prints
+the server's CPU time per POST in the phones-alone phase (user + system time of the
+server's processes from ``/proc``, divided by the POSTs answered): the cost of one upload,
+which stays comparable on a busy machine. Everything is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from pathlib import Path
 import httpx
 
 T0_MS = 1_714_834_800_000
-SYNC_EVERY_S = 3.0  # recorder.js SYNC_EVERY_MS
 MAX_LOADED_S = 300.0  # the loaded phase ends with the import, or after this long
+PASSWORD = "bench load password"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -44,18 +54,23 @@ class Phase:
     export_bytes: int = 0
     started: float = 0.0
     ended: float = 0.0
+    cpu_s: float = 0.0  # the server's processes, during the phase
+
+    def percentile(self, q: float) -> float:
+        lat = sorted(self.latencies_ms)
+        return lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
 
     def report(self) -> str:
-        lat = sorted(self.latencies_ms)
-        pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
         span = max(1e-9, self.ended - self.started)
-        worst = lat[-1] if lat else float("nan")
+        posts = len(self.latencies_ms)
+        worst = max(self.latencies_ms, default=float("nan"))
         return (
-            f"{self.name:<30} {span:5.0f} s {len(lat):6d} POSTs "
-            f"{self.fixes_acked / span:6.1f} fixes/s  p50 {pick(0.5):6.1f}  "
-            f"p95 {pick(0.95):6.1f}  p99 {pick(0.99):7.1f}  max {worst:7.1f} ms  "
-            f"statuses {dict(sorted(self.statuses.items()))}  "
-            f"exports {self.exports} ({self.export_bytes / 1e6:.0f} MB)"
+            f"{self.name:<28} {span:4.0f} s {posts:6d} POSTs ({posts / span:5.1f}/s) "
+            f"{self.fixes_acked / span:6.1f} fixes/s  p50 {self.percentile(0.5):6.1f}  "
+            f"p95 {self.percentile(0.95):6.1f}  p99 {self.percentile(0.99):7.1f}  "
+            f"max {worst:7.1f} ms  statuses {dict(sorted(self.statuses.items()))}  "
+            f"exports {self.exports} ({self.export_bytes / 1e6:.0f} MB)  "
+            f"server CPU {self.cpu_s:5.1f} s = {1000 * self.cpu_s / max(1, posts):5.2f} ms/POST"
         )
 
 
@@ -63,6 +78,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of ``root`` and its live descendants (Linux ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
 
 
 def write_gpx(path: Path, points: int) -> None:
@@ -81,62 +119,88 @@ def write_gpx(path: Path, points: int) -> None:
         out.write("</trkseg></trk></gpx>\n")
 
 
-def seed_export_trip(url: str) -> str:
+def seed(url: str, cookies: int, export_points: int) -> tuple[list[str], str]:
+    """An account with ``cookies`` signed-in sessions, and a trip to export."""
+    from kei_drive.db import accounts as acc
     from kei_drive.db import migrate, session
     from kei_drive.db import queries as q
 
     migrate(url)
-    trip = str(uuid.uuid4())
     with session(url) as s:
-        row, _ = q.ensure_trip(s, trip, name="Export me")
+        user = acc.create_account(s, "bench", PASSWORD)
+        values = [acc.start_session(s, user, "bench", "127.0.0.1") for _ in range(cookies)]
+        trip = str(uuid.uuid4())
+        row, _ = q.ensure_trip(s, trip, name="Export me", user_id=user.id)
         q.add_points(
             s,
             row,
             [
-                q.PointIn(f"e{i}", T0_MS + i * 1000, 39.0 + i * 1e-4, -76.6, 5.0, 12.0, 90.0, 30.0)
-                for i in range(1500)
+                q.PointIn(f"e{i}", T0_MS + i * 1000, 39.0 + i * 1e-5, -76.6, 5.0, 12.0, 90.0, 30.0)
+                for i in range(export_points)
             ],
         )
-    return trip
+    return values, trip
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
+def guarded_api():
+    """The granian target: the API behind the HTTP guard, as ``serve`` runs it."""
+    from kei_drive.api import api
+    from kei_drive.server.http_guard import GuardSettings, HttpGuard
+
+    return HttpGuard(api, GuardSettings.from_env())
+
+
+def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    from kei_drive.server.http_guard import SETTINGS_ENV, GuardSettings
+
+    env = dict(env, **{SETTINGS_ENV: GuardSettings.create([], port, https=False).to_env()})
     granian = Path(sys.executable).parent / "granian"
     command = [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1", "--log-level", "warning", "kei_drive.api:api"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--factory"]
+    command += ["bench.bench_load:guarded_api"]
     process = subprocess.Popen(command, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/vehicles", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/rules/order", timeout=2).is_success:
                 return process
         except httpx.HTTPError:
             time.sleep(0.3)
-    process.kill()
+    os.killpg(process.pid, 9)
     raise RuntimeError("the API server did not start")
 
 
-async def phone(client: httpx.AsyncClient, stop: asyncio.Event, phases: dict, sent: dict) -> None:
+async def phone(
+    client: httpx.AsyncClient, cookie: str, sync_s: float, stop: asyncio.Event, phases: dict,
+    sent: dict,
+) -> None:  # fmt: skip
+    headers = {"Cookie": f"kei_session={cookie}"}
     trip = str(uuid.uuid4())
-    await client.put(f"/api/v1/trips/{trip}", json={"started_at": int(time.time() * 1000) - 5000})
-    await asyncio.sleep(random.uniform(0, SYNC_EVERY_S))
+    started = int(time.time() * 1000) - 5000
+    await client.put(f"/api/v1/trips/{trip}", json={"started_at": started}, headers=headers)
+    await asyncio.sleep(random.uniform(0, sync_s))
+    per_post = max(1, round(sync_s))  # one fix a second
     n = 0
     while not stop.is_set():
         now = int(time.time() * 1000)
         points = [
             {
                 "id": f"{trip}:{n + k}",
-                "t": now - (2 - k) * 1000,
+                "t": now - (per_post - 1 - k) * 1000,
                 "lat": 39.29 + (n + k) * 1e-5,
                 "lon": -76.61,
+                "acc": 5.0,
+                "speed": 12.5,
             }
-            for k in range(3)
+            for k in range(per_post)
         ]
         phase = phases["current"]
         began = time.perf_counter()
         try:
             reply = await client.post(
-                f"/api/v1/trips/{trip}/points", json={"points": points, "sent_at": now}
+                f"/api/v1/trips/{trip}/points",
+                json={"points": points, "sent_at": now},
+                headers=headers,
             )
             status = reply.status_code
         except httpx.HTTPError:
@@ -144,43 +208,49 @@ async def phone(client: httpx.AsyncClient, stop: asyncio.Event, phases: dict, se
         phase.latencies_ms.append((time.perf_counter() - began) * 1000)
         phase.statuses[status] = phase.statuses.get(status, 0) + 1
         if status == 200:
-            phase.fixes_acked += reply.json()["accepted"] + reply.json()["duplicates"]
-            sent[trip] = sent.get(trip, 0) + 3
-            n += 3
-        await asyncio.sleep(max(0.0, SYNC_EVERY_S - (time.perf_counter() - began)))
+            answer = reply.json()
+            phase.fixes_acked += answer["accepted"] + answer["duplicates"]
+            sent[trip] = sent.get(trip, 0) + per_post
+            n += per_post
+        await asyncio.sleep(max(0.0, sync_s - (time.perf_counter() - began)))
 
 
-async def exporter(client: httpx.AsyncClient, trip: str, stop: asyncio.Event, phases: dict) -> None:
+async def exporter(
+    client: httpx.AsyncClient, cookie: str, trip: str, stop: asyncio.Event, phases: dict
+) -> None:
+    headers = {"Cookie": f"kei_session={cookie}"}
     while not stop.is_set():
-        async with client.stream("GET", f"/api/v1/trips/{trip}/export.gpx") as reply:
-            async for chunk in reply.aiter_bytes():
+        async with client.stream("GET", f"/api/v1/trips/{trip}/export.gpx", headers=headers) as r:
+            async for chunk in r.aiter_bytes():
                 phases["current"].export_bytes += len(chunk)
         phases["current"].exports += 1
 
 
-async def run_load(
-    port: int, phones: int, exporters: int, export_trip: str, importer, warm_s: float
-):
-    phases = {"current": Phase(f"{phones} phones alone")}
+async def run_load(args, port: int, server_pid: int, cookies: list[str], export_trip: str,
+                   importer):  # fmt: skip
+    phases = {"current": Phase(f"{args.phones} phones alone")}
     stop_phones, stop_exports = asyncio.Event(), asyncio.Event()
     sent: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=phones + exporters + 10)
+    limits = httpx.Limits(max_connections=args.phones + args.exporters + 10)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
     ) as client:
         tasks = [
-            asyncio.create_task(phone(client, stop_phones, phases, sent)) for _ in range(phones)
+            asyncio.create_task(phone(client, cookies[i], args.sync_s, stop_phones, phases, sent))
+            for i in range(args.phones)
         ]
-        baseline = phases["current"]
-        baseline.started = time.monotonic()
-        await asyncio.sleep(warm_s)
-        baseline.ended = time.monotonic()
-        loaded = Phase(f"+ {exporters} exporters + import")
-        loaded.started = time.monotonic()
-        phases["current"] = loaded
+        await asyncio.sleep(args.sync_s + 1)  # every phone has made its trip and started
+        baseline = phases["current"] = Phase(f"{args.phones} phones alone")
+        baseline.started, cpu = time.monotonic(), tree_cpu_s(server_pid)
+        await asyncio.sleep(args.warm_s)
+        baseline.ended, baseline.cpu_s = time.monotonic(), tree_cpu_s(server_pid) - cpu
+        loaded = phases["current"] = Phase(f"+ {args.exporters} exporters + import")
+        loaded.started, cpu = time.monotonic(), tree_cpu_s(server_pid)
         tasks += [
-            asyncio.create_task(exporter(client, export_trip, stop_exports, phases))
-            for _ in range(exporters)
+            asyncio.create_task(
+                exporter(client, cookies[args.phones + i], export_trip, stop_exports, phases)
+            )
+            for i in range(args.exporters)
         ]
         process, import_began = importer(), time.monotonic()
         while process.poll() is None and time.monotonic() - loaded.started < MAX_LOADED_S:
@@ -188,33 +258,36 @@ async def run_load(
         import_s = time.monotonic() - import_began
         if process.poll() is None:
             process.kill()
-        loaded.ended = time.monotonic()
+            process.wait()
+        loaded.ended, loaded.cpu_s = time.monotonic(), tree_cpu_s(server_pid) - cpu
         stop_phones.set()
         stop_exports.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         stored = {}
+        headers = {"Cookie": f"kei_session={cookies[0]}"}
         for trip in list(sent)[:20]:  # spot-check acked == stored
-            stored[trip] = (await client.get(f"/api/v1/trips/{trip}")).json()["point_count"]
+            reply = await client.get(f"/api/v1/trips/{trip}", headers=headers)
+            stored[trip] = reply.json()["point_count"]
     return baseline, loaded, import_s, process.returncode, sent, stored
 
 
-def main(
-    phones: int = 100, exporters: int = 10, import_points: int = 500_000, warm_s: float = 20.0
-):
+def main(args: argparse.Namespace) -> tuple[Phase, Phase]:
     work = Path(tempfile.mkdtemp(prefix="kei-bench-load-"))
     url = f"sqlite:///{work / 'kei_drive.db'}"
-    env = dict(os.environ, DATABASE_URL=url, KEI_DRIVE_HOME=str(work), KEI_DRIVE_SINGLE_USER="1")
+    env = dict(os.environ, DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
+    env.pop("KEI_DRIVE_SINGLE_USER", None)
     os.environ.update(DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
     gpx = work / "big.gpx"
     began = time.monotonic()
-    write_gpx(gpx, import_points)
+    write_gpx(gpx, args.import_points)
     size_mb = gpx.stat().st_size / 1e6
     print(
-        f"\nwrote a {import_points:,}-fix GPX ({size_mb:.0f} MB), {time.monotonic() - began:.0f} s"
+        f"\nwrote a {args.import_points:,}-fix GPX ({size_mb:.0f} MB), "
+        f"{time.monotonic() - began:.0f} s"
     )
-    export_trip = seed_export_trip(url)
+    cookies, export_trip = seed(url, args.phones + args.exporters, args.export_points)
     port = free_port()
-    server = start_server(port, env)
+    server = start_server(port, args.workers, env)
     import_log = (work / "import.log").open("w")
 
     def importer() -> subprocess.Popen:
@@ -223,30 +296,42 @@ def main(
 
     try:
         baseline, loaded, import_s, import_rc, sent, stored = asyncio.run(
-            run_load(port, phones, exporters, export_trip, importer, warm_s)
+            run_load(args, port, server.pid, cookies, export_trip, importer)
         )
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
     load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} "
+        f"{load[2]:.1f}; server: {args.workers} granian worker(s); phones post every "
+        f"{args.sync_s:g} s; export trip {args.export_points:,} fixes"
+    )
     print(baseline.report())
     print(loaded.report())
-    print(f"import of {import_points:,} fixes: {import_s:.0f} s, exit code {import_rc}")
+    print(f"import of {args.import_points:,} fixes: {import_s:.0f} s, exit code {import_rc}")
+    if import_rc:
+        print("import output:", (work / "import.log").read_text()[-2000:])
     mismatched = {t: (sent[t], n) for t, n in stored.items() if n != sent[t]}
     print(f"acked == stored for {len(stored) - len(mismatched)} of {len(stored)} phones checked")
     return baseline, loaded
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phones", type=int, default=100)
+    parser.add_argument("--sync-s", type=float, default=1.0, help="seconds between POSTs")
+    parser.add_argument("--exporters", type=int, default=10)
+    parser.add_argument("--export-points", type=int, default=20_000)
+    parser.add_argument("--import-points", type=int, default=500_000)
+    parser.add_argument("--warm-s", type=float, default=20.0, help="phones-alone phase")
+    parser.add_argument("--workers", type=int, default=1)
+    return parser.parse_args(argv)
+
+
 def test_load_phones_exports_import(benchmark):
-    benchmark.pedantic(main, rounds=1, iterations=1)
+    benchmark.pedantic(main, args=(parse_args([]),), rounds=1, iterations=1)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phones", type=int, default=100)
-    parser.add_argument("--exporters", type=int, default=10)
-    parser.add_argument("--import-points", type=int, default=500_000)
-    parser.add_argument("--warm-s", type=float, default=20.0)
-    args = parser.parse_args()
-    main(args.phones, args.exporters, args.import_points, args.warm_s)
+    main(parse_args())

@@ -64,10 +64,13 @@ Exports are streamed: written as the rows are read, in constant memory.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -103,9 +106,8 @@ from kei_drive.api_validation import (
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules_vocab import order_document
-from kei_drive.core.times import as_utc
 from kei_drive.core.vocabulary import RecordingState
-from kei_drive.db import app_session, health, migrated_url, session
+from kei_drive.db import app_session, group_commit, health, migrated_url, points, session
 from kei_drive.db import queries as q
 from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
@@ -261,48 +263,49 @@ def _put_trip(key: str, body: dict, user_id: int) -> tuple[dict, bool]:
         return _trip_payload(s, trip), created
 
 
-def _trip_start_ms(key: str, user_id: int) -> int | None:
-    with app_session() as s:
-        try:
-            trip = q.get_trip(s, key, user_id)
-        except q.NotFound:
-            return None
-        started = as_utc(trip.started_at)
-        return int(started.timestamp() * 1000) if started is not None else None
-
-
-def _post_points(key: str, body: Any, user_id: int) -> tuple[dict, int, int | None]:
-    """Store a batch: its answer, the trip's id and the newest stored fix's time."""
+def _post_points(key: str, body: Any, user_id: int) -> Future:
+    """Store a batch (``_store_batch``) in the next group commit (``db.group_commit``:
+    concurrent uploads share one transaction and one disk flush). The future gets
+    ``(answer, trip id, newest stored fix time)`` once the batch is on disk."""
     if not isinstance(body, dict) or not isinstance(body.get("points"), list):
         raise ApiError(400, 'the body must be {"points": [...]}')
     items = body["points"]
     if len(items) > MAX_POINTS:
         raise ApiError(413, f"{len(items)} points in one batch; at most {MAX_POINTS}")
     phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
-    # Validate before taking the write lock: other phones wait less.
-    good, rejected, cleaned = validate_points(items, _trip_start_ms(key, user_id), phone_now)
-    with _writing() as s:
-        try:
-            trip = q.get_trip(s, key, user_id)
-        except q.NotFound:
-            trip = None
-        if trip is None:  # started offline: its PUT may still be queued on the phone
-            first = min((p.time_ms for p in good), default=None)
-            started = datetime.fromtimestamp(first / 1000, UTC) if first else None
-            trip, _ = q.ensure_trip(s, key, started_at=started, user_id=user_id)
-        elif trip.started_at is None and good:
-            trip.started_at = datetime.fromtimestamp(min(p.time_ms for p in good) / 1000, UTC)
-        accepted, duplicates = q.add_points(s, trip, good)
-        if accepted and trip.recording_state == RecordingState.FINISHED:
-            q.refresh_stats(s, trip)  # late fixes from the phone's queue
-        answer = {
-            "accepted": accepted,
-            "duplicates": duplicates,
-            "rejected": rejected,
-            "cleaned": cleaned,
-            "point_count": trip.point_count,
-        }
-        return answer, trip.id, max((p.time_ms for p in good), default=None)  # type: ignore[return-value]
+    url = migrated_url()
+    if health.readonly_reason(url):  # a dictionary look-up unless known read-only
+        raise ApiError(503, health.READONLY_MESSAGE, READONLY_RETRY_AFTER_S)
+    return group_commit.submit(url, partial(_store_batch, key, items, phone_now, user_id))
+
+
+def _store_batch(
+    key: str, items: list, phone_now: int, user_id: int, s: Session
+) -> tuple[dict, int, int | None]:
+    """In the writer's transaction: validate against the trip's start, store, count."""
+    trip = points.trip_head(s, key)
+    if trip is not None and trip.user_id != user_id:
+        raise q.NotFound(f"no trip {key}")  # exactly like a missing trip
+    good, rejected, cleaned = validate_points(items, trip.start_ms if trip else None, phone_now)
+    if trip is None:  # started offline: its PUT may still be queued on the phone
+        first = min((p.time_ms for p in good if p.time_ms is not None), default=None)
+        started = datetime.fromtimestamp(first / 1000, UTC) if first else None
+        q.ensure_trip(s, key, started_at=started, user_id=user_id)
+        trip = points.trip_head(s, key)
+        assert trip is not None
+    accepted = points.store_fixes(s, trip, good)
+    point_count = trip.point_count + accepted
+    if accepted and trip.recording_state == RecordingState.FINISHED:  # late fixes
+        point_count = q.refresh_stats(s, q.get_trip(s, trip.id, user_id)).points
+    answer = {
+        "accepted": accepted,
+        "duplicates": len(good) - accepted,
+        "rejected": rejected,
+        "cleaned": cleaned,
+        "point_count": point_count,
+    }
+    newest = max((p.time_ms for p in good if p.time_ms is not None), default=None)
+    return answer, trip.id, newest
 
 
 def _finish(key: str, body: Any, user_id: int) -> dict:
@@ -381,7 +384,9 @@ def _endpoint(access: str) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
         async def endpoint(request: Request) -> Response:
             try:
-                user = await run_in_threadpool(web_auth.from_request, request)
+                user = web_auth.known_caller(request) or await run_in_threadpool(
+                    web_auth.from_request, request
+                )
                 request.state.user = user
                 if access != PUBLIC:
                     _check_access(user, access)
@@ -449,7 +454,8 @@ async def post_points(request: Request) -> Response:
     with upload_in_progress():  # exports wait meanwhile
         key = _trip_key(request)
         body = await _read_json(request)
-        answer, trip_id, newest_ms = await run_in_threadpool(_post_points, key, body, _uid(request))
+        stored = _post_points(key, body, _uid(request))
+        answer, trip_id, newest_ms = await asyncio.wrap_future(stored)
     if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
         phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
         answer["road"] = await road.road_answer(

@@ -13,12 +13,16 @@ recorder needs no secret in JavaScript.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 
+from sqlmodel import Session
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from kei_drive import auth_cache
 from kei_drive.db import accounts as acc
 from kei_drive.db import migrated_url, session
 from kei_drive.db.accounts import SignedIn
@@ -37,8 +41,24 @@ def db_url() -> str:
     return migrated_url()
 
 
+def _remembered(credential: str, find: Callable[[Session], SignedIn | None]) -> SignedIn | None:
+    """``find`` in a session on the app's database, remembered briefly
+    (``kei_drive.auth_cache``: revocations take effect within seconds). The caller that
+    looked it up sees ``renewed`` (re-send the cookie); later ones do not."""
+    url = db_url()
+    fresh: list[SignedIn | None] = []
+
+    def load() -> SignedIn | None:
+        with session(url) as s:
+            fresh.append(find(s))
+        return dataclasses.replace(fresh[0], renewed=False) if fresh[0] else None
+
+    remembered = auth_cache.lookup(url, credential, load)
+    return fresh[0] if fresh else remembered
+
+
 def _single_user() -> SignedIn:
-    with session(db_url()) as s:
+    with session(db_url()) as s:  # not remembered: loopback only, and tests reset the data
         user = acc.first_owner(s)
         return SignedIn(user.id, user.username, user.role, None, "single")  # type: ignore[arg-type]
 
@@ -68,8 +88,7 @@ def from_cookie(cookie_header: str | None) -> SignedIn | None:
     value = cookie_value(cookie_header)
     if value is None:
         return None
-    with session(db_url()) as s:
-        return acc.session_user(s, value)
+    return _remembered(f"cookie {value}", lambda s: acc.session_user(s, value))
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -88,11 +107,23 @@ def from_request(conn: HTTPConnection) -> SignedIn | None:
     if token is not None:
         if not token:
             return None
-        with session(db_url()) as s:
-            return acc.token_user(s, token)
+        return _remembered(f"token {token}", lambda s: acc.token_user(s, token))
     if single_user_mode():
         return _single_user()
     return from_cookie(conn.headers.get("cookie"))
+
+
+def known_caller(conn: HTTPConnection) -> SignedIn | None:
+    """The caller of ``from_request`` when it is remembered, else None (then ask
+    ``from_request``). No database access: an upload's handler calls it on the event loop
+    and skips a trip through the thread pool."""
+    token = bearer_token(conn)
+    if token:
+        return auth_cache.peek(db_url(), f"token {token}")
+    if token is not None or single_user_mode():
+        return None
+    value = cookie_value(conn.headers.get("cookie"))
+    return auth_cache.peek(db_url(), f"cookie {value}") if value else None
 
 
 def is_https(conn: HTTPConnection) -> bool:

@@ -6,6 +6,15 @@ import { useEffect, useRef, useState } from "react";
 import { currentRoad, latestRoad, roadAlert, roadText, subscribeRoad } from "./road.js";
 import { vibrate } from "./sound.js";
 
+// Its own stylesheet, asked for when this code runs: never in the way of the first paint.
+const STYLESHEET = "/kei/road.css";
+if (typeof document !== "undefined" && !document.querySelector(`link[href="${STYLESHEET}"]`)) {
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = STYLESHEET;
+  document.head.appendChild(link);
+}
+
 function useRoad() {
   const [entry, setEntry] = useState(latestRoad);
   const [now, setNow] = useState(() => Date.now());

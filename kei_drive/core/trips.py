@@ -174,7 +174,8 @@ class TrackArrays:
     def __len__(self) -> int:
         return int(self.lat.size)
 
-    def take(self, index: NDArray) -> TrackArrays:
+    def take(self, index: NDArray | slice) -> TrackArrays:
+        """The fixes at ``index`` (a slice gives views, not copies)."""
         return TrackArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
 
 
@@ -189,6 +190,15 @@ class TrackAnalysis:
     over_cap: NDArray  # bool
     breaks_after: NDArray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     # input indices after which the line should be cut (gaps and implausible jumps)
+
+
+def _take(arr: TrackArrays, idx: NDArray) -> TrackArrays:
+    """``arr.take(idx)``, without a copy when ``idx`` is every fix in order (the usual case:
+    a long log then costs no second copy of its columns)."""
+    n = len(arr)
+    if idx.size == n and (n == 0 or (idx[0] == 0 and idx[-1] == n - 1)):
+        return arr
+    return arr.take(idx)
 
 
 def _dt(seconds: float) -> datetime:
@@ -325,19 +335,22 @@ def _length_windows(
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
-def _running_median5(values: NDArray) -> NDArray:
+def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
     if values.size < 5:
         return values
     padded = np.pad(values, 2, constant_values=np.nan)  # not "edge": that repeats a spike
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 5)
-    out = np.sort(windows, axis=1)  # NaN sort last
-    valid = np.sum(~np.isnan(windows), axis=1)
-    # median of the valid entries in each window (NaN when none)
-    mid = np.clip((valid - 1) // 2, 0, 4)
-    hi_mid = np.clip(valid // 2, 0, 4)
-    rows = np.arange(values.size)
-    med = (out[rows, mid] + out[rows, hi_mid]) / 2
-    med[valid == 0] = np.nan
+    med = np.empty(values.size)
+    for start in range(0, values.size, block):  # blocks: a long log's sort stays small
+        windows = np.lib.stride_tricks.sliding_window_view(padded[start : start + block + 4], 5)
+        out = np.sort(windows, axis=1)  # NaN sort last
+        valid = np.sum(~np.isnan(windows), axis=1)
+        # median of the valid entries in each window (NaN when none)
+        mid = np.clip((valid - 1) // 2, 0, 4)
+        hi_mid = np.clip(valid // 2, 0, 4)
+        rows = np.arange(valid.size)
+        part = (out[rows, mid] + out[rows, hi_mid]) / 2
+        part[valid == 0] = np.nan
+        med[start : start + valid.size] = part
     return med
 
 
@@ -409,9 +422,10 @@ def analyze_track(
     idx = np.flatnonzero(keep)
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
-    noisy = _with_noise_slack(src.take(idx))
+    noisy = _with_noise_slack(_take(src, idx))
     idx = idx[_drop_glitches(noisy, cfg)]
-    arr = src.take(idx)
+    del noisy
+    arr = _take(src, idx)
     n = len(arr)
     used[idx] = True
     if n < 2:
@@ -470,6 +484,7 @@ def analyze_track(
     if typical and typical <= 5.0:
         moving = _drop_short_runs(moving, cfg.min_moving_fixes)
     seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
+    del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     with np.errstate(invalid="ignore"):
         gap_counts = gap & (d > cfg.stationary_radius_m)
@@ -495,6 +510,7 @@ def analyze_track(
             )
         derived[~np.isfinite(derived)] = np.nan
         speed = np.where(np.isfinite(arr.speed) & (arr.speed >= 0), arr.speed, derived)
+        del derived, cum
         speed = _running_median5(speed)
         speed[~moving] = np.where(np.isnan(speed[~moving]), np.nan, 0.0)
         with np.errstate(invalid="ignore"):
@@ -661,11 +677,14 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
 
 def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:
     """One track from GPX segments (``GpxSegment`` columns) joined in order, with its
-    course and elevation columns."""
-    track = TrackArrays(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
-    course = np.concatenate([s.course for s in segments])
-    elevation = np.concatenate([s.elevation for s in segments])
-    return track, course, elevation
+    course and elevation columns (one segment's own arrays, not a copy: big imports)."""
+
+    def joined(key: str) -> NDArray:
+        columns = [getattr(s, key) for s in segments]
+        return columns[0] if len(columns) == 1 else np.concatenate(columns)
+
+    track = TrackArrays(*(joined(k) for k in _GPX_COLUMNS))
+    return track, joined("course"), joined("elevation")
 
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:

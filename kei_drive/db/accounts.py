@@ -1,7 +1,9 @@
 """Accounts in the database: users, sign-in, sessions, API tokens, invitations.
 
 Every function takes an open ``Session`` (``kei_drive.db.session``). Secrets are handed
-out once and stored as digests (``kei_drive.accounts.codes``).
+out once and stored as digests (``kei_drive.accounts.codes``). Whatever changes who may
+sign in (new account, password, sign-out, revoked session or token, deleted account)
+clears the brief credential cache of this process (``kei_drive.auth_cache``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from kei_drive import auth_cache
 from kei_drive.accounts import (
     INVITATION_PREFIX,
     SESSION_PREFIX,
@@ -155,6 +158,7 @@ def set_password(s: Session, user: User, password: str) -> None:
     user.password_changed_at = utcnow()
     s.add(user)
     s.flush()
+    auth_cache.forget_on_commit(s)
 
 
 def change_password(
@@ -190,6 +194,7 @@ def delete_account(s: Session, user_id: int) -> None:
             )
     s.execute(sa.delete(User).where(User.id == user_id))
     s.flush()
+    auth_cache.forget_on_commit(s)
     s.expunge_all()  # rows deleted by the cascade must not linger in the identity map
 
 
@@ -301,6 +306,7 @@ def session_user(s: Session, cookie_value: str | None) -> SignedIn | None:
 def end_session(s: Session, cookie_value: str | None) -> None:
     if cookie_value:
         s.execute(sa.delete(UserSession).where(UserSession.id_hash == digest(cookie_value)))
+        auth_cache.forget_on_commit(s)
 
 
 def list_sessions(s: Session, user_id: int) -> list[UserSession]:
@@ -318,6 +324,7 @@ def revoke_session(s: Session, user_id: int, session_id: int) -> bool:
     result = s.execute(
         sa.delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
     )
+    auth_cache.forget_on_commit(s)
     return bool(result.rowcount)
 
 
@@ -370,6 +377,7 @@ def revoke_token(s: Session, user_id: int, token_id: int) -> bool:
     result = s.execute(
         sa.delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
     )
+    auth_cache.forget_on_commit(s)
     return bool(result.rowcount)
 
 

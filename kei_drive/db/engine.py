@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from kei_drive import config
 
 BUSY_TIMEOUT_MS = 5000  # wait this long for SQLite's single write lock, then 503
+LOCK_POLL_S = 0.002  # begin_write tries for the lock this often
 _ENGINES: dict[str, sa.Engine] = {}
 _LOCK = threading.Lock()
 
@@ -114,3 +116,30 @@ def session(url: str | None = None, *, write: bool = False) -> Iterator[Session]
         except BaseException:
             s.rollback()
             raise
+
+
+def begin_write(s: Session) -> None:
+    """Take SQLite's write lock now (``BEGIN IMMEDIATE``) on the session's connection,
+    trying every ``LOCK_POLL_S`` for up to ``BUSY_TIMEOUT_MS`` (then the driver's
+    "database is locked"). SQLite's own busy handler sleeps up to 100 ms between tries
+    and so loses the lock, again and again, to a writer that takes it back within
+    milliseconds (a bulk import, the uploads' group commit): polling lets them take
+    turns. Any open transaction of the session is committed first (on every database)."""
+    if s.in_transaction():
+        s.commit()
+    if s.get_bind().dialect.name != "sqlite":
+        return  # row locks: nothing to take in advance
+    conn = s.connection()
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc.orig).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(LOCK_POLL_S)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -51,11 +51,12 @@ from kei_drive.core.vehicles import (
 )
 from kei_drive.core.vocabulary import RecordingState, TripSource
 from kei_drive.core.xmltext import clean_text
+from kei_drive.db.engine import begin_write
 from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
 IMPORT_SPLIT_GAP_S = 1800.0  # imported fixes more than 30 min apart are separate trips
-IMPORT_COMMIT_ROWS = 5000  # a big import commits this many fixes at a time
+IMPORT_COMMIT_ROWS = 2000  # a big import commits this many fixes at a time (~20 ms)
 _INSERT_CHUNK = 1000  # rows per INSERT (SQLite allows 32766 bound parameters)
 
 
@@ -289,7 +290,10 @@ def insert_track_columns(
     """Store a new trip's fixes in bulk (an import: the trip has none yet, so no conflict
     handling): COPY on PostgreSQL, one prepared executemany per 20,000 rows on SQLite.
     Client ids are ``gpx-<index>``, the order key is the index. ``commit_chunks`` commits
-    after every ``chunk_rows`` (a big import holds SQLite's write lock a moment at a time).
+    every ``chunk_rows`` on SQLite: a big import holds its write lock a moment at a time,
+    and takes it only once the chunk's rows are built (``engine.begin_write``: in turns
+    with the phones' uploads); PostgreSQL locks rows, not the database, so it copies
+    20,000 rows at a time with one commit.
     Returns the number stored."""
     n = len(track)
     columns = [
@@ -302,6 +306,8 @@ def insert_track_columns(
     ]
     t_ms = np.round(track.t * 1000.0)
     postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # no database-wide write lock to share: fewer, bigger COPYs, one commit
+        chunk_rows, commit_chunks = max(chunk_rows, _BULK_ROWS), False
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         # Rows are zipped from whole columns (NaN -> None in numpy): no Python step per value.
@@ -318,9 +324,9 @@ def insert_track_columns(
                 strict=True,
             )
         )
+        if commit_chunks:  # commit the previous chunk, then take the lock for this one
+            begin_write(session)
         _insert_point_rows(session, rows, postgres)
-        if commit_chunks and stop < n:
-            session.commit()
     trip.point_count = n
     trip.updated_at = utcnow()
     session.add(trip)
@@ -696,7 +702,8 @@ def _import_pieces(
             label = track.name
             if len(parts) > 1 and track.name:
                 label = f"{track.name} ({i}/{len(parts)})"
-            out.append((label, fixes.take(part), course[part], elevation[part]))
+            run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views, not copies
+            out.append((label, fixes.take(run), course[run], elevation[run]))
     return out
 
 
@@ -744,6 +751,7 @@ def import_gpx(
     created: list[tuple[Trip, TripStats]] = []
     try:
         for i, (label, fixes, course, elevation, stats) in enumerate(pieces, 1):
+            begin_write(session)  # ensure_trip reads, then writes
             trip, _ = ensure_trip(
                 session,
                 str(uuidlib.uuid4()),

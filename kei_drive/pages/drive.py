@@ -13,7 +13,6 @@ from kei_drive.page_auth import SessionState
     routes.DRIVE,
     "Kei Drive",
     on_load=SessionState.load_user,
-    css=("road",),  # the road the truck is on (assets/kei/road_status.jsx)
     bare_class="kd-page kd-page-drive",
 )
 def drive() -> list[rx.Component]:

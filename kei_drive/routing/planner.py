@@ -655,7 +655,8 @@ def _matched_pieces(
     smoothed = []
     for index in cut.pieces:
         if index.size >= 2:
-            sub = track.take(index)
+            contiguous = int(index[-1]) - int(index[0]) + 1 == index.size  # views, not copies
+            sub = track.take(slice(int(index[0]), int(index[-1]) + 1) if contiguous else index)
             noise = position_noise_m(sub)
             lat, lon = smooth_positions(sub, noise)
             smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))

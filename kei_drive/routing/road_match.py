@@ -9,6 +9,7 @@ motorway or trunk is found there (or none is).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ MIN_FIXES = 3
 MIN_SPAN_M = 15.0  # fixes spread over less than this: standing still
 MIN_STEP_M = 3.0  # a fix this close to the previous kept one adds nothing
 RAMP_HOPS = 6  # locate calls spent following a chain of ramp edges
+RECENT_MATCH = 3  # the newest fix off every road: one of the two before it may answer
+MAX_FOLLOW_ANGLE_DEG = 60.0  # on a motorway the GPS moves along it, not across
 
 
 class RoadNotFound(Exception):
@@ -56,6 +59,73 @@ def _accuracy(fixes: Sequence[tuple[float, float, float | None]]) -> float:
     return values[len(values) // 2] if values else 10.0
 
 
+def _edge_index(point: dict[str, Any], edges: list) -> int | None:
+    index = point.get("edge_index")
+    ok = point.get("type") != "unmatched" and isinstance(index, int) and 0 <= index < len(edges)
+    return index if ok else None
+
+
+def _fast(edge: dict[str, Any]) -> bool:
+    """A road that raises the alert by its kind: a motorway or a ramp."""
+    return edge.get("road_class") == "motorway" or edge.get("use") == "ramp"
+
+
+def _follows(points: list[tuple[float, float]], matched: list[dict], a: int, b: int) -> bool:
+    """The GPS moved from fix ``a`` to ``b`` along the road it was matched on (within
+    MAX_FOLLOW_ANGLE_DEG), not across it."""
+    gps = _vector_m(points[a], points[b])
+    road = _vector_m(
+        (matched[a].get("lat", points[a][0]), matched[a].get("lon", points[a][1])),
+        (matched[b].get("lat", points[b][0]), matched[b].get("lon", points[b][1])),
+    )
+    if math.hypot(*gps) < MIN_STEP_M or math.hypot(*road) < MIN_STEP_M:
+        return True  # too short a step to judge by direction
+    cos = (gps[0] * road[0] + gps[1] * road[1]) / (math.hypot(*gps) * math.hypot(*road))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos)))) <= MAX_FOLLOW_ANGLE_DEG
+
+
+def _vector_m(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    k = 111_195.0
+    return ((q[1] - p[1]) * k * math.cos(math.radians(p[0])), (q[0] - p[0]) * k)
+
+
+def _entered(edges: list, index: int) -> bool:
+    """The run of motorway/ramp edges ending at ``index`` was driven onto: it starts the
+    match, or its first edge continues the edge before it. The matcher restarts with a gap
+    in its shape where it jumps (noise beside a motorway, a bridge over one)."""
+    first = index
+    while first > 0 and _fast(edges[first - 1]):
+        first -= 1
+    if first == 0:
+        return True
+    return edges[first].get("begin_shape_index") == edges[first - 1].get("end_shape_index")
+
+
+def _pick(points: list[tuple[float, float]], matched: list[dict], edges: list) -> int:
+    """The matched point that says which road the truck is on: the newest one on a road
+    (the newest fix, or one of the RECENT_MATCH before it when it is off every road).
+
+    A motorway or ramp must hold for the matched fix before it too, moving along it: a
+    bridge over a motorway, or one noisy fix beside it, is not the motorway. Otherwise the
+    newest match on an ordinary road answers."""
+    on_road = [
+        k for k in range(len(matched) - 1, -1, -1) if _edge_index(matched[k], edges) is not None
+    ]
+    if not on_road or on_road[0] < len(matched) - RECENT_MATCH:
+        raise RoadNotFound(RoadUnknown.OFF_ROAD)
+    k = on_road[0]
+    if not _fast(edges[matched[k]["edge_index"]]):
+        return k
+    if len(on_road) > 1 and _entered(edges, matched[k]["edge_index"]):
+        prev = on_road[1]
+        if _fast(edges[matched[prev]["edge_index"]]) and _follows(points, matched, prev, k):
+            return k
+    ordinary = [j for j in on_road[1:] if not _fast(edges[matched[j]["edge_index"]])]
+    if ordinary and ordinary[0] >= len(matched) - RECENT_MATCH - 1:
+        return ordinary[0]
+    raise RoadNotFound(RoadUnknown.OFF_ROAD)
+
+
 def match_road(router: Router, fixes: Sequence[tuple[float, float, float | None]]) -> MatchedRoad:
     """The road edge under the newest of ``fixes`` ((lat, lon, accuracy_m), oldest first).
 
@@ -67,11 +137,9 @@ def match_road(router: Router, fixes: Sequence[tuple[float, float, float | None]
     matched = answer.get("matched_points") or []
     if not edges or len(matched) != len(points):
         raise RoadNotFound(RoadUnknown.OFF_ROAD)
-    last = matched[-1]
-    index = last.get("edge_index")
-    if last.get("type") == "unmatched" or not isinstance(index, int) or index >= len(edges):
-        raise RoadNotFound(RoadUnknown.OFF_ROAD)
-    edge = edges[index]
+    k = _pick(points, matched, edges)
+    last = matched[k]
+    edge = edges[last["edge_index"]]
     limit = edge.get("speed_limit")
     if not isinstance(limit, int | float) or limit <= 0 or limit >= 250:
         limit = None  # absent = untagged; 255 = unlimited/unknown in Valhalla
@@ -82,7 +150,7 @@ def match_road(router: Router, fixes: Sequence[tuple[float, float, float | None]
         ramp=edge.get("use") == "ramp",
     )
     if road.ramp and road.road_class not in ("motorway", "trunk"):
-        at = (float(last.get("lat", points[-1][0])), float(last.get("lon", points[-1][1])))
+        at = (float(last.get("lat", points[k][0])), float(last.get("lon", points[k][1])))
         serves, name = ramp_serves(router, at)
         road = MatchedRoad(**{**road.__dict__, "ramp_serves": serves, "ramp_serves_name": name})
     return road

@@ -14,6 +14,7 @@ from kei_drive import config
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TrackArrays, TripStats
 from kei_drive.db import queries as q
+from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import default_trip_name
@@ -97,8 +98,10 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        for (trip, _stats), track in zip(created, fixes, strict=True):
-            trip.highway_use = highway_use(track)
+        uses = [highway_use(track) for track in fixes]  # no lock held while matching
+        begin_write(session)  # then a short write (in turns with the uploads)
+        for (trip, _stats), use in zip(created, uses, strict=True):
+            trip.highway_use = use
             session.add(trip)
         session.flush()
     return created

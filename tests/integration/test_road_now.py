@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import time
 import uuid as uuidlib
+from collections import Counter
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -16,6 +18,8 @@ from kei_drive.api import api
 from kei_drive.core.road_status import MatchedRoad, posted_limit_mph, road_status
 from kei_drive.db import accounts as acc
 from kei_drive.db import app_session, migrate
+from kei_drive.routing import get_router
+from kei_drive.routing.road_match import RoadNotFound, match_road
 from kei_drive.services.us_states import save_user_override
 from tests.support.osm_synth import synth_tiles
 from tests.support.trips import fresh_db_url
@@ -63,21 +67,22 @@ def client(request, tmp_path, monkeypatch, tiles):
 
 
 class Phone:
-    """One trip's batches as the Drive screen sends them: 1 Hz fixes ending now."""
+    """One trip's batches as the Drive screen sends them: one fix a second, each batch
+    going on from the last, the first fix 30 s ago (``age_s`` older)."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, age_s: float = 0.0) -> None:
         self.client = client
         self.trip = str(uuidlib.uuid4())
         self.sent = 0
+        self.clock_ms = int((time.time() - 30 - age_s) * 1000)
 
-    def send(self, positions, *, want_road=True, age_s: float = 0.0, query: str = "") -> dict:
-        now = int(time.time() * 1000) - int(age_s * 1000)
-        points = [
-            {"id": f"p{self.sent + i}", "t": now - (len(positions) - 1 - i) * 1000,
-             "lat": lat, "lon": lon, "acc": 6.0}
-            for i, (lat, lon) in enumerate(positions)
-        ]  # fmt: skip
-        self.sent += len(positions)
+    def send(self, positions, *, want_road=True, query: str = "") -> dict:
+        points = []
+        for lat, lon in positions:
+            points.append({"id": f"p{self.sent}", "t": self.clock_ms, "lat": lat, "lon": lon,
+                           "acc": 6.0})  # fmt: skip
+            self.sent += 1
+            self.clock_ms += 1000
         body: dict = {"points": points, "sent_at": int(time.time() * 1000)}
         if want_road is not None:
             body["want_road"] = want_road
@@ -149,19 +154,17 @@ def test_without_tiles_too_few_fixes_standing_still_or_old_fixes_it_is_unknown(
     assert phone.send(ON_EAST_STREET[:2])["road"]["reason"] == "too_few_fixes"
     parked = [ON_EAST_STREET[0]] * 6
     assert Phone(client).send(parked)["road"]["reason"] == "not_moving"
-    assert Phone(client).send(ON_EAST_STREET, age_s=120)["road"]["reason"] == "old_fixes"
+    assert Phone(client, age_s=120).send(ON_EAST_STREET)["road"]["reason"] == "old_fixes"
     monkeypatch.setenv("KEI_DRIVE_TILES", str(tmp_path / "empty"))
     road = Phone(client).send(ON_EAST_STREET)["road"]
     assert (road["status"], road["reason"]) == ("unknown", "no_tiles")
 
 
 def test_only_when_asked(client):
-    phone = Phone(client)
-    assert "road" not in phone.send(ON_EAST_STREET, want_road=None)
-    assert "road" not in phone.send(ON_EAST_STREET, want_road=False)
-    assert phone.send(ON_EAST_STREET, want_road=None, query="?road=1")["road"]["name"] == (
-        "East Street"
-    )
+    assert "road" not in Phone(client).send(ON_EAST_STREET, want_road=None)
+    assert "road" not in Phone(client).send(ON_EAST_STREET, want_road=False)
+    asked = Phone(client).send(ON_EAST_STREET, want_road=None, query="?road=1")
+    assert asked["road"]["name"] == "East Street"
 
 
 def test_the_same_answer_from_a_valhalla_server(client, tiles, tmp_path_factory, monkeypatch):
@@ -195,3 +198,46 @@ def test_status_wording_without_an_engine():
     fast = road_status(MatchedRoad("primary", ("Tioga Pike",), 72.0), "OH", 35)
     assert (fast["posted_limit_mph"], fast["above_cap"]) == (45, True)
     assert json.dumps(fast)  # plain JSON
+
+
+def _noisy(points, noise_m: float, rng) -> list:
+    return [
+        (lat + rng.normal(0, noise_m) / 111_195, lon + rng.normal(0, noise_m) / 82_700, noise_m)
+        for lat, lon in points
+    ]
+
+
+def test_noisy_fixes_over_the_motorway_bridge_are_never_the_motorway(tiles):
+    """Bridge Street crosses I 99 on a bridge (no junction): with 8-15 m of GPS noise the
+    matcher sometimes jumps to the motorway under the newest fixes; that is never
+    reported (the GPS must be seen driving onto it), while a real ramp still is."""
+    router = get_router(tiles)
+    rng = np.random.default_rng(1)
+    said = Counter()
+    for trial in range(40):
+        noise = 8.0 if trial < 20 else 15.0
+        for end_lon in (-77.0004, -77.0000, -76.9996):
+            crossing = line((41.9600, end_lon - 0.0036), (41.9600, end_lon), 20)
+            try:
+                road = match_road(router, _noisy(crossing, noise, rng))
+            except RoadNotFound as exc:
+                said[f"unknown: {exc.reason}"] += 1
+                continue
+            said["motorway" if road.road_class == "motorway" or road.ramp else road.road_class] += 1
+    assert said["motorway"] == 0, said
+    assert said["residential"] >= 100, said  # and it still names the street
+    onto_ramp = 0
+    for trial in range(30):
+        drive = ON_1_STREET + line((41.9500, -77.00982), (41.9500, -77.0091), 5)
+        try:
+            road = match_road(router, _noisy(drive, 5.0 if trial < 15 else 12.0, rng))
+        except RoadNotFound:
+            continue
+        if road.ramp:
+            assert road.ramp_serves == "motorway"
+            onto_ramp += 1
+        else:
+            assert road.names == ("1 Street",), road
+    # Measured 23 of 30 with this seed: 5 noisy fixes are sometimes too few to be sure
+    # (answered as 1 Street or off road, never as something else); the next batch tells.
+    assert onto_ramp >= 20, onto_ramp
