@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from kei_drive import auth_cache
 from kei_drive.db import accounts as acc
 from kei_drive.db import ensure_migrated, get_engine, session
 from kei_drive.db import queries as q
@@ -66,6 +67,12 @@ def positions(count: int, offset: int = 0, mps: float = 13.41):
 
 
 def record(page, fixes) -> str:
+    # enabled once a GPS fix is in: a watch that started after the emulated position was
+    # set gets none until the position changes again, so send it until one arrives
+    for _ in range(60):
+        if page.locator("#trip-start:not([disabled])").count():
+            break
+        feed(page, [START])
     page.click("#trip-start")
     page.wait_for_selector("#trip-stop")
     uuid = page.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
@@ -123,6 +130,9 @@ def test_sign_in_record_expire_sign_in_again_then_another_user_sees_nothing(
     # The session ends (expired or revoked) while the phone is recording.
     with session(server.database_url) as s:
         s.execute(sa.delete(acc.UserSession))
+    # ended outside the server (expiry, the CLI): the server notices within the auth cache's
+    # lifetime (kei_drive/auth_cache.py)
+    phone.wait_for_timeout(auth_cache.TTL_S * 1000 + 500)
     second = record(phone, positions(8, offset=10))
     phone.wait_for_function(
         "document.querySelector('#trip-status')?.textContent.includes('sign in')", timeout=15_000
