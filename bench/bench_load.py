@@ -244,6 +244,10 @@ async def run_load(args, port: int, server_pid: int, cookies: list[str], export_
         baseline.started, cpu = time.monotonic(), tree_cpu_s(server_pid)
         await asyncio.sleep(args.warm_s)
         baseline.ended, baseline.cpu_s = time.monotonic(), tree_cpu_s(server_pid) - cpu
+        if args.skip_loaded:
+            stop_phones.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return baseline, None, 0.0, None, sent, {}
         loaded = phases["current"] = Phase(f"+ {args.exporters} exporters + import")
         loaded.started, cpu = time.monotonic(), tree_cpu_s(server_pid)
         tasks += [
@@ -271,20 +275,21 @@ async def run_load(args, port: int, server_pid: int, cookies: list[str], export_
     return baseline, loaded, import_s, process.returncode, sent, stored
 
 
-def main(args: argparse.Namespace) -> tuple[Phase, Phase]:
+def main(args: argparse.Namespace) -> tuple[Phase, Phase | None]:
     work = Path(tempfile.mkdtemp(prefix="kei-bench-load-"))
     url = f"sqlite:///{work / 'kei_drive.db'}"
     env = dict(os.environ, DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
     env.pop("KEI_DRIVE_SINGLE_USER", None)
     os.environ.update(DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
     gpx = work / "big.gpx"
-    began = time.monotonic()
-    write_gpx(gpx, args.import_points)
-    size_mb = gpx.stat().st_size / 1e6
-    print(
-        f"\nwrote a {args.import_points:,}-fix GPX ({size_mb:.0f} MB), "
-        f"{time.monotonic() - began:.0f} s"
-    )
+    if not args.skip_loaded:
+        began = time.monotonic()
+        write_gpx(gpx, args.import_points)
+        size_mb = gpx.stat().st_size / 1e6
+        print(
+            f"\nwrote a {args.import_points:,}-fix GPX ({size_mb:.0f} MB), "
+            f"{time.monotonic() - began:.0f} s"
+        )
     cookies, export_trip = seed(url, args.phones + args.exporters, args.export_points)
     port = free_port()
     server = start_server(port, args.workers, env)
@@ -308,6 +313,8 @@ def main(args: argparse.Namespace) -> tuple[Phase, Phase]:
         f"{args.sync_s:g} s; export trip {args.export_points:,} fixes"
     )
     print(baseline.report())
+    if loaded is None:
+        return baseline, None
     print(loaded.report())
     print(f"import of {args.import_points:,} fixes: {import_s:.0f} s, exit code {import_rc}")
     if import_rc:
@@ -326,6 +333,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--import-points", type=int, default=500_000)
     parser.add_argument("--warm-s", type=float, default=20.0, help="phones-alone phase")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--skip-loaded", action="store_true", help="the phones-alone phase only (CPU per POST)"
+    )
     return parser.parse_args(argv)
 
 
