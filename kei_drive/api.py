@@ -83,6 +83,7 @@ from starlette.routing import Mount, Route
 
 from kei_drive import auth_routes, config, ingest_api, settings_routes, web_auth
 from kei_drive.api_errors import (
+    LOCKED_RETRY_AFTER_S,
     READONLY_RETRY_AFTER_S,
     ApiError,
     error_response,
@@ -118,6 +119,7 @@ from kei_drive.services import trips as trip_service
 from kei_drive.services.us_states import load_book
 
 MAX_POINTS = 5000
+WRITE_WAIT_S = 30.0  # an upload waits this long for its group commit, then 503
 MAX_BODY_BYTES = 2 * 1024 * 1024
 BACKWARDS_TOLERANCE_MS = 5_000  # within a batch; phones sometimes reorder by a second
 BEFORE_START_TOLERANCE_MS = 60_000
@@ -454,8 +456,11 @@ async def post_points(request: Request) -> Response:
     with upload_in_progress():  # exports wait meanwhile
         key = _trip_key(request)
         body = await _read_json(request)
-        stored = _post_points(key, body, _uid(request))
-        answer, trip_id, newest_ms = await asyncio.wrap_future(stored)
+        stored = asyncio.wrap_future(_post_points(key, body, _uid(request)))
+        try:
+            answer, trip_id, newest_ms = await asyncio.wait_for(stored, WRITE_WAIT_S)
+        except TimeoutError:  # may still be stored: a retry is a harmless duplicate
+            raise ApiError(503, health.LOCKED_MESSAGE, LOCKED_RETRY_AFTER_S) from None
     if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
         phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
         answer["road"] = await road.road_answer(

@@ -1,6 +1,6 @@
 // The Drive screen: live speed in mph and km/h from the phone's GPS, computed
 // here in the browser so that it keeps working when the server is out of reach.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from "react";
 
 import { SpeedAlert, SpeedEstimator, formatSpeed, MPS_PER_MPH, METERS_PER_MILE } from "./speed.js";
 import { useWakeLock } from "./wakelock.js";
@@ -12,6 +12,11 @@ import { BEEP_INTERVALS_S, DEFAULT_BEEP_EVERY_S, useOverCapAlert } from "./alert
 import { FirstRunCard } from "./first_run.jsx";
 import { TripControls, formatElapsed } from "./trip_controls.jsx";
 import { PostedLimit, RoadAlert, RoadNow } from "./road_status.jsx";
+import { useGuidanceMode } from "./guidance_store.js";
+
+// Route guidance (issue #13) loads after the speed readout, and only in guidance mode.
+const GuidancePanel = lazy(() => import("./guidance_panel.jsx"));
+const GuidanceMap = lazy(() => import("./guidance_panel.jsx").then((m) => ({ default: m.GuidanceMap })));
 
 const SETTINGS_KEY = "kei-drive.settings";
 // capMph mirrors DEFAULT_TOP_SPEED_MPH in kei_drive/core/vehicles.py (the one home of "45").
@@ -180,6 +185,8 @@ export function DriveScreen() {
   const [snap, setSnap] = useState({ status: "waiting", speedMps: null, accuracyM: null, odometerM: 0 });
   const [error, setError] = useState(null);
   const [position, setPosition] = useState(null);
+  const [lastFix, setLastFix] = useState(null);
+  const guiding = useGuidanceMode();
   const [driveStart, setDriveStart] = useState(null);
   const [now, setNow] = useState(Date.now());
   const wake = useWakeLock(true);
@@ -211,18 +218,23 @@ export function DriveScreen() {
       setError(null);
       if (result.accepted) {
         setPosition({ lat: fix.lat, lon: fix.lon });
+        setLastFix(fix);
         setDriveStart((start) => start ?? fix.timestamp);
       }
       setSnap(estimator.current.snapshot(Date.now()));
     });
   }, [granted]);
 
-  // Re-read the estimator twice a second so a silent GPS turns into "--".
+  // Re-read the estimator twice a second so a silent GPS turns into "--". Only a change
+  // re-renders: a screen waiting for GPS costs the phone nothing (docs/performance.md).
+  const timing = useRef(false);
+  timing.current = driveStart !== null;
   useEffect(() => {
     const timer = setInterval(() => {
       const t = Date.now();
-      setNow(t);
-      setSnap(estimator.current.snapshot(t));
+      if (timing.current) setNow(t); // the elapsed time runs during a drive only
+      const next = estimator.current.snapshot(t);
+      setSnap((old) => (Object.keys(next).every((k) => old[k] === next[k]) ? old : next));
     }, 500);
     return () => clearInterval(timer);
   }, []);
@@ -269,6 +281,7 @@ export function DriveScreen() {
         tabIndex={0}
         aria-label="Leave HUD mode"
         onClick={() => update({ mirror: false })}
+        onKeyDown={(e) => (e.key === "Enter" || e.key === " " || e.key === "Escape") && update({ mirror: false })}
       >
         <div className="kd-hud-mirror">
           {band}
@@ -304,7 +317,18 @@ export function DriveScreen() {
         <FirstRunCard permission={access.permission} onAsk={access.ask} asking={access.asking} />
       )}
       {/* Guidance (next maneuver, road status) mounts here: kept on the first screen in landscape. */}
-      <div id="guide-slot" className="kd-guide" />
+      <div id="guide-slot" className="kd-guide">
+        {guiding && (
+          <Suspense fallback={null}>
+            <GuidancePanel
+              fix={lastFix}
+              speedMps={snap.speedMps}
+              voice={settings.voice}
+              onVoice={() => update({ voice: !settings.voice })}
+            />
+          </Suspense>
+        )}
+      </div>
       <div className="kd-speed">
         <div className="kd-big">
           <span id={`speed-${big}`} className="kd-big-number">
@@ -337,6 +361,11 @@ export function DriveScreen() {
           <div className="kd-stat-label">elapsed</div>
         </div>
       </div>
+      {guiding && (
+        <Suspense fallback={null}>
+          <GuidanceMap fix={lastFix} />
+        </Suspense>
+      )}
       <div className="kd-trip">
         {vehicles.length > 0 && (
           <label className="kd-status kd-vehicle-pick">

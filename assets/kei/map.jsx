@@ -167,6 +167,8 @@ function useOfflineDownload(basemap) {
  *  mapTheme: "day" | "night" | "auto" (by the clock) for the offline basemap
  *  prefetchRoute: store the basemap along the layers' lines (2 km, display zooms 10-16)
  *  offlineButton: show "Download this area" (stores the basemap of the current view)
+ *  follow: {lat, lon}: keep the view on this moving position (marked with a dot); the driver's
+ *          zoom is kept after the first
  *  height: CSS height; mapId: id of the map element
  */
 export function KeiMap({
@@ -181,6 +183,7 @@ export function KeiMap({
   mapTheme = "auto",
   prefetchRoute = false,
   offlineButton = false,
+  follow = null,
   height = "420px",
   mapId = "kei-map",
 }) {
@@ -351,6 +354,21 @@ export function KeiMap({
     if (!lines.length) return;
     offline.start(corridorTiles(lines, { zooms: dataZooms(CORRIDOR_ZOOMS, basemap.info) }), "this route");
   }, [layers, prefetchRoute, basemap]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Follow a moving position (the Drive screen's truck).
+  const followDot = useRef(null);
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !Number.isFinite(follow?.lat) || !Number.isFinite(follow?.lon)) return;
+    const at = [follow.lat, follow.lon];
+    if (!followDot.current) {
+      followDot.current = L.circleMarker(at, { radius: 8, color: "#fff", weight: 3, fillColor: "#f5a623", fillOpacity: 1 }).addTo(m);
+      m.setView(at, 16, { animate: false });
+    } else {
+      followDot.current.setLatLng(at);
+      m.panTo(at, { animate: false });
+    }
+  }, [follow?.lat, follow?.lon, mapReady]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const downloadArea = () => {
     const m = map.current;

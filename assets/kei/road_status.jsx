@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { currentRoad, latestRoad, roadAlert, roadText, subscribeRoad } from "./road.js";
-import { vibrate } from "./sound.js";
+import { speak, vibrate } from "./sound.js";
 
 // Its own stylesheet, asked for when this code runs: never in the way of the first paint.
 const STYLESHEET = "/kei/road.css";
@@ -30,17 +30,6 @@ function useRoad() {
     };
   }, []);
   return currentRoad(entry, now);
-}
-
-function speak(text) {
-  try {
-    const voice = window.speechSynthesis;
-    if (!voice || typeof SpeechSynthesisUtterance === "undefined") return;
-    voice.cancel(); // the newest warning matters, not a queue of old ones
-    voice.speak(new SpeechSynthesisUtterance(text));
-  } catch {
-    // No voice on this browser: the banner and the vibration still warn.
-  }
 }
 
 // The banner, with a voice line and a vibration each time a new alert starts.

@@ -25,9 +25,10 @@ PageContent = rx.Component | Sequence[rx.Component]
 
 def nav_bar() -> rx.Component:
     return rx.el.nav(
-        *[rx.el.a(label, href=href, class_name="kd-nav-link") for label, href in NAV_LINKS],
-        # While a trip is recorded (on every page: the recorder lives at the app level).
+        # While a trip is recorded (on every page: the recorder lives at the app level);
+        # first, so a narrow phone never scrolls it out of sight.
         recording_indicator(),
+        *[rx.el.a(label, href=href, class_name="kd-nav-link") for label, href in NAV_LINKS],
         account_link(),  # who is signed in (to Settings), or "Sign in"
         class_name="kd-nav",
     )

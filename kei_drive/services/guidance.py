@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.presenters.guidance import announcements
 from kei_drive.services.planning import MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
@@ -231,8 +233,6 @@ ON_TRACK_M = 30.0
 
 def _nearest(track: Sequence[tuple[float, float]], at: tuple[float, float]) -> tuple[int, float]:
     """Index of the track point nearest ``at`` and its distance in metres."""
-    import numpy as np
-
     from kei_drive.core.distance import haversine_m
 
     pts = np.asarray(track, dtype=float)
@@ -266,7 +266,7 @@ def route_for(
     """``RouteResult.to_dict()`` for the request (raises the router's RoutingError)."""
     from kei_drive.core.rules import load_rules
     from kei_drive.routing import get_router, plan_route
-    from kei_drive.routing.planner import join_results
+    from kei_drive.routing.planner import fill_route, join_results
 
     router = router or get_router()  # TilesMissingError before any work
     rules = rules if rules is not None else load_rules()
@@ -282,6 +282,9 @@ def route_for(
     track = list(req.track)
     if req.origin is None:
         return _follow_track(track, router, rules, opts, permits).to_dict()
+    # Filled in first: on a drawn route the nearest vertex can be kilometres up the road.
+    lat, lon = fill_route(*np.asarray(track, dtype=float).T, spacing_m=ON_TRACK_M / 2)
+    track = list(zip(lat.tolist(), lon.tolist(), strict=True))
     k, gap = _nearest(track, req.origin)
     rest = track[k:] if len(track) - k >= 2 else track[-2:]
     if gap <= ON_TRACK_M:

@@ -5,12 +5,14 @@ a full page load, and "Stop trip" asks first, then shows the trip's summary."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from kei_drive.db import TrackPointRow, session
 from kei_drive.db import queries as q
-from tests.browser.conftest import START, feed, north_of, stop_trip
+from tests.browser.conftest import GPS_CLOCK_SCRIPT, START, feed, north_of, stop_trip
 
 MPS = 13.41  # 30 mph
 
@@ -51,7 +53,9 @@ def test_recording_goes_on_across_pages_and_every_fix_is_stored_once(phone, app_
     phone.click("nav >> text=Trips")
     phone.wait_for_url(re.compile(r"/trips$"))
     phone.wait_for_selector("#recording-indicator")
-    assert phone.is_visible("#recording-indicator")
+    box = phone.locator("#recording-indicator").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844
+    assert "Rec" in phone.inner_text("#recording-indicator")
     assert phone.locator("#speed-mph").count() == 0  # the Drive screen is gone
     feed(phone, route[6:14])  # recorded while the driver reads the trip list
     assert phone.get_attribute("#recording-indicator", "data-state") == "recording"
@@ -121,3 +125,35 @@ def test_a_full_page_load_elsewhere_asks_first_then_resumes_the_trip(phone, app_
     assert stored == {(round(lat, 6), round(lon, 6)) for lat, lon in route}
     phone.click("#recording-indicator")
     stop_trip(phone)
+
+
+def test_a_stopped_trip_is_named_in_the_drivers_local_time(browser, app_server):
+    """The phone in Denver: the trip's default name is its start in Mountain time."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        timezone_id="America/Denver",
+        permissions=["geolocation"],
+        geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
+        base_url=app_server.url,
+    )
+    context.add_init_script(GPS_CLOCK_SCRIPT)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.click("#trip-start")
+        trip = page.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip'))")
+        feed(page, positions(4, offset=400))
+        stop_trip(page)
+        page.wait_for_selector("#trip-summary-link", timeout=20_000)
+        stored = page.request.get(f"/api/v1/trips/{trip['uuid']}").json()
+        name, started = stored["name"], stored["started_at"]
+        local = datetime.fromisoformat(started.replace("Z", "+00:00")).astimezone(
+            ZoneInfo("America/Denver")
+        )
+        assert name.startswith(f"{local:%Y-%m-%d %H:%M} {local.tzname()}"), (name, started)
+        assert local.tzname() in ("MST", "MDT")
+        assert name in page.inner_text("#trip-summary")
+    finally:
+        context.close()

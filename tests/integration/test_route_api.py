@@ -168,6 +168,19 @@ def test_an_exported_plan_with_kilometres_between_vertices_is_followed_whole(cli
     ]
 
 
+def test_a_reroute_on_a_long_straight_of_a_drawn_route_continues_from_there(client):
+    planned = plan(client, "grid_se", "loop_b")["route"]["geometry"]
+    # On East Hollow Road (lon -77.080) between two vertices 2.8 km apart.
+    here = [41.9525, -77.0800]
+    assert min(haversine_m(*here, *p) for p in planned) > 1000
+    r = client.post("/api/v1/route", json={"track": planned, "from": here})
+    assert r.status_code == 200, r.text
+    route = r.json()["route"]
+    assert near(route["geometry"][0], here, 30)
+    assert not [n for n in route["notes"] if "back to your route" in n]
+    assert near(route["geometry"][-1], planned[-1], 60)
+
+
 def test_track_reroute_joins_the_track_from_the_current_position(client):
     track = plan(client, "grid_se", "grid_mid")["route"]["geometry"]
     off = [41.9560, -77.0150]  # a street beside the route

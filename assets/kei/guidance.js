@@ -1,0 +1,344 @@
+// Route guidance maths for the Drive screen (pure, no DOM): where the truck is along the
+// planned route, the next maneuver and its distance, what is left, the off-route decision,
+// arrival, the warning ahead and the voice prompts. Unit-tested by tests/js/guidance.test.mjs.
+//
+// A route is the API's RouteResult.to_dict(): geometry [[lat, lon]…], distance_m, duration_s,
+// maneuvers [{instruction, street_names, begin_index, type…}], warnings [{kind, message, from_m…}].
+// Stored guidance (localStorage "kei-drive.guidance") adds "announcements" [{kind, at_m, text}].
+
+export const OFF_ROUTE_M = 50; // further than this from the route counts as off it...
+export const OFF_ROUTE_MIN_FIXES = 3; // ...for this many fixes in a row
+export const OFF_ROUTE_MIN_MS = 3000; // spanning at least this long
+export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this much (heading away)
+export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
+export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
+export const ARRIVE_M = 30;
+export const METERS_PER_MILE = 1609.344;
+export const METERS_PER_FOOT = 0.3048;
+const M_PER_DEG_LAT = 111_195;
+const DEFAULT_SPEED_MPS = 13; // ~30 mph when the speed is not known yet
+const toRad = (deg) => (deg * Math.PI) / 180;
+
+// Valhalla maneuver types that end the route.
+const DESTINATION_TYPES = new Set([4, 5, 6]);
+
+/** Flat metres east/north of (lat0, lon0): a local equirectangular projection. */
+function project(lat, lon, lat0, lon0) {
+  return [(lon - lon0) * M_PER_DEG_LAT * Math.cos(toRad(lat0)), (lat - lat0) * M_PER_DEG_LAT];
+}
+
+function flatDistance(a, b) {
+  const [x, y] = project(b[0], b[1], a[0], a[1]);
+  return Math.hypot(x, y);
+}
+
+/** Compass bearing (degrees from north) from a to b, both [lat, lon]. */
+export function bearing(a, b) {
+  const [x, y] = project(b[0], b[1], a[0], a[1]);
+  return (Math.atan2(x, y) * 180) / Math.PI + (x < 0 ? 360 : 0);
+}
+
+const COMPASS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];
+export function compass(degrees) {
+  return COMPASS[Math.round((((degrees % 360) + 360) % 360) / 45) % 8];
+}
+
+/** Fallback when stored guidance has no announcements: one per audit warning. */
+export function announcementsFromWarnings(route) {
+  return (route.warnings || [])
+    .filter((w) => w.kind !== "unreachable")
+    .map((w) => {
+      // "New York: Kei vehicles are not allowed (1.5 mi of the route). …" -> first sentence
+      const first = String(w.message || w.kind).split(/\.\s/)[0].replace(/\s*\([^)]*\)\s*$/, "");
+      return { kind: w.kind, at_m: w.from_m ?? 0, text: first.replace(/\.$/, "") };
+    });
+}
+
+/**
+ * Ready a stored guidance {route, announcements} for lookups: cumulative metres along the
+ * geometry, each maneuver's position (atM) and the announcements sorted by where they start.
+ */
+export function prepareRoute(guidance) {
+  const route = guidance.route ?? guidance;
+  const points = (route.geometry || []).filter((p) => Number.isFinite(p?.[0]) && Number.isFinite(p?.[1]));
+  if (points.length < 2) throw new Error("the route has no line to follow");
+  const cum = [0];
+  for (let i = 1; i < points.length; i += 1) cum.push(cum[i - 1] + flatDistance(points[i - 1], points[i]));
+  const lengthM = cum[cum.length - 1];
+  const lastIndex = points.length - 1;
+  const maneuvers = (route.maneuvers || []).map((m, i) => ({
+    ...m,
+    index: i,
+    atM: cum[Math.min(Math.max(0, m.begin_index ?? 0), lastIndex)],
+    street: (m.street_names || [])[0] || "",
+  }));
+  const raw = guidance.announcements ?? announcementsFromWarnings(route);
+  const announcements = raw
+    .filter((a) => Number.isFinite(a.at_m) && a.text)
+    .map((a, i) => ({ ...a, index: i, atM: a.at_m }))
+    .sort((a, b) => a.atM - b.atM);
+  return {
+    points,
+    cum,
+    lengthM,
+    durationS: Number.isFinite(route.duration_s) ? route.duration_s : null,
+    maneuvers,
+    announcements,
+  };
+}
+
+/**
+ * The nearest point of the route to (lat, lon): {index (segment start), lat, lon, offsetM
+ * (distance from the route), alongM, bearing (of that segment)}. With hintM (the previous
+ * distance along), among near-equal candidates the one closest to it wins, so a route that
+ * passes the same place twice is not jumped along.
+ */
+export function snapToRoute(prepared, lat, lon, hintM = null) {
+  const { points, cum } = prepared;
+  const candidates = [];
+  let best = Infinity;
+  for (let i = 0; i < points.length - 1; i += 1) {
+    const a = points[i];
+    const b = points[i + 1];
+    const [bx, by] = project(b[0], b[1], a[0], a[1]);
+    const [px, py] = project(lat, lon, a[0], a[1]);
+    const len2 = bx * bx + by * by;
+    const t = len2 > 0 ? Math.max(0, Math.min(1, (px * bx + py * by) / len2)) : 0;
+    const offsetM = Math.hypot(px - t * bx, py - t * by);
+    candidates.push({ i, t, offsetM });
+    best = Math.min(best, offsetM);
+  }
+  let chosen = candidates.reduce((m, c) => (c.offsetM < m.offsetM ? c : m));
+  if (hintM !== null) {
+    // Another pass of the route nearly as close (> 100 m further along or back): the one
+    // nearer to where the truck was wins; within one pass the nearest point does.
+    const along = (c) => cum[c.i] + c.t * (cum[c.i + 1] - cum[c.i]);
+    const passes = candidates.filter((c) => c.offsetM <= best + 25 && Math.abs(along(c) - along(chosen)) > 100);
+    chosen = [chosen, ...passes].reduce((m, c) => (Math.abs(along(c) - hintM) < Math.abs(along(m) - hintM) ? c : m));
+  }
+  const { i, t, offsetM } = chosen;
+  const a = points[i];
+  const b = points[i + 1];
+  return {
+    index: i,
+    lat: a[0] + t * (b[0] - a[0]),
+    lon: a[1] + t * (b[1] - a[1]),
+    offsetM,
+    alongM: cum[i] + t * (cum[i + 1] - cum[i]),
+    bearing: bearing(a, b),
+  };
+}
+
+/**
+ * Where guidance stands at a snapped position: {alongM, remainingM, remainingS, next,
+ * after, nextDistanceM, warning: {announcement, distanceM} | null, arrived}.
+ * "next" is the first maneuver ahead of the truck (the start maneuver at 0 m never is).
+ */
+export function progress(prepared, snap, fix = null) {
+  const { lengthM, durationS, maneuvers, announcements, points } = prepared;
+  const alongM = snap.alongM;
+  const remainingM = Math.max(0, lengthM - alongM);
+  const remainingS = durationS !== null && lengthM > 0 ? (durationS * remainingM) / lengthM : null;
+  const nextIdx = maneuvers.findIndex((m) => m.atM > alongM + 1);
+  const next = nextIdx >= 0 ? maneuvers[nextIdx] : null;
+  const after = nextIdx >= 0 ? maneuvers[nextIdx + 1] ?? null : null;
+  const ahead = announcements.find((a) => a.atM > alongM);
+  const end = points[points.length - 1];
+  const toEndM = fix ? flatDistance([fix.lat, fix.lon], end) : remainingM + snap.offsetM;
+  const lastManeuver = maneuvers[maneuvers.length - 1];
+  const pastLast =
+    lastManeuver && !DESTINATION_TYPES.has(lastManeuver.type) && alongM > lastManeuver.atM && remainingM <= ARRIVE_M;
+  const arrived = toEndM <= ARRIVE_M || (snap.offsetM <= OFF_ROUTE_M && remainingM <= ARRIVE_M) || Boolean(pastLast);
+  return {
+    alongM,
+    remainingM,
+    remainingS,
+    next,
+    after,
+    nextDistanceM: next ? next.atM - alongM : null,
+    warning: ahead ? { announcement: ahead, distanceM: ahead.atM - alongM } : null,
+    arrived,
+  };
+}
+
+/**
+ * Decides "off route" from a stream of {offsetM, accuracy, timestamp}: off only after several
+ * fixes over a few seconds, each clearly beyond the route even allowing for its accuracy, while
+ * the distance to the route grows (heading away: a truck parked beside the route, or GPS drift
+ * around it, is not off route). Back on as soon as a fix is near the route again.
+ */
+export class OffRouteMonitor {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.offRoute = false;
+    this.streak = []; // consecutive fixes beyond the route
+  }
+
+  update({ offsetM, accuracy, timestamp }) {
+    const acc = Number.isFinite(accuracy) ? accuracy : 20;
+    if (acc > USELESS_ACCURACY_M) return this.#result(false);
+    if (offsetM <= BACK_ON_ROUTE_M) {
+      const changed = this.offRoute;
+      this.reset();
+      return this.#result(changed);
+    }
+    // Beyond the route even at the near edge of the accuracy circle.
+    const beyond = offsetM > OFF_ROUTE_M && offsetM - acc > OFF_ROUTE_M - 10;
+    if (!beyond) {
+      if (!this.offRoute) this.streak = [];
+      return this.#result(false);
+    }
+    if (this.offRoute) return this.#result(false);
+    this.streak.push({ offsetM, timestamp });
+    const first = this.streak[0];
+    const away = offsetM - Math.min(...this.streak.map((s) => s.offsetM)) >= AWAY_GROWTH_M && offsetM > first.offsetM;
+    if (this.streak.length >= OFF_ROUTE_MIN_FIXES && timestamp - first.timestamp >= OFF_ROUTE_MIN_MS && away) {
+      this.offRoute = true;
+      return this.#result(true);
+    }
+    return this.#result(false);
+  }
+
+  #result(changed) {
+    return { offRoute: this.offRoute, changed };
+  }
+}
+
+/** "2.1 mi", "0.3 mi", "450 ft" for the screen. */
+export function formatDistance(meters) {
+  if (!Number.isFinite(meters)) return "";
+  const m = Math.max(0, meters);
+  const miles = m / METERS_PER_MILE;
+  if (miles >= 10) return `${Math.round(miles)} mi`;
+  if (miles >= 0.1) return `${miles.toFixed(1)} mi`;
+  return `${Math.max(0, Math.round(m / METERS_PER_FOOT / 50) * 50)} ft`;
+}
+
+/** "1 h 05 min", "12 min", "less than a minute". */
+export function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return "";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** The distance as said aloud: "1.5 miles", "0.7 miles", "500 feet". */
+export function spokenDistance(meters) {
+  const miles = meters / METERS_PER_MILE;
+  if (miles >= 0.2) {
+    const rounded = miles >= 10 ? Math.round(miles) : Math.round(miles * 10) / 10;
+    return `${rounded} ${rounded === 1 ? "mile" : "miles"}`;
+  }
+  return `${Math.max(100, Math.round(meters / METERS_PER_FOOT / 100) * 100)} feet`;
+}
+
+/** "Ohio line: only in towns…" + "2.1 mi" -> "Ohio line in 2.1 mi: only in towns…". */
+export function withDistance(text, distance) {
+  const colon = text.indexOf(":");
+  if (colon < 0) return `${text} in ${distance}`;
+  return `${text.slice(0, colon)} in ${distance}${text.slice(colon)}`;
+}
+
+// Prompt distances a driver knows, picked by speed (seconds of warning, not fixed metres).
+const PROMPT_DISTANCES = [
+  { m: 1609, text: "1 mile" },
+  { m: 805, text: "a half mile" },
+  { m: 402, text: "a quarter mile" },
+  { m: 305, text: "1000 feet" },
+  { m: 152, text: "500 feet" },
+];
+const EARLY_S = 35; // the first prompt comes about this long before the turn
+const NEAR_S = 12;
+const NOW_S = 4;
+
+const nearest = (list, target) => list.reduce((m, d) => (Math.abs(d.m - target) < Math.abs(m.m - target) ? d : m));
+
+/** The prompt stages for a speed: [{m, text}] from far to "now" (text null). */
+export function promptStages(speedMps) {
+  const v = Number.isFinite(speedMps) && speedMps > 2 ? speedMps : DEFAULT_SPEED_MPS;
+  const early = nearest(PROMPT_DISTANCES, v * EARLY_S);
+  const near = nearest(
+    PROMPT_DISTANCES.filter((d) => d.m < early.m),
+    v * NEAR_S,
+  );
+  return [early, near, { m: Math.max(30, v * NOW_S), text: null }];
+}
+
+const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
+const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+
+function maneuverPhrase(maneuver, stage, distanceM) {
+  const what = sentence(maneuver.instruction);
+  // A stage first due well inside its distance (guidance just started, a speed change) says
+  // the real distance, not the stage's round one.
+  const far = stage.text && (distanceM < 0.75 * stage.m ? spokenDistance(distanceM) : stage.text);
+  if (DESTINATION_TYPES.has(maneuver.type)) {
+    return far ? `Your destination is in ${far}.` : null; // arrival says the rest
+  }
+  return far ? `In ${far}, ${lowerFirst(what)}.` : `${what} now.`;
+}
+
+function warningLead(speedMps) {
+  const v = Number.isFinite(speedMps) && speedMps > 2 ? speedMps : DEFAULT_SPEED_MPS;
+  return Math.min(3200, Math.max(600, v * 60)); // about a minute ahead
+}
+
+/**
+ * Chooses what to say, each prompt once: maneuver prompts at speed-scaled distances (only the
+ * nearest due stage when several are due at once), each warning about a minute before its
+ * stretch with its distance, and the arrival. update(progress, speedMps) -> [phrases].
+ */
+export class VoicePrompter {
+  constructor() {
+    this.said = new Set();
+  }
+
+  reset() {
+    this.said.clear();
+  }
+
+  update(p, speedMps) {
+    const out = [];
+    if (p.arrived) {
+      if (!this.said.has("arrived")) {
+        this.said.add("arrived");
+        out.push("You have arrived at your destination.");
+      }
+      return out;
+    }
+    for (const a of [p.warning].filter(Boolean)) {
+      const key = `warning:${a.announcement.index}`;
+      if (this.said.has(key) || a.distanceM > warningLead(speedMps)) continue;
+      this.said.add(key);
+      const text = sentence(a.announcement.text);
+      out.push(a.distanceM < 100 ? `${text}.` : `${withDistance(text, spokenDistance(a.distanceM))}.`);
+    }
+    if (p.next) {
+      const stages = promptStages(speedMps);
+      const due = stages.map((s, i) => ({ s, i })).filter(({ s }) => p.nextDistanceM <= s.m);
+      const key = (i) => `maneuver:${p.next.index}:${i}`;
+      const last = due[due.length - 1];
+      if (last && !this.said.has(key(last.i))) {
+        for (let i = 0; i <= last.i; i += 1) this.said.add(key(i));
+        const phrase = maneuverPhrase(p.next, last.s, p.nextDistanceM);
+        if (phrase) out.push(phrase);
+      }
+    }
+    return out;
+  }
+}
+
+/** Where to head back to while off route: {street, distanceM, direction}. */
+export function headBack(prepared, snap, fix) {
+  const before = prepared.maneuvers.filter((m) => m.atM <= snap.alongM + 1 && m.street);
+  const street = before.length ? before[before.length - 1].street : prepared.maneuvers.find((m) => m.street)?.street;
+  return {
+    street: street || "the route",
+    distanceM: snap.offsetM,
+    direction: compass(bearing([fix.lat, fix.lon], [snap.lat, snap.lon])),
+  };
+}

@@ -1,0 +1,274 @@
+// Unit tests of the route-guidance maths (assets/kei/guidance.js). Most use a small L-shaped
+// route built here; tests/unit/test_guidance_js.py also passes a real plan_route() answer on the
+// synthetic network in KEI_ROUTE_JSON (skipped when run without it).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import {
+  OffRouteMonitor,
+  VoicePrompter,
+  announcementsFromWarnings,
+  compass,
+  formatDistance,
+  formatDuration,
+  headBack,
+  prepareRoute,
+  progress,
+  promptStages,
+  snapToRoute,
+  spokenDistance,
+  withDistance,
+} from "../../assets/kei/guidance.js";
+
+const M_PER_DEG_LAT = 111_195;
+const LAT0 = 41.96;
+const LON0 = -77.05;
+const KX = M_PER_DEG_LAT * Math.cos((LAT0 * Math.PI) / 180);
+// metres east/north of (LAT0, LON0) -> [lat, lon]
+const at = (east, north) => [LAT0 + north / M_PER_DEG_LAT, LON0 + east / KX];
+
+// North 1000 m on "Oak Avenue", right (east) 1000 m on "Main Street", then arrive.
+const L_ROUTE = {
+  distance_m: 2000,
+  duration_s: 200,
+  geometry: [at(0, 0), at(0, 500), at(0, 1000), at(500, 1000), at(1000, 1000)],
+  maneuvers: [
+    { instruction: "Drive north on Oak Avenue.", street_names: ["Oak Avenue"], begin_index: 0, type: 1 },
+    { instruction: "Turn right onto Main Street.", street_names: ["Main Street"], begin_index: 2, type: 10 },
+    { instruction: "You have arrived at your destination.", street_names: [], begin_index: 4, type: 4 },
+  ],
+  warnings: [
+    {
+      kind: "road_access",
+      message: "Ohio: only in towns that allow Kei (0.6 mi of the route). Check before you drive.",
+      from_m: 1500,
+      to_m: 2000,
+    },
+  ],
+};
+const ANNOUNCED = { route: L_ROUTE, announcements: [{ kind: "road_access", at_m: 1500, text: "Ohio line: only in towns that allow Kei" }] };
+
+test("the route is measured along its line", () => {
+  const r = prepareRoute(ANNOUNCED);
+  assert.ok(Math.abs(r.lengthM - 2000) < 1, r.lengthM);
+  assert.deepEqual(
+    r.maneuvers.map((m) => Math.round(m.atM)),
+    [0, 1000, 2000],
+  );
+  assert.equal(r.maneuvers[1].street, "Main Street");
+  assert.throws(() => prepareRoute({ route: { geometry: [[1, 2]] } }), /no line/);
+});
+
+test("a fix snaps to the nearest point of the route", () => {
+  const r = prepareRoute(ANNOUNCED);
+  const [lat, lon] = at(20, 300); // 20 m east of Oak Avenue, 300 m up
+  const s = snapToRoute(r, lat, lon);
+  assert.ok(Math.abs(s.offsetM - 20) < 0.5, s.offsetM);
+  assert.ok(Math.abs(s.alongM - 300) < 0.5, s.alongM);
+  assert.equal(s.index, 0);
+  assert.ok(Math.abs(s.lon - LON0) < 1e-9);
+  assert.equal(compass(s.bearing), "north");
+  // Beyond the corner, on Main Street.
+  const t = snapToRoute(r, ...at(700, 990));
+  assert.ok(Math.abs(t.alongM - 1700) < 0.5 && Math.abs(t.offsetM - 10) < 0.5, JSON.stringify(t));
+  assert.equal(compass(t.bearing), "east");
+  // Before the start: clamped to the start.
+  const u = snapToRoute(r, ...at(0, -80));
+  assert.equal(Math.round(u.alongM), 0);
+  assert.equal(Math.round(u.offsetM), 80);
+});
+
+test("a route passing the same place twice keeps the truck where it was along it", () => {
+  // Out 1 km north and back the same way.
+  const outBack = prepareRoute({ geometry: [at(0, 0), at(0, 1000), at(3, 0)], maneuvers: [] });
+  const [lat, lon] = at(1.4, 400);
+  const early = snapToRoute(outBack, lat, lon, 390);
+  const late = snapToRoute(outBack, lat, lon, 1590);
+  assert.ok(Math.abs(early.alongM - 400) < 5, early.alongM);
+  assert.ok(Math.abs(late.alongM - 1600) < 5, late.alongM);
+});
+
+test("progress: next maneuver, the one after, what is left, the warning ahead", () => {
+  const r = prepareRoute(ANNOUNCED);
+  const p = progress(r, snapToRoute(r, ...at(0, 250)));
+  assert.equal(p.next.instruction, "Turn right onto Main Street.");
+  assert.ok(Math.abs(p.nextDistanceM - 750) < 1);
+  assert.equal(p.after.type, 4);
+  assert.ok(Math.abs(p.remainingM - 1750) < 1);
+  assert.ok(Math.abs(p.remainingS - 175) < 0.5); // duration scaled by the share left
+  assert.ok(Math.abs(p.warning.distanceM - 1250) < 1);
+  assert.equal(p.arrived, false);
+  // Past the turn the destination is next; past the warning's start it is no longer ahead.
+  const q = progress(r, snapToRoute(r, ...at(600, 1000)));
+  assert.equal(q.next.type, 4);
+  assert.equal(q.after, null);
+  assert.equal(q.warning, null);
+});
+
+test("arrival: within 30 m of the end, or at the end of the line", () => {
+  const r = prepareRoute(ANNOUNCED);
+  const near = at(975, 1000);
+  assert.equal(progress(r, snapToRoute(r, ...near), { lat: near[0], lon: near[1] }).arrived, true);
+  const short = at(940, 1000);
+  assert.equal(progress(r, snapToRoute(r, ...short), { lat: short[0], lon: short[1] }).arrived, false);
+  const beyond = at(1100, 1010); // overshot the end by 100 m: not "arrived" (it is off route)
+  assert.equal(progress(r, snapToRoute(r, ...beyond), { lat: beyond[0], lon: beyond[1] }).arrived, false);
+});
+
+function offsets(list, { accuracy = 8, t0 = 0, stepMs = 1000 } = {}) {
+  const m = new OffRouteMonitor();
+  return list.map((offsetM, i) => m.update({ offsetM, accuracy, timestamp: t0 + i * stepMs }).offRoute);
+}
+
+test("off route: several fixes over seconds, beyond 50 m and heading away", () => {
+  // Off from the fourth fix beyond 50 m (three seconds after the first).
+  assert.deepEqual(offsets([5, 20, 45, 60, 80, 100, 120, 140]), [false, false, false, false, false, false, true, true]);
+  // One wild fix is not off route.
+  assert.deepEqual(offsets([5, 90, 6, 7]), [false, false, false, false]);
+  // Parked 70 m from the route (not moving away): not off route.
+  assert.deepEqual(offsets([70, 71, 69, 70, 70, 71, 70]), Array(7).fill(false));
+  // Coming back towards the route from a car park: not off route.
+  assert.deepEqual(offsets([200, 180, 160, 140, 120, 100]), Array(6).fill(false));
+  // Three fixes within one second are not "a few seconds".
+  assert.deepEqual(offsets([60, 80, 100], { stepMs: 300 }), [false, false, false]);
+  // Back within 35 m: on route again at once.
+  assert.deepEqual(offsets([60, 80, 100, 120, 30]), [false, false, false, true, false]);
+});
+
+test("off route allows for the accuracy of each fix", () => {
+  // 70 m off with ±40 m: could be 30 m away, so it never counts.
+  assert.deepEqual(offsets([70, 80, 90, 100], { accuracy: 40 }), [false, false, false, false]);
+  // Useless fixes (±150 m) neither start nor break a streak.
+  const m = new OffRouteMonitor();
+  const seen = [
+    m.update({ offsetM: 60, accuracy: 8, timestamp: 0 }),
+    m.update({ offsetM: 500, accuracy: 150, timestamp: 1000 }),
+    m.update({ offsetM: 75, accuracy: 8, timestamp: 2000 }),
+    m.update({ offsetM: 90, accuracy: 8, timestamp: 3000 }),
+  ].map((r) => r.offRoute);
+  assert.deepEqual(seen, [false, false, false, true]);
+});
+
+test("distances and times read the way a US driver reads them", () => {
+  assert.equal(formatDistance(3380), "2.1 mi");
+  assert.equal(formatDistance(200), "0.1 mi");
+  assert.equal(formatDistance(137), "450 ft");
+  assert.equal(formatDistance(20000), "12 mi");
+  assert.equal(formatDuration(600), "10 min");
+  assert.equal(formatDuration(3900), "1 h 05 min");
+  assert.equal(spokenDistance(1250), "0.8 miles");
+  assert.equal(spokenDistance(1609.344), "1 mile");
+  assert.equal(spokenDistance(152), "500 feet");
+  assert.equal(withDistance("Ohio line: only in towns that allow Kei", "2.1 mi"), "Ohio line in 2.1 mi: only in towns that allow Kei");
+  assert.equal(withDistance("Highway stretch", "500 feet"), "Highway stretch in 500 feet");
+});
+
+test("announcements fall back to the audit warnings' first sentence", () => {
+  assert.deepEqual(announcementsFromWarnings(L_ROUTE), [{ kind: "road_access", at_m: 1500, text: "Ohio: only in towns that allow Kei" }]);
+});
+
+test("prompt distances scale with speed", () => {
+  assert.deepEqual(
+    promptStages(25).map((s) => s.text),
+    ["a half mile", "1000 feet", null],
+  ); // 56 mph
+  assert.deepEqual(
+    promptStages(11).map((s) => s.text),
+    ["a quarter mile", "500 feet", null],
+  ); // 25 mph
+  assert.deepEqual(
+    promptStages(40).map((s) => s.text),
+    ["1 mile", "a quarter mile", null],
+  );
+});
+
+// Drive the L route at `mps` one fix a second and collect what the prompter says, with where.
+function drive(guidance, mps, { from = 0, to = 2000 } = {}) {
+  const r = prepareRoute(guidance);
+  const voice = new VoicePrompter();
+  const said = [];
+  for (let d = from; d <= to; d += mps) {
+    const [lat, lon] = d <= 1000 ? at(0, d) : at(d - 1000, 1000);
+    const p = progress(r, snapToRoute(r, lat, lon), { lat, lon });
+    for (const phrase of voice.update(p, mps)) said.push({ d: Math.round(d), phrase });
+  }
+  return said;
+}
+
+test("voice: each prompt once, in order, warning before its stretch, arrival at the end", () => {
+  const said = drive(ANNOUNCED, 25);
+  assert.deepEqual(
+    said.map((s) => s.phrase),
+    [
+      "Ohio line in 0.9 miles: only in towns that allow Kei.", // a minute ahead at 56 mph
+      "In a half mile, turn right onto Main Street.",
+      "In 1000 feet, turn right onto Main Street.",
+      "Turn right onto Main Street now.",
+      "Your destination is in a half mile.",
+      "Your destination is in 1000 feet.",
+      "You have arrived at your destination.",
+    ],
+  );
+  const where = Object.fromEntries(said.map((s) => [s.phrase.slice(0, 12), s.d]));
+  assert.ok(where["In a half mi"] >= 1000 - 805 && where["In a half mi"] < 1000 - 780);
+  assert.ok(where["Turn right o"] >= 900 && where["Turn right o"] < 1000);
+  assert.ok(where["Ohio line in"] < 1500); // before the stretch starts
+  // At 25 mph the warning comes later (a minute ahead is less far).
+  const slow = drive(ANNOUNCED, 11).find((s) => s.phrase.startsWith("Ohio line"));
+  assert.ok(slow.d >= 1500 - 660 && slow.d < 1500 - 600, JSON.stringify(slow));
+  assert.ok(where["You have arr"] >= 1970);
+});
+
+test("voice: starting close to a turn says only the nearest prompt", () => {
+  const said = drive(ANNOUNCED, 25, { from: 800, to: 1050 });
+  assert.deepEqual(
+    said.map((s) => s.phrase),
+    ["Ohio line in 0.4 miles: only in towns that allow Kei.", "In 700 feet, turn right onto Main Street.", "Turn right onto Main Street now."], // 200 m: the real distance,
+  );
+});
+
+test("head back: the street last turned onto, how far and which way", () => {
+  const r = prepareRoute(ANNOUNCED);
+  const fix = { lat: at(600, 1200)[0], lon: at(600, 1200)[1] }; // 200 m north of Main Street
+  const back = headBack(r, snapToRoute(r, fix.lat, fix.lon), fix);
+  assert.equal(back.street, "Main Street");
+  assert.ok(Math.abs(back.distanceM - 200) < 1);
+  assert.equal(back.direction, "south");
+});
+
+const live = process.env.KEI_ROUTE_JSON ? JSON.parse(readFileSync(process.env.KEI_ROUTE_JSON, "utf8")) : null;
+const needLive = { skip: live ? false : "run through pytest (tests/unit/test_guidance_js.py)" };
+
+test("a real planned route: turns counted down in order along its line", needLive, () => {
+  const r = prepareRoute(live);
+  // The geometry's length and the router's distance agree within 1 %.
+  assert.ok(Math.abs(r.lengthM - live.route.distance_m) / live.route.distance_m < 0.01, `${r.lengthM}`);
+  const seen = [];
+  let hint = null;
+  let last = Infinity;
+  for (let d = 0; d <= r.lengthM; d += 20) {
+    // the point d metres along, then 15 m to its side: still on route
+    let i = 1;
+    while (i < r.cum.length - 1 && r.cum[i] < d) i += 1;
+    const [a, b] = [r.points[i - 1], r.points[i]];
+    const t = (d - r.cum[i - 1]) / (r.cum[i] - r.cum[i - 1] || 1);
+    // 15 m to the right of the direction of travel (on the line within 30 m of a corner,
+    // where the inside of the turn is as near to the other street)
+    const side = Math.min(d - r.cum[i - 1], r.cum[i] - d) > 30 ? 15 : 0;
+    const kx = M_PER_DEG_LAT * Math.cos((a[0] * Math.PI) / 180);
+    const [ex, ny] = [(b[1] - a[1]) * kx, (b[0] - a[0]) * M_PER_DEG_LAT];
+    const len = Math.hypot(ex, ny) || 1;
+    const lat = a[0] + t * (b[0] - a[0]) + ((-ex / len) * side) / M_PER_DEG_LAT;
+    const lon = a[1] + t * (b[1] - a[1]) + ((ny / len) * side) / kx;
+    const s = snapToRoute(r, lat, lon, hint);
+    hint = s.alongM;
+    const p = progress(r, s, { lat, lon });
+    assert.ok(s.offsetM <= 15.5, `${d}: ${s.offsetM}`);
+    if (p.next && seen[seen.length - 1] !== p.next.instruction) seen.push(p.next.instruction);
+    else if (p.next) assert.ok(p.nextDistanceM < last + 1, `${d}: the countdown went up`);
+    last = p.nextDistanceM;
+  }
+  const expected = live.route.maneuvers.slice(1).map((m) => m.instruction);
+  assert.deepEqual(seen, expected);
+});
