@@ -117,7 +117,13 @@ def lighthouse(cli: Path, url: str, report: Path) -> dict:
     env = dict(os.environ, CHROME_PATH=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
     command = ["node", str(cli), url, "--only-categories=performance", "--output=json"]
     command += [f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}", "--quiet"]
-    subprocess.run([*command, "--save-assets"], env=env, check=True, timeout=LIGHTHOUSE_TIMEOUT_S)
+    for attempt in range(3):  # on a busy machine Lighthouse now and then loses its trace
+        done = subprocess.run([*command, "--save-assets"], env=env, timeout=LIGHTHOUSE_TIMEOUT_S)
+        if done.returncode == 0:
+            break
+        print(f"Lighthouse failed on {url} (attempt {attempt + 1}); trying again", flush=True)
+    else:
+        raise RuntimeError(f"Lighthouse failed three times on {url}")
     data = json.loads(report.read_text())
     trace = report.with_name(f"{report.stem}-0.trace.json")
     cpu_ms, cpu_tbt_ms = main_thread_cpu_after_fcp(json.loads(trace.read_text()))
