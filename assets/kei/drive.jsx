@@ -225,12 +225,16 @@ export function DriveScreen() {
     });
   }, [granted]);
 
-  // Re-read the estimator twice a second so a silent GPS turns into "--".
+  // Re-read the estimator twice a second so a silent GPS turns into "--". Only a change
+  // re-renders: a screen waiting for GPS costs the phone nothing (docs/performance.md).
+  const timing = useRef(false);
+  timing.current = driveStart !== null;
   useEffect(() => {
     const timer = setInterval(() => {
       const t = Date.now();
-      setNow(t);
-      setSnap(estimator.current.snapshot(t));
+      if (timing.current) setNow(t); // the elapsed time runs during a drive only
+      const next = estimator.current.snapshot(t);
+      setSnap((old) => (Object.keys(next).every((k) => old[k] === next[k]) ? old : next));
     }, 500);
     return () => clearInterval(timer);
   }, []);

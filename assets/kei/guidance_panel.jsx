@@ -206,8 +206,9 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
         </div>
       )}
       <div id="remaining" className="kd-guide-remaining">
-        {formatDistance(p.remainingM)}
-        {p.remainingS !== null ? ` · ${formatDuration(p.remainingS)}` : ""} to go
+        {arrived
+          ? "Destination reached"
+          : `${formatDistance(p.remainingM)}${p.remainingS !== null ? ` · ${formatDuration(p.remainingS)}` : ""} to go`}
       </div>
       {warning && !arrived && (
         <div id="warning-ahead" className="kd-guide-warning" data-kind={warning.announcement.kind}>

@@ -46,9 +46,14 @@ export function useStateRule(position, homeState = null) {
       .then((geojson) => setStates(indexStates(geojson)))
       .catch(() => setLoadError("State map not available offline yet"));
   }, [hasPosition]);
+  // The rules, likewise, once there is a state to look up: here, or the vehicle's home state.
+  const needRules = hasPosition || Boolean(homeState);
+  const rulesRequested = useRef(false);
   useEffect(() => {
+    if (!needRules || rulesRequested.current) return;
+    rulesRequested.current = true;
     loadRules().then((list) => setRules(Object.fromEntries(list.map((r) => [r.state, r]))));
-  }, []);
+  }, [needRules]);
 
   const here = states && position ? locate(states, position.lat, position.lon) : null;
   const rule = here?.code ? rules[here.code] ?? null : null;

@@ -8,8 +8,16 @@ from typing import Any
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    # Written in batches of tokens: json.dump writes every token on its own (a long route's
+    # geometry is hundreds of thousands), json.dumps would hold them all at once.
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+    batch: list[str] = []
+    for token in encoder.iterencode(data):
+        batch.append(token)
+        if len(batch) >= 8192:
+            sys.stdout.write("".join(batch))
+            batch.clear()
+    sys.stdout.write("".join(batch) + "\n")
 
 
 def fail(message: str, code: int = 2) -> int:

@@ -72,6 +72,15 @@ class RoadEdge:
     names: tuple[str, ...] = ()  # refs and names, e.g. ("I 95", "John F. Kennedy Highway")
     use: str = ""  # "road", "ramp", "ferry", ...
 
+    def shifted(self, offset: int) -> RoadEdge:
+        """The same edge with its geometry indices moved by ``offset`` (every field kept;
+        ~10x cheaper than ``dataclasses.replace`` when joining a long track's parts)."""
+        out = object.__new__(RoadEdge)
+        out.__dict__.update(self.__dict__)
+        object.__setattr__(out, "begin_index", self.begin_index + offset)
+        object.__setattr__(out, "end_index", self.end_index + offset)
+        return out
+
     @property
     def speed_limit_mph(self) -> int | None:
         if not self.speed_limit_kmh:
@@ -277,6 +286,25 @@ def _unknown_message(road: str | None, from_m: float, to_m: float, state: str | 
 # --- the audit --------------------------------------------------------------------------
 
 
+def _segment_edges(edges: Sequence[RoadEdge], n_seg: int) -> np.ndarray:
+    """Per geometry segment, the index of the edge covering it (-1: none; a later edge
+    wins where edges overlap)."""
+    seg_edge = np.full(n_seg, -1, dtype=np.int64)
+    if not edges or not n_seg:
+        return seg_edge
+    begin = np.clip(np.fromiter((e.begin_index for e in edges), np.int64, len(edges)), 0, n_seg)
+    end = np.clip(np.fromiter((e.end_index for e in edges), np.int64, len(edges)), 0, n_seg)
+    if (begin[1:] >= end[:-1]).all():  # in order, no overlap (a route's edges): at once
+        length = np.maximum(end - begin, 0)
+        at = np.repeat(begin - np.cumsum(length) + length, length) + np.arange(length.sum())
+        seg_edge[at] = np.repeat(np.arange(len(edges)), length)
+        return seg_edge
+    for k, (b, e) in enumerate(zip(begin.tolist(), end.tolist(), strict=True)):
+        if e > b:
+            seg_edge[b:e] = k
+    return seg_edge
+
+
 def audit_route(
     geometry: Sequence[tuple[float, float]],
     edges: Sequence[RoadEdge],
@@ -299,14 +327,11 @@ def audit_route(
     distance = float(cum[-1])
 
     # Per-segment edge attributes.
-    seg_edge = np.full(n_seg, -1, dtype=np.int64)
-    for k, e in enumerate(edges):
-        b, en = max(e.begin_index, 0), min(e.end_index, n_seg)
-        if en > b:
-            seg_edge[b:en] = k
+    seg_edge = _segment_edges(edges, n_seg)
     classes = [e.road_class for e in edges] + [""]
     seg_class = np.array(classes, dtype="U16")[seg_edge]  # -1 picks the trailing ""
-    limits = np.array([e.speed_limit_mph or 0 for e in edges] + [0], dtype=float)[seg_edge]
+    limit_kmh = np.array([e.speed_limit_kmh or 0.0 for e in edges] + [0.0], dtype=float)
+    limits = np.round(limit_kmh / mph_to_kmh(1))[seg_edge]  # RoadEdge.speed_limit_mph, at once
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
     speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
     kei_kmh = np.minimum(np.maximum(speeds, 1.0), mph_to_kmh(top_speed_mph))

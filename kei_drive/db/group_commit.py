@@ -42,7 +42,7 @@ def submit(url: str, job: Job) -> Future:
     future: Future = Future()
     with _registry_lock:
         writer = _writers.get(url)
-        if writer is None:
+        if writer is None or not writer.thread.is_alive():  # first use, or it died
             writer = _writers[url] = _Writer(url)
             writer.thread.start()
         writer.jobs.put((job, future))
@@ -76,8 +76,15 @@ class _Writer:
                 except queue.Empty:
                     break
             group = [(job, f) for job, f in group if f.set_running_or_notify_cancel()]
-            if group:
+            if not group:  # every caller gave up waiting
+                continue
+            try:
                 self._run(group)
+            except BaseException as exc:  # the thread ends: nobody is left waiting
+                for _job, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
 
     def _run(self, group: list[tuple[Job, Future]]) -> None:
         outcomes: list[tuple[bool, Any]] = []

@@ -115,7 +115,8 @@ def edges_from_trace(answer: dict[str, Any], offset: int = 0) -> list[RoadEdge]:
 def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
     out = []
     offset = 0
-    for leg in answer.get("trip", {}).get("legs", []):
+    legs = answer.get("trip", {}).get("legs", [])
+    for k, leg in enumerate(legs):
         for m in leg.get("maneuvers", []):
             out.append(
                 Maneuver(
@@ -127,7 +128,8 @@ def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
                     type=int(m.get("type", 0)),
                 )
             )
-        offset += len(decode_array(leg.get("shape", "")))
+        if k < len(legs) - 1:  # later legs' indices follow this leg's shape
+            offset += len(decode_array(leg.get("shape", "")))
     return out
 
 
@@ -236,10 +238,10 @@ def plan_route(
         try:
             trace = router.trace_attributes(kc.edge_walk_request(shape))
             edges = edges_from_trace(trace)
-            # edge indices refer to the trace's own shape
-            geometry = decode(trace.get("shape") or shape)
+            # edge indices refer to the trace's own shape (an array: the audit takes one)
+            geometry = decode_array(trace.get("shape") or shape)
         except NoRouteError:
-            geometry = decode(shape)
+            geometry = decode_array(shape)
             edges = []
             notes.append("Road attributes could not be read for this route.")
         report = audit_route(
@@ -485,10 +487,7 @@ class _Piece:
                 offset -= 1  # parts share their boundary point
                 pts = pts[1:]
             geometry.extend(pts)
-            edges.extend(
-                replace(e, begin_index=e.begin_index + offset, end_index=e.end_index + offset)
-                for e in part.edges
-            )
+            edges.extend(e.shifted(offset) for e in part.edges)
         return geometry, edges
 
 
@@ -513,7 +512,12 @@ def _drop_unsustained(
     """Edges of highway stretches the GPS does not support (too short, too brief, or crossed
     rather than followed) get the class of the road around them."""
     classes = highway_classes(edges)
+    if not any(classes):
+        return list(edges)
     cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
+    # each GPS fix: matched or not, and the edge it was matched to (-1: none)
+    matched_fix = np.array([m.get("type") == "matched" for m in matched], dtype=bool)
+    fix_edge = np.array([int(m.get("edge_index", -1)) for m in matched], dtype=np.int64)
     out = list(edges)
     k = 0
     while k < len(edges):
@@ -523,11 +527,7 @@ def _drop_unsustained(
         end = k
         while end < len(edges) and classes[end]:
             end += 1
-        on = [
-            i
-            for i, m in enumerate(matched)
-            if m.get("type") == "matched" and k <= int(m.get("edge_index", -1)) < end
-        ]
+        on = np.flatnonzero(matched_fix & (fix_edge >= k) & (fix_edge < end)).tolist()
         b, e = edges[k].begin_index, edges[end - 1].end_index
         length = float(cum[min(e, len(cum) - 1)] - cum[min(b, len(cum) - 1)])
         sustained = len(on) >= SUSTAINED_MIN_POINTS and length >= SUSTAINED_MIN_M

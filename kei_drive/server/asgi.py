@@ -13,6 +13,7 @@ import importlib
 import re
 from pathlib import Path
 
+from kei_drive.server.compression import CompressPublicData
 from kei_drive.server.http_guard import ASGIApp, GuardSettings, HttpGuard
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
@@ -39,4 +40,4 @@ def create_app() -> ASGIApp:
     settings = dataclasses.replace(
         GuardSettings.from_env(), script_hashes=inline_script_hashes(build_dir)
     )
-    return HttpGuard(backend, settings)
+    return HttpGuard(CompressPublicData(backend), settings)

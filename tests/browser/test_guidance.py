@@ -209,9 +209,20 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     ]
     assert order == sorted(order), said
     assert "turn left onto Avenue E" in said[order[0]]
+    # Arrival: at the end of the route, shown and said once.
+    end_m = line.cum[-1]
+    feed(page, [line.at(end_m - 150 + STEP_M * k) for k in range(7)])
+    assert text(page, "#next-maneuver") == "You have arrived"
+    assert text(page, "#remaining") == "Destination reached"
+    assert page.locator("#off-route").count() == 0
+    assert spoken(page).count("You have arrived at your destination.") == 1
     page.set_viewport_size({"width": 844, "height": 390})  # landscape on the dash
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts_dir / "guidance-844x390.png"))
+    # Beside the speed, above the long "Entered New York" warning: on the first screen.
+    for selector in ("#next-maneuver", "#speed-mph"):
+        box = page.locator(selector).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 390, (selector, box)
     assert page.errors == []
 
 

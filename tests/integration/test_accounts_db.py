@@ -128,7 +128,8 @@ def test_first_account_adopts_the_shared_overrides_file(db_url, tmp_path, monkey
         bob = acc.create_account(s, "bob", PASSWORD)
         assert ov.load_document(s, alice.id)["overrides"]["MD"]["note"] == "DMV letter"
         assert ov.load_document(s, bob.id)["overrides"] == {}
-    assert path.exists()  # still read by the States and Plan pages
+    # imported once: nothing reads the shared file any more
+    assert not path.exists() and path.with_name("rule_overrides.json.imported").is_file()
 
 
 def test_names_are_unique_and_only_the_first_account_is_the_owner(db_url):

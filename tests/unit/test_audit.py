@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
+import numpy as np
 import pytest
 
 from kei_drive.core.audit import (
@@ -177,3 +178,38 @@ def test_ramps_are_classed_by_the_highway_they_join_and_named():
         "ramp to I 83, I 83, ramp to US 1",
         "ramp to US 1, US 1, ramp from US 1",
     ]
+
+
+def test_segment_edges_at_once_match_edge_by_edge():
+    """The vectorised segment -> edge table equals filling it edge by edge (later edges
+    win on overlap, indices outside the geometry are clipped), for routes and odd input."""
+    from kei_drive.core.audit import _segment_edges
+
+    def by_loop(edges, n):
+        out = np.full(n, -1, dtype=np.int64)
+        for k, e in enumerate(edges):
+            b, en = max(e.begin_index, 0), min(e.end_index, n)
+            if en > b:
+                out[b:en] = k
+        return out
+
+    rng = np.random.default_rng(0)
+    for trial in range(500):
+        n, m = int(rng.integers(0, 40)), int(rng.integers(0, 12))
+        if trial % 2:  # a route: edges in order, sharing their ends
+            cuts = np.sort(rng.integers(0, n + 3, m + 1))
+            edges = [RoadEdge(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        else:
+            edges = [
+                RoadEdge(int(rng.integers(-2, n + 2)), int(rng.integers(-2, n + 3)))
+                for _ in range(m)
+            ]
+        assert np.array_equal(_segment_edges(edges, n), by_loop(edges, n))
+
+
+def test_shifted_edge_keeps_every_field():
+    e = RoadEdge(3, 7, "motorway_link", 96.0, 80.0, ("I 95",), "ramp")
+    moved = e.shifted(10)
+    assert (moved.begin_index, moved.end_index) == (13, 17)
+    assert moved == RoadEdge(13, 17, "motorway_link", 96.0, 80.0, ("I 95",), "ramp")
+    assert (e.begin_index, e.end_index) == (3, 7)  # the original is unchanged

@@ -67,3 +67,18 @@ def test_plugin_rewrites_the_drive_page_and_gzips_geojson(tmp_path):
     assert ENTRY_ID in (tmp_path / "index.html").read_text()
     assert (tmp_path / "plan" / "index.html").read_text() == PAGE  # only the Drive screen
     assert gzip.decompress((tmp_path / "data" / "states.geojson.gz").read_bytes()) == states
+
+
+def test_shell_first_run_words_match_the_live_card():
+    """The prerendered card is replaced by the live one in place: same words, same size."""
+    import re
+    from pathlib import Path
+
+    from kei_drive.components.drive_shell import FIRST_RUN_TEXT, FIRST_RUN_TITLE
+
+    jsx = (Path(__file__).parents[2] / "assets" / "kei" / "first_run.jsx").read_text()
+    card = r'<h2 className="kd-first-title">([^<]+)</h2>\s*<p>([^<]+)</p>\s*<button id="location-'
+    live = re.search(card, jsx)
+    assert live, "first_run.jsx's prompt card changed shape: update components/drive_shell.py"
+    assert live.group(1) == FIRST_RUN_TITLE
+    assert " ".join(live.group(2).split()) == FIRST_RUN_TEXT

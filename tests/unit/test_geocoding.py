@@ -164,7 +164,10 @@ def test_limiter_is_shared_across_threads(nominatim_server, tmp_path):
         t.join()
     times = sorted(h[0] for h in _Nominatim.hits)
     assert len(times) == 3
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.27
+    # Three calls 0.3 s apart span 0.6 s (unlimited, they would overlap). The span, not each
+    # gap, is asserted: the server sees a request late when the machine is busy, which can
+    # shrink one gap however well the limiter spaced the sends.
+    assert times[-1] - times[0] >= 0.45
 
 
 def test_loopback_port_9_refuses_connections():
