@@ -1,6 +1,7 @@
 // Kei Drive service worker: keeps the app shell so that, after one visit, the
 // Drive screen opens and shows live speed with no network at all.
-const VERSION = "kei-drive-v1";
+// v2: API answers are never stored (v1 stored some; its cache is dropped on activation).
+const VERSION = "kei-drive-v2";
 const SHELL = [
   "/",
   "/manifest.webmanifest",
@@ -19,7 +20,11 @@ const BASEMAP_INDEX = "/tiles/__kei_index.json"; // synthetic entry: sizes and l
 const PREFETCH_CONCURRENCY = 4;
 // Live channels and uploads are never cached.
 // Sign-in forms carry one-time codes and per-user answers: never cached.
-const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/v1/trips", "/signin", "/signout", "/setup", "/join", "/settings"];
+// /api/ answers belong to one account (its trips, garage, rules with its overrides): never
+// cached, so after a sign-out or a change of account nothing of the previous one is served
+// offline (the Drive screen keeps what it needs offline itself; private_data.js forgets it).
+const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/", "/signin", "/signout", "/setup", "/join", "/settings"];
+const bypassed = (url) => BYPASS.some((p) => new URL(url, self.location).pathname.startsWith(p));
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
@@ -57,7 +62,7 @@ self.addEventListener("message", (event) => {
   // Basemap tiles the page loaded before this worker ran go to the basemap cache, not the shell.
   const isTile = (u) => new URL(u, self.location).pathname.startsWith("/tiles/");
   const tiles = own.filter((u) => isTile(u) && !u.endsWith(BASEMAP_INFO)).map((u) => new URL(u).pathname);
-  const urls = own.filter((u) => !isTile(u));
+  const urls = own.filter((u) => !isTile(u) && !bypassed(u));
   if (tiles.length) event.waitUntil(prefetchBasemap({ id: "page-load", urls: tiles }, null));
   event.waitUntil(
     caches.open(VERSION).then((cache) =>
@@ -257,7 +262,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(basemapTile(request));
     return;
   }
-  if (BYPASS.some((p) => url.pathname.startsWith(p))) return;
+  if (bypassed(url)) return;
   if (request.mode === "navigate") {
     event.respondWith(networkFirst(request, "/"));
   } else if (url.pathname.startsWith("/assets/")) {

@@ -106,7 +106,6 @@ from kei_drive.api_validation import (
     zone_arg,
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
-from kei_drive.core.rules import load_rules
 from kei_drive.core.rules_vocab import order_document
 from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import app_session, group_commit, health, migrated_url, points, session
@@ -117,6 +116,7 @@ from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
 from kei_drive.services import road
 from kei_drive.services import trips as trip_service
+from kei_drive.services.us_states import load_book
 
 MAX_POINTS = 5000
 WRITE_WAIT_S = 30.0  # an upload waits this long for its group commit, then 503
@@ -393,6 +393,8 @@ def _endpoint(access: str) -> Callable[[Callable], Callable]:
                 if access != PUBLIC:
                     _check_access(user, access)
                 response = await fn(request)
+                if user is not None or access != PUBLIC:  # a person's data: never stored
+                    response.headers.setdefault("Cache-Control", "private, no-store")
                 if user is not None and user.renewed:  # sliding session: renew the cookie
                     value = web_auth.cookie_value(request.headers.get("cookie"))
                     if value:
@@ -461,7 +463,12 @@ async def post_points(request: Request) -> Response:
             raise ApiError(503, health.LOCKED_MESSAGE, LOCKED_RETRY_AFTER_S) from None
     if road.wants_road(body, request.query_params.get("road")):  # the Drive screen asks
         phone_now = phone_now_ms(body.get("sent_at"), int(time.time() * 1000))
-        answer["road"] = await road.road_answer(trip_id, newest_ms, phone_now)
+        answer["road"] = await road.road_answer(
+            trip_id,
+            newest_ms,
+            phone_now,
+            user_id=_uid(request),  # the cap by its own rules
+        )
     return JSONResponse(answer)
 
 
@@ -517,7 +524,8 @@ async def get_me(request: Request) -> Response:
 
 @_endpoint(PUBLIC)
 async def get_rules(request: Request) -> Response:
-    """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today), with local overrides.
+    """The Kei rules in force on ``?on=YYYY-MM-DD`` (default today): with the caller's own
+    overrides when signed in (or a ``read`` token), the package rules otherwise.
 
     The Drive screen keeps a copy so that its state badge works offline.
     """
@@ -526,8 +534,12 @@ async def get_rules(request: Request) -> Response:
         day = date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise ApiError(400, f"'on' must be a date like 2028-01-01, not {on[:40]!r}") from exc
-    book = await run_in_threadpool(load_rules)
-    return JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+    user: SignedIn | None = request.state.user
+    reader = user.user_id if user is not None and user.scope in ACCESS["read"] else None
+    book, _ = await run_in_threadpool(load_book, reader)  # broken overrides: package rules
+    response = JSONResponse([_served_rule(book, rule, day) for rule in book.all_rules(day)])
+    response.headers["Vary"] = "Cookie, Authorization"  # one answer per account
+    return response
 
 
 def _served_rule(book, rule, day: date | None) -> dict[str, Any]:
@@ -558,16 +570,18 @@ def _route_error(status: int, error: str, detail: str = "") -> Response:
     return error_response(status, error, detail=detail)
 
 
-def _guidance(body: Any) -> dict[str, Any]:
-    """Check, route and word a ``POST /api/v1/route`` body (in a worker thread)."""
+def _guidance(body: Any, user_id: int) -> dict[str, Any]:
+    """Check, route and word a ``POST /api/v1/route`` body (in a worker thread), by the
+    caller's own rule overrides and local permits."""
     from kei_drive.routing import NoRouteError, RoutingError, TilesMissingError
     from kei_drive.routing.base import RouterUnavailableError
     from kei_drive.services import guidance as guide
-    from kei_drive.services.planning import routing_error
+    from kei_drive.services.planning import routing_error, rules_and_permits
 
     req = guide.parse_request(body)
     try:
-        return guide.guidance(req)
+        rules, permits = rules_and_permits(user_id)
+        return guide.guidance(req, rules=rules, permits=permits)
     except RoutingError as exc:
         shown = routing_error(exc)
         status = 422
@@ -592,7 +606,8 @@ async def post_route(request: Request) -> Response:
         return _route_error(403, "Cross-site request refused", "POST from this site only")
     try:
         body = await _read_json(request)
-        return JSONResponse(await run_in_threadpool(_guidance, body))
+        uid = request.state.user.user_id
+        return JSONResponse(await run_in_threadpool(_guidance, body, uid))
     except ApiError as exc:  # the body: too large or missing
         status = 422 if exc.status == 413 else exc.status
         return _route_error(status, "Bad route request", exc.message)

@@ -56,9 +56,20 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
 
+# The sign-in, setup and invitation pages make the phone forget the previous account's
+# data it kept for offline use (garage, rules, guidance; never the queued recordings).
+FORGET_DEVICE_DATA = '<script type="module" src="/kei/signed_out.js"></script>\n'
+
+
 def render_page(
-    title: str, body: str, status: int = 200, headers: dict | None = None, wide: bool = False
+    title: str,
+    body: str,
+    status: int = 200,
+    headers: dict | None = None,
+    wide: bool = False,
+    forget_device_data: bool = False,
 ) -> HTMLResponse:
+    script = FORGET_DEVICE_DATA if forget_device_data else ""
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
@@ -66,7 +77,7 @@ def render_page(
 <title>{escape(title)} · Kei Drive</title>
 <link rel="stylesheet" href="/kei/auth.css">
 <link rel="manifest" href="/manifest.webmanifest">
-</head><body><main class="auth{" wide" if wide else ""}">
+{script}</head><body><main class="auth{" wide" if wide else ""}">
 <h1>{escape(title)}</h1>
 {body}
 </main></body></html>"""
@@ -135,7 +146,8 @@ async def signin_page(request: Request) -> Response:
         note = "You are signed out."
     elif request.query_params.get("deleted"):
         note = "Your account and everything it owned were deleted."
-    return render_page("Sign in", _signin_form(next_path, message=note, kind="info"))
+    form = _signin_form(next_path, message=note, kind="info")
+    return render_page("Sign in", form, forget_device_data=True)
 
 
 def _signin(form: dict[str, str], request: Request) -> str | None:
@@ -218,7 +230,7 @@ def _code_page(action: str, title: str, note: str, owner_setup: bool):
         code = request.query_params.get("code", "")
         if not await run_in_threadpool(_invitation_valid, code, owner_setup):
             return _not_found()  # without a valid code the page does not exist
-        return render_page(title, _account_form(action, code, note))
+        return render_page(title, _account_form(action, code, note), forget_device_data=True)
 
     async def submit(request: Request) -> Response:
         if not same_origin(request):

@@ -42,6 +42,18 @@ def user_id(state: rx.State) -> int | None:
     return user.user_id if user is not None else None
 
 
+# Sign-out is a same-origin POST (a link cannot sign anyone out): the nav's button builds
+# and submits that form (Reflex's own forms stay in the page). /signin then forgets the
+# account's data kept on the phone (assets/kei/signed_out.js).
+_SIGN_OUT_JS = (
+    "(() => { const f = document.createElement('form'); f.method = 'post'; "
+    "f.action = '/signout'; document.body.appendChild(f); f.submit(); })()"
+)
+
+
+_SERVER_PAGE = {"reloadDocument": True}  # a full page load, not the client-side router
+
+
 def to_signin() -> rx.event.EventSpec:
     """Send the browser to the sign-in form (a full page load: the new websocket then
     carries the new cookie), coming back to this page afterwards."""
@@ -69,17 +81,39 @@ class SessionState(rx.State):
 
 
 def account_link() -> rx.Component:
-    """The nav's account entry: the signed-in name (to Settings), or "Sign in".
+    """The nav's account entries: the signed-in name (to Settings) and "Sign out", or
+    "Sign in" (single-user mode has no sign-out).
 
-    Plain ``<a>`` links: /settings and /signin are server pages, not Reflex routes."""
+    /settings and /signin are server pages, not Reflex routes: the links load the whole
+    document (``reloadDocument``; Reflex makes every ``<a>`` a client-side router link)."""
     return rx.cond(
         SessionState.username != "",
-        rx.el.a(
-            SessionState.username,
-            href="/settings",
-            id="nav-account",
-            class_name="kd-nav-link",
-            title="Signed in: settings, devices, sign out",
+        rx.fragment(
+            rx.el.a(
+                SessionState.username,
+                href="/settings",
+                id="nav-account",
+                class_name="kd-nav-link",
+                custom_attrs=_SERVER_PAGE,
+                title="Signed in: settings, devices, tokens, password",
+            ),
+            rx.cond(
+                SessionState.single_user,
+                rx.fragment(),
+                rx.el.button(
+                    "Sign out",
+                    id="nav-signout",
+                    type="button",
+                    on_click=rx.call_script(_SIGN_OUT_JS),
+                    class_name="kd-nav-link kd-nav-button",
+                ),
+            ),
         ),
-        rx.el.a("Sign in", href="/signin", id="nav-signin", class_name="kd-nav-link"),
+        rx.el.a(
+            "Sign in",
+            href="/signin",
+            id="nav-signin",
+            class_name="kd-nav-link",
+            custom_attrs=_SERVER_PAGE,
+        ),
     )

@@ -33,6 +33,7 @@ from kei_drive.auth_routes import (
     render_page,
     same_origin,
 )
+from kei_drive.components.layout import NAV_LINKS  # the app's own pages, same order
 from kei_drive.db import accounts as acc
 from kei_drive.db import data_export
 from kei_drive.db.accounts import SignedIn
@@ -129,11 +130,12 @@ def _page_body(user: SignedIn, request: Request, error: str = "") -> str:
         for i in invitations
     )
     signout = "" if single else _post_button("/signout", "Sign out", {}, "small")
+    app_links = "".join(f'<a href="{href}">{escape(label)}</a>' for label, href in NAV_LINKS)
     parts = [
+        f'<nav class="topnav" id="settings-nav">{app_links}{signout}</nav>',
         notice,
-        f'<nav class="topnav"><span id="settings-user">Signed in as '
-        f"<b>{escape(user.username)}</b> ({escape(user.role)})</span>"
-        f'<a href="/">Drive</a><a href="/trips">Trips</a>{signout}</nav>',
+        f'<p id="settings-user">Signed in as <b>{escape(user.username)}</b> '
+        f"({escape(user.role)})</p>",
         "<section><h2>Password</h2>"
         '<form method="post" action="/settings/password" class="auth-form">'
         + field_html("current", "Current password", "password", "current-password")

@@ -4,6 +4,8 @@
 // and its trip creation, fixes and finish are sent only while that account is signed in,
 // so a queue recorded by one person never lands in another person's history.
 
+import { forgetPrivateData } from "./private_data.js";
+
 const ME_KEY = "kei-drive.me"; // the last account seen signed in on this phone
 const OWNERS_KEY = "kei-drive.trip-owners"; // { tripUuid: username }
 const ASK_EVERY_MS = 60_000;
@@ -31,7 +33,12 @@ export async function whoAmI(fresh = false) {
     me = undefined;
   }
   asked = { at: Date.now(), me };
-  if (me) localStorage.setItem(ME_KEY, me);
+  if (me) {
+    const previous = localStorage.getItem(ME_KEY);
+    // another account on this phone: never show the previous one's garage, rules, guidance
+    if (previous && previous !== me) await forgetPrivateData().catch(() => {});
+    localStorage.setItem(ME_KEY, me);
+  }
   return me;
 }
 

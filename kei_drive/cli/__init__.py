@@ -31,6 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except LookupError as exc:
+        from kei_drive.cli._output import fail
+        from kei_drive.db.accounts import NoSuchUser
+
+        if isinstance(exc, NoSuchUser):  # --user unknown, or several accounts and none named
+            return fail(str(exc))
+        raise
 
 
 if __name__ == "__main__":

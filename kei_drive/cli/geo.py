@@ -6,6 +6,7 @@ import argparse
 import math
 from datetime import date
 
+from kei_drive.cli._account import account_rules, add_user_arg
 from kei_drive.cli._output import fail, print_json
 
 
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("lon", type=_coordinate, help="longitude in degrees (west is negative)")
     p.add_argument("--on", type=_date, help="date of the rule (YYYY-MM-DD, default today)")
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    add_user_arg(p)  # whose rule overrides apply
     p.set_defaults(func=cmd_state_at)
 
     p = subparsers.add_parser("rules", help="Kei rules in force per state", allow_abbrev=False)
@@ -44,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="most severe first (the one order of core/rules_vocab.py), not by state code",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    add_user_arg(p)
     p.set_defaults(func=cmd_rules)
 
     p = subparsers.add_parser(
@@ -59,13 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "not as roads (default 50; 'inf' follows every segment, e.g. for sparse routes)",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
+    add_user_arg(p)
     p.set_defaults(func=cmd_states_along)
-
-
-def _load_book():
-    from kei_drive.core.rules import load_rules
-
-    return load_rules()
 
 
 def cmd_state_at(args: argparse.Namespace) -> int:
@@ -80,7 +78,7 @@ def cmd_state_at(args: argparse.Namespace) -> int:
     rule = None
     if hit is not None:
         try:
-            rule = _load_book().rule_for(hit.code, args.on)
+            rule = account_rules(args.user).rule_for(hit.code, args.on)
         except RulesError as exc:
             return fail(str(exc))
     result = {
@@ -105,7 +103,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from kei_drive.core.rules import RulesError
 
     try:
-        book = _load_book()
+        book = account_rules(args.user)
     except RulesError as exc:
         return fail(str(exc))
     if args.state:
@@ -150,7 +148,7 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     try:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None
         spans = states_along(points, max_gap_m=max_gap)
-        book = _load_book()
+        book = account_rules(args.user)
     except (ValueError, RulesError) as exc:
         return fail(str(exc))
     rows = []

@@ -3,6 +3,7 @@
 A permit is the driver's own statement that a local ordinance allows Kei on the roads of a
 place (a gazetteer place with a radius, or a polygon), with the ordinance's cap. The
 router and the audit count those roads as allowed and say it is the driver's statement.
+Permits belong to an account (``--user NAME``, default the only one), kept in the database.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from kei_drive.cli._account import account_id, add_user_arg
 from kei_drive.cli._output import fail, print_json
 
 
@@ -28,18 +30,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--cap-mph", type=int, help="the ordinance's posted-speed cap")
     a.add_argument("--note", required=True, help="which ordinance, where you read it")
     a.add_argument("--json", action="store_true")
+    add_user_arg(a)
     a.set_defaults(func=_add)
     ls = sub.add_parser("list", help="the recorded permits")
     ls.add_argument("--json", action="store_true")
+    add_user_arg(ls)
     ls.set_defaults(func=_list)
     rm = sub.add_parser("remove", help="delete a permit by its id")
     rm.add_argument("id")
+    add_user_arg(rm)
     rm.set_defaults(func=_remove)
 
 
 def _add(args: argparse.Namespace) -> int:
     from kei_drive.core.geo import state_at
-    from kei_drive.core.local_permits import PermitError, add_permit
+    from kei_drive.core.local_permits import PermitError, make_permit
+    from kei_drive.db import app_session
+    from kei_drive.db import permits as stored
     from kei_drive.geocoding import gazetteer_lookup
 
     center = polygon = None
@@ -62,8 +69,9 @@ def _add(args: argparse.Namespace) -> int:
             state = hit.code if hit else None
     if not state:
         return fail("cannot tell the state: give --state")
+    uid = account_id(args.user)
     try:
-        permit = add_permit(
+        permit = make_permit(
             state=state.upper(),
             label=label,
             note=args.note,
@@ -72,6 +80,8 @@ def _add(args: argparse.Namespace) -> int:
             radius_m=args.radius_km * 1000 if center else None,
             polygon=polygon,
         )
+        with app_session(write=True) as s:
+            stored.add_permit(s, uid, permit)
     except PermitError as exc:
         return fail(str(exc))
     if args.json:
@@ -82,10 +92,14 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from kei_drive.core.local_permits import PermitError, load_permits
+    from kei_drive.core.local_permits import PermitError
+    from kei_drive.db import app_session
+    from kei_drive.db.permits import user_permits
 
+    uid = account_id(args.user)
     try:
-        permits = load_permits()
+        with app_session() as s:
+            permits = user_permits(s, uid)
     except PermitError as exc:
         return fail(str(exc))
     if args.json:
@@ -99,10 +113,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from kei_drive.core.local_permits import PermitError, remove_permit
+    from kei_drive.core.local_permits import PermitError
+    from kei_drive.db import app_session
+    from kei_drive.db.permits import remove_permit
 
+    uid = account_id(args.user)
     try:
-        removed = remove_permit(args.id)
+        with app_session(write=True) as s:
+            removed = remove_permit(s, uid, args.id)
     except PermitError as exc:
         return fail(str(exc))
     if not removed:

@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from kei_drive.cli._account import account_rules_and_permits, add_user_arg
 from kei_drive.cli._output import fail, print_json
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     p.add_argument("--offline", action="store_true", help="no online place search")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_user_arg(p)  # whose rule overrides and local permits apply
     p.set_defaults(func=_route)
 
     c = subparsers.add_parser("check-route", help="audit a GPX route or track")
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--top-speed-mph", type=float, default=DEFAULT_TOP_SPEED_MPH)
     c.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    add_user_arg(c)
     c.set_defaults(func=_check_route)
 
     t = subparsers.add_parser("tiles", help="routing tiles and the offline basemap")
@@ -70,6 +73,7 @@ def _resolve(text: str, offline: bool) -> tuple[tuple[float, float], str]:
 
 def _route(args: argparse.Namespace) -> int:
     from kei_drive.core.local_permits import PermitError
+    from kei_drive.core.rules import RulesError
     from kei_drive.geocoding import GeocodingError
     from kei_drive.routing import KeiOptions, RoutingError, get_router, plan_route
 
@@ -85,9 +89,12 @@ def _route(args: argparse.Namespace) -> int:
         on=args.on,
     )
     try:
+        rules, permits = account_rules_and_permits(args.user)
         router = get_router(args.tiles)
-        result = plan_route(origin, dest, options=options, router=router)
-    except (RoutingError, PermitError) as exc:
+        result = plan_route(
+            origin, dest, options=options, router=router, rules=rules, permits=permits
+        )
+    except (RoutingError, PermitError, RulesError) as exc:
         return fail(str(exc))
     data = result.to_dict()
     data["from"] = {"query": args.origin, "name": origin_name, "lat": origin[0], "lon": origin[1]}
@@ -102,6 +109,7 @@ def _route(args: argparse.Namespace) -> int:
 def _check_route(args: argparse.Namespace) -> int:
     from kei_drive.core.gpx import GpxError
     from kei_drive.core.local_permits import PermitError
+    from kei_drive.core.rules import RulesError
     from kei_drive.core.trips import TrackArrays
     from kei_drive.routing import RoutingError, check_track, get_router
 
@@ -114,9 +122,17 @@ def _check_route(args: argparse.Namespace) -> int:
     if len(points) < 2:
         return fail(f"{args.gpx} has fewer than two points: nothing to check")
     try:
+        rules, permits = account_rules_and_permits(args.user)
         router = get_router(args.tiles) if args.tiles else None
-        result = check_track(points, router=router, on=args.on, top_speed_mph=args.top_speed_mph)
-    except (RoutingError, PermitError, ValueError) as exc:
+        result = check_track(
+            points,
+            router=router,
+            on=args.on,
+            top_speed_mph=args.top_speed_mph,
+            rules=rules,
+            permits=permits,
+        )
+    except (RoutingError, PermitError, RulesError, ValueError) as exc:
         return fail(str(exc))
     data = result.to_dict()
     data.pop("maneuvers", None)

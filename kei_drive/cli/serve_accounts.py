@@ -5,6 +5,8 @@
 - With no account yet: print a one-time setup URL with a code (as Jupyter prints its
   token URL); the "create the owner account" page does not exist without it.
 - ``--https``: the session cookie is ``Secure`` (``KEI_DRIVE_SECURE_COOKIE=1``).
+- The pre-accounts shared rule overrides and local permits files: imported into the
+  owner's account once, and said so (``db/legacy_files.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def prepare_accounts(
     from kei_drive import db
     from kei_drive.auth_routes import setup_url
     from kei_drive.db import accounts as acc
+    from kei_drive.db.legacy_files import import_legacy_files
     from kei_drive.web_auth import SECURE_COOKIE_ENV, SINGLE_USER_ENV
 
     if single_user and not is_loopback(options.host):
@@ -47,6 +50,8 @@ def prepare_accounts(
         os.environ[SECURE_COOKIE_ENV] = "1"
     db.migrate()
     with db.session() as s:
+        for message in import_legacy_files(s):  # the pre-accounts shared files, once
+            log(message)
         if single_user:
             owner = acc.first_owner(s)
             log(

@@ -5,9 +5,10 @@ a driver may record that a place allows Kei: a named place with a radius, or a p
 with the cap the ordinance sets. Inside it, the router and the audit count those roads as
 allowed, and every use is marked as the driver's own statement, never as the app's.
 
-Storage is one small interface, ``load_permits`` / ``save_permits`` (a JSON file next to
-the rule overrides today). Moving it into the database per user means replacing those two
-functions; everything else (``add_permit``, ``remove_permit``, the audit) goes through them.
+Each account's permits are one permits document (``permits_document`` /
+``parse_permits_document``) in the database (``db/permits.py``). The file functions
+(``load_permits`` / ``save_permits`` / ``add_permit``) read and write the same document as a
+JSON file: the pre-accounts storage, imported once into the owner's account.
 """
 
 from __future__ import annotations
@@ -158,7 +159,10 @@ def _default_path() -> Path:
 
 
 def load_permits(path: str | os.PathLike | None = None) -> list[LocalPermit]:
-    """All recorded permits ([] when there is no file). PermitError for a broken file."""
+    """All permits of a permits file ([] when there is no file). PermitError when broken.
+
+    The app keeps each account's permits in the database (``db/permits.py``); the file is
+    what the CLI used before accounts, imported once into the owner's account."""
     path = Path(path) if path is not None else _default_path()
     if not path.exists():
         return []
@@ -166,22 +170,32 @@ def load_permits(path: str | os.PathLike | None = None) -> list[LocalPermit]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PermitError(f"{path.name}: cannot read: {exc}") from None
+    return parse_permits_document(doc, path.name)
+
+
+def parse_permits_document(doc: Any, label: str = "permits") -> list[LocalPermit]:
+    """The permits of a permits document (file or database row); PermitError when broken."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise PermitError(f"{path.name}: field 'schema': expected {SCHEMA!r}")
+        raise PermitError(f"{label}: field 'schema': expected {SCHEMA!r}")
     items = doc.get("permits")
     if not isinstance(items, list):
-        raise PermitError(f"{path.name}: field 'permits': expected a list")
-    return [parse_permit(p, f"{path.name}: permit {i + 1}") for i, p in enumerate(items)]
+        raise PermitError(f"{label}: field 'permits': expected a list")
+    return [parse_permit(p, f"{label}: permit {i + 1}") for i, p in enumerate(items)]
 
 
-def save_permits(permits: list[LocalPermit], path: str | os.PathLike | None = None) -> Path:
-    """Replace the stored permits (atomic write)."""
-    path = Path(path) if path is not None else _default_path()
-    doc = {
+def permits_document(permits: list[LocalPermit]) -> dict[str, Any]:
+    """A permits document holding ``permits`` (what the file and the database store)."""
+    return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "permits": [p.to_dict() for p in permits],
     }
+
+
+def save_permits(permits: list[LocalPermit], path: str | os.PathLike | None = None) -> Path:
+    """Replace the permits of a permits file (atomic write)."""
+    path = Path(path) if path is not None else _default_path()
+    doc = permits_document(permits)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -198,7 +212,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63] or "permit"
 
 
-def add_permit(
+def make_permit(
     *,
     state: str,
     label: str,
@@ -208,10 +222,9 @@ def add_permit(
     radius_m: float | None = None,
     polygon: list[tuple[float, float]] | None = None,
     on: date | None = None,
-    path: str | os.PathLike | None = None,
 ) -> LocalPermit:
-    """Validate and store a permit (replacing one with the same label); returns it."""
-    permit = parse_permit(
+    """A validated permit (not stored yet); PermitError names the bad field."""
+    return parse_permit(
         {
             "id": slug(f"{state}-{label}"),
             "state": state,
@@ -224,8 +237,17 @@ def add_permit(
             "polygon": [list(p) for p in polygon or ()],
         }
     )
-    permits = [p for p in load_permits(path) if p.id != permit.id]
-    save_permits([*permits, permit], path)
+
+
+def with_permit(permits: list[LocalPermit], permit: LocalPermit) -> list[LocalPermit]:
+    """``permits`` with ``permit`` added (replacing one with the same id)."""
+    return [*(p for p in permits if p.id != permit.id), permit]
+
+
+def add_permit(*, path: str | os.PathLike | None = None, **fields: Any) -> LocalPermit:
+    """Validate and store a permit in a permits file (``make_permit``'s fields)."""
+    permit = make_permit(**fields)
+    save_permits(with_permit(load_permits(path), permit), path)
     return permit
 
 

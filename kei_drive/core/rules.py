@@ -52,6 +52,7 @@ __all__ = [
     "document_with_override",
     "document_without_override",
     "load_overrides",
+    "merged_overrides",
     "load_rules",
     "remove_override",
     "save_override",
@@ -547,6 +548,14 @@ def document_without_override(
     overrides = _raw_overrides_of(document, "overrides") if document else {}
     found = overrides.pop(state.upper(), None) is not None
     return overrides_document(overrides), found
+
+
+def merged_overrides(base: dict[str, Any] | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """An overrides document with ``base``'s overrides and ``extra``'s, ``extra`` winning
+    for a state both have (both validated; RulesError names the broken one)."""
+    overrides = _raw_overrides_of(base, "overrides") if base else {}
+    overrides.update(_raw_overrides_of(extra, "imported overrides"))
+    return overrides_document(overrides)
 
 
 def remove_override(state: str, *, path: str | os.PathLike | None = None) -> bool:

@@ -142,9 +142,9 @@ def create_account(
     s.add(user)
     s.flush()
     if first:
-        from kei_drive.db.overrides import adopt_file_overrides
+        from kei_drive.db.legacy_files import import_legacy_files
 
-        adopt_file_overrides(s, user.id)  # type: ignore[arg-type]
+        import_legacy_files(s)  # the shared overrides and permits files become its own
     return user
 
 

@@ -3,6 +3,7 @@
 - ``account.json``            name, role, dates (never the password hash or any secret)
 - ``garage.json``             the vehicles
 - ``rule_overrides.json``     the account's Kei rule overrides document
+- ``local_permits.json``      the account's "my town allows Kei" statements
 - ``trips.json``              every trip's summary and statistics
 - ``trips/<id>-<uuid8>.gpx`` and ``.geojson``  every trip's track
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, select
 
 from kei_drive.core.times import as_utc
 from kei_drive.db import overrides as ov
+from kei_drive.db import permits as pm
 from kei_drive.db import queries as q
 from kei_drive.db.models import Trip, User
 from kei_drive.presenters.trips import trip_dict
@@ -30,6 +32,7 @@ ARCHIVE_README = """Kei Drive data export
 account.json          your account (no password or secret is included)
 garage.json           your vehicles
 rule_overrides.json   your own Kei rule overrides
+local_permits.json    your "my town allows Kei" statements (kei-drive permit)
 trips.json            every trip with its statistics
 trips/*.gpx           every trip's track as GPX 1.1 (opens in most map and GPS apps)
 trips/*.geojson       the same tracks as GeoJSON
@@ -68,6 +71,7 @@ def write_archive(s: Session, user_id: int, out: IO[bytes]) -> int:
         )
         zf.writestr("garage.json", _dump([vehicle_dict(v) for v in vehicles.values()]))
         zf.writestr("rule_overrides.json", _dump(ov.load_document(s, user_id)))
+        zf.writestr("local_permits.json", _dump(pm.load_document(s, user_id)))
         summaries = [trip_dict(t, vehicles.get(t.vehicle_id)) for t in trips]  # type: ignore[arg-type]
         zf.writestr("trips.json", _dump(summaries))
         for trip in trips:

@@ -76,6 +76,8 @@ class _Writer:
                 except queue.Empty:
                     break
             group = [(job, f) for job, f in group if f.set_running_or_notify_cancel()]
+            if not group:  # every caller gave up waiting
+                continue
             try:
                 self._run(group)
             except BaseException as exc:  # the thread ends: nobody is left waiting

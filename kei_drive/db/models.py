@@ -255,6 +255,21 @@ class RuleOverrideDoc(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 
 
+class LocalPermitsDoc(SQLModel, table=True):
+    """A user's "my town allows Kei" statements: the permits JSON document
+    (``core.local_permits.permits_document``), one per user."""
+
+    __tablename__ = "local_permits"
+
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    document: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+
+
 class SigninFailure(SQLModel, table=True):
     """A failed sign-in, counted per account and per address for throttling (kept 1 hour)."""
 
@@ -276,5 +291,6 @@ TABLES = (
     ApiToken,
     Invitation,
     RuleOverrideDoc,
+    LocalPermitsDoc,
     SigninFailure,
 )

@@ -3,14 +3,12 @@
 in the ``rule_overrides`` table, one row per user.
 
 Before accounts, overrides lived in one shared file (``config.rule_overrides_path()``);
-the first account gets a copy of that file's document. The file stays where it is: the
-States and Plan pages still read it (only an owner may change it) until they read the
-signed-in account's document instead.
+it is imported once into the owner's document (``db/legacy_files.py``). Pages, the API,
+planning and the CLI read the signed-in (or ``--user``) account's document.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,7 +17,6 @@ from sqlmodel import Session
 from kei_drive.core.rules_schema import (
     OVERRIDES_SCHEMA,
     SCHEMA_VERSION,
-    RulesError,
     parse_overrides_document,
 )
 from kei_drive.db.models import RuleOverrideDoc, utcnow
@@ -37,6 +34,12 @@ def load_document(s: Session, user_id: int) -> dict[str, Any]:
     return dict(row.document) if row is not None else empty_document()
 
 
+def document_version(s: Session, user_id: int):
+    """When the user's overrides last changed (None: they have none): a cache key."""
+    row = s.get(RuleOverrideDoc, user_id)
+    return row.updated_at if row is not None else None
+
+
 def save_document(s: Session, user_id: int, document: dict[str, Any]) -> None:
     """Validate and store the user's whole overrides document (``RulesError`` if broken)."""
     parse_overrides_document(document, "overrides")
@@ -48,25 +51,6 @@ def save_document(s: Session, user_id: int, document: dict[str, Any]) -> None:
     row.updated_at = utcnow()
     s.add(row)
     s.flush()
-
-
-def adopt_file_overrides(s: Session, user_id: int) -> bool:
-    """Copy the pre-accounts shared overrides file into this user's document.
-
-    A broken file is left where it is (and logged): it never blocks creating an account.
-    """
-    from kei_drive import config
-
-    path = config.rule_overrides_path()
-    if not path.is_file() or s.get(RuleOverrideDoc, user_id) is not None:
-        return False  # nothing to adopt, or the account already has its own overrides
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        save_document(s, user_id, document)
-    except (OSError, ValueError, RulesError) as exc:
-        log.warning("rule overrides file %s not adopted: %s", path, exc)
-        return False
-    return True
 
 
 def rules_for(s: Session, user_id: int | None):

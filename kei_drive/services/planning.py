@@ -58,6 +58,7 @@ class PlanRequest:
     avoid_trunks: bool = True
     avoid_over_cap: bool = True
     trip_date: str = ""
+    user_id: int | None = None  # whose rule overrides and local permits apply
 
 
 @dataclass
@@ -191,9 +192,23 @@ def _outcome(result: Any, rules: Any, on, speed: float, **labels: str) -> PlanOu
     return PlanOutcome(result=shown, geometry=data["geometry"])
 
 
+def rules_and_permits(user_id: int | None) -> tuple[Any, list[Any]]:
+    """The account's Kei rules (its overrides applied) and its local permits: what every
+    route it plans or checks is judged by (the package rules and none for None).
+    RulesError / PermitError when its stored documents are broken."""
+    from kei_drive.db import app_session
+    from kei_drive.db.permits import user_permits
+    from kei_drive.services.us_states import user_rules
+
+    rules = user_rules(user_id)
+    if user_id is None:
+        return rules, []
+    with app_session() as s:
+        return rules, user_permits(s, user_id)
+
+
 def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
-    """Geocode both fields, plan and audit."""
-    from kei_drive.core.rules import load_rules
+    """Geocode both fields, plan and audit (by the requesting account's rules)."""
     from kei_drive.routing import KeiOptions, plan_route
 
     out = PlanOutcome(origin=PlaceLookup(), dest=PlaceLookup())
@@ -217,9 +232,13 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
         on=on,
     )
     try:
-        rules = load_rules()
+        rules, permits = rules_and_permits(req.user_id)
         result = plan_route(
-            (origin.lat, origin.lon), (dest.lat, dest.lon), options=options, rules=rules
+            (origin.lat, origin.lon),
+            (dest.lat, dest.lon),
+            options=options,
+            rules=rules,
+            permits=permits,
         )
     except Exception as exc:  # shown to the user; the form keeps its values
         out.error = routing_error(exc)
@@ -243,7 +262,6 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
 def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
     """Read an uploaded GPX route, map-match and audit it."""
     from kei_drive.core.gpx import GpxError
-    from kei_drive.core.rules import load_rules
     from kei_drive.core.trips import TrackArrays
     from kei_drive.routing import check_track
 
@@ -268,8 +286,8 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
             )
         )
     try:
-        rules = load_rules()
-        result = check_track(points, rules=rules, on=on, top_speed_mph=speed)
+        rules, permits = rules_and_permits(req.user_id)
+        result = check_track(points, rules=rules, on=on, top_speed_mph=speed, permits=permits)
     except Exception as exc:
         return PlanOutcome(error=routing_error(exc))
     out = _outcome(

@@ -59,40 +59,45 @@ def _router() -> Router:
     return LocalValhallaRouter(config.tiles_dir())
 
 
-_BOOK: dict[tuple, Any] = {}  # the rule book, kept while the overrides file is unchanged
+_BOOKS: dict[int | None, tuple[Any, Any]] = {}  # account -> (its overrides' version, book)
 
 
-def _rule_book() -> Any:
-    """The rule book with the driver's overrides (re-read when that file changes: parsing
-    it costs ~10 ms, more than the whole road check)."""
+def _rule_book(user_id: int | None) -> Any:
+    """The rule book with the account's own overrides, re-read only when they change
+    (parsing costs ~10 ms, more than the whole road check; the version is one small read)."""
+    from kei_drive.db.overrides import document_version
     from kei_drive.services.us_states import load_book
 
-    path = config.rule_overrides_path()
-    try:
-        stat = path.stat()
-        key: tuple = (str(path), stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        key = (str(path), None, None)
-    book = _BOOK.get(key)
-    if book is None:
-        book = load_book()[0]
-        _BOOK.clear()
-        _BOOK[key] = book
+    version = None
+    if user_id is not None:
+        with app_session() as s:
+            version = document_version(s, user_id)
+    cached = _BOOKS.get(user_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    book = load_book(user_id)[0]
+    if len(_BOOKS) > 256:  # many accounts: start over rather than grow
+        _BOOKS.clear()
+    _BOOKS[user_id] = (version, book)
     return book
 
 
-def _cap_mph(state: str | None) -> float | None:
+def _cap_mph(state: str | None, user_id: int | None) -> float | None:
     if state is None:
         return None
-    rule = _rule_book().rule_for(state)
+    rule = _rule_book(user_id).rule_for(state)
     return getattr(rule, "max_road_speed_mph", None) if rule is not None else None
 
 
 def road_now(
-    trip_id: int, newest_ms: int | None, phone_now_ms: int, router: Router | None = None
+    trip_id: int,
+    newest_ms: int | None,
+    phone_now_ms: int,
+    router: Router | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """The ``road`` answer for a trip whose newest stored fix of the batch is at
-    ``newest_ms`` (None: the batch stored no fix)."""
+    ``newest_ms`` (None: the batch stored no fix); the cap by ``user_id``'s own rules."""
     if newest_ms is None:
         return unknown(RoadUnknown.TOO_FEW_FIXES)
     if phone_now_ms - newest_ms > OLD_AFTER_MS:
@@ -114,14 +119,16 @@ def road_now(
     lat, lon, _acc = fixes[-1]
     hit = state_at(lat, lon)
     code = hit.code if hit is not None else None
-    return road_status(road, code, _cap_mph(code), newest_ms)
+    return road_status(road, code, _cap_mph(code, user_id), newest_ms)
 
 
-def _guarded(trip_id: int, newest_ms: int | None, phone_now_ms: int) -> dict[str, Any]:
+def _guarded(
+    trip_id: int, newest_ms: int | None, phone_now_ms: int, user_id: int | None
+) -> dict[str, Any]:
     if not _SLOTS.acquire(blocking=False):
         return unknown(RoadUnknown.BUSY, newest_ms)
     try:
-        return road_now(trip_id, newest_ms, phone_now_ms)
+        return road_now(trip_id, newest_ms, phone_now_ms, user_id=user_id)
     except Exception:  # the batch is stored already: its answer must not fail for the road
         log.exception("road check failed")
         return unknown(RoadUnknown.ENGINE_ERROR, newest_ms)
@@ -130,7 +137,11 @@ def _guarded(trip_id: int, newest_ms: int | None, phone_now_ms: int) -> dict[str
 
 
 async def road_answer(
-    trip_id: int, newest_ms: int | None, phone_now_ms: int, budget_s: float | None = None
+    trip_id: int,
+    newest_ms: int | None,
+    phone_now_ms: int,
+    budget_s: float | None = None,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """``road_now`` in a worker thread, at most ``budget_s`` (``KEI_DRIVE_ROAD_BUDGET_S``):
     the event loop never waits on the engine, and a slow engine costs the batch its road,
@@ -139,7 +150,7 @@ async def road_answer(
     started = time.perf_counter()
     try:
         answer = await asyncio.wait_for(
-            run_in_threadpool(_guarded, trip_id, newest_ms, phone_now_ms), budget_s
+            run_in_threadpool(_guarded, trip_id, newest_ms, phone_now_ms, user_id), budget_s
         )
     except TimeoutError:
         return unknown(RoadUnknown.TIMEOUT, newest_ms)

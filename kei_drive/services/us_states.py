@@ -1,31 +1,89 @@
-"""The States page's work, without Reflex: load the rule book (falling back to the package
-rules when the driver's overrides are broken) and clean the override form."""
+"""The Kei rules of one account, without Reflex: its rule book (its own overrides, kept in
+the database; the package rules when they are broken or nobody is signed in), reading and
+changing its overrides, and cleaning the States page's override form.
+
+Every entry point (States and Plan pages, ``/api/v1/rules``, planning, the CLI) gets an
+account's rules here, so no one ever sees another account's overrides.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from kei_drive.core.rules import RuleBook, RulesError, load_rules
+from kei_drive.core.rules import (
+    RuleBook,
+    RulesError,
+    document_with_override,
+    document_without_override,
+    load_rules,
+)
 from kei_drive.core.rules_schema import STATUSES, check_value
 from kei_drive.presenters.us_states import interstate_forbidden
 
 
-def load_book() -> tuple[RuleBook, str]:
-    """The rule book with overrides, and "" ; a broken override file gives the package
-    rules and a message saying so."""
+def package_rules() -> RuleBook:
+    """The shipped rules with no one's overrides (signed-out visitors)."""
+    from kei_drive.db.overrides import empty_document
+
+    return load_rules(overrides_document=empty_document())
+
+
+def user_rules(user_id: int | None) -> RuleBook:
+    """The rules with this account's overrides (the package rules for None).
+    RulesError when its stored overrides are broken."""
+    from kei_drive.db import app_session
+    from kei_drive.db.overrides import rules_for
+
+    if user_id is None:
+        return package_rules()
+    with app_session() as s:
+        return rules_for(s, user_id)
+
+
+def load_book(user_id: int | None) -> tuple[RuleBook, str]:
+    """The account's rule book and "" ; broken overrides give the package rules and a
+    message saying so (the pages keep working)."""
     try:
-        return load_rules(), ""
+        return user_rules(user_id), ""
     except RulesError as exc:
-        with tempfile.TemporaryDirectory() as tmp:  # a path that surely holds no overrides
-            book = load_rules(overrides_path=Path(tmp) / "none.json")
-        return book, f"Your rule overrides could not be read ({exc}); showing package rules."
+        message = f"Your rule overrides could not be read ({exc}); showing package rules."
+        return package_rules(), message
+
+
+def user_override(user_id: int, state: str) -> dict[str, Any] | None:
+    """The account's override entry for ``state`` (note, date, fields), or None."""
+    from kei_drive.db import app_session
+    from kei_drive.db.overrides import load_document
+
+    with app_session() as s:
+        return (load_document(s, user_id).get("overrides") or {}).get(state.upper())
+
+
+def save_user_override(user_id: int, state: str, fields: dict[str, Any], note: str) -> None:
+    """Record (or replace) the account's override for ``state``; RulesError if invalid."""
+    from kei_drive.db import app_session
+    from kei_drive.db.overrides import load_document, save_document
+
+    with app_session(write=True) as s:
+        document = document_with_override(load_document(s, user_id), state, fields, note)
+        save_document(s, user_id, document)
+
+
+def remove_user_override(user_id: int, state: str) -> bool:
+    """Delete the account's override for ``state``; False when there was none."""
+    from kei_drive.db import app_session
+    from kei_drive.db.overrides import load_document, save_document
+
+    with app_session(write=True) as s:
+        document, found = document_without_override(load_document(s, user_id), state)
+        if found:
+            save_document(s, user_id, document)
+        return found
 
 
 def clean_override_form(form: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """The override form as ``(fields, note)`` for ``core.rules.save_override``;
+    """The override form as ``(fields, note)`` for ``save_user_override``;
     ``ValueError`` with a message for the driver."""
     status = str(form.get("status") or "").strip()
     speed_text = str(form.get("max_speed") or "").strip()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
-from kei_drive.core.rules import remove_override
+from kei_drive.core.rules import document_without_override
+from kei_drive.db import accounts as acc
+from kei_drive.db import overrides as ov
+from kei_drive.db import session
 
 STATUS_FILLS = {"#22c55e", "#f5a623", "#ef4444", "#71717a"}
 
@@ -14,6 +15,12 @@ def open_states(page, query: str = ""):
     page.wait_for_selector("#states-table tbody tr[data-state='WY']")
     page.wait_for_selector("#states-map path.leaflet-interactive")
     return page
+
+
+def owners_overrides(app_server) -> dict:
+    """The overrides the (single-user) owner has in the database: each account's own."""
+    with session(app_server.database_url) as s:
+        return ov.load_document(s, acc.first_owner(s).id)["overrides"]
 
 
 def row(page, code: str):
@@ -115,7 +122,6 @@ def test_detail_deep_link_shows_sources_and_upcoming_change(phone, artifacts_dir
 
 
 def test_override_is_marked_and_removing_it_restores(phone, app_server, artifacts_dir):
-    overrides = app_server.home / "rule_overrides.json"
     try:
         open_states(phone, "?state=GA")
         phone.wait_for_selector("#state-detail[data-state='GA']")
@@ -129,7 +135,7 @@ def test_override_is_marked_and_removing_it_restores(phone, app_server, artifact
         assert "whole number of mph" in error.inner_text()
         error.scroll_into_view_if_needed()
         phone.screenshot(path=str(artifacts_dir / "states-override-error-390x844.png"))
-        assert not overrides.exists()
+        assert "GA" not in owners_overrides(app_server)
 
         phone.fill("#override-speed", "45")
         phone.fill("#override-note", "")
@@ -148,7 +154,7 @@ def test_override_is_marked_and_removing_it_restores(phone, app_server, artifact
         phone.fill("#states-search", "override")
         phone.wait_for_function("document.querySelectorAll('#states-table tbody tr').length === 1")
         assert row(phone, "GA").count() == 1
-        saved = json.loads(overrides.read_text())["overrides"]["GA"]
+        saved = owners_overrides(app_server)["GA"]
         assert saved["fields"] == {
             "status": "restricted",
             "max_road_speed_mph": 45,
@@ -166,11 +172,14 @@ def test_override_is_marked_and_removing_it_restores(phone, app_server, artifact
         phone.click("#override-remove")
         phone.wait_for_selector("tr[data-state='GA'][data-overridden=''] [data-status='banned']")
         assert phone.locator("#detail-override").count() == 0
-        assert "GA" not in json.loads(overrides.read_text())["overrides"]
+        assert "GA" not in owners_overrides(app_server)
+        assert not (app_server.home / "rule_overrides.json").exists()  # no shared file
         assert phone.errors == []
     finally:
-        if overrides.exists():
-            remove_override("GA", path=overrides)
+        with session(app_server.database_url) as s:
+            owner = acc.first_owner(s).id
+            document, _ = document_without_override(ov.load_document(s, owner), "GA")
+            ov.save_document(s, owner, document)
 
 
 def test_desktop_layout(browser, app_server, artifacts_dir):

@@ -16,13 +16,21 @@ from kei_drive.core.times import as_utc
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
 from kei_drive.db import overrides as ov
+from kei_drive.db import permits as pm
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import alembic_config, current_revision, head_revision
 from kei_drive.db.models import ApiToken, Invitation, UserSession
 from tests.support.trips import fresh_db_url
 
 PASSWORD = "correct horse battery"
-OWNED_TABLES = ("vehicles", "trips", "user_sessions", "api_tokens", "rule_overrides")
+OWNED_TABLES = (
+    "vehicles",
+    "trips",
+    "user_sessions",
+    "api_tokens",
+    "rule_overrides",
+    "local_permits",
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -128,7 +136,8 @@ def test_first_account_adopts_the_shared_overrides_file(db_url, tmp_path, monkey
         bob = acc.create_account(s, "bob", PASSWORD)
         assert ov.load_document(s, alice.id)["overrides"]["MD"]["note"] == "DMV letter"
         assert ov.load_document(s, bob.id)["overrides"] == {}
-    assert path.exists()  # still read by the States and Plan pages
+    # imported once: nothing reads the shared file any more
+    assert not path.exists() and path.with_name("rule_overrides.json.imported").is_file()
 
 
 def test_names_are_unique_and_only_the_first_account_is_the_owner(db_url):
@@ -280,6 +289,7 @@ def test_deleting_an_account_deletes_everything_it_owns_and_nothing_else(db_url)
             acc.start_session(s, user)
             acc.create_token(s, user.id, "phone", "read")
             ov.save_document(s, user.id, ov.empty_document())
+            pm.save_permits(s, user.id, [])
         acc.create_invitation(s, owner.id)
         with pytest.raises(AccountError, match="only owner"):
             acc.delete_account(s, owner.id)

@@ -16,14 +16,17 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from kei_drive.api import PUBLIC, api
+from kei_drive.core.rules import document_with_override
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
+from kei_drive.db import overrides as ov
 from kei_drive.db import queries as q
 from kei_drive.web_auth import COOKIE_NAME
 from tests.support.trips import fresh_db_url
 
 PASSWORD_A, PASSWORD_B = "alice's long password", "bob's long password"
 T0_MS = 1_764_650_000_000  # 2025-12-02
+ALICE_GA = {"status": "legal"}  # Alice's own override of Georgia (package rule: banned)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,6 +43,7 @@ def world(request, tmp_path, monkeypatch):
         trip, _ = q.ensure_trip(s, str(uuidlib.uuid4()), vehicle_id=vehicle.id, user_id=alice.id)
         points = [q.PointIn(f"a{i}", T0_MS + i * 1000, 40.0 + i * 1e-4, -105.0) for i in range(5)]
         q.add_points(s, trip, points)
+        ov.save_document(s, alice.id, document_with_override(None, "GA", ALICE_GA, "her letter"))
     return type(
         "World",
         (),
@@ -93,8 +97,18 @@ def _bob_is_bob(client: TestClient, w) -> None:
     assert r.json() == {"username": "bob", "role": "member", "single_user": False}
 
 
-def _rules_are_public(client: TestClient, w) -> None:
-    assert client.get("/api/v1/rules").status_code == 200
+def _ga(client: TestClient) -> dict:
+    r = client.get("/api/v1/rules")
+    assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
+    return next(rule for rule in r.json() if rule["state"] == "GA")
+
+
+def _bob_gets_the_rules_without_alices_overrides(client: TestClient, w) -> None:
+    ga = _ga(client)
+    assert ga["status"] == "banned" and not ga["overridden"] and "letter" not in str(ga)
+
+
+def _rules_order_is_public(client: TestClient, w) -> None:
     assert client.get("/api/v1/rules/order").status_code == 200
 
 
@@ -132,9 +146,9 @@ MATRIX: dict[tuple[str, str], Callable] = {
     ("GET", "/api/v1/trips/{trip}/export.geojson"): _trip_call("GET", "/export.geojson"),
     ("GET", "/api/v1/vehicles"): _bob_sees_no_vehicles,
     ("GET", "/api/v1/trips"): _bob_sees_no_trips,
-    ("GET", "/api/v1/rules"): _rules_are_public,
+    ("GET", "/api/v1/rules"): _bob_gets_the_rules_without_alices_overrides,
     ("GET", "/api/v1/me"): _bob_is_bob,
-    ("GET", "/api/v1/rules/order"): _rules_are_public,
+    ("GET", "/api/v1/rules/order"): _rules_order_is_public,
     ("POST", "/api/v1/route"): _route_needs_no_user_data,
     ("POST", "/api/v1/ingest/owntracks"): _ingest_call("POST", "owntracks"),
     ("POST", "/api/v1/ingest/overland"): _ingest_call("POST", "overland"),
@@ -186,6 +200,11 @@ def test_another_users_objects_answer_404_and_nothing_changes(world):
     assert alice.post(f"/api/v1/trips/{world.trip}/finish", json={}).status_code == 200
     assert alice.get("/api/v1/trips").json()["total"] == 1
     assert [v["id"] for v in alice.get("/api/v1/vehicles").json()] == [world.vehicle]
+    ga = _ga(alice)  # her own override, from the database
+    assert ga["status"] == "legal" and ga["overridden"] and "her letter" in ga["override_note"]
+    anonymous = TestClient(api).get("/api/v1/rules")
+    assert next(r for r in anonymous.json() if r["state"] == "GA")["status"] == "banned"
+    assert anonymous.headers["vary"] == "Cookie, Authorization"
 
 
 def test_every_private_route_needs_a_credential(world):

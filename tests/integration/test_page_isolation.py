@@ -19,8 +19,12 @@ from reflex.istate.data import RouterData
 
 import kei_drive.pages  # noqa: F401  (registers every page and its state; no App: test_page_errors makes one)
 from kei_drive.components.vehicle_select import NO_VEHICLE
+from kei_drive.core.local_permits import make_permit
+from kei_drive.core.rules import document_with_override
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
+from kei_drive.db import overrides as ov
+from kei_drive.db import permits as pm
 from kei_drive.db import queries as q
 from kei_drive.pages.garage.state import GarageState
 from kei_drive.pages.plan.state import PlanState
@@ -31,6 +35,13 @@ from kei_drive.web_auth import COOKIE_NAME
 from tests.support.aio import run_coroutine
 
 T0_MS = 1_764_650_000_000
+ALICES_PERMIT = {
+    "state": "OH",
+    "label": "Coldwater, OH",
+    "note": "Alice's ordinance",
+    "center": (40.48, -84.63),
+    "radius_m": 3000.0,
+}
 
 
 @pytest.fixture
@@ -48,7 +59,12 @@ def world(tmp_path, monkeypatch):
         fixes = [q.PointIn(f"a{i}", T0_MS + i * 1000, 40.0 + i * 1e-4, -105.0) for i in range(5)]
         q.add_points(s, trip, fixes)
         trip.name = "Alice's secret trip"
+        ov.save_document(
+            s, alice.id, document_with_override(None, "GA", {"status": "legal"}, "Alice's letter")
+        )
+        pm.add_permit(s, alice.id, make_permit(**ALICES_PERMIT))
         bob_cookie = acc.start_session(s, bob)
+        alice_cookie = acc.start_session(s, alice)
     return type(
         "World",
         (),
@@ -57,7 +73,9 @@ def world(tmp_path, monkeypatch):
             "vehicle": vehicle.id,
             "trip": trip.id,
             "cookie": f"{COOKIE_NAME}={bob_cookie}",
-            "overrides": tmp_path / "rule_overrides.json",
+            "alice_cookie": f"{COOKIE_NAME}={alice_cookie}",
+            "alice": alice.id,
+            "bob": bob.id,
         },
     )
 
@@ -88,12 +106,19 @@ def run(state: rx.State, handler: str, *args):
 
 
 def snapshot(url: str) -> list[tuple]:
+    """Every trip, point and vehicle, and every account's overrides and permits, except
+    Bob's own (he may change his)."""
     with get_engine(url).connect() as conn:
-        return [
+        rows = [
             tuple(r)
             for t in ("vehicles", "trips", "track_points")
             for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY id")
         ]
+        for t in ("rule_overrides", "local_permits"):
+            not_bob = "user_id NOT IN (SELECT id FROM users WHERE username = 'bob')"
+            sql = f"SELECT * FROM {t} WHERE {not_bob} ORDER BY user_id"
+            rows += [tuple(r) for r in conn.exec_driver_sql(sql)]
+        return rows
 
 
 def _garage(handler: str, *args, editing: bool = False):
@@ -135,7 +160,7 @@ def _override(handler: str, *args):
         state = state_of(StatesState, w.cookie)
         state.selected = "GA"
         run(state, handler, *args)
-        assert not w.overrides.exists()  # a member cannot change the shared overrides
+        assert "Alice" not in str(state.detail) and "Alice" not in str(state.rows)
 
     return case
 
@@ -211,3 +236,36 @@ def test_signed_out_events_see_nothing_and_private_actions_go_to_sign_in(world):
         state.ref = str(world.trip)
         run(state, handler, *([{"name": "x"}] if handler == "rename" else []))
     assert snapshot(world.url) == before
+
+
+def test_each_account_sees_and_edits_only_its_own_rule_overrides(world):
+    """The States page reads the signed-in account's overrides from the database: Alice's
+    GA override shows for her only; Bob's own override is his alone; signed out, neither."""
+
+    def ga(cookie: str) -> str:
+        state = state_of(StatesState, cookie)
+        state.selected = "GA"
+        run(state, "today")  # loads the rules on today's date, GA's detail open
+        return f"{state.detail.status}{' (override)' if state.detail.overridden else ''}"
+
+    assert ga(world.alice_cookie) == "legal (override)"
+    assert ga(world.cookie) == "banned"  # Bob: the package rule
+    bob = state_of(StatesState, world.cookie)
+    bob.selected = "GA"
+    run(bob, "save_override", {"status": "restricted", "note": "Bob's letter", "max_speed": "25"})
+    assert (
+        bob.flash == "Saved your override for GA." and ga(world.cookie) == "restricted (override)"
+    )
+    assert ga(world.alice_cookie) == "legal (override)"
+    assert ga("other=1") == "banned"  # signed out: nobody's overrides
+    with session(world.url) as s:
+        assert ov.load_document(s, world.bob)["overrides"]["GA"]["note"] == "Bob's letter"
+        assert ov.load_document(s, world.alice)["overrides"]["GA"]["note"] == "Alice's letter"
+    anonymous = state_of(StatesState, "other=1")
+    anonymous.selected = "GA"
+    before = snapshot(world.url)
+    assert run(anonymous, "remove_override") is not None  # to the sign-in form
+    assert run(anonymous, "save_override", {"status": "legal", "note": "x"}) is not None
+    assert snapshot(world.url) == before
+    run(bob, "remove_override")
+    assert ga(world.cookie) == "banned" and ga(world.alice_cookie) == "legal (override)"

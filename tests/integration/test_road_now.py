@@ -16,10 +16,11 @@ from starlette.testclient import TestClient
 
 from kei_drive.api import api
 from kei_drive.core.road_status import MatchedRoad, posted_limit_mph, road_status
-from kei_drive.core.rules import save_override
-from kei_drive.db import migrate
+from kei_drive.db import accounts as acc
+from kei_drive.db import app_session, migrate
 from kei_drive.routing import get_router
 from kei_drive.routing.road_match import RoadNotFound, match_road
+from kei_drive.services.us_states import save_user_override
 from tests.support.osm_synth import synth_tiles
 from tests.support.trips import fresh_db_url
 from tests.support.valhalla_server import valhalla_service
@@ -122,10 +123,11 @@ def test_a_55_mph_road_is_above_a_45_mph_state_cap(client, tmp_path):
     assert road["status"] == "matched", road
     assert (road["name"], road["class"], road["posted_limit_mph"]) == ("US 15", "trunk", 55)
     assert road["cap_mph"] is None and road["above_cap"] is False
-    # The driver's rule override gives Pennsylvania a 45 mph Kei cap.
-    save_override(
-        "PA", {"max_road_speed_mph": 45}, "test: a 45 mph cap", path=tmp_path / "no_overrides.json"
-    )
+    # The driver's own rule override (their account's, in the database) gives Pennsylvania
+    # a 45 mph Kei cap.
+    with app_session() as s:
+        owner = acc.first_owner(s).id  # single-user: the owner sends the batches
+    save_user_override(owner, "PA", {"max_road_speed_mph": 45}, "test: a 45 mph cap")
     road = Phone(client).send(ON_US_15)["road"]
     assert (road["cap_mph"], road["above_cap"], road["motorway"]) == (45, True, False)
 

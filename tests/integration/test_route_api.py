@@ -15,6 +15,7 @@ from kei_drive.db import accounts as acc
 from kei_drive.db import migrate, session
 from kei_drive.routing.tiles import build_tiles
 from kei_drive.services.guidance import MAX_TRACK_POINTS
+from kei_drive.services.us_states import save_user_override
 from tests.conftest import shared_fixture
 from tests.support.osm_synth import PLACES, synth_tiles
 from tests.support.trips import fresh_db_url
@@ -341,3 +342,16 @@ def test_baltimore_gpx_route_gets_maneuvers(baltimore_client):
     named = {n for m in route["maneuvers"] for n in m["street_names"]}
     assert named & {n for m in planned["maneuvers"] for n in m["street_names"]}
     assert not [w for w in route["warnings"] if w["kind"] == "highway"]
+
+
+def test_guidance_is_judged_by_the_callers_own_rule_overrides(client):
+    """The synthetic grid lies in PA; the (single-user) owner's own override makes PA
+    banned: the route's states and warnings say so, from the database, for them only."""
+    before = plan(client, "grid_se", "grid_ne")["route"]
+    assert {s["state"]: s["status"] for s in before["states"]}.get("PA") != "banned"
+    with session() as s:
+        owner = acc.first_owner(s).id
+    save_user_override(owner, "PA", {"status": "banned"}, "test: my own reading")
+    after = plan(client, "grid_se", "grid_ne")["route"]
+    assert {s["state"]: s["status"] for s in after["states"]}["PA"] == "banned"
+    assert "banned_state" in {w["kind"] for w in after["warnings"]}

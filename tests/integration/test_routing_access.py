@@ -197,3 +197,45 @@ def test_plan_page_option_avoids_opt_in_states(tn_ky, tmp_path, monkeypatch):
     assert direct is not None and avoided is not None
     assert "road_access" in {w.kind for w in direct.warnings}
     assert "road_access" not in {w.kind for w in avoided.warnings}
+
+
+def test_plan_page_judges_a_route_by_the_planners_own_permits_and_overrides(
+    ohio, tmp_path, monkeypatch
+):
+    """Planning reads the signed-in account's local permits and rule overrides from the
+    database: Alice's permit for a town, Bob's override of Ohio, neither sees the other's."""
+    from kei_drive.core.local_permits import make_permit
+    from kei_drive.core.rules import document_with_override
+    from kei_drive.db import accounts as acc
+    from kei_drive.db import app_session
+    from kei_drive.db import overrides as ov
+    from kei_drive.db import permits as pm
+    from kei_drive.services.planning import PlanRequest, run_plan
+
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'plan.db'}")
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(ohio.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    with app_session() as s:
+        alice = acc.create_account(s, "alice", "alice's long password")
+        bob = acc.create_account(s, "bob", "bob's long password")
+        town = make_permit(
+            state="OH", label="Sampleton, OH", note="Ordinance 12-2024", cap_mph=25,
+            center=oh("grid_sw"), radius_m=1200,
+        )  # fmt: skip
+        pm.add_permit(s, alice.id, town)
+        legal = document_with_override(None, "OH", {"status": "legal"}, "Bob's reading")
+        ov.save_document(s, bob.id, legal)
+    a, b = oh("grid_sw"), place("grid_sw", (SHIFT_OHIO[0] + 0.005, SHIFT_OHIO[1]))
+    base = {"origin_text": f"{a[0]},{a[1]}", "dest_text": f"{b[0]},{b[1]}", "top_speed": "45"}
+    base["trip_date"] = ON.isoformat()
+
+    def kinds(uid):
+        result = run_plan(PlanRequest(**base, user_id=uid), online=False).result
+        assert result is not None
+        return {w.kind for w in result.warnings}
+
+    assert "local_permit" in kinds(alice.id) and "road_access" not in kinds(alice.id)
+    bobs = kinds(bob.id)  # Ohio legal statewide by his override; no town permit of Alice's
+    assert "local_permit" not in bobs and "road_access" not in bobs
+    assert "road_access" in kinds(None)  # nobody's: the package rule

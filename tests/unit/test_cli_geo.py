@@ -119,22 +119,29 @@ def test_rules_errors(capsys):
     assert exc.value.code == 2
 
 
-def test_rules_broken_overrides_file_is_a_clear_error(capsys, tmp_path, monkeypatch):
+def test_rules_broken_shared_overrides_file_is_reported_and_kept(capsys, tmp_path, monkeypatch):
+    """The pre-accounts shared file is imported into the account; a broken one is named
+    (state and field), left where it is, and the account's rules still answer."""
     path = tmp_path / "broken.json"
     path.write_text('{"schema": "kei-drive/rule-overrides", "overrides": {"FL": {"note": "x"}}}')
     monkeypatch.setenv("KEI_DRIVE_RULE_OVERRIDES", str(path))
-    assert main(["rules", "--json"]) == 2
+    assert main(["rules", "--json"]) == 0
     err = capsys.readouterr().err
-    assert "FL" in err and "'date'" in err
+    assert "NOT imported" in err and "FL" in err and "'date'" in err
+    assert path.is_file()
 
 
 def test_rules_human_text_marks_overrides(capsys, tmp_path):
     from kei_drive.core.rules import save_override
 
-    save_override("TX", {"status": "restricted"}, "my letter")  # default path: the env var
-    assert main(["rules", "--state", "TX"]) == 0
-    out = capsys.readouterr().out
+    save_override("TX", {"status": "restricted"}, "my letter")  # the pre-accounts shared file
+    assert main(["rules", "--state", "TX"]) == 0  # imported into the (only) account first
+    out, err = capsys.readouterr()
     assert out.startswith("TX  restricted") and "(your override)" in out
+    assert "Imported 1 rule overrides" in err
+    assert main(["rules", "--state", "TX"]) == 0  # now from the database, file renamed
+    out, err = capsys.readouterr()
+    assert "(your override)" in out and err == ""
 
 
 def test_states_along_gpx(capsys, tmp_path):

@@ -7,12 +7,13 @@ from typing import Any
 
 import reflex as rx
 
-from kei_drive.core.rules import RulesError, load_rules
+from kei_drive.core.rules import RulesError
 from kei_drive.core.vehicles import clean_vehicle_form
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.page_auth import to_signin, user_id
 from kei_drive.presenters.vehicles import VehicleCard, form_values, vehicle_card
+from kei_drive.services.us_states import user_rules
 
 
 class GarageState(rx.State):
@@ -34,8 +35,8 @@ class GarageState(rx.State):
             self.vehicles, self.loaded = [], True
             return
         try:
-            rules = {r.state: r for r in load_rules().all_rules(today)}
-        except RulesError:  # a broken override file must not take the garage down
+            rules = {r.state: r for r in user_rules(uid).all_rules(today)}
+        except RulesError:  # broken overrides must not take the garage down
             rules = {}
         try:
             with app_session() as s:

@@ -95,7 +95,7 @@ class PlanState(rx.State):
         if found.place is not None:
             setattr(self, f"{prefix}_choice", found.place)
 
-    def _request(self) -> PlanRequest:
+    def _request(self, uid: int | None) -> PlanRequest:
         return PlanRequest(
             origin_text=self.origin_text,
             dest_text=self.dest_text,
@@ -107,6 +107,7 @@ class PlanState(rx.State):
             avoid_trunks=self.avoid_trunks,
             avoid_over_cap=self.avoid_over_cap,
             trip_date=self.trip_date,
+            user_id=uid,  # its own rule overrides and local permits
         )
 
     @rx.event
@@ -232,9 +233,10 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def plan(self):
         async with self:
-            if user_id(self) is None:  # also when this event is sent on its own
+            uid = user_id(self)
+            if uid is None:  # also when this event is sent on its own
                 return
-            req = self._request()
+            req = self._request(uid)
         try:
             out = await asyncio.to_thread(run_plan, req)
         except Exception as exc:  # never leave the spinner running
@@ -279,9 +281,10 @@ class PlanState(rx.State):
     @rx.event(background=True)
     async def check_gpx(self):
         async with self:
-            if user_id(self) is None:
+            uid = user_id(self)
+            if uid is None:
                 return
-            data, name, req = self._gpx_data, self._gpx_name, self._request()
+            data, name, req = self._gpx_data, self._gpx_name, self._request(uid)
             self._gpx_data = b""
         try:
             out = await asyncio.to_thread(run_check, data, name, req)

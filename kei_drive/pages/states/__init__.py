@@ -1,7 +1,7 @@
 """Route ``/states``: where may a Kei drive? Map, searchable table and per-state detail.
 
 Everything shown is advice with its sources, never legal clearance. The rules come from
-``kei_drive.core.rules.load_rules()`` (package data + the user's local overrides), for the
+``services.us_states.load_book`` (package data + the signed-in account's own overrides), for the
 date picked in "Rules on" (default today), so enacted changes (Colorado, 2028-01-01) show
 on their date. ``/states?state=CO`` opens a state's detail directly. Rule statuses and
 their severity are defined in ``kei_drive.core.rules_schema``/``core.rules``; the rows

@@ -10,11 +10,9 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.kei_status import STATUS_HINTS, STATUSES
-from kei_drive.core.rules import RuleBook, RulesError, load_overrides
-from kei_drive.core.rules import remove_override as core_remove_override
-from kei_drive.core.rules import save_override as core_save_override
+from kei_drive.core.rules import RuleBook, RulesError
 from kei_drive.js_text import replace_url_script
-from kei_drive.page_auth import signed_in, to_signin
+from kei_drive.page_auth import to_signin, user_id
 from kei_drive.presenters.us_states import (
     ChangeRow,
     PeriodRow,
@@ -26,7 +24,13 @@ from kei_drive.presenters.us_states import (
     us_state_detail,
     us_state_row,
 )
-from kei_drive.services.us_states import clean_override_form, load_book
+from kei_drive.services.us_states import (
+    clean_override_form,
+    load_book,
+    remove_user_override,
+    save_user_override,
+    user_override,
+)
 
 
 def _parse_day(value: str) -> date:
@@ -80,7 +84,8 @@ class StatesState(rx.State):
     def _load(self) -> None:
         day = _parse_day(self.on_date)
         self.on_date = day.isoformat()
-        book, self.load_error = load_book()
+        # the signed-in account's overrides; signed out: the package rules
+        book, self.load_error = load_book(user_id(self))
         rules = book.all_rules(day)
         self.rows = [us_state_row(r) for r in rules]
         self.status_map = {r.state: r.status for r in rules}
@@ -148,14 +153,14 @@ class StatesState(rx.State):
 
     @rx.event
     def open_override(self):
-        book, _ = load_book()
+        uid = user_id(self)
+        if uid is None:  # overrides belong to an account
+            return to_signin()
+        book, _ = load_book(uid)
         rule = book.rule_for(self.selected, _parse_day(self.on_date))
         if rule is None:
             return
-        try:
-            raw = load_overrides().get(rule.state)
-        except RulesError:
-            raw = None
+        raw = user_override(uid, rule.state)
         self.override_form = {
             "status": rule.status,
             "max_speed": "" if rule.max_road_speed_mph is None else str(rule.max_road_speed_mph),
@@ -171,27 +176,16 @@ class StatesState(rx.State):
         self.override_open = False
         self.override_error = ""
 
-    def _refuse_override_edit(self):
-        """The overrides file is still shared by every account on the server, so only a
-        signed-in owner may change it (signed out: to the sign-in form)."""
-        user = signed_in(self)
-        if user is None:
-            return to_signin()
-        if user.role != "owner":
-            self.override_error = "Only the server's owner can change the shared overrides."
-            self.flash = self.override_error
-            return rx.toast.error(self.override_error)
-        return None
-
     @rx.event
     def save_override(self, form_data: dict[str, Any]):
-        if (refused := self._refuse_override_edit()) is not None:
-            return refused
+        uid = user_id(self)
+        if uid is None:  # each account edits its own overrides; signed out: sign in first
+            return to_signin()
         code = self.selected
         try:
             fields, note = clean_override_form(form_data)
-            core_save_override(code, fields, note)
-        except (RulesError, OSError) as exc:
+            save_user_override(uid, code, fields, note)
+        except RulesError as exc:
             self.override_error = f"Override not saved: {exc}"
             return
         except ValueError as exc:
@@ -204,12 +198,13 @@ class StatesState(rx.State):
 
     @rx.event
     def remove_override(self):
-        if (refused := self._refuse_override_edit()) is not None:
-            return refused
+        uid = user_id(self)
+        if uid is None:
+            return to_signin()
         code = self.selected
         try:
-            removed = core_remove_override(code)
-        except (RulesError, OSError) as exc:
+            removed = remove_user_override(uid, code)
+        except RulesError as exc:
             self.flash = f"Override not removed: {exc}"
             return
         self.flash = (

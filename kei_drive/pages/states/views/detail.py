@@ -72,8 +72,9 @@ def override_section() -> rx.Component:
     return rx.el.section(
         rx.el.h3("Your override"),
         rx.el.p(
-            "Have a DMV letter or a newer law? Record your own rule for this state. It stays "
-            "on this device, is marked as yours everywhere, and you can remove it any time.",
+            "Have a DMV letter or a newer law? Record your own rule for this state. It belongs "
+            "to your account (no one else on this server sees it), is marked as yours "
+            "everywhere, and you can remove it any time. Sign in to record one.",
             class_name="kd-note",
         ),
         rx.cond(
