@@ -70,11 +70,11 @@ const STATUS_TEXT = {
   insecure: "Not a secure page",
 };
 
-// Why "Start trip" is disabled, in the driver's words (null: it is enabled).
+// Why "Start trip" is disabled, in the driver's words (null: it is enabled). Not for "GPS
+// lost" after a first fix (a tunnel, a garage): the trip records again when fixes return.
 const NO_GPS_REASON = {
   ask: "Allow location first to record a trip.",
   waiting: "Waiting for the first GPS fix…",
-  lost: "No GPS fix for a few seconds: move where the phone sees the sky.",
   denied: "Location is blocked: allow it to record a trip.",
   unavailable: "This phone gives no GPS position right now.",
   insecure: "The phone shares its location only with a secure (https://) page.",

@@ -38,10 +38,26 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+SYNC_ENV = "KEI_DRIVE_SQLITE_SYNC"
+SYNC_MODES = ("full", "normal")
+
+
+def sqlite_sync_mode() -> str:
+    """``full`` (default): a commit, so an upload's answer, waits until the disk has it.
+    ``normal``: no flush per commit in WAL mode, so commits take microseconds instead of
+    the disk's flush time, but a power cut or OS crash (not a crash of the app) can undo
+    the last commits, including fixes a phone was told are stored and deleted."""
+    mode = (os.environ.get(SYNC_ENV) or "full").strip().lower()
+    if mode not in SYNC_MODES:
+        raise ValueError(f"{SYNC_ENV} must be one of {', '.join(SYNC_MODES)}, not {mode!r}")
+    return mode
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE for track points
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA synchronous={sqlite_sync_mode().upper()}")
     cur.close()
 
 

@@ -16,13 +16,21 @@ from kei_drive.core.times import as_utc
 from kei_drive.db import accounts as acc
 from kei_drive.db import get_engine, migrate, session
 from kei_drive.db import overrides as ov
+from kei_drive.db import permits as pm
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import alembic_config, current_revision, head_revision
 from kei_drive.db.models import ApiToken, Invitation, UserSession
 from tests.support.trips import fresh_db_url
 
 PASSWORD = "correct horse battery"
-OWNED_TABLES = ("vehicles", "trips", "user_sessions", "api_tokens", "rule_overrides")
+OWNED_TABLES = (
+    "vehicles",
+    "trips",
+    "user_sessions",
+    "api_tokens",
+    "rule_overrides",
+    "local_permits",
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -281,6 +289,7 @@ def test_deleting_an_account_deletes_everything_it_owns_and_nothing_else(db_url)
             acc.start_session(s, user)
             acc.create_token(s, user.id, "phone", "read")
             ov.save_document(s, user.id, ov.empty_document())
+            pm.save_permits(s, user.id, [])
         acc.create_invitation(s, owner.id)
         with pytest.raises(AccountError, match="only owner"):
             acc.delete_account(s, owner.id)

@@ -133,3 +133,24 @@ def test_a_held_lock_answers_503_and_loses_nothing_else(db, monkeypatch):
     assert again.status_code == 200 and again.json()["accepted"] == 1
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM track_points").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(("setting", "level"), [(None, 2), ("normal", 1), ("full", 2)])
+def test_commits_wait_for_the_disk_unless_told_otherwise(tmp_path, monkeypatch, setting, level):
+    """``KEI_DRIVE_SQLITE_SYNC``: full (2) by default, normal (1) only when asked."""
+    if setting is None:
+        monkeypatch.delenv(engine.SYNC_ENV, raising=False)
+    else:
+        monkeypatch.setenv(engine.SYNC_ENV, setting)
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    try:
+        with get_engine(url).connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == level
+    finally:
+        engine.dispose_engines()
+
+
+def test_an_unknown_sync_setting_is_refused(monkeypatch):
+    monkeypatch.setenv(engine.SYNC_ENV, "off")
+    with pytest.raises(ValueError, match="KEI_DRIVE_SQLITE_SYNC must be one of full, normal"):
+        engine.sqlite_sync_mode()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kei_drive.api_validation import zone_arg
 from kei_drive.core.gpx import TrackPoint
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vocabulary import RecordingState, TripFlag, TripSource
@@ -20,7 +21,13 @@ from kei_drive.presenters.track_map import (
     UNDER_CAP_COLOR,
     track_view,
 )
-from kei_drive.presenters.trips import stats_rows, trip_dict, trip_flags, trip_row
+from kei_drive.presenters.trips import (
+    default_trip_name,
+    stats_rows,
+    trip_dict,
+    trip_flags,
+    trip_row,
+)
 
 M_PER_DEG_LAT = 111_195.0
 T0 = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
@@ -152,3 +159,19 @@ def test_long_trip_chart_is_bounded_and_keeps_the_peak():
 def test_too_few_points_give_empty_layers():
     view = track_view(drive([1.0]), None)
     assert view.speed_geojson["features"] == [] and view.chart == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        (None, "2024-05-04 14:00 UTC (CO, WY)"),
+        ("America/Denver", "2024-05-04 08:00 MDT (CO, WY)"),
+        ("America/Phoenix", "2024-05-04 07:00 MST (CO, WY)"),
+        (-300, "2024-05-04 09:00 UTC-05:00 (CO, WY)"),
+        (330, "2024-05-04 19:30 UTC+05:30 (CO, WY)"),
+    ],
+)
+def test_default_trip_name_is_the_start_in_the_drivers_time_zone(zone, expected):
+    trip = Trip(uuid="x", user_id=1, started_at=T0, states=["CO", "WY"])
+    tz = zone_arg(zone, None) if isinstance(zone, str) else zone_arg(None, zone)
+    assert default_trip_name(trip, tz) == expected

@@ -6,6 +6,7 @@ import reflex as rx
 
 from kei_drive.components.forms import save_cancel_row
 from kei_drive.components.kei_status import STATUSES, status_badge
+from kei_drive.page_auth import SessionState
 from kei_drive.pages.states.state import StatesState
 from kei_drive.pages.states.views.rule_facts import access_facts
 from kei_drive.presenters.us_states import INTERSTATE_CHOICES
@@ -74,7 +75,8 @@ def override_section() -> rx.Component:
         rx.el.p(
             "Have a DMV letter or a newer law? Record your own rule for this state. It belongs "
             "to your account (no one else on this server sees it), is marked as yours "
-            "everywhere, and you can remove it any time. Sign in to record one.",
+            "everywhere, and you can remove it any time.",
+            rx.cond(SessionState.username == "", " Sign in to record one.", ""),
             class_name="kd-note",
         ),
         rx.cond(
