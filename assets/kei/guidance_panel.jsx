@@ -17,6 +17,7 @@ import {
   withDistance,
 } from "./guidance.js";
 import { clearGuidance, saveGuidance, useStoredGuidance } from "./guidance_store.js";
+import { speak } from "./sound.js";
 
 // Leaflet is big: the map comes after the speed readout and the guidance text.
 const KeiMap = lazy(() => import("./map.jsx").then((m) => ({ default: m.KeiMap })));
@@ -34,16 +35,6 @@ const ARROWS = {
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 // Ahead of the truck, "You have arrived at your destination" reads as an instruction.
 const ahead = (maneuver) => sentence(maneuver?.instruction).replace(/^You have arrived at/, "Arrive at");
-
-function speak(text) {
-  try {
-    const utterance = new window.SpeechSynthesisUtterance(text);
-    utterance.lang = "en-US";
-    window.speechSynthesis.speak(utterance);
-  } catch {
-    // No speech on this browser: the screen still shows everything.
-  }
-}
 
 /** Ask the server for a new Kei route from here (same request and options). */
 async function reroute(request, fix) {

@@ -21,12 +21,12 @@ export function vibrate() {
   navigator.vibrate?.([200, 100, 200]);
 }
 
-/** Say a short line (Web Speech API); a newer line replaces one still waiting. */
+/** Say a short line (Web Speech API). Lines queue: an alert never cuts off a turn prompt
+ * being said (guidance, road and over-cap lines all speak through here). */
 export function speak(text) {
   try {
     const synth = window.speechSynthesis;
     if (!synth || typeof SpeechSynthesisUtterance === "undefined") return;
-    synth.cancel?.();
     const line = new SpeechSynthesisUtterance(text);
     line.lang = "en-US";
     synth.speak(line);
