@@ -376,10 +376,15 @@ def test_drive_this_route_on_the_plan_page_starts_guidance(route_server, phone):
     page.click("#drive-route")
     page.wait_for_url("**/?guide=1", timeout=30_000)
     page.wait_for_selector("#next-maneuver")
-    line = Line(page.evaluate(STORED)["route"]["geometry"])
+    route = page.evaluate(STORED)["route"]
+    line = Line(route["geometry"])
     feed(page, [line.at(500 + STEP_M * k) for k in range(4)])
-    assert text(page, "#next-maneuver") == "Turn right onto Center Street"
+    # The route depends on the Plan page's options (a garage vehicle's top speed, set by
+    # other tests on this shared server), so the expected turn is read from the stored route.
+    here_m = 500 + STEP_M * 3
+    ahead = next(m for m in route["maneuvers"] if line.maneuver_at(m) > here_m)
+    assert text(page, "#next-maneuver") == ahead["instruction"].rstrip(".")
     assert miles(text(page, "#next-distance")) == pytest.approx(
-        (line.cum[2] - 575) / 1609.344, abs=0.06
+        (line.maneuver_at(ahead) - here_m) / 1609.344, abs=0.06
     )
     assert page.errors == []
