@@ -53,8 +53,12 @@ LOADER = """(function () {
     entry.textContent = document.getElementById("ENTRY_ID").textContent;
     document.body.appendChild(entry);
   }
+  function afterPaint() {
+    // A frame later: the first frame (the readout) is on screen before the code is asked for.
+    requestAnimationFrame(function () { setTimeout(load, 0); });
+  }
   if (document.visibilityState === "hidden") load();
-  else requestAnimationFrame(function () { setTimeout(load, 0); });
+  else requestAnimationFrame(afterPaint);
   setTimeout(load, 3000);
 })();"""
 
