@@ -29,7 +29,7 @@ from kei_drive.db.queries import NotFound
 from kei_drive.server.export_worker import HEADER
 
 WORKERS_ENV = "KEI_DRIVE_EXPORT_WORKERS"
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = 1
 WAIT_POLL_S = 0.05  # an export waiting for a worker looks again this often
 
 log = logging.getLogger("kei_drive.export_pool")
@@ -125,6 +125,17 @@ def _the_pool() -> _Pool:
         if _pool is None or _pool.size != workers():
             _pool = _Pool(workers())
         return _pool
+
+
+def shutdown() -> None:
+    """End the idle workers (those in use end when their export does)."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        with pool.lock:
+            idle, pool.idle = pool.idle, []
+        for worker in idle:
+            worker.end()
 
 
 async def open_export(
