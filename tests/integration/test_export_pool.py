@@ -15,13 +15,22 @@ from kei_drive.api import api
 from kei_drive.db import engine, migrate, session
 from kei_drive.db import queries as q
 from kei_drive.server import export_pool
+from tests.support.trips import fresh_db_url
 
 T0 = 1_714_834_800_000
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'kei_drive.db'}"
+    yield from _database(f"sqlite:///{tmp_path / 'kei_drive.db'}", monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, tmp_path, monkeypatch):
+    yield from _database(fresh_db_url(request.param, tmp_path), monkeypatch)
+
+
+def _database(url: str, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
     monkeypatch.setenv(export_pool.WORKERS_ENV, "2")
@@ -58,8 +67,8 @@ def _idle_worker_pids() -> list[int]:
     return [w.process.pid for w in export_pool._the_pool().idle if w.alive()]
 
 
-def test_worker_exports_match_the_in_process_writer(db, monkeypatch):
-    trip = _trip(db, 3_000, name="Ferry\x0b run")
+def test_worker_exports_match_the_in_process_writer(any_db, monkeypatch):
+    trip = _trip(any_db, 3_000, name="Ferry\x0b run")
     with TestClient(api) as client:
         by_worker = {k: client.get(f"/api/v1/trips/{trip}/export.{k}") for k in ("gpx", "geojson")}
         assert _idle_worker_pids(), "the exports went through a worker"
