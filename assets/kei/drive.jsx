@@ -270,6 +270,8 @@ export function DriveScreen() {
   const small = big === "mph" ? "kmh" : "mph";
   const label = { mph: "mph", kmh: "km/h" };
   const reading = { mph: formatSpeed(snap.speedMps, "mph"), kmh: formatSpeed(snap.speedMps, "kmh") };
+  // The state badge's text: one line on the screen (kei.css), whole in its title and in #state-rule.
+  const badge = place.code ? badgeText(place.code, place.rule) : place.message;
   const resetDrive = () => {
     estimator.current.reset();
     setDriveStart(null);
@@ -319,8 +321,9 @@ export function DriveScreen() {
           {STATUS_TEXT[status] ?? status}
           {snap.accuracyM !== null && status === "ok" ? ` ±${Math.round(snap.accuracyM)} m` : ""}
         </span>
-        <span id="state-badge" className={`kd-pill kd-state-${place.rule?.status ?? "none"}`} data-state={place.code ?? ""}>
-          {place.code ? badgeText(place.code, place.rule) : place.message}
+        <span id="state-badge" className={`kd-pill kd-state-badge kd-state-${place.rule?.status ?? "none"}`}
+          data-state={place.code ?? ""} title={badge}>
+          {badge}
         </span>
       </div>
       <div className="kd-alert-area">{band}</div>
@@ -354,7 +357,7 @@ export function DriveScreen() {
           <PostedLimit />
         </div>
         <div className="kd-small">
-          <span id={`speed-${small}`}>{reading[small]}</span> {label[small]}
+          <span id={`speed-${small}`} className="kd-small-number">{reading[small]}</span> {label[small]}
         </div>
         <div className="kd-cap" id="speed-cap" data-cap-mph={capMph}>
           {over ? "Above " : "Alert above "}
@@ -451,6 +454,12 @@ export function DriveScreen() {
       </div>
       <DriveSettings settings={settings} update={update} />
       <div className="kd-notes">
+        {place.code && place.rule && (
+          <div id="state-rule" className="kd-note">
+            {place.name ? `${place.name}: ` : ""}
+            {badge}
+          </div>
+        )}
         {place.code && place.rule && (
           <div id="state-visitors" className="kd-note" data-visitors={place.rule.visitors?.rule ?? ""}>
             {visitorText(place.rule)}

@@ -90,11 +90,14 @@ export function TripControls({ recorder, noGpsReason, onStart }) {
       <button id="trip-start" className="kd-btn kd-btn-start" disabled={Boolean(noGpsReason)} onClick={onStart}>
         Start trip
       </button>
-      {noGpsReason && (
-        <span id="trip-start-reason" className="kd-status">
-          {noGpsReason}
-        </span>
-      )}
+      {/* The reason's place is kept when it goes (the first fix): the rows below stay put. */}
+      <span className="kd-trip-reason">
+        {noGpsReason && (
+          <span id="trip-start-reason" className="kd-status">
+            {noGpsReason}
+          </span>
+        )}
+      </span>
     </>
   );
 }

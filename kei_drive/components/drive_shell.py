@@ -54,7 +54,7 @@ def status_pills() -> rx.Component:
             rx.el.span("Waiting for GPS…", class_name="kd-shell-located"),
             class_name="kd-pill kd-gps-waiting",
         ),
-        rx.el.span("State: …", class_name="kd-pill kd-state-none"),
+        rx.el.span("State: …", class_name="kd-pill kd-state-badge kd-state-none"),
         class_name="kd-top",
     )
 
@@ -66,7 +66,7 @@ def readout() -> rx.Component:
             rx.el.span("mph", class_name="kd-big-unit"),
             class_name="kd-big",
         ),
-        rx.el.div("-- km/h", class_name="kd-small"),
+        rx.el.div(rx.el.span("--", class_name="kd-small-number"), " km/h", class_name="kd-small"),
         rx.el.div(CAP_LINE, class_name="kd-cap"),
         rx.el.div("road unknown", class_name="kd-road-now kd-road-unknown"),
         class_name="kd-speed",
