@@ -60,7 +60,7 @@ KIND_ORDER = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoadEdge:
     """One road edge along a route: it covers geometry vertices begin_index..end_index."""
 
@@ -74,11 +74,15 @@ class RoadEdge:
 
     def shifted(self, offset: int) -> RoadEdge:
         """The same edge with its geometry indices moved by ``offset`` (every field kept;
-        ~10x cheaper than ``dataclasses.replace`` when joining a long track's parts)."""
+        cheaper than ``dataclasses.replace`` when joining a long track's parts)."""
         out = object.__new__(RoadEdge)
-        out.__dict__.update(self.__dict__)
-        object.__setattr__(out, "begin_index", self.begin_index + offset)
-        object.__setattr__(out, "end_index", self.end_index + offset)
+        for name, value in zip(
+            _EDGE_SLOTS,
+            (self.begin_index + offset, self.end_index + offset, self.road_class)
+            + (self.speed_limit_kmh, self.speed_kmh, self.names, self.use),
+            strict=True,
+        ):
+            _EDGE_SET[name](out, value)  # a frozen dataclass: set each slot directly
         return out
 
     @property
@@ -86,6 +90,10 @@ class RoadEdge:
         if not self.speed_limit_kmh:
             return None
         return round(self.speed_limit_kmh / mph_to_kmh(1))
+
+
+_EDGE_SLOTS = RoadEdge.__slots__
+_EDGE_SET = {name: getattr(RoadEdge, name).__set__ for name in _EDGE_SLOTS}
 
 
 @dataclass
@@ -305,6 +313,14 @@ def _segment_edges(edges: Sequence[RoadEdge], n_seg: int) -> np.ndarray:
     return seg_edge
 
 
+def _coded(values: list[str], seg_edge: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+    """({value: code}, each segment's code) for per-edge strings; a segment with no edge
+    (-1) gets the code of "" (as an edge with no value)."""
+    codes = {v: k for k, v in enumerate(dict.fromkeys(["", *values]))}
+    per_edge = np.fromiter((codes[v] for v in values), dtype=np.int16, count=len(values))
+    return codes, np.append(per_edge, np.int16(0))[seg_edge]
+
+
 def audit_route(
     geometry: Sequence[tuple[float, float]],
     edges: Sequence[RoadEdge],
@@ -328,8 +344,8 @@ def audit_route(
 
     # Per-segment edge attributes.
     seg_edge = _segment_edges(edges, n_seg)
-    classes = [e.road_class for e in edges] + [""]
-    seg_class = np.array(classes, dtype="U16")[seg_edge]  # -1 picks the trailing ""
+    # Road classes as small codes per segment (strings per segment cost 64 bytes each).
+    class_of, seg_class = _coded([e.road_class for e in edges], seg_edge)
     limit_kmh = np.array([e.speed_limit_kmh or 0.0 for e in edges] + [0.0], dtype=float)
     limits = np.round(limit_kmh / mph_to_kmh(1))[seg_edge]  # RoadEdge.speed_limit_mph, at once
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
@@ -388,10 +404,10 @@ def audit_route(
     # Motorway / trunk stretches, ramps included (one per class and state stretch).
     edge_hw = highway_classes(edges)
     named = _with_ramp_names(edges, edge_hw)
-    seg_hw = np.array(edge_hw + [""], dtype="U16")[seg_edge]
+    hw_of, seg_hw = _coded(edge_hw, seg_edge)
     hw_key = np.full(n_seg, -1, dtype=np.int64)
     for ci, cls in enumerate(HIGHWAY_CLASSES):
-        hw_key = np.where(seg_hw == cls, ci * 1000 + seg_state + 1, hw_key)
+        hw_key = np.where(seg_hw == hw_of.get(cls, -2), ci * 1000 + seg_state + 1, hw_key)
     for s, e, key in _runs(hw_key):
         cls = HIGHWAY_CLASSES[key // 1000]
         st = state_codes[seg_state[s]] or None
@@ -422,8 +438,9 @@ def audit_route(
         )
 
     # Unknown limits where they matter (see module docstring).
-    cls_unknown = np.isin(seg_class, UNKNOWN_LIMIT_CLASSES)
-    local_low_cap = np.isin(seg_class, LOCAL_CLASSES) & (caps < ASSUMED_LOCAL_LIMIT_MPH)
+    cls_unknown = np.isin(seg_class, [class_of[c] for c in UNKNOWN_LIMIT_CLASSES if c in class_of])
+    local = np.isin(seg_class, [class_of[c] for c in LOCAL_CLASSES if c in class_of])
+    local_low_cap = local & (caps < ASSUMED_LOCAL_LIMIT_MPH)
     no_data = seg_edge < 0
     unknown = (limits == 0) & (caps > 0) & (cls_unknown | local_low_cap)
     unknown |= no_data
