@@ -8,7 +8,6 @@ const SHELL = [
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/kei/kei.css",
-  "/kei/road.css",
   "/data/us_states_light.geojson",
 ];
 // Offline basemap tiles (/tiles/...) live in their own cache, apart from the app shell, with

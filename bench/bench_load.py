@@ -40,7 +40,7 @@ from pathlib import Path
 import httpx
 
 T0_MS = 1_714_834_800_000
-MAX_LOADED_S = 300.0  # the loaded phase ends with the import, or after this long
+MAX_LOADED_S = 300.0  # the loaded phase ends with the import (or --loaded-s), or after this long
 PASSWORD = "bench load password"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -334,7 +334,9 @@ async def run_load(args, port: int, server_pid: int, cookies: list[str], export_
             for i in range(args.exporters)
         ]
         process, import_began = importer(), time.monotonic()
-        while process.poll() is None and time.monotonic() - loaded.started < MAX_LOADED_S:
+        while time.monotonic() - loaded.started < MAX_LOADED_S and (
+            process.poll() is None or time.monotonic() - loaded.started < args.loaded_s
+        ):
             await asyncio.sleep(0.5)
         import_s = time.monotonic() - import_began
         if process.poll() is None:
@@ -361,7 +363,7 @@ def main(args: argparse.Namespace) -> tuple[Phase, Phase | None]:
     env.pop("KEI_DRIVE_SINGLE_USER", None)
     os.environ.update(DATABASE_URL=url, KEI_DRIVE_HOME=str(work))
     gpx = work / "big.gpx"
-    if not args.skip_loaded:
+    if not args.skip_loaded and args.import_points:
         began = time.monotonic()
         write_gpx(gpx, args.import_points)
         size_mb = gpx.stat().st_size / 1e6
@@ -376,6 +378,8 @@ def main(args: argparse.Namespace) -> tuple[Phase, Phase | None]:
 
     def importer() -> subprocess.Popen:
         command = [sys.executable, "-m", "kei_drive.cli", "trips", "import", str(gpx)]
+        if not args.import_points:  # no import: the loaded phase is the exports alone
+            command = [sys.executable, "-c", "pass"]
         return subprocess.Popen(command, env=env, stdout=import_log, stderr=subprocess.STDOUT)
 
     try:
@@ -411,6 +415,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--export-points", type=int, default=20_000)
     parser.add_argument("--import-points", type=int, default=500_000)
     parser.add_argument("--warm-s", type=float, default=20.0, help="phones-alone phase")
+    parser.add_argument(
+        "--loaded-s", type=float, default=0.0, help="the loaded phase lasts at least this long"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--skip-loaded", action="store_true", help="the phones-alone phase only (CPU per POST)"

@@ -59,14 +59,15 @@ The database is ``kei_drive.config.database_url()`` at the time of each request;
 migrated on first use. Errors (``kei_drive.api_errors``): 4xx ``{"error"}`` for bad
 requests; 503 ``{"error", "retry_after_s"}`` + ``Retry-After`` when the database is busy
 or read-only (keep the data, retry); 500 ``{"error", "request_id"}`` otherwise.
-Exports are streamed: written as the rows are read, in constant memory.
+Exports are streamed: written as the rows are read, in constant memory, by worker processes
+(``kei_drive.server.export_pool``: the uploads keep this process's CPU).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -114,6 +115,7 @@ from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
+from kei_drive.server import export_pool
 from kei_drive.services import road
 from kei_drive.services import trips as trip_service
 from kei_drive.services.us_states import load_book
@@ -361,8 +363,13 @@ def _export_chunks(key: str, fmt: ExportFormat, user_id: int) -> tuple[Iterator[
 
 async def _stream_export(request: Request, fmt: ExportFormat) -> Response:
     key, uid = _trip_key(request), _uid(request)
-    chunks, filename = await run_in_threadpool(_export_chunks, key, fmt, uid)
-    return StreamingResponse(  # a sync iterator: Starlette reads it in the threadpool
+    url = migrated_url()
+    chunks: Iterator[str] | AsyncIterator[bytes]
+    if export_pool.usable(url):  # written by a worker process: uploads keep this one
+        chunks, filename = await export_pool.open_export(url, key, fmt.value, uid)
+    else:  # a sync iterator: Starlette reads it in the threadpool
+        chunks, filename = await run_in_threadpool(_export_chunks, key, fmt, uid)
+    return StreamingResponse(
         chunks,
         media_type=fmt.mime_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},

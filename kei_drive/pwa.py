@@ -8,21 +8,28 @@ THEME_COLOR = "#111317"
 
 # Registered only in production builds: in dev mode a worker would cache Vite's modules.
 # After registration the page hands the worker every URL it already loaded, so the
-# first visit is enough to open the app offline later.
+# first visit is enough to open the app offline later. Registered once the page is loaded
+# and then idle (a few seconds in): the worker's install downloads the app shell and the
+# state lines and fetches every URL again, which on a phone's CPU would otherwise compete
+# with the Drive screen's first seconds (docs/performance.md).
 REGISTER_SERVICE_WORKER = """
 if ('serviceWorker' in navigator && window.isSecureContext) {
   window.addEventListener('load', function () {
-    navigator.serviceWorker.register('/sw.js').then(function () {
-      function send() {
-        var urls = performance.getEntriesByType('resource').map(function (e) { return e.name; });
-        urls.push(location.href);
-        navigator.serviceWorker.ready.then(function (reg) {
-          reg.active && reg.active.postMessage({type: 'cache-urls', urls: urls});
-        });
-      }
-      send();
-      setTimeout(send, 5000);
-    }).catch(function (err) { console.warn('service worker not registered', err); });
+    function register() {
+      navigator.serviceWorker.register('/sw.js').then(function () {
+        function send() {
+          var urls = performance.getEntriesByType('resource').map(function (e) { return e.name; });
+          urls.push(location.href);
+          navigator.serviceWorker.ready.then(function (reg) {
+            reg.active && reg.active.postMessage({type: 'cache-urls', urls: urls});
+          });
+        }
+        send();
+        setTimeout(send, 5000);
+      }).catch(function (err) { console.warn('service worker not registered', err); });
+    }
+    var idle = window.requestIdleCallback || function (run) { setTimeout(run, 0); };
+    setTimeout(function () { idle(register, {timeout: 5000}); }, 3000);
   });
 }
 """

@@ -32,14 +32,19 @@ const DEFAULT_SETTINGS = {
 const VEHICLES_KEY = "kei-drive.vehicles";
 
 // The garage, kept on the phone so the picker works offline.
+function savedVehicles() {
+  try {
+    const list = JSON.parse(localStorage.getItem(VEHICLES_KEY) || "[]");
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
 function useVehicles() {
-  const [vehicles, setVehicles] = useState([]);
+  // The saved garage in the first render already: the picker does not pop in after it.
+  const [vehicles, setVehicles] = useState(savedVehicles);
   useEffect(() => {
-    try {
-      setVehicles(JSON.parse(localStorage.getItem(VEHICLES_KEY) || "[]"));
-    } catch {
-      setVehicles([]);
-    }
     fetch("/api/v1/vehicles")
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
       .then((list) => {
@@ -112,10 +117,18 @@ function InstallHint() {
   );
 }
 
+// The permission last seen: the page's first-paint shell asks the browser for it before the
+// app's code arrives (kei_drive/components/drive_shell.py), so the first render knows it.
+let knownPermission = typeof window === "undefined" ? null : window.__keiLocationPermission ?? null;
+
 // Location permission: "granted" starts the GPS at once; "prompt" and "denied" show the
 // first-run card (the browser's prompt comes only after the driver's tap).
 function useLocationAccess() {
-  const [permission, setPermission] = useState(null); // null: not known yet
+  const [permission, setKnown] = useState(() => gpsUnsupported() ?? knownPermission); // null: not known yet
+  const setPermission = useCallback((value) => {
+    if (value !== "insecure" && value !== "unavailable") knownPermission = value;
+    setKnown(value);
+  }, []);
   const [asking, setAsking] = useState(false);
   useEffect(() => {
     let status = null;
@@ -144,7 +157,11 @@ function useLocationAccess() {
       setPermission(answer === "denied" ? "denied" : "granted");
     });
   }, []);
-  return { permission, ask, asking };
+  // Whether the first-run card shows. While the answer is not known yet, as the shell shows
+  // it: on a phone that never gave a position (no card coming and going: no layout shift).
+  const located = typeof document !== "undefined" && document.documentElement.dataset.keiLocation === "ok";
+  const card = permission === null ? (located ? null : "prompt") : permission === "granted" ? null : permission;
+  return { permission, ask, asking, card };
 }
 
 function DriveSettings({ settings, update }) {
@@ -179,7 +196,7 @@ function DriveSettings({ settings, update }) {
 }
 
 export function DriveScreen() {
-  const [settings, setSettings] = useState(DEFAULT_SETTINGS);
+  const [settings, setSettings] = useState(loadSettings); // saved ones in the first render
   const estimator = useRef(new SpeedEstimator());
   const alert = useRef(new SpeedAlert());
   const [snap, setSnap] = useState({ status: "waiting", speedMps: null, accuracyM: null, odometerM: 0 });
@@ -197,7 +214,6 @@ export function DriveScreen() {
   const access = useLocationAccess();
   const granted = access.permission === "granted";
 
-  useEffect(() => setSettings(loadSettings()), []);
   const update = useCallback((patch) => {
     setSettings((old) => {
       const next = { ...old, ...patch };
@@ -313,8 +329,8 @@ export function DriveScreen() {
           {place.warning}
         </div>
       )}
-      {access.permission && !granted && !gpsUnsupported() && (
-        <FirstRunCard permission={access.permission} onAsk={access.ask} asking={access.asking} />
+      {access.card && !gpsUnsupported() && (
+        <FirstRunCard permission={access.card} onAsk={access.ask} asking={access.asking} />
       )}
       {/* Guidance (next maneuver, road status) mounts here: kept on the first screen in landscape. */}
       <div id="guide-slot" className="kd-guide">

@@ -295,11 +295,9 @@ function listen(active) {
   }
 }
 
-function init() {
-  const trip = readJson(TRIP_KEY, null);
-  set({ trip });
-  listen(Boolean(trip));
-  openDb()
+let opening = null;
+function openStore() {
+  opening ??= openDb()
     .then((opened) => {
       db = opened;
       countPending();
@@ -307,6 +305,25 @@ function init() {
       timer ??= setInterval(sync, SYNC_EVERY_MS);
     })
     .catch(() => set({ lastError: "this browser cannot keep fixes offline" }));
+  return opening;
+}
+
+// Once the page has loaded and is idle: the first seconds belong to the Drive screen.
+function whenIdle(run, delayMs = 2000) {
+  const idle = window.requestIdleCallback ?? ((callback) => setTimeout(callback, 0));
+  const later = () => setTimeout(() => idle(run, { timeout: 3000 }), delayMs);
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later, { once: true });
+}
+
+function init() {
+  const trip = readJson(TRIP_KEY, null);
+  set({ trip });
+  listen(Boolean(trip));
+  // A trip being recorded stores its fixes at once; without one, the fixes of earlier trips
+  // still waiting on this phone are counted and sent when the page is idle.
+  if (trip) openStore();
+  else whenIdle(openStore);
   window.addEventListener("online", sync);
   // Another tab started or stopped a trip.
   window.addEventListener("storage", (event) => {
@@ -314,6 +331,7 @@ function init() {
     const next = readJson(TRIP_KEY, null);
     set({ trip: next });
     listen(Boolean(next));
+    if (next) openStore();
   });
 }
 
@@ -329,7 +347,7 @@ export function start(vehicleId = null) {
   set({ trip: next, paused: false, summary: null });
   localStorage.setItem(CREATE_KEY, JSON.stringify([...readJson(CREATE_KEY, []), next]));
   listen(true);
-  sync();
+  openStore().then(sync); // started before the idle-time opening: open the store now
 }
 
 /** Stop the trip: the finish call is queued; the summary shows at once, then the server's. */

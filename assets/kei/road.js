@@ -79,7 +79,9 @@ export function roadAlert(road) {
   if (road.above_cap) {
     return {
       kind: "above_cap",
-      text: `${road.name || "This road"} is posted ${road.posted_limit_mph} mph, above the ${road.cap_mph} mph Kei cap${where}`,
+      text: `${road.name || "This road"} is posted ${road.posted_limit_mph} mph, above the ${road.cap_mph} mph ${
+        road.cap_permit ? `cap of your local permit (${road.cap_permit})` : `Kei cap${where}`
+      }`,
       speech: `Posted ${road.posted_limit_mph}. Above the Kei cap of ${road.cap_mph}.`,
     };
   }

@@ -6,14 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { currentRoad, latestRoad, roadAlert, roadText, subscribeRoad } from "./road.js";
 import { speak, vibrate } from "./sound.js";
 
-// Its own stylesheet, asked for when this code runs: never in the way of the first paint.
-const STYLESHEET = "/kei/road.css";
-if (typeof document !== "undefined" && !document.querySelector(`link[href="${STYLESHEET}"]`)) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLESHEET;
-  document.head.appendChild(link);
-}
+// Styles: kei.css (loaded with the page, so nothing is restyled when this code arrives).
 
 function useRoad() {
   const [entry, setEntry] = useState(latestRoad);

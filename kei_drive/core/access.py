@@ -69,6 +69,24 @@ def classify(rule: Any) -> str | None:
     return KIND_OF_LEVEL[severity_level(rule)]
 
 
+def permits_apply(rule: Any) -> bool:
+    """Whether a driver's local permit changes what ``rule`` says: where Kei are banned,
+    only locally allowed or the rule is unverified; not where the state allows them (or
+    restricts them statewide) anyway."""
+    return classify(rule) not in (None, "restricted_state")
+
+
+def permit_at(permits: Sequence[Any], state: str, rule: Any, lat: float, lon: float) -> Any | None:
+    """The first of the driver's permits in ``state`` covering (lat, lon), where permits
+    apply to ``rule`` (as the route audit counts them); None elsewhere."""
+    if not permits_apply(rule):
+        return None
+    for permit in permits:
+        if permit.state == state and bool(permit.contains([lat], [lon])[0]):
+            return permit
+    return None
+
+
 CHECK_WORDS = "check before you drive"
 
 
@@ -117,7 +135,7 @@ def access_stretches(
             continue
         # Which permit (index) covers each segment of this stretch; -1 = none.
         inside = np.full(segs.size, -1, dtype=np.int64)
-        if kind != "restricted_state":
+        if permits_apply(rule):
             for pi, permit in enumerate(permits):
                 if permit.state != sr.state:
                     continue

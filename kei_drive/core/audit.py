@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from kei_drive.core.access import HARD_KINDS, access_stretches, runs_of_equal
-from kei_drive.core.distance import cumulative_m, haversine_m, segment_lengths_m
+from kei_drive.core.distance import great_circle_m, segment_lengths_m
 from kei_drive.core.units import METERS_PER_MILE, mph_to_kmh
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.core.vocabulary import WarningKind
@@ -72,18 +72,42 @@ class RoadEdge:
     names: tuple[str, ...] = ()  # refs and names, e.g. ("I 95", "John F. Kennedy Highway")
     use: str = ""  # "road", "ramp", "ferry", ...
 
+    @classmethod
+    def unchecked(
+        cls,
+        begin_index: int,
+        end_index: int,
+        road_class: str,
+        speed_limit_kmh: float | None,
+        speed_kmh: float | None,
+        names: tuple[str, ...],
+        use: str,
+    ) -> RoadEdge:
+        """The constructor without a frozen dataclass's ``object.__setattr__`` per field
+        (~3x cheaper; an engine answer has an edge per road segment)."""
+        out = object.__new__(cls)
+        b, e, rc, lim, sp, nm, us = _EDGE_SETTERS  # slots: each set directly
+        b(out, begin_index)
+        e(out, end_index)
+        rc(out, road_class)
+        lim(out, speed_limit_kmh)
+        sp(out, speed_kmh)
+        nm(out, names)
+        us(out, use)
+        return out
+
     def shifted(self, offset: int) -> RoadEdge:
         """The same edge with its geometry indices moved by ``offset`` (every field kept;
         cheaper than ``dataclasses.replace`` when joining a long track's parts)."""
-        out = object.__new__(RoadEdge)
-        for name, value in zip(
-            _EDGE_SLOTS,
-            (self.begin_index + offset, self.end_index + offset, self.road_class)
-            + (self.speed_limit_kmh, self.speed_kmh, self.names, self.use),
-            strict=True,
-        ):
-            _EDGE_SET[name](out, value)  # a frozen dataclass: set each slot directly
-        return out
+        return RoadEdge.unchecked(
+            self.begin_index + offset,
+            self.end_index + offset,
+            self.road_class,
+            self.speed_limit_kmh,
+            self.speed_kmh,
+            self.names,
+            self.use,
+        )
 
     @property
     def speed_limit_mph(self) -> int | None:
@@ -92,8 +116,7 @@ class RoadEdge:
         return round(self.speed_limit_kmh / mph_to_kmh(1))
 
 
-_EDGE_SLOTS = RoadEdge.__slots__
-_EDGE_SET = {name: getattr(RoadEdge, name).__set__ for name in _EDGE_SLOTS}
+_EDGE_SETTERS = tuple(getattr(RoadEdge, name).__set__ for name in RoadEdge.__slots__)
 
 
 @dataclass
@@ -339,13 +362,12 @@ def audit_route(
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
     n_seg = max(len(pts) - 1, 0)
     seg_len = segment_lengths_m(pts[:, 0], pts[:, 1])
-    cum = cumulative_m(pts[:, 0], pts[:, 1]) if len(pts) else np.zeros(1)
+    cum = np.concatenate(([0.0], np.cumsum(seg_len)))
     distance = float(cum[-1])
 
     # Per-segment edge attributes.
     seg_edge = _segment_edges(edges, n_seg)
-    # Road classes as small codes per segment (strings per segment cost 64 bytes each).
-    class_of, seg_class = _coded([e.road_class for e in edges], seg_edge)
+    classes = [e.road_class for e in edges] + [""]  # seg_edge -1 picks the trailing ""
     limit_kmh = np.array([e.speed_limit_kmh or 0.0 for e in edges] + [0.0], dtype=float)
     limits = np.round(limit_kmh / mph_to_kmh(1))[seg_edge]  # RoadEdge.speed_limit_mph, at once
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
@@ -437,10 +459,10 @@ def audit_route(
             )
         )
 
-    # Unknown limits where they matter (see module docstring).
-    cls_unknown = np.isin(seg_class, [class_of[c] for c in UNKNOWN_LIMIT_CLASSES if c in class_of])
-    local = np.isin(seg_class, [class_of[c] for c in LOCAL_CLASSES if c in class_of])
-    local_low_cap = local & (caps < ASSUMED_LOCAL_LIMIT_MPH)
+    # Unknown limits where they matter (see module docstring); per edge, then per segment.
+    cls_unknown = np.array([c in UNKNOWN_LIMIT_CLASSES for c in classes], dtype=bool)[seg_edge]
+    is_local = np.array([c in LOCAL_CLASSES for c in classes], dtype=bool)[seg_edge]
+    local_low_cap = is_local & (caps < ASSUMED_LOCAL_LIMIT_MPH)
     no_data = seg_edge < 0
     unknown = (limits == 0) & (caps > 0) & (cls_unknown | local_low_cap)
     unknown |= no_data
@@ -469,7 +491,7 @@ def audit_route(
     for which, req, idx in (("start", requested_start, 0), ("end", requested_end, -1)):
         if req is None or not len(pts):
             continue
-        gap = float(haversine_m(req[0], req[1], pts[idx, 0], pts[idx, 1]))
+        gap = great_circle_m(req[0], req[1], float(pts[idx, 0]), float(pts[idx, 1]))
         if gap > UNREACHABLE_GAP_M:
             where = "destination" if which == "end" else "starting point"
             msg = (
@@ -489,7 +511,7 @@ def audit_route(
     return RouteReport(
         distance_m=distance,
         duration_s=duration,
-        geometry=[(float(a), float(b)) for a, b in pts],
+        geometry=list(map(tuple, pts.tolist())),
         states=states,
         warnings=warnings,
     )

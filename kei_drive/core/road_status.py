@@ -6,12 +6,13 @@ gives that state's Kei cap. The answer is the ``road`` object of a points batch 
 contract of issue #13)::
 
     {"status": "matched", "name", "class", "ramp", "motorway", "posted_limit_mph",
-     "cap_mph", "above_cap", "state", "fix_time_ms"}
+     "cap_mph", "cap_permit", "above_cap", "state", "fix_time_ms"}
     {"status": "unknown", "reason", "detail", "fix_time_ms"}
 
 Never a guess: without a match the answer is "unknown" with its reason. ``motorway`` is
 true on a motorway and on a motorway ramp (for a Kei a ramp onto an interstate is the
-interstate); ``above_cap`` needs both a tagged limit and a state cap.
+interstate); ``above_cap`` needs both a tagged limit and a cap. ``cap_permit`` names the
+driver's local permit whose cap replaces the state's here (None: the state's rule).
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ def road_status(
     state: str | None,
     cap_mph: float | None,
     fix_time_ms: int | None = None,
+    cap_permit: str | None = None,
 ) -> dict[str, Any]:
-    """The "matched" answer for ``road`` in ``state`` whose Kei cap is ``cap_mph``."""
+    """The "matched" answer for ``road`` in ``state`` whose Kei cap is ``cap_mph`` (set by
+    the driver's permit labelled ``cap_permit``, if any)."""
     if road.ramp:
         serves = road.ramp_serves if road.ramp_serves in RAMP_CLASS else ""
         if road.road_class in ("motorway", "trunk") and not serves:
@@ -115,6 +118,7 @@ def road_status(
         "motorway": motorway,
         "posted_limit_mph": limit,
         "cap_mph": cap,
+        "cap_permit": cap_permit,
         "above_cap": bool(limit is not None and cap is not None and limit > cap),
         "state": state,
         "reason": None,

@@ -98,19 +98,22 @@ class RouteResult:
 def edges_from_trace(answer: dict[str, Any], offset: int = 0) -> list[RoadEdge]:
     """RoadEdge list from a trace_attributes answer (speeds in km/h: units=kilometers)."""
     edges = []
-    for e in answer.get("edges", []):
+    append = edges.append
+    for e in answer.get("edges", ()):
         limit = e.get("speed_limit")
-        if not isinstance(limit, int | float) or limit <= 0 or limit >= 250:
-            limit = None  # absent = untagged; 255 = "unlimited"/unknown in Valhalla
-        edges.append(
-            RoadEdge(
-                begin_index=int(e.get("begin_shape_index", 0)) + offset,
-                end_index=int(e.get("end_shape_index", 0)) + offset,
-                road_class=str(e.get("road_class", "")),
-                speed_limit_kmh=float(limit) if limit else None,
-                speed_kmh=float(e["speed"]) if e.get("speed") else None,
-                names=tuple(e.get("names") or ()),
-                use=str(e.get("use", "")),
+        # absent = untagged; 255 = "unlimited"/unknown in Valhalla
+        limit_kmh = float(limit) if type(limit) in (int, float) and 0 < limit < 250 else None
+        speed = e.get("speed")
+        names = e.get("names")
+        append(
+            RoadEdge.unchecked(
+                e.get("begin_shape_index", 0) + offset,
+                e.get("end_shape_index", 0) + offset,
+                e.get("road_class", ""),
+                limit_kmh,
+                float(speed) if speed else None,
+                tuple(names) if names else (),
+                e.get("use", ""),
             )
         )
     return edges

@@ -19,10 +19,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from kei_drive import config
+from kei_drive.core.access import permit_at
 from kei_drive.core.geo import state_at
+from kei_drive.core.local_permits import PermitError
 from kei_drive.core.road_status import RoadUnknown, road_status, unknown
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
+from kei_drive.db.permits import user_permits
 from kei_drive.routing.base import (
     NoRouteError,
     Router,
@@ -82,11 +85,26 @@ def _rule_book(user_id: int | None) -> Any:
     return book
 
 
-def _cap_mph(state: str | None, user_id: int | None) -> float | None:
+def _cap(state: str | None, user_id: int | None, lat: float, lon: float) -> tuple[Any, Any]:
+    """The Kei cap (mph or None) at (lat, lon) and the driver's permit that sets it (or
+    None): inside one of the account's local permits with a cap, that cap replaces the
+    state's, as in the route audit (``core/access.py``)."""
     if state is None:
-        return None
+        return None, None
     rule = _rule_book(user_id).rule_for(state)
-    return getattr(rule, "max_road_speed_mph", None) if rule is not None else None
+    cap = getattr(rule, "max_road_speed_mph", None) if rule is not None else None
+    if user_id is None:
+        return cap, None
+    try:
+        with app_session() as s:
+            permits = user_permits(s, user_id)
+    except PermitError:
+        log.exception("stored local permits do not parse; the state's cap applies")
+        return cap, None
+    permit = permit_at(permits, state, rule, lat, lon)
+    if permit is not None and permit.cap_mph:
+        return permit.cap_mph, permit
+    return cap, None
 
 
 def road_now(
@@ -119,7 +137,8 @@ def road_now(
     lat, lon, _acc = fixes[-1]
     hit = state_at(lat, lon)
     code = hit.code if hit is not None else None
-    return road_status(road, code, _cap_mph(code, user_id), newest_ms)
+    cap, permit = _cap(code, user_id, lat, lon)
+    return road_status(road, code, cap, newest_ms, permit.label if permit is not None else None)
 
 
 def _guarded(

@@ -194,10 +194,12 @@ def test_exports_stream_valid_documents(db):
         assert client.get(f"/api/v1/trips/{uuidlib.uuid4()}/export.gpx").status_code == 404
 
 
-def test_parallel_exports_take_constant_memory(db):
+def test_parallel_exports_take_constant_memory(db, monkeypatch):
     """Four clients export a 60,000-fix trip at once; the process allocates a small
     fraction of one document (the old exporter held every fix as objects, ~750 MB per
-    export of 928k fixes)."""
+    export of 928k fixes). Written in this process (no export workers), so that
+    tracemalloc sees the writer; the workers' memory: tests/integration/test_export_pool.py."""
+    monkeypatch.setenv("KEI_DRIVE_EXPORT_WORKERS", "0")
     _path, url = db
     trip = _big_trip(url, 60_000)
     sizes: list[int] = []

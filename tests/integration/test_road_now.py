@@ -15,9 +15,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from kei_drive.api import api
+from kei_drive.core.local_permits import make_permit
 from kei_drive.core.road_status import MatchedRoad, posted_limit_mph, road_status
 from kei_drive.db import accounts as acc
 from kei_drive.db import app_session, migrate
+from kei_drive.db import permits as pm
 from kei_drive.routing import get_router
 from kei_drive.routing.road_match import RoadNotFound, match_road
 from kei_drive.services.us_states import save_user_override
@@ -130,6 +132,33 @@ def test_a_55_mph_road_is_above_a_45_mph_state_cap(client, tmp_path):
     save_user_override(owner, "PA", {"max_road_speed_mph": 45}, "test: a 45 mph cap")
     road = Phone(client).send(ON_US_15)["road"]
     assert (road["cap_mph"], road["above_cap"], road["motorway"]) == (45, True, False)
+
+
+def test_inside_the_drivers_local_permit_its_cap_replaces_the_states(client):
+    """A local permit counts on the road as in the route audit: where the state's rule
+    leaves it to towns (here the driver's own override of Pennsylvania, 35 mph, local
+    opt-in), the permit's 55 mph cap replaces the state's inside its area only."""
+    with app_session() as s:
+        owner = acc.first_owner(s).id
+    save_user_override(
+        owner,
+        "PA",
+        {"status": "restricted", "road_access": "local_opt_in", "max_road_speed_mph": 35},
+        "test: towns opt in",
+    )
+    road = Phone(client).send(ON_US_15)["road"]
+    assert (road["cap_mph"], road["above_cap"], road["cap_permit"]) == (35, True, None)
+    town = make_permit(
+        state="PA", label="Wellsboro, PA", note="test ordinance", cap_mph=55,
+        center=ON_US_15[-1], radius_m=2000.0,
+    )  # fmt: skip
+    with app_session(write=True) as s:
+        pm.add_permit(s, owner, town)
+    road = Phone(client).send(ON_US_15)["road"]
+    assert (road["cap_mph"], road["above_cap"], road["cap_permit"]) == (55, False, "Wellsboro, PA")
+    # Outside the permit's area the state's cap applies again.
+    road = Phone(client).send(ON_EAST_STREET)["road"]
+    assert (road["cap_mph"], road["cap_permit"]) == (35, None)
 
 
 def test_a_residential_road_with_its_posted_limit(client):

@@ -53,6 +53,11 @@ test("alerts: motorway ramp, motorway, above the cap; none on an ordinary road",
   assert.equal(over.kind, "above_cap");
   assert.equal(over.text, "US 15 is posted 55 mph, above the 45 mph Kei cap in PA");
   assert.equal(over.speech, "Posted 55. Above the Kei cap of 45.");
+  const permitted = roadAlert({ ...us15, cap_mph: 35, cap_permit: "Coldwater, OH" });
+  assert.equal(
+    permitted.text,
+    "US 15 is posted 55 mph, above the 35 mph cap of your local permit (Coldwater, OH)",
+  );
   assert.equal(roadAlert(east), null);
   assert.equal(roadAlert({ ...ramp, motorway: false, class: "trunk_link" }), null); // trunk ramps are no ban
 });

@@ -159,6 +159,18 @@ def test_security_headers_everywhere_hsts_only_under_https():
     assert refused["x-content-type-options"] == "nosniff"
 
 
+def test_build_assets_carry_no_csp_documents_and_the_worker_do():
+    """A CSP applies to documents and workers only: the build's scripts, stylesheets, icons
+    and data files go without its ~1.5 KB (the Drive screen's first-visit transfer)."""
+    c = client()
+    for path in ("/assets/entry.client-1.js", "/kei/kei.css", "/icons/icon-192.png"):
+        headers = c.get(path).headers
+        assert "content-security-policy" not in headers, path
+        assert headers["x-content-type-options"] == "nosniff"
+    for path in ("/", "/sw.js", "/api/v1/vehicles", "/nowhere"):
+        assert "frame-ancestors 'none'" in c.get(path).headers["content-security-policy"]
+
+
 def test_a_stalled_body_is_answered_408_instead_of_hanging():
     settings = GuardSettings.create([], PORT, False, body_idle_timeout_s=0.2)
     guard = HttpGuard(backend(), settings)
