@@ -94,7 +94,7 @@ def _line(trip: dict) -> str:
 
 
 # A bulk import shares the machine with the live server: it yields the CPU to the phones'
-# uploads (a niceness of 10 costs nothing when the machine is otherwise idle).
+# uploads (the lowest priority costs nothing when the machine is otherwise idle).
 IMPORT_NICE = 19
 
 
