@@ -16,6 +16,11 @@ Figures (2 shared cores; wall time mostly measures the neighbours, so CPU time i
 - trips import: before 46.7 s wall at load 4, CPU 26.1 s, 497 MB;
   after 53.4 s wall at load 29, CPU 9.8 s, 307 MB.
 
+Session 4 (2026-12-02, load 1.5-2.4, under the bench lock), before (9f61257) -> after:
+states-along 7.1 s / CPU 7.1 s / 161 MB -> 7.9 s / 7.9 s / 137 MB; check-route 28.6 s /
+28.3 s / 396 MB -> 19.7 s / 28.0 s / 331 MB (two engines side by side, 500-fix chunks);
+trips import 16.3 s / 15.6 s / 314 MB -> 14.8 s / 14.3 s / 277 MB. See docs/performance.md.
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -91,9 +93,16 @@ def _line(trip: dict) -> str:
     return "  ".join(parts) + (f"  [{'; '.join(warnings)}]" if warnings else "")
 
 
+# A bulk import shares the machine with the live server: it yields the CPU to the phones'
+# uploads (the lowest priority costs nothing when the machine is otherwise idle).
+IMPORT_NICE = 19
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     if args.split_gap_min <= 0:
         return fail("--split-gap-min must be positive")
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
+        os.nice(IMPORT_NICE)
     try:
         tracks = read_gpx_columns(args.file)  # the one parse, before the database is touched
     except GpxError as exc:

@@ -29,6 +29,7 @@ import gpxpy.gpx
 import numpy as np
 
 from kei_drive.core import gpx_scan
+from kei_drive.core.memory import trim_heap
 from kei_drive.core.times import as_utc, iso_z
 from kei_drive.core.xmltext import xml_safe
 
@@ -540,6 +541,7 @@ def read_gpx_columns(source: GpxSource) -> list[GpxTrack]:
     if decoder is not None:
         extractor.feed(decoder.decode(b"", final=True))
     tracks = extractor.finish()
+    trim_heap()  # the chunks' text and tokens are garbage now
     tracks = [t for t in tracks if t.kind == "trk"] + [t for t in tracks if t.kind == "rte"]
     if not tracks:
         raise GpxError("GPX has no track or route points")

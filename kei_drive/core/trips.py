@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_columns
+from kei_drive.core.memory import trim_heap
 from kei_drive.core.times import iso_z
 
 STATS_KEYS = (
@@ -169,7 +170,10 @@ class TrackArrays:
     def from_gpx(cls, source: GpxSource) -> TrackArrays:
         """Every track and route point of a GPX file, concatenated (one streaming parse)."""
         segments = [s for track in read_gpx_columns(source) for s in track.segments]
-        return cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
+        out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
+        del segments
+        trim_heap()  # the per-segment columns, freed
+        return out
 
     def __len__(self) -> int:
         return int(self.lat.size)

@@ -15,7 +15,10 @@ better exists. ``check_track`` map-matches a GPS track (chunked) and audits it.
 from __future__ import annotations
 
 import math
+import os
+import queue
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -34,6 +37,7 @@ from kei_drive.core.audit import (
     highway_classes,
 )
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.memory import trim_heap
 from kei_drive.core.trips import TrackArrays, position_noise_m, smooth_positions, track_pieces
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
@@ -42,7 +46,7 @@ from kei_drive.routing.polyline import decode, decode_array
 
 POST_CHECK_ROUNDS = 3
 MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
-MATCH_CHUNK_POINTS = 4000  # well under Valhalla's trace max_shape (16000)
+MATCH_CHUNK_POINTS = 500  # the engine keeps ~65 kB a fix of its largest chunk (measured)
 MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
 JOIN_GAP_M = 30.0
 
@@ -402,6 +406,7 @@ def _badness(report: RouteReport) -> float:
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
+MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own engines)
 MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
@@ -480,18 +485,26 @@ class _Part:
 class _Piece:
     parts: list[_Part] = field(default_factory=list)
 
-    def audit_input(self) -> tuple[list[tuple[float, float]], list[RoadEdge]]:
-        geometry: list[tuple[float, float]] = []
+    def take_audit_input(self) -> tuple[np.ndarray, list[RoadEdge]]:
+        """The parts' geometry (one (n, 2) array) and edges joined; the parts give up theirs
+        (a long track's geometry and edges are then held once, not twice, while audited)."""
+        arrays: list[np.ndarray] = []
         edges: list[RoadEdge] = []
+        size = 0
+        last: tuple[float, float] | None = None
         for part in self.parts:
-            pts = part.geometry
-            offset = len(geometry)
-            if geometry and haversine_m(*geometry[-1], *pts[0]) < JOIN_GAP_M:
+            pts = np.asarray(part.geometry, dtype=float).reshape(-1, 2)
+            offset = size
+            if last is not None and len(pts) and haversine_m(*last, *pts[0]) < JOIN_GAP_M:
                 offset -= 1  # parts share their boundary point
                 pts = pts[1:]
-            geometry.extend(pts)
-            edges.extend(e.shifted(offset) for e in part.edges)
-        return geometry, edges
+            if len(pts):
+                arrays.append(pts)
+                size += len(pts)
+                last = (float(pts[-1, 0]), float(pts[-1, 1]))
+            edges.extend(part.edges if offset == 0 else (e.shifted(offset) for e in part.edges))
+            part.geometry, part.edges = [], []
+        return (np.concatenate(arrays) if arrays else np.zeros((0, 2))), edges
 
 
 def _angle_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -503,6 +516,11 @@ def _angle_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
 def _vector_m(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
     k = 111_195.0
     return ((q[1] - p[1]) * k * math.cos(math.radians(p[0])), (q[0] - p[0]) * k)
+
+
+def _index_or_none(value: Any, size: int) -> int:
+    """``value`` when it indexes a list of ``size``, else -1."""
+    return value if isinstance(value, int) and 0 <= value < size else -1
 
 
 def _drop_unsustained(
@@ -520,7 +538,11 @@ def _drop_unsustained(
     cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
     # each GPS fix: matched or not, and the edge it was matched to (-1: none)
     matched_fix = np.array([m.get("type") == "matched" for m in matched], dtype=bool)
-    fix_edge = np.array([int(m.get("edge_index", -1)) for m in matched], dtype=np.int64)
+    # (an unmatched fix's edge_index is Valhalla's "none", 2**64 - 1: no edge either)
+    n_edges = len(edges)
+    fix_edge = np.array(
+        [_index_or_none(m.get("edge_index"), n_edges) for m in matched], dtype=np.int64
+    )
     out = list(edges)
     k = 0
     while k < len(edges):
@@ -648,13 +670,13 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
 
 
-def _matched_pieces(
-    track: TrackArrays, cut: Any, router: Router | None
-) -> Iterator[Iterator[_Part]]:
-    """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
-    (GPS geometry only without a router). Each piece is smoothed by its own noise and
-    thinned; a very long track is matched at a wider spacing (measured on Baltimore tiles:
-    50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms)."""
+def _thinned_pieces(
+    track: TrackArrays, cut: Any
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """(lat, lon, times, noise) of each piece of the cut track, smoothed by its own noise
+    and thinned for the matcher; a very long track is matched at a wider spacing (measured
+    on Baltimore tiles: 50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about
+    1 ms, 200 m 20 % more per km than 100 m)."""
     smoothed = []
     for index in cut.pieces:
         if index.size >= 2:
@@ -664,9 +686,51 @@ def _matched_pieces(
             lat, lon = smooth_positions(sub, noise)
             smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
     budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
+    out = []
     for lat, lon, times, noise, _length in smoothed:
         keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
-        yield _piece_parts(router, lat[keep], lon[keep], times[keep], noise)
+        out.append((lat[keep], lon[keep], times[keep], noise))
+    return out
+
+
+def _matched_pieces(
+    track: TrackArrays, cut: Any, router: Router | None
+) -> Iterator[Iterator[_Part]]:
+    """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
+    (GPS geometry only without a router)."""
+    for lat, lon, times, noise in _thinned_pieces(track, cut):
+        yield _piece_parts(router, lat, lon, times, noise)
+
+
+def _all_matched_pieces(track: TrackArrays, cut: Any, router: Router | None) -> list[list[_Part]]:
+    """Every piece's parts, its chunks matched MATCH_THREADS at a time when the engine has
+    lanes (engines of its own per thread): the matcher is most of a long track's cost."""
+    pieces = _thinned_pieces(track, cut)
+    lanes_of = getattr(router, "lanes", None)
+    jobs = [(k, a, b) for k, p in enumerate(pieces) for a, b in _chunk_bounds(p[0], p[1])]
+    if router is None or lanes_of is None or MATCH_THREADS < 2 or len(jobs) < 2:
+        return [list(_piece_parts(router, *p)) for p in pieces]
+    free: queue.SimpleQueue[Router] = queue.SimpleQueue()
+    for lane in lanes_of(MATCH_THREADS):
+        free.put(lane)
+
+    def match(job: tuple[int, int, int]) -> list[_Part]:
+        k, a, b = job
+        lat, lon, times, noise = pieces[k]
+        lane = free.get()
+        try:
+            return _match(lane, lat[a:b], lon[a:b], times[a:b], noise)
+        finally:
+            free.put(lane)
+
+    out: list[list[_Part]] = [[] for _ in pieces]
+    with ThreadPoolExecutor(MATCH_THREADS) as pool:
+        for (k, _a, _b), parts in zip(jobs, pool.map(match, jobs), strict=True):
+            out[k].extend(parts)
+    while not free.empty():  # the extra engines go: their memory is the audit's now
+        free.get()
+    trim_heap()
+    return out
 
 
 def _piece_parts(
@@ -751,26 +815,22 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M)
-    pieces: list[_Piece] = []
-    for parts in _matched_pieces(track, cut, router):
-        piece = _Piece()
-        piece.parts.extend(parts)
-        pieces.append(piece)
+    pieces = [_Piece(parts) for parts in _all_matched_pieces(track, cut, router)]
     if not pieces:
         raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
-
-    reports = []
-    permits = _load_permits(permits)
-    for piece in pieces:
-        geometry, edges = piece.audit_input()
-        reports.append(
-            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
-        )
-    report = _combine(reports)
 
     gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
     unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
     longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
+    reports = []
+    permits = _load_permits(permits)
+    for piece in pieces:
+        geometry, edges = piece.take_audit_input()
+        reports.append(
+            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
+        )
+        del geometry, edges
+    report = _combine(reports)
     unmatched: list[dict[str, Any]] = []
     if unmatched_m > 0:
         reason = "no_routing_tiles" if router is None else "outside_map_data"

@@ -28,8 +28,11 @@ class LocalValhallaRouter:
 
     name = "valhalla-local"
 
-    def __init__(self, tiles_dir: Path) -> None:
+    def __init__(self, tiles_dir: Path, *, own_engine: bool = False) -> None:
         self.tiles_dir = Path(tiles_dir)
+        # an engine of its own (freed with this router) instead of the shared one
+        self._own: tuple[Any, threading.Lock] | None = None
+        self._own_engine = own_engine
         if not tiles_mod.has_tiles(self.tiles_dir):
             raise TilesMissingError(missing_tiles_message(self.tiles_dir))
         cfg = tiles_mod.config_path(self.tiles_dir)
@@ -37,18 +40,30 @@ class LocalValhallaRouter:
             cfg.write_text(json.dumps(tiles_mod.make_config(self.tiles_dir), indent=1))
         self.config_file = cfg.resolve()
 
+    def lanes(self, count: int) -> list[LocalValhallaRouter]:
+        """``count`` routers on these tiles, for threads matching a long track side by side
+        (the engine releases the GIL): this one, then routers with engines of their own,
+        which are freed with them (an engine keeps the memory of its largest match)."""
+        extra = [LocalValhallaRouter(self.tiles_dir, own_engine=True) for _ in range(1, count)]
+        return [self, *extra]
+
+    def _load(self) -> tuple[Any, threading.Lock]:
+        import valhalla
+
+        try:
+            return valhalla.Actor(str(self.config_file)), threading.Lock()
+        except (RuntimeError, FileNotFoundError, AttributeError) as exc:
+            raise RoutingError(f"cannot load routing tiles at {self.tiles_dir}: {exc}") from exc
+
     def _engine(self) -> tuple[Any, threading.Lock]:
+        if self._own_engine:
+            if self._own is None:
+                self._own = self._load()
+            return self._own
         key = (str(self.config_file), self.config_file.stat().st_mtime)
         with _ACTORS_LOCK:
             if key not in _ACTORS:
-                import valhalla
-
-                try:
-                    _ACTORS[key] = (valhalla.Actor(key[0]), threading.Lock())
-                except (RuntimeError, FileNotFoundError, AttributeError) as exc:
-                    raise RoutingError(
-                        f"cannot load routing tiles at {self.tiles_dir}: {exc}"
-                    ) from exc
+                _ACTORS[key] = self._load()
             return _ACTORS[key]
 
     def _call(self, action: str, request: dict[str, Any]) -> dict[str, Any]:
