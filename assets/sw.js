@@ -148,15 +148,27 @@ async function evict(cache, index) {
   }
 }
 
+// Changes to the basemap cache and its index run one at a time: two prefetches (the page's
+// own tiles and a route corridor) interleaving at their awaits left tiles in the cache that
+// the index had dropped.
+let basemapQueue = Promise.resolve();
+function oneAtATime(change) {
+  const run = basemapQueue.then(change, change);
+  basemapQueue = run.catch(() => null);
+  return run;
+}
+
 async function storeTile(cache, url, response) {
   const body = await response.clone().arrayBuffer();
   const bytes = Number(response.headers.get("Content-Length")) || body.byteLength;
-  await cache.put(url, response);
-  const index = await loadIndex(cache);
-  index.entries[url] = [bytes, Date.now()];
-  await evict(cache, index);
-  saveIndexSoon(cache);
-  return bytes;
+  return oneAtATime(async () => {
+    await cache.put(url, response);
+    const index = await loadIndex(cache);
+    index.entries[url] = [bytes, Date.now()];
+    await evict(cache, index);
+    saveIndexSoon(cache);
+    return bytes;
+  });
 }
 
 /** A basemap tile: from the cache, else from the network (and then kept). 204s are kept too. */
@@ -182,14 +194,16 @@ async function basemapInfo(request) {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
     if (response.ok) {
       const info = await response.clone().json();
-      const index = await loadIndex(cache);
-      if (index.buildId && index.buildId !== info.build_id) {
-        await Promise.all(Object.keys(index.entries).map((u) => cache.delete(u)));
-        index.entries = {};
-      }
-      index.buildId = info.build_id;
-      await saveIndex(cache);
-      await cache.put(BASEMAP_INFO, response.clone());
+      await oneAtATime(async () => {
+        const index = await loadIndex(cache);
+        if (index.buildId && index.buildId !== info.build_id) {
+          await Promise.all(Object.keys(index.entries).map((u) => cache.delete(u)));
+          index.entries = {};
+        }
+        index.buildId = info.build_id;
+        await saveIndex(cache);
+        await cache.put(BASEMAP_INFO, response.clone());
+      });
     } else if (response.status === 404) {
       await cache.delete(BASEMAP_INFO); // no basemap any more: maps fall back to raster tiles
     }
@@ -213,6 +227,9 @@ async function setBasemapCap(bytes, client) {
 
 /** Store a list of tile URLs for offline use, reporting progress to the page that asked. */
 async function prefetchBasemap({ id, urls }, client) {
+  // The maps need basemap.json to draw stored tiles offline; a page that read it before this
+  // worker controlled it (the worker registers a few seconds after load) never stored it.
+  await basemapInfo(new Request(BASEMAP_INFO, { cache: "no-cache" })).catch(() => null);
   const cache = await caches.open(BASEMAP_CACHE);
   const report = { type: "basemap-progress", id, done: 0, total: urls.length, bytes: 0, failed: 0, finished: false };
   const post = () => client?.postMessage({ ...report });

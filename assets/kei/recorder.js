@@ -129,14 +129,22 @@ function set(patch) {
   listeners.forEach((listen) => listen());
 }
 
-async function countPending() {
+async function refusedNow() {
+  const held = (await run(db, "readonly", (s) => s.getAll())).filter((p) => p.notAccepted);
+  return { count: held.length, reason: held.length ? held[held.length - 1].notAccepted : null };
+}
+
+// The queue's counts; with refusedToo the "not accepted" count as well, in the same update
+// (never "0 waiting" beside a stale "2 not accepted"). Reading every fix is dearer than a
+// count, so it is done only when a batch held fixes or sent held ones.
+async function countPending(refusedToo = false) {
   if (!db) return;
-  set({ pending: await run(db, "readonly", (s) => s.count()) });
+  const pending = await run(db, "readonly", (s) => s.count());
+  set(refusedToo ? { pending, refused: await refusedNow() } : { pending });
 }
 
 async function countRefused() {
-  const held = (await run(db, "readonly", (s) => s.getAll())).filter((p) => p.notAccepted);
-  set({ refused: { count: held.length, reason: held.length ? held[held.length - 1].notAccepted : null } });
+  set({ refused: await refusedNow() });
 }
 
 async function sync() {
@@ -186,7 +194,7 @@ async function sync() {
           remove.forEach((id) => s.delete(id));
           hold.forEach(({ id, reason: why }) => s.put({ ...byId.get(id), notAccepted: why, heldUntil }));
         });
-        await countPending();
+        await countPending(hold.length > 0 || batch.some((p) => p.notAccepted));
         if (status === 413 && batchSize > MIN_BATCH) {
           batchSize = Math.max(MIN_BATCH, Math.floor(batchSize / 2));
           continue; // the same fixes again, in smaller batches (they are held; resend now)

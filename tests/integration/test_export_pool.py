@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid as uuidlib
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from starlette.testclient import TestClient
@@ -16,6 +19,8 @@ from kei_drive.db import engine, migrate, session
 from kei_drive.db import queries as q
 from kei_drive.server import export_pool
 from tests.support.trips import fresh_db_url
+
+T = TypeVar("T")
 
 T0 = 1_714_834_800_000
 
@@ -106,6 +111,13 @@ def test_worker_memory_stays_flat_on_a_big_export(db):
     assert grown_mb < 15
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: in a full test run, Playwright's sync API
+    (the browser tests) leaves an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_client_leaving_mid_export_ends_its_worker_only(db):
     trip = _trip(db, 60_000)
 
@@ -121,7 +133,7 @@ def test_a_client_leaving_mid_export_ends_its_worker_only(db):
             total += len(chunk)
         return len(first), total
 
-    first, total = asyncio.run(scenario())
+    first, total = run_async(scenario())
     assert 0 < first < total
     assert total > 12_000_000 and len(_idle_worker_pids()) == 1
 
@@ -136,6 +148,6 @@ def test_exports_beyond_the_workers_wait_their_turn(db):
 
         return await asyncio.gather(*(one() for _ in range(5)))
 
-    sizes = asyncio.run(scenario())
+    sizes = run_async(scenario())
     assert len(set(sizes)) == 1 and sizes[0] > 900_000
     assert 1 <= len(_idle_worker_pids()) <= 2  # never more workers than the limit
