@@ -9,7 +9,7 @@ import uuid as uuidlib
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,8 +19,6 @@ from kei_drive.db import engine, migrate, session
 from kei_drive.db import queries as q
 from kei_drive.server import export_pool
 from tests.support.trips import fresh_db_url
-
-T = TypeVar("T")
 
 T0 = 1_714_834_800_000
 
@@ -111,7 +109,7 @@ def test_worker_memory_stays_flat_on_a_big_export(db):
     assert grown_mb < 15
 
 
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_async[T](coroutine: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` in a thread of its own: in a full test run, Playwright's sync API
     (the browser tests) leaves an event loop running in the main thread."""
     with ThreadPoolExecutor(max_workers=1) as pool:
