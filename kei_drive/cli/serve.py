@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kei_drive.cli._output import fail
+from kei_drive.server.http_guard import DEFAULT_MAX_PER_ADDRESS
 from kei_drive.server.runner import ServeError, ServeOptions, serve
 from kei_drive.server.toolchain import ToolchainError
 
@@ -24,6 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--public-host", help="name or IP the phone uses to reach this machine (default: LAN IP)"
     )
     parser.add_argument(
+        "--max-per-address",
+        type=_count,
+        default=DEFAULT_MAX_PER_ADDRESS,
+        metavar="N",
+        help=(
+            "connections the app holds at once for one client address (open pages, requests "
+            f"in progress; default {DEFAULT_MAX_PER_ADDRESS}, 0 = no cap; loopback is exempt)"
+        ),
+    )
+    parser.add_argument(
         "--single-user",
         action="store_true",
         help="no sign-in, everyone acts as the owner (only with a loopback --host)",
@@ -35,7 +46,11 @@ def _serve(args: argparse.Namespace) -> int:
     from kei_drive.cli.serve_accounts import AccountsSetupError, prepare_accounts
 
     options = ServeOptions(
-        host=args.host, port=args.port, https=args.https, public_host=args.public_host
+        host=args.host,
+        port=args.port,
+        https=args.https,
+        public_host=args.public_host,
+        max_per_address=args.max_per_address,
     )
     log = lambda message: print(message, flush=True)  # noqa: E731
     try:
@@ -43,3 +58,10 @@ def _serve(args: argparse.Namespace) -> int:
         return serve(options, log=log)
     except (AccountsSetupError, ServeError, ToolchainError, OSError) as error:
         return fail(str(error))
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value

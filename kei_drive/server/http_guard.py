@@ -19,12 +19,20 @@
   phone's first visit it was ~40 KiB of the Drive screen's transfer (docs/performance.md).
 - **Request bodies must keep coming**: a body that stalls for ``body_idle_timeout_s``
   (e.g. shorter than its ``Content-Length``) is answered 408 instead of holding a worker.
+- **A cap per client address** (``max_per_address``): the connections the app holds for one
+  address at a time (open websockets, which sit idle for hours, and requests in progress)
+  are capped; one more gets 429 with ``Retry-After`` (a websocket is closed with 1013, "try
+  again later"). Connections that send nothing never reach the app: granian closes them
+  after its header timeout (``server/launch.py``). Loopback peers are exempt unless
+  ``cap_loopback``: they are this machine, or a reverse proxy on it, which then caps per
+  address itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -46,6 +54,11 @@ PRIVATE_PREFIXES = ("/api/", "/_upload")  # data, not public page shells
 SUBRESOURCE_PREFIXES = ("/assets/", "/kei/", "/icons/", "/data/")
 CSP_HEADER = b"content-security-policy"
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# A phone holds one websocket per open tab and a few requests at a time; a household or a
+# club behind one address (carrier NAT) stays far below this.
+DEFAULT_MAX_PER_ADDRESS = 64
+RETRY_AFTER_S = 5
+WEBSOCKET_TRY_AGAIN_LATER = 1013
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,8 @@ class GuardSettings:
     image_origins: tuple[str, ...] = ()  # map tiles
     body_idle_timeout_s: float = 15.0
     hsts_max_age_s: int = 31_536_000
+    max_per_address: int = DEFAULT_MAX_PER_ADDRESS  # 0: no cap
+    cap_loopback: bool = False
 
     @classmethod
     def create(cls, hosts: Iterable[str], port: int, https: bool, **kw: Any) -> GuardSettings:
@@ -70,6 +85,8 @@ class GuardSettings:
             "https": self.https,
             "image_origins": list(self.image_origins),
             "body_idle_timeout_s": self.body_idle_timeout_s,
+            "max_per_address": self.max_per_address,
+            "cap_loopback": self.cap_loopback,
         }
         return json.dumps(data)
 
@@ -85,6 +102,8 @@ class GuardSettings:
             https=bool(data["https"]),
             image_origins=tuple(data.get("image_origins", ())),
             body_idle_timeout_s=float(data.get("body_idle_timeout_s", 15.0)),
+            max_per_address=int(data.get("max_per_address", DEFAULT_MAX_PER_ADDRESS)),
+            cap_loopback=bool(data.get("cap_loopback", False)),
         )
 
 
@@ -165,17 +184,65 @@ def security_headers(settings: GuardSettings) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
+class AddressSlots:
+    """How many connections the app holds for each client address (one event loop per
+    worker process, so no lock is needed; each worker counts its own)."""
+
+    def __init__(self, limit: int, cap_loopback: bool) -> None:
+        self.limit = limit
+        self.cap_loopback = cap_loopback
+        self.held: dict[str, int] = {}
+
+    def address_of(self, scope: Scope) -> str | None:
+        """The address to count, or None when it is not capped."""
+        client = scope.get("client")
+        if not self.limit or not client:
+            return None
+        address = client_key(str(client[0]))
+        if not self.cap_loopback and _is_loopback(address):
+            return None
+        return address
+
+    def take(self, address: str) -> bool:
+        held = self.held.get(address, 0)
+        if held >= self.limit:
+            return False
+        self.held[address] = held + 1
+        return True
+
+    def give_back(self, address: str) -> None:
+        held = self.held.get(address, 0) - 1
+        if held > 0:
+            self.held[address] = held
+        else:
+            self.held.pop(address, None)
+
+
 class HttpGuard:
     def __init__(self, app: ASGIApp, settings: GuardSettings) -> None:
         self.app = app
         self.settings = settings
         self.headers = security_headers(settings)
         self.subresource_headers = [h for h in self.headers if h[0] != CSP_HEADER]
+        self.slots = AddressSlots(settings.max_per_address, settings.cap_loopback)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        address = self.slots.address_of(scope)
+        if address is None:
+            await self._guard(scope, receive, send)
+            return
+        if not self.slots.take(address):
+            await self._too_many(scope, send)
+            return
+        try:
+            await self._guard(scope, receive, send)
+        finally:
+            self.slots.give_back(address)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
         try:
             host, port = split_authority(headers.get("host", ""))
@@ -280,12 +347,21 @@ class HttpGuard:
             return
         await self._plain(send, status, reason)
 
+    async def _too_many(self, scope: Scope, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # Closing before accepting would read as a 403; "try again later" needs a frame.
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": WEBSOCKET_TRY_AGAIN_LATER})
+            return
+        await self._plain(send, 429, "too many connections from your address")
+
     async def _plain(self, send: Send, status: int, reason: str) -> None:
         body = json.dumps({"error": reason}).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
+            *([(b"retry-after", str(RETRY_AFTER_S).encode())] if status == 429 else []),
             *self.headers,
         ]
         with contextlib.suppress(OSError, RuntimeError):
@@ -298,6 +374,27 @@ _OWN_HEADER_NAMES = {name for name, _ in security_headers(GuardSettings(frozense
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def client_key(address: str) -> str:
+    """What one client is: an IPv4 address (also when IPv4-mapped), or an IPv6 /64, since
+    one home or phone gets a whole /64 and may pick any address in it."""
+    try:
+        ip = ipaddress.ip_address(normalise_host(address))
+    except ValueError:
+        return normalise_host(address)
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6 and not ip.is_loopback:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _is_loopback(key: str) -> bool:
+    try:
+        return ipaddress.ip_address(key).is_loopback
+    except ValueError:
+        return key == "localhost"
 
 
 def _is_preflight(method: str, headers: dict[str, str]) -> bool:

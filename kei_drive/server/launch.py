@@ -13,9 +13,10 @@ of Reflex's steps and replace only that last one, so that granian, a maintained 
 - runs the app wrapped in the HTTP guard (``kei_drive.server.asgi:create_app``);
 - gives each worker ``WORKERS_KILL_TIMEOUT_S`` to stop, so SIGTERM ends everything quickly.
 
-Granian has no per-address connection cap: a client may use up to ``MAX_CONNECTIONS`` for
-``HEADER_READ_TIMEOUT_MS`` each. A server facing the internet belongs behind a reverse
-proxy or firewall that limits connections per address (README).
+Granian has no per-address cap: the HTTP guard caps the connections the app holds per
+client address (websockets and requests in progress, ``server/http_guard.py``); a
+connection that sends nothing never reaches the app and is closed after
+``HEADER_READ_TIMEOUT_MS``.
 """
 
 from __future__ import annotations
@@ -47,10 +48,7 @@ def raise_file_limit(wanted: int = 2 * MAX_CONNECTIONS + 1024) -> None:
 
 def run_granian(host: str, port: int, loglevel, app_target: str | None = None) -> None:
     """Stands in for ``reflex.utils.exec.run_granian_backend_prod`` (same signature)."""
-    from granian.constants import HTTPModes, Interfaces, SSLProtocols
-    from granian.http import HTTP1Settings
     from granian.log import LogLevels
-    from granian.server import Server
     from reflex.utils import exec as rx_exec
 
     if app_target is not None:
@@ -58,18 +56,34 @@ def run_granian(host: str, port: int, loglevel, app_target: str | None = None) -
     # Spawned workers import the app once. Forked ones inherit the build's registrations
     # and register every page again (Reflex then warns "Page … is being redefined").
     multiprocessing.set_start_method("spawn", force=True)
+    server = app_server(
+        "kei_drive.server.asgi:create_app",
+        host,
+        port,
+        workers=int(os.getenv("GRANIAN_WORKERS", str(rx_exec._get_backend_workers()))),
+        log_level=LogLevels(os.getenv("GRANIAN_LOG_LEVEL", loglevel.value)),
+        log_dictconfig=rx_exec._granian_log_dictconfig(),
+    )
+    server.serve()
+
+
+def app_server(target: str, host: str, port: int, *, workers: int = 1, **logging_options):
+    """Granian with Kei Drive's limits, serving the ASGI factory ``target`` (tests serve a
+    small app through the same settings)."""
+    from granian.constants import HTTPModes, Interfaces, SSLProtocols
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
     cert, key = os.environ.get(TLS_CERT_ENV), os.environ.get(TLS_KEY_ENV)
-    server = Server(
-        target="kei_drive.server.asgi:create_app",
+    return Server(
+        target=target,
         factory=True,
         address=host,
         port=port,
         interface=Interfaces.ASGI,
         http=HTTPModes.http1,  # websockets over HTTP/1.1 upgrades, as Reflex's client uses
         websockets=True,
-        log_level=LogLevels(os.getenv("GRANIAN_LOG_LEVEL", loglevel.value)),
-        log_dictconfig=rx_exec._granian_log_dictconfig(),
-        workers=int(os.getenv("GRANIAN_WORKERS", str(rx_exec._get_backend_workers()))),
+        workers=workers,
         backlog=BACKLOG,
         backpressure=MAX_CONNECTIONS,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS, keep_alive=True),
@@ -77,8 +91,8 @@ def run_granian(host: str, port: int, loglevel, app_target: str | None = None) -
         ssl_key=Path(key) if key else None,
         ssl_protocol_min=SSLProtocols.tls12,  # rustls offers only AEAD suites for 1.2
         workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
+        **logging_options,
     )
-    server.serve()
 
 
 class DropReflexNextSteps(logging.Filter):

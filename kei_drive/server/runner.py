@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kei_drive import config
 from kei_drive.server import tls, toolchain
-from kei_drive.server.http_guard import SETTINGS_ENV, GuardSettings
+from kei_drive.server.http_guard import DEFAULT_MAX_PER_ADDRESS, SETTINGS_ENV, GuardSettings
 from kei_drive.server.launch import TLS_CERT_ENV, TLS_KEY_ENV
 
 STOP_GRACE_S = 7.0  # then SIGKILL: everything is gone well within 10 s
@@ -40,6 +40,7 @@ class ServeOptions:
     port: int = 3000
     https: bool = False
     public_host: str | None = None  # the name/IP phones use; defaults to the LAN address
+    max_per_address: int = DEFAULT_MAX_PER_ADDRESS  # connections held per client address
 
 
 def project_root() -> Path:
@@ -129,7 +130,11 @@ def serve(options: ServeOptions, log=print) -> int:
         env.update({TLS_CERT_ENV: str(cert), TLS_KEY_ENV: str(key)})
         log(f"TLS certificate (self-signed, accept it once on the phone): {cert}")
     guard = GuardSettings.create(
-        allowed_hosts(options), options.port, options.https, image_origins=image_origins()
+        allowed_hosts(options),
+        options.port,
+        options.https,
+        image_origins=image_origins(),
+        max_per_address=options.max_per_address,
     )
     env[SETTINGS_ENV] = guard.to_env()
     if options.host in WILDCARDS:

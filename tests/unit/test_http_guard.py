@@ -199,3 +199,28 @@ def test_a_stalled_body_is_answered_408_instead_of_hanging():
     run_coroutine(asyncio.wait_for(guard(scope, receive, send), 5))
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 408
     assert len([m for m in sent if m["type"] == "http.response.start"]) == 1
+
+
+def test_a_client_is_an_ipv4_address_or_an_ipv6_64():
+    from kei_drive.server.http_guard import client_key
+
+    assert client_key("203.0.113.5") == "203.0.113.5"
+    assert client_key("::ffff:203.0.113.5") == "203.0.113.5"  # the same phone over IPv4
+    assert (
+        client_key("2001:db8:1:2::a") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    )
+    assert client_key("2001:db8:1:3::a") != client_key("2001:db8:1:2::a")
+
+
+def test_loopback_is_exempt_from_the_address_cap_unless_asked():
+    from kei_drive.server.http_guard import AddressSlots
+
+    slots = AddressSlots(limit=2, cap_loopback=False)
+    assert slots.address_of({"client": ("127.0.0.1", 5000)}) is None
+    assert slots.address_of({"client": ("::1", 5000)}) is None
+    assert slots.address_of({"client": ("192.168.1.7", 5000)}) == "192.168.1.7"
+    assert AddressSlots(limit=0, cap_loopback=True).address_of({"client": ("10.0.0.2", 1)}) is None
+    capped = AddressSlots(limit=2, cap_loopback=True)
+    assert capped.take("127.0.0.1") and capped.take("127.0.0.1") and not capped.take("127.0.0.1")
+    capped.give_back("127.0.0.1")
+    assert capped.take("127.0.0.1")
