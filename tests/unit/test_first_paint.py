@@ -6,7 +6,14 @@ import base64
 import gzip
 import hashlib
 
-from kei_drive.first_paint import ENTRY_ID, FirstPaintPlugin, defer_app_scripts
+from kei_drive.first_paint import (
+    ENTRY_ID,
+    FirstPaintPlugin,
+    defer_app_scripts,
+    evaluation_order,
+    lazy_chunks,
+    static_imports,
+)
 from kei_drive.server.asgi import inline_script_hashes
 
 ENTRY = """import "/assets/manifest-1.js";
@@ -38,6 +45,81 @@ def test_preloads_and_entry_move_behind_the_first_paint():
     # everything else of the page is untouched
     assert '<span class="kd-big-number">--</span>' in html
     assert '<link href="/kei/kei.css" rel="stylesheet"/>' in html
+
+
+# A build's modules, shortened (rolldown's minified output): the root imports a shared chunk
+# and React; the route lazily loads the live screen through Vite's preload list.
+MODULES = {
+    "/assets/manifest-1.js": "window.__reactRouterManifest={};",
+    "/assets/root-2.js": 'import{t as e}from"./shared-5.js";import"./react-4.js";var x=e();',
+    "/assets/shared-5.js": 'import{t}from"./react-4.js";export{t};',
+    "/assets/react-4.js": "var t=()=>1;export{t};",
+    "/assets/entry.client-3.js": (
+        'import{t}from"./react-4.js";import*as d from"./dom-6.js";d.hydrate();'
+        'import("./lazy-7.js");'
+    ),
+    "/assets/dom-6.js": 'import{t}from"./react-4.js";export const hydrate=()=>t();',
+    "/assets/route-8.js": (
+        'const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["assets/lazy-7.js",'
+        '"assets/react-4.js","assets/lazy-7.css"])))=>i.map(i=>d[i]);'
+        'import{t}from"./react-4.js";'
+    ),
+}
+ROUTED_ENTRY = """import "/assets/manifest-1.js";
+import * as route0 from "/assets/root-2.js";
+import * as route1 from "/assets/route-8.js";
+  window.__reactRouterRouteModules = {"root":route0,"routes/_index":route1};
+import("/assets/entry.client-3.js");"""
+
+
+def test_static_imports_in_order_without_dynamic_ones():
+    code = MODULES["/assets/entry.client-3.js"]
+    assert static_imports(code, "/assets/entry.client-3.js") == [
+        "/assets/react-4.js",
+        "/assets/dom-6.js",
+    ]
+    assert static_imports('import{a}from"../lib/x.js";', "/assets/sub/y.js") == ["/assets/lib/x.js"]
+    assert static_imports(ROUTED_ENTRY, "/") == [
+        "/assets/manifest-1.js",
+        "/assets/root-2.js",
+        "/assets/route-8.js",
+    ]
+
+
+def test_modules_evaluate_in_the_browsers_order_but_not_the_hydrating_entry():
+    order = evaluation_order(ROUTED_ENTRY, MODULES.get)
+    # dependencies first, each once, as the entry's static imports would evaluate them; then
+    # the entry module's own remaining dependencies; the entry module itself is left to it
+    assert order == [
+        "/assets/manifest-1.js",
+        "/assets/react-4.js",
+        "/assets/shared-5.js",
+        "/assets/root-2.js",
+        "/assets/route-8.js",
+        "/assets/dom-6.js",
+    ]
+    assert lazy_chunks(order, MODULES.get) == ["/assets/lazy-7.js"]  # not the .css
+    # a module missing from the build: no staged evaluation (the entry does it all)
+    missing = {url: code for url, code in MODULES.items() if url != "/assets/shared-5.js"}
+    assert evaluation_order(ROUTED_ENTRY, missing.get) == []
+
+
+def test_loader_preloads_all_and_evaluates_module_by_module():
+    entry_preload = '<link rel="modulepreload" href="/assets/entry.client-3.js"/>'
+    page = PAGE.replace(ENTRY, ROUTED_ENTRY).replace("</title>", "</title>" + entry_preload)
+    html = defer_app_scripts(page, MODULES.get)
+    assert html is not None
+    loader = html.split(f"{ROUTED_ENTRY}</script><script>", 1)[1].split("</script>", 1)[0]
+    steps = (
+        '["/assets/manifest-1.js", "/assets/react-4.js", "/assets/shared-5.js", '
+        '"/assets/root-2.js", "/assets/route-8.js", "/assets/dom-6.js"]'
+    )
+    assert f"var steps = {steps}.slice();" in loader
+    # every module in the order needed, then the page's other preloads (the entry module),
+    # then the lazily loaded chunks
+    preloads = steps[:-1] + ', "/assets/entry.client-3.js", "/assets/lazy-7.js"]'
+    assert f"var hrefs = {preloads}.slice();" in loader
+    assert "import(href)" in loader
 
 
 def test_the_csp_still_allows_the_entry_when_the_loader_runs_it(tmp_path):
