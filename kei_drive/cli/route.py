@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kei_drive.cli._account import account_rules_and_permits, add_user_arg
 from kei_drive.cli._output import fail, print_json
+from kei_drive.cli.geo import use_state_index_cache
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
 
@@ -115,6 +116,7 @@ def _check_route(args: argparse.Namespace) -> int:
 
     if not args.gpx.is_file():
         return fail(f"no such file: {args.gpx}")
+    use_state_index_cache()
     try:
         points = TrackArrays.from_gpx(args.gpx)  # times and accuracies help the matching
     except (GpxError, OSError, ValueError) as exc:

@@ -6,8 +6,6 @@ import argparse
 
 from kei_drive.cli._output import fail
 from kei_drive.server.http_guard import DEFAULT_MAX_PER_ADDRESS
-from kei_drive.server.runner import ServeError, ServeOptions, serve
-from kei_drive.server.toolchain import ToolchainError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from kei_drive.cli.serve_accounts import AccountsSetupError, prepare_accounts
+    from kei_drive.server.runner import ServeError, ServeOptions, serve  # (~0.2 s: only here)
+    from kei_drive.server.toolchain import ToolchainError
 
     options = ServeOptions(
         host=args.host,

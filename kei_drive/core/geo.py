@@ -8,7 +8,9 @@ sea, or in Canada/Mexico, is in none.
 
 Speed: the polygons are cut into small pieces along a 0.5 degree grid and indexed in an
 STRtree, so a point-in-polygon test only touches a few hundred vertices. Loaded lazily,
-once per process.
+once per process; building the pieces takes ~0.4 s, so an entry point may name a cache
+folder (``use_index_cache``) where the pieces are kept as WKB, named after a hash of the
+polygons, and loaded in milliseconds by later processes.
 
 ``near_border`` means: within ``NEAR_BORDER_M`` of *another state's* polygon. A coastline
 or the Canadian/Mexican border does not count: the flag exists to warn a Kei driver
@@ -18,8 +20,10 @@ before entering a state whose rules differ.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,9 +113,42 @@ def _grid_pieces(geom, cell: float) -> list:
     return pieces
 
 
-@functools.cache
-def _index() -> _Index:
-    data = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+_cache_dir: Path | None = None
+
+
+def use_index_cache(directory: Path | None) -> None:
+    """Keep the point-in-polygon index in ``directory`` (None: build it in every process).
+    The core picks no folder itself: the entry points pass one."""
+    global _cache_dir
+    _cache_dir = directory
+
+
+def _packed(geoms: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    blobs = shapely.to_wkb(np.asarray(geoms, dtype=object))
+    ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
+    return np.frombuffer(b"".join(blobs), dtype=np.uint8), ends
+
+
+def _unpacked(data: np.ndarray, ends: np.ndarray) -> list:
+    raw = data.tobytes()
+    starts = np.concatenate(([0], ends[:-1])).tolist()
+    return list(shapely.from_wkb([raw[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]))
+
+
+def _cache_path(source: bytes) -> Path | None:
+    if _cache_dir is None:
+        return None
+    key = hashlib.sha256(source + f"|{_GRID_DEG}|{shapely.geos_version_string}".encode())
+    return _cache_dir / f"us_states_index-{key.hexdigest()[:20]}.npz"
+
+
+_Parts = tuple[
+    list[str], dict[str, str], list, list, list[int]
+]  # codes, names, geoms, pieces, owner
+
+
+def _build_parts(source: bytes) -> _Parts:
+    data = json.loads(source)
     codes, names, geoms = [], {}, []
     for feature in data["features"]:
         code = feature["properties"]["code"]
@@ -123,6 +160,58 @@ def _index() -> _Index:
         for piece in _grid_pieces(geom, _GRID_DEG):
             pieces.append(piece)
             owner.append(i)
+    return codes, names, geoms, pieces, owner
+
+
+def _cached_parts(
+    path: Path | None,
+) -> tuple[list[str], dict[str, str], list, list, list[int]] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            codes = z["codes"].tolist()
+            names = dict(zip(codes, z["names"].tolist(), strict=True))
+            geoms = _unpacked(z["geoms"], z["geom_ends"])
+            pieces = _unpacked(z["pieces"], z["piece_ends"])
+            return codes, names, geoms, pieces, z["owner"].tolist()
+    except (OSError, ValueError, KeyError, shapely.errors.ShapelyError):
+        return None  # unreadable: built again (and written again)
+
+
+def _store_parts(path: Path | None, codes, names, geoms, pieces, owner) -> None:
+    if path is None:
+        return
+    geom_data, geom_ends = _packed(geoms)
+    piece_data, piece_ends = _packed(pieces)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as out:
+            np.savez(
+                out,
+                codes=np.array(codes),
+                names=np.array([names[c] for c in codes]),
+                geoms=geom_data,
+                geom_ends=geom_ends,
+                pieces=piece_data,
+                piece_ends=piece_ends,
+                owner=np.asarray(owner, dtype=np.int64),
+            )
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache folder: build it every time
+        tmp.unlink(missing_ok=True)
+
+
+@functools.cache
+def _index() -> _Index:
+    source = DATA_PATH.read_bytes()
+    path = _cache_path(source)
+    parts = _cached_parts(path)
+    if parts is None:
+        parts = _build_parts(source)
+        _store_parts(path, *parts)
+    codes, names, geoms, pieces, owner = parts
     pieces_arr = np.array(pieces, dtype=object)
     shapely.prepare(pieces_arr)
     geoms_arr = np.array(geoms, dtype=object)

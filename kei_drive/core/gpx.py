@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
-import gpxpy
-import gpxpy.gpx
 import numpy as np
 
 from kei_drive.core import gpx_scan
@@ -159,8 +157,9 @@ def _epoch(text: str, where: str) -> float:
 
 
 _NS = r"(?:[\w.-]+:)?"
-# The tokens that matter, in document order: points (whole), track/route/segment bounds,
-# names, and what to skip whole (comments, CDATA, waypoints).
+# The general scan (text that the vectorised one leaves): the tokens that matter, in
+# document order: points (whole), track/route/segment bounds, names, and what to skip
+# whole (comments, CDATA, waypoints).
 _TOKEN = re.compile(
     rf"""<!--.*?-->
     | <!\[CDATA\[.*?\]\]>
@@ -172,57 +171,85 @@ _TOKEN = re.compile(
     | <{_NS}name\s*>(?P<name>(?:<!\[CDATA\[.*?\]\]>|[^<])*)<""",
     re.S | re.X,
 )
-_STARTS = re.compile(rf"<(?:{_NS}(?:trkpt|rtept|trkseg|trk|rte|wpt)\b|!--|!\[CDATA\[)")
-_TAGS = {  # GpxSegment column -> the element holding it (in the point or its extensions)
-    "t": "time",
-    "elevation": "ele",
-    "speed": "speed",
-    "course": "course",
-    "accuracy": "hdop",
-}
+# Where a chunk may be cut: before a point, a structure tag, a waypoint, a comment or CDATA.
+_STARTS = re.compile(rb"<(?:(?:[\w.-]+:)?(?:trkpt|rtept|trkseg|trk|rte|wpt)\b|!--|!\[CDATA\[)")
 _FIELDS = {  # the literal first (fast search), then: an opening tag, optionally prefixed
-    key: re.compile(rf"{tag}(?<=[<:]{tag})\s*>([^<]*)<") for key, tag in _TAGS.items()
+    key: re.compile(rf"{tag.decode()}(?<=[<:]{tag.decode()})\s*>([^<]*)<")
+    for key, tag in gpx_scan.FIELD_TAGS.items()
 }
+_LAT = re.compile(r"""(?<=\s)lat\s*=\s*["']([^"']*)["']""")
+_LON = re.compile(r"""(?<=\s)lon\s*=\s*["']([^"']*)["']""")
 
-
-# Literal first (fast search); the region searched holds only points (see _column).
-_LAT = re.compile(r"""lat\s*=\s*["']([^"']*)["']""")
-_LON = re.compile(r"""lon\s*=\s*["']([^"']*)["']""")
+ALL_FIELDS = ("t", "elevation", "speed", "course", "accuracy")  # besides lat and lon
+POSITIONS_ONLY: tuple[str, ...] = ()
 
 
 class _Extractor:
-    """Points and track structure from GPX text that expat has checked is well-formed.
+    """Points and track structure from GPX text (UTF-8 bytes) that expat has checked is
+    well-formed.
 
-    Text arrives in pieces; each piece is cut before its last point or track token (which
-    may be incomplete) and the rest waits for the next piece. Within a piece only the
-    tokens are visited one by one; coordinates and fields are picked out with one regex
-    pass each and converted as whole columns."""
+    Bytes arrive in pieces; each piece is cut before its last point or track token (which
+    may be incomplete) and the rest waits for the next piece. A piece is scanned by
+    ``gpx_scan`` (vectorised: positions and values of every point at once); a piece that
+    scan leaves (comments, CDATA, odd markup) goes through a regex scan, token by token.
+    ``fields`` are the columns read besides lat and lon (the others stay NaN)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fields: tuple[str, ...] = ALL_FIELDS) -> None:
+        self.fields = tuple(f for f in ALL_FIELDS if f in fields)
         self.tracks: list[GpxTrack] = []
         self.track: GpxTrack | None = None
         self.cols: _Columns | None = None
         self.counts = {"trk": 0, "rte": 0}
         self.seg_no = 0
         self.in_segment = False
-        self.pending = ""
+        self.pending = b""
+        self.started = False
 
-    def feed(self, text: str, final: bool = False) -> None:
-        text = self.pending + text
-        cut = len(text)
+    def feed(self, data: bytes, final: bool = False) -> None:
+        data = self.pending + data
+        if not self.started:
+            data = self._skip_declaration(data, final)
+            if not self.started:
+                self.pending = data
+                return
+        cut = len(data)
         if not final:
-            cut = text.rfind("<")
-            while cut > 0 and not _STARTS.match(text, cut):
-                cut = text.rfind("<", 0, cut)
+            cut = data.rfind(b"<")
+            while cut > 0 and not _STARTS.match(data, cut):
+                cut = data.rfind(b"<", 0, cut)
             cut = max(cut, 0)
-        self.pending = text[cut:]
-        tokens = gpx_scan.scan(text[:cut]) if cut else None
-        if tokens is not None:
-            self._feed_tokens(text, tokens)
+            for opening, closing in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>")):
+                at = data.rfind(opening, 0, cut) if b"<!" in data else -1
+                if at >= 0 and data.find(closing, at, cut) < 0:
+                    cut = at  # never cut inside a comment or CDATA
+        self.pending = data[cut:]
+        if not cut:
             return
+        piece = data[:cut] if cut < len(data) else data
+        tokens = gpx_scan.scan(piece, self.fields)
+        if tokens is not None:
+            self._feed_tokens(piece, tokens)
+        else:
+            self._feed_text(piece.decode("utf-8"))
+
+    def _skip_declaration(self, data: bytes, final: bool) -> bytes:
+        """The text after the XML declaration (once it is whole)."""
+        data = data.removeprefix(codecs.BOM_UTF8)
+        if not data[:256].lstrip().startswith(b"<?xml"):
+            self.started = bool(data.strip()) or final
+            return data
+        end = data.find(b"?>")
+        if end < 0:
+            self.started = final
+            return data
+        self.started = True
+        return data[end + 2 :]
+
+    def _feed_text(self, text: str) -> None:
+        """The general scan: each token in turn, the points between them in bulk."""
         starts: list[int] = []
         ends: list[int] = []
-        for m in _TOKEN.finditer(text, 0, cut):
+        for m in _TOKEN.finditer(text):
             if m.group("pt"):
                 if self.cols is not None:  # else a point outside any segment or route
                     starts.append(m.start())
@@ -238,29 +265,30 @@ class _Extractor:
                 self.track.name = _text(m.group("name")) or None  # type: ignore[union-attr]
         self._flush(text, starts, ends)
 
-    def _feed_tokens(self, text: str, tokens: gpx_scan.Tokens) -> None:
+    def _feed_tokens(self, data: bytes, tokens: gpx_scan.Tokens) -> None:
         """The fast path: structure events in order, the points between them in bulk."""
-        st, en, done = tokens.starts, tokens.ends, 0
+        st, done = tokens.starts, 0
         for pos, kind, tag, value in tokens.events:
             j = int(np.searchsorted(st, pos))
             if j > done:
-                self._flush(text, st[done:j], en[done:j], tokens.codes)
+                self._store_scanned(tokens, done, j)
                 done = j
             if kind == "open":
                 self._open(tag, bool(value))
             elif kind == "close":
                 self._close(tag)
             elif self._naming():
-                self.track.name = _text(str(value)) or None  # type: ignore[union-attr]
+                name = _text(bytes(value).decode("utf-8"))  # type: ignore[arg-type]
+                self.track.name = name or None  # type: ignore[union-attr]
         if done < st.size:
-            self._flush(text, st[done:], en[done:], tokens.codes)
+            self._store_scanned(tokens, done, st.size)
 
     def _naming(self) -> bool:
         """A <name> here names the current track or route (not yet named)."""
         return self.track is not None and not self.in_segment and self.track.name is None
 
     def finish(self) -> list[GpxTrack]:
-        self.feed("", final=True)
+        self.feed(b"", final=True)
         self._close("trk")
         return self.tracks
 
@@ -303,67 +331,43 @@ class _Extractor:
         self.cols = None
         self.in_segment = False
 
-    def _column(
-        self,
-        key: str,
-        text: str,
-        span: tuple[int, int],
-        st: np.ndarray,
-        en: np.ndarray,
-        codes: np.ndarray,
-        names: gpx_scan.Names,
-    ) -> tuple[np.ndarray, list[str]]:
-        """(point index, value) of the first ``key`` field inside each point.
-
-        The values come from one C-speed ``findall`` over the region (which holds only the
-        points); they are in point order when exactly one opening tag lies inside each
-        point, which one vectorised pass over the region's code points checks. Otherwise
-        each match is placed by its position."""
-        pattern = _FIELDS.get(key) or (_LAT if key == "lat" else _LON)
-        lo, hi = span
-        n = len(st)
-        values = pattern.findall(text, lo, hi)
-        if len(values) == n:
-            if key in ("lat", "lon"):  # one attribute per start tag, at most (XML)
-                return np.arange(n), values
-            pos = lo + names.starts[names.at(_TAGS[key])]
-            if pos.size == n and ((pos >= st) & (pos < en)).all():
-                return np.arange(n), values
-        found = [(m.start(), m.group(1)) for m in pattern.finditer(text, lo, hi)]
-        if not found:
-            return np.zeros(0, dtype=np.intp), []
-        pos = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
-        k = np.searchsorted(st, pos, side="right") - 1
-        inside = (k >= 0) & (pos < en[np.clip(k, 0, None)])
-        idx = np.flatnonzero(inside)
-        k, first = np.unique(k[idx], return_index=True)
-        return k, [found[i][1] for i in idx[first]]
-
-    def _flush(
-        self,
-        text: str,
-        starts: Sequence[int] | np.ndarray,
-        ends: Sequence[int] | np.ndarray,
-        text_codes: np.ndarray | None = None,
-    ) -> None:
-        """Store the points at [starts[i], ends[i]) of ``text`` (``text_codes``: its code
-        points, when the caller has them already)."""
-        if not len(starts) or self.cols is None:
-            return
-        st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-        lo, hi, n = int(st[0]), int(en[-1]), len(st)
-        cols = {"lat": np.full(n, np.nan), "lon": np.full(n, np.nan)}
-        codes = gpx_scan.code_points(text[lo:hi]) if text_codes is None else text_codes[lo:]
-        head = codes[: hi - lo]  # where an element name can start: after "<" or a prefix
-        names = gpx_scan.Names(codes, np.flatnonzero((head == ord("<")) | (head == ord(":"))) + 1)
-        span = (lo, hi)
+    def _store_scanned(self, tokens: gpx_scan.Tokens, i: int, j: int) -> None:
+        """Store the scanned points i..j-1 (their values converted as whole columns)."""
+        if self.cols is None:
+            return  # points outside any segment or route
+        buf = tokens.buf
+        out: dict[str, np.ndarray] = {}
         for key in ("lat", "lon"):
-            k, values = self._column(key, text, span, st, en, codes, names)
-            if k.size < n:
-                missing = int(np.setdiff1d(np.arange(n), k)[0])
-                raise GpxError(f"not a valid GPX file: point {self._where(missing)} has no {key}")
-            cols[key][k] = self._floats(values, key)
-        lat, lon = cols["lat"], cols["lon"]
+            a, b = (x[i:j] for x in tokens.spans[key])
+            values, ok = gpx_scan.decimals(buf, a, b)
+            for k in np.flatnonzero(~ok).tolist():
+                values[k] = self._coordinate(key, _raw(buf, a[k], b[k]), k)
+            out[key] = values
+        self._check_coordinates(out["lat"], out["lon"])
+        for key in ALL_FIELDS:
+            column = np.full(j - i, np.nan)
+            if key in self.fields:
+                a, b = (x[i:j] for x in tokens.spans[key])
+                k = np.flatnonzero(a >= 0)
+                convert = gpx_scan.iso_times if key == "t" else gpx_scan.decimals
+                values, ok = convert(buf, a[k], b[k])
+                if not ok.all():
+                    odd = np.flatnonzero(~ok)
+                    raw = [_raw(buf, a[k[m]], b[k[m]]) for m in odd.tolist()]
+                    values[odd] = _times(raw, self, k[odd]) if key == "t" else _numbers(raw)
+                column[k] = values
+            out[key] = column
+        self._append(out)
+
+    def _coordinate(self, key: str, raw: str, k: int) -> float:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise GpxError(
+                f"not a valid GPX file: point {self._where(k)}: {key} {raw!r}: {exc}"
+            ) from exc
+
+    def _check_coordinates(self, lat: np.ndarray, lon: np.ndarray) -> None:
         bad = ~(np.isfinite(lat) & np.isfinite(lon))
         if bad.any():
             i = int(np.argmax(bad))
@@ -376,29 +380,51 @@ class _Extractor:
             raise GpxError(
                 f"GPX point {self._where(i)} is out of range (lat={lat[i]}, lon={lon[i]})"
             )
-        out = {"lat": lat, "lon": lon}
-        for key in _FIELDS:
-            column = np.full(n, np.nan)
-            k, values = self._column(key, text, span, st, en, codes, names)
-            if k.size:
-                column[k] = _times(values, self, k) if key == "t" else _numbers(values)
-            out[key] = column
-        out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
-        for key, column in out.items():
-            self.cols.cols[key].frombytes(column.astype(float).tobytes())
 
-    def _floats(self, values: list[str], key: str) -> np.ndarray:
-        try:
-            return np.array(values, dtype=float)
-        except ValueError:
-            for i, v in enumerate(values):
-                try:
-                    float(v)
-                except ValueError as exc:
-                    raise GpxError(
-                        f"not a valid GPX file: point {self._where(i)}: {key} {v!r}: {exc}"
-                    ) from exc
-            raise
+    def _append(self, out: dict[str, np.ndarray]) -> None:
+        out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
+        for key in _COLUMNS:
+            self.cols.cols[key].frombytes(out[key].astype(float).tobytes())  # type: ignore[union-attr]
+
+    def _column(
+        self, pattern: re.Pattern[str], text: str, st: np.ndarray, en: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """(point index, value) of the first match of ``pattern`` inside each point."""
+        found = [(m.start(), m.group(1)) for m in pattern.finditer(text, int(st[0]), int(en[-1]))]
+        if not found:
+            return np.zeros(0, dtype=np.intp), []
+        pos = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
+        k, first = gpx_scan.first_per_point(pos, st, en)
+        return k, [found[i][1] for i in first.tolist()]
+
+    def _flush(self, text: str, starts: Sequence[int], ends: Sequence[int]) -> None:
+        """Store the points at [starts[i], ends[i]) of ``text`` (the general scan)."""
+        if not len(starts) or self.cols is None:
+            return
+        st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        n = len(st)
+        out: dict[str, np.ndarray] = {}
+        for key, pattern in (("lat", _LAT), ("lon", _LON)):
+            column = np.full(n, np.nan)
+            k, values = self._column(pattern, text, st, en)
+            if k.size < n:
+                missing = int(np.setdiff1d(np.arange(n), k)[0])
+                raise GpxError(f"not a valid GPX file: point {self._where(missing)} has no {key}")
+            column[k] = [self._coordinate(key, v, int(i)) for v, i in zip(values, k, strict=True)]
+            out[key] = column
+        self._check_coordinates(out["lat"], out["lon"])
+        for key in ALL_FIELDS:
+            column = np.full(n, np.nan)
+            if key in self.fields:
+                k, values = self._column(_FIELDS[key], text, st, en)
+                if k.size:
+                    column[k] = _times(values, self, k) if key == "t" else _numbers(values)
+            out[key] = column
+        self._append(out)
+
+
+def _raw(buf: np.ndarray, a: int, b: int) -> str:
+    return buf[a:b].tobytes().decode("utf-8")
 
 
 def _text(raw: str) -> str:
@@ -510,38 +536,50 @@ def _chunks(source: GpxSource) -> Iterator[str | bytes]:
         raise GpxError(f"not a GPX source: {type(source).__name__}")
 
 
-def read_gpx_columns(source: GpxSource) -> list[GpxTrack]:
+def _utf8_pieces(validator: _Validator, chunks: Iterable[str | bytes]) -> Iterator[bytes]:
+    """Each chunk after expat has checked it, as UTF-8 bytes: UTF-8 and ASCII as they are,
+    other encodings (the BOM's or the XML declaration's, as expat read them) converted."""
+    decoder: codecs.IncrementalDecoder | None = None
+    passthrough = False
+    for chunk in chunks:
+        validator.feed(chunk)
+        if isinstance(chunk, str):
+            yield chunk.encode("utf-8")
+            continue
+        if decoder is None and not passthrough:
+            encoding = _bom_encoding(chunk[:4]) or validator.encoding or "utf-8"
+            try:
+                name = codecs.lookup(encoding).name
+            except LookupError as exc:
+                raise GpxError(f"not a GPX file: unknown encoding {encoding!r}") from exc
+            passthrough = name in ("utf-8", "utf-8-sig", "ascii")
+            if not passthrough:
+                decoder = codecs.getincrementaldecoder(name)()
+        yield chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
+    validator.feed(b"", final=True)
+    if decoder is not None:
+        yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def read_gpx_columns(source: GpxSource, fields: Iterable[str] = ALL_FIELDS) -> list[GpxTrack]:
     """Every track, then every route, with their points as columns (one streaming pass).
 
     ``source`` is GPX text (``str``; a ``str`` naming an existing file is read as a path),
-    raw bytes, a ``Path`` or an open file. Raises ``GpxError`` for malformed XML, a non-GPX
-    document, entity declarations, a GPX with no track or route points, or a point with
-    NaN / out-of-range coordinates.
+    raw bytes, a ``Path`` or an open file. ``fields``: the columns read besides lat and lon
+    (``ALL_FIELDS`` by default; the others are NaN). Raises ``GpxError`` for malformed XML,
+    a non-GPX document, entity declarations, a GPX with no track or route points, or a
+    point with NaN / out-of-range coordinates.
 
     Each chunk goes through expat first (well-formedness, encoding, no entities), then a
-    C-speed scan picks the points out of the same chunk, decoded as expat decoded it: the
-    file is read once and never held whole, and no per-element Python call is made.
+    vectorised scan picks the points out of the same chunk (as UTF-8): the file is read
+    once and never held whole, and no per-point Python call is made.
     """
     validator = _Validator()
-    extractor = _Extractor()
-    decoder: codecs.IncrementalDecoder | None = None
-    for chunk in _chunks(source):
-        validator.feed(chunk)
-        if isinstance(chunk, str):
-            extractor.feed(chunk)
-            continue
-        if decoder is None:
-            encoding = _bom_encoding(chunk[:4]) or validator.encoding or "utf-8"
-            try:
-                decoder = codecs.getincrementaldecoder(encoding)()
-            except LookupError as exc:
-                raise GpxError(f"not a GPX file: unknown encoding {encoding!r}") from exc
-        extractor.feed(decoder.decode(chunk))
-    validator.feed(b"", final=True)
-    if decoder is not None:
-        extractor.feed(decoder.decode(b"", final=True))
+    extractor = _Extractor(tuple(fields))
+    for piece in _utf8_pieces(validator, _chunks(source)):
+        extractor.feed(piece)
     tracks = extractor.finish()
-    trim_heap()  # the chunks' text and tokens are garbage now
+    trim_heap()  # the chunks' bytes and tokens are garbage now
     tracks = [t for t in tracks if t.kind == "trk"] + [t for t in tracks if t.kind == "rte"]
     if not tracks:
         raise GpxError("GPX has no track or route points")
@@ -561,9 +599,12 @@ def read_gpx(source: GpxSource) -> list[list[TrackPoint]]:
     return [segment for _name, segments in read_gpx_tracks(source) for segment in segments]
 
 
-def read_gpx_latlon(source: GpxSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All track and route points concatenated as columns ``(lat, lon, t, accuracy)``."""
-    segments = [s for t in read_gpx_columns(source) for s in t.segments]
+def read_gpx_latlon(
+    source: GpxSource, fields: Iterable[str] = ("t", "accuracy")
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All track and route points concatenated as columns ``(lat, lon, t, accuracy)``
+    (``fields=POSITIONS_ONLY``: t and accuracy are not read, NaN)."""
+    segments = [s for t in read_gpx_columns(source, fields) for s in t.segments]
     return tuple(  # type: ignore[return-value]
         np.concatenate([getattr(s, k) for s in segments]) for k in ("lat", "lon", "t", "accuracy")
     )
@@ -571,7 +612,7 @@ def read_gpx_latlon(source: GpxSource) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def read_gpx_points(source: GpxSource) -> list[tuple[float, float]]:
     """All track and route points of the file concatenated, as ``(lat, lon)``."""
-    lat, lon, _t, _acc = read_gpx_latlon(source)
+    lat, lon, _t, _acc = read_gpx_latlon(source, POSITIONS_ONLY)
     return list(zip(lat.tolist(), lon.tolist(), strict=True))
 
 
@@ -597,6 +638,8 @@ def to_gpx(
 
     ``points`` is a flat list of points (one segment) or a list of segments.
     """
+    import gpxpy.gpx  # writing only (reading is expat and numpy)
+
     gpx = gpxpy.gpx.GPX()
     gpx.creator = CREATOR
     gpx.nsmap["gpxtpx"] = GPXTPX_NS

@@ -169,7 +169,9 @@ class TrackArrays:
     @classmethod
     def from_gpx(cls, source: GpxSource) -> TrackArrays:
         """Every track and route point of a GPX file, concatenated (one streaming parse)."""
-        segments = [s for track in read_gpx_columns(source) for s in track.segments]
+        tracks = read_gpx_columns(source, _GPX_COLUMNS[2:])  # elevation and course: not needed
+        segments = [s for track in tracks for s in track.segments]
+        del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
         del segments
         trim_heap()  # the per-segment columns, freed

@@ -304,11 +304,11 @@ def test_fast_scan_reads_what_the_general_scan_reads(tmp_path, monkeypatch):
     calls = []
     real_scan = gpx_mod.gpx_scan.scan
     monkeypatch.setattr(
-        gpx_mod.gpx_scan, "scan", lambda text: calls.append(real_scan(text)) or calls[-1]
+        gpx_mod.gpx_scan, "scan", lambda *a: calls.append(real_scan(*a)) or calls[-1]
     )
     fast = gpx_mod.read_gpx_columns(path)
     assert sum(c is not None for c in calls) > 3  # the fast path read most chunks
-    monkeypatch.setattr(gpx_mod.gpx_scan, "scan", lambda text: None)
+    monkeypatch.setattr(gpx_mod.gpx_scan, "scan", lambda *a: None)
     general = gpx_mod.read_gpx_columns(path)
     assert _columns(fast) == _columns(general)
     assert [t.name for t in fast] == ["First & long", "A route"]
