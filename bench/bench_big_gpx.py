@@ -59,10 +59,13 @@ def tiles(tmp_path_factory) -> Path:
     return out
 
 
-def write_big_gpx(path: Path, route: np.ndarray, n: int = N, seed: int = 3) -> Path:
-    """``n`` fixes at 1 Hz driving ``route`` (lat, lon rows) there and back, repeatedly."""
+def write_big_gpx(
+    path: Path, route: np.ndarray, n: int = N, seed: int = 3, back: np.ndarray | None = None
+) -> Path:
+    """``n`` fixes at 1 Hz driving ``route`` (lat, lon rows) there and ``back`` (the route
+    the engine plans for the return; default: ``route`` reversed), repeatedly."""
     rng = np.random.default_rng(seed)
-    loop = np.concatenate((route, route[::-1]))
+    loop = np.concatenate((route, route[::-1] if back is None else back))
     cum = cumulative_m(loop[:, 0], loop[:, 1])
     speed = 12.0 + 4.0 * np.sin(np.arange(n) / 300.0)  # 8-16 m/s
     along = np.cumsum(speed) % cum[-1]
@@ -90,9 +93,14 @@ def big_gpx(tiles, tmp_path_factory) -> Path:
     from kei_drive.routing import kei_costing as kc
     from kei_drive.routing.polyline import decode
 
-    answer = get_router(tiles).route(kc.route_request(A, B, KeiOptions(), hard=False))
-    route = np.array(decode(answer["trip"]["legs"][0]["shape"]))
-    return write_big_gpx(tmp_path_factory.mktemp("big") / "big.gpx", route)
+    router = get_router(tiles)
+    there, back = (
+        np.array(decode(router.route(kc.route_request(a, b, KeiOptions(), hard=False))["trip"]["legs"][0]["shape"]))
+        for a, b in ((A, B), (B, A))
+    )
+    # The return leg is planned by the engine (a driver comes back on the other carriageway
+    # of a divided road, not down the outbound one against the traffic).
+    return write_big_gpx(tmp_path_factory.mktemp("big") / "big.gpx", there, back=back)
 
 
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int, str]:
