@@ -160,13 +160,14 @@ _NS = r"(?:[\w.-]+:)?"
 # The general scan (text that the vectorised one leaves): the tokens that matter, in
 # document order: points (whole), track/route/segment bounds, names, and what to skip
 # whole (comments, CDATA, waypoints).
+_ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""  # a quoted attribute value may hold ">"
 _TOKEN = re.compile(
     rf"""<!--.*?-->
     | <!\[CDATA\[.*?\]\]>
-    | <{_NS}(?P<pt>trkpt|rtept)\b(?P<attrs>[^>]*?)
+    | <{_NS}(?P<pt>trkpt|rtept)\b(?P<attrs>{_ATTRS})
       (?:/>|>(?P<body>[^<]*(?:<(?!/{_NS}(?P=pt)\s*>)[^<]*)*)</{_NS}(?P=pt)\s*>)
-    | <{_NS}wpt\b[^>]*?(?:/>|>.*?</{_NS}wpt\s*>)
-    | <{_NS}(?P<open>trkseg|trk|rte)\b[^>]*?(?P<empty>/?)>
+    | <{_NS}wpt\b{_ATTRS}(?:/>|>.*?</{_NS}wpt\s*>)
+    | <{_NS}(?P<open>trkseg|trk|rte)\b{_ATTRS}(?P<empty>/?)>
     | </{_NS}(?P<close>trkseg|trk|rte)\s*>
     | <{_NS}name\s*>(?P<name>(?:<!\[CDATA\[.*?\]\]>|[^<])*)<""",
     re.S | re.X,

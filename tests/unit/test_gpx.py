@@ -314,3 +314,124 @@ def test_fast_scan_reads_what_the_general_scan_reads(tmp_path, monkeypatch):
     assert [t.name for t in fast] == ["First & long", "A route"]
     assert [len(s) for s in fast[0].segments] == [9000, 9000, 9000]
     assert fast[0].segments[0].speed[5] == 5.5 and np.isnan(fast[0].segments[0].t[31])
+
+
+def test_vectorised_numbers_and_times_equal_pythons():
+    """The column converters give the very doubles ``float()`` and the general time reader
+    give, and refuse (for the caller to read one by one) anything but the plain forms."""
+    from kei_drive.core import gpx_scan
+    from kei_drive.core.gpx import _times
+
+    rng = np.random.default_rng(5)
+    numbers = [
+        f"{x:.{k}f}"
+        for x, k in zip(rng.uniform(-181, 181, 3000), rng.integers(0, 12, 3000), strict=True)
+    ]
+    numbers += ["0", "-0", "5.", ".5", "-0.000001", "99999999999999.9", "007.50"]
+    odd = [
+        "",
+        "-",
+        "+3",
+        "1e5",
+        " 4",
+        "4 ",
+        "1.2.3",
+        "nan",
+        "inf",
+        "0x1",
+        "1234567890123456",
+        "--1",
+    ]
+    times = [
+        f"2024-0{m}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+        for m, d, h, mi, s in zip(
+            rng.integers(1, 10, 500),
+            rng.integers(1, 29, 500),
+            rng.integers(0, 24, 500),
+            rng.integers(0, 60, 500),
+            rng.integers(0, 60, 500),
+            strict=True,
+        )
+    ]
+    times = [t + z for t, z in zip(times, ["Z", "", ".5Z", ".123456Z", ".25"] * 100, strict=True)]
+    times += ["2024-02-29T00:00:00Z", "1999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
+    bad_times = [
+        "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-01-01T24:00:00Z",
+        "2024-01-01T00:00:60Z",
+        "2024-01-01T00:00:00+02:00",
+        "2024-01-01 00:00:00Z",
+        "2024-01-01T00:00:00.1234567Z",
+        "0000-01-01T00:00:00Z",
+        "2024-1-01T00:00:00Z",
+    ]
+
+    def spans(values: list[str]):
+        head = b"<" + b"x" * 40 + b">"  # (a value in the first 17 bytes is read the slow way)
+        data = head + b"<".join(v.encode() for v in values) + b"<"
+        ends = np.cumsum([len(v) + 1 for v in values]) + len(head) - 1
+        return gpx_scan.padded(data), ends - np.array([len(v) for v in values]), ends
+
+    buf, a, b = spans(numbers + odd)
+    value, ok = gpx_scan.decimals(buf, a, b)
+    assert ok[: len(numbers)].all() and not ok[len(numbers) :].any()
+    assert value[: len(numbers)].tolist() == [float(v) for v in numbers]
+    assert str(value[numbers.index("-0")]) == "-0.0"
+
+    buf, a, b = spans(times + bad_times)
+    value, ok = gpx_scan.iso_times(buf, a, b)
+    assert ok[: len(times)].all() and not ok[len(times) :].any()
+    expected = _times(times, None, np.arange(len(times)))  # the general reader
+    assert value[: len(times)].tolist() == expected.tolist()
+
+
+def test_positions_only_reads_no_other_column():
+    doc = _gpx(
+        '<trk><trkseg><trkpt lat="1" lon="2"><ele>5</ele><time>2024-01-01T00:00:00Z</time>'
+        "<hdop>1</hdop></trkpt></trkseg></trk>"
+    )
+    (track,) = read_gpx_columns(doc, ())
+    (seg,) = track.segments
+    assert (seg.lat[0], seg.lon[0]) == (1.0, 2.0)
+    assert all(np.isnan(getattr(seg, k)).all() for k in ("t", "elevation", "accuracy"))
+    (seg,) = read_gpx_columns(doc, ("t",))[0].segments
+    assert seg.t[0] == datetime(2024, 1, 1, tzinfo=UTC).timestamp() and np.isnan(seg.elevation[0])
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_unusual_markup_reads_as_the_general_scan_does(chunk, monkeypatch):
+    """Prefixed elements, ">" inside an attribute value, blanks around "=", a commented-out
+    point cut by a chunk boundary: the same points with or without the vectorised scan."""
+    from kei_drive.core import gpx as gpx_mod
+
+    monkeypatch.setattr(gpx_mod, "READ_CHUNK", chunk)
+    doc = (
+        "<?xml version='1.0'?><g:gpx xmlns:g='http://www.topografix.com/GPX/1/1' "
+        "xmlns:x='urn:x'><g:trk><g:name>Prefixed &lt;one&gt;</g:name><g:trkseg>"
+        + "".join(
+            f'<g:trkpt lat="40.{i:04d}" lon="-105.{i:04d}"><g:ele>{i}</g:ele>'
+            f"<g:time>2024-05-04T15:00:{i % 60:02d}Z</g:time><g:extensions><x:speed>{i}.5"
+            "</x:speed></g:extensions></g:trkpt>"
+            for i in range(40)
+        )
+        + '<g:trkpt note="a>b" lat="41" lon="-104"/><g:trkpt lat = "41.5" lon="-104"/>'
+        + "<!-- <g:trkpt lat='50' lon='50'/> --></g:trkseg></g:trk></g:gpx>"
+    )
+    fast = read_gpx_columns(io.BytesIO(doc.encode()))
+    monkeypatch.setattr(gpx_mod.gpx_scan, "scan", lambda *a: None)
+    general = read_gpx_columns(io.BytesIO(doc.encode()))
+    assert _columns(fast) == _columns(general)
+    (seg,) = fast[0].segments
+    assert fast[0].name == "Prefixed <one>"
+    assert len(seg) == 42 and seg.lat[-2:].tolist() == [41.0, 41.5]
+    assert seg.speed[3] == 3.5 and seg.elevation[39] == 39.0
+
+
+def test_a_point_missing_a_coordinate_is_named_not_shifted():
+    doc = _gpx(
+        '<trk><trkseg><trkpt lat="1" lon="2"/><trkpt x="1" lat="3"/><trkpt lat="4" lon="5"/>'
+        "</trkseg></trk>"
+    )
+    with pytest.raises(GpxError, match="point #2 of track 1 segment 1 has no lon"):
+        read_gpx(doc)
