@@ -95,8 +95,11 @@ def big_gpx(tiles, tmp_path_factory) -> Path:
 
     router = get_router(tiles)
     there, back = (
-        np.array(decode(router.route(kc.route_request(a, b, KeiOptions(), hard=False))["trip"]["legs"][0]["shape"]))
-        for a, b in ((A, B), (B, A))
+        np.array(decode(leg["trip"]["legs"][0]["shape"]))
+        for leg in (
+            router.route(kc.route_request(a, b, KeiOptions(), hard=False))
+            for a, b in ((A, B), (B, A))
+        )
     )
     # The return leg is planned by the engine (a driver comes back on the other carriageway
     # of a divided road, not down the outbound one against the traffic).
