@@ -35,6 +35,7 @@ HIGHWAY_CLASSES = ("motorway", "trunk")
 # OSM link classes as some engines report them; Valhalla reports a link as a "ramp" edge
 # with the class of a road it joins, so ramps are classed by their neighbours instead.
 LINK_CLASSES = {"motorway_link": "motorway", "trunk_link": "trunk"}
+_HIGHWAY_OR_LINK = frozenset((*HIGHWAY_CLASSES, *LINK_CLASSES))
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
 LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
 ASSUMED_LOCAL_LIMIT_MPH = 35
@@ -367,9 +368,6 @@ def audit_route(
 
     # Per-segment edge attributes.
     seg_edge = _segment_edges(edges, n_seg)
-    classes = [e.road_class for e in edges] + [""]  # seg_edge -1 picks the trailing ""
-    limit_kmh = np.array([e.speed_limit_kmh or 0.0 for e in edges] + [0.0], dtype=float)
-    limits = np.round(limit_kmh / mph_to_kmh(1))[seg_edge]  # RoadEdge.speed_limit_mph, at once
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
     speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
     kei_kmh = np.minimum(np.maximum(speeds, 1.0), mph_to_kmh(top_speed_mph))
@@ -408,29 +406,37 @@ def audit_route(
         seg_state = np.where(ok, k, -1)
     state_codes = [s.state for s in states] + [""]
     caps = np.array([s.max_road_speed_mph or 0 for s in states] + [0], dtype=float)[seg_state]
-    interstate_ban = np.array([bool(s.interstate_forbidden) for s in states] + [False], dtype=bool)[
-        seg_state
-    ]
     # Road access per state stretch (core/access.py); the driver's permits may set caps.
     seg_mid = (pts[:-1] + pts[1:]) / 2 if n_seg else np.zeros((0, 2))
     stretches, permit_caps = access_stretches(
         states, [rule_of.get(s.state) for s in states], seg_state, seg_mid, cum, permits
     )
     caps = np.where(permit_caps > 0, permit_caps, caps)
+    # Where no stretch has a cap, posted and unknown limits cannot matter: those checks
+    # (most of the audit's per-segment work) find nothing and are skipped.
+    has_caps = bool(caps.any())
 
     warnings: list[RouteWarning] = []
 
     def pos(s: int, e: int) -> tuple[float, float]:
         return round(float(cum[s]), 1), round(float(cum[e]), 1)
 
-    # Motorway / trunk stretches, ramps included (one per class and state stretch).
-    edge_hw = highway_classes(edges)
-    named = _with_ramp_names(edges, edge_hw)
-    hw_of, seg_hw = _coded(edge_hw, seg_edge)
-    hw_key = np.full(n_seg, -1, dtype=np.int64)
-    for ci, cls in enumerate(HIGHWAY_CLASSES):
-        hw_key = np.where(seg_hw == hw_of.get(cls, -2), ci * 1000 + seg_state + 1, hw_key)
-    for s, e, key in _runs(hw_key):
+    # Motorway / trunk stretches, ramps included (one per class and state stretch); none
+    # without a motorway, trunk or link edge (ramps are highway only next to one).
+    has_hw = any(e.road_class in _HIGHWAY_OR_LINK for e in edges)
+    edge_hw = highway_classes(edges) if has_hw else []
+    hw_runs = []
+    if any(edge_hw):
+        named = _with_ramp_names(edges, edge_hw)
+        hw_of, seg_hw = _coded(edge_hw, seg_edge)
+        hw_key = np.full(n_seg, -1, dtype=np.int64)
+        for ci, cls in enumerate(HIGHWAY_CLASSES):
+            hw_key = np.where(seg_hw == hw_of.get(cls, -2), ci * 1000 + seg_state + 1, hw_key)
+        hw_runs = _runs(hw_key)
+        interstate_ban = np.array(
+            [bool(s.interstate_forbidden) for s in states] + [False], dtype=bool
+        )[seg_state]
+    for s, e, key in hw_runs:
         cls = HIGHWAY_CLASSES[key // 1000]
         st = state_codes[seg_state[s]] or None
         road = _road_names(seg_edge, s, e, named)
@@ -442,9 +448,13 @@ def audit_route(
         warnings.append(RouteWarning(WarningKind.HIGHWAY, msg, a, b, road, st, road_class=cls))
 
     # Tagged limits above the state's Kei cap.
-    over = (limits > 0) & (caps > 0) & (limits > caps)
-    cap_key = np.where(over, seg_state, -1)
-    for s, e, _k in _runs(cap_key):
+    cap_runs = []
+    if has_caps:
+        limit_kmh = np.array([e.speed_limit_kmh or 0.0 for e in edges] + [0.0], dtype=float)
+        limits = np.round(limit_kmh / mph_to_kmh(1))[seg_edge]  # RoadEdge.speed_limit_mph
+        over = (limits > 0) & (caps > 0) & (limits > caps)
+        cap_runs = _runs(np.where(over, seg_state, -1))
+    for s, e, _k in cap_runs:
         st = state_codes[seg_state[s]]
         road = _road_names(seg_edge, s, e, edges)
         a, b = pos(s, e)
@@ -460,15 +470,21 @@ def audit_route(
         )
 
     # Unknown limits where they matter (see module docstring); per edge, then per segment.
-    cls_unknown = np.array([c in UNKNOWN_LIMIT_CLASSES for c in classes], dtype=bool)[seg_edge]
-    is_local = np.array([c in LOCAL_CLASSES for c in classes], dtype=bool)[seg_edge]
-    local_low_cap = is_local & (caps < ASSUMED_LOCAL_LIMIT_MPH)
     no_data = seg_edge < 0
-    unknown = (limits == 0) & (caps > 0) & (cls_unknown | local_low_cap)
-    unknown |= no_data
-    # Stretches with no map data stay apart from untagged roads (different message).
-    unk_key = np.where(unknown, seg_state + 1 + np.where(no_data, 100_000, 0), -1)
-    for s, e, _k in _runs(unk_key):
+    unknown = no_data
+    if has_caps:
+        classes = [e.road_class for e in edges] + [""]  # seg_edge -1 picks the trailing ""
+        cls_unknown = np.array([c in UNKNOWN_LIMIT_CLASSES for c in classes], dtype=bool)
+        is_local = np.array([c in LOCAL_CLASSES for c in classes], dtype=bool)[seg_edge]
+        local_low_cap = is_local & (caps < ASSUMED_LOCAL_LIMIT_MPH)
+        unknown = (limits == 0) & (caps > 0) & (cls_unknown[seg_edge] | local_low_cap)
+        unknown |= no_data
+    unk_runs = []
+    if unknown.any():
+        # Stretches with no map data stay apart from untagged roads (different message).
+        unk_key = np.where(unknown, seg_state + 1 + np.where(no_data, 100_000, 0), -1)
+        unk_runs = _runs(unk_key)
+    for s, e, _k in unk_runs:
         st = state_codes[seg_state[s]] or None
         road = _road_names(seg_edge, s, e, edges)
         a, b = pos(s, e)

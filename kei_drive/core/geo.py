@@ -215,6 +215,7 @@ def _index() -> _Index:
     pieces_arr = np.array(pieces, dtype=object)
     shapely.prepare(pieces_arr)
     geoms_arr = np.array(geoms, dtype=object)
+    shapely.prepare(geoms_arr)  # for _one_state's containment test
     return _Index(
         codes=tuple(codes),
         names=names,
@@ -321,6 +322,24 @@ def _refine(a: NDArray, b: NDArray, state_a: NDArray) -> NDArray:
     return (lo + hi) / 2
 
 
+def _one_state(line: NDArray) -> int | None:
+    """The state (index into ``codes``) of every point of a line lying wholly inside one
+    state, found with one containment test instead of a lookup per point; None when that
+    is not certain. Exactly what ``_state_indices`` gives such a line: every index piece
+    near the line (by bounding box) belongs to that state, so no other state's piece can
+    hold a point of it, and the line is inside the state (off its border), so each point
+    lies in one of its pieces. A planned route is usually such a line."""
+    if len(line) < 2:
+        return None
+    idx = _index()
+    geom = shapely.linestrings(line[:, 1], line[:, 0])
+    near = idx.piece_state[idx.piece_tree.query(geom)]
+    if not near.size or (near != near[0]).any():
+        return None
+    one = int(near[0])
+    return one if shapely.contains_properly(idx.geoms[one], geom) else None
+
+
 def _sampled_state_indices(dense: NDArray, cum: NDArray, gap: NDArray) -> NDArray:
     """``_state_indices`` of every point of a dense line, looking up only one point per
     ``_SAMPLE_M`` of distance (and both ends of each gap): where two samples agree the
@@ -373,8 +392,17 @@ def states_along(
         gap = np.zeros(max(len(arr) - 1, 0), dtype=bool)
     dense, dense_gap = _densify(arr, gap)
     cum = cumulative_m(dense[:, 0], dense[:, 1])
-    state = _sampled_state_indices(dense, cum, dense_gap)
     idx = _index()
+    one = _one_state(dense) if len(dense) <= _SAMPLE_MIN_POINTS else None
+    if one is not None:  # the whole line in one state: one stretch, end to end
+        code = idx.codes[one]
+        first, last = dense[0].tolist(), dense[-1].tolist()
+        return [
+            StateSpan(
+                code, idx.names[code], (first[0], first[1]), (last[0], last[1]), 0.0, float(cum[-1])
+            )
+        ]
+    state = _sampled_state_indices(dense, cum, dense_gap)
 
     change = np.flatnonzero(state[1:] != state[:-1])  # segment k: dense[k] -> dense[k+1]
     # Crossing point and distance for every change of state (bisection; none across gaps).

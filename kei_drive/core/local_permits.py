@@ -152,10 +152,19 @@ def _latlon(value: Any) -> bool:
 # --- storage: the one interface to replace for per-user database storage ------------------
 
 
-def _default_path() -> Path:
-    from kei_drive import config  # stdlib-only module; imported late to keep core import light
+# The default file per environment (config.local_permits_path makes the home folder and
+# builds paths each call: ~50 us, paid by every plan without permits given).
+_DEFAULT_PATHS: dict[tuple[str | None, ...], Path] = {}
 
-    return config.local_permits_path()
+
+def _default_path() -> Path:
+    key = tuple(os.environ.get(k) for k in ("KEI_DRIVE_LOCAL_PERMITS", "KEI_DRIVE_HOME", "HOME"))
+    path = _DEFAULT_PATHS.get(key)
+    if path is None:
+        from kei_drive import config  # stdlib-only; imported late to keep core import light
+
+        path = _DEFAULT_PATHS[key] = config.local_permits_path()
+    return path
 
 
 def load_permits(path: str | os.PathLike | None = None) -> list[LocalPermit]:
