@@ -324,8 +324,9 @@ def _segment_edges(edges: Sequence[RoadEdge], n_seg: int) -> np.ndarray:
     seg_edge = np.full(n_seg, -1, dtype=np.int64)
     if not edges or not n_seg:
         return seg_edge
-    begin = np.clip(np.fromiter((e.begin_index for e in edges), np.int64, len(edges)), 0, n_seg)
-    end = np.clip(np.fromiter((e.end_index for e in edges), np.int64, len(edges)), 0, n_seg)
+    # np.minimum/np.maximum: np.clip's Python wrapper costs ~3x on arrays this small
+    begin = np.minimum(np.maximum(np.array([e.begin_index for e in edges], np.int64), 0), n_seg)
+    end = np.minimum(np.maximum(np.array([e.end_index for e in edges], np.int64), 0), n_seg)
     if (begin[1:] >= end[:-1]).all():  # in order, no overlap (a route's edges): at once
         length = np.maximum(end - begin, 0)
         at = np.repeat(begin - np.cumsum(length) + length, length) + np.arange(length.sum())
@@ -402,7 +403,7 @@ def audit_route(
         starts = np.array([s.from_m for s in spans])
         ends = np.array([s.to_m for s in spans])
         k = np.searchsorted(starts, mids, side="right") - 1
-        ok = (k >= 0) & (mids <= ends[np.clip(k, 0, None)] + 1e-6)
+        ok = (k >= 0) & (mids <= ends[np.maximum(k, 0)] + 1e-6)
         seg_state = np.where(ok, k, -1)
     state_codes = [s.state for s in states] + [""]
     caps = np.array([s.max_road_speed_mph or 0 for s in states] + [0], dtype=float)[seg_state]
@@ -423,7 +424,7 @@ def audit_route(
 
     # Motorway / trunk stretches, ramps included (one per class and state stretch); none
     # without a motorway, trunk or link edge (ramps are highway only next to one).
-    has_hw = any(e.road_class in _HIGHWAY_OR_LINK for e in edges)
+    has_hw = not _HIGHWAY_OR_LINK.isdisjoint([e.road_class for e in edges])
     edge_hw = highway_classes(edges) if has_hw else []
     hw_runs = []
     if any(edge_hw):
