@@ -22,8 +22,9 @@ test, the audit skips the cap/unknown-limit passes where no stretch has a cap an
 highway pass without highway edges, the permits path is looked up once; plan outputs
 byte-identical), 2026-12-02 UTC 17:49-17:54: 1.41x, 1.49x, 1.44x (CPU the same) at load
 2.4, 2.0, 1.5; see docs/performance.md "Plan cost" for every run and the before/after
-pairs (before 1.51x-1.55x, after 1.39x-1.45x in the same minutes). Valhalla's edge walk (~1.4 ms even
-when asked for no attribute) is the floor of the overhead: <= 1.35x not reached.
+pairs (before 1.51x-1.55x, after 1.39x-1.45x in the same minutes). Valhalla's edge walk
+(~1.4 ms even when asked for no attribute) is the floor of the overhead: <= 1.35x not
+reached.
 """
 
 from __future__ import annotations
