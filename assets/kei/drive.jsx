@@ -277,16 +277,12 @@ export function DriveScreen() {
     setDriveStart(null);
     setSnap(estimator.current.snapshot(Date.now()));
   };
-  const band = (
-    <>
-      {over && (
-        <div id="over-cap-band" className="kd-band" role="alert">
-          Slow down · above {capMph} mph
-        </div>
-      )}
-      <RoadAlert sound={settings.voice} />
-    </>
+  const capBand = over && (
+    <div id="over-cap-band" className="kd-band" role="alert">
+      Slow down · above {capMph} mph
+    </div>
   );
+  const roadAlert = <RoadAlert sound={settings.voice} />;
 
   if (settings.mirror) {
     // HUD: lay the phone flat under the windshield; only the digits, the unit and the band,
@@ -301,14 +297,16 @@ export function DriveScreen() {
         onClick={() => update({ mirror: false })}
         onKeyDown={(e) => (e.key === "Enter" || e.key === " " || e.key === "Escape") && update({ mirror: false })}
       >
+        {/* The alerts hang above and below the digits (kei.css): they never move them. */}
         <div className="kd-hud-mirror">
-          {band}
+          <div className="kd-hud-alert kd-hud-alert-above">{capBand}</div>
           <div className="kd-big">
             <span id={`speed-${big}`} className="kd-big-number">
               {reading[big]}
             </span>
             <span className="kd-big-unit">{label[big]}</span>
           </div>
+          <div className="kd-hud-alert kd-hud-alert-below">{roadAlert}</div>
         </div>
       </div>
     );
@@ -326,12 +324,6 @@ export function DriveScreen() {
           {badge}
         </span>
       </div>
-      <div className="kd-alert-area">{band}</div>
-      {place.warning && (
-        <div id="state-warning" className="kd-warning" role="alert">
-          {place.warning}
-        </div>
-      )}
       {access.card && !gpsUnsupported() && (
         <FirstRunCard permission={access.card} onAsk={access.ask} asking={access.asking} />
       )}
@@ -348,36 +340,53 @@ export function DriveScreen() {
           </Suspense>
         )}
       </div>
+      {/* The readout. Alerts that come and go while driving (the over-cap band, the road
+          alert, a state line ahead) are laid over the lines under the digits, never above
+          them: the digits stay where the driver's eyes left them, and nothing below moves
+          (kei.css: .kd-alert-area). */}
       <div className="kd-speed">
         <div className="kd-big">
           <span id={`speed-${big}`} className="kd-big-number">
             {reading[big]}
           </span>
           <span className="kd-big-unit">{label[big]}</span>
-          <PostedLimit />
+          <PostedLimit speedMps={snap.speedMps} />
         </div>
-        <div className="kd-small">
-          <span id={`speed-${small}`} className="kd-small-number">{reading[small]}</span> {label[small]}
-        </div>
-        <div className="kd-cap" id="speed-cap" data-cap-mph={capMph}>
-          {over ? "Above " : "Alert above "}
-          {capMph} mph / {Math.round(capMph * 1.609344)} km/h
-          {stateCapMph !== null && stateCapMph < settings.capMph ? ` (${place.code} limit)` : ""}
-        </div>
-        <RoadNow />
-      </div>
-      <div className="kd-stats">
-        <div>
-          <div className="kd-stat" id="odometer">
-            {(snap.odometerM / METERS_PER_MILE).toFixed(1)} mi · {(snap.odometerM / 1000).toFixed(1)} km
+        <div className="kd-speed-more">
+          <div className="kd-small">
+            <span id={`speed-${small}`} className="kd-small-number">{reading[small]}</span> {label[small]}
           </div>
-          <div className="kd-stat-label">this drive</div>
-        </div>
-        <div>
-          <div className="kd-stat" id="elapsed">
-            {formatElapsed(driveStart ? now - driveStart : 0)}
+          <div className="kd-cap" id="speed-cap" data-cap-mph={capMph}>
+            {over ? "Above " : "Alert above "}
+            {capMph} mph / {Math.round(capMph * 1.609344)} km/h
+            {stateCapMph !== null && stateCapMph < settings.capMph ? ` (${place.code} limit)` : ""}
           </div>
-          <div className="kd-stat-label">elapsed</div>
+          <RoadNow />
+          <div className="kd-stats">
+            <div>
+              <div className="kd-stat" id="odometer">
+                {(snap.odometerM / METERS_PER_MILE).toFixed(1)} mi · {(snap.odometerM / 1000).toFixed(1)} km
+              </div>
+              <div className="kd-stat-label">this drive</div>
+            </div>
+            <div>
+              <div className="kd-stat" id="elapsed">
+                {formatElapsed(driveStart ? now - driveStart : 0)}
+              </div>
+              <div className="kd-stat-label">elapsed</div>
+            </div>
+          </div>
+          {/* Longest-lasting first: a state line ahead (minutes), the road (while on it), the
+              speed (seconds). What comes and goes most often is last and moves nothing. */}
+          <div className="kd-alert-area">
+            {place.warning && (
+              <div id="state-warning" className="kd-warning" role="alert" title={place.warning}>
+                {place.warningHeadline ?? place.warning}
+              </div>
+            )}
+            {roadAlert}
+            {capBand}
+          </div>
         </div>
       </div>
       {guiding && (
@@ -480,6 +489,12 @@ export function DriveScreen() {
         <div className="kd-foot">
           {place.attribution} · Kei rules are advice with sources, not legal clearance.
         </div>
+        {/* The state warning in full (its headline is on the readout); last: nothing moves under it. */}
+        {place.warning && (
+          <div id="state-warning-text" className="kd-note kd-warning-text">
+            {place.warning}
+          </div>
+        )}
       </div>
     </div>
   );

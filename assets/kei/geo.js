@@ -102,8 +102,20 @@ export function visitorText(rule) {
     : rule.visitor_text ?? "";
 }
 
+/** A rule in the badge's few words: "banned · No public roads". */
+export function ruleWords(rule) {
+  const access = rule.access_text ? rule.access_text.split(" · ")[0] : null;
+  return access && access !== rule.status ? `${rule.status} · ${access}` : rule.status;
+}
+
 function wording(rule) {
   return rule.advice ?? `${rule.name}: ${rule.status}`;
+}
+
+/** The warning's headline, for a glance while driving ("Entered New York: banned · No public roads"). */
+export function enteredHeadline(previousCode, code, rules) {
+  if (!enteredWarning(previousCode, code, rules)) return null;
+  return `Entered ${rules[code].name}: ${ruleWords(rules[code])}`;
 }
 
 /** Warning on crossing from `previousCode` into `code` if the new state is stricter. */
@@ -113,13 +125,24 @@ export function enteredWarning(previousCode, code, rules) {
   return stricter(rule, rules[previousCode]) ? `Entered ${rule.name}. ${wording(rule)}` : null;
 }
 
+function stricterNearby(here, rules) {
+  if (!here) return [];
+  const rule = here.code ? rules[here.code] : null;
+  return here.nearby.map((c) => rules[c]).filter((r) => r && stricter(r, rule));
+}
+
 /** Warning near a line into stricter states (`here` from `locate`). */
 export function nearWarning(here, rules) {
-  if (!here) return null;
-  const rule = here.code ? rules[here.code] : null;
-  const worse = here.nearby.map((c) => rules[c]).filter((r) => r && stricter(r, rule));
+  const worse = stricterNearby(here, rules);
   if (!worse.length) return null;
   return `Near ${worse.map((r) => r.name).join(", ")}: ${worse.map(wording).join(" ")}`;
+}
+
+/** Its headline: "Near New York: banned · No public roads". */
+export function nearHeadline(here, rules) {
+  const worse = stricterNearby(here, rules);
+  if (!worse.length) return null;
+  return `Near ${worse.map((r) => `${r.name}: ${ruleWords(r)}`).join("; ")}`;
 }
 
 const DAY_MS = 86_400_000;

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { currentRoad, latestRoad, roadAlert, roadText, subscribeRoad } from "./road.js";
 import { speak, vibrate } from "./sound.js";
+import { MPS_PER_MPH } from "./speed.js";
 
 // Styles: kei.css (loaded with the page, so nothing is restyled when this code arrives).
 
@@ -46,20 +47,31 @@ export function RoadAlert({ sound = true }) {
   );
 }
 
-// A US speed-limit sign with the posted limit; hidden when the road or its limit is unknown.
-export function PostedLimit() {
+// A US speed-limit sign with the posted limit. Its room is kept while the road or its limit
+// is unknown (invisible, not removed: the digits beside it never move when it comes).
+// Over the posted limit (the speed shown, rounded, above it): an amber ring that pulses and
+// an "OVER" plate under the sign, and the label says so; not the Kei cap's red band.
+export function PostedLimit({ speedMps = null }) {
   const road = useRoad();
   const limit = road.status === "matched" ? road.posted_limit_mph ?? null : null;
+  const mph = speedMps === null || speedMps === undefined ? null : Math.round(speedMps / MPS_PER_MPH);
+  const over = limit !== null && mph !== null && mph > limit;
+  let label = "Speed limit unknown";
+  if (limit !== null) label = over ? `Speed limit ${limit} mph: you are over the posted limit` : `Speed limit ${limit} mph`;
   return (
     <div
       id="posted-limit"
-      className="kd-limit-sign"
-      hidden={limit === null}
+      className={`kd-limit-sign${limit === null ? " kd-limit-none" : ""}${over ? " kd-limit-over" : ""}`}
+      aria-hidden={limit === null ? "true" : undefined}
+      role="img"
       data-limit={limit ?? ""}
-      aria-label={limit === null ? "Speed limit unknown" : `Speed limit ${limit} mph`}
+      data-over={over ? "true" : "false"}
+      aria-label={label}
+      title={limit === null ? undefined : label}
     >
       <span className="kd-limit-words">SPEED LIMIT</span>
       <span className="kd-limit-number">{limit ?? ""}</span>
+      {over && <span className="kd-limit-plate">OVER</span>}
     </div>
   );
 }

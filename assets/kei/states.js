@@ -4,7 +4,7 @@
 // are also kept in localStorage).
 import { useEffect, useRef, useState } from "react";
 
-import { enteredWarning, indexStates, locate, nearWarning, upcomingChange } from "./geo.js";
+import { enteredHeadline, enteredWarning, indexStates, locate, nearHeadline, nearWarning, upcomingChange } from "./geo.js";
 
 const RULES_KEY = "kei-drive.rules";
 const ATTRIBUTION = "State lines: US Census TIGER/Line";
@@ -61,15 +61,26 @@ export function useStateRule(position, homeState = null) {
   useEffect(() => {
     const code = here?.code ?? null;
     const text = enteredWarning(previous.current, code, rules);
-    if (text) setEntered(text);
+    if (text) setEntered({ text, headline: enteredHeadline(previous.current, code, rules) });
     else if (code !== previous.current) setEntered(null);
     if (code) previous.current = code;
   }, [here?.code]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const warning = entered ?? nearWarning(here, rules);
+  // The warning in full, and its headline for a glance (drive.jsx shows both).
+  const warning = entered?.text ?? nearWarning(here, rules);
+  const warningHeadline = entered?.headline ?? nearHeadline(here, rules);
   const upcoming = upcomingChange([here?.code, homeState], rules, today());
   let message = "State: …";
   if (loadError) message = loadError;
   else if (states && position && !here?.code) message = "Outside the US";
-  return { code: here?.code ?? null, name: here?.name ?? null, rule, warning, upcoming, message, attribution: ATTRIBUTION };
+  return {
+    code: here?.code ?? null,
+    name: here?.name ?? null,
+    rule,
+    warning,
+    warningHeadline,
+    upcoming,
+    message,
+    attribution: ATTRIBUTION,
+  };
 }

@@ -60,15 +60,27 @@ def status_pills() -> rx.Component:
 
 
 def readout() -> rx.Component:
+    """The digits with the posted-limit sign's kept room beside them (invisible until a limit
+    is known, as in road_status.jsx), then the lines under them."""
     return rx.el.div(
         rx.el.div(
             rx.el.span("--", class_name="kd-big-number"),
             rx.el.span("mph", class_name="kd-big-unit"),
+            rx.el.div(
+                rx.el.span("SPEED LIMIT", class_name="kd-limit-words"),
+                rx.el.span(class_name="kd-limit-number"),
+                class_name="kd-limit-sign kd-limit-none",
+            ),
             class_name="kd-big",
         ),
-        rx.el.div(rx.el.span("--", class_name="kd-small-number"), " km/h", class_name="kd-small"),
-        rx.el.div(CAP_LINE, class_name="kd-cap"),
-        rx.el.div("road unknown", class_name="kd-road-now kd-road-unknown"),
+        rx.el.div(
+            rx.el.div(
+                rx.el.span("--", class_name="kd-small-number"), " km/h", class_name="kd-small"
+            ),
+            rx.el.div(CAP_LINE, class_name="kd-cap"),
+            rx.el.div("road unknown", class_name="kd-road-now kd-road-unknown"),
+            class_name="kd-speed-more",
+        ),
         class_name="kd-speed",
     )
 

@@ -8,9 +8,11 @@ import { test } from "node:test";
 import {
   badgeText,
   compareSeverity,
+  enteredHeadline,
   enteredWarning,
   indexStates,
   locate,
+  nearHeadline,
   nearWarning,
   stricter,
   upcomingChange,
@@ -81,4 +83,14 @@ test("an upcoming change within 90 days of the current or home state", needRules
   assert.equal(soon.code, "CO");
   assert.equal(soon.on, "2028-01-01");
   assert.equal(upcomingChange([null, "CO"], rules, "2028-01-02"), null); // already past
+});
+
+test("the warnings' headlines: the state and its rule in the badge's words", needRules, () => {
+  assert.equal(
+    nearHeadline({ code: "PA", name: "Pennsylvania", nearby: ["NY"] }, rules),
+    "Near New York: banned · No public roads",
+  );
+  assert.equal(nearHeadline({ code: "OH", name: "Ohio", nearby: ["IN"] }, rules), null);
+  assert.equal(enteredHeadline("PA", "NY", rules), "Entered New York: banned · No public roads");
+  assert.equal(enteredHeadline("OH", "IN", rules), null);
 });
