@@ -491,7 +491,7 @@ export function DriveScreen() {
         </div>
         {/* The state warning in full (its headline is on the readout); last: nothing moves under it. */}
         {place.warning && (
-          <div id="state-warning-text" className="kd-note kd-warning-text">
+          <div id="state-warning-text" className="kd-note">
             {place.warning}
           </div>
         )}
