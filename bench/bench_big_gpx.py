@@ -21,6 +21,12 @@ states-along 7.1 s / CPU 7.1 s / 161 MB -> 7.9 s / 7.9 s / 137 MB; check-route 2
 28.3 s / 396 MB -> 19.7 s / 28.0 s / 331 MB (two engines side by side, 500-fix chunks);
 trips import 16.3 s / 15.6 s / 314 MB -> 14.8 s / 14.3 s / 277 MB. See docs/performance.md.
 
+Session 5 (2026-12-02, under the bench lock), the return leg now the engine's route back:
+before (e5bc135) -> after (1c99a7e): states-along 7.5 s / CPU 7.4 s / 155 MB -> 5.0 s /
+5.0 s / 127 MB; check-route 14.4 s / 21.1 s / 324 MB -> 11.0 s / 15.1 s / 282 MB; trips
+import 17.0 s / 14.1 s / 279 MB -> 13.0 s / 10.2 s / 269 MB (load 0.8-1.5). Run it as
+``PYTHONPATH=. .venv/bin/pytest -q -s bench/bench_big_gpx.py``.
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for
