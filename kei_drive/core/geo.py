@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +176,14 @@ def _cached_parts(
             geoms = _unpacked(z["geoms"], z["geom_ends"])
             pieces = _unpacked(z["pieces"], z["piece_ends"])
             return codes, names, geoms, pieces, z["owner"].tolist()
-    except (OSError, ValueError, KeyError, shapely.errors.ShapelyError):
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+        shapely.errors.ShapelyError,
+    ):
         return None  # unreadable: built again (and written again)
 
 
