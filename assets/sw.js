@@ -110,13 +110,23 @@ async function cacheFirst(request) {
 // last use]) is kept in memory and saved in the cache itself, a second after the last change.
 
 let basemapIndex = null; // {buildId, capBytes?, entries: {url: [bytes, lastUsedMs]}}
+let basemapIndexLoading = null;
 let indexSaveTimer = null;
 
-async function loadIndex(cache) {
-  if (basemapIndex) return basemapIndex;
-  const hit = await cache.match(BASEMAP_INDEX);
-  basemapIndex = (hit && (await hit.json().catch(() => null))) || { buildId: null, entries: {} };
-  return basemapIndex;
+// One read of the saved index, shared by every caller: when a fresh worker's first tile
+// requests and a prefetch each read it, the later read replaced the index the earlier ones
+// had added tiles to, and those tiles stayed in the cache unknown to the index.
+function loadIndex(cache) {
+  if (basemapIndex) return Promise.resolve(basemapIndex);
+  basemapIndexLoading ??= cache
+    .match(BASEMAP_INDEX)
+    .then((hit) => (hit ? hit.json().catch(() => null) : null))
+    .then((saved) => {
+      basemapIndex = saved || { buildId: null, entries: {} };
+      basemapIndexLoading = null;
+      return basemapIndex;
+    });
+  return basemapIndexLoading;
 }
 
 function saveIndexSoon(cache) {
@@ -218,10 +228,13 @@ async function basemapInfo(request) {
 /** A different cap for the basemap cache (bytes; null restores the default), applied at once. */
 async function setBasemapCap(bytes, client) {
   const cache = await caches.open(BASEMAP_CACHE);
-  const index = await loadIndex(cache);
-  index.capBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
-  await evict(cache, index);
-  await saveIndex(cache);
+  const index = await oneAtATime(async () => {
+    const loaded = await loadIndex(cache);
+    loaded.capBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+    await evict(cache, loaded);
+    await saveIndex(cache);
+    return loaded;
+  });
   client?.postMessage({ type: "basemap-cap-set", bytes: index.capBytes ?? BASEMAP_CAP_BYTES });
 }
 
