@@ -272,8 +272,9 @@ export function DriveScreen() {
   const reading = { mph: formatSpeed(snap.speedMps, "mph"), kmh: formatSpeed(snap.speedMps, "kmh") };
   // The state badge's text: one line on the screen (kei.css), whole in its title and in #state-rule.
   const badge = place.code ? badgeText(place.code, place.rule) : place.message;
+  // The trip meter from zero (a new trip, or the reset button); speed and GPS status go on.
   const resetDrive = () => {
-    estimator.current.reset();
+    estimator.current.restartOdometer();
     setDriveStart(null);
     setSnap(estimator.current.snapshot(Date.now()));
   };
@@ -330,7 +331,7 @@ export function DriveScreen() {
       {/* Guidance (next maneuver, road status) mounts here: kept on the first screen in landscape. */}
       <div id="guide-slot" className="kd-guide">
         {guiding && (
-          <Suspense fallback={null}>
+          <Suspense fallback={<div className="kd-guide-loading" />}>
             <GuidancePanel
               fix={lastFix}
               speedMps={snap.speedMps}

@@ -173,39 +173,49 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   const warning = p.warning;
   return (
     <section id="guidance" className="kd-guide-panel" data-state={arrived ? "arrived" : off ? "off-route" : "on-route"}>
-      {offText && (
-        <div id="off-route" className="kd-guide-off" role="alert" data-status={off.status}>
-          {offText}
-        </div>
-      )}
-      <div className="kd-guide-next">
-        <span className="kd-guide-arrow" aria-hidden="true" data-type={arrived ? 4 : next?.type ?? ""}>
-          {arrived ? ARROWS[4] : ARROWS[next?.type] ?? "↑"}
-        </span>
-        <div className="kd-guide-next-text">
-          <div id="next-distance" className="kd-guide-distance">
-            {arrived || !next ? "" : formatDistance(p.nextDistanceM)}
+      {/* Fixed-height rows (guidance.css): "off route" is laid over the next maneuver and a
+          warning ahead over the lines under it, so nothing that comes and goes changes the
+          panel's height, and the speed readout under it never moves. */}
+      <div className="kd-guide-main">
+        <div className="kd-guide-next">
+          <span className="kd-guide-arrow" aria-hidden="true" data-type={arrived ? 4 : next?.type ?? ""}>
+            {arrived ? ARROWS[4] : ARROWS[next?.type] ?? "↑"}
+          </span>
+          <div className="kd-guide-next-text">
+            <div id="next-distance" className="kd-guide-distance">
+              {arrived || !next ? "" : formatDistance(p.nextDistanceM)}
+            </div>
+            <div id="next-maneuver" className="kd-guide-instruction" data-index={arrived ? "arrived" : next?.index ?? ""}>
+              {arrived ? "You have arrived" : ahead(next)}
+            </div>
           </div>
-          <div id="next-maneuver" className="kd-guide-instruction" data-index={arrived ? "arrived" : next?.index ?? ""}>
-            {arrived ? "You have arrived" : ahead(next)}
+        </div>
+        {offText && (
+          <div id="off-route" className="kd-guide-off" role="alert" data-status={off.status} title={offText}>
+            {offText}
           </div>
-        </div>
+        )}
       </div>
-      {!arrived && p.after && (
-        <div id="then-maneuver" className="kd-guide-then">
-          Then {ARROWS[p.after.type] ?? ""} {ahead(p.after)}
+      <div className="kd-guide-lines">
+        <div className="kd-guide-then-slot">
+          {!arrived && p.after && (
+            <div id="then-maneuver" className="kd-guide-then" title={`Then ${ahead(p.after)}`}>
+              Then {ARROWS[p.after.type] ?? ""} {ahead(p.after)}
+            </div>
+          )}
         </div>
-      )}
-      <div id="remaining" className="kd-guide-remaining">
-        {arrived
-          ? "Destination reached"
-          : `${formatDistance(p.remainingM)}${p.remainingS !== null ? ` · ${formatDuration(p.remainingS)}` : ""} to go`}
+        <div id="remaining" className="kd-guide-remaining">
+          {arrived
+            ? "Destination reached"
+            : `${formatDistance(p.remainingM)}${p.remainingS !== null ? ` · ${formatDuration(p.remainingS)}` : ""} to go`}
+        </div>
+        {warning && !arrived && (
+          <div id="warning-ahead" className="kd-guide-warning" data-kind={warning.announcement.kind}
+            title={withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}>
+            {withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}
+          </div>
+        )}
       </div>
-      {warning && !arrived && (
-        <div id="warning-ahead" className="kd-guide-warning" data-kind={warning.announcement.kind}>
-          {withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}
-        </div>
-      )}
       <div className="kd-guide-controls">
         <button id="guide-voice" type="button" className="kd-btn" aria-pressed={voiceOn} onClick={() => {
             if (voiceOn) window.speechSynthesis?.cancel?.();

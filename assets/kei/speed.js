@@ -72,6 +72,13 @@ export class SpeedEstimator {
     this.counts = { accepted: 0, poor: 0, glitch: 0, invalid: 0 };
   }
 
+  /** A new drive from here: the odometer at 0, counting from the newest fix. The speed and
+   * the GPS status carry on (starting a trip while moving must not blank the readout). */
+  restartOdometer() {
+    this.odometerM = 0;
+    this.anchor = this.window[this.window.length - 1] ?? null;
+  }
+
   /** Returns {accepted, reason}. */
   addFix(fix) {
     if (!isValidFix(fix)) return this.#reject("invalid");

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.browser.conftest import M_PER_DEG_LAT, feed
+from tests.browser.conftest import GPS_CLOCK_SCRIPT, M_PER_DEG_LAT, feed
 from tests.support.guidance_route import GUIDE_FROM, GUIDE_TO, planned_guidance
 from tests.support.osm_synth import synth_tiles, write_network
 
@@ -388,3 +388,101 @@ def test_drive_this_route_on_the_plan_page_starts_guidance(route_server, phone):
         (line.maneuver_at(ahead) - here_m) / 1609.344, abs=0.06
     )
     assert page.errors == []
+
+
+# Every box the speed readout and the guidance panel take, polled each frame: a change that
+# lasts a single frame is caught as well as one that stays.
+BOXES_SPY = """
+(() => {
+  window.__keiBoxes = { readout: [], panel: [] };
+  const note = (list, el) => {
+    if (!el) return;
+    const r = el.getBoundingClientRect();
+    const box = `${r.x},${r.y} ${r.width}x${r.height}`;
+    if (list.at(-1) !== box) list.push(box);
+  };
+  const poll = () => {
+    note(window.__keiBoxes.readout, document.querySelector("#speed-mph").closest(".kd-big"));
+    note(window.__keiBoxes.panel, document.querySelector("#guidance"));
+    requestAnimationFrame(poll);
+  };
+  poll();
+})();
+"""
+# What the panel showed at some moment, to prove each change really happened.
+SEEN_SPY = """
+(() => {
+  window.__keiSeen = new Set();
+  new MutationObserver(() => {
+    for (const id of ["off-route", "warning-ahead", "then-maneuver"])
+      if (document.getElementById(id)) window.__keiSeen.add(id);
+    if (document.querySelector("#guidance[data-state=arrived]")) window.__keiSeen.add("arrived");
+  }).observe(document.body, { subtree: true, childList: true, attributes: true });
+})();
+"""
+
+
+@pytest.mark.parametrize("screen", [(390, 844), (360, 640)], ids=["390x844", "360x640"])
+def test_the_speed_readout_stays_put_while_guidance_changes(
+    browser, app_server, guidance, screen, artifacts_dir
+):
+    """Upright on the dash the panel sits above the speed: a turn, the next maneuver gone,
+    "off route", a warning ahead and the arrival must not move the digits (issue #13, 6)."""
+    width, height = screen
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["geolocation"],
+        base_url=app_server.url,
+    )
+    context.add_init_script(GPS_CLOCK_SCRIPT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.context.route("**/api/v1/route", lambda r: r.abort("internetdisconnected"))
+    try:
+        line = Line(guidance["route"]["geometry"])
+        turn1, turn2 = (line.maneuver_at(m) for m in guidance["route"]["maneuvers"][1:3])
+        along = on_8_street(line)
+        ny = next(w for w in guidance["route"]["warnings"] if w["state"] == "NY")["from_m"]
+        end_m = line.cum[-1]
+        assert turn1 < turn2 < along - 100 < along + 150 < ny - 900 < end_m - 150
+        start_guidance(page, guidance, line.at(turn1 - 100))
+        page.wait_for_selector("#guidance[data-state=on-route]")
+        page.evaluate(SEEN_SPY)
+        page.evaluate(BOXES_SPY)
+
+        def drive(positions, pause=True):
+            if pause:  # a real pause resynchronises the fix clock: the jump is no glitch
+                page.wait_for_timeout(3_200)
+            feed(page, positions)
+
+        drive([line.at(turn1 - 75 + STEP_M * k) for k in range(7)], pause=False)
+        drive([line.at(turn2 - 75 + STEP_M * k) for k in range(7)])  # "then" goes
+        drive([line.at(along - 75 + STEP_M * k) for k in range(4)])
+        drive([line.at(along, right_m=25 * k) for k in range(1, 9)], pause=False)
+        page.wait_for_selector("#off-route[data-status=head-back]")
+        page.screenshot(path=str(artifacts_dir / f"guidance-off-route-{width}x{height}.png"))
+        drive([line.at(along + 25 * k, right_m=200 - 50 * k) for k in range(1, 5)], pause=False)
+        drive([line.at(along + 150)], pause=False)
+        page.wait_for_selector("#off-route", state="detached")
+        drive([line.at(ny - 900 + STEP_M * k) for k in range(5)])
+        page.wait_for_selector("#warning-ahead")
+        page.screenshot(path=str(artifacts_dir / f"guidance-warning-{width}x{height}.png"))
+        drive([line.at(end_m - 150 + STEP_M * k) for k in range(7)])
+        page.wait_for_selector("#guidance[data-state=arrived]")
+
+        seen = page.evaluate("[...window.__keiSeen]")
+        assert {"then-maneuver", "off-route", "warning-ahead", "arrived"} <= set(seen), seen
+        boxes = page.evaluate("window.__keiBoxes")
+        assert len(boxes["panel"]) == 1, boxes["panel"]
+        assert len(boxes["readout"]) == 1, boxes["readout"]
+        # The panel's rows hold their text: the next maneuver is not cut to nothing, and the
+        # overlays stay inside the panel.
+        panel = page.locator("#guidance").bounding_box()
+        assert panel["y"] + panel["height"] <= page.locator("#speed-mph").bounding_box()["y"]
+        assert page.errors == []
+    finally:
+        context.close()

@@ -116,6 +116,22 @@ test("odometer counts a straight drive", () => {
   assert.ok(Math.abs(est.odometerM - 900) < 30, `odometer ${est.odometerM}`);
 });
 
+test("a new trip while moving restarts the odometer, not the speed or the GPS status", () => {
+  const est = new SpeedEstimator();
+  const fixes = stream(15, 60);
+  feed(est, fixes.slice(0, 31));
+  const now = fixes[30].timestamp;
+  const moving = est.snapshot(now);
+  assert.ok(moving.odometerM > 400 && Math.abs(moving.speedMps - 15) < 1, JSON.stringify(moving));
+  est.restartOdometer();
+  const restarted = est.snapshot(now);
+  assert.equal(restarted.odometerM, 0);
+  assert.equal(restarted.status, "ok");
+  assert.equal(restarted.speedMps, moving.speedMps);
+  feed(est, fixes.slice(31));
+  assert.ok(Math.abs(est.odometerM - 450) < 20, `odometer ${est.odometerM} after 30 s at 15 m/s`);
+});
+
 test("speed alert fires once per crossing with hysteresis", () => {
   const alert = new SpeedAlert();
   const cap = 45 * MPS_PER_MPH;
