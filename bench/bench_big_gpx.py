@@ -27,6 +27,10 @@ before (e5bc135) -> after (1c99a7e): states-along 7.5 s / CPU 7.4 s / 155 MB -> 
 import 17.0 s / 14.1 s / 279 MB -> 13.0 s / 10.2 s / 269 MB (load 0.8-1.5). Run it as
 ``PYTHONPATH=. .venv/bin/pytest -q -s bench/bench_big_gpx.py``.
 
+Session 6 (2026-12-03, a quiet machine, load 0.8-1.2; radius 50 m, chunks of 400 fixes):
+states-along 2.7 s / CPU 2.8 s / 127 MB; check-route 7.8-8.0 s / CPU 11.6-11.8 s / 292-294 MB;
+trips import 9.4 s / CPU 6.6 s / 270 MB.
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for
