@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import urllib.request
 
-FRAME_MS = 17  # one frame at 60 Hz
-
 FIRST_PAINT = """() => new Promise((resolve) => {
   const paints = {};
   new PerformanceObserver((list) => {
@@ -43,10 +41,9 @@ def test_readout_paints_first_then_the_live_screen_replaces_it(phone):
     # the first and largest paint is the prerendered shell (on a first visit its first-run
     # card's text, else the readout), before any script was asked for
     assert paints["lcpInShell"], paints
-    # A paint is stamped when presented, which can come up to a frame after the main thread
-    # has moved on; code requested within that frame did not hold the paint back.
-    assert paints["lcpTime"] <= paints["firstScript"] + FRAME_MS, paints
-    assert paints["first-contentful-paint"] <= paints["firstScript"] + FRAME_MS, paints
+    # The loader asks for code only once the browser reports the first contentful paint
+    # presented: an order, not a race (a frame's timing was one, on a busy machine).
+    assert paints["first-contentful-paint"] <= paints["firstScript"], paints
     # once the live screen is there, the shell is out of sight and the ids are the live ones
     assert not phone.is_visible(".kd-drive-shell")
     assert phone.locator("#speed-mph").count() == 1
