@@ -9,7 +9,8 @@ import { leafletLayer } from "protomaps-leaflet";
 import { THEMES, labelRules, paintRules, resolveTheme } from "./basemap_style.js";
 import { CAP_EVENT, THEME_KEY } from "./basemap_palette.js";
 import { indexStates, locate } from "./geo.js";
-import { loadRules } from "./states.js";
+import { STATE_LINES_URL, loadRules } from "./states.js";
+import { fetchJson, untilLoaded } from "./retry.js";
 import {
   CORRIDOR_ZOOMS,
   MAX_AREA_TILES,
@@ -37,15 +38,14 @@ const VIEW_KEY = "kei-map-view:"; // + mapId: where the driver left the map (reo
 
 let statesPromise = null;
 function loadStates() {
-  statesPromise ??= fetch("/data/us_states_light.geojson").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  statesPromise ??= untilLoaded(() => fetchJson(STATE_LINES_URL));
   return statesPromise;
 }
 
 let capLookupPromise = null;
 /** (lat, lon) -> {state, capMph} of the state there (capMph null: no Kei speed cap known). */
 function loadCapLookup() {
-  capLookupPromise ??= Promise.all([loadStates(), loadRules()]).then(([geojson, rules]) => {
-    if (!geojson) return () => null;
+  capLookupPromise ??= Promise.all([loadStates(), untilLoaded(loadRules)]).then(([geojson, rules]) => {
     const states = indexStates(geojson);
     const caps = Object.fromEntries((rules || []).map((r) => [r.state, r.max_road_speed_mph ?? null]));
     return (lat, lon) => {

@@ -5,25 +5,27 @@
 import { useEffect, useRef, useState } from "react";
 
 import { enteredHeadline, enteredWarning, indexStates, locate, nearHeadline, nearWarning, upcomingChange } from "./geo.js";
+import { fetchJson, untilLoaded } from "./retry.js";
 
 const RULES_KEY = "kei-drive.rules";
+export const STATE_LINES_URL = "/data/us_states_light.geojson";
 const ATTRIBUTION = "State lines: US Census TIGER/Line";
 
 function today() {
   return new Date().toISOString().slice(0, 10);
 }
 
-/** Today's Kei rules from the API (kept in localStorage for offline use). */
+/** Today's Kei rules from the API (kept in localStorage for offline use); fails only when
+ * neither the API nor a saved copy has them. */
 export async function loadRules() {
   try {
-    const response = await fetch(`/api/v1/rules?on=${today()}`);
-    if (!response.ok) throw new Error(String(response.status));
-    const rules = await response.json();
+    const rules = await fetchJson(`/api/v1/rules?on=${today()}`);
     localStorage.setItem(RULES_KEY, JSON.stringify(rules));
     return rules;
-  } catch {
+  } catch (error) {
     const saved = localStorage.getItem(RULES_KEY);
-    return saved ? JSON.parse(saved) : [];
+    if (saved) return JSON.parse(saved);
+    throw error;
   }
 }
 
@@ -41,10 +43,11 @@ export function useStateRule(position, homeState = null) {
   useEffect(() => {
     if (!hasPosition || requested.current) return;
     requested.current = true;
-    fetch("/data/us_states_light.geojson")
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
-      .then((geojson) => setStates(indexStates(geojson)))
-      .catch(() => setLoadError("State map not available offline yet"));
+    const onFailure = () => setLoadError("State map not available offline yet");
+    untilLoaded(() => fetchJson(STATE_LINES_URL), { onFailure }).then((geojson) => {
+      setLoadError(null);
+      setStates(indexStates(geojson));
+    });
   }, [hasPosition]);
   // The rules, likewise, once there is a state to look up: here, or the vehicle's home state.
   const needRules = hasPosition || Boolean(homeState);
@@ -52,7 +55,7 @@ export function useStateRule(position, homeState = null) {
   useEffect(() => {
     if (!needRules || rulesRequested.current) return;
     rulesRequested.current = true;
-    loadRules().then((list) => setRules(Object.fromEntries(list.map((r) => [r.state, r]))));
+    untilLoaded(loadRules).then((list) => setRules(Object.fromEntries(list.map((r) => [r.state, r]))));
   }, [needRules]);
 
   const here = states && position ? locate(states, position.lat, position.lon) : null;

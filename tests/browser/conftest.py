@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.browser.app_server import BROWSER_ARGS, CHROMIUM, AppServer
+from tests.conftest import ARTIFACTS
 
 M_PER_DEG_LAT = 111_195.0
 START = (39.2904, -76.6122)  # Baltimore, Maryland
@@ -17,6 +20,39 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, what each open page showed: a screenshot, its URL, console and errors
+    (in test-artifacts/failures/), for a failure seen only on a CI machine."""
+    report = yield
+    browser = item.funcargs.get("browser")
+    if report.failed and call.when == "call" and browser is not None:
+        evidence = save_failure_evidence(item.name, browser)
+        report.sections.append(("open pages at the failure", evidence))
+    return report
+
+
+def save_failure_evidence(test_name: str, browser) -> str:
+    """Screenshots in test-artifacts/failures/; the text (also printed with the failure)."""
+    folder = ARTIFACTS / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe_name = re.sub(r"[^\w.-]+", "_", test_name)[:120]
+    text: list[str] = []
+    for c, context in enumerate(browser.contexts):
+        for p, page in enumerate(context.pages):
+            stem = folder / f"{safe_name}-{c}-{p}"
+            try:
+                page.screenshot(path=f"{stem}.png", timeout=5_000)
+                lines = [f"page {c}-{p}: {page.url}", "console (last 40):"]
+                lines += [f"  {m.type}: {m.text}" for m in page.console_messages()[-40:]]
+                lines += ["page errors:"] + [f"  {e}" for e in page.page_errors()]
+            except Exception as error:  # evidence is best effort; the failure is reported anyway
+                lines = [f"page {c}-{p}: no evidence: {error}"]
+            Path(f"{stem}.txt").write_text("\n".join(lines) + "\n")
+            text += lines
+    return "\n".join(text)
 
 
 @pytest.fixture(scope="session")

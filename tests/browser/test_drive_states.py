@@ -93,3 +93,23 @@ def test_no_change_note_when_nothing_is_due(phone):
     phone.wait_for_selector("#state-badge[data-state='CO']")
     phone.wait_for_selector("#state-visitors")
     assert phone.locator("#rule-change-note").count() == 0
+
+
+def test_badge_comes_once_the_state_lines_load_after_failing(phone):
+    """A weak signal fails a fetch now and then: the state lines are asked for again (the
+    badge used to stay blank until a reload)."""
+    refused = []
+
+    def refuse_twice(route):
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    phone.context.route("**/data/us_states_light.geojson*", refuse_twice)
+    austin = (30.2672, -97.7431)
+    phone.goto("/")
+    feed(phone, [north_of(austin, 10 * i) for i in range(3)])
+    phone.wait_for_selector("#state-badge[data-state='TX']", timeout=15_000)
+    assert len(refused) == 2
