@@ -92,14 +92,16 @@ def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scal
         # The recording API on the same workers writes to PostgreSQL.
         page.goto("/")
         page.click("#trip-start")
-        feed(page, [north_of(START, 13.41 * i) for i in range(4)])
+        # Four moving fixes, each away from the emulated start (an unchanged position may not
+        # be delivered again); the parked fix at START may be recorded as well.
+        feed(page, [north_of(START, 13.41 * i) for i in range(1, 5)])
         page.wait_for_function(
             "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
         )
         trip_uuid = page.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
         with session(scaled_server.database_url) as s:
             trip = q.get_trip(s, trip_uuid)
-            assert q.count_points(s, trip.id) == 4
+            assert q.count_points(s, trip.id) in (4, 5)
     finally:
         context.close()
     log = scaled_server.log_path.read_text(errors="replace")
