@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,37 +24,62 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+EVIDENCE = pytest.StashKey[list[str]]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On a failure, what each open page showed: a screenshot, its URL, console and errors
-    (in test-artifacts/failures/), for a failure seen only on a CI machine."""
+    """On a failure, what each page showed: a screenshot, its URL, text, console and errors
+    (in test-artifacts/failures/), for a failure seen only on a CI machine. Pages the test
+    closed on its way out (``finally: context.close()``) were saved as they closed."""
     report = yield
     browser = item.funcargs.get("browser")
     if report.failed and call.when == "call" and browser is not None:
-        evidence = save_failure_evidence(item.name, browser)
-        report.sections.append(("open pages at the failure", evidence))
+        evidence = item.stash.get(EVIDENCE, [])
+        evidence += save_failure_evidence(item.name, browser.contexts, "open")
+        report.sections.append(("pages at the failure", "\n".join(evidence)))
     return report
 
 
-def save_failure_evidence(test_name: str, browser) -> str:
-    """Screenshots in test-artifacts/failures/; the text (also printed with the failure)."""
+@pytest.fixture(autouse=True)
+def evidence_of_pages_closed_by_a_failing_test(request, monkeypatch):
+    """A context closed while an exception propagates (a failing test's ``finally``) first
+    saves its pages' evidence for the failure report."""
+    from playwright.sync_api import BrowserContext
+
+    close = BrowserContext.close
+
+    def close_keeping_evidence(context, *args, **kwargs):
+        if sys.exception() is not None:
+            saved = save_failure_evidence(request.node.name, [context], "closed")
+            request.node.stash[EVIDENCE] = request.node.stash.get(EVIDENCE, []) + saved
+        return close(context, *args, **kwargs)
+
+    monkeypatch.setattr(BrowserContext, "close", close_keeping_evidence)
+
+
+def save_failure_evidence(test_name: str, contexts, label: str) -> list[str]:
+    """Screenshots in test-artifacts/failures/; the text lines (also printed with the failure)."""
     folder = ARTIFACTS / "failures"
     folder.mkdir(parents=True, exist_ok=True)
     safe_name = re.sub(r"[^\w.-]+", "_", test_name)[:120]
     text: list[str] = []
-    for c, context in enumerate(browser.contexts):
+    for c, context in enumerate(contexts):
         for p, page in enumerate(context.pages):
-            stem = folder / f"{safe_name}-{c}-{p}"
+            stem = folder / f"{safe_name}-{label}-{c}-{p}"
             try:
                 page.screenshot(path=f"{stem}.png", timeout=5_000)
-                lines = [f"page {c}-{p}: {page.url}", "console (last 40):"]
+                shown = page.evaluate("document.body ? document.body.innerText.slice(0, 1500) : ''")
+                lines = [f"page {label} {c}-{p}: {page.url}", "text:"]
+                lines += [f"  {line}" for line in shown.splitlines() if line.strip()]
+                lines += ["console (last 40):"]
                 lines += [f"  {m.type}: {m.text}" for m in page.console_messages()[-40:]]
                 lines += ["page errors:"] + [f"  {e}" for e in page.page_errors()]
             except Exception as error:  # evidence is best effort; the failure is reported anyway
-                lines = [f"page {c}-{p}: no evidence: {error}"]
+                lines = [f"page {label} {c}-{p}: no evidence: {error}"]
             Path(f"{stem}.txt").write_text("\n".join(lines) + "\n")
             text += lines
-    return "\n".join(text)
+    return text
 
 
 @pytest.fixture(scope="session")
@@ -109,12 +136,26 @@ def north_of(start: tuple[float, float], meters: float) -> tuple[float, float]:
 # A phone stamps each fix with the time the GPS measured it, not the time the page got it.
 # Chromium's emulated positions carry the delivery time instead, which drifts by whatever the
 # test machine is busy with; this shim gives each fix the time ``feed`` says it was measured.
+# The time travels with the position (matched by its coordinates), so a fix delivered late,
+# after the next one was set, still gets its own time, not the next one's (two fixes with one
+# time are one fix too many for the speed estimator, which drops the second).
 GPS_CLOCK_SCRIPT = """
 (() => {
   const geo = navigator.geolocation;
   if (!geo) return;
+  window.__keiFixStamps = [];
+  const timeOf = (coords) => {
+    const stamps = window.__keiFixStamps;
+    const here = (s) => s && s.lat === coords.latitude && s.lon === coords.longitude;
+    let i = stamps.findIndex(here);
+    if (i < 0) return window.__keiFixTime;
+    while (here(stamps[i + 1])) i += 1; // the same place set again: its newest time
+    const t = stamps[i].t;
+    stamps.splice(0, i + 1);
+    return t;
+  };
   const stamp = (callback) => (position) => {
-    const t = window.__keiFixTime;
+    const t = timeOf(position.coords);
     if (typeof t !== "number" || !callback) return callback && callback(position);
     callback({ coords: position.coords, timestamp: t });
   };
@@ -132,19 +173,24 @@ def feed(page, positions, *, interval_ms: int = 1000, accuracy: float = 8) -> No
 
     Each fix is stamped ``interval_ms`` after the previous one (measurement time), so speeds
     do not depend on how busy the machine is; a real pause between calls longer than
-    ``RESYNC_AFTER_MS`` (a test waiting on purpose) moves the clock on to the present.
+    ``RESYNC_AFTER_MS`` (a test waiting on purpose) moves the clock on to the present. The
+    fixes are paced by the real clock, so the stamps do not fall behind it on a busy machine
+    (the screen shows "--" once its newest fix is 5 s old).
     """
     for lat, lon in positions:
+        began = time.monotonic()
         page.evaluate(
-            """([interval, resyncAfter]) => {
+            """([lat, lon, interval, resyncAfter]) => {
                 const now = Date.now();
                 const next = (window.__keiFixTime ?? -Infinity) + interval;
                 window.__keiFixTime = now - next > resyncAfter ? now : Math.min(next, now);
+                window.__keiFixStamps?.push({ lat, lon, t: window.__keiFixTime });
             }""",
-            [interval_ms, RESYNC_AFTER_MS],
+            [lat, lon, interval_ms, RESYNC_AFTER_MS],
         )
         page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
-        page.wait_for_timeout(interval_ms)
+        spent_ms = (time.monotonic() - began) * 1000
+        page.wait_for_timeout(max(0.0, interval_ms - spent_ms))
 
 
 def stop_trip(page) -> None:
