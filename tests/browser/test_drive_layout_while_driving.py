@@ -309,8 +309,9 @@ def test_a_road_alert_leaves_the_readout_where_it_is(browser, road_server, case,
 
         # Faster up the ramp: the over-cap band joins the road alert.
         start_shifts(page)
-        fast = [east_of(ON_RAMP[2], OVER_MPS * (i + 1)) for i in range(8)]
-        feed(page, fast, accuracy=6)
+        fast = [east_of(ON_RAMP[2], OVER_MPS * (i + 1)) for i in range(16)]
+        band = "document.querySelector('#over-cap-band') !== null"
+        assert feed_until(page, fast, band), "no over-cap band after 16 s above the cap"
         page.wait_for_selector("#over-cap-band", state="visible")
         page.wait_for_timeout(800)
         if page.is_visible("#road-alert"):  # the ramp's answer is still the latest one
