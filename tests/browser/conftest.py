@@ -177,20 +177,31 @@ def feed(page, positions, *, interval_ms: int = 1000, accuracy: float = 8) -> No
     fixes are paced by the real clock, so the stamps do not fall behind it on a busy machine
     (the screen shows "--" once its newest fix is 5 s old).
     """
-    for lat, lon in positions:
+    for position in positions:
         began = time.monotonic()
-        page.evaluate(
-            """([lat, lon, interval, resyncAfter]) => {
-                const now = Date.now();
-                const next = (window.__keiFixTime ?? -Infinity) + interval;
-                window.__keiFixTime = now - next > resyncAfter ? now : Math.min(next, now);
-                window.__keiFixStamps?.push({ lat, lon, t: window.__keiFixTime });
-            }""",
-            [lat, lon, interval_ms, RESYNC_AFTER_MS],
-        )
-        page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
+        send_fix(page, position, next_fix_time(page, interval_ms), accuracy)
         spent_ms = (time.monotonic() - began) * 1000
         page.wait_for_timeout(max(0.0, interval_ms - spent_ms))
+
+
+def next_fix_time(page, interval_ms: int = 1000) -> float:
+    """The measurement time of the next fix (ms): ``interval_ms`` after the last one, or now
+    after a real pause longer than ``RESYNC_AFTER_MS``."""
+    return page.evaluate(
+        """([interval, resyncAfter]) => {
+            const now = Date.now();
+            const next = (window.__keiFixTime ?? -Infinity) + interval;
+            window.__keiFixTime = now - next > resyncAfter ? now : Math.min(next, now);
+            return window.__keiFixTime;
+        }""",
+        [interval_ms, RESYNC_AFTER_MS],
+    )
+
+
+def send_fix(page, position: tuple[float, float], stamp: float, accuracy: float) -> None:
+    lat, lon = position
+    page.evaluate("(s) => window.__keiFixStamps?.push(s)", {"lat": lat, "lon": lon, "t": stamp})
+    page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
 
 
 def stop_trip(page) -> None:

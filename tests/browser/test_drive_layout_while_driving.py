@@ -14,10 +14,20 @@ is idle or empty; every check waits for the screen's own asynchronous updates.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from tests.browser.conftest import GPS_CLOCK_SCRIPT, M_PER_DEG_LAT, START, feed, north_of, stop_trip
+from tests.browser.conftest import (
+    GPS_CLOCK_SCRIPT,
+    M_PER_DEG_LAT,
+    START,
+    feed,
+    next_fix_time,
+    north_of,
+    send_fix,
+    stop_trip,
+)
 from tests.browser.test_drive_layout import AA, CONTRAST_JS
 from tests.browser.test_road_now import ALONG_1_STREET, ON_RAMP, VOICE_AND_VIBRATION, feed_until
 from tests.support.osm_synth import write_network
@@ -191,6 +201,41 @@ def assert_alert_in_view(page, selector: str, viewport: dict, *, stop: bool) -> 
         assert on_top(page, "#trip-stop"), "the Stop button is covered"
 
 
+class Driving:
+    """A truck going on at ``speed_mps`` from ``start`` (``move(position, meters)``), one fix a
+    second; each check runs right after a fix, so a slow check on a busy machine cannot
+    outlast the screen's rule that a fix older than 5 s shows "--" (and takes the over-cap
+    band away). A check that took longer than the feed's resync pause moves the truck on by
+    the time it took, as a real truck would: its speed does not dip."""
+
+    def __init__(self, page, start, speed_mps: float, move=north_of):
+        self.page = page
+        self.last = start
+        self.speed_mps = speed_mps
+        self.move = move
+        self.stamp = page.evaluate("window.__keiFixTime ?? null")
+
+    def fix(self) -> None:
+        began = time.monotonic()
+        stamp = next_fix_time(self.page)
+        seconds = 1.0 if self.stamp is None else (stamp - self.stamp) / 1000
+        self.last = self.move(self.last, self.speed_mps * seconds)
+        self.stamp = stamp
+        send_fix(self.page, self.last, stamp, accuracy=6)
+        self.page.wait_for_timeout(max(0.0, 1000 - (time.monotonic() - began) * 1000))
+
+    def until(self, condition: str, *, at_most: int) -> bool:
+        """One fix at a time until ``condition`` (JS) holds; False after ``at_most``."""
+        for _ in range(at_most):
+            self.fix()
+            if self.page.evaluate(condition):
+                return True
+        return False
+
+
+BAND = "document.querySelector('#over-cap-band') !== null"
+
+
 def first_fixes(page, start, speed_mps: float = SLOW_MPS, count: int = 4, *, hud: bool = False):
     """A few fixes at a calm speed: the state, its rule and the trip rows arrive and settle
     (the HUD shows only the speed). The last position fed."""
@@ -226,10 +271,11 @@ def test_over_the_cap_the_readout_stays_put(browser, app_server, screen, artifac
         last = first_fixes(page, last)
         before = readout(page)
         start_shifts(page)
-        feed(page, [north_of(last, OVER_MPS * (i + 1)) for i in range(5)])
-        page.wait_for_selector("#over-cap-band", state="visible")
-        page.wait_for_timeout(800)
+        driving = Driving(page, last, OVER_MPS)
+        assert driving.until(BAND, at_most=16), "no over-cap band after 16 s above the cap"
+        driving.fix()  # the band settles
         page.screenshot(path=str(artifacts_dir / f"drive-driving-over-cap-{screen}.png"))
+        driving.fix()
         after = readout(page)
         cls, shifts = cls_since(page)
         print(f"CLS going over the cap, {screen}: {cls:.3f}; readout {before} -> {after}")
@@ -251,9 +297,9 @@ def test_over_the_cap_the_hud_digits_stay_put(browser, app_server, screen):
         page.wait_for_timeout(2000)  # the state and its rule (not shown in the HUD)
         before = readout(page)
         start_shifts(page)
-        feed(page, [north_of(last, OVER_MPS * (i + 1)) for i in range(5)])
-        page.wait_for_selector("#over-cap-band", state="visible")
-        page.wait_for_timeout(800)
+        driving = Driving(page, last, OVER_MPS)
+        assert driving.until(BAND, at_most=16), "no over-cap band after 16 s above the cap"
+        driving.fix()  # the band settles
         after = readout(page)
         cls, shifts = cls_since(page)
         print(f"CLS going over the cap in the HUD, {screen}: {cls:.3f}")
@@ -309,14 +355,13 @@ def test_a_road_alert_leaves_the_readout_where_it_is(browser, road_server, case,
 
         # Faster up the ramp: the over-cap band joins the road alert.
         start_shifts(page)
-        fast = [east_of(ON_RAMP[2], OVER_MPS * (i + 1)) for i in range(16)]
-        band = "document.querySelector('#over-cap-band') !== null"
-        assert feed_until(page, fast, band), "no over-cap band after 16 s above the cap"
-        page.wait_for_selector("#over-cap-band", state="visible")
-        page.wait_for_timeout(800)
+        driving = Driving(page, ON_RAMP[2], OVER_MPS, move=east_of)
+        assert driving.until(BAND, at_most=16), "no over-cap band after 16 s above the cap"
+        driving.fix()  # the band settles
         if page.is_visible("#road-alert"):  # the ramp's answer is still the latest one
             page.screenshot(path=str(artifacts_dir / f"drive-driving-ramp-over-cap-{case}.png"))
             assert_alert_in_view(page, "#road-alert", viewport, stop=not hud)
+        driving.fix()
         after = readout(page)
         cls, shifts = cls_since(page)
         print(f"CLS over the cap on the ramp, {case}: {cls:.3f}")
@@ -435,7 +480,9 @@ def test_the_posted_limit_sign_shows_when_the_truck_is_over_it(
         before = readout(page)
         start_shifts(page)
         shows = "document.querySelector('#posted-limit')?.dataset.limit === '25'"
-        last = drive_until(page, slow[4:], shows)
+        driving = Driving(page, slow[3], UNDER_LIMIT_MPS)
+        assert driving.until(shows, at_most=len(slow) - 4), "no posted-limit sign"
+        last = driving.last
         page.wait_for_selector("#posted-limit", state="visible")
         feed(page, [north_of(last, UNDER_LIMIT_MPS * (i + 1)) for i in range(2)], accuracy=6)
         last = north_of(last, UNDER_LIMIT_MPS * 2)
@@ -452,12 +499,12 @@ def test_the_posted_limit_sign_shows_when_the_truck_is_over_it(
 
         # Over it: 36 mph on a 25 mph street (below the 45 mph cap: no cap band).
         start_shifts(page)
-        fast = [north_of(last, OVER_LIMIT_MPS * (i + 1)) for i in range(12)]
-        last = drive_until(
-            page, fast, "document.querySelector('#posted-limit')?.dataset.over === 'true'"
-        )
-        page.wait_for_timeout(600)
+        driving = Driving(page, last, OVER_LIMIT_MPS)
+        over = "document.querySelector('#posted-limit')?.dataset.over === 'true'"
+        assert driving.until(over, at_most=12), "the sign never said over"
+        driving.fix()  # the sign settles
         page.screenshot(path=str(artifacts_dir / f"drive-over-posted-limit-{screen}.png"))
+        driving.fix()
         label = sign.get_attribute("aria-label") or ""
         assert "over the posted limit" in label.lower(), label
         assert "25" in label
@@ -483,21 +530,11 @@ def test_the_posted_limit_sign_shows_when_the_truck_is_over_it(
         assert cls < 0.01, shifts
 
         # Back under it: the plain sign again.
-        slower = [north_of(last, UNDER_LIMIT_MPS * (i + 1)) for i in range(12)]
-        drive_until(
-            page, slower, "document.querySelector('#posted-limit')?.dataset.over === 'false'"
-        )
+        under = "document.querySelector('#posted-limit')?.dataset.over === 'false'"
+        slower = Driving(page, driving.last, UNDER_LIMIT_MPS)
+        assert slower.until(under, at_most=12), "the sign stayed over"
         assert "over" not in (sign.get_attribute("aria-label") or "").lower()
         stop_trip(page)
         assert page.errors == []
     finally:
         page.context.close()
-
-
-def drive_until(page, positions, condition: str) -> tuple[float, float]:
-    """Feed fixes one a second until ``condition`` (JS) holds; the last position fed."""
-    for position in positions:
-        feed(page, [position], accuracy=6)
-        if page.evaluate(condition):
-            return position
-    raise AssertionError(f"never held: {condition}")
