@@ -204,6 +204,41 @@ def send_fix(page, position: tuple[float, float], stamp: float, accuracy: float)
     page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": accuracy})
 
 
+class Driving:
+    """A truck going on at ``speed_mps`` from ``start`` (``move(position, meters)``), one fix a
+    second; each check runs right after a fix, so a slow check on a busy machine cannot
+    outlast the screen's rule that a fix older than 5 s shows "--" (and takes the over-cap
+    band away). A check that took longer than the feed's resync pause moves the truck on by
+    the time it took, as a real truck would: its speed does not dip."""
+
+    def __init__(self, page, start, speed_mps: float, move=north_of):
+        self.page = page
+        self.last = start
+        self.speed_mps = speed_mps
+        self.move = move
+        self.stamp = page.evaluate("window.__keiFixTime ?? null")
+
+    def fix(self) -> None:
+        began = time.monotonic()
+        stamp = next_fix_time(self.page)
+        seconds = 1.0 if self.stamp is None else (stamp - self.stamp) / 1000
+        self.last = self.move(self.last, self.speed_mps * seconds)
+        self.stamp = stamp
+        send_fix(self.page, self.last, stamp, accuracy=6)
+        self.page.wait_for_timeout(max(0.0, 1000 - (time.monotonic() - began) * 1000))
+
+    def until(self, condition: str, *, at_most: int) -> bool:
+        """One fix at a time until ``condition`` (JS) holds; False after ``at_most``."""
+        for _ in range(at_most):
+            self.fix()
+            if self.page.evaluate(condition):
+                return True
+        return False
+
+
+BAND = "document.querySelector('#over-cap-band') !== null"
+
+
 def stop_trip(page) -> None:
     """ "Stop trip" asks first: confirm, then the Drive screen offers "Start trip" again."""
     page.click("#trip-stop")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import GPS_CLOCK_SCRIPT, START, feed, north_of
+from tests.browser.conftest import BAND, GPS_CLOCK_SCRIPT, START, Driving, feed, north_of
 
 AA = 4.5
 OVER_MPS = 22.0  # 49 mph: above the 45 mph default cap
@@ -85,9 +85,13 @@ def drive_page(browser, app_server, viewport):
     return page
 
 
-def drive_over_cap(page, seconds: int = 4, offset: int = 0):
-    feed(page, [north_of(START, OVER_MPS * (offset + i)) for i in range(seconds + 1)])
-    page.wait_for_selector("#over-cap-band")
+def drive_over_cap(page) -> Driving:
+    """A truck driving on above the cap, once the band shows (at most 16 fixes). Its
+    ``fix()`` before each group of checks keeps the newest fix fresh: a fix older than 5 s
+    shows "--" and takes the band away, which a slow screenshot on a busy machine can reach."""
+    truck = Driving(page, START, OVER_MPS)
+    assert truck.until(BAND, at_most=16), "the over-cap band never showed"
+    return truck
 
 
 def contrast(page, selector) -> float:
@@ -111,14 +115,16 @@ def landscape(browser, app_server):
 def test_over_the_cap_the_band_and_digits_keep_aa_contrast(portrait, artifacts_dir):
     page = portrait
     calm = contrast(page, "#speed-mph")
-    drive_over_cap(page)
+    truck = drive_over_cap(page)
     page.screenshot(path=str(artifacts_dir / "drive-over-cap-390x844.png"))
+    truck.fix()
     band = page.locator("#over-cap-band")
     assert band.get_attribute("role") == "alert"
     assert "45 mph" in band.inner_text()
     box = band.bounding_box()
     drive_box = page.locator(".kd-drive:not(.kd-drive-shell)").bounding_box()
     assert box["width"] >= drive_box["width"] - 24, "the band spans the screen"
+    truck.fix()
     measured = {sel: contrast(page, sel) for sel in ("#speed-mph", "#speed-kmh", "#speed-cap")}
     measured["#over-cap-band"] = contrast(page, "#over-cap-band")
     assert all(value >= AA for value in measured.values()), measured
@@ -163,19 +169,19 @@ def test_beep_repeats_while_over_the_cap_at_the_chosen_interval(portrait):
     page = portrait
     page.click("#drive-settings summary")
     page.select_option("#beep-interval", "3")
-    # 5 fixes: the 4 s speed window then holds only fixes fed here, never the one the page
-    # got at load (parked at START a moment before, it would pull the fitted speed under the
-    # cap when the page loads quickly).
-    drive_over_cap(page)
+    # Fixes until the band shows: the 4 s speed window must first hold only fixes fed here,
+    # not the one the page got at load (parked at START a moment before).
+    truck = drive_over_cap(page)
     first = page.evaluate("window.__keiBeeps")
     assert first >= 1
-    feed(page, [north_of(START, OVER_MPS * (5 + i)) for i in range(7)])  # 7 s more above
+    for _ in range(7):  # 7 s more above
+        truck.fix()
     repeated = page.evaluate("window.__keiBeeps") - first
     assert 1 <= repeated <= 4, f"{repeated} beeps in 7 s at one per 3 s"
     said = page.evaluate("window.__keiSaid")
     assert said == ["Slow down. Above 45 miles per hour."]
     # Back below the cap: the band goes and the beeping stops.
-    last = north_of(START, OVER_MPS * 11)
+    last = truck.last
     feed(page, [(last[0] + 8 * i / 111_195, last[1]) for i in range(1, 5)])
     page.wait_for_selector("#over-cap-band", state="detached")
     quiet = page.evaluate("window.__keiBeeps")
@@ -208,8 +214,9 @@ def test_landscape_shows_speed_guidance_slot_and_alert_without_scrolling(landsca
             document.querySelector("#guide-slot").appendChild(panel);
         }"""
     )
-    drive_over_cap(page)
+    truck = drive_over_cap(page)
     page.screenshot(path=str(artifacts_dir / "drive-over-cap-844x390.png"))
+    truck.fix()
     assert page.evaluate("window.scrollY") == 0
     first_screen = ("#speed-mph", "#over-cap-band", "#test-maneuver", "#trip-start", "#gps-status")
     for selector in first_screen:
@@ -252,8 +259,9 @@ def test_hud_mirrors_only_the_digits_unit_and_band(portrait, artifacts_dir):
     page = portrait
     page.click("#mirror-toggle")
     page.wait_for_selector("#hud")
-    drive_over_cap(page)
+    truck = drive_over_cap(page)
     page.screenshot(path=str(artifacts_dir / "drive-hud.png"))
+    truck.fix()
     hud = page.evaluate(
         """() => {
             const hud = document.querySelector("#hud");
