@@ -31,6 +31,10 @@ Session 6 (2026-12-03, a quiet machine, load 0.8-1.2; radius 50 m, chunks of 400
 states-along 2.7 s / CPU 2.8 s / 127 MB; check-route 7.8-8.0 s / CPU 11.6-11.8 s / 292-294 MB;
 trips import 9.4 s / CPU 6.6 s / 270 MB.
 
+Session 9 (2026-12-03, quiet, load 0.9): check-route 8.8 s / CPU 13.0 s / 293 MB; of a
+hand-timed 8.6-9.5 s, matching is 4.9-5.9 s and the rest ~4 s on one core (parse ~2 s);
+see docs/performance.md, "Session 9".
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for
