@@ -20,7 +20,10 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
    over +-``speed_window_s``; a 5-fix running median removes spikes. Max speed and time
    above the cap come from these smoothed speeds.
 
-Untimed fixes (GPX routes, some loggers) give distance but no time or speed values.
+Untimed fixes (GPX routes, some loggers) give distance but no time or speed values. A drawn
+line (vertices more than ``DENSE_STEP_M`` apart) is measured as its polyline; a log whose
+times were stripped is smoothed as a 1 Hz log would be, so its length does not grow with
+its noise.
 """
 
 from __future__ import annotations
@@ -341,6 +344,15 @@ def _length_windows(
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
+def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
+    """Half-window (fixes) smoothing an untimed log's positions for its length, sized as
+    for timed logs (``_length_windows``: 10 * noise / step fixes, at most as many as a 1 Hz
+    log's ``max_smooth_window_s``); 0 for a log without noise."""
+    noise, step = _second_difference_noise_m(arr), _span_step_m(arr)
+    fixes = np.ceil((10.0 * noise / max(step, 0.5) - 1) / 2)
+    return int(np.clip(fixes, 0, cfg.max_smooth_window_s))
+
+
 def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
     if values.size < 5:
         return values
@@ -453,7 +465,11 @@ def analyze_track(
     t_win = arr.t if all_timed else None
 
     # 4. smoothing and motion
-    lo, hi = _windows(n, t_win, cfg.smooth_window_s, 1, run_start, run_end)
+    # Untimed: windows of fixes; a log's fix counts as a second of a 1 Hz log, a drawn
+    # line's vertices are few and far apart.
+    log = not timed_seg.any() and _untimed_log(arr)
+    smooth_k, motion_k = (int(cfg.smooth_window_s), int(cfg.motion_window_s)) if log else (1, 3)
+    lo, hi = _windows(n, t_win, cfg.smooth_window_s, smooth_k, run_start, run_end)
     cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
     cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
 
@@ -467,13 +483,19 @@ def analyze_track(
     steady = np.ones(n, dtype=bool)  # fixes whose smoothed position is free of noise
     if all_timed:
         s_lat = s_lon = None  # after the motion test: the window depends on the speed
-    elif not timed_seg.any():
-        s_lat, s_lon = arr.lat, arr.lon  # untimed (a route, a drawn line): its polyline
+    elif not timed_seg.any():  # untimed: a drawn line's polyline, a log's smoothed fixes
+        half = _untimed_length_half(arr, cfg) if log else 0
+        if half:
+            i = np.arange(n)
+            half = np.minimum(half, np.minimum(i - run_start, run_end - i))
+            s_lat, s_lon = smooth(i - half, i + half)
+        else:
+            s_lat, s_lon = arr.lat, arr.lon
     else:
         half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
         s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
 
-    lo, hi = _windows(n, t_win, cfg.motion_window_s, 3, run_start, run_end, True)
+    lo, hi = _windows(n, t_win, cfg.motion_window_s, motion_k, run_start, run_end, True)
     disp = haversine_m(m_lat[lo], m_lon[lo], m_lat[hi], m_lon[hi])
     if s_lat is None or s_lon is None:
         # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
@@ -643,34 +665,68 @@ def track_pieces(
     return TrackPieces(pieces, len(arr) - idx.size, breaks)
 
 
+DENSE_STEP_M = 30.0  # untimed fixes closer than this (median) are a log, not a drawn route
+
+
+def _local_xy_m(arr: TrackArrays) -> tuple[NDArray, NDArray]:
+    """Positions in metres on a plane tangent near the track (east, north)."""
+    y = arr.lat * (np.pi / 180.0 * 6_371_008.8)
+    x = arr.lon * (np.pi / 180.0 * 6_371_008.8 * np.cos(np.radians(float(np.median(arr.lat)))))
+    return x, y
+
+
+def _span_step_m(arr: TrackArrays, k: int = 10) -> float:
+    """Median distance between fixes, measured over ``k`` steps (noise hardly adds to it)."""
+    k = min(k, len(arr) - 1)
+    x, y = _local_xy_m(arr)
+    return float(np.median(np.hypot(x[k:] - x[:-k], y[k:] - y[:-k]))) / k
+
+
+def _untimed_log(arr: TrackArrays) -> bool:
+    """An untimed track with fixes at most ``DENSE_STEP_M`` apart: a GPS log whose times
+    were stripped, whose scatter is noise; not a drawn route, whose vertices are bends."""
+    if len(arr) < 5 or np.isfinite(arr.t).any():
+        return False
+    return _span_step_m(arr) <= DENSE_STEP_M
+
+
+def _second_difference_noise_m(arr: TrackArrays) -> float:
+    """Noise per axis from the scatter of second differences: for white noise of sigma per
+    axis the 2-D second difference has a median of 2.88 sigma (a car's path bends little
+    between dense fixes, so the rest of it is noise)."""
+    x, y = _local_xy_m(arr)
+    return float(np.median(np.hypot(np.diff(x, 2), np.diff(y, 2)))) / 2.884
+
+
 def position_noise_m(arr: TrackArrays) -> float:
     """Typical position noise of a track, in metres (per axis, about one sigma).
 
-    For a dense timed track (fixes <= 2 s apart) the scatter of second differences is
-    almost pure noise (a car's path bends little in a second or two): for white noise of
-    sigma per axis the 2-D second difference has a median of 2.88 sigma. Otherwise, and as
-    a floor, the fixes' median reported accuracy (5 m when none is given).
+    For a dense timed track (fixes <= 2 s apart) or an untimed one whose fixes are at most
+    ``DENSE_STEP_M`` apart (a log without times, not a drawn route): the scatter of second
+    differences. Otherwise, and as a floor, the fixes' median reported accuracy (5 m when
+    none is given).
     """
     acc = arr.accuracy[np.isfinite(arr.accuracy)]
     reported = float(np.median(acc)) if acc.size else 5.0
     if len(arr) < 5:
         return reported
     dt = np.diff(arr.t)
-    if not (np.isfinite(dt).all() and float(np.median(dt)) <= 2.0):
+    dense_timed = np.isfinite(dt).all() and float(np.median(dt)) <= 2.0
+    if not (dense_timed or _untimed_log(arr)):
         return reported
-    y = arr.lat * (np.pi / 180.0 * 6_371_008.8)
-    x = arr.lon * (np.pi / 180.0 * 6_371_008.8 * np.cos(np.radians(float(np.median(arr.lat)))))
-    second = np.hypot(np.diff(x, 2), np.diff(y, 2))
-    estimated = float(np.median(second)) / 2.884
+    estimated = _second_difference_noise_m(arr)
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
 
 
 def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
     """Moving average over +-h fixes, h growing with the noise so that what is left of it
-    (noise / sqrt(2h+1)) is about 5 m; untimed tracks (planned routes) stay as they are."""
+    (noise / sqrt(2h+1)) is about 5 m; drawn routes (untimed, vertices far apart) and
+    partly timed tracks stay as they are."""
     n = len(arr)
     half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
-    if half == 0 or n < 3 or not np.isfinite(arr.t).all():
+    if half == 0 or n < 3:
+        return arr.lat, arr.lon
+    if not np.isfinite(arr.t).all() and not _untimed_log(arr):
         return arr.lat, arr.lon
     i = np.arange(n)
     # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.

@@ -100,13 +100,27 @@ def test_noisy_motorway_drive_is_still_found(router, seed):
     assert stretch.to_m - stretch.from_m == pytest.approx(2 * RAMP_M + MOTORWAY_M, rel=0.05)
 
 
-@pytest.mark.parametrize("seed", [1, 5, 6, 7])  # each puts 30-50 m on I 99 before the filter
-def test_a_brief_match_across_the_motorway_is_not_a_highway_stretch(router, seed):
-    """Unsmoothed (untimed) fixes scattered around the bridge: whatever the matcher puts on
-    the motorway is crossed, not followed, so it is no highway stretch."""
-    fixes, _ = drive_path(OVER_THE_BRIDGE, 10.0, noise_m=15.0, seed=seed)
+# each puts 34-81 m on I 99 before the sustained-highway filter
+@pytest.mark.parametrize(("spacing", "seed"), [(35.0, 4), (45.0, 2), (45.0, 8)])
+def test_a_brief_match_across_the_motorway_is_not_a_highway_stretch(router, spacing, seed):
+    """Untimed points 35-45 m apart (a drawn route's spacing, so not smoothed) scattered
+    25 m around the bridge: whatever the matcher puts on the motorway is crossed, not
+    followed, so it is no highway stretch."""
+    fixes, _ = drive_path(OVER_THE_BRIDGE, spacing, noise_m=25.0, seed=seed)
     untimed = [TrackPoint(p.lat, p.lon, None) for p in fixes]
     assert _highways(check_track(_track(untimed), router=router)) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_untimed_noisy_log_is_measured_like_a_timed_one(router, seed):
+    """A 1 Hz log whose times were stripped, 15 m of noise: smoothed like the timed log,
+    so its distance does not grow with the noise (it was +120 % unsmoothed)."""
+    fixes, true_m = drive_path(OVER_THE_BRIDGE, 10.0, noise_m=15.0, seed=seed)
+    untimed = [TrackPoint(p.lat, p.lon, None) for p in fixes]
+    result = check_track(_track(untimed), router=router)
+    assert _highways(result) == []
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.03)
+    assert result.matched_share == 1.0
 
 
 def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
