@@ -273,6 +273,35 @@ def test_first_step_jump_is_no_max_speed():
     assert stats.over_cap_s == 0.0
 
 
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_stray_fix_at_an_end_of_the_log_is_a_glitch(end):
+    """A cold start's stale fix 508 m off, 15 s from the next: reached at 34 m/s by a log
+    that then moves at 10 m/s. It adds no distance or time and is counted as rejected."""
+    from tests.support.trips import drive_path
+
+    drive, true_m = drive_path([(40.0, -105.0), (40.0, -104.98)], 10.0, accuracy_m=5)
+    at = 0 if end == "first" else -1
+    shift = timedelta(seconds=-15 if end == "first" else 15)
+    stray = TrackPoint(drive[at].lat + 508 / 111_195, drive[at].lon, drive[at].time + shift)
+    fixes = [stray, *drive] if end == "first" else [*drive, stray]
+    stats = compute_stats(fixes)
+    assert stats.rejected_points == 1
+    assert stats.distance_m == pytest.approx(true_m, rel=0.01)
+    assert stats.started_at == drive[0].time and stats.ended_at == drive[-1].time
+
+
+def test_a_first_step_at_the_logs_own_pace_is_kept():
+    """A drive at 25 m/s whose second fix came 15 s after the first: the first step is as
+    fast as the log, so it is driving, not a stray fix."""
+    from tests.support.trips import drive_path
+
+    drive, true_m = drive_path([(40.0, -105.0), (40.0, -104.95)], 25.0, accuracy_m=5)
+    late = drive[:1] + drive[15:]
+    stats = compute_stats(late)
+    assert stats.rejected_points == 0
+    assert stats.distance_m == pytest.approx(true_m, rel=0.01)
+
+
 @pytest.mark.parametrize("accuracy", [15.0, None], ids=["accuracy-given", "no-accuracy"])
 @pytest.mark.parametrize("seed", range(4))
 def test_distance_does_not_grow_with_noise(accuracy, seed):
