@@ -1,10 +1,12 @@
 """Which road are the latest fixes on? Valhalla ``trace_attributes`` on a few recent fixes,
 then ``locate`` around a ramp to learn which road it serves.
 
-Valhalla keeps no "motorway_link": it reclassifies a link to the class of a road it joins
-(a ramp from a residential street onto I 99 reads "tertiary", use "ramp"). So for a ramp
-the ends of its edges are located, following further ramp edges a few hops, until a
-motorway or trunk is found there (or none is).
+Valhalla by default keeps no "motorway_link": it reclassifies a link to the class of a road
+it joins (a ramp from a residential street onto I 99 reads "tertiary", use "ramp"); tiles
+built here keep the link's class (``tiles.make_config``), tiles built elsewhere may not. So
+for a ramp of a lesser class, or without a name, the ends of its edges are located,
+following further ramp edges a few hops, until a motorway or trunk is found there (or none
+is).
 """
 
 from __future__ import annotations
@@ -149,7 +151,9 @@ def match_road(router: Router, fixes: Sequence[tuple[float, float, float | None]
         speed_limit_kmh=float(limit) if limit else None,
         ramp=edge.get("use") == "ramp",
     )
-    if road.ramp and road.road_class not in ("motorway", "trunk"):
+    # A ramp's class may be the lesser road's (Valhalla's default) or its own (our tiles):
+    # either way an unnamed ramp is named after the road it serves.
+    if road.ramp and (road.road_class not in ("motorway", "trunk") or not road.names):
         at = (float(last.get("lat", points[k][0])), float(last.get("lon", points[k][1])))
         serves, name = ramp_serves(router, at)
         road = MatchedRoad(**{**road.__dict__, "ramp_serves": serves, "ramp_serves_name": name})

@@ -53,6 +53,10 @@ def make_config(tiles_dir: Path, *, verbose: bool = False) -> dict:
     config = valhalla.get_config(tile_extract="", tile_dir=graph, verbose=verbose)
     config["logging"]["color"] = False
     config["mjolnir"]["tile_extract"] = ""
+    # A motorway_link keeps the motorway class (use "ramp"): by default Valhalla gives links
+    # the class of the lesser road they join, and a track that only drives a ramp onto an
+    # interstate (or a route using one) would not show it. For a Kei the ramp is the interstate.
+    config["mjolnir"]["reclassify_links"] = False
     for key in ("admin", "timezone", "landmarks", "traffic_extract"):
         config["mjolnir"][key] = ""
     config["additional_data"]["elevation"] = ""

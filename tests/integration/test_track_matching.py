@@ -56,6 +56,21 @@ def test_ramps_count_as_motorway_and_are_named(router):
     assert "I 99" in stretch.message
 
 
+def test_a_track_that_only_drives_a_ramp_used_the_motorway(router, monkeypatch):
+    """Up the on-ramp and stopped where it meets I 99: no motorway edge on the track, so
+    only the ramp's own class (tiles keep motorway_link's) can say it is the interstate."""
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    up_the_ramp = [(41.9550, -77.0100), (41.9500, -77.0100), (41.9500, -77.0004)]
+    fixes, _ = drive_path(up_the_ramp, 10.0, accuracy_m=5)
+    result = check_track(_track(fixes), router=router)
+    (stretch,) = _highways(result)
+    assert stretch.road_class == "motorway"
+    assert stretch.to_m - stretch.from_m == pytest.approx(RAMP_M, rel=0.1)
+    assert not result.legal
+    assert highway_use(_track(fixes)) is True
+
+
 def test_one_glitch_1000_km_away_does_not_sink_the_audit(router, tmp_path, capsys):
     fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
     bogus = TrackPoint(33.0, -90.0, fixes[100].time + timedelta(milliseconds=500), accuracy_m=5)
