@@ -30,6 +30,7 @@ reached.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -107,10 +108,7 @@ def test_bench_audit_10k_points_with_edges(benchmark, router, track_10k, rules):
     scale = max(1, 10_000 // len(geometry))
     dense = np.repeat(np.array(geometry), scale, axis=0)
     edges = [
-        type(e)(
-            **{**e.__dict__, "begin_index": e.begin_index * scale, "end_index": e.end_index * scale}
-        )
-        for e in edges
+        replace(e, begin_index=e.begin_index * scale, end_index=e.end_index * scale) for e in edges
     ]
     report = benchmark(audit_route, [tuple(p) for p in dense], edges, rules, on=ON)
     assert report.distance_m > 5000
