@@ -43,6 +43,9 @@ from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.polyline import decode, decode_array
+from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
+from kei_drive.routing.unmatched import notes as unmatched_notes
+from kei_drive.routing.unmatched import reasons as unmatched_reasons
 
 POST_CHECK_ROUNDS = 3
 MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
@@ -480,6 +483,7 @@ class _Part:
     edges: list[RoadEdge]
     gps_m: float  # length of the GPS fixes it covers
     unmatched_m: float  # of which not matched to a road
+    unmatched_runs: list[UnmatchedRun] = field(default_factory=list)  # where, and how long
 
 
 @dataclass
@@ -606,14 +610,16 @@ def _match(
                 _match(router, lat[mid:], lon[mid:], times[mid:], accuracy_m)
             )
         total = float(seg.sum())
-        return [_Part(fixes, [], total, total)]
+        refused = np.zeros(lat.size, dtype=bool)
+        return [_Part(fixes, [], total, total, unmatched_runs(lat, lon, seg, refused))]
     matched = answer.get("matched_points") or []
     edges = _drop_unsustained(edges_from_trace(answer), shape, fixes, times, matched)
-    unmatched_m = 0.0
+    unmatched_m, runs = 0.0, []
     if len(matched) == len(fixes):
         ok = np.array([m.get("type") != "unmatched" for m in matched])
         unmatched_m = float(seg[~(ok[:-1] & ok[1:])].sum())
-    return [_Part(shape, edges, float(seg.sum()), unmatched_m)]
+        runs = unmatched_runs(lat, lon, seg, ok) if unmatched_m > 0 else []
+    return [_Part(shape, edges, float(seg.sum()), unmatched_m, runs)]
 
 
 def _longest_unmatched_m(parts: list[_Part]) -> float:
@@ -833,11 +839,18 @@ def check_track(
         del geometry, edges
     report = _combine(reports)
     unmatched: list[dict[str, Any]] = []
-    if unmatched_m > 0:
-        reason = "no_routing_tiles" if router is None else "outside_map_data"
+    if unmatched_m > 0 and router is None:
         unmatched.append(
-            {"reason": reason, "length_m": round(unmatched_m, 1), "longest_m": round(longest, 1)}
+            {
+                "reason": "no_routing_tiles",
+                "length_m": round(unmatched_m, 1),
+                "longest_m": round(longest, 1),
+            }
         )
+    elif unmatched_m > 0:
+        runs = [run for piece in pieces for p in piece.parts for run in p.unmatched_runs]
+        unmatched.extend(unmatched_reasons(router, runs, longest))
+        notes.extend(unmatched_notes(router, unmatched, gps_m, _pct))
     if cut.glitches:
         unmatched.append({"reason": "gps_glitch", "points": cut.glitches})
     for kind, metres in cut.breaks:
@@ -845,17 +858,6 @@ def check_track(
             {"reason": "gps_jump" if kind == "jump" else "gap", "length_m": round(metres, 1)}
         )
     share = 1.0 - unmatched_m / gps_m if gps_m > 0 else 0.0
-    if router is not None and unmatched_m > 0:
-        if share <= 0.0:
-            notes.append(
-                "The track lies outside the installed map data: road types and speed limits "
-                "are unknown."
-            )
-        else:
-            notes.append(
-                f"Part of the track ({_pct(1 - share)}) could not be matched to the road map "
-                "(outside the installed map data?): road types and speed limits there are unknown."
-            )
     if cut.glitches:
         notes.append(
             f"{cut.glitches} GPS fix{'es' if cut.glitches > 1 else ''} ignored as "

@@ -71,6 +71,29 @@ def config_path(tiles_dir: Path) -> Path:
     return Path(tiles_dir) / CONFIG_NAME
 
 
+LOCAL_LEVEL, LOCAL_TILE_DEG = 2, 0.25  # Valhalla's level of local roads, its tile size
+
+
+def tile_path(graph: Path, level: int, size: float, lat: float, lon: float) -> Path:
+    """The file of Valhalla's ``level`` tile (``size`` degrees) around (lat, lon): its id,
+    zero-padded to a multiple of three digits, cut into folders of three
+    ("2/000/744/893.gph")."""
+    columns = round(360 / size)
+    tile_id = int((lat + 90) // size) * columns + int((lon + 180) // size)
+    digits = len(str(columns * round(180 / size) - 1))
+    padded = str(tile_id).zfill(-(-digits // 3) * 3)
+    folders = [padded[i : i + 3] for i in range(0, len(padded), 3)]
+    return graph.joinpath(str(level), *folders[:-1], f"{folders[-1]}.gph")
+
+
+def covers(tiles_dir: Path, lat: float, lon: float) -> bool:
+    """Do the tiles hold local roads in the 0.25-degree tile around (lat, lon)? False beyond
+    the extract they came from. (Tiles of the higher levels span 1 and 4 degrees: one
+    motorway far off would make them "cover" a place with no roads mapped.)"""
+    graph = Path(tiles_dir) / GRAPH_DIR
+    return tile_path(graph, LOCAL_LEVEL, LOCAL_TILE_DEG, lat, lon).is_file()
+
+
 def has_tiles(tiles_dir: Path) -> bool:
     graph = Path(tiles_dir) / GRAPH_DIR
     return graph.is_dir() and any(graph.rglob("*.gph"))

@@ -87,6 +87,10 @@ class LocalValhallaRouter:
     def locate(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         return self._call("locate", request)  # type: ignore[return-value]  (a JSON list)
 
+    def covers(self, lat: float, lon: float) -> bool:
+        """Do the tiles hold road data around (lat, lon)? (A remote engine cannot say.)"""
+        return tiles_mod.covers(self.tiles_dir, lat, lon)
+
     def status(self) -> dict[str, Any]:
         actor, lock = self._engine()
         with lock:

@@ -7,7 +7,14 @@ import json
 import pytest
 
 from kei_drive.cli import main
-from kei_drive.routing.tiles import TilesError, build_tiles, has_tiles
+from kei_drive.routing.tiles import (
+    GRAPH_DIR,
+    TilesError,
+    build_tiles,
+    covers,
+    has_tiles,
+    tile_path,
+)
 from tests.support.osm_synth import synth_tiles, write_network
 
 
@@ -24,6 +31,28 @@ def test_synthetic_tiles_have_graph_and_kei_config(tiles):
     assert limits["max_exclude_polygons_vertices"] >= 10_000
     assert limits["max_exclude_polygons_length"] >= 10_000_000
     assert config["mjolnir"]["tile_dir"] == str((tiles / "graph").resolve())
+
+
+def test_tiles_keep_a_links_own_class(tiles):
+    config = json.loads((tiles / "valhalla.json").read_text())
+    assert config["mjolnir"]["reclassify_links"] is False
+
+
+def test_covers_names_the_local_tiles_valhalla_wrote(tiles):
+    """The synthetic network (41.93-42.04 N, 77.15-76.99 W) spans three 0.25-degree local
+    tiles: Valhalla's file names for them are the ones ``tile_path`` computes."""
+    graph = tiles / GRAPH_DIR
+    written = sorted(str(p.relative_to(graph)) for p in (graph / "2").rglob("*.gph"))
+    corners = [(41.75, -77.25), (41.75, -77.0), (42.0, -77.25)]  # south-west corners
+    computed = sorted(
+        str(tile_path(graph, 2, 0.25, lat + 0.1, lon + 0.1).relative_to(graph))
+        for lat, lon in corners
+    )
+    assert written == computed == ["2/000/759/291.gph", "2/000/759/292.gph", "2/000/760/731.gph"]
+    assert covers(tiles, 41.96, -76.98)  # a field east of East Street: mapped area, no road
+    assert covers(tiles, 42.03, -77.06)  # New York end of US 15
+    assert not covers(tiles, 41.70, -77.00)  # 25 km south: no local roads mapped there
+    assert not covers(tiles, 39.29, -76.61)
 
 
 def test_cli_build_prints_progress_and_writes_config(tmp_path, capsys):

@@ -154,6 +154,20 @@ def test_an_untimed_noisy_log_is_measured_like_a_timed_one(router, seed):
     assert result.matched_share == 1.0
 
 
+def test_an_off_road_stretch_inside_the_map_is_not_blamed_on_the_map(router):
+    """Over the bridge, then 830 m east across a field (no road mapped there, but the tiles
+    cover it): "not near any mapped road", not "outside the installed map data"."""
+    into_the_field = [*OVER_THE_BRIDGE[:2], (41.9600, -76.9800)]
+    fixes, _ = drive_path(into_the_field, 10.0, accuracy_m=5)
+    result = check_track(_track(fixes), router=router)
+    (entry,) = result.unmatched
+    assert entry["reason"] == "no_road_nearby"
+    assert 700 < entry["length_m"] < 830
+    assert 0.75 < result.matched_share < 0.85
+    assert any("not near any mapped road" in n for n in result.notes)
+    assert not any("outside the installed map data" in n for n in result.notes)
+
+
 def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
     fixes, _ = drive_path([(39.29, -76.61), (39.30, -76.61)], 10.0, accuracy_m=5)
     result = check_track(_track(fixes), router=router)
