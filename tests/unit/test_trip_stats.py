@@ -271,6 +271,8 @@ def test_first_step_jump_is_no_max_speed():
     stats = compute_stats(walk, cap_mps=mph_to_mps(25))
     assert stats.max_speed_mps < 2.5  # walking pace, not 76 mph
     assert stats.over_cap_s == 0.0
+    assert stats.rejected_points == 1  # by hand: the first fix is not where the walk began
+    assert stats.distance_m == pytest.approx(1_000, rel=0.03)
 
 
 @pytest.mark.parametrize("end", ["first", "last"])
@@ -288,6 +290,20 @@ def test_a_stray_fix_at_an_end_of_the_log_is_a_glitch(end):
     assert stats.rejected_points == 1
     assert stats.distance_m == pytest.approx(true_m, rel=0.01)
     assert stats.started_at == drive[0].time and stats.ended_at == drive[-1].time
+
+
+def test_a_sparse_log_that_drives_then_parks_keeps_its_first_step():
+    """A logger every 30 s: 400 m in the first step (13 m/s), then parked for 15 min. The
+    log's pace is far lower, but at the log's own cadence 13 m/s is no stray fix."""
+    parked = TrackPoint(40.0, -104.995, T0 + timedelta(seconds=30), accuracy_m=5)
+    fixes = [TrackPoint(40.0 - 400 / 111_195, -104.995, T0, accuracy_m=5), parked]
+    fixes += [
+        TrackPoint(parked.lat, parked.lon, parked.time + timedelta(seconds=30 * i), accuracy_m=5)
+        for i in range(1, 31)
+    ]
+    stats = compute_stats(fixes)
+    assert stats.rejected_points == 0
+    assert stats.distance_m == pytest.approx(400, rel=0.05)
 
 
 def test_a_first_step_at_the_logs_own_pace_is_kept():
