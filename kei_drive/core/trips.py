@@ -65,12 +65,6 @@ class StatsConfig:
     max_bridge_s: float = 7200.0  # a jump over a longer pause is judged as if 2 h long
     max_untimed_jump_m: float = 100_000.0
     outlier_max_points: int = 5  # pieces this small between implausible jumps are glitches
-    stray_end_fixes: int = 30  # a first/last fix is judged against the log's next fixes:
-    stray_end_gap_ratio: float = 3.0  # reached this many times faster than they move after
-    stray_end_pause_factor: float = 5.0  # a pause of this many of their intervals,
-    stray_end_speed_ratio: float = 10.0  # or this many times faster at their cadence,
-    stray_end_min_m: float = 200.0  # by a step this long at least, is a stray fix
-    stray_end_min_pace_mps: float = 2.0  # (a parked log's pace counts as this)
     gap_min_s: float = 30.0
     min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
     smooth_window_s: float = 2.0
@@ -252,46 +246,14 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
         return np.arange(n)
     _, _, jump = _jumps(arr, cfg)
     if not jump.any():
-        return _drop_stray_ends(arr, np.arange(n), cfg)
+        return np.arange(n)
     piece = np.concatenate(([0], np.cumsum(jump)))
     sizes = np.bincount(piece)
     big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
     if not big.any():
         big = sizes == sizes.max()
         big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
-    return _drop_stray_ends(arr, np.flatnonzero(big[piece]), cfg)
-
-
-def _drop_stray_ends(arr: TrackArrays, keep: NDArray, cfg: StatsConfig) -> NDArray:
-    """``keep`` without a first or last fix that the log reached far faster than it moves
-    over its next ``stray_end_fixes`` fixes: a cold start's stale fix. No out-and-back shows
-    a glitch at an end of the log, so the log's own pace is the yardstick (its path length
-    over time, noise included, so a noisy log is judged leniently; the step's length less
-    the fixes' accuracy). The step must beat that pace ``stray_end_gap_ratio`` times after
-    a pause in logging (a 1 Hz drive whose first fix is 508 m off, 15 s before the second:
-    34 m/s, then 10 m/s), or ``stray_end_speed_ratio`` times at the log's own cadence (a
-    walk logged every 15 s whose first step is 508 m: 34 m/s, then 1.4 m/s). A log that
-    starts by driving and then parks or crawls keeps its first step below those ratios."""
-    k = cfg.stray_end_fixes
-    out = keep
-    for first in (True, False):
-        if out.size < k + 2:
-            break
-        end, nxt = (out[0], out[1]) if first else (out[-1], out[-2])
-        run = out[1 : k + 2] if first else out[-k - 2 : -1]
-        dt = abs(arr.t[nxt] - arr.t[end])
-        run_dt = np.abs(np.diff(arr.t[run]))
-        if not (dt > 0 and np.isfinite(run_dt).all() and run_dt.sum() > 0):
-            continue  # untimed, or times out of order: no pace to judge
-        step = float(haversine_m(arr.lat[end], arr.lon[end], arr.lat[nxt], arr.lon[nxt]))
-        slack = float(np.nan_to_num(arr.accuracy[end]) + np.nan_to_num(arr.accuracy[nxt]))
-        path = haversine_m(arr.lat[run[:-1]], arr.lon[run[:-1]], arr.lat[run[1:]], arr.lon[run[1:]])
-        pace = max(float(path.sum() / run_dt.sum()), cfg.stray_end_min_pace_mps)
-        after_a_pause = dt >= cfg.stray_end_pause_factor * float(np.median(run_dt))
-        ratio = cfg.stray_end_gap_ratio if after_a_pause else cfg.stray_end_speed_ratio
-        if step > cfg.stray_end_min_m and (step - slack) / dt > ratio * pace:
-            out = out[1:] if first else out[:-1]
-    return out
+    return np.flatnonzero(big[piece])
 
 
 def _windows(

@@ -1,8 +1,8 @@
 """Why part of a track was not matched to a road, in check-route's ``unmatched`` and notes.
 
 A run of unmatched fixes is either beyond the installed map data (no tile there) or inside
-it with no mapped road within the matcher's reach: off-road (a field, a farm track) or a
-road the map lacks. A remote engine cannot say which tiles it holds, so there the run is
+it with no mapped road within the matcher's reach: off-road (a field, a farm track), a
+road the map lacks, or fixes too far off their road. A remote engine cannot say which tiles it holds, so there the run is
 reported as before: "outside_map_data", with a hedged note.
 """
 
@@ -57,8 +57,9 @@ def notes(router: Any, entries: list[dict[str, Any]], gps_m: float, pct: Any) ->
         share = entry["length_m"] / gps_m if gps_m > 0 else 1.0
         if entry["reason"] == NO_ROAD:
             out.append(
-                f"Part of the track ({pct(share)}) is not near any mapped road (off-road, or a "
-                "road the map lacks): road types and speed limits there are unknown."
+                f"Part of the track ({pct(share)}) is not near any mapped road (off-road, a "
+                "road the map lacks, or GPS error): road types and speed limits there are "
+                "unknown."
             )
         elif share >= 1.0 - 1e-9 and len(entries) == 1:
             out.append(

@@ -97,22 +97,6 @@ def test_highway_use_of_a_trip_with_a_glitch_is_yes(router, monkeypatch):
     assert highway_use(_track(fixes[:51] + [bogus] + fixes[51:])) is True
 
 
-def test_a_stray_first_fix_does_not_make_highway_use_unknown(router, monkeypatch):
-    """A drive over the bridge whose first fix is a cold start's, 508 m off and 15 s before
-    the second: it was an unmatched 508 m step (highway use unknown, blamed on the map)."""
-    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
-    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
-    fixes, true_m = drive_path(OVER_THE_BRIDGE, 10.0, accuracy_m=5)
-    first = fixes[0]
-    stray = TrackPoint(first.lat + 508 / 111_195, first.lon, first.time - timedelta(seconds=15))
-    track = _track([stray, *fixes])
-    result = check_track(track, router=router)
-    assert result.matched_share == 1.0
-    assert result.unmatched == [{"reason": "gps_glitch", "points": 1}]
-    assert result.report.distance_m == pytest.approx(true_m, rel=0.01)
-    assert highway_use(track) is False
-
-
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("accuracy", [15.0, None], ids=["accuracy-given", "no-accuracy"])
 def test_noisy_drive_over_a_motorway_bridge_is_no_highway(router, seed, accuracy):
