@@ -2,8 +2,8 @@
 
 A run of unmatched fixes is either beyond the installed map data (no tile there) or inside
 it with no mapped road within the matcher's reach: off-road (a field, a farm track), a
-road the map lacks, or fixes too far off their road. A remote engine cannot say which tiles it holds, so there the run is
-reported as before: "outside_map_data", with a hedged note.
+road the map lacks, or fixes too far off their road. A remote engine cannot say which tiles
+it holds, so there the run is reported as before: "outside_map_data", with a hedged note.
 """
 
 from __future__ import annotations
