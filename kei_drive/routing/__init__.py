@@ -20,7 +20,8 @@ from kei_drive.routing.base import (
     TilesMissingError,
 )
 from kei_drive.routing.kei_costing import KeiOptions
-from kei_drive.routing.planner import Maneuver, RouteResult, check_track, plan_route
+from kei_drive.routing.planner import Maneuver, RouteResult, plan_route
+from kei_drive.routing.track_check import check_track
 
 
 def get_router(tiles_dir: Path | str | None = None, url: str | None = None) -> Router:

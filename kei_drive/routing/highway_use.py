@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from kei_drive.core.trips import TrackArrays
 from kei_drive.routing.base import RoutingError
-from kei_drive.routing.planner import track_uses_highway
+from kei_drive.routing.track_check import track_uses_highway
 
 
 def highway_use(points: Sequence[tuple[float, float]] | TrackArrays) -> bool | None:

@@ -245,7 +245,7 @@ def _follow_track(points: list, router: Any, rules: Any, opts: RouteOptions, per
     """The audited track (what the Plan page's check shows) with turn-by-turn directions."""
     from kei_drive.routing import check_track
     from kei_drive.routing.base import RoutingError
-    from kei_drive.routing.planner import track_maneuvers
+    from kei_drive.routing.track_check import track_maneuvers
 
     result = check_track(
         points, router=router, rules=rules, on=opts.on, top_speed_mph=opts.top_speed_mph,
@@ -266,7 +266,8 @@ def route_for(
     """``RouteResult.to_dict()`` for the request (raises the router's RoutingError)."""
     from kei_drive.core.rules import load_rules
     from kei_drive.routing import get_router, plan_route
-    from kei_drive.routing.planner import fill_route, join_results
+    from kei_drive.routing.planner import join_results
+    from kei_drive.routing.track_check import fill_route
 
     router = router or get_router()  # TilesMissingError before any work
     rules = rules if rules is not None else load_rules()

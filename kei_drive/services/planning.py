@@ -335,7 +335,7 @@ def _guide_request(
         return GuidanceRequest(options, origin, dest, to_name=name).to_dict()
     points = [(round(lat, 6), round(lon, 6)) for lat, lon in track]
     if len(points) > MAX_TRACK_POINTS:  # the matcher thins to 20 m anyway
-        from kei_drive.routing.planner import thin_track
+        from kei_drive.routing.track_check import thin_track
 
         spacing = 20.0
         while len(points) > MAX_TRACK_POINTS:

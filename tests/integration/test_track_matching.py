@@ -17,7 +17,7 @@ from kei_drive.core.gpx import TrackPoint, to_gpx
 from kei_drive.core.trips import TrackArrays
 from kei_drive.routing import get_router
 from kei_drive.routing.highway_use import highway_use
-from kei_drive.routing.planner import check_track
+from kei_drive.routing.track_check import check_track
 from tests.support.osm_synth import synth_tiles
 from tests.support.trips import drive_path
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from kei_drive.core.trips import TrackArrays
-from kei_drive.routing import KeiOptions, planner
+from kei_drive.routing import KeiOptions, track_check
 from kei_drive.routing import kei_costing as kc
-from kei_drive.routing.planner import check_track
 from kei_drive.routing.polyline import decode
 from kei_drive.routing.tiles import build_tiles
+from kei_drive.routing.track_check import check_track
 from kei_drive.routing.valhalla_local import LocalValhallaRouter
 from tests.conftest import missing
 from tests.support.osm_synth import shared_fixture
@@ -46,20 +46,20 @@ def test_chunked_two_engine_audit_equals_one_engine_long_chunks(baltimore, monke
     track = TrackArrays.from_points(fixes)
 
     calls: list[int] = []
-    real = planner._match
+    real = track_check._match
 
     def counted(router, lat, *rest):
         calls.append(lat.size)
         return real(router, lat, *rest)
 
-    monkeypatch.setattr(planner, "_match", counted)
-    monkeypatch.setattr(planner, "MATCH_THREADS", 2)
+    monkeypatch.setattr(track_check, "_match", counted)
+    monkeypatch.setattr(track_check, "MATCH_THREADS", 2)
     split = check_track(track, router=baltimore)
     assert len(calls) >= 4  # several chunks, matched by two engines
 
     calls.clear()
-    monkeypatch.setattr(planner, "MATCH_THREADS", 1)
-    monkeypatch.setattr(planner, "MATCH_CHUNK_POINTS", 4000)
+    monkeypatch.setattr(track_check, "MATCH_THREADS", 1)
+    monkeypatch.setattr(track_check, "MATCH_CHUNK_POINTS", 4000)
     whole = check_track(track, router=baltimore)
     assert len(calls) == 1
 

@@ -1,0 +1,562 @@
+"""Check a GPS track or a drawn route: cut, smooth, thin, map-match (Valhalla), audit.
+
+A recorded track is cut where no matcher should bridge (glitches dropped, implausible jumps
+and long gaps), each piece is smoothed according to its noise, thinned, and matched in
+chunks; a chunk the engine refuses is halved until the bad part is isolated. Highway
+stretches must be sustained on the GPS (length, time, heading), so a bridge over a
+motorway or noise near one never becomes "motorway use". Each piece is audited on its own
+and the reports are joined; what was not matched is reported with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from kei_drive.core.audit import HIGHWAY_CLASSES, RoadEdge, audit_route, highway_classes
+from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.memory import trim_heap
+from kei_drive.core.trips import TrackArrays, position_noise_m, smooth_positions, track_pieces
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.routing import kei_costing as kc
+from kei_drive.routing.base import NoRouteError, Router, RoutingError
+from kei_drive.routing.planner import (
+    DESTINATION_TYPES,
+    START_TYPES,
+    Maneuver,
+    RouteResult,
+    combine_reports,
+    edges_from_trace,
+    load_permits,
+    load_rules_or_default,
+    maneuvers_from_route,
+)
+from kei_drive.routing.polyline import decode, decode_array
+from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
+from kei_drive.routing.unmatched import notes as unmatched_notes
+from kei_drive.routing.unmatched import reasons as unmatched_reasons
+
+MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
+MATCH_CHUNK_POINTS = 400  # the engine keeps ~65 kB a fix of its largest chunk (measured): 400 keeps
+# check-route of a 500k-fix GPX under 300 MB with two engines side by side (500: 303 MB)
+MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
+JOIN_GAP_M = 30.0
+MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
+MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
+MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
+MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own engines)
+MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
+SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
+SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
+SUSTAINED_MIN_POINTS = 3
+SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not across it
+HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
+
+
+# An untimed track is a drawn route (a GPX route or an exported plan), whose vertices can
+# be kilometres apart on a straight road: it is filled in to this spacing before matching,
+# so that the matcher's 2 km breakage never cuts it. Longer straight lines are not roads.
+ROUTE_FILL_SPACING_M = 200.0
+ROUTE_FILL_MAX_SEGMENT_M = 30_000.0
+
+
+def fill_route(
+    lat: np.ndarray, lon: np.ndarray, spacing_m: float = ROUTE_FILL_SPACING_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points added along every segment longer than ``spacing_m`` (up to
+    ``ROUTE_FILL_MAX_SEGMENT_M``), evenly; the original vertices are kept."""
+    if lat.size < 2:
+        return lat, lon
+    seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    steps = np.where(seg <= ROUTE_FILL_MAX_SEGMENT_M, np.ceil(seg / spacing_m), 1).astype(np.int64)
+    steps = np.maximum(steps, 1)
+    seg_of = np.repeat(np.arange(seg.size), steps)  # one entry per output point but the last
+    frac = np.arange(seg_of.size) - np.repeat(np.cumsum(steps) - steps, steps)
+    frac = frac / steps[seg_of]
+    out_lat = np.append(lat[seg_of] + (lat[seg_of + 1] - lat[seg_of]) * frac, lat[-1])
+    out_lon = np.append(lon[seg_of] + (lon[seg_of + 1] - lon[seg_of]) * frac, lon[-1])
+    return out_lat, out_lon
+
+
+def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
+    """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    keep = _thin_index(pts[:, 0], pts[:, 1], min_spacing_m)
+    return [(float(a), float(b)) for a, b in pts[keep]]
+
+
+def _thin_index(lat: np.ndarray, lon: np.ndarray, min_spacing_m: float) -> np.ndarray:
+    if lat.size <= 2:
+        return np.arange(lat.size)
+    cum = cumulative_m(lat, lon)
+    # Keep the first point of each min_spacing bucket of distance along the track.
+    bucket = np.floor(cum / min_spacing_m).astype(np.int64)
+    keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
+    keep[-1] = True
+    return np.flatnonzero(keep)
+
+
+def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges of at most MATCH_CHUNK_POINTS / MATCH_CHUNK_M, sharing ends."""
+    cum = cumulative_m(lat, lon)
+    out, start = [], 0
+    while start < lat.size - 1:
+        end = min(start + MATCH_CHUNK_POINTS, lat.size)
+        far = int(np.searchsorted(cum, cum[start] + MATCH_CHUNK_M, side="right"))
+        end = max(min(end, far), start + 2)
+        out.append((start, end))
+        start = end - 1
+    return out
+
+
+@dataclass
+class _Part:
+    """A run of thinned fixes: matched (road geometry and edges) or kept as GPS geometry."""
+
+    geometry: list[tuple[float, float]]
+    edges: list[RoadEdge]
+    gps_m: float  # length of the GPS fixes it covers
+    unmatched_m: float  # of which not matched to a road
+    unmatched_runs: list[UnmatchedRun] = field(default_factory=list)  # where, and how long
+
+
+@dataclass
+class _Piece:
+    parts: list[_Part] = field(default_factory=list)
+
+    def take_audit_input(self) -> tuple[np.ndarray, list[RoadEdge]]:
+        """The parts' geometry (one (n, 2) array) and edges joined; the parts give up theirs
+        (a long track's geometry and edges are then held once, not twice, while audited)."""
+        arrays: list[np.ndarray] = []
+        edges: list[RoadEdge] = []
+        size = 0
+        last: tuple[float, float] | None = None
+        for part in self.parts:
+            pts = np.asarray(part.geometry, dtype=float).reshape(-1, 2)
+            offset = size
+            if last is not None and len(pts) and haversine_m(*last, *pts[0]) < JOIN_GAP_M:
+                offset -= 1  # parts share their boundary point
+                pts = pts[1:]
+            if len(pts):
+                arrays.append(pts)
+                size += len(pts)
+                last = (float(pts[-1, 0]), float(pts[-1, 1]))
+            edges.extend(part.edges if offset == 0 else (e.shifted(offset) for e in part.edges))
+            part.geometry, part.edges = [], []
+        return (np.concatenate(arrays) if arrays else np.zeros((0, 2))), edges
+
+
+def _angle_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dot = a[0] * b[0] + a[1] * b[1]
+    norm = math.hypot(*a) * math.hypot(*b)
+    return 180.0 if norm == 0 else math.degrees(math.acos(max(-1.0, min(1.0, dot / norm))))
+
+
+def _vector_m(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    k = 111_195.0
+    return ((q[1] - p[1]) * k * math.cos(math.radians(p[0])), (q[0] - p[0]) * k)
+
+
+def _index_or_none(value: Any, size: int) -> int:
+    """``value`` when it indexes a list of ``size``, else -1."""
+    return value if isinstance(value, int) and 0 <= value < size else -1
+
+
+def _drop_unsustained(
+    edges: list[RoadEdge],
+    shape: list[tuple[float, float]],
+    fixes: list[tuple[float, float]],
+    times: np.ndarray,
+    matched: list[dict[str, Any]],
+) -> list[RoadEdge]:
+    """Edges of highway stretches the GPS does not support (too short, too brief, or crossed
+    rather than followed) get the class of the road around them."""
+    classes = highway_classes(edges)
+    if not any(classes):
+        return list(edges)
+    cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
+    # each GPS fix: matched or not, and the edge it was matched to (-1: none)
+    matched_fix = np.array([m.get("type") == "matched" for m in matched], dtype=bool)
+    # (an unmatched fix's edge_index is Valhalla's "none", 2**64 - 1: no edge either)
+    n_edges = len(edges)
+    fix_edge = np.array(
+        [_index_or_none(m.get("edge_index"), n_edges) for m in matched], dtype=np.int64
+    )
+    out = list(edges)
+    k = 0
+    while k < len(edges):
+        if not classes[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(edges) and classes[end]:
+            end += 1
+        on = np.flatnonzero(matched_fix & (fix_edge >= k) & (fix_edge < end)).tolist()
+        b, e = edges[k].begin_index, edges[end - 1].end_index
+        length = float(cum[min(e, len(cum) - 1)] - cum[min(b, len(cum) - 1)])
+        sustained = len(on) >= SUSTAINED_MIN_POINTS and length >= SUSTAINED_MIN_M
+        if sustained:
+            t = times[on]
+            if np.isfinite(t).all() and float(t[-1] - t[0]) < SUSTAINED_MIN_S:
+                sustained = False
+        if sustained:
+            gps = _vector_m(fixes[on[0]], fixes[on[-1]])
+            road = _vector_m(
+                (matched[on[0]]["lat"], matched[on[0]]["lon"]),
+                (matched[on[-1]]["lat"], matched[on[-1]]["lon"]),
+            )
+            sustained = (
+                math.hypot(*road) >= SUSTAINED_MIN_M / 2
+                and _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG
+                and math.hypot(*gps) >= 0.5 * math.hypot(*road)
+            )
+        if not sustained:
+            around = next(
+                (
+                    x
+                    for x in [*edges[end:], *reversed(edges[:k])]
+                    if x.road_class and x.use != "ramp"
+                ),
+                None,
+            )
+            cls = around.road_class if around and around.road_class not in HIGHWAY_CLASSES else ""
+            for j in range(k, end):
+                out[j] = replace(edges[j], road_class=cls, use="road", names=edges[j].names)
+        k = end
+    return out
+
+
+def _match(
+    router: Router, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, accuracy_m: float
+) -> list[_Part]:
+    """Match one chunk; a refused chunk is halved until the refusal is isolated."""
+    fixes = list(zip(lat.tolist(), lon.tolist(), strict=True))
+    seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    try:
+        answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
+        shape = decode(answer.get("shape", ""))
+        if len(shape) < 2:
+            raise NoRouteError("empty match")
+    except NoRouteError:
+        if lat.size >= 2 * MATCH_MIN_BISECT_POINTS:
+            mid = lat.size // 2
+            return _match(router, lat[: mid + 1], lon[: mid + 1], times[: mid + 1], accuracy_m) + (
+                _match(router, lat[mid:], lon[mid:], times[mid:], accuracy_m)
+            )
+        total = float(seg.sum())
+        refused = np.zeros(lat.size, dtype=bool)
+        return [_Part(fixes, [], total, total, unmatched_runs(lat, lon, seg, refused))]
+    matched = answer.get("matched_points") or []
+    edges = _drop_unsustained(edges_from_trace(answer), shape, fixes, times, matched)
+    unmatched_m, runs = 0.0, []
+    if len(matched) == len(fixes):
+        ok = np.array([m.get("type") != "unmatched" for m in matched])
+        unmatched_m = float(seg[~(ok[:-1] & ok[1:])].sum())
+        runs = unmatched_runs(lat, lon, seg, ok) if unmatched_m > 0 else []
+    return [_Part(shape, edges, float(seg.sum()), unmatched_m, runs)]
+
+
+def _longest_unmatched_m(parts: list[_Part]) -> float:
+    """The longest run of unmatched track (wholly unmatched parts in a row add up)."""
+    longest = run = 0.0
+    for part in parts:
+        if part.unmatched_m > 0 and part.unmatched_m >= part.gps_m - 1e-6:
+            run += part.unmatched_m
+        else:
+            run = part.unmatched_m
+        longest = max(longest, run)
+    return longest
+
+
+def _as_track(points: Sequence[tuple[float, float]] | TrackArrays) -> TrackArrays:
+    if isinstance(points, TrackArrays):
+        return points
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    return TrackArrays.from_columns(pts[:, 0], pts[:, 1])
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
+
+
+def _thinned_pieces(
+    track: TrackArrays, cut: Any
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """(lat, lon, times, noise) of each piece of the cut track, smoothed by its own noise
+    and thinned for the matcher; a very long track is matched at a wider spacing (measured
+    on Baltimore tiles: 50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about
+    1 ms, 200 m 20 % more per km than 100 m)."""
+    smoothed = []
+    for index in cut.pieces:
+        if index.size >= 2:
+            contiguous = int(index[-1]) - int(index[0]) + 1 == index.size  # views, not copies
+            sub = track.take(slice(int(index[0]), int(index[-1]) + 1) if contiguous else index)
+            noise = position_noise_m(sub)
+            lat, lon = smooth_positions(sub, noise)
+            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+    budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
+    out = []
+    for lat, lon, times, noise, _length in smoothed:
+        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        out.append((lat[keep], lon[keep], times[keep], noise))
+    return out
+
+
+def _matched_pieces(
+    track: TrackArrays, cut: Any, router: Router | None
+) -> Iterator[Iterator[_Part]]:
+    """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
+    (GPS geometry only without a router)."""
+    for lat, lon, times, noise in _thinned_pieces(track, cut):
+        yield _piece_parts(router, lat, lon, times, noise)
+
+
+def _all_matched_pieces(track: TrackArrays, cut: Any, router: Router | None) -> list[list[_Part]]:
+    """Every piece's parts, its chunks matched MATCH_THREADS at a time when the engine has
+    lanes (engines of its own per thread): the matcher is most of a long track's cost."""
+    pieces = _thinned_pieces(track, cut)
+    lanes_of = getattr(router, "lanes", None)
+    jobs = [(k, a, b) for k, p in enumerate(pieces) for a, b in _chunk_bounds(p[0], p[1])]
+    if router is None or lanes_of is None or MATCH_THREADS < 2 or len(jobs) < 2:
+        return [list(_piece_parts(router, *p)) for p in pieces]
+    free: queue.SimpleQueue[Router] = queue.SimpleQueue()
+    for lane in lanes_of(MATCH_THREADS):
+        free.put(lane)
+
+    def match(job: tuple[int, int, int]) -> list[_Part]:
+        k, a, b = job
+        lat, lon, times, noise = pieces[k]
+        lane = free.get()
+        try:
+            return _match(lane, lat[a:b], lon[a:b], times[a:b], noise)
+        finally:
+            free.put(lane)
+
+    out: list[list[_Part]] = [[] for _ in pieces]
+    with ThreadPoolExecutor(MATCH_THREADS) as pool:
+        for (k, _a, _b), parts in zip(jobs, pool.map(match, jobs), strict=True):
+            out[k].extend(parts)
+    while not free.empty():  # the extra engines go: their memory is the audit's now
+        free.get()
+    trim_heap()
+    return out
+
+
+def _piece_parts(
+    router: Router | None, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, noise: float
+) -> Iterator[_Part]:
+    for a, b in _chunk_bounds(lat, lon):
+        if router is None:
+            fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+            length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
+            yield _Part(fixes, [], length, length)
+        else:
+            yield from _match(router, lat[a:b], lon[a:b], times[a:b], noise)
+
+
+def track_uses_highway(
+    points: Sequence[tuple[float, float]] | TrackArrays, router: Router | None = None
+) -> bool | None:
+    """Did the track use a motorway or trunk (ramps included)? True as soon as one matched
+    chunk holds a sustained highway stretch (the rest of the track cannot undo it, so it is
+    not matched); False only when the whole track was matched with no unknown stretch
+    longer than ``HIGHWAY_USE_MAX_UNMATCHED_M``; None (unknown) otherwise or without tiles."""
+    from kei_drive.routing import get_router
+
+    track = _as_track(points)
+    if len(track) < 2:
+        return None
+    router = router or get_router()
+    parts: list[_Part] = []
+    for piece in _matched_pieces(track, track_pieces(track, MATCH_BREAK_M), router):
+        for part in piece:
+            if _has_highway(part):
+                return True
+            parts.append(part)
+    gps_m = sum(p.gps_m for p in parts)
+    unmatched_m = sum(p.unmatched_m for p in parts)
+    if (
+        gps_m > 0
+        and unmatched_m < gps_m
+        and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
+    ):
+        return False
+    return None
+
+
+def _has_highway(part: _Part) -> bool:
+    """A highway edge (ramps joining one count) covering at least one segment: exactly what
+    makes ``audit_route`` warn of a highway stretch."""
+    classes = highway_classes(part.edges)
+    return any(c and e.end_index > e.begin_index for c, e in zip(classes, part.edges, strict=True))
+
+
+def check_track(
+    points: Sequence[tuple[float, float]] | TrackArrays,
+    *,
+    router: Router | None = None,
+    rules: Any = None,
+    on: date | None = None,
+    top_speed_mph: float = DEFAULT_TOP_SPEED_MPH,
+    permits: Sequence[Any] | None = None,
+) -> RouteResult:
+    """Map-match a recorded or imported track and audit it.
+
+    ``points`` are (lat, lon) pairs or a ``TrackArrays`` (times and accuracies help: they
+    decide the smoothing, the matcher's accuracy and the sustained-highway test). Stretches
+    that cannot be matched keep the GPS geometry and are audited for states and distance,
+    with road attributes reported as unknown; ``unmatched`` says what and why.
+    """
+    from kei_drive.routing import get_router
+
+    track = _as_track(points)
+    if len(track) < 2:
+        raise ValueError("a route needs at least two points")
+    if not np.isfinite(track.t).any():  # a drawn route, not a recording
+        track = TrackArrays.from_columns(*fill_route(track.lat, track.lon))
+    rules = load_rules_or_default(rules)
+    notes: list[str] = []
+    engine = ""
+    try:
+        router = router or get_router()
+        engine = getattr(router, "name", "")
+    except RoutingError as exc:
+        router = None
+        notes.append(f"{exc}; road attributes are unknown")
+    cut = track_pieces(track, MATCH_BREAK_M)
+    pieces = [_Piece(parts) for parts in _all_matched_pieces(track, cut, router)]
+    if not pieces:
+        raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
+
+    gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
+    unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
+    longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
+    reports = []
+    permits = load_permits(permits)
+    for piece in pieces:
+        geometry, edges = piece.take_audit_input()
+        reports.append(
+            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
+        )
+        del geometry, edges
+    report = combine_reports(reports)
+    unmatched: list[dict[str, Any]] = []
+    if unmatched_m > 0 and router is None:
+        unmatched.append(
+            {
+                "reason": "no_routing_tiles",
+                "length_m": round(unmatched_m, 1),
+                "longest_m": round(longest, 1),
+            }
+        )
+    elif unmatched_m > 0:
+        runs = [run for piece in pieces for p in piece.parts for run in p.unmatched_runs]
+        unmatched.extend(unmatched_reasons(router, runs, longest))
+        notes.extend(unmatched_notes(router, unmatched, gps_m, _pct))
+    if cut.glitches:
+        unmatched.append({"reason": "gps_glitch", "points": cut.glitches})
+    for kind, metres in cut.breaks:
+        unmatched.append(
+            {"reason": "gps_jump" if kind == "jump" else "gap", "length_m": round(metres, 1)}
+        )
+    share = 1.0 - unmatched_m / gps_m if gps_m > 0 else 0.0
+    if cut.glitches:
+        notes.append(
+            f"{cut.glitches} GPS fix{'es' if cut.glitches > 1 else ''} ignored as "
+            f"{'glitches' if cut.glitches > 1 else 'a glitch'} "
+            "(implausible jumps)."
+        )
+    if cut.breaks:
+        notes.append(
+            f"The track was cut at {len(cut.breaks)} jump{'s' if len(cut.breaks) > 1 else ''} "
+            "or long gap(s) in recording; those stretches are not audited."
+        )
+    return RouteResult(
+        report=report,
+        legal=report.kei_legal,
+        notes=notes,
+        engine=engine,
+        requested=(
+            (float(track.lat[0]), float(track.lon[0])),
+            (float(track.lat[-1]), float(track.lon[-1])),
+        ),
+        unmatched_share=1.0 - share if router is not None else 1.0,
+        matched_share=share if router is not None else 0.0,
+        unmatched=unmatched,
+        longest_unmatched_m=longest if router is not None else float("inf"),
+    )
+
+
+MANEUVER_SNAP_SLACK_M = 300.0
+
+
+def _legs_shape(answer: dict[str, Any]) -> np.ndarray:
+    """The shape of every leg of a route answer, concatenated (maneuver indices refer to it)."""
+    parts = [decode_array(leg.get("shape", "")) for leg in answer.get("trip", {}).get("legs", [])]
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+
+def track_maneuvers(
+    points: Sequence[tuple[float, float]],
+    geometry: Sequence[tuple[float, float]],
+    router: Router,
+) -> list[Maneuver]:
+    """Turn-by-turn directions along a route given as points (Valhalla ``trace_route``),
+    their ``begin_index`` moved onto ``geometry`` (the audited route's own vertices).
+
+    Raises RoutingError when the engine cannot match the points to roads.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    lat, lon = fill_route(pts[:, 0], pts[:, 1])
+    keep = _thin_index(lat, lon, MATCH_MIN_SPACING_M)
+    lat, lon = lat[keep], lon[keep]
+    found: list[tuple[Maneuver, tuple[float, float]]] = []
+    for a, b in _chunk_bounds(lat, lon):
+        fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
+        answer = router.trace_route(kc.trace_route_request(fixes))
+        shape = _legs_shape(answer)
+        for m in maneuvers_from_route(answer):
+            if 0 <= m.begin_index < len(shape):
+                found.append((m, (float(shape[m.begin_index, 0]), float(shape[m.begin_index, 1]))))
+    # One start and one arrival: chunks and breaks start and end legs of their own.
+    found = [
+        (m, p)
+        for k, (m, p) in enumerate(found)
+        if not (m.type in START_TYPES and k > 0)
+        and not (m.type in DESTINATION_TYPES and k < len(found) - 1)
+    ]
+    geo = np.asarray(geometry, dtype=float).reshape(-1, 2)
+    if not len(geo):
+        return []
+    cum = cumulative_m(geo[:, 0], geo[:, 1])
+    out: list[Maneuver] = []
+    at, reach = 0, MANEUVER_SNAP_SLACK_M
+    for m, (plat, plon) in found:
+        # The nearest vertex ahead, no farther along than the previous maneuver's length.
+        end = int(np.searchsorted(cum, cum[at] + reach, side="right"))
+        window = slice(at, max(end, at + 1))
+        near = haversine_m(plat, plon, geo[window, 0], geo[window, 1])
+        at = at + int(np.argmin(near))
+        reach = 1.5 * m.distance_m + MANEUVER_SNAP_SLACK_M
+        out.append(replace(m, begin_index=at))
+    if out and out[-1].type in DESTINATION_TYPES:
+        out[-1] = replace(out[-1], begin_index=len(geo) - 1)
+    return out
+
+
+__all__ = [
+    "check_track",
+    "fill_route",
+    "thin_track",
+    "track_maneuvers",
+    "track_uses_highway",
+]
