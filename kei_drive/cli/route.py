@@ -137,6 +137,7 @@ def _check_route(args: argparse.Namespace) -> int:
     except (RoutingError, PermitError, RulesError, ValueError) as exc:
         return fail(str(exc))
     data = result.to_dict()
+    del result  # its geometry is in ``data`` now: a long track's is held once while printed
     data.pop("maneuvers", None)
     if args.json:
         print_json(data)

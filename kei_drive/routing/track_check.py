@@ -39,16 +39,18 @@ from kei_drive.routing.planner import (
     load_rules_or_default,
     maneuvers_from_route,
 )
-from kei_drive.routing.polyline import decode, decode_array
+from kei_drive.routing.polyline import decode_array
 from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
 from kei_drive.routing.unmatched import notes as unmatched_notes
 from kei_drive.routing.unmatched import reasons as unmatched_reasons
 
 MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
-MATCH_CHUNK_POINTS = 400  # the engine keeps ~65 kB a fix of its largest chunk (measured): 400 keeps
-# check-route of a 500k-fix GPX under 300 MB with two engines side by side (500: 303 MB)
+# An engine holds ~65 kB a fix of its largest chunk while it lives (measured): check-route of
+# a 500k-fix GPX peaks at ~284 MB with two engines side by side at 300 (400: ~297 MB).
+MATCH_CHUNK_POINTS = 300
 MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
 JOIN_GAP_M = 30.0
+_NO_POINTS = np.zeros((0, 2))
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
@@ -121,8 +123,8 @@ def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
 class _Part:
     """A run of thinned fixes: matched (road geometry and edges) or kept as GPS geometry."""
 
-    geometry: list[tuple[float, float]]
-    edges: list[RoadEdge]
+    geometry: np.ndarray  # (n, 2) lat, lon: an array, not n tuples (a long track's parts
+    edges: list[RoadEdge]  # are held until all are matched)
     gps_m: float  # length of the GPS fixes it covers
     unmatched_m: float  # of which not matched to a road
     unmatched_runs: list[UnmatchedRun] = field(default_factory=list)  # where, and how long
@@ -140,7 +142,7 @@ class _Piece:
         size = 0
         last: tuple[float, float] | None = None
         for part in self.parts:
-            pts = np.asarray(part.geometry, dtype=float).reshape(-1, 2)
+            pts = part.geometry
             offset = size
             if last is not None and len(pts) and haversine_m(*last, *pts[0]) < JOIN_GAP_M:
                 offset -= 1  # parts share their boundary point
@@ -150,7 +152,7 @@ class _Piece:
                 size += len(pts)
                 last = (float(pts[-1, 0]), float(pts[-1, 1]))
             edges.extend(part.edges if offset == 0 else (e.shifted(offset) for e in part.edges))
-            part.geometry, part.edges = [], []
+            part.geometry, part.edges = _NO_POINTS, []
         return (np.concatenate(arrays) if arrays else np.zeros((0, 2))), edges
 
 
@@ -172,7 +174,7 @@ def _index_or_none(value: Any, size: int) -> int:
 
 def _drop_unsustained(
     edges: list[RoadEdge],
-    shape: list[tuple[float, float]],
+    shape: np.ndarray,
     fixes: list[tuple[float, float]],
     times: np.ndarray,
     matched: list[dict[str, Any]],
@@ -182,7 +184,7 @@ def _drop_unsustained(
     classes = highway_classes(edges)
     if not any(classes):
         return list(edges)
-    cum = cumulative_m([p[0] for p in shape], [p[1] for p in shape]) if shape else np.zeros(1)
+    cum = cumulative_m(shape[:, 0], shape[:, 1]) if len(shape) else np.zeros(1)
     # each GPS fix: matched or not, and the edge it was matched to (-1: none)
     matched_fix = np.array([m.get("type") == "matched" for m in matched], dtype=bool)
     # (an unmatched fix's edge_index is Valhalla's "none", 2**64 - 1: no edge either)
@@ -242,7 +244,7 @@ def _match(
     seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     try:
         answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
-        shape = decode(answer.get("shape", ""))
+        shape = decode_array(answer.get("shape", ""))
         if len(shape) < 2:
             raise NoRouteError("empty match")
     except NoRouteError:
@@ -253,7 +255,8 @@ def _match(
             )
         total = float(seg.sum())
         refused = np.zeros(lat.size, dtype=bool)
-        return [_Part(fixes, [], total, total, unmatched_runs(lat, lon, seg, refused))]
+        gps = np.column_stack((lat, lon))
+        return [_Part(gps, [], total, total, unmatched_runs(lat, lon, seg, refused))]
     matched = answer.get("matched_points") or []
     edges = _drop_unsustained(edges_from_trace(answer), shape, fixes, times, matched)
     unmatched_m, runs = 0.0, []
@@ -355,9 +358,8 @@ def _piece_parts(
 ) -> Iterator[_Part]:
     for a, b in _chunk_bounds(lat, lon):
         if router is None:
-            fixes = list(zip(lat[a:b].tolist(), lon[a:b].tolist(), strict=True))
             length = float(cumulative_m(lat[a:b], lon[a:b])[-1])
-            yield _Part(fixes, [], length, length)
+            yield _Part(np.column_stack((lat[a:b], lon[a:b])), [], length, length)
         else:
             yield from _match(router, lat[a:b], lon[a:b], times[a:b], noise)
 

@@ -75,3 +75,13 @@ def test_chunked_two_engine_audit_equals_one_engine_long_chunks(baltimore, monke
     assert any("I 95" in (r or "") for r in roads)
     assert split.legal == whole.legal
     assert np.isfinite(split.report.duration_s)
+
+
+def test_matching_lanes_are_engines_of_their_own(baltimore):
+    # An engine keeps the memory of its largest match: a long track is matched by engines
+    # freed with their lanes, never by the shared engine a server keeps for every request.
+    lanes = baltimore.lanes(2)
+    assert len(lanes) == 2 and baltimore not in lanes
+    engines = [lane._engine() for lane in lanes]
+    assert engines[0][0] is not engines[1][0]
+    assert all(engine[0] is not baltimore._engine()[0] for engine in engines)
