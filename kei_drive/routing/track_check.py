@@ -377,6 +377,9 @@ def track_uses_highway(
     if len(track) < 2:
         return None
     router = router or get_router()
+    lanes_of = getattr(router, "lanes", None)
+    if lanes_of is not None and len(track) > MATCH_CHUNK_POINTS:
+        router = lanes_of(1)[0]  # a long log: an engine of its own, freed afterwards
     parts: list[_Part] = []
     for piece in _matched_pieces(track, track_pieces(track, MATCH_BREAK_M), router):
         for part in piece:
