@@ -47,3 +47,23 @@ class Router(Protocol):
     def trace_route(self, request: dict[str, Any]) -> dict[str, Any]: ...
 
     def status(self) -> dict[str, Any]: ...
+
+
+class ValhallaActions:
+    """The Valhalla actions the app uses, each one JSON request in, JSON answer out through
+    the engine's ``_call`` (in-process or over HTTP)."""
+
+    def _call(self, action: str, request: dict[str, Any] | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def route(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call("route", request)
+
+    def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call("trace_attributes", request)
+
+    def trace_route(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call("trace_route", request)
+
+    def locate(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._call("locate", request)  # type: ignore[return-value]  (a JSON list)

@@ -11,11 +11,12 @@ from kei_drive import version
 from kei_drive.routing.base import (
     RouterUnavailableError,
     RoutingError,
+    ValhallaActions,
     valhalla_error,
 )
 
 
-class HttpValhallaRouter:
+class HttpValhallaRouter(ValhallaActions):
     """Posts the same request JSON as the local engine to ``{url}/{action}``."""
 
     name = "valhalla-http"
@@ -57,18 +58,6 @@ class HttpValhallaRouter:
             return json.loads(body)
         except ValueError as exc:
             raise RoutingError(f"Valhalla server at {self.url} sent a non-JSON answer") from exc
-
-    def route(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("route", request)
-
-    def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("trace_attributes", request)
-
-    def trace_route(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("trace_route", request)
-
-    def locate(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        return self._call("locate", request)  # type: ignore[return-value]  (a JSON list)
 
     def status(self) -> dict[str, Any]:
         return self._call("status", None)

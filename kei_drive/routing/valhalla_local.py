@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from kei_drive.routing import tiles as tiles_mod
-from kei_drive.routing.base import RoutingError, TilesMissingError, valhalla_error
+from kei_drive.routing.base import (
+    RoutingError,
+    TilesMissingError,
+    ValhallaActions,
+    valhalla_error,
+)
 
 # One engine per tiles config (keyed with the config's mtime, so rebuilt tiles load anew),
 # each with its own lock: the Actor is not meant to be called from two threads at once.
@@ -23,7 +28,7 @@ def missing_tiles_message(tiles_dir: Path) -> str:
     )
 
 
-class LocalValhallaRouter:
+class LocalValhallaRouter(ValhallaActions):
     """Routes with Valhalla linked into this process (about 8 ms a route, no server)."""
 
     name = "valhalla-local"
@@ -74,18 +79,6 @@ class LocalValhallaRouter:
             except RuntimeError as exc:  # valhalla.ValhallaError
                 raise valhalla_error(str(exc)) from exc
         return json.loads(answer)
-
-    def route(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("route", request)
-
-    def trace_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("trace_attributes", request)
-
-    def trace_route(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._call("trace_route", request)
-
-    def locate(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        return self._call("locate", request)  # type: ignore[return-value]  (a JSON list)
 
     def covers(self, lat: float, lon: float) -> bool:
         """Do the tiles hold road data around (lat, lon)? (A remote engine cannot say.)"""
