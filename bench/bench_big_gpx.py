@@ -35,6 +35,11 @@ Session 9 (2026-12-03, quiet, load 0.9): check-route 8.8 s / CPU 13.0 s / 293 MB
 hand-timed 8.6-9.5 s, matching is 4.9-5.9 s and the rest ~4 s on one core (parse ~2 s);
 see docs/performance.md, "Session 9".
 
+Session 11 (2026-12-03, a new machine where the same code gave check-route 303-305 MB):
+matching lanes are engines of their own, matched parts are arrays, chunks of 300 fixes:
+states-along 3.3 s / 138 MB; check-route 10.6 s / CPU 15.6 s / 277 MB; trips import
+12.8 s / 281 MB (load 0.8). See docs/performance.md, "Session 11".
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for
