@@ -137,6 +137,7 @@ def _route_shape(answer: dict[str, Any]) -> str:
 
 
 def load_rules_or_default(rules: Any) -> Any:
+    """``rules`` when given (an account's rule book), else the shipped rules."""
     if rules is not None:
         return rules
     from kei_drive.core.rules import load_rules
@@ -329,6 +330,7 @@ def _states_to_avoid(rules: Any, options: kc.KeiOptions) -> set[str]:
 
 
 def load_permits(permits: Sequence[Any] | None) -> Sequence[Any]:
+    """``permits`` when given (an account's), else the default local-permits file's."""
     if permits is not None:
         return permits
     from kei_drive.core.local_permits import load_permits

@@ -49,7 +49,7 @@ MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one a
 # a 500k-fix GPX peaks at ~284 MB with two engines side by side at 300 (400: ~297 MB).
 MATCH_CHUNK_POINTS = 300
 MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
-JOIN_GAP_M = 30.0
+JOIN_GAP_M = 30.0  # consecutive parts closer than this share their boundary point
 _NO_POINTS = np.zeros((0, 2))
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
