@@ -205,8 +205,10 @@ def _miles(m: float) -> str:
     return f"{mi:.1f} mi" if mi >= 0.1 else f"{m:.0f} m"
 
 
-def _where(from_m: float, to_m: float) -> str:
-    return f"{_miles(to_m - from_m)} at mile {from_m / METERS_PER_MILE:.1f}"
+def _where(from_m: float, to_m: float, start_m: float = 0.0) -> str:
+    """ "1.2 mi at mile 3.4": the mile counted from the whole track's start (``start_m`` is
+    where this piece of a cut track begins)."""
+    return f"{_miles(to_m - from_m)} at mile {(from_m + start_m) / METERS_PER_MILE:.1f}"
 
 
 def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
@@ -289,7 +291,7 @@ def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[
     return out
 
 
-def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
+def _merge_close(warnings: list[RouteWarning], start_m: float = 0.0) -> list[RouteWarning]:
     out: list[RouteWarning] = []
     for w in warnings:
         prev = out[-1] if out else None
@@ -304,15 +306,17 @@ def _merge_close(warnings: list[RouteWarning]) -> list[RouteWarning]:
             prev.to_m = w.to_m
             if w.road and w.road not in (prev.road or ""):
                 prev.road = f"{prev.road}, {w.road}" if prev.road else w.road
-            prev.message = _unknown_message(prev.road, prev.from_m, prev.to_m, prev.state)
+            prev.message = _unknown_message(prev.road, prev.from_m, prev.to_m, prev.state, start_m)
             continue
         out.append(w)
     return out
 
 
-def _unknown_message(road: str | None, from_m: float, to_m: float, state: str | None) -> str:
+def _unknown_message(
+    road: str | None, from_m: float, to_m: float, state: str | None, start_m: float = 0.0
+) -> str:
     what = f"Speed limit unknown on {road}" if road else "Road type and speed limit unknown"
-    return f"{what} for {_where(from_m, to_m)} in {state or 'unknown state'}"
+    return f"{what} for {_where(from_m, to_m, start_m)} in {state or 'unknown state'}"
 
 
 # --- the audit --------------------------------------------------------------------------
@@ -356,9 +360,12 @@ def audit_route(
     requested_start: tuple[float, float] | None = None,
     requested_end: tuple[float, float] | None = None,
     permits: Sequence[Any] = (),
+    start_m: float = 0.0,
 ) -> RouteReport:
     """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None;
-    ``permits`` are the driver's local permissions (``core.local_permits``)."""
+    ``permits`` are the driver's local permissions (``core.local_permits``); ``start_m``:
+    where this geometry begins along a longer track cut into pieces (positions stay
+    relative to the piece; messages count miles from the track's start)."""
     from kei_drive.core.geo import states_along
 
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
@@ -443,7 +450,7 @@ def audit_route(
         road = _road_names(seg_edge, s, e, named)
         a, b = pos(s, e)
         label = "Motorway" if cls == "motorway" else "Trunk road"
-        msg = f"{label} {road or '(unnamed)'} for {_where(a, b)} — {HIGHWAY_WORDS[cls]}"
+        msg = f"{label} {road or '(unnamed)'} for {_where(a, b, start_m)} — {HIGHWAY_WORDS[cls]}"
         if cls == "motorway" and interstate_ban[s]:
             msg += f"; {st} explicitly forbids Kei vehicles on interstates"
         warnings.append(RouteWarning(WarningKind.HIGHWAY, msg, a, b, road, st, road_class=cls))
@@ -462,7 +469,7 @@ def audit_route(
         top = int(limits[s:e].max())
         msg = (
             f"{road or 'Road'} is posted {top} mph, above the {int(caps[s])} mph Kei cap "
-            f"in {st}, for {_where(a, b)}"
+            f"in {st}, for {_where(a, b, start_m)}"
         )
         warnings.append(
             RouteWarning(
@@ -493,7 +500,12 @@ def audit_route(
             continue
         warnings.append(
             RouteWarning(
-                WarningKind.UNKNOWN_SPEED_LIMIT, _unknown_message(road, a, b, st), a, b, road, st
+                WarningKind.UNKNOWN_SPEED_LIMIT,
+                _unknown_message(road, a, b, st, start_m),
+                a,
+                b,
+                road,
+                st,
             )
         )
 
@@ -520,7 +532,7 @@ def audit_route(
                 RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None, gap_m=round(gap, 1))
             )
 
-    warnings = _merge_close(warnings)
+    warnings = _merge_close(warnings, start_m)
     access_of = {s.state: s.road_access for s in states}
     for w in warnings:  # every warning carries its stretch's access mode
         w.road_access = access_of.get(w.state or "")

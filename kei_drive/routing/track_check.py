@@ -412,8 +412,10 @@ def check_track(
     on: date | None = None,
     top_speed_mph: float = DEFAULT_TOP_SPEED_MPH,
     permits: Sequence[Any] | None = None,
+    start_m: float = 0.0,
 ) -> RouteResult:
-    """Map-match a recorded or imported track and audit it.
+    """Map-match a recorded or imported track and audit it (``start_m``: the distance driven
+    before it, when it continues another route: where its warnings' miles count from).
 
     ``points`` are (lat, lon) pairs or a ``TrackArrays`` (times and accuracies help: they
     decide the smoothing, the matcher's accuracy and the sustained-highway test). Stretches
@@ -448,9 +450,17 @@ def check_track(
     permits = load_permits(permits)
     for piece in pieces:
         geometry, edges = piece.take_audit_input()
-        reports.append(
-            audit_route(geometry, edges, rules, on=on, top_speed_mph=top_speed_mph, permits=permits)
+        report = audit_route(
+            geometry,
+            edges,
+            rules,
+            on=on,
+            top_speed_mph=top_speed_mph,
+            permits=permits,
+            start_m=start_m,
         )
+        reports.append(report)
+        start_m += report.distance_m
         del geometry, edges
     report = combine_reports(reports)
     unmatched: list[dict[str, Any]] = []

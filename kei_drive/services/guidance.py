@@ -241,15 +241,18 @@ def _nearest(track: Sequence[tuple[float, float]], at: tuple[float, float]) -> t
     return k, float(gaps[k])
 
 
-def _follow_track(points: list, router: Any, rules: Any, opts: RouteOptions, permits: Any):
-    """The audited track (what the Plan page's check shows) with turn-by-turn directions."""
+def _follow_track(
+    points: list, router: Any, rules: Any, opts: RouteOptions, permits: Any, start_m: float = 0.0
+):
+    """The audited track (what the Plan page's check shows) with turn-by-turn directions;
+    ``start_m``: how far the driver goes before it (its warnings say "at mile" from there)."""
     from kei_drive.routing import check_track
     from kei_drive.routing.base import RoutingError
     from kei_drive.routing.track_check import track_maneuvers
 
     result = check_track(
         points, router=router, rules=rules, on=opts.on, top_speed_mph=opts.top_speed_mph,
-        permits=permits,
+        permits=permits, start_m=start_m,
     )  # fmt: skip
     try:
         result.maneuvers = track_maneuvers(points, result.report.geometry, router)
@@ -291,7 +294,8 @@ def route_for(
     if gap <= ON_TRACK_M:
         return _follow_track(rest, router, rules, opts, permits).to_dict()
     lead = kei_route(req.origin, rest[0])
-    joined = join_results(lead, _follow_track(rest, router, rules, opts, permits))
+    follow = _follow_track(rest, router, rules, opts, permits, lead.report.distance_m)
+    joined = join_results(lead, follow)
     joined.notes.insert(0, "A Kei route leads from where you are back to your route.")
     return joined.to_dict()
 

@@ -162,3 +162,16 @@ def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
     monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
     monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
     assert highway_use(_track(fixes)) is None
+
+
+def test_miles_in_warnings_count_from_the_tracks_start_across_a_cut(router):
+    """Signal lost for 2.5 km on I 99 cuts the track in two pieces, each audited on its own:
+    the second highway stretch's "at mile" is where it is on the whole track, not 0.0."""
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
+    lost = [f for f in fixes if not 41.956 < f.lat < 41.980 or f.lon < -77.0005]
+    result = check_track(_track(lost), router=router)
+    assert any(u["reason"] == "gap" for u in result.unmatched)
+    first, second = _highways(result)
+    assert second.from_m > 1000
+    for stretch in (first, second):
+        assert f"at mile {stretch.from_m / 1609.344:.1f}" in stretch.message
