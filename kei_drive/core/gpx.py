@@ -58,9 +58,11 @@ class TrackPoint:
 #
 # One streaming pass with expat (pyexpat): no tree is built, the file is read in chunks
 # and each point goes straight into per-segment columns. Expat honours the XML encoding
-# declaration (UTF-8, UTF-16 with its BOM, ISO-8859-1, US-ASCII, and Python's single-byte
-# codecs such as windows-1252). ElementTree's iterparse is never used: on CPython 3.12.1 an
-# abandoned iterparse crashes the interpreter at exit (code 139) after a parse error.
+# declaration (UTF-8, UTF-16 with its BOM or without one, ISO-8859-1, US-ASCII, and
+# Python's single-byte codecs such as windows-1252); any other declared encoding ("ANSI",
+# Shift_JIS...) is a GpxError naming it. ElementTree's iterparse is never used: on CPython
+# 3.12.1 an abandoned iterparse crashes the interpreter at exit (code 139) after a parse
+# error.
 
 READ_CHUNK = 1 << 20
 
@@ -502,14 +504,46 @@ class _Validator:
             if not self.root_seen and exc.code == no_elements:
                 raise GpxError("not a GPX file: empty document") from None
             raise GpxError(f"not a GPX file: malformed XML ({exc})") from None
+        except GpxError:
+            raise
+        except (LookupError, ValueError) as exc:
+            # Only expat's call into Python's codecs raises these: the declared encoding is
+            # none expat knows itself, and Python has no codec for it (LookupError) or not
+            # one expat can use (ValueError: multi-byte, or a codec failing on its bytes).
+            raise _encoding_error(self.encoding, exc) from None
 
 
 def _bom_encoding(head: bytes) -> str | None:
+    """The encoding the first bytes show, as expat reads them: a BOM, or else UTF-16 without
+    one (a document starts with an ASCII character, so a NUL in its first two bytes is the
+    high byte of UTF-16BE or UTF-16LE; expat reads those bytes the same way)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if head[:1] == b"\0":
+        return "utf-16-be"
+    if head[1:2] == b"\0":
+        return "utf-16-le"
     return None
+
+
+def _encoding_error(encoding: str | None, exc: Exception, declared: bool = True) -> GpxError:
+    """The one-line error for an encoding that cannot be used (no guessing at code pages:
+    the file is refused and its encoding named)."""
+    if not encoding:
+        name = "of its XML declaration"
+    else:
+        name = f"{encoding!r} " + ("named in its XML declaration" if declared else "of its bytes")
+    if isinstance(exc, LookupError):
+        why = "is not a known encoding"
+    elif isinstance(exc, UnicodeDecodeError):
+        why = f"does not match its content ({exc.reason})"
+    elif "multi-byte" in str(exc):
+        why = "is not supported (a multi-byte encoding other than UTF-8 or UTF-16)"
+    else:
+        why = "is not supported"
+    return GpxError(f"not a GPX file: the encoding {name} {why}; re-save the file as UTF-8")
 
 
 def _refuse_entities(*_args: Any) -> None:
@@ -542,24 +576,41 @@ def _utf8_pieces(validator: _Validator, chunks: Iterable[str | bytes]) -> Iterat
     other encodings (the BOM's or the XML declaration's, as expat read them) converted."""
     decoder: codecs.IncrementalDecoder | None = None
     passthrough = False
+    encoding, declared = "utf-8", False
     for chunk in chunks:
         validator.feed(chunk)
         if isinstance(chunk, str):
             yield chunk.encode("utf-8")
             continue
         if decoder is None and not passthrough:
-            encoding = _bom_encoding(chunk[:4]) or validator.encoding or "utf-8"
+            bom = _bom_encoding(chunk[:4])
+            encoding = bom or validator.encoding or "utf-8"
+            declared = bom is None and validator.encoding is not None
             try:
                 name = codecs.lookup(encoding).name
-            except LookupError as exc:
-                raise GpxError(f"not a GPX file: unknown encoding {encoding!r}") from exc
-            passthrough = name in ("utf-8", "utf-8-sig", "ascii")
-            if not passthrough:
-                decoder = codecs.getincrementaldecoder(name)()
-        yield chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
+                if name not in ("utf-8", "utf-8-sig", "ascii"):
+                    decoder = codecs.getincrementaldecoder(name)()
+            except LookupError as exc:  # expat refuses these first; never a traceback
+                raise _encoding_error(encoding, exc, declared) from None
+            passthrough = decoder is None
+        yield chunk if decoder is None else _decode(decoder, chunk, encoding, declared)
     validator.feed(b"", final=True)
     if decoder is not None:
-        yield decoder.decode(b"", final=True).encode("utf-8")
+        yield _decode(decoder, b"", encoding, declared, final=True)
+
+
+def _decode(
+    decoder: codecs.IncrementalDecoder,
+    chunk: bytes,
+    encoding: str,
+    declared: bool,
+    final: bool = False,
+) -> bytes:
+    """A chunk expat has read, decoded the same way, as UTF-8."""
+    try:
+        return decoder.decode(chunk, final).encode("utf-8")
+    except UnicodeDecodeError as exc:  # expat and Python disagree: never a traceback
+        raise _encoding_error(encoding, exc, declared) from None
 
 
 def read_gpx_columns(source: GpxSource, fields: Iterable[str] = ALL_FIELDS) -> list[GpxTrack]:

@@ -6,15 +6,41 @@ reader no longer uses it. These run the installed CLI in a subprocess to see the
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.unit.test_gpx import MALFORMED
+from tests.unit.test_gpx import ENCODING_ERRORS, MALFORMED, _doc_with_encoding
 
 COMMANDS = (["trips", "import"], ["states-along"], ["check-route"])
+
+
+def _run(command: list[str], path, tmp_path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "KEI_DRIVE_HOME": str(tmp_path / "home"),
+        "KEI_DRIVE_TILES": str(tmp_path / "no-tiles"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kei_drive.cli", *command, str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def _assert_exit_2_with_one_line(result: subprocess.CompletedProcess[str], message: str):
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
@@ -23,22 +49,29 @@ def test_malformed_gpx_exits_2_with_one_line(name, command, tmp_path):
     text, message = MALFORMED[name]
     path = tmp_path / name
     path.write_text(text)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "KEI_DRIVE_HOME": str(tmp_path / "home"),
-        "KEI_DRIVE_TILES": str(tmp_path / "no-tiles"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "kei_drive.cli", *command, str(path), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert re.search(message, lines[0]), lines[0]
-    assert result.stdout == ""
+    _assert_exit_2_with_one_line(_run(command, path, tmp_path), message)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "name", ["ansi_encoding.gpx", "multibyte_encoding.gpx", "unknown_encoding.gpx"]
+)
+def test_unusable_declared_encoding_exits_2_with_one_line(name, command, tmp_path):
+    data, message = ENCODING_ERRORS[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    _assert_exit_2_with_one_line(_run(command, path, tmp_path), message)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_utf16_without_bom_is_read_not_a_traceback(command, tmp_path):
+    """UTF-16BE declared "UTF-16" with no BOM crashed with UnicodeDecodeError (exit 1)."""
+    path = tmp_path / "no_bom.gpx"
+    path.write_bytes(_doc_with_encoding("UTF-16").encode("utf-16-be"))
+    result = _run(command, path, tmp_path)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    if command[0] == "trips":
+        assert json.loads(result.stdout)["trips"][0]["name"] == "Café à Zürich"
+    if command[0] == "check-route":
+        assert json.loads(result.stdout)["geometry"] == [[47.37, 8.54], [47.38, 8.54]]

@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from kei_drive.core.gpx import (
+    ALL_FIELDS,
+    POSITIONS_ONLY,
     GpxError,
     TrackPoint,
     read_gpx,
     read_gpx_columns,
+    read_gpx_latlon,
     read_gpx_points,
     read_gpx_tracks,
     to_geojson,
@@ -150,11 +153,12 @@ def test_geojson_line_and_multiline():
     assert geometry["coordinates"][0][0] == [-105.0, 40.0]  # no elevation -> 2D
 
 
-def _doc_with_encoding(encoding: str) -> str:
+def _doc_with_encoding(encoding: str | None, name: str = "Café à Zürich") -> str:
+    declaration = f' encoding="{encoding}"' if encoding else ""
     return (
-        f'<?xml version="1.0" encoding="{encoding}"?>'
+        f'<?xml version="1.0"{declaration}?>'
         '<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
-        "<trk><name>Café à Zürich</name><trkseg>"
+        f"<trk><name>{name}</name><trkseg>"
         '<trkpt lat="47.37" lon="8.54"><time>2024-05-04T15:00:00Z</time></trkpt>'
         '<trkpt lat="47.38" lon="8.54"><time>2024-05-04T15:01:00Z</time></trkpt>'
         "</trkseg></trk></gpx>"
@@ -170,6 +174,64 @@ def test_honours_the_xml_encoding_declaration(encoding, tmp_path):
         tracks = read_gpx_tracks(source)
         assert tracks[0][0] == "Café à Zürich"
         assert [p.lat for p in tracks[0][1][0]] == [47.37, 47.38]
+
+
+# Declared encodings that cannot be used: one line naming the encoding, never a traceback
+# (expat asks Python's codecs for any encoding it does not know; those raised LookupError
+# or ValueError straight through). No guessing at code pages: "ANSI" is refused too.
+ENCODING_ERRORS = {
+    "unknown_encoding.gpx": (
+        _doc_with_encoding("klingon-8").encode(),
+        "the encoding 'klingon-8' named in its XML declaration is not a known encoding; "
+        "re-save the file as UTF-8",
+    ),
+    "ansi_encoding.gpx": (
+        _doc_with_encoding("ANSI").encode("cp1252"),
+        "the encoding 'ANSI' named in its XML declaration is not a known encoding",
+    ),
+    "multibyte_encoding.gpx": (
+        _doc_with_encoding("Shift_JIS", "東京").encode("shift_jis"),
+        "the encoding 'Shift_JIS' named in its XML declaration is not supported",
+    ),
+    "not_a_text_encoding.gpx": (
+        _doc_with_encoding("rot13").encode(),
+        "the encoding 'rot13' named in its XML declaration is not a known encoding",
+    ),
+    "codec_that_fails.gpx": (
+        _doc_with_encoding("idna").encode(),
+        "the encoding 'idna' named in its XML declaration is not supported",
+    ),
+}
+
+
+@pytest.mark.parametrize("fields", [ALL_FIELDS, POSITIONS_ONLY], ids=["all", "positions"])
+@pytest.mark.parametrize("name", sorted(ENCODING_ERRORS))
+def test_unusable_declared_encoding_is_a_clear_gpx_error(name, fields, tmp_path):
+    data, message = ENCODING_ERRORS[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    for source in (data, path, io.BytesIO(data)):
+        with pytest.raises(GpxError, match=f"^not a GPX file: {message}") as caught:
+            read_gpx_columns(source, fields)
+        assert "\n" not in str(caught.value)
+    with pytest.raises(GpxError, match=message):
+        read_gpx_latlon(path, fields)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le"])
+@pytest.mark.parametrize("declared", ["UTF-16", None])
+def test_utf16_without_bom_is_read_as_expat_reads_it(codec, declared, tmp_path):
+    """No BOM: expat reads UTF-16 from the NUL in the first two bytes (a document starts
+    with ASCII "<"), and the points are decoded the same way (no UnicodeDecodeError)."""
+    data = _doc_with_encoding(declared).encode(codec)
+    assert not data.startswith((b"\xfe\xff", b"\xff\xfe"))
+    path = tmp_path / "track.gpx"
+    path.write_bytes(data)
+    for source in (lambda: data, lambda: path, lambda: io.BytesIO(data)):
+        (track,) = read_gpx_columns(source())
+        assert track.name == "Café à Zürich"
+        assert track.segments[0].t.tolist() == [1714834800.0, 1714834860.0]
+        assert read_gpx_points(source()) == [(47.37, 8.54), (47.38, 8.54)]
 
 
 ENTITY_BOMB = (
