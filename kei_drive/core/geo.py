@@ -378,7 +378,9 @@ def _sampled_state_indices(dense: NDArray, cum: NDArray, gap: NDArray) -> NDArra
 
 
 def states_along(
-    points: Sequence[tuple[float, float]] | ArrayLike, max_gap_m: float | None = None
+    points: Sequence[tuple[float, float]] | ArrayLike,
+    max_gap_m: float | None = None,
+    gaps: ArrayLike | None = None,
 ) -> list[StateSpan]:
     """The ordered stretches of a line (lat, lon points) inside each state.
 
@@ -389,7 +391,9 @@ def states_along(
     ``max_gap_m``: a segment longer than this is a *gap* (a GPS glitch or a pause in
     recording), not a road: it is not interpolated, and where the states on its two
     ends differ the stretches end and start at its ends (the gap's distance counts
-    for neither). Default None: every segment is followed (planned routes).
+    for neither, nor for the positions after it). Default None: every segment is followed
+    (planned routes). ``gaps``: per segment, True where it is a gap whatever its length
+    (a GPS log cut at its glitches, jumps and pauses).
     """
     arr = _as_latlon_array(points)
     if len(arr) == 0:
@@ -398,8 +402,13 @@ def states_along(
         gap = segment_lengths_m(arr[:, 0], arr[:, 1]) > max_gap_m
     else:
         gap = np.zeros(max(len(arr) - 1, 0), dtype=bool)
+    if gaps is not None:
+        gap = gap | np.asarray(gaps, dtype=bool)
     dense, dense_gap = _densify(arr, gap)
     cum = cumulative_m(dense[:, 0], dense[:, 1])
+    if dense_gap.any():  # a gap's length counts for no stretch and no position after it
+        driven = np.diff(cum) * ~dense_gap
+        cum = np.concatenate(([0.0], np.cumsum(driven)))
     idx = _index()
     one = _one_state(dense) if len(dense) <= _SAMPLE_MIN_POINTS else None
     if one is not None:  # the whole line in one state: one stretch, end to end

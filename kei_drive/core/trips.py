@@ -177,6 +177,9 @@ class TrackArrays:
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
         del segments
+        order = time_order(out.t)
+        if order is not None:
+            out = out.take(order)
         trim_heap()  # the per-segment columns, freed
         return out
 
@@ -244,7 +247,7 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     n = len(arr)
     if n < 3:
         return np.arange(n)
-    _, _, jump = _jumps(arr, cfg)
+    _, dt, jump = _jumps(arr, cfg)
     if not jump.any():
         return np.arange(n)
     piece = np.concatenate(([0], np.cumsum(jump)))
@@ -253,7 +256,23 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     if not big.any():
         big = sizes == sizes.max()
         big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
+    # A piece that never moved, an implausible jump within seconds away from a track that
+    # does, is a stale fix repeated (a phone's cached position at a cold start), not a place.
+    quick = ~(dt[jump] > cfg.gap_min_s)  # each jump's time step (NaN: untimed) is short
+    next_to_quick = np.append(quick, False) | np.insert(quick, 0, False)  # per piece
+    still = _stationary_pieces(arr, piece, sizes.size, 3.0 * cfg.stationary_radius_m)
+    stale = still & next_to_quick
+    if (big & ~stale & ~still).any():
+        big &= ~stale
     return np.flatnonzero(big[piece])
+
+
+def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: float) -> NDArray:
+    """Per piece (runs of equal, increasing ``piece`` ids): do all its fixes lie within
+    ``radius_m`` of its first one?"""
+    first = np.searchsorted(piece, np.arange(count))
+    d = haversine_m(arr.lat[first][piece], arr.lon[first][piece], arr.lat, arr.lon)
+    return np.maximum.reduceat(d, first) <= radius_m
 
 
 def _windows(
@@ -639,11 +658,15 @@ class TrackPieces:
 
 
 def track_pieces(
-    arr: TrackArrays, max_gap_m: float = 2000.0, config: StatsConfig = DEFAULT_CONFIG
+    arr: TrackArrays,
+    max_gap_m: float = 2000.0,
+    config: StatsConfig = DEFAULT_CONFIG,
+    max_gap_s: float = float("inf"),
 ) -> TrackPieces:
     """Cut a track into pieces a map-matcher can follow: isolated glitches (a bogus fix
     1,000 km away) are dropped, and the track is cut at the remaining implausible jumps and
-    wherever consecutive fixes are more than ``max_gap_m`` apart (signal lost for long)."""
+    wherever consecutive fixes are more than ``max_gap_m`` or ``max_gap_s`` apart (signal
+    lost for long, or recording stopped: nobody knows the way between)."""
     with np.errstate(invalid="ignore"):
         valid = (
             np.isfinite(arr.lat)
@@ -657,12 +680,34 @@ def track_pieces(
     idx, track = idx[keep], track.take(keep)
     if idx.size < 2:
         return TrackPieces((idx,) if idx.size else (), len(arr) - idx.size, ())
-    d, _dt, brk = _jumps(track, config)
-    cut = brk | (d > max_gap_m)
+    d, dt, brk = _jumps(track, config)
+    with np.errstate(invalid="ignore"):
+        cut = brk | (d > max_gap_m) | (dt > max_gap_s)
     at = np.flatnonzero(cut)
     pieces = tuple(np.split(idx, at + 1))
     breaks = tuple(("jump" if brk[i] else "gap", float(d[i])) for i in at)
     return TrackPieces(pieces, len(arr) - idx.size, breaks)
+
+
+def cleaned_positions(
+    track: TrackArrays, max_gap_m: float = 2000.0
+) -> tuple[NDArray, NDArray, NDArray, TrackPieces]:
+    """A GPS log's positions as a careful reader takes them: glitches dropped, cut at
+    implausible jumps and at gaps over ``max_gap_m``, each piece smoothed by its own noise
+    (so its length does not grow with the noise). Returns lat, lon, per segment whether it
+    crosses a cut (not driven as far as anyone knows), and the cut."""
+    cut = track_pieces(track, max_gap_m)
+    lats, lons, crossing = [], [], []
+    for index in cut.pieces:
+        piece = track.take(index)
+        lat, lon = smooth_positions(piece, position_noise_m(piece))
+        lats.append(lat)
+        lons.append(lon)
+        crossing.append(np.zeros(len(piece), dtype=bool))
+        crossing[-1][-1] = True  # the step from its last fix to the next piece's first
+    if not lats:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool), cut
+    return np.concatenate(lats), np.concatenate(lons), np.concatenate(crossing)[:-1], cut
 
 
 DENSE_STEP_M = 30.0  # untimed fixes closer than this (median) are a log, not a drawn route
@@ -746,7 +791,20 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
         return columns[0] if len(columns) == 1 else np.concatenate(columns)
 
     track = TrackArrays(*(joined(k) for k in _GPX_COLUMNS))
-    return track, joined("course"), joined("elevation")
+    course, elevation = joined("course"), joined("elevation")
+    order = time_order(track.t)
+    if order is None:
+        return track, course, elevation
+    return track.take(order), course[order], elevation[order]
+
+
+def time_order(t: NDArray) -> NDArray | None:
+    """The order of a fully timed log's fixes by time when some step goes back in time
+    (segments written out of order, fixes swapped or the whole log reversed), as a careful
+    reader would put them; None when they are in order already or some fix has no time."""
+    if t.size < 2 or not np.isfinite(t).all() or not (np.diff(t) < 0).any():
+        return None
+    return np.argsort(t, kind="stable")
 
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
@@ -763,6 +821,10 @@ def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
     return [piece for piece in np.split(np.arange(n), next_timed) if piece.size]
 
 
+NO_MOVEMENT_M = 50.0  # a log measured shorter than this never left one spot (GPS jitter)
+
+
 def no_movement(stats: TripStats) -> bool:
-    """The log never moved: no distance and no moving time (e.g. two fixes, 0 m apart)."""
-    return stats.distance_m <= 0.0 and not stats.moving_s
+    """The log never left one spot: two fixes 0 m apart, or a parked phone's jitter (an
+    hour of it measures a few metres once smoothed). Not a trip."""
+    return stats.distance_m < NO_MOVEMENT_M

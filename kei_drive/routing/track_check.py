@@ -52,6 +52,7 @@ MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
 JOIN_GAP_M = 30.0  # consecutive parts closer than this share their boundary point
 _NO_POINTS = np.zeros((0, 2))
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
+MATCH_BREAK_S = 1800.0  # ... nor fixes this long apart (as trips import starts a new trip)
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
 MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own engines)
@@ -381,7 +382,8 @@ def track_uses_highway(
     if lanes_of is not None and len(track) > MATCH_CHUNK_POINTS:
         router = lanes_of(1)[0]  # a long log: an engine of its own, freed afterwards
     parts: list[_Part] = []
-    for piece in _matched_pieces(track, track_pieces(track, MATCH_BREAK_M), router):
+    cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
+    for piece in _matched_pieces(track, cut, router):
         for part in piece:
             if _has_highway(part):
                 return True
@@ -438,7 +440,7 @@ def check_track(
     except RoutingError as exc:
         router = None
         notes.append(f"{exc}; road attributes are unknown")
-    cut = track_pieces(track, MATCH_BREAK_M)
+    cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
     pieces = [_Piece(parts) for parts in _all_matched_pieces(track, cut, router)]
     if not pieces:
         raise ValueError("no two usable fixes in the track (all were rejected as glitches)")

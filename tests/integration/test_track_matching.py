@@ -8,6 +8,7 @@ unnamed motorway links at 41.950 and 41.990, and "Bridge Street" crossing over i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,15 @@ def test_miles_in_warnings_count_from_the_tracks_start_across_a_cut(router):
     assert second.from_m > 1000
     for stretch in (first, second):
         assert f"at mile {stretch.from_m / 1609.344:.1f}" in stretch.message
+
+
+def test_a_day_between_two_recordings_is_a_gap_not_a_road(router):
+    """Two recordings of one street, a day apart, the second starting ~1 km on: nobody
+    knows the way between, so the matcher does not bridge it (a gap, not audited)."""
+    fixes, true_m = drive_path([(41.9550, -77.0100), (41.9850, -77.0100)], 10.0, accuracy_m=5)
+    first, second = fixes[:100], fixes[200:]
+    second = [replace(f, time=f.time + timedelta(days=1)) for f in second]
+    result = check_track(_track(first + second), router=router)
+    (gap,) = [u for u in result.unmatched if u["reason"] == "gap"]
+    assert gap["length_m"] == pytest.approx(1000, rel=0.05)
+    assert result.report.distance_m == pytest.approx(true_m - 1000, rel=0.03)

@@ -183,9 +183,49 @@ def test_states_along_glitch_is_a_gap(capsys):
     if not path.exists():
         missing(f"shared fixture {path}", "fixtures")
     data = run_json(capsys, "states-along", str(path), "--json")
-    # One bogus point in Taiwan must not draw a line across the US.
+    # One bogus point in Taiwan must not draw a line across the US, nor count its distance.
     assert {row["state"] for row in data} <= {"CO", "CT"}
     assert sum(row["km"] for row in data if row["state"] == "CO") < 100
+    assert all(row["from_km"] < 100 for row in data)
+
+
+def timed_gpx_file(tmp_path: Path, lat, lon, glitches=()) -> Path:
+    """A 1 Hz log (lat, lon arrays), with fixes replaced by ``glitches`` {index: (lat, lon)}."""
+    pts = []
+    for k, (a, b) in enumerate(zip(lat, lon, strict=True)):
+        a, b = glitches.get(k, (a, b))
+        pts.append(
+            f'<trkpt lat="{a:.6f}" lon="{b:.6f}"><time>2024-06-01T12:{k // 60 % 60:02d}:'
+            f"{k % 60:02d}Z</time></trkpt>"
+        )
+    path = tmp_path / "log.gpx"
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" '
+        f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{"".join(pts)}</trkseg></trk></gpx>',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_states_along_a_log_drops_its_glitches_and_noise(capsys, tmp_path):
+    """A 22 km drive from Maryland into Pennsylvania at 25 m/s with 15 m of noise and two
+    fixes in Florida: MD then PA, no Florida, and the km of the drive, not of the noise."""
+    import numpy as np
+
+    from kei_drive.core.distance import haversine_m
+
+    n = 900
+    rng = np.random.default_rng(3)
+    lat = np.linspace(39.62, 39.82, n) + rng.normal(0, 15, n) / 111_195
+    lon = np.full(n, -76.70) + rng.normal(0, 15, n) / 85_600
+    straight_km = haversine_m(39.62, -76.70, 39.82, -76.70) / 1000
+    florida = {300: (25.77, -80.19), 600: (25.78, -80.20)}
+    data = run_json(
+        capsys, "states-along", str(timed_gpx_file(tmp_path, lat, lon, florida)), "--json"
+    )
+    assert [row["state"] for row in data] == ["MD", "PA"]
+    assert sum(row["km"] for row in data) == pytest.approx(straight_km, rel=0.03)
+    assert data[1]["from_km"] == pytest.approx(data[0]["km"], abs=0.5)
 
 
 def test_states_along_errors(capsys, tmp_path):

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_tracks
+from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_columns, read_gpx_tracks, to_gpx
 from kei_drive.core.trips import (
     STATS_KEYS,
     TrackArrays,
     analyze_track,
     compute_stats,
+    from_segments,
+    no_movement,
     split_on_gaps,
 )
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
@@ -362,3 +364,74 @@ def test_real_tracks_keep_their_figures_with_the_noise_aware_lengths():
         for a, b in zip(virb[:-1], virb[1:], strict=True)
     )
     assert compute_stats(virb).distance_m == pytest.approx(polyline, rel=0.03)
+
+
+CHICAGO = (41.88, -87.63)
+
+
+def _drive_in_colorado():
+    from tests.support.trips import drive_path
+
+    return drive_path([(40.0, -105.0), (40.0, -104.95)], 12.0, accuracy_m=5)
+
+
+def test_a_stale_cached_fix_repeated_far_away_is_not_a_place():
+    """A cold start: the phone repeats its last known fix (Chicago) 8 times, then the drive
+    in Colorado begins a second later. The repeated fix never moved and is an impossible
+    jump away from a track that does: it adds no state, time or distance."""
+    drive, true_m = _drive_in_colorado()
+    stale = [
+        TrackPoint(*CHICAGO, drive[0].time - timedelta(seconds=8 - i), accuracy_m=5)
+        for i in range(8)
+    ]
+    stats = compute_stats(stale + drive)
+    assert stats.states == ("CO",)
+    assert stats.rejected_points == 8
+    assert stats.elapsed_s == pytest.approx(compute_stats(drive).elapsed_s)
+    assert stats.distance_m == pytest.approx(true_m, rel=0.01)
+
+
+def test_a_parked_place_before_a_long_pause_is_kept():
+    """Parked in Chicago, logging off for 3 hours, then a drive 500 km away: no stale fix
+    (the jump is hours long), so the parked place stays in the log."""
+    drive, _ = _drive_in_colorado()
+    far = (40.0, -99.2)  # Kansas, ~490 km east of the drive
+    parked = [
+        TrackPoint(*far, drive[0].time - timedelta(hours=3, seconds=10 - i), accuracy_m=5)
+        for i in range(10)
+    ]
+    stats = compute_stats(parked + drive)
+    assert stats.rejected_points == 0
+    assert "KS" in stats.states
+
+
+def test_fixes_out_of_time_order_are_read_in_time_order():
+    """Segments written newest first, and the whole log reversed: a careful reader sorts
+    the fixes by time, so the statistics are those of the drive as driven."""
+    drive, _ = _drive_in_colorado()
+    expected = compute_stats(drive)
+    half = len(drive) // 2
+    for shuffled in (drive[half:] + drive[:half], drive[::-1]):
+        segments = [shuffled[:half], shuffled[half:]]
+        tracks = read_gpx_columns(to_gpx(segments).encode())
+        fixes, _course, _elevation = from_segments(tracks[0].segments)
+        stats = compute_stats(fixes)
+        assert stats.elapsed_s == pytest.approx(expected.elapsed_s)
+        assert stats.distance_m == pytest.approx(expected.distance_m, rel=0.001)
+        assert stats.max_speed_mps == pytest.approx(expected.max_speed_mps, rel=0.01)
+
+
+def test_an_hour_of_a_parked_phones_jitter_is_no_movement():
+    rng = np.random.default_rng(5)
+    jitter = [
+        TrackPoint(
+            40.0 + rng.normal(0, 5) / 111_195,
+            -105.0 + rng.normal(0, 5) / 85_000,
+            T0 + timedelta(seconds=5 * i),
+            accuracy_m=5,
+        )
+        for i in range(720)
+    ]
+    assert no_movement(compute_stats(jitter))
+    drive, _ = _drive_in_colorado()
+    assert not no_movement(compute_stats(drive[:10]))  # 108 m of driving is a trip
