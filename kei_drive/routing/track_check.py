@@ -24,7 +24,13 @@ import numpy as np
 from kei_drive.core.audit import HIGHWAY_CLASSES, RoadEdge, audit_route, highway_classes
 from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.memory import trim_heap
-from kei_drive.core.trips import TrackArrays, position_noise_m, smooth_positions, track_pieces
+from kei_drive.core.trips import (
+    TrackArrays,
+    position_noise_m,
+    smooth_positions,
+    thin_index,
+    track_pieces,
+)
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
@@ -92,19 +98,8 @@ def fill_route(
 def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MATCH_MIN_SPACING_M):
     """Drop points closer than ``min_spacing_m`` to the previous kept one (keeps the last)."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    keep = _thin_index(pts[:, 0], pts[:, 1], min_spacing_m)
+    keep = thin_index(pts[:, 0], pts[:, 1], min_spacing_m)
     return [(float(a), float(b)) for a, b in pts[keep]]
-
-
-def _thin_index(lat: np.ndarray, lon: np.ndarray, min_spacing_m: float) -> np.ndarray:
-    if lat.size <= 2:
-        return np.arange(lat.size)
-    cum = cumulative_m(lat, lon)
-    # Keep the first point of each min_spacing bucket of distance along the track.
-    bucket = np.floor(cum / min_spacing_m).astype(np.int64)
-    keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
-    keep[-1] = True
-    return np.flatnonzero(keep)
 
 
 def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
@@ -309,7 +304,7 @@ def _thinned_pieces(
     budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     out = []
     for lat, lon, times, noise, _length in smoothed:
-        keep = _thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        keep = thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
         out.append((lat[keep], lon[keep], times[keep], noise))
     return out
 
@@ -534,7 +529,7 @@ def track_maneuvers(
     """
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     lat, lon = fill_route(pts[:, 0], pts[:, 1])
-    keep = _thin_index(lat, lon, MATCH_MIN_SPACING_M)
+    keep = thin_index(lat, lon, MATCH_MIN_SPACING_M)
     lat, lon = lat[keep], lon[keep]
     found: list[tuple[Maneuver, tuple[float, float]]] = []
     for a, b in _chunk_bounds(lat, lon):
