@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kei_drive.core.distance import cumulative_m, haversine_m
-from kei_drive.core.gpx import GpxSource, TrackPoint, read_gpx_columns
+from kei_drive.core.gpx import GpxSource, GpxTrack, TrackPoint, read_gpx_columns
 from kei_drive.core.memory import trim_heap
 from kei_drive.core.times import iso_z
 
@@ -173,7 +173,7 @@ class TrackArrays:
     def from_gpx(cls, source: GpxSource) -> TrackArrays:
         """Every track and route point of a GPX file, concatenated (one streaming parse)."""
         tracks = read_gpx_columns(source, _GPX_COLUMNS[2:])  # elevation and course: not needed
-        segments = [s for track in tracks for s in track.segments]
+        segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
         del segments
@@ -747,8 +747,8 @@ def _span_step_m(arr: TrackArrays, k: int = 10) -> float:
 def _untimed_log(arr: TrackArrays) -> bool:
     """An untimed track with fixes at most ``DENSE_STEP_M`` apart: a GPS log whose times
     were stripped, whose scatter is noise; not a drawn route, whose vertices are bends."""
-    if len(arr) < 5 or np.isfinite(arr.t).any():
-        return False
+    if len(arr) < 5 or np.isfinite(arr.t).any() or (arr.accuracy == 0).all():
+        return False  # timed, or exact vertices (a GPX route's: ``exact_route_points``)
     return _span_step_m(arr) <= DENSE_STEP_M
 
 
@@ -797,6 +797,17 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
     cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
     count = hi - lo + 1
     return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count
+
+
+def exact_route_points(track: GpxTrack) -> GpxTrack:
+    """A GPX route (``<rte>``) as exact positions: its points are a drawn line's vertices,
+    not GPS fixes, so their accuracy is 0 where none is given and nothing smooths them (a
+    winding route keeps its length); a track is returned as it is."""
+    if track.kind != "rte":
+        return track
+    for segment in track.segments:
+        segment.accuracy = np.where(np.isnan(segment.accuracy), 0.0, segment.accuracy)
+    return track
 
 
 def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:

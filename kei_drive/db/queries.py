@@ -37,6 +37,7 @@ from kei_drive.core.trips import (
     TrackArrays,
     TripStats,
     compute_stats,
+    exact_route_points,
     from_segments,
     no_movement,
     split_on_time_gaps,
@@ -696,7 +697,7 @@ def _import_pieces(
     Each piece: (label, fixes, course, elevation) as columns."""
     out = []
     for track in tracks:
-        fixes, course, elevation = from_segments(track.segments)
+        fixes, course, elevation = from_segments(exact_route_points(track).segments)
         parts = [p for p in split_on_time_gaps(fixes.t, split_gap_s) if p.size >= 2]
         for i, part in enumerate(parts, 1):
             label = track.name

@@ -425,7 +425,9 @@ def check_track(
     if len(track) < 2:
         raise ValueError("a route needs at least two points")
     if not np.isfinite(track.t).any():  # a drawn route, not a recording
-        track = TrackArrays.from_columns(*fill_route(track.lat, track.lon))
+        lat, lon = fill_route(track.lat, track.lon)
+        exact = bool((track.accuracy == 0).all())  # a GPX route's vertices: no noise
+        track = TrackArrays.from_columns(lat, lon, accuracy=np.zeros(lat.size) if exact else None)
     rules = load_rules_or_default(rules)
     notes: list[str] = []
     engine = ""

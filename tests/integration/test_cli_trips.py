@@ -104,3 +104,28 @@ def test_import_real_multi_track_file(db, capsys):
     assert len(trips) > 3
     assert all(t["stats"]["max_speed_mps"] < 30 for t in trips if t["stats"]["max_speed_mps"])
     assert any("CO" in t["stats"]["states"] for t in trips)
+
+
+def test_a_winding_gpx_route_keeps_its_length(db, tmp_path, capsys):
+    """A drawn route (<rte>) through a street grid: 108 vertices 34 m apart, turning at
+    every other one. Its vertices are exact, not GPS noise: the trip is as long as the
+    line (smoothing it as a stripped log cut every corner: 26 % short)."""
+    import numpy as np
+
+    from kei_drive.core.distance import cumulative_m
+
+    step_lat, step_lon = 34 / 111_195, 34 / 85_300
+    east = np.arange(109) // 2 + np.arange(109) % 2  # 0, 1, 1, 2, 2, 3 ...: a staircase
+    north = np.arange(109) // 2
+    lat, lon = 39.30 + north * step_lat, -76.60 + east * step_lon
+    length = float(cumulative_m(lat, lon)[-1])
+    points = "".join(f'<rtept lat="{a:.7f}" lon="{b:.7f}"/>' for a, b in zip(lat, lon, strict=True))
+    gpx = tmp_path / "route.gpx"
+    gpx.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        f'xmlns="http://www.topografix.com/GPX/1/1"><rte><name>Grid</name>{points}</rte></gpx>'
+    )
+    code, out, err = run(capsys, "trips", "import", str(gpx), "--json")
+    assert code == 0, err
+    (trip,) = json.loads(out)["trips"]
+    assert trip["stats"]["distance_m"] == pytest.approx(length, rel=0.01)
