@@ -1,9 +1,11 @@
 """Why part of a track was not matched to a road, in check-route's ``unmatched`` and notes.
 
-A run of unmatched fixes is either beyond the installed map data (no tile there) or inside
-it with no mapped road within the matcher's reach: off-road (a field, a farm track), a
-road the map lacks, or fixes too far off their road. A remote engine cannot say which tiles
-it holds, so there the run is reported as before: "outside_map_data", with a hedged note.
+A run of unmatched fixes is either beyond the installed map data (no tile there, or no
+mapped road within ``FAR_FROM_ROADS_M``: past the edge of an extract whose last tile
+reaches further than its roads) or inside it with no mapped road within the matcher's
+reach: off-road (a field, a farm track), a road the map lacks, or fixes too far off their
+road. The engine's ``locate`` finds the nearest road; a remote engine cannot say which tiles
+it holds, so without an answer from it a run is "outside_map_data", with a hedged note.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numpy as np
 
 OUTSIDE = "outside_map_data"
 NO_ROAD = "no_road_nearby"
+FAR_FROM_ROADS_M = 2000.0  # farther than this from any mapped road: beyond the map data
+MAX_LOCATES = 50  # nearest-road lookups per track (runs beyond these: by tiles alone)
 
 UnmatchedRun = tuple[float, float, float]  # (lat, lon) of a fix in the run, its metres
 
@@ -34,11 +38,9 @@ def unmatched_runs(
 def reasons(router: Any, runs: list[UnmatchedRun], longest_m: float) -> list[dict[str, Any]]:
     """``unmatched`` entries, one per reason: length and longest run (``longest_m``, the
     longest with wholly unmatched parts in a row joined, when there is one reason)."""
-    covers = getattr(router, "covers", None)
     groups: dict[str, list[float]] = {}
-    for lat, lon, metres in runs:
-        reason = NO_ROAD if covers is not None and covers(lat, lon) else OUTSIDE
-        groups.setdefault(reason, []).append(metres)
+    for k, (lat, lon, metres) in enumerate(runs):
+        groups.setdefault(_reason(router, lat, lon, k < MAX_LOCATES), []).append(metres)
     return [
         {
             "reason": reason,
@@ -47,6 +49,38 @@ def reasons(router: Any, runs: list[UnmatchedRun], longest_m: float) -> list[dic
         }
         for reason, metres in groups.items()
     ]
+
+
+def _reason(router: Any, lat: float, lon: float, locate: bool) -> str:
+    covers = getattr(router, "covers", None)
+    if covers is not None and not covers(lat, lon):
+        return OUTSIDE
+    nearest = nearest_road_m(router, lat, lon) if locate else None
+    if nearest is None:
+        return NO_ROAD if covers is not None else OUTSIDE
+    return OUTSIDE if nearest > FAR_FROM_ROADS_M else NO_ROAD
+
+
+def nearest_road_m(router: Any, lat: float, lon: float) -> float | None:
+    """Metres to the nearest road the engine knows (inf: none within its search; None: it
+    could not say)."""
+    from kei_drive.core.distance import haversine_m
+    from kei_drive.routing.base import RoutingError
+
+    locate = getattr(router, "locate", None)
+    if locate is None:
+        return None
+    try:
+        answer = locate({"locations": [{"lat": lat, "lon": lon}], "costing": "auto"})
+    except RoutingError:
+        return None
+    edges = (answer[0].get("edges") if answer else None) or []
+    found = [
+        haversine_m(lat, lon, e["correlated_lat"], e["correlated_lon"])
+        for e in edges
+        if "correlated_lat" in e and "correlated_lon" in e
+    ]
+    return min(found) if found else float("inf")
 
 
 def notes(router: Any, entries: list[dict[str, Any]], gps_m: float, pct: Any) -> list[str]:
@@ -61,7 +95,7 @@ def notes(router: Any, entries: list[dict[str, Any]], gps_m: float, pct: Any) ->
                 "road the map lacks, or GPS error): road types and speed limits there are "
                 "unknown."
             )
-        elif share >= 1.0 - 1e-9 and len(entries) == 1:
+        elif share > 0.999 and len(entries) == 1:  # length_m is rounded to 0.1 m
             out.append(
                 "The track lies outside the installed map data: road types and speed limits "
                 "are unknown."

@@ -188,3 +188,15 @@ def test_a_day_between_two_recordings_is_a_gap_not_a_road(router):
     (gap,) = [u for u in result.unmatched if u["reason"] == "gap"]
     assert gap["length_m"] == pytest.approx(1000, rel=0.05)
     assert result.report.distance_m == pytest.approx(true_m - 1000, rel=0.03)
+
+
+def test_a_track_past_the_last_road_of_the_extract_is_outside_the_map_data(router):
+    """Inside a routing tile of the extract, but 15+ km from any of its roads (the tile
+    reaches past the extract's edge): outside the map data, not "no road nearby"."""
+    fixes, _ = drive_path([(41.80, -76.80), (41.80, -76.78)], 10.0, accuracy_m=5)
+    assert router.covers(41.80, -76.79)
+    result = check_track(_track(fixes), router=router)
+    assert [u["reason"] for u in result.unmatched] == ["outside_map_data"]
+    assert result.notes == [
+        "The track lies outside the installed map data: road types and speed limits are unknown."
+    ]
