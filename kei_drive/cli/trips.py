@@ -113,6 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from kei_drive.presenters.trips import trip_dict
     from kei_drive.services.trips import import_gpx
 
+    skipped: list[int] = []
     try:
         with session() as s:
             uid = _user_id(s, args)
@@ -123,6 +124,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 name=args.name,
                 split_gap_s=args.split_gap_min * 60,
                 user_id=uid,
+                skipped_out=skipped,
             )
             vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]
@@ -131,11 +133,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not trips:
         return fail(f"{args.file}: no trip to import (only isolated single fixes)")
     if args.json:
-        print_json({"trips": trips})
+        print_json({"trips": trips, "already_imported": skipped})
     else:
         print(f"imported {len(trips)} trip(s) from {args.file}")
         for trip in trips:
             print(_line(trip))
+        if skipped:
+            print(f"already imported, not again: trip {', '.join(map(str, skipped))}")
     return 0
 
 

@@ -354,6 +354,24 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
     return [int(i) for i in session.exec(stmt).all()]
 
 
+def same_trip_ids(session: Session, user_id: int, stats: TripStats, points: int) -> list[int]:
+    """The user's trips with this time span and number of fixes: the same log stored before,
+    from another file (a logger's cumulative export, the same fixes rounded otherwise)."""
+    if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
+        return []
+    stmt = (
+        select(Trip.id)
+        .where(
+            Trip.user_id == user_id,
+            Trip.started_at == stats.started_at,
+            Trip.ended_at == stats.ended_at,
+            Trip.point_count == points,
+        )
+        .order_by(Trip.id)
+    )
+    return [int(i) for i in session.exec(stmt).all()]
+
+
 def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
     if postgres:
         _copy_rows(session, rows)
@@ -716,6 +734,7 @@ def import_gpx(
     split_gap_s: float = IMPORT_SPLIT_GAP_S,
     user_id: int | None = None,
     fixes_out: list[TrackArrays] | None = None,
+    skipped_out: list[int] | None = None,
 ) -> list[tuple[Trip, TripStats]]:
     """Store a GPX file as trips with their statistics (``services.trips.import_gpx`` is
     the whole job: default names and highway use too).
@@ -725,7 +744,8 @@ def import_gpx(
     trip. Untimed fixes are kept (they give distance, not time). The file is parsed once,
     into columns, and the fixes are stored in bulk (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
-    so the caller can use them without reading them back.
+    so the caller can use them without reading them back; ``skipped_out`` the ids of trips
+    stored before that a piece of this file repeats (same time span and fixes: not again).
     Raises ``GpxError`` before touching the database when the file is unusable or shows
     no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
     import that fails half-way leaves nothing behind.
@@ -742,11 +762,21 @@ def import_gpx(
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
-    pieces = []
+    pieces, repeated = [], []
     for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s):
         stats = compute_stats(fixes, cap)
-        if not no_movement(stats):
+        if no_movement(stats):
+            continue
+        same = same_trip_ids(session, uid, stats, len(fixes))
+        if same:
+            repeated.extend(same)
+        else:
             pieces.append((label, fixes, course, elevation, stats))
+    if skipped_out is not None:
+        skipped_out.extend(repeated)
+    if not pieces and repeated:
+        ids = ", ".join(str(i) for i in repeated)
+        raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
     if not pieces and any(t.point_count >= 2 for t in tracks):
         raise GpxError("no movement in this log (its fixes never left one spot): no trip")
     created: list[tuple[Trip, TripStats]] = []

@@ -70,8 +70,10 @@ def import_gpx(
     name: str | None = None,
     split_gap_s: float = q.IMPORT_SPLIT_GAP_S,
     user_id: int | None = None,
+    skipped_out: list[int] | None = None,
 ) -> list[tuple[Trip, TripStats]]:
-    """Import a GPX file as finished trips: statistics, names, highway use.
+    """Import a GPX file as finished trips: statistics, names, highway use (``skipped_out``
+    receives the ids of trips stored before that the file repeats).
 
     Storing is ``queries.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);
@@ -91,6 +93,7 @@ def import_gpx(
         split_gap_s=split_gap_s,
         user_id=user_id,
         fixes_out=fixes,
+        skipped_out=skipped_out,
     )
     for trip, _stats in created:
         if not trip.name:

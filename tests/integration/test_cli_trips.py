@@ -129,3 +129,33 @@ def test_a_winding_gpx_route_keeps_its_length(db, tmp_path, capsys):
     assert code == 0, err
     (trip,) = json.loads(out)["trips"]
     assert trip["stats"]["distance_m"] == pytest.approx(length, rel=0.01)
+
+
+def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_path, capsys):
+    """A logger's cumulative export repeats yesterday's trip beside today's, and another
+    app rounds the same fixes to 6 decimals: the stored trip is not created twice."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    first = TrackBuilder().start().drive(3_000, 12.0).points
+    later = [
+        replace(p, time=p.time + timedelta(hours=3))
+        for p in TrackBuilder(seed=4).start().drive(2_000, 10.0).points
+    ]
+    (tmp_path / "a.gpx").write_text(to_gpx(first))
+    (tmp_path / "ab.gpx").write_text(to_gpx([first, later]))
+    rounded = [replace(p, lat=round(p.lat, 6), lon=round(p.lon, 6)) for p in first]
+    (tmp_path / "a6.gpx").write_text(to_gpx(rounded))
+
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "a.gpx"), "--json")
+    assert code == 0, err
+    (stored,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "ab.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["trips"]) == 1 and result["already_imported"] == [stored["id"]]
+    assert result["trips"][0]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
+    code, _out, err = run(capsys, "trips", "import", str(tmp_path / "a6.gpx"), "--json")
+    assert code == 2 and f"already imported (trip {stored['id']})" in err
+    code, out, _ = run(capsys, "trips", "list", "--json")
+    assert json.loads(out)["total"] == 2
