@@ -226,11 +226,10 @@ def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArra
         slack = cfg.stationary_radius_m + np.nan_to_num(
             np.fmax(arr.accuracy[:-1], arr.accuracy[1:]), nan=0.0
         )
-        limit = np.where(
-            np.isnan(dt),
-            cfg.max_untimed_jump_m,
-            cfg.max_speed_mps * np.minimum(dt, cfg.max_bridge_s) + slack,
-        )
+        # Two fixes stamped with the same second (a 2 Hz logger writing whole seconds) may
+        # be up to a second apart.
+        seconds = np.minimum(np.where(dt == 0, 1.0, dt), cfg.max_bridge_s)
+        limit = np.where(np.isnan(dt), cfg.max_untimed_jump_m, cfg.max_speed_mps * seconds + slack)
     return d, dt, d > limit
 
 

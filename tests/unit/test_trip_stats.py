@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -435,3 +436,18 @@ def test_an_hour_of_a_parked_phones_jitter_is_no_movement():
     assert no_movement(compute_stats(jitter))
     drive, _ = _drive_in_colorado()
     assert not no_movement(compute_stats(drive[:10]))  # 108 m of driving is a trip
+
+
+def test_a_2_hz_log_stamped_in_whole_seconds_has_no_jumps():
+    """Two fixes a second share one time stamp (the logger writes whole seconds): a step
+    between them is half a second of driving, not a jump."""
+    from kei_drive.core.trips import track_pieces
+    from tests.support.trips import drive_path
+
+    drive, true_m = drive_path([(40.0, -105.0), (40.0, -104.97)], 36.0, interval_s=0.5)
+    stamped = [replace(p, time=p.time.replace(microsecond=0)) for p in drive]
+    cut = track_pieces(TrackArrays.from_points(stamped))
+    assert cut.breaks == () and cut.glitches == 0
+    stats = compute_stats(stamped)
+    assert stats.rejected_points == 0
+    assert stats.distance_m == pytest.approx(true_m, rel=0.01)
