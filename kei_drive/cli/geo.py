@@ -163,7 +163,7 @@ def cmd_states_along(args: argparse.Namespace) -> int:
         gaps = None
         if np.isfinite(t).any():  # a GPS log: its glitches, jumps and noise are not roads
             track = TrackArrays.from_columns(lat, lon, t, accuracy)
-            order = time_order(track.t)
+            order = time_order(track)
             track = track.take(order) if order is not None else track
             lat, lon, gaps, _cut = cleaned_positions(track, max_gap or math.inf)
             del track

@@ -102,8 +102,18 @@ def stretch_words(kind: str, road_access: str | None) -> str:
     return "Kei vehicles are restricted"
 
 
+def _route_share(length_m: float) -> str:
+    return f"({_miles(length_m)} of the route)"
+
+
+def lengthened(message: str, old_m: float, new_m: float) -> str:
+    """A state stretch's message with its length ``old_m`` changed to ``new_m`` (a stretch
+    continued in the next piece of a cut track)."""
+    return message.replace(_route_share(old_m), _route_share(new_m), 1)
+
+
 def _message(kind: str, name: str, rule: Any, length_m: float, advice: str, source: str) -> str:
-    where = f"({_miles(length_m)} of the route)"
+    where = _route_share(length_m)
     head = f"{name}: {stretch_words(kind, getattr(rule, 'road_access', None))} {where}"
     msg = head + (f". {advice}" if advice else "")
     return msg + (f" Source: {source}" if source else "")

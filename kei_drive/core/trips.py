@@ -177,7 +177,7 @@ class TrackArrays:
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
         del segments
-        order = time_order(out.t)
+        order = time_order(out)
         if order is not None:
             out = out.take(order)
         trim_heap()  # the per-segment columns, freed
@@ -819,19 +819,24 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
 
     track = TrackArrays(*(joined(k) for k in _GPX_COLUMNS))
     course, elevation = joined("course"), joined("elevation")
-    order = time_order(track.t)
+    order = time_order(track)
     if order is None:
         return track, course, elevation
     return track.take(order), course[order], elevation[order]
 
 
-def time_order(t: NDArray) -> NDArray | None:
+def time_order(track: TrackArrays) -> NDArray | None:
     """The order of a fully timed log's fixes by time when some step goes back in time
-    (segments written out of order, fixes swapped or the whole log reversed), as a careful
-    reader would put them; None when they are in order already or some fix has no time."""
+    (segments written out of order, fixes swapped, the whole log reversed, the same track
+    written twice), as a careful reader would put them, each fix once; None when they are
+    in order already or some fix has no time."""
+    t = track.t
     if t.size < 2 or not np.isfinite(t).all() or not (np.diff(t) < 0).any():
         return None
-    return np.argsort(t, kind="stable")
+    order = np.argsort(t, kind="stable")
+    lat, lon, t = track.lat[order], track.lon[order], t[order]
+    repeated = (t[1:] == t[:-1]) & (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
+    return order[np.concatenate(([True], ~repeated))]
 
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:

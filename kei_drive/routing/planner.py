@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from kei_drive.core.access import classify
+from kei_drive.core.access import classify, lengthened
 from kei_drive.core.audit import (
     UNREACHABLE_GAP_M,
     RoadEdge,
@@ -30,6 +30,7 @@ from kei_drive.core.audit import (
     audit_route,
 )
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.vocabulary import WarningKind
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.polyline import decode_array
@@ -382,15 +383,28 @@ def _badness(report: RouteReport) -> float:
     return sum(w.to_m - w.from_m for w in report.warnings if w.kind in ("highway", "speed_cap"))
 
 
+# Warnings of a state's rule for one stretch of it (``core.access``; not the driver's own
+# local permits, whose stretches are the permit's area).
+STATE_STRETCH_KINDS = frozenset(
+    {
+        WarningKind.BANNED_STATE,
+        WarningKind.ROAD_ACCESS,
+        WarningKind.UNVERIFIED,
+        WarningKind.RESTRICTED_STATE,
+    }
+)
+
+
 def combine_reports(reports: list[RouteReport]) -> RouteReport:
     """Reports of consecutive pieces as one (positions shifted; a state continued across a
-    break stays one entry)."""
+    break stays one entry, and so does its state-rule warning)."""
     if len(reports) == 1:
         return reports[0]
     geometry: list[tuple[float, float]] = []
     states: list[StateReport] = []
     warnings: list[RouteWarning] = []
     offset = 0.0
+    open_at_end: dict[tuple[str, str | None], RouteWarning] = {}
     for r in reports:
         geometry.extend(r.geometry)
         for s in r.states:
@@ -400,10 +414,7 @@ def combine_reports(reports: list[RouteReport]) -> RouteReport:
                 states[-1].km = round((s.to_m - states[-1].from_m) / 1000, 3)
             else:
                 states.append(s)
-        warnings.extend(
-            replace(w, from_m=round(w.from_m + offset, 1), to_m=round(w.to_m + offset, 1))
-            for w in r.warnings
-        )
+        open_at_end = _join_warnings(warnings, r, offset, open_at_end)
         offset += r.distance_m
     return RouteReport(
         distance_m=offset,
@@ -412,6 +423,32 @@ def combine_reports(reports: list[RouteReport]) -> RouteReport:
         states=states,
         warnings=warnings,
     )
+
+
+def _join_warnings(
+    warnings: list[RouteWarning],
+    report: RouteReport,
+    offset: float,
+    open_before: dict[tuple[str, str | None], RouteWarning],
+) -> dict[tuple[str, str | None], RouteWarning]:
+    """Append the report's warnings shifted by ``offset``; a state-rule warning that starts
+    the piece continues the previous piece's open one. Returns those open at its end."""
+    open_after: dict[tuple[str, str | None], RouteWarning] = {}
+    for w in report.warnings:
+        key = (w.kind, w.state)
+        state_stretch = w.kind in STATE_STRETCH_KINDS
+        shifted = replace(w, from_m=round(w.from_m + offset, 1), to_m=round(w.to_m + offset, 1))
+        prev = open_before.get(key) if state_stretch and w.from_m <= 0.05 else None
+        if prev is not None:
+            old = prev.to_m - prev.from_m
+            prev.to_m = shifted.to_m
+            prev.message = lengthened(prev.message, old, prev.to_m - prev.from_m)
+            shifted = prev
+        else:
+            warnings.append(shifted)
+        if state_stretch and abs(w.to_m - report.distance_m) <= 0.06:
+            open_after[key] = shifted
+    return open_after
 
 
 # Valhalla maneuver types that start or end a leg (kStart*, kDestination*).

@@ -176,6 +176,11 @@ def test_miles_in_warnings_count_from_the_tracks_start_across_a_cut(router):
     assert second.from_m > 1000
     for stretch in (first, second):
         assert f"at mile {stretch.from_m / 1609.344:.1f}" in stretch.message
+    # Pennsylvania's rule is one stretch of the whole track, not one per piece.
+    (state,) = [w for w in result.warnings if w.kind == "restricted_state"]
+    assert (state.from_m, state.to_m) == (0.0, pytest.approx(result.report.distance_m, abs=0.2))
+    miles = result.report.distance_m / 1609.344
+    assert f"({miles:.1f} mi of the route)" in state.message
 
 
 def test_a_day_between_two_recordings_is_a_gap_not_a_road(router):

@@ -451,3 +451,10 @@ def test_a_2_hz_log_stamped_in_whole_seconds_has_no_jumps():
     stats = compute_stats(stamped)
     assert stats.rejected_points == 0
     assert stats.distance_m == pytest.approx(true_m, rel=0.01)
+
+
+def test_the_same_fixes_written_twice_are_read_once():
+    drive, _ = _drive_in_colorado()
+    twice = TrackArrays.from_gpx(to_gpx([drive, drive]).encode())
+    assert len(twice) == len(drive)
+    assert compute_stats(twice).distance_m == pytest.approx(compute_stats(drive).distance_m)
