@@ -145,28 +145,25 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     import numpy as np
 
     from kei_drive.core.geo import states_along
-    from kei_drive.core.gpx import GpxError, read_gpx_latlon
+    from kei_drive.core.gpx import GpxError
     from kei_drive.core.rules import RulesError
-    from kei_drive.core.trips import TrackArrays, cleaned_positions, time_order
+    from kei_drive.core.trips import TrackArrays, cleaned_positions
 
     use_state_index_cache()
     try:
-        lat, lon, t, accuracy = read_gpx_latlon(args.gpx)
+        track = TrackArrays.from_gpx(args.gpx)  # in time order
     except FileNotFoundError:
         return fail(f"no such file: {args.gpx}")
     except (GpxError, OSError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
-    if not lat.size:
+    if not len(track):
         return fail(f"{args.gpx} holds no track or route points")
     try:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None
-        gaps = None
-        if np.isfinite(t).any():  # a GPS log: its glitches, jumps and noise are not roads
-            track = TrackArrays.from_columns(lat, lon, t, accuracy)
-            order = time_order(track)
-            track = track.take(order) if order is not None else track
+        lat, lon, gaps = track.lat, track.lon, None
+        if np.isfinite(track.t).any():  # a GPS log: its glitches, jumps and noise are not roads
             lat, lon, gaps, _cut = cleaned_positions(track, max_gap or math.inf)
-            del track
+        del track
         points = np.column_stack((lat, lon))
         spans = states_along(points, max_gap_m=max_gap, gaps=gaps)
         book = account_rules(args.user)

@@ -28,6 +28,7 @@ its noise.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -176,8 +177,9 @@ class TrackArrays:
         segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
+        sizes = [len(s) for s in segments]
         del segments
-        order = time_order(out)
+        order = time_order(out, sizes)
         if order is not None:
             out = out.take(order)
         trim_heap()  # the per-segment columns, freed
@@ -242,11 +244,12 @@ def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
 
 
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
-    """Indices (into ``arr``) of fixes that are not isolated glitches."""
+    """Indices (into ``arr``) of fixes that are not glitches: isolated fixes behind
+    implausible jumps, then stale fixes repeated far from the track (``_stale_fixes``)."""
     n = len(arr)
     if n < 3:
         return np.arange(n)
-    _, dt, jump = _jumps(arr, cfg)
+    _, _dt, jump = _jumps(arr, cfg)
     if not jump.any():
         return np.arange(n)
     piece = np.concatenate(([0], np.cumsum(jump)))
@@ -255,15 +258,28 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     if not big.any():
         big = sizes == sizes.max()
         big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
-    # A piece that never moved, an implausible jump within seconds away from a track that
-    # does, is a stale fix repeated (a phone's cached position at a cold start), not a place.
+    keep = np.flatnonzero(big[piece])
+    stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
+    return keep if stale is None else keep[~stale]
+
+
+def _stale_fixes(arr: TrackArrays, cfg: StatsConfig) -> NDArray | None:
+    """Per fix: part of a run that never moved and lies an implausible jump, made within
+    seconds, away from a track that does move (a phone repeating its cached position at a
+    cold start); None when there is none. Judged once the isolated glitches are gone, so a
+    parked warm-up with one multipath fix in it is not such a run."""
+    _, dt, jump = _jumps(arr, cfg)
+    if not jump.any():
+        return None
+    piece = np.concatenate(([0], np.cumsum(jump)))
+    count = int(piece[-1]) + 1
     quick = ~(dt[jump] > cfg.gap_min_s)  # each jump's time step (NaN: untimed) is short
     next_to_quick = np.append(quick, False) | np.insert(quick, 0, False)  # per piece
-    still = _stationary_pieces(arr, piece, sizes.size, 3.0 * cfg.stationary_radius_m)
+    still = _stationary_pieces(arr, piece, count, 3.0 * cfg.stationary_radius_m)
     stale = still & next_to_quick
-    if (big & ~stale & ~still).any():
-        big &= ~stale
-    return np.flatnonzero(big[piece])
+    if not stale.any() or not (~still).any():
+        return None
+    return stale[piece]
 
 
 def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: float) -> NDArray:
@@ -779,15 +795,24 @@ def position_noise_m(arr: TrackArrays) -> float:
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
 
 
+SMOOTH_MAX_HALF_S = 10.0
+
+
 def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
     """Moving average over +-h fixes, h growing with the noise so that what is left of it
-    (noise / sqrt(2h+1)) is about 5 m; drawn routes (untimed, vertices far apart) and
-    partly timed tracks stay as they are."""
+    (noise / sqrt(2h+1)) is about 5 m, over at most +-``SMOOTH_MAX_HALF_S`` of a timed log
+    (a log with a fix a minute is not smoothed: its fixes are far apart next to the noise);
+    drawn routes (untimed, vertices far apart) and partly timed tracks stay as they are."""
     n = len(arr)
     half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
     if half == 0 or n < 3:
         return arr.lat, arr.lon
-    if not np.isfinite(arr.t).all() and not _untimed_log(arr):
+    if np.isfinite(arr.t).all():
+        step_s = float(np.median(np.diff(arr.t)))
+        half = min(half, int(SMOOTH_MAX_HALF_S / step_s) if step_s > 0 else half)
+        if half == 0:
+            return arr.lat, arr.lon
+    elif not _untimed_log(arr):
         return arr.lat, arr.lon
     i = np.arange(n)
     # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.
@@ -798,13 +823,20 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
     return (cs_lat[hi + 1] - cs_lat[lo]) / count, (cs_lon[hi + 1] - cs_lon[lo]) / count
 
 
+def _median_step_m(lat: NDArray, lon: NDArray) -> float:
+    return float(np.median(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])))
+
+
 def exact_route_points(track: GpxTrack) -> GpxTrack:
     """A GPX route (``<rte>``) as exact positions: its points are a drawn line's vertices,
     not GPS fixes, so their accuracy is 0 where none is given and nothing smooths them (a
-    winding route keeps its length); a track is returned as it is."""
+    winding route keeps its length). A route whose points are under ``DENSE_STEP_M`` apart
+    (median) is a GPS log some app wrote as a route, and a track is returned as it is."""
     if track.kind != "rte":
         return track
     for segment in track.segments:
+        if len(segment) >= 5 and _median_step_m(segment.lat, segment.lon) < DENSE_STEP_M:
+            continue  # points a second apart: a GPS log written as a route
         segment.accuracy = np.where(np.isnan(segment.accuracy), 0.0, segment.accuracy)
     return track
 
@@ -819,24 +851,48 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
 
     track = TrackArrays(*(joined(k) for k in _GPX_COLUMNS))
     course, elevation = joined("course"), joined("elevation")
-    order = time_order(track)
+    order = time_order(track, [len(s) for s in segments])
     if order is None:
         return track, course, elevation
     return track.take(order), course[order], elevation[order]
 
 
-def time_order(track: TrackArrays) -> NDArray | None:
-    """The order of a fully timed log's fixes by time when some step goes back in time
-    (segments written out of order, fixes swapped, the whole log reversed, the same track
-    written twice), as a careful reader would put them, each fix once; None when they are
-    in order already or some fix has no time."""
+SWAPPED_FIX_S = 10.0  # a segment stepping back no more than this has swapped fixes
+
+
+def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -> NDArray | None:
+    """The order a careful reader puts a fully timed log's fixes in when some step goes back
+    in time; None when nothing needs to move (or some fix has no time). Per segment: written
+    newest first, it is reversed; stepping back at most ``SWAPPED_FIX_S`` (swapped fixes), it
+    is sorted; a larger step back is a clock change (time zone, DST, a reset) and stays as
+    written. Segments are put in time order when their times do not overlap (written newest
+    first); overlapping ones (two devices, two vehicles) stay in file order. A fix written
+    twice (same time and place) is read once."""
     t = track.t
-    if t.size < 2 or not np.isfinite(t).all() or not (np.diff(t) < 0).any():
+    n = t.size
+    if n < 2 or not np.isfinite(t).all() or not (np.diff(t) < 0).any():
         return None
-    order = np.argsort(t, kind="stable")
-    lat, lon, t = track.lat[order], track.lon[order], t[order]
-    repeated = (t[1:] == t[:-1]) & (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
-    return order[np.concatenate(([True], ~repeated))]
+    bounds = np.cumsum([0, *(segment_sizes or [n])])
+    parts = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        step = np.diff(t[a:b])
+        part = np.arange(a, b)
+        if step.size and (step < 0).any():
+            if (step <= 0).all():
+                part = part[::-1]
+            elif step.min() >= -SWAPPED_FIX_S:
+                part = a + np.argsort(t[a:b], kind="stable")
+        parts.append(part)
+    spans = sorted(((t[p].min(), t[p].max(), k) for k, p in enumerate(parts) if p.size))
+    if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
+        parts = [parts[k] for _lo, _hi, k in spans]
+    order = np.concatenate(parts)
+    # each fix once: the first of those with the same time and place (a track written twice)
+    _, first = np.unique(
+        np.column_stack((t[order], track.lat[order], track.lon[order])), axis=0, return_index=True
+    )
+    order = order[np.sort(first)]
+    return None if order.size == n and (order == np.arange(n)).all() else order
 
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:

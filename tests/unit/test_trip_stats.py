@@ -458,3 +458,61 @@ def test_the_same_fixes_written_twice_are_read_once():
     twice = TrackArrays.from_gpx(to_gpx([drive, drive]).encode())
     assert len(twice) == len(drive)
     assert compute_stats(twice).distance_m == pytest.approx(compute_stats(drive).distance_m)
+
+
+def test_a_parked_warm_up_with_one_multipath_fix_is_kept():
+    """Five minutes parked before the drive, with one fix thrown 400 m off in the middle:
+    that fix is a glitch, the parked minutes are not stale (they are where the drive starts)."""
+    drive, _ = _drive_in_colorado()
+    start = drive[0]
+    parked = [replace(start, time=start.time - timedelta(seconds=300 - i)) for i in range(300)]
+    parked[150] = replace(parked[150], lat=start.lat + 400 / 111_195)
+    stats = compute_stats(parked + drive)
+    assert stats.rejected_points == 1
+    assert stats.started_at == parked[0].time
+
+
+def _fixes(track: TrackArrays) -> list[tuple[float, float, float]]:
+    return list(zip(track.t.tolist(), track.lat.tolist(), track.lon.tolist(), strict=True))
+
+
+def test_a_clock_stepping_back_stays_as_written():
+    """The clock steps back 90 s mid-drive (a time zone, a reset): sorting would interleave
+    two stretches of road; the fixes stay in the order driven."""
+    drive, _ = _drive_in_colorado()
+    half = len(drive) // 2
+    stepped = drive[:half] + [replace(p, time=p.time - timedelta(seconds=90)) for p in drive[half:]]
+    track = TrackArrays.from_gpx(to_gpx(stepped).encode())
+    assert _fixes(track) == _fixes(TrackArrays.from_points(stepped))
+
+
+def test_two_vehicles_logged_at_once_are_not_interleaved():
+    """Two segments over the same minutes (two trucks, one file): file order is kept."""
+    drive, _ = _drive_in_colorado()
+    other = [replace(p, lat=p.lat + 0.05) for p in drive]
+    track = TrackArrays.from_gpx(to_gpx([drive, other]).encode())
+    assert _fixes(track) == _fixes(TrackArrays.from_points(drive + other))
+
+
+def test_a_log_with_a_fix_a_minute_is_not_smoothed():
+    from kei_drive.core.trips import smooth_positions
+
+    drive, _ = _drive_in_colorado()
+    sparse = TrackArrays.from_points(drive[::60])
+    lat, lon = smooth_positions(sparse, noise_m=15.0)
+    assert (lat == sparse.lat).all() and (lon == sparse.lon).all()
+
+
+def test_a_gps_log_written_as_a_route_is_still_a_log():
+    """Some apps write a recorded log as <rte> without times: points ~10 m apart with 15 m
+    of noise are smoothed like a log, not summed as a drawn line's vertices."""
+    from tests.support.trips import drive_path
+
+    drive, true_m = drive_path([(40.0, -105.0), (40.0, -104.95)], 10.0, noise_m=15.0, seed=2)
+    points = "".join(f'<rtept lat="{p.lat:.7f}" lon="{p.lon:.7f}"/>' for p in drive)
+    gpx = (
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        f'xmlns="http://www.topografix.com/GPX/1/1"><rte>{points}</rte></gpx>'
+    )
+    stats = compute_stats(TrackArrays.from_gpx(gpx.encode()))
+    assert stats.distance_m == pytest.approx(true_m, rel=0.1)
