@@ -355,12 +355,13 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
 
 
 def same_trip_ids(session: Session, user_id: int, stats: TripStats, points: int) -> list[int]:
-    """The user's trips with this time span and number of fixes: the same log stored before,
-    from another file (a logger's cumulative export, the same fixes rounded otherwise)."""
+    """The user's trips with this time span, number of fixes and length (within 1 %): the
+    same log stored before, from another file (a logger's cumulative export, the same fixes
+    rounded otherwise); another vehicle's drive over the same minutes differs in length."""
     if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
         return []
     stmt = (
-        select(Trip.id)
+        select(Trip.id, Trip.distance_m)
         .where(
             Trip.user_id == user_id,
             Trip.started_at == stats.started_at,
@@ -369,7 +370,12 @@ def same_trip_ids(session: Session, user_id: int, stats: TripStats, points: int)
         )
         .order_by(Trip.id)
     )
-    return [int(i) for i in session.exec(stmt).all()]
+    slack = max(20.0, 0.01 * stats.distance_m)
+    return [
+        int(i)
+        for i, metres in session.exec(stmt).all()
+        if metres is not None and abs(metres - stats.distance_m) <= slack
+    ]
 
 
 def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:

@@ -157,5 +157,14 @@ def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_p
     assert result["trips"][0]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
     code, _out, err = run(capsys, "trips", "import", str(tmp_path / "a6.gpx"), "--json")
     assert code == 2 and f"already imported (trip {stored['id']})" in err
+    # Another truck over the same minutes, as many fixes, twice as far: a trip of its own.
+    o = first[0]
+    other = [
+        replace(p, lat=o.lat + 2 * (p.lat - o.lat), lon=o.lon + 2 * (p.lon - o.lon)) for p in first
+    ]
+    (tmp_path / "other.gpx").write_text(to_gpx(other))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "other.gpx"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["already_imported"] == []
     code, out, _ = run(capsys, "trips", "list", "--json")
-    assert json.loads(out)["total"] == 2
+    assert json.loads(out)["total"] == 3
