@@ -162,7 +162,8 @@ def cmd_states_along(args: argparse.Namespace) -> int:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None
         lat, lon, gaps = track.lat, track.lon, None
         if np.isfinite(track.t).any():  # a GPS log: its glitches, jumps and noise are not roads
-            lat, lon, gaps, _cut = cleaned_positions(track, max_gap or math.inf)
+            cut_m = math.inf if max_gap is None else max_gap
+            lat, lon, gaps, _cut = cleaned_positions(track, cut_m)
         del track
         points = np.column_stack((lat, lon))
         spans = states_along(points, max_gap_m=max_gap, gaps=gaps)

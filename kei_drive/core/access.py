@@ -16,6 +16,7 @@ side of a route lives in one place. Rules, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,10 +107,13 @@ def _route_share(length_m: float) -> str:
     return f"({_miles(length_m)} of the route)"
 
 
-def lengthened(message: str, old_m: float, new_m: float) -> str:
-    """A state stretch's message with its length ``old_m`` changed to ``new_m`` (a stretch
-    continued in the next piece of a cut track)."""
-    return message.replace(_route_share(old_m), _route_share(new_m), 1)
+_ROUTE_SHARE = re.compile(r"\([^()]* of the route\)")
+
+
+def lengthened(message: str, new_m: float) -> str:
+    """A state stretch's message with its length changed to ``new_m`` (a stretch continued
+    in the next piece of a cut track)."""
+    return _ROUTE_SHARE.sub(lambda _m: _route_share(new_m), message, count=1)
 
 
 def _message(kind: str, name: str, rule: Any, length_m: float, advice: str, source: str) -> str:

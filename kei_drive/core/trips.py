@@ -228,9 +228,9 @@ def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArra
         slack = cfg.stationary_radius_m + np.nan_to_num(
             np.fmax(arr.accuracy[:-1], arr.accuracy[1:]), nan=0.0
         )
-        # Two fixes stamped with the same second (a 2 Hz logger writing whole seconds) may
-        # be up to a second apart.
-        seconds = np.minimum(np.where(dt == 0, 1.0, dt), cfg.max_bridge_s)
+        # Fixes under a second apart may be up to a second apart (a 2 Hz logger writing
+        # whole seconds stamps two fixes with one second).
+        seconds = np.minimum(np.maximum(dt, 1.0), cfg.max_bridge_s)
         limit = np.where(np.isnan(dt), cfg.max_untimed_jump_m, cfg.max_speed_mps * seconds + slack)
     return d, dt, d > limit
 
@@ -249,7 +249,7 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     n = len(arr)
     if n < 3:
         return np.arange(n)
-    _, _dt, jump = _jumps(arr, cfg)
+    jump = _jumps(arr, cfg)[2]
     if not jump.any():
         return np.arange(n)
     piece = np.concatenate(([0], np.cumsum(jump)))
@@ -276,10 +276,31 @@ def _stale_fixes(arr: TrackArrays, cfg: StatsConfig) -> NDArray | None:
     quick = ~(dt[jump] > cfg.gap_min_s)  # each jump's time step (NaN: untimed) is short
     next_to_quick = np.append(quick, False) | np.insert(quick, 0, False)  # per piece
     still = _stationary_pieces(arr, piece, count, 3.0 * cfg.stationary_radius_m)
-    stale = still & next_to_quick
-    if not stale.any() or not (~still).any():
-        return None
-    return stale[piece]
+    at_an_end = np.zeros(count, dtype=bool)
+    at_an_end[[0, -1]] = True  # a cold start's cached fix comes first (or a last one, last)
+    sizes = np.bincount(piece, minlength=count)
+    stale = still & next_to_quick & at_an_end & (sizes * 2 < len(arr))
+    if not stale.any() or sizes[~still].sum() * 2 <= len(arr):
+        return None  # the track that moves must be most of the log
+    first = np.searchsorted(piece, np.arange(count))
+    last = np.append(first[1:], len(arr)) - 1
+    moving = np.flatnonzero(~still)
+    for k in np.flatnonzero(stale).tolist():
+        # stale only if the moving track itself is out of its reach (not just a glitch
+        # between them): a parked warm-up where the drive begins is a place
+        a, b = (last[k], first[moving[0]]) if k == 0 else (first[k], last[moving[-1]])
+        if not _out_of_reach(arr, int(a), int(b), cfg):
+            stale[k] = False
+    return stale[piece] if stale.any() else None
+
+
+def _out_of_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
+    """Is fix ``b`` farther from fix ``a`` than the vehicle could go in the time between?"""
+    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
+    seconds = abs(float(arr.t[b] - arr.t[a]))
+    if not np.isfinite(seconds):
+        return metres > cfg.max_untimed_jump_m
+    return metres > cfg.max_speed_mps * max(seconds, 1.0) + 3.0 * cfg.stationary_radius_m
 
 
 def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: float) -> NDArray:
@@ -834,11 +855,13 @@ def exact_route_points(track: GpxTrack) -> GpxTrack:
     (median) is a GPS log some app wrote as a route, and a track is returned as it is."""
     if track.kind != "rte":
         return track
+    segments = []
     for segment in track.segments:
-        if len(segment) >= 5 and _median_step_m(segment.lat, segment.lon) < DENSE_STEP_M:
-            continue  # points a second apart: a GPS log written as a route
-        segment.accuracy = np.where(np.isnan(segment.accuracy), 0.0, segment.accuracy)
-    return track
+        if len(segment) < 5 or _median_step_m(segment.lat, segment.lon) >= DENSE_STEP_M:
+            exact = np.where(np.isnan(segment.accuracy), 0.0, segment.accuracy)
+            segment = replace(segment, accuracy=exact)
+        segments.append(segment)  # (points a second apart: a GPS log written as a route)
+    return replace(track, segments=segments)
 
 
 def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:
@@ -888,10 +911,16 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
         parts = [parts[k] for _lo, _hi, k in spans]
     order = np.concatenate(parts)
     # each fix once: the first of those with the same time and place (a track written twice)
-    _, first = np.unique(
-        np.column_stack((t[order], track.lat[order], track.lon[order])), axis=0, return_index=True
+    t_o, lat_o, lon_o = t[order], track.lat[order], track.lon[order]
+    by_key = np.lexsort((lon_o, lat_o, t_o))  # stable: equal fixes stay in reading order
+    same = (
+        (t_o[by_key[1:]] == t_o[by_key[:-1]])
+        & (lat_o[by_key[1:]] == lat_o[by_key[:-1]])
+        & (lon_o[by_key[1:]] == lon_o[by_key[:-1]])
     )
-    order = order[np.sort(first)]
+    repeat = np.zeros(order.size, dtype=bool)
+    repeat[by_key[1:][same]] = True
+    order = order[~repeat]
     return None if order.size == n and (order == np.arange(n)).all() else order
 
 

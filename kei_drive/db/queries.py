@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
+from kei_drive.core.distance import haversine_m
 from kei_drive.core.gpx import (
     GpxError,
     GpxSource,
@@ -354,10 +355,16 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
     return [int(i) for i in session.exec(stmt).all()]
 
 
-def same_trip_ids(session: Session, user_id: int, stats: TripStats, points: int) -> list[int]:
-    """The user's trips with this time span, number of fixes and length (within 1 %): the
-    same log stored before, from another file (a logger's cumulative export, the same fixes
-    rounded otherwise); another vehicle's drive over the same minutes differs in length."""
+SAME_FIX_M = 10.0  # the same log's first fix, rounded otherwise, moves far less than this
+
+
+def same_trip_ids(
+    session: Session, user_id: int, stats: TripStats, fixes: TrackArrays
+) -> list[int]:
+    """The user's trips with this time span, number of fixes, length (within 1 %) and first
+    fix: the same log stored before, from another file (a logger's cumulative export, the
+    same fixes rounded otherwise); another vehicle's drive over the same minutes differs."""
+    points = len(fixes)
     if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
         return []
     stmt = (
@@ -371,11 +378,19 @@ def same_trip_ids(session: Session, user_id: int, stats: TripStats, points: int)
         .order_by(Trip.id)
     )
     slack = max(20.0, 0.01 * stats.distance_m)
-    return [
-        int(i)
-        for i, metres in session.exec(stmt).all()
-        if metres is not None and abs(metres - stats.distance_m) <= slack
-    ]
+    out = []
+    for i, metres in session.exec(stmt).all():
+        if metres is None or abs(metres - stats.distance_m) > slack:
+            continue
+        first = session.exec(
+            select(TrackPointRow.lat, TrackPointRow.lon)
+            .where(TrackPointRow.trip_id == i)
+            .order_by(TrackPointRow.seq)
+            .limit(1)
+        ).first()
+        if first and haversine_m(first[0], first[1], fixes.lat[0], fixes.lon[0]) <= SAME_FIX_M:
+            out.append(int(i))
+    return out
 
 
 def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
@@ -773,7 +788,7 @@ def import_gpx(
         stats = compute_stats(fixes, cap)
         if no_movement(stats):
             continue
-        same = same_trip_ids(session, uid, stats, len(fixes))
+        same = same_trip_ids(session, uid, stats, fixes)
         if same:
             repeated.extend(same)
         else:

@@ -440,9 +440,8 @@ def _join_warnings(
         shifted = replace(w, from_m=round(w.from_m + offset, 1), to_m=round(w.to_m + offset, 1))
         prev = open_before.get(key) if state_stretch and w.from_m <= 0.05 else None
         if prev is not None:
-            old = prev.to_m - prev.from_m
             prev.to_m = shifted.to_m
-            prev.message = lengthened(prev.message, old, prev.to_m - prev.from_m)
+            prev.message = lengthened(prev.message, prev.to_m - prev.from_m)
             shifted = prev
         else:
             warnings.append(shifted)

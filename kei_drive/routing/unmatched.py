@@ -38,9 +38,17 @@ def unmatched_runs(
 def reasons(router: Any, runs: list[UnmatchedRun], longest_m: float) -> list[dict[str, Any]]:
     """``unmatched`` entries, one per reason: length and longest run (``longest_m``, the
     longest with wholly unmatched parts in a row joined, when there is one reason)."""
+    from kei_drive.routing.base import RouterUnavailableError
+
     groups: dict[str, list[float]] = {}
+    answering = True  # a server that stopped answering is not asked again for this track
     for k, (lat, lon, metres) in enumerate(runs):
-        groups.setdefault(_reason(router, lat, lon, k < MAX_LOCATES), []).append(metres)
+        try:
+            reason = _reason(router, lat, lon, answering and k < MAX_LOCATES)
+        except RouterUnavailableError:
+            answering = False
+            reason = _reason(router, lat, lon, False)
+        groups.setdefault(reason, []).append(metres)
     return [
         {
             "reason": reason,
@@ -65,13 +73,15 @@ def nearest_road_m(router: Any, lat: float, lon: float) -> float | None:
     """Metres to the nearest road the engine knows (inf: none within its search; None: it
     could not say)."""
     from kei_drive.core.distance import haversine_m
-    from kei_drive.routing.base import RoutingError
+    from kei_drive.routing.base import RouterUnavailableError, RoutingError
 
     locate = getattr(router, "locate", None)
     if locate is None:
         return None
     try:
         answer = locate({"locations": [{"lat": lat, "lon": lon}], "costing": "auto"})
+    except RouterUnavailableError:
+        raise
     except RoutingError:
         return None
     edges = (answer[0].get("edges") if answer else None) or []

@@ -516,3 +516,18 @@ def test_a_gps_log_written_as_a_route_is_still_a_log():
     )
     stats = compute_stats(TrackArrays.from_gpx(gpx.encode()))
     assert stats.distance_m == pytest.approx(true_m, rel=0.1)
+
+
+def test_a_parked_warm_up_with_a_glitch_cluster_after_it_is_kept():
+    """Five minutes parked, then 8 multipath fixes 3 km off, then the drive from where it was
+    parked: the cluster is the glitch, the parked minutes are where the drive begins."""
+    drive, _ = _drive_in_colorado()
+    start = drive[0]
+    parked = [replace(start, time=start.time - timedelta(seconds=308 - i)) for i in range(300)]
+    cluster = [
+        replace(start, lat=start.lat + 0.027, time=start.time - timedelta(seconds=8 - i))
+        for i in range(8)
+    ]
+    stats = compute_stats(parked + cluster + drive)
+    assert stats.started_at == parked[0].time
+    assert stats.points_used >= len(parked) + len(drive)
