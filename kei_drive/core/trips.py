@@ -15,7 +15,9 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
 4. Positions are smoothed over +-``smooth_window_s``; a fix is *moving* when the smoothed
    position moved more than max(``stationary_radius_m``, accuracy) across
    +-``motion_window_s`` at ``stop_speed_mps`` or more. Only segments between moving
-   fixes add distance and moving time, so a parked truck's jitter adds nothing.
+   fixes add distance and moving time, so a parked truck's jitter adds nothing. Lengths
+   are measured between positions fitted by local quadratics (``local_fit``) over a window
+   just wide enough for the noise: a moving average would cut inside every bend.
 5. Speed per fix: the device's speed when it reported one, else the distance travelled
    over +-``speed_window_s``; a 5-fix running median removes spikes. Max speed and time
    above the cap come from these smoothed speeds.
@@ -69,7 +71,7 @@ class StatsConfig:
     gap_min_s: float = 30.0
     min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
     smooth_window_s: float = 2.0
-    max_smooth_window_s: float = 15.0  # lengths of very noisy tracks: at most +-this
+    max_smooth_window_s: float = 30.0  # lengths of very noisy tracks: fitted over at most +-this
     sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes
     motion_window_s: float = 10.0
     speed_window_s: float = 3.0
@@ -362,7 +364,111 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     return out
 
 
-def _length_windows(
+LENGTH_NOISE_SHARE = 0.1  # noise left in a smoothed step, as a share of the step (~0.5 % length)
+
+
+def _quadratic_weights(half: int) -> NDArray:
+    """Savitzky-Golay weights of a local quadratic fit over +-``half`` fixes, at its centre."""
+    k = np.arange(-half, half + 1, dtype=float)
+    h = float(half)
+    return (3 * (3 * h * h + 3 * h - 1) - 15 * k * k) / ((2 * h - 1) * (2 * h + 1) * (2 * h + 3))
+
+
+def _step_noise_factors(max_half: int) -> NDArray:
+    """Per half-window, the noise (per unit of position noise) left in the step between two
+    consecutive quadratic-fit positions (the square root of the summed squared differences
+    of consecutive weights); half 0 and 1 leave the fixes as they are: sqrt(2)."""
+    out = np.full(max_half + 1, np.sqrt(2.0))
+    for half in range(2, max_half + 1):
+        w = np.concatenate(([0.0], _quadratic_weights(half), [0.0]))
+        out[half] = np.sqrt(np.sum(np.diff(w) ** 2))
+    return out
+
+
+def _length_half(noise_m: float, step_m: float, max_half: int) -> int:
+    """The smallest half-window whose quadratic fit leaves at most ``LENGTH_NOISE_SHARE``
+    of the noise in a step of ``step_m`` (``max_half`` when none does)."""
+    factors = _step_noise_factors(max_half)
+    enough = np.flatnonzero(noise_m * factors <= LENGTH_NOISE_SHARE * max(step_m, 0.5))
+    return int(enough[0]) if enough.size else max_half
+
+
+def local_fit(
+    values: NDArray, before: NDArray, after: NDArray, t: NDArray | None = None
+) -> NDArray:
+    """Each value replaced by a least-squares fit over its window of ``before[i]`` fixes
+    before it and ``after[i]`` after it, evaluated at the fix, against time ``t`` (fix
+    numbers when None): a quadratic where the window holds as many fixes on either side (a
+    Savitzky-Golay filter whose window may differ per fix), a straight line where it does
+    not (a run's ends, where a quadratic would extrapolate the noise). Unlike a moving
+    average it follows a bend instead of cutting inside it, so a winding road keeps its
+    length while the noise is averaged out. Windows must lie inside the array."""
+    n = values.size
+    a = np.broadcast_to(np.asarray(before, dtype=np.intp), (n,))
+    b = np.broadcast_to(np.asarray(after, dtype=np.intp), (n,))
+    top = int(max(a.max(), b.max())) if n else 0
+    if top < 1:
+        return values.astype(float).copy()
+    i = np.arange(n)
+    origin = values[i]  # fit offsets from the fix itself: small numbers, no lost digits
+    s = [np.zeros(n) for _ in range(5)]  # sums of u**m
+    v = [np.zeros(n) for _ in range(3)]  # sums of u**m * value
+    for k in range(-top, top + 1):
+        j = np.clip(i + k, 0, n - 1)
+        inside = (k >= -a) & (k <= b)
+        u = np.where(inside, float(k) if t is None else t[j] - t, 0.0)
+        y = np.where(inside, values[j] - origin, 0.0)
+        w = inside.astype(float)
+        for m in range(5):
+            s[m] += w
+            if m < 3:
+                v[m] += w * y
+            w = w * u
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = (s[2] * v[0] - s[1] * v[1]) / (s[0] * s[2] - s[1] * s[1])
+        # the quadratic's constant term by Cramer's rule on the 3x3 normal equations
+        det = (
+            s[0] * (s[2] * s[4] - s[3] * s[3])
+            - s[1] * (s[1] * s[4] - s[3] * s[2])
+            + s[2] * (s[1] * s[3] - s[2] * s[2])
+        )
+        quad = (
+            v[0] * (s[2] * s[4] - s[3] * s[3])
+            - s[1] * (v[1] * s[4] - s[3] * v[2])
+            + s[2] * (v[1] * s[3] - s[2] * v[2])
+        ) / det
+    offset = np.where((a == b) & (a >= 1), quad, np.where(a + b >= 1, line, 0.0))
+    return origin + np.where(np.isfinite(offset), offset, 0.0)
+
+
+def _fit_positions(
+    arr: TrackArrays, wanted: NDArray | int, run_start: NDArray, run_end: NDArray
+) -> tuple[NDArray, NDArray]:
+    """Positions fitted over +-``wanted`` fixes (``local_fit``), windows kept in each run."""
+    i = np.arange(len(arr))
+    before = np.minimum(wanted, i - run_start)
+    after = np.minimum(wanted, run_end - i)
+    t = _spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
+    return local_fit(arr.lat, before, after, t), local_fit(arr.lon, before, after, t)
+
+
+def _spread_repeated_times(t: NDArray) -> NDArray:
+    """Fixes sharing a time stamp (a 2 Hz logger writing whole seconds) spread evenly over
+    the interval to the next stamp, so that a fit against time sees them in order."""
+    n = t.size
+    new_stamp = np.concatenate(([True], t[1:] != t[:-1]))
+    first = np.flatnonzero(new_stamp)
+    if first.size == n:
+        return t
+    group = np.cumsum(new_stamp) - 1
+    size = np.diff(np.concatenate((first, [n])))
+    rank = np.arange(n) - first[group]
+    next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
+    interval = np.clip(next_t - t[first], 0.0, 1.0)
+    return t + rank / size[group] * interval[group]
+
+
+def _length_halves(
     arr: TrackArrays,
     disp: NDArray,
     span: NDArray,
@@ -371,41 +477,38 @@ def _length_windows(
     run_start: NDArray,
     run_end: NDArray,
     cfg: StatsConfig,
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Symmetric smoothing windows for lengths, one size per run: the noise left between
-    two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a window of
-    10 * noise / step fixes keeps its share of each step under ~1.5 % (the step is the run's
-    median while moving; between smooth_window_s and max_smooth_window_s).
-    ``disp`` is each fix's displacement over the motion window of ``span`` seconds.
+) -> tuple[NDArray, NDArray]:
+    """Per fix, the half-window (fixes, symmetric) of the quadratic fit its position gets
+    for lengths: one size per run, the smallest that leaves at most ``LENGTH_NOISE_SHARE``
+    of the noise in the run's median step while moving (``_length_half``), between
+    ``smooth_window_s`` and ``max_smooth_window_s``. ``disp`` is each fix's displacement
+    over the motion window of ``span`` seconds.
     Also returns, per fix, whether its window got that size (not near a run's end): only
     there is a speed derived from the smoothed fixes free of noise."""
     n = len(arr)
     noise = position_noise_m(arr)
     dt_fix = max(typical, 0.1)
+    max_half = max(int(cfg.max_smooth_window_s / dt_fix), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
-    half_s = np.full(n, cfg.max_smooth_window_s)
+    wanted = np.full(n, max_half)
     for r in np.unique(run):
         in_run = run == r
         moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
         if moving_steps.size:
-            fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
-            half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
+            wanted[in_run] = _length_half(noise, float(np.median(moving_steps)), max_half)
+    wanted = np.clip(wanted, min(int(cfg.smooth_window_s / dt_fix), max_half), max_half)
     i = np.arange(n)
-    lo = np.maximum(np.searchsorted(arr.t, arr.t - half_s, side="left"), run_start)
-    hi = np.minimum(np.searchsorted(arr.t, arr.t + half_s, side="right") - 1, run_end)
-    half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
-    full = half >= np.floor(half_s / dt_fix) - 1
-    return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
+    half = np.minimum(wanted, np.minimum(i - run_start, run_end - i))  # inside the run
+    return wanted, half >= wanted - 1
 
 
 def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
-    """Half-window (fixes) smoothing an untimed log's positions for its length, sized as
-    for timed logs (``_length_windows``: 10 * noise / step fixes, at most as many as a 1 Hz
-    log's ``max_smooth_window_s``); 0 for a log without noise."""
+    """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
+    length, sized as for timed logs (``_length_halves``), at most as many as a 1 Hz log's
+    ``max_smooth_window_s``; 0 for a log without noise."""
     noise, step = _second_difference_noise_m(arr), _span_step_m(arr)
-    fixes = np.ceil((10.0 * noise / max(step, 0.5) - 1) / 2)
-    return int(np.clip(fixes, 0, cfg.max_smooth_window_s))
+    return _length_half(noise, step, int(cfg.max_smooth_window_s))
 
 
 def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
@@ -541,9 +644,7 @@ def analyze_track(
     elif not timed_seg.any():  # untimed: a drawn line's polyline, a log's smoothed fixes
         half = _untimed_length_half(arr, cfg) if log else 0
         if half:
-            i = np.arange(n)
-            half = np.minimum(half, np.minimum(i - run_start, run_end - i))
-            s_lat, s_lon = smooth(i - half, i + half)
+            s_lat, s_lon = _fit_positions(arr, half, run_start, run_end)
         else:
             s_lat, s_lon = arr.lat, arr.lon
     else:
@@ -556,8 +657,9 @@ def analyze_track(
         # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
         # is small next to the step between them (the distance must not grow with noise).
         span = arr.t[hi] - arr.t[lo]
-        s_lo, s_hi, steady = _length_windows(arr, disp, span, typical, run, run_start, run_end, cfg)
-        s_lat, s_lon = smooth(s_lo, s_hi)
+        wanted, steady = _length_halves(arr, disp, span, typical, run, run_start, run_end, cfg)
+        s_lat, s_lon = _fit_positions(arr, wanted, run_start, run_end)
+        del wanted
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if all_timed:
