@@ -364,7 +364,11 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     return out
 
 
-LENGTH_NOISE_SHARE = 0.1  # noise left in a smoothed step, as a share of the step (~0.5 % length)
+# Noise left in a fitted step, as a share of the step. Lengths take a narrow window (a
+# wide one flattens bends) and subtract what is left (``_without_noise_left``); speeds,
+# whose largest value counts, take a wide one.
+LENGTH_NOISE_SHARE = 0.3
+SPEED_NOISE_SHARE = 0.1
 
 
 def _quadratic_weights(half: int) -> NDArray:
@@ -385,60 +389,71 @@ def _step_noise_factors(max_half: int) -> NDArray:
     return out
 
 
-def _length_half(noise_m: float, step_m: float, max_half: int) -> int:
-    """The smallest half-window whose quadratic fit leaves at most ``LENGTH_NOISE_SHARE``
-    of the noise in a step of ``step_m`` (``max_half`` when none does)."""
+def _length_half(noise_m: float, step_m: float, max_half: int, share: float) -> int:
+    """The smallest half-window whose quadratic fit leaves at most ``share`` of the noise
+    in a step of ``step_m`` (``max_half`` when none does)."""
     factors = _step_noise_factors(max_half)
-    enough = np.flatnonzero(noise_m * factors <= LENGTH_NOISE_SHARE * max(step_m, 0.5))
+    enough = np.flatnonzero(noise_m * factors <= share * max(step_m, 0.5))
     return int(enough[0]) if enough.size else max_half
 
 
 def local_fit(
-    values: NDArray, before: NDArray, after: NDArray, t: NDArray | None = None
-) -> NDArray:
-    """Each value replaced by a least-squares fit over its window of ``before[i]`` fixes
-    before it and ``after[i]`` after it, evaluated at the fix, against time ``t`` (fix
-    numbers when None): a quadratic where the window holds as many fixes on either side (a
-    Savitzky-Golay filter whose window may differ per fix), a straight line where it does
-    not (a run's ends, where a quadratic would extrapolate the noise). Unlike a moving
-    average it follows a bend instead of cutting inside it, so a winding road keeps its
-    length while the noise is averaged out. Windows must lie inside the array."""
-    n = values.size
+    columns: Sequence[NDArray], before: NDArray, after: NDArray, t: NDArray | None = None
+) -> list[NDArray]:
+    """Each value of each column replaced by a least-squares fit over its window of
+    ``before[i]`` fixes before it and ``after[i]`` after it, evaluated at the fix, against
+    time ``t`` (fix numbers when None): a quadratic where the window holds as many fixes on
+    either side (a Savitzky-Golay filter whose window may differ per fix), a straight line
+    where it does not (a run's ends, where a quadratic would extrapolate the noise). Unlike
+    a moving average it follows a bend instead of cutting inside it, so a winding road
+    keeps its length while the noise is averaged out. Windows must lie inside the arrays."""
+    n = columns[0].size
     a = np.broadcast_to(np.asarray(before, dtype=np.intp), (n,))
     b = np.broadcast_to(np.asarray(after, dtype=np.intp), (n,))
     top = int(max(a.max(), b.max())) if n else 0
     if top < 1:
-        return values.astype(float).copy()
-    i = np.arange(n)
-    origin = values[i]  # fit offsets from the fix itself: small numbers, no lost digits
-    s = [np.zeros(n) for _ in range(5)]  # sums of u**m
-    v = [np.zeros(n) for _ in range(3)]  # sums of u**m * value
-    for k in range(-top, top + 1):
-        j = np.clip(i + k, 0, n - 1)
-        inside = (k >= -a) & (k <= b)
-        u = np.where(inside, float(k) if t is None else t[j] - t, 0.0)
-        y = np.where(inside, values[j] - origin, 0.0)
-        w = inside.astype(float)
-        for m in range(5):
-            s[m] += w
-            if m < 3:
-                v[m] += w * y
-            w = w * u
+        return [np.array(c, dtype=float) for c in columns]
+    s = [np.ones(n)] + [np.zeros(n) for _ in range(4)]  # sums of u**m (u: offset in t)
+    v = [[np.zeros(n) for _ in range(3)] for _ in columns]  # sums of u**m * (value - own)
+    for k in [*range(-top, 0), *range(1, top + 1)]:
+        here = slice(max(-k, 0), n - max(k, 0))  # fixes whose neighbour k away exists
+        there = slice(max(k, 0), n - max(-k, 0))
+        mask = ((b[here] >= k) if k > 0 else (a[here] >= -k)).astype(float)
+        u = np.full(mask.size, float(k)) if t is None else t[there] - t[here]
+        s[0][here] += mask
+        power = mask * u
+        for m in range(1, 5):
+            s[m][here] += power
+            if m < 4:
+                power = power * u
+        for column, sums in zip(columns, v, strict=True):
+            y = mask * (column[there] - column[here])
+            sums[0][here] += y
+            y *= u
+            sums[1][here] += y
+            y *= u
+            sums[2][here] += y
     with np.errstate(invalid="ignore", divide="ignore"):
-        line = (s[2] * v[0] - s[1] * v[1]) / (s[0] * s[2] - s[1] * s[1])
+        line_det = s[0] * s[2] - s[1] * s[1]
         # the quadratic's constant term by Cramer's rule on the 3x3 normal equations
         det = (
             s[0] * (s[2] * s[4] - s[3] * s[3])
             - s[1] * (s[1] * s[4] - s[3] * s[2])
             + s[2] * (s[1] * s[3] - s[2] * s[2])
         )
-        quad = (
-            v[0] * (s[2] * s[4] - s[3] * s[3])
-            - s[1] * (v[1] * s[4] - s[3] * v[2])
-            + s[2] * (v[1] * s[3] - s[2] * v[2])
-        ) / det
-    offset = np.where((a == b) & (a >= 1), quad, np.where(a + b >= 1, line, 0.0))
-    return origin + np.where(np.isfinite(offset), offset, 0.0)
+    quadratic = (a == b) & (a >= 1)
+    out = []
+    for column, (v0, v1, v2) in zip(columns, v, strict=True):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            line = (s[2] * v0 - s[1] * v1) / line_det
+            quad = (
+                v0 * (s[2] * s[4] - s[3] * s[3])
+                - s[1] * (v1 * s[4] - s[3] * v2)
+                + s[2] * (v1 * s[3] - s[2] * v2)
+            ) / det
+        offset = np.where(quadratic, quad, np.where(a + b >= 1, line, 0.0))
+        out.append(column + np.where(np.isfinite(offset), offset, 0.0))
+    return out
 
 
 def _fit_positions(
@@ -449,7 +464,8 @@ def _fit_positions(
     before = np.minimum(wanted, i - run_start)
     after = np.minimum(wanted, run_end - i)
     t = _spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
-    return local_fit(arr.lat, before, after, t), local_fit(arr.lon, before, after, t)
+    lat, lon = local_fit((arr.lat, arr.lon), before, after, t)
+    return lat, lon
 
 
 def _spread_repeated_times(t: NDArray) -> NDArray:
@@ -468,6 +484,34 @@ def _spread_repeated_times(t: NDArray) -> NDArray:
     return t + rank / size[group] * interval[group]
 
 
+def _white_noise_m(arr: TrackArrays) -> float:
+    """The fast-changing (white) part of a dense log's position noise, per axis: the median
+    of third differences (5.27 sigma in 2-D for white noise of sigma per axis). A car's
+    path changes its bend little between dense fixes, so unlike second differences these
+    hardly grow on a winding road; slow drift, which adds no length, does not show in them.
+    0 for a sparse or drawn track (its third differences are the road's bends)."""
+    if len(arr) < 8 or not _dense_log(arr):
+        return 0.0
+    x, y = _local_xy_m(arr)
+    return float(np.median(np.hypot(np.diff(x, 3), np.diff(y, 3)))) / 5.266
+
+
+def _without_noise_left(
+    arr: TrackArrays, seg_len: NDArray, fit_half: NDArray, run_start: NDArray, run_end: NDArray
+) -> NDArray:
+    """Step lengths between fitted positions less what the noise left in them adds: with
+    noise of v per axis across a step of s, the step measures sqrt(s**2 + v) on average, so
+    sqrt(d**2 - v) is the step. Only between fixes fitted over the same whole symmetric
+    window (a quadratic, or the fix itself: ``local_fit``), whose left noise
+    ``_step_noise_factors`` gives; a run's ends are left as they are."""
+    i = np.arange(len(arr))
+    whole = np.minimum(i - run_start, run_end - i) >= fit_half
+    same = whole[:-1] & whole[1:] & (fit_half[:-1] == fit_half[1:])
+    factors = _step_noise_factors(int(fit_half.max()) if fit_half.size else 0)
+    left = np.where(same, _white_noise_m(arr) * factors[fit_half[:-1]], 0.0)
+    return np.sqrt(np.maximum(seg_len * seg_len - left * left, 0.0))
+
+
 def _length_halves(
     arr: TrackArrays,
     disp: NDArray,
@@ -477,10 +521,11 @@ def _length_halves(
     run_start: NDArray,
     run_end: NDArray,
     cfg: StatsConfig,
+    share: float,
 ) -> tuple[NDArray, NDArray]:
-    """Per fix, the half-window (fixes, symmetric) of the quadratic fit its position gets
-    for lengths: one size per run, the smallest that leaves at most ``LENGTH_NOISE_SHARE``
-    of the noise in the run's median step while moving (``_length_half``), between
+    """Per fix, the half-window (fixes, symmetric) of the quadratic fit its position gets:
+    one size per run, the smallest that leaves at most ``share`` of the noise in the run's
+    median step while moving (``_length_half``), between
     ``smooth_window_s`` and ``max_smooth_window_s``. ``disp`` is each fix's displacement
     over the motion window of ``span`` seconds.
     Also returns, per fix, whether its window got that size (not near a run's end): only
@@ -496,7 +541,8 @@ def _length_halves(
         in_run = run == r
         moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
         if moving_steps.size:
-            wanted[in_run] = _length_half(noise, float(np.median(moving_steps)), max_half)
+            step_m = float(np.median(moving_steps))
+            wanted[in_run] = _length_half(noise, step_m, max_half, share)
     wanted = np.clip(wanted, min(int(cfg.smooth_window_s / dt_fix), max_half), max_half)
     i = np.arange(n)
     half = np.minimum(wanted, np.minimum(i - run_start, run_end - i))  # inside the run
@@ -508,7 +554,7 @@ def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     length, sized as for timed logs (``_length_halves``), at most as many as a 1 Hz log's
     ``max_smooth_window_s``; 0 for a log without noise."""
     noise, step = _second_difference_noise_m(arr), _span_step_m(arr)
-    return _length_half(noise, step, int(cfg.max_smooth_window_s))
+    return _length_half(noise, step, int(cfg.max_smooth_window_s), LENGTH_NOISE_SHARE)
 
 
 def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
@@ -639,6 +685,8 @@ def analyze_track(
     # symmetric window, which does not pull a run's first and last fix inwards.
     m_lat, m_lon = smooth(lo, hi)
     steady = np.ones(n, dtype=bool)  # fixes whose smoothed position is free of noise
+    fit_half: NDArray | None = None  # half-windows of the length fits (``local_fit``)
+    speed_len: NDArray | None = None  # steps between the (smoother) fits for speeds
     if all_timed:
         s_lat = s_lon = None  # after the motion test: the window depends on the speed
     elif not timed_seg.any():  # untimed: a drawn line's polyline, a log's smoothed fixes
@@ -647,6 +695,8 @@ def analyze_track(
             s_lat, s_lon = _fit_positions(arr, half, run_start, run_end)
         else:
             s_lat, s_lon = arr.lat, arr.lon
+        if log:
+            fit_half = np.full(n, half)
     else:
         half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
         s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
@@ -657,9 +707,13 @@ def analyze_track(
         # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
         # is small next to the step between them (the distance must not grow with noise).
         span = arr.t[hi] - arr.t[lo]
-        wanted, steady = _length_halves(arr, disp, span, typical, run, run_start, run_end, cfg)
-        s_lat, s_lon = _fit_positions(arr, wanted, run_start, run_end)
-        del wanted
+        runs = (arr, disp, span, typical, run, run_start, run_end, cfg)
+        wanted, steady = _length_halves(*runs, SPEED_NOISE_SHARE)
+        v_lat, v_lon = _fit_positions(arr, wanted, run_start, run_end)
+        speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
+        del v_lat, v_lon, wanted
+        fit_half, _ = _length_halves(*runs, LENGTH_NOISE_SHARE)
+        s_lat, s_lon = _fit_positions(arr, fit_half, run_start, run_end)
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if all_timed:
@@ -669,6 +723,9 @@ def analyze_track(
     if typical and typical <= 5.0:
         moving = _drop_short_runs(moving, cfg.min_moving_fixes)
     seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
+    if fit_half is not None:
+        seg_len = _without_noise_left(arr, seg_len, fit_half, run_start, run_end)
+        del fit_half
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     with np.errstate(invalid="ignore"):
@@ -682,7 +739,9 @@ def analyze_track(
     stats_times: dict[str, Any] = {}
     speed = np.full(n, np.nan)
     if timed_seg.any():
-        cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, seg_len, 0.0))))
+        steps = seg_len if speed_len is None else speed_len
+        cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, steps, 0.0))))
+        del steps, speed_len
         if all_timed:
             lo, hi = _windows(n, arr.t, cfg.speed_window_s, 0, run_start, run_end, True)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -898,6 +957,14 @@ def _second_difference_noise_m(arr: TrackArrays) -> float:
     return float(np.median(np.hypot(np.diff(x, 2), np.diff(y, 2)))) / 2.884
 
 
+def _dense_log(arr: TrackArrays) -> bool:
+    """A timed log with fixes at most 2 s apart, or an untimed log (``_untimed_log``)."""
+    dt = np.diff(arr.t)
+    if np.isfinite(dt).all() and dt.size and float(np.median(dt)) <= 2.0:
+        return True
+    return _untimed_log(arr)
+
+
 def position_noise_m(arr: TrackArrays) -> float:
     """Typical position noise of a track, in metres (per axis, about one sigma).
 
@@ -910,9 +977,7 @@ def position_noise_m(arr: TrackArrays) -> float:
     reported = float(np.median(acc)) if acc.size else 5.0
     if len(arr) < 5:
         return reported
-    dt = np.diff(arr.t)
-    dense_timed = np.isfinite(dt).all() and float(np.median(dt)) <= 2.0
-    if not (dense_timed or _untimed_log(arr)):
+    if not _dense_log(arr):
         return reported
     estimated = _second_difference_noise_m(arr)
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)

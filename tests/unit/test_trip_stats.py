@@ -365,11 +365,11 @@ def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
     t = np.cumsum(np.r_[0.0, np.full(20, 1.0), 15.0, np.full(20, 1.0)])
     curve = 0.3 * t**2 - 2.0 * t + 5.0
     half = np.minimum(np.minimum(np.arange(t.size), t.size - 1 - np.arange(t.size)), 4)
-    assert np.allclose(local_fit(curve, half, half, t), curve)
+    assert np.allclose(local_fit([curve], half, half, t)[0], curve)
     line = 3.0 * t - 1.0
     before = np.minimum(np.arange(t.size), 4)
     after = np.minimum(t.size - 1 - np.arange(t.size), 4)
-    assert np.allclose(local_fit(line, before, after, t), line)
+    assert np.allclose(local_fit([line], before, after, t)[0], line)
     stamps = np.array([0.0, 0.0, 1.0, 1.0, 2.0, 5.0, 5.0])
     assert np.allclose(_spread_repeated_times(stamps), [0.0, 0.5, 1.0, 1.5, 2.0, 5.0, 5.5])
 
