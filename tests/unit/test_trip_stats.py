@@ -346,15 +346,18 @@ def _serpentine(radius_m: float = 50.0, bends: int = 16, sweep_deg: float = 120.
     return [(40.0 + north / 111_195.0, -105.0 + east / per_deg_lon) for east, north in points]
 
 
-@pytest.mark.parametrize("noise_m", [0.0, 3.0])
+@pytest.mark.parametrize(("noise_m", "within"), [(0.0, 0.01), (3.0, 0.015), (8.0, 0.03)])
 @pytest.mark.parametrize("seed", range(3))
-def test_a_winding_drive_keeps_its_length(noise_m, seed):
+def test_a_winding_drive_keeps_its_length(noise_m, within, seed):
     """S-bends of 50 m radius at 10 m/s, 1 Hz: a moving average over +-2 s cut inside every
-    bend (3.4 % short without noise); a local quadratic fit follows the bends."""
+    bend (3.4 % short without noise, 10 % at 8 m of noise, where it had to be wider); a
+    local quadratic fit follows the bends. Noise is still not speed."""
     from tests.support.trips import drive_path
 
     fixes, true_m = drive_path(_serpentine(), 10.0, noise_m=noise_m, seed=seed)
-    assert compute_stats(fixes).distance_m == pytest.approx(true_m, rel=0.015)
+    stats = compute_stats(fixes)
+    assert stats.distance_m == pytest.approx(true_m, rel=within)
+    assert stats.max_speed_mps < 10.0 * 1.15
 
 
 def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
