@@ -318,6 +318,21 @@ def _matched_pieces(
         yield _piece_parts(router, lat, lon, times, noise)
 
 
+def _why_nothing_to_match(fixes: int, cut: Any) -> str:
+    """The error for a track with no two fixes a matcher could join."""
+    kept = fixes - cut.glitches
+    if kept < 2:
+        rejected = f"{cut.glitches} of {fixes} were rejected as invalid or glitches"
+        return f"no two usable fixes in the track ({rejected})"
+    gaps = sum(kind == "gap" for kind, _ in cut.breaks)
+    return (
+        f"no two consecutive fixes of the track's {kept} usable ones are close enough to follow "
+        f"a road between them: {gaps} gap{'s' if gaps != 1 else ''} of over "
+        f"{MATCH_BREAK_S / 60:.0f} min or {MATCH_BREAK_M / 1000:.0f} km and "
+        f"{len(cut.breaks) - gaps} implausible jump{'s' if len(cut.breaks) - gaps != 1 else ''}"
+    )
+
+
 def _all_matched_pieces(track: TrackArrays, cut: Any, router: Router | None) -> list[list[_Part]]:
     """Every piece's parts, its chunks matched MATCH_THREADS at a time when the engine has
     lanes (engines of its own per thread): the matcher is most of a long track's cost."""
@@ -440,7 +455,7 @@ def check_track(
     cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
     pieces = [_Piece(parts) for parts in _all_matched_pieces(track, cut, router)]
     if not pieces:
-        raise ValueError("no two usable fixes in the track (all were rejected as glitches)")
+        raise ValueError(_why_nothing_to_match(len(track), cut))
 
     gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
     unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)

@@ -205,3 +205,13 @@ def test_a_track_past_the_last_road_of_the_extract_is_outside_the_map_data(route
     assert result.notes == [
         "The track lies outside the installed map data: road types and speed limits are unknown."
     ]
+
+
+def test_a_tracker_reporting_every_40_min_says_why_nothing_was_matched(router):
+    """Fixes 40 min apart are each a piece of their own (no road is guessed across 30 min):
+    the error says so, not that the fixes were glitches."""
+    fixes, _ = drive_path(OVER_THE_BRIDGE, 0.5, interval_s=2400.0)
+    fixes = fixes[:4]  # the path's end comes sooner: keep the fixes 40 min apart
+    with pytest.raises(ValueError, match=r"gaps? of over 30 min") as error:
+        check_track(_track(fixes), router=router)
+    assert "glitch" not in str(error.value)
