@@ -1047,6 +1047,7 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
     return track.take(order), course[order], elevation[order]
 
 
+SAME_PLACE_DEG = 1e-5  # ~1 m: the same fix written with 5 or more decimals
 SWAPPED_FIX_S = 10.0  # a segment stepping back no more than this has swapped fixes
 
 
@@ -1077,16 +1078,17 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
         parts = [parts[k] for _lo, _hi, k in spans]
     order = np.concatenate(parts)
-    # each fix once: the first of those with the same time and place (a track written twice)
+    # each fix once: the first of those with the same time and place (a track written
+    # twice, perhaps rounded to fewer decimals the second time)
     t_o, lat_o, lon_o = t[order], track.lat[order], track.lon[order]
     by_key = np.lexsort((lon_o, lat_o, t_o))  # stable: equal fixes stay in reading order
     same = (
         (t_o[by_key[1:]] == t_o[by_key[:-1]])
-        & (lat_o[by_key[1:]] == lat_o[by_key[:-1]])
-        & (lon_o[by_key[1:]] == lon_o[by_key[:-1]])
+        & (np.abs(lat_o[by_key[1:]] - lat_o[by_key[:-1]]) <= SAME_PLACE_DEG)
+        & (np.abs(lon_o[by_key[1:]] - lon_o[by_key[:-1]]) <= SAME_PLACE_DEG)
     )
-    repeat = np.zeros(order.size, dtype=bool)
-    repeat[by_key[1:][same]] = True
+    repeat = np.zeros(order.size, dtype=bool)  # of each pair, the one read later
+    repeat[np.maximum(by_key[1:], by_key[:-1])[same]] = True
     order = order[~repeat]
     return None if order.size == n and (order == np.arange(n)).all() else order
 

@@ -393,6 +393,19 @@ def same_trip_ids(
     return out
 
 
+def _same_log(stats: TripStats, fixes: TrackArrays, other: TripStats, others: TrackArrays) -> bool:
+    """Two pieces of one file that are the same log (a track written twice), by the rule of
+    ``same_trip_ids``."""
+    return (
+        stats.started_at is not None
+        and stats.started_at == other.started_at
+        and stats.ended_at == other.ended_at
+        and len(fixes) == len(others)
+        and abs(stats.distance_m - other.distance_m) <= max(20.0, 0.01 * stats.distance_m)
+        and haversine_m(fixes.lat[0], fixes.lon[0], others.lat[0], others.lon[0]) <= SAME_FIX_M
+    )
+
+
 def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
     if postgres:
         _copy_rows(session, rows)
@@ -791,7 +804,7 @@ def import_gpx(
         same = same_trip_ids(session, uid, stats, fixes)
         if same:
             repeated.extend(same)
-        else:
+        elif not any(_same_log(stats, fixes, p[4], p[1]) for p in pieces):  # a track twice
             pieces.append((label, fixes, course, elevation, stats))
     if skipped_out is not None:
         skipped_out.extend(repeated)

@@ -131,6 +131,33 @@ def test_a_winding_gpx_route_keeps_its_length(db, tmp_path, capsys):
     assert trip["stats"]["distance_m"] == pytest.approx(length, rel=0.01)
 
 
+def test_a_track_written_twice_in_one_file_is_one_trip(db, tmp_path, capsys):
+    """Some apps write the same track twice (here once more, rounded to 6 decimals), as
+    another <trkseg> or another <trk>: one trip, not a trip three times as long, nor two; a
+    different track beside it is still its own trip."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    def shifted(points, hours):
+        return [replace(p, time=p.time + timedelta(hours=hours)) for p in points]
+
+    for name, day in (("segments.gpx", 0), ("tracks.gpx", 1)):
+        drive = shifted(TrackBuilder().start().drive(3_000, 12.0).points, 24 * day)
+        later = shifted(TrackBuilder(seed=4).start().drive(2_000, 10.0).points, 24 * day + 3)
+        rounded = [replace(p, lat=round(p.lat, 6), lon=round(p.lon, 6)) for p in drive]
+        if name == "segments.gpx":
+            text = to_gpx([drive, rounded, later])  # one <trk>, three <trkseg>
+        else:
+            first, second = to_gpx(drive), to_gpx([rounded, later])
+            more = second[second.index("<trk>") : second.index("</gpx>")]
+            text = first.replace("</trk>", "</trk>" + more)
+        (tmp_path / name).write_text(text)
+        code, out, err = run(capsys, "trips", "import", str(tmp_path / name), "--json")
+        assert code == 0, err
+        trips = json.loads(out)["trips"]
+        assert sorted(round(t["stats"]["distance_m"], -3) for t in trips) == [2_000, 3_000], name
+
+
 def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_path, capsys):
     """A logger's cumulative export repeats yesterday's trip beside today's, and another
     app rounds the same fixes to 6 decimals: the stored trip is not created twice."""
