@@ -17,10 +17,11 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
    +-``motion_window_s`` at ``stop_speed_mps`` or more. Only segments between moving
    fixes add distance and moving time, so a parked truck's jitter adds nothing. Lengths
    are measured between positions fitted by local quadratics (``local_fit``) over a window
-   just wide enough for the noise: a moving average would cut inside every bend.
+   just wide enough for the noise (a moving average would cut inside every bend), less
+   what white noise is left (``_without_noise_left``).
 5. Speed per fix: the device's speed when it reported one, else the distance travelled
-   over +-``speed_window_s``; a 5-fix running median removes spikes. Max speed and time
-   above the cap come from these smoothed speeds.
+   over +-``speed_window_s`` between moving-average positions (``_speed_windows``); a 5-fix
+   running median removes spikes. Max speed and time above the cap come from these speeds.
 
 Untimed fixes (GPX routes, some loggers) give distance but no time or speed values. A drawn
 line (vertices more than ``DENSE_STEP_M`` apart) is measured as its polyline; a log whose
@@ -71,7 +72,8 @@ class StatsConfig:
     gap_min_s: float = 30.0
     min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
     smooth_window_s: float = 2.0
-    max_smooth_window_s: float = 30.0  # lengths of very noisy tracks: fitted over at most +-this
+    max_smooth_window_s: float = 15.0  # speeds of very noisy tracks: averaged over at most +-this
+    max_fit_window_s: float = 30.0  # lengths of very noisy tracks: fitted over at most +-this
     sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes
     motion_window_s: float = 10.0
     speed_window_s: float = 3.0
@@ -364,11 +366,11 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     return out
 
 
-# Noise left in a fitted step, as a share of the step. Lengths take a narrow window (a
-# wide one flattens bends) and subtract what is left (``_without_noise_left``); speeds,
-# whose largest value counts, take a wide one.
-LENGTH_NOISE_SHARE = 0.3
-SPEED_NOISE_SHARE = 0.1
+# Noise left in a fitted step, as a share of the step (~0.5 % of length, subtracted by
+# ``_without_noise_left``). A narrower window would follow the bends still better, but
+# would let slow GPS wander (correlated noise, which nothing can tell from a real path)
+# lengthen the drive more than a moving average did.
+LENGTH_NOISE_SHARE = 0.12
 
 
 def _quadratic_weights(half: int) -> NDArray:
@@ -382,10 +384,21 @@ def _step_noise_factors(max_half: int) -> NDArray:
     """Per half-window, the noise (per unit of position noise) left in the step between two
     consecutive quadratic-fit positions (the square root of the summed squared differences
     of consecutive weights); half 0 and 1 leave the fixes as they are: sqrt(2)."""
-    out = np.full(max_half + 1, np.sqrt(2.0))
-    for half in range(2, max_half + 1):
-        w = np.concatenate(([0.0], _quadratic_weights(half), [0.0]))
-        out[half] = np.sqrt(np.sum(np.diff(w) ** 2))
+    return np.diagonal(_step_noise_table(max_half)).copy()
+
+
+def _step_noise_table(max_half: int) -> NDArray:
+    """[h1, h2]: the noise (per unit of position noise) left in the step from a fix fitted
+    over +-h1 fixes to the next one fitted over +-h2 (windows shrink near a run's ends): the
+    square root of the summed squared differences of the two fits' weights."""
+    top = max_half + 1
+    out = np.empty((top, top))
+    for h1 in range(top):
+        for h2 in range(top):
+            weights = np.zeros(2 * top + 1)  # on offsets -top..top from the first fix
+            weights[top - h1 : top + h1 + 1] -= _quadratic_weights(h1)
+            weights[top + 1 - h2 : top + h2 + 2] += _quadratic_weights(h2)
+            out[h1, h2] = np.sqrt(np.sum(weights**2))
     return out
 
 
@@ -397,42 +410,79 @@ def _length_half(noise_m: float, step_m: float, max_half: int, share: float) -> 
     return int(enough[0]) if enough.size else max_half
 
 
+FIT_BLOCK = 1 << 16  # fixes fitted at a time: a long log's sums stay small
+
+
 def local_fit(
-    columns: Sequence[NDArray], before: NDArray, after: NDArray, t: NDArray | None = None
+    columns: Sequence[NDArray],
+    before: NDArray,
+    after: NDArray,
+    t: NDArray | None = None,
+    quadratic: NDArray | None = None,
 ) -> list[NDArray]:
     """Each value of each column replaced by a least-squares fit over its window of
     ``before[i]`` fixes before it and ``after[i]`` after it, evaluated at the fix, against
     time ``t`` (fix numbers when None): a quadratic where the window holds as many fixes on
-    either side (a Savitzky-Golay filter whose window may differ per fix), a straight line
-    where it does not (a run's ends, where a quadratic would extrapolate the noise). Unlike
-    a moving average it follows a bend instead of cutting inside it, so a winding road
-    keeps its length while the noise is averaged out. Windows must lie inside the arrays."""
+    either side (a Savitzky-Golay filter whose window may differ per fix), or where
+    ``quadratic`` says; a straight line elsewhere (a run's ends, where a quadratic would
+    extrapolate the noise). Unlike a moving average it follows a bend instead of cutting
+    inside it, so a winding road keeps its length while the noise is averaged out. Windows
+    must lie inside the arrays."""
     n = columns[0].size
     a = np.broadcast_to(np.asarray(before, dtype=np.intp), (n,))
     b = np.broadcast_to(np.asarray(after, dtype=np.intp), (n,))
-    top = int(max(a.max(), b.max())) if n else 0
+    quad = (a == b) if quadratic is None else np.broadcast_to(quadratic, (n,))
+    out = [np.array(c, dtype=float) for c in columns]
+    for start in range(0, n, FIT_BLOCK):
+        block = slice(start, min(start + FIT_BLOCK, n))
+        offsets = _fit_offsets(columns, a, b, t, quad, block)
+        for column, offset in zip(out, offsets, strict=True):
+            column[block] += offset
+    return out
+
+
+def _fit_offsets(
+    columns: Sequence[NDArray],
+    a: NDArray,
+    b: NDArray,
+    t: NDArray | None,
+    quadratic: NDArray,
+    block: slice,
+) -> list[NDArray]:
+    """``local_fit`` for the fixes of ``block``: each fit's value less the fix's own."""
+    n = columns[0].size
+    lo, hi = block.start, block.stop
+    a, b, quadratic = a[block], b[block], quadratic[block]
+    top = int(max(a.max(), b.max())) if a.size else 0
+    size = hi - lo
     if top < 1:
-        return [np.array(c, dtype=float) for c in columns]
-    s = [np.ones(n)] + [np.zeros(n) for _ in range(4)]  # sums of u**m (u: offset in t)
-    v = [[np.zeros(n) for _ in range(3)] for _ in columns]  # sums of u**m * (value - own)
+        return [np.zeros(size) for _ in columns]
+    s = [np.ones(size)] + [np.zeros(size) for _ in range(4)]  # sums of u**m (u: offset in t)
+    v = [[np.zeros(size) for _ in range(3)] for _ in columns]  # sums of u**m * (value - own)
     for k in [*range(-top, 0), *range(1, top + 1)]:
-        here = slice(max(-k, 0), n - max(k, 0))  # fixes whose neighbour k away exists
-        there = slice(max(k, 0), n - max(-k, 0))
-        mask = ((b[here] >= k) if k > 0 else (a[here] >= -k)).astype(float)
+        first, last = max(lo, -k), min(hi, n - k)  # fixes whose neighbour k away exists
+        if first >= last:
+            continue
+        here, there, mine = (
+            slice(first, last),
+            slice(first + k, last + k),
+            slice(first - lo, last - lo),
+        )
+        mask = ((b[mine] >= k) if k > 0 else (a[mine] >= -k)).astype(float)
         u = np.full(mask.size, float(k)) if t is None else t[there] - t[here]
-        s[0][here] += mask
+        s[0][mine] += mask
         power = mask * u
         for m in range(1, 5):
-            s[m][here] += power
+            s[m][mine] += power
             if m < 4:
                 power = power * u
         for column, sums in zip(columns, v, strict=True):
             y = mask * (column[there] - column[here])
-            sums[0][here] += y
+            sums[0][mine] += y
             y *= u
-            sums[1][here] += y
+            sums[1][mine] += y
             y *= u
-            sums[2][here] += y
+            sums[2][mine] += y
     with np.errstate(invalid="ignore", divide="ignore"):
         line_det = s[0] * s[2] - s[1] * s[1]
         # the quadratic's constant term by Cramer's rule on the 3x3 normal equations
@@ -441,9 +491,9 @@ def local_fit(
             - s[1] * (s[1] * s[4] - s[3] * s[2])
             + s[2] * (s[1] * s[3] - s[2] * s[2])
         )
-    quadratic = (a == b) & (a >= 1)
+    quadratic = quadratic & (a >= 1) & (b >= 1)
     out = []
-    for column, (v0, v1, v2) in zip(columns, v, strict=True):
+    for v0, v1, v2 in v:
         with np.errstate(invalid="ignore", divide="ignore"):
             line = (s[2] * v0 - s[1] * v1) / line_det
             quad = (
@@ -452,20 +502,34 @@ def local_fit(
                 + s[2] * (v1 * s[3] - s[2] * v2)
             ) / det
         offset = np.where(quadratic, quad, np.where(a + b >= 1, line, 0.0))
-        out.append(column + np.where(np.isfinite(offset), offset, 0.0))
+        out.append(np.where(np.isfinite(offset), offset, 0.0))
     return out
 
 
-def _fit_positions(
-    arr: TrackArrays, wanted: NDArray | int, run_start: NDArray, run_end: NDArray
-) -> tuple[NDArray, NDArray]:
-    """Positions fitted over +-``wanted`` fixes (``local_fit``), windows kept in each run."""
-    i = np.arange(len(arr))
-    before = np.minimum(wanted, i - run_start)
-    after = np.minimum(wanted, run_end - i)
+@dataclass(frozen=True)
+class _FitWindows:
+    """Per fix, the fixes before and after it that its position is fitted over: as many on
+    either side (a quadratic) inside a run, so that a first fix logged 15 s early pulls no
+    fit; near a run's ends, where no symmetric window is long enough, a line over what
+    there is (``quadratic`` False)."""
+
+    before: NDArray
+    after: NDArray
+    quadratic: NDArray
+
+
+def _fit_positions(arr: TrackArrays, windows: _FitWindows) -> tuple[NDArray, NDArray]:
+    """Positions fitted over their windows (``local_fit``), against time when timed."""
     t = _spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
-    lat, lon = local_fit((arr.lat, arr.lon), before, after, t)
+    lat, lon = local_fit((arr.lat, arr.lon), windows.before, windows.after, t, windows.quadratic)
     return lat, lon
+
+
+def _count_windows(n: int, half: int, run_start: NDArray, run_end: NDArray) -> _FitWindows:
+    """+-``half`` fixes, shrunk near each run's ends."""
+    i = np.arange(n)
+    before, after = np.minimum(half, i - run_start), np.minimum(half, run_end - i)
+    return _FitWindows(before, after, (before == half) & (after == half))
 
 
 def _spread_repeated_times(t: NDArray) -> NDArray:
@@ -496,23 +560,64 @@ def _white_noise_m(arr: TrackArrays) -> float:
     return float(np.median(np.hypot(np.diff(x, 3), np.diff(y, 3)))) / 5.266
 
 
-def _without_noise_left(
-    arr: TrackArrays, seg_len: NDArray, fit_half: NDArray, run_start: NDArray, run_end: NDArray
-) -> NDArray:
+def _without_noise_left(arr: TrackArrays, seg_len: NDArray, windows: _FitWindows) -> NDArray:
     """Step lengths between fitted positions less what the noise left in them adds: with
     noise of v per axis across a step of s, the step measures sqrt(s**2 + v) on average, so
-    sqrt(d**2 - v) is the step. Only between fixes fitted over the same whole symmetric
-    window (a quadratic, or the fix itself: ``local_fit``), whose left noise
-    ``_step_noise_factors`` gives; a run's ends are left as they are."""
-    i = np.arange(len(arr))
-    whole = np.minimum(i - run_start, run_end - i) >= fit_half
-    same = whole[:-1] & whole[1:] & (fit_half[:-1] == fit_half[1:])
-    factors = _step_noise_factors(int(fit_half.max()) if fit_half.size else 0)
-    left = np.where(same, _white_noise_m(arr) * factors[fit_half[:-1]], 0.0)
+    sqrt(d**2 - v) is the step. ``_step_noise_table`` gives v for two quadratic fits; steps
+    at a run's ends (lines) are left as they are. (The fixes are taken as evenly spaced: a
+    gap in a run makes v a little too large.)"""
+    half = np.where(windows.quadratic, windows.before, 0)
+    both = windows.quadratic[:-1] & windows.quadratic[1:]
+    table = _step_noise_table(int(half.max()) if half.size else 0)
+    left = np.where(both, _white_noise_m(arr) * table[half[:-1], half[1:]], 0.0)
     return np.sqrt(np.maximum(seg_len * seg_len - left * left, 0.0))
 
 
-def _length_halves(
+def _fit_windows(
+    arr: TrackArrays,
+    disp: NDArray,
+    span: NDArray,
+    run: NDArray,
+    run_start: NDArray,
+    run_end: NDArray,
+    cfg: StatsConfig,
+) -> _FitWindows:
+    """Per fix, the window (in time, +-half seconds, inside its run) of the quadratic fit its
+    position gets: per run, as many fixes as leave at most ``LENGTH_NOISE_SHARE`` of the
+    noise in the run's median step while moving (``_length_half``), in seconds at the log's typical
+    interval, between ``smooth_window_s`` and ``max_fit_window_s``: a log with dropped
+    fixes gets fewer fixes, not a longer time. ``disp`` is each fix's displacement over the
+    motion window of ``span`` seconds."""
+    n = len(arr)
+    t = _spread_repeated_times(arr.t)
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    dt_fix = max(float(np.median(steps)) if steps.size else 1.0, 0.1)
+    noise = position_noise_m(arr)
+    max_half = max(int(cfg.max_fit_window_s / dt_fix), 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = np.nan_to_num(disp / span * dt_fix)
+    half_s = np.full(n, cfg.max_fit_window_s)
+    for r in np.unique(run):
+        in_run = run == r
+        moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
+        if moving_steps.size:
+            step_m = float(np.median(moving_steps))
+            fixes = _length_half(noise, step_m, max_half, LENGTH_NOISE_SHARE)
+            half_s[in_run] = fixes * dt_fix
+    half_s = np.clip(half_s, cfg.smooth_window_s, cfg.max_fit_window_s)
+    i = np.arange(n)
+    lo = np.searchsorted(t, t - half_s - 1e-9, side="left")
+    hi = np.searchsorted(t, t + half_s + 1e-9, side="right") - 1
+    inside = (t - half_s >= t[run_start] - 1e-9) & (t + half_s <= t[run_end] + 1e-9)
+    lo, hi = np.maximum(lo, run_start), np.minimum(hi, run_end)
+    half = np.maximum(np.minimum(i - lo, hi - i), 0)
+    before = np.where(inside, half, i - lo)
+    after = np.where(inside, half, hi - i)
+    return _FitWindows(before, after, inside)
+
+
+def _speed_windows(
     arr: TrackArrays,
     disp: NDArray,
     span: NDArray,
@@ -521,40 +626,40 @@ def _length_halves(
     run_start: NDArray,
     run_end: NDArray,
     cfg: StatsConfig,
-    share: float,
-) -> tuple[NDArray, NDArray]:
-    """Per fix, the half-window (fixes, symmetric) of the quadratic fit its position gets:
-    one size per run, the smallest that leaves at most ``share`` of the noise in the run's
-    median step while moving (``_length_half``), between
-    ``smooth_window_s`` and ``max_smooth_window_s``. ``disp`` is each fix's displacement
-    over the motion window of ``span`` seconds.
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Symmetric moving-average windows for speeds, one size per run: the noise left between
+    two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a window of
+    10 * noise / step fixes keeps its share of each step under ~1.5 % (the step is the run's
+    median while moving; between smooth_window_s and max_smooth_window_s).
+    ``disp`` is each fix's displacement over the motion window of ``span`` seconds.
     Also returns, per fix, whether its window got that size (not near a run's end): only
     there is a speed derived from the smoothed fixes free of noise."""
     n = len(arr)
     noise = position_noise_m(arr)
     dt_fix = max(typical, 0.1)
-    max_half = max(int(cfg.max_smooth_window_s / dt_fix), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
-    wanted = np.full(n, max_half)
+    half_s = np.full(n, cfg.max_smooth_window_s)
     for r in np.unique(run):
         in_run = run == r
         moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
         if moving_steps.size:
-            step_m = float(np.median(moving_steps))
-            wanted[in_run] = _length_half(noise, step_m, max_half, share)
-    wanted = np.clip(wanted, min(int(cfg.smooth_window_s / dt_fix), max_half), max_half)
+            fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
+            half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
     i = np.arange(n)
-    half = np.minimum(wanted, np.minimum(i - run_start, run_end - i))  # inside the run
-    return wanted, half >= wanted - 1
+    lo = np.maximum(np.searchsorted(arr.t, arr.t - half_s, side="left"), run_start)
+    hi = np.minimum(np.searchsorted(arr.t, arr.t + half_s, side="right") - 1, run_end)
+    half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
+    full = half >= np.floor(half_s / dt_fix) - 1
+    return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
 def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
-    length, sized as for timed logs (``_length_halves``), at most as many as a 1 Hz log's
-    ``max_smooth_window_s``; 0 for a log without noise."""
+    length, sized as for timed logs (``_fit_windows``), at most as many as a 1 Hz log's
+    ``max_fit_window_s``; 0 for a log without noise."""
     noise, step = _second_difference_noise_m(arr), _span_step_m(arr)
-    return _length_half(noise, step, int(cfg.max_smooth_window_s), LENGTH_NOISE_SHARE)
+    return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)
 
 
 def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
@@ -685,18 +790,14 @@ def analyze_track(
     # symmetric window, which does not pull a run's first and last fix inwards.
     m_lat, m_lon = smooth(lo, hi)
     steady = np.ones(n, dtype=bool)  # fixes whose smoothed position is free of noise
-    fit_half: NDArray | None = None  # half-windows of the length fits (``local_fit``)
-    speed_len: NDArray | None = None  # steps between the (smoother) fits for speeds
+    fit: _FitWindows | None = None  # the windows of the length fits (``local_fit``)
+    speed_len: NDArray | None = None  # steps between the positions speeds come from
     if all_timed:
         s_lat = s_lon = None  # after the motion test: the window depends on the speed
     elif not timed_seg.any():  # untimed: a drawn line's polyline, a log's smoothed fixes
         half = _untimed_length_half(arr, cfg) if log else 0
-        if half:
-            s_lat, s_lon = _fit_positions(arr, half, run_start, run_end)
-        else:
-            s_lat, s_lon = arr.lat, arr.lon
-        if log:
-            fit_half = np.full(n, half)
+        fit = _count_windows(n, half, run_start, run_end) if log else None
+        s_lat, s_lon = _fit_positions(arr, fit) if half and fit else (arr.lat, arr.lon)
     else:
         half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
         s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
@@ -707,13 +808,13 @@ def analyze_track(
         # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
         # is small next to the step between them (the distance must not grow with noise).
         span = arr.t[hi] - arr.t[lo]
-        runs = (arr, disp, span, typical, run, run_start, run_end, cfg)
-        wanted, steady = _length_halves(*runs, SPEED_NOISE_SHARE)
-        v_lat, v_lon = _fit_positions(arr, wanted, run_start, run_end)
+        # speeds: moving averages (a fit's peaks are noisier); lengths: quadratic fits
+        v_lo, v_hi, steady = _speed_windows(arr, disp, span, typical, run, run_start, run_end, cfg)
+        v_lat, v_lon = smooth(v_lo, v_hi)
         speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
-        del v_lat, v_lon, wanted
-        fit_half, _ = _length_halves(*runs, LENGTH_NOISE_SHARE)
-        s_lat, s_lon = _fit_positions(arr, fit_half, run_start, run_end)
+        del v_lat, v_lon, v_lo, v_hi
+        fit = _fit_windows(arr, disp, span, run, run_start, run_end, cfg)
+        s_lat, s_lon = _fit_positions(arr, fit)
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if all_timed:
@@ -723,9 +824,11 @@ def analyze_track(
     if typical and typical <= 5.0:
         moving = _drop_short_runs(moving, cfg.min_moving_fixes)
     seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
-    if fit_half is not None:
-        seg_len = _without_noise_left(arr, seg_len, fit_half, run_start, run_end)
-        del fit_half
+    if speed_len is None:
+        speed_len = seg_len
+    if fit is not None:
+        seg_len = _without_noise_left(arr, seg_len, fit)
+        del fit
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     with np.errstate(invalid="ignore"):
@@ -739,9 +842,8 @@ def analyze_track(
     stats_times: dict[str, Any] = {}
     speed = np.full(n, np.nan)
     if timed_seg.any():
-        steps = seg_len if speed_len is None else speed_len
-        cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, steps, 0.0))))
-        del steps, speed_len
+        cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, speed_len, 0.0))))
+        del speed_len
         if all_timed:
             lo, hi = _windows(n, arr.t, cfg.speed_window_s, 0, run_start, run_end, True)
             with np.errstate(invalid="ignore", divide="ignore"):
