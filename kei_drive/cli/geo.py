@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 from datetime import date
+from pathlib import Path
 
 from kei_drive.cli._account import account_rules, add_user_arg
 from kei_drive.cli._output import fail, print_json
@@ -63,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "states-along", help="the states a GPX track or route passes through", allow_abbrev=False
     )
-    p.add_argument("gpx", help="GPX file (tracks and routes)")
+    p.add_argument("gpx", type=Path, help="GPX file (tracks and routes)")
     p.add_argument("--on", type=_date, help="date of the rules shown (default today)")
     p.add_argument(
         "--max-gap-km",
@@ -149,11 +150,11 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     from kei_drive.core.rules import RulesError
     from kei_drive.core.trips import TrackArrays, cleaned_positions
 
+    if not args.gpx.is_file():  # a str would be read as GPX text
+        return fail(f"no such file: {args.gpx}")
     use_state_index_cache()
     try:
         track = TrackArrays.from_gpx(args.gpx)  # in time order
-    except FileNotFoundError:
-        return fail(f"no such file: {args.gpx}")
     except (GpxError, OSError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
     if not len(track):

@@ -312,3 +312,9 @@ def test_rules_by_severity_follows_the_core_order(capsys):
     assert rows[0]["status"] == "banned" and rows[-1]["status"] == "legal"
     codes = [r["state"] for r in rows]
     assert codes.index("OH") < codes.index("VA") < codes.index("IN")
+
+
+def test_states_along_a_missing_file_says_so(capsys, tmp_path):
+    """A path that is not there is a missing file, not malformed GPX text."""
+    assert main(["states-along", str(tmp_path / "nowhere.gpx")]) == 2
+    assert "no such file" in capsys.readouterr().err
