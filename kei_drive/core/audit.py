@@ -262,6 +262,28 @@ def _is_ramp(edge: RoadEdge) -> bool:
     return edge.use == "ramp" or edge.road_class in LINK_CLASSES
 
 
+def lone_ramp_runs(edges: Sequence[RoadEdge]) -> list[tuple[int, int]]:
+    """[first, end) edge ranges of unnamed highway ramps with no named highway before or
+    after them along the route (a track that drives only a ramp): the audit can only call
+    them "ramp"; an adapter with a map may find the road they serve."""
+    classes = highway_classes(edges)
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < len(edges):
+        if not (classes[k] and _is_ramp(edges[k]) and not edges[k].names):
+            k += 1
+            continue
+        end = k
+        while end < len(edges) and classes[end] and _is_ramp(edges[end]) and not edges[end].names:
+            end += 1
+        around = [edges[k - 1]] if k else []
+        around += [edges[end]] if end < len(edges) else []
+        if not any(e.names and e.road_class in HIGHWAY_CLASSES for e in around):
+            runs.append((k, end))
+        k = end
+    return runs
+
+
 def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[RoadEdge]:
     """Unnamed highway ramps named after the road they lead to ("ramp to I 83") or, for an
     exit, come from ("ramp from I 83")."""

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from kei_drive.core.audit import RoadEdge, lone_ramp_runs
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.road_status import MatchedRoad, RoadUnknown
 from kei_drive.routing import kei_costing as kc
@@ -175,11 +177,19 @@ def _classification(candidate: dict[str, Any]) -> dict[str, Any]:
 def ramp_serves(router: Router, at: tuple[float, float]) -> tuple[str, str]:
     """("motorway" | "trunk" | "", its first name) for the ramp at ``at``: the roads met at
     the ends of its edges, following connected ramp edges at most RAMP_HOPS locates."""
+    road_class, name, _where = ramp_serves_where(router, at)
+    return road_class, name
+
+
+def ramp_serves_where(
+    router: Router, at: tuple[float, float]
+) -> tuple[str, str, tuple[float, float] | None]:
+    """``ramp_serves`` and where along the ramp that road was met."""
     seen_shapes: set[str] = set()
     ends: list[tuple[float, float]] = []
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, tuple[float, float]]] = {}
 
-    def take(candidates: list[dict[str, Any]]) -> None:
+    def take(candidates: list[dict[str, Any]], where: tuple[float, float]) -> None:
         for c in candidates:
             info = c.get("edge_info") or {}
             cls = _classification(c)
@@ -192,9 +202,9 @@ def ramp_serves(router: Router, at: tuple[float, float]) -> tuple[str, str]:
                         ends.extend([pts[0], pts[-1]])
             elif cls.get("classification") in ("motorway", "trunk"):
                 names = info.get("names") or []
-                found.setdefault(cls["classification"], names[0] if names else "")
+                found.setdefault(cls["classification"], (names[0] if names else "", where))
 
-    take(_locate(router, *at))
+    take(_locate(router, *at), at)
     hops = 0
     visited: set[tuple[float, float]] = set()
     while ends and hops < RAMP_HOPS:
@@ -204,8 +214,29 @@ def ramp_serves(router: Router, at: tuple[float, float]) -> tuple[str, str]:
             continue
         visited.add(key)
         hops += 1
-        take(_locate(router, *end))
+        take(_locate(router, *end), end)
     for cls in ("motorway", "trunk"):
         if cls in found:
-            return cls, found[cls]
-    return "", ""
+            return cls, *found[cls]
+    return "", "", None
+
+
+def name_lone_ramps(
+    router: Router, geometry: Sequence[Sequence[float]], edges: list[RoadEdge]
+) -> list[RoadEdge]:
+    """Edges with each lone highway ramp (``lone_ramp_runs``: a track that drives only the
+    ramp) named after the road it serves, found on the map: "ramp to I 95" when the track
+    heads towards where that road was met, else "ramp from I 95"."""
+    out = edges
+    for first, end in lone_ramp_runs(edges):
+        a, b = edges[first].begin_index, edges[end - 1].end_index
+        start, stop = tuple(geometry[a]), tuple(geometry[b])
+        middle = tuple(geometry[(a + b) // 2])
+        _cls, name, where = ramp_serves_where(router, (middle[0], middle[1]))
+        if not name or where is None:
+            continue
+        towards = haversine_m(*stop, *where) <= haversine_m(*start, *where)
+        label = f"ramp {'to' if towards else 'from'} {name}"
+        out = out if out is not edges else list(edges)
+        out[first:end] = [replace(e, names=(label,)) for e in edges[first:end]]
+    return out

@@ -46,6 +46,7 @@ from kei_drive.routing.planner import (
     maneuvers_from_route,
 )
 from kei_drive.routing.polyline import decode_array
+from kei_drive.routing.road_match import name_lone_ramps
 from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
 from kei_drive.routing.unmatched import notes as unmatched_notes
 from kei_drive.routing.unmatched import reasons as unmatched_reasons
@@ -464,6 +465,8 @@ def check_track(
     permits = load_permits(permits)
     for piece in pieces:
         geometry, edges = piece.take_audit_input()
+        if router is not None:
+            edges = name_lone_ramps(router, geometry, edges)
         report = audit_route(
             geometry,
             edges,

@@ -68,8 +68,16 @@ def test_a_track_that_only_drives_a_ramp_used_the_motorway(router, monkeypatch):
     (stretch,) = _highways(result)
     assert stretch.road_class == "motorway"
     assert stretch.to_m - stretch.from_m == pytest.approx(RAMP_M, rel=0.1)
+    assert stretch.road == "ramp to I 99"  # found on the map: the track never reaches it
     assert not result.legal
     assert highway_use(_track(fixes)) is True
+
+
+def test_a_track_that_only_drives_an_off_ramp_names_where_it_came_from(router):
+    down_the_ramp = [(41.9900, -76.9996), (41.9900, -77.0100), (41.9850, -77.0100)]
+    fixes, _ = drive_path(down_the_ramp, 10.0, accuracy_m=5)
+    (stretch,) = _highways(check_track(_track(fixes), router=router))
+    assert stretch.road == "ramp from I 99"
 
 
 def test_one_glitch_1000_km_away_does_not_sink_the_audit(router, tmp_path, capsys):
