@@ -371,6 +371,7 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
 # would let slow GPS wander (correlated noise, which nothing can tell from a real path)
 # lengthen the drive more than a moving average did.
 LENGTH_NOISE_SHARE = 0.12
+DENSE_LOG_S = 2.0  # logs with fixes at most this far apart (median) are fitted, not averaged
 
 
 def _quadratic_weights(half: int) -> NDArray:
@@ -508,10 +509,9 @@ def _fit_offsets(
 
 @dataclass(frozen=True)
 class _FitWindows:
-    """Per fix, the fixes before and after it that its position is fitted over: as many on
-    either side (a quadratic) inside a run, so that a first fix logged 15 s early pulls no
-    fit; near a run's ends, where no symmetric window is long enough, a line over what
-    there is (``quadratic`` False)."""
+    """Per fix, the fixes before and after it that its position is fitted over, and where
+    the fit is a quadratic (else a line). Trip lengths use as many fixes on either side (a
+    first fix logged 15 s early pulls no fit), fewer near a run's ends."""
 
     before: NDArray
     after: NDArray
@@ -526,10 +526,10 @@ def _fit_positions(arr: TrackArrays, windows: _FitWindows) -> tuple[NDArray, NDA
 
 
 def _count_windows(n: int, half: int, run_start: NDArray, run_end: NDArray) -> _FitWindows:
-    """+-``half`` fixes, shrunk near each run's ends."""
+    """+-``half`` fixes, shrunk near each run's ends (as many either side)."""
     i = np.arange(n)
-    before, after = np.minimum(half, i - run_start), np.minimum(half, run_end - i)
-    return _FitWindows(before, after, (before == half) & (after == half))
+    symmetric = np.minimum(half, np.minimum(i - run_start, run_end - i))
+    return _FitWindows(symmetric, symmetric, np.ones(n, dtype=bool))
 
 
 def _spread_repeated_times(t: NDArray) -> NDArray:
@@ -607,14 +607,12 @@ def _fit_windows(
             half_s[in_run] = fixes * dt_fix
     half_s = np.clip(half_s, cfg.smooth_window_s, cfg.max_fit_window_s)
     i = np.arange(n)
-    lo = np.searchsorted(t, t - half_s - 1e-9, side="left")
-    hi = np.searchsorted(t, t + half_s + 1e-9, side="right") - 1
-    inside = (t - half_s >= t[run_start] - 1e-9) & (t + half_s <= t[run_end] + 1e-9)
-    lo, hi = np.maximum(lo, run_start), np.minimum(hi, run_end)
+    lo = np.maximum(np.searchsorted(t, t - half_s - 1e-9, side="left"), run_start)
+    hi = np.minimum(np.searchsorted(t, t + half_s + 1e-9, side="right") - 1, run_end)
+    # as many fixes either side, fewer near a run's ends: a truck parked there stays put
+    # (a line fitted over the drive beyond would drag its fixes along)
     half = np.maximum(np.minimum(i - lo, hi - i), 0)
-    before = np.where(inside, half, i - lo)
-    after = np.where(inside, half, hi - i)
-    return _FitWindows(before, after, inside)
+    return _FitWindows(half, half, np.ones(n, dtype=bool))
 
 
 def _speed_windows(
@@ -812,9 +810,12 @@ def analyze_track(
         v_lo, v_hi, steady = _speed_windows(arr, disp, span, typical, run, run_start, run_end, cfg)
         v_lat, v_lon = smooth(v_lo, v_hi)
         speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
+        if typical <= DENSE_LOG_S:  # a sparse log's fits would span whole bends: averages
+            fit = _fit_windows(arr, disp, span, run, run_start, run_end, cfg)
+            s_lat, s_lon = _fit_positions(arr, fit)
+        else:
+            s_lat, s_lon = v_lat, v_lon
         del v_lat, v_lon, v_lo, v_hi
-        fit = _fit_windows(arr, disp, span, run, run_start, run_end, cfg)
-        s_lat, s_lon = _fit_positions(arr, fit)
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if all_timed:
