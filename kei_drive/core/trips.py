@@ -1164,8 +1164,11 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     twice (same time and place) is read once."""
     t = track.t
     n = t.size
-    if n < 2 or not np.isfinite(t).all() or not (np.diff(t) < 0).any():
+    if n < 2 or not np.isfinite(t).all():
         return None
+    if not (np.diff(t) < 0).any():  # in order: only a fix written twice in a row to drop
+        again = np.concatenate(([False], _same_fix(track, slice(1, None), slice(None, -1))))
+        return np.flatnonzero(~again) if again.any() else None
     bounds = np.cumsum([0, *(segment_sizes or [n])])
     parts = []
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
@@ -1194,6 +1197,15 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     repeat[np.maximum(by_key[1:], by_key[:-1])[same]] = True
     order = order[~repeat]
     return None if order.size == n and (order == np.arange(n)).all() else order
+
+
+def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDArray:
+    """Are fixes ``a`` and ``b`` the same (time, and place within ``SAME_PLACE_DEG``)?"""
+    return (
+        (track.t[a] == track.t[b])
+        & (np.abs(track.lat[a] - track.lat[b]) <= SAME_PLACE_DEG)
+        & (np.abs(track.lon[a] - track.lon[b]) <= SAME_PLACE_DEG)
+    )
 
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:

@@ -20,6 +20,7 @@ from kei_drive.core.trips import (
     from_segments,
     no_movement,
     split_on_gaps,
+    time_order,
 )
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
 from tests.conftest import GPX_FIXTURES as FIXTURES
@@ -596,3 +597,17 @@ def test_local_fit_in_blocks_is_the_same_fit(monkeypatch):
     blocks = trips.local_fit((x, y), half, half, t)
     assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
     assert not np.allclose(whole[0], x)  # it did fit
+
+
+def test_every_fix_written_twice_in_order_is_read_once():
+    """A logger that writes each fix twice, in time order: the log is read as the single
+    log (a fix twice had zero-second steps: top speed read 0, twice the fixes used)."""
+    from tests.support.trips import drive_path
+
+    drive, _ = drive_path([(40.0, -105.0), (40.0, -104.98)], 12.0, accuracy_m=5)
+    twice = [fix for fix in drive for _ in range(2)]
+    once, doubled = TrackArrays.from_points(drive), TrackArrays.from_points(twice)
+    order = time_order(doubled)
+    assert order is not None and len(order) == len(drive)
+    read = doubled.take(order)
+    assert compute_stats(read) == compute_stats(once)
