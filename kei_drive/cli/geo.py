@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -153,10 +154,13 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     if not args.gpx.is_file():  # a str would be read as GPX text
         return fail(f"no such file: {args.gpx}")
     use_state_index_cache()
+    read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
-        track = TrackArrays.from_gpx(args.gpx)  # in time order
+        track = TrackArrays.from_gpx(args.gpx, read_notes)  # in time order
     except (GpxError, OSError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
+    for note in read_notes:  # stderr: the JSON on stdout stays a list of states
+        print(f"kei-drive: note: {note}", file=sys.stderr)
     if not len(track):
         return fail(f"{args.gpx} holds no track or route points")
     try:

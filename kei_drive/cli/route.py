@@ -117,8 +117,9 @@ def _check_route(args: argparse.Namespace) -> int:
     if not args.gpx.is_file():
         return fail(f"no such file: {args.gpx}")
     use_state_index_cache()
+    read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
-        points = TrackArrays.from_gpx(args.gpx)  # times and accuracies help the matching
+        points = TrackArrays.from_gpx(args.gpx, read_notes)  # times and accuracies help
     except (GpxError, OSError, ValueError) as exc:
         return fail(f"cannot read {args.gpx}: {exc}")
     if len(points) < 2:
@@ -136,6 +137,7 @@ def _check_route(args: argparse.Namespace) -> int:
         )
     except (RoutingError, PermitError, RulesError, ValueError) as exc:
         return fail(str(exc))
+    result.notes[:0] = read_notes
     data = result.to_dict()
     del result  # its geometry is in ``data`` now: a long track's is held once while printed
     data.pop("maneuvers", None)

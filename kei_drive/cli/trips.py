@@ -103,8 +103,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
         os.nice(IMPORT_NICE)
+    read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
-        tracks = read_gpx_columns(args.file)  # the one parse, before the database is touched
+        # the one parse, before the database is touched
+        tracks = read_gpx_columns(args.file, notes_out=read_notes)
     except GpxError as exc:
         return fail(str(exc))
     session = _db()
@@ -133,13 +135,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not trips:
         return fail(f"{args.file}: no trip to import (only isolated single fixes)")
     if args.json:
-        print_json({"trips": trips, "already_imported": skipped})
+        print_json({"trips": trips, "already_imported": skipped, "notes": read_notes})
     else:
         print(f"imported {len(trips)} trip(s) from {args.file}")
         for trip in trips:
             print(_line(trip))
         if skipped:
             print(f"already imported, not again: trip {', '.join(map(str, skipped))}")
+        for note in read_notes:
+            print(f"note: {note}")
     return 0
 
 

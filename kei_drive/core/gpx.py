@@ -145,14 +145,13 @@ def _number(text: str) -> float:
     return value if math.isfinite(value) else math.nan
 
 
-def _epoch(text: str, where: str) -> float:
+def _epoch(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (no zone: UTC); NaN for an empty one. Raises
+    ``ValueError`` for anything else."""
     text = text.strip()
     if not text:
         return math.nan
-    try:
-        value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError as exc:
-        raise GpxError(f"not a valid GPX file: point {where} has a bad time {text!r}") from exc
+    value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
@@ -207,6 +206,12 @@ class _Extractor:
         self.in_segment = False
         self.pending = b""
         self.started = False
+        # fixes left out for a bad coordinate or time (a logger's glitch): counted, the
+        # first described; one bad fix never sinks the file
+        self.invalid = 0
+        self.invalid_first: str | None = None
+        self.dropped_in_segment = 0  # so that later fixes keep their numbers in messages
+        self._bad: np.ndarray = np.zeros(0, dtype=bool)
 
     def feed(self, data: bytes, final: bool = False) -> None:
         data = self.pending + data
@@ -296,7 +301,7 @@ class _Extractor:
         return self.tracks
 
     def _where(self, k: int = 0) -> str:
-        n = (len(self.cols) if self.cols is not None else 0) + k + 1
+        n = (len(self.cols) if self.cols is not None else 0) + self.dropped_in_segment + k + 1
         if self.track is not None and self.track.kind == "rte":
             return f"#{n} of route {self.counts['rte']}"
         return f"#{n} of track {self.counts['trk']} segment {self.seg_no}"
@@ -309,12 +314,14 @@ class _Extractor:
             self.seg_no = 0
             if tag == "rte":
                 self.cols = _Columns()
+                self.dropped_in_segment = 0
             if empty:
                 self._close(tag)
         elif tag == "trkseg" and self.track is not None and self.track.kind == "trk":
             self._close_segment()
             self.seg_no += 1
             self.cols = _Columns()
+            self.dropped_in_segment = 0
             self.in_segment = not empty
             if empty:
                 self._close_segment()
@@ -339,6 +346,7 @@ class _Extractor:
         if self.cols is None:
             return  # points outside any segment or route
         buf = tokens.buf
+        self._bad = np.zeros(j - i, dtype=bool)
         out: dict[str, np.ndarray] = {}
         for key in ("lat", "lon"):
             a, b = (x[i:j] for x in tokens.spans[key])
@@ -362,30 +370,38 @@ class _Extractor:
             out[key] = column
         self._append(out)
 
+    def reject(self, k: int, why: str) -> None:
+        """Leave out point ``k`` of the batch being stored (``why`` completes "point ...")."""
+        self._bad[k] = True
+        if self.invalid_first is None:
+            self.invalid_first = f"point {self._where(k)} {why}"
+
     def _coordinate(self, key: str, raw: str, k: int) -> float:
         try:
             return float(raw)
-        except ValueError as exc:
-            raise GpxError(
-                f"not a valid GPX file: point {self._where(k)}: {key} {raw!r}: {exc}"
-            ) from exc
+        except ValueError:
+            self.reject(k, f"has {key}={raw!r}, not a number")
+            return math.nan
 
     def _check_coordinates(self, lat: np.ndarray, lon: np.ndarray) -> None:
-        bad = ~(np.isfinite(lat) & np.isfinite(lon))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise GpxError(
-                f"GPX point {self._where(i)} has no valid coordinates (lat={lat[i]}, lon={lon[i]})"
-            )
-        bad = (np.abs(lat) > 90.0) | (np.abs(lon) > 180.0)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise GpxError(
-                f"GPX point {self._where(i)} is out of range (lat={lat[i]}, lon={lon[i]})"
-            )
+        bad = ~(np.isfinite(lat) & np.isfinite(lon)) & ~self._bad
+        for i in np.flatnonzero(bad)[:1].tolist():
+            self.reject(i, f"has no valid coordinates (lat={lat[i]}, lon={lon[i]})")
+        self._bad |= bad
+        with np.errstate(invalid="ignore"):
+            bad = ((np.abs(lat) > 90.0) | (np.abs(lon) > 180.0)) & ~self._bad
+        for i in np.flatnonzero(bad)[:1].tolist():
+            self.reject(i, f"is out of range (lat={lat[i]}, lon={lon[i]})")
+        self._bad |= bad
 
     def _append(self, out: dict[str, np.ndarray]) -> None:
         out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
+        if self._bad.any():
+            keep = ~self._bad
+            out = {key: column[keep] for key, column in out.items()}
+            dropped = int(self._bad.sum())
+            self.invalid += dropped
+            self.dropped_in_segment += dropped
         for key in _COLUMNS:
             self.cols.cols[key].frombytes(out[key].astype(float).tobytes())  # type: ignore[union-attr]
 
@@ -406,13 +422,13 @@ class _Extractor:
             return
         st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
         n = len(st)
+        self._bad = np.zeros(n, dtype=bool)
         out: dict[str, np.ndarray] = {}
         for key, pattern in (("lat", _LAT), ("lon", _LON)):
             column = np.full(n, np.nan)
             k, values = self._column(pattern, text, st, en)
-            if k.size < n:
-                missing = int(np.setdiff1d(np.arange(n), k)[0])
-                raise GpxError(f"not a valid GPX file: point {self._where(missing)} has no {key}")
+            for missing in np.setdiff1d(np.arange(n), k)[:1].tolist():
+                self.reject(missing, f"has no {key}")
             column[k] = [self._coordinate(key, v, int(i)) for v, i in zip(values, k, strict=True)]
             out[key] = column
         self._check_coordinates(out["lat"], out["lon"])
@@ -466,9 +482,13 @@ def _times(values: list[str], where: _Extractor, k: np.ndarray) -> np.ndarray:
             return stamps.astype(np.int64) / 1e6
         except ValueError:
             pass
-    return np.array(
-        [_epoch(v, where._where(int(i))) for v, i in zip(values, k, strict=True)], dtype=float
-    )
+    out = np.full(len(values), np.nan)
+    for m, (value, i) in enumerate(zip(values, k.tolist(), strict=True)):
+        try:
+            out[m] = _epoch(value)
+        except ValueError:
+            where.reject(i, f"has a bad time {value.strip()!r}")
+    return out
 
 
 class _Validator:
@@ -613,14 +633,18 @@ def _decode(
         raise _encoding_error(encoding, exc, declared) from None
 
 
-def read_gpx_columns(source: GpxSource, fields: Iterable[str] = ALL_FIELDS) -> list[GpxTrack]:
+def read_gpx_columns(
+    source: GpxSource, fields: Iterable[str] = ALL_FIELDS, notes_out: list[str] | None = None
+) -> list[GpxTrack]:
     """Every track, then every route, with their points as columns (one streaming pass).
 
     ``source`` is GPX text (``str``; a ``str`` naming an existing file is read as a path),
     raw bytes, a ``Path`` or an open file. ``fields``: the columns read besides lat and lon
     (``ALL_FIELDS`` by default; the others are NaN). Raises ``GpxError`` for malformed XML,
-    a non-GPX document, entity declarations, a GPX with no track or route points, or a
-    point with NaN / out-of-range coordinates.
+    a non-GPX document, entity declarations, or a GPX with no valid track or route point.
+    A point with a missing, NaN or out-of-range coordinate or an unreadable time is left
+    out (one bad fix does not sink the file); ``notes_out`` (a list) receives a sentence
+    saying how many were and what was wrong with the first.
 
     Each chunk goes through expat first (well-formedness, encoding, no entities), then a
     vectorised scan picks the points out of the same chunk (as UTF-8): the file is read
@@ -633,9 +657,20 @@ def read_gpx_columns(source: GpxSource, fields: Iterable[str] = ALL_FIELDS) -> l
     tracks = extractor.finish()
     trim_heap()  # the chunks' bytes and tokens are garbage now
     tracks = [t for t in tracks if t.kind == "trk"] + [t for t in tracks if t.kind == "rte"]
+    if not tracks and extractor.invalid:
+        raise GpxError(f"GPX has no valid track or route points: {extractor.invalid_first}")
     if not tracks:
         raise GpxError("GPX has no track or route points")
+    if extractor.invalid and notes_out is not None:
+        notes_out.append(skipped_points_note(extractor.invalid, extractor.invalid_first or ""))
     return tracks
+
+
+def skipped_points_note(count: int, first: str) -> str:
+    """The sentence for fixes left out of a file (``first`` describes the first one)."""
+    if count == 1:
+        return f"1 point of the file was left out: {first}."
+    return f"{count} points of the file were left out; the first: {first}."
 
 
 def read_gpx_tracks(source: GpxSource) -> list[tuple[str | None, list[list[TrackPoint]]]]:

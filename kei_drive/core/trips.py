@@ -175,9 +175,11 @@ class TrackArrays:
         return cls(lat, np.asarray(lon, dtype=float), col(t), col(accuracy), col(speed))
 
     @classmethod
-    def from_gpx(cls, source: GpxSource) -> TrackArrays:
-        """Every track and route point of a GPX file, concatenated (one streaming parse)."""
-        tracks = read_gpx_columns(source, _GPX_COLUMNS[2:])  # elevation and course: not needed
+    def from_gpx(cls, source: GpxSource, notes_out: list[str] | None = None) -> TrackArrays:
+        """Every track and route point of a GPX file, concatenated (one streaming parse;
+        ``notes_out`` receives the parser's note on points left out)."""
+        # elevation and course: not needed
+        tracks = read_gpx_columns(source, _GPX_COLUMNS[2:], notes_out=notes_out)
         segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))

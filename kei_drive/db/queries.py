@@ -769,6 +769,7 @@ def import_gpx(
     user_id: int | None = None,
     fixes_out: list[TrackArrays] | None = None,
     skipped_out: list[int] | None = None,
+    notes_out: list[str] | None = None,
 ) -> list[tuple[Trip, TripStats]]:
     """Store a GPX file as trips with their statistics (``services.trips.import_gpx`` is
     the whole job: default names and highway use too).
@@ -779,13 +780,14 @@ def import_gpx(
     into columns, and the fixes are stored in bulk (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
     so the caller can use them without reading them back; ``skipped_out`` the ids of trips
-    stored before that a piece of this file repeats (same time span and fixes: not again).
+    stored before that a piece of this file repeats (same time span and fixes: not again);
+    ``notes_out`` the parser's note on points of the file left out (a bad coordinate or time).
     Raises ``GpxError`` before touching the database when the file is unusable or shows
     no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
     import that fails half-way leaves nothing behind.
     """
     # the one parse (or the caller's: a list of GpxTrack); validates everything first
-    tracks = source if isinstance(source, list) else read_gpx_columns(source)
+    tracks = source if isinstance(source, list) else read_gpx_columns(source, notes_out=notes_out)
     uid = _uid(session, user_id)
     print_ = gpx_fingerprint(tracks)
     earlier = trip_ids_with_fingerprint(session, uid, print_)

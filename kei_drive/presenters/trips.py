@@ -253,3 +253,4 @@ class ImportedTrip:
 class ImportedFile:
     file: str
     trips: list[ImportedTrip] = field(default_factory=list)
+    note: str = ""  # e.g. fixes of the file left out (a bad coordinate or time)

@@ -274,8 +274,9 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
             "File too large", f"{name} is over {config.MAX_GPX_BYTES // 2**20} MB."
         )
         return PlanOutcome(error=too_large)
+    read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
-        points = TrackArrays.from_gpx(data)  # times and accuracies help (as check-route)
+        points = TrackArrays.from_gpx(data, read_notes)  # times and accuracies help
     except (GpxError, ValueError) as exc:
         return PlanOutcome(error=PlanError(f"Cannot read {name}", str(exc)))
     if len(points) < 2:
@@ -290,6 +291,7 @@ def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
         result = check_track(points, rules=rules, on=on, top_speed_mph=speed, permits=permits)
     except Exception as exc:
         return PlanOutcome(error=routing_error(exc))
+    result.notes[:0] = read_notes
     out = _outcome(
         result,
         rules,

@@ -71,9 +71,11 @@ def import_gpx(
     split_gap_s: float = q.IMPORT_SPLIT_GAP_S,
     user_id: int | None = None,
     skipped_out: list[int] | None = None,
+    notes_out: list[str] | None = None,
 ) -> list[tuple[Trip, TripStats]]:
     """Import a GPX file as finished trips: statistics, names, highway use (``skipped_out``
-    receives the ids of trips stored before that the file repeats).
+    receives the ids of trips stored before that the file repeats, ``notes_out`` a note on
+    points of the file left out).
 
     Storing is ``queries.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);
@@ -94,6 +96,7 @@ def import_gpx(
         user_id=user_id,
         fixes_out=fixes,
         skipped_out=skipped_out,
+        notes_out=notes_out,
     )
     for trip, _stats in created:
         if not trip.name:

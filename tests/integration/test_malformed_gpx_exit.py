@@ -75,3 +75,40 @@ def test_utf16_without_bom_is_read_not_a_traceback(command, tmp_path):
         assert json.loads(result.stdout)["trips"][0]["name"] == "Café à Zürich"
     if command[0] == "check-route":
         assert json.loads(result.stdout)["geometry"] == [[47.37, 8.54], [47.38, 8.54]]
+
+
+def _log_with_bad_fixes() -> str:
+    """A 1 Hz drive north with a NaN fix and an unreadable time in it (a logger's glitches)."""
+    fixes = [
+        f'<trkpt lat="{40 + k * 1e-4:.4f}" lon="-105"><time>2024-05-04T15:00:{k:02d}Z</time></trkpt>'
+        for k in range(30)
+    ]
+    fixes[10] = '<trkpt lat="nan" lon="-105"><time>2024-05-04T15:00:10Z</time></trkpt>'
+    fixes[20] = '<trkpt lat="40.002" lon="-105"><time>20 past 3</time></trkpt>'
+    return (
+        _doc_with_encoding(None).split("<trkseg>")[0]
+        + f"<trkseg>{''.join(fixes)}</trkseg></trk></gpx>"
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_bad_fixes_are_left_out_and_said_not_the_whole_file(command, tmp_path):
+    """Issue 11: one point never sinks an audit or a trip; each command says what it left out."""
+    path = tmp_path / "glitchy.gpx"
+    path.write_text(_log_with_bad_fixes())
+    result = _run(command, path, tmp_path)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    note = (
+        "2 points of the file were left out; the first: point #11 of track 1 segment 1 has no "
+        "valid coordinates (lat=nan, lon=-105.0)."
+    )
+    if command[0] == "trips":
+        out = json.loads(result.stdout)
+        assert out["notes"] == [note]
+        (trip,) = out["trips"]
+        assert trip["point_count"] == 28 and 300 < trip["stats"]["distance_m"] < 330
+    elif command[0] == "check-route":
+        assert json.loads(result.stdout)["notes"][0] == note
+    else:
+        assert [row["state"] for row in json.loads(result.stdout)] == ["CO"]
+        assert result.stderr.strip() == f"kei-drive: note: {note}"

@@ -42,3 +42,14 @@ def test_malformed_or_oversized_file_stores_nothing(url):
     with pytest.raises(GpxError, match="larger than"):
         import_file("huge.gpx", b" " * (config.MAX_GPX_BYTES + 1), None)
     assert count(url) == 0
+
+
+def test_a_file_with_a_bad_fix_is_imported_and_the_page_says_what_was_left_out(url):
+    """Issue 11: one bad fix (here a NaN latitude) never sinks the trip."""
+    data = synthetic_gpx().decode()
+    first = data.index('lat="', data.index("<trkpt")) + len('lat="')
+    data = data[:first] + "nan" + data[data.index('"', first) :]
+    result = import_file("drive.gpx", data.encode(), None)
+    assert len(result.trips) == 2 and count(url) == 2
+    assert result.note.startswith("1 point of the file was left out: point #1 of track 1 ")
+    assert "(lat=nan" in result.note

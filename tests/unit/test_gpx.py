@@ -97,7 +97,8 @@ def test_gpx11_garmin_extension_speed():
         (_gpx('<trk><trkseg><trkpt lat="nan" lon="1"/></trkseg></trk>'), "no valid coord"),
         (_gpx('<trk><trkseg><trkpt lat="95" lon="1"/></trkseg></trk>'), "out of range"),
         (_gpx('<trk><trkseg><trkpt lat="1" lon="-181"/></trkseg></trk>'), "out of range"),
-        (_gpx('<trk><trkseg><trkpt lat="abc" lon="1"/></trkseg></trk>'), "not a valid GPX"),
+        (_gpx('<trk><trkseg><trkpt lat="abc" lon="1"/></trkseg></trk>'), "'abc', not a number"),
+        (_gpx('<trk><trkseg><trkpt lon="1"/></trkseg></trk>'), "no valid track.*has no lat"),
         (b"\xff\xfe\x00\x01", "malformed XML"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "malformed XML"),
         (Path("/nonexistent/track.gpx"), "cannot read GPX file"),
@@ -107,6 +108,54 @@ def test_bad_input_raises_clear_gpx_error(source, message):
     with pytest.raises(GpxError, match=message):
         read_gpx(source)
     assert issubclass(GpxError, ValueError)
+
+
+def _fix(lat: str, lon: str = "-105.0", time: str | None = None) -> str:
+    body = f"<time>{time}</time>" if time is not None else ""
+    return f'<trkpt lat="{lat}" lon="{lon}">{body}</trkpt>'
+
+
+BAD_FIXES = [  # (a bad fix as a logger may write it, the reason given for it)
+    (_fix("nan", time="2024-05-04T15:00:01Z"), "has no valid coordinates (lat=nan"),
+    (_fix("", time="2024-05-04T15:00:01Z"), "has lat='', not a number"),
+    (_fix("40.0001", "-181", "2024-05-04T15:00:01Z"), "is out of range"),
+    (_fix("40.0001", time="yesterday"), "has a bad time 'yesterday'"),
+    ('<trkpt lon="-105"><time>2024-05-04T15:00:01Z</time></trkpt>', "has no lat"),
+]
+
+
+@pytest.mark.parametrize(("bad", "why"), BAD_FIXES)
+@pytest.mark.parametrize("comment", ["", "<!-- the general scan -->"])
+def test_one_bad_fix_is_left_out_and_said_not_the_whole_file(bad, why, comment):
+    """Issue 11: one point never sinks a trip. A logger's NaN, empty or out-of-range
+    coordinate or unreadable time used to refuse the whole file."""
+    good = [_fix(f"{40 + k * 1e-3:.4f}", time=f"2024-05-04T15:00:{k:02d}Z") for k in (0, 2, 3)]
+    doc = _gpx(f"<trk><trkseg>{comment}{good[0]}{bad}{good[1]}{bad}{good[2]}</trkseg></trk>")
+    notes: list[str] = []
+    (track,) = read_gpx_columns(doc, notes_out=notes)
+    (seg,) = track.segments
+    assert seg.lat.tolist() == [40.0, 40.002, 40.003]
+    assert seg.t.tolist() == [T0.timestamp(), T0.timestamp() + 2, T0.timestamp() + 3]
+    (note,) = notes
+    assert note.startswith("2 points of the file were left out; the first: point #2 of track 1 ")
+    assert why in note, note
+    assert read_gpx_columns(doc)[0].segments[0].lat.tolist() == seg.lat.tolist()  # no notes
+
+
+def test_points_left_out_keep_the_numbers_of_the_file():
+    """The first bad point is named by its place in the file, however many came before."""
+    bad = _fix("nan")
+    doc = _gpx(
+        f"<trk><trkseg>{_fix('1')}{_fix('2')}</trkseg><trkseg>{_fix('1')}{bad}"
+        f"{_fix('1.1')}</trkseg></trk><trk><trkseg>{bad}</trkseg></trk>"
+    )
+    notes: list[str] = []
+    tracks = read_gpx_columns(doc, notes_out=notes)
+    assert [t.point_count for t in tracks] == [4]  # the second track had only a bad fix
+    assert notes == [
+        "2 points of the file were left out; the first: point #2 of track 1 segment 2 has no "
+        "valid coordinates (lat=nan, lon=-105.0)."
+    ]
 
 
 def test_gpx_round_trip_keeps_every_field():
@@ -495,5 +544,7 @@ def test_a_point_missing_a_coordinate_is_named_not_shifted():
         '<trk><trkseg><trkpt lat="1" lon="2"/><trkpt x="1" lat="3"/><trkpt lat="4" lon="5"/>'
         "</trkseg></trk>"
     )
-    with pytest.raises(GpxError, match="point #2 of track 1 segment 1 has no lon"):
-        read_gpx(doc)
+    notes: list[str] = []
+    (track,) = read_gpx_columns(doc, notes_out=notes)
+    assert track.segments[0].lat.tolist() == [1.0, 4.0]
+    assert notes == ["1 point of the file was left out: point #2 of track 1 segment 1 has no lon."]

@@ -31,10 +31,14 @@ def import_file(
     name: str, data: bytes, vehicle_id: int | None, uid: int | None = None
 ) -> ImportedFile:
     """Import one uploaded file in its own transaction: a bad file changes nothing."""
+    notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     with app_session() as s:
-        created = trip_service.import_gpx(s, data, vehicle_id=vehicle_id, user_id=uid)
+        created = trip_service.import_gpx(
+            s, data, vehicle_id=vehicle_id, user_id=uid, notes_out=notes
+        )
         return ImportedFile(
             file=name,
+            note=" ".join(notes),
             trips=[
                 ImportedTrip(str(t.id), t.name, fmt_distance(st.distance_m), routes.trip(t.id))
                 for t, st in created

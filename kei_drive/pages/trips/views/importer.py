@@ -43,6 +43,7 @@ def _results() -> rx.Component:
                                 class_name="kd-import-trip",
                             ),
                         ),
+                        rx.cond(f.note != "", rx.el.p(f.note, class_name="kd-import-note")),
                     ),
                 ),
                 class_name="kd-import-ok",
