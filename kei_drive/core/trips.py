@@ -18,7 +18,11 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
    fixes add distance and moving time, so a parked truck's jitter adds nothing. Lengths
    are measured between positions fitted by local quadratics (``local_fit``) over a window
    just wide enough for the noise (a moving average would cut inside every bend), less
-   what white noise is left (``_without_noise_left``).
+   what white noise is left (``_without_noise_left``). Where the device reported a speed
+   it measured (a GPS's Doppler speed: not computed from the positions, in m/s), steps up
+   to ``DEVICE_SPEED_MAX_STEP_S`` long are measured by it instead, and it tells moving from
+   standing (``_device_speed``): no bend is cut, no noise or wander adds length, a wait at
+   a light is not moving time and a crawl in a queue is.
 5. Speed per fix: the device's speed when it reported one, else the distance travelled
    over +-``speed_window_s`` between moving-average positions (``_speed_windows``); a 5-fix
    running median removes spikes. Max speed and time above the cap come from these speeds.
@@ -654,6 +658,131 @@ def _speed_windows(
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
+DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
+DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
+DEVICE_SPEED_AGREES = (0.8, 1.25)  # its whole length against the positions': else ignored
+DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
+COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
+COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
+CALIBRATION_MIN_M = 5000.0  # straight runs measured by the speed: at least this long...
+CALIBRATION_MAX = 0.03  # ...to scale it by at most this much (else it is left as it is)
+STRAIGHT_MIN_STEP_M = 5.0
+STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
+STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at 25 m/s
+STRAIGHT_BASE_FIXES = 5
+COPIED_SPEED_MAX_RATIO = 1.03  # such a speed measures a clean log (no longer than its fits)
+
+
+def _device_speed_use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
+    """Moving steps with a reported speed at both ends, short enough to be measured by it."""
+    with np.errstate(invalid="ignore"):
+        known = np.isfinite(speed) & (speed >= 0)
+        return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= DEVICE_SPEED_MAX_STEP_S)
+
+
+def _device_speed_steps(
+    speed: NDArray, dt: NDArray, seg_len: NDArray, seg_moving: NDArray
+) -> NDArray:
+    """``seg_len`` with each moving step that has a speed at both ends measured by those
+    speeds (a trapezoid)."""
+    use = _device_speed_use(speed, dt, seg_moving)
+    return np.where(use, (speed[:-1] + speed[1:]) / 2 * np.where(use, dt, 0.0), seg_len)
+
+
+def _device_speed(
+    arr: TrackArrays,
+    raw: NDArray,
+    dt: NDArray,
+    seg_len: NDArray,
+    seg_moving: NDArray,
+    straight: tuple[NDArray, NDArray] | None,
+    cfg: StatsConfig,
+) -> tuple[NDArray | None, bool]:
+    """The speed the device reported, to measure the trip by (None when it cannot be), and
+    whether it was refused as wrong (then it gives no speed value either).
+
+    A GPS's Doppler speed holds no position noise and cuts no bend, so a winding road,
+    correlated wander and stop-and-go keep their true length when their steps are measured
+    by it (a GPS unit's own trip meter works so), and a crawl in a queue, which moves too
+    little for the positions to tell it from jitter, still counts as moving.
+
+    It is not used when its length over the moving steps disagrees with the positions'
+    ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
+    moving), when too few steps have it, or when it was computed from the positions
+    (``raw``: the steps between the fixes as logged) and measures more than
+    ``COPIED_SPEED_MAX_RATIO`` of the fits: it would bring their noise back (on a clean log
+    it measures the polyline, which is right). Speeds under ``stop_speed_mps`` are returned
+    as 0: a Doppler speed's noise at a standstill. Where the log has enough ``straight``
+    runs (``_straight_runs``: there the fits lose no length), the speed is scaled to their
+    length: a device's speed may read a little off (a real interstate log: 0.6 % high)."""
+    use = _device_speed_use(arr.speed, dt, seg_moving)
+    if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
+        return None, False
+    with np.errstate(invalid="ignore"):
+        speed = np.where(arr.speed < cfg.stop_speed_mps, 0.0, arr.speed)
+    along = _device_speed_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
+    ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
+    agrees = DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]
+    noisy_copy = ratio > COPIED_SPEED_MAX_RATIO and _copied_speed(arr.speed, raw, dt)
+    if not agrees or noisy_copy:
+        return None, True
+    if straight is not None:
+        first, last = straight
+        cum = np.concatenate(([0], np.cumsum(~use)))
+        measured = cum[last + 1] - cum[first] == 0  # every step of the run has a speed
+
+        def over_runs(steps: NDArray) -> float:
+            total = np.concatenate(([0.0], np.cumsum(steps)))
+            return float(np.sum((total[last + 1] - total[first])[measured]))
+
+        by_speed = over_runs(along)
+        scale = over_runs(seg_len) / by_speed if by_speed > 0 else 1.0
+        if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
+            speed = speed * scale
+    return speed, False
+
+
+def _straight_runs(lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
+    """Runs of steps between fitted positions on a straight or gently curving road, where
+    fits lose no length: (first step, last step) of each run at least ``STRAIGHT_MIN_RUN_M``
+    long in which the chords over ``STRAIGHT_BASE_FIXES`` fixes before and after each fix
+    are ``STRAIGHT_MIN_STEP_M`` a fix or longer and turn by at most
+    ``STRAIGHT_MAX_TURN_DEG`` (chords, not steps: what noise is left turns a short step
+    more). A whole run is measured, not chosen steps: a fix fitted a little ahead lengthens
+    one step and shortens the next."""
+    x, y = _local_xy_m(TrackArrays.from_columns(lat, lon))
+    b = STRAIGHT_BASE_FIXES
+    straight_fix = np.zeros(x.size, dtype=bool)
+    if x.size > 2 * b:
+        cx, cy = x[b:] - x[:-b], y[b:] - y[:-b]  # chord k: fix k to fix k + b
+        long_enough = np.hypot(cx, cy) >= b * STRAIGHT_MIN_STEP_M
+        course = np.arctan2(cy, cx)
+        turn = np.abs(np.angle(np.exp(1j * (course[b:] - course[:-b]))))  # at fix k + b
+        calm = (turn <= np.radians(STRAIGHT_MAX_TURN_DEG)) & long_enough[b:] & long_enough[:-b]
+        straight_fix[b:-b] = calm
+    joined = straight_fix[:-1] & straight_fix[1:]  # step k joins fixes k and k + 1
+    edges = np.diff(np.concatenate(([0], joined.astype(np.int8), [0])))
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    cum = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
+    keep = cum[last + 1] - cum[first] >= STRAIGHT_MIN_RUN_M
+    return first[keep], last[keep]
+
+
+def _copied_speed(speed: NDArray, raw: NDArray, dt: NDArray) -> bool:
+    """Is the log's speed the step to the fix before or after over its time (a logger that
+    fills the field from the positions)? Judged on fixes moving faster than 1 m/s."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step_speed = raw / dt
+        before = np.concatenate(([np.nan], step_speed))
+        after = np.concatenate((step_speed, [np.nan]))
+        moving = speed > 1.0
+        close = np.fmin(np.abs(speed - before), np.abs(speed - after))
+        copied = close <= COPIED_SPEED_TOLERANCE * speed
+    count = int(moving.sum())
+    return count > 0 and int((copied & moving).sum()) >= COPIED_SPEED_SHARE * count
+
+
 def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
     length, sized as for timed logs (``_fit_windows``), at most as many as a 1 Hz log's
@@ -832,8 +961,25 @@ def analyze_track(
     if fit is not None:
         seg_len = _without_noise_left(arr, seg_len, fit)
         del fit
+    with_speed = all_timed and bool(np.isfinite(arr.speed).any())
+    straight = _straight_runs(s_lat, s_lon) if with_speed else None
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
+    device, refused = None, False
+    if with_speed:
+        device, refused = _device_speed(arr, d, dt, seg_len, seg_moving, straight, cfg)
+    if device is not None:
+        # A measured speed tells moving from standing better than the positions: a crawl
+        # in a queue moves (when held over a few fixes: a standstill's spike does not), a
+        # wait at a light stands; a step between standing and moving is half moved.
+        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
+        standing = device == 0.0  # under stop_speed_mps (NaN: not known)
+        moving = (moving & ~standing) | rolling
+        known = ~np.isnan(device)
+        either = (moving[:-1] | moving[1:]) & known[:-1] & known[1:]
+        seg_moving = ((moving[:-1] & moving[1:]) | either) & ~cut
+        seg_len = _device_speed_steps(device, dt, seg_len, seg_moving)
+    del device
     with np.errstate(invalid="ignore"):
         gap_counts = gap & (d > cfg.stationary_radius_m)
         gap_moved = gap_counts & (d >= cfg.stop_speed_mps * dt)
@@ -858,7 +1004,8 @@ def analyze_track(
                 np.concatenate(([np.nan], seg_speed)), np.concatenate((seg_speed, [np.nan]))
             )
         derived[~np.isfinite(derived)] = np.nan
-        speed = np.where(np.isfinite(arr.speed) & (arr.speed >= 0), arr.speed, derived)
+        reported = np.full(n, np.nan) if refused else arr.speed  # refused: km/h, copied...
+        speed = np.where(np.isfinite(reported) & (reported >= 0), reported, derived)
         del derived, cum
         speed = _running_median5(speed)
         speed[~moving] = np.where(np.isnan(speed[~moving]), np.nan, 0.0)

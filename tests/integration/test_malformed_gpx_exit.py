@@ -79,8 +79,9 @@ def test_utf16_without_bom_is_read_not_a_traceback(command, tmp_path):
 
 def _log_with_bad_fixes() -> str:
     """A 1 Hz drive north with a NaN fix and an unreadable time in it (a logger's glitches)."""
+    T = "2024-05-04T15:00:"  # noqa: N806
     fixes = [
-        f'<trkpt lat="{40 + k * 1e-4:.4f}" lon="-105"><time>2024-05-04T15:00:{k:02d}Z</time></trkpt>'
+        f'<trkpt lat="{40 + k * 1e-4:.4f}" lon="-105"><time>{T}{k:02d}Z</time></trkpt>'
         for k in range(30)
     ]
     fixes[10] = '<trkpt lat="nan" lon="-105"><time>2024-05-04T15:00:10Z</time></trkpt>'

@@ -183,3 +183,84 @@ def drive_path(
         for a, b, d in zip(lat, lon, at, strict=True)
     ]
     return fixes, float(cum[-1])
+
+
+@dataclass(frozen=True)
+class PhoneDrive:
+    """A phone-like log of a drive of known length (``city_drive``)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    t: np.ndarray
+    accuracy: np.ndarray
+    speed: np.ndarray  # Doppler-like: the true speed with 0.2 m/s of noise
+    true_m: float
+    moving_s: float  # seconds with the truck moving
+
+
+def _speed_profile(rng: np.random.Generator, kind: str, duration_s: float) -> np.ndarray:
+    """Speed every 0.1 s: cycles of speeding up (1.5 m/s2), cruising, braking (2 m/s2) and
+    standing; "city" 10-14 m/s, "stopgo" 4-10 m/s, "crawl" (a queue) 1-3 m/s."""
+    tops = {"city": (10, 14, 10, 40, 0, 30), "stopgo": (4, 10, 3, 15, 3, 25)}
+    tops["crawl"] = (1, 3, 2, 8, 2, 10)
+    v_lo, v_hi, c_lo, c_hi, s_lo, s_hi = tops[kind]
+    out: list[float] = []
+    while len(out) < duration_s * 10:
+        top, cruise, stand = (
+            rng.uniform(v_lo, v_hi),
+            rng.uniform(c_lo, c_hi),
+            rng.uniform(s_lo, s_hi),
+        )
+        out += list(np.arange(0.15, top, 0.15)) + [top] * int(cruise * 10)
+        out += list(np.arange(top, 0.0, -0.2)[1:]) + [0.0] * int(stand * 10)
+    return np.asarray(out[: int(duration_s * 10)])
+
+
+def city_drive(
+    seed: int,
+    kind: str = "city",
+    *,
+    duration_s: float = 900.0,
+    interval_s: float = 1.0,
+    wander_m: float = 3.0,
+    white_m: float = 1.0,
+) -> PhoneDrive:
+    """A drive through a street grid (blocks of 90-210 m, right-angle turns of 8 m radius)
+    as a phone logs it: position error that wanders (AR(1), ``wander_m`` per axis, 20 s)
+    plus ``white_m`` of white noise, a Doppler speed and a reported accuracy of 5 m."""
+    rng = np.random.default_rng(seed)
+    speed = _speed_profile(rng, kind, duration_s)
+    along = np.concatenate(([0.0], np.cumsum(speed[:-1] * 0.1)))
+    xy, heading = [np.zeros(2)], 0.0
+    while len(xy) < along[-1] + 400:  # ~1 m apart
+        direction = np.array([np.cos(heading), np.sin(heading)])
+        xy += [xy[-1] + direction * k for k in range(1, int(150 * rng.uniform(0.6, 1.4)))]
+        turn = rng.choice([-1.0, 1.0]) * np.pi / 2
+        for k in range(1, 13):
+            h = heading + turn * k / 12
+            xy.append(xy[-1] + np.array([np.cos(h), np.sin(h)]) * (8 * np.pi / 2 / 12))
+        heading += turn
+    path = np.asarray(xy)
+    cum = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))))
+    every = int(round(interval_s * 10))
+    at, v = along[::every], speed[::every]
+    n = at.size
+    fade = np.exp(-interval_s / 20.0)
+    error = np.zeros((n, 2))
+    error[0] = rng.normal(0, wander_m, 2)
+    kicks = rng.normal(0, wander_m * np.sqrt(1 - fade * fade), (n, 2))
+    for k in range(1, n):
+        error[k] = fade * error[k - 1] + kicks[k]
+    error += rng.normal(0, white_m, (n, 2))
+    east = np.interp(at, cum, path[:, 0]) + error[:, 0]
+    north = np.interp(at, cum, path[:, 1]) + error[:, 1]
+    per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(39.3))
+    return PhoneDrive(
+        lat=39.3 + north / M_PER_DEG_LAT,
+        lon=-76.6 + east / per_deg_lon,
+        t=T0.timestamp() + np.arange(n) * interval_s,
+        accuracy=np.full(n, 5.0),
+        speed=np.abs(v + rng.normal(0, 0.2, n)),
+        true_m=float(at[-1] - at[0]),
+        moving_s=float(np.count_nonzero(speed > 0) * 0.1),
+    )

@@ -611,3 +611,95 @@ def test_every_fix_written_twice_in_order_is_read_once():
     assert order is not None and len(order) == len(drive)
     read = doubled.take(order)
     assert compute_stats(read) == compute_stats(once)
+
+
+def _phone_log(drive, speed: np.ndarray | None) -> TrackArrays:
+    return TrackArrays.from_columns(drive.lat, drive.lon, drive.t, drive.accuracy, speed)
+
+
+@pytest.mark.parametrize("kind", ["city", "stopgo"])
+@pytest.mark.parametrize("seed", range(2))
+def test_a_measured_speed_keeps_a_city_drives_length_and_moving_time(kind, seed):
+    """A phone's log of a street grid (wandering position error, Doppler speed): the fits
+    cut every right-angle turn (1.3-4.8 % short) and every wait at a light under ~20 s
+    counted as moving (moving time +25-70 %). The device's speed measures both."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(seed, kind)
+    stats = compute_stats(_phone_log(drive, drive.speed), with_states=False)
+    assert stats.distance_m == pytest.approx(drive.true_m, rel=0.01)
+    assert stats.moving_s == pytest.approx(drive.moving_s, rel=0.06)
+    assert 0.9 * drive.speed.max() < stats.max_speed_mps <= drive.speed.max()  # held speed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_crawl_in_a_queue_is_moving_and_measured(seed):
+    """1-3 m/s with stops: the positions alone could not tell the crawl from jitter (5-7 %
+    short, and moving time +60 %: the stops counted)."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(seed, "crawl")
+    stats = compute_stats(_phone_log(drive, drive.speed), with_states=False)
+    assert stats.distance_m == pytest.approx(drive.true_m, rel=0.035)
+    assert stats.moving_s == pytest.approx(drive.moving_s, rel=0.1)
+
+
+def _copied_speed(drive) -> np.ndarray:
+    """A logger's "speed" computed from its own positions: the step to the next fix."""
+    from kei_drive.core.distance import haversine_m
+
+    step = haversine_m(drive.lat[:-1], drive.lon[:-1], drive.lat[1:], drive.lon[1:])
+    return np.append(step / np.diff(drive.t), 0.0)
+
+
+@pytest.mark.parametrize("wrong", ["km/h", "mph", "copied"])
+def test_a_speed_in_another_unit_or_copied_from_the_positions_is_not_used(wrong):
+    """km/h or mph written as m/s would make the trip 2-3.6 times as long; a speed the
+    logger computed from noisy positions brings their noise back (the polyline, +16 % at
+    3 m of white noise). Such a speed is ignored, for speeds as well as lengths."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(0, "city", white_m=3.0)
+    speed = {"km/h": drive.speed * 3.6, "mph": drive.speed * 2.237}.get(wrong)
+    stats = compute_stats(
+        _phone_log(drive, _copied_speed(drive) if speed is None else speed), with_states=False
+    )
+    without = compute_stats(_phone_log(drive, None), with_states=False)
+    assert stats == without
+
+
+def test_a_device_speed_reading_high_is_scaled_on_long_straight_runs():
+    """A GPS's speed may read a little off (the real I 55 log: 0.6 % high); where the log
+    has kilometres of straight road, whose length the positions give exactly, the speed is
+    scaled to them."""
+    track = TrackBuilder(seed=2).start(2.0).drive(12_000, 25.0, jitter_m=2.0, report_speed=True)
+    fixes = TrackArrays.from_points(track.points)
+    high = replace(fixes, speed=fixes.speed * 1.02)
+    assert compute_stats(high).distance_m == pytest.approx(12_000, rel=0.002)
+
+
+def test_a_parked_phones_speed_spikes_are_no_movement():
+    """Single fixes with 1-2.5 m/s of Doppler speed during an hour parked between two drives
+    add neither distance nor moving time."""
+    from tests.support.trips import city_drive
+
+    first, second = city_drive(1, "city", duration_s=300), city_drive(2, "city", duration_s=300)
+    rng = np.random.default_rng(3)
+    n = 3600
+    speed = np.abs(rng.normal(0, 0.3, n))
+    spikes = rng.random(n) < 0.02
+    speed[spikes] = rng.uniform(1.0, 2.5, int(spikes.sum()))
+    lat = first.lat[-1] + rng.normal(0, 3, n) / 111_000
+    lon = first.lon[-1] + rng.normal(0, 3, n) / 86_000
+    track = TrackArrays.from_columns(
+        np.concatenate((first.lat, lat, second.lat - second.lat[0] + lat[-1])),
+        np.concatenate((first.lon, lon, second.lon - second.lon[0] + lon[-1])),
+        np.concatenate(
+            (first.t, first.t[-1] + 1 + np.arange(n), first.t[-1] + n + 1 + second.t - second.t[0])
+        ),
+        np.full(first.t.size + n + second.t.size, 5.0),
+        np.concatenate((first.speed, speed, second.speed)),
+    )
+    stats = compute_stats(track, with_states=False)
+    assert stats.distance_m == pytest.approx(first.true_m + second.true_m, rel=0.01)
+    assert stats.moving_s == pytest.approx(first.moving_s + second.moving_s, rel=0.06)
