@@ -703,3 +703,53 @@ def test_a_parked_phones_speed_spikes_are_no_movement():
     stats = compute_stats(track, with_states=False)
     assert stats.distance_m == pytest.approx(first.true_m + second.true_m, rel=0.01)
     assert stats.moving_s == pytest.approx(first.moving_s + second.moving_s, rel=0.06)
+
+
+def _drawn_route() -> list[tuple[float, float]]:
+    """A route as a planner or map editor draws it: vertices 0.5-8 degrees apart around
+    10-30 m radius bends (0.1-4 m apart) and none along the 150-300 m straights between."""
+    rng = np.random.default_rng(4)
+    x = y = heading = 0.0
+    points = [(0.0, 0.0)]
+    for bend in range(24):
+        straight = rng.uniform(150, 300)
+        x, y = x + straight * np.cos(heading), y + straight * np.sin(heading)
+        points.append((x, y))
+        radius, sweep = rng.uniform(10, 30), rng.uniform(30, 120)
+        while sweep > 0:
+            turn = min(rng.uniform(0.5, 8.0), sweep)
+            sweep -= turn
+            heading += np.radians(turn) * (1 if bend % 2 else -1)
+            x += radius * np.radians(turn) * np.cos(heading)
+            y += radius * np.radians(turn) * np.sin(heading)
+            points.append((x, y))
+    per_deg_lon = 111_195.0 * np.cos(np.radians(40.0))
+    return [(40.0 + north / 111_195.0, -105.0 + east / per_deg_lon) for east, north in points]
+
+
+def test_a_drawn_route_with_uneven_vertices_is_its_polyline():
+    """Its vertices are closer than a log's fixes, so it was taken for a log whose times
+    were stripped: fitted over neighbouring vertices as if evenly spaced, and its tight
+    bends, which move less than 10 m over a few vertices, left out as parked jitter. Its
+    wiggles run on from vertex to vertex (bends), which noise never does."""
+    route = _drawn_route()
+    lat, lon = np.array(route).T
+    polyline = sum(geodesic(a, b).m for a, b in zip(route, route[1:], strict=False))
+    stats = compute_stats(TrackArrays.from_columns(lat, lon), with_states=False)
+    assert stats.distance_m == pytest.approx(polyline, rel=0.002)
+
+
+@pytest.mark.parametrize("noise_m", [1.0, 3.0])
+def test_a_stripped_noisy_log_along_the_same_route_is_still_smoothed(noise_m):
+    """The same road driven and logged at 10 m spacing with noise, times stripped: its
+    wiggles flip side from fix to fix, so it is still smoothed (the raw polyline is longer)."""
+    from tests.support.trips import drive_path
+
+    fixes, true_m = drive_path(_drawn_route(), 10.0, noise_m=noise_m, seed=5)
+    lat = np.array([f.lat for f in fixes])
+    lon = np.array([f.lon for f in fixes])
+    pairs = list(zip(lat, lon, strict=True))
+    raw = sum(geodesic(a, b).m for a, b in zip(pairs, pairs[1:], strict=False))
+    assert raw > true_m * (1.005 if noise_m < 2 else 1.03)
+    stats = compute_stats(TrackArrays.from_columns(lat, lon), with_states=False)
+    assert stats.distance_m == pytest.approx(true_m, rel=0.015)
