@@ -540,7 +540,8 @@ def store_stats(trip: Trip, stats: TripStats) -> None:
     trip.over_cap_s = stats.over_cap_s
     trip.cap_mps = stats.cap_mps
     trip.states = list(stats.states)
-    trip.stats = stats.to_dict()
+    note = (trip.stats or {}).get("highway_use_note")  # the map matching's, not the stats'
+    trip.stats = stats.to_dict() | ({"highway_use_note": note} if note else {})
     if stats.started_at is not None:
         trip.started_at = stats.started_at
         trip.ended_at = stats.ended_at

@@ -124,6 +124,7 @@ def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
         "ended_at": iso_z(trip.ended_at),
         "point_count": trip.point_count,
         "highway_use": trip.highway_use,
+        "highway_use_note": (trip.stats or {}).get("highway_use_note"),  # why unknown
         "warnings": trip_warnings(trip),
         "stats": trip.stats,
     }

@@ -12,14 +12,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kei_drive.core.trips import TrackArrays
-from kei_drive.routing.base import RoutingError
+from kei_drive.routing.base import RoutingError, TilesMissingError
 from kei_drive.routing.track_check import track_uses_highway
 
 
 def highway_use(points: Sequence[tuple[float, float]] | TrackArrays) -> bool | None:
-    if len(points) < 2:
-        return None
+    return highway_use_and_note(points)[0]
+
+
+def highway_use_and_note(
+    points: Sequence[tuple[float, float]] | TrackArrays,
+) -> tuple[bool | None, str | None]:
+    """``highway_use`` and, when it is unknown, why (for the driver: ``trips show``)."""
+    why: list[str] = []
     try:
-        return track_uses_highway(points)
-    except (RoutingError, ValueError):
-        return None
+        use = track_uses_highway(points, why_out=why)
+    except TilesMissingError:
+        return None, "No routing tiles are installed (kei-drive tiles build): not checked."
+    except (RoutingError, ValueError) as exc:
+        return None, f"The routing engine could not check the track: {exc}"
+    if use is not None:
+        return use, None
+    return None, " ".join(why) or None

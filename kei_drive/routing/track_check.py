@@ -377,16 +377,21 @@ def _piece_parts(
 
 
 def track_uses_highway(
-    points: Sequence[tuple[float, float]] | TrackArrays, router: Router | None = None
+    points: Sequence[tuple[float, float]] | TrackArrays,
+    router: Router | None = None,
+    why_out: list[str] | None = None,
 ) -> bool | None:
     """Did the track use a motorway or trunk (ramps included)? True as soon as one matched
     chunk holds a sustained highway stretch (the rest of the track cannot undo it, so it is
     not matched); False only when the whole track was matched with no unknown stretch
-    longer than ``HIGHWAY_USE_MAX_UNMATCHED_M``; None (unknown) otherwise or without tiles."""
+    longer than ``HIGHWAY_USE_MAX_UNMATCHED_M``; None (unknown) otherwise or without tiles,
+    and then ``why_out`` (a list) receives why, worded as check-route words it."""
     from kei_drive.routing import get_router
 
     track = _as_track(points)
     if len(track) < 2:
+        if why_out is not None:
+            why_out.append("The track has fewer than two fixes: there is nothing to match.")
         return None
     router = router or get_router()
     lanes_of = getattr(router, "lanes", None)
@@ -407,7 +412,20 @@ def track_uses_highway(
         and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
     ):
         return False
+    if why_out is not None:
+        why_out.extend(_why_unknown(router, parts, cut, len(track)))
     return None
+
+
+def _why_unknown(router: Router, parts: list[_Part], cut: Any, fixes: int) -> list[str]:
+    """Why a track's highway use stayed unknown: its unmatched stretches, as check-route
+    words them, or no two fixes a matcher could join."""
+    gps_m = sum(p.gps_m for p in parts)
+    if gps_m <= 0:
+        return [_why_nothing_to_match(fixes, cut) + "."]
+    runs = [run for p in parts for run in p.unmatched_runs]
+    longest = _longest_unmatched_m(parts)
+    return unmatched_notes(router, unmatched_reasons(router, runs, longest), gps_m, _pct)
 
 
 def _has_highway(part: _Part) -> bool:

@@ -22,19 +22,30 @@ from kei_drive.presenters.trips import default_trip_name
 MATCH = object()  # finish_trip's default: map-match the track there and then
 
 
-def highway_use_of(session: Session, trip_id: int) -> bool | None:
-    """Whether the trip's map-matched track used a highway (None: unknown: no tiles, or
-    part of the track outside them). Reads only, so callers can do it before taking
-    SQLite's write lock."""
-    from kei_drive.routing.highway_use import highway_use  # the router loads on first use
+HighwayUse = tuple[bool | None, str | None]  # the answer, and why it is unknown (None)
 
-    return highway_use(q.trip_arrays(session, trip_id))  # times and accuracy help matching
+
+def highway_use_of(session: Session, trip_id: int) -> HighwayUse:
+    """Whether the trip's map-matched track used a highway (None: unknown: no tiles, or
+    part of the track outside them), and why unknown. Reads only, so callers can do it
+    before taking SQLite's write lock."""
+    from kei_drive.routing.highway_use import highway_use_and_note  # the router loads late
+
+    return highway_use_and_note(q.trip_arrays(session, trip_id))  # times, accuracy help
+
+
+def set_highway_use(session: Session, trip: Trip, use: HighwayUse) -> None:
+    """Store a trip's highway use; why it is unknown goes with its statistics
+    (``stats["highway_use_note"]``, shown by ``trips show``)."""
+    trip.highway_use, note = use
+    stats = {k: v for k, v in (trip.stats or {}).items() if k != "highway_use_note"}
+    trip.stats = stats | ({"highway_use_note": note} if note else {})
+    session.add(trip)
 
 
 def mark_highway_use(session: Session, trip: Trip) -> bool | None:
     """Set ``trip.highway_use`` from its map-matched track (None stays "unknown")."""
-    trip.highway_use = highway_use_of(session, trip.id)  # type: ignore[arg-type]
-    session.add(trip)
+    set_highway_use(session, trip, highway_use_of(session, trip.id))  # type: ignore[arg-type]
     return trip.highway_use
 
 
@@ -57,8 +68,7 @@ def finish_trip(
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     else:
-        trip.highway_use = highway_use
-        session.add(trip)
+        set_highway_use(session, trip, highway_use)
     session.flush()
     return stats
 
@@ -84,7 +94,7 @@ def import_gpx(
     """
     if isinstance(source, bytes) and len(source) > config.MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {config.MAX_GPX_BYTES // (1024 * 1024)} MB")
-    from kei_drive.routing.highway_use import highway_use  # the router loads on first use
+    from kei_drive.routing.highway_use import highway_use_and_note  # the router loads late
 
     fixes: list[TrackArrays] = []  # each trip's fixes, matched below without reading them back
     created = q.import_gpx(
@@ -104,11 +114,10 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        uses = [highway_use(track) for track in fixes]  # no lock held while matching
+        uses = [highway_use_and_note(track) for track in fixes]  # no lock held meanwhile
         begin_write(session)  # then a short write (in turns with the uploads)
         for (trip, _stats), use in zip(created, uses, strict=True):
-            trip.highway_use = use
-            session.add(trip)
+            set_highway_use(session, trip, use)
         session.flush()
     return created
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kei_drive.routing.highway_use import highway_use
+from kei_drive.routing.highway_use import highway_use, highway_use_and_note
 from tests.support.osm_synth import synth_tiles
 
 
@@ -35,14 +35,57 @@ def test_track_on_the_residential_grid_used_none(tiles_env):
     assert highway_use(line((41.9505, -77.030), (41.9895, -77.030))) is False
 
 
-def test_track_outside_the_tiles_is_unknown(tiles_env):
+def test_track_outside_the_tiles_is_unknown_and_says_why(tiles_env):
     assert highway_use(line((39.29, -76.61), (39.30, -76.61))) is None
+    use, note = highway_use_and_note(line((39.29, -76.61), (39.30, -76.61)))
+    assert use is None and "outside the installed map data" in note
+    assert highway_use_and_note(line((41.952, -77.000), (41.988, -77.000))) == (True, None)
 
 
 def test_without_tiles_highway_use_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setenv("KEI_DRIVE_TILES", str(tmp_path / "no-tiles"))
     monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
     assert highway_use(line((41.952, -77.000), (41.988, -77.000))) is None
+    _use, note = highway_use_and_note(line((41.952, -77.000), (41.988, -77.000)))
+    assert note.startswith("No routing tiles are installed")
+
+
+def test_trips_show_says_why_highway_use_is_unknown(tiles_env, tmp_path, monkeypatch, capsys):
+    """``highway_use: null`` alone did not say whether the tiles were missing or the drive
+    left the map; the reason is kept with the trip, also when its statistics are redone."""
+    import json
+    from datetime import timedelta
+
+    from kei_drive.cli import main
+    from kei_drive.core.gpx import TrackPoint, to_gpx
+    from tests.support.trips import T0
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'trips.db'}")
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path / "home"))
+    away = line((39.29, -76.61), (39.30, -76.61))  # Baltimore: outside these tiles
+    fixes = [
+        TrackPoint(lat, lon, T0 + timedelta(seconds=3 * i), accuracy_m=5)
+        for i, (lat, lon) in enumerate(away)
+    ]
+    gpx = tmp_path / "away.gpx"
+    gpx.write_text(to_gpx(fixes, name="Away"))
+    assert main(["trips", "import", str(gpx), "--json"]) == 0
+    (trip,) = json.loads(capsys.readouterr().out)["trips"]
+    assert trip["highway_use"] is None
+    assert "outside the installed map data" in trip["highway_use_note"]
+    assert main(["trips", "show", str(trip["id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    shown = shown.get("trip", shown)
+    assert shown["highway_use_note"] == trip["highway_use_note"]
+    from kei_drive.db import app_session
+    from kei_drive.db import queries as q
+
+    with app_session() as s:  # e.g. the vehicle changed: the statistics are computed again
+        q.refresh_stats(s, q.get_trip(s, trip["id"]))
+        s.commit()
+    assert main(["trips", "show", str(trip["id"]), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again.get("trip", again)["highway_use_note"] == trip["highway_use_note"]
 
 
 def test_finishing_a_recorded_trip_stores_its_highway_use(tiles_env, tmp_path, monkeypatch):
