@@ -139,6 +139,18 @@ class TripStats:
         return {k: out.pop(k) for k in STATS_KEYS} | out
 
 
+def _routes_set_aside(count: int) -> str:
+    if count == 1:
+        return (
+            "The file also holds a planned route (<rte>) beside its track: the track was "
+            "read; save the route in a file of its own to check it."
+        )
+    return (
+        f"The file also holds {count} planned routes (<rte>) beside its track: the track was "
+        "read; save the routes in a file of their own to check them."
+    )
+
+
 @dataclass(frozen=True)
 class TrackArrays:
     """A track as columns: degrees, epoch seconds (NaN: untimed), metres, m/s (NaN: unknown)."""
@@ -180,10 +192,17 @@ class TrackArrays:
 
     @classmethod
     def from_gpx(cls, source: GpxSource, notes_out: list[str] | None = None) -> TrackArrays:
-        """Every track and route point of a GPX file, concatenated (one streaming parse;
-        ``notes_out`` receives the parser's note on points left out)."""
+        """Every track point of a GPX file, concatenated, or every route point when it has
+        no track (one streaming parse). A file holding a drive and its planned route is the
+        drive: the two joined would be one line jumping back to the start. ``notes_out``
+        receives the parser's note on points left out and one on routes set aside."""
         # elevation and course: not needed
         tracks = read_gpx_columns(source, _GPX_COLUMNS[2:], notes_out=notes_out)
+        routes = [t for t in tracks if t.kind == "rte"]
+        if routes and len(routes) < len(tracks):
+            tracks = [t for t in tracks if t.kind != "rte"]
+            if notes_out is not None:
+                notes_out.append(_routes_set_aside(len(routes)))
         segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))

@@ -113,3 +113,31 @@ def test_bad_fixes_are_left_out_and_said_not_the_whole_file(command, tmp_path):
     else:
         assert [row["state"] for row in json.loads(result.stdout)] == ["CO"]
         assert result.stderr.strip() == f"kei-drive: note: {note}"
+
+
+@pytest.mark.parametrize("command", COMMANDS[1:], ids=lambda c: c[0])
+def test_a_drive_with_its_planned_route_is_checked_as_the_drive(command, tmp_path):
+    """A logger's file with the drive (<trk>) and the route it followed (<rte>) was read as
+    one line: the drive, then a jump back to the start and the route again."""
+    at = "2024-05-04T15:00:"
+    drive = "".join(
+        f'<trkpt lat="{40 + k * 1e-4:.4f}" lon="-105"><time>{at}{k:02d}Z</time></trkpt>'
+        for k in range(30)
+    )
+    route = "".join(f'<rtept lat="{40 + k * 1e-3:.3f}" lon="-105.01"/>' for k in range(4))
+    path = tmp_path / "drive_and_plan.gpx"
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        'xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><trkseg>{drive}</trkseg></trk><rte>{route}</rte></gpx>"
+    )
+    result = _run(command, path, tmp_path)
+    assert result.returncode == 0, result.stderr
+    if command[0] == "check-route":
+        out = json.loads(result.stdout)
+        assert 300 < out["distance_m"] < 340  # the drive's 322 m, not the route's too
+        assert any("planned route (<rte>)" in n for n in out["notes"])
+    else:
+        (row,) = json.loads(result.stdout)
+        assert row["state"] == "CO" and row["km"] < 0.4
+        assert "planned route (<rte>)" in result.stderr
