@@ -673,13 +673,17 @@ def _speed_windows(
     lo = np.maximum(np.searchsorted(arr.t, arr.t - half_s, side="left"), run_start)
     hi = np.minimum(np.searchsorted(arr.t, arr.t + half_s, side="right") - 1, run_end)
     half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
-    full = half >= np.floor(half_s / dt_fix) - 1
+    # full: the window reaches (nearly) half_s either way; counted in seconds, not fixes,
+    # so that dropped fixes or a 2 Hz logger's whole-second stamps do not make it short
+    reach = np.minimum(arr.t[i] - arr.t[i - half], arr.t[i + half] - arr.t[i])
+    full = reach >= half_s - 1.5 * dt_fix
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
 DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
+DEVICE_SPEED_MAX_STEP_CAP_S = 15.0  # (longer in a sparse log, up to this)
 DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
-DEVICE_SPEED_AGREES = (0.8, 1.25)  # its whole length against the positions': else ignored
+DEVICE_SPEED_AGREES = (0.6, 1.6)  # its length against the positions' (units are 1.9x+ off)
 DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
 COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
 COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
@@ -689,14 +693,18 @@ STRAIGHT_MIN_STEP_M = 5.0
 STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
 STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at 25 m/s
 STRAIGHT_BASE_FIXES = 5
-COPIED_SPEED_MAX_RATIO = 1.03  # such a speed measures a clean log (no longer than its fits)
 
 
 def _device_speed_use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
-    """Moving steps with a reported speed at both ends, short enough to be measured by it."""
+    """Moving steps with a reported speed at both ends, short enough to be measured by it
+    (``DEVICE_SPEED_MAX_STEP_S``, or 4 typical steps of a sparser log up to
+    ``DEVICE_SPEED_MAX_STEP_CAP_S``: a 3 s log's dropped fixes are measured as its other
+    steps; a fitted or averaged position cuts more from such a step than a trapezoid errs)."""
+    typical = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
+    longest = min(max(DEVICE_SPEED_MAX_STEP_S, 4.0 * typical), DEVICE_SPEED_MAX_STEP_CAP_S)
     with np.errstate(invalid="ignore"):
         known = np.isfinite(speed) & (speed >= 0)
-        return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= DEVICE_SPEED_MAX_STEP_S)
+        return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= longest)
 
 
 def _device_speed_steps(
@@ -727,13 +735,14 @@ def _device_speed(
 
     It is not used when its length over the moving steps disagrees with the positions'
     ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
-    moving), when too few steps have it, or when it was computed from the positions
-    (``raw``: the steps between the fixes as logged) and measures more than
-    ``COPIED_SPEED_MAX_RATIO`` of the fits: it would bring their noise back (on a clean log
-    it measures the polyline, which is right). Speeds under ``stop_speed_mps`` are returned
-    as 0: a Doppler speed's noise at a standstill. Where the log has enough ``straight``
-    runs (``_straight_runs``: there the fits lose no length), the speed is scaled to their
-    length: a device's speed may read a little off (a real interstate log: 0.6 % high)."""
+    moving: refused), when too few steps have it, or when it was computed from the positions
+    (``raw``: the steps between the fixes as logged; it would bring their noise back, and
+    at a standstill the noise over a second reads as rolling). ``dt``: time steps with
+    repeated whole-second stamps spread (``_spread_repeated_times``). Speeds under
+    ``stop_speed_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
+    log has enough ``straight`` runs (``_straight_runs``: there the fits lose no length),
+    the speed is scaled to their length: a device's speed may read a little off (a real
+    interstate log: 0.6 % high)."""
     use = _device_speed_use(arr.speed, dt, seg_moving)
     if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
         return None, False
@@ -741,10 +750,10 @@ def _device_speed(
         speed = np.where(arr.speed < cfg.stop_speed_mps, 0.0, arr.speed)
     along = _device_speed_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
     ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
-    agrees = DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]
-    noisy_copy = ratio > COPIED_SPEED_MAX_RATIO and _copied_speed(arr.speed, raw, dt)
-    if not agrees or noisy_copy:
+    if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
         return None, True
+    if _copied_speed(arr.speed, raw, dt) or _copied_speed(arr.speed, raw, np.diff(arr.t)):
+        return None, False  # the positions' own steps: a speed value still, not a measure
     if straight is not None:
         first, last = straight
         cum = np.concatenate(([0], np.cumsum(~use)))
@@ -910,7 +919,10 @@ def analyze_track(
     timed_seg = np.isfinite(dt)
     all_timed = bool(timed_seg.all())
     # 3. gaps in recording
-    typical = float(np.median(dt[timed_seg])) if timed_seg.any() else 0.0
+    # (a 2 Hz logger's whole-second stamps spread: its steps of 0 s and 1 s are 0.5 s)
+    steps = np.diff(_spread_repeated_times(arr.t)) if all_timed else dt[timed_seg]
+    typical = float(np.median(steps)) if timed_seg.any() else 0.0
+    del steps
     gap_s = max(cfg.gap_min_s, 5.0 * typical)
     gap = timed_seg & (dt > gap_s) & ~brk
     cut = brk | gap
@@ -987,19 +999,23 @@ def analyze_track(
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     device, refused = None, False
-    if with_speed:
-        device, refused = _device_speed(arr, d, dt, seg_len, seg_moving, straight, cfg)
+    half_moved = np.zeros(n - 1, dtype=bool)  # steps between standing and moving (measured)
+    if with_speed:  # a 2 Hz logger's whole-second stamps spread: its true time steps
+        dev_dt = np.diff(_spread_repeated_times(arr.t))
+        device, refused = _device_speed(arr, d, dev_dt, seg_len, seg_moving, straight, cfg)
     if device is not None:
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a
-        # wait at a light stands; a step between standing and moving is half moved.
-        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
-        standing = device == 0.0  # under stop_speed_mps (NaN: not known)
-        moving = (moving & ~standing) | rolling
+        # wait at a light stands; a step between standing and moving is half moved. Where
+        # a fix has no speed, the positions decide as before.
         known = ~np.isnan(device)
-        either = (moving[:-1] | moving[1:]) & known[:-1] & known[1:]
-        seg_moving = ((moving[:-1] & moving[1:]) | either) & ~cut
-        seg_len = _device_speed_steps(device, dt, seg_len, seg_moving)
+        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
+        by_positions = seg_moving
+        moving = np.where(known, (moving & (device > 0.0)) | rolling, moving)
+        measured = known[:-1] & known[1:]
+        seg_moving = np.where(measured, moving[:-1] | moving[1:], by_positions) & ~cut
+        half_moved = seg_moving & measured & (moving[:-1] != moving[1:])
+        seg_len = _device_speed_steps(device, dev_dt, seg_len, seg_moving)
     del device
     with np.errstate(invalid="ignore"):
         gap_counts = gap & (d > cfg.stationary_radius_m)
@@ -1033,6 +1049,7 @@ def analyze_track(
         with np.errstate(invalid="ignore"):
             speed[speed > cfg.max_speed_mps] = np.nan
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg) | gap_moved))
+        moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
         held = _sustained(np.where(steady, speed, np.nan), run, cfg.sustain_fixes)
         moving_speeds = held[moving & np.isfinite(held)]
