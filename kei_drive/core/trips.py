@@ -670,13 +670,16 @@ def _speed_windows(
             fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
             half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
     i = np.arange(n)
-    lo = np.maximum(np.searchsorted(arr.t, arr.t - half_s, side="left"), run_start)
-    hi = np.minimum(np.searchsorted(arr.t, arr.t + half_s, side="right") - 1, run_end)
+    t = _spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
+    lo = np.maximum(np.searchsorted(t, t - half_s, side="left"), run_start)
+    hi = np.minimum(np.searchsorted(t, t + half_s, side="right") - 1, run_end)
     half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
     # full: the window reaches (nearly) half_s either way; counted in seconds, not fixes,
-    # so that dropped fixes or a 2 Hz logger's whole-second stamps do not make it short
-    reach = np.minimum(arr.t[i] - arr.t[i - half], arr.t[i + half] - arr.t[i])
-    full = reach >= half_s - 1.5 * dt_fix
+    # so that dropped fixes or uneven fixes a stamp do not make it look short (to within
+    # the log's longer steps: 3, 1, 3, 1 fixes a stamp are 1/3 s and 1 s apart)
+    reach = np.minimum(t[i] - t[i - half], t[i + half] - t[i])
+    longer_step = float(np.percentile(np.diff(t), 90)) if n > 1 else dt_fix
+    full = reach >= half_s - 1.5 * max(dt_fix, longer_step)
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
@@ -745,7 +748,7 @@ def _device_speed(
     interstate log: 0.6 % high)."""
     use = _device_speed_use(arr.speed, dt, seg_moving)
     if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
-        return None, False
+        return None, _wrong_unit(arr.speed, raw, dt, seg_moving)
     with np.errstate(invalid="ignore"):
         speed = np.where(arr.speed < cfg.stop_speed_mps, 0.0, arr.speed)
     along = _device_speed_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
@@ -795,6 +798,22 @@ def _straight_runs(lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
     cum = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
     keep = cum[last + 1] - cum[first] >= STRAIGHT_MIN_RUN_M
     return first[keep], last[keep]
+
+
+def _wrong_unit(speed: NDArray, raw: NDArray, dt: NDArray, seg_moving: NDArray) -> bool:
+    """A sparse log's speed (steps too long to measure by it) written in km/h instead of m/s
+    (a tracker's usual slip): on moving steps faster than 2 m/s its median is 3 times the
+    straight line between the fixes over their time, or more, or under a third of it. (A
+    mountain road's switchbacks shorten the line between fixes 20-30 s apart by up to half,
+    so mph and knots cannot be told from them.)"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = raw / dt
+        reported = (speed[:-1] + speed[1:]) / 2
+        ratio = (reported / line)[seg_moving & (line > 2.0) & np.isfinite(reported)]
+    if ratio.size < DEVICE_SPEED_MIN_STEPS:
+        return False
+    typical = float(np.median(ratio))
+    return not 1 / 3 <= typical <= 3.0
 
 
 def _copied_speed(speed: NDArray, raw: NDArray, dt: NDArray) -> bool:

@@ -766,8 +766,10 @@ def test_a_2_hz_log_in_whole_seconds_is_measured_by_its_speed(seed):
     from tests.support.trips import city_drive
 
     drive = city_drive(seed, "city", interval_s=0.5)
+    # rounded stamps put 3, 1, 3, 1 fixes in a second: top speed 0 even after the fix above
+    stamps = np.floor if seed == 0 else lambda t: np.round(t - drive.t[0]) + drive.t[0]
     stamped = TrackArrays.from_columns(
-        drive.lat, drive.lon, np.floor(drive.t), drive.accuracy, drive.speed
+        drive.lat, drive.lon, stamps(drive.t), drive.accuracy, drive.speed
     )
     stats = compute_stats(stamped, with_states=False)
     assert stats.distance_m == pytest.approx(drive.true_m, rel=0.01)
@@ -787,3 +789,17 @@ def test_a_3_s_log_with_dropped_fixes_is_measured_by_its_speed_across_them(seed)
         drive.lat[kept], drive.lon[kept], drive.t[kept], drive.accuracy[kept], drive.speed[kept]
     )
     assert compute_stats(log, with_states=False).distance_m == pytest.approx(drive.true_m, rel=0.03)
+
+
+@pytest.mark.parametrize("interval_s", [20.0, 30.0])
+def test_a_trackers_speed_in_km_h_sets_no_top_speed(interval_s):
+    """A tracker every 20-30 s (steps too long to be measured by its speed) that writes
+    km/h as m/s: its top speed and time over the cap were 3.6 times too high."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(1, "city", interval_s=interval_s, duration_s=1800)
+    kmh = TrackArrays.from_columns(drive.lat, drive.lon, drive.t, drive.accuracy, drive.speed * 3.6)
+    stats = compute_stats(kmh, cap_mps=11.0, with_states=False)
+    assert stats.max_speed_mps < drive.speed.max()
+    no_speed = compute_stats(_phone_log(drive, None), cap_mps=11.0, with_states=False)
+    assert (stats.max_speed_mps, stats.over_cap_s) == (no_speed.max_speed_mps, no_speed.over_cap_s)
