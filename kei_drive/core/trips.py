@@ -19,10 +19,10 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
    are measured between positions fitted by local quadratics (``local_fit``) over a window
    just wide enough for the noise (a moving average would cut inside every bend), less
    what white noise is left (``_without_noise_left``). Where the device reported a speed
-   it measured (a GPS's Doppler speed: not computed from the positions, in m/s), steps up
-   to ``DEVICE_SPEED_MAX_STEP_S`` long are measured by it instead, and it tells moving from
-   standing (``_device_speed``): no bend is cut, no noise or wander adds length, a wait at
-   a light is not moving time and a crawl in a queue is.
+   it measured (a GPS's Doppler speed: not computed from the positions, in m/s), the
+   moving steps are measured by it instead, and it tells moving from standing
+   (``device_speed``): no bend is cut, no noise or wander adds length, a wait at a light
+   is not moving time and a crawl in a queue is.
 5. Speed per fix: the device's speed when it reported one, else the distance travelled
    over +-``speed_window_s`` between moving-average positions (``_speed_windows``); a 5-fix
    running median removes spikes. Max speed and time above the cap come from these speeds.
@@ -44,6 +44,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from kei_drive.core.device_speed import (
+    DEVICE_MOVING_FIXES,
+    measured_speed,
+    measured_steps,
+    straight_runs,
+)
 from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.gpx import GpxSource, GpxTrack, TrackPoint, read_gpx_columns
 from kei_drive.core.memory import trim_heap
@@ -683,153 +689,6 @@ def _speed_windows(
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
-DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
-DEVICE_SPEED_MAX_STEP_CAP_S = 15.0  # (longer in a sparse log, up to this)
-DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
-DEVICE_SPEED_AGREES = (0.6, 1.6)  # its length against the positions' (units are 1.9x+ off)
-DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
-COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
-COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
-CALIBRATION_MIN_M = 5000.0  # straight runs measured by the speed: at least this long...
-CALIBRATION_MAX = 0.03  # ...to scale it by at most this much (else it is left as it is)
-STRAIGHT_MIN_STEP_M = 5.0
-STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
-STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at 25 m/s
-STRAIGHT_BASE_FIXES = 5
-
-
-def _device_speed_use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
-    """Moving steps with a reported speed at both ends, short enough to be measured by it
-    (``DEVICE_SPEED_MAX_STEP_S``, or 4 typical steps of a sparser log up to
-    ``DEVICE_SPEED_MAX_STEP_CAP_S``: a 3 s log's dropped fixes are measured as its other
-    steps; a fitted or averaged position cuts more from such a step than a trapezoid errs)."""
-    typical = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
-    longest = min(max(DEVICE_SPEED_MAX_STEP_S, 4.0 * typical), DEVICE_SPEED_MAX_STEP_CAP_S)
-    with np.errstate(invalid="ignore"):
-        known = np.isfinite(speed) & (speed >= 0)
-        return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= longest)
-
-
-def _device_speed_steps(
-    speed: NDArray, dt: NDArray, seg_len: NDArray, seg_moving: NDArray
-) -> NDArray:
-    """``seg_len`` with each moving step that has a speed at both ends measured by those
-    speeds (a trapezoid)."""
-    use = _device_speed_use(speed, dt, seg_moving)
-    return np.where(use, (speed[:-1] + speed[1:]) / 2 * np.where(use, dt, 0.0), seg_len)
-
-
-def _device_speed(
-    arr: TrackArrays,
-    raw: NDArray,
-    dt: NDArray,
-    seg_len: NDArray,
-    seg_moving: NDArray,
-    straight: tuple[NDArray, NDArray] | None,
-    cfg: StatsConfig,
-) -> tuple[NDArray | None, bool]:
-    """The speed the device reported, to measure the trip by (None when it cannot be), and
-    whether it was refused as wrong (then it gives no speed value either).
-
-    A GPS's Doppler speed holds no position noise and cuts no bend, so a winding road,
-    correlated wander and stop-and-go keep their true length when their steps are measured
-    by it (a GPS unit's own trip meter works so), and a crawl in a queue, which moves too
-    little for the positions to tell it from jitter, still counts as moving.
-
-    It is not used when its length over the moving steps disagrees with the positions'
-    ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
-    moving: refused), when too few steps have it, or when it was computed from the positions
-    (``raw``: the steps between the fixes as logged; it would bring their noise back, and
-    at a standstill the noise over a second reads as rolling). ``dt``: time steps with
-    repeated whole-second stamps spread (``_spread_repeated_times``). Speeds under
-    ``stop_speed_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
-    log has enough ``straight`` runs (``_straight_runs``: there the fits lose no length),
-    the speed is scaled to their length: a device's speed may read a little off (a real
-    interstate log: 0.6 % high)."""
-    use = _device_speed_use(arr.speed, dt, seg_moving)
-    if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
-        return None, _wrong_unit(arr.speed, raw, dt, seg_moving)
-    with np.errstate(invalid="ignore"):
-        speed = np.where(arr.speed < cfg.stop_speed_mps, 0.0, arr.speed)
-    along = _device_speed_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
-    ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
-    if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
-        return None, True
-    if _copied_speed(arr.speed, raw, dt) or _copied_speed(arr.speed, raw, np.diff(arr.t)):
-        return None, False  # the positions' own steps: a speed value still, not a measure
-    if straight is not None:
-        first, last = straight
-        cum = np.concatenate(([0], np.cumsum(~use)))
-        measured = cum[last + 1] - cum[first] == 0  # every step of the run has a speed
-
-        def over_runs(steps: NDArray) -> float:
-            total = np.concatenate(([0.0], np.cumsum(steps)))
-            return float(np.sum((total[last + 1] - total[first])[measured]))
-
-        by_speed = over_runs(along)
-        scale = over_runs(seg_len) / by_speed if by_speed > 0 else 1.0
-        if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
-            speed = speed * scale
-    return speed, False
-
-
-def _straight_runs(lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
-    """Runs of steps between fitted positions on a straight or gently curving road, where
-    fits lose no length: (first step, last step) of each run at least ``STRAIGHT_MIN_RUN_M``
-    long in which the chords over ``STRAIGHT_BASE_FIXES`` fixes before and after each fix
-    are ``STRAIGHT_MIN_STEP_M`` a fix or longer and turn by at most
-    ``STRAIGHT_MAX_TURN_DEG`` (chords, not steps: what noise is left turns a short step
-    more). A whole run is measured, not chosen steps: a fix fitted a little ahead lengthens
-    one step and shortens the next."""
-    x, y = _local_xy_m(TrackArrays.from_columns(lat, lon))
-    b = STRAIGHT_BASE_FIXES
-    straight_fix = np.zeros(x.size, dtype=bool)
-    if x.size > 2 * b:
-        cx, cy = x[b:] - x[:-b], y[b:] - y[:-b]  # chord k: fix k to fix k + b
-        long_enough = np.hypot(cx, cy) >= b * STRAIGHT_MIN_STEP_M
-        course = np.arctan2(cy, cx)
-        turn = np.abs(np.angle(np.exp(1j * (course[b:] - course[:-b]))))  # at fix k + b
-        calm = (turn <= np.radians(STRAIGHT_MAX_TURN_DEG)) & long_enough[b:] & long_enough[:-b]
-        straight_fix[b:-b] = calm
-    joined = straight_fix[:-1] & straight_fix[1:]  # step k joins fixes k and k + 1
-    edges = np.diff(np.concatenate(([0], joined.astype(np.int8), [0])))
-    first = np.flatnonzero(edges == 1)
-    last = np.flatnonzero(edges == -1) - 1
-    cum = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
-    keep = cum[last + 1] - cum[first] >= STRAIGHT_MIN_RUN_M
-    return first[keep], last[keep]
-
-
-def _wrong_unit(speed: NDArray, raw: NDArray, dt: NDArray, seg_moving: NDArray) -> bool:
-    """A sparse log's speed (steps too long to measure by it) written in km/h instead of m/s
-    (a tracker's usual slip): on moving steps faster than 2 m/s its median is 3 times the
-    straight line between the fixes over their time, or more, or under a third of it. (A
-    mountain road's switchbacks shorten the line between fixes 20-30 s apart by up to half,
-    so mph and knots cannot be told from them.)"""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        line = raw / dt
-        reported = (speed[:-1] + speed[1:]) / 2
-        ratio = (reported / line)[seg_moving & (line > 2.0) & np.isfinite(reported)]
-    if ratio.size < DEVICE_SPEED_MIN_STEPS:
-        return False
-    typical = float(np.median(ratio))
-    return not 1 / 3 <= typical <= 3.0
-
-
-def _copied_speed(speed: NDArray, raw: NDArray, dt: NDArray) -> bool:
-    """Is the log's speed the step to the fix before or after over its time (a logger that
-    fills the field from the positions)? Judged on fixes moving faster than 1 m/s."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step_speed = raw / dt
-        before = np.concatenate(([np.nan], step_speed))
-        after = np.concatenate((step_speed, [np.nan]))
-        moving = speed > 1.0
-        close = np.fmin(np.abs(speed - before), np.abs(speed - after))
-        copied = close <= COPIED_SPEED_TOLERANCE * speed
-    count = int(moving.sum())
-    return count > 0 and int((copied & moving).sum()) >= COPIED_SPEED_SHARE * count
-
-
 def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
     length, sized as for timed logs (``_fit_windows``), at most as many as a 1 Hz log's
@@ -1014,14 +873,18 @@ def analyze_track(
         seg_len = _without_noise_left(arr, seg_len, fit)
         del fit
     with_speed = all_timed and bool(np.isfinite(arr.speed).any())
-    straight = _straight_runs(s_lat, s_lon) if with_speed else None
+    straight = (
+        straight_runs(*_local_xy_m(TrackArrays.from_columns(s_lat, s_lon))) if with_speed else None
+    )
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     device, refused = None, False
     half_moved = np.zeros(n - 1, dtype=bool)  # steps between standing and moving (measured)
     if with_speed:  # a 2 Hz logger's whole-second stamps spread: its true time steps
         dev_dt = np.diff(_spread_repeated_times(arr.t))
-        device, refused = _device_speed(arr, d, dev_dt, seg_len, seg_moving, straight, cfg)
+        device, refused = measured_speed(
+            arr.speed, arr.t, d, dev_dt, seg_len, seg_moving, straight, cfg.stop_speed_mps
+        )
     if device is not None:
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a
@@ -1034,7 +897,7 @@ def analyze_track(
         measured = known[:-1] & known[1:]
         seg_moving = np.where(measured, moving[:-1] | moving[1:], by_positions) & ~cut
         half_moved = seg_moving & measured & (moving[:-1] != moving[1:])
-        seg_len = _device_speed_steps(device, dev_dt, seg_len, seg_moving)
+        seg_len = measured_steps(device, dev_dt, seg_len, seg_moving)
     del device
     with np.errstate(invalid="ignore"):
         gap_counts = gap & (d > cfg.stationary_radius_m)

@@ -1,0 +1,154 @@
+"""Measuring a trip by the speed its device reported (a GPS's Doppler speed), where a log
+has one: trapezoids of that speed over the moving steps, and the checks that say when it
+cannot be trusted (another unit, copied from the positions, too few steps). Used by
+``trips.analyze_track``; plain numpy arrays in and out."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
+DEVICE_SPEED_MAX_STEP_CAP_S = 15.0  # (longer in a sparse log, up to this)
+DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
+DEVICE_SPEED_AGREES = (0.6, 1.6)  # its length against the positions' (units are 1.9x+ off)
+DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
+COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
+COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
+CALIBRATION_MIN_M = 5000.0  # straight runs measured by the speed: at least this long...
+CALIBRATION_MAX = 0.03  # ...to scale it by at most this much (else it is left as it is)
+STRAIGHT_MIN_STEP_M = 5.0
+STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
+STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at 25 m/s
+STRAIGHT_BASE_FIXES = 5
+
+
+def _use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
+    """Moving steps with a reported speed at both ends, short enough to be measured by it
+    (``DEVICE_SPEED_MAX_STEP_S``, or 4 typical steps of a sparser log up to
+    ``DEVICE_SPEED_MAX_STEP_CAP_S``: a 3 s log's dropped fixes are measured as its other
+    steps; a fitted or averaged position cuts more from such a step than a trapezoid errs)."""
+    typical = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
+    longest = min(max(DEVICE_SPEED_MAX_STEP_S, 4.0 * typical), DEVICE_SPEED_MAX_STEP_CAP_S)
+    with np.errstate(invalid="ignore"):
+        known = np.isfinite(speed) & (speed >= 0)
+        return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= longest)
+
+
+def measured_steps(speed: NDArray, dt: NDArray, seg_len: NDArray, seg_moving: NDArray) -> NDArray:
+    """``seg_len`` with each moving step that has a speed at both ends measured by those
+    speeds (a trapezoid)."""
+    use = _use(speed, dt, seg_moving)
+    return np.where(use, (speed[:-1] + speed[1:]) / 2 * np.where(use, dt, 0.0), seg_len)
+
+
+def measured_speed(
+    reported: NDArray,
+    stamps: NDArray,
+    raw: NDArray,
+    dt: NDArray,
+    seg_len: NDArray,
+    seg_moving: NDArray,
+    straight: tuple[NDArray, NDArray] | None,
+    still_mps: float,
+) -> tuple[NDArray | None, bool]:
+    """The speed the device ``reported`` at each fix (m/s, NaN: none), to measure the trip
+    by (None when it cannot be), and whether it was refused as wrong (then it gives no speed
+    value either). ``stamps``: the fixes' times as logged.
+
+    A GPS's Doppler speed holds no position noise and cuts no bend, so a winding road,
+    correlated wander and stop-and-go keep their true length when their steps are measured
+    by it (a GPS unit's own trip meter works so), and a crawl in a queue, which moves too
+    little for the positions to tell it from jitter, still counts as moving.
+
+    It is not used when its length over the moving steps disagrees with the positions'
+    ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
+    moving: refused), when too few steps have it, or when it was computed from the positions
+    (``raw``: the steps between the fixes as logged; it would bring their noise back, and
+    at a standstill the noise over a second reads as rolling). ``dt``: time steps with
+    repeated whole-second stamps spread (``_spread_repeated_times``). Speeds under
+    ``still_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
+    log has enough ``straight`` runs (``straight_runs``: there the fits lose no length),
+    the speed is scaled to their length: a device's speed may read a little off (a real
+    interstate log: 0.6 % high)."""
+    use = _use(reported, dt, seg_moving)
+    if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
+        return None, _wrong_unit(reported, raw, dt, seg_moving)
+    with np.errstate(invalid="ignore"):
+        speed = np.where(reported < still_mps, 0.0, reported)
+    along = measured_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
+    ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
+    if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
+        return None, True
+    if _copied_speed(reported, raw, dt) or _copied_speed(reported, raw, np.diff(stamps)):
+        return None, False  # the positions' own steps: a speed value still, not a measure
+    if straight is not None:
+        first, last = straight
+        cum = np.concatenate(([0], np.cumsum(~use)))
+        measured = cum[last + 1] - cum[first] == 0  # every step of the run has a speed
+
+        def over_runs(steps: NDArray) -> float:
+            total = np.concatenate(([0.0], np.cumsum(steps)))
+            return float(np.sum((total[last + 1] - total[first])[measured]))
+
+        by_speed = over_runs(along)
+        scale = over_runs(seg_len) / by_speed if by_speed > 0 else 1.0
+        if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
+            speed = speed * scale
+    return speed, False
+
+
+def straight_runs(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+    """Runs of steps between fitted positions (``x``, ``y``: metres) on a straight or gently
+    curving road, where fits lose no length: (first step, last step) of each run at least
+    ``STRAIGHT_MIN_RUN_M`` long in which the chords over ``STRAIGHT_BASE_FIXES`` fixes before
+    and after each fix are ``STRAIGHT_MIN_STEP_M`` a fix or longer and turn by at most
+    ``STRAIGHT_MAX_TURN_DEG`` (chords, not steps: what noise is left turns a short step
+    more). A whole run is measured, not chosen steps: a fix fitted a little ahead lengthens
+    one step and shortens the next."""
+    b = STRAIGHT_BASE_FIXES
+    straight_fix = np.zeros(x.size, dtype=bool)
+    if x.size > 2 * b:
+        cx, cy = x[b:] - x[:-b], y[b:] - y[:-b]  # chord k: fix k to fix k + b
+        long_enough = np.hypot(cx, cy) >= b * STRAIGHT_MIN_STEP_M
+        course = np.arctan2(cy, cx)
+        turn = np.abs(np.angle(np.exp(1j * (course[b:] - course[:-b]))))  # at fix k + b
+        calm = (turn <= np.radians(STRAIGHT_MAX_TURN_DEG)) & long_enough[b:] & long_enough[:-b]
+        straight_fix[b:-b] = calm
+    joined = straight_fix[:-1] & straight_fix[1:]  # step k joins fixes k and k + 1
+    edges = np.diff(np.concatenate(([0], joined.astype(np.int8), [0])))
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    cum = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
+    keep = cum[last + 1] - cum[first] >= STRAIGHT_MIN_RUN_M
+    return first[keep], last[keep]
+
+
+def _wrong_unit(speed: NDArray, raw: NDArray, dt: NDArray, seg_moving: NDArray) -> bool:
+    """A sparse log's speed (steps too long to measure by it) written in km/h instead of m/s
+    (a tracker's usual slip): on moving steps faster than 2 m/s its median is 3 times the
+    straight line between the fixes over their time, or more, or under a third of it. (A
+    mountain road's switchbacks shorten the line between fixes 20-30 s apart by up to half,
+    so mph and knots cannot be told from them.)"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = raw / dt
+        reported = (speed[:-1] + speed[1:]) / 2
+        ratio = (reported / line)[seg_moving & (line > 2.0) & np.isfinite(reported)]
+    if ratio.size < DEVICE_SPEED_MIN_STEPS:
+        return False
+    typical = float(np.median(ratio))
+    return not 1 / 3 <= typical <= 3.0
+
+
+def _copied_speed(speed: NDArray, raw: NDArray, dt: NDArray) -> bool:
+    """Is the log's speed the step to the fix before or after over its time (a logger that
+    fills the field from the positions)? Judged on fixes moving faster than 1 m/s."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step_speed = raw / dt
+        before = np.concatenate(([np.nan], step_speed))
+        after = np.concatenate((step_speed, [np.nan]))
+        moving = speed > 1.0
+        close = np.fmin(np.abs(speed - before), np.abs(speed - after))
+        copied = close <= COPIED_SPEED_TOLERANCE * speed
+    count = int(moving.sum())
+    return count > 0 and int((copied & moving).sum()) >= COPIED_SPEED_SHARE * count
