@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from kei_drive.core.distance import haversine_m
+
 DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
 DEVICE_SPEED_MAX_STEP_CAP_S = 15.0  # (longer in a sparse log, up to this)
 DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
@@ -17,6 +19,7 @@ COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this 
 COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
 CALIBRATION_MIN_M = 5000.0  # straight runs measured by the speed: at least this long...
 CALIBRATION_MAX = 0.03  # ...to scale it by at most this much (else it is left as it is)
+SPEED_ONLY_BORNE_OUT = 0.5  # movement by the speed alone: its ends this far apart, at least
 STRAIGHT_MIN_STEP_M = 5.0
 STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
 STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at 25 m/s
@@ -96,6 +99,37 @@ def measured_speed(
         if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
             speed = speed * scale
     return speed, False
+
+
+def moves_a_standing_phone(
+    rolling: NDArray,
+    by_positions: NDArray,
+    speed: NDArray,
+    dt: NDArray,
+    lat: NDArray,
+    lon: NDArray,
+    noise_m: float,
+) -> bool:
+    """Do the positions refute the reported ``speed``? A run of ``rolling`` fixes (moving
+    by that speed) that moves by the speed alone (not ``by_positions``; a lone fix moving by
+    the positions is jitter and does not break a run) must cover, in the straight line
+    between its first and last fix plus ``noise_m`` at each end, ``SPEED_ONLY_BORNE_OUT`` of
+    the length its speed gives. A crawl in a queue does; a parked phone whose logger repeats
+    the last speed (or fills the field with a constant) does not: such a log's speed is
+    made up, and moving fixes next to the standstill would be measured by it too."""
+    before = np.concatenate(([False], by_positions[:-1]))
+    after = np.concatenate((by_positions[1:], [False]))
+    only = rolling & ~(by_positions & (before | after))
+    edges = np.diff(np.concatenate(([0], only.astype(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    if first.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        steps = np.where(only[:-1] & only[1:], (speed[:-1] + speed[1:]) / 2 * dt, 0.0)
+    total = np.concatenate(([0.0], np.cumsum(np.nan_to_num(steps))))
+    claimed = total[last] - total[first]
+    chord = haversine_m(lat[first], lon[first], lat[last], lon[last])
+    return bool(np.any(chord + 2.0 * noise_m < SPEED_ONLY_BORNE_OUT * claimed))
 
 
 def straight_runs(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:

@@ -48,6 +48,7 @@ from kei_drive.core.device_speed import (
     DEVICE_MOVING_FIXES,
     measured_speed,
     measured_steps,
+    moves_a_standing_phone,
     straight_runs,
 )
 from kei_drive.core.distance import cumulative_m, haversine_m
@@ -886,12 +887,17 @@ def analyze_track(
             arr.speed, arr.t, d, dev_dt, seg_len, seg_moving, straight, cfg.stop_speed_mps
         )
     if device is not None:
+        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
+        if moves_a_standing_phone(
+            rolling, moving, device, dev_dt, arr.lat, arr.lon, cfg.stationary_radius_m
+        ):
+            device, refused = None, True  # a repeated or made-up value: no measure, no value
+    if device is not None:
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a
         # wait at a light stands; a step between standing and moving is half moved. Where
         # a fix has no speed, the positions decide as before.
         known = ~np.isnan(device)
-        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
         by_positions = seg_moving
         moving = np.where(known, (moving & (device > 0.0)) | rolling, moving)
         measured = known[:-1] & known[1:]

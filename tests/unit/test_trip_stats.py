@@ -644,6 +644,22 @@ def test_a_crawl_in_a_queue_is_moving_and_measured(seed):
     assert stats.moving_s == pytest.approx(drive.moving_s, rel=0.12)  # under 0.5 m/s: standing
 
 
+@pytest.mark.parametrize("interval_s", [1.0, 10.0])
+def test_a_speed_repeated_while_parked_is_refuted_by_the_positions(interval_s):
+    """A logger that repeats the last speed (or fills the field with a constant) while the
+    phone stands: the speed alone made 5 parked minutes 4.5 km of driving. The positions
+    refute it: such a speed measures nothing, and the drive keeps its length and moving
+    time (measured by the positions)."""
+    track = TrackBuilder(interval_s=interval_s, seed=4).start().stop(300)
+    track.drive(4_000, 15.0).stop(300)
+    fixes = TrackArrays.from_points(track.points)
+    stale = compute_stats(replace(fixes, speed=np.full(len(fixes), 15.0)), with_states=False)
+    assert stale.distance_m == pytest.approx(4_000, rel=0.03)
+    assert stale.moving_s == pytest.approx(4_000 / 15.0, rel=0.1)
+    without = compute_stats(fixes, with_states=False)
+    assert (stale.distance_m, stale.moving_s) == (without.distance_m, without.moving_s)
+
+
 def _copied_speed(drive) -> np.ndarray:
     """A logger's "speed" computed from its own positions: the step to the next fix."""
     from kei_drive.core.distance import haversine_m
