@@ -19,6 +19,7 @@ COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this 
 COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
 CALIBRATION_MIN_M = 5000.0  # straight runs measured by the speed: at least this long...
 CALIBRATION_MAX = 0.03  # ...to scale it by at most this much (else it is left as it is)
+WANDER_MAX_MPS = 2.0  # a parked phone's positions drift slower than this on "moving" steps
 SPEED_ONLY_BORNE_OUT = 0.5  # movement by the speed alone: its ends this far apart, at least
 STRAIGHT_MIN_STEP_M = 5.0
 STRAIGHT_MIN_RUN_M = 1000.0  # a run's ends hold the wander of a few metres: long runs only
@@ -66,7 +67,9 @@ def measured_speed(
 
     It is not used when its length over the moving steps disagrees with the positions'
     ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
-    moving: refused), when too few steps have it, or when it was computed from the positions
+    moving: refused; far below them where the phone stood and its positions wandered, it
+    is used: ``_standing_phone``), when too few steps have it, or when it was computed from
+    the positions
     (``raw``: the steps between the fixes as logged; it would bring their noise back, and
     at a standstill the noise over a second reads as rolling). ``dt``: time steps with
     repeated whole-second stamps spread (``_spread_repeated_times``). Speeds under
@@ -81,6 +84,8 @@ def measured_speed(
         speed = np.where(reported < still_mps, 0.0, reported)
     along = measured_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
     ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
+    if ratio < DEVICE_SPEED_AGREES[0] and _standing_phone(reported, seg_len, dt, use):
+        return speed, False  # the positions' "movement" is a parked phone's wander
     if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
         return None, True
     if _copied_speed(reported, raw, dt) or _copied_speed(reported, raw, np.diff(stamps)):
@@ -156,6 +161,18 @@ def straight_runs(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
     cum = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
     keep = cum[last + 1] - cum[first] >= STRAIGHT_MIN_RUN_M
     return first[keep], last[keep]
+
+
+def _standing_phone(reported: NDArray, seg_len: NDArray, dt: NDArray, use: NDArray) -> bool:
+    """A log whose speed is far below the positions' because the phone stood (its position
+    wandering: a parked hour measured up to 700 m by the positions) and not because the field
+    holds zeros while it drove: the speed varies (a real GPS's noise at a standstill; a field
+    that is one constant measures nothing), and the positions' steps the speed disagrees
+    with are slow (a parked phone's wander: under ``WANDER_MAX_MPS``; a drive: faster)."""
+    known = reported[np.isfinite(reported)]
+    if known.size == 0 or float(np.ptp(known)) == 0.0:
+        return False
+    return float(np.median(seg_len[use] / dt[use])) < WANDER_MAX_MPS
 
 
 def _wrong_unit(speed: NDArray, raw: NDArray, dt: NDArray, seg_moving: NDArray) -> bool:

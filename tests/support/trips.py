@@ -200,7 +200,10 @@ class PhoneDrive:
 
 def _speed_profile(rng: np.random.Generator, kind: str, duration_s: float) -> np.ndarray:
     """Speed every 0.1 s: cycles of speeding up (1.5 m/s2), cruising, braking (2 m/s2) and
-    standing; "city" 10-14 m/s, "stopgo" 4-10 m/s, "crawl" (a queue) 1-3 m/s."""
+    standing; "city" 10-14 m/s, "stopgo" 4-10 m/s, "crawl" (a queue) 1-3 m/s; "parked"
+    never moves."""
+    if kind == "parked":
+        return np.zeros(int(duration_s * 10))
     tops = {"city": (10, 14, 10, 40, 0, 30), "stopgo": (4, 10, 3, 15, 3, 25)}
     tops["crawl"] = (1, 3, 2, 8, 2, 10)
     v_lo, v_hi, c_lo, c_hi, s_lo, s_hi = tops[kind]

@@ -660,6 +660,23 @@ def test_a_speed_repeated_while_parked_is_refuted_by_the_positions(interval_s):
     assert (stale.distance_m, stale.moving_s) == (without.distance_m, without.moving_s)
 
 
+@pytest.mark.parametrize("interval_s", [1.0, 5.0])
+def test_a_parked_phones_wander_is_not_a_trip_when_its_speed_says_standing(interval_s):
+    """An hour parked, the position wandering 5-10 m (as a phone's does under a roof): the
+    positions alone make 30-1,600 m of it, and the Doppler speed (0-0.6 m/s of noise) was
+    refused as disagreeing with them. It is the device saying it stood: used, the hour
+    measures under the 50 m of a log without movement."""
+    from tests.support.trips import city_drive
+
+    for seed, wander_m in enumerate((5.0, 10.0)):
+        parked = city_drive(
+            seed, "parked", duration_s=3600, interval_s=interval_s, wander_m=wander_m
+        )
+        stats = compute_stats(_phone_log(parked, parked.speed), with_states=False)
+        assert no_movement(stats), stats.distance_m
+        assert stats.moving_s < 60 and stats.max_speed_mps < 0.5
+
+
 def _copied_speed(drive) -> np.ndarray:
     """A logger's "speed" computed from its own positions: the step to the next fix."""
     from kei_drive.core.distance import haversine_m
@@ -668,16 +685,17 @@ def _copied_speed(drive) -> np.ndarray:
     return np.append(step / np.diff(drive.t), 0.0)
 
 
-@pytest.mark.parametrize("wrong", ["km/h", "mph", "copied"])
+@pytest.mark.parametrize("wrong", ["km/h", "mph", "zeros", "copied"])
 def test_a_speed_in_another_unit_or_copied_from_the_positions_is_not_used(wrong):
-    """km/h or mph written as m/s would make the trip 2-3.6 times as long; a speed the
-    logger computed from noisy positions brings their noise back (the polyline, +16 % at
-    3 m of white noise). Such a speed measures nothing; a speed in the wrong unit is no
-    speed value either."""
+    """km/h or mph written as m/s would make the trip 2-3.6 times as long, a field of zeros
+    would make it nothing; a speed the logger computed from noisy positions brings their
+    noise back (the polyline, +16 % at 3 m of white noise). Such a speed measures nothing;
+    a speed in the wrong unit is no speed value either."""
     from tests.support.trips import city_drive
 
     drive = city_drive(0, "city", white_m=3.0)
-    speed = {"km/h": drive.speed * 3.6, "mph": drive.speed * 2.237}.get(wrong)
+    wrong_speeds = {"km/h": drive.speed * 3.6, "mph": drive.speed * 2.237}
+    speed = (wrong_speeds | {"zeros": np.zeros_like(drive.speed)}).get(wrong)
     stats = compute_stats(
         _phone_log(drive, _copied_speed(drive) if speed is None else speed), with_states=False
     )
