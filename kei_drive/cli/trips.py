@@ -103,7 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("--split-gap-min must be positive")
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
         os.nice(IMPORT_NICE)
-    read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
+    read_notes: list[str] = []  # points left out (a bad coordinate or time), routes set aside
     try:
         # the one parse, before the database is touched
         tracks = read_gpx_columns(args.file, notes_out=read_notes)
@@ -127,6 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 split_gap_s=args.split_gap_min * 60,
                 user_id=uid,
                 skipped_out=skipped,
+                notes_out=read_notes,  # + routes set aside beside a track
             )
             vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]

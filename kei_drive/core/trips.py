@@ -146,16 +146,26 @@ class TripStats:
         return {k: out.pop(k) for k in STATS_KEYS} | out
 
 
-def _routes_set_aside(count: int) -> str:
-    if count == 1:
-        return (
-            "The file also holds a planned route (<rte>) beside its track: the track was "
-            "read; save the route in a file of its own to check it."
+def drives_only(
+    tracks: list[GpxTrack], notes_out: list[str] | None, purpose: str = "check"
+) -> list[GpxTrack]:
+    """A file's tracks without its planned routes (``<rte>``) when it holds both: the drive
+    and the route it followed are not two drives (joined, they would be one line jumping
+    back to the start). A file of routes only is its routes. ``notes_out`` receives a note
+    on the routes set aside; ``purpose``: what the user would do with them ("check",
+    "import")."""
+    routes = sum(1 for t in tracks if t.kind == "rte")
+    if not routes or routes == len(tracks):
+        return tracks
+    if notes_out is not None:
+        one = routes == 1
+        held = "a planned route (<rte>)" if one else f"{routes} planned routes (<rte>)"
+        save = "the route in a file of its own" if one else "the routes in a file of their own"
+        notes_out.append(
+            f"The file also holds {held} beside its track: the track was read; save {save} "
+            f"to {purpose} {'it' if one else 'them'}."
         )
-    return (
-        f"The file also holds {count} planned routes (<rte>) beside its track: the track was "
-        "read; save the routes in a file of their own to check them."
-    )
+    return [t for t in tracks if t.kind != "rte"]
 
 
 @dataclass(frozen=True)
@@ -205,11 +215,7 @@ class TrackArrays:
         receives the parser's note on points left out and one on routes set aside."""
         # elevation and course: not needed
         tracks = read_gpx_columns(source, _GPX_COLUMNS[2:], notes_out=notes_out)
-        routes = [t for t in tracks if t.kind == "rte"]
-        if routes and len(routes) < len(tracks):
-            tracks = [t for t in tracks if t.kind != "rte"]
-            if notes_out is not None:
-                notes_out.append(_routes_set_aside(len(routes)))
+        tracks = drives_only(tracks, notes_out)
         segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
         out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))

@@ -38,6 +38,7 @@ from kei_drive.core.trips import (
     TrackArrays,
     TripStats,
     compute_stats,
+    drives_only,
     exact_route_points,
     from_segments,
     no_movement,
@@ -775,14 +776,17 @@ def import_gpx(
     """Store a GPX file as trips with their statistics (``services.trips.import_gpx`` is
     the whole job: default names and highway use too).
 
-    Each track (and route) becomes one trip, cut into several wherever fixes are more
-    than ``split_gap_s`` apart; a piece of a single fix, or one that never moved, makes no
-    trip. Untimed fixes are kept (they give distance, not time). The file is parsed once,
-    into columns, and the fixes are stored in bulk (committed in chunks).
+    Each track becomes one trip (each route of a file of routes only; a file holding a
+    drive and its planned route is the drive, ``core.trips.drives_only``), cut into several
+    wherever fixes are more than ``split_gap_s`` apart; a piece of a single fix, or one
+    that never moved, makes no trip. Untimed fixes are kept (they give distance, not
+    time). The file is parsed once, into columns, and the fixes are stored in bulk
+    (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
     so the caller can use them without reading them back; ``skipped_out`` the ids of trips
     stored before that a piece of this file repeats (same time span and fixes: not again);
-    ``notes_out`` the parser's note on points of the file left out (a bad coordinate or time).
+    ``notes_out`` the parser's note on points of the file left out (a bad coordinate or time)
+    and one on routes set aside.
     Raises ``GpxError`` before touching the database when the file is unusable or shows
     no movement at all, ``AlreadyImported`` when the same fixes were imported before; an
     import that fails half-way leaves nothing behind.
@@ -790,11 +794,12 @@ def import_gpx(
     # the one parse (or the caller's: a list of GpxTrack); validates everything first
     tracks = source if isinstance(source, list) else read_gpx_columns(source, notes_out=notes_out)
     uid = _uid(session, user_id)
-    print_ = gpx_fingerprint(tracks)
+    print_ = gpx_fingerprint(tracks)  # the whole file's (routes set aside included)
     earlier = trip_ids_with_fingerprint(session, uid, print_)
     if earlier:
         ids = ", ".join(str(i) for i in earlier)
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
+    tracks = drives_only(tracks, notes_out, "import")
     cap = None
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)

@@ -85,7 +85,7 @@ def import_gpx(
 ) -> list[tuple[Trip, TripStats]]:
     """Import a GPX file as finished trips: statistics, names, highway use (``skipped_out``
     receives the ids of trips stored before that the file repeats, ``notes_out`` a note on
-    points of the file left out).
+    points of the file left out and one on planned routes set aside beside a track).
 
     Storing is ``queries.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);

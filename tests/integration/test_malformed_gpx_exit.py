@@ -115,10 +115,11 @@ def test_bad_fixes_are_left_out_and_said_not_the_whole_file(command, tmp_path):
         assert result.stderr.strip() == f"kei-drive: note: {note}"
 
 
-@pytest.mark.parametrize("command", COMMANDS[1:], ids=lambda c: c[0])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
 def test_a_drive_with_its_planned_route_is_checked_as_the_drive(command, tmp_path):
     """A logger's file with the drive (<trk>) and the route it followed (<rte>) was read as
-    one line: the drive, then a jump back to the start and the route again."""
+    one line: the drive, then a jump back to the start and the route again (an import made
+    the planned route a second trip)."""
     at = "2024-05-04T15:00:"
     drive = "".join(
         f'<trkpt lat="{40 + k * 1e-4:.4f}" lon="-105"><time>{at}{k:02d}Z</time></trkpt>'
@@ -133,7 +134,12 @@ def test_a_drive_with_its_planned_route_is_checked_as_the_drive(command, tmp_pat
     )
     result = _run(command, path, tmp_path)
     assert result.returncode == 0, result.stderr
-    if command[0] == "check-route":
+    if command[0] == "trips":
+        out = json.loads(result.stdout)
+        (trip,) = out["trips"]
+        assert 300 < trip["stats"]["distance_m"] < 340 and trip["point_count"] == 30
+        assert any("planned route (<rte>)" in n and "to import it" in n for n in out["notes"])
+    elif command[0] == "check-route":
         out = json.loads(result.stdout)
         assert 300 < out["distance_m"] < 340  # the drive's 322 m, not the route's too
         assert any("planned route (<rte>)" in n for n in out["notes"])
