@@ -69,11 +69,10 @@ def measured_speed(
     ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
     moving: refused; far below them where the phone stood and its positions wandered, it
     is used: ``_standing_phone``), when too few steps have it, or when it was computed from
-    the positions
-    (``raw``: the steps between the fixes as logged; it would bring their noise back, and
-    at a standstill the noise over a second reads as rolling). ``dt``: time steps with
-    repeated whole-second stamps spread (``_spread_repeated_times``). Speeds under
-    ``still_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
+    the positions (``raw``: the steps between the fixes as logged; it would bring their
+    noise back, and at a standstill the noise over a second reads as rolling). ``dt``: time
+    steps with repeated whole-second stamps spread (``_spread_repeated_times``). Speeds
+    under ``still_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
     log has enough ``straight`` runs (``straight_runs``: there the fits lose no length),
     the speed is scaled to their length: a device's speed may read a little off (a real
     interstate log: 0.6 % high)."""
