@@ -356,54 +356,74 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
     return [int(i) for i in session.exec(stmt).all()]
 
 
-SAME_FIX_M = 10.0  # the same log's first fix, rounded otherwise, moves far less than this
+SAME_FIX_M = 10.0  # the same log's fixes, rounded otherwise, move far less than this
+SAME_LOG_SAMPLES = 32  # fixes compared, spread over the log (a convoy differs at most)
+
+
+def _sample_index(fixes: TrackArrays) -> np.ndarray:
+    """Indices of up to ``SAME_LOG_SAMPLES`` timed fixes spread evenly over the log."""
+    timed = np.flatnonzero(np.isfinite(fixes.t))
+    if timed.size == 0:
+        return timed
+    pick = np.linspace(0, timed.size - 1, min(timed.size, SAME_LOG_SAMPLES)).round()
+    return timed[np.unique(pick.astype(np.int64))]
 
 
 def same_trip_ids(
     session: Session, user_id: int, stats: TripStats, fixes: TrackArrays
 ) -> list[int]:
-    """The user's trips with this time span, number of fixes, length (within 1 %) and first
-    fix: the same log stored before, from another file (a logger's cumulative export, the
-    same fixes rounded otherwise); another vehicle's drive over the same minutes differs."""
-    points = len(fixes)
+    """The user's trips holding this log already, from another file (a logger's cumulative
+    export, a copy rounded otherwise or stripped of accuracy and speed): the same time span
+    and number of fixes, and the same positions (within ``SAME_FIX_M``) at fixes spread
+    over it. What a copy may change (the fixes' rounding, the fields that decide how the
+    drive is measured) does not count; another vehicle's drive over the same minutes, even
+    in convoy, is somewhere else at those instants."""
     if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
         return []
     stmt = (
-        select(Trip.id, Trip.distance_m)
+        select(Trip.id)
         .where(
             Trip.user_id == user_id,
             Trip.started_at == stats.started_at,
             Trip.ended_at == stats.ended_at,
-            Trip.point_count == points,
+            Trip.point_count == len(fixes),
         )
         .order_by(Trip.id)
     )
-    slack = max(20.0, 0.01 * stats.distance_m)
+    candidates = [int(i) for i in session.exec(stmt).all()]
+    if not candidates:
+        return []
+    sample = _sample_index(fixes)
+    wanted_ms = np.round(fixes.t[sample] * 1000.0).astype(np.int64)
     out = []
-    for i, metres in session.exec(stmt).all():
-        if metres is None or abs(metres - stats.distance_m) > slack:
-            continue
-        first = session.exec(
-            select(TrackPointRow.lat, TrackPointRow.lon)
-            .where(TrackPointRow.trip_id == i)
-            .order_by(TrackPointRow.seq)
-            .limit(1)
-        ).first()
-        if first and haversine_m(first[0], first[1], fixes.lat[0], fixes.lon[0]) <= SAME_FIX_M:
-            out.append(int(i))
+    for trip_id in candidates:
+        stored: dict[int, list[tuple[float, float]]] = {}
+        rows = session.exec(
+            select(TrackPointRow.time_ms, TrackPointRow.lat, TrackPointRow.lon).where(
+                TrackPointRow.trip_id == trip_id,
+                TrackPointRow.time_ms.in_([int(ms) for ms in wanted_ms]),  # type: ignore[union-attr]
+            )
+        ).all()
+        for ms, lat, lon in rows:
+            stored.setdefault(int(ms), []).append((lat, lon))
+        if all(
+            any(haversine_m(a, b, lat, lon) <= SAME_FIX_M for a, b in stored.get(int(ms), []))
+            for ms, lat, lon in zip(wanted_ms, fixes.lat[sample], fixes.lon[sample], strict=True)
+        ):
+            out.append(trip_id)
     return out
 
 
-def _same_log(stats: TripStats, fixes: TrackArrays, other: TripStats, others: TrackArrays) -> bool:
+def _same_log(fixes: TrackArrays, others: TrackArrays) -> bool:
     """Two pieces of one file that are the same log (a track written twice), by the rule of
-    ``same_trip_ids``."""
+    ``same_trip_ids`` applied to every fix."""
+    timed = np.isfinite(fixes.t)
     return (
-        stats.started_at is not None
-        and stats.started_at == other.started_at
-        and stats.ended_at == other.ended_at
-        and len(fixes) == len(others)
-        and abs(stats.distance_m - other.distance_m) <= max(20.0, 0.01 * stats.distance_m)
-        and haversine_m(fixes.lat[0], fixes.lon[0], others.lat[0], others.lon[0]) <= SAME_FIX_M
+        len(fixes) == len(others)
+        and bool(timed.any())
+        and np.array_equal(timed, np.isfinite(others.t))
+        and bool(np.all(np.abs(fixes.t[timed] - others.t[timed]) < 0.0005))
+        and bool(np.all(haversine_m(fixes.lat, fixes.lon, others.lat, others.lon) <= SAME_FIX_M))
     )
 
 
@@ -812,7 +832,7 @@ def import_gpx(
         same = same_trip_ids(session, uid, stats, fixes)
         if same:
             repeated.extend(same)
-        elif not any(_same_log(stats, fixes, p[4], p[1]) for p in pieces):  # a track twice
+        elif not any(_same_log(fixes, p[1]) for p in pieces):  # a track twice
             pieces.append((label, fixes, course, elevation, stats))
     if skipped_out is not None:
         skipped_out.extend(repeated)

@@ -86,3 +86,63 @@ def test_bulk_insert_keeps_every_fix_in_order(db, tmp_path, capsys):
     coords = json.loads(out)["features"][0]["geometry"]["coordinates"]
     assert len(coords) == len(track.points) == trip["stats"]["points"]
     assert [c[1] for c in coords] == pytest.approx([p.lat for p in track.points])
+
+
+def _phone_log_gpx(path: Path, drive, with_speed: bool) -> str:
+    """A phone's log as GPX: with its accuracy and Doppler speed, or (a copy passed through
+    a tool that keeps only positions, to 5 decimals, and times) without them."""
+    from datetime import UTC, datetime
+
+    digits = 7 if with_speed else 5
+    points = [
+        TrackPoint(
+            round(float(lat), digits),
+            round(float(lon), digits),
+            datetime.fromtimestamp(float(t), UTC),
+            accuracy_m=float(acc) if with_speed else None,
+            speed_mps=float(v) if with_speed else None,
+        )
+        for lat, lon, t, acc, v in zip(
+            drive.lat, drive.lon, drive.t, drive.accuracy, drive.speed, strict=True
+        )
+    ]
+    path.write_text(to_gpx(points, name="Errand"))
+    return str(path)
+
+
+def test_a_copy_without_accuracy_and_speed_is_already_imported(db, tmp_path, capsys):
+    """The same fixes are the same log, whatever else a copy kept: a tool that rounds the
+    positions and drops the accuracy and speed changes how the drive is measured (its
+    length, here by 6 %), not which drive it is."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(1, "stopgo")
+    full = _phone_log_gpx(tmp_path / "phone.gpx", drive, with_speed=True)
+    bare = _phone_log_gpx(tmp_path / "bare.gpx", drive, with_speed=False)
+    code, out, err = run(capsys, "trips", "import", full, "--json")
+    assert code == 0, err
+    (first,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", bare, "--json")
+    assert code == 2, out
+    assert f"already imported (trip {first['id']})" in err
+    code, out, _ = run(capsys, "trips", "list", "--json")
+    assert json.loads(out)["total"] == 1
+
+
+def test_another_vehicles_drive_over_the_same_minutes_is_a_trip_of_its_own(db, tmp_path, capsys):
+    """Two trucks in convoy: the same start, end and number of fixes, the same first fix
+    (parked side by side), but the second one 25 m behind all the way. Not the same log."""
+    from dataclasses import replace
+
+    from tests.support.trips import M_PER_DEG_LAT, city_drive
+
+    lead = city_drive(0, "city")
+    behind = replace(lead, lat=lead.lat - 25.0 / M_PER_DEG_LAT)
+    behind.lat[0] = lead.lat[0]
+    for name, drive in (("lead.gpx", lead), ("behind.gpx", behind)):
+        code, out, err = run(
+            capsys, "trips", "import", _phone_log_gpx(tmp_path / name, drive, True), "--json"
+        )
+        assert code == 0, err
+    code, out, _ = run(capsys, "trips", "list", "--json")
+    assert json.loads(out)["total"] == 2
