@@ -168,6 +168,38 @@ def drives_only(
     return [t for t in tracks if t.kind != "rte"]
 
 
+def continued_tracks(tracks: list[GpxTrack]) -> list[GpxTrack]:
+    """The file's tracks with each one that goes on without a pause from the one before
+    (a logger starting a new ``<trk>`` every few minutes, or at midnight) joined to it: its
+    first fix comes one fix interval after the other's last (at most twice the median
+    interval, 2 s at least) and within reach at a plausible speed. Tracks with a pause
+    between them, overlapping ones (a track written twice, two devices) and untimed ones
+    stay as the file divides them."""
+    out: list[GpxTrack] = []
+    for track in tracks:
+        before = out[-1] if out else None
+        if before is not None and before.kind == track.kind == "trk" and _goes_on(before, track):
+            out[-1] = replace(before, segments=[*before.segments, *track.segments])
+        else:
+            out.append(track)
+    return out
+
+
+def _goes_on(before: GpxTrack, after: GpxTrack) -> bool:
+    t0 = np.concatenate([s.t for s in before.segments])
+    t1 = np.concatenate([s.t for s in after.segments])
+    if t0.size < 2 or t1.size == 0 or not (np.isfinite(t0[-1]) and np.isfinite(t1[0])):
+        return False
+    steps = np.diff(t0[np.isfinite(t0)])
+    interval = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+    gap = float(t1[0] - t0[-1])
+    if not 0.0 <= gap <= max(2.0 * interval, 2.0):
+        return False
+    last, first = before.segments[-1], after.segments[0]
+    step_m = float(haversine_m(last.lat[-1], last.lon[-1], first.lat[0], first.lon[0]))
+    return step_m <= StatsConfig().max_speed_mps * max(gap, 1.0)
+
+
 @dataclass(frozen=True)
 class TrackArrays:
     """A track as columns: degrees, epoch seconds (NaN: untimed), metres, m/s (NaN: unknown)."""

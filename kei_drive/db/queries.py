@@ -38,6 +38,7 @@ from kei_drive.core.trips import (
     TrackArrays,
     TripStats,
     compute_stats,
+    continued_tracks,
     drives_only,
     exact_route_points,
     from_segments,
@@ -797,10 +798,11 @@ def import_gpx(
     the whole job: default names and highway use too).
 
     Each track becomes one trip (each route of a file of routes only; a file holding a
-    drive and its planned route is the drive, ``core.trips.drives_only``), cut into several
-    wherever fixes are more than ``split_gap_s`` apart; a piece of a single fix, or one
-    that never moved, makes no trip. Untimed fixes are kept (they give distance, not
-    time). The file is parsed once, into columns, and the fixes are stored in bulk
+    drive and its planned route is the drive, ``core.trips.drives_only``; a track going on
+    without a pause from the one before is joined to it, ``core.trips.continued_tracks``),
+    cut into several wherever fixes are more than ``split_gap_s`` apart; a piece of a
+    single fix, or one that never moved, makes no trip. Untimed fixes are kept (they give
+    distance, not time). The file is parsed once, into columns, and the fixes are stored in bulk
     (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
     so the caller can use them without reading them back; ``skipped_out`` the ids of trips
@@ -819,7 +821,7 @@ def import_gpx(
     if earlier:
         ids = ", ".join(str(i) for i in earlier)
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
-    tracks = drives_only(tracks, notes_out, "import")
+    tracks = continued_tracks(drives_only(tracks, notes_out, "import"))
     cap = None
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)

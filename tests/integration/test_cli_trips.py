@@ -195,3 +195,53 @@ def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_p
     assert json.loads(out)["already_imported"] == []
     code, out, _ = run(capsys, "trips", "list", "--json")
     assert json.loads(out)["total"] == 3
+
+
+def _tracks_gpx(parts: list[list], names: list[str]) -> str:
+    """A GPX file with each part as a ``<trk>`` of its own, named."""
+    tracks = []
+    for points, name in zip(parts, names, strict=True):
+        text = to_gpx(points, name=name)
+        tracks.append(text[text.index("<trk>") : text.index("</gpx>")])
+    head = to_gpx(parts[0])
+    return head[: head.index("<trk>")] + "".join(tracks) + "</gpx>\n"
+
+
+def test_a_logger_starting_a_new_track_every_3_minutes_makes_one_trip(db, tmp_path, capsys):
+    """A logger that starts a new <trk> every 180 s (or at midnight) has not paused: the
+    drive is one trip, as long as the drive. Tracks with a pause between them stay trips
+    of their own, and so does a track that starts the next second somewhere it could not
+    have been driven to (another device's log)."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    drive = TrackBuilder(interval_s=1.0).start().drive(9_000, 12.0).points  # 750 s
+    pieces = [drive[k : k + 180] for k in range(0, len(drive), 180)]
+    path = tmp_path / "rolled.gpx"
+    path.write_text(_tracks_gpx(pieces, [f"Track {k + 1:03d}" for k in range(len(pieces))]))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    (trip,) = json.loads(out)["trips"]
+    assert trip["stats"]["distance_m"] == pytest.approx(9_000, rel=0.01)
+    assert trip["name"] == "Track 001"
+
+    later = drive[-1].time + timedelta(seconds=60)  # a minute parked, the logger off
+    back = TrackBuilder(interval_s=1.0, t=later, lat=drive[-1].lat).start()
+    back = back.drive(2_000, 10.0, north=False).points
+    elsewhere = [replace(p, lon=p.lon + 0.5, time=p.time + timedelta(hours=5)) for p in drive]
+    away = TrackBuilder(interval_s=1.0, t=elsewhere[-1].time + timedelta(seconds=1)).start()
+    away = away.drive(1_000, 10.0).points  # 40 km west of where the other log ended
+    path = tmp_path / "paused.gpx"
+    path.write_text(_tracks_gpx([elsewhere, away], ["East", "West"]))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    assert [t["name"] for t in json.loads(out)["trips"]] == ["East", "West"]
+    shifted = [replace(p, time=p.time + timedelta(days=1)) for p in drive]
+    back = [replace(p, time=p.time + timedelta(days=1)) for p in back]
+    path = tmp_path / "two.gpx"
+    path.write_text(_tracks_gpx([shifted, back], ["Out", "Back"]))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    trips = json.loads(out)["trips"]
+    assert [t["name"] for t in trips] == ["Out", "Back"]
+    assert trips[1]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
