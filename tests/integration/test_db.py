@@ -261,3 +261,23 @@ def test_import_real_files(sqlite_url):
         boulder = import_gpx(s, FIXTURES / "co_boulder_mixed_walk_drive.gpx")
         assert len(boulder) > 3
         assert all(st.max_speed_mps is None or st.max_speed_mps < 30 for _, st in boulder)
+
+
+def test_the_same_log_from_another_file_is_found_on_either_database(db_url):
+    """The rule of ``same_trip_ids`` (time span, count, positions at fixes spread over the
+    log) on SQLite and PostgreSQL: a copy rounded to 5 decimals and stripped of its
+    accuracy is the stored trip; the same drive 25 m further north all along is not."""
+    from dataclasses import replace
+
+    from kei_drive.db.queries import AlreadyImported
+    from tests.support.trips import M_PER_DEG_LAT
+
+    drive = TrackBuilder().start().drive(3_000, 12.0).points
+    copy = [replace(p, lat=round(p.lat, 5), lon=round(p.lon, 5), accuracy_m=None) for p in drive]
+    convoy = [replace(p, lat=p.lat + 25.0 / M_PER_DEG_LAT) for p in drive]
+    with session(db_url) as s:
+        ((stored, _),) = import_gpx(s, to_gpx(drive))
+        with pytest.raises(AlreadyImported, match=f"trip {stored.id}"):
+            import_gpx(s, to_gpx(copy))
+        ((other, _),) = import_gpx(s, to_gpx(convoy))
+        assert other.id != stored.id
