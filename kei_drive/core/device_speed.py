@@ -13,6 +13,8 @@ from kei_drive.core.distance import haversine_m
 DEVICE_SPEED_MAX_STEP_S = 5.0  # steps this long at most are measured by the device's speed
 DEVICE_SPEED_MAX_STEP_CAP_S = 15.0  # (longer in a sparse log, up to this)
 DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions only
+TRACKER_STEPS = 1.5  # a tracker's steps up to this many typical ones are measured by it
+SPARSE_STEP_S = 5.0  # steps this long hold little position noise against their length
 DEVICE_SPEED_AGREES = (0.6, 1.6)  # its length against the positions' (units are 1.9x+ off)
 DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
 COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
@@ -27,13 +29,22 @@ STRAIGHT_MAX_TURN_DEG = 5.0  # over two chords of 5 fixes: a radius of 1.4 km at
 STRAIGHT_BASE_FIXES = 5
 
 
+def _typical_step_s(dt: NDArray) -> float:
+    return float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
+
+
 def _use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
     """Moving steps with a reported speed at both ends, short enough to be measured by it
     (``DEVICE_SPEED_MAX_STEP_S``, or 4 typical steps of a sparser log up to
     ``DEVICE_SPEED_MAX_STEP_CAP_S``: a 3 s log's dropped fixes are measured as its other
-    steps; a fitted or averaged position cuts more from such a step than a trapezoid errs)."""
-    typical = float(np.median(dt[dt > 0])) if (dt > 0).any() else 0.0
+    steps; a fitted or averaged position cuts more from such a step than a trapezoid errs).
+    A tracker's own steps (20-30 s) are measured by its speed too: the straight line
+    between its fixes cuts a winding road's bends by up to half, while a trapezoid of two
+    speeds errs either way."""
+    typical = _typical_step_s(dt)
     longest = min(max(DEVICE_SPEED_MAX_STEP_S, 4.0 * typical), DEVICE_SPEED_MAX_STEP_CAP_S)
+    if typical > DEVICE_SPEED_MAX_STEP_CAP_S:
+        longest = TRACKER_STEPS * typical
     with np.errstate(invalid="ignore"):
         known = np.isfinite(speed) & (speed >= 0)
         return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= longest)
@@ -66,13 +77,16 @@ def measured_speed(
     little for the positions to tell it from jitter, still counts as moving.
 
     It is not used when its length over the moving steps disagrees with the positions'
-    ``seg_len`` by more than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while
-    moving: refused; far below them where the phone stood and its positions wandered, it
-    is used: ``_standing_phone``), when too few steps have it, or when it was computed from
-    the positions (``raw``: the steps between the fixes as logged; it would bring their
-    noise back, and at a standstill the noise over a second reads as rolling). ``dt``: time
-    steps with repeated whole-second stamps spread (``_spread_repeated_times``). Speeds
-    under ``still_mps`` are returned as 0: a Doppler speed's noise at a standstill. Where the
+    ``seg_len`` (steps of ``SPARSE_STEP_S`` or more: the longer of it and ``raw``) by more
+    than ``DEVICE_SPEED_AGREES`` (km/h written as m/s, speeds of 0 while moving: refused; a
+    tracker's, by ``_wrong_unit``'s looser rule: a winding road's bends between fixes 20-30 s
+    apart can make a true speed 1.9x the positions'; far below them where the phone stood
+    and its positions wandered, it is used: ``_standing_phone``), when too few steps have
+    it, or when it was computed from the positions (``raw``: the steps between the fixes as
+    logged; it would bring their noise back, and at a standstill the noise over a second
+    reads as rolling). ``dt``: time steps with repeated whole-second stamps spread
+    (``_spread_repeated_times``). Speeds under ``still_mps`` are returned as 0: a Doppler
+    speed's noise at a standstill. Where the
     log has enough ``straight`` runs (``straight_runs``: there the fits lose no length),
     the speed is scaled to their length: a device's speed may read a little off (a real
     interstate log: 0.6 % high)."""
@@ -82,10 +96,15 @@ def measured_speed(
     with np.errstate(invalid="ignore"):
         speed = np.where(reported < still_mps, 0.0, reported)
     along = measured_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
-    ratio = float(along.sum() / max(float(seg_len[use].sum()), 1e-9))
+    # A sparse log's fitted steps cut its bends (a 10 s log of a mountain road: a third
+    # short); the straight line between its fixes as logged cuts less and holds little noise
+    reference = np.where(dt >= SPARSE_STEP_S, np.maximum(seg_len, raw), seg_len)
+    ratio = float(along.sum() / max(float(reference[use].sum()), 1e-9))
     if ratio < DEVICE_SPEED_AGREES[0] and _standing_phone(reported, seg_len, dt, use):
         return speed, False  # the positions' "movement" is a parked phone's wander
     if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
+        if _typical_step_s(dt) > DEVICE_SPEED_MAX_STEP_CAP_S:  # a winding road or a unit
+            return None, _wrong_unit(reported, raw, dt, seg_moving)
         return None, True
     if _copied_speed(reported, raw, dt) or _copied_speed(reported, raw, np.diff(stamps)):
         return None, False  # the positions' own steps: a speed value still, not a measure

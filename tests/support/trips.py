@@ -227,21 +227,27 @@ def city_drive(
     interval_s: float = 1.0,
     wander_m: float = 3.0,
     white_m: float = 1.0,
+    road: str = "grid",
 ) -> PhoneDrive:
     """A drive through a street grid (blocks of 90-210 m, right-angle turns of 8 m radius)
     as a phone logs it: position error that wanders (AR(1), ``wander_m`` per axis, 20 s)
-    plus ``white_m`` of white noise, a Doppler speed and a reported accuracy of 5 m."""
+    plus ``white_m`` of white noise, a Doppler speed and a reported accuracy of 5 m.
+    ``road="hairpins"``: a mountain road instead, legs of 60-140 m joined by hairpin
+    turns (180 degrees, 15 m radius) to the left and right in turn."""
     rng = np.random.default_rng(seed)
     speed = _speed_profile(rng, kind, duration_s)
     along = np.concatenate(([0.0], np.cumsum(speed[:-1] * 0.1)))
-    xy, heading = [np.zeros(2)], 0.0
+    leg_m, radius_m, quarter_turns = (150, 8, 1) if road == "grid" else (100, 15, 2)
+    xy, heading, side = [np.zeros(2)], 0.0, 1.0
     while len(xy) < along[-1] + 400:  # ~1 m apart
         direction = np.array([np.cos(heading), np.sin(heading)])
-        xy += [xy[-1] + direction * k for k in range(1, int(150 * rng.uniform(0.6, 1.4)))]
-        turn = rng.choice([-1.0, 1.0]) * np.pi / 2
-        for k in range(1, 13):
-            h = heading + turn * k / 12
-            xy.append(xy[-1] + np.array([np.cos(h), np.sin(h)]) * (8 * np.pi / 2 / 12))
+        xy += [xy[-1] + direction * k for k in range(1, int(leg_m * rng.uniform(0.6, 1.4)))]
+        side = rng.choice([-1.0, 1.0]) if road == "grid" else -side
+        turn = side * quarter_turns * np.pi / 2
+        arc = abs(turn) * radius_m
+        for k in range(1, 13 * quarter_turns):
+            h = heading + turn * k / (13 * quarter_turns - 1)
+            xy.append(xy[-1] + np.array([np.cos(h), np.sin(h)]) * arc / (13 * quarter_turns - 1))
         heading += turn
     path = np.asarray(xy)
     cum = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))))

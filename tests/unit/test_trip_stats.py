@@ -705,6 +705,41 @@ def test_a_speed_in_another_unit_or_copied_from_the_positions_is_not_used(wrong)
         assert stats == without
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_sparse_logs_speed_measures_a_winding_road(seed):
+    """A 10 s log of a hairpin road: fitted positions cut its bends (40 % short) and its
+    correct speed was refused as "1.6x the positions". Against the straight lines between
+    its fixes as logged (they cut less and hold little noise at 10 s) it agrees, and
+    measures the road; the same speed in km/h is still refused."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(seed, "stopgo", duration_s=1200, interval_s=10.0, road="hairpins")
+    stats = compute_stats(_phone_log(drive, drive.speed), with_states=False)
+    assert stats.distance_m == pytest.approx(drive.true_m, rel=0.04)
+    assert stats.moving_s == pytest.approx(drive.moving_s, rel=0.12)
+    kmh = compute_stats(_phone_log(drive, drive.speed * 3.6), with_states=False)
+    without = compute_stats(_phone_log(drive, None), with_states=False)
+    assert kmh == without
+
+
+@pytest.mark.parametrize("interval_s", [20.0, 30.0])
+@pytest.mark.parametrize("seed", range(2))
+def test_a_trackers_speed_measures_its_steps(interval_s, seed):
+    """A tracker logging every 20-30 s through a street grid: the straight line between
+    its fixes cuts every corner (20-30 % short) and every wait between two fixes counted as
+    moving (+30-45 %). Its speed, when it agrees with the positions, measures its steps; in
+    km/h (3.6x) it measures nothing and gives no speed value."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(seed, "city", duration_s=1800, interval_s=interval_s)
+    stats = compute_stats(_phone_log(drive, drive.speed), with_states=False)
+    assert stats.distance_m == pytest.approx(drive.true_m, rel=0.10)
+    assert stats.moving_s == pytest.approx(drive.moving_s, rel=0.15)
+    kmh = compute_stats(_phone_log(drive, drive.speed * 3.6), with_states=False)
+    without = compute_stats(_phone_log(drive, None), with_states=False)
+    assert kmh == without
+
+
 def test_a_device_speed_reading_high_is_scaled_on_long_straight_runs():
     """A GPS's speed may read a little off (the real I 55 log: 0.6 % high); where the log
     has kilometres of straight road, whose length the positions give exactly, the speed is
