@@ -36,6 +36,7 @@ its noise.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -85,7 +86,8 @@ class StatsConfig:
     smooth_window_s: float = 2.0
     max_smooth_window_s: float = 15.0  # speeds of very noisy tracks: averaged over at most +-this
     max_fit_window_s: float = 30.0  # lengths of very noisy tracks: fitted over at most +-this
-    sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes
+    sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes...
+    sustain_s: float = 4.0  # ...or, in a sparse log, as many as span this (2 at least)
     motion_window_s: float = 10.0
     speed_window_s: float = 3.0
     state_sample_m: float = 100.0  # states are looked up at most every this many metres
@@ -417,6 +419,16 @@ def _drop_short_runs(flags: NDArray, min_len: int) -> NDArray:
     return out
 
 
+def _sustain_fixes(typical_s: float, cfg: StatsConfig, measured: bool) -> int:
+    """Fixes a speed must hold to count: ``cfg.sustain_fixes``; a speed the device
+    ``measured`` (one reading a fix) as many as span ``cfg.sustain_s``, two at least: five
+    fixes of a 30 s tracker are two minutes, over which no top speed holds. (A speed derived
+    from the positions spreads one step's jump over the fixes of its window: five.)"""
+    if not measured or typical_s <= 0:
+        return cfg.sustain_fixes
+    return int(max(2, min(cfg.sustain_fixes, 1 + math.ceil(cfg.sustain_s / typical_s))))
+
+
 def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     """Per fix, the lowest speed of a window of ``k`` consecutive fixes of one run that
     holds it (NaN where no such window): a speed counts only when held over several fixes,
@@ -736,18 +748,20 @@ def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)
 
 
-def _running_median5(values: NDArray, block: int = 1 << 16) -> NDArray:
-    if values.size < 5:
+def _running_median(values: NDArray, width: int = 5, block: int = 1 << 16) -> NDArray:
+    if values.size < width:
         return values
-    padded = np.pad(values, 2, constant_values=np.nan)  # not "edge": that repeats a spike
+    half = width // 2
+    padded = np.pad(values, half, constant_values=np.nan)  # not "edge": that repeats a spike
     med = np.empty(values.size)
     for start in range(0, values.size, block):  # blocks: a long log's sort stays small
-        windows = np.lib.stride_tricks.sliding_window_view(padded[start : start + block + 4], 5)
+        part_in = padded[start : start + block + 2 * half]
+        windows = np.lib.stride_tricks.sliding_window_view(part_in, width)
         out = np.sort(windows, axis=1)  # NaN sort last
         valid = np.sum(~np.isnan(windows), axis=1)
         # median of the valid entries in each window (NaN when none)
-        mid = np.clip((valid - 1) // 2, 0, 4)
-        hi_mid = np.clip(valid // 2, 0, 4)
+        mid = np.clip((valid - 1) // 2, 0, width - 1)
+        hi_mid = np.clip(valid // 2, 0, width - 1)
         rows = np.arange(valid.size)
         part = (out[rows, mid] + out[rows, hi_mid]) / 2
         part[valid == 0] = np.nan
@@ -930,7 +944,8 @@ def analyze_track(
             rolling, moving, device, dev_dt, arr.lat, arr.lon, cfg.stationary_radius_m
         ):
             device, refused = None, True  # a repeated or made-up value: no measure, no value
-    if device is not None:
+    by_device = device is not None
+    if by_device:
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a
         # wait at a light stands; a step between standing and moving is half moved. Where
@@ -970,20 +985,21 @@ def analyze_track(
         reported = np.full(n, np.nan) if refused else arr.speed  # refused: km/h, copied...
         speed = np.where(np.isfinite(reported) & (reported >= 0), reported, derived)
         del derived, cum
-        speed = _running_median5(speed)
+        sustain = _sustain_fixes(typical, cfg, by_device)
+        speed = _running_median(speed, 5 if sustain >= 5 else 3)
         speed[~moving] = np.where(np.isnan(speed[~moving]), np.nan, 0.0)
         with np.errstate(invalid="ignore"):
             speed[speed > cfg.max_speed_mps] = np.nan
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg) | gap_moved))
         moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
-        held = _sustained(np.where(steady, speed, np.nan), run, cfg.sustain_fixes)
+        held = _sustained(np.where(steady, speed, np.nan), run, sustain)
         moving_speeds = held[moving & np.isfinite(held)]
         max_speed = float(moving_speeds.max()) if moving_speeds.size else 0.0
         over_cap_s = None
         if cap_mps is not None:
             with np.errstate(invalid="ignore"):
-                fix_over = _drop_short_runs(speed > cap_mps, cfg.sustain_fixes)
+                fix_over = _drop_short_runs(speed > cap_mps, sustain)
             seg_over = seg_moving & timed_seg & fix_over[:-1] & fix_over[1:]
             over_cap_s = float(np.sum(dt, where=seg_over))
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(

@@ -740,6 +740,24 @@ def test_a_trackers_speed_measures_its_steps(interval_s, seed):
     assert kmh == without
 
 
+@pytest.mark.parametrize("interval_s", [10.0, 20.0])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_sparse_logs_measured_top_speed_holds_over_seconds_not_five_fixes(interval_s, seed):
+    """A Doppler speed is one reading a fix, so a top speed held over two fixes 10-20 s apart
+    is held; five fixes (50-100 s: longer than a city block's cruise) made a 10 s log's top
+    speed 14-39 % low and its time over the cap a tenth to a third of the truth."""
+    from tests.support.trips import _speed_profile, city_drive
+
+    cap = 11.2
+    drive = city_drive(seed, "city", duration_s=1800, interval_s=interval_s)
+    stats = compute_stats(_phone_log(drive, drive.speed), cap_mps=cap, with_states=False)
+    truth = _speed_profile(np.random.default_rng(seed), "city", 1800)  # city_drive's, 10 Hz
+    assert 0.95 * truth.max() <= stats.max_speed_mps <= 1.02 * truth.max()
+    if interval_s == 10.0:
+        over_s = float(np.sum(truth > cap)) * 0.1
+        assert 0.5 * over_s <= stats.over_cap_s <= over_s
+
+
 def test_a_device_speed_reading_high_is_scaled_on_long_straight_runs():
     """A GPS's speed may read a little off (the real I 55 log: 0.6 % high); where the log
     has kilometres of straight road, whose length the positions give exactly, the speed is
