@@ -170,13 +170,13 @@ def drives_only(
     return [t for t in tracks if t.kind != "rte"]
 
 
-def continued_tracks(tracks: list[GpxTrack]) -> list[GpxTrack]:
+def continued_tracks(tracks: list[GpxTrack], notes_out: list[str] | None = None) -> list[GpxTrack]:
     """The file's tracks with each one that goes on without a pause from the one before
     (a logger starting a new ``<trk>`` every few minutes, or at midnight) joined to it: its
     first fix comes one fix interval after the other's last (at most twice the median
     interval, 2 s at least) and within reach at a plausible speed. Tracks with a pause
     between them, overlapping ones (a track written twice, two devices) and untimed ones
-    stay as the file divides them."""
+    stay as the file divides them. ``notes_out`` receives a note on the tracks joined."""
     out: list[GpxTrack] = []
     for track in tracks:
         before = out[-1] if out else None
@@ -184,6 +184,13 @@ def continued_tracks(tracks: list[GpxTrack]) -> list[GpxTrack]:
             out[-1] = replace(before, segments=[*before.segments, *track.segments])
         else:
             out.append(track)
+    joined = len(tracks) - len(out)
+    if joined and notes_out is not None:
+        notes_out.append(
+            f"{joined} of the file's {len(tracks)} tracks go on without a pause from the one "
+            f"before (a logger starting a new track): read as {len(out)} drive"
+            f"{'s' if len(out) != 1 else ''}."
+        )
     return out
 
 

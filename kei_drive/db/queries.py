@@ -821,7 +821,7 @@ def import_gpx(
     if earlier:
         ids = ", ".join(str(i) for i in earlier)
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
-    tracks = continued_tracks(drives_only(tracks, notes_out, "import"))
+    tracks = continued_tracks(drives_only(tracks, notes_out, "import"), notes_out)
     cap = None
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)

@@ -221,9 +221,11 @@ def test_a_logger_starting_a_new_track_every_3_minutes_makes_one_trip(db, tmp_pa
     path.write_text(_tracks_gpx(pieces, [f"Track {k + 1:03d}" for k in range(len(pieces))]))
     code, out, err = run(capsys, "trips", "import", str(path), "--json")
     assert code == 0, err
-    (trip,) = json.loads(out)["trips"]
+    result = json.loads(out)
+    (trip,) = result["trips"]
     assert trip["stats"]["distance_m"] == pytest.approx(9_000, rel=0.01)
     assert trip["name"] == "Track 001"
+    assert "4 of the file's 5 tracks go on without a pause" in " ".join(result["notes"])
 
     later = drive[-1].time + timedelta(seconds=60)  # a minute parked, the logger off
     back = TrackBuilder(interval_s=1.0, t=later, lat=drive[-1].lat).start()
