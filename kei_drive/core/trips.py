@@ -756,6 +756,7 @@ def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
 
 
 def _running_median(values: NDArray, width: int = 5, block: int = 1 << 16) -> NDArray:
+    """The median of each value's centred window of ``width`` (odd), NaN left out."""
     if values.size < width:
         return values
     half = width // 2
