@@ -31,7 +31,7 @@ def import_file(
     name: str, data: bytes, vehicle_id: int | None, uid: int | None = None
 ) -> ImportedFile:
     """Import one uploaded file in its own transaction: a bad file changes nothing."""
-    notes: list[str] = []  # points of the file left out (a bad coordinate or time)
+    notes: list[str] = []  # points left out, routes set aside, tracks joined
     with app_session() as s:
         created = trip_service.import_gpx(
             s, data, vehicle_id=vehicle_id, user_id=uid, notes_out=notes
