@@ -205,7 +205,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             if key != "gaps":
                 print(f"  {key}: {value}")
         for gap in (data.get("stats") or {}).get("gaps") or []:
-            print(f"  gap: {gap['start']} .. {gap['end']} ({gap['duration_s']:.0f} s)")
+            across = f"{gap['distance_m']:.0f} m in a straight line"
+            if gap.get("road_m") is not None:
+                across += f", {gap['road_m']:.0f} m along the shortest road (counted)"
+            print(f"  gap: {gap['start']} .. {gap['end']} ({gap['duration_s']:.0f} s, {across})")
     return 0
 
 

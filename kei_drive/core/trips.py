@@ -12,6 +12,8 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
 3. Gaps: a time step longer than ``gap_s`` (at least ``gap_min_s``, 5x the typical
    interval) is a gap in recording (hidden page, tunnel). It is reported; its straight
    line counts as distance (a lower bound) and its time as moving when the truck moved.
+   Where a routing engine is installed, the shortest road between its two fixes replaces
+   the straight line when it could be driven in the gap's time (``core.gap_roads``).
 4. Positions are smoothed over +-``smooth_window_s``; a fix is *moving* when the smoothed
    position moved more than max(``stationary_radius_m``, accuracy) across
    +-``motion_window_s`` at ``stop_speed_mps`` or more. Only segments between moving
@@ -103,15 +105,23 @@ class Gap:
     start: datetime
     end: datetime
     duration_s: float
-    distance_m: float  # straight line across the gap (0 when implausible)
+    distance_m: float  # straight line across the gap
+    # the shortest road between its two fixes when the routing engine measured it (and it
+    # could be driven in the gap's time): the trip's distance counts it (core.gap_roads)
+    road_m: float | None = None
+    # (lat, lon) of the fixes before and after: what the engine routes between (not stored)
+    ends: tuple[float, float, float, float] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "start": iso_z(self.start),
             "end": iso_z(self.end),
             "duration_s": round(self.duration_s, 1),
             "distance_m": round(self.distance_m, 1),
         }
+        if self.road_m is not None:
+            out["road_m"] = round(self.road_m, 1)
+        return out
 
 
 @dataclass(frozen=True)
@@ -1027,7 +1037,18 @@ def analyze_track(
     speed_out[idx] = speed
 
     gaps = tuple(
-        Gap(_dt(arr.t[i]), _dt(arr.t[i + 1]), float(dt[i]), float(d[i]))
+        Gap(
+            _dt(arr.t[i]),
+            _dt(arr.t[i + 1]),
+            float(dt[i]),
+            float(d[i]),
+            ends=(
+                float(arr.lat[i]),
+                float(arr.lon[i]),
+                float(arr.lat[i + 1]),
+                float(arr.lon[i + 1]),
+            ),
+        )
         for i in np.flatnonzero(gap)
     )
     states: tuple[str, ...] = ()

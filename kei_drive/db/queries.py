@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
 from kei_drive.core.distance import haversine_m
+from kei_drive.core.gap_roads import stored_roads, with_roads_across_gaps
 from kei_drive.core.gpx import (
     GpxError,
     GpxSource,
@@ -552,8 +553,11 @@ def trip_cap_mps(session: Session, trip: Trip) -> float | None:
     return mph_to_mps(vehicle.speed_cap_mph)
 
 
-def store_stats(trip: Trip, stats: TripStats) -> None:
-    """Copy computed statistics onto the trip row (the caller adds and flushes it)."""
+def store_stats(trip: Trip, stats: TripStats) -> TripStats:
+    """Copy computed statistics onto the trip row (the caller adds and flushes it); gaps
+    measured along the road before keep that length (``core.gap_roads``). Returns the
+    statistics as stored."""
+    stats = with_roads_across_gaps(stats, stored_roads(trip.stats))
     trip.distance_m = stats.distance_m
     trip.elapsed_s = stats.elapsed_s
     trip.moving_s = stats.moving_s
@@ -567,12 +571,13 @@ def store_stats(trip: Trip, stats: TripStats) -> None:
     if stats.started_at is not None:
         trip.started_at = stats.started_at
         trip.ended_at = stats.ended_at
+    return stats
 
 
 def refresh_stats(session: Session, trip: Trip) -> TripStats:
     """Compute the trip's statistics from its stored fixes and store them."""
     stats = compute_stats(trip_arrays(session, trip.id), trip_cap_mps(session, trip))  # type: ignore[arg-type]
-    store_stats(trip, stats)
+    stats = store_stats(trip, stats)
     trip.point_count = stats.points
     trip.updated_at = utcnow()
     session.add(trip)

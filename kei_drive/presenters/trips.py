@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from kei_drive import routes
+from kei_drive.core.gap_roads import counts_distance
 from kei_drive.core.vocabulary import OVER_CAP_FLAG_S, RecordingState, TripFlag, TripSource
 from kei_drive.presenters.format import (
     NO_VALUE,
@@ -208,6 +209,30 @@ def totals_row(totals: Any) -> TotalsRow:
     )
 
 
+def gaps_distance(gaps: list[dict[str, Any]]) -> str:
+    """The part of a trip's distance that spans gaps in recording, and how it was measured:
+    "1.2 mi along the shortest road across 2 gaps in recording" ("" without any)."""
+    counted = [g for g in gaps if counts_distance(g)]
+    by_road = [float(g["road_m"]) for g in counted if g.get("road_m") is not None]
+    straight = [float(g["distance_m"]) for g in counted if g.get("road_m") is None]
+    parts = []
+    if by_road:
+        parts.append(
+            f"{fmt_distance(sum(by_road))} along the shortest road across {_gaps(by_road)}"
+        )
+    if straight:
+        parts.append(f"{fmt_distance(sum(straight))} in a straight line across {_gaps(straight)}")
+    return "; ".join(parts)
+
+
+def _gaps(lengths: list[float]) -> str:
+    return f"{len(lengths)} gap{'s' if len(lengths) != 1 else ''} in recording"
+
+
+def _with_note(value: str, note: str) -> str:
+    return f"{value} (incl. {note})" if note else value
+
+
 @dataclass
 class StatRow:
     label: str
@@ -225,7 +250,7 @@ def stats_rows(stats: dict[str, Any] | None, point_count: int = 0) -> list[StatR
     if rejected:
         points += f" ({rejected} rejected as inaccurate or glitches)"
     return [
-        StatRow("Distance", fmt_distance(s.get("distance_m"))),
+        StatRow("Distance", _with_note(fmt_distance(s.get("distance_m")), gaps_distance(gaps))),
         StatRow("Elapsed time", fmt_duration(s.get("elapsed_s"))),
         StatRow("Moving time", fmt_duration(s.get("moving_s"))),
         StatRow("Max speed (moving)", fmt_speed(s.get("max_speed_mps"))),

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from kei_drive import config
+from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TrackArrays, TripStats
 from kei_drive.db import queries as q
@@ -63,14 +64,33 @@ def finish_trip(
     beforehand, outside the write lock (the API); by default it is matched here.
     """
     stats = q.close_trip(session, trip, ended_at)
+    stats = measure_gaps_on_roads(trip, stats)
     if not trip.name:
         trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     else:
         set_highway_use(session, trip, highway_use)
+    session.add(trip)
     session.flush()
     return stats
+
+
+def measure_gaps_on_roads(
+    trip: Trip, stats: TripStats, roads: dict[GapKey, float] | None = None
+) -> TripStats:
+    """Count the trip's gaps in recording along the shortest drivable road where the
+    routing engine finds one (``core.gap_roads``; ``roads``: already asked for), and store
+    the statistics so measured. Without tiles the straight lines stay."""
+    if roads is None:
+        if not stats.gaps:
+            return stats
+        from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
+
+        roads = roads_across_gaps(stats.gaps)
+    if not roads:
+        return stats
+    return q.store_stats(trip, with_roads_across_gaps(stats, roads))
 
 
 def import_gpx(
@@ -114,10 +134,17 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
+        from kei_drive.routing.gap_roads import roads_across_gaps
+
         uses = [highway_use_and_note(track) for track in fixes]  # no lock held meanwhile
+        roads = [roads_across_gaps(stats.gaps) for _trip, stats in created]
         begin_write(session)  # then a short write (in turns with the uploads)
-        for (trip, _stats), use in zip(created, uses, strict=True):
+        measured = []
+        for (trip, stats), use, across in zip(created, uses, roads, strict=True):
+            stats = measure_gaps_on_roads(trip, stats, across)
             set_highway_use(session, trip, use)
+            measured.append((trip, stats))
+        created = measured
         session.flush()
     return created
 

@@ -1,0 +1,61 @@
+"""The shortest road across each gap in recording of a trip, from the routing engine.
+
+``core.gap_roads`` decides whether a road counts (drivable in the gap's time) and applies
+it to the statistics; this asks the engine (in-process on local tiles, or a Valhalla
+server) for one shortest car route a gap. Without tiles, outside them, or when the engine
+finds no road, a gap keeps its straight line: the trip is still stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kei_drive.core.gap_roads import GapKey, counts_distance, drivable_road_m, gap_key
+from kei_drive.core.trips import Gap
+from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
+
+# A trip with more gaps than this (a logger that drops out every minute) keeps straight
+# lines for the rest: each is one route request (a few milliseconds on local tiles).
+MAX_GAPS_ROUTED = 100
+
+
+def gap_route_request(ends: tuple[float, float, float, float]) -> dict[str, Any]:
+    """The shortest car route between a gap's two fixes (length and time, no directions)."""
+    lat0, lon0, lat1, lon1 = ends
+    return {
+        "locations": [{"lat": lat0, "lon": lon0}, {"lat": lat1, "lon": lon1}],
+        "costing": "auto",
+        "costing_options": {"auto": {"shortest": True}},
+        "units": "kilometers",
+        "directions_type": "none",
+    }
+
+
+def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict[GapKey, float]:
+    """The length to count for each gap the engine bridges by a drivable road (by
+    ``gap_key``); gaps missing from the answer keep their straight line."""
+    todo = [g for g in gaps if g.ends is not None and counts_distance(g)][:MAX_GAPS_ROUTED]
+    if not todo:
+        return {}
+    if router is None:
+        from kei_drive.routing import get_router
+
+        try:
+            router = get_router()
+        except RoutingError:  # no tiles installed: straight lines, as before
+            return {}
+    out: dict[GapKey, float] = {}
+    for gap in todo:
+        try:
+            answer = router.route(gap_route_request(gap.ends))  # type: ignore[arg-type]
+            summary = answer["trip"]["summary"]
+            road_m, road_s = float(summary["length"]) * 1000.0, float(summary["time"])
+        except RouterUnavailableError:
+            break  # a server that does not answer: the rest would wait for it too
+        except (RoutingError, KeyError, TypeError, ValueError):
+            continue  # no road between them (or outside the tiles): the straight line
+        length = drivable_road_m(gap, road_m, road_s)
+        if length is not None:
+            out[gap_key(gap)] = length
+    return out

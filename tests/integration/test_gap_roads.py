@@ -1,0 +1,139 @@
+"""A gap in recording counts along the shortest drivable road, not the straight line
+(``core.gap_roads``, ``routing.gap_roads``): on the synthetic network's street grid a gap
+over a corner is ~30 % longer by road than across."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from kei_drive.cli import main
+from kei_drive.core.gap_roads import gap_key
+from kei_drive.core.gpx import TrackPoint, to_gpx
+from kei_drive.core.trips import Gap, compute_stats
+from kei_drive.routing.gap_roads import roads_across_gaps
+from tests.support.osm_synth import synth_tiles
+from tests.support.trips import T0, drive_path
+
+# 2 Street east, then Avenue F north: the gap hides the corner at (41.955, -77.025).
+ROUTE = [(41.955, -77.045), (41.955, -77.025), (41.975, -77.025)]
+SPEED_MPS = 10.0
+HIDDEN_M = (900.0, 2_230.0)  # along the route: 760 m before the corner to 570 m after it
+
+
+@pytest.fixture(scope="module")
+def tiles_env(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEI_DRIVE_TILES", str(synth_tiles(tmp_path_factory)))
+        patch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+        yield
+
+
+def corner_drive() -> tuple[list[TrackPoint], float]:
+    """1 Hz fixes along ROUTE, the stretch HIDDEN_M missing (a locked screen)."""
+    fixes, length = drive_path(ROUTE, SPEED_MPS, noise_m=2.0, accuracy_m=5.0, seed=3)
+    gone = [HIDDEN_M[0] <= (p.time - T0).total_seconds() * SPEED_MPS <= HIDDEN_M[1] for p in fixes]
+    return [p for p, hidden in zip(fixes, gone, strict=True) if not hidden], length
+
+
+def import_json(tmp_path, capsys, fixes) -> dict:
+    gpx = tmp_path / "corner.gpx"
+    gpx.write_text(to_gpx(fixes, name="Corner"))
+    assert main(["trips", "import", str(gpx), "--json"]) == 0
+    (trip,) = json.loads(capsys.readouterr().out)["trips"]
+    assert main(["trips", "show", str(trip["id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    return shown.get("trip", shown)
+
+
+def test_a_gap_over_a_corner_counts_the_road_around_it(tiles_env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'trips.db'}")
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path / "home"))
+    fixes, length = corner_drive()
+    straight = compute_stats(fixes)
+    (gap,) = straight.gaps
+    assert straight.distance_m < 0.93 * length  # the corner cut: what the straight line gives
+
+    trip = import_json(tmp_path, capsys, fixes)
+    (stored,) = trip["stats"]["gaps"]
+    assert stored["distance_m"] == pytest.approx(gap.distance_m, abs=0.1)
+    assert stored["road_m"] == pytest.approx(HIDDEN_M[1] - HIDDEN_M[0], rel=0.05)
+    assert trip["stats"]["distance_m"] == pytest.approx(length, rel=0.02)
+    assert trip["stats"]["avg_moving_speed_mps"] > straight.avg_moving_speed_mps
+
+    # the statistics computed again (another vehicle, a new cap) keep the road's length
+    from kei_drive.db import app_session
+    from kei_drive.db import queries as q
+
+    with app_session() as s:
+        q.refresh_stats(s, q.get_trip(s, trip["id"]))
+        s.commit()
+    assert main(["trips", "show", str(trip["id"])]) == 0
+    text = capsys.readouterr().out
+    assert "along the shortest road (counted)" in text
+    assert main(["trips", "show", str(trip["id"]), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    again = again.get("trip", again)["stats"]
+    assert again["distance_m"] == trip["stats"]["distance_m"]
+    assert again["gaps"] == trip["stats"]["gaps"]
+
+
+def test_without_tiles_a_gap_stays_a_straight_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(tmp_path / "no-tiles"))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'trips.db'}")
+    monkeypatch.setenv("KEI_DRIVE_HOME", str(tmp_path / "home"))
+    fixes, _length = corner_drive()
+    trip = import_json(tmp_path, capsys, fixes)
+    (stored,) = trip["stats"]["gaps"]
+    assert "road_m" not in stored
+    assert trip["stats"]["distance_m"] == pytest.approx(compute_stats(fixes).distance_m, rel=1e-6)
+
+
+def test_a_road_that_could_not_be_driven_in_the_gap_is_not_counted(tiles_env):
+    """Across the corner in 20 s: the road (1.45 km) needs far longer at its speeds, so the
+    fixes were not on it both times (a glitch, another vehicle's log): the line stays."""
+    start, end = T0, T0 + timedelta(seconds=20)
+    ends = (41.955, -77.0332, 41.9619, -77.025)
+    quick = Gap(start, end, 20.0, 945.0, ends=ends)
+    slow = Gap(start, end + timedelta(seconds=100), 120.0, 945.0, ends=ends)
+    parked = Gap(start, end, 20.0, 5.0, ends=(41.955, -77.0332, 41.955, -77.03325))
+    roads = roads_across_gaps([quick, slow, parked])
+    assert list(roads) == [gap_key(slow)]  # in 2 minutes the road could be driven
+    assert roads[gap_key(slow)] == pytest.approx(679 + 767, rel=0.03)
+
+
+def test_a_recorded_trip_finished_counts_its_gap_along_the_road(tiles_env, tmp_path, monkeypatch):
+    """The Drive screen's trip: the page was hidden over the corner; finishing it (the API)
+    measures the gap on the road, and the trip page's Distance says how."""
+    from starlette.testclient import TestClient
+
+    from kei_drive.api import api
+    from kei_drive.presenters.trips import stats_rows
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'trips.db'}")
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
+    client = TestClient(api)
+    trip = "7f1b2c3d-0000-4000-8000-0000000000a1"
+    fixes, length = corner_drive()
+    t0 = 1_780_000_000_000
+    points = [
+        {
+            "id": f"p{i}",
+            "t": t0 + round((p.time - T0).total_seconds() * 1000),
+            "lat": p.lat,
+            "lon": p.lon,
+            "acc": 5,
+        }
+        for i, p in enumerate(fixes)
+    ]
+    assert client.post(f"/api/v1/trips/{trip}/points", json={"points": points}).status_code == 200
+    finished = client.post(f"/api/v1/trips/{trip}/finish", json={}).json()["trip"]
+    assert finished["stats"]["distance_m"] == pytest.approx(length, rel=0.02)
+    (gap,) = finished["stats"]["gaps"]
+    distance = stats_rows(finished["stats"])[0]
+    assert distance.label == "Distance"
+    assert "along the shortest road across 1 gap in recording" in distance.value
+    assert gap["road_m"] > 1.3 * gap["distance_m"]

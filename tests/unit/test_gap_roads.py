@@ -1,0 +1,59 @@
+"""``core.gap_roads``: which road counts across a gap, and what it changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from kei_drive.core.gap_roads import (
+    drivable_road_m,
+    gap_key,
+    stored_roads,
+    with_roads_across_gaps,
+)
+from kei_drive.core.trips import compute_stats
+from kei_drive.presenters.trips import gaps_distance
+from tests.support.trips import TrackBuilder
+
+
+def gapped_stats():
+    track = TrackBuilder().start().drive(3_000, 15.0).hidden(120, 15.0).drive(3_000, 15.0)
+    return compute_stats(track.points)
+
+
+def test_a_drivable_road_replaces_the_straight_line_and_only_once():
+    stats = gapped_stats()
+    (gap,) = stats.gaps
+    road = gap.distance_m + 400.0
+    measured = with_roads_across_gaps(stats, {gap_key(gap): road})
+    assert measured.distance_m == pytest.approx(stats.distance_m + 400.0)
+    assert measured.avg_moving_speed_mps == pytest.approx(
+        stats.avg_moving_speed_mps + 400.0 / stats.moving_s
+    )
+    assert measured.gaps[0].road_m == road
+    assert measured.to_dict()["gaps"][0]["road_m"] == pytest.approx(road, abs=0.1)
+    again = with_roads_across_gaps(measured, {gap_key(gap): road})  # stored stats re-stored
+    assert again.distance_m == measured.distance_m
+    # what a trip row keeps is found again for statistics computed anew
+    anew = with_roads_across_gaps(stats, stored_roads(measured.to_dict()))
+    assert anew.distance_m == pytest.approx(measured.distance_m, abs=0.1)
+    assert anew.gaps[0].road_m == pytest.approx(road, abs=0.1)
+    assert with_roads_across_gaps(stats, {}) is stats
+
+
+def test_the_road_must_be_drivable_in_the_gap_and_never_shorter_than_the_line():
+    (gap,) = gapped_stats().gaps  # 121 s, ~1,815 m
+    assert drivable_road_m(gap, 2_400.0, 150.0) == 2_400.0
+    assert drivable_road_m(gap, 2_400.0, 1.5 * gap.duration_s + 31) is None
+    assert drivable_road_m(gap, 1_700.0, 100.0) == gap.distance_m  # the ends snapped inward
+
+
+def test_the_distance_says_what_spans_gaps_and_how():
+    gaps = [
+        {"distance_m": 1_000.0, "road_m": 1_609.3},
+        {"distance_m": 1_609.3},
+        {"distance_m": 4.0},  # parked across it: no distance
+    ]
+    note = gaps_distance(gaps)
+    assert "along the shortest road across 1 gap in recording" in note
+    assert "in a straight line across 1 gap in recording" in note
+    assert gaps_distance([{"distance_m": 4.0}]) == ""
