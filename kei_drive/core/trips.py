@@ -54,7 +54,7 @@ from kei_drive.core.device_speed import (
     moves_a_standing_phone,
     straight_runs,
 )
-from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.distance import cumulative_m, great_circle_m, haversine_m, initial_bearing_deg
 from kei_drive.core.gpx import GpxSource, GpxTrack, TrackPoint, read_gpx_columns
 from kei_drive.core.memory import trim_heap
 from kei_drive.core.times import iso_z
@@ -109,8 +109,10 @@ class Gap:
     # the shortest road between its two fixes when the routing engine measured it (and it
     # could be driven in the gap's time): the trip's distance counts it (core.gap_roads)
     road_m: float | None = None
-    # (lat, lon) of the fixes before and after: what the engine routes between (not stored)
+    # (lat, lon) of the fixes before and after: what the engine routes between, and the
+    # directions of travel into and out of the gap (None: standing) (not stored)
     ends: tuple[float, float, float, float] | None = field(default=None, compare=False)
+    headings: tuple[float | None, float | None] = field(default=(None, None), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -310,6 +312,25 @@ def _take(arr: TrackArrays, idx: NDArray) -> TrackArrays:
 
 def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+HEADING_MIN_M = 20.0  # the direction of travel is measured over at least this much track...
+HEADING_MAX_FIXES = 10  # ...within this many fixes of the point (else: standing, unknown)
+
+
+def _heading(arr: TrackArrays, i: int, step: int) -> float | None:
+    """The direction of travel at fix ``i``: arriving there (``step`` -1: from a fix before
+    it) or leaving it (``step`` 1: to a fix after it)."""
+    for j in range(i + step, i + step * (HEADING_MAX_FIXES + 1), step):
+        if not 0 <= j < len(arr):
+            return None
+        a, b = (j, i) if step < 0 else (i, j)
+        lat1, lon1, lat2, lon2 = (
+            float(v) for v in (arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b])
+        )
+        if great_circle_m(lat1, lon1, lat2, lon2) >= HEADING_MIN_M:
+            return initial_bearing_deg(lat1, lon1, lat2, lon2)
+    return None
 
 
 def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArray]:
@@ -1048,6 +1069,7 @@ def analyze_track(
                 float(arr.lat[i + 1]),
                 float(arr.lon[i + 1]),
             ),
+            headings=(_heading(arr, i, -1), _heading(arr, i + 1, 1)),
         )
         for i in np.flatnonzero(gap)
     )

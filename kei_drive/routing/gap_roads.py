@@ -18,13 +18,27 @@ from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
 # A trip with more gaps than this (a logger that drops out every minute) keeps straight
 # lines for the rest: each is one route request (a few milliseconds on local tiles).
 MAX_GAPS_ROUTED = 100
+HEADING_TOLERANCE_DEG = 45.0  # a road leaving a fix this far off the truck's direction is not it
+# A fix is on one of the roads this close to it (GPS error): the one going the truck's way,
+# not a service road a few metres nearer (a toll plaza beside an interstate).
+SNAP_RADIUS_M = 30
 
 
-def gap_route_request(ends: tuple[float, float, float, float]) -> dict[str, Any]:
-    """The shortest car route between a gap's two fixes (length and time, no directions)."""
-    lat0, lon0, lat1, lon1 = ends
+def gap_route_request(gap: Gap) -> dict[str, Any]:
+    """The shortest car route between a gap's two fixes (length and time, no directions),
+    leaving and reaching them in the directions the truck moved (so a fix on a divided road
+    is on its own carriageway, not the other one and a U-turn away)."""
+    lat0, lon0, lat1, lon1 = gap.ends or (0.0, 0.0, 0.0, 0.0)
+    locations: list[dict[str, float]] = [{"lat": lat0, "lon": lon0}, {"lat": lat1, "lon": lon1}]
+    for location, heading in zip(locations, gap.headings, strict=True):
+        if heading is not None:  # roads within the radius going that way, not just the nearest
+            location |= {
+                "heading": round(heading, 1),
+                "heading_tolerance": HEADING_TOLERANCE_DEG,
+                "radius": SNAP_RADIUS_M,
+            }
     return {
-        "locations": [{"lat": lat0, "lon": lon0}, {"lat": lat1, "lon": lon1}],
+        "locations": locations,
         "costing": "auto",
         "costing_options": {"auto": {"shortest": True}},
         "units": "kilometers",
@@ -48,7 +62,7 @@ def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict
     out: dict[GapKey, float] = {}
     for gap in todo:
         try:
-            answer = router.route(gap_route_request(gap.ends))  # type: ignore[arg-type]
+            answer = router.route(gap_route_request(gap))
             summary = answer["trip"]["summary"]
             road_m, road_s = float(summary["length"]) * 1000.0, float(summary["time"])
         except RouterUnavailableError:

@@ -57,3 +57,13 @@ def test_the_distance_says_what_spans_gaps_and_how():
     assert "along the shortest road across 1 gap in recording" in note
     assert "in a straight line across 1 gap in recording" in note
     assert gaps_distance([{"distance_m": 4.0}]) == ""
+
+
+def test_a_gap_knows_the_direction_of_travel_into_and_out_of_it():
+    """The engine leaves and reaches the gap's fixes that way (not the other carriageway)."""
+    (gap,) = gapped_stats().gaps  # TrackBuilder drives north
+    into, out_of = gap.headings
+    assert into == pytest.approx(0.0, abs=5.0) or into == pytest.approx(360.0, abs=5.0)
+    assert out_of == pytest.approx(0.0, abs=5.0) or out_of == pytest.approx(360.0, abs=5.0)
+    parked = TrackBuilder().start().stop(60).hidden(120, 0.0).stop(60)
+    assert compute_stats(parked.points).gaps[0].headings == (None, None)
