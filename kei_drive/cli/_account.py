@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_user_arg(parser: argparse.ArgumentParser) -> None:
@@ -28,15 +29,29 @@ def account_id(name: str | None) -> int:
         return user.id  # type: ignore[return-value]
 
 
+def no_account_yet(name: str | None) -> bool:
+    """No account named, no account database (SQLite) and no shared files to import into
+    one: a command that only reads has no account to act for, and is judged by the package
+    rules with no permits, without creating a database for it."""
+    from kei_drive import config
+
+    url = config.database_url()
+    if name is not None or not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    legacy = (config.rule_overrides_path(), config.local_permits_path())
+    return bool(path.name) and not path.exists() and not any(p.is_file() for p in legacy)
+
+
 def account_rules(name: str | None):
     """The Kei rules with that account's overrides (RulesError when they are broken)."""
     from kei_drive.services.us_states import user_rules
 
-    return user_rules(account_id(name))
+    return user_rules(None if no_account_yet(name) else account_id(name))
 
 
 def account_rules_and_permits(name: str | None):
     """``(rules, permits)`` of that account: what its routes are judged by."""
     from kei_drive.services.planning import rules_and_permits
 
-    return rules_and_permits(account_id(name))
+    return rules_and_permits(None if no_account_yet(name) else account_id(name))

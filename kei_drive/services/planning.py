@@ -196,13 +196,14 @@ def rules_and_permits(user_id: int | None) -> tuple[Any, list[Any]]:
     """The account's Kei rules (its overrides applied) and its local permits: what every
     route it plans or checks is judged by (the package rules and none for None).
     RulesError / PermitError when its stored documents are broken."""
-    from kei_drive.db import app_session
-    from kei_drive.db.permits import user_permits
     from kei_drive.services.us_states import user_rules
 
     rules = user_rules(user_id)
     if user_id is None:
         return rules, []
+    from kei_drive.db import app_session
+    from kei_drive.db.permits import user_permits
+
     with app_session() as s:
         return rules, user_permits(s, user_id)
 

@@ -32,11 +32,11 @@ def package_rules() -> RuleBook:
 def user_rules(user_id: int | None) -> RuleBook:
     """The rules with this account's overrides (the package rules for None).
     RulesError when its stored overrides are broken."""
+    if user_id is None:
+        return package_rules()
     from kei_drive.db import app_session
     from kei_drive.db.overrides import rules_for
 
-    if user_id is None:
-        return package_rules()
     with app_session() as s:
         return rules_for(s, user_id)
 

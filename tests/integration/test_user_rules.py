@@ -122,6 +122,24 @@ def test_cli_acts_for_user_and_never_guesses_among_several(home, capsys):
     assert "no account named 'nobody'" in capsys.readouterr().err
 
 
+def test_reading_commands_need_no_account_database_until_there_is_something_in_one(
+    home, capsys
+):
+    """rules, state-at, states-along, route and check-route only read: on a machine with no
+    account database they answer by the package rules without creating one (a new database
+    costs a first check-route ~0.8 s of migrations); shared files still go into an account."""
+    db = home / "kei.db"
+    assert main(["rules", "--state", "GA", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "banned"
+    assert main(["state-at", "33.75", "-84.39", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"]["status"] == "banned"
+    assert not db.exists()
+    _write_shared_files(home)  # the overrides must count: they go into the database first
+    assert main(["rules", "--state", "GA", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "legal"
+    assert db.exists()
+
+
 def test_data_export_carries_the_permits(home):
     with app_session() as s:
         alice = acc.create_account(s, "alice", PASSWORD)
