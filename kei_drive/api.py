@@ -317,11 +317,15 @@ def _finish(key: str, body: Any, user_id: int) -> dict:
         raise ApiError(400, "the body must be a JSON object")
     ended_at = time_arg(body.get("ended_at"), "ended_at")
     zone = zone_arg(body.get("time_zone"), body.get("utc_offset_min"))  # names it in local time
-    with app_session() as s:  # map matching reads only: other phones write meanwhile
-        use = trip_service.highway_use_of(s, q.get_trip(s, key, user_id).id)  # type: ignore[arg-type]
+    with app_session() as s:  # the engine's work reads only: other phones write meanwhile
+        trip_id = q.get_trip(s, key, user_id).id
+        use = trip_service.highway_use_of(s, trip_id)  # type: ignore[arg-type]
+        roads = trip_service.gap_roads_of(s, trip_id)  # type: ignore[arg-type]
     with _writing() as s:
         trip = q.get_trip(s, key, user_id)
-        stats = trip_service.finish_trip(s, trip, ended_at, highway_use=use, zone=zone)
+        stats = trip_service.finish_trip(
+            s, trip, ended_at, highway_use=use, zone=zone, gap_roads=roads
+        )
         return {"trip": _trip_payload(s, trip), "stats": stats.to_dict()}
 
 

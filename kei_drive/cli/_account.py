@@ -38,9 +38,11 @@ def no_account_yet(name: str | None) -> bool:
     url = config.database_url()
     if name is not None or not url.startswith("sqlite:///"):
         return False
-    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    raw = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not raw or raw.startswith("file:") or "%" in raw:
+        return False  # a URI or an escaped path: not read here, the database decides
     legacy = (config.rule_overrides_path(), config.local_permits_path())
-    return bool(path.name) and not path.exists() and not any(p.is_file() for p in legacy)
+    return not Path(raw).exists() and not any(p.is_file() for p in legacy)
 
 
 def account_rules(name: str | None):

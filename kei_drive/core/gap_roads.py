@@ -4,8 +4,10 @@ A trip's distance counts a gap in recording (screen locked, tunnel) as the strai
 between the fixes before and after it: a lower bound, short by whatever the road winds or
 turns meanwhile (a corner of a street grid: ~30 %). Where a routing engine is installed
 (``routing.gap_roads``), the shortest road between those two fixes is measured; it replaces
-the straight line when it could have been driven in the gap's time at the engine's road
-speeds (with slack), so a gap is never bridged by a road nobody could have driven in it.
+the straight line when the truck was driven during the gap (as its moving time counts it)
+and the road could have been driven in the gap's time at the engine's road speeds (with
+slack), so a stop is never bridged by a phantom drive, nor a gap by a road nobody could
+have driven in it.
 The shortest road is still a lower bound of what was driven (a careful driver measuring
 the gap on a map would do the same), and it is never shorter than the straight line.
 """
@@ -41,10 +43,17 @@ def counts_distance(gap: Gap | Mapping[str, Any]) -> bool:
     return metres > DEFAULT_CONFIG.stationary_radius_m
 
 
+def driven_across(gap: Gap) -> bool:
+    """Was the truck driven during the gap, as its moving time counts it (the straight line
+    at ``stop_speed_mps`` or more)? A stop with the screen locked is not: the fix after it
+    may have wandered tens of metres, and a road between the two would be a phantom drive."""
+    return counts_distance(gap) and gap.distance_m >= DEFAULT_CONFIG.stop_speed_mps * gap.duration_s
+
+
 def drivable_road_m(gap: Gap, road_m: float, road_s: float) -> float | None:
     """The length to count for ``gap`` given the shortest road between its fixes
     (``road_m`` long, ``road_s`` at the engine's speeds); None keeps the straight line."""
-    if not counts_distance(gap) or not (road_m >= 0 and road_s >= 0):
+    if not driven_across(gap) or not (road_m >= 0 and road_s >= 0):
         return None
     if road_s > ROAD_TIME_SLACK * gap.duration_s + ROAD_TIME_GRACE_S:
         return None  # nobody drove that road in the gap's time
@@ -58,7 +67,7 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
     extra = 0.0
     for gap in stats.gaps:
         road = roads.get(gap_key(gap))
-        if road is not None and gap.road_m is None and counts_distance(gap):
+        if road is not None and gap.road_m is None and driven_across(gap):
             extra += road - gap.distance_m
             gap = replace(gap, road_m=road)
         gaps.append(gap)

@@ -8,12 +8,15 @@ finds no road, a gap keeps its straight line: the trip is still stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from kei_drive.core.gap_roads import GapKey, counts_distance, drivable_road_m, gap_key
+from kei_drive.core.gap_roads import GapKey, drivable_road_m, driven_across, gap_key
 from kei_drive.core.trips import Gap
 from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
+
+log = logging.getLogger(__name__)
 
 # A trip with more gaps than this (a logger that drops out every minute) keeps straight
 # lines for the rest: each is one route request (a few milliseconds on local tiles).
@@ -49,7 +52,7 @@ def gap_route_request(gap: Gap) -> dict[str, Any]:
 def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict[GapKey, float]:
     """The length to count for each gap the engine bridges by a drivable road (by
     ``gap_key``); gaps missing from the answer keep their straight line."""
-    todo = [g for g in gaps if g.ends is not None and counts_distance(g)][:MAX_GAPS_ROUTED]
+    todo = [g for g in gaps if g.ends is not None and g.road_m is None and driven_across(g)]
     if not todo:
         return {}
     if router is None:
@@ -59,8 +62,11 @@ def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict
             router = get_router()
         except RoutingError:  # no tiles installed: straight lines, as before
             return {}
+        except Exception:  # noqa: BLE001 - a trip is stored whatever the engine does
+            log.exception("routing engine unavailable: gaps keep their straight lines")
+            return {}
     out: dict[GapKey, float] = {}
-    for gap in todo:
+    for gap in todo[:MAX_GAPS_ROUTED]:
         try:
             answer = router.route(gap_route_request(gap))
             summary = answer["trip"]["summary"]
@@ -69,6 +75,9 @@ def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict
             break  # a server that does not answer: the rest would wait for it too
         except (RoutingError, KeyError, TypeError, ValueError):
             continue  # no road between them (or outside the tiles): the straight line
+        except Exception:  # noqa: BLE001 - e.g. tiles rebuilt meanwhile: keep the trip
+            log.exception("gap route failed: the gap keeps its straight line")
+            break
         length = drivable_road_m(gap, road_m, road_s)
         if length is not None:
             out[gap_key(gap)] = length

@@ -56,15 +56,17 @@ def finish_trip(
     ended_at: datetime | None = None,
     highway_use: Any = MATCH,
     zone: tzinfo | None = None,
+    gap_roads: Any = MATCH,
 ) -> TripStats:
     """Stop recording: final statistics, a default name if it has none (its start in
     ``zone``, the driver's time zone; UTC without one), highway use.
 
     ``highway_use``: the answer of ``highway_use_of`` when the caller matched the track
-    beforehand, outside the write lock (the API); by default it is matched here.
+    beforehand, outside the write lock (the API); by default it is matched here. Likewise
+    ``gap_roads``: the answer of ``gap_roads_of`` (gaps along the road).
     """
     stats = q.close_trip(session, trip, ended_at)
-    stats = measure_gaps_on_roads(trip, stats)
+    stats = measure_gaps_on_roads(trip, stats, None if gap_roads is MATCH else gap_roads)
     if not trip.name:
         trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
@@ -74,6 +76,17 @@ def finish_trip(
     session.add(trip)
     session.flush()
     return stats
+
+
+def gap_roads_of(session: Session, trip_id: int) -> dict[GapKey, float]:
+    """The roads across the trip's gaps in recording as its fixes stand (``finish_trip``'s
+    ``gap_roads``). Reads only, so callers can ask the engine before taking the write lock;
+    a gap that late fixes change is simply not found again and keeps its straight line."""
+    from kei_drive.core.trips import compute_stats
+    from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
+
+    stats = compute_stats(q.trip_arrays(session, trip_id), with_states=False)
+    return roads_across_gaps(stats.gaps) if stats.gaps else {}
 
 
 def measure_gaps_on_roads(

@@ -137,3 +137,17 @@ def test_a_recorded_trip_finished_counts_its_gap_along_the_road(tiles_env, tmp_p
     assert distance.label == "Distance"
     assert "along the shortest road across 1 gap in recording" in distance.value
     assert gap["road_m"] > 1.3 * gap["distance_m"]
+
+
+def test_a_stop_with_the_screen_locked_is_not_bridged_by_a_drive(tiles_env):
+    """An hour parked between two fixes 43 m apart, arriving eastbound and leaving
+    westbound: the engine's road between them goes round the block (~2.5 km), but the truck
+    stood (43 m in an hour is not driving, as its moving time says): the line stays."""
+    start, end = T0, T0 + timedelta(hours=1)
+    ends = (41.955, -77.0352, 41.955, -77.0347)
+    parked = Gap(start, end, 3600.0, 43.0, ends=ends, headings=(90.0, 270.0))
+    assert roads_across_gaps([parked]) == {}
+    driven = Gap(
+        start, start + timedelta(seconds=60), 60.0, 43.0, ends=ends, headings=(90.0, 270.0)
+    )
+    assert roads_across_gaps([driven]) == {}  # moved, but the loop takes longer than 2 min
