@@ -309,8 +309,7 @@ def _sweep_forever(every_s: float) -> None:
     while True:
         time.sleep(every_s)
         try:
-            with session(_db_url()) as s:
-                ingest.finish_idle_trips(s)
+            ingest.finish_idle(_db_url())
         except Exception:  # keep sweeping; the next request or minute tries again
             log.exception("finishing quiet devices' trips failed")
 

@@ -7,7 +7,9 @@ in line: new trips are created, grown or shortened, merged when late fixes bridg
 finished (statistics, highway use, states, a name) when they end, and reopened when late
 fixes arrive after they were finished. ``finish_idle_trips`` finishes trips whose device
 has gone quiet for longer than its gap (the server calls it every minute; an old backlog
-uploaded in batches is finished by it too, once).
+uploaded in batches is finished by it too, once). The routing engine's part of finishing a
+trip (highway use, gaps along the road) runs after the transaction commits
+(``complete_finished``), never while it holds SQLite's write lock.
 
 A trip's points are copies of the log's fixes with the client id ``<device id>:<epoch ms>``
 (``kei_drive.db.devices.point_id``).
@@ -15,6 +17,7 @@ A trip's points are copies of the log's fixes with the client id ``<device id>:<
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid as uuidlib
@@ -34,9 +37,11 @@ from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
 from kei_drive.db.engine import is_sqlite, normalize_url
 from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
-from kei_drive.services.trips import finish_trip
+from kei_drive.services.trips import LATER, engine_facts, finish_trip, store_engine_facts
 
 LEFT_CONTEXT_MS = 2 * 3600 * 1000  # parked fixes before a batch that may hold its departure
+log = logging.getLogger(__name__)
+
 _DEVICE_LOCKS: dict[tuple[int, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -69,8 +74,45 @@ def ingest_batch(
 ) -> IngestResult:
     """``record_fixes`` in its own transaction, committed before this returns (so an
     app that deletes its queue on our answer loses nothing)."""
-    with _device_lock(user_id, device_name), writer_lock(db_url), db_session(db_url) as s:
-        return record_fixes(s, user_id, device_name, source, points, now_ms)
+    with _device_lock(user_id, device_name):
+        with writer_lock(db_url), db_session(db_url) as s:
+            result = record_fixes(s, user_id, device_name, source, points, now_ms)
+            finished = finished_in(s)
+        complete_finished(db_url, finished)
+        return result
+
+
+def finish_idle(db_url: str, now_ms: int | None = None) -> list[str]:
+    """``finish_idle_trips`` in its own transaction, then ``complete_finished``."""
+    with writer_lock(db_url), db_session(db_url) as s:
+        done = finish_idle_trips(s, now_ms)
+        finished = finished_in(s)
+    complete_finished(db_url, finished)
+    return done
+
+
+_FINISHED_KEY = "kei_drive.finished_trips"  # session.info: trips finished, engine's part due
+
+
+def finished_in(session: Session) -> list[int]:
+    """The trips ``finish`` finished in this session, whose engine's part is still due."""
+    return sorted(session.info.get(_FINISHED_KEY, ()))
+
+
+def complete_finished(db_url: str, trip_ids: Sequence[int]) -> None:
+    """The routing engine's part of finishing trips (highway use, gaps along the road),
+    after the transaction that finished them committed: map matching a long trip takes
+    seconds, and SQLite's write lock is not held meanwhile (the phones' uploads and the
+    other devices write). A failure leaves the trip finished, its highway use unknown."""
+    for trip_id in trip_ids:
+        try:
+            with db_session(db_url) as s:  # reads only
+                facts = engine_facts(s, trip_id)
+            if facts is not None:
+                with writer_lock(db_url), db_session(db_url) as s:  # a short write
+                    store_engine_facts(s, facts)
+        except Exception:  # noqa: BLE001 - the trip itself is stored and finished
+            log.exception("highway use of trip %s not checked", trip_id)
 
 
 _SQLITE_WRITER = threading.Lock()
@@ -296,8 +338,10 @@ def _settle(session: Session, trip: Trip, segment: Segment, times: set[int]) -> 
 
 
 def finish(session: Session, trip: Trip) -> None:
-    """Statistics, states, a default name and highway use, as for a Drive-screen trip."""
-    finish_trip(session, trip)
+    """Statistics, states and a default name, as for a Drive-screen trip; the engine's
+    part (highway use, gaps along the road) is due after the commit (``complete_finished``)."""
+    finish_trip(session, trip, highway_use=LATER, gap_roads=LATER)
+    session.info.setdefault(_FINISHED_KEY, set()).add(trip.id)
 
 
 def _absorb(

@@ -14,6 +14,7 @@ from kei_drive import config
 from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TrackArrays, TripStats
+from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import queries as q
 from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
@@ -21,6 +22,7 @@ from kei_drive.presenters.exports import ExportFormat, trip_filename
 from kei_drive.presenters.trips import default_trip_name
 
 MATCH = object()  # finish_trip's default: map-match the track there and then
+LATER = object()  # ...or leave the engine's part to the caller, after its commit (``engine_facts``)
 
 
 HighwayUse = tuple[bool | None, str | None]  # the answer, and why it is unknown (None)
@@ -66,16 +68,58 @@ def finish_trip(
     ``gap_roads``: the answer of ``gap_roads_of`` (gaps along the road).
     """
     stats = q.close_trip(session, trip, ended_at)
-    stats = measure_gaps_on_roads(trip, stats, None if gap_roads is MATCH else gap_roads)
+    if gap_roads is not LATER:
+        stats = measure_gaps_on_roads(trip, stats, None if gap_roads is MATCH else gap_roads)
     if not trip.name:
         trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
-    else:
+    elif highway_use is not LATER:
         set_highway_use(session, trip, highway_use)
     session.add(trip)
     session.flush()
     return stats
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What the routing engine says about a finished trip, asked outside any write
+    transaction (``engine_facts``) and stored in a short one (``store_engine_facts``)."""
+
+    trip_id: int
+    stats: TripStats  # computed from the fixes read (their count tells a trip changed since)
+    highway_use: HighwayUse
+    gap_roads: dict[GapKey, float]
+
+
+def engine_facts(session: Session, trip_id: int) -> EngineFacts | None:
+    """Highway use and the roads across the gaps of a finished trip (reads only); None
+    when the trip is gone."""
+    from kei_drive.core.trips import compute_stats
+    from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
+    from kei_drive.routing.highway_use import highway_use_and_note
+
+    trip = session.get(Trip, trip_id)
+    if trip is None:
+        return None
+    fixes = q.trip_arrays(session, trip_id)
+    stats = compute_stats(fixes, q.trip_cap_mps(session, trip))
+    roads = roads_across_gaps(stats.gaps) if stats.gaps else {}
+    return EngineFacts(trip_id, stats, highway_use_and_note(fixes), roads)
+
+
+def store_engine_facts(session: Session, facts: EngineFacts) -> bool:
+    """Store ``engine_facts`` unless the trip changed meanwhile (reopened, grown, merged:
+    its next finish asks again)."""
+    trip = session.get(Trip, facts.trip_id)
+    if trip is None or trip.recording_state != RecordingState.FINISHED:
+        return False
+    if trip.point_count != facts.stats.points:
+        return False
+    q.store_stats(trip, with_roads_across_gaps(facts.stats, facts.gap_roads))
+    set_highway_use(session, trip, facts.highway_use)
+    session.flush()
+    return True
 
 
 def gap_roads_of(session: Session, trip_id: int) -> dict[GapKey, float]:

@@ -151,3 +151,59 @@ def test_a_stop_with_the_screen_locked_is_not_bridged_by_a_drive(tiles_env):
         start, start + timedelta(seconds=60), 60.0, 43.0, ends=ends, headings=(90.0, 270.0)
     )
     assert roads_across_gaps([driven]) == {}  # moved, but the loop takes longer than 2 min
+
+
+def test_a_loggers_trip_is_finished_with_the_engine_outside_the_write_lock(
+    tiles_env, tmp_path, monkeypatch
+):
+    """A background logger's trip (OwnTracks, Overland...) is finished in the ingest
+    transaction; the engine's part (highway use, gaps along the road) comes after its
+    commit, so while the engine works another writer can write (map matching a long trip
+    takes seconds: SQLite's busy timeout is 5 s)."""
+    import sqlite3
+
+    import kei_drive.routing as routing
+    from kei_drive import config
+    from kei_drive.db import migrate, session
+    from kei_drive.db import queries as q
+    from kei_drive.routing.valhalla_local import LocalValhallaRouter
+    from kei_drive.services import ingest
+
+    db_path = tmp_path / "trips.db"
+    url = f"sqlite:///{db_path}"
+    migrate(url)
+    with session(url) as s:
+        uid = q.local_user(s).id
+    probes: list[str] = []
+
+    class WriterProbe(LocalValhallaRouter):
+        """The real engine; before each request, another connection tries to write."""
+
+        def _call(self, action, request):
+            with sqlite3.connect(db_path, timeout=0.2) as other:
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    probes.append("free")
+                except sqlite3.OperationalError as exc:
+                    probes.append(str(exc))
+            return super()._call(action, request)
+
+        def lanes(self, count):
+            return [WriterProbe(self.tiles_dir, own_engine=True) for _ in range(count)]
+
+    monkeypatch.setattr(routing, "get_router", lambda *a, **k: WriterProbe(config.tiles_dir()))
+    fixes, length = corner_drive()
+    batch = [
+        q.PointIn(str(i), round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m)
+        for i, p in enumerate(fixes)
+    ]
+    later = batch[-1].time_ms + 3_600_000  # the device went quiet: its trip is over
+    ingest.ingest_batch(url, uid, "Sambar phone", "owntracks", batch, now_ms=later)
+    ingest.finish_idle(url, now_ms=later)
+    with session(url) as s:
+        ((trip, _vehicle),) = q.list_trips(s, user_id=uid).items
+    assert trip.recording_state == "finished"
+    assert trip.highway_use is False  # the street grid: matched, no highway
+    assert trip.stats["gaps"][0]["road_m"] > 1.3 * trip.stats["gaps"][0]["distance_m"]
+    assert trip.distance_m == pytest.approx(length, rel=0.03)
+    assert probes and set(probes) == {"free"}, probes
