@@ -37,7 +37,13 @@ from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
 from kei_drive.db.engine import is_sqlite, normalize_url
 from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
-from kei_drive.services.trips import LATER, engine_facts, finish_trip, store_engine_facts
+from kei_drive.services.trips import (
+    LATER,
+    engine_facts,
+    finish_trip,
+    finished_track,
+    store_engine_facts,
+)
 
 LEFT_CONTEXT_MS = 2 * 3600 * 1000  # parked fixes before a batch that may hold its departure
 log = logging.getLogger(__name__)
@@ -106,9 +112,10 @@ def complete_finished(db_url: str, trip_ids: Sequence[int]) -> None:
     other devices write). A failure leaves the trip finished, its highway use unknown."""
     for trip_id in trip_ids:
         try:
-            with db_session(db_url) as s:  # reads only
-                facts = engine_facts(s, trip_id)
-            if facts is not None:
+            with db_session(db_url) as s:  # reads only, closed before the engine works
+                track = finished_track(s, trip_id)
+            if track is not None:
+                facts = engine_facts(trip_id, *track)
                 with writer_lock(db_url), db_session(db_url) as s:  # a short write
                     store_engine_facts(s, facts)
         except Exception:  # noqa: BLE001 - the trip itself is stored and finished

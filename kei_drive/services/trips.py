@@ -81,45 +81,57 @@ def finish_trip(
     return stats
 
 
+TripMark = tuple[int, Any, Any]  # a finished trip's fixes as read: count, first and last time
+
+
 @dataclass(frozen=True)
 class EngineFacts:
-    """What the routing engine says about a finished trip, asked outside any write
-    transaction (``engine_facts``) and stored in a short one (``store_engine_facts``)."""
+    """What the routing engine says about a finished trip's fixes: asked with no database
+    session open (``engine_facts``), stored in a short write (``store_engine_facts``)."""
 
     trip_id: int
-    stats: TripStats  # computed from the fixes read (their count tells a trip changed since)
+    mark: TripMark  # the fixes it was asked about (a trip changed since is not touched)
     highway_use: HighwayUse
     gap_roads: dict[GapKey, float]
 
 
-def engine_facts(session: Session, trip_id: int) -> EngineFacts | None:
-    """Highway use and the roads across the gaps of a finished trip (reads only); None
-    when the trip is gone."""
+def finished_track(session: Session, trip_id: int) -> tuple[TrackArrays, TripMark] | None:
+    """A finished trip's fixes and their mark (reads only); None when it is gone or open."""
+    trip = session.get(Trip, trip_id)
+    if trip is None or trip.recording_state != RecordingState.FINISHED:
+        return None
+    return q.trip_arrays(session, trip_id), _mark(trip)
+
+
+def engine_facts(trip_id: int, fixes: TrackArrays, mark: TripMark) -> EngineFacts:
+    """Highway use and the roads across the gaps of a trip's fixes (the engine only)."""
     from kei_drive.core.trips import compute_stats
     from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
     from kei_drive.routing.highway_use import highway_use_and_note
 
-    trip = session.get(Trip, trip_id)
-    if trip is None:
-        return None
-    fixes = q.trip_arrays(session, trip_id)
-    stats = compute_stats(fixes, q.trip_cap_mps(session, trip))
-    roads = roads_across_gaps(stats.gaps) if stats.gaps else {}
-    return EngineFacts(trip_id, stats, highway_use_and_note(fixes), roads)
+    gaps = compute_stats(fixes, with_states=False).gaps
+    roads = roads_across_gaps(gaps) if gaps else {}
+    return EngineFacts(trip_id, mark, highway_use_and_note(fixes), roads)
 
 
 def store_engine_facts(session: Session, facts: EngineFacts) -> bool:
-    """Store ``engine_facts`` unless the trip changed meanwhile (reopened, grown, merged:
-    its next finish asks again)."""
-    trip = session.get(Trip, facts.trip_id)
+    """Store ``engine_facts`` on the trip (its row locked on PostgreSQL) unless it changed
+    meanwhile (reopened, grown, merged: its next finish asks again). The statistics are
+    computed anew from the fixes and the trip's cap as they stand, so a vehicle changed
+    meanwhile keeps its cap; only the engine's answers are added."""
+    trip = session.get(Trip, facts.trip_id, with_for_update=True)
     if trip is None or trip.recording_state != RecordingState.FINISHED:
         return False
-    if trip.point_count != facts.stats.points:
+    if _mark(trip) != facts.mark:
         return False
-    q.store_stats(trip, with_roads_across_gaps(facts.stats, facts.gap_roads))
+    measure_gaps_on_roads(trip, q.refresh_stats(session, trip), facts.gap_roads)
     set_highway_use(session, trip, facts.highway_use)
     session.flush()
     return True
+
+
+def _mark(trip: Trip) -> TripMark:
+    return (trip.point_count, trip.started_at, trip.ended_at)
 
 
 def gap_roads_of(session: Session, trip_id: int) -> dict[GapKey, float]:

@@ -4,6 +4,7 @@ real database: split by gaps, ended by standing still, late fixes, duplicates.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from sqlmodel import select
@@ -157,6 +158,31 @@ def test_quiet_device_trip_is_finished_by_the_clock(db):
         assert ingest.finish_idle_trips(s, now_ms=pts[-1].time_ms + 301_000) == [trip.uuid]
     (trip,) = trips(db)
     assert trip.recording_state == "finished" and trip.distance_m > 3_900
+
+
+def test_the_engines_answer_after_the_commit_keeps_what_changed_meanwhile(db, monkeypatch):
+    """The engine's part of finishing runs after the ingest commit: a vehicle given to the
+    trip meanwhile keeps its cap, and a trip that grew meanwhile is not touched."""
+    from kei_drive.services import trips as trip_service
+
+    monkeypatch.setenv("KEI_DRIVE_TILES", "/nonexistent/tiles")  # highway use: unknown
+    url, uid = db
+    send(db, points(commute()))
+    (trip,) = trips(db)
+    with session(url) as s:
+        track = trip_service.finished_track(s, trip.id)
+    facts = trip_service.engine_facts(trip.id, *track)
+    with session(url) as s:  # meanwhile, the driver says which truck it was
+        vid = q.create_vehicle(s, "Sammy", speed_cap_mph=25, user_id=uid).id
+        q.set_trip_vehicle(s, trip.id, vid, uid)
+    with session(url) as s:
+        assert trip_service.store_engine_facts(s, facts)
+    (trip,) = trips(db)
+    assert trip.cap_mps == pytest.approx(25 * 0.44704) and trip.over_cap_s > 60
+    assert trip.highway_use is None and "No routing tiles" in trip.stats["highway_use_note"]
+    changed = replace(facts, mark=(facts.mark[0] + 1, *facts.mark[1:]))
+    with session(url) as s:
+        assert not trip_service.store_engine_facts(s, changed)
 
 
 def test_a_deleted_trip_does_not_come_back(db):
