@@ -43,6 +43,7 @@ from kei_drive.services.trips import (
     finish_trip,
     finished_track,
     store_engine_facts,
+    trips_pending_engine,
 )
 
 LEFT_CONTEXT_MS = 2 * 3600 * 1000  # parked fixes before a batch that may hold its departure
@@ -88,12 +89,18 @@ def ingest_batch(
         return result
 
 
+PENDING_RETRY_S = 120  # a trip still waiting for the engine this long after it finished
+
+
 def finish_idle(db_url: str, now_ms: int | None = None) -> list[str]:
-    """``finish_idle_trips`` in its own transaction, then ``complete_finished``."""
+    """``finish_idle_trips`` in its own transaction, then ``complete_finished`` for them and
+    for trips whose engine's part never came (the server stopped right after finishing)."""
+    now_ms = now_ms if now_ms is not None else _now_ms()
     with writer_lock(db_url), db_session(db_url) as s:
         done = finish_idle_trips(s, now_ms)
         finished = finished_in(s)
-    complete_finished(db_url, finished)
+        stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
+    complete_finished(db_url, sorted(set(finished) | set(stale)))
     return done
 
 

@@ -23,6 +23,8 @@ from kei_drive.presenters.trips import default_trip_name
 
 MATCH = object()  # finish_trip's default: map-match the track there and then
 LATER = object()  # ...or leave the engine's part to the caller, after its commit (``engine_facts``)
+# A trip whose engine's part is due (``LATER``): what ``trips show`` says until it is done.
+PENDING_NOTE = "Not checked against the map yet: the check runs right after the trip is stored."
 
 
 HighwayUse = tuple[bool | None, str | None]  # the answer, and why it is unknown (None)
@@ -74,7 +76,9 @@ def finish_trip(
         trip.name = default_trip_name(trip, zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
-    elif highway_use is not LATER:
+    elif highway_use is LATER:  # an answer about the fixes before is no answer now
+        set_highway_use(session, trip, (None, PENDING_NOTE))
+    else:
         set_highway_use(session, trip, highway_use)
     session.add(trip)
     session.flush()
@@ -128,6 +132,24 @@ def store_engine_facts(session: Session, facts: EngineFacts) -> bool:
     set_highway_use(session, trip, facts.highway_use)
     session.flush()
     return True
+
+
+def trips_pending_engine(session: Session, finished_before: datetime) -> list[int]:
+    """Trips finished before ``finished_before`` whose engine's part never came (the server
+    stopped between the two transactions): the most recent 50 unknown ones are looked at."""
+    from sqlmodel import col, select
+
+    rows = session.exec(
+        select(Trip.id, Trip.stats)
+        .where(
+            Trip.recording_state == RecordingState.FINISHED.value,
+            col(Trip.highway_use).is_(None),
+            Trip.updated_at < finished_before,
+        )
+        .order_by(col(Trip.updated_at).desc())
+        .limit(50)
+    )
+    return [tid for tid, stats in rows if (stats or {}).get("highway_use_note") == PENDING_NOTE]
 
 
 def _mark(trip: Trip) -> TripMark:

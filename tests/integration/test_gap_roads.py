@@ -207,3 +207,41 @@ def test_a_loggers_trip_is_finished_with_the_engine_outside_the_write_lock(
     assert trip.stats["gaps"][0]["road_m"] > 1.3 * trip.stats["gaps"][0]["distance_m"]
     assert trip.distance_m == pytest.approx(length, rel=0.03)
     assert probes and set(probes) == {"free"}, probes
+
+
+def test_a_trip_whose_engine_check_never_came_is_checked_by_the_sweeper(
+    tiles_env, tmp_path, monkeypatch
+):
+    """The server stopped between finishing a logger's trip and asking the engine: the trip
+    says so, and the once-a-minute sweeper of quiet devices checks it later."""
+    from kei_drive.db import migrate, session
+    from kei_drive.db import queries as q
+    from kei_drive.services import ingest
+    from kei_drive.services.trips import PENDING_NOTE
+
+    url = f"sqlite:///{tmp_path / 'trips.db'}"
+    migrate(url)
+    with session(url) as s:
+        uid = q.local_user(s).id
+    fixes, length = corner_drive()
+    batch = [
+        q.PointIn(str(i), round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m)
+        for i, p in enumerate(fixes)
+    ]
+    later = batch[-1].time_ms + 3_600_000
+    with session(url) as s:  # the ingest transaction, and then the server stops
+        ingest.record_fixes(s, uid, "Sambar phone", "owntracks", batch, now_ms=later)
+        ingest.finish_idle_trips(s, now_ms=later)
+    with session(url) as s:
+        ((trip, _vehicle),) = q.list_trips(s, user_id=uid).items
+    assert trip.recording_state == "finished" and trip.highway_use is None
+    assert trip.stats["highway_use_note"] == PENDING_NOTE
+    ingest.finish_idle(url)  # a minute later: too recent to call it lost
+    with session(url) as s:
+        assert q.get_trip(s, trip.id).stats["highway_use_note"] == PENDING_NOTE
+    monkeypatch.setattr(ingest, "PENDING_RETRY_S", 0)
+    ingest.finish_idle(url)
+    with session(url) as s:
+        trip = q.get_trip(s, trip.id)
+    assert trip.highway_use is False and "highway_use_note" not in trip.stats
+    assert trip.distance_m == pytest.approx(length, rel=0.03)  # its gap along the road
