@@ -39,9 +39,11 @@ from kei_drive.db.engine import is_sqlite, normalize_url
 from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
 from kei_drive.services.trips import (
     LATER,
+    PENDING_NOTE,
     engine_facts,
     finish_trip,
     finished_track,
+    set_highway_use,
     store_engine_facts,
     trips_pending_engine,
 )
@@ -116,7 +118,8 @@ def complete_finished(db_url: str, trip_ids: Sequence[int]) -> None:
     """The routing engine's part of finishing trips (highway use, gaps along the road),
     after the transaction that finished them committed: map matching a long trip takes
     seconds, and SQLite's write lock is not held meanwhile (the phones' uploads and the
-    other devices write). A failure leaves the trip finished, its highway use unknown."""
+    other devices write). A failure leaves the trip finished, its highway use unknown and
+    saying why (not retried by the sweeper: the same fixes would fail the same way)."""
     for trip_id in trip_ids:
         try:
             with db_session(db_url) as s:  # reads only, closed before the engine works
@@ -125,8 +128,19 @@ def complete_finished(db_url: str, trip_ids: Sequence[int]) -> None:
                 facts = engine_facts(trip_id, *track)
                 with writer_lock(db_url), db_session(db_url) as s:  # a short write
                     store_engine_facts(s, facts)
-        except Exception:  # noqa: BLE001 - the trip itself is stored and finished
+        except Exception as exc:  # noqa: BLE001 - the trip itself is stored and finished
             log.exception("highway use of trip %s not checked", trip_id)
+            _not_checked(db_url, trip_id, f"The routing engine could not check the track: {exc}")
+
+
+def _not_checked(db_url: str, trip_id: int, why: str) -> None:
+    try:
+        with writer_lock(db_url), db_session(db_url) as s:
+            trip = s.get(Trip, trip_id)
+            if trip is not None and (trip.stats or {}).get("highway_use_note") == PENDING_NOTE:
+                set_highway_use(s, trip, (None, why))
+    except Exception:  # noqa: BLE001 - the database itself failed: the sweeper tries again
+        log.exception("trip %s left waiting for its highway-use check", trip_id)
 
 
 _SQLITE_WRITER = threading.Lock()

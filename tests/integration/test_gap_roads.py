@@ -245,3 +245,42 @@ def test_a_trip_whose_engine_check_never_came_is_checked_by_the_sweeper(
         trip = q.get_trip(s, trip.id)
     assert trip.highway_use is False and "highway_use_note" not in trip.stats
     assert trip.distance_m == pytest.approx(length, rel=0.03)  # its gap along the road
+
+
+def test_an_engine_failure_after_the_commit_leaves_the_trip_saying_why(
+    tiles_env, tmp_path, monkeypatch
+):
+    """The tiles vanish under the engine (rebuilt meanwhile): the logger's batch is stored
+    and its trip finished; its highway use stays unknown, saying why, not "not yet"."""
+    import kei_drive.routing as routing
+    from kei_drive import config
+    from kei_drive.db import migrate, session
+    from kei_drive.db import queries as q
+    from kei_drive.routing.valhalla_local import LocalValhallaRouter
+    from kei_drive.services import ingest
+
+    class Vanishing(LocalValhallaRouter):
+        def _call(self, action, request):
+            raise OSError("graph tile vanished")
+
+        def lanes(self, count):
+            return [Vanishing(self.tiles_dir, own_engine=True) for _ in range(count)]
+
+    monkeypatch.setattr(routing, "get_router", lambda *a, **k: Vanishing(config.tiles_dir()))
+    url = f"sqlite:///{tmp_path / 'trips.db'}"
+    migrate(url)
+    with session(url) as s:
+        uid = q.local_user(s).id
+    fixes, _length = corner_drive()
+    batch = [
+        q.PointIn(str(i), round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m)
+        for i, p in enumerate(fixes)
+    ]
+    later = batch[-1].time_ms + 3_600_000
+    result = ingest.ingest_batch(url, uid, "Sambar phone", "owntracks", batch, now_ms=later)
+    assert result.accepted == len(batch)
+    ingest.finish_idle(url, now_ms=later)
+    with session(url) as s:
+        ((trip, _vehicle),) = q.list_trips(s, user_id=uid).items
+    assert trip.recording_state == "finished" and trip.highway_use is None
+    assert "could not check the track: graph tile vanished" in trip.stats["highway_use_note"]
