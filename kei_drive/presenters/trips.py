@@ -280,3 +280,15 @@ class ImportedFile:
     file: str
     trips: list[ImportedTrip] = field(default_factory=list)
     note: str = ""  # e.g. fixes of the file left out (a bad coordinate or time)
+
+
+def highway_use_row(trip: Trip) -> StatRow:
+    """Whether the trip used a motorway or trunk, and why it is not known when it is not."""
+    if trip.recording_state == RecordingState.RECORDING:
+        value = "checked when the trip ends"
+    elif trip.highway_use is None:
+        note = (trip.stats or {}).get("highway_use_note")
+        value = f"unknown: {note}" if note else "unknown"
+    else:
+        value = "yes (motorway or trunk)" if trip.highway_use else "no"
+    return StatRow("Highway use", value)

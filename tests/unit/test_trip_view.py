@@ -23,6 +23,7 @@ from kei_drive.presenters.track_map import (
 )
 from kei_drive.presenters.trips import (
     default_trip_name,
+    highway_use_row,
     stats_rows,
     trip_dict,
     trip_flags,
@@ -104,6 +105,18 @@ def test_stats_rows_say_when_no_cap_is_set():
     rows = {r.label: r.value for r in stats_rows({"points": 3}, 3)}
     assert rows["Time above cap"] == "no cap set"
     assert rows["Gaps in recording"] == "none"
+
+
+def test_the_trip_page_says_whether_the_trip_used_a_highway_and_why_not_known():
+    def row(**fields):
+        return highway_use_row(Trip(name="t", **fields)).value
+
+    finished = RecordingState.FINISHED.value
+    assert row(recording_state=finished, highway_use=True) == "yes (motorway or trunk)"
+    assert row(recording_state=finished, highway_use=False) == "no"
+    why = "No routing tiles are installed (kei-drive tiles build): not checked."
+    assert row(recording_state=finished, stats={"highway_use_note": why}) == f"unknown: {why}"
+    assert row(recording_state=RecordingState.RECORDING.value) == "checked when the trip ends"
 
 
 def test_track_is_cut_at_a_recording_gap_and_coloured_by_speed_and_cap():

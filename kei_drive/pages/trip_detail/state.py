@@ -24,6 +24,7 @@ from kei_drive.presenters.track_map import EMPTY_FC, TrackView, track_legend, tr
 from kei_drive.presenters.trips import (
     UNNAMED_TRIP,
     StatRow,
+    highway_use_row,
     source_text,
     stats_rows,
     trip_warnings,
@@ -135,7 +136,7 @@ class TripState(rx.State):
             imported=trip.source == TripSource.IMPORTED,
             source=source_text(trip),
             warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
-            stats=stats_rows(stats, trip.point_count),
+            stats=[*stats_rows(stats, trip.point_count), highway_use_row(trip)],
             speed_geojson=view.speed_geojson,
             cap_geojson=view.cap_geojson,
             gaps_geojson=view.gaps_geojson,
