@@ -35,6 +35,11 @@ class TripFlag(StrEnum):
     RECORDING = "recording"  # not finished yet
 
 
+# ``stats["highway_use_note"]`` of a logger's trip finished before the routing engine was
+# asked (services.ingest: the engine works after the ingest transaction commits)
+HIGHWAY_CHECK_PENDING = (
+    "Not checked against the map yet: the check runs right after the trip is stored."
+)
 OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not worth a flag
 
 

@@ -288,7 +288,7 @@ def highway_use_row(trip: Trip) -> StatRow:
         value = "checked when the trip ends"
     elif trip.highway_use is None:
         note = (trip.stats or {}).get("highway_use_note")
-        value = f"unknown: {note}" if note else "unknown"
+        value = f"unknown. {note}" if note else "unknown"
     else:
         value = "yes (motorway or trunk)" if trip.highway_use else "no"
     return StatRow("Highway use", value)

@@ -101,6 +101,7 @@ def finish_idle(db_url: str, now_ms: int | None = None) -> list[str]:
     with writer_lock(db_url), db_session(db_url) as s:
         done = finish_idle_trips(s, now_ms)
         finished = finished_in(s)
+    with db_session(db_url) as s:  # reads only
         stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
     complete_finished(db_url, sorted(set(finished) | set(stale)))
     return done
@@ -124,13 +125,19 @@ def complete_finished(db_url: str, trip_ids: Sequence[int]) -> None:
         try:
             with db_session(db_url) as s:  # reads only, closed before the engine works
                 track = finished_track(s, trip_id)
-            if track is not None:
+            if track is None:
+                continue
+            try:
                 facts = engine_facts(trip_id, *track)
-                with writer_lock(db_url), db_session(db_url) as s:  # a short write
-                    store_engine_facts(s, facts)
-        except Exception as exc:  # noqa: BLE001 - the trip itself is stored and finished
-            log.exception("highway use of trip %s not checked", trip_id)
-            _not_checked(db_url, trip_id, f"The routing engine could not check the track: {exc}")
+            except Exception as exc:  # noqa: BLE001 - the trip itself is stored and finished
+                log.exception("highway use of trip %s not checked", trip_id)
+                why = f"The routing engine could not check the track: {exc}"
+                _not_checked(db_url, trip_id, why)
+                continue
+            with writer_lock(db_url), db_session(db_url) as s:  # a short write
+                store_engine_facts(s, facts)
+        except Exception:  # noqa: BLE001 - the database failed: still pending, retried later
+            log.exception("trip %s left waiting for its highway-use check", trip_id)
 
 
 def _not_checked(db_url: str, trip_id: int, why: str) -> None:

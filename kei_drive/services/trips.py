@@ -14,7 +14,7 @@ from kei_drive import config
 from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
 from kei_drive.core.trips import TrackArrays, TripStats
-from kei_drive.core.vocabulary import RecordingState
+from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, RecordingState
 from kei_drive.db import queries as q
 from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
@@ -23,8 +23,7 @@ from kei_drive.presenters.trips import default_trip_name
 
 MATCH = object()  # finish_trip's default: map-match the track there and then
 LATER = object()  # ...or leave the engine's part to the caller, after its commit (``engine_facts``)
-# A trip whose engine's part is due (``LATER``): what ``trips show`` says until it is done.
-PENDING_NOTE = "Not checked against the map yet: the check runs right after the trip is stored."
+PENDING_NOTE = HIGHWAY_CHECK_PENDING  # a trip whose engine's part is due (``LATER``)
 
 
 HighwayUse = tuple[bool | None, str | None]  # the answer, and why it is unknown (None)
@@ -136,20 +135,22 @@ def store_engine_facts(session: Session, facts: EngineFacts) -> bool:
 
 def trips_pending_engine(session: Session, finished_before: datetime) -> list[int]:
     """Trips finished before ``finished_before`` whose engine's part never came (the server
-    stopped between the two transactions): the most recent 50 unknown ones are looked at."""
+    stopped between the two transactions), oldest first, 20 at a time."""
     from sqlmodel import col, select
 
+    note = col(Trip.stats)["highway_use_note"].as_string()
     rows = session.exec(
-        select(Trip.id, Trip.stats)
+        select(Trip.id)
         .where(
             Trip.recording_state == RecordingState.FINISHED.value,
             col(Trip.highway_use).is_(None),
+            note == PENDING_NOTE,
             Trip.updated_at < finished_before,
         )
-        .order_by(col(Trip.updated_at).desc())
-        .limit(50)
+        .order_by(col(Trip.updated_at))
+        .limit(20)
     )
-    return [tid for tid, stats in rows if (stats or {}).get("highway_use_note") == PENDING_NOTE]
+    return [int(tid) for tid in rows]
 
 
 def _mark(trip: Trip) -> TripMark:

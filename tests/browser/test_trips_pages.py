@@ -128,7 +128,7 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
     assert re.search(r"1 \(5 min 0\d s\)", stats)
     # no routing tiles here: highway use unknown, and the page says why
     highway = phone.inner_text(".kd-stat-item:has(dt:text-is('Highway use')) dd")
-    assert highway.startswith("unknown: No routing tiles are installed"), highway
+    assert highway.startswith("unknown. No routing tiles are installed"), highway
 
     assert "#facc15" in strokes  # 30-45 mph band
     phone.click("#mode-cap")

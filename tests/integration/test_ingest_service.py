@@ -185,6 +185,25 @@ def test_the_engines_answer_after_the_commit_keeps_what_changed_meanwhile(db, mo
         assert not trip_service.store_engine_facts(s, changed)
 
 
+def test_a_trip_waiting_for_its_engine_check_is_found_on_either_database(db):
+    """``trips_pending_engine`` (the sweeper's query) reads the note inside the JSON
+    statistics, on SQLite and PostgreSQL alike."""
+    from datetime import UTC, datetime, timedelta
+
+    from kei_drive.services.trips import PENDING_NOTE, trips_pending_engine
+
+    url, uid = db
+    pts = points(commute())
+    with session(url) as s:  # finished, and the engine's part never came
+        ingest.record_fixes(s, uid, DEVICE, "owntracks", pts, now_ms=pts[-1].time_ms)
+    (trip,) = trips(db)
+    assert trip.stats["highway_use_note"] == PENDING_NOTE
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    with session(url) as s:
+        assert trips_pending_engine(s, soon) == [trip.id]
+        assert trips_pending_engine(s, soon - timedelta(hours=1)) == []  # too recent
+
+
 def test_a_deleted_trip_does_not_come_back(db):
     pts = points(commute())
     send(db, pts[:200])

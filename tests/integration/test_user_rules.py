@@ -122,9 +122,7 @@ def test_cli_acts_for_user_and_never_guesses_among_several(home, capsys):
     assert "no account named 'nobody'" in capsys.readouterr().err
 
 
-def test_reading_commands_need_no_account_database_until_there_is_something_in_one(
-    home, capsys
-):
+def test_reading_commands_need_no_account_database_until_there_is_something_in_one(home, capsys):
     """rules, state-at, states-along, route and check-route only read: on a machine with no
     account database they answer by the package rules without creating one (a new database
     costs a first check-route ~0.8 s of migrations); shared files still go into an account."""

@@ -115,7 +115,7 @@ def test_the_trip_page_says_whether_the_trip_used_a_highway_and_why_not_known():
     assert row(recording_state=finished, highway_use=True) == "yes (motorway or trunk)"
     assert row(recording_state=finished, highway_use=False) == "no"
     why = "No routing tiles are installed (kei-drive tiles build): not checked."
-    assert row(recording_state=finished, stats={"highway_use_note": why}) == f"unknown: {why}"
+    assert row(recording_state=finished, stats={"highway_use_note": why}) == f"unknown. {why}"
     assert row(recording_state=RecordingState.RECORDING.value) == "checked when the trip ends"
 
 

@@ -13,7 +13,7 @@ from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
 from kei_drive.core.thinning import thin_for_display
 from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import MPS_PER_MPH
-from kei_drive.core.vocabulary import RecordingState, TripFlag, TripSource
+from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, RecordingState, TripFlag, TripSource
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.db.models import Trip
@@ -40,8 +40,10 @@ def read_trip(
     every fix; the map draws at most ``core.thinning.MAX_DRAWN_POINTS``."""
     with app_session() as s:
         trip = q.get_trip(s, ref, uid)  # another account's: NotFound, like a missing one
+        note = (trip.stats or {}).get("highway_use_note")
         marker = (
             f"{trip.id}|{trip.point_count}|{trip.recording_state}|{trip.vehicle_id}|{trip.name}"
+            f"|{trip.highway_use}|{note}"
         )
         if seen is not None and marker == seen:
             return None  # nothing new since the last look: skip reading the points
@@ -69,6 +71,7 @@ class TripState(rx.State):
     vehicle_value: str = NO_VEHICLE
     vehicles: list[VehicleOption] = []
     recording: bool = False
+    checking: bool = False  # finished, its highway-use check not stored yet (a logger's trip)
     imported: bool = False
     source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
     warnings: list[str] = []
@@ -120,6 +123,9 @@ class TripState(rx.State):
             return  # nothing new since the last look
         trip, stats, cap, vehicles, view, marker = read
         recording = trip.recording_state == RecordingState.RECORDING
+        checking = (
+            not recording and (trip.stats or {}).get("highway_use_note") == HIGHWAY_CHECK_PENDING
+        )
         name = trip.name or UNNAMED_TRIP
         if not refresh or self.name_draft == self.name:  # never clobber a name being typed
             self._set(name_draft=name)
@@ -133,6 +139,7 @@ class TripState(rx.State):
             ended_at="" if recording else iso_z(trip.ended_at) or "",
             vehicle_value=str(trip.vehicle_id) if trip.vehicle_id else NO_VEHICLE,
             recording=recording,
+            checking=checking,
             imported=trip.source == TripSource.IMPORTED,
             source=source_text(trip),
             warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
@@ -163,8 +170,9 @@ class TripState(rx.State):
 
     @rx.event
     async def refresh(self) -> None:
-        """Called every REFRESH_MS by the page's ticker while the trip is recording."""
-        if not self.recording or not self.ref or self.not_found:
+        """Called every REFRESH_MS by the page's ticker while the trip is recording, or
+        finished and waiting for its highway-use check."""
+        if not (self.recording or self.checking) or not self.ref or self.not_found:
             return
         try:
             await self._load(self.ref, refresh=True)

@@ -39,6 +39,7 @@ def header() -> rx.Component:
                 ticker(interval=REFRESH_MS, on_tick=s.refresh),
             ),
         ),
+        rx.cond(s.checking, ticker(interval=REFRESH_MS, on_tick=s.refresh)),
         class_name="kd-detail-head",
     )
 
