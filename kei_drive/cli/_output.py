@@ -10,6 +10,7 @@ from typing import Any
 # of [lat, lon] pairs) is written one item a line by the C encoder: json's indenting
 # encoder is pure Python, ~3 s for a 116,000-point geometry.
 LONG_LIST = 1000
+BATCH = 8192  # items of a long list encoded at a time
 
 _INDENTED = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
 _COMPACT = json.JSONEncoder(ensure_ascii=False, default=str)
@@ -21,6 +22,24 @@ def _long_plain_list(value: Any) -> bool:
         and len(value) >= LONG_LIST
         and not any(isinstance(item, dict) for item in value)
     )
+
+
+def _numbers(item: Any) -> bool:
+    return type(item) in (int, float) or (
+        type(item) in (list, tuple) and all(type(x) in (int, float) for x in item)
+    )
+
+
+def _one_item_a_line(items: list | tuple, pad: str) -> str:
+    """``items`` compactly encoded, one a line after ``pad``, without brackets. Items of plain
+    numbers are encoded in one call of the C encoder and split where "], [" can only be
+    between items (about 10x faster than an encoder call per item)."""
+    if all(_numbers(item) for item in items):
+        text = _COMPACT.encode(list(items))[1:-1]
+        if items and type(items[0]) in (list, tuple):
+            return pad + text.replace("], [", "],\n" + pad + "[")
+        return pad + text.replace(", ", ",\n" + pad)
+    return ",\n".join(pad + _COMPACT.encode(item) for item in items)
 
 
 def _write(out: Any, data: Any, level: int) -> None:
@@ -35,15 +54,11 @@ def _write(out: Any, data: Any, level: int) -> None:
         out.write("  " * level + "}")
     elif _long_plain_list(data):
         out.write("[\n")
-        encode = _COMPACT.encode
-        last = len(data) - 1
-        batch: list[str] = []
-        for k, item in enumerate(data):
-            batch.append(pad + encode(item) + (",\n" if k < last else "\n"))
-            if len(batch) >= 8192:
-                out.write("".join(batch))
-                batch.clear()
-        out.write("".join(batch) + "  " * level + "]")
+        for start in range(0, len(data), BATCH):
+            batch = data[start : start + BATCH]
+            out.write(",\n" if start else "")
+            out.write(_one_item_a_line(batch, pad))
+        out.write("\n" + "  " * level + "]")
     else:
         text = _INDENTED.encode(data)
         out.write(text.replace("\n", "\n" + "  " * level) if level else text)

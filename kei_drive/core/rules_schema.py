@@ -364,6 +364,11 @@ def overrides_version(doc: Any, label: str) -> int:
     return version
 
 
+def empty_overrides_document() -> dict[str, Any]:
+    """An overrides document that overrides nothing (the package rules)."""
+    return {"schema": OVERRIDES_SCHEMA, "schema_version": SCHEMA_VERSION, "overrides": {}}
+
+
 def parse_overrides_document(doc: Any, label: str) -> dict[str, dict[str, Any]]:
     version = overrides_version(doc, label)
     overrides = doc.get("overrides")

@@ -15,8 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from kei_drive.core.rules_schema import (
-    OVERRIDES_SCHEMA,
-    SCHEMA_VERSION,
+    empty_overrides_document,
     parse_overrides_document,
 )
 from kei_drive.db.models import RuleOverrideDoc, utcnow
@@ -24,8 +23,7 @@ from kei_drive.db.models import RuleOverrideDoc, utcnow
 log = logging.getLogger(__name__)
 
 
-def empty_document() -> dict[str, Any]:
-    return {"schema": OVERRIDES_SCHEMA, "schema_version": SCHEMA_VERSION, "overrides": {}}
+empty_document = empty_overrides_document
 
 
 def load_document(s: Session, user_id: int) -> dict[str, Any]:

@@ -18,15 +18,13 @@ from kei_drive.core.rules import (
     document_without_override,
     load_rules,
 )
-from kei_drive.core.rules_schema import STATUSES, check_value
+from kei_drive.core.rules_schema import STATUSES, check_value, empty_overrides_document
 from kei_drive.presenters.us_states import interstate_forbidden
 
 
 def package_rules() -> RuleBook:
     """The shipped rules with no one's overrides (signed-out visitors)."""
-    from kei_drive.db.overrides import empty_document
-
-    return load_rules(overrides_document=empty_document())
+    return load_rules(overrides_document=empty_overrides_document())
 
 
 def user_rules(user_id: int | None) -> RuleBook:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -136,6 +139,24 @@ def test_reading_commands_need_no_account_database_until_there_is_something_in_o
     assert main(["rules", "--state", "GA", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["status"] == "legal"
     assert db.exists()
+
+
+def test_reading_commands_load_no_database_library_without_an_account(home):
+    """Without an account database the package rules are read without importing SQLAlchemy
+    (~0.5 s of a big check-route on a 2-core machine went to importing it for nothing)."""
+    probe = (
+        "import sys\n"
+        "from kei_drive.cli import main\n"
+        "assert main(['state-at', '33.75', '-84.39', '--json']) == 0\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rule"]["status"] == "banned"
+    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert not (home / "kei.db").exists()
 
 
 def test_data_export_carries_the_permits(home):
