@@ -198,7 +198,7 @@ def _refused(outcome: Outcome) -> IngestError:
 
 def _endpoint(fn: Callable) -> Callable:
     async def endpoint(request: Request) -> Response:
-        _start_sweeper()
+        start_sweeper()
         try:
             return await fn(request)
         except IngestError as exc:
@@ -314,9 +314,11 @@ def _sweep_forever(every_s: float) -> None:
             log.exception("finishing quiet devices' trips failed")
 
 
-def _start_sweeper() -> None:
-    """Finish the trips of devices that went quiet, once a minute, in the server process
-    that receives logger requests (started by the first one)."""
+def start_sweeper() -> None:
+    """Finish the trips of devices that went quiet, and check trips whose highway check never
+    came, once a minute: started with the app server (a lifespan task: after a restart no
+    upload may come for days, and a quiet phone's trip would stay "recording"), and by a
+    logger request in a process that was not started that way."""
     global _SWEEPER
     every_s = _sweep_every_s()
     if _SWEEPER is not None or every_s <= 0:

@@ -5,6 +5,7 @@ import reflex as rx
 from kei_drive import pages  # noqa: F401  (registers every page)
 from kei_drive.api import api
 from kei_drive.db.models import TABLES
+from kei_drive.ingest_api import start_sweeper
 from kei_drive.page_errors import backend_exception_handler
 from kei_drive.pwa import head_components
 from kei_drive.upload_limit import upload_size_limit
@@ -21,3 +22,5 @@ app = rx.App(
     # the API is mounted first; the upload limit then wraps everything (incl. /_upload)
     api_transformer=[api, upload_size_limit],
 )
+# quiet loggers' trips are finished (and their highway checks retried) from the start
+app.register_lifespan_task(start_sweeper)

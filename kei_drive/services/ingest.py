@@ -35,7 +35,7 @@ from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
-from kei_drive.db.engine import is_sqlite, normalize_url
+from kei_drive.db.engine import get_engine, is_sqlite, normalize_url
 from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
 from kei_drive.services.trips import (
     LATER,
@@ -94,17 +94,50 @@ def ingest_batch(
 PENDING_RETRY_S = 120  # a trip still waiting for the engine this long after it finished
 
 
-def finish_idle(db_url: str, now_ms: int | None = None) -> list[str]:
+def finish_idle(db_url: str, now_ms: int | None = None) -> list[str] | None:
     """``finish_idle_trips`` in its own transaction, then ``complete_finished`` for them and
-    for trips whose engine's part never came (the server stopped right after finishing)."""
+    for trips whose engine's part never came (the server stopped right after finishing).
+    None when another server process is sweeping this database right now."""
     now_ms = now_ms if now_ms is not None else _now_ms()
-    with writer_lock(db_url), db_session(db_url) as s:
-        done = finish_idle_trips(s, now_ms)
-        finished = finished_in(s)
-    with db_session(db_url) as s:  # reads only
-        stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
-    complete_finished(db_url, sorted(set(finished) | set(stale)))
+    with sweeping(db_url) as mine:
+        if not mine:
+            return None
+        with writer_lock(db_url), db_session(db_url) as s:
+            done = finish_idle_trips(s, now_ms)
+            finished = finished_in(s)
+        with db_session(db_url) as s:  # reads only
+            stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
+        complete_finished(db_url, sorted(set(finished) | set(stale)))
     return done
+
+
+# PostgreSQL advisory lock key of the sweep ("keisweep" in ASCII): one worker at a time.
+SWEEP_LOCK_KEY = int.from_bytes(b"keisweep", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@contextmanager
+def sweeping(db_url: str) -> Iterator[bool]:
+    """True in the one process that sweeps the database now. Several server workers share
+    a PostgreSQL database, and each runs a sweeper: a session-level advisory lock, held on
+    one connection for the sweep (the engine's checks included) and released with it, lets
+    one of them sweep and the others skip that minute, so no trip is finished or checked
+    twice at once. A SQLite database is served by one process (``writer_lock`` orders it)."""
+    if is_sqlite(normalize_url(db_url)):
+        yield True
+        return
+    with get_engine(db_url).connect() as conn:
+        mine = bool(conn.execute(_TRY_LOCK, {"key": SWEEP_LOCK_KEY}).scalar())
+        conn.commit()  # the lock is the session's, not the transaction's
+        try:
+            yield mine
+        finally:
+            if mine:
+                conn.execute(_UNLOCK, {"key": SWEEP_LOCK_KEY})
+                conn.commit()
+
+
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:key)")
+_UNLOCK = sa.text("SELECT pg_advisory_unlock(:key)")
 
 
 _FINISHED_KEY = "kei_drive.finished_trips"  # session.info: trips finished, engine's part due

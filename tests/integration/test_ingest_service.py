@@ -4,6 +4,9 @@ real database: split by gaps, ended by standing still, late fixes, duplicates.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -246,3 +249,69 @@ def test_cli_lists_devices_and_sets_their_trip_rules(db, monkeypatch, capsys):
     assert main(["devices", "set", "no such phone", "--gap-min", "10"]) == 2
     assert "first fix" in capsys.readouterr().err
     assert main(["devices", "set", DEVICE, "--gap-min", "0.1"]) == 2  # under a minute
+
+
+def test_one_server_process_sweeps_at_a_time(db):
+    """Several workers share a PostgreSQL database, each with a sweeper: while one sweeps
+    (it holds the advisory lock) another skips the minute instead of finishing the same
+    trips; SQLite is served by one process and always sweeps."""
+    import sqlalchemy as sa
+
+    from kei_drive.db.engine import get_engine
+
+    url, _uid = db
+    pts = points(TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0))
+    send(db, pts)
+    later = pts[-1].time_ms + 3_600_000
+    if url.startswith("sqlite"):
+        with ingest.sweeping(url) as mine:
+            assert mine
+        assert ingest.finish_idle(url, now_ms=later) == [trips(db)[0].uuid]
+        return
+    with get_engine(url).connect() as other_worker:
+        lock = sa.text("SELECT pg_try_advisory_lock(:key)")
+        assert other_worker.execute(lock, {"key": ingest.SWEEP_LOCK_KEY}).scalar()
+        assert ingest.finish_idle(url, now_ms=later) is None
+        assert trips(db)[0].recording_state == "recording"
+        other_worker.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        other_worker.commit()
+    (trip,) = trips(db)
+    assert ingest.finish_idle(url, now_ms=later) == [trip.uuid]
+    assert trips(db)[0].recording_state == "finished"
+    with get_engine(url).connect() as other_worker:  # released after the sweep
+        assert other_worker.execute(lock, {"key": ingest.SWEEP_LOCK_KEY}).scalar()
+        other_worker.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+
+
+def test_the_app_server_sweeps_from_its_start_without_any_upload(tmp_path):
+    """After a restart no logger may upload for days: the app's lifespan task starts the
+    sweeper, which finishes a quiet phone's trip with no request at all. In a process of
+    its own (the sweeper thread lives as long as the process)."""
+    url = f"sqlite:///{tmp_path / 'kei.db'}"
+    migrate(url)
+    with session(url) as s:
+        uid = q.local_user(s).id
+    pts = points(TrackBuilder(interval_s=5.0).start().drive(4_000, 15.0))
+    send((url, uid), pts)  # the phone's last upload, long ago
+    assert trips((url, uid))[0].recording_state == "recording"
+    probe = (
+        "import time\n"
+        "from kei_drive.kei_drive import app\n"
+        "from kei_drive.ingest_api import start_sweeper\n"
+        "assert start_sweeper in app.get_lifespan_tasks()\n"
+        "for task in app.get_lifespan_tasks():\n"
+        "    task()\n"  # as Reflex calls a plain function when the server starts
+        "time.sleep(4)\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KEI_DRIVE_HOME": str(tmp_path),
+        "KEI_DRIVE_INGEST_SWEEP_S": "0.5",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (trip,) = trips((url, uid))
+    assert trip.recording_state == "finished"
