@@ -697,6 +697,7 @@ def _fit_windows(
     arr: TrackArrays,
     disp: NDArray,
     span: NDArray,
+    moving: NDArray,
     run: NDArray,
     run_start: NDArray,
     run_end: NDArray,
@@ -707,7 +708,8 @@ def _fit_windows(
     noise in the run's median step while moving (``_length_half``), in seconds at the log's typical
     interval, between ``smooth_window_s`` and ``max_fit_window_s``: a log with dropped
     fixes gets fewer fixes, not a longer time. ``disp`` is each fix's displacement over the
-    motion window of ``span`` seconds."""
+    motion window of ``span`` seconds; ``moving``, whether the fix moves (a parked phone's
+    jitter must not make the median step small: a long stop would widen every window)."""
     n = len(arr)
     t = _spread_repeated_times(arr.t)
     steps = np.diff(t)
@@ -720,7 +722,7 @@ def _fit_windows(
     half_s = np.full(n, cfg.max_fit_window_s)
     for r in np.unique(run):
         in_run = run == r
-        moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
+        moving_steps = step[in_run & moving]
         if moving_steps.size:
             step_m = float(np.median(moving_steps))
             fixes = _length_half(noise, step_m, max_half, LENGTH_NOISE_SHARE)
@@ -740,6 +742,7 @@ def _speed_windows(
     disp: NDArray,
     span: NDArray,
     typical: float,
+    moving: NDArray,
     run: NDArray,
     run_start: NDArray,
     run_end: NDArray,
@@ -749,7 +752,8 @@ def _speed_windows(
     two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a window of
     10 * noise / step fixes keeps its share of each step under ~1.5 % (the step is the run's
     median while moving; between smooth_window_s and max_smooth_window_s).
-    ``disp`` is each fix's displacement over the motion window of ``span`` seconds.
+    ``disp`` is each fix's displacement over the motion window of ``span`` seconds; only
+    ``moving`` fixes count for the median step (a long stop's jitter is not a step).
     Also returns, per fix, whether its window got that size (not near a run's end): only
     there is a speed derived from the smoothed fixes free of noise."""
     n = len(arr)
@@ -760,7 +764,7 @@ def _speed_windows(
     half_s = np.full(n, cfg.max_smooth_window_s)
     for r in np.unique(run):
         in_run = run == r
-        moving_steps = step[in_run & (disp > cfg.stationary_radius_m)]
+        moving_steps = step[in_run & moving]
         if moving_steps.size:
             fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
             half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
@@ -934,20 +938,6 @@ def analyze_track(
 
     lo, hi = _windows(n, t_win, cfg.motion_window_s, motion_k, run_start, run_end, True)
     disp = haversine_m(m_lat[lo], m_lon[lo], m_lat[hi], m_lon[hi])
-    if s_lat is None or s_lon is None:
-        # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
-        # is small next to the step between them (the distance must not grow with noise).
-        span = arr.t[hi] - arr.t[lo]
-        # speeds: moving averages (a fit's peaks are noisier); lengths: quadratic fits
-        v_lo, v_hi, steady = _speed_windows(arr, disp, span, typical, run, run_start, run_end, cfg)
-        v_lat, v_lon = smooth(v_lo, v_hi)
-        speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
-        if typical <= DENSE_LOG_S:  # a sparse log's fits would span whole bends: averages
-            fit = _fit_windows(arr, disp, span, run, run_start, run_end, cfg)
-            s_lat, s_lon = _fit_positions(arr, fit)
-        else:
-            s_lat, s_lon = v_lat, v_lon
-        del v_lat, v_lon, v_lo, v_hi
     radius = np.fmax(cfg.stationary_radius_m, np.nan_to_num(arr.accuracy, nan=0.0))
     moving = disp > radius
     if not timed_seg.any() and not log:
@@ -958,6 +948,22 @@ def analyze_track(
             moving &= disp >= cfg.stop_speed_mps * span
     if typical and typical <= 5.0:
         moving = _drop_short_runs(moving, cfg.min_moving_fixes)
+    if s_lat is None or s_lon is None:
+        # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
+        # is small next to the step between them (the distance must not grow with noise).
+        span = arr.t[hi] - arr.t[lo]
+        # speeds: moving averages (a fit's peaks are noisier); lengths: quadratic fits
+        v_lo, v_hi, steady = _speed_windows(
+            arr, disp, span, typical, moving, run, run_start, run_end, cfg
+        )
+        v_lat, v_lon = smooth(v_lo, v_hi)
+        speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
+        if typical <= DENSE_LOG_S:  # a sparse log's fits would span whole bends: averages
+            fit = _fit_windows(arr, disp, span, moving, run, run_start, run_end, cfg)
+            s_lat, s_lon = _fit_positions(arr, fit)
+        else:
+            s_lat, s_lon = v_lat, v_lon
+        del v_lat, v_lon, v_lo, v_hi
     seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
     if speed_len is None:
         speed_len = seg_len
