@@ -1368,9 +1368,11 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     in time; None when nothing needs to move (or some fix has no time). Per segment: written
     newest first, it is reversed; stepping back at most ``SWAPPED_FIX_S`` (swapped fixes), it
     is sorted; a larger step back is a clock change (time zone, DST, a reset) and stays as
-    written. Segments are put in time order when their times do not overlap (written newest
-    first); overlapping ones (two devices, two vehicles) stay in file order. A fix written
-    twice (same time and place) is read once."""
+    written. Segments sharing a fix (the same time and place) are one device's log written
+    again in parts (a track and a thinned copy, a day's piece beside the whole trip): their
+    fixes are merged in time order. Segments are put in time order when their times do not
+    overlap (written newest first); overlapping ones (two devices, two vehicles) stay in
+    file order. A fix written twice (same time and place) is read once."""
     t = track.t
     n = t.size
     if n < 2 or not np.isfinite(t).all():
@@ -1378,9 +1380,9 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     if not (np.diff(t) < 0).any():  # in order: only a fix written twice in a row to drop
         again = np.concatenate(([False], _same_fix(track, slice(1, None), slice(None, -1))))
         return np.flatnonzero(~again) if again.any() else None
-    bounds = np.cumsum([0, *(segment_sizes or [n])])
+    bounds = np.cumsum([0, *(segment_sizes or [n])]).tolist()
     parts = []
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    for a, b in itertools.pairwise(bounds):
         step = np.diff(t[a:b])
         part = np.arange(a, b)
         if step.size and (step < 0).any():
@@ -1389,6 +1391,7 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
             elif step.min() >= -SWAPPED_FIX_S:
                 part = a + np.argsort(t[a:b], kind="stable")
         parts.append(part)
+    parts = _copies_merged(track, parts)
     spans = sorted(((t[p].min(), t[p].max(), k) for k, p in enumerate(parts) if p.size))
     if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
         parts = [parts[k] for _lo, _hi, k in spans]
@@ -1406,6 +1409,46 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     repeat[np.maximum(by_key[1:], by_key[:-1])[same]] = True
     order = order[~repeat]
     return None if order.size == n and (order == np.arange(n)).all() else order
+
+
+def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
+    """``parts`` (index arrays, one per segment) where those sharing a fix (the same time
+    and place) are joined into one, in time order; the others as they are."""
+    if len(parts) < 2:
+        return parts
+    segment = np.concatenate([np.full(p.size, k) for k, p in enumerate(parts)])
+    index = np.concatenate(parts)
+    t, lat, lon = track.t[index], track.lat[index], track.lon[index]
+    by_key = np.lexsort((lon, lat, t))
+    same = (
+        (t[by_key[1:]] == t[by_key[:-1]])
+        & (np.abs(lat[by_key[1:]] - lat[by_key[:-1]]) <= SAME_PLACE_DEG)
+        & (np.abs(lon[by_key[1:]] - lon[by_key[:-1]]) <= SAME_PLACE_DEG)
+    )
+    a, b = segment[by_key[:-1]][same], segment[by_key[1:]][same]
+    if not (a != b).any():
+        return parts
+    root = list(range(len(parts)))
+
+    def find(k: int) -> int:
+        while root[k] != k:
+            root[k] = root[root[k]]
+            k = root[k]
+        return k
+
+    for x, y in {(int(x), int(y)) for x, y in zip(a, b, strict=True) if x != y}:
+        rx, ry = find(x), find(y)
+        root[max(rx, ry)] = min(rx, ry)
+    groups: dict[int, list[int]] = {}
+    for k in range(len(parts)):
+        groups.setdefault(find(k), []).append(k)
+    out = []
+    for members in groups.values():  # in the order of their first segments
+        joined = np.concatenate([parts[k] for k in members])
+        out.append(
+            joined if len(members) == 1 else joined[np.argsort(track.t[joined], kind="stable")]
+        )
+    return out
 
 
 def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDArray:

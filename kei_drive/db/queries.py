@@ -33,6 +33,7 @@ from kei_drive.core.gpx import (
     read_gpx_columns,
 )
 from kei_drive.core.gpx import fingerprint as gpx_fingerprint
+from kei_drive.core.same_log import SAME_FIX_M, repeated_parts
 from kei_drive.core.times import as_utc
 from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
@@ -358,7 +359,6 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
     return [int(i) for i in session.exec(stmt).all()]
 
 
-SAME_FIX_M = 10.0  # the same log's fixes, rounded otherwise, move far less than this
 SAME_LOG_SAMPLES = 32  # fixes compared, spread over the log (a convoy differs at most)
 
 
@@ -375,20 +375,21 @@ def same_trip_ids(
     session: Session, user_id: int, stats: TripStats, fixes: TrackArrays
 ) -> list[int]:
     """The user's trips holding this log already, from another file (a logger's cumulative
-    export, a copy rounded otherwise or stripped of accuracy and speed): the same time span
-    and number of fixes, and the same positions (within ``SAME_FIX_M``) at fixes spread
-    over it. What a copy may change (the fixes' rounding, the fields that decide how the
-    drive is measured) does not count; another vehicle's drive over the same minutes, even
-    in convoy, is somewhere else at those instants."""
+    export, a copy rounded otherwise or stripped of accuracy and speed, a thinned copy or a
+    part of it): a time span and number of fixes within the trip's, and the same positions
+    (within ``SAME_FIX_M``) at the same times at fixes spread over the log. What a copy may
+    change (the fixes' rounding, the fields that decide how the drive is measured) does not
+    count; another vehicle's drive over the same minutes, even in convoy, is somewhere else
+    at those instants."""
     if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
         return []
     stmt = (
         select(Trip.id)
         .where(
             Trip.user_id == user_id,
-            Trip.started_at == stats.started_at,
-            Trip.ended_at == stats.ended_at,
-            Trip.point_count == len(fixes),
+            Trip.started_at <= stats.started_at,
+            Trip.ended_at >= stats.ended_at,
+            Trip.point_count >= len(fixes),
         )
         .order_by(Trip.id)
     )
@@ -416,17 +417,13 @@ def same_trip_ids(
     return out
 
 
-def _same_log(fixes: TrackArrays, others: TrackArrays) -> bool:
-    """Two pieces of one file that are the same log (a track written twice), by the rule of
-    ``same_trip_ids`` applied to every fix."""
-    timed = np.isfinite(fixes.t)
-    return (
-        len(fixes) == len(others)
-        and bool(timed.any())
-        and np.array_equal(timed, np.isfinite(others.t))
-        and bool(np.all(np.abs(fixes.t[timed] - others.t[timed]) < 0.0005))
-        and bool(np.all(haversine_m(fixes.lat, fixes.lon, others.lat, others.lon) <= SAME_FIX_M))
-    )
+def _repeated_note(labels: list[str | None]) -> str:
+    """The note on tracks of a file that repeat another one's fixes."""
+    named = ", ".join(f"'{label}'" for label in labels if label)
+    one = len(labels) == 1
+    what = f"{len(labels)} part{'' if one else 's'}" + (f" ({named})" if named else "")
+    verb = "repeats" if one else "repeat"
+    return f"{what} of this file {verb} the fixes of another part of it: imported once"
 
 
 def _insert_point_rows(session: Session, rows: list[tuple], postgres: bool) -> None:
@@ -839,8 +836,12 @@ def import_gpx(
         same = same_trip_ids(session, uid, stats, fixes)
         if same:
             repeated.extend(same)
-        elif not any(_same_log(fixes, p[1]) for p in pieces):  # a track twice
+        else:
             pieces.append((label, fixes, course, elevation, stats))
+    again = repeated_parts([piece[1] for piece in pieces])  # a track, or a part of it, twice
+    if again and notes_out is not None:
+        notes_out.append(_repeated_note([pieces[k][0] for k in again]))
+    pieces = [piece for k, piece in enumerate(pieces) if k not in set(again)]
     if skipped_out is not None:
         skipped_out.extend(repeated)
     if not pieces and repeated:

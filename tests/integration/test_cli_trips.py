@@ -158,6 +158,50 @@ def test_a_track_written_twice_in_one_file_is_one_trip(db, tmp_path, capsys):
         assert sorted(round(t["stats"]["distance_m"], -3) for t in trips) == [2_000, 3_000], name
 
 
+def test_a_thinned_copy_of_a_track_is_not_a_trip_again(db, tmp_path, capsys):
+    """A file holding a drive and a copy with every third fix dropped (some apps export a
+    track again, thinned), as another <trkseg> or another <trk>: one trip (a note for the
+    track); the thinned copy alone, imported later, is already imported."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    def shifted(points, hours):
+        return [replace(p, time=p.time + timedelta(hours=hours)) for p in points]
+
+    for name, day in (("segments.gpx", 0), ("tracks.gpx", 1)):
+        drive = shifted(TrackBuilder().start().drive(3_000, 12.0).points, 24 * day)
+        thinned = [p for i, p in enumerate(drive) if i % 3]
+        later = shifted(TrackBuilder(seed=4).start().drive(2_000, 10.0).points, 24 * day + 3)
+        if name == "segments.gpx":
+            text = to_gpx([thinned, drive, later])  # one <trk>, three <trkseg>
+        else:
+            second = to_gpx([drive, later])
+            more = second[second.index("<trk>") : second.index("</gpx>")]
+            text = to_gpx(thinned).replace("</trk>", "</trk>" + more)
+        (tmp_path / name).write_text(text)
+        code, out, err = run(capsys, "trips", "import", str(tmp_path / name), "--json")
+        assert code == 0, err
+        result = json.loads(out)
+        lengths = sorted(round(t["stats"]["distance_m"], -3) for t in result["trips"])
+        assert lengths == [2_000, 3_000], name
+        if name == "tracks.gpx":
+            assert any("repeats the fixes of another part" in note for note in result["notes"])
+    (tmp_path / "thinned.gpx").write_text(to_gpx(thinned))
+    code, _out, err = run(capsys, "trips", "import", str(tmp_path / "thinned.gpx"), "--json")
+    assert code == 2 and "already imported" in err
+
+
+@needs_fixtures
+def test_the_boulder_files_drive_is_one_trip(db, capsys):
+    """The fixture repeats its Dec 31 drive in three tracks: stored once, not three times."""
+    path = FIXTURES / "co_boulder_mixed_walk_drive.gpx"
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    trips = json.loads(out)["trips"]
+    drives = [t for t in trips if t["stats"]["distance_m"] > 10_000]
+    assert len(drives) == 1 and drives[0]["started_at"].startswith("2005-12-31")
+
+
 def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_path, capsys):
     """A logger's cumulative export repeats yesterday's trip beside today's, and another
     app rounds the same fixes to 6 decimals: the stored trip is not created twice."""

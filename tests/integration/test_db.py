@@ -266,7 +266,8 @@ def test_import_real_files(sqlite_url):
 def test_the_same_log_from_another_file_is_found_on_either_database(db_url):
     """The rule of ``same_trip_ids`` (time span, count, positions at fixes spread over the
     log) on SQLite and PostgreSQL: a copy rounded to 5 decimals and stripped of its
-    accuracy is the stored trip; the same drive 25 m further north all along is not."""
+    accuracy is the stored trip, and so is a thinned part of it; the same drive 25 m further
+    north all along is not."""
     from dataclasses import replace
 
     from kei_drive.db.queries import AlreadyImported
@@ -279,5 +280,7 @@ def test_the_same_log_from_another_file_is_found_on_either_database(db_url):
         ((stored, _),) = import_gpx(s, to_gpx(drive))
         with pytest.raises(AlreadyImported, match=f"trip {stored.id}"):
             import_gpx(s, to_gpx(copy))
+        with pytest.raises(AlreadyImported, match=f"trip {stored.id}"):  # a thinned part
+            import_gpx(s, to_gpx(copy[10 : len(copy) // 2 : 2]))
         ((other, _),) = import_gpx(s, to_gpx(convoy))
         assert other.id != stored.id

@@ -542,6 +542,26 @@ def test_two_vehicles_logged_at_once_are_not_interleaved():
     assert _fixes(track) == _fixes(TrackArrays.from_points(drive + other))
 
 
+def test_a_log_written_again_in_parts_is_read_once_in_time_order():
+    """One device's log written again in parts (a thinned copy first, then the whole drive
+    split in two segments; the co_boulder fixture does this): the segments share fixes, so
+    they are one log, read once and in time order (file order interleaved the copies: the
+    Boulder file's states came out 77 km, triple and out of order)."""
+    drive, _ = _drive_in_colorado()
+    half = len(drive) // 2
+    thinned = [p for i, p in enumerate(drive) if i % 3]
+    track = TrackArrays.from_gpx(to_gpx([thinned, drive[:half], drive[half:]]).encode())
+    assert _fixes(track) == _fixes(TrackArrays.from_points(drive))
+
+
+@needs_fixtures
+def test_the_boulder_files_repeated_tracks_are_read_once_in_time_order():
+    track = TrackArrays.from_gpx(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+    assert (np.diff(track.t) >= 0).all()
+    keys = set(zip(track.t.tolist(), track.lat.tolist(), track.lon.tolist(), strict=True))
+    assert len(keys) == len(track)
+
+
 def test_a_log_with_a_fix_a_minute_is_not_smoothed():
     from kei_drive.core.trips import smooth_positions
 
