@@ -1004,8 +1004,11 @@ def analyze_track(
         seg_len = measured_steps(device, dev_dt, seg_len, seg_moving)
     del device
     with np.errstate(invalid="ignore"):
-        gap_counts = gap & (d > cfg.stationary_radius_m)
-        gap_moved = gap_counts & (d >= cfg.stop_speed_mps * dt)
+        # driven across: the line over the jitter radius, at stop speed or more (a stop
+        # with the screen locked that ends a few metres away is neither distance nor time;
+        # ``core.gap_roads.counts_distance`` is the same rule on stored gaps)
+        gap_counts = gap & (d > cfg.stationary_radius_m) & (d >= cfg.stop_speed_mps * dt)
+        gap_moved = gap_counts
     seg_dist = np.where(seg_moving, seg_len, 0.0) + np.where(gap_counts, d, 0.0)
     distance = float(seg_dist.sum())
 

@@ -945,3 +945,36 @@ def test_a_long_stop_logged_in_the_middle_does_not_shorten_the_drive(seed):
             _with_a_logged_stop(drive, minutes * 60, 5.0, seed), with_states=False
         )
         assert stats.distance_m == pytest.approx(without.distance_m, rel=0.02), minutes
+
+
+def test_a_stop_with_the_screen_locked_that_ends_metres_away_is_neither_distance_nor_time():
+    """A walker's or parked phone's log with fixes minutes apart, drifting 20-40 m between
+    them (0.03-0.25 m/s): the straight lines across those gaps made a log that never left
+    34 m a 177 m trip averaging 25 mph (an outside check on the Boulder fixture). A gap
+    counts, as distance and as moving time alike, only when it was driven across."""
+    from kei_drive.core.gap_roads import counts_distance
+
+    rng = np.random.default_rng(5)
+    # 12 bursts of 8 fixes 10 s apart (2 m of jitter), 3-8 min apart, 15-34 m from each other
+    centres = np.column_stack((np.resize([-12.0, 12.0], 12), rng.uniform(-6, 6, 12)))
+    t = np.concatenate(
+        [T0.timestamp() + k * 600 + rng.uniform(0, 180) + 10.0 * np.arange(8) for k in range(12)]
+    )
+    north, east = (np.repeat(centres, 8, axis=0) + rng.normal(0, 2, (96, 2))).T
+    lat = 40.0 + north / 111_195
+    lon = -105.27 + east / (111_195 * math.cos(math.radians(40.0)))
+    stats = compute_stats(TrackArrays.from_columns(lat, lon, t), with_states=False)
+    assert no_movement(stats), stats.distance_m
+    # a drive, ten minutes stopped with the screen locked, the truck 40 m on, a drive
+    before, after = straight_drive(2_000, 12.0).points, straight_drive(2_000, 12.0).points
+    moved = 40.0 / 111_195 + (after[-1].lat - after[0].lat)
+    after = [
+        replace(p, lat=p.lat + moved, time=p.time + timedelta(seconds=len(before) + 600))
+        for p in after
+    ]
+    stats = compute_stats(before + after, with_states=False)
+    (gap,) = stats.gaps
+    assert gap.distance_m == pytest.approx(40.0, abs=1) and not counts_distance(gap)
+    assert not counts_distance(gap.to_dict())
+    assert stats.distance_m == pytest.approx(4_000, rel=0.01)
+    assert stats.avg_moving_speed_mps == pytest.approx(12.0, rel=0.03)
