@@ -461,7 +461,10 @@ def _sustain_fixes(typical_s: float, cfg: StatsConfig, measured: bool) -> int:
     """Fixes a speed must hold to count: ``cfg.sustain_fixes``; a speed the device
     ``measured`` (one reading a fix) as many as span ``cfg.sustain_s``, two at least: five
     fixes of a 30 s tracker are two minutes, over which no top speed holds. (A speed derived
-    from the positions spreads one step's jump over the fixes of its window: five.)"""
+    from the positions spreads one step's jump over the fixes of its window: five; in a log
+    ``SPARSE_SPEED_LOG_S`` apart or more, over three, each the line across two steps.)"""
+    if not measured and typical_s >= SPARSE_SPEED_LOG_S:
+        return min(cfg.sustain_fixes, SPARSE_SUSTAIN_FIXES)
     if not measured or typical_s <= 0:
         return cfg.sustain_fixes
     return int(max(2, min(cfg.sustain_fixes, 1 + math.ceil(cfg.sustain_s / typical_s))))
@@ -491,6 +494,10 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
 # would let slow GPS wander (correlated noise, which nothing can tell from a real path)
 # lengthen the drive more than a moving average did.
 LENGTH_NOISE_SHARE = 0.12
+# A log this sparse (median step) has its speeds from the line across two steps, held
+# over three fixes (a minute or more): its top speed is no longer the lowest of two minutes.
+SPARSE_SPEED_LOG_S = 10.0
+SPARSE_SUSTAIN_FIXES = 3
 DENSE_LOG_S = 2.0  # logs with fixes at most this far apart (median) are fitted, not averaged
 
 
@@ -1019,7 +1026,16 @@ def analyze_track(
     if timed_seg.any():
         cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, speed_len, 0.0))))
         del speed_len
-        if all_timed:
+        if all_timed and typical >= SPARSE_SPEED_LOG_S:
+            # fixes 10 s or more apart: the line from the fix before to the fix after (a
+            # glitch's fix is skipped, not driven to and back: two fast steps in a row)
+            i = np.arange(n)
+            lo, hi = np.maximum(i - 1, run_start), np.minimum(i + 1, run_end)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                derived = haversine_m(arr.lat[lo], arr.lon[lo], arr.lat[hi], arr.lon[hi]) / (
+                    arr.t[hi] - arr.t[lo]
+                )
+        elif all_timed:
             lo, hi = _windows(n, arr.t, cfg.speed_window_s, 0, run_start, run_end, True)
             with np.errstate(invalid="ignore", divide="ignore"):
                 derived = (cum[hi] - cum[lo]) / (arr.t[hi] - arr.t[lo])

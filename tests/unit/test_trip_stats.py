@@ -978,3 +978,37 @@ def test_a_stop_with_the_screen_locked_that_ends_metres_away_is_neither_distance
     assert not counts_distance(gap.to_dict())
     assert stats.distance_m == pytest.approx(4_000, rel=0.01)
     assert stats.avg_moving_speed_mps == pytest.approx(12.0, rel=0.03)
+
+
+def _sparse_straight_log(interval_s: float, seed: int, glitch_m: float = 0.0) -> TrackArrays:
+    """A straight road logged every ``interval_s`` with 5 m of noise and no speed field:
+    10 min at 13 m/s, 2 min at 22 m/s, 5 min at 13 m/s; ``glitch_m``: one fix in the first
+    cruise thrown that far sideways (under the 60 m/s cut-off between its neighbours)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 1020.0 + 1e-9, interval_s)
+    along = 13.0 * t + 9.0 * np.clip(t - 600.0, 0.0, 120.0)
+    east = rng.normal(0.0, 5.0, t.size)
+    if glitch_m:
+        east[int(300 / interval_s)] += glitch_m
+    lat = 40.0 + (along + rng.normal(0.0, 5.0, t.size)) / 111_195
+    lon = -104.9 + east / (111_195 * math.cos(math.radians(40.0)))
+    return TrackArrays.from_columns(lat, lon, T0.timestamp() + t)
+
+
+@pytest.mark.parametrize("interval_s", [15.0, 30.0])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_sparse_logs_top_speed_and_time_over_the_cap_come_from_its_steps(interval_s, seed):
+    """A tracker every 15-30 s without a speed field: two minutes at 22 m/s were a top
+    speed of 15.5 m/s and no time over a 45 mph cap (five fixes had to hold it: two and a
+    half minutes). Held over three fixes (the line across two steps each), the top speed is
+    the burst's, and one fix thrown 250 m sideways makes no top speed (its line is skipped,
+    its neighbours' lines are not three in a row)."""
+    cap = mph_to_mps(45)
+    stats = compute_stats(_sparse_straight_log(interval_s, seed), cap_mps=cap, with_states=False)
+    assert stats.max_speed_mps == pytest.approx(22.0, rel=0.05)
+    assert 60.0 <= stats.over_cap_s <= 120.0 + interval_s
+    glitch = compute_stats(
+        _sparse_straight_log(interval_s, seed, glitch_m=250.0), cap_mps=cap, with_states=False
+    )
+    assert glitch.max_speed_mps == pytest.approx(stats.max_speed_mps, rel=0.03)
+    assert glitch.over_cap_s == stats.over_cap_s
