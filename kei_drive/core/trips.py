@@ -1205,6 +1205,44 @@ def thin_index(lat: NDArray, lon: NDArray, min_spacing_m: float) -> NDArray:
     return np.flatnonzero(keep)
 
 
+STANDING_WINDOW_S = 10.0  # a fix stands when the fixes this long before and after are near
+STANDING_NOISE = 4.0  # ...within this many times the noise (or the jitter radius)
+
+
+def standing(lat: NDArray, lon: NDArray, t: NDArray, noise_m: float) -> NDArray:
+    """Per fix of a timed log, did the truck stand there: are the fixes ``STANDING_WINDOW_S``
+    before and after it both within max(``stationary_radius_m``, 4 x noise)? (Both ends:
+    a U-turn's tip is far from them, though they are near each other.) Runs of moving
+    shorter than 3 fixes are jitter. All False for a log without times."""
+    n = lat.size
+    if n < 3 or not np.isfinite(t).all():
+        return np.zeros(n, dtype=bool)
+    i = np.arange(n)
+    lo = np.minimum(np.searchsorted(t, t - STANDING_WINDOW_S, side="left"), i - 1).clip(0)
+    hi = np.maximum(np.searchsorted(t, t + STANDING_WINDOW_S, side="right") - 1, i + 1)
+    hi = hi.clip(max=n - 1)
+    near = max(DEFAULT_CONFIG.stationary_radius_m, STANDING_NOISE * noise_m)
+    far = np.fmax(haversine_m(lat, lon, lat[lo], lon[lo]), haversine_m(lat, lon, lat[hi], lon[hi]))
+    return ~_drop_short_runs(far > near, 3)
+
+
+def moving_thin_index(
+    lat: NDArray, lon: NDArray, t: NDArray, noise_m: float, min_spacing_m: float
+) -> NDArray:
+    """``thin_index`` of the fixes where the truck moved, with the first fix of each stop:
+    thinned by the distance along the line, a parked phone's scatter (45 min at 5 s, 5 m)
+    kept a point every few fixes and came out 1.5 km of road (states-along) and 3 km of
+    track (check-route); a stop is one point."""
+    still = standing(lat, lon, t, noise_m)
+    first = still & ~np.concatenate(([False], still[:-1]))
+    index = np.flatnonzero(~still | first)
+    if index.size == 0:
+        return index
+    if index[-1] != lat.size - 1:
+        index = np.append(index, lat.size - 1)  # the log's last fix (the stop it ends in)
+    return index[thin_index(lat[index], lon[index], min_spacing_m)]
+
+
 CLEAN_SPACING_M = 30.0  # what is left of the noise adds ~1 % at this spacing; bends lose less
 
 
@@ -1220,8 +1258,9 @@ def cleaned_positions(
     lats, lons, crossing = [], [], []
     for index in cut.pieces:
         piece = track.take(index)
-        lat, lon = smooth_positions(piece, position_noise_m(piece))
-        keep = thin_index(lat, lon, CLEAN_SPACING_M)
+        noise = position_noise_m(piece)
+        lat, lon = smooth_positions(piece, noise)
+        keep = moving_thin_index(lat, lon, piece.t, noise, CLEAN_SPACING_M)
         lat, lon = lat[keep], lon[keep]
         lats.append(lat)
         lons.append(lon)

@@ -26,6 +26,7 @@ from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.memory import trim_heap
 from kei_drive.core.trips import (
     TrackArrays,
+    moving_thin_index,
     position_noise_m,
     smooth_positions,
     thin_index,
@@ -305,7 +306,8 @@ def _thinned_pieces(
     budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     out = []
     for lat, lon, times, noise, _length in smoothed:
-        keep = thin_index(lat, lon, max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing))
+        spacing = max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing)
+        keep = moving_thin_index(lat, lon, times, noise, spacing)
         out.append((lat[keep], lon[keep], times[keep], noise))
     return out
 

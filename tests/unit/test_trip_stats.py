@@ -1012,3 +1012,29 @@ def test_a_sparse_logs_top_speed_and_time_over_the_cap_come_from_its_steps(inter
     )
     assert glitch.max_speed_mps == pytest.approx(stats.max_speed_mps, rel=0.03)
     assert glitch.over_cap_s == stats.over_cap_s
+
+
+def test_a_parked_phones_scatter_is_thinned_to_a_point_not_a_path():
+    """45 minutes parked at 5 s with 5 m of scatter between two drives: thinned by the
+    distance along the line (a point every 30 m of path), the scatter kept a point every
+    few fixes and states-along counted 1.5 km of it. A stop is one point now; a U-turn's
+    tip, where the fixes before and after are near each other but far from it, is kept."""
+    from kei_drive.core.distance import haversine_m
+    from kei_drive.core.trips import cleaned_positions, moving_thin_index
+    from tests.support.trips import city_drive
+
+    drive = city_drive(0, "city", interval_s=5.0, wander_m=0.5, white_m=5.0)
+
+    def length(track: TrackArrays) -> float:
+        lat, lon, _crossing, _cut = cleaned_positions(track)
+        return float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum())
+
+    moving = length(_with_a_logged_stop(drive, 0, 5.0, 0))
+    parked = length(_with_a_logged_stop(drive, 45 * 60, 5.0, 0))
+    assert parked == pytest.approx(moving, rel=0.02)
+    # out 300 m and straight back at 12 m/s, a fix a second: the tip stays
+    along = np.concatenate((np.arange(0, 300, 12.0), np.arange(300, -1, -12.0)))
+    lat = 40.0 + along / 111_195
+    lon = np.full(lat.size, -105.0)
+    keep = moving_thin_index(lat, lon, T0.timestamp() + np.arange(lat.size), 3.0, 30.0)
+    assert along[keep].max() >= 288.0
