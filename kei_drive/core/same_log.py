@@ -26,25 +26,42 @@ def _ms(t: np.ndarray) -> np.ndarray:
     return np.round(t * 1000.0).astype(np.int64)
 
 
-def is_part_of(small: TrackArrays, big: TrackArrays, tolerance_m: float = SAME_FIX_M) -> bool:
+class _Instants:
+    """A log's timed fixes sorted by their instant (ms): built once per log compared."""
+
+    def __init__(self, log: TrackArrays) -> None:
+        self.timed = np.flatnonzero(np.isfinite(log.t))
+        big_ms = _ms(log.t[self.timed])
+        self.order = np.argsort(big_ms, kind="stable")
+        self.sorted_ms = big_ms[self.order]
+
+
+def is_part_of(
+    small: TrackArrays,
+    big: TrackArrays,
+    tolerance_m: float = SAME_FIX_M,
+    instants: _Instants | None = None,
+) -> bool:
     """Is every fix of ``small`` (all timed, two at least) a fix of ``big``, which holds at
-    least as many? (Where ``big`` has several fixes at one time, only the first is looked
-    at: a doubtful case stays two logs.)"""
+    least as many? (Each fix is compared with every fix of ``big`` at its instant: a 2 Hz
+    logger's whole-second stamps come two to a second.) ``instants``: ``big``'s, if built."""
     if len(small) < 2 or len(small) > len(big) or not np.isfinite(small.t).all():
         return False
-    timed = np.flatnonzero(np.isfinite(big.t))
-    if timed.size < len(small):
+    at = instants or _Instants(big)
+    if at.timed.size < len(small):
         return False
-    big_ms = _ms(big.t[timed])
-    order = np.argsort(big_ms, kind="stable")
-    sorted_ms = big_ms[order]
     wanted = _ms(small.t)
-    at = np.minimum(np.searchsorted(sorted_ms, wanted), sorted_ms.size - 1)
-    if not np.array_equal(sorted_ms[at], wanted):
+    first = np.searchsorted(at.sorted_ms, wanted, side="left")
+    count = np.searchsorted(at.sorted_ms, wanted, side="right") - first
+    if not (count > 0).all():
         return False
-    match = timed[order[at]]
-    apart = haversine_m(small.lat, small.lon, big.lat[match], big.lon[match])
-    return bool(np.all(apart <= tolerance_m))
+    nearest = np.full(len(small), np.inf)
+    for k in range(int(count.max())):  # the few fixes of one instant, in turn
+        has = count > k
+        match = at.timed[at.order[first[has] + k]]
+        apart = haversine_m(small.lat[has], small.lon[has], big.lat[match], big.lon[match])
+        nearest[has] = np.minimum(nearest[has], apart)
+    return bool(np.all(nearest <= tolerance_m))
 
 
 def repeated_parts(parts: Sequence[TrackArrays], tolerance_m: float = SAME_FIX_M) -> list[int]:
@@ -57,6 +74,7 @@ def repeated_parts(parts: Sequence[TrackArrays], tolerance_m: float = SAME_FIX_M
         if len(part) >= 2 and np.isfinite(part.t).all():
             starts[k], ends[k] = float(part.t.min()), float(part.t.max())
     kept = np.ones(n, dtype=bool)
+    instants: dict[int, _Instants] = {}
     sizes = np.array([len(p) for p in parts])
     # smallest first; of equal sizes, the later one first (the first copy is kept)
     for k in sorted(range(n), key=lambda k: (sizes[k], -k)):
@@ -65,6 +83,10 @@ def repeated_parts(parts: Sequence[TrackArrays], tolerance_m: float = SAME_FIX_M
         with np.errstate(invalid="ignore"):
             around = kept & (starts <= starts[k]) & (ends >= ends[k]) & (sizes >= sizes[k])
         around[k] = False
-        if any(is_part_of(parts[k], parts[j], tolerance_m) for j in np.flatnonzero(around)):
-            kept[k] = False
+        for j in np.flatnonzero(around).tolist():
+            if j not in instants:
+                instants[j] = _Instants(parts[j])
+            if is_part_of(parts[k], parts[j], tolerance_m, instants[j]):
+                kept[k] = False
+                break
     return np.flatnonzero(~kept).tolist()

@@ -457,12 +457,28 @@ def _drop_short_runs(flags: NDArray, min_len: int) -> NDArray:
     return out
 
 
+def _sparse_speeds(arr: TrackArrays, run_start: NDArray, run_end: NDArray) -> NDArray:
+    """Per fix of a log 10 s or more between fixes, its speed from the positions: the lower
+    of the lines from the fix before to the fix after and from two before to two after
+    (inside its run). A fix thrown aside is skipped by the lines across it, not driven to
+    and back; two in a row (multipath comes in runs) make no three fast fixes in a row
+    either: each bad fix ends the lines of the fixes one and two away from it."""
+    i = np.arange(len(arr))
+    speeds = []
+    for k in (1, 2):
+        lo, hi = np.maximum(i - k, run_start), np.minimum(i + k, run_end)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            line = haversine_m(arr.lat[lo], arr.lon[lo], arr.lat[hi], arr.lon[hi])
+            speeds.append(line / (arr.t[hi] - arr.t[lo]))
+    return np.fmin(*speeds)
+
+
 def _sustain_fixes(typical_s: float, cfg: StatsConfig, measured: bool) -> int:
     """Fixes a speed must hold to count: ``cfg.sustain_fixes``; a speed the device
     ``measured`` (one reading a fix) as many as span ``cfg.sustain_s``, two at least: five
     fixes of a 30 s tracker are two minutes, over which no top speed holds. (A speed derived
     from the positions spreads one step's jump over the fixes of its window: five; in a log
-    ``SPARSE_SPEED_LOG_S`` apart or more, over three, each the line across two steps.)"""
+    ``SPARSE_SPEED_LOG_S`` apart or more, over three: ``_sparse_speeds``.)"""
     if not measured and typical_s >= SPARSE_SPEED_LOG_S:
         return min(cfg.sustain_fixes, SPARSE_SUSTAIN_FIXES)
     if not measured or typical_s <= 0:
@@ -1027,14 +1043,7 @@ def analyze_track(
         cum = np.concatenate(([0.0], np.cumsum(np.where(seg_moving, speed_len, 0.0))))
         del speed_len
         if all_timed and typical >= SPARSE_SPEED_LOG_S:
-            # fixes 10 s or more apart: the line from the fix before to the fix after (a
-            # glitch's fix is skipped, not driven to and back: two fast steps in a row)
-            i = np.arange(n)
-            lo, hi = np.maximum(i - 1, run_start), np.minimum(i + 1, run_end)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                derived = haversine_m(arr.lat[lo], arr.lon[lo], arr.lat[hi], arr.lon[hi]) / (
-                    arr.t[hi] - arr.t[lo]
-                )
+            derived = _sparse_speeds(arr, run_start, run_end)
         elif all_timed:
             lo, hi = _windows(n, arr.t, cfg.speed_window_s, 0, run_start, run_end, True)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -1470,8 +1479,12 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
 
 
 def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
-    """``parts`` (index arrays, one per segment) where those sharing a fix (the same time
-    and place) are joined into one, in time order; the others as they are."""
+    """``parts`` (index arrays, one per segment) where those that are copies of each other
+    in part are joined into one, in time order; the others as they are. Two segments are
+    copies when, over the time both have fixes, at least half the fixes of the one with
+    fewer there are fixes of the other (the same time and place; a thinned copy has fewer):
+    two trucks parked side by side with whole-second stamps share a fix now and then, which
+    must not weave their logs into one."""
     if len(parts) < 2:
         return parts
     segment = np.concatenate([np.full(p.size, k) for k, p in enumerate(parts)])
@@ -1484,7 +1497,15 @@ def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
         & (np.abs(lon[by_key[1:]] - lon[by_key[:-1]]) <= SAME_PLACE_DEG)
     )
     a, b = segment[by_key[:-1]][same], segment[by_key[1:]][same]
-    if not (a != b).any():
+    pairs, shared = np.unique(
+        np.column_stack((np.minimum(a, b), np.maximum(a, b)))[a != b], axis=0, return_counts=True
+    )
+    copies = [
+        (int(x), int(y))
+        for (x, y), count in zip(pairs.tolist(), shared.tolist(), strict=True)
+        if count >= 0.5 * min(_fixes_while_both(track, parts[x], parts[y]))
+    ]
+    if not copies:
         return parts
     root = list(range(len(parts)))
 
@@ -1494,7 +1515,7 @@ def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
             k = root[k]
         return k
 
-    for x, y in {(int(x), int(y)) for x, y in zip(a, b, strict=True) if x != y}:
+    for x, y in copies:
         rx, ry = find(x), find(y)
         root[max(rx, ry)] = min(rx, ry)
     groups: dict[int, list[int]] = {}
@@ -1507,6 +1528,16 @@ def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
             joined if len(members) == 1 else joined[np.argsort(track.t[joined], kind="stable")]
         )
     return out
+
+
+def _fixes_while_both(track: TrackArrays, a: NDArray, b: NDArray) -> tuple[int, int]:
+    """How many fixes each of two segments has while both have (their common time span)."""
+    ta, tb = track.t[a], track.t[b]
+    lo, hi = max(ta.min(), tb.min()), min(ta.max(), tb.max())
+    return (
+        int(np.count_nonzero((ta >= lo) & (ta <= hi))),
+        int(np.count_nonzero((tb >= lo) & (tb <= hi))),
+    )
 
 
 def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDArray:

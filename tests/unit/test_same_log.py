@@ -32,3 +32,17 @@ def test_repeated_parts_keep_the_first_copy_and_the_whole():
     assert repeated_parts([thinned, drive, other]) == [0]
     assert repeated_parts([drive, drive, other]) == [1]
     assert repeated_parts([drive, other]) == []
+
+
+def test_a_2_hz_log_with_whole_second_stamps_written_twice_is_one_log():
+    """Two fixes to a second (a 2 Hz logger's whole-second stamps) at 25 m/s: the second fix
+    of a stamp is 12 m from the first, so each fix is compared with every fix of its
+    instant, not the first one only."""
+    n = 120
+    along = np.arange(n) * 12.5
+    lat = 39.3 + along / 111_195
+    t = 1.7e9 + np.floor(np.arange(n) / 2)
+    drive = TrackArrays.from_columns(lat, np.full(n, -76.6), t)
+    copy = TrackArrays.from_columns(np.round(lat, 6), np.full(n, -76.6), t)
+    assert is_part_of(drive, drive) and is_part_of(copy, drive)
+    assert repeated_parts([drive, copy]) == [1]
