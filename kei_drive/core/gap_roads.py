@@ -37,24 +37,35 @@ def gap_key(gap: Gap | Mapping[str, Any]) -> GapKey:
     return (gap.get("start"), gap.get("end"))
 
 
-def counts_distance(gap: Gap | Mapping[str, Any]) -> bool:
-    """Does the gap count as distance and moving time: was the truck driven across it (the
-    straight line over ``stationary_radius_m`` and at ``stop_speed_mps`` or more)? A stop
-    with the screen locked is not: the fix after it may have wandered tens of metres (a
-    parked phone's drift of 0.03-0.25 m/s across gaps made a log that never left 34 m a
-    177 m "trip" averaging 25 mph), and a road between the two would be a phantom drive."""
-    if isinstance(gap, Gap):
-        metres, seconds = gap.distance_m, gap.duration_s
-    else:
-        metres, seconds = gap.get("distance_m") or 0.0, gap.get("duration_s") or 0.0
+def driven_across(gap: Gap | Mapping[str, Any]) -> bool:
+    """Was the truck driven across the gap, as its moving time counts it: the straight line
+    over ``stationary_radius_m`` and at ``stop_speed_mps`` or more? A stop with the screen
+    locked is not: the fix after it may have wandered tens of metres, and a road between
+    the two would be a phantom drive."""
+    metres, seconds = _line(gap)
     cfg = DEFAULT_CONFIG
     return metres > cfg.stationary_radius_m and metres >= cfg.stop_speed_mps * seconds
+
+
+def counts_distance(gap: Gap | Mapping[str, Any]) -> bool:
+    """Does the gap's line count as distance: driven across, or longer than a parked phone's
+    fix wanders (``gap_drift_max_m``: 562 m in 20 min was travelled, however slowly)? A
+    parked phone's drift of 0.03-0.25 m/s across gaps made a log that never left 34 m a
+    177 m "trip" averaging 25 mph."""
+    return driven_across(gap) or _line(gap)[0] > DEFAULT_CONFIG.gap_drift_max_m
+
+
+def _line(gap: Gap | Mapping[str, Any]) -> tuple[float, float]:
+    """The gap's straight line (m) and duration (s), from a ``Gap`` or its stored dict."""
+    if isinstance(gap, Gap):
+        return gap.distance_m, gap.duration_s
+    return float(gap.get("distance_m") or 0.0), float(gap.get("duration_s") or 0.0)
 
 
 def drivable_road_m(gap: Gap, road_m: float, road_s: float) -> float | None:
     """The length to count for ``gap`` given the shortest road between its fixes
     (``road_m`` long, ``road_s`` at the engine's speeds); None keeps the straight line."""
-    if not counts_distance(gap) or not (road_m >= 0 and road_s >= 0):
+    if not driven_across(gap) or not (road_m >= 0 and road_s >= 0):
         return None
     if road_s > ROAD_TIME_SLACK * gap.duration_s + ROAD_TIME_GRACE_S:
         return None  # nobody drove that road in the gap's time
@@ -68,7 +79,7 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
     extra = 0.0
     for gap in stats.gaps:
         road = roads.get(gap_key(gap))
-        if road is not None and gap.road_m is None and counts_distance(gap):
+        if road is not None and gap.road_m is None and driven_across(gap):
             extra += road - gap.distance_m
             gap = replace(gap, road_m=road)
         gaps.append(gap)

@@ -84,6 +84,7 @@ class StatsConfig:
     max_untimed_jump_m: float = 100_000.0
     outlier_max_points: int = 5  # pieces this small between implausible jumps are glitches
     gap_min_s: float = 30.0
+    gap_drift_max_m: float = 200.0  # a gap's line longer than this was travelled, if slowly
     min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
     smooth_window_s: float = 2.0
     max_smooth_window_s: float = 15.0  # speeds of very noisy tracks: averaged over at most +-this
@@ -1027,11 +1028,12 @@ def analyze_track(
         seg_len = measured_steps(device, dev_dt, seg_len, seg_moving)
     del device
     with np.errstate(invalid="ignore"):
-        # driven across: the line over the jitter radius, at stop speed or more (a stop
-        # with the screen locked that ends a few metres away is neither distance nor time;
-        # ``core.gap_roads.counts_distance`` is the same rule on stored gaps)
-        gap_counts = gap & (d > cfg.stationary_radius_m) & (d >= cfg.stop_speed_mps * dt)
-        gap_moved = gap_counts
+        # moving time: driven across (the line over the jitter radius, at stop speed or
+        # more); distance: that, or a line longer than a parked phone's fix wanders (a stop
+        # with the screen locked that ends a few metres away is neither; the same rules on
+        # stored gaps: ``core.gap_roads.driven_across`` and ``counts_distance``)
+        gap_moved = gap & (d > cfg.stationary_radius_m) & (d >= cfg.stop_speed_mps * dt)
+        gap_counts = gap_moved | (gap & (d > cfg.gap_drift_max_m))
     seg_dist = np.where(seg_moving, seg_len, 0.0) + np.where(gap_counts, d, 0.0)
     distance = float(seg_dist.sum())
 
@@ -1078,7 +1080,8 @@ def analyze_track(
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
                 ([False], seg_over)
             )
-        timed_dist = float(np.sum(seg_dist, where=timed_seg))
+        # (a gap's line without its time is left out of the average)
+        timed_dist = float(np.sum(seg_dist, where=timed_seg & ~(gap_counts & ~gap_moved)))
         stats_times = dict(
             elapsed_s=float(t_timed[-1] - t_timed[0]),
             moving_s=moving_s,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from kei_drive.core.gap_roads import GapKey, counts_distance, drivable_road_m, gap_key
+from kei_drive.core.gap_roads import GapKey, drivable_road_m, driven_across, gap_key
 from kei_drive.core.trips import Gap
 from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
 
@@ -52,7 +52,7 @@ def gap_route_request(gap: Gap) -> dict[str, Any]:
 def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict[GapKey, float]:
     """The length to count for each gap the engine bridges by a drivable road (by
     ``gap_key``); gaps missing from the answer keep their straight line."""
-    todo = [g for g in gaps if g.ends is not None and g.road_m is None and counts_distance(g)]
+    todo = [g for g in gaps if g.ends is not None and g.road_m is None and driven_across(g)]
     if not todo:
         return {}
     if router is None:

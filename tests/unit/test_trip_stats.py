@@ -976,7 +976,7 @@ def test_a_stop_with_the_screen_locked_that_ends_metres_away_is_neither_distance
     them (0.03-0.25 m/s): the straight lines across those gaps made a log that never left
     34 m a 177 m trip averaging 25 mph (an outside check on the Boulder fixture). A gap
     counts, as distance and as moving time alike, only when it was driven across."""
-    from kei_drive.core.gap_roads import counts_distance
+    from kei_drive.core.gap_roads import counts_distance, driven_across
 
     rng = np.random.default_rng(5)
     # 12 bursts of 8 fixes 10 s apart (2 m of jitter), 3-8 min apart, 15-34 m from each other
@@ -1001,6 +1001,19 @@ def test_a_stop_with_the_screen_locked_that_ends_metres_away_is_neither_distance
     assert gap.distance_m == pytest.approx(40.0, abs=1) and not counts_distance(gap)
     assert not counts_distance(gap.to_dict())
     assert stats.distance_m == pytest.approx(4_000, rel=0.01)
+    assert stats.avg_moving_speed_mps == pytest.approx(12.0, rel=0.03)
+    # 20 min without a fix, the truck 560 m on: travelled (farther than a parked phone's
+    # fix wanders), however slowly; its time is not known as moving, nor in the average
+    moved = 560.0 / 111_195 + (after[-1].lat - after[0].lat)
+    later = [
+        replace(p, lat=p.lat + moved, time=p.time + timedelta(seconds=len(before) + 1200))
+        for p in straight_drive(2_000, 12.0).points
+    ]
+    stats = compute_stats(before + later, with_states=False)
+    (gap,) = stats.gaps
+    assert counts_distance(gap) and not driven_across(gap)
+    assert stats.distance_m == pytest.approx(4_560, rel=0.01)
+    assert stats.moving_s == pytest.approx(4_000 / 12.0, rel=0.02)
     assert stats.avg_moving_speed_mps == pytest.approx(12.0, rel=0.03)
 
 
