@@ -37,6 +37,7 @@ its noise.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -532,6 +533,7 @@ def _step_noise_factors(max_half: int) -> NDArray:
     return np.diagonal(_step_noise_table(max_half)).copy()
 
 
+@functools.lru_cache(maxsize=16)
 def _step_noise_table(max_half: int) -> NDArray:
     """[h1, h2]: the noise (per unit of position noise) left in the step from a fix fitted
     over +-h1 fixes to the next one fitted over +-h2 (windows shrink near a run's ends): the
@@ -544,6 +546,7 @@ def _step_noise_table(max_half: int) -> NDArray:
             weights[top - h1 : top + h1 + 1] -= _quadratic_weights(h1)
             weights[top + 1 - h2 : top + h2 + 2] += _quadratic_weights(h2)
             out[h1, h2] = np.sqrt(np.sum(weights**2))
+    out.setflags(write=False)  # cached: shared by every call
     return out
 
 
@@ -744,13 +747,12 @@ def _fit_windows(
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
     half_s = np.full(n, cfg.max_fit_window_s)
-    for r in np.unique(run):
-        in_run = run == r
-        moving_steps = step[in_run & moving]
+    for a, b in _run_slices(run):
+        moving_steps = step[a:b][moving[a:b]]
         if moving_steps.size:
             step_m = float(np.median(moving_steps))
             fixes = _length_half(noise, step_m, max_half, LENGTH_NOISE_SHARE)
-            half_s[in_run] = fixes * dt_fix
+            half_s[a:b] = fixes * dt_fix
     half_s = np.clip(half_s, cfg.smooth_window_s, cfg.max_fit_window_s)
     i = np.arange(n)
     lo = np.maximum(np.searchsorted(t, t - half_s - 1e-9, side="left"), run_start)
@@ -759,6 +761,12 @@ def _fit_windows(
     # (a line fitted over the drive beyond would drag its fixes along)
     half = np.maximum(np.minimum(i - lo, hi - i), 0)
     return _FitWindows(half, half, np.ones(n, dtype=bool))
+
+
+def _run_slices(run: NDArray) -> list[tuple[int, int]]:
+    """[start, end) of each run (``run`` numbers the fixes' runs, never decreasing)."""
+    starts = np.flatnonzero(np.diff(run, prepend=run[0] - 1))
+    return list(zip(starts.tolist(), [*starts[1:].tolist(), run.size], strict=True))
 
 
 def _speed_windows(
@@ -786,12 +794,11 @@ def _speed_windows(
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
     half_s = np.full(n, cfg.max_smooth_window_s)
-    for r in np.unique(run):
-        in_run = run == r
-        moving_steps = step[in_run & moving]
+    for a, b in _run_slices(run):
+        moving_steps = step[a:b][moving[a:b]]
         if moving_steps.size:
             fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
-            half_s[in_run] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
+            half_s[a:b] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
     i = np.arange(n)
     t = _spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
     lo = np.maximum(np.searchsorted(t, t - half_s, side="left"), run_start)
