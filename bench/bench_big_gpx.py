@@ -40,6 +40,12 @@ matching lanes are engines of their own, matched parts are arrays, chunks of 300
 states-along 3.3 s / 138 MB; check-route 10.6 s / CPU 15.6 s / 277 MB; trips import
 12.8 s / 281 MB (load 0.8). See docs/performance.md, "Session 11".
 
+Session 17 (2026-12-04, load 0.6-0.8, a new machine ~20 % slower than session 16's): at the
+start states-along 3.1 s / 127 MB, check-route 9.7 s / CPU 14.7 s / 263 MB, trips import
+11.8 s / 271 MB; after (3368d40: no SQLAlchemy import for the package rules, faster JSON
+output) states-along 2.6 s / 142 MB, check-route 7.3 s / CPU 11.2 s / 239 MB, trips import
+9.5 s / 253 MB.
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher alone costs ~2-3 ms of
 CPU per km at the 100 m spacing used (a smaller search radius was 2x faster but matched
 4 % less of this track and split its interstate stretches), so <= 5 s is out of reach for
