@@ -7,6 +7,7 @@ a sub-command sets ``func`` (returning an exit code) on its parser.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `kei-drive ... | head`: the reader left; no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit would fail again
+        return 141  # as a shell reports a command ended by SIGPIPE
     except LookupError as exc:
         from kei_drive.cli._output import fail
         from kei_drive.db.accounts import NoSuchUser

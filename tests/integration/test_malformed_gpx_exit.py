@@ -147,3 +147,31 @@ def test_a_drive_with_its_planned_route_is_checked_as_the_drive(command, tmp_pat
         (row,) = json.loads(result.stdout)
         assert row["state"] == "CO" and row["km"] < 0.4
         assert "planned route (<rte>)" in result.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    """`kei-drive check-route LOG --json | head`: the pipe closes under the writer; the
+    command ends quietly (141, as a shell reports SIGPIPE) instead of printing a
+    BrokenPipeError traceback."""
+    from kei_drive.core.gpx import to_gpx
+    from tests.support.trips import straight_drive
+
+    path = tmp_path / "long.gpx"
+    path.write_text(to_gpx(straight_drive(200_000, 10.0).points))  # a geometry of ~7,000 points
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "kei_drive.cli", "check-route", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "KEI_DRIVE_HOME": str(tmp_path / "home"),
+            "KEI_DRIVE_TILES": str(tmp_path / "no-tiles"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+        },
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == b"{"
+    reader.stdout.close()  # the reader leaves after one line
+    _out, err = reader.communicate(timeout=120)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err[-1000:]
+    assert reader.returncode == 141
