@@ -1492,9 +1492,10 @@ def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
     """``parts`` (index arrays, one per segment) where those that are copies of each other
     in part are joined into one, in time order; the others as they are. Two segments are
     copies when, over the time both have fixes, at least half the fixes of the one with
-    fewer there are fixes of the other (the same time and place; a thinned copy has fewer):
-    two trucks parked side by side with whole-second stamps share a fix now and then, which
-    must not weave their logs into one."""
+    fewer there are fixes of the other (the same time and place; a thinned copy has fewer),
+    and they are never in two places at one instant: two trucks parked side by side share
+    a fix now and then (or every fix, from the same Wi-Fi position), then drive apart, and
+    must not be woven into one log."""
     if len(parts) < 2:
         return parts
     segment = np.concatenate([np.full(p.size, k) for k, p in enumerate(parts)])
@@ -1514,6 +1515,7 @@ def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
         (int(x), int(y))
         for (x, y), count in zip(pairs.tolist(), shared.tolist(), strict=True)
         if count >= 0.5 * min(_fixes_while_both(track, parts[x], parts[y]))
+        and count >= np.intersect1d(track.t[parts[x]], track.t[parts[y]]).size
     ]
     if not copies:
         return parts

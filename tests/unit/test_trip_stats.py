@@ -578,6 +578,20 @@ def test_two_trucks_parked_side_by_side_are_not_one_log():
     assert _fixes(track)[: len(ta)] == _fixes(ta)
 
 
+def test_two_trucks_on_one_wifi_position_then_driving_apart_are_not_one_log():
+    """Parked together for 10 min, both phones logging the same Wi-Fi position at the same
+    stamps (most of their fixes shared), then one drives north and one south at the same
+    stamps: never one log (in two places at one instant); woven together, states-along
+    read 576 km."""
+    a = TrackBuilder(seed=1).start().stop(600, jitter_m=0.0).drive(5000, 15.0, north=True)
+    b = TrackBuilder(seed=1).start().stop(600, jitter_m=0.0).drive(5000, 15.0, north=False)
+    ta, tb = TrackArrays.from_points(a.points), TrackArrays.from_points(b.points)
+    track = TrackArrays.from_gpx(to_gpx([a.points, b.points]).encode())
+    assert np.count_nonzero(np.diff(track.t) < 0) == 1  # A's log, then B's
+    assert _fixes(track)[: len(ta)] == _fixes(ta)
+    assert len(track) < len(ta) + len(tb)  # (each shared fix is read once)
+
+
 @needs_fixtures
 def test_the_boulder_files_repeated_tracks_are_read_once_in_time_order():
     track = TrackArrays.from_gpx(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
