@@ -90,3 +90,52 @@ def repeated_parts(parts: Sequence[TrackArrays], tolerance_m: float = SAME_FIX_M
                 kept[k] = False
                 break
     return np.flatnonzero(~kept).tolist()
+
+
+def shared_span(
+    log: TrackArrays, stored: TrackArrays, tolerance_m: float = SAME_FIX_M
+) -> tuple[float, float] | None:
+    """The time span (first, last instant) over which ``stored`` (a stored trip's fixes
+    within ``log``'s time) is the same log as ``log``, or None when it is another drive.
+
+    Over the time both have fixes, at least half the fixes of the one with fewer there
+    must be fixes of the other (a thinned copy has fewer), and the two are never in two
+    places at one instant: two trucks parked side by side share fixes (from one Wi-Fi
+    position), then drive apart, and are not one log."""
+    held = np.flatnonzero(np.isfinite(stored.t))
+    if held.size < 2:
+        return None
+    lo, hi = float(stored.t[held].min()), float(stored.t[held].max())
+    inside = np.flatnonzero(np.isfinite(log.t) & (log.t >= lo) & (log.t <= hi))
+    if inside.size < 2:
+        return None
+    at = _Instants(stored)
+    wanted = _ms(log.t[inside])
+    first = np.searchsorted(at.sorted_ms, wanted, side="left")
+    count = np.searchsorted(at.sorted_ms, wanted, side="right") - first
+    nearest = np.full(inside.size, np.inf)
+    for k in range(int(count.max(initial=0))):  # the few fixes of one instant, in turn
+        has = count > k
+        match = at.timed[at.order[first[has] + k]]
+        apart = haversine_m(
+            log.lat[inside[has]], log.lon[inside[has]], stored.lat[match], stored.lon[match]
+        )
+        nearest[has] = np.minimum(nearest[has], apart)
+    shared_ms, group = np.unique(wanted[count > 0], return_inverse=True)
+    if shared_ms.size < 2 or shared_ms.size < 0.5 * min(inside.size, held.size):
+        return None
+    same_at = np.zeros(shared_ms.size, dtype=bool)  # one fix alike at an instant is enough
+    np.logical_or.at(same_at, group, nearest[count > 0] <= tolerance_m)
+    return (lo, hi) if bool(same_at.all()) else None
+
+
+def runs_outside(t: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[slice]:
+    """The runs of fixes (slices, in order) not strictly inside any of ``spans``: a run
+    keeps the fix a span starts or ends at, so it meets the stored trip without a step
+    lost or counted twice. Untimed fixes stay where they are."""
+    inside = np.zeros(t.size, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for lo, hi in spans:
+            inside |= (t > lo) & (t < hi)
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], inside, [True])).astype(np.int8)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -33,7 +33,7 @@ from kei_drive.core.gpx import (
     read_gpx_columns,
 )
 from kei_drive.core.gpx import fingerprint as gpx_fingerprint
-from kei_drive.core.same_log import SAME_FIX_M, repeated_parts
+from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, shared_span
 from kei_drive.core.times import as_utc
 from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
@@ -415,6 +415,54 @@ def same_trip_ids(
         ):
             out.append(trip_id)
     return out
+
+
+def stored_spans(
+    session: Session, user_id: int, fixes: TrackArrays
+) -> list[tuple[int, tuple[float, float]]]:
+    """(trip id, time span) of each of the user's trips holding a stretch of this log
+    already (a part imported first, or an export overlapping an earlier one;
+    ``core.same_log.shared_span``): that stretch is not stored again."""
+    timed = fixes.t[np.isfinite(fixes.t)]
+    if timed.size < 2:
+        return []
+    first, last = float(timed.min()), float(timed.max())
+    stmt = (
+        select(Trip.id)
+        .where(
+            Trip.user_id == user_id,
+            Trip.started_at <= datetime.fromtimestamp(last, UTC),
+            Trip.ended_at >= datetime.fromtimestamp(first, UTC),
+        )
+        .order_by(Trip.id)
+    )
+    c = TrackPointRow.__table__.c
+    out = []
+    for trip_id in [int(i) for i in session.exec(stmt).all()]:
+        rows = session.execute(
+            sa.select(c.time_ms, c.lat, c.lon).where(
+                c.trip_id == trip_id,
+                c.time_ms >= math.floor(first * 1000),
+                c.time_ms <= math.ceil(last * 1000),
+            )
+        ).all()
+        if len(rows) < 2:
+            continue
+        ms, lat, lon = (np.array(col, dtype=float) for col in zip(*rows, strict=True))
+        span = shared_span(fixes, TrackArrays.from_columns(lat, lon, t=ms / 1000.0))
+        if span is not None:
+            out.append((trip_id, span))
+    return out
+
+
+def _held_note(trip_ids: list[int]) -> str:
+    """The note on stretches of a log that stored trips hold already."""
+    one = len(trip_ids) == 1
+    ids = ", ".join(str(i) for i in trip_ids)
+    return (
+        f"trip{'' if one else 's'} {ids} already hold{'s' if one else ''} part of this log: "
+        "that stretch was not stored again, the rest was"
+    )
 
 
 def _repeated_note(labels: list[str | None]) -> str:
@@ -808,7 +856,8 @@ def import_gpx(
     (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
     so the caller can use them without reading them back; ``skipped_out`` the ids of trips
-    stored before that a piece of this file repeats (same time span and fixes: not again);
+    stored before that a piece of this file repeats (same time span and fixes: not again)
+    or that hold a stretch of it (a part imported first: only the rest is stored);
     ``notes_out`` the parser's note on points of the file left out (a bad coordinate or time)
     and one on routes set aside.
     Raises ``GpxError`` before touching the database when the file is unusable or shows
@@ -836,12 +885,25 @@ def import_gpx(
         same = same_trip_ids(session, uid, stats, fixes)
         if same:
             repeated.extend(same)
-        else:
+            continue
+        held = stored_spans(session, uid, fixes)
+        if not held:
             pieces.append((label, fixes, course, elevation, stats))
+            continue
+        held_ids = [trip_id for trip_id, _span in held]
+        repeated.extend(held_ids)
+        if notes_out is not None:
+            notes_out.append(_held_note(held_ids))
+        for run in runs_outside(fixes.t, [span for _trip_id, span in held]):
+            rest = fixes.take(run)
+            rest_stats = compute_stats(rest, cap) if len(rest) >= 2 else None
+            if rest_stats is not None and not no_movement(rest_stats):
+                pieces.append((label, rest, course[run], elevation[run], rest_stats))
     again = repeated_parts([piece[1] for piece in pieces])  # a track, or a part of it, twice
     if again and notes_out is not None:
         notes_out.append(_repeated_note([pieces[k][0] for k in again]))
     pieces = [piece for k, piece in enumerate(pieces) if k not in set(again)]
+    repeated = list(dict.fromkeys(repeated))  # a trip may hold stretches of two pieces
     if skipped_out is not None:
         skipped_out.extend(repeated)
     if not pieces and repeated:

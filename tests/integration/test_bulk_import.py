@@ -104,3 +104,25 @@ def test_postgresql_copy_stores_the_same_rows_as_sqlite(sqlite_rows, gpx_file, t
         for a, b in zip(got[3:], want[3:], strict=True):
             assert (a is None and b is None) or math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
     assert stats.distance_m == pytest.approx(sqlite_stats.distance_m)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_log_overlapping_a_stored_one_stores_only_its_new_stretch(kind, tmp_path):
+    """The first 5,000 fixes imported, then fixes 3,000 to the end: the second import
+    stores 3,000 (from the first import's last fix on); the rest is trip 1's already."""
+    url = fresh_db_url(kind, tmp_path)
+    migrate(url)
+    (track,) = read_gpx_columns(big_gpx(tmp_path / "log.gpx", 8_000))
+    (seg,) = track.segments
+    early = big_gpx(tmp_path / "early.gpx", 5_000)
+    late = tmp_path / "late.gpx"
+    text = (tmp_path / "log.gpx").read_text().split("\n")
+    late.write_text("\n".join(text[:2] + text[2 + 3_000 :]))
+    with session(url) as s:
+        ((first, _),) = q.import_gpx(s, early)
+        skipped: list[int] = []
+        ((second, stats),) = q.import_gpx(s, late, skipped_out=skipped)
+        assert skipped == [first.id]
+        assert second.point_count == 3_001 == stats.points
+        assert stats.started_at == first.ended_at
+    assert [r[3] for r in _stored(url, second.id)] == pytest.approx(seg.lat[4_999:].tolist())

@@ -291,3 +291,72 @@ def test_a_logger_starting_a_new_track_every_3_minutes_makes_one_trip(db, tmp_pa
     trips = json.loads(out)["trips"]
     assert [t["name"] for t in trips] == ["Out", "Back"]
     assert trips[1]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
+
+
+def _distances(capsys) -> list[float]:
+    code, out, _ = run(capsys, "trips", "list", "--json", "--per-page", "200")
+    assert code == 0
+    return [t["stats"]["distance_m"] for t in json.loads(out)["trips"]]
+
+
+def test_a_part_imported_first_is_not_stored_again_with_the_whole_log(db, tmp_path, capsys):
+    """One day's piece of a log imported first, then the whole log (another app's export,
+    rounded to 6 decimals): the piece's drive is stored once, the rest around it as trips of
+    their own; the history's distance is the log's, not the piece's twice."""
+    from dataclasses import replace
+
+    builder = TrackBuilder().start().drive(9_000, 12.0)
+    whole = builder.points
+    part = whole[250:500]  # ~3,000 m in the middle
+    rounded = [replace(p, lat=round(p.lat, 6), lon=round(p.lon, 6)) for p in whole]
+    (tmp_path / "part.gpx").write_text(to_gpx(part))
+    (tmp_path / "whole.gpx").write_text(to_gpx(rounded))
+
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "part.gpx"), "--json")
+    assert code == 0, err
+    (stored,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "whole.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["already_imported"] == [stored["id"]]
+    assert sorted(round(t["stats"]["distance_m"], -2) for t in result["trips"]) == [3_000, 3_000]
+    assert any(f"trip {stored['id']}" in note for note in result["notes"]), result["notes"]
+    assert sum(_distances(capsys)) == pytest.approx(builder.true_distance_m, rel=0.005)
+
+
+def test_an_overlapping_log_stores_only_what_is_new(db, tmp_path, capsys):
+    """Monday-to-Wednesday's export, then Wednesday-to-Friday's (the same logger): the
+    shared stretch is counted once. Another truck over the same minutes, parked beside it
+    (the same fixes, from one Wi-Fi position) and then driving elsewhere, shares nothing."""
+    from dataclasses import replace
+
+    builder = TrackBuilder().start().drive(6_000, 12.0)
+    log = builder.points
+    (tmp_path / "early.gpx").write_text(to_gpx(log[:300]))
+    (tmp_path / "late.gpx").write_text(to_gpx(log[200:]))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "early.gpx"), "--json")
+    assert code == 0, err
+    (early,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "late.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    (late,) = result["trips"]
+    assert result["already_imported"] == [early["id"]]
+    assert late["stats"]["distance_m"] == pytest.approx(6_000 - 299 * 12.0, rel=0.01)
+    assert late["started_at"] == early["ended_at"]  # they meet: no step lost or counted twice
+    assert sum(_distances(capsys)) == pytest.approx(6_000, rel=0.005)
+
+    parked = TrackBuilder(t=log[0].time).start().stop(120, jitter_m=0.0)
+    first = parked.points
+    beside = TrackBuilder(lat=first[0].lat, t=first[0].time).start().stop(120, jitter_m=0.0)
+    first = parked.drive(2_000, 10.0).points
+    other = beside.drive(2_000, 10.0, north=False).points
+    (tmp_path / "a.gpx").write_text(to_gpx([replace(p, lon=p.lon + 1) for p in first]))
+    (tmp_path / "b.gpx").write_text(to_gpx([replace(p, lon=p.lon + 1) for p in other]))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "a.gpx"), "--json")
+    assert code == 0, err
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "b.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["already_imported"] == []
+    assert [round(t["stats"]["distance_m"], -2) for t in result["trips"]] == [2_000]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kei_drive.core.same_log import is_part_of, repeated_parts
+from kei_drive.core.same_log import is_part_of, repeated_parts, runs_outside, shared_span
 from kei_drive.core.trips import TrackArrays
 
 
@@ -46,3 +46,40 @@ def test_a_2_hz_log_with_whole_second_stamps_written_twice_is_one_log():
     copy = TrackArrays.from_columns(np.round(lat, 6), np.full(n, -76.6), t)
     assert is_part_of(drive, drive) and is_part_of(copy, drive)
     assert repeated_parts([drive, copy]) == [1]
+
+
+def test_the_span_a_stored_part_shares_with_the_log_and_what_is_left_around_it():
+    drive = log()
+    thinned = drive.take(np.arange(10, 31, 2))  # a thinned copy of the middle, stored first
+    span = shared_span(drive, thinned)
+    assert span == (drive.t[10], drive.t[30])
+    runs = runs_outside(drive.t, [span])
+    assert [(r.start, r.stop) for r in runs] == [(0, 11), (30, 60)]  # meeting it at its ends
+    assert shared_span(drive, log(north_m=25.0).take(np.arange(10, 30))) is None  # beside it
+    assert shared_span(drive, log(t0=1.7e9 + 0.5).take(np.arange(10, 30))) is None  # instants
+    sparse = drive.take(np.array([10, 20, 30]))  # 3 of 21 fixes there: another log's
+    rest = log(north_m=500.0).take(np.arange(10, 31))
+    mixed = TrackArrays.from_columns(
+        np.concatenate((sparse.lat, rest.lat)),
+        np.concatenate((sparse.lon, rest.lon)),
+        np.concatenate((sparse.t, rest.t + 0.25)),
+    )
+    assert shared_span(drive, mixed) is None
+
+
+def test_two_trucks_parked_on_one_wifi_position_then_apart_share_no_span():
+    parked = log(n=40)
+    parked.lat[:] = parked.lat[0]
+    a = TrackArrays.from_columns(
+        np.concatenate((parked.lat, log(n=40, north_m=12.0).lat)),
+        np.concatenate((parked.lon, log(n=40).lon)),
+        1.7e9 + np.arange(80, dtype=float),
+    )
+    b = TrackArrays.from_columns(
+        np.concatenate((parked.lat, 2 * parked.lat[0] - log(n=40, north_m=12.0).lat)),
+        np.concatenate((parked.lon, log(n=40).lon)),
+        a.t,
+    )
+    assert shared_span(a, b) is None and shared_span(b, a) is None
+    assert shared_span(a, a.take(np.arange(0, 40))) == (a.t[0], a.t[39])
+    assert runs_outside(a.t, []) == [slice(0, 80)]
