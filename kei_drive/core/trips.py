@@ -1139,6 +1139,13 @@ def analyze_track(
     return result(stats, idx[np.flatnonzero(cut)])
 
 
+# The rules ``compute_stats`` measures a log by. Bump it whenever they give other figures for
+# the same fixes: stored trips computed by older rules are then recomputed (the server's
+# sweeper, ``services.ingest.refresh_outdated_stats``), so the history never mixes trips
+# measured one way with trips measured another.
+STATS_RULES = 1
+
+
 def compute_stats(
     points: Sequence[TrackPoint] | TrackArrays,
     cap_mps: float | None = None,

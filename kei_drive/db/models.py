@@ -109,6 +109,8 @@ class Trip(SQLModel, table=True):
     # sha256 of an imported file's fixes: importing the same track again is refused
     import_fingerprint: str | None = Field(default=None, max_length=64, index=True)
     point_count: int = 0
+    # core.trips.STATS_RULES of the statistics (None: stored before they were versioned)
+    stats_rules: int | None = Field(default=None, index=True)
     stats: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON))  # full TripStats
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))

@@ -37,6 +37,7 @@ from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, sh
 from kei_drive.core.times import as_utc
 from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
+    STATS_RULES,
     TrackArrays,
     TripStats,
     compute_stats,
@@ -611,12 +612,34 @@ def store_stats(trip: Trip, stats: TripStats) -> TripStats:
     trip.over_cap_s = stats.over_cap_s
     trip.cap_mps = stats.cap_mps
     trip.states = list(stats.states)
+    trip.stats_rules = STATS_RULES
     note = (trip.stats or {}).get("highway_use_note")  # the map matching's, not the stats'
     trip.stats = stats.to_dict() | ({"highway_use_note": note} if note else {})
     if stats.started_at is not None:
         trip.started_at = stats.started_at
         trip.ended_at = stats.ended_at
     return stats
+
+
+def outdated_stats(session: Session, max_fixes: int) -> list[int]:
+    """Finished trips whose statistics older rules computed (``core.trips.STATS_RULES``),
+    oldest first, up to ``max_fixes`` fixes in all (one trip at least)."""
+    rows = session.exec(
+        select(Trip.id, Trip.point_count)
+        .where(
+            Trip.recording_state == RecordingState.FINISHED.value,
+            sa.or_(Trip.stats_rules.is_(None), Trip.stats_rules < STATS_RULES),  # type: ignore[union-attr]
+        )
+        .order_by(Trip.id)
+        .limit(1000)
+    ).all()
+    out, fixes = [], 0
+    for trip_id, count in rows:
+        if out and fixes + count > max_fixes:
+            break
+        out.append(int(trip_id))
+        fixes += count
+    return out
 
 
 def refresh_stats(session: Session, trip: Trip) -> TripStats:

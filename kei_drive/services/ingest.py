@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
 from kei_drive.core.times import as_utc
+from kei_drive.core.trips import STATS_RULES, compute_stats
 from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
@@ -96,8 +97,9 @@ PENDING_RETRY_S = 120  # a trip still waiting for the engine this long after it 
 
 def finish_idle(db_url: str, now_ms: int | None = None) -> list[str] | None:
     """``finish_idle_trips`` in its own transaction, then ``complete_finished`` for them and
-    for trips whose engine's part never came (the server stopped right after finishing).
-    None when another server process is sweeping this database right now."""
+    for trips whose engine's part never came (the server stopped right after finishing),
+    then ``refresh_outdated_stats``. None when another server process is sweeping this
+    database right now."""
     now_ms = now_ms if now_ms is not None else _now_ms()
     with sweeping(db_url) as mine:
         if not mine:
@@ -108,6 +110,45 @@ def finish_idle(db_url: str, now_ms: int | None = None) -> list[str] | None:
         with db_session(db_url) as s:  # reads only
             stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
         complete_finished(db_url, sorted(set(finished) | set(stale)))
+        refresh_outdated_stats(db_url)
+    return done
+
+
+STATS_REFRESH_FIXES = 200_000  # fixes recomputed a sweep at most (a few seconds of CPU)
+
+
+def refresh_outdated_stats(db_url: str, max_fixes: int = STATS_REFRESH_FIXES) -> list[int]:
+    """Recompute the statistics of finished trips that older rules measured
+    (``core.trips.STATS_RULES``), up to ``max_fixes`` fixes a call (the sweeper's, once a
+    minute); the ids recomputed. Each is computed with no lock held and stored only if the
+    trip did not change meanwhile (late fixes, a vehicle change: recomputed there)."""
+    with db_session(db_url) as s:
+        ids = q.outdated_stats(s, max_fixes)
+    done = []
+    for trip_id in ids:
+        with db_session(db_url) as s:  # reads only
+            trip = s.get(Trip, trip_id)
+            if trip is None:
+                continue
+            seen = as_utc(trip.updated_at)
+            fixes, cap = q.trip_arrays(s, trip_id), q.trip_cap_mps(s, trip)
+        try:
+            stats = compute_stats(fixes, cap)
+        except Exception:  # keep its figures, and do not try again every minute
+            log.exception("recomputing the statistics of trip %s failed", trip_id)
+            stats = None
+        del fixes
+        with writer_lock(db_url), db_session(db_url) as s:
+            trip = s.get(Trip, trip_id)
+            if trip is None or as_utc(trip.updated_at) != seen:
+                continue
+            if stats is None:
+                trip.stats_rules = STATS_RULES
+            else:
+                q.store_stats(trip, stats)
+                trip.point_count, trip.updated_at = stats.points, utcnow()
+                done.append(trip_id)
+            s.add(trip)
     return done
 
 

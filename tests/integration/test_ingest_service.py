@@ -283,6 +283,45 @@ def test_one_server_process_sweeps_at_a_time(db):
         other_worker.execute(sa.text("SELECT pg_advisory_unlock_all()"))
 
 
+def test_the_sweep_recomputes_trips_that_older_rules_measured(db, tmp_path):
+    """A trip stored before its statistics were versioned (or by older rules) shows the
+    figures of those rules: the sweep recomputes it from its stored fixes, once, and
+    leaves trips the current rules measured (and recording ones) alone."""
+    from kei_drive.core.gpx import to_gpx
+    from kei_drive.core.trips import STATS_RULES
+
+    url, uid = db
+    gpx = tmp_path / "drive.gpx"
+    gpx.write_text(to_gpx(TrackBuilder().start().drive(3_000, 12.0).points))
+    with session(url) as s:
+        ((old, _),) = q.import_gpx(s, gpx, user_id=uid)
+    with session(url) as s:  # as an older version stored it
+        trip = s.get(Trip, old.id)
+        assert trip.stats_rules == STATS_RULES
+        trip.stats_rules, trip.distance_m, trip.max_speed_mps = None, 2_400.0, 30.0
+        trip.stats = {**trip.stats, "distance_m": 2_400.0}
+        s.add(trip)
+    send(
+        db,
+        points(
+            TrackBuilder(interval_s=5.0, t=TrackBuilder().t.replace(year=2025))
+            .start()
+            .drive(2_000, 15.0)
+        ),
+    )
+    with session(url) as s:
+        assert q.outdated_stats(s, 1_000_000) == [old.id]  # not the recording one
+    assert ingest.finish_idle(url, now_ms=0) == []
+    with session(url) as s:
+        trip = s.get(Trip, old.id)
+        assert trip.stats_rules == STATS_RULES
+        assert trip.distance_m == pytest.approx(3_000, rel=0.01)
+        assert trip.stats["distance_m"] == pytest.approx(trip.distance_m, abs=0.1)
+        assert trip.max_speed_mps == pytest.approx(12.0, rel=0.05)
+        assert q.outdated_stats(s, 1_000_000) == []
+    assert ingest.refresh_outdated_stats(url) == []  # once
+
+
 def test_the_app_server_sweeps_from_its_start_without_any_upload(tmp_path):
     """After a restart no logger may upload for days: the app's lifespan task starts the
     sweeper, which finishes a quiet phone's trip with no request at all. In a process of
