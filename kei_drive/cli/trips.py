@@ -131,6 +131,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
             vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]
+    except q.AlreadyImported as exc:
+        if args.json:  # a program reading the answer learns which trips hold the file
+            print_json({"trips": [], "already_imported": skipped, "notes": read_notes})
+        return fail(str(exc))
     except (GpxError, q.NotFound, NoSuchUser, ValueError) as exc:
         return fail(str(exc))
     if not trips:

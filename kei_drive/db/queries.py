@@ -893,6 +893,8 @@ def import_gpx(
     print_ = gpx_fingerprint(tracks)  # the whole file's (routes set aside included)
     earlier = trip_ids_with_fingerprint(session, uid, print_)
     if earlier:
+        if skipped_out is not None:
+            skipped_out.extend(earlier)
         ids = ", ".join(str(i) for i in earlier)
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
     tracks = continued_tracks(drives_only(tracks, notes_out, "import"), notes_out)

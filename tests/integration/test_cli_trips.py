@@ -226,8 +226,12 @@ def test_a_trip_already_stored_is_not_imported_again_from_another_file(db, tmp_p
     result = json.loads(out)
     assert len(result["trips"]) == 1 and result["already_imported"] == [stored["id"]]
     assert result["trips"][0]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
-    code, _out, err = run(capsys, "trips", "import", str(tmp_path / "a6.gpx"), "--json")
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "a6.gpx"), "--json")
     assert code == 2 and f"already imported (trip {stored['id']})" in err
+    assert json.loads(out) == {"trips": [], "already_imported": [stored["id"]], "notes": []}
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "ab.gpx"), "--json")
+    assert code == 2 and "already imported" in err  # the same file again
+    assert json.loads(out)["already_imported"] == [result["trips"][0]["id"]]
     # Another truck over the same minutes, as many fixes, twice as far: a trip of its own.
     o = first[0]
     other = [
