@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # core.trips reads files through this module
     from kei_drive.core.trips import TrackArrays
 
 SAME_FIX_M = 10.0  # the same log's fixes, rounded otherwise, move far less than this
+SHARED_MOVE_M = 50.0  # fixes shared over less ground than this may be two parked vehicles'
 
 
 def _ms(t: np.ndarray) -> np.ndarray:
@@ -95,22 +96,31 @@ def repeated_parts(parts: Sequence[TrackArrays], tolerance_m: float = SAME_FIX_M
 def shared_span(
     log: TrackArrays, stored: TrackArrays, tolerance_m: float = SAME_FIX_M
 ) -> tuple[float, float] | None:
-    """The time span (first, last instant) over which ``stored`` (a stored trip's fixes
-    within ``log``'s time) is the same log as ``log``, or None when it is another drive.
+    """The time span (first, last instant, whole milliseconds) over which ``stored`` (a
+    stored trip's fixes within ``log``'s time) is the same log as ``log``, or None when it
+    is another drive.
 
-    Over the time both have fixes, at least half the fixes of the one with fewer there
-    must be fixes of the other (a thinned copy has fewer), and the two are never in two
-    places at one instant: two trucks parked side by side share fixes (from one Wi-Fi
-    position), then drive apart, and are not one log."""
+    Over the time both have fixes, at least half the instants of the one with fewer there
+    must be instants of the other with the same place (a thinned copy has fewer), the two
+    are never in two places at one instant, and the shared fixes move: two trucks parked
+    side by side share fixes (from one Wi-Fi position), and one standing at the end of its
+    log beside the other says nothing of being one log. A log out of time order (two
+    devices' segments in one track, a clock stepping back) is never cut (None)."""
+    timed = np.isfinite(log.t)
+    if np.any(np.diff(log.t[timed]) < 0):
+        return None
     held = np.flatnonzero(np.isfinite(stored.t))
     if held.size < 2:
         return None
-    lo, hi = float(stored.t[held].min()), float(stored.t[held].max())
-    inside = np.flatnonzero(np.isfinite(log.t) & (log.t >= lo) & (log.t <= hi))
+    held_ms = _ms(stored.t[held])
+    lo, hi = int(held_ms.min()), int(held_ms.max())
+    inside = np.flatnonzero(timed)
+    wanted = _ms(log.t[inside])
+    keep = (wanted >= lo) & (wanted <= hi)
+    inside, wanted = inside[keep], wanted[keep]
     if inside.size < 2:
         return None
     at = _Instants(stored)
-    wanted = _ms(log.t[inside])
     first = np.searchsorted(at.sorted_ms, wanted, side="left")
     count = np.searchsorted(at.sorted_ms, wanted, side="right") - first
     nearest = np.full(inside.size, np.inf)
@@ -122,20 +132,33 @@ def shared_span(
         )
         nearest[has] = np.minimum(nearest[has], apart)
     shared_ms, group = np.unique(wanted[count > 0], return_inverse=True)
-    if shared_ms.size < 2 or shared_ms.size < 0.5 * min(inside.size, held.size):
+    fewer = min(np.unique(wanted).size, np.unique(held_ms).size)  # a 2 Hz log's stamps
+    if shared_ms.size < 2 or shared_ms.size < 0.5 * fewer:
         return None
     same_at = np.zeros(shared_ms.size, dtype=bool)  # one fix alike at an instant is enough
     np.logical_or.at(same_at, group, nearest[count > 0] <= tolerance_m)
-    return (lo, hi) if bool(same_at.all()) else None
+    if not same_at.all():
+        return None
+    shared = inside[count > 0]
+    moved = haversine_m(log.lat[shared[0]], log.lon[shared[0]], log.lat[shared], log.lon[shared])
+    return (lo / 1000.0, hi / 1000.0) if float(moved.max()) >= SHARED_MOVE_M else None
 
 
 def runs_outside(t: np.ndarray, spans: Sequence[tuple[float, float]]) -> list[slice]:
-    """The runs of fixes (slices, in order) not strictly inside any of ``spans``: a run
-    keeps the fix a span starts or ends at, so it meets the stored trip without a step
-    lost or counted twice. Untimed fixes stay where they are."""
+    """The runs of fixes (slices, in order; ``t`` in time order) not strictly inside any of
+    ``spans`` (compared to the millisecond, as fixes are stored): a run keeps the fix a
+    span starts or ends at, so it meets the stored trip without a step lost or counted
+    twice. An untimed fix is inside when the timed fixes before and after it are."""
+    timed = np.isfinite(t)
+    ms = _ms(np.where(timed, t, 0.0))
     inside = np.zeros(t.size, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        for lo, hi in spans:
-            inside |= (t > lo) & (t < hi)
+    for lo, hi in spans:
+        inside |= timed & (ms > round(lo * 1000)) & (ms < round(hi * 1000))
+    if timed.any() and not timed.all():
+        index = np.arange(t.size)
+        before = np.maximum.accumulate(np.where(timed, index, -1))
+        after = np.minimum.accumulate(np.where(timed, index, t.size)[::-1])[::-1]
+        between = ~timed & (before >= 0) & (after < t.size)
+        inside[between] = inside[before[between]] & inside[after[between]]
     edges = np.flatnonzero(np.diff(np.concatenate(([True], inside, [True])).astype(np.int8)))
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -119,37 +119,48 @@ STATS_REFRESH_FIXES = 200_000  # fixes recomputed a sweep at most (a few seconds
 
 def refresh_outdated_stats(db_url: str, max_fixes: int = STATS_REFRESH_FIXES) -> list[int]:
     """Recompute the statistics of finished trips that older rules measured
-    (``core.trips.STATS_RULES``), up to ``max_fixes`` fixes a call (the sweeper's, once a
-    minute); the ids recomputed. Each is computed with no lock held and stored only if the
-    trip did not change meanwhile (late fixes, a vehicle change: recomputed there)."""
+    (``core.trips.STATS_RULES``), about ``max_fixes`` fixes a call (a longer trip alone; the
+    sweeper's, once a minute); the ids recomputed. Each is computed with no lock held and
+    stored only if the trip did not change meanwhile (late fixes, a vehicle change: those
+    recompute it themselves). A trip that fails keeps its figures and is not tried again."""
     with db_session(db_url) as s:
         ids = q.outdated_stats(s, max_fixes)
     done = []
     for trip_id in ids:
-        with db_session(db_url) as s:  # reads only
-            trip = s.get(Trip, trip_id)
-            if trip is None:
-                continue
-            seen = as_utc(trip.updated_at)
-            fixes, cap = q.trip_arrays(s, trip_id), q.trip_cap_mps(s, trip)
         try:
-            stats = compute_stats(fixes, cap)
-        except Exception:  # keep its figures, and do not try again every minute
-            log.exception("recomputing the statistics of trip %s failed", trip_id)
-            stats = None
-        del fixes
-        with writer_lock(db_url), db_session(db_url) as s:
-            trip = s.get(Trip, trip_id)
-            if trip is None or as_utc(trip.updated_at) != seen:
-                continue
-            if stats is None:
-                trip.stats_rules = STATS_RULES
-            else:
-                q.store_stats(trip, stats)
-                trip.point_count, trip.updated_at = stats.points, utcnow()
+            if _refresh_stats_of(db_url, trip_id):
                 done.append(trip_id)
-            s.add(trip)
+        except Exception:
+            log.exception("recomputing the statistics of trip %s failed", trip_id)
+            with writer_lock(db_url), db_session(db_url) as s:
+                trip = s.get(Trip, trip_id)
+                if trip is not None:
+                    trip.stats_rules = STATS_RULES  # not again every minute
+                    s.add(trip)
     return done
+
+
+def _refresh_stats_of(db_url: str, trip_id: int) -> bool:
+    with db_session(db_url) as s:  # reads only
+        trip = s.get(Trip, trip_id)
+        if trip is None:
+            return False
+        seen = as_utc(trip.updated_at)
+        fixes, cap = q.trip_arrays(s, trip_id), q.trip_cap_mps(s, trip)
+    stats = compute_stats(fixes, cap)
+    del fixes
+    with writer_lock(db_url), db_session(db_url) as s:
+        # the row locked (PostgreSQL) before it is compared: an ingest or a vehicle change
+        # committing meanwhile is seen, not overwritten with what this computed before it
+        trip = s.get(Trip, trip_id, with_for_update=True)
+        if trip is None or as_utc(trip.updated_at) != seen:
+            return False
+        if trip.recording_state != RecordingState.FINISHED.value:  # reopened by late fixes
+            return False
+        q.store_stats(trip, stats)
+        trip.point_count, trip.updated_at = stats.points, utcnow()
+        s.add(trip)
+    return True
 
 
 # PostgreSQL advisory lock key of the sweep ("keisweep" in ASCII): one worker at a time.

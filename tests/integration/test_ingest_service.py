@@ -322,6 +322,35 @@ def test_the_sweep_recomputes_trips_that_older_rules_measured(db, tmp_path):
     assert ingest.refresh_outdated_stats(url) == []  # once
 
 
+def test_a_trip_whose_recompute_fails_does_not_stall_the_others(db, tmp_path, monkeypatch):
+    from kei_drive.core.gpx import to_gpx
+    from kei_drive.core.trips import STATS_RULES
+
+    url, uid = db
+    ids = []
+    for hour in (0, 2):
+        builder = TrackBuilder(t=TrackBuilder().t.replace(hour=hour)).start()
+        (tmp_path / f"{hour}.gpx").write_text(to_gpx(builder.drive(2_000, 12.0).points))
+        with session(url) as s:
+            ((trip, _),) = q.import_gpx(s, tmp_path / f"{hour}.gpx", user_id=uid)
+            ids.append(trip.id)
+    with session(url) as s:
+        for trip_id in ids:
+            s.get(Trip, trip_id).stats_rules = None
+    real = q.trip_arrays
+
+    def failing(s, trip_id):
+        if trip_id == ids[0]:
+            raise MemoryError("a trip too big for this machine")
+        return real(s, trip_id)
+
+    monkeypatch.setattr(q, "trip_arrays", failing)
+    assert ingest.refresh_outdated_stats(url) == [ids[1]]
+    with session(url) as s:
+        assert q.outdated_stats(s, 1_000_000) == []  # the failed one is not tried each minute
+        assert s.get(Trip, ids[0]).stats_rules == STATS_RULES
+
+
 def test_the_app_server_sweeps_from_its_start_without_any_upload(tmp_path):
     """After a restart no logger may upload for days: the app's lifespan task starts the
     sweeper, which finishes a quiet phone's trip with no request at all. In a process of

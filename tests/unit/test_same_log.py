@@ -81,5 +81,33 @@ def test_two_trucks_parked_on_one_wifi_position_then_apart_share_no_span():
         a.t,
     )
     assert shared_span(a, b) is None and shared_span(b, a) is None
-    assert shared_span(a, a.take(np.arange(0, 40))) == (a.t[0], a.t[39])
+    assert shared_span(a, a.take(np.arange(30, 60))) == (a.t[30], a.t[59])
     assert runs_outside(a.t, []) == [slice(0, 80)]
+    # b drives in and parks where a stands, until its log ends: a standing stretch alone
+    # shares nothing (a stored, then b: b's parked minutes are b's)
+    arrive = TrackArrays.from_columns(
+        np.concatenate((2 * parked.lat[0] - log(n=40, north_m=12.0).lat[::-1], parked.lat)),
+        np.concatenate((log(n=40).lon, parked.lon)),
+        a.t - 40,
+    )
+    assert shared_span(arrive, a) is None
+
+
+def test_spans_of_fast_loggers_unordered_logs_and_untimed_fixes():
+    drive = log(n=300)
+    stamps = np.floor((drive.t - drive.t[0]) / 3) + drive.t[0]  # 3 Hz, whole-second stamps
+    fast = TrackArrays.from_columns(drive.lat, drive.lon, stamps)
+    assert shared_span(fast, fast.take(np.arange(60, 150))) == (stamps[60], stamps[149])
+    # two devices' segments in one track, in file order: never cut
+    other = log(n=300, north_m=3_000.0)
+    both = TrackArrays.from_columns(
+        np.concatenate((drive.lat, other.lat)),
+        np.concatenate((drive.lon, other.lon)),
+        np.concatenate((drive.t, other.t)),
+    )
+    assert shared_span(both, drive) is None
+    # an untimed fix between two shared ones is shared; times finer than the stored ms
+    t = drive.t + 0.0004
+    t[150:160] = np.nan
+    runs = runs_outside(t, [shared_span(drive, drive.take(np.arange(100, 200)))])
+    assert [(r.start, r.stop) for r in runs] == [(0, 101), (199, 300)]
