@@ -456,6 +456,23 @@ def stored_spans(
     return out
 
 
+def _rest_of(
+    piece: tuple[str | None, TrackArrays, np.ndarray, np.ndarray],
+    spans: list[tuple[float, float]],
+    cap: float | None,
+) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray, TripStats]]:
+    """The runs of a piece outside the stretches stored trips hold (``spans``), each with
+    its statistics; runs that never left one spot are none."""
+    label, fixes, course, elevation = piece
+    out = []
+    for run in runs_outside(fixes.t, spans):
+        rest = fixes.take(run)
+        stats = compute_stats(rest, cap) if len(rest) >= 2 else None
+        if stats is not None and not no_movement(stats):
+            out.append((label, rest, course[run], elevation[run], stats))
+    return out
+
+
 def _held_note(trip_ids: list[int]) -> str:
     """The note on stretches of a log that stored trips hold already."""
     one = len(trip_ids) == 1
@@ -468,7 +485,7 @@ def _held_note(trip_ids: list[int]) -> str:
 
 def _repeated_note(labels: list[str | None]) -> str:
     """The note on tracks of a file that repeat another one's fixes."""
-    named = ", ".join(f"'{label}'" for label in labels if label)
+    named = ", ".join(f"'{label}'" for label in dict.fromkeys(labels) if label)
     one = len(labels) == 1
     what = f"{len(labels)} part{'' if one else 's'}" + (f" ({named})" if named else "")
     verb = "repeats" if one else "repeat"
@@ -902,7 +919,7 @@ def import_gpx(
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
-    pieces, repeated = [], []
+    pieces, repeated, held_ids = [], [], []
     for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s):
         stats = compute_stats(fixes, cap)
         if no_movement(stats):
@@ -915,15 +932,11 @@ def import_gpx(
         if not held:
             pieces.append((label, fixes, course, elevation, stats))
             continue
-        held_ids = [trip_id for trip_id, _span in held]
-        repeated.extend(held_ids)
-        if notes_out is not None:
-            notes_out.append(_held_note(held_ids))
-        for run in runs_outside(fixes.t, [span for _trip_id, span in held]):
-            rest = fixes.take(run)
-            rest_stats = compute_stats(rest, cap) if len(rest) >= 2 else None
-            if rest_stats is not None and not no_movement(rest_stats):
-                pieces.append((label, rest, course[run], elevation[run], rest_stats))
+        held_ids.extend(trip_id for trip_id, _span in held)
+        pieces.extend(_rest_of((label, fixes, course, elevation), [sp for _, sp in held], cap))
+    if held_ids and notes_out is not None:
+        notes_out.append(_held_note(list(dict.fromkeys(held_ids))))
+    repeated.extend(held_ids)
     again = repeated_parts([piece[1] for piece in pieces])  # a track, or a part of it, twice
     if again and notes_out is not None:
         notes_out.append(_repeated_note([pieces[k][0] for k in again]))
