@@ -1443,55 +1443,6 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
     return track.take(order), course[order], elevation[order]
 
 
-def separate_logs(segments: Sequence[Any]) -> list[list[Any]]:
-    """A track's GPX segments grouped into logs, each to be read as one track
-    (``from_segments``). Segments that are copies of each other in part (``_copies_merged``)
-    are one log; a segment (or group of copies) overlapping another in time is a log of its
-    own: two devices or two vehicles over the same minutes, not one drive jumping between
-    them. The others stay together (a pause, a log written newest first), as one log."""
-    if len(segments) < 2:
-        return [list(segments)]
-    sizes = [len(s) for s in segments]
-    track = TrackArrays(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
-    if not np.isfinite(track.t).all():
-        return [list(segments)]
-    bounds = np.cumsum([0, *sizes]).tolist()
-    parts = [np.arange(a, b) for a, b in itertools.pairwise(bounds) if b > a]
-    if len(parts) < 2:
-        return [list(segments)]
-    segment_of = np.repeat(np.arange(len(segments)), sizes)
-    groups = _copies_merged(track, parts)
-    spans = [(float(track.t[g].min()), float(track.t[g].max())) for g in groups]
-    alone = _overlapping(spans)
-    if not any(alone):
-        return [list(segments)]
-
-    def members(group: NDArray) -> list[Any]:
-        return [segments[k] for k in sorted(set(segment_of[group].tolist()))]
-
-    logs = [(spans[k][0], members(g)) for k, g in enumerate(groups) if alone[k]]
-    rest = [k for k in range(len(groups)) if not alone[k]]
-    if rest:
-        together = np.concatenate([groups[k] for k in rest])
-        logs.append((min(spans[k][0] for k in rest), members(together)))
-    return [log for _start, log in sorted(logs, key=lambda item: item[0])]
-
-
-def _overlapping(spans: list[tuple[float, float]]) -> list[bool]:
-    """Which time spans overlap another by more than a few swapped fixes at a seam
-    (``SWAPPED_FIX_S``). In order of their starts, the one before with the latest end
-    overlaps each the most."""
-    alone = [False] * len(spans)
-    latest, holder = -math.inf, -1
-    for k in sorted(range(len(spans)), key=lambda k: spans[k][0]):
-        lo, hi = spans[k]
-        if holder >= 0 and min(hi, latest) - lo > SWAPPED_FIX_S:
-            alone[k] = alone[holder] = True
-        if hi > latest:
-            latest, holder = hi, k
-    return alone
-
-
 SAME_PLACE_DEG = 1e-5  # ~1 m: the same fix written with 5 or more decimals
 SWAPPED_FIX_S = 10.0  # a segment stepping back no more than this has swapped fixes
 

@@ -46,7 +46,6 @@ from kei_drive.core.trips import (
     exact_route_points,
     from_segments,
     no_movement,
-    separate_logs,
     split_on_time_gaps,
 )
 from kei_drive.core.units import mph_to_mps
@@ -863,18 +862,14 @@ def _import_pieces(
     Each piece: (label, fixes, course, elevation) as columns."""
     out = []
     for track in tracks:
-        found = []
-        for log in separate_logs(exact_route_points(track).segments):  # two vehicles: two
-            fixes, course, elevation = from_segments(log)
-            for part in split_on_time_gaps(fixes.t, split_gap_s):
-                if part.size >= 2:
-                    run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
-                    found.append((fixes.take(run), course[run], elevation[run]))
-        for i, (fixes, course, elevation) in enumerate(found, 1):
+        fixes, course, elevation = from_segments(exact_route_points(track).segments)
+        parts = [p for p in split_on_time_gaps(fixes.t, split_gap_s) if p.size >= 2]
+        for i, part in enumerate(parts, 1):
             label = track.name
-            if len(found) > 1 and track.name:
-                label = f"{track.name} ({i}/{len(found)})"
-            out.append((label, fixes, course, elevation))
+            if len(parts) > 1 and track.name:
+                label = f"{track.name} ({i}/{len(parts)})"
+            run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views, not copies
+            out.append((label, fixes.take(run), course[run], elevation[run]))
     return out
 
 

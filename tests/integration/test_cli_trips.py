@@ -364,22 +364,3 @@ def test_an_overlapping_log_stores_only_what_is_new(db, tmp_path, capsys):
     result = json.loads(out)
     assert result["already_imported"] == []
     assert [round(t["stats"]["distance_m"], -2) for t in result["trips"]] == [2_000]
-
-
-def test_two_vehicles_logged_as_two_segments_of_one_track_are_two_trips(db, tmp_path, capsys):
-    """A file whose one <trk> holds two vehicles' drives over the same minutes, as two
-    segments: two trips of their own lengths, not one of 11 km jumping between them. A
-    thinned copy of the first segment beside them is still the same log (one trip)."""
-    from dataclasses import replace
-
-    a = TrackBuilder().start().drive(3_600, 12.0).points
-    b = TrackBuilder(seed=3).start().drive(3_000, 10.0).points
-    b = [replace(p, lon=p.lon + 0.035) for p in b]  # 3 km east, the same minutes
-    thinned = [p for i, p in enumerate(a) if i % 3]
-    (tmp_path / "two.gpx").write_text(to_gpx([a, b, thinned]))
-    code, out, err = run(capsys, "trips", "import", str(tmp_path / "two.gpx"), "--json")
-    assert code == 0, err
-    trips = json.loads(out)["trips"]
-    lengths = sorted(round(t["stats"]["distance_m"], -2) for t in trips)
-    assert lengths == [3_000, 3_600]
-    assert sorted(t["stats"]["points"] for t in trips) == [len(b), len(a)]

@@ -1097,30 +1097,3 @@ def test_a_parked_phones_scatter_is_thinned_to_a_point_not_a_path():
     lon = np.full(lat.size, -105.0)
     keep = moving_thin_index(lat, lon, T0.timestamp() + np.arange(lat.size), 3.0, 30.0)
     assert along[keep].max() >= 288.0
-
-
-def test_segments_overlapping_in_time_are_logs_of_their_own():
-    """Two vehicles over the same minutes as two segments of one track: two logs; a new
-    segment whose first fix repeats a few seconds of the last one (a logger's seam), a log
-    written newest first, and a thinned copy beside its log: one log."""
-    from kei_drive.core.trips import separate_logs
-
-    def segments(*tracks):
-        (track,) = read_gpx_columns(to_gpx(list(tracks)))
-        return track.segments
-
-    a = TrackBuilder().start().drive(3_600, 12.0).points
-    b = [
-        replace(p, lon=p.lon + 0.035)
-        for p in TrackBuilder(seed=3).start().drive(3_000, 10.0).points
-    ]
-    later = [replace(p, time=p.time + timedelta(seconds=295)) for p in b]  # a 5 s seam
-    thinned = [p for i, p in enumerate(a) if i % 3]
-    two = separate_logs(segments(a, b))
-    assert [[len(s) for s in log] for log in two] == [[len(a)], [len(b)]]
-    assert len(separate_logs(segments(a, later))) == 1
-    assert len(separate_logs(segments(later, a))) == 1  # newest first
-    assert [[len(s) for s in log] for log in separate_logs(segments(a, b, thinned))] == [
-        [len(a), len(thinned)],
-        [len(b)],
-    ]
