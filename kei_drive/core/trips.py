@@ -72,7 +72,7 @@ STATS_KEYS = (
 )
 
 
-_GPX_COLUMNS = ("lat", "lon", "t", "accuracy", "speed")  # GpxSegment names, TrackArrays order
+GPX_COLUMNS = ("lat", "lon", "t", "accuracy", "speed")  # GpxSegment names, TrackArrays order
 
 
 @dataclass(frozen=True)
@@ -269,11 +269,11 @@ class TrackArrays:
         drive: the two joined would be one line jumping back to the start. ``notes_out``
         receives the parser's note on points left out and one on routes set aside."""
         # elevation and course: not needed
-        tracks = read_gpx_columns(source, _GPX_COLUMNS[2:], notes_out=notes_out)
+        tracks = read_gpx_columns(source, GPX_COLUMNS[2:], notes_out=notes_out)
         tracks = drives_only(tracks, notes_out)
         segments = [s for track in tracks for s in exact_route_points(track).segments]
         del tracks
-        out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in _GPX_COLUMNS))
+        out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in GPX_COLUMNS))
         sizes = [len(s) for s in segments]
         del segments
         order = time_order(out, sizes)
@@ -1435,7 +1435,7 @@ def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArra
         columns = [getattr(s, key) for s in segments]
         return columns[0] if len(columns) == 1 else np.concatenate(columns)
 
-    track = TrackArrays(*(joined(k) for k in _GPX_COLUMNS))
+    track = TrackArrays(*(joined(k) for k in GPX_COLUMNS))
     course, elevation = joined("course"), joined("elevation")
     order = time_order(track, [len(s) for s in segments])
     if order is None:
@@ -1465,17 +1465,8 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
         again = np.concatenate(([False], _same_fix(track, slice(1, None), slice(None, -1))))
         return np.flatnonzero(~again) if again.any() else None
     bounds = np.cumsum([0, *(segment_sizes or [n])]).tolist()
-    parts = []
-    for a, b in itertools.pairwise(bounds):
-        step = np.diff(t[a:b])
-        part = np.arange(a, b)
-        if step.size and (step < 0).any():
-            if (step <= 0).all():
-                part = part[::-1]
-            elif step.min() >= -SWAPPED_FIX_S:
-                part = a + np.argsort(t[a:b], kind="stable")
-        parts.append(part)
-    parts = _copies_merged(track, parts)
+    parts = [a + segment_order(t[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = copies_merged(track, parts)
     spans = sorted(((t[p].min(), t[p].max(), k) for k, p in enumerate(parts) if p.size))
     if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
         parts = [parts[k] for _lo, _hi, k in spans]
@@ -1495,7 +1486,20 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     return None if order.size == n and (order == np.arange(n)).all() else order
 
 
-def _copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
+def segment_order(t: NDArray) -> NDArray:
+    """The order of one segment's fixes (times ``t``, all finite): reversed when written
+    newest first, sorted when it steps back at most ``SWAPPED_FIX_S`` (swapped fixes), as
+    written otherwise (a larger step back is a clock change: time zone, DST, a reset)."""
+    step = np.diff(t)
+    if step.size and (step < 0).any():
+        if (step <= 0).all():
+            return np.arange(t.size)[::-1]
+        if step.min() >= -SWAPPED_FIX_S:
+            return np.argsort(t, kind="stable")
+    return np.arange(t.size)
+
+
+def copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
     """``parts`` (index arrays, one per segment) where those that are copies of each other
     in part are joined into one, in time order; the others as they are. Two segments are
     copies when, over the time both have fixes, at least half the fixes of the one with

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
+from kei_drive.core.device_logs import separate_logs
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.gap_roads import stored_roads, with_roads_across_gaps
 from kei_drive.core.gpx import (
@@ -862,15 +863,27 @@ def _import_pieces(
     Each piece: (label, fixes, course, elevation) as columns."""
     out = []
     for track in tracks:
-        fixes, course, elevation = from_segments(exact_route_points(track).segments)
-        parts = [p for p in split_on_time_gaps(fixes.t, split_gap_s) if p.size >= 2]
-        for i, part in enumerate(parts, 1):
+        found = []
+        logs = separate_logs(exact_route_points(track).segments)  # two devices: two logs
+        for log in logs:
+            fixes, course, elevation = from_segments(log)
+            for part in split_on_time_gaps(fixes.t, split_gap_s):
+                if part.size >= 2:
+                    run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
+                    found.append((fixes.take(run), course[run], elevation[run]))
+        if len(logs) > 1:  # in time order: two devices' logs overlap
+            found.sort(key=lambda piece: _first_time(piece[0].t))
+        for i, (fixes, course, elevation) in enumerate(found, 1):
             label = track.name
-            if len(parts) > 1 and track.name:
-                label = f"{track.name} ({i}/{len(parts)})"
-            run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views, not copies
-            out.append((label, fixes.take(run), course[run], elevation[run]))
+            if len(found) > 1 and track.name:
+                label = f"{track.name} ({i}/{len(found)})"
+            out.append((label, fixes, course, elevation))
     return out
+
+
+def _first_time(t: np.ndarray) -> float:
+    timed = t[np.isfinite(t)]
+    return float(timed[0]) if timed.size else math.inf
 
 
 def import_gpx(

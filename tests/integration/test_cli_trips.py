@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -364,3 +365,42 @@ def test_an_overlapping_log_stores_only_what_is_new(db, tmp_path, capsys):
     result = json.loads(out)
     assert result["already_imported"] == []
     assert [round(t["stats"]["distance_m"], -2) for t in result["trips"]] == [2_000]
+
+
+def test_two_vehicles_logged_as_two_segments_of_one_track_are_two_trips(db, tmp_path, capsys):
+    """A file whose one <trk> holds two vehicles' drives over the same minutes, as two
+    segments: two trips of their own lengths, in time order, not one of 11 km jumping
+    between them. A thinned copy of the first segment beside them is the same log. One
+    vehicle's drive imported first is then recognised, and only the other is stored."""
+    from dataclasses import replace
+
+    a = TrackBuilder().start().drive(3_600, 12.0).points
+    b = TrackBuilder(seed=3).start().drive(3_000, 10.0).points
+    b = [replace(p, lon=p.lon + 0.035, time=p.time + timedelta(seconds=20)) for p in b]
+    thinned = [p for i, p in enumerate(a) if i % 3]
+    (tmp_path / "a.gpx").write_text(to_gpx([a], name="Hijet"))
+    (tmp_path / "two.gpx").write_text(to_gpx([b, a, thinned], name="Both"))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "a.gpx"), "--json")
+    assert code == 0, err
+    (first,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "two.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["already_imported"] == [first["id"]]
+    (trip,) = result["trips"]
+    assert round(trip["stats"]["distance_m"], -2) == 3_000
+    assert trip["stats"]["points"] == len(b)
+
+
+def test_two_vehicles_in_one_track_import_as_two_trips_in_time_order(db, tmp_path, capsys):
+    from dataclasses import replace
+
+    a = TrackBuilder().start().drive(3_600, 12.0).points
+    b = TrackBuilder(seed=3).start().drive(3_000, 10.0).points
+    b = [replace(p, lon=p.lon + 0.035, time=p.time + timedelta(seconds=20)) for p in b]
+    (tmp_path / "two.gpx").write_text(to_gpx([b, a], name="Both"))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "two.gpx"), "--json")
+    assert code == 0, err
+    trips = json.loads(out)["trips"]
+    assert [round(t["stats"]["distance_m"], -2) for t in trips] == [3_600, 3_000]
+    assert [t["stats"]["points"] for t in trips] == [len(a), len(b)]
