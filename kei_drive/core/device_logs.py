@@ -1,19 +1,25 @@
 """Which segments of one GPX track are one device's log, and which are another's.
 
 The segments of a track are one log as a rule: signal losses, a pause, a clock that steps
-back an hour, parts of one log written again. Two phones or two vehicles written as
-segments of one track over the same minutes (a merged export) are not: read as one log, a
-trip jumps between them (two 3 km drives made one 11 km trip). Segments are told apart only
-on evidence one device cannot give: being in two places at the same instants, for a
-sustained time, while both log. A segment that carries on from where a log stopped, later
-and within reach, stays in that log whatever its clock says about earlier minutes.
+back an hour, parts of one log written again. Two devices written as segments of one track
+over the same minutes (a merged export) are not: read as one log, a trip jumps between them
+(two 3 km drives made one 11 km trip; two phones in one cab made a 3.6 km drive 10.8 km).
+Only sustained logging at the same instants tells them apart:
+
+- in other places (two vehicles, a convoy): each is a log of its own;
+- in one place (two phones in one cab, a raw and a filtered copy): the same drive logged
+  twice, counted once; the device with fewer fixes over those minutes gives way.
+
+A segment that carries on from where a log stopped, later and within reach, stays in that
+log whatever its clock says about earlier minutes; one fix with a wild date is an instant,
+not a span.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -29,10 +35,9 @@ from kei_drive.core.trips import (
 )
 
 RUN_GAP_S = 300.0  # a log's fixes farther apart in time than this are separate runs
-APART_M = 200.0  # farther apart than this at one instant: two places (noise is far less)
-APART_MIN_S = 60.0  # ...for this long (or half the time a short segment logged) at least:
-# a few fixes with a bad clock are no device
-APART_SHARE = 0.5  # ...and for at least this share of the time both log
+SAME_PLACE_M = 30.0  # two fixes of one vehicle at one instant agree within GPS noise
+SUSTAINED_S = 60.0  # logging at the same instants this long (or half of the shorter log)
+TWIN_SHARE = 0.9  # ...in one place for this share of that time: the same drive twice
 REACH_M = 2_000.0  # a segment starting this close to where a log stopped carries it on...
 REACH_MPS = 60.0  # ...or farther, if a vehicle could have got there in the time between
 CLOCK_FAULT_S = 86_400.0  # a segment starting this long before a log stopped has a bad clock
@@ -47,12 +52,20 @@ class _Group:
     runs: list[tuple[int, int]] = field(default_factory=list)  # [a, b) into ``fixes``
 
 
-def separate_logs(segments: Sequence[Any]) -> list[list[Any]]:
+@dataclass
+class _Both:
+    """Two groups over the minutes both logged: how long, how long in other places, and
+    the time windows (for the one that gives way)."""
+
+    seconds: float = 0.0
+    elsewhere_s: float = 0.0
+    windows: list[tuple[float, float]] = field(default_factory=list)
+
+
+def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -> list[list[Any]]:
     """A track's segments (``GpxSegment`` columns) grouped into logs, each to be read as one
-    track (``core.trips.from_segments``), in time order. One log unless
-    some segment was in another place than a log, at the same instants, for a sustained
-    time (``APART_*``): then it starts a log of its own, unless it carries on from where
-    one stopped."""
+    track (``core.trips.from_segments``), in time order; a segment logging the same drive
+    as another over the same minutes comes without those minutes (a note says so)."""
     if len(segments) < 2:
         return [list(segments)]
     track = TrackArrays(*(np.concatenate([getattr(s, k) for s in segments]) for k in GPX_COLUMNS))
@@ -61,9 +74,38 @@ def separate_logs(segments: Sequence[Any]) -> list[list[Any]]:
     groups = _groups(track, segments)
     if len(groups) < 2:
         return [list(segments)]
-    apart = _apart_pairs(track, groups)
-    if not apart:
+    both = _logged_together(track, groups)
+    logged_s = [_logged_s(track, group) for group in groups]
+    apart: dict[int, set[int]] = {}
+    dropped = np.zeros(track.t.size, dtype=bool)
+    for (g, h), pair in both.items():
+        sustained = min(SUSTAINED_S, 0.5 * min(logged_s[g], logged_s[h]))
+        if pair.seconds < max(sustained, SWAPPED_FIX_S):
+            continue
+        if pair.elsewhere_s <= (1.0 - TWIN_SHARE) * pair.seconds:
+            loser = _gives_way(track, groups, g, h, pair.windows)
+            for lo, hi in pair.windows:
+                t = track.t[groups[loser].fixes]
+                dropped[groups[loser].fixes[(t >= lo) & (t <= hi)]] = True
+        elif pair.elsewhere_s >= sustained:
+            apart.setdefault(g, set()).add(h)
+            apart.setdefault(h, set()).add(g)
+    if not apart and not dropped.any():
         return [list(segments)]
+    logs = _logs(track, groups, apart)
+    starts = [min(_middle(track, groups[g]) for g in log) for log in logs]
+    trimmed = _trimmed(segments, dropped, notes_out)
+    out = []
+    for _start_t, log in sorted(zip(starts, logs, strict=True), key=lambda item: item[0]):
+        kept = [trimmed[s] for s in sorted(s for g in log for s in groups[g].segments)]
+        if any(kept):
+            out.append([s for s in kept if s is not None])
+    return out
+
+
+def _logs(track: TrackArrays, groups: list[_Group], apart: dict[int, set[int]]) -> list[list[int]]:
+    """Groups in file order into logs: each joins the log it carries on (the nearest), else
+    the first it was never elsewhere than, else a new one."""
     logs: list[list[int]] = []
     log_of: dict[int, int] = {}
     for g in range(len(groups)):
@@ -77,13 +119,7 @@ def separate_logs(segments: Sequence[Any]) -> list[list[Any]]:
             logs.append([])
         logs[k].append(g)
         log_of[g] = k
-    if len(logs) == 1:
-        return [list(segments)]
-    starts = [min(_middle(track, groups[g]) for g in log) for log in logs]
-    return [
-        [segments[s] for s in sorted(s for g in log for s in groups[g].segments)]
-        for _start_t, log in sorted(zip(starts, logs, strict=True), key=lambda item: item[0])
-    ]
+    return logs
 
 
 def _spans_overlap(t: NDArray, segments: Sequence[Any]) -> bool:
@@ -115,9 +151,9 @@ def _groups(track: TrackArrays, segments: Sequence[Any]) -> list[_Group]:
     return groups
 
 
-def _apart_pairs(track: TrackArrays, groups: list[_Group]) -> dict[int, list[int]]:
-    """For each group, the groups it was in two places with at the same instants, for a
-    sustained time. Only runs overlapping in time are compared (a sweep, not all pairs)."""
+def _logged_together(track: TrackArrays, groups: list[_Group]) -> dict[tuple[int, int], _Both]:
+    """Pairs of groups whose runs overlap in time by more than a seam, with how long and how
+    long in other places. Only overlapping runs are compared (a sweep, not all pairs)."""
     runs = []
     for g, group in enumerate(groups):
         for a, b in group.runs:
@@ -125,33 +161,23 @@ def _apart_pairs(track: TrackArrays, groups: list[_Group]) -> dict[int, list[int
             if t[-1] - t[0] > SWAPPED_FIX_S:
                 runs.append((float(t[0]), float(t[-1]), g, a, b))
     runs.sort()
-    overlap_s: dict[tuple[int, int], float] = {}
-    apart_s: dict[tuple[int, int], float] = {}
+    both: dict[tuple[int, int], _Both] = {}
     active: list[tuple[float, float, int, int, int]] = []
     for run in runs:
         active = [r for r in active if r[1] - run[0] > SWAPPED_FIX_S]
         for other in active:
-            if other[2] == run[2]:
-                continue
             lo, hi = run[0], min(run[1], other[1])
-            if hi - lo <= SWAPPED_FIX_S:
+            if other[2] == run[2] or hi - lo <= SWAPPED_FIX_S:
                 continue
-            share = _apart_share(track, groups, other, run, lo, hi)
-            pair = (min(run[2], other[2]), max(run[2], other[2]))
-            overlap_s[pair] = overlap_s.get(pair, 0.0) + hi - lo
-            apart_s[pair] = apart_s.get(pair, 0.0) + share * (hi - lo)
+            pair = both.setdefault((min(run[2], other[2]), max(run[2], other[2])), _Both())
+            pair.seconds += hi - lo
+            pair.elsewhere_s += _elsewhere_share(track, groups, other, run, lo, hi) * (hi - lo)
+            pair.windows.append((lo, hi))
         active.append(run)
-    logged_s = [_logged_s(track, group) for group in groups]
-    apart: dict[int, list[int]] = {}
-    for (g, h), both in overlap_s.items():
-        sustained = min(APART_MIN_S, APART_SHARE * min(logged_s[g], logged_s[h]))
-        if apart_s[g, h] >= sustained and apart_s[g, h] >= APART_SHARE * both:
-            apart.setdefault(g, []).append(h)
-            apart.setdefault(h, []).append(g)
-    return apart
+    return both
 
 
-def _apart_share(
+def _elsewhere_share(
     track: TrackArrays,
     groups: list[_Group],
     one: tuple[float, float, int, int, int],
@@ -159,22 +185,55 @@ def _apart_share(
     lo: float,
     hi: float,
 ) -> float:
-    """The share of the instants in [lo, hi] at which two runs were ``APART_M`` apart: the
+    """The share of the instants in [lo, hi] at which two runs were in other places: the
     fixes of each against the other's position then (interpolated)."""
     columns = []
     for _lo, _hi, g, a, b in (one, two):
         idx = groups[g].fixes[a:b]
         columns.append((track.t[idx], track.lat[idx], track.lon[idx]))
-    apart = total = 0
+    elsewhere = total = 0
     for (t1, lat1, lon1), (t2, lat2, lon2) in itertools.permutations(columns):
         inside = (t1 >= lo) & (t1 <= hi)
         at = t1[inside]
-        gap = haversine_m(
-            lat1[inside], lon1[inside], np.interp(at, t2, lat2), np.interp(at, t2, lon2)
-        )
-        apart += int(np.count_nonzero(gap > APART_M))
+        lat2_at, lon2_at = np.interp(at, t2, lat2), np.interp(at, t2, lon2)
+        gap = haversine_m(lat1[inside], lon1[inside], lat2_at, lon2_at)
+        elsewhere += int(np.count_nonzero(gap > SAME_PLACE_M))
         total += at.size
-    return apart / total if total else 0.0
+    return elsewhere / total if total else 0.0
+
+
+def _gives_way(
+    track: TrackArrays, groups: list[_Group], g: int, h: int, windows: list[tuple[float, float]]
+) -> int:
+    """Of two groups logging the same drive, the one with fewer fixes over those minutes
+    (the later in the file when even)."""
+
+    def fixes_within(k: int) -> int:
+        t = track.t[groups[k].fixes]
+        return sum(int(np.count_nonzero((t >= lo) & (t <= hi))) for lo, hi in windows)
+
+    return h if fixes_within(h) <= fixes_within(g) else g
+
+
+def _trimmed(segments: Sequence[Any], dropped: NDArray, notes_out: list[str] | None) -> list[Any]:
+    """Each segment without its dropped fixes (None when none is left)."""
+    out, start = [], 0
+    for number, segment in enumerate(segments, 1):
+        gone = dropped[start : start + len(segment)]
+        start += len(segment)
+        if not gone.any():
+            out.append(segment)
+            continue
+        if notes_out is not None:
+            notes_out.append(
+                f"segment {number} logged the same drive as another over the same minutes "
+                f"(a second device): its {int(gone.sum()):,} fixes of those minutes were "
+                "left out, so the drive counts once"
+            )
+        keep = ~gone
+        columns = {f.name: getattr(segment, f.name)[keep] for f in fields(segment)}
+        out.append(type(segment)(**columns) if keep.any() else None)
+    return out
 
 
 def _logged_s(track: TrackArrays, group: _Group) -> float:
@@ -183,7 +242,7 @@ def _logged_s(track: TrackArrays, group: _Group) -> float:
     return float(sum(t[b - 1] - t[a] for a, b in group.runs))
 
 
-def _last_fix(track: TrackArrays, groups: list[_Group], log: list[int]) -> int:
+def _last_fix(groups: list[_Group], log: list[int]) -> int:
     return int(groups[log[-1]].fixes[-1])
 
 
@@ -191,7 +250,7 @@ def _carries_on(track: TrackArrays, groups: list[_Group], log: list[int], g: int
     """Does group ``g`` start after the log's last group stopped, within reach of it? Or
     where it stopped, with a clock gone wrong (a logger's first fixes dated 1980 or 2000
     until it reads the satellites' time)?"""
-    end, first = _last_fix(track, groups, log), int(groups[g].fixes[0])
+    end, first = _last_fix(groups, log), int(groups[g].fixes[0])
     dt = float(track.t[first] - track.t[end])
     gap_m = _gap_m(track, groups, log, g)
     if dt < -CLOCK_FAULT_S:
@@ -200,7 +259,7 @@ def _carries_on(track: TrackArrays, groups: list[_Group], log: list[int], g: int
 
 
 def _gap_m(track: TrackArrays, groups: list[_Group], log: list[int], g: int) -> float:
-    end, first = _last_fix(track, groups, log), int(groups[g].fixes[0])
+    end, first = _last_fix(groups, log), int(groups[g].fixes[0])
     return float(haversine_m(track.lat[end], track.lon[end], track.lat[first], track.lon[first]))
 
 

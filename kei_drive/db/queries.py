@@ -856,7 +856,7 @@ class AlreadyImported(GpxError):
 
 
 def _import_pieces(
-    tracks: list[GpxTrack], split_gap_s: float
+    tracks: list[GpxTrack], split_gap_s: float, notes_out: list[str] | None = None
 ) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray]]:
     """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
     segments of a track closer in time than that are joined. Single fixes make no trip.
@@ -864,7 +864,10 @@ def _import_pieces(
     out = []
     for track in tracks:
         found = []
-        logs = separate_logs(exact_route_points(track).segments)  # two devices: two logs
+        named: list[str] = []
+        logs = separate_logs(exact_route_points(track).segments, named)  # two devices
+        if notes_out is not None:
+            notes_out.extend(f"{track.name or 'the track'}: {note}" for note in named)
         for log in logs:
             fixes, course, elevation = from_segments(log)
             for part in split_on_time_gaps(fixes.t, split_gap_s):
@@ -933,7 +936,7 @@ def import_gpx(
         vehicle = get_vehicle(session, vehicle_id, uid)
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
     pieces, repeated, held_ids = [], [], []
-    for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s):
+    for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s, notes_out):
         stats = compute_stats(fixes, cap)
         if no_movement(stats):
             continue

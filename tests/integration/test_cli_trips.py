@@ -404,3 +404,21 @@ def test_two_vehicles_in_one_track_import_as_two_trips_in_time_order(db, tmp_pat
     trips = json.loads(out)["trips"]
     assert [round(t["stats"]["distance_m"], -2) for t in trips] == [3_600, 3_000]
     assert [t["stats"]["points"] for t in trips] == [len(a), len(b)]
+
+
+def test_two_phones_in_one_cab_as_two_segments_are_one_drive(db, tmp_path, capsys):
+    """Two phones logging one drive, written as two segments of one track: one trip of the
+    drive's length (it was 10.8 km for a 3.6 km drive), and a note that the second phone's
+    minutes were left out."""
+    from dataclasses import replace
+
+    a = TrackBuilder().start().drive(3_600, 12.0).points
+    phone = TrackBuilder(seed=5).start(jitter_m=5).drive(3_600, 12.0, jitter_m=5).points
+    phone = [replace(p, time=p.time + timedelta(seconds=0.4)) for p in phone]
+    (tmp_path / "cab.gpx").write_text(to_gpx([a, phone], name="Cab"))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "cab.gpx"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    (trip,) = result["trips"]
+    assert round(trip["stats"]["distance_m"], -2) == 3_600
+    assert any("segment 2 logged the same drive" in note for note in result["notes"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from kei_drive.core.device_logs import separate_logs
 from kei_drive.core.gpx import TrackPoint, read_gpx_columns, to_gpx
 from tests.support.trips import TrackBuilder
@@ -47,8 +49,32 @@ def test_one_log_stays_one_log():
     assert len(separate_logs(segments(seam, a))) == 1  # written newest first
     thinned = [p for i, p in enumerate(a) if i % 3]
     assert sizes(separate_logs(segments(a, b, thinned))) == [[len(a), len(thinned)], [len(b)]]
-    beside = shifted(a, seconds=0.5, east=0.0005)  # a second phone in the same cab, 40 m off
-    assert len(separate_logs(segments(a, beside))) == 1
+
+
+def test_a_convoy_is_two_logs():
+    a = drive_a()
+    behind = shifted(a, seconds=4)  # the same road, 48 m behind
+    assert sizes(separate_logs(segments(a, behind))) == [[len(a)], [len(behind)]]
+
+
+def test_two_phones_in_one_cab_count_the_drive_once():
+    """A second phone (its own noise, its own instants) logs from the middle of the drive
+    to past its end: one log, the minutes both logged counted once (the phone with more
+    fixes then keeps them), each phone's own minutes kept."""
+    a = TrackBuilder().start().drive(3_600, 12.0).drive(1_200, 12.0).points  # 400 s
+    phone = TrackBuilder(seed=5).start(jitter_m=5).drive(4_800, 12.0, jitter_m=5).points
+    phone = [replace(p, time=p.time + timedelta(seconds=0.4)) for p in phone]
+    first, second = a[:300], phone[150:]  # a: 0-299 s; phone: 150.4-400.4 s
+    notes: list[str] = []
+    (log,) = separate_logs(segments(first, second), notes)
+    t = np.concatenate([s.t for s in log])
+    under = [p for p in second if p.time <= first[-1].time]  # the phone's, while a logs
+    assert len(under) == 149 and t.size == len(first) + len(second) - len(under)
+    assert t.min() == first[0].time.timestamp() and t.max() == second[-1].time.timestamp()
+    assert len(notes) == 1 and "segment 2" in notes[0] and "149 fixes" in notes[0]
+    sparse = [p for i, p in enumerate(second) if i % 2 == 0]  # fewer fixes: it gives way
+    (log,) = separate_logs(segments(sparse, first))
+    assert sum(len(s) for s in log) == 300 + len([p for p in sparse if p.time > first[-1].time])
 
 
 def test_a_vehicles_own_signal_losses_stay_with_it_beside_another():
@@ -77,8 +103,8 @@ def test_a_vehicle_logging_in_short_pieces_beside_another_is_a_log_of_its_own():
 
 def test_a_bad_clock_never_splits_a_log():
     """One fix dated 2044 in a log of many signal-loss segments; the first fixes of each
-    segment (two minutes) dated 1980 until the logger reads the satellites' time; a clock that steps back
-    an hour in the middle of a long drive: one log each."""
+    segment (two minutes) dated 1980 until the logger reads the satellites' time; a clock
+    that steps back an hour in the middle of a long drive: one log each."""
     drive = TrackBuilder().start().drive(60_000, 12.0).points  # ~83 min
     pieces = [drive[i : i + 50] for i in range(0, len(drive), 55)]
     wild = [
