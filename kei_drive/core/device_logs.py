@@ -17,7 +17,9 @@ not a span.
 
 from __future__ import annotations
 
+import heapq
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -26,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kei_drive.core.distance import haversine_m
+from kei_drive.core.log_assignment import M_PER_DEG, Ends, assign_logs
 from kei_drive.core.trips import (
     GPX_COLUMNS,
     SWAPPED_FIX_S,
@@ -38,9 +41,8 @@ RUN_GAP_S = 300.0  # a log's fixes farther apart in time than this are separate 
 SAME_PLACE_M = 30.0  # two fixes of one vehicle at one instant agree within GPS noise
 SUSTAINED_S = 60.0  # logging at the same instants this long (or half of the shorter log)
 TWIN_SHARE = 0.9  # ...in one place for this share of that time: the same drive twice
-REACH_M = 2_000.0  # a segment starting this close to where a log stopped carries it on...
-REACH_MPS = 60.0  # ...or farther, if a vehicle could have got there in the time between
-CLOCK_FAULT_S = 86_400.0  # a segment starting this long before a log stopped has a bad clock
+HEADING_S = 10.0  # a log's way at its end: over its last this many seconds
+MAX_DEVICES = 12  # more segments logging at once share a clock fault (1980 start-ups)
 
 
 @dataclass
@@ -77,6 +79,7 @@ def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -
     both = _logged_together(track, groups)
     logged_s = [_logged_s(track, group) for group in groups]
     apart: dict[int, set[int]] = {}
+    together: dict[int, set[int]] = {}
     dropped = np.zeros(track.t.size, dtype=bool)
     for (g, h), pair in both.items():
         sustained = min(SUSTAINED_S, 0.5 * min(logged_s[g], logged_s[h]))
@@ -87,12 +90,16 @@ def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -
             for lo, hi in pair.windows:
                 t = track.t[groups[loser].fixes]
                 dropped[groups[loser].fixes[(t >= lo) & (t <= hi)]] = True
+            together.setdefault(g, set()).add(h)
+            together.setdefault(h, set()).add(g)
         elif pair.elsewhere_s >= sustained:
             apart.setdefault(g, set()).add(h)
             apart.setdefault(h, set()).add(g)
     if not apart and not dropped.any():
         return [list(segments)]
-    logs = _logs(track, groups, apart)
+    logs = (
+        assign_logs(_ends(track, groups), apart, together) if apart else [list(range(len(groups)))]
+    )
     starts = [min(_middle(track, groups[g]) for g in log) for log in logs]
     trimmed = _trimmed(segments, dropped, notes_out)
     out = []
@@ -101,25 +108,6 @@ def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -
         if any(kept):
             out.append([s for s in kept if s is not None])
     return out
-
-
-def _logs(track: TrackArrays, groups: list[_Group], apart: dict[int, set[int]]) -> list[list[int]]:
-    """Groups in file order into logs: each joins the log it carries on (the nearest), else
-    the first it was never elsewhere than, else a new one."""
-    logs: list[list[int]] = []
-    log_of: dict[int, int] = {}
-    for g in range(len(groups)):
-        carried = [k for k, log in enumerate(logs) if _carries_on(track, groups, log, g)]
-        taken = {log_of[h] for h in apart.get(g, ()) if h in log_of}
-        if carried:
-            k = min(carried, key=lambda k: _gap_m(track, groups, logs[k], g))
-        else:
-            k = next((k for k in range(len(logs)) if k not in taken), len(logs))
-        if k == len(logs):
-            logs.append([])
-        logs[k].append(g)
-        log_of[g] = k
-    return logs
 
 
 def _spans_overlap(t: NDArray, segments: Sequence[Any]) -> bool:
@@ -162,18 +150,28 @@ def _logged_together(track: TrackArrays, groups: list[_Group]) -> dict[tuple[int
                 runs.append((float(t[0]), float(t[-1]), g, a, b))
     runs.sort()
     both: dict[tuple[int, int], _Both] = {}
-    active: list[tuple[float, float, int, int, int]] = []
-    for run in runs:
-        active = [r for r in active if r[1] - run[0] > SWAPPED_FIX_S]
-        for other in active:
-            lo, hi = run[0], min(run[1], other[1])
-            if other[2] == run[2] or hi - lo <= SWAPPED_FIX_S:
-                continue
-            pair = both.setdefault((min(run[2], other[2]), max(run[2], other[2])), _Both())
-            pair.seconds += hi - lo
-            pair.elsewhere_s += _elsewhere_share(track, groups, other, run, lo, hi) * (hi - lo)
-            pair.windows.append((lo, hi))
-        active.append(run)
+    ending: list[tuple[float, int]] = []  # (end, run number): a heap
+    active: dict[int, tuple[float, float, int, int, int]] = {}
+    logging = Counter()  # groups with an active run: how many runs
+    for number, run in enumerate(runs):
+        while ending and ending[0][0] - run[0] <= SWAPPED_FIX_S:
+            gone = active.pop(heapq.heappop(ending)[1])
+            logging[gone[2]] -= 1
+            if not logging[gone[2]]:
+                del logging[gone[2]]
+        if len(logging) < MAX_DEVICES:  # more at once: a clock fault they share, not devices
+            for other in active.values():
+                lo, hi = run[0], min(run[1], other[1])
+                if other[2] == run[2] or hi - lo <= SWAPPED_FIX_S:
+                    continue
+                pair = both.setdefault((min(run[2], other[2]), max(run[2], other[2])), _Both())
+                pair.seconds += hi - lo
+                share = _elsewhere_share(track, groups, other, run, lo, hi)
+                pair.elsewhere_s += share * (hi - lo)
+                pair.windows.append((lo, hi))
+        active[number] = run
+        heapq.heappush(ending, (run[1], number))
+        logging[run[2]] += 1
     return both
 
 
@@ -186,20 +184,20 @@ def _elsewhere_share(
     hi: float,
 ) -> float:
     """The share of the instants in [lo, hi] at which two runs were in other places: the
-    fixes of each against the other's position then (interpolated)."""
+    fixes of the sparser there against the denser one's position then (interpolated: a
+    30 s tracker's straight lines would cut a phone's bends)."""
     columns = []
     for _lo, _hi, g, a, b in (one, two):
         idx = groups[g].fixes[a:b]
-        columns.append((track.t[idx], track.lat[idx], track.lon[idx]))
-    elsewhere = total = 0
-    for (t1, lat1, lon1), (t2, lat2, lon2) in itertools.permutations(columns):
-        inside = (t1 >= lo) & (t1 <= hi)
-        at = t1[inside]
-        lat2_at, lon2_at = np.interp(at, t2, lat2), np.interp(at, t2, lon2)
-        gap = haversine_m(lat1[inside], lon1[inside], lat2_at, lon2_at)
-        elsewhere += int(np.count_nonzero(gap > SAME_PLACE_M))
-        total += at.size
-    return elsewhere / total if total else 0.0
+        t = track.t[idx]
+        inside = (t >= lo) & (t <= hi)
+        columns.append((int(np.count_nonzero(inside)), t, track.lat[idx], track.lon[idx], inside))
+    (_n, _t, lat1, lon1, inside), (_m, t2, lat2, lon2, _) = sorted(columns, key=lambda c: c[0])
+    at = _t[inside]
+    if not at.size:
+        return 0.0
+    gap = haversine_m(lat1[inside], lon1[inside], np.interp(at, t2, lat2), np.interp(at, t2, lon2))
+    return float(np.count_nonzero(gap > SAME_PLACE_M)) / at.size
 
 
 def _gives_way(
@@ -242,25 +240,35 @@ def _logged_s(track: TrackArrays, group: _Group) -> float:
     return float(sum(t[b - 1] - t[a] for a, b in group.runs))
 
 
-def _last_fix(groups: list[_Group], log: list[int]) -> int:
-    return int(groups[log[-1]].fixes[-1])
-
-
-def _carries_on(track: TrackArrays, groups: list[_Group], log: list[int], g: int) -> bool:
-    """Does group ``g`` start after the log's last group stopped, within reach of it? Or
-    where it stopped, with a clock gone wrong (a logger's first fixes dated 1980 or 2000
-    until it reads the satellites' time)?"""
-    end, first = _last_fix(groups, log), int(groups[g].fixes[0])
-    dt = float(track.t[first] - track.t[end])
-    gap_m = _gap_m(track, groups, log, g)
-    if dt < -CLOCK_FAULT_S:
-        return gap_m <= REACH_M
-    return dt >= -SWAPPED_FIX_S and gap_m <= REACH_M + REACH_MPS * dt
-
-
-def _gap_m(track: TrackArrays, groups: list[_Group], log: list[int], g: int) -> float:
-    end, first = _last_fix(groups, log), int(groups[g].fixes[0])
-    return float(haversine_m(track.lat[end], track.lon[end], track.lat[first], track.lon[first]))
+def _ends(track: TrackArrays, groups: list[_Group]) -> Ends:
+    """Where and when each group starts and stops (its first and last runs of more than one
+    fix: a lone fix at either end may have a wild date), and how it was moving then."""
+    first, last, before_last = [], [], []
+    for group in groups:
+        runs = [(a, b) for a, b in group.runs if b - a > 1] or group.runs
+        first.append(group.fixes[runs[0][0]])
+        a, b = runs[-1]
+        t = track.t[group.fixes[a:b]]
+        k = a + int(np.searchsorted(t, t[-1] - HEADING_S, side="right")) - 1
+        last.append(group.fixes[b - 1])
+        before_last.append(group.fixes[max(a, min(k, b - 2))])
+    dt = track.t[last] - track.t[before_last]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        north = (track.lat[last] - track.lat[before_last]) * M_PER_DEG / dt
+        east = (track.lon[last] - track.lon[before_last]) * M_PER_DEG / dt
+        east *= np.cos(np.radians(track.lat[last]))
+    moving = np.isfinite(north) & np.isfinite(east) & (dt > 0)
+    return Ends(
+        track.t[first],
+        track.t[last],
+        track.lat[first],
+        track.lon[first],
+        track.lat[last],
+        track.lon[last],
+        np.array([_middle(track, group) for group in groups]),
+        np.where(moving, north, 0.0),
+        np.where(moving, east, 0.0),
+    )
 
 
 def _middle(track: TrackArrays, group: _Group) -> float:

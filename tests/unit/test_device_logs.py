@@ -131,3 +131,93 @@ def test_a_bad_clock_never_splits_a_log():
         seconds=-3600 + 30,
     )
     assert len(separate_logs(segments(dst, after))) == 1
+
+
+def test_a_clock_set_back_between_segments_keeps_the_drive_whole():
+    """A local-time logger restarting after a minute's signal loss an hour back (DST, a
+    time zone): the drive goes on where it stopped, one log."""
+    first = TrackBuilder().start().drive(54_000, 15.0)
+    after = TrackBuilder(lat=first.lat + 900 / 111_195, t=first.t + timedelta(seconds=60))
+    later = shifted(after.start().drive(27_000, 15.0).points, seconds=-3600)
+    assert sizes(separate_logs(segments(first.points, later))) == [[len(first.points), len(later)]]
+
+
+def test_whichever_the_file_order_each_vehicle_keeps_its_segments():
+    """Vehicle B logs a first piece before A starts, then drives beside A; each device's
+    signal-loss segments written newest first: B's pieces stay with B, A's with A."""
+    a = TrackBuilder().start().drive(37_200, 12.0).points  # 3,101 fixes; b 3,001
+    b_early = shifted(TrackBuilder(seed=5).start().drive(6_000, 12.0).points, -1200, EAST)
+    b = TrackBuilder(seed=3, lat=40 + 6_000 / 111_195).start().drive(30_000, 10.0).points
+    b = shifted(b, seconds=200, east=EAST)  # after a: a is the first log
+    for order in ([a, b_early, b], [b_early, b, a], [b, a, b_early]):
+        logs = separate_logs(segments(*order))
+        assert sorted(sorted(log) for log in sizes(logs)) == [[len(b_early), len(b)], [len(a)]]
+
+    def three(seed: int, east: float) -> list[list[TrackPoint]]:
+        drive = TrackBuilder(seed=seed).start().drive(18_000, 15.0).hidden(60, 15.0)
+        points = shifted(drive.drive(18_000, 15.0).hidden(60, 15.0).drive(18_000, 15.0).points)
+        points = shifted(points, east=east)
+        return [points[:1201], points[1201:2401], points[2401:]]
+
+    a3, b3 = three(0, 0.0), three(3, EAST)
+    logs = separate_logs(segments(*a3[::-1], *b3[::-1]))
+    assert sorted(sizes(logs)) == sorted([[len(p) for p in a3[::-1]], [len(p) for p in b3[::-1]]])
+
+
+def test_a_phone_and_a_30_s_tracker_on_a_winding_road_are_one_drive():
+    """The tracker's straight lines cut the bends (up to ~100 m off the road): its own
+    fixes are compared with the phone's positions, not the phone's with its lines."""
+    along = np.linspace(0, 20_000, 200_001)
+    east = 400 * np.sin(2 * np.pi * along / 2000)
+    arc = np.concatenate([[0], np.cumsum(np.hypot(np.diff(east), np.diff(along)))])
+
+    def logger(interval_s: float, from_s: float = 0.0) -> list[TrackPoint]:
+        steps = np.arange(20.0 * from_s, arc[-1], 20.0 * interval_s)
+        k = np.minimum(np.searchsorted(arc, steps), along.size - 1)
+        t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
+        return [
+            TrackPoint(
+                40 + along[j] / 111_195,
+                -105 + east[j] / (111_195 * 0.766),
+                t0 + timedelta(seconds=from_s + i * interval_s),
+            )
+            for i, j in enumerate(k.tolist())
+        ]
+
+    phone, tracker = logger(1.0), logger(30.0, from_s=7.5)  # its own instants
+    notes: list[str] = []
+    (log,) = separate_logs(segments(phone, tracker), notes)
+    assert sum(len(s) for s in log) == len(phone) and len(notes) == 1
+
+
+def test_a_thousand_start_ups_dated_1980_are_one_log():
+    """Each of 1,000 segments starts with 30 fixes dated 1980 (all at the same instants):
+    one log (compared pair by pair, they took 30 s: see bench_device_logs)."""
+    drive = TrackBuilder().start().drive(130_000, 12.0).points
+    epoch = datetime(1980, 1, 6, tzinfo=UTC)
+    pieces = [
+        [
+            replace(p, time=epoch + timedelta(seconds=i)) if i < 30 else p
+            for i, p in enumerate(piece)
+        ]
+        for piece in (drive[i : i + 10] + drive[i + 10 : i + 10] for i in range(0, 10_000, 10))
+    ]
+    assert len(separate_logs(segments(*pieces))) == 1
+
+
+def test_a_convoy_out_of_a_tunnel_is_each_truck_where_it_was_heading():
+    """Two trucks 300 m apart lose the signal for 50 s in a tunnel: after it, the truck
+    behind is nearer the one ahead's last fix (700 m) than its own (1,000 m); each goes on
+    where it was heading, whatever the file order."""
+
+    def truck(offset_m: float, seed: int) -> tuple[list[TrackPoint], list[TrackPoint]]:
+        drive = TrackBuilder(seed=seed, lat=40 + offset_m / 111_195).start()
+        points = drive.drive(10_000, 20.0).hidden(50, 20.0).drive(10_000, 20.0).points
+        return points[:501], points[501:]
+
+    (a1, a2), (c1, c2) = truck(300, 0), truck(0, 4)
+    a1, c2 = a1[:-3], c2[:-5]  # told apart by their sizes; c2 is placed before a2
+    for order in ([c1, a1, c2, a2], [a1, a2, c1, c2], [c2, a1, c1, a2]):
+        logs = separate_logs(segments(*order))
+        want = sorted([sorted([len(a1), len(a2)]), sorted([len(c1), len(c2)])])
+        assert sorted(sorted(log) for log in sizes(logs)) == want
