@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kei_drive.core.distance import haversine_m
-from kei_drive.core.log_assignment import M_PER_DEG, Ends, assign_logs
+from kei_drive.core.log_assignment import CLOCK_FAULT_S, M_PER_DEG, Ends, assign_logs
 from kei_drive.core.trips import (
     GPX_COLUMNS,
     SWAPPED_FIX_S,
@@ -39,8 +39,9 @@ from kei_drive.core.trips import (
 
 RUN_GAP_S = 300.0  # a log's fixes farther apart in time than this are separate runs
 SAME_PLACE_M = 30.0  # two fixes of one vehicle at one instant agree within GPS noise
-SUSTAINED_S = 60.0  # logging at the same instants this long (or half of the shorter log)
-TWIN_SHARE = 0.9  # ...in one place for this share of that time: the same drive twice
+SUSTAINED_S = 60.0  # elsewhere at the same instants this long (or half of the shorter log):
+# two vehicles; never so long: the same drive logged twice
+CLOCK_SLACK_S = 1.0  # two devices' stamps of one moment may differ this much (at 33 m/s...)
 HEADING_S = 10.0  # a log's way at its end: over its last this many seconds
 MAX_DEVICES = 12  # more segments logging at once share a clock fault (1980 start-ups)
 
@@ -85,16 +86,16 @@ def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -
         sustained = min(SUSTAINED_S, 0.5 * min(logged_s[g], logged_s[h]))
         if pair.seconds < max(sustained, SWAPPED_FIX_S):
             continue
-        if pair.elsewhere_s <= (1.0 - TWIN_SHARE) * pair.seconds:
+        if pair.elsewhere_s >= sustained:  # two vehicles (or one left the other)
+            apart.setdefault(g, set()).add(h)
+            apart.setdefault(h, set()).add(g)
+        else:  # never elsewhere for long: one drive logged twice
             loser = _gives_way(track, groups, g, h, pair.windows)
             for lo, hi in pair.windows:
                 t = track.t[groups[loser].fixes]
                 dropped[groups[loser].fixes[(t >= lo) & (t <= hi)]] = True
             together.setdefault(g, set()).add(h)
             together.setdefault(h, set()).add(g)
-        elif pair.elsewhere_s >= sustained:
-            apart.setdefault(g, set()).add(h)
-            apart.setdefault(h, set()).add(g)
     if not apart and not dropped.any():
         return [list(segments)]
     logs = (
@@ -184,8 +185,9 @@ def _elsewhere_share(
     hi: float,
 ) -> float:
     """The share of the instants in [lo, hi] at which two runs were in other places: the
-    fixes of the sparser there against the denser one's position then (interpolated: a
-    30 s tracker's straight lines would cut a phone's bends)."""
+    fixes of the sparser there against the denser one's positions then, give or take
+    ``CLOCK_SLACK_S`` (interpolated: a 30 s tracker's straight lines would cut a phone's
+    bends)."""
     columns = []
     for _lo, _hi, g, a, b in (one, two):
         idx = groups[g].fixes[a:b]
@@ -196,7 +198,10 @@ def _elsewhere_share(
     at = _t[inside]
     if not at.size:
         return 0.0
-    gap = haversine_m(lat1[inside], lon1[inside], np.interp(at, t2, lat2), np.interp(at, t2, lon2))
+    gap = np.full(at.size, np.inf)
+    for slack in np.linspace(-CLOCK_SLACK_S, CLOCK_SLACK_S, 5):
+        lat2_then, lon2_then = np.interp(at + slack, t2, lat2), np.interp(at + slack, t2, lon2)
+        gap = np.minimum(gap, haversine_m(lat1[inside], lon1[inside], lat2_then, lon2_then))
     return float(np.count_nonzero(gap > SAME_PLACE_M)) / at.size
 
 
@@ -243,10 +248,16 @@ def _logged_s(track: TrackArrays, group: _Group) -> float:
 def _ends(track: TrackArrays, groups: list[_Group]) -> Ends:
     """Where and when each group starts and stops (its first and last runs of more than one
     fix: a lone fix at either end may have a wild date), and how it was moving then."""
-    first, last, before_last = [], [], []
+    first, last, before_last, dated_early = [], [], [], []
     for group in groups:
         runs = [(a, b) for a, b in group.runs if b - a > 1] or group.runs
         first.append(group.fixes[runs[0][0]])
+        jump = (
+            track.t[group.fixes[runs[1][0]]] - track.t[group.fixes[runs[0][1] - 1]]
+            if len(runs) > 1
+            else 0.0
+        )
+        dated_early.append(jump > CLOCK_FAULT_S)
         a, b = runs[-1]
         t = track.t[group.fixes[a:b]]
         k = a + int(np.searchsorted(t, t[-1] - HEADING_S, side="right")) - 1
@@ -268,6 +279,7 @@ def _ends(track: TrackArrays, groups: list[_Group]) -> Ends:
         np.array([_middle(track, group) for group in groups]),
         np.where(moving, north, 0.0),
         np.where(moving, east, 0.0),
+        np.array(dated_early, dtype=bool),
     )
 
 

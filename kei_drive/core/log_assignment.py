@@ -4,14 +4,14 @@ in other places at the same instants (``core.device_logs``).
 Those that were (two vehicles) must be in different logs: they are placed first, in time
 order, each in a log it was nowhere else than. Every other segment then joins the log it
 carries on best, the nearest first: a vehicle's signal-loss segments follow it whatever
-their order in the file. A segment starting where another stopped with a clock set back (a
-day or more, or whole hours after a short pause: a logger's restart, DST, a time zone) is
-that log going on, not a second device.
+their order in the file. A segment starting where another stopped with its first fixes
+dated a day or more before the rest (a logger's restart before it reads the satellites'
+time) is that log going on, not a second device.
 """
 
 from __future__ import annotations
 
-import math
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,12 +22,10 @@ from kei_drive.core.distance import haversine_m
 SEAM_S = 10.0  # a segment starting this little before another stopped follows it
 REACH_M = 2_000.0  # a segment starting this close to where another stopped may follow it...
 REACH_MPS = 60.0  # ...or farther, if a vehicle could have got there in the time between
-CLOCK_FAULT_S = 86_400.0  # a start this long before where the other stopped: a bad clock
-CLOCK_STEP_S = 3_600.0  # a clock set back whole hours (DST, a time zone, local time)...
-CLOCK_STEP_MAX = 14  # ...up to this many...
-CLOCK_STEP_PAUSE_S = 600.0  # ...after a pause no longer than this, where it stopped
+CLOCK_FAULT_S = 86_400.0  # first fixes this long before the rest of a segment: a bad clock
 AHEAD_S = 120.0  # a log going on is looked for where it was heading, up to this far ahead
 M_PER_DEG = 111_195.0
+FAR_M = 1e7  # a log a segment cannot carry on (for comparing pairings)
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,7 @@ class Ends:
     middle_t: NDArray  # the median time of its fixes (for putting it in order)
     last_north_mps: NDArray  # its velocity as it stopped (0 when not known)
     last_east_mps: NDArray
+    dated_early: NDArray  # its first fixes a day or more before the rest (a bad clock)
 
 
 def assign_logs(
@@ -76,57 +75,104 @@ def assign_logs(
         return [list(range(n))]
     log_of = np.full(n, -1)
     logs: list[list[int]] = []
-    for comp in sorted(against, key=lambda c: min(ends.middle_t[members[c]])):
-        taken = {int(log_of[members[c][0]]) for c in against[comp] if log_of[members[c][0]] >= 0}
-        free = [k for k in range(len(logs)) if k not in taken]
-        if free:
-            cost = [_log_cost(ends, members[comp], logs[k], together) for k in free]
-            k = free[int(np.argmin(cost))]
-        else:
-            k = len(logs)
+
+    def place(comp: int, k: int) -> None:
+        if k == len(logs):
             logs.append([])
         logs[k].extend(members[comp])
         log_of[members[comp]] = k
+
+    def free_for(comp: int) -> list[int]:
+        taken = {int(log_of[members[c][0]]) for c in against[comp] if log_of[members[c][0]] >= 0}
+        return [k for k in range(len(logs)) if k not in taken]
+
+    def cost(comp: int, k: int) -> float:
+        return min(_log_cost(ends, members[comp], logs[k], together), FAR_M)
+
+    for comp in sorted(against, key=lambda c: min(ends.middle_t[members[c]])):
+        free = free_for(comp)
+        place(comp, min(free, key=lambda k: cost(comp, k)) if free else len(logs))
     _join_the_rest(ends, members, find, log_of, logs, together)
     return [sorted(log) for log in logs]
 
 
 def _join_the_rest(ends, members, find, log_of, logs, together) -> None:
     """Each unplaced segment (none apart from anyone) joins the log it carries on best, the
-    cheapest first (Prim's way: costs fall as segments are placed)."""
-    n = ends.first_t.size
+    cheapest first (Prim's way: costs fall as segments are placed). A placed segment makes
+    offers to its neighbours in time only, so that 50,000 segments cost 50,000 small steps."""
     if (log_of >= 0).all():
         return
-    best = np.full(n, np.inf)
-    best_log = np.full(n, -1)
-    for g in np.flatnonzero(log_of >= 0):
-        _offer(ends, int(g), log_of, best, best_log, together)
+    near = _Neighbours(ends)
+    best = np.full(log_of.size, np.inf)
+    offers: list[tuple[float, int, int]] = []  # (cost, segment, log): a heap
+
+    def offer(g: int) -> None:
+        others = near.of(g)
+        others = others[log_of[others] < 0]
+        if not others.size:
+            return
+        cost = _carry_cost(ends, g, others, together)
+        for h, c in zip(
+            others[cost < best[others]].tolist(), cost[cost < best[others]].tolist(), strict=True
+        ):
+            best[h] = c
+            heapq.heappush(offers, (c, h, int(log_of[g])))
+
+    for g in np.flatnonzero(log_of >= 0).tolist():
+        offer(g)
+    by_time = iter(np.argsort(ends.middle_t, kind="stable").tolist())
     while (log_of < 0).any():
-        open_ = np.flatnonzero(log_of < 0)
-        g = int(open_[np.argmin(best[open_])])
-        if not np.isfinite(best[g]):  # out of reach of every log: the nearest in time
+        if offers:
+            cost, g, k = heapq.heappop(offers)
+            if log_of[g] >= 0 or cost > best[g]:
+                continue
+        else:  # out of reach of every log: the earliest left joins the nearest in time
+            g = next(h for h in by_time if log_of[h] < 0)
             placed = np.flatnonzero(log_of >= 0)
-            near = placed[np.argmin(np.abs(ends.middle_t[placed] - ends.middle_t[g]))]
-            best_log[g] = log_of[near]
+            k = int(log_of[placed[np.argmin(np.abs(ends.middle_t[placed] - ends.middle_t[g]))]])
         for h in members[find(g)]:
-            log_of[h] = best_log[g]
-            logs[int(best_log[g])].append(h)
-            _offer(ends, h, log_of, best, best_log, together)
+            log_of[h] = k
+            logs[k].append(h)
+            offer(h)
 
 
-def _offer(ends: Ends, g: int, log_of, best, best_log, together) -> None:
-    """``g`` was placed: the unplaced segments it is a cheaper way into a log for learn so."""
-    open_ = np.flatnonzero(log_of < 0)
-    cost = _carry_cost(ends, g, open_, together)
-    better = cost < best[open_]
-    best[open_[better]] = cost[better]
-    best_log[open_[better]] = log_of[g]
+NEIGHBOURS = 8  # segments a placed one makes offers to, on each side in time, at least...
+NEIGHBOUR_S = 300.0  # ...and all within this long of it...
+MAX_NEIGHBOURS = 128  # ...up to this many on each side (a tracker writing each fix alone)
+
+
+class _Neighbours:
+    """The segments next to one in time: starting after it stops, stopping before it
+    starts, and overlapping it (copies in one place, short overlaps)."""
+
+    def __init__(self, ends: Ends) -> None:
+        self.ends = ends
+        self.by_first = np.argsort(ends.first_t, kind="stable")
+        self.by_last = np.argsort(ends.last_t, kind="stable")
+        self.firsts = ends.first_t[self.by_first]
+        self.lasts = ends.last_t[self.by_last]
+
+    def of(self, g: int) -> NDArray:
+        e = self.ends
+        start, stop = e.first_t[g], e.last_t[g]
+        # starting from a while before g starts to a while after it stops
+        lo = int(np.searchsorted(self.firsts, start - NEIGHBOUR_S))
+        mid = int(np.searchsorted(self.firsts, stop - SEAM_S))
+        hi = int(np.searchsorted(self.firsts, stop + NEIGHBOUR_S, side="right"))
+        hi = min(max(hi, mid + NEIGHBOURS), mid + MAX_NEIGHBOURS)
+        lo = max(lo, mid - MAX_NEIGHBOURS)
+        # stopping a while before g starts
+        b_hi = int(np.searchsorted(self.lasts, start + SEAM_S, side="right"))
+        b_lo = int(np.searchsorted(self.lasts, start - NEIGHBOUR_S))
+        b_lo = max(min(b_lo, b_hi - NEIGHBOURS), b_hi - MAX_NEIGHBOURS, 0)
+        return np.unique(np.concatenate((self.by_first[lo:hi], self.by_last[b_lo:b_hi])))
 
 
 def _log_cost(ends: Ends, gs: list[int], log: list[int], together: dict[int, set[int]]) -> float:
     """How well ``gs`` carry a log on (or it them), in metres: against the log's segment
-    stopping last before each starts and the one starting first after it stops."""
-    members = np.asarray(log)
+    stopping last before each starts and the one starting first after it stops, among its
+    latest (seeds are placed in time order)."""
+    members = np.asarray(log[-4 * NEIGHBOURS :])
     best = np.inf
     for g in gs:
         partners = together.get(g)
@@ -185,16 +231,14 @@ def _missed_m(ends: Ends, stops: NDArray, starts: NDArray, dt: NDArray) -> NDArr
 def _goes_on(ends: Ends, h: int, g: int) -> bool:
     """Though elsewhere than ``h`` at the same instants, does ``g`` carry ``h`` on? It starts
     where ``h`` stopped, and either after (then ``h``'s clock went back before it stopped,
-    or they could not overlap), or with its own clock set back: a day or more (a logger's
-    first fixes dated 1980 or 2000), or whole hours after a short pause (DST, a time zone)."""
+    or they could not overlap), or with its own first fixes a day or more before the rest
+    of it (a logger's first fixes dated 1980 or 2000). A clock set back whole hours between
+    segments (DST in a local-time log) is not told from two vans leaving one depot: such a
+    drive stays two trips."""
     dt = float(ends.first_t[g] - ends.last_t[h])
     gap = float(
         haversine_m(ends.last_lat[h], ends.last_lon[h], ends.first_lat[g], ends.first_lon[g])
     )
     if gap > REACH_M + REACH_MPS * max(dt, 0.0):
         return False
-    if dt >= -SEAM_S or dt < -CLOCK_FAULT_S:
-        return True
-    hours = math.ceil((-dt - SEAM_S) / CLOCK_STEP_S)
-    pause = dt + hours * CLOCK_STEP_S
-    return 1 <= hours <= CLOCK_STEP_MAX and pause <= CLOCK_STEP_PAUSE_S
+    return dt >= -SEAM_S or (dt < -CLOCK_FAULT_S and bool(ends.dated_early[g]))

@@ -133,13 +133,15 @@ def test_a_bad_clock_never_splits_a_log():
     assert len(separate_logs(segments(dst, after))) == 1
 
 
-def test_a_clock_set_back_between_segments_keeps_the_drive_whole():
-    """A local-time logger restarting after a minute's signal loss an hour back (DST, a
-    time zone): the drive goes on where it stopped, one log."""
-    first = TrackBuilder().start().drive(54_000, 15.0)
-    after = TrackBuilder(lat=first.lat + 900 / 111_195, t=first.t + timedelta(seconds=60))
-    later = shifted(after.start().drive(27_000, 15.0).points, seconds=-3600)
-    assert sizes(separate_logs(segments(first.points, later))) == [[len(first.points), len(later)]]
+def test_a_clock_set_back_between_segments_is_not_told_from_two_vans_of_one_depot():
+    """Van B leaves the depot where van A arrives later, their clocks whole hours and a
+    minute apart (for a local-time logger: the same drive an hour back after a stop): two
+    logs, nothing lost. A drive whose logger steps back an hour between segments is then
+    two trips of their own lengths (a known limit), never two vans woven into one."""
+    a = TrackBuilder().start().drive(54_000, 15.0).points  # 60 min, back at the depot
+    b = TrackBuilder(seed=3, lat=a[-1].lat, t=a[-1].time - timedelta(seconds=3600 - 60))
+    b = b.start().drive(27_000, 15.0, north=False).points
+    assert sorted(sizes(separate_logs(segments(a, b)))) == [[len(b)], [len(a)]]
 
 
 def test_whichever_the_file_order_each_vehicle_keeps_its_segments():
@@ -221,3 +223,48 @@ def test_a_convoy_out_of_a_tunnel_is_each_truck_where_it_was_heading():
         logs = separate_logs(segments(*order))
         want = sorted([sorted([len(a1), len(a2)]), sorted([len(c1), len(c2)])])
         assert sorted(sorted(log) for log in sizes(logs)) == want
+
+
+def test_two_trackers_parked_in_one_barn_each_keep_their_drive():
+    """Two 60 s trackers log all day in one barn; each truck drives out and back at its own
+    hour. In one place 96 % of the time, but each was elsewhere for 14 minutes: two logs,
+    every fix kept (the one giving way lost its whole drive)."""
+
+    def tracker(seed: int, out_at_s: float) -> list[TrackPoint]:
+        day = TrackBuilder(seed=seed, interval_s=60.0).start().stop(out_at_s, jitter_m=3)
+        day.drive(5_000, 12.0).drive(5_000, 12.0, north=False)  # 14 minutes
+        return day.stop(12 * 3600 - out_at_s, jitter_m=3).points
+
+    a, b = tracker(0, 3600), tracker(3, 5 * 3600)
+    notes: list[str] = []
+    logs = separate_logs(segments(a, b), notes)
+    assert sorted(sizes(logs)) == sorted([[len(a)], [len(b)]]) and notes == []
+
+
+def test_two_phones_at_motorway_speed_with_stamps_under_a_second_apart_are_one_drive():
+    """At 33 m/s a phone stamping its fixes 0.8 s later than another is 26 m behind
+    (plus noise) at each stamp: still one drive, counted once."""
+    a = TrackBuilder(seed=1).start(jitter_m=5).drive(39_000, 33.0, jitter_m=5).points
+    b = TrackBuilder(seed=2).start(jitter_m=5).drive(39_000, 33.0, jitter_m=5).points
+    b = shifted(b, seconds=0.8)
+    notes: list[str] = []
+    (log,) = separate_logs(segments(a, b), notes)
+    assert len(notes) == 1 and sum(len(s) for s in log) < len(a) + 5
+
+
+def test_a_tracker_writing_each_fix_alone_beside_another_vehicle_keeps_to_itself():
+    """Vehicle A logs in 100 s segments with 30 s gaps; vehicle B, 3 km east, writes each
+    fix as a segment of its own (after a first long one): A's segments are each 30 of B's
+    away in time, and still find A's log."""
+    from kei_drive.core.gpx import GpxSegment
+
+    def segment(t: np.ndarray, lon: float) -> GpxSegment:
+        nan = np.full(t.size, np.nan)
+        lat = 40 + (t - 1.7e9) * 12 / 111_195
+        return GpxSegment(lat, np.full(t.size, lon), t, nan, nan, nan, nan)
+
+    a = [segment(1.7e9 + k * 130 + np.arange(100.0), -105.0) for k in range(20)]
+    b = [segment(1.7e9 + np.arange(600.0), -104.965)]
+    b += [segment(np.array([1.7e9 + s]), -104.965) for s in range(600, 2600)]
+    logs = separate_logs([*a, *b])
+    assert sorted(sum(len(s) for s in log) for log in logs) == [2000, 2600]
