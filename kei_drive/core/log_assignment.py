@@ -25,7 +25,6 @@ REACH_MPS = 60.0  # ...or farther, if a vehicle could have got there in the time
 CLOCK_FAULT_S = 86_400.0  # first fixes this long before the rest of a segment: a bad clock
 AHEAD_S = 120.0  # a log going on is looked for where it was heading, up to this far ahead
 M_PER_DEG = 111_195.0
-FAR_M = 1e7  # a log a segment cannot carry on (for comparing pairings)
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,10 @@ def assign_logs(
         taken = {int(log_of[members[c][0]]) for c in against[comp] if log_of[members[c][0]] >= 0}
         return [k for k in range(len(logs)) if k not in taken]
 
-    def cost(comp: int, k: int) -> float:
-        return min(_log_cost(ends, members[comp], logs[k], together), FAR_M)
-
     for comp in sorted(against, key=lambda c: min(ends.middle_t[members[c]])):
         free = free_for(comp)
-        place(comp, min(free, key=lambda k: cost(comp, k)) if free else len(logs))
+        cost = [_log_cost(ends, members[comp], logs[k], together) for k in free]
+        place(comp, free[int(np.argmin(cost))] if free else len(logs))
     _join_the_rest(ends, members, find, log_of, logs, together)
     return [sorted(log) for log in logs]
 
@@ -121,7 +118,8 @@ def _join_the_rest(ends, members, find, log_of, logs, together) -> None:
     for g in np.flatnonzero(log_of >= 0).tolist():
         offer(g)
     by_time = iter(np.argsort(ends.middle_t, kind="stable").tolist())
-    while (log_of < 0).any():
+    left = int(np.count_nonzero(log_of < 0))
+    while left:
         if offers:
             cost, g, k = heapq.heappop(offers)
             if log_of[g] >= 0 or cost > best[g]:
@@ -133,6 +131,7 @@ def _join_the_rest(ends, members, find, log_of, logs, together) -> None:
         for h in members[find(g)]:
             log_of[h] = k
             logs[k].append(h)
+            left -= 1
             offer(h)
 
 
