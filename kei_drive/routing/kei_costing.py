@@ -106,7 +106,13 @@ def edge_walk_request(encoded_shape: str) -> dict[str, Any]:
     }
 
 
-MATCH_ATTRIBUTES = [*TRACE_ATTRIBUTES, "matched.edge_index", "matched.type", "matched.point"]
+MATCH_ATTRIBUTES = [
+    *TRACE_ATTRIBUTES,
+    "matched.edge_index",
+    "matched.type",
+    "matched.point",
+    "matched.distance_from_trace_point",
+]
 
 
 # The matcher looks for roads this far from a fix at least (3x its accuracy when larger).
@@ -117,19 +123,38 @@ MATCH_ATTRIBUTES = [*TRACE_ATTRIBUTES, "matched.edge_index", "matched.type", "ma
 MATCH_MIN_RADIUS_M = 50.0
 
 
+def match_radius_m(accuracy_m: float) -> float:
+    """The matcher's search radius for fixes of this typical error."""
+    return min(max(MATCH_MIN_RADIUS_M, 3 * _clamped_accuracy(accuracy_m)), 150.0)
+
+
+def _clamped_accuracy(accuracy_m: float) -> float:
+    return min(max(accuracy_m, 5.0), 50.0)
+
+
 def map_match_request(
-    points: Sequence[tuple[float, float]], accuracy_m: float = 10.0
+    points: Sequence[tuple[float, float]],
+    accuracy_m: float = 10.0,
+    radii: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """trace_attributes map-matching a GPS track (``map_snap``); ``accuracy_m`` is the fixes'
-    typical error, so the matcher neither snaps noise to a crossing road nor loses the road."""
-    accuracy = min(max(accuracy_m, 5.0), 50.0)
+    typical error, so the matcher neither snaps noise to a crossing road nor loses the road.
+    ``radii``: a search radius of its own for each point (NaN: ``match_radius_m``'s)."""
+    accuracy = _clamped_accuracy(accuracy_m)
+    if radii is None:
+        shape = [{"lat": lat, "lon": lon} for lat, lon in points]
+    else:
+        shape = [
+            {"lat": lat, "lon": lon} if math.isnan(r) else {"lat": lat, "lon": lon, "radius": r}
+            for (lat, lon), r in zip(points, radii, strict=True)
+        ]
     return {
-        "shape": [{"lat": lat, "lon": lon} for lat, lon in points],
+        "shape": shape,
         "shape_match": "map_snap",
         "costing": "auto",
         "units": "kilometers",
         "trace_options": {
-            "search_radius": min(max(MATCH_MIN_RADIUS_M, 3 * accuracy), 150.0),
+            "search_radius": match_radius_m(accuracy),
             "gps_accuracy": accuracy,
             "breakage_distance": 2000,
         },
