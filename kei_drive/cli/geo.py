@@ -27,9 +27,8 @@ def _coordinate(value: str) -> float:
     return number
 
 
-def use_state_index_cache(warm_up: bool = False) -> None:
-    """Keep the states' point-in-polygon index in the cache folder (built once, ~0.4 s);
-    ``warm_up``: load or build it now, in a thread, while the command reads its file."""
+def use_state_index_cache() -> None:
+    """Keep the states' point-in-polygon index in the cache folder (built once, ~0.4 s)."""
     from kei_drive import config
     from kei_drive.core import geo
 
@@ -37,8 +36,6 @@ def use_state_index_cache(warm_up: bool = False) -> None:
         geo.use_index_cache(config.cache_dir())
     except OSError:  # no writable home: build it in this process
         geo.use_index_cache(None)
-    if warm_up:
-        geo.warm_up_index()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -156,7 +153,7 @@ def cmd_states_along(args: argparse.Namespace) -> int:
 
     if not args.gpx.is_file():  # a str would be read as GPX text
         return fail(f"no such file: {args.gpx}")
-    use_state_index_cache(warm_up=True)
+    use_state_index_cache()
     read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
         track = TrackArrays.from_gpx(args.gpx, read_notes)  # in time order

@@ -116,7 +116,7 @@ def _check_route(args: argparse.Namespace) -> int:
 
     if not args.gpx.is_file():
         return fail(f"no such file: {args.gpx}")
-    use_state_index_cache(warm_up=True)
+    use_state_index_cache()
     read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:
         points = TrackArrays.from_gpx(args.gpx, read_notes)  # times and accuracies help

@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import threading
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -212,24 +211,8 @@ def _store_parts(path: Path | None, codes, names, geoms, pieces, owner) -> None:
         tmp.unlink(missing_ok=True)
 
 
-_index_lock = threading.Lock()
-
-
-def _index() -> _Index:
-    with _index_lock:  # built once, even when a warm-up thread is still building it
-        return _built_index()
-
-
-def warm_up_index() -> threading.Thread:
-    """Build (or load) the index in a thread of its own, to be ready when first used: a
-    command that reads a big file first gets it for free on the other core."""
-    thread = threading.Thread(target=_index, name="state-index", daemon=True)
-    thread.start()
-    return thread
-
-
 @functools.cache
-def _built_index() -> _Index:
+def _index() -> _Index:
     source = DATA_PATH.read_bytes()
     path = _cache_path(source)
     parts = _cached_parts(path)

@@ -17,12 +17,12 @@ PLACES = [(39.29, -76.61), (40.71, -74.0), (35.2, -101.8), (47.6, -122.3), (25.7
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Iterator[Path]:
     geo.use_index_cache(tmp_path)
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     try:
         yield tmp_path
     finally:
         geo.use_index_cache(None)
-        geo._built_index.cache_clear()
+        geo._index.cache_clear()
 
 
 def codes_at(places) -> list[str]:
@@ -32,14 +32,14 @@ def codes_at(places) -> list[str]:
 
 def test_a_cached_index_gives_the_same_answers(cache_dir):
     geo.use_index_cache(None)
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     built = codes_at(PLACES)
     assert built == ["MD", "NY", "TX", "WA", "FL"]
     geo.use_index_cache(cache_dir)
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     assert codes_at(PLACES) == built  # builds and writes the cache
     [cached] = cache_dir.glob("us_states_index-*.npz")
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     assert codes_at(PLACES) == built  # read back from the file
     assert cached.stat().st_size > 0
 
@@ -48,10 +48,10 @@ def test_a_damaged_cache_file_is_rebuilt(cache_dir):
     expected = codes_at(PLACES)
     [cached] = cache_dir.glob("us_states_index-*.npz")
     cached.write_bytes(cached.read_bytes()[: cached.stat().st_size // 2])  # cut short
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     assert codes_at(PLACES) == expected
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     assert geo._cached_parts(cached) is not None  # written again, readable
     cached.write_bytes(b"not an npz file")
-    geo._built_index.cache_clear()
+    geo._index.cache_clear()
     assert codes_at(PLACES) == expected
