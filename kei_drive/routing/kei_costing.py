@@ -119,7 +119,9 @@ MATCH_ATTRIBUTES = [
 # Valhalla's 50 m: 30 m cost a third less CPU on the 6,000 km bench track, but phone and
 # logger tracks are often 30-50 m off the road (towns, trees, a GPX with no accuracy), and at
 # 30 m such a track was not matched at all (tests/browser/test_plan_page.py, a track 41 m
-# beside its road). Correct audits first (docs/performance.md, "Big GPX files").
+# beside its road). Correct audits first (docs/performance.md, "Big GPX files"). Each
+# chunk of a track is first matched narrower where the track runs straight, and again at this
+# radius wherever that could change the match (``track_check.NARROW_RADIUS_M``).
 MATCH_MIN_RADIUS_M = 50.0
 
 
