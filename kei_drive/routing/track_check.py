@@ -73,9 +73,10 @@ SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not acros
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
 # The matcher's cost grows with the candidate roads its search radius takes in: a chunk is
 # first matched searching NARROW_RADIUS_M around each fix where the track runs straight
-# (the engine's CPU 41 % less than at 50 m on the bench track), and again at the full radius when that
-# match may not be the full one's: a fix unmatched or matched far out in its narrow radius,
-# or the match broken between edges (a road beyond the narrow radius could have joined it).
+# (41 % less of the engine's CPU than 50 m on the bench track), and again at the full
+# radius when that match may not be the full one's: a fix unmatched or matched far out in
+# its narrow radius, or the match broken between edges next to a narrow fix (a road beyond
+# the narrow radius could have joined it).
 NARROW_RADIUS_M = 20.0
 NARROW_ACCURACIES = 5.0  # ... or this many times the fixes' typical error, when larger
 NARROW_TURN_DEG = 60.0  # fixes this near a sharper turn search the full radius...
