@@ -6,7 +6,12 @@ from typing import Any, Protocol, runtime_checkable
 
 # Valhalla messages / error codes that mean "no way there" rather than "broken request".
 _NO_ROUTE_CODES = {170, 171, 172, 442, 443, 444, 445}
-_NO_ROUTE_TEXT = ("no path could be found", "no suitable edges", "failed to find path")
+_NO_ROUTE_TEXT = (
+    "no path could be found",
+    "no suitable edges",
+    "failed to find path",
+    "exceeded breakage distance",  # a trace's fixes all too far apart to join (443)
+)
 
 
 class RoutingError(RuntimeError):

@@ -106,57 +106,34 @@ def edge_walk_request(encoded_shape: str) -> dict[str, Any]:
     }
 
 
-MATCH_ATTRIBUTES = [
-    *TRACE_ATTRIBUTES,
-    "matched.edge_index",
-    "matched.type",
-    "matched.point",
-    "matched.distance_from_trace_point",
-]
+MATCH_ATTRIBUTES = [*TRACE_ATTRIBUTES, "matched.edge_index", "matched.type", "matched.point"]
 
 
 # The matcher looks for roads this far from a fix at least (3x its accuracy when larger).
 # Valhalla's 50 m: 30 m cost a third less CPU on the 6,000 km bench track, but phone and
 # logger tracks are often 30-50 m off the road (towns, trees, a GPX with no accuracy), and at
 # 30 m such a track was not matched at all (tests/browser/test_plan_page.py, a track 41 m
-# beside its road). Correct audits first (docs/performance.md, "Big GPX files"). Each
-# chunk of a track is first matched narrower where the track runs straight, and again at this
-# radius wherever that could change the match (``track_check.NARROW_RADIUS_M``).
+# beside its road). Correct audits first (docs/performance.md, "Big GPX files").
 MATCH_MIN_RADIUS_M = 50.0
-
-
-def match_radius_m(accuracy_m: float) -> float:
-    """The matcher's search radius for fixes of this typical error."""
-    return min(max(MATCH_MIN_RADIUS_M, 3 * _clamped_accuracy(accuracy_m)), 150.0)
-
-
-def _clamped_accuracy(accuracy_m: float) -> float:
-    return min(max(accuracy_m, 5.0), 50.0)
+# Valhalla refuses a trace whose search radius is over its service limit (trace
+# max_search_radius, 100 m by default and in tiles built here): "Input trace option is out of
+# bounds" failed check-route for any log whose fixes' error was over 33 m.
+MATCH_MAX_RADIUS_M = 100.0
 
 
 def map_match_request(
-    points: Sequence[tuple[float, float]],
-    accuracy_m: float = 10.0,
-    radii: Sequence[float] | None = None,
+    points: Sequence[tuple[float, float]], accuracy_m: float = 10.0
 ) -> dict[str, Any]:
     """trace_attributes map-matching a GPS track (``map_snap``); ``accuracy_m`` is the fixes'
-    typical error, so the matcher neither snaps noise to a crossing road nor loses the road.
-    ``radii``: a search radius of its own for each point (NaN: ``match_radius_m``'s)."""
-    accuracy = _clamped_accuracy(accuracy_m)
-    if radii is None:
-        shape = [{"lat": lat, "lon": lon} for lat, lon in points]
-    else:
-        shape = [
-            {"lat": lat, "lon": lon} if math.isnan(r) else {"lat": lat, "lon": lon, "radius": r}
-            for (lat, lon), r in zip(points, radii, strict=True)
-        ]
+    typical error, so the matcher neither snaps noise to a crossing road nor loses the road."""
+    accuracy = min(max(accuracy_m, 5.0), 50.0)
     return {
-        "shape": shape,
+        "shape": [{"lat": lat, "lon": lon} for lat, lon in points],
         "shape_match": "map_snap",
         "costing": "auto",
         "units": "kilometers",
         "trace_options": {
-            "search_radius": match_radius_m(accuracy),
+            "search_radius": min(max(MATCH_MIN_RADIUS_M, 3 * accuracy), MATCH_MAX_RADIUS_M),
             "gps_accuracy": accuracy,
             "breakage_distance": 2000,
         },

@@ -2,8 +2,7 @@
 
 A recorded track is cut where no matcher should bridge (glitches dropped, implausible jumps
 and long gaps), each piece is smoothed according to its noise, thinned, and matched in
-chunks, each searched narrow first where the track runs straight and wide where that could
-change the match; a chunk the engine refuses is halved until the bad part is isolated. Highway
+chunks; a chunk the engine refuses is halved until the bad part is isolated. Highway
 stretches must be sustained on the GPS (length, time, heading), so a bridge over a
 motorway or noise near one never becomes "motorway use". Each piece is audited on its own
 and the reports are joined; what was not matched is reported with its reason.
@@ -71,18 +70,6 @@ SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
 SUSTAINED_MIN_POINTS = 3
 SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not across it
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
-# The matcher's cost grows with the candidate roads its search radius takes in: a chunk is
-# first matched searching NARROW_RADIUS_M around each fix where the track runs straight
-# (41 % less of the engine's CPU than 50 m on the bench track), and again at the full
-# radius when that match may not be the full one's: a fix unmatched or matched far out in
-# its narrow radius, or the match broken between edges next to a narrow fix (a road beyond
-# the narrow radius could have joined it).
-NARROW_RADIUS_M = 20.0
-NARROW_ACCURACIES = 5.0  # ... or this many times the fixes' typical error, when larger
-NARROW_TURN_DEG = 60.0  # fixes this near a sharper turn search the full radius...
-NARROW_TURN_REACH = 2  # ... (fixes either side), and so do a chunk's first and last
-NARROW_END_FIXES = 3
-NARROW_MAX_SHARE = 0.75  # of its narrow radius, the farthest a fix may lie from its road
 
 
 # An untimed track is a drawn route (a GPX route or an exported plan), whose vertices can
@@ -247,71 +234,6 @@ def _drop_unsustained(
     return out
 
 
-def _narrow_radii(lat: np.ndarray, lon: np.ndarray, accuracy_m: float) -> np.ndarray | None:
-    """Each fix's radius for the narrow first match (NaN: the full radius), or None when
-    the narrow radius would not be narrower."""
-    narrow = max(NARROW_RADIUS_M, NARROW_ACCURACIES * accuracy_m)
-    if narrow >= kc.match_radius_m(accuracy_m) or lat.size <= 2 * NARROW_END_FIXES:
-        return None
-    y = np.radians(lat)
-    x = np.radians(lon) * math.cos(float(y.mean()))  # one scale (150 km at most: ~1 degree)
-    heading = np.arctan2(np.diff(y), np.diff(x))
-    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
-    wide = np.zeros(lat.size, dtype=bool)
-    wide[1:-1] = turn > math.radians(NARROW_TURN_DEG)
-    for _ in range(NARROW_TURN_REACH):
-        wide[:-1] |= wide[1:].copy()
-    for _ in range(NARROW_TURN_REACH):
-        wide[1:] |= wide[:-1].copy()
-    wide[:NARROW_END_FIXES] = wide[-NARROW_END_FIXES:] = True
-    return np.where(wide, np.nan, narrow)
-
-
-def _narrow_match_holds(answer: dict[str, Any], radii: np.ndarray) -> bool:
-    """Would the full radius have matched as the narrow one did? Yes when every narrow fix
-    is matched well inside its radius and the match breaks only between fixes that were
-    searched at the full radius (instant U-turns break it at any radius)."""
-    matched = answer.get("matched_points") or []
-    if len(matched) != radii.size:
-        return False
-    narrow = ~np.isnan(radii)
-    edges = answer.get("edges") or []
-    far = np.zeros(radii.size)
-    edge_of = np.full(radii.size, -1, dtype=np.int64)
-    for k, point in enumerate(matched):
-        if point.get("type") == "unmatched":
-            if narrow[k]:
-                return False
-            continue
-        metres = point.get("distance_from_trace_point")
-        far[k] = metres if isinstance(metres, int | float) else np.inf
-        edge_of[k] = _index_or_none(point.get("edge_index"), len(edges))
-    if (far[narrow] > NARROW_MAX_SHARE * radii[narrow]).any():
-        return False
-    on_road = np.flatnonzero(edge_of >= 0)
-    for j in range(len(edges) - 1):
-        if edges[j].get("end_shape_index") == edges[j + 1].get("begin_shape_index"):
-            continue
-        after = int(np.searchsorted(edge_of[on_road], j + 1))  # first fix past the break
-        around = on_road[max(after - 1, 0) : after + 1]
-        if narrow[around].any():
-            return False
-    return True
-
-
-def _trace(router: Router, fixes: list[tuple[float, float]], accuracy_m: float, radii) -> dict:
-    """The engine's match of one chunk: narrow first when ``radii`` are given, at the full
-    radius when the narrow match does not hold (or is refused)."""
-    if radii is not None:
-        try:
-            answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m, radii))
-            if _narrow_match_holds(answer, radii):
-                return answer
-        except NoRouteError:
-            pass
-    return router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
-
-
 def _match(
     router: Router, lat: np.ndarray, lon: np.ndarray, times: np.ndarray, accuracy_m: float
 ) -> list[_Part]:
@@ -319,7 +241,7 @@ def _match(
     fixes = list(zip(lat.tolist(), lon.tolist(), strict=True))
     seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     try:
-        answer = _trace(router, fixes, accuracy_m, _narrow_radii(lat, lon, accuracy_m))
+        answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
         shape = decode_array(answer.get("shape", ""))
         if len(shape) < 2:
             raise NoRouteError("empty match")
