@@ -46,15 +46,15 @@ start states-along 3.1 s / 127 MB, check-route 9.7 s / CPU 14.7 s / 263 MB, trip
 output) states-along 2.6 s / 142 MB, check-route 7.3 s / CPU 11.2 s / 239 MB, trips import
 9.5 s / 253 MB.
 
-Session 20 (2026-12-05, load 0.7-0.9): each chunk is matched narrow first (20 m where the
-track runs straight) and again at 50 m only where that could change the match (the audit of
-this track is byte-identical): check-route 6.3 s / CPU 9.2 s / 246 MB (by hand, a new home
-each run: 7.4-8.0 s before, 6.0-6.1 s after).
+Session 20 (2026-12-05): matching each chunk narrow first (20 m) and at 50 m only where that
+might change the match took check-route to 6.0-6.1 s (from 7.4-8.0 s by hand), but an outside
+review found it turned 7 sparse or untimed tracks' verdicts from not Kei-legal to legal, so it
+was taken back (docs/performance.md, "Session 20").
 
-What is left: check-route map-matches ~6,000 km; Valhalla's matcher costs ~0.7 ms of CPU per
-km at the 100 m spacing used with the narrow search, and ~3 s of the command (start-up, the
-parse, cutting and thinning, the audit, the output) runs on one core while the other waits,
-so <= 5 s needs the parse to overlap the matching (docs/performance.md, "Session 20"). The
+What is left: check-route map-matches ~6,000 km; Valhalla's matcher costs ~1.2 ms of CPU per
+km at the 100 m spacing and 50 m radius used, and ~3 s of the command (start-up, the parse,
+cutting and thinning, the audit, the output) runs on one core while the other waits, so
+<= 5 s needs a cheaper matcher or the parse to overlap the matching. The
 import's highway use stops at the first sustained highway stretch; a log with no highway is
 matched whole (check-route cost).
 """
