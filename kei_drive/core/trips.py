@@ -1380,18 +1380,12 @@ def position_noise_m(arr: TrackArrays) -> float:
 
 
 SMOOTH_MAX_HALF_S = 10.0
-# ... and over at most +-this much road: a fast drive's +-10 fixes span +-250 m, whose average
-# lies 70 m inside a ramp's curve (a Baltimore drive onto I 95 with fixes claiming 30 m of
-# error lost 600 m of its interstate and 6 % of its length to the shortcuts matched there).
-SMOOTH_MAX_HALF_M = 35.0
 
 
 def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
     """Moving average over +-h fixes, h growing with the noise so that what is left of it
     (noise / sqrt(2h+1)) is about 5 m, over at most +-``SMOOTH_MAX_HALF_S`` of a timed log
-    (a log with a fix a minute is not smoothed: its fixes are far apart next to the noise)
-    and at most +-``SMOOTH_MAX_HALF_M`` of the way (fixes apart as the line from h before
-    to h after says: noise hardly adds to it, a parked phone's scatter keeps the whole h);
+    (a log with a fix a minute is not smoothed: its fixes are far apart next to the noise);
     drawn routes (untimed, vertices far apart) and partly timed tracks stay as they are."""
     n = len(arr)
     half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
@@ -1407,12 +1401,6 @@ def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray
     i = np.arange(n)
     # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.
     lo, hi = np.maximum(i - half, 0), np.minimum(i + half, n - 1)
-    per_fix = haversine_m(arr.lat[lo], arr.lon[lo], arr.lat[hi], arr.lon[hi]) / np.maximum(
-        hi - lo, 1
-    )
-    with np.errstate(divide="ignore"):
-        halves = np.minimum(half, np.floor(SMOOTH_MAX_HALF_M / per_fix)).astype(np.int64)
-    lo, hi = np.maximum(i - halves, 0), np.minimum(i + halves, n - 1)
     cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
     cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
     count = hi - lo + 1

@@ -143,21 +143,3 @@ def test_fixes_too_far_apart_for_the_matcher_are_no_route_not_an_engine_failure(
     fixes = [(39.2850, -76.6050), (39.3040, -76.5320)]  # 6.6 km apart
     with pytest.raises(NoRouteError):
         baltimore.trace_attributes(kc.map_match_request(fixes, 5.0))
-
-
-def test_a_noisy_log_at_speed_keeps_its_interstate(baltimore):
-    """25 m of noise (and accuracy) at 12 m/s onto I 95: averaged over +-10 fixes (+-120 m of
-    road) the fixes left the ramps' bends, and 5 of 6 such drives lost ~500 m of their
-    2.1 km of interstate and 4 % of their length; smoothed over at most +-35 m of road, the
-    median drive keeps both within 3 % and 1 %."""
-    route = _car_route(baltimore, A, B)
-    clean, _ = drive_path(route, 12.0, accuracy_m=5.0)
-    highway_m = _highway_m(check_track(TrackArrays.from_points(clean), router=baltimore))
-    highways, errors = [], []
-    for seed in range(6):
-        fixes, true_m = drive_path(route, 12.0, noise_m=25.0, accuracy_m=25.0, seed=seed)
-        result = check_track(TrackArrays.from_points(fixes), router=baltimore)
-        highways.append(_highway_m(result))
-        errors.append(abs(result.report.distance_m / true_m - 1))
-    assert np.median(highways) == pytest.approx(highway_m, rel=0.03)
-    assert np.median(errors) < 0.01

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from kei_drive.core.distance import haversine_m
 from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_columns, read_gpx_tracks, to_gpx
 from kei_drive.core.trips import (
     STATS_KEYS,
@@ -608,41 +607,6 @@ def test_a_log_with_a_fix_a_minute_is_not_smoothed():
     sparse = TrackArrays.from_points(drive[::60])
     lat, lon = smooth_positions(sparse, noise_m=15.0)
     assert (lat == sparse.lat).all() and (lon == sparse.lon).all()
-
-
-def _circle_drive(radius_m: float, speed_mps: float, seconds: int) -> TrackArrays:
-    """1 Hz fixes exactly on a circle (a ramp's loop) driven at ``speed_mps``."""
-    angle = np.arange(seconds) * speed_mps / radius_m
-    lat = 39.3 + radius_m * np.sin(angle) / 111_320.0
-    lon = -76.6 + radius_m * (1 - np.cos(angle)) / (111_320.0 * math.cos(math.radians(39.3)))
-    return TrackArrays.from_columns(lat, lon, t=T0.timestamp() + np.arange(seconds))
-
-
-def test_a_fast_bend_is_smoothed_over_a_short_stretch_of_road():
-    """A bend of 200 m radius (a ramp, a highway curve) at 25 m/s, fixes saying 30 m of
-    error: +-10 fixes span 500 m of it, whose average lies ~48 m inside the bend (the matcher
-    then took shortcuts); at most +-35 m of road keeps the positions on the curve. (A loop
-    tighter than ~+-10 fixes' chord shows, a cloverleaf's, still gets the whole window.)"""
-    from kei_drive.core.trips import smooth_positions
-
-    bend = _circle_drive(200.0, 25.0, 40)
-    lat, lon = smooth_positions(bend, noise_m=30.0)
-    centre = (39.3, -76.6 + 200.0 / (111_320.0 * math.cos(math.radians(39.3))))
-    off = np.abs(haversine_m(centre[0], centre[1], lat, lon) - 200.0)
-    assert off.max() < 3.0
-
-
-def test_a_parked_phones_scatter_is_still_smoothed_over_the_whole_window():
-    from kei_drive.core.trips import smooth_positions
-
-    rng = np.random.default_rng(4)
-    n = 600
-    lat = 39.3 + rng.normal(0, 30.0, n) / 111_320.0
-    lon = -76.6 + rng.normal(0, 30.0, n) / (111_320.0 * math.cos(math.radians(39.3)))
-    parked = TrackArrays.from_columns(lat, lon, t=T0.timestamp() + np.arange(n))
-    s_lat, s_lon = smooth_positions(parked, noise_m=30.0)
-    spread = haversine_m(39.3, -76.6, s_lat[10:-10], s_lon[10:-10])
-    assert np.median(spread) < 30.0 / math.sqrt(21) * 1.6  # +-10 fixes: noise / sqrt(21)
 
 
 def test_a_gps_log_written_as_a_route_is_still_a_log():
