@@ -1233,23 +1233,66 @@ def thin_index(lat: NDArray, lon: NDArray, min_spacing_m: float) -> NDArray:
 
 STANDING_WINDOW_S = 10.0  # a fix stands when the fixes this long before and after are near
 STANDING_NOISE = 4.0  # ...within this many times the noise (or the jitter radius)
+STANDING_MAX_MPS = 2.0  # ...and the truck is not shown moving faster than this (see below)
+
+
+def _window_ends(t: NDArray, window_s: float) -> tuple[NDArray, NDArray]:
+    """Per fix, the index of the first fix ``window_s`` before it and of the last one
+    ``window_s`` after it (at least one fix away, within the log)."""
+    i = np.arange(t.size)
+    lo = np.minimum(np.searchsorted(t, t - window_s, side="left"), i - 1).clip(0)
+    hi = np.maximum(np.searchsorted(t, t + window_s, side="right") - 1, i + 1)
+    return lo, hi.clip(max=t.size - 1)
 
 
 def standing(lat: NDArray, lon: NDArray, t: NDArray, noise_m: float) -> NDArray:
     """Per fix of a timed log, did the truck stand there: are the fixes ``STANDING_WINDOW_S``
-    before and after it both within max(``stationary_radius_m``, 4 x noise)? (Both ends:
-    a U-turn's tip is far from them, though they are near each other.) Runs of moving
-    shorter than 3 fixes are jitter. All False for a log without times."""
+    before and after it both within ``near`` = max(``stationary_radius_m``, 4 x noise)? (Both
+    ends: a U-turn's tip is far from them, though they are near each other.) Runs of moving
+    shorter than 3 fixes are jitter. All False for a log without times.
+
+    A phone that says its fixes are 40 m off makes ``near`` 160 m, which a truck at 15 m/s
+    does not leave in 10 s: a whole drive stood and was thinned to its two ends (an I 95
+    drive at 12 m/s read as 6.7 km with no highway instead of 8.4 km with 2.1 km of it). A
+    stop stays within about 2 x ``near`` of where it began; in a run of standing fixes that
+    goes farther, a fix stands only with a fix within ``near`` on one side over ``near`` /
+    ``STANDING_MAX_MPS`` (80 s there): a moving truck leaves that on both sides, a stop of
+    that length does not (so it is still one point from its first fix to its last)."""
     n = lat.size
     if n < 3 or not np.isfinite(t).all():
         return np.zeros(n, dtype=bool)
-    i = np.arange(n)
-    lo = np.minimum(np.searchsorted(t, t - STANDING_WINDOW_S, side="left"), i - 1).clip(0)
-    hi = np.maximum(np.searchsorted(t, t + STANDING_WINDOW_S, side="right") - 1, i + 1)
-    hi = hi.clip(max=n - 1)
     near = max(DEFAULT_CONFIG.stationary_radius_m, STANDING_NOISE * noise_m)
+    lo, hi = _window_ends(t, STANDING_WINDOW_S)
     far = np.fmax(haversine_m(lat, lon, lat[lo], lon[lo]), haversine_m(lat, lon, lat[hi], lon[hi]))
-    return ~_drop_short_runs(far > near, 3)
+    still = ~_drop_short_runs(far > near, 3)
+    if near / STANDING_MAX_MPS > STANDING_WINDOW_S and still.any():
+        _keep_slow_drives_moving(lat, lon, t, still, near)
+    return still
+
+
+def _keep_slow_drives_moving(
+    lat: NDArray, lon: NDArray, t: NDArray, still: NDArray, near: float
+) -> None:
+    """In ``still``, the runs of standing fixes that spread over more than 2 x ``near``:
+    their fixes stand only with a fix within ``near`` on one side over ``near`` /
+    ``STANDING_MAX_MPS`` (a side cut short by the log's start or end shows nothing)."""
+    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    at = np.flatnonzero(still)
+    run_start = np.repeat(starts, stops - starts)  # per standing fix, its run's first fix
+    from_start = haversine_m(lat[at], lon[at], lat[run_start], lon[run_start])
+    offsets = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
+    check = at[np.repeat(np.maximum.reduceat(from_start, offsets) > 2 * near, stops - starts)]
+    if not check.size:
+        return
+    window_s = near / STANDING_MAX_MPS
+    lo, hi = _window_ends(t, window_s)
+    lo, hi, at_t = lo[check], hi[check], t[check]
+    before = haversine_m(lat[check], lon[check], lat[lo], lon[lo])
+    after = haversine_m(lat[check], lon[check], lat[hi], lon[hi])
+    before[t[lo] > at_t - window_s] = np.inf
+    after[t[hi] < at_t + window_s] = np.inf
+    still[check] = np.fmin(before, after) <= near
 
 
 def moving_thin_index(
@@ -1285,7 +1328,7 @@ def cleaned_positions(
     for index in cut.pieces:
         piece = track.take(index)
         noise = position_noise_m(piece)
-        lat, lon = smooth_positions(piece, noise)
+        lat, lon = smooth_positions(piece, scatter_noise_m(piece, noise))
         keep = moving_thin_index(lat, lon, piece.t, noise, CLEAN_SPACING_M)
         lat, lon = lat[keep], lon[keep]
         lats.append(lat)
@@ -1377,6 +1420,18 @@ def position_noise_m(arr: TrackArrays) -> float:
         return reported
     estimated = _second_difference_noise_m(arr)
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
+
+
+def scatter_noise_m(arr: TrackArrays, noise_m: float) -> float:
+    """The part of ``noise_m`` (``position_noise_m``) a moving average takes out: in a dense
+    log, the scatter its fixes show (second differences), however far off the phone says
+    they are. (A phone saying 25 m whose fixes scatter 5 m was smoothed over +-10 fixes,
+    which at speed cut through a ramp's bend: 500 m of I 95's 2,150 went missing.) What the
+    scatter does not show, an offset or a slow wander, no average takes out; the matcher is
+    told of it through ``noise_m``."""
+    if len(arr) < 5 or not _dense_log(arr):
+        return noise_m
+    return min(noise_m, _second_difference_noise_m(arr))
 
 
 SMOOTH_MAX_HALF_S = 10.0

@@ -143,3 +143,28 @@ def test_fixes_too_far_apart_for_the_matcher_are_no_route_not_an_engine_failure(
     fixes = [(39.2850, -76.6050), (39.3040, -76.5320)]  # 6.6 km apart
     with pytest.raises(NoRouteError):
         baltimore.trace_attributes(kc.map_match_request(fixes, 5.0))
+
+
+@pytest.mark.parametrize(("speed", "claimed"), [(12.0, 35.0), (15.0, 25.0)])
+def test_a_phone_that_claims_a_large_error_keeps_its_interstate(baltimore, speed, claimed):
+    """A phone in weak signal says its fixes are 25-35 m off while they scatter 5 m. The
+    claim made the whole drive at 12 m/s "stand" (the fixes 10 s away were within 4 x 35 m)
+    and it was thinned to its two ends: 6.7 km, no highway, "Kei-legal". At 15 m/s and 25 m,
+    smoothing for 25 m of noise (+-10 fixes, +-150 m) cut the ramps: 1,620 of 2,150 m of
+    interstate. Now both read as the same drive logged by a phone that claims 5 m."""
+    from kei_drive.core.distance import haversine_m
+    from kei_drive.core.trips import cleaned_positions
+
+    route = _car_route(baltimore, A, B)
+    fixes, true_m = drive_path(route, speed, noise_m=5.0, accuracy_m=claimed, seed=1)
+    honest, _ = drive_path(route, speed, noise_m=5.0, accuracy_m=5.0, seed=1)
+    track, reference = TrackArrays.from_points(fixes), TrackArrays.from_points(honest)
+    result = check_track(track, router=baltimore)
+    assert not result.legal
+    assert _highway_m(result) == pytest.approx(
+        _highway_m(check_track(reference, router=baltimore)), abs=60
+    )
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.02)
+    lat, lon, crossing, _cut = cleaned_positions(track)  # states-along's reading
+    along = float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])[~crossing].sum())
+    assert along == pytest.approx(true_m, rel=0.03)
