@@ -1290,8 +1290,8 @@ def _keep_slow_drives_moving(
     lo, hi, at_t = lo[check], hi[check], t[check]
     before = haversine_m(lat[check], lon[check], lat[lo], lon[lo])
     after = haversine_m(lat[check], lon[check], lat[hi], lon[hi])
-    before[t[lo] > at_t - window_s] = np.inf
-    after[t[hi] < at_t + window_s] = np.inf
+    before[at_t - window_s < t[0]] = np.inf
+    after[at_t + window_s > t[-1]] = np.inf
     still[check] = np.fmin(before, after) <= near
 
 
@@ -1422,34 +1422,55 @@ def position_noise_m(arr: TrackArrays) -> float:
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
 
 
-def scatter_noise_m(arr: TrackArrays, noise_m: float) -> float:
-    """The part of ``noise_m`` (``position_noise_m``) a moving average takes out: in a dense
-    log, the scatter its fixes show (second differences), however far off the phone says
-    they are. (A phone saying 25 m whose fixes scatter 5 m was smoothed over +-10 fixes,
-    which at speed cut through a ramp's bend: 500 m of I 95's 2,150 went missing.) What the
-    scatter does not show, an offset or a slow wander, no average takes out; the matcher is
-    told of it through ``noise_m``."""
+def scatter_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArray:
+    """Per fix, the part of ``noise_m`` (``position_noise_m``) a moving average takes out: in
+    a dense log, no more than the scatter its fixes show around it (``_local_scatter_m``),
+    however far off the phone says they are. (A phone saying 25 m whose fixes scatter 5 m
+    was smoothed over +-10 fixes, which at speed cut through a ramp's bend: 500 m of I 95's
+    2,150 went missing.) What the scatter does not show, an offset or a slow wander, no
+    average takes out; the matcher is told of it through ``noise_m``."""
     if len(arr) < 5 or not _dense_log(arr):
         return noise_m
-    return min(noise_m, _second_difference_noise_m(arr))
+    return np.minimum(noise_m, _local_scatter_m(arr))
+
+
+SCATTER_BLOCK = 64  # fixes per local estimate of the scatter
+
+
+def _local_scatter_m(arr: TrackArrays) -> NDArray:
+    """Per fix, the scatter of second differences (as ``_second_difference_noise_m``) over
+    its block of ``SCATTER_BLOCK`` fixes or either block beside it, the largest: one figure
+    for a whole log let a clean first half hide a noisy second one, which then went
+    unsmoothed (2 km at 2 m then 20 m of noise read 3.8 km)."""
+    x, y = _local_xy_m(arr)
+    per_fix = np.hypot(np.diff(x, 2), np.diff(y, 2)) / 2.884
+    per_fix = np.concatenate((per_fix[:1], per_fix, per_fix[-1:]))
+    n = per_fix.size
+    blocks = -(-n // SCATTER_BLOCK)
+    padded = np.pad(per_fix, (0, blocks * SCATTER_BLOCK - n), mode="symmetric")
+    median = np.median(padded.reshape(blocks, SCATTER_BLOCK), axis=1)
+    beside = np.maximum(np.r_[median[:1], median[:-1]], np.r_[median[1:], median[-1:]])
+    return np.repeat(np.maximum(median, beside), SCATTER_BLOCK)[:n]
 
 
 SMOOTH_MAX_HALF_S = 10.0
 
 
-def smooth_positions(arr: TrackArrays, noise_m: float) -> tuple[NDArray, NDArray]:
-    """Moving average over +-h fixes, h growing with the noise so that what is left of it
-    (noise / sqrt(2h+1)) is about 5 m, over at most +-``SMOOTH_MAX_HALF_S`` of a timed log
-    (a log with a fix a minute is not smoothed: its fixes are far apart next to the noise);
-    drawn routes (untimed, vertices far apart) and partly timed tracks stay as they are."""
+def smooth_positions(arr: TrackArrays, noise_m: float | NDArray) -> tuple[NDArray, NDArray]:
+    """Moving average over +-h fixes, h growing with the noise (one figure, or one per fix)
+    so that what is left of it (noise / sqrt(2h+1)) is about 5 m, over at most
+    +-``SMOOTH_MAX_HALF_S`` of a timed log (a log with a fix a minute is not smoothed: its
+    fixes are far apart next to the noise); drawn routes (untimed, vertices far apart) and
+    partly timed tracks stay as they are."""
     n = len(arr)
-    half = int(np.clip(np.ceil(((noise_m / 5.0) ** 2 - 1) / 2), 0, 10))
-    if half == 0 or n < 3:
+    half = np.clip(np.ceil(((np.asarray(noise_m) / 5.0) ** 2 - 1) / 2), 0, 10).astype(np.int64)
+    if not half.any() or n < 3:
         return arr.lat, arr.lon
     if np.isfinite(arr.t).all():
         step_s = float(np.median(np.diff(arr.t)))
-        half = min(half, int(SMOOTH_MAX_HALF_S / step_s) if step_s > 0 else half)
-        if half == 0:
+        if step_s > 0:
+            half = np.minimum(half, int(SMOOTH_MAX_HALF_S / step_s))
+        if not half.any():
             return arr.lat, arr.lon
     elif not _untimed_log(arr):
         return arr.lat, arr.lon

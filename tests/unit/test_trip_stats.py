@@ -1100,23 +1100,37 @@ def test_a_parked_phones_scatter_is_thinned_to_a_point_not_a_path():
 
 
 @pytest.mark.parametrize(
-    ("noise_m", "speed_mps", "stop_s"), [(40.0, 12.0, 180.0), (10.0, 15.0, 25.0)]
+    ("noise_m", "speed_mps", "stop_s", "interval_s"),
+    [
+        (40.0, 12.0, 180.0, 1.0),
+        (10.0, 15.0, 25.0, 1.0),
+        (40.3, 12.0, 300.0, 3.0),
+        (12.3, 9.0, 120.0, 2.0),
+    ],
 )
-def test_a_large_claimed_error_does_not_make_a_moving_truck_stand(noise_m, speed_mps, stop_s):
+def test_a_large_claimed_error_does_not_make_a_moving_truck_stand(
+    noise_m, speed_mps, stop_s, interval_s
+):
     """``standing`` asks whether the fixes 10 s away are within 4 x the noise: 160 m for a
     phone that claims 40 m, which a truck at 12 m/s never leaves, so a whole drive stood
     and states-along and check-route thinned it to its two ends. The drive moves now, and a
-    stop in it, long or short, still stands."""
+    stop in it, long or short, still stands. (Claims like 40.3 m and fixes 3 s apart: the
+    longer window's ends fell between fixes, and a first version then let no stop stand.)"""
     from kei_drive.core.trips import standing
 
     rng = np.random.default_rng(4)
-    drive = np.arange(0.0, 900.0, speed_mps)
-    along = np.concatenate((drive, np.full(int(stop_s), drive[-1]), drive[-1] + speed_mps + drive))
-    stop = slice(drive.size, drive.size + int(stop_s))
+    step = speed_mps * interval_s
+    drive = np.arange(0.0, 900.0, step)
+    stopped = int(stop_s / interval_s)
+    along = np.concatenate((drive, np.full(stopped, drive[-1]), drive[-1] + step + drive))
+    stop = slice(drive.size, drive.size + stopped)
     lat = 40.0 + (along + rng.normal(0, 2.0, along.size)) / 111_195
     lon = -105.0 + rng.normal(0, 2.0, along.size) / 85_000
-    still = standing(lat, lon, T0.timestamp() + np.arange(along.size), noise_m)
+    still = standing(lat, lon, T0.timestamp() + interval_s * np.arange(along.size), noise_m)
+    margin = int(15 / interval_s)
     moving = np.ones(along.size, dtype=bool)
-    moving[stop.start - 15 : stop.stop + 15] = False  # arriving and leaving, within 4 x noise
+    moving[stop.start - margin : stop.stop + margin] = False  # arriving and leaving
     assert not still[moving].any()
-    assert still[stop].sum() >= stop_s - 2 * 10 - 2  # all but its first and last 10 s
+    assert (
+        still[stop].sum() >= (stop_s - 2 * 10) / interval_s - 2
+    )  # all but its first and last 10 s
