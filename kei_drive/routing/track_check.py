@@ -10,6 +10,7 @@ and the reports are joined; what was not matched is reported with its reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import queue
@@ -171,6 +172,27 @@ def _index_or_none(value: Any, size: int) -> int:
     return value if isinstance(value, int) and 0 <= value < size else -1
 
 
+def _followed(
+    on: list[int], fixes: list[tuple[float, float]], matched: list[dict[str, Any]]
+) -> bool:
+    """Did the GPS move along the road its fixes ``on`` were matched to, not across it? Step
+    by step: at least half the road between them (and 75 m) in steps where the GPS went the
+    road's way (within ``SUSTAINED_MAX_ANGLE_DEG``) and at least half as far. (Measured from
+    the first fix to the last, a drive out along I 95 and back on the other carriageway
+    ended where it began, and the whole interstate was dropped as a crossing.)"""
+    along = total = 0.0
+    for a, b in itertools.pairwise(on):
+        gps = _vector_m(fixes[a], fixes[b])
+        road = _vector_m(
+            (matched[a]["lat"], matched[a]["lon"]), (matched[b]["lat"], matched[b]["lon"])
+        )
+        step = math.hypot(*road)
+        total += step
+        if _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG and math.hypot(*gps) >= 0.5 * step:
+            along += step
+    return along >= SUSTAINED_MIN_M / 2 and along >= 0.5 * total
+
+
 def _drop_unsustained(
     edges: list[RoadEdge],
     shape: np.ndarray,
@@ -209,16 +231,7 @@ def _drop_unsustained(
             if np.isfinite(t).all() and float(t[-1] - t[0]) < SUSTAINED_MIN_S:
                 sustained = False
         if sustained:
-            gps = _vector_m(fixes[on[0]], fixes[on[-1]])
-            road = _vector_m(
-                (matched[on[0]]["lat"], matched[on[0]]["lon"]),
-                (matched[on[-1]]["lat"], matched[on[-1]]["lon"]),
-            )
-            sustained = (
-                math.hypot(*road) >= SUSTAINED_MIN_M / 2
-                and _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG
-                and math.hypot(*gps) >= 0.5 * math.hypot(*road)
-            )
+            sustained = _followed(on, fixes, matched)
         if not sustained:
             around = next(
                 (

@@ -194,3 +194,23 @@ def test_noise_that_grows_along_a_drive_is_smoothed_where_it_is(baltimore, seed)
     lat, lon, crossing, _cut = cleaned_positions(track)
     along = float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])[~crossing].sum())
     assert along == pytest.approx(true_m, rel=0.08)
+
+
+@pytest.mark.parametrize(("into_m", "noise_m", "claimed"), [(700.0, 0.0, 5.0), (1300.0, 3.0, 18.6)])
+def test_out_along_the_interstate_and_back_is_highway_use(baltimore, into_m, noise_m, claimed):
+    """Out along I 95 and back on the other carriageway: the first and last fixes on the
+    interstate are next to each other, and judged by the line between them the GPS did not
+    follow the road, so the whole stretch was dropped as a crossing and the drive read
+    Kei-legal (33 of 40 such drives). It is judged step by step now."""
+    from kei_drive.core.distance import cumulative_m
+
+    route = _car_route(baltimore, A, B)
+    reference = check_track(TrackArrays.from_points(drive_path(route, 12.0)[0]), router=baltimore)
+    first = min(w.from_m for w in reference.warnings if w.kind == "highway")
+    along = cumulative_m(np.array([p[0] for p in route]), np.array([p[1] for p in route]))
+    cut = int(np.searchsorted(along, first + into_m))
+    there_and_back = [*route[:cut], *route[: cut - 1][::-1]]
+    fixes, _ = drive_path(there_and_back, 12.0, noise_m=noise_m, accuracy_m=claimed, seed=3)
+    result = check_track(TrackArrays.from_points(fixes), router=baltimore)
+    assert not result.legal
+    assert _highway_m(result) > into_m
