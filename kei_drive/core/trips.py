@@ -1245,6 +1245,10 @@ def _window_ends(t: NDArray, window_s: float) -> tuple[NDArray, NDArray]:
     return lo, hi.clip(max=t.size - 1)
 
 
+def _standing_near_m(noise_m: float) -> float:
+    return max(DEFAULT_CONFIG.stationary_radius_m, STANDING_NOISE * noise_m)
+
+
 def standing(lat: NDArray, lon: NDArray, t: NDArray, noise_m: float) -> NDArray:
     """Per fix of a timed log, did the truck stand there: are the fixes ``STANDING_WINDOW_S``
     before and after it both within ``near`` = max(``stationary_radius_m``, 4 x noise)? (Both
@@ -1261,7 +1265,7 @@ def standing(lat: NDArray, lon: NDArray, t: NDArray, noise_m: float) -> NDArray:
     n = lat.size
     if n < 3 or not np.isfinite(t).all():
         return np.zeros(n, dtype=bool)
-    near = max(DEFAULT_CONFIG.stationary_radius_m, STANDING_NOISE * noise_m)
+    near = _standing_near_m(noise_m)
     lo, hi = _window_ends(t, STANDING_WINDOW_S)
     far = np.fmax(haversine_m(lat, lon, lat[lo], lon[lo]), haversine_m(lat, lon, lat[hi], lon[hi]))
     still = ~_drop_short_runs(far > near, 3)
@@ -1295,6 +1299,24 @@ def _keep_slow_drives_moving(
     still[check] = np.fmin(before, after) <= near
 
 
+def _crept_on(lat: NDArray, lon: NDArray, still: NDArray, near: float) -> NDArray:
+    """Per fix, whether it stands but lies over 2 x ``near`` from the last one kept of its
+    run (the run's first fix, then each such fix), in a run that ends over 4 x ``near`` from
+    where it began: a truck creeping in a jam below the standing speed (20 m in 10 s) stood
+    for kilometres, one point from its first fix, and a crawl along an interstate read
+    Kei-legal. A stop, and a parked phone's wander, which comes back, stay one point."""
+    crept = np.zeros(lat.size, dtype=bool)
+    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if b - a < 2 or haversine_m(lat[a], lon[a], lat[b - 1], lon[b - 1]) <= 4 * near:
+            continue
+        kept = a
+        for i in range(a + 1, b):  # only runs that moved on: rare, and a few thousand fixes
+            if haversine_m(lat[kept], lon[kept], lat[i], lon[i]) > 2 * near:
+                crept[i], kept = True, i
+    return crept
+
+
 def moving_thin_index(
     lat: NDArray, lon: NDArray, t: NDArray, noise_m: float, min_spacing_m: float
 ) -> NDArray:
@@ -1304,7 +1326,7 @@ def moving_thin_index(
     track (check-route); a stop is one point."""
     still = standing(lat, lon, t, noise_m)
     first = still & ~np.concatenate(([False], still[:-1]))
-    index = np.flatnonzero(~still | first)
+    index = np.flatnonzero(~still | first | _crept_on(lat, lon, still, _standing_near_m(noise_m)))
     if index.size == 0:
         return index
     if index[-1] != lat.size - 1:

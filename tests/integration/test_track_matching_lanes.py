@@ -214,3 +214,14 @@ def test_out_along_the_interstate_and_back_is_highway_use(baltimore, into_m, noi
     result = check_track(TrackArrays.from_points(fixes), router=baltimore)
     assert not result.legal
     assert _highway_m(result) > into_m
+
+
+def test_a_crawl_along_the_interstate_is_highway_use(baltimore):
+    """A jam: 1.5 m/s all the way, fixes within 20 m of those 10 s before and after, so every
+    fix "stood" and the drive was one stop from its first fix: thinned to its two ends, 6.8
+    km and Kei-legal. A standing run keeps a point each time it has moved 2 x 20 m on."""
+    fixes, true_m = drive_path(_car_route(baltimore, A, B), 1.5, accuracy_m=5.0)
+    result = check_track(TrackArrays.from_points(fixes), router=baltimore)
+    assert not result.legal
+    assert _highway_m(result) > 2000.0
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.02)

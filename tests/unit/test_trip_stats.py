@@ -1134,3 +1134,19 @@ def test_a_large_claimed_error_does_not_make_a_moving_truck_stand(
     assert (
         still[stop].sum() >= (stop_s - 2 * 10) / interval_s - 2
     )  # all but its first and last 10 s
+
+
+def test_a_crawl_keeps_its_path_and_a_stop_stays_one_point():
+    """Below 2 m/s every fix of a log with 5 m fixes stands; a run that creeps on keeps a
+    point each 40 m from the last, a parked phone's jitter none."""
+    from kei_drive.core.trips import moving_thin_index
+
+    rng = np.random.default_rng(5)
+    crawl = np.concatenate((np.arange(0.0, 600.0, 1.5), np.full(600, 600.0)))  # then parked
+    lat = 40.0 + (crawl + rng.normal(0, 1.0, crawl.size)) / 111_195
+    lon = -105.0 + rng.normal(0, 1.0, crawl.size) / 85_000
+    keep = moving_thin_index(lat, lon, T0.timestamp() + np.arange(crawl.size), 5.0, 30.0)
+    along = crawl[keep]
+    assert (along < 590).sum() >= 14
+    assert np.diff(along[along < 590]).max() <= 45.0  # the crawl's path, a point every ~40 m
+    assert (along > 600 - 40).sum() <= 3  # the parked 10 minutes: its arrival and the last fix
