@@ -1310,10 +1310,17 @@ def _crept_on(lat: NDArray, lon: NDArray, still: NDArray, near: float) -> NDArra
     for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if b - a < 2 or haversine_m(lat[a], lon[a], lat[b - 1], lon[b - 1]) <= 4 * near:
             continue
-        kept = a
-        for i in range(a + 1, b):  # only runs that moved on: rare, and a few thousand fixes
-            if haversine_m(lat[kept], lon[kept], lat[i], lon[i]) > 2 * near:
-                crept[i], kept = True, i
+        kept, start = a, a + 1
+        while start < b:  # the next fix over 2 x near from the kept one, 1,024 fixes at a time
+            stop = min(start + 1024, b)
+            beyond = np.flatnonzero(
+                haversine_m(lat[kept], lon[kept], lat[start:stop], lon[start:stop]) > 2 * near
+            )
+            if beyond.size:
+                kept = start + int(beyond[0])
+                crept[kept], start = True, kept + 1
+            else:
+                start = stop
     return crept
 
 
