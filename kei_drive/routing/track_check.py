@@ -10,7 +10,6 @@ and the reports are joined; what was not matched is reported with its reason.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import queue
@@ -175,22 +174,28 @@ def _index_or_none(value: Any, size: int) -> int:
 def _followed(
     on: list[int], fixes: list[tuple[float, float]], matched: list[dict[str, Any]]
 ) -> bool:
-    """Did the GPS move along the road its fixes ``on`` were matched to, not across it? Step
-    by step: at least half the road between them (and 75 m) in steps where the GPS went the
-    road's way (within ``SUSTAINED_MAX_ANGLE_DEG``) and at least half as far. (Measured from
-    the first fix to the last, a drive out along I 95 and back on the other carriageway
-    ended where it began, and the whole interstate was dropped as a crossing.)"""
-    along = total = 0.0
-    for a, b in itertools.pairwise(on):
-        gps = _vector_m(fixes[a], fixes[b])
-        road = _vector_m(
-            (matched[a]["lat"], matched[a]["lon"]), (matched[b]["lat"], matched[b]["lon"])
-        )
-        step = math.hypot(*road)
-        total += step
-        if _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG and math.hypot(*gps) >= 0.5 * step:
-            along += step
-    return along >= SUSTAINED_MIN_M / 2 and along >= 0.5 * total
+    """Did the GPS move along the road its fixes ``on`` were matched to, not across it? From
+    the first fix to the one matched farthest from it, and from there to the last: each leg
+    whose road line is ``SUSTAINED_MIN_M`` / 2 or longer must have the GPS line within
+    ``SUSTAINED_MAX_ANGLE_DEG`` of it and at least half as long, and one leg must be that
+    long. (Judged from the first fix to the last only, a drive out along I 95 and back on
+    the other carriageway ended where it began, and the whole interstate was dropped as a
+    crossing. Step by step, noise that ran along the motorway and back counted twice.)"""
+    road = [(matched[i]["lat"], matched[i]["lon"]) for i in on]
+    turn = max(range(len(on)), key=lambda j: math.hypot(*_vector_m(road[0], road[j])))
+    legs = [(0, turn), (turn, len(on) - 1)] if 0 < turn < len(on) - 1 else [(0, len(on) - 1)]
+    judged = False
+    for a, b in legs:
+        road_leg = _vector_m(road[a], road[b])
+        if math.hypot(*road_leg) < SUSTAINED_MIN_M / 2:
+            continue
+        gps_leg = _vector_m(fixes[on[a]], fixes[on[b]])
+        if _angle_deg(gps_leg, road_leg) > SUSTAINED_MAX_ANGLE_DEG or math.hypot(
+            *gps_leg
+        ) < 0.5 * math.hypot(*road_leg):
+            return False
+        judged = True
+    return judged
 
 
 def _drop_unsustained(
