@@ -1,4 +1,5 @@
-"""Trip history: ``trips import|list|show|export``. The database is migrated on first use."""
+"""Trip history: ``trips import|list|show|export|recheck``. The database is migrated on first
+use."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ EXPORT_FORMATS = tuple(f.value for f in ExportFormat)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands."""
-    trips = subparsers.add_parser("trips", help="trip history: import, list, show, export")
+    trips = subparsers.add_parser("trips", help="trip history: import, list, show, export, recheck")
     sub = trips.add_subparsers(dest="trips_command", required=True)
 
     p = sub.add_parser("import", help="import trips from a GPX file", allow_abbrev=False)
@@ -47,6 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     _user_arg(p)
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser(
+        "recheck",
+        help="bring stored trips up to the current rules (statistics, highway use)",
+        description="Recompute the statistics and judge again the highway use of every "
+        "finished trip that older rules measured, or that no routing engine looked at (no "
+        "tiles when it was stored). The server does this by itself, a little each minute.",
+        allow_abbrev=False,
+    )
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=cmd_recheck)
 
     p = sub.add_parser("export", help="export a trip as GPX or GeoJSON", allow_abbrev=False)
     p.add_argument("trip", help="trip id or UUID")
@@ -213,6 +225,29 @@ def cmd_show(args: argparse.Namespace) -> int:
             if gap.get("road_m") is not None:
                 across += f", {gap['road_m']:.0f} m along the shortest road (counted)"
             print(f"  gap: {gap['start']} .. {gap['end']} ({gap['duration_s']:.0f} s, {across})")
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from kei_drive.db import migrated_url
+    from kei_drive.services.ingest import recheck_stored
+
+    try:
+        done = recheck_stored(migrated_url())
+    except RuntimeError as exc:
+        return fail(str(exc))
+    if args.json:
+        print_json(asdict(done))
+        return 0
+    print(f"statistics recomputed: {done.stats} trip(s)")
+    print(f"highway use judged again: {done.highway_use} trip(s)")
+    if done.waiting:
+        print(
+            f"{done.waiting} trip(s) wait for a routing engine to judge their highway use: "
+            "build tiles (kei-drive tiles build) or reach the routing server, then run this again"
+        )
     return 0
 
 

@@ -1144,6 +1144,13 @@ def analyze_track(
 # sweeper, ``services.ingest.refresh_outdated_stats``), so the history never mixes trips
 # measured one way with trips measured another.
 STATS_RULES = 1
+# The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
+# for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
+# ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
+# another answer for the same fixes: the sweeper matches stored trips again
+# (``services.ingest.refresh_outdated_highway_use``). 1: session 21's reading (large claimed
+# errors, scatter per block, crawls, stretches judged on two legs).
+HIGHWAY_RULES = 1
 
 
 def compute_stats(

@@ -7,6 +7,7 @@ Kei rule statuses and confidence live with the rules schema (``core/rules_schema
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class RecordingState(StrEnum):
@@ -40,6 +41,19 @@ class TripFlag(StrEnum):
 HIGHWAY_CHECK_PENDING = (
     "Not checked against the map yet: the check runs right after the trip is stored."
 )
+
+
+class HighwayUse(NamedTuple):
+    """A trip's highway use as the routing engine judged it: ``Trip.highway_use`` (None:
+    unknown) and why unknown (``stats["highway_use_note"]``). ``judged`` is False when no
+    engine looked at the fixes (no tiles, the routing server unreachable, the check still
+    to come): such an answer is asked again once an engine is there."""
+
+    answer: bool | None
+    note: str | None = None
+    judged: bool = True
+
+
 OVER_CAP_FLAG_S = 30.0  # shorter stretches above the cap are GPS noise, not worth a flag
 
 

@@ -111,6 +111,9 @@ class Trip(SQLModel, table=True):
     point_count: int = 0
     # core.trips.STATS_RULES of the statistics (None: stored before they were versioned)
     stats_rules: int | None = Field(default=None, index=True)
+    # core.trips.HIGHWAY_RULES of highway_use (None: not judged by the engine yet: stored
+    # before the rules were versioned, waiting for the engine, or no tiles when it finished)
+    highway_rules: int | None = Field(default=None, index=True)
     stats: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON))  # full TripStats
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))

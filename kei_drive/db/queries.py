@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from kei_drive.core.device_logs import separate_logs
 from kei_drive.core.distance import haversine_m
@@ -38,6 +38,7 @@ from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, sh
 from kei_drive.core.times import as_utc
 from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
+    HIGHWAY_RULES,
     STATS_RULES,
     TrackArrays,
     TripStats,
@@ -57,7 +58,7 @@ from kei_drive.core.vehicles import (
     check_speed_cap,
     parse_month,
 )
-from kei_drive.core.vocabulary import RecordingState, TripSource
+from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, RecordingState, TripSource
 from kei_drive.core.xmltext import clean_text
 from kei_drive.db.engine import begin_write
 from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
@@ -642,14 +643,32 @@ def store_stats(trip: Trip, stats: TripStats) -> TripStats:
 def outdated_stats(session: Session, max_fixes: int) -> list[int]:
     """Finished trips whose statistics older rules computed (``core.trips.STATS_RULES``),
     oldest first, up to ``max_fixes`` fixes in all (one trip at least)."""
+    return _outdated(session, Trip.stats_rules, STATS_RULES, max_fixes, 1000)
+
+
+def outdated_highway_use(session: Session, max_fixes: int, limit: int = 1000) -> list[int]:
+    """Finished trips whose highway use older rules judged, or no engine yet
+    (``core.trips.HIGHWAY_RULES``), oldest first, up to ``max_fixes`` fixes in all (one trip
+    at least). Trips waiting for the engine's part of finishing (``HIGHWAY_CHECK_PENDING``)
+    are left to that."""
+    note = col(Trip.stats)["highway_use_note"].as_string()
+    waiting = sa.and_(note.is_not(None), note == HIGHWAY_CHECK_PENDING)
+    rules = Trip.highway_rules
+    return _outdated(session, rules, HIGHWAY_RULES, max_fixes, limit, sa.not_(waiting))
+
+
+def _outdated(
+    session: Session, rules_column: Any, rules: int, max_fixes: int, limit: int, *also: Any
+) -> list[int]:
     rows = session.exec(
         select(Trip.id, Trip.point_count)
         .where(
             Trip.recording_state == RecordingState.FINISHED.value,
-            sa.or_(Trip.stats_rules.is_(None), Trip.stats_rules < STATS_RULES),  # type: ignore[union-attr]
+            sa.or_(rules_column.is_(None), rules_column < rules),
+            *also,
         )
         .order_by(Trip.id)
-        .limit(1000)
+        .limit(limit)
     ).all()
     out, fixes = [], 0
     for trip_id, count in rows:

@@ -12,25 +12,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kei_drive.core.trips import TrackArrays
-from kei_drive.routing.base import RoutingError, TilesMissingError
+from kei_drive.core.vocabulary import HighwayUse
+from kei_drive.routing.base import RouterUnavailableError, RoutingError, TilesMissingError
 from kei_drive.routing.track_check import track_uses_highway
+
+NO_TILES_NOTE = "No routing tiles are installed (kei-drive tiles build): not checked."
 
 
 def highway_use(points: Sequence[tuple[float, float]] | TrackArrays) -> bool | None:
-    return highway_use_and_note(points)[0]
+    return highway_use_and_note(points).answer
 
 
-def highway_use_and_note(
-    points: Sequence[tuple[float, float]] | TrackArrays,
-) -> tuple[bool | None, str | None]:
-    """``highway_use`` and, when it is unknown, why (for the driver: ``trips show``)."""
+def highway_use_and_note(points: Sequence[tuple[float, float]] | TrackArrays) -> HighwayUse:
+    """``highway_use`` and, when it is unknown, why (for the driver: ``trips show``). Not
+    ``judged`` when no engine could look (no tiles, the routing server unreachable)."""
     why: list[str] = []
     try:
         use = track_uses_highway(points, why_out=why)
     except TilesMissingError:
-        return None, "No routing tiles are installed (kei-drive tiles build): not checked."
+        return HighwayUse(None, NO_TILES_NOTE, judged=False)
+    except RouterUnavailableError as exc:
+        return HighwayUse(None, f"The routing server could not be reached: {exc}", judged=False)
     except (RoutingError, ValueError) as exc:
-        return None, f"The routing engine could not check the track: {exc}"
+        return HighwayUse(None, f"The routing engine could not check the track: {exc}")
     if use is not None:
-        return use, None
-    return None, " ".join(why) or None
+        return HighwayUse(use)
+    return HighwayUse(None, " ".join(why) or None)

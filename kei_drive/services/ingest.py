@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,8 +31,8 @@ from sqlmodel import Session
 
 from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
 from kei_drive.core.times import as_utc
-from kei_drive.core.trips import STATS_RULES, compute_stats
-from kei_drive.core.vocabulary import RecordingState
+from kei_drive.core.trips import HIGHWAY_RULES, STATS_RULES, compute_stats
+from kei_drive.core.vocabulary import HighwayUse, RecordingState
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
@@ -46,6 +46,7 @@ from kei_drive.services.trips import (
     finished_track,
     set_highway_use,
     store_engine_facts,
+    trip_mark,
     trips_pending_engine,
 )
 
@@ -98,8 +99,8 @@ PENDING_RETRY_S = 120  # a trip still waiting for the engine this long after it 
 def finish_idle(db_url: str, now_ms: int | None = None) -> list[str] | None:
     """``finish_idle_trips`` in its own transaction, then ``complete_finished`` for them and
     for trips whose engine's part never came (the server stopped right after finishing),
-    then ``refresh_outdated_stats``. None when another server process is sweeping this
-    database right now."""
+    then ``refresh_outdated_stats`` and ``refresh_outdated_highway_use``. None when another
+    server process is sweeping this database right now."""
     now_ms = now_ms if now_ms is not None else _now_ms()
     with sweeping(db_url) as mine:
         if not mine:
@@ -111,6 +112,7 @@ def finish_idle(db_url: str, now_ms: int | None = None) -> list[str] | None:
             stale = trips_pending_engine(s, _dt(now_ms - PENDING_RETRY_S * 1000))
         complete_finished(db_url, sorted(set(finished) | set(stale)))
         refresh_outdated_stats(db_url)
+        refresh_outdated_highway_use(db_url)
     return done
 
 
@@ -160,6 +162,111 @@ def _refresh_stats_of(db_url: str, trip_id: int) -> bool:
         q.store_stats(trip, stats)
         trip.point_count, trip.updated_at = stats.points, utcnow()
         s.add(trip)
+    return True
+
+
+HIGHWAY_REFRESH_FIXES = 100_000  # fixes matched again a sweep at most (seconds of the engine)
+
+
+def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_FIXES) -> list[int]:
+    """Judge again the highway use of finished trips that older rules judged, or that no
+    engine looked at (``core.trips.HIGHWAY_RULES``: no tiles when they finished, or stored
+    before the rules were versioned), about ``max_fixes`` fixes a call; the ids judged.
+    Nothing is asked while no engine is there (no tiles, the routing server unreachable):
+    those trips keep their answer and wait. Each trip is matched with no lock held and
+    stored only if its fixes did not change meanwhile. A trip the engine fails on keeps its
+    answer and is not tried again under these rules."""
+    with db_session(db_url) as s:
+        ids = q.outdated_highway_use(s, max_fixes)
+    if not ids or not _engine_installed():
+        return []
+    from kei_drive.routing.highway_use import highway_use_and_note  # the router loads late
+
+    done = []
+    for trip_id in ids:
+        with db_session(db_url) as s:  # reads only
+            track = finished_track(s, trip_id)
+        if track is None:
+            continue
+        fixes, mark = track
+        why = ""
+        try:
+            use = highway_use_and_note(fixes)
+        except Exception as exc:  # noqa: BLE001 - the trip keeps its answer
+            log.exception("judging the highway use of trip %s again failed", trip_id)
+            use = None
+            why = f"The routing engine could not check the track: {exc}"
+        del fixes
+        if use is not None and not use.judged:  # the engine went away: the next sweep asks
+            break
+        with writer_lock(db_url), db_session(db_url) as s:
+            trip = s.get(Trip, trip_id, with_for_update=True)
+            if trip is None or trip.recording_state != RecordingState.FINISHED.value:
+                continue
+            if use is None:  # not again every minute; its stored answer stands
+                trip.highway_rules = HIGHWAY_RULES
+                s.add(trip)
+                log.warning("trip %s keeps its highway use: %s", trip_id, why)
+                continue
+            if trip_mark(trip) != mark:  # grown or merged meanwhile: its finish asks again
+                continue
+            set_highway_use(s, trip, use)
+            trip.updated_at = utcnow()
+        done.append(trip_id)
+    return done
+
+
+@dataclass
+class Recheck:
+    """What ``recheck_stored`` did."""
+
+    stats: int = 0  # trips whose statistics were recomputed
+    highway_use: int = 0  # trips whose highway use was judged again
+    waiting: int = 0  # trips whose highway use waits for an engine (no tiles, server down)
+
+
+def recheck_stored(db_url: str) -> Recheck:
+    """Bring every finished trip up to the current rules at once (``kei-drive trips
+    recheck``), as the server's sweeper does a little each minute."""
+    done = Recheck()
+    with sweeping(db_url) as mine:
+        if not mine:
+            raise RuntimeError("another server process is sweeping this database right now")
+        done.stats = _until_done(db_url, refresh_outdated_stats, q.outdated_stats)
+        done.highway_use = _until_done(db_url, refresh_outdated_highway_use, q.outdated_highway_use)
+    with db_session(db_url) as s:
+        done.waiting = len(q.outdated_highway_use(s, ALL_FIXES, limit=ALL_FIXES))
+    return done
+
+
+ALL_FIXES = 10**12
+
+
+def _until_done(
+    db_url: str, refresh: Callable[[str], list[int]], outdated: Callable[[Session, int], list[int]]
+) -> int:
+    """Refresh batches until no trip is outdated or a batch changes nothing (a trip that
+    fails is marked, so it does not come back; one waiting for an engine does)."""
+    count, left = 0, None
+    while True:
+        batch = refresh(db_url)
+        count += len(batch)
+        with db_session(db_url) as s:
+            now_left = outdated(s, ALL_FIXES)
+        if not now_left or (not batch and now_left == left):
+            return count
+        left = now_left
+
+
+def _engine_installed() -> bool:
+    """Routing tiles or a routing server are configured (a server may still be down: the
+    first answer says so)."""
+    from kei_drive.routing import TilesMissingError, get_router
+
+    try:
+        get_router()
+    except TilesMissingError:
+        return False
     return True
 
 
@@ -230,7 +337,7 @@ def _not_checked(db_url: str, trip_id: int, why: str) -> None:
         with writer_lock(db_url), db_session(db_url) as s:
             trip = s.get(Trip, trip_id)
             if trip is not None and (trip.stats or {}).get("highway_use_note") == PENDING_NOTE:
-                set_highway_use(s, trip, (None, why))
+                set_highway_use(s, trip, HighwayUse(None, why))
     except Exception:  # noqa: BLE001 - the database itself failed: the sweeper tries again
         log.exception("trip %s left waiting for its highway-use check", trip_id)
 

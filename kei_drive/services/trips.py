@@ -13,8 +13,8 @@ from sqlmodel import Session
 from kei_drive import config
 from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
-from kei_drive.core.trips import TrackArrays, TripStats
-from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, RecordingState
+from kei_drive.core.trips import HIGHWAY_RULES, TrackArrays, TripStats
+from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, HighwayUse, RecordingState
 from kei_drive.db import queries as q
 from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
@@ -24,9 +24,6 @@ from kei_drive.presenters.trips import default_trip_name
 MATCH = object()  # finish_trip's default: map-match the track there and then
 LATER = object()  # ...or leave the engine's part to the caller, after its commit (``engine_facts``)
 PENDING_NOTE = HIGHWAY_CHECK_PENDING  # a trip whose engine's part is due (``LATER``)
-
-
-HighwayUse = tuple[bool | None, str | None]  # the answer, and why it is unknown (None)
 
 
 def highway_use_of(session: Session, trip_id: int) -> HighwayUse:
@@ -40,8 +37,10 @@ def highway_use_of(session: Session, trip_id: int) -> HighwayUse:
 
 def set_highway_use(session: Session, trip: Trip, use: HighwayUse) -> None:
     """Store a trip's highway use; why it is unknown goes with its statistics
-    (``stats["highway_use_note"]``, shown by ``trips show``)."""
-    trip.highway_use, note = use
+    (``stats["highway_use_note"]``, shown by ``trips show``), and the rules that judged it
+    (``core.trips.HIGHWAY_RULES``; None when no engine looked, so the sweeper asks again)."""
+    trip.highway_use, note = use.answer, use.note
+    trip.highway_rules = HIGHWAY_RULES if use.judged else None
     stats = {k: v for k, v in (trip.stats or {}).items() if k != "highway_use_note"}
     trip.stats = stats | ({"highway_use_note": note} if note else {})
     session.add(trip)
@@ -76,7 +75,7 @@ def finish_trip(
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     elif highway_use is LATER:  # an answer about the fixes before is no answer now
-        set_highway_use(session, trip, (None, PENDING_NOTE))
+        set_highway_use(session, trip, HighwayUse(None, PENDING_NOTE, judged=False))
     else:
         set_highway_use(session, trip, highway_use)
     session.add(trip)
@@ -103,7 +102,7 @@ def finished_track(session: Session, trip_id: int) -> tuple[TrackArrays, TripMar
     trip = session.get(Trip, trip_id)
     if trip is None or trip.recording_state != RecordingState.FINISHED:
         return None
-    return q.trip_arrays(session, trip_id), _mark(trip)
+    return q.trip_arrays(session, trip_id), trip_mark(trip)
 
 
 def engine_facts(trip_id: int, fixes: TrackArrays, mark: TripMark) -> EngineFacts:
@@ -125,7 +124,7 @@ def store_engine_facts(session: Session, facts: EngineFacts) -> bool:
     trip = session.get(Trip, facts.trip_id, with_for_update=True)
     if trip is None or trip.recording_state != RecordingState.FINISHED:
         return False
-    if _mark(trip) != facts.mark:
+    if trip_mark(trip) != facts.mark:
         return False
     measure_gaps_on_roads(trip, q.refresh_stats(session, trip), facts.gap_roads)
     set_highway_use(session, trip, facts.highway_use)
@@ -153,7 +152,8 @@ def trips_pending_engine(session: Session, finished_before: datetime) -> list[in
     return [int(tid) for tid in rows]
 
 
-def _mark(trip: Trip) -> TripMark:
+def trip_mark(trip: Trip) -> TripMark:
+    """What tells a finished trip's fixes changed: their count, first and last time."""
     return (trip.point_count, trip.started_at, trip.ended_at)
 
 

@@ -37,17 +37,19 @@ def test_track_on_the_residential_grid_used_none(tiles_env):
 
 def test_track_outside_the_tiles_is_unknown_and_says_why(tiles_env):
     assert highway_use(line((39.29, -76.61), (39.30, -76.61))) is None
-    use, note = highway_use_and_note(line((39.29, -76.61), (39.30, -76.61)))
+    use, note, judged = highway_use_and_note(line((39.29, -76.61), (39.30, -76.61)))
     assert use is None and "outside the installed map data" in note
-    assert highway_use_and_note(line((41.952, -77.000), (41.988, -77.000))) == (True, None)
+    assert judged  # the engine looked: asking again gives the same answer
+    assert highway_use_and_note(line((41.952, -77.000), (41.988, -77.000))) == (True, None, True)
 
 
 def test_without_tiles_highway_use_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setenv("KEI_DRIVE_TILES", str(tmp_path / "no-tiles"))
     monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
     assert highway_use(line((41.952, -77.000), (41.988, -77.000))) is None
-    _use, note = highway_use_and_note(line((41.952, -77.000), (41.988, -77.000)))
+    _use, note, judged = highway_use_and_note(line((41.952, -77.000), (41.988, -77.000)))
     assert note.startswith("No routing tiles are installed")
+    assert not judged  # asked again once tiles are there
 
 
 def test_trips_show_says_why_highway_use_is_unknown(tiles_env, tmp_path, monkeypatch, capsys):
