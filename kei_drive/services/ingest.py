@@ -208,7 +208,7 @@ def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_F
                 s.add(trip)
                 log.warning("trip %s keeps its highway use: %s", trip_id, why)
                 continue
-            if trip_mark(trip) != mark:  # grown or merged meanwhile: its finish asks again
+            if trip_mark(trip) != mark:  # changed meanwhile: the next sweep reads it again
                 continue
             set_highway_use(s, trip, use)
             trip.updated_at = utcnow()

@@ -187,3 +187,35 @@ def test_trips_recheck_brings_the_history_up_to_date(tmp_path, tiles, monkeypatc
     assert main(["trips", "recheck", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"stats": 0, "highway_use": 1, "waiting": 0}
     assert stored(db, trip_id).highway_use is True
+
+
+def test_late_fixes_onto_the_interstate_after_stop_are_judged(tmp_path, tiles, monkeypatch):
+    """The phone's queue arrives after Stop (no signal on the way): the Drive-screen trip had
+    been judged on its first fixes, along a grid street; the late ones go up the ramp and
+    along I 99, and the sweep judges the whole track again."""
+    from starlette.testclient import TestClient
+
+    from kei_drive.api import api
+
+    with_engine(monkeypatch, tiles)
+    url = f"sqlite:///{tmp_path / 'kei.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("KEI_DRIVE_SINGLE_USER", "1")
+    migrate(url)
+    fixes, _ = drive_path(VIA_MOTORWAY, 20.0, accuracy_m=5)
+    sent = [
+        {"id": f"f{i}", "t": round(p.time.timestamp() * 1000), "lat": p.lat, "lon": p.lon}
+        | {"acc": 5.0}
+        for i, p in enumerate(fixes)
+    ]
+    on_the_street = 25  # 500 m of the 556 m before the on-ramp
+    trip = "0b6f4c1e-7d1a-4c55-9a39-5f3c7a1d2e10"
+    with TestClient(api) as client:
+        client.put(f"/api/v1/trips/{trip}", json={})
+        client.post(f"/api/v1/trips/{trip}/points", json={"points": sent[:on_the_street]})
+        assert client.post(f"/api/v1/trips/{trip}/finish").json()["trip"]["highway_use"] is False
+        late = client.post(f"/api/v1/trips/{trip}/points", json={"points": sent[on_the_street:]})
+        assert late.json()["accepted"] == len(sent) - on_the_street
+        assert client.get(f"/api/v1/trips/{trip}").json()["highway_use"] is False  # not yet
+        assert ingest.finish_idle(url) == []  # the server's minute
+        assert client.get(f"/api/v1/trips/{trip}").json()["highway_use"] is True
