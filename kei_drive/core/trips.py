@@ -1149,8 +1149,9 @@ STATS_RULES = 1
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
 # another answer for the same fixes: the sweeper matches stored trips again
 # (``services.ingest.refresh_outdated_highway_use``). 1: session 21's reading (large claimed
-# errors, scatter per block, crawls, stretches judged on two legs).
-HIGHWAY_RULES = 1
+# errors, scatter per block, crawls, stretches judged on two legs); 2: a stretch dropped for
+# want of fixes alone makes the answer unknown, not "no" (``track_check.PossibleHighway``).
+HIGHWAY_RULES = 2
 
 
 def compute_stats(

@@ -17,7 +17,7 @@ from kei_drive.cli import main
 from kei_drive.core.gpx import TrackPoint, to_gpx
 from kei_drive.core.trips import TrackArrays
 from kei_drive.routing import get_router
-from kei_drive.routing.highway_use import highway_use
+from kei_drive.routing.highway_use import highway_use, highway_use_and_note
 from kei_drive.routing.track_check import check_track
 from tests.support.osm_synth import synth_tiles
 from tests.support.trips import drive_path
@@ -73,6 +73,28 @@ def test_a_track_that_only_drives_a_ramp_used_the_motorway(router, monkeypatch):
     assert highway_use(_track(fixes)) is True
 
 
+@pytest.mark.parametrize("every_s", [45.0, 60.0])
+def test_a_sparse_log_up_a_ramp_points_it_out_and_does_not_say_no_highway(
+    router, monkeypatch, every_s
+):
+    """A logger saving battery (a fix a minute or more) leaves two fixes on the on-ramp:
+    too few to tell it from a road beside it, so the sustained-highway test drops it. Not
+    counted, but pointed out, and the trip's highway use is unknown, not "no"."""
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    up_the_ramp = [(41.9550, -77.0100), (41.9500, -77.0100), (41.9500, -77.0004)]
+    fixes, _ = drive_path(up_the_ramp, 20.0, accuracy_m=10, interval_s=every_s)
+    result = check_track(_track(fixes), router=router)
+    assert _highways(result) == []
+    (note,) = [n for n in result.notes if n.startswith("Possibly on a highway")]
+    assert "m of a ramp (motorway) near 41.9500, -77.00" in note
+    assert "only 2 GPS fixes" in note
+    use, why, judged = highway_use_and_note(_track(fixes))
+    assert use is None and judged and why.startswith("Possibly on a highway")
+    dense, _ = drive_path(up_the_ramp, 20.0, accuracy_m=10, interval_s=20.0)
+    assert highway_use(_track(dense)) is True  # five fixes: the ramp is counted
+
+
 def test_a_track_that_only_drives_an_off_ramp_names_where_it_came_from(router):
     down_the_ramp = [(41.9900, -76.9996), (41.9900, -77.0100), (41.9850, -77.0100)]
     fixes, _ = drive_path(down_the_ramp, 10.0, accuracy_m=5)
@@ -112,6 +134,7 @@ def test_noisy_drive_over_a_motorway_bridge_is_no_highway(router, seed, accuracy
     fixes, true_m = drive_path(OVER_THE_BRIDGE, 10.0, noise_m=15.0, accuracy_m=accuracy, seed=seed)
     result = check_track(_track(fixes), router=router)
     assert _highways(result) == [], [w.message for w in result.warnings]
+    assert not [n for n in result.notes if n.startswith("Possibly on a highway")]
     assert result.legal
     assert result.report.distance_m == pytest.approx(true_m, rel=0.03)
     assert result.matched_share == 1.0
