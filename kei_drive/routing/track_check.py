@@ -130,6 +130,7 @@ class PossibleHighway:
     road_class: str  # "motorway" or "trunk"
     road: str  # its first name or ref on the map ("" when unnamed)
     fixes: int  # matched GPS fixes on it
+    seconds: float | None  # from the first of them to the last (None: untimed)
     lat: float  # about its middle
     lon: float
 
@@ -262,7 +263,11 @@ def _drop_unsustained(
             ramp = all(x.use == "ramp" for x in edges[k:end])
             road = names[0] if names else "a ramp" if ramp else ""
             lat, lon = (float(np.interp(half_way, cum, shape[:, c])) for c in (0, 1))
-            possible_out.append(PossibleHighway(length, classes[k], road, len(on), lat, lon))
+            span = float(times[on[-1]] - times[on[0]])
+            seconds = span if np.isfinite(span) else None
+            possible_out.append(
+                PossibleHighway(length, classes[k], road, len(on), seconds, lat, lon)
+            )
         if not sustained:
             around = next(
                 (
@@ -342,14 +347,20 @@ def possible_notes(possible: Sequence[PossibleHighway]) -> list[str]:
     """Where the GPS was too sparse or coarse to tell a highway from the road beside it."""
     notes = [
         f"Possibly on a highway, not counted: {round(h.length_m):,} m of "
-        f"{h.road or 'an unnamed road'} ({h.road_class}) near {h.lat:.4f}, {h.lon:.4f}, "
-        f"where only {h.fixes} GPS fixes were matched to it: too few to tell it from a road "
-        "beside it. Check that stretch."
+        f"{f'{h.road} ({h.road_class})' if h.road else f'an unnamed {h.road_class} road'} "
+        f"near {h.lat:.4f}, {h.lon:.4f}, where {_evidence(h)}: too little to tell it from a "
+        "road beside it. Check that stretch."
         for h in possible[:POSSIBLE_NOTES_MAX]
     ]
     if len(possible) > POSSIBLE_NOTES_MAX:
         notes.append(f"... and {len(possible) - POSSIBLE_NOTES_MAX} more such stretches.")
     return notes
+
+
+def _evidence(h: PossibleHighway) -> str:
+    if h.fixes < SUSTAINED_MIN_POINTS or h.seconds is None:
+        return f"only {h.fixes} GPS fixes were matched to it"
+    return f"the GPS was on it for only {h.seconds:.0f} s ({h.fixes} fixes)"
 
 
 def _longest_unmatched_m(parts: list[_Part]) -> float:

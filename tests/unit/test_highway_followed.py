@@ -1,5 +1,6 @@
 """Whether the GPS followed a matched highway stretch or only crossed it, or wandered along it
-(``track_check._followed``), on positions given in metres east and north of a point."""
+(``track_check._followed``), on positions given in metres east and north of a point; and how
+a stretch dropped for want of fixes is pointed out (``track_check.possible_notes``)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,17 @@ def test_matched_points_that_run_ahead_and_back_do_not_follow_it(back_to_m):
     road = [(0.0, 0.0), (60.0, 0.0), (120.0, 0.0), (back_to_m, 0.0)]
     gps = [(0.0, 25.0), (50.0, 25.0), (100.0, 25.0), (105.0, 25.0)]
     assert not _judge(road, gps)
+
+
+def test_a_possible_stretch_says_what_was_missing():
+    from kei_drive.routing.track_check import PossibleHighway, possible_notes
+
+    two = PossibleHighway(794.4, "motorway", "a ramp", 2, 60.0, 41.95, -77.0052)
+    brief = PossibleHighway(157.0, "motorway", "", 7, 5.0, 39.2651, -76.5624)
+    first, second = possible_notes([two, brief])
+    assert first.startswith("Possibly on a highway, not counted: 794 m of a ramp (motorway)")
+    assert "near 41.9500, -77.0052, where only 2 GPS fixes were matched to it" in first
+    assert "157 m of an unnamed motorway road" in second
+    assert "the GPS was on it for only 5 s (7 fixes)" in second
+    many = possible_notes([two] * 7)
+    assert len(many) == 6 and many[-1] == "... and 2 more such stretches."
