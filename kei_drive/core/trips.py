@@ -1150,8 +1150,10 @@ STATS_RULES = 1
 # another answer for the same fixes: the sweeper matches stored trips again
 # (``services.ingest.refresh_outdated_highway_use``). 1: session 21's reading (large claimed
 # errors, scatter per block, crawls, stretches judged on two legs); 2: a stretch dropped for
-# want of fixes alone makes the answer unknown, not "no" (``track_check.PossibleHighway``).
-HIGHWAY_RULES = 2
+# want of fixes alone makes the answer unknown, not "no" (``track_check.PossibleHighway``);
+# 3: so does one that a sparse log leaves with one fix or none, where the road between the
+# fixes either side runs along it (``track_check._bare_between``).
+HIGHWAY_RULES = 3
 
 
 def compute_stats(

@@ -69,6 +69,7 @@ MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
 SUSTAINED_MIN_POINTS = 3
+SPARSE_FIX_S = 15.0  # fixes this far apart (on average) leave a short highway stretch bare
 SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not across it
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
 
@@ -133,6 +134,7 @@ class PossibleHighway:
     seconds: float | None  # from the first of them to the last (None: untimed)
     lat: float  # about its middle
     lon: float
+    between_s: float | None = None  # none or one fix on it: the fixes either side, s apart
 
 
 @dataclass
@@ -257,17 +259,27 @@ def _drop_unsustained(
                 sustained = False
         if sustained:
             sustained = _followed(on, fixes, matched)
-        elif possible_out is not None and _possible(on, length, times, fixes, matched):
-            half_way = float(cum[min(b, len(cum) - 1)]) + length / 2
-            names = next((x.names for x in edges[k:end] if x.names), ())
-            ramp = all(x.use == "ramp" for x in edges[k:end])
-            road = names[0] if names else "a ramp" if ramp else ""
-            lat, lon = (float(np.interp(half_way, cum, shape[:, c])) for c in (0, 1))
-            span = float(times[on[-1]] - times[on[0]])
-            seconds = span if np.isfinite(span) else None
-            possible_out.append(
-                PossibleHighway(length, classes[k], road, len(on), seconds, lat, lon)
+        elif possible_out is not None:
+            between = (
+                _bare_between(on, fix_edge, matched_fix, k, end, times)
+                if length >= SUSTAINED_MIN_M
+                else None
             )
+            if between is not None or _possible(on, length, times, fixes, matched):
+                ends = shape[min(b, len(shape) - 1)], shape[min(e, len(shape) - 1)]
+                if between is None or _heads_along(fixes, on, fix_edge, matched_fix, k, end, ends):
+                    half_way = float(cum[min(b, len(cum) - 1)]) + length / 2
+                    names = next((x.names for x in edges[k:end] if x.names), ())
+                    ramp = all(x.use == "ramp" for x in edges[k:end])
+                    road = names[0] if names else "a ramp" if ramp else ""
+                    lat, lon = (float(np.interp(half_way, cum, shape[:, c])) for c in (0, 1))
+                    span = float(times[on[-1]] - times[on[0]]) if on else math.nan
+                    seconds = span if np.isfinite(span) else None
+                    possible_out.append(
+                        PossibleHighway(
+                            length, classes[k], road, len(on), seconds, lat, lon, between
+                        )
+                    )
         if not sustained:
             around = next(
                 (
@@ -282,6 +294,54 @@ def _drop_unsustained(
                 out[j] = replace(edges[j], road_class=cls, use="road", names=edges[j].names)
         k = end
     return out
+
+
+def _bare_between(
+    on: list[int],
+    fix_edge: np.ndarray,
+    matched_fix: np.ndarray,
+    k: int,
+    end: int,
+    times: np.ndarray,
+) -> float | None:
+    """Seconds between the matched fixes either side of a highway stretch (edges ``k`` to
+    ``end``) that holds at most one fix, when the log is sparse there: over
+    ``SPARSE_FIX_S`` a fix on average (a logger saving battery, a signal lost in a tunnel).
+    The matcher's road between them runs along the highway; the truck may have taken it.
+    None otherwise (a dense log leaves no highway it drove bare: a short run of the
+    matcher's path onto a motorway between dense fixes is not the truck's)."""
+    if len(on) > 1:
+        return None
+    before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
+    after = np.flatnonzero(matched_fix & (fix_edge >= end))
+    if not before.size or not after.size:
+        return None
+    first, last = int(before[-1]), int(after[0])
+    span = float(times[last] - times[first])
+    if not np.isfinite(span) or span < SPARSE_FIX_S * (last - first):
+        return None
+    return span
+
+
+def _heads_along(
+    fixes: list[tuple[float, float]],
+    on: list[int],
+    fix_edge: np.ndarray,
+    matched_fix: np.ndarray,
+    k: int,
+    end: int,
+    ends: tuple[np.ndarray, np.ndarray],
+) -> bool:
+    """Does the GPS go the highway stretch's way (within ``SUSTAINED_MAX_ANGLE_DEG``) from
+    the fix before it to the fix after it? (A path that runs along a motorway and back, or
+    crosses it, is not a drive along it.)"""
+    before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
+    after = np.flatnonzero(matched_fix & (fix_edge >= end))
+    gps = _vector_m(fixes[int(before[-1])], fixes[int(after[0])])
+    road = _vector_m(tuple(ends[0]), tuple(ends[1]))
+    if math.hypot(*road) < SUSTAINED_MIN_M / 2:
+        return False
+    return _angle_deg(gps, road) <= SUSTAINED_MAX_ANGLE_DEG
 
 
 def _possible(
@@ -358,6 +418,12 @@ def possible_notes(possible: Sequence[PossibleHighway]) -> list[str]:
 
 
 def _evidence(h: PossibleHighway) -> str:
+    if h.between_s is not None:
+        on_it = "no GPS fix" if h.fixes == 0 else "one GPS fix"
+        return (
+            f"{on_it} was matched to it, but the road between the fixes either side of it "
+            f"({h.between_s:.0f} s apart) runs along it"
+        )
     if h.fixes < SUSTAINED_MIN_POINTS or h.seconds is None:
         return f"only {h.fixes} GPS fixes were matched to it"
     return f"the GPS was on it for only {h.seconds:.0f} s ({h.fixes} fixes)"

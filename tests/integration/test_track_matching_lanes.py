@@ -14,6 +14,7 @@ from kei_drive.core.trips import TrackArrays
 from kei_drive.routing import KeiOptions, track_check
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError
+from kei_drive.routing.highway_use import highway_use_and_note
 from kei_drive.routing.polyline import decode
 from kei_drive.routing.tiles import build_tiles
 from kei_drive.routing.track_check import check_track
@@ -121,6 +122,42 @@ def _car_route(router: LocalValhallaRouter, a, b) -> list[tuple[float, float]]:
     request = {"locations": [dict(zip(("lat", "lon"), p, strict=True)) for p in (a, b)]}
     answer = router.route({**request, "costing": "auto"})
     return decode(answer["trip"]["legs"][0]["shape"])
+
+
+# A car route through 830 m of President Street (a trunk road) mid-way.
+PRESIDENT_FROM, PRESIDENT_TO = (39.2811, -76.5743), (39.3068, -76.6055)
+
+
+@pytest.mark.parametrize("every_s", [45.0, 60.0])
+def test_a_logger_too_sparse_to_put_a_fix_on_a_trunk_road_points_it_out(
+    baltimore, monkeypatch, every_s
+):
+    """A logger at a fix every 45-60 s leaves President Street with one fix or none, though
+    the road the matcher found between the fixes either side runs along it. It read "no
+    highway", Kei-legal, with no word of it; now it is pointed out, and the trip's highway
+    use is unknown. (Drawn from ~7,000 sparse drives: on Kei routes beside and across
+    motorways, fixes 20-120 s apart, no such note.)"""
+    route = _car_route(baltimore, PRESIDENT_FROM, PRESIDENT_TO)
+    dense, _ = drive_path(route, 12.0, accuracy_m=5.0)
+    (stretch,) = [
+        w
+        for w in check_track(TrackArrays.from_points(dense), router=baltimore).warnings
+        if w.kind == "highway"
+    ]
+    assert "President Street" in stretch.road and stretch.road_class == "trunk"
+    fixes, _ = drive_path(route, 20.0, accuracy_m=5.0, interval_s=every_s)
+    track = TrackArrays.from_points(fixes)
+    result = check_track(track, router=baltimore)
+    assert not [w for w in result.warnings if w.kind == "highway"]
+    (note,) = [n for n in result.notes if n.startswith("Possibly on a highway")]
+    assert "President Street (trunk)" in note
+    assert f"({2 * every_s:.0f} s apart) runs along it" in note or (
+        f"({every_s:.0f} s apart) runs along it" in note
+    )
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    use, why, judged = highway_use_and_note(track)
+    assert use is None and judged and "President Street" in why
 
 
 @pytest.mark.parametrize("accuracy", [35.0, 50.0])

@@ -60,3 +60,16 @@ def test_a_possible_stretch_says_what_was_missing():
     assert "the GPS was on it for only 5 s (7 fixes)" in second
     many = possible_notes([two] * 7)
     assert len(many) == 6 and many[-1] == "... and 2 more such stretches."
+
+
+@pytest.mark.parametrize(("fixes", "on_it"), [(0, "no GPS fix"), (1, "one GPS fix")])
+def test_a_stretch_left_bare_by_sparse_fixes_says_so(fixes, on_it):
+    from kei_drive.routing.track_check import PossibleHighway, possible_notes
+
+    bare = PossibleHighway(827.0, "trunk", "President Street", fixes, None, 39.29, -76.6, 90.0)
+    (note,) = possible_notes([bare])
+    assert note.startswith("Possibly on a highway, not counted: 827 m of President Street (trunk)")
+    assert (
+        f"where {on_it} was matched to it, but the road between the fixes either side of it "
+        "(90 s apart) runs along it: too little to tell it from a road beside it" in note
+    )
