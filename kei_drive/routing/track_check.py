@@ -261,7 +261,7 @@ def _drop_unsustained(
             sustained = _followed(on, fixes, matched)
         elif possible_out is not None:
             between = (
-                _bare_between(on, fix_edge, matched_fix, k, end, times)
+                _bare_between(on, fix_edge, matched_fix, k, end, times, fixes)
                 if length >= SUSTAINED_MIN_M
                 else None
             )
@@ -303,13 +303,15 @@ def _bare_between(
     k: int,
     end: int,
     times: np.ndarray,
+    fixes: list[tuple[float, float]],
 ) -> float | None:
     """Seconds between the matched fixes either side of a highway stretch (edges ``k`` to
     ``end``) that holds at most one fix, when the log is sparse there: over
-    ``SPARSE_FIX_S`` a fix on average (a logger saving battery, a signal lost in a tunnel).
-    The matcher's road between them runs along the highway; the truck may have taken it.
-    None otherwise (a dense log leaves no highway it drove bare: a short run of the
-    matcher's path onto a motorway between dense fixes is not the truck's)."""
+    ``SPARSE_FIX_S`` and ``SUSTAINED_MIN_M`` a fix on average (a logger saving battery, a
+    signal lost in a tunnel). The matcher's road between them runs along the highway; the
+    truck may have taken it. None otherwise: a dense log leaves no highway it drove bare (a
+    short run of the matcher's path onto a motorway between dense fixes is not the truck's),
+    and its fixes thinned for the matcher are at most ~100 m apart, however slow it went."""
     if len(on) > 1:
         return None
     before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
@@ -319,6 +321,8 @@ def _bare_between(
     first, last = int(before[-1]), int(after[0])
     span = float(times[last] - times[first])
     if not np.isfinite(span) or span < SPARSE_FIX_S * (last - first):
+        return None
+    if math.hypot(*_vector_m(fixes[first], fixes[last])) < SUSTAINED_MIN_M * (last - first):
         return None
     return span
 
