@@ -1152,7 +1152,8 @@ STATS_RULES = 1
 # errors, scatter per block, crawls, stretches judged on two legs); 2: a stretch dropped for
 # want of fixes alone makes the answer unknown, not "no" (``track_check.PossibleHighway``);
 # 3: so does one that a sparse log leaves with one fix or none, where the road between the
-# fixes either side runs along it (``track_check._bare_between``).
+# fixes either side runs along it (``track_check._bare_between``), or the shortest road across
+# a gap in recording over 2 km does (``routing.gap_highways``).
 HIGHWAY_RULES = 3
 
 

@@ -36,6 +36,7 @@ from kei_drive.core.trips import (
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
+from kei_drive.routing.gap_highways import gap_highways
 from kei_drive.routing.planner import (
     DESTINATION_TYPES,
     START_TYPES,
@@ -48,6 +49,11 @@ from kei_drive.routing.planner import (
     maneuvers_from_route,
 )
 from kei_drive.routing.polyline import decode_array
+from kei_drive.routing.possible_highway import (
+    SUSTAINED_MIN_POINTS,
+    PossibleHighway,
+    possible_notes,
+)
 from kei_drive.routing.road_match import name_lone_ramps
 from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
 from kei_drive.routing.unmatched import notes as unmatched_notes
@@ -68,7 +74,6 @@ MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own 
 MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
-SUSTAINED_MIN_POINTS = 3
 SPARSE_FIX_S = 15.0  # fixes this far apart (on average) leave a short highway stretch bare
 SUSTAINED_MAX_ANGLE_DEG = 45.0  # the GPS must move along the highway, not across it
 HIGHWAY_USE_MAX_UNMATCHED_M = 500.0  # "no highway" needs no longer unknown stretch
@@ -117,24 +122,6 @@ def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
         out.append((start, end))
         start = end - 1
     return out
-
-
-@dataclass(frozen=True)
-class PossibleHighway:
-    """A highway stretch the matcher found and the sustained-highway test dropped for want
-    of GPS fixes alone: too few, or too brief, though it was long and followed. Sparse or
-    coarse fixes (a logger saving battery, fixes that claim 30-50 m) leave a ramp or a short
-    run on a trunk road with one or two fixes, which cannot tell it from the road beside it;
-    so it is not counted, and ``check_track`` says where it was."""
-
-    length_m: float
-    road_class: str  # "motorway" or "trunk"
-    road: str  # its first name or ref on the map ("" when unnamed)
-    fixes: int  # matched GPS fixes on it
-    seconds: float | None  # from the first of them to the last (None: untimed)
-    lat: float  # about its middle
-    lon: float
-    between_s: float | None = None  # none or one fix on it: the fixes either side, s apart
 
 
 @dataclass
@@ -404,35 +391,6 @@ def _match(
     return [_Part(shape, edges, float(seg.sum()), unmatched_m, runs, possible)]
 
 
-POSSIBLE_NOTES_MAX = 5
-
-
-def possible_notes(possible: Sequence[PossibleHighway]) -> list[str]:
-    """Where the GPS was too sparse or coarse to tell a highway from the road beside it."""
-    notes = [
-        f"Possibly on a highway, not counted: {round(h.length_m):,} m of "
-        f"{f'{h.road} ({h.road_class})' if h.road else f'an unnamed {h.road_class} road'} "
-        f"near {h.lat:.4f}, {h.lon:.4f}, where {_evidence(h)}: too little to tell it from a "
-        "road beside it. Check that stretch."
-        for h in possible[:POSSIBLE_NOTES_MAX]
-    ]
-    if len(possible) > POSSIBLE_NOTES_MAX:
-        notes.append(f"... and {len(possible) - POSSIBLE_NOTES_MAX} more such stretches.")
-    return notes
-
-
-def _evidence(h: PossibleHighway) -> str:
-    if h.between_s is not None:
-        on_it = "no GPS fix" if h.fixes == 0 else "one GPS fix"
-        return (
-            f"{on_it} was matched to it, but the road between the fixes either side of it "
-            f"({h.between_s:.0f} s apart) runs along it"
-        )
-    if h.fixes < SUSTAINED_MIN_POINTS or h.seconds is None:
-        return f"only {h.fixes} GPS fixes were matched to it"
-    return f"the GPS was on it for only {h.seconds:.0f} s ({h.fixes} fixes)"
-
-
 def _longest_unmatched_m(parts: list[_Part]) -> float:
     """The longest run of unmatched track (wholly unmatched parts in a row add up)."""
     longest = run = 0.0
@@ -576,9 +534,15 @@ def track_uses_highway(
                 return True
             parts.append(part)
     possible = [h for p in parts for h in p.possible]
+    across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
+    possible += across.possible
     if possible:  # not "no": the fixes were too few to tell
         if why_out is not None:
             why_out.extend(possible_notes(possible))
+        return None
+    if across.unknown:  # kilometres without a fix, and no road known across them
+        if why_out is not None:
+            why_out.append(_gaps_note(cut))
         return None
     gps_m = sum(p.gps_m for p in parts)
     unmatched_m = sum(p.unmatched_m for p in parts)
@@ -602,6 +566,14 @@ def _why_unknown(router: Router, parts: list[_Part], cut: Any, fixes: int) -> li
     runs = [run for p in parts for run in p.unmatched_runs]
     longest = _longest_unmatched_m(parts)
     return unmatched_notes(router, unmatched_reasons(router, runs, longest), gps_m, _pct)
+
+
+def _gaps_note(cut: Any) -> str:
+    count = len(cut.breaks)
+    return (
+        f"The track was cut at {count} jump{'s' if count > 1 else ''} "
+        "or long gap(s) in recording; those stretches are not audited."
+    )
 
 
 def _has_highway(part: _Part) -> bool:
@@ -655,7 +627,12 @@ def check_track(
     gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
     unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
     longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
-    notes.extend(possible_notes([h for piece in pieces for p in piece.parts for h in p.possible]))
+    possible = [h for piece in pieces for p in piece.parts for h in p.possible]
+    if router is not None and cut.breaks:
+        possible += gap_highways(
+            router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M
+        ).possible
+    notes.extend(possible_notes(possible))
     reports = []
     permits = load_permits(permits)
     for piece in pieces:
@@ -694,7 +671,8 @@ def check_track(
         unmatched.append(
             {"reason": "gps_jump" if kind == "jump" else "gap", "length_m": round(metres, 1)}
         )
-    share = 1.0 - unmatched_m / gps_m if gps_m > 0 else 0.0
+    gaps_m = sum(metres for kind, metres in cut.breaks if kind == "gap")  # straight lines
+    share = 1.0 - (unmatched_m + gaps_m) / (gps_m + gaps_m) if gps_m > 0 else 0.0
     if cut.glitches:
         notes.append(
             f"{cut.glitches} GPS fix{'es' if cut.glitches > 1 else ''} ignored as "
@@ -702,10 +680,7 @@ def check_track(
             "(implausible jumps)."
         )
     if cut.breaks:
-        notes.append(
-            f"The track was cut at {len(cut.breaks)} jump{'s' if len(cut.breaks) > 1 else ''} "
-            "or long gap(s) in recording; those stretches are not audited."
-        )
+        notes.append(_gaps_note(cut))
     return RouteResult(
         report=report,
         legal=report.kei_legal,

@@ -160,6 +160,54 @@ def test_a_logger_too_sparse_to_put_a_fix_on_a_trunk_road_points_it_out(
     assert use is None and judged and "President Street" in why
 
 
+# A car route from the north-east down I 95 through the Fort McHenry tunnel, 7 km of it.
+I95_SOUTH_FROM, I95_SOUTH_TO = (39.3049, -76.5340), (39.2648, -76.5900)
+
+
+def test_a_signal_lost_over_the_whole_interstate_is_not_no_highway(baltimore, monkeypatch):
+    """The phone logs the streets either side but nothing from the on-ramp to the off-ramp
+    (6 km straight, 6 min): the track is cut there and nobody saw the interstate. It read
+    "no highway", Kei-legal, all of the track matched. The shortest road across the gap
+    (the one trip statistics count) runs along I 95, so it is pointed out; the trip's
+    highway use is unknown, and the matched share counts the gap as not matched."""
+    route = _car_route(baltimore, I95_SOUTH_FROM, I95_SOUTH_TO)
+    speed = 20.0
+    fixes, _ = drive_path(route, speed, accuracy_m=5.0)
+    (stretch,) = [
+        w
+        for w in check_track(TrackArrays.from_points(fixes), router=baltimore).warnings
+        if w.kind == "highway"
+    ]
+    assert "I 95" in stretch.road
+    lost = (stretch.from_m - 300.0, stretch.to_m + 300.0)
+    logged = [f for i, f in enumerate(fixes) if not lost[0] <= speed * i <= lost[1]]
+    track = TrackArrays.from_points(logged)
+    result = check_track(track, router=baltimore)
+    assert not [w for w in result.warnings if w.kind == "highway"]
+    assert [u["reason"] for u in result.unmatched] == ["gap"]
+    assert result.matched_share < 0.6
+    (note,) = [n for n in result.notes if n.startswith("Possibly on a highway")]
+    assert "of I 95 South (motorway)" in note and "where no GPS fix was matched to it" in note
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    use, why, judged = highway_use_and_note(track)
+    assert use is None and judged and "I 95 South" in why
+
+
+def test_a_signal_lost_on_streets_keeps_no_highway(baltimore, monkeypatch):
+    """A gap whose road across has no highway (a Kei route across town, its first and last
+    240 m logged, 3 km apart) leaves the answer as it was: no highway."""
+    answer = baltimore.route(kc.route_request(A, (39.3000, -76.5700), KeiOptions(), hard=True))
+    fixes, _ = drive_path(decode(answer["trip"]["legs"][0]["shape"]), 12.0, accuracy_m=5.0)
+    track = TrackArrays.from_points(fixes[:20] + fixes[-20:])
+    result = check_track(track, router=baltimore)
+    assert [u["reason"] for u in result.unmatched] == ["gap"]
+    assert not [n for n in result.notes if n.startswith("Possibly on a highway")]
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    assert highway_use_and_note(track).answer is False
+
+
 @pytest.mark.parametrize("accuracy", [35.0, 50.0])
 def test_a_log_with_a_large_error_is_matched_within_the_engines_search_limit(baltimore, accuracy):
     """Fixes that say they are 35-50 m off: 3x that (105-150 m) was asked for as the search

@@ -71,5 +71,5 @@ def test_a_stretch_left_bare_by_sparse_fixes_says_so(fixes, on_it):
     assert note.startswith("Possibly on a highway, not counted: 827 m of President Street (trunk)")
     assert (
         f"where {on_it} was matched to it, but the road between the fixes either side of it "
-        "(90 s apart) runs along it: too little to tell it from a road beside it" in note
+        "(90 s apart) runs along it: the log cannot tell whether the truck took it" in note
     )

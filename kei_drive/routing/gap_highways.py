@@ -1,0 +1,131 @@
+"""Highway on the road across a gap in recording: the GPS lost its signal (or the phone slept)
+for kilometres, so the matcher never saw that stretch; the shortest road between the fixes
+either side (the one trip statistics count, ``routing.gap_roads``) may run along an
+interstate. Such a stretch is pointed out (``PossibleHighway``), not counted: nobody knows the
+way the truck took. A gap the engine finds no road across stays unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kei_drive.core.audit import highway_classes
+from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.trips import TrackArrays, TrackPieces
+from kei_drive.routing import kei_costing as kc
+from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
+from kei_drive.routing.gap_roads import HEADING_TOLERANCE_DEG, MAX_GAPS_ROUTED, SNAP_RADIUS_M
+from kei_drive.routing.planner import edges_from_trace
+from kei_drive.routing.polyline import decode_array
+from kei_drive.routing.possible_highway import PossibleHighway
+
+HEADING_MIN_STEP_M = 10.0  # a step shorter than this says nothing of the truck's heading
+
+
+@dataclass
+class GapRoads:
+    """What the engine says of a track's gaps in recording over ``min_m``."""
+
+    possible: list[PossibleHighway] = field(default_factory=list)  # highway on the road
+    unknown: int = 0  # gaps it found no road across (or was not asked about)
+
+
+def _heading(track: TrackArrays, a: int, b: int) -> float | None:
+    """Compass bearing from fix ``a`` to ``b`` (None when they are too close to tell)."""
+    lat0, lon0, lat1, lon1 = (
+        float(v) for v in (track.lat[a], track.lon[a], track.lat[b], track.lon[b])
+    )
+    if haversine_m(lat0, lon0, lat1, lon1) < HEADING_MIN_STEP_M:
+        return None
+    east = (lon1 - lon0) * math.cos(math.radians(lat0))
+    return math.degrees(math.atan2(east, lat1 - lat0)) % 360.0
+
+
+def _location(track: TrackArrays, at: int, heading: float | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"lat": float(track.lat[at]), "lon": float(track.lon[at])}
+    if heading is not None:  # on the carriageway the truck was driving, not the other one
+        location |= {
+            "heading": round(heading, 1),
+            "heading_tolerance": HEADING_TOLERANCE_DEG,
+            "radius": SNAP_RADIUS_M,
+        }
+    return location
+
+
+def _road_across(router: Router, track: TrackArrays, before: Any, after: Any) -> dict[str, Any]:
+    """The shortest car route from the last fix of ``before`` to the first of ``after`` (index
+    arrays of two pieces of the cut), leaving and reaching them the way the truck moved."""
+    a, b = int(before[-1]), int(after[0])
+    heading_in = _heading(track, int(before[-2]), a) if before.size > 1 else None
+    heading_out = _heading(track, b, int(after[1])) if after.size > 1 else None
+    return router.route(
+        {
+            "locations": [_location(track, a, heading_in), _location(track, b, heading_out)],
+            "costing": "auto",
+            "costing_options": {"auto": {"shortest": True}},
+            "units": "kilometers",
+            "directions_type": "none",
+        }
+    )
+
+
+def _highway_stretches(
+    router: Router, answer: dict[str, Any], min_m: float, gap_s: float | None
+) -> list[PossibleHighway]:
+    """The motorway and trunk stretches (ramps included) of ``min_m`` or more on a route."""
+    encoded = answer["trip"]["legs"][0]["shape"]
+    shape = decode_array(encoded)
+    edges = edges_from_trace(router.trace_attributes(kc.edge_walk_request(encoded)))
+    classes = highway_classes(edges)
+    cum = cumulative_m(shape[:, 0], shape[:, 1])
+    out: list[PossibleHighway] = []
+    k = 0
+    while k < len(edges):
+        end = k + 1
+        while classes[k] and end < len(edges) and classes[end] == classes[k]:
+            end += 1
+        if classes[k]:
+            b = min(edges[k].begin_index, len(cum) - 1)
+            e = min(edges[end - 1].end_index, len(cum) - 1)
+            length = float(cum[e] - cum[b])
+            if length >= min_m:
+                names = next((x.names for x in edges[k:end] if x.names), ())
+                ramp = all(x.use == "ramp" for x in edges[k:end])
+                road = names[0] if names else "a ramp" if ramp else ""
+                half = float(cum[b]) + length / 2
+                lat, lon = (float(np.interp(half, cum, shape[:, c])) for c in (0, 1))
+                out.append(PossibleHighway(length, classes[k], road, 0, None, lat, lon, gap_s))
+        k = end
+    return out
+
+
+def gap_highways(
+    router: Router, track: TrackArrays, cut: TrackPieces, min_gap_m: float, min_stretch_m: float
+) -> GapRoads:
+    """For each gap in recording of ``cut`` (not a jump: a glitch) over ``min_gap_m`` straight:
+    the highway stretches of ``min_stretch_m`` or more on the shortest road across it.
+    Raises ``RouterUnavailableError`` when the routing server does not answer."""
+    found = GapRoads()
+    gaps = [
+        j for j, (kind, metres) in enumerate(cut.breaks) if kind == "gap" and metres > min_gap_m
+    ]
+    for number, j in enumerate(gaps):
+        before, after = cut.pieces[j], cut.pieces[j + 1]
+        if number >= MAX_GAPS_ROUTED:
+            found.unknown += len(gaps) - number
+            break
+        gap_s = float(track.t[int(after[0])] - track.t[int(before[-1])])
+        try:
+            answer = _road_across(router, track, before, after)
+            found.possible += _highway_stretches(
+                router, answer, min_stretch_m, gap_s if math.isfinite(gap_s) else None
+            )
+        except RouterUnavailableError:
+            raise
+        except (RoutingError, KeyError, IndexError, TypeError, ValueError):
+            found.unknown += 1  # no road between them (or outside the tiles)
+    return found
