@@ -149,7 +149,7 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     from kei_drive.core.geo import states_along
     from kei_drive.core.gpx import GpxError
     from kei_drive.core.rules import RulesError
-    from kei_drive.core.trips import TrackArrays, cleaned_positions
+    from kei_drive.core.trips import TrackArrays, cleaned_positions, untimed_log
 
     if not args.gpx.is_file():  # a str would be read as GPX text
         return fail(f"no such file: {args.gpx}")
@@ -166,7 +166,9 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     try:
         max_gap = args.max_gap_km * 1000.0 if math.isfinite(args.max_gap_km) else None
         lat, lon, gaps = track.lat, track.lon, None
-        if np.isfinite(track.t).any():  # a GPS log: its glitches, jumps and noise are not roads
+        # A GPS log, timed or with its times stripped: its glitches, jumps and noise are not
+        # roads (a drawn route's vertices are).
+        if np.isfinite(track.t).any() or untimed_log(track):
             cut_m = math.inf if max_gap is None else max_gap
             lat, lon, gaps, _cut = cleaned_positions(track, cut_m)
         del track

@@ -941,7 +941,7 @@ def analyze_track(
     # 4. smoothing and motion
     # Untimed: windows of fixes; a log's fix counts as a second of a 1 Hz log, a drawn
     # line's vertices are few and far apart.
-    log = not timed_seg.any() and _untimed_log(arr)
+    log = not timed_seg.any() and untimed_log(arr)
     smooth_k, motion_k = (int(cfg.smooth_window_s), int(cfg.motion_window_s)) if log else (1, 3)
     lo, hi = _windows(n, t_win, cfg.smooth_window_s, smooth_k, run_start, run_end)
     cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
@@ -1397,7 +1397,7 @@ def _span_step_m(arr: TrackArrays, k: int = 10) -> float:
     return float(np.median(np.hypot(x[k:] - x[:-k], y[k:] - y[:-k]))) / k
 
 
-def _untimed_log(arr: TrackArrays) -> bool:
+def untimed_log(arr: TrackArrays) -> bool:
     """An untimed track with fixes at most ``DENSE_STEP_M`` apart: a GPS log whose times
     were stripped, whose scatter is noise; not a drawn route, whose vertices are bends."""
     if len(arr) < 5 or np.isfinite(arr.t).any() or (arr.accuracy == 0).all():
@@ -1437,11 +1437,11 @@ def _second_difference_noise_m(arr: TrackArrays) -> float:
 
 
 def _dense_log(arr: TrackArrays) -> bool:
-    """A timed log with fixes at most 2 s apart, or an untimed log (``_untimed_log``)."""
+    """A timed log with fixes at most 2 s apart, or an untimed log (``untimed_log``)."""
     dt = np.diff(arr.t)
     if np.isfinite(dt).all() and dt.size and float(np.median(dt)) <= 2.0:
         return True
-    return _untimed_log(arr)
+    return untimed_log(arr)
 
 
 def position_noise_m(arr: TrackArrays) -> float:
@@ -1512,7 +1512,7 @@ def smooth_positions(arr: TrackArrays, noise_m: float | NDArray) -> tuple[NDArra
             half = np.minimum(half, int(SMOOTH_MAX_HALF_S / step_s))
         if not half.any():
             return arr.lat, arr.lon
-    elif not _untimed_log(arr):
+    elif not untimed_log(arr):
         return arr.lat, arr.lon
     i = np.arange(n)
     # One-sided at the ends: a noisy last fix would otherwise lead the matcher past the end.
