@@ -374,9 +374,37 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     if not big.any():
         big = sizes == sizes.max()
         big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
+    _drop_excursions(arr, piece, sizes, big, cfg)
     keep = np.flatnonzero(big[piece])
     stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
     return keep if stale is None else keep[~stale]
+
+
+def _drop_excursions(
+    arr: TrackArrays, piece: NDArray, sizes: NDArray, kept: NDArray, cfg: StatsConfig
+) -> None:
+    """In ``kept`` (per piece between implausible jumps), drop each piece that lies out of
+    reach of the kept pieces either side, when those two join up without it (the fix
+    before it within reach of the fix after it) and it is smaller than the two together: a
+    run of fixes 2,000 km away for half a minute (a Wi-Fi position of a moved router) is
+    no visit to Texas, however many fixes it holds."""
+    first = np.searchsorted(piece, np.arange(sizes.size))
+    last = first + sizes - 1
+    ids = np.flatnonzero(kept).tolist()
+    j = 1
+    while j < len(ids) - 1:
+        a, k, b = ids[j - 1], ids[j], ids[j + 1]
+        if (
+            sizes[k] < sizes[a] + sizes[b]
+            and _out_of_reach(arr, int(last[a]), int(first[k]), cfg)
+            and _out_of_reach(arr, int(last[k]), int(first[b]), cfg)
+            and not _out_of_reach(arr, int(last[a]), int(first[b]), cfg)
+        ):
+            kept[k] = False
+            del ids[j]
+            j = max(j - 1, 1)  # the piece before may now be an excursion between new neighbours
+        else:
+            j += 1
 
 
 def _stale_fixes(arr: TrackArrays, cfg: StatsConfig) -> NDArray | None:

@@ -639,6 +639,41 @@ def test_a_parked_warm_up_with_a_glitch_cluster_after_it_is_kept():
     assert stats.points_used >= len(parked) + len(drive)
 
 
+@pytest.mark.parametrize("count", [6, 30])
+def test_a_run_of_fixes_2000_km_away_mid_drive_is_a_glitch(count):
+    """6-30 consecutive fixes in Texas in the middle of a drive (a moved Wi-Fi router's
+    position), the drive going on where it was: more than 5 fixes were kept as a place, a
+    visit to Texas in the trip's states and its distance. The fixes either side join up
+    without them (within reach in the time between), so they are glitches."""
+    from kei_drive.core.trips import track_pieces
+
+    drive, _ = _drive_in_colorado()
+    clean = compute_stats(drive)
+    mid = len(drive) // 2
+    texas = [
+        replace(p, lat=31.0, lon=-100.0 + 1e-5 * i) for i, p in enumerate(drive[mid : mid + count])
+    ]
+    glitched = drive[:mid] + texas + drive[mid + count :]
+    stats = compute_stats(glitched)
+    assert stats.states == clean.states == ("CO",)
+    assert stats.points_used == len(drive) - count
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    cut = track_pieces(TrackArrays.from_points(glitched))
+    assert cut.glitches == count and not cut.breaks
+
+
+def test_a_far_run_longer_than_the_runs_either_side_is_not_dropped():
+    """The rule drops a far run only when it is the smaller part: 10 fixes here, 40 there,
+    10 here again within reach of the first cannot tell which is right; all are kept (cut
+    at the jumps), as before."""
+    from kei_drive.core.trips import track_pieces
+
+    drive, _ = _drive_in_colorado()
+    far = [replace(p, lat=p.lat + 3.0) for p in drive[10:50]]
+    cut = track_pieces(TrackArrays.from_points(drive[:10] + far + drive[50:60]))
+    assert cut.glitches == 0 and [len(p) for p in cut.pieces] == [10, 40, 10]
+
+
 def test_local_fit_in_blocks_is_the_same_fit(monkeypatch):
     """A long log is fitted a block at a time (its sums stay small): windows across a
     block's edge see the same neighbours."""
