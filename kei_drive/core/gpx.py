@@ -295,6 +295,13 @@ class _Extractor:
         """A <name> here names the current track or route (not yet named)."""
         return self.track is not None and not self.in_segment and self.track.name is None
 
+    def drop_unfinished_point(self) -> None:
+        """A file cut off: what follows its last whole point (a point cut in the middle, its
+        fields perhaps half written) is left out."""
+        ends = [self.pending.rfind(tag) for tag in (b"</trkpt>", b"</rtept>", b"/>")]
+        last = max(ends)
+        self.pending = self.pending[: last + (2 if last == ends[2] else 8)] if last >= 0 else b""
+
     def finish(self) -> list[GpxTrack]:
         self.feed(b"", final=True)
         self._close("trk")
@@ -499,6 +506,7 @@ class _Validator:
     def __init__(self) -> None:
         self.encoding: str | None = None
         self.root_seen = False
+        self.truncated = ""  # expat's error where the file stops inside its root element
         self.parser = expat.ParserCreate()
         self.parser.XmlDeclHandler = self._decl
         self.parser.StartElementHandler = self._root
@@ -523,6 +531,11 @@ class _Validator:
             no_elements = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
             if not self.root_seen and exc.code == no_elements:
                 raise GpxError("not a GPX file: empty document") from None
+            if final and self.root_seen and exc.code in _CUT_OFF:
+                self.truncated = str(exc)  # well-formed up to where it stops: keep what is there
+                return
+            if exc.code == _INVALID_TOKEN and self.root_seen and not _valid_utf8(chunk):
+                raise GpxError(_not_utf8_message(self.encoding, exc)) from None
             raise GpxError(f"not a GPX file: malformed XML ({exc})") from None
         except GpxError:
             raise
@@ -531,6 +544,42 @@ class _Validator:
             # none expat knows itself, and Python has no codec for it (LookupError) or not
             # one expat can use (ValueError: multi-byte, or a codec failing on its bytes).
             raise _encoding_error(self.encoding, exc) from None
+
+
+# Expat's errors for a document that stops before its end (only the final parse raises them).
+_CUT_OFF = {
+    expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
+    expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN],
+    expat.errors.codes[expat.errors.XML_ERROR_PARTIAL_CHAR],
+    expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION],
+}
+_INVALID_TOKEN = expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN]
+TRUNCATED_NOTE = (
+    "The file stops before its end (no closing tags: a logger or phone cut off while "
+    "writing it?); the points up to there were read."
+)
+
+
+def _valid_utf8(chunk: str | bytes) -> bool:
+    """Are the chunk's bytes valid UTF-8 (but for a character cut by the chunk's end)? Expat
+    calls bytes of another encoding in a UTF-8 document an invalid token, as it calls a
+    stray "<" or "&"."""
+    if not isinstance(chunk, bytes):
+        return True
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return bad.reason == "unexpected end of data"  # a character cut by the chunk's end
+    return True
+
+
+def _not_utf8_message(encoding: str | None, exc: expat.ExpatError) -> str:
+    declared = f"declares {encoding}" if encoding else "declares no encoding (so UTF-8)"
+    return (
+        f"not a GPX file: its bytes are not UTF-8 (line {exc.lineno}, column {exc.offset + 1}), "
+        f"though it {declared}: another encoding, e.g. Latin-1 or Windows-1252? Re-save the "
+        'file as UTF-8, or name its encoding (<?xml version="1.0" encoding="windows-1252"?>)'
+    )
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -654,15 +703,21 @@ def read_gpx_columns(
     extractor = _Extractor(tuple(fields))
     for piece in _utf8_pieces(validator, _chunks(source)):
         extractor.feed(piece)
+    if validator.truncated:
+        extractor.drop_unfinished_point()
     tracks = extractor.finish()
     trim_heap()  # the chunks' bytes and tokens are garbage now
     tracks = [t for t in tracks if t.kind == "trk"] + [t for t in tracks if t.kind == "rte"]
+    if not tracks and validator.truncated:
+        raise GpxError(f"not a GPX file: malformed XML ({validator.truncated})")
     if not tracks and extractor.invalid:
         raise GpxError(f"GPX has no valid track or route points: {extractor.invalid_first}")
     if not tracks:
         raise GpxError("GPX has no track or route points")
     if extractor.invalid and notes_out is not None:
         notes_out.append(skipped_points_note(extractor.invalid, extractor.invalid_first or ""))
+    if validator.truncated and notes_out is not None:
+        notes_out.append(TRUNCATED_NOTE)
     return tracks
 
 

@@ -267,6 +267,58 @@ def test_unusable_declared_encoding_is_a_clear_gpx_error(name, fields, tmp_path)
         read_gpx_latlon(path, fields)
 
 
+@pytest.mark.parametrize("declared", [None, "UTF-8"])
+def test_latin1_bytes_in_a_utf8_document_name_the_encoding(declared, tmp_path):
+    """A Windows tool writing "Café" in Latin-1 without saying so: refused (no guessing at
+    code pages), but the message says the bytes are not UTF-8, not just "invalid token"."""
+    data = _doc_with_encoding(declared).encode("latin-1")
+    for source in (data, io.BytesIO(data)):
+        with pytest.raises(GpxError, match="its bytes are not UTF-8 .line 1, column") as caught:
+            read_gpx_columns(source)
+        assert "Latin-1" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _cut_off(doc: str, after: str) -> bytes:
+    return doc[: doc.index(after) + len(after)].encode()
+
+
+CUT_OFF_DOC = _gpx(
+    "<trk><name>Farm run</name><trkseg>"
+    + "".join(
+        f'<trkpt lat="40.{i:04d}" lon="-105.0"><ele>1600</ele>'
+        f"<time>2024-05-04T15:00:{i:02d}Z</time></trkpt>"
+        for i in range(6)
+    )
+    + "</trkseg></trk>"
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "points"),
+    [
+        ("</trkpt>", 1),  # between two points
+        ('<trkpt lat="40.0003" lo', 3),  # inside a tag
+        ("<time>2024-05-04T15:00:04", 4),  # inside a point's fields: that point is left out
+        ("</trkseg>", 6),
+        ("</trk>", 6),
+    ],
+)
+def test_a_file_cut_off_keeps_the_points_before_the_cut(after, points, tmp_path):
+    """A logger or phone that died while writing: the closing tags never came. The whole
+    points before the cut are read, with a note; nothing after the last whole point."""
+    data = _cut_off(CUT_OFF_DOC, after)
+    path = tmp_path / "cut.gpx"
+    path.write_bytes(data)
+    for source in (data, path, io.BytesIO(data)):
+        notes: list[str] = []
+        (track,) = read_gpx_columns(source, notes_out=notes)
+        assert track.name == "Farm run"
+        assert track.segments[0].lat.tolist() == [40.0 + i / 10_000 for i in range(points)]
+        assert notes and "stops before its end" in notes[0]
+    with pytest.raises(GpxError, match="malformed XML"):  # nothing whole before the cut
+        read_gpx_columns(_cut_off(CUT_OFF_DOC, '<trkpt lat="40.0000"'))
+
+
 @pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le"])
 @pytest.mark.parametrize("declared", ["UTF-16", None])
 def test_utf16_without_bom_is_read_as_expat_reads_it(codec, declared, tmp_path):
