@@ -185,10 +185,12 @@ def _standing_phone(reported: NDArray, seg_len: NDArray, dt: NDArray, use: NDArr
     """A log whose speed is far below the positions' because the phone stood (its position
     wandering: a parked hour measured up to 700 m by the positions) and not because the field
     holds zeros while it drove: the speed varies (a real GPS's noise at a standstill; a field
-    that is one constant measures nothing), and the positions' steps the speed disagrees
-    with are slow (a parked phone's wander: under ``WANDER_MAX_MPS``; a drive: faster)."""
+    that is one constant measures nothing) or is 0 at every fix (a phone saying it stood, as
+    phones and loggers do: an hour under a roof, its position wandering 80 m, was a trip of
+    500 m), and the positions' steps the speed disagrees with are slow (a parked phone's
+    wander: under ``WANDER_MAX_MPS``; a drive with a field of zeros: faster)."""
     known = reported[np.isfinite(reported)]
-    if known.size == 0 or float(np.ptp(known)) == 0.0:
+    if known.size == 0 or (float(np.ptp(known)) == 0.0 and known[0] != 0.0):
         return False
     return float(np.median(seg_len[use] / dt[use])) < WANDER_MAX_MPS
 

@@ -770,6 +770,21 @@ def test_a_parked_phones_wander_is_not_a_trip_when_its_speed_says_standing(inter
         assert stats.moving_s < 60 and stats.max_speed_mps < 0.5
 
 
+@pytest.mark.parametrize("interval_s", [1.0, 5.0])
+def test_a_parked_phone_whose_speed_is_0_at_every_fix_is_no_movement(interval_s):
+    """Phones and loggers write exactly 0 when they stand: an hour under a roof, the position
+    wandering 20 m, the speed 0 at every fix. A field of one constant measures nothing while
+    the positions show a drive, but here they show a wander: it stood (it was a trip of
+    ~500 m). A drive whose field holds zeros is still measured by its positions
+    (``test_a_speed_in_another_unit_or_copied_from_the_positions_is_not_used``)."""
+    from tests.support.trips import city_drive
+
+    parked = city_drive(2, "parked", duration_s=3600, interval_s=interval_s, wander_m=20.0)
+    stats = compute_stats(_phone_log(parked, np.zeros(len(parked.t))), with_states=False)
+    assert no_movement(stats), stats.distance_m
+    assert stats.moving_s < 60
+
+
 def _copied_speed(drive) -> np.ndarray:
     """A logger's "speed" computed from its own positions: the step to the next fix."""
     from kei_drive.core.distance import haversine_m
