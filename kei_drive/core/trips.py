@@ -361,13 +361,14 @@ def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
 
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     """Indices (into ``arr``) of fixes that are not glitches: isolated fixes behind
-    implausible jumps, then stale fixes repeated far from the track (``_stale_fixes``)."""
+    implausible jumps, runs of them (``_drop_excursions``), stale fixes repeated far from
+    the track (``_stale_fixes``), then lone spikes (``_spikes``)."""
     n = len(arr)
     if n < 3:
         return np.arange(n)
     jump = _jumps(arr, cfg)[2]
     if not jump.any():
-        return np.arange(n)
+        return np.flatnonzero(~_spikes(arr))
     piece = np.concatenate(([0], np.cumsum(jump)))
     sizes = np.bincount(piece)
     big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
@@ -377,7 +378,45 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     _drop_excursions(arr, piece, sizes, big, cfg)
     keep = np.flatnonzero(big[piece])
     stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
-    return keep if stale is None else keep[~stale]
+    keep = keep if stale is None else keep[~stale]
+    return keep[~_spikes(arr.take(keep))]
+
+
+SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit
+SPIKE_MIN_M = 50.0  # ... and this much out of its way (and 2x the fix's noise slack)
+SPIKE_PACE_STEPS = 3  # the speed before and after: the fastest of this many steps each side
+
+
+def _spikes(arr: TrackArrays) -> NDArray:
+    """Per fix of a timed log: a spike, a fix off the line from the fix before to the fix
+    after that the truck could only have visited at ``SPIKE_SPEED_RATIO`` times the speed it
+    went at before and after (each step, and the line between them). A fix 300 m to the side
+    of a 10 s log is within the 60 m/s a jump allows, and made check-route 33 % long (the
+    matcher went out to a road there and back) and the trip 13 %. A real U-turn, or a bend,
+    takes the time it takes: its fix needs no faster speed to reach."""
+    n = len(arr)
+    out = np.zeros(n, dtype=bool)
+    if n < 5 or not np.isfinite(arr.t).all():
+        return out
+    step = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    dt = np.maximum(np.diff(arr.t), 1.0)
+    across = haversine_m(arr.lat[:-2], arr.lon[:-2], arr.lat[2:], arr.lon[2:])  # i-1 -> i+1
+    visit = step[:-1] + step[1:]  # i-1 -> i -> i+1
+    span = dt[:-1] + dt[1:]
+    # the fastest of the SPIKE_PACE_STEPS steps either side (a winding road's straight lines
+    # between sparse fixes cut its bends: one step alone may read slow)
+    rate = np.concatenate((np.zeros(SPIKE_PACE_STEPS), step / dt, np.zeros(SPIKE_PACE_STEPS)))
+    pace = across / span
+    for k in range(1, SPIKE_PACE_STEPS + 1):
+        before = rate[SPIKE_PACE_STEPS - k : SPIKE_PACE_STEPS - k + n - 2]  # step (i-1-k, i-k)
+        after = rate[SPIKE_PACE_STEPS + k + 1 : SPIKE_PACE_STEPS + k + 1 + n - 2]
+        pace = np.maximum(pace, np.maximum(before, after))
+    slack = np.fmax(SPIKE_MIN_M, 2.0 * np.nan_to_num(arr.accuracy[1:-1], nan=0.0))
+    out[1:-1] = (visit / span > SPIKE_SPEED_RATIO * np.maximum(pace, 2.0)) & (
+        visit - across > slack
+    )
+    out[1:-1] &= ~(out[:-2] | out[2:])  # two in a row are no lone spike: judge neither
+    return out
 
 
 def _drop_excursions(
@@ -1172,7 +1211,8 @@ def analyze_track(
 # sweeper, ``services.ingest.refresh_outdated_stats``), so the history never mixes trips
 # measured one way with trips measured another. 2: a far run of glitches between two parts
 # of a drive that join up without it is dropped (``_drop_excursions``); a speed of 0 at
-# every fix of a wandering phone says it stood (``device_speed._standing_phone``).
+# every fix of a wandering phone says it stood (``device_speed._standing_phone``); lone
+# spikes of a sparse log are dropped (``_spikes``).
 STATS_RULES = 2
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

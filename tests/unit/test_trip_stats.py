@@ -676,6 +676,38 @@ def test_a_run_of_fixes_2000_km_away_mid_drive_is_a_glitch(count):
     assert cut.glitches == count and not cut.breaks
 
 
+@pytest.mark.parametrize(("interval_s", "off_m"), [(10.0, 300.0), (5.0, 150.0)])
+def test_a_lone_fix_off_to_the_side_of_a_sparse_log_is_a_glitch(interval_s, off_m):
+    """One fix 150-300 m to the side of a 5-10 s log: within the 60 m/s a jump allows, it
+    was kept, and the trip came out 13 % long (check-route 33 %: the matcher went out to a
+    road there and back). The truck could only have visited it at twice its speed."""
+    from kei_drive.core.trips import track_pieces
+
+    drive, _ = _drive_in_colorado()
+    log = drive[:: int(interval_s)]
+    clean = compute_stats(log)
+    mid = len(log) // 2
+    spiked = [*log[:mid], replace(log[mid], lat=log[mid].lat + off_m / 111_195), *log[mid + 1 :]]
+    stats = compute_stats(spiked)
+    assert stats.points_used == len(log) - 1
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    assert track_pieces(TrackArrays.from_points(spiked)).glitches == 1
+
+
+@pytest.mark.parametrize("interval_s", [5.0, 10.0])
+@pytest.mark.parametrize("start_lon", [-105.0, -104.9994])
+def test_the_tip_of_a_u_turn_in_a_sparse_log_is_no_spike(interval_s, start_lon):
+    """Out ~850 m and back at 12 m/s: the fix at or near the turn is far off the line
+    between the fixes either side, but the truck went there at its own speed: kept."""
+    from kei_drive.core.trips import track_pieces
+    from tests.support.trips import drive_path
+
+    there_and_back = [(40.0, start_lon), (40.0, -104.99), (40.0, start_lon)]
+    fixes, _ = drive_path(there_and_back, 12.0, interval_s=interval_s)
+    assert compute_stats(fixes).points_used == len(fixes)
+    assert track_pieces(TrackArrays.from_points(fixes)).glitches == 0
+
+
 def test_a_far_run_longer_than_the_runs_either_side_is_not_dropped():
     """The rule drops a far run only when it is the smaller part: 10 fixes here, 40 there,
     10 here again within reach of the first cannot tell which is right; all are kept (cut
