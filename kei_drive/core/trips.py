@@ -1535,12 +1535,14 @@ def position_noise_m(arr: TrackArrays) -> float:
 
 def scatter_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArray:
     """Per fix, the part of ``noise_m`` (``position_noise_m``) a moving average takes out: in
-    a dense log, no more than the scatter its fixes show around it (``_local_scatter_m``),
-    however far off the phone says they are. (A phone saying 25 m whose fixes scatter 5 m
-    was smoothed over +-10 fixes, which at speed cut through a ramp's bend: 500 m of I 95's
-    2,150 went missing.) What the scatter does not show, an offset or a slow wander, no
-    average takes out; the matcher is told of it through ``noise_m``."""
-    if len(arr) < 5 or not _dense_log(arr):
+    a dense or a timed log, no more than the scatter its fixes show around it
+    (``_local_scatter_m``; between sparse fixes the road's bends add to it, so it bounds the
+    noise from above), however far off the phone says they are. (A phone saying 25 m whose
+    fixes scatter 5 m was smoothed over +-10 fixes, which at speed cut through a ramp's
+    bend: 500 m of I 95's 2,150 went missing; a 5 s log saying 10-20 m, over +-2 fixes,
+    250 m at 25 m/s: states-along 5-16 % short.) What the scatter does not show, an offset or
+    a slow wander, no average takes out; the matcher is told of it through ``noise_m``."""
+    if len(arr) < 5 or not (_dense_log(arr) or np.isfinite(arr.t).all()):
         return noise_m
     return np.minimum(noise_m, _local_scatter_m(arr))
 
