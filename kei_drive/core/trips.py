@@ -1224,7 +1224,8 @@ STATS_RULES = 2
 # 3: so does one that a sparse log leaves with one fix or none, where the road between the
 # fixes either side runs along it (``track_check._bare_between``), or the shortest road across
 # a gap in recording over 2 km does (``routing.gap_highways``); glitch runs dropped, and the
-# ends of a smoothed log kept where they are (``_line_at_the_ends``).
+# ends of a smoothed log kept where they are (``_line_at_the_ends``), a sparse log smoothed
+# by its scatter (``scatter_noise_m``).
 HIGHWAY_RULES = 3
 
 
