@@ -540,20 +540,18 @@ def track_uses_highway(
         if why_out is not None:
             why_out.extend(possible_notes(possible))
         return None
-    if across.unknown:  # kilometres without a fix, and no road known across them
-        if why_out is not None:
-            why_out.append(_gaps_note(cut))
-        return None
     gps_m = sum(p.gps_m for p in parts)
     unmatched_m = sum(p.unmatched_m for p in parts)
-    if (
+    matched = (
         gps_m > 0
         and unmatched_m < gps_m
         and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
-    ):
+    )
+    if matched and not across.unknown:
         return False
-    if why_out is not None:
-        why_out.extend(_why_unknown(router, parts, cut, len(track)))
+    if why_out is not None:  # what was not matched first, then kilometres with no road known
+        why_out.extend([] if matched else _why_unknown(router, parts, cut, len(track)))
+        why_out.extend([_gaps_note(cut)] if across.unknown else [])
     return None
 
 
