@@ -180,7 +180,14 @@ def _print_summary(data: dict, *, title: str) -> None:
 
     miles = data["distance_m"] / METERS_PER_MILE
     minutes = data["duration_s"] / 60
-    verdict = "Kei-legal as far as we can tell" if data.get("legal") else "NOT Kei-legal"
+    legal = data.get("legal")
+    verdict = (
+        "Kei-legal as far as we can tell"
+        if legal
+        else "Kei-legal or not cannot be told (see the notes)"
+        if legal is None
+        else "NOT Kei-legal"
+    )
     print(f"{title}\n  {miles:.1f} mi, about {minutes:.0f} min at Kei speeds — {verdict}")
     for note in data.get("notes", []):
         print(f"  note: {note}")

@@ -131,7 +131,9 @@ class PlanResult:
 
     title: str = ""
     verdict: str = ""
-    legal: bool = True
+    legal: bool = True  # False when not legal or not told (then verdict_mark is "? ")
+    verdict_mark: str = "✓ "
+    verdict_class: str = "kp-verdict kp-legal"
     notes: list[str] = field(default_factory=list)
     distance: str = ""
     duration: str = ""
@@ -357,16 +359,30 @@ def banned_state_fill(states: Sequence[dict]) -> dict[str, str]:
     }
 
 
-def verdict(legal: bool, kinds: set[str], gap_m: float | None = None) -> str:
+UNKNOWN_VERDICT = (
+    "Kei-legal or not cannot be told: no warning, but the notes name what the check could not cover"
+)
+
+
+def verdict(legal: bool | None, kinds: set[str], gap_m: float | None = None) -> str:
     if gap_m is not None:  # before legality: this route does not go where the driver asked
         return f"Destination unreachable: the route ends {short_of(gap_m)}"
     if WarningKind.UNREACHABLE in kinds:
         return "Start unreachable: the route starts away from where you asked"
+    if legal is None:
+        return UNKNOWN_VERDICT
     if legal and kinds & CONDITION_KINDS:
         return "Kei-legal roads, with conditions: read the warnings"
     if legal:
         return "Kei-legal as far as the map data and rules tell"
     return "Not Kei-legal: read the warnings"
+
+
+def verdict_mark(legal: bool | None) -> tuple[str, str]:
+    """The verdict's sign and its class: passed, failed, or not told."""
+    if legal is None:
+        return "? ", "kp-verdict kp-unknown"
+    return ("✓ ", "kp-verdict kp-legal") if legal else ("✗ ", "kp-verdict kp-illegal")
 
 
 def present(
@@ -381,12 +397,16 @@ def present(
 ) -> PlanResult:
     """Everything the page shows for one planned or checked route."""
     warnings = result.get("warnings") or []
-    legal = bool(result.get("legal", True))
+    legal = result.get("legal", True)
+    legal = None if legal is None else bool(legal)
     states = result.get("states") or []
+    mark, mark_class = verdict_mark(legal)
     return PlanResult(
         title=title,
         verdict=verdict(legal, {w.get("kind") for w in warnings}, end_gap_m(warnings)),
-        legal=legal,
+        legal=bool(legal),
+        verdict_mark=mark,
+        verdict_class=mark_class,
         notes=list(result.get("notes") or []),
         distance=distance_text(float(result.get("distance_m", 0))),
         duration=duration_text(float(result.get("duration_s", 0))),

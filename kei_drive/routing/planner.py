@@ -54,7 +54,9 @@ class RouteResult:
 
     report: RouteReport
     maneuvers: list[Maneuver] = field(default_factory=list)
-    legal: bool = True  # Kei-legal as far as the audit can tell
+    # Kei-legal as far as the audit can tell; None (check_track): no warning, but the audit
+    # could not cover the track (a possible highway, too much unmatched, a gap no road crosses)
+    legal: bool | None = True
     notes: list[str] = field(default_factory=list)
     engine: str = ""
     requested: tuple[tuple[float, float], tuple[float, float]] | None = None
@@ -456,6 +458,14 @@ DESTINATION_TYPES = (4, 5, 6)
 CONTINUE_TYPE = 8  # kContinue
 
 
+def both_legal(first: bool | None, then: bool | None) -> bool | None:
+    """Two routes driven one after the other: not legal if either is not, unknown if either
+    is unknown."""
+    if first is False or then is False:
+        return False
+    return None if first is None or then is None else True
+
+
 def join_results(first: RouteResult, then: RouteResult) -> RouteResult:
     """Two routes driven one after the other, as one: positions, maneuver indices and notes
     carried over; the first's arrival dropped and the second's start made a "continue"."""
@@ -469,7 +479,7 @@ def join_results(first: RouteResult, then: RouteResult) -> RouteResult:
         then,
         report=report,
         maneuvers=maneuvers,
-        legal=first.legal and then.legal,
+        legal=both_legal(first.legal, then.legal),
         notes=_dedupe([*first.notes, *then.notes]),
         requested=(first.requested[0], then.requested[1])
         if first.requested and then.requested

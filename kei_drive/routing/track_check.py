@@ -626,11 +626,20 @@ def check_track(
     unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
     longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
     possible = [h for piece in pieces for p in piece.parts for h in p.possible]
+    across_unknown = False
     if router is not None and cut.breaks:
-        possible += gap_highways(
-            router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M
-        ).possible
+        across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
+        possible += across.possible
+        across_unknown = across.unknown
     notes.extend(possible_notes(possible))
+    audited = (  # as a trip's "no highway" needs: see track_uses_highway
+        router is not None
+        and not possible
+        and not across_unknown
+        and gps_m > 0
+        and unmatched_m < gps_m
+        and longest <= HIGHWAY_USE_MAX_UNMATCHED_M
+    )
     reports = []
     permits = load_permits(permits)
     for piece in pieces:
@@ -681,7 +690,7 @@ def check_track(
         notes.append(_gaps_note(cut))
     return RouteResult(
         report=report,
-        legal=report.kei_legal,
+        legal=False if not report.kei_legal else (True if audited else None),
         notes=notes,
         engine=engine,
         requested=(

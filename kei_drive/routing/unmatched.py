@@ -4,8 +4,10 @@ A run of unmatched fixes is either beyond the installed map data (no tile there,
 mapped road within ``FAR_FROM_ROADS_M``: past the edge of an extract whose last tile
 reaches further than its roads) or inside it with no mapped road within the matcher's
 reach: off-road (a field, a farm track), a road the map lacks, or fixes too far off their
-road. The engine's ``locate`` finds the nearest road; a remote engine cannot say which tiles
-it holds, so without an answer from it a run is "outside_map_data", with a hedged note.
+road; or, with a road within ``ON_ROAD_M``, fixes the matcher could not join (minutes apart
+on an interstate, or a way the map lacks between them): ``fixes_not_joined``. The engine's
+``locate`` finds the nearest road; a remote engine cannot say which tiles it holds, so
+without an answer from it a run is "outside_map_data", with a hedged note.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import numpy as np
 
 OUTSIDE = "outside_map_data"
 NO_ROAD = "no_road_nearby"
+NOT_JOINED = "fixes_not_joined"
+ON_ROAD_M = 25.0  # a fix this near a mapped road is on it as far as GPS can tell
 FAR_FROM_ROADS_M = 2000.0  # farther than this from any mapped road: beyond the map data
 MAX_LOCATES = 50  # nearest-road lookups per track (runs beyond these: by tiles alone)
 
@@ -66,7 +70,9 @@ def _reason(router: Any, lat: float, lon: float, locate: bool) -> str:
     nearest = nearest_road_m(router, lat, lon) if locate else None
     if nearest is None:
         return NO_ROAD if covers is not None else OUTSIDE
-    return OUTSIDE if nearest > FAR_FROM_ROADS_M else NO_ROAD
+    if nearest > FAR_FROM_ROADS_M:
+        return OUTSIDE
+    return NOT_JOINED if nearest <= ON_ROAD_M else NO_ROAD
 
 
 def nearest_road_m(router: Any, lat: float, lon: float) -> float | None:
@@ -104,6 +110,12 @@ def notes(router: Any, entries: list[dict[str, Any]], gps_m: float, pct: Any) ->
                 f"Part of the track ({pct(share)}) is not near any mapped road (off-road, a "
                 "road the map lacks, or GPS error): road types and speed limits there are "
                 "unknown."
+            )
+        elif entry["reason"] == NOT_JOINED:
+            out.append(
+                f"Part of the track ({pct(share)}) lies on mapped roads, but its fixes could not "
+                "be joined into a drive along them (too far apart, or a road the map lacks "
+                "between them): road types and speed limits there are unknown."
             )
         elif share > 0.999 and len(entries) == 1:  # length_m is rounded to 0.1 m
             out.append(

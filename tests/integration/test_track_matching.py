@@ -91,6 +91,7 @@ def test_a_sparse_log_up_a_ramp_points_it_out_and_does_not_say_no_highway(
     assert "only 2 GPS fixes" in note
     use, why, judged = highway_use_and_note(_track(fixes))
     assert use is None and judged and why.startswith("Possibly on a highway")
+    assert result.legal is None  # no warning, but not "Kei-legal" either
     dense, _ = drive_path(up_the_ramp, 20.0, accuracy_m=10, interval_s=20.0)
     assert highway_use(_track(dense)) is True  # five fixes: the ramp is counted
 
@@ -135,7 +136,7 @@ def test_noisy_drive_over_a_motorway_bridge_is_no_highway(router, seed, accuracy
     result = check_track(_track(fixes), router=router)
     assert _highways(result) == [], [w.message for w in result.warnings]
     assert not [n for n in result.notes if n.startswith("Possibly on a highway")]
-    assert result.legal
+    assert result.legal is True
     assert result.report.distance_m == pytest.approx(true_m, rel=0.03)
     assert result.matched_share == 1.0
 
@@ -182,6 +183,7 @@ def test_an_off_road_stretch_inside_the_map_is_not_blamed_on_the_map(router):
     assert 0.75 < result.matched_share < 0.85
     assert any("not near any mapped road" in n for n in result.notes)
     assert not any("outside the installed map data" in n for n in result.notes)
+    assert result.legal is None  # no warning, but 800 m of it could not be audited
 
 
 def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
@@ -191,6 +193,7 @@ def test_a_track_outside_the_map_data_says_so(router, monkeypatch):
     assert any("outside the installed map data" in n for n in result.notes)
     assert not any("Part of the track" in n for n in result.notes)
     assert result.unmatched[0]["reason"] == "outside_map_data"
+    assert result.legal is None  # nothing was audited: not "Kei-legal"
     monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
     monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
     assert highway_use(_track(fixes)) is None

@@ -7,6 +7,9 @@ three times over (~50 km, 1 Hz, 5 m noise), so the matcher sees several chunks.
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -21,7 +24,7 @@ from kei_drive.routing.track_check import check_track
 from kei_drive.routing.valhalla_local import LocalValhallaRouter
 from tests.conftest import missing
 from tests.support.osm_synth import shared_fixture
-from tests.support.trips import drive_path
+from tests.support.trips import T0, drive_path
 
 BALTIMORE = shared_fixture("osm/baltimore.osm.pbf")
 A, B = (39.2850, -76.6050), (39.3040, -76.5320)  # downtown to the north-east (uses I 95)
@@ -310,3 +313,35 @@ def test_a_crawl_along_the_interstate_is_highway_use(baltimore):
     assert not result.legal
     assert _highway_m(result) > 2000.0
     assert result.report.distance_m == pytest.approx(true_m, rel=0.02)
+
+
+def test_a_two_minute_logger_on_i95_is_not_told_kei_legal(baltimore, tmp_path, capsys):
+    """A logger saving its battery (a fix every 2 min) along I 95: each fix lies within
+    15 m of the interstate, but the matcher cannot join two of them (1.7 km apart) and a
+    4.3 km gap follows. No highway warning is found, so the check said ``legal: true``
+    and blamed "no mapped road nearby". It cannot tell: ``legal`` is null, the run is
+    "fixes_not_joined" and the interstate is pointed out."""
+    from kei_drive.cli import main
+    from kei_drive.core.gpx import TrackPoint, to_gpx
+
+    fixes = [
+        (39.304973, -76.533985),
+        (39.297906, -76.531607),
+        (39.286687, -76.537120),
+        (39.276924, -76.552051),
+        (39.266172, -76.600061),
+    ]
+    times = [T0 + timedelta(seconds=s) for s in (0, 120, 240, 360, 600)]
+    gpx = tmp_path / "i95_120s.gpx"
+    gpx.write_text(to_gpx([TrackPoint(a, b, t) for (a, b), t in zip(fixes, times, strict=True)]))
+    code = main(["check-route", str(gpx), "--tiles", str(baltimore.tiles_dir), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["legal"] is None
+    assert [w for w in data["warnings"] if w["kind"] == "highway"] == []
+    reasons = {u["reason"] for u in data["unmatched"]}
+    assert "fixes_not_joined" in reasons and "no_road_nearby" not in reasons
+    assert any(n.startswith("Possibly on a highway") and "I 95" in n for n in data["notes"])
+    assert main(["check-route", str(gpx), "--tiles", str(baltimore.tiles_dir)]) == 0
+    assert "Kei-legal or not cannot be told" in capsys.readouterr().out

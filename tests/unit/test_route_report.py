@@ -106,6 +106,7 @@ def test_warning_rows_most_serious_first_with_rule_sources():
         (["restricted_state"], True, "with conditions"),
         (["highway"], False, "Not Kei-legal: read"),
         (["unreachable"], False, "Start unreachable"),  # from_m 0: the start
+        (["restricted_state"], None, "cannot be told"),  # check-route: not all audited
     ],
 )
 def test_verdict(kinds, legal, verdict):
@@ -119,6 +120,10 @@ def test_verdict(kinds, legal, verdict):
     shown = present(result, top_speed_mph=40)
     assert verdict in shown.verdict
     assert shown.duration == "2 min" and "40 mph" in shown.duration_label
+    marks = {True: ("✓ ", "kp-legal"), False: ("✗ ", "kp-illegal"), None: ("? ", "kp-unknown")}
+    assert shown.verdict_mark == marks[legal][0]
+    assert shown.verdict_class.endswith(marks[legal][1])
+    assert shown.legal is (legal is True)
 
 
 def test_plan_warning_order_follows_the_core_severity_order():

@@ -97,10 +97,10 @@ def _summary() -> rx.Component:
     return rx.el.section(
         rx.el.h2(r.title, class_name="kp-h2", id="plan-result-title"),
         rx.el.div(
-            rx.cond(r.legal, "✓ ", "✗ "),
+            r.verdict_mark,
             r.verdict,
             id="plan-verdict",
-            class_name=rx.cond(r.legal, "kp-verdict kp-legal", "kp-verdict kp-illegal"),
+            class_name=r.verdict_class,
         ),
         rx.foreach(r.notes, lambda n: rx.el.div(n, class_name="kp-note-line")),
         rx.el.div(
