@@ -55,6 +55,7 @@ from kei_drive.routing.possible_highway import (
     possible_notes,
 )
 from kei_drive.routing.road_match import name_lone_ramps
+from kei_drive.routing.spurs import drop_spurs
 from kei_drive.routing.unmatched import UnmatchedRun, unmatched_runs
 from kei_drive.routing.unmatched import notes as unmatched_notes
 from kei_drive.routing.unmatched import reasons as unmatched_reasons
@@ -383,6 +384,7 @@ def _match(
     matched = answer.get("matched_points") or []
     possible: list[PossibleHighway] = []
     edges = _drop_unsustained(edges_from_trace(answer), shape, fixes, times, matched, possible)
+    shape, edges = drop_spurs(shape, edges, fixes, matched, times)
     unmatched_m, runs = 0.0, []
     if len(matched) == len(fixes):
         ok = np.array([m.get("type") != "unmatched" for m in matched])

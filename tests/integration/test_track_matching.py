@@ -249,3 +249,32 @@ def test_a_tracker_reporting_every_40_min_says_why_nothing_was_matched(router):
     with pytest.raises(ValueError, match=r"gaps? of over 30 min") as error:
         check_track(_track(fixes), router=router)
     assert "glitch" not in str(error.value)
+
+
+# Along PA 287, 570 m down Fast Lane (a dead end 1.7 km long), round mid-road and back.
+FAST_LANE_AND_BACK = [
+    (41.9400, -77.0500),
+    (41.9400, -77.0200),
+    (41.9349, -77.0200),
+    (41.9400, -77.0200),
+    (41.9400, -77.0050),
+]
+
+
+@pytest.mark.parametrize(("every_s", "noise_m"), [(1.0, 5.0), (5.0, 10.0)])
+def test_a_turn_round_mid_road_is_measured_where_the_truck_turned(router, every_s, noise_m):
+    """The matcher cannot turn mid-edge: its path drove on to the dead end, 1.1 km past where
+    the truck turned round, and back (+45 %). The fixes say how far the truck went and how
+    fast it could go: the spur is cut back to the deepest fix."""
+    fixes, true_m = drive_path(
+        FAST_LANE_AND_BACK, 8.0, interval_s=every_s, noise_m=noise_m, noise_tau_s=20.0
+    )
+    result = check_track(_track(fixes), router=router)
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.03)
+
+
+def test_a_turn_round_at_the_dead_end_is_driven_in_full(router):
+    to_the_end = [*FAST_LANE_AND_BACK[:2], (41.9250, -77.0200), *FAST_LANE_AND_BACK[3:]]
+    fixes, true_m = drive_path(to_the_end, 20.0, interval_s=5.0, noise_m=5.0, noise_tau_s=20.0)
+    result = check_track(_track(fixes), router=router)
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.01)

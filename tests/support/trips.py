@@ -157,9 +157,11 @@ def drive_path(
     accuracy_m: float | None = None,
     seed: int = 0,
     t0: datetime = T0,
+    noise_tau_s: float = 0.0,
 ) -> tuple[list[TrackPoint], float]:
     """Fixes along a polyline of (lat, lon) waypoints at a constant speed, with optional
-    Gaussian noise (``noise_m`` per axis). Returns the fixes and the path's true length."""
+    Gaussian noise (``noise_m`` per axis; with ``noise_tau_s``, correlated over that many
+    seconds as a phone's error is: AR(1)). Returns the fixes and the path's true length."""
     from kei_drive.core.distance import haversine_m
 
     rng = np.random.default_rng(seed)
@@ -172,10 +174,14 @@ def drive_path(
     lat = np.interp(at, cum, pts[:, 0])
     lon = np.interp(at, cum, pts[:, 1])
     if noise_m:
-        lat = lat + rng.normal(0.0, noise_m, lat.size) / M_PER_DEG_LAT
-        lon = lon + rng.normal(0.0, noise_m, lon.size) / (
-            M_PER_DEG_LAT * math.cos(math.radians(float(pts[0, 0])))
-        )
+        north, east = rng.normal(0.0, noise_m, (2, lat.size))
+        if noise_tau_s:
+            keep = math.exp(-interval_s / noise_tau_s)
+            for k in range(1, lat.size):  # stationary: the spread stays noise_m
+                north[k] = keep * north[k - 1] + math.sqrt(1 - keep * keep) * north[k]
+                east[k] = keep * east[k - 1] + math.sqrt(1 - keep * keep) * east[k]
+        lat = lat + north / M_PER_DEG_LAT
+        lon = lon + east / (M_PER_DEG_LAT * math.cos(math.radians(float(pts[0, 0]))))
     fixes = [
         TrackPoint(
             float(a), float(b), t0 + timedelta(seconds=float(d) / speed_mps), accuracy_m=accuracy_m
