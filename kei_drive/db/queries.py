@@ -42,6 +42,7 @@ from kei_drive.core.trips import (
     STATS_RULES,
     TrackArrays,
     TripStats,
+    analyze_track,
     compute_stats,
     continued_tracks,
     drives_only,
@@ -363,11 +364,15 @@ def trip_ids_with_fingerprint(session: Session, user_id: int, fingerprint: str) 
 
 
 SAME_LOG_SAMPLES = 32  # fixes compared, spread over the log (a convoy differs at most)
+# sampled fixes that may sit elsewhere in the stored trip: its own glitches (a fix 2,000 km
+# off that the other file has right); a convoy's vehicle is elsewhere at every instant
+SAME_LOG_OTHERWISE = SAME_LOG_SAMPLES // 8
 
 
-def _sample_index(fixes: TrackArrays) -> np.ndarray:
-    """Indices of up to ``SAME_LOG_SAMPLES`` timed fixes spread evenly over the log."""
-    timed = np.flatnonzero(np.isfinite(fixes.t))
+def _sample_index(fixes: TrackArrays, used: np.ndarray | None = None) -> np.ndarray:
+    """Indices of up to ``SAME_LOG_SAMPLES`` timed (and ``used``) fixes spread over the log."""
+    timed = np.isfinite(fixes.t)
+    timed = np.flatnonzero(timed & used if used is not None else timed)
     if timed.size == 0:
         return timed
     pick = np.linspace(0, timed.size - 1, min(timed.size, SAME_LOG_SAMPLES)).round()
@@ -375,31 +380,36 @@ def _sample_index(fixes: TrackArrays) -> np.ndarray:
 
 
 def same_trip_ids(
-    session: Session, user_id: int, stats: TripStats, fixes: TrackArrays
+    session: Session,
+    user_id: int,
+    stats: TripStats,
+    fixes: TrackArrays,
+    used: np.ndarray | None = None,
 ) -> list[int]:
     """The user's trips holding this log already, from another file (a logger's cumulative
     export, a copy rounded otherwise or stripped of accuracy and speed, a thinned copy or a
-    part of it): a time span and number of fixes within the trip's, and the same positions
-    (within ``SAME_FIX_M``) at the same times at fixes spread over the log. What a copy may
-    change (the fixes' rounding, the fields that decide how the drive is measured) does not
-    count; another vehicle's drive over the same minutes, even in convoy, is somewhere else
-    at those instants."""
+    part of it, a copy with glitches where this has real fixes or the other way round): the
+    same positions (within ``SAME_FIX_M``) at the same times at fixes spread over the log,
+    but for ``SAME_LOG_OTHERWISE`` of them. ``used``: the fixes the statistics used (this
+    log's own glitches are not compared). What a copy may change (the fixes' rounding, the
+    fields that decide how the drive is measured) does not count; another vehicle's drive
+    over the same minutes, even in convoy, is somewhere else at those instants."""
     if stats.started_at is None or stats.ended_at is None or stats.started_at == stats.ended_at:
         return []
+    sample = _sample_index(fixes, used)
     stmt = (
         select(Trip.id)
         .where(
             Trip.user_id == user_id,
-            Trip.started_at <= stats.started_at,
-            Trip.ended_at >= stats.ended_at,
-            Trip.point_count >= len(fixes),
+            Trip.started_at <= stats.ended_at,
+            Trip.ended_at >= stats.started_at,
+            Trip.point_count >= (int(used.sum()) if used is not None else len(fixes)),
         )
         .order_by(Trip.id)
     )
     candidates = [int(i) for i in session.exec(stmt).all()]
-    if not candidates:
+    if not candidates or not sample.size:
         return []
-    sample = _sample_index(fixes)
     wanted_ms = np.round(fixes.t[sample] * 1000.0).astype(np.int64)
     out = []
     for trip_id in candidates:
@@ -412,10 +422,13 @@ def same_trip_ids(
         ).all()
         for ms, lat, lon in rows:
             stored.setdefault(int(ms), []).append((lat, lon))
-        if all(
-            any(haversine_m(a, b, lat, lon) <= SAME_FIX_M for a, b in stored.get(int(ms), []))
+        if len(stored) < len(set(wanted_ms.tolist())):
+            continue  # fixes at instants the trip has none: not (all) this log
+        otherwise = sum(
+            not any(haversine_m(a, b, lat, lon) <= SAME_FIX_M for a, b in stored[int(ms)])
             for ms, lat, lon in zip(wanted_ms, fixes.lat[sample], fixes.lon[sample], strict=True)
-        ):
+        )
+        if otherwise <= SAME_LOG_OTHERWISE:
             out.append(trip_id)
     return out
 
@@ -956,10 +969,11 @@ def import_gpx(
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
     pieces, repeated, held_ids = [], [], []
     for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s, notes_out):
-        stats = compute_stats(fixes, cap)
+        analysis = analyze_track(fixes, cap)
+        stats = analysis.stats
         if no_movement(stats):
             continue
-        same = same_trip_ids(session, uid, stats, fixes)
+        same = same_trip_ids(session, uid, stats, fixes, analysis.used)
         if same:
             repeated.extend(same)
             continue

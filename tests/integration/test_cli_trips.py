@@ -422,3 +422,31 @@ def test_two_phones_in_one_cab_as_two_segments_are_one_drive(db, tmp_path, capsy
     (trip,) = result["trips"]
     assert round(trip["stats"]["distance_m"], -2) == 3_600
     assert any("segment 2 logged the same drive" in note for note in result["notes"])
+
+
+@pytest.mark.parametrize("where", ["first", "last", "run"])
+def test_the_same_log_with_a_glitch_is_not_a_trip_again_either_way(
+    tmp_path, capsys, monkeypatch, where
+):
+    """One app wrote a fix 2,000 km away (Texas) where the other wrote the real one: at the
+    first or the last fix, or a run of 12 mid-drive. The glitch is no part of the trip, so
+    the log is the same drive, whichever file comes first (it was imported twice)."""
+    from dataclasses import replace
+
+    clean = TrackBuilder().start().drive(3_000, 12.0).points
+    bad = {"first": [0], "last": [len(clean) - 1], "run": list(range(100, 112))}[where]
+    glitched = [replace(p, lat=30.2672, lon=-97.7431) if k in bad else p for k, p in
+                enumerate(clean)]  # fmt: skip
+    for order in (("clean", "glitched"), ("glitched", "clean")):
+        files = {"clean": clean, "glitched": glitched}
+        home = tmp_path / "-".join(order)
+        home.mkdir()
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{home / 'cli.db'}")
+        code = 0
+        for k, name in enumerate(order):
+            (home / f"{name}.gpx").write_text(to_gpx(files[name]))
+            code, out, err = run(capsys, "trips", "import", str(home / f"{name}.gpx"), "--json")
+            if k == 0:
+                assert code == 0, err
+                (stored,) = json.loads(out)["trips"]
+        assert code == 2 and f"already imported (trip {stored['id']})" in err, (order, out)
