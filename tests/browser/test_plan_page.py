@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
@@ -207,4 +209,23 @@ def test_a_failed_new_search_clears_the_old_verdict(plan_server, phone):
     page.wait_for_selector("#plan-verdict", state="detached", timeout=10_000)
     assert page.locator("#plan-results").count() == 0
     assert page.locator("#drive-route").count() == 0
+    assert page.errors == []
+
+
+def test_a_gpx_the_check_cannot_cover_is_not_called_kei_legal(plan_server, phone):
+    """A drive outside the installed map data: no warning can be found there, and the verdict
+    says so instead of a green "Kei-legal"."""
+    page = open_plan(phone)
+    start = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
+    track = [
+        TrackPoint(lat=39.29 + 0.0001 * i, lon=-76.61, time=start + timedelta(seconds=i))
+        for i in range(120)
+    ]
+    upload(page, "elsewhere.gpx", to_gpx(track, name="Elsewhere").encode())
+    page.wait_for_selector("#plan-verdict", timeout=30_000)
+    verdict = page.locator("#plan-verdict")
+    assert "cannot be told" in verdict.inner_text()
+    assert verdict.inner_text().startswith("?")
+    assert "kp-unknown" in (verdict.get_attribute("class") or "")
+    assert "outside the installed map data" in page.inner_text("#plan-results")
     assert page.errors == []
