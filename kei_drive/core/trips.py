@@ -1225,8 +1225,10 @@ STATS_RULES = 2
 # fixes either side runs along it (``track_check._bare_between``), or the shortest road across
 # a gap in recording over 2 km does (``routing.gap_highways``); glitch runs dropped, and the
 # ends of a smoothed log kept where they are (``_line_at_the_ends``), a sparse log smoothed
-# by its scatter (``scatter_noise_m``).
-HIGHWAY_RULES = 3
+# by its scatter (``scatter_noise_m``); 4: out-and-backs the truck could not have driven cut
+# from the matched path (``routing.spurs``), and a 3-5 s log with no accuracy smoothed by the
+# noise its fixes show (``sparse_smoothing_noise_m``).
+HIGHWAY_RULES = 4
 
 
 def compute_stats(
@@ -1508,6 +1510,58 @@ def _second_difference_noise_m(arr: TrackArrays) -> float:
     return float(np.median(np.hypot(np.diff(x, 2), np.diff(y, 2)))) / 2.884
 
 
+ALTERNATING_MAX_STEP_S = 5.0  # beyond, a fast drive's bends alternate too
+ALTERNATING_MAX_STEP_M = 70.0  # so do a car's at 25 m/s, 5 s apart
+ALTERNATING_MIN_RATIO = 2.0  # below twice the noise assumed, the road's bends may be the rest
+
+
+SPARSE_SMOOTH_REACH_M = 150.0
+
+
+def sparse_smoothing_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArray:
+    """The noise to smooth a log by before map-matching: ``noise_m`` (``position_noise_m``),
+    or for a timed log with fixes 3-5 s apart and no accuracy given, the noise its fixes
+    show when that is over twice as much (``_alternating_noise_m``), per fix no more than a
+    window of +-``SPARSE_SMOOTH_REACH_M`` of road takes out. 30 m of white noise at 3 s, read
+    as the 5 m assumed, was smoothed over one fix and the matcher zigzagged from street to
+    street: +80 % on check-route's distance. (The matcher's path follows the roads, so a
+    window's cut corners cost it little; a polyline measured as it is would be cut short, so
+    states-along and trip statistics keep ``noise_m``. The reach keeps a ramp at 25 m/s.)"""
+    if len(arr) < 8 or np.isfinite(arr.accuracy).any() or _dense_log(arr):
+        return noise_m
+    dt = np.diff(arr.t)
+    if not (np.isfinite(dt).all() and np.median(dt) <= ALTERNATING_MAX_STEP_S):
+        return noise_m
+    shown = _alternating_noise_m(arr)
+    if shown < ALTERNATING_MIN_RATIO * noise_m:
+        return noise_m
+    step = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    driven = math.sqrt(max(float(np.median(step)) ** 2 - 4 * shown**2, 0.0))  # noise out
+    if driven > ALTERNATING_MAX_STEP_M:
+        return noise_m
+    around = np.concatenate((step[:1], (step[:-1] + step[1:]) / 2, step[-1:]))
+    reach = np.floor(SPARSE_SMOOTH_REACH_M / np.maximum(around, 1.0))
+    return np.maximum(noise_m, np.minimum(shown, 5.0 * np.sqrt(2 * reach + 1)))
+
+
+def _alternating_noise_m(arr: TrackArrays) -> float:
+    """Noise per axis from how second differences alternate: for white noise of sigma per
+    axis, consecutive 2-D second differences have a mean dot product of -8 sigma**2, while a
+    road's bends and a truck's speeding up add to it (the same way for a few fixes running),
+    so they never pass for noise; between sparse fixes, where second differences are mostly
+    the road's bends, this tells the noise from them. The 10 % largest products (a sharp
+    turn, a glitch) are left out."""
+    x, y = _local_xy_m(arr)
+    dx, dy = np.diff(x, 2), np.diff(y, 2)
+    prod = dx[:-1] * dx[1:] + dy[:-1] * dy[1:]
+    if prod.size < 4:
+        return 0.0
+    kept = np.sort(np.abs(prod))[: prod.size - prod.size // 10]
+    limit = kept[-1]
+    mean = float(prod[np.abs(prod) <= limit].mean())
+    return math.sqrt(max(-mean, 0.0) / 8.0)
+
+
 def _dense_log(arr: TrackArrays) -> bool:
     """A timed log with fixes at most 2 s apart, or an untimed log (``untimed_log``)."""
     dt = np.diff(arr.t)
@@ -1534,7 +1588,7 @@ def position_noise_m(arr: TrackArrays) -> float:
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
 
 
-def scatter_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArray:
+def scatter_noise_m(arr: TrackArrays, noise_m: float | NDArray) -> float | NDArray:
     """Per fix, the part of ``noise_m`` (``position_noise_m``) a moving average takes out: in
     a dense or a timed log, no more than the scatter its fixes show around it
     (``_local_scatter_m``; between sparse fixes the road's bends add to it, so it bounds the

@@ -4,10 +4,12 @@ With 15-25 m of noise a fix lands nearer a side street than its road; the matche
 there and the path drives up the side street and back (or back and forth along its own road)
 between two fixes a second or two apart: 70-1,700 m of road no one drove, +10-70 % on
 check-route's distance. A spur is where the path retraces itself exactly; it is a matcher's
-artifact when the truck could only have driven it at ``SPUR_SPEED_RATIO`` times the fastest
-speed it went at over the ``SPUR_PACE_STEPS`` steps before and after (the rule that drops a
-lone GPS fix off the line, ``core.trips``'s spikes, applied to the matched path). A real
-turn-around in a side street or a driveway is followed by fixes and takes its time; it stays.
+artifact when the truck could only have driven it at over ``SPUR_SPEED_RATIO`` times its pace:
+the median speed the GPS shows over the steps from ``SPUR_PACE_STEPS`` before the spur to as
+many after it, counting only steps where it moved (a delivery's two minutes at the end of a
+cul-de-sac logged every 30 s made the pace 1.2 m/s, and a real 600 m out-and-back was cut).
+Then it is cut back to the deepest fix on it, or taken out when even that is too fast. A real
+turn-round in a side street or a driveway is followed by fixes and takes its time; it stays.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kei_drive.core.distance import cumulative_m, haversine_m
 SPUR_SPEED_RATIO = 2.0
 SPUR_PACE_STEPS = 3
 SPUR_MIN_SPEED_MPS = 1.0  # a pace floor: a truck standing still may still turn round
+SPUR_MOVING_MPS = 2.0  # the steps the pace is the median of: the truck was moving
 RETRACE_TOL_M = 1.0  # the same vertex, out and back (the engine's shape is to 1e-6 degree)
 
 
@@ -147,7 +150,9 @@ def _depth_driven(
     if seconds <= 0:
         return None
     around = gps_speed[max(first - SPUR_PACE_STEPS, 0) : last + SPUR_PACE_STEPS]
-    typical = float(np.nanmedian(around)) if np.isfinite(around).any() else 0.0
+    around = around[np.isfinite(around)]
+    moving = around[around > SPUR_MOVING_MPS]  # a stop at the spur's end is time, not pace
+    typical = float(np.median(moving if moving.size else around)) if around.size else 0.0
     reach = SPUR_SPEED_RATIO * max(typical, SPUR_MIN_SPEED_MPS) * seconds  # metres at most
     path = place.at(b) - place.at(a)
     if path <= reach:

@@ -30,6 +30,7 @@ from kei_drive.core.trips import (
     position_noise_m,
     scatter_noise_m,
     smooth_positions,
+    sparse_smoothing_noise_m,
     thin_index,
     track_pieces,
 )
@@ -429,7 +430,8 @@ def _thinned_pieces(
             contiguous = int(index[-1]) - int(index[0]) + 1 == index.size  # views, not copies
             sub = track.take(slice(int(index[0]), int(index[-1]) + 1) if contiguous else index)
             noise = position_noise_m(sub)
-            lat, lon = smooth_positions(sub, scatter_noise_m(sub, noise))
+            smoothing = sparse_smoothing_noise_m(sub, noise)
+            lat, lon = smooth_positions(sub, scatter_noise_m(sub, smoothing))
             smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
     budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     out = []

@@ -364,3 +364,42 @@ def test_correlated_noise_does_not_send_the_path_up_side_streets_and_back(baltim
     assert result.legal is True
     monkeypatch.setattr(track_check, "drop_spurs", lambda shape, edges, *_: (shape, edges))
     assert check_track(track, router=baltimore).report.distance_m > 1.5 * true_m
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_3_s_logger_with_20_m_of_noise_and_no_accuracy_is_not_read_as_a_zigzag(
+    baltimore, monkeypatch, seed
+):
+    """A logger with a fix every 3 s that gives no accuracy, 20 m of white noise: taken for
+    the 5 m assumed, it was smoothed over one fix and the matcher zigzagged from street to
+    street, +45-127 %. Smoothed by the noise its fixes show, it reads within 5 %."""
+    route = _car_route(baltimore, PONCA_FROM, PONCA_TO)
+    fixes, true_m = drive_path(route, 8.0, interval_s=3.0, noise_m=20.0, seed=seed)
+    track = TrackArrays.from_points(fixes)
+    result = check_track(track, router=baltimore)
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.05)
+    assert result.legal is True
+    monkeypatch.setattr(track_check, "sparse_smoothing_noise_m", lambda _track, noise: noise)
+    assert check_track(track, router=baltimore).report.distance_m > 1.4 * true_m
+
+
+# A 600 m service road off Key Highway to its dead end, two minutes there, and back: a
+# logger at a fix every 30 s (an outside check's drive, 5 m of noise).
+CUL_DE_SAC_DELIVERY = [
+    (39.273577, -76.598144, 0.0),
+    (39.271197, -76.597189, 30.0),
+    (39.271507, -76.597032, 60.0),
+    (39.271623, -76.597048, 90.0),
+    (39.271495, -76.597117, 120.0),
+    (39.271516, -76.597055, 150.0),
+    (39.271750, -76.597420, 180.0),
+    (39.273038, -76.601882, 210.0),
+]
+
+
+def test_a_stop_at_the_end_of_a_cul_de_sac_does_not_make_its_out_and_back_too_fast(baltimore):
+    """The steps standing at the dead end made the truck's pace 1.2 m/s, so its 1,063 m in
+    210 s looked too fast and the whole out-and-back was cut (461 m of 1,055)."""
+    lat, lon, t = (np.array(column) for column in zip(*CUL_DE_SAC_DELIVERY, strict=True))
+    track = TrackArrays.from_columns(lat, lon, t=t + 1.7e9)
+    assert check_track(track, router=baltimore).report.distance_m == pytest.approx(1055, rel=0.05)
