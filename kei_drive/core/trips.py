@@ -1144,7 +1144,11 @@ def analyze_track(
         t_timed = arr.t[timed_pts]
         held = _sustained(np.where(steady, speed, np.nan), run, sustain)
         moving_speeds = held[moving & np.isfinite(held)]
-        max_speed = float(moving_speeds.max()) if moving_speeds.size else 0.0
+        # no speed held long enough to tell: unknown if the truck moved (a 2-fix trip's
+        # one step is no top speed, and 0 read below its average), else 0
+        max_speed = (
+            float(moving_speeds.max()) if moving_speeds.size else (None if moving_s > 0 else 0.0)
+        )
         over_cap_s = None
         if cap_mps is not None:
             with np.errstate(invalid="ignore"):
@@ -1212,8 +1216,9 @@ def analyze_track(
 # measured one way with trips measured another. 2: a far run of glitches between two parts
 # of a drive that join up without it is dropped (``_drop_excursions``); a speed of 0 at
 # every fix of a wandering phone says it stood (``device_speed._standing_phone``); lone
-# spikes of a sparse log are dropped (``_spikes``).
-STATS_RULES = 2
+# spikes of a sparse log are dropped (``_spikes``). 3: a trip that moved but held no speed
+# long enough to tell has no top speed (None), not 0 under its average.
+STATS_RULES = 3
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -148,6 +148,17 @@ def test_untimed_points_give_distance_but_no_times():
     assert stats.started_at is None
 
 
+def test_a_trip_too_short_to_hold_a_speed_has_no_top_speed_not_0_under_its_average():
+    """Two fixes 111 m and 25 s apart (a logger's last two): one step is no sustained speed,
+    and "max 0 mph" beside an average of 10 mph contradicted itself."""
+    first = TrackPoint(39.0, -105.0, T0)
+    stats = compute_stats([first, TrackPoint(39.001, -105.0, T0 + timedelta(seconds=25))])
+    assert stats.avg_moving_speed_mps == pytest.approx(4.45, rel=0.01)
+    assert stats.max_speed_mps is None
+    parked = compute_stats([first, TrackPoint(39.0, -105.0, T0 + timedelta(seconds=25))])
+    assert parked.max_speed_mps == 0.0
+
+
 def test_mixed_timed_and_untimed():
     b = TrackBuilder().start().drive(2_000, 10.0).drive(1_000, 10.0, timed=False)
     b.drive(2_000, 10.0)
