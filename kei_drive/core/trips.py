@@ -1531,7 +1531,8 @@ def sparse_smoothing_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArra
     as the 5 m assumed, was smoothed over one fix and the matcher zigzagged from street to
     street: +80 % on check-route's distance. (The matcher's path follows the roads, so a
     window's cut corners cost it little; a polyline measured as it is would be cut short, so
-    states-along and trip statistics keep ``noise_m``. The reach keeps a ramp at 25 m/s.)"""
+    states-along and trip statistics keep ``noise_m``, and so do the fixes within reach of the
+    log's start or end.)"""
     if len(arr) < 8 or np.isfinite(arr.accuracy).any() or _dense_log(arr):
         return noise_m
     dt = np.diff(arr.t)
@@ -1546,7 +1547,13 @@ def sparse_smoothing_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArra
         return noise_m
     around = np.concatenate((step[:1], (step[:-1] + step[1:]) / 2, step[-1:]))
     reach = np.floor(SPARSE_SMOOTH_REACH_M / np.maximum(around, 1.0))
-    return np.maximum(noise_m, np.minimum(shown, 5.0 * np.sqrt(2 * reach + 1)))
+    noise = np.maximum(noise_m, np.minimum(shown, 5.0 * np.sqrt(2 * reach + 1)))
+    # not where the window would reach past the log's start or end: a line fitted to what
+    # is left of it pulled a last ramp onto the street's line (an outside check: a drive
+    # ending 400 m up an interstate lost its highway in 17 of 324 noisy logs)
+    i = np.arange(len(arr))
+    noise[(i < reach) | (len(arr) - 1 - i < reach)] = noise_m
+    return noise
 
 
 def _alternating_noise_m(arr: TrackArrays) -> float:

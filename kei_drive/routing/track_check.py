@@ -53,6 +53,7 @@ from kei_drive.routing.polyline import decode_array
 from kei_drive.routing.possible_highway import (
     SUSTAINED_MIN_POINTS,
     PossibleHighway,
+    disputed_stretches,
     possible_notes,
 )
 from kei_drive.routing.road_match import name_lone_ramps
@@ -417,38 +418,87 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f} %" if share >= 0.01 else "under 1 %"
 
 
-def _thinned_pieces(
-    track: TrackArrays, cut: Any
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
-    """(lat, lon, times, noise) of each piece of the cut track, smoothed by its own noise
-    and thinned for the matcher; a very long track is matched at a wider spacing (measured
-    on Baltimore tiles: 50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about
-    1 ms, 200 m 20 % more per km than 100 m)."""
+@dataclass
+class _Thinned:
+    """One reading of a piece of the cut track: smoothed and thinned for the matcher."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    times: np.ndarray
+    noise: float  # the fixes' typical error, for the matcher and the thinning
+    scatter_m: float | None = None  # a second reading's: smoothed by the noise the fixes show
+
+
+def _thinned_pieces(track: TrackArrays, cut: Any) -> list[list[_Thinned]]:
+    """The readings of each piece of the cut track: smoothed by its own noise and thinned
+    for the matcher; a very long track is matched at a wider spacing (measured on Baltimore
+    tiles: 50-100 m is cheapest per km; 800 m costs 20 ms a fix, 100 m about 1 ms, 200 m 20 %
+    more per km than 100 m). A 3-5 s log with no accuracy whose fixes show more noise than
+    assumed (``sparse_smoothing_noise_m``) is read a second time, smoothed by that
+    (``_one_reading`` chooses)."""
     smoothed = []
     for index in cut.pieces:
         if index.size >= 2:
             contiguous = int(index[-1]) - int(index[0]) + 1 == index.size  # views, not copies
             sub = track.take(slice(int(index[0]), int(index[-1]) + 1) if contiguous else index)
             noise = position_noise_m(sub)
-            smoothing = sparse_smoothing_noise_m(sub, noise)
-            lat, lon = smooth_positions(sub, scatter_noise_m(sub, smoothing))
-            smoothed.append((lat, lon, sub.t, noise, float(cumulative_m(lat, lon)[-1])))
+            readings = [(*smooth_positions(sub, scatter_noise_m(sub, noise)), None)]
+            wide = sparse_smoothing_noise_m(sub, noise)
+            if np.any(np.asarray(wide) > noise):
+                wide_lat, wide_lon = smooth_positions(sub, scatter_noise_m(sub, wide))
+                readings.append((wide_lat, wide_lon, float(np.max(wide))))
+            length = float(cumulative_m(readings[0][0], readings[0][1])[-1])
+            smoothed.append((readings, sub.t, noise, length))
     budget_spacing = min(sum(s[-1] for s in smoothed) / MATCH_POINT_BUDGET, MATCH_MAX_SPACING_M)
     out = []
-    for lat, lon, times, noise, _length in smoothed:
+    for readings, times, noise, _length in smoothed:
         spacing = max(MATCH_MIN_SPACING_M, 2 * noise, budget_spacing)
-        keep = moving_thin_index(lat, lon, times, noise, spacing)
-        out.append((lat[keep], lon[keep], times[keep], noise))
+        piece = []
+        for lat, lon, scatter in readings:
+            keep = moving_thin_index(lat, lon, times, noise, spacing)
+            piece.append(_Thinned(lat[keep], lon[keep], times[keep], noise, scatter))
+        out.append(piece)
     return out
+
+
+def _one_reading(
+    matched: list[list[_Part]], readings: list[_Thinned]
+) -> tuple[list[_Part], list[PossibleHighway]]:
+    """A piece's matched parts, from the reading that tells least: a noisy sparse log read
+    as logged and read through its noise (``_thinned_pieces``). When both find highway or
+    neither does, the smoothed one (it zigzags less: 30 m of noise at 3 s read +130-260 %
+    as logged). When only one does, the log cannot tell: the other is kept and that one's
+    highway stretches are pointed out, not counted (an outside check: smoothed, a drive
+    ending 400 m up an interstate lost its highway in 8 of 288 noisy logs; as logged, 30 m
+    of noise put 200-460 m of I 95 beside Ponca Street)."""
+    if len(matched) == 1:
+        return matched[0], []
+    as_logged, smoothed = matched
+    on_highway = [any(_has_highway(part) for part in parts) for parts in matched]
+    if on_highway[0] == on_highway[1]:
+        return smoothed, []
+    kept, other = (as_logged, smoothed) if on_highway[1] else (smoothed, as_logged)
+    scatter = readings[1].scatter_m or readings[1].noise
+    return kept, [
+        h
+        for part in other
+        for h in disputed_stretches(part.geometry, part.edges, scatter, on_highway[0])
+    ]
 
 
 def _matched_pieces(
     track: TrackArrays, cut: Any, router: Router | None
-) -> Iterator[Iterator[_Part]]:
+) -> Iterator[tuple[Iterator[_Part], list[PossibleHighway]]]:
     """Per piece of the cut track: its parts, matched chunk by chunk as they are asked for
-    (GPS geometry only without a router)."""
-    for lat, lon, times, noise in _thinned_pieces(track, cut):
-        yield _piece_parts(router, lat, lon, times, noise)
+    (GPS geometry only without a router), and the highway stretches its readings dispute."""
+    for readings in _thinned_pieces(track, cut):
+        if len(readings) == 1:
+            r = readings[0]
+            yield _piece_parts(router, r.lat, r.lon, r.times, r.noise), []
+            continue
+        matched = [list(_piece_parts(router, r.lat, r.lon, r.times, r.noise)) for r in readings]
+        parts, disputed = _one_reading(matched, readings)
+        yield iter(parts), disputed
 
 
 def _why_nothing_to_match(fixes: int, cut: Any) -> str:
@@ -466,28 +516,48 @@ def _why_nothing_to_match(fixes: int, cut: Any) -> str:
     )
 
 
-def _all_matched_pieces(track: TrackArrays, cut: Any, router: Router | None) -> list[list[_Part]]:
+def _all_matched_pieces(
+    track: TrackArrays, cut: Any, router: Router | None
+) -> tuple[list[list[_Part]], list[PossibleHighway]]:
     """Every piece's parts, its chunks matched MATCH_THREADS at a time when the engine has
-    lanes (engines of its own per thread): the matcher is most of a long track's cost."""
+    lanes (engines of its own per thread): the matcher is most of a long track's cost; and
+    the highway stretches two readings of a piece dispute (``_one_reading``)."""
     pieces = _thinned_pieces(track, cut)
+    readings = [r for piece in pieces for r in piece]
     lanes_of = getattr(router, "lanes", None)
-    jobs = [(k, a, b) for k, p in enumerate(pieces) for a, b in _chunk_bounds(p[0], p[1])]
+    jobs = [(k, a, b) for k, r in enumerate(readings) for a, b in _chunk_bounds(r.lat, r.lon)]
     if router is None or lanes_of is None or MATCH_THREADS < 2 or len(jobs) < 2:
-        return [list(_piece_parts(router, *p)) for p in pieces]
+        matched = [list(_piece_parts(router, r.lat, r.lon, r.times, r.noise)) for r in readings]
+    else:
+        matched = _match_in_lanes(readings, jobs, lanes_of)
+    out: list[list[_Part]] = []
+    disputed: list[PossibleHighway] = []
+    first = 0
+    for piece in pieces:
+        parts, extra = _one_reading(matched[first : first + len(piece)], piece)
+        out.append(parts)
+        disputed.extend(extra)
+        first += len(piece)
+    return out, disputed
+
+
+def _match_in_lanes(
+    readings: list[_Thinned], jobs: list[tuple[int, int, int]], lanes_of: Any
+) -> list[list[_Part]]:
     free: queue.SimpleQueue[Router] = queue.SimpleQueue()
     for lane in lanes_of(MATCH_THREADS):
         free.put(lane)
 
     def match(job: tuple[int, int, int]) -> list[_Part]:
         k, a, b = job
-        lat, lon, times, noise = pieces[k]
+        r = readings[k]
         lane = free.get()
         try:
-            return _match(lane, lat[a:b], lon[a:b], times[a:b], noise)
+            return _match(lane, r.lat[a:b], r.lon[a:b], r.times[a:b], r.noise)
         finally:
             free.put(lane)
 
-    out: list[list[_Part]] = [[] for _ in pieces]
+    out: list[list[_Part]] = [[] for _ in readings]
     with ThreadPoolExecutor(MATCH_THREADS) as pool:
         for (k, _a, _b), parts in zip(jobs, pool.map(match, jobs), strict=True):
             out[k].extend(parts)
@@ -532,12 +602,14 @@ def track_uses_highway(
         router = lanes_of(1)[0]  # a long log: an engine of its own, freed afterwards
     parts: list[_Part] = []
     cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
-    for piece in _matched_pieces(track, cut, router):
+    disputed: list[PossibleHighway] = []
+    for piece, extra in _matched_pieces(track, cut, router):
         for part in piece:
             if _has_highway(part):
                 return True
             parts.append(part)
-    possible = [h for p in parts for h in p.possible]
+        disputed.extend(extra)
+    possible = [h for p in parts for h in p.possible] + disputed
     across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
     possible += across.possible
     if possible:  # not "no": the fixes were too few to tell
@@ -622,14 +694,16 @@ def check_track(
         router = None
         notes.append(f"{exc}; road attributes are unknown")
     cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
-    pieces = [_Piece(parts) for parts in _all_matched_pieces(track, cut, router)]
+    matched, disputed = _all_matched_pieces(track, cut, router)
+    pieces = [_Piece(parts) for parts in matched]
+    del matched
     if not pieces:
         raise ValueError(_why_nothing_to_match(len(track), cut))
 
     gps_m = sum(p.gps_m for piece in pieces for p in piece.parts)
     unmatched_m = sum(p.unmatched_m for piece in pieces for p in piece.parts)
     longest = _longest_unmatched_m([p for piece in pieces for p in piece.parts])
-    possible = [h for piece in pieces for p in piece.parts for h in p.possible]
+    possible = [h for piece in pieces for p in piece.parts for h in p.possible] + disputed
     across_unknown = False
     if router is not None and cut.breaks:
         across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)

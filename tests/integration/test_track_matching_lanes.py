@@ -403,3 +403,40 @@ def test_a_stop_at_the_end_of_a_cul_de_sac_does_not_make_its_out_and_back_too_fa
     lat, lon, t = (np.array(column) for column in zip(*CUL_DE_SAC_DELIVERY, strict=True))
     track = TrackArrays.from_columns(lat, lon, t=t + 1.7e9)
     assert check_track(track, router=baltimore).report.distance_m == pytest.approx(1055, rel=0.05)
+
+
+# A car at 20 m/s, a fix every 3 s and no accuracy given, 15 m of white noise: along Boston
+# Street and 330 m up the ramp onto I 95, where the log ends (an outside check's drive).
+RAMP_AT_THE_END = [
+    (39.287276, -76.544222), (39.287216, -76.543267), (39.286967, -76.542753),
+    (39.286764, -76.542256), (39.286147, -76.541541), (39.285825, -76.541022),
+    (39.285728, -76.540468), (39.285366, -76.540360), (39.284757, -76.539361),
+    (39.284508, -76.538898), (39.284103, -76.537987), (39.283436, -76.537890),
+    (39.283416, -76.537257), (39.283045, -76.536726), (39.282482, -76.536306),
+    (39.282164, -76.535905), (39.281821, -76.535585), (39.282255, -76.535730),
+    (39.282751, -76.535915), (39.283192, -76.536856), (39.283580, -76.536613),
+    (39.284051, -76.536773), (39.284763, -76.537105), (39.285081, -76.536599),
+    (39.285657, -76.536681), (39.285741, -76.535806), (39.285270, -76.535932),
+    (39.284796, -76.535855), (39.284847, -76.536476),
+]  # fmt: skip
+
+
+def test_two_readings_of_a_noisy_log_that_disagree_on_a_ramp_leave_it_unknown(
+    baltimore, monkeypatch
+):
+    """Read as logged, the matcher follows the ramp (330 m, right); smoothed through the
+    noise its fixes show, it keeps off it. Neither reading is trusted alone: the ramp is
+    pointed out, not counted, and the verdict is "cannot be told", not "Kei-legal"."""
+    lat, lon = (np.array(column) for column in zip(*RAMP_AT_THE_END, strict=True))
+    track = TrackArrays.from_columns(lat, lon, t=1.7e9 + 3.0 * np.arange(lat.size))
+    result = check_track(track, router=baltimore)
+    assert [w for w in result.warnings if w.kind == "highway"] == []
+    (note,) = [n for n in result.notes if n.startswith("Possibly on a highway")]
+    assert "ramp (motorway)" in note and "read as logged, the log follows it" in note
+    assert result.legal is None
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    assert highway_use_and_note(track).answer is None
+    monkeypatch.setattr(track_check, "sparse_smoothing_noise_m", lambda _track, noise: noise)
+    as_logged = check_track(track, router=baltimore)  # one reading, as before
+    assert as_logged.legal is False and _highway_m(as_logged) > 300
