@@ -93,7 +93,13 @@ class _FixPlaces:
     """Metres along the path of each matched fix, worked out when asked (a long track has
     few spurs; projecting every fix would cost more than the matching of a clean log)."""
 
-    def __init__(self, shape: np.ndarray, cum: np.ndarray, edges: list[RoadEdge], matched):
+    def __init__(
+        self,
+        shape: np.ndarray,
+        cum: np.ndarray,
+        edges: list[RoadEdge],
+        matched: Sequence[dict[str, Any]],
+    ) -> None:
         self.shape, self.cum, self.matched = shape, cum, matched
         n = len(edges)
         index = [m.get("edge_index") for m in matched]
