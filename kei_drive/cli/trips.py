@@ -201,7 +201,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     session = _db()
     from kei_drive.db import queries as q
     from kei_drive.db.accounts import NoSuchUser
-    from kei_drive.presenters.trips import trip_dict
+    from kei_drive.presenters.trips import steps_distance, trip_dict
     from kei_drive.presenters.vehicles import vehicle_dict
 
     try:
@@ -217,9 +217,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         print(_line(data))
-        for key, value in (data.get("stats") or {}).items():
-            if key != "gaps":
+        stats = data.get("stats") or {}
+        for key, value in stats.items():
+            if key not in ("gaps", "road_steps"):
                 print(f"  {key}: {value}")
+        if stats.get("road_steps"):
+            print(f"  steps between fixes: {steps_distance(stats['road_steps'])}")
         for gap in (data.get("stats") or {}).get("gaps") or []:
             across = f"{gap['distance_m']:.0f} m in a straight line"
             if gap.get("road_m") is not None:

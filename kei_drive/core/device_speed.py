@@ -50,6 +50,11 @@ def _use(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
         return seg_moving & known[:-1] & known[1:] & (dt > 0) & (dt <= longest)
 
 
+def steps_with_speed(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArray:
+    """The moving steps ``measured_steps`` measures by the device's speed."""
+    return _use(speed, dt, seg_moving)
+
+
 def measured_steps(speed: NDArray, dt: NDArray, seg_len: NDArray, seg_moving: NDArray) -> NDArray:
     """``seg_len`` with each moving step that has a speed at both ends measured by those
     speeds (a trapezoid)."""

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from kei_drive.core.times import iso_z
+from kei_drive.core.times import iso_z, parse_iso
 from kei_drive.core.trips import DEFAULT_CONFIG, Gap, TripStats
 
 # The road must be drivable in the gap: the engine's time for it (legal speeds, turn costs)
@@ -26,15 +27,28 @@ from kei_drive.core.trips import DEFAULT_CONFIG, Gap, TripStats
 # faster than the engine's estimate, a light that the engine's turn costs overstate).
 ROAD_TIME_SLACK = 1.5
 ROAD_TIME_GRACE_S = 30.0
+# A sparse log's step: its road at most this much faster than the truck's pace around it
+# (``step_roads``); a neighbour's road paces it when under STEP_PLAUSIBLE_SLACK its own
+STEP_PACE_SLACK = 1.3
+STEP_PLAUSIBLE_SLACK = 1.5
+STEP_PACE_STEPS = 2
 
 GapKey = tuple[str | None, str | None]
 
 
 def gap_key(gap: Gap | Mapping[str, Any]) -> GapKey:
-    """A gap's identity across recomputed statistics: its start and end (ISO 8601)."""
+    """A gap's identity across recomputed statistics: its start and end (ISO 8601, to the
+    millisecond: a fix's time read back from the database may differ from the file's in
+    the last microsecond)."""
     if isinstance(gap, Gap):
-        return (iso_z(gap.start), iso_z(gap.end))
-    return (gap.get("start"), gap.get("end"))
+        return (_to_ms(gap.start), _to_ms(gap.end))
+    return (_to_ms(parse_iso(gap.get("start"))), _to_ms(parse_iso(gap.get("end"))))
+
+
+def _to_ms(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return iso_z(value + timedelta(microseconds=500 - (value.microsecond + 500) % 1000))
 
 
 def driven_across(gap: Gap | Mapping[str, Any]) -> bool:
@@ -64,7 +78,9 @@ def _line(gap: Gap | Mapping[str, Any]) -> tuple[float, float]:
 
 def drivable_road_m(gap: Gap, road_m: float, road_s: float) -> float | None:
     """The length to count for ``gap`` given the shortest road between its fixes
-    (``road_m`` long, ``road_s`` at the engine's speeds); None keeps the straight line."""
+    (``road_m`` long, ``road_s`` at the engine's speeds); None keeps the straight line.
+
+    A sparse log's step is judged by ``step_roads`` instead."""
     if not driven_across(gap) or not (road_m >= 0 and road_s >= 0):
         return None
     if road_s > ROAD_TIME_SLACK * gap.duration_s + ROAD_TIME_GRACE_S:
@@ -72,28 +88,91 @@ def drivable_road_m(gap: Gap, road_m: float, road_s: float) -> float | None:
     return max(road_m, gap.distance_m)  # the road ends snap to edges: never under the line
 
 
+def step_roads(steps: Sequence[Gap], roads: Mapping[GapKey, float]) -> dict[GapKey, float]:
+    """The length to count for each of a sparse log's ``steps`` (in order) given the
+    shortest road between its fixes (``roads``, by ``gap_key``).
+
+    A step is judged by the truck's own pace around it, not by the engine's time: the
+    engine's shortest road through a town takes longer than a truck keeping 40 mph on the
+    main road did (1.6 km in 90 s read 176 s). The pace is the fastest of the step's and
+    its neighbours' counted lengths over their times (``Gap.pace_mps``) and of the roads
+    of the neighbouring steps (``STEP_PACE_STEPS`` either side) that are not twice as fast
+    as that: a road faster than the pace by ``STEP_PACE_SLACK`` (30 %) is a detour the
+    truck did not drive (a 120 s step of a 25 mph drive bridged by 4.4 km of interstate),
+    and a street grid's steps, each cutting a corner, are paced by their neighbours' roads,
+    not by their own shortened lines."""
+    speeds: list[float | None] = []
+    for step in steps:
+        road = roads.get(gap_key(step))
+        ok = road is not None and step.pace_mps and step.duration_s > 0 and driven_across(step)
+        loose = ok and road <= STEP_PLAUSIBLE_SLACK * step.pace_mps * step.duration_s
+        speeds.append(road / step.duration_s if loose else None)
+    out: dict[GapKey, float] = {}
+    for i, step in enumerate(steps):
+        road = roads.get(gap_key(step))
+        if road is None or speeds[i] is None:
+            continue
+        near = [
+            speeds[j]
+            for j in range(max(i - STEP_PACE_STEPS, 0), min(i + STEP_PACE_STEPS + 1, len(steps)))
+            if j != i and speeds[j] is not None and _adjacent(steps, i, j)
+        ]
+        pace = max([step.pace_mps or 0.0, *near])
+        if road <= STEP_PACE_SLACK * pace * step.duration_s:
+            out[gap_key(step)] = max(road, step.distance_m)
+    return out
+
+
+def _adjacent(steps: Sequence[Gap], i: int, j: int) -> bool:
+    """Are steps ``i`` and ``j`` of one run of consecutive steps (no other step between)?"""
+    a, b = min(i, j), max(i, j)
+    return all(steps[k].end == steps[k + 1].start for k in range(a, b))
+
+
 def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> TripStats:
-    """``stats`` with each gap found in ``roads`` counted along its road: the distance and
-    the average moving speed grow by the road's length over the straight line."""
-    gaps: list[Gap] = []
+    """``stats`` with each gap and sparse step (``TripStats.to_measure``) found in ``roads``
+    counted along its road: the distance and the average moving speed grow by the road's
+    length over the length counted before (a gap's straight line, a step's length)."""
+    gaps, extra = _measured(stats.gaps, roads)
+    steps, extra_steps = _measured(stats.road_steps, roads)
+    extra += extra_steps
+    if not extra and all(g.road_m is None for g in (*gaps, *steps)):
+        return stats
+    avg = stats.avg_moving_speed_mps
+    if avg is not None and stats.moving_s:
+        avg += extra / stats.moving_s  # gaps and steps are timed: their length is in it
+    top = stats.max_speed_mps
+    if top is not None and avg is not None and any(s.road_m is not None for s in steps):
+        # a sparse log's top speed (the lower of its lines over three fixes) read under its
+        # average once the steps run along the road: a top speed is never under the average
+        top = max(top, avg)
+    return replace(
+        stats,
+        distance_m=stats.distance_m + extra,
+        avg_moving_speed_mps=avg,
+        max_speed_mps=top,
+        gaps=tuple(gaps),
+        road_steps=tuple(steps),
+    )
+
+
+def _measured(items: Sequence[Gap], roads: Mapping[GapKey, float]) -> tuple[list[Gap], float]:
+    """``items`` with the roads found for them, and the length they add to the trip."""
+    out: list[Gap] = []
     extra = 0.0
-    for gap in stats.gaps:
+    for gap in items:
         road = roads.get(gap_key(gap))
         if road is not None and gap.road_m is None and driven_across(gap):
             extra += road - gap.distance_m
             gap = replace(gap, road_m=road)
-        gaps.append(gap)
-    if not extra and all(g.road_m is None for g in gaps):
-        return stats
-    avg = stats.avg_moving_speed_mps
-    if avg is not None and stats.moving_s:
-        avg += extra / stats.moving_s  # the gaps are timed steps: their length is in it
-    return replace(
-        stats, distance_m=stats.distance_m + extra, avg_moving_speed_mps=avg, gaps=tuple(gaps)
-    )
+        out.append(gap)
+    return out, extra
 
 
 def stored_roads(stats: Mapping[str, Any] | None) -> dict[GapKey, float]:
-    """The road lengths across gaps kept with a trip's stored statistics."""
-    gaps: Sequence[Mapping[str, Any]] = (stats or {}).get("gaps") or []
-    return {gap_key(g): float(g["road_m"]) for g in gaps if g.get("road_m") is not None}
+    """The road lengths across gaps and sparse steps kept with a trip's stored statistics."""
+    kept: list[Mapping[str, Any]] = [
+        *((stats or {}).get("gaps") or []),
+        *((stats or {}).get("road_steps") or []),
+    ]
+    return {gap_key(g): float(g["road_m"]) for g in kept if g.get("road_m") is not None}

@@ -225,6 +225,28 @@ def gaps_distance(gaps: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def steps_distance(steps: list[dict[str, Any]]) -> str:
+    """The part of a sparse log's distance measured along the road between its fixes:
+    "3.6 mi · 5.8 km along the shortest road between fixes 60 s apart (9 steps, 2.9 mi ·
+    4.7 km in straight lines)" ("" without any)."""
+    measured = [g for g in steps if g.get("road_m") is not None]
+    if not measured:
+        return ""
+    road = sum(float(g["road_m"]) for g in measured)
+    counted = sum(float(g["distance_m"]) for g in measured)
+    seconds = sorted(float(g.get("duration_s") or 0.0) for g in measured)
+    apart = (
+        f"{seconds[0]:.0f} s"
+        if round(seconds[0]) == round(seconds[-1])
+        else f"{seconds[0]:.0f}-{seconds[-1]:.0f} s"
+    )
+    plural = "s" if len(measured) != 1 else ""
+    return (
+        f"{fmt_distance(road)} along the shortest road between fixes {apart} apart "
+        f"({len(measured)} step{plural}, {fmt_distance(counted)} in straight lines)"
+    )
+
+
 def _gaps(lengths: list[float]) -> str:
     return f"{len(lengths)} gap{'s' if len(lengths) != 1 else ''} in recording"
 
@@ -250,7 +272,15 @@ def stats_rows(stats: dict[str, Any] | None, point_count: int = 0) -> list[StatR
     if rejected:
         points += f" ({rejected} rejected as inaccurate or glitches)"
     return [
-        StatRow("Distance", _with_note(fmt_distance(s.get("distance_m")), gaps_distance(gaps))),
+        StatRow(
+            "Distance",
+            _with_note(
+                fmt_distance(s.get("distance_m")),
+                "; ".join(
+                    n for n in (gaps_distance(gaps), steps_distance(s.get("road_steps") or [])) if n
+                ),
+            ),
+        ),
         StatRow("Elapsed time", fmt_duration(s.get("elapsed_s"))),
         StatRow("Moving time", fmt_duration(s.get("moving_s"))),
         StatRow("Max speed (moving)", fmt_speed(s.get("max_speed_mps"))),

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from kei_drive.core.gap_roads import GapKey, drivable_road_m, driven_across, gap_key
+from kei_drive.core.gap_roads import GapKey, drivable_road_m, driven_across, gap_key, step_roads
 from kei_drive.core.trips import Gap
 from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # A trip with more gaps than this (a logger that drops out every minute) keeps straight
 # lines for the rest: each is one route request (a few milliseconds on local tiles).
 MAX_GAPS_ROUTED = 100
+# ...and a sparse log's steps (``core.trips.ROAD_STEP_LOG_S``): 12 h of a 60 s tracker
+MAX_STEPS_ROUTED = 720
 HEADING_TOLERANCE_DEG = 45.0  # a road leaving a fix this far off the truck's direction is not it
 # A fix is on one of the roads this close to it (GPS error): the one going the truck's way,
 # not a service road a few metres nearer (a toll plaza beside an interstate).
@@ -50,9 +52,12 @@ def gap_route_request(gap: Gap) -> dict[str, Any]:
 
 
 def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict[GapKey, float]:
-    """The length to count for each gap the engine bridges by a drivable road (by
-    ``gap_key``); gaps missing from the answer keep their straight line."""
+    """The length to count for each gap (or sparse step: ``Gap.step``) the engine bridges by
+    a drivable road (by ``gap_key``); those missing from the answer keep their length."""
     todo = [g for g in gaps if g.ends is not None and g.road_m is None and driven_across(g)]
+    todo = [g for g in todo if not g.step][:MAX_GAPS_ROUTED] + [g for g in todo if g.step][
+        :MAX_STEPS_ROUTED
+    ]
     if not todo:
         return {}
     if router is None:
@@ -66,7 +71,8 @@ def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict
             log.exception("routing engine unavailable: gaps keep their straight lines")
             return {}
     out: dict[GapKey, float] = {}
-    for gap in todo[:MAX_GAPS_ROUTED]:
+    steps: dict[GapKey, float] = {}  # a sparse log's steps: judged together (``step_roads``)
+    for gap in todo:
         try:
             answer = router.route(gap_route_request(gap))
             summary = answer["trip"]["summary"]
@@ -78,7 +84,10 @@ def roads_across_gaps(gaps: Sequence[Gap], router: Router | None = None) -> dict
         except Exception:  # noqa: BLE001 - e.g. tiles rebuilt meanwhile: keep the trip
             log.exception("gap route failed: the gap keeps its straight line")
             break
+        if gap.step:
+            steps[gap_key(gap)] = road_m
+            continue
         length = drivable_road_m(gap, road_m, road_s)
         if length is not None:
             out[gap_key(gap)] = length
-    return out
+    return out | step_roads([g for g in todo if g.step], steps)

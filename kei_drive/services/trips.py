@@ -111,7 +111,7 @@ def engine_facts(trip_id: int, fixes: TrackArrays, mark: TripMark) -> EngineFact
     from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
     from kei_drive.routing.highway_use import highway_use_and_note
 
-    gaps = compute_stats(fixes, with_states=False).gaps
+    gaps = compute_stats(fixes, with_states=False).to_measure
     roads = roads_across_gaps(gaps) if gaps else {}
     return EngineFacts(trip_id, mark, highway_use_and_note(fixes), roads)
 
@@ -165,7 +165,7 @@ def gap_roads_of(session: Session, trip_id: int) -> dict[GapKey, float]:
     from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
 
     stats = compute_stats(q.trip_arrays(session, trip_id), with_states=False)
-    return roads_across_gaps(stats.gaps) if stats.gaps else {}
+    return roads_across_gaps(stats.to_measure) if stats.to_measure else {}
 
 
 def measure_gaps_on_roads(
@@ -175,11 +175,11 @@ def measure_gaps_on_roads(
     routing engine finds one (``core.gap_roads``; ``roads``: already asked for), and store
     the statistics so measured. Without tiles the straight lines stay."""
     if roads is None:
-        if not stats.gaps:
+        if not stats.to_measure:
             return stats
         from kei_drive.routing.gap_roads import roads_across_gaps  # the router loads late
 
-        roads = roads_across_gaps(stats.gaps)
+        roads = roads_across_gaps(stats.to_measure)
     if not roads:
         return stats
     return q.store_stats(trip, with_roads_across_gaps(stats, roads))
@@ -229,7 +229,7 @@ def import_gpx(
         from kei_drive.routing.gap_roads import roads_across_gaps
 
         uses = [highway_use_and_note(track) for track in fixes]  # no lock held meanwhile
-        roads = [roads_across_gaps(stats.gaps) for _trip, stats in created]
+        roads = [roads_across_gaps(stats.to_measure) for _trip, stats in created]
         begin_write(session)  # then a short write (in turns with the uploads)
         measured = []
         for (trip, stats), use, across in zip(created, uses, roads, strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from kei_drive.core.gap_roads import (
@@ -67,3 +69,63 @@ def test_a_gap_knows_the_direction_of_travel_into_and_out_of_it():
     assert out_of == pytest.approx(0.0, abs=5.0) or out_of == pytest.approx(360.0, abs=5.0)
     parked = TrackBuilder().start().stop(60).hidden(120, 0.0).stop(60)
     assert compute_stats(parked.points).gaps[0].headings == (None, None)
+
+
+# --- a sparse log's steps (``step_roads``) ---------------------------------------------
+
+
+def _steps(counted: list[float], seconds: float = 60.0) -> list:
+    from kei_drive.core.trips import Gap
+
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
+    out = []
+    for k, metres in enumerate(counted):
+        start = t0 + timedelta(seconds=k * seconds)
+        pace = max(counted[max(k - 2, 0) : k + 3]) / seconds
+        out.append(
+            Gap(
+                start, start + timedelta(seconds=seconds), seconds, metres, step=True, pace_mps=pace
+            )
+        )
+    return out
+
+
+def test_a_steps_road_counts_at_the_trucks_pace():
+    from kei_drive.core.gap_roads import gap_key, step_roads
+
+    steps = _steps([600.0, 610.0, 590.0, 600.0])
+    roads = {gap_key(s): 640.0 for s in steps}
+    assert step_roads(steps, roads) == {gap_key(s): 640.0 for s in steps}
+
+
+def test_a_detour_far_faster_than_the_trucks_pace_is_not_counted():
+    """A 120 s step of a 10 m/s drive bridged by 4.4 km (36 m/s): the line stays; its
+    neighbours' roads still count."""
+    from kei_drive.core.gap_roads import gap_key, step_roads
+
+    steps = _steps([1200.0, 1150.0, 860.0, 1200.0, 1100.0], seconds=120.0)
+    roads = {gap_key(s): 1320.0 for s in steps} | {gap_key(steps[2]): 4400.0}
+    counted = step_roads(steps, roads)
+    assert gap_key(steps[2]) not in counted
+    assert len(counted) == 4
+
+
+def test_a_street_grids_steps_are_paced_by_their_neighbours_roads():
+    """Every 60 s step cuts a corner (lines 450 m, roads 600 m at 10 m/s): the lines alone
+    would pace the truck at 7.6 m/s, under what the roads need; the neighbours' roads pace
+    it."""
+    from kei_drive.core.gap_roads import STEP_PACE_SLACK, gap_key, step_roads
+
+    steps = _steps([450.0, 445.0, 456.0, 448.0, 452.0])
+    assert STEP_PACE_SLACK * steps[1].pace_mps * 60.0 < 600.0  # the lines alone refuse it
+    roads = {gap_key(s): 600.0 for s in steps}
+    assert step_roads(steps, roads) == {gap_key(s): 600.0 for s in steps}
+
+
+def test_a_step_is_never_counted_shorter_than_its_line():
+    from kei_drive.core.gap_roads import gap_key, step_roads
+
+    steps = _steps([600.0, 600.0])
+    assert step_roads(steps, {gap_key(s): 580.0 for s in steps}) == {
+        gap_key(s): 600.0 for s in steps
+    }
