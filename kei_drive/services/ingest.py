@@ -44,6 +44,7 @@ from kei_drive.services.trips import (
     engine_facts,
     finish_trip,
     finished_track,
+    measure_gaps_on_roads,
     set_highway_use,
     store_engine_facts,
     trip_mark,
@@ -172,6 +173,8 @@ def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_F
     """Judge again the highway use of finished trips that older rules judged, or that no
     engine looked at (``core.trips.HIGHWAY_RULES``: no tiles when they finished, or stored
     before the rules were versioned), about ``max_fixes`` fixes a call; the ids judged.
+    Their gaps in recording and a sparse log's steps are measured along the road as well,
+    where they were not (``services.trips.engine_facts``).
     Nothing is asked while no engine is there (no tiles, the routing server unreachable):
     those trips keep their answer and wait. Each trip is matched with no lock held and
     stored only if its fixes did not change meanwhile. A trip the engine fails on keeps its
@@ -180,8 +183,6 @@ def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_F
         ids = q.outdated_highway_use(s, max_fixes)
     if not ids or not _engine_installed():
         return []
-    from kei_drive.routing.highway_use import highway_use_and_note  # the router loads late
-
     done = []
     for trip_id in ids:
         with db_session(db_url) as s:  # reads only
@@ -190,8 +191,10 @@ def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_F
             continue
         fixes, mark = track
         why = ""
+        facts = None
         try:
-            use = highway_use_and_note(fixes)
+            facts = engine_facts(trip_id, fixes, mark)
+            use = facts.highway_use
         except Exception as exc:  # noqa: BLE001 - the trip keeps its answer
             log.exception("judging the highway use of trip %s again failed", trip_id)
             use = None
@@ -210,6 +213,8 @@ def refresh_outdated_highway_use(db_url: str, max_fixes: int = HIGHWAY_REFRESH_F
                 continue
             if trip_mark(trip) != mark:  # changed meanwhile: the next sweep reads it again
                 continue
+            if facts is not None and facts.gap_roads:
+                measure_gaps_on_roads(trip, q.refresh_stats(s, trip), facts.gap_roads)
             set_highway_use(s, trip, use)
             trip.updated_at = utcnow()
         done.append(trip_id)

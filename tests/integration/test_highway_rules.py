@@ -219,3 +219,30 @@ def test_late_fixes_onto_the_interstate_after_stop_are_judged(tmp_path, tiles, m
         assert client.get(f"/api/v1/trips/{trip}").json()["highway_use"] is False  # not yet
         assert ingest.finish_idle(url) == []  # the server's minute
         assert client.get(f"/api/v1/trips/{trip}").json()["highway_use"] is True
+
+
+def test_a_sparse_log_stored_without_tiles_is_measured_along_the_road_by_the_sweep(
+    db, tmp_path, tiles, monkeypatch
+):
+    """A 60 s logger's trip imported before the tiles were built keeps its straight lines
+    (every corner of the street grid cut); the engine's sweep measures its steps along the
+    road once there is an engine, as a trip imported then would be."""
+    from tests.integration.test_sparse_steps import sparse_drive
+
+    url, uid = db
+    fixes, length = sparse_drive()
+    gpx = tmp_path / "tracker.gpx"
+    gpx.write_text(to_gpx(fixes))
+    with session(url) as s:
+        ((trip, _stats),) = trip_service.import_gpx(s, gpx, user_id=uid)
+        trip_id = trip.id
+    lines = stored(db, trip_id).stats
+    assert lines["distance_m"] < 0.9 * length and "road_steps" not in lines
+
+    with_engine(monkeypatch, tiles)
+    assert ingest.refresh_outdated_highway_use(url) == [trip_id]
+    trip = stored(db, trip_id)
+    assert trip.highway_rules == HIGHWAY_RULES and trip.highway_use is False
+    assert trip.stats["distance_m"] == pytest.approx(length, rel=0.03)
+    assert len(trip.stats["road_steps"]) >= 7
+    assert ingest.refresh_outdated_highway_use(url) == []  # once
