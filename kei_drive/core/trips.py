@@ -1185,6 +1185,10 @@ def analyze_track(
             )
         # (a gap's line without its time is left out of the average)
         timed_dist = float(np.sum(seg_dist, where=timed_seg & ~(gap_counts & ~gap_moved)))
+        if max_speed is not None and moving_s > 0 and typical >= SPARSE_SPEED_LOG_S:
+            # a sparse log's top speed (the lower of its lines over three fixes) may read
+            # under its average (GPS error lengthens the lines): a top speed is never under it
+            max_speed = max(max_speed, timed_dist / moving_s)
         stats_times = dict(
             elapsed_s=float(t_timed[-1] - t_timed[0]),
             moving_s=moving_s,
@@ -1245,6 +1249,7 @@ def analyze_track(
 ROAD_STEP_LOG_S = 20.0
 ROAD_STEP_MIN_M = 200.0
 ROAD_STEP_PACE_STEPS = 2  # a step's pace: the fastest of it and this many steps either side
+ROAD_STEP_MAX_ACCURACY_M = 20.0  # fixes claiming more error (median) keep their lines
 
 
 def _road_steps(
@@ -1257,6 +1262,9 @@ def _road_steps(
     """The long moving steps of a sparse log, as ``Gap``s (``step``) whose ``distance_m`` is
     the length the trip counts for them; the direction of travel at each fix is the line
     from the fix before it to the fix after it (the road's direction there, near enough)."""
+    accuracy = arr.accuracy[np.isfinite(arr.accuracy)]
+    if accuracy.size and float(np.median(accuracy)) > ROAD_STEP_MAX_ACCURACY_M:
+        return ()  # fixes that far off land on parallel streets: their roads detour
     long = seg_moving & (seg_dist >= ROAD_STEP_MIN_M)
     if by_speed is not None:
         long &= ~by_speed
@@ -1302,8 +1310,9 @@ def _road_steps(
 # of a drive that join up without it is dropped (``_drop_excursions``); a speed of 0 at
 # every fix of a wandering phone says it stood (``device_speed._standing_phone``); lone
 # spikes of a sparse log are dropped (``_spikes``). 3: a trip that moved but held no speed
-# long enough to tell has no top speed (None), not 0 under its average.
-STATS_RULES = 3
+# long enough to tell has no top speed (None), not 0 under its average. 4: a sparse log's top
+# speed is never under its average moving speed.
+STATS_RULES = 4
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -94,7 +94,7 @@ def test_a_steps_road_counts_at_the_trucks_pace():
     from kei_drive.core.gap_roads import gap_key, step_roads
 
     steps = _steps([600.0, 610.0, 590.0, 600.0])
-    roads = {gap_key(s): 640.0 for s in steps}
+    roads = {gap_key(s): (640.0, 4.0) for s in steps}
     assert step_roads(steps, roads) == {gap_key(s): 640.0 for s in steps}
 
 
@@ -104,7 +104,7 @@ def test_a_detour_far_faster_than_the_trucks_pace_is_not_counted():
     from kei_drive.core.gap_roads import gap_key, step_roads
 
     steps = _steps([1200.0, 1150.0, 860.0, 1200.0, 1100.0], seconds=120.0)
-    roads = {gap_key(s): 1320.0 for s in steps} | {gap_key(steps[2]): 4400.0}
+    roads = {gap_key(s): (1320.0, 4.0) for s in steps} | {gap_key(steps[2]): (4400.0, 4.0)}
     counted = step_roads(steps, roads)
     assert gap_key(steps[2]) not in counted
     assert len(counted) == 4
@@ -118,7 +118,7 @@ def test_a_street_grids_steps_are_paced_by_their_neighbours_roads():
 
     steps = _steps([450.0, 445.0, 456.0, 448.0, 452.0])
     assert STEP_PACE_SLACK * steps[1].pace_mps * 60.0 < 600.0  # the lines alone refuse it
-    roads = {gap_key(s): 600.0 for s in steps}
+    roads = {gap_key(s): (600.0, 4.0) for s in steps}
     assert step_roads(steps, roads) == {gap_key(s): 600.0 for s in steps}
 
 
@@ -126,6 +126,30 @@ def test_a_step_is_never_counted_shorter_than_its_line():
     from kei_drive.core.gap_roads import gap_key, step_roads
 
     steps = _steps([600.0, 600.0])
-    assert step_roads(steps, {gap_key(s): 580.0 for s in steps}) == {
+    assert step_roads(steps, {gap_key(s): (580.0, 4.0) for s in steps}) == {
         gap_key(s): 600.0 for s in steps
     }
+
+
+def test_a_road_far_longer_than_its_steps_line_or_far_shorter_is_not_counted():
+    """A slow step beside fast ones (a light at a corner) routed round the block (6.7x its
+    line), and one whose ends snapped to one spot (0 m): both keep their lines."""
+    from kei_drive.core.gap_roads import gap_key, step_roads
+
+    steps = _steps([1100.0, 1130.0, 216.0, 1120.0, 1100.0])
+    roads = {gap_key(s): (s.distance_m * 1.05, 4.0) for s in steps}
+    roads[gap_key(steps[2])] = (1450.0, 4.0)
+    roads[gap_key(steps[4])] = (0.0, 4.0)
+    assert set(step_roads(steps, roads)) == {gap_key(s) for s in (steps[0], steps[1], steps[3])}
+
+
+def test_fixes_lying_far_off_their_roads_keep_every_line():
+    """30-40 m of GPS error: the steps' ends land on parallel streets; no road counts. One
+    step whose ends lie 60 m off in a log otherwise on its roads keeps its line alone."""
+    from kei_drive.core.gap_roads import STEP_MAX_MEDIAN_SNAP_M, gap_key, step_roads
+
+    steps = _steps([600.0, 610.0, 590.0, 600.0])
+    noisy = {gap_key(s): (640.0, STEP_MAX_MEDIAN_SNAP_M + 10) for s in steps}
+    assert step_roads(steps, noisy) == {}
+    one_off = {gap_key(s): (640.0, 4.0) for s in steps} | {gap_key(steps[1]): (640.0, 60.0)}
+    assert set(step_roads(steps, one_off)) == {gap_key(s) for s in steps} - {gap_key(steps[1])}

@@ -1274,3 +1274,20 @@ def test_a_crawl_keeps_its_path_and_a_stop_stays_one_point():
     assert (along < 590).sum() >= 14
     assert np.diff(along[along < 590]).max() <= 45.0  # the crawl's path, a point every ~40 m
     assert (along > 600 - 40).sum() <= 3  # the parked 10 minutes: its arrival and the last fix
+
+
+def test_a_sparse_logs_top_speed_is_never_under_its_average():
+    """A 60 s tracker with 30 m of error: its top speed (the lower of its lines over three
+    fixes) read under its average moving speed on 24 of 40 such logs (STATS_RULES 4)."""
+    from tests.support.trips import drive_path
+
+    for seed in range(12):
+        fixes, _ = drive_path(
+            [(39.0, -77.0), (39.0, -76.9), (39.05, -76.9)],
+            12.0,
+            interval_s=60.0,
+            noise_m=30.0,
+            seed=seed,
+        )
+        stats = compute_stats(fixes)
+        assert stats.max_speed_mps >= stats.avg_moving_speed_mps > 0
