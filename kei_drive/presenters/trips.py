@@ -227,8 +227,8 @@ def gaps_distance(gaps: list[dict[str, Any]]) -> str:
 
 def steps_distance(steps: list[dict[str, Any]]) -> str:
     """The part of a sparse log's distance measured along the road between its fixes:
-    "3.6 mi · 5.8 km along the shortest road between fixes 60 s apart (9 steps, 2.9 mi ·
-    4.7 km in straight lines)" ("" without any)."""
+    "3.6 mi · 5.8 km along the shortest road between fixes 60 s apart: 9 steps, 2.9 mi ·
+    4.7 km in straight lines" ("" without any)."""
     measured = [g for g in steps if g.get("road_m") is not None]
     if not measured:
         return ""
@@ -242,8 +242,8 @@ def steps_distance(steps: list[dict[str, Any]]) -> str:
     )
     plural = "s" if len(measured) != 1 else ""
     return (
-        f"{fmt_distance(road)} along the shortest road between fixes {apart} apart "
-        f"({len(measured)} step{plural}, {fmt_distance(counted)} in straight lines)"
+        f"{fmt_distance(road)} along the shortest road between fixes {apart} apart: "
+        f"{len(measured)} step{plural}, {fmt_distance(counted)} in straight lines"
     )
 
 

@@ -107,6 +107,21 @@ def test_stats_rows_say_when_no_cap_is_set():
     assert rows["Gaps in recording"] == "none"
 
 
+def test_the_trip_pages_distance_says_how_much_was_measured_along_roads_between_fixes():
+    step = {"start": "a", "end": "b", "duration_s": 60.0, "distance_m": 1000.0}
+    stats = {
+        "distance_m": 2500.0,
+        "points": 4,
+        "road_steps": [step | {"road_m": 1200.0}, step | {"duration_s": 90.0, "road_m": 1250.0}],
+    }
+    distance = {r.label: r.value for r in stats_rows(stats, 4)}["Distance"]
+    assert distance == (
+        "1.6 mi · 2.5 km (incl. 1.5 mi · 2.5 km along the shortest road between fixes "
+        "60-90 s apart: 2 steps, 1.2 mi · 2.0 km in straight lines)"
+    )
+    assert "incl." not in {r.label: r.value for r in stats_rows({"points": 3}, 3)}["Distance"]
+
+
 def test_the_trip_page_says_whether_the_trip_used_a_highway_and_why_not_known():
     def row(**fields):
         return highway_use_row(Trip(name="t", **fields)).value
