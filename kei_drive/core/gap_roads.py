@@ -82,13 +82,23 @@ def _line(gap: Gap | Mapping[str, Any]) -> tuple[float, float]:
     return float(gap.get("distance_m") or 0.0), float(gap.get("duration_s") or 0.0)
 
 
-def drivable_road_m(gap: Gap, road_m: float, road_s: float) -> float | None:
+def drivable_road_m(gap: Gap, road_m: float, road_s: float, snapped_m: float = 0.0) -> float | None:
     """The length to count for ``gap`` given the shortest road between its fixes
-    (``road_m`` long, ``road_s`` at the engine's speeds); None keeps the straight line.
+    (``road_m`` long, ``road_s`` at the engine's speeds, its ends up to ``snapped_m`` from
+    the fixes: over ``STEP_MAX_SNAP_M``, not the fixes' road); None keeps the straight line,
+    as does, in a sparse log (``Gap.sparse_log``), a road over ``STEP_MAX_ROAD_RATIO`` times
+    the line. (In a dense log one-way streets can make it that long: a real 1.8 km loop
+    between fixes 136 m apart.)
 
     A sparse log's step is judged by ``step_roads`` instead."""
     if not driven_across(gap) or not (road_m >= 0 and road_s >= 0):
         return None
+    if snapped_m > STEP_MAX_SNAP_M:
+        return None  # not the fixes' road
+    if gap.sparse_log and road_m > STEP_MAX_ROAD_RATIO * gap.distance_m:
+        return None  # a detour from a sparse log's fix (16 m from an interstate's ramp, no
+        # other road near: 4.4 km round the junctions across a 414 m delivery stop, which
+        # the truck stood most of, so its time did not tell)
     if road_s > ROAD_TIME_SLACK * gap.duration_s + ROAD_TIME_GRACE_S:
         return None  # nobody drove that road in the gap's time
     return max(road_m, gap.distance_m)  # the road ends snap to edges: never under the line
@@ -171,10 +181,10 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
     if avg is not None and stats.moving_s:
         avg += extra / stats.moving_s  # gaps and steps are timed: their length is in it
     top = stats.max_speed_mps
-    if top is not None and avg is not None and any(s.road_m is not None for s in steps):
-        # a sparse log's top speed (the lower of its lines over three fixes) read under its
-        # average once the steps run along the road: the speed two steps in a row held along
-        # it (three fixes, as before), and never under the average
+    if top is not None and avg is not None:
+        # a top speed is never under the average the roads raised; a sparse log's (the lower
+        # of its lines over three fixes) is at least what two measured steps in a row held
+        # along the road (three fixes, as before)
         top = max(top, avg, _held_over_two_steps(steps))
     return replace(
         stats,

@@ -121,6 +121,8 @@ class Gap:
     # (a step) the truck's pace around it: the fastest of its and its neighbours' lengths
     # over their times (not stored)
     pace_mps: float | None = field(default=None, compare=False)
+    # (a gap) in a log whose fixes are ``ROAD_STEP_LOG_S`` or more apart (not stored)
+    sparse_log: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -1214,6 +1216,7 @@ def analyze_track(
                 float(arr.lon[i + 1]),
             ),
             headings=(_heading(arr, i, -1), _heading(arr, i + 1, 1)),
+            sparse_log=typical >= ROAD_STEP_LOG_S,
         )
         for i in np.flatnonzero(gap)
     )
@@ -1249,7 +1252,7 @@ def analyze_track(
 ROAD_STEP_LOG_S = 20.0
 ROAD_STEP_MIN_M = 200.0
 ROAD_STEP_PACE_STEPS = 2  # a step's pace: the fastest of it and this many steps either side
-ROAD_STEP_MAX_ACCURACY_M = 20.0  # fixes claiming more error (median) keep their lines
+ROAD_STEP_MAX_ACCURACY_M = 20.0  # fixes claiming this much error (median) keep their lines
 
 
 def _road_steps(
@@ -1263,7 +1266,7 @@ def _road_steps(
     the length the trip counts for them; the direction of travel at each fix is the line
     from the fix before it to the fix after it (the road's direction there, near enough)."""
     accuracy = arr.accuracy[np.isfinite(arr.accuracy)]
-    if accuracy.size and float(np.median(accuracy)) > ROAD_STEP_MAX_ACCURACY_M:
+    if accuracy.size and float(np.median(accuracy)) >= ROAD_STEP_MAX_ACCURACY_M:
         return ()  # fixes that far off land on parallel streets: their roads detour
     long = seg_moving & (seg_dist >= ROAD_STEP_MIN_M)
     if by_speed is not None:

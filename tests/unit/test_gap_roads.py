@@ -49,6 +49,20 @@ def test_the_road_must_be_drivable_in_the_gap_and_never_shorter_than_the_line():
     assert drivable_road_m(gap, 1_700.0, 100.0) == gap.distance_m  # the ends snapped inward
 
 
+def test_a_top_speed_is_never_under_the_average_a_gaps_road_raised():
+    stats = gapped_stats()  # 15 m/s throughout, 121 s across the gap
+    (gap,) = stats.gaps
+    measured = with_roads_across_gaps(stats, {gap_key(gap): 4.0 * gap.distance_m})
+    assert measured.avg_moving_speed_mps > stats.max_speed_mps  # the road raised it
+    assert measured.max_speed_mps == measured.avg_moving_speed_mps
+
+
+def test_a_road_whose_ends_lie_far_from_the_gaps_fixes_is_not_counted():
+    (gap,) = gapped_stats().gaps
+    assert drivable_road_m(gap, 2_400.0, 150.0, snapped_m=30.0) == 2_400.0
+    assert drivable_road_m(gap, 2_400.0, 150.0, snapped_m=60.0) is None
+
+
 def test_the_distance_says_what_spans_gaps_and_how():
     gaps = [
         {"distance_m": 1_000.0, "road_m": 1_609.3},
