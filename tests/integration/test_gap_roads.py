@@ -303,3 +303,12 @@ def test_a_truck_that_turned_round_in_a_gap_is_not_sent_round_the_blocks(tiles_e
     assert looped > 1.5 * 414.0  # what the directions alone gave
     (road,) = roads_across_gaps([stop]).values()
     assert road == pytest.approx(414.0, rel=0.05)
+
+
+def test_fixes_far_from_any_road_are_not_joined_to_one(tiles_env):
+    """Two fixes in the fields ~900 m north of PA 287 (nothing nearer): without a cutoff the
+    engine snapped them to it and the trip page said "along the shortest road"."""
+    start = T0
+    ends = (41.948, -77.090, 41.948, -77.085)
+    field = Gap(start, start + timedelta(seconds=120), 120.0, 414.0, ends=ends)
+    assert roads_across_gaps([field]) == {}

@@ -63,6 +63,17 @@ def test_a_road_whose_ends_lie_far_from_the_gaps_fixes_is_not_counted():
     assert drivable_road_m(gap, 2_400.0, 150.0, snapped_m=60.0) is None
 
 
+def test_in_a_sparse_log_a_gaps_road_over_its_ratio_is_a_detour():
+    from dataclasses import replace
+
+    from kei_drive.core.gap_roads import STEP_MAX_ROAD_RATIO
+
+    (gap,) = gapped_stats().gaps  # a dense log: one-way streets may loop that far
+    long_way = (STEP_MAX_ROAD_RATIO + 0.5) * gap.distance_m
+    assert drivable_road_m(gap, long_way, 150.0) == long_way
+    assert drivable_road_m(replace(gap, sparse_log=True), long_way, 150.0) is None
+
+
 def test_the_distance_says_what_spans_gaps_and_how():
     gaps = [
         {"distance_m": 1_000.0, "road_m": 1_609.3},
