@@ -121,9 +121,10 @@ def step_roads(
     engine's shortest road through a town takes longer than a truck keeping 40 mph on the
     main road did (1.6 km in 90 s read 176 s). The pace is the fastest of the step's and
     its neighbours' counted lengths over their times (``Gap.pace_mps``) and of the roads
-    of the neighbouring steps (``STEP_PACE_STEPS`` either side) that are not twice as fast
-    as that: a road faster than the pace by ``STEP_PACE_SLACK`` (30 %) is a detour the
-    truck did not drive (a 120 s step of a 25 mph drive bridged by 4.4 km of interstate),
+    of the neighbouring steps (``STEP_PACE_STEPS`` either side) that are not faster than
+    their own such pace by ``STEP_PLAUSIBLE_SLACK`` (50 %): a road faster than the pace by
+    ``STEP_PACE_SLACK`` (30 %) is a detour the truck did not drive (a 120 s step of a 25 mph
+    drive bridged by 4.4 km of interstate),
     and a street grid's steps, each cutting a corner, are paced by their neighbours' roads,
     not by their own shortened lines."""
     snaps = [snap for _road, snap in found.values()]
