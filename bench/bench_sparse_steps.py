@@ -11,7 +11,7 @@ noise; drives under 3 km left out. The engine's own routes at a steady speed: a 
 2026-12-05 (session 25), 31 drives an interval, mean |distance error| lines -> roads:
 20 s 4.1 -> 1.6 %, 30 s 6.5 -> 0.8 %, 60 s 10.9 -> 1.9 %, 90 s 15.9 -> 4.5 %,
 120 s 17.2 -> 4.4 %; closer on all but one (90 s: the same), further on none (10 s logs have
-no steps). Routing: ~2 ms a request, two requests a step.
+no steps). Routing: ~1 ms a request, two requests a step.
 """
 
 from __future__ import annotations
