@@ -371,6 +371,21 @@ def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArra
     return d, dt, d > limit
 
 
+def _typical_step_s(arr: TrackArrays, dt: NDArray) -> float:
+    """The log's rhythm: the median time between its fixes (0 when untimed). A 2 Hz logger's
+    whole-second stamps are spread first: its steps of 0 s and 1 s are 0.5 s."""
+    timed = np.isfinite(dt)
+    if not timed.any():
+        return 0.0
+    steps = np.diff(_spread_repeated_times(arr.t)) if timed.all() else dt[timed]
+    return float(np.median(steps))
+
+
+def _gap_s(typical_s: float, cfg: StatsConfig) -> float:
+    """A longer time step is a gap in recording, not the log's rhythm."""
+    return max(cfg.gap_min_s, 5.0 * typical_s)
+
+
 def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
     """The track with each fix's accuracy at least three times the typical noise, for the
     jump tests only (noise of a fix that reports no accuracy must not look like a jump)."""
@@ -1011,11 +1026,8 @@ def analyze_track(
     timed_seg = np.isfinite(dt)
     all_timed = bool(timed_seg.all())
     # 3. gaps in recording
-    # (a 2 Hz logger's whole-second stamps spread: its steps of 0 s and 1 s are 0.5 s)
-    steps = np.diff(_spread_repeated_times(arr.t)) if all_timed else dt[timed_seg]
-    typical = float(np.median(steps)) if timed_seg.any() else 0.0
-    del steps
-    gap_s = max(cfg.gap_min_s, 5.0 * typical)
+    typical = _typical_step_s(arr, dt)
+    gap_s = _gap_s(typical, cfg)
     gap = timed_seg & (dt > gap_s) & ~brk
     cut = brk | gap
     run = np.concatenate(([0], np.cumsum(cut)))
@@ -1331,8 +1343,10 @@ STATS_RULES = 4
 # from the matched path (``routing.spurs``), and a 3-5 s log with no accuracy smoothed by the
 # noise its fixes show (``sparse_smoothing_noise_m``); 5: the engine's sweep also measures
 # the roads across gaps and a sparse log's steps (``_road_steps``) of trips stored before
-# (or without an engine), so the history is measured one way.
-HIGHWAY_RULES = 5
+# (or without an engine), so the history is measured one way; 6: a sparse log's steps over
+# 2 km are matched, not cut, and the fastest road between its fixes is checked for highway
+# (``routing.gap_highways.step_highways``).
+HIGHWAY_RULES = 6
 
 
 def compute_stats(
@@ -1375,6 +1389,8 @@ class TrackPieces:
     pieces: tuple[NDArray, ...]  # index arrays into the input track, in order
     glitches: int  # fixes dropped: invalid, or isolated behind implausible jumps
     breaks: tuple[tuple[str, float], ...]  # between pieces: ("jump" | "gap", straight metres)
+    # steps over ``max_gap_m`` kept in a piece (``max_step_m``): input indices of their fixes
+    long_steps: tuple[tuple[int, int], ...] = ()
 
 
 def track_pieces(
@@ -1382,11 +1398,16 @@ def track_pieces(
     max_gap_m: float = 2000.0,
     config: StatsConfig = DEFAULT_CONFIG,
     max_gap_s: float = float("inf"),
+    max_step_m: float = 0.0,
 ) -> TrackPieces:
     """Cut a track into pieces a map-matcher can follow: isolated glitches (a bogus fix
     1,000 km away) are dropped, and the track is cut at the remaining implausible jumps and
     wherever consecutive fixes are more than ``max_gap_m`` or ``max_gap_s`` apart (signal
-    lost for long, or recording stopped: nobody knows the way between)."""
+    lost for long, or recording stopped: nobody knows the way between).
+
+    A step of up to ``max_step_m`` is not cut when it is the log's rhythm, not a gap in its
+    recording (as the trip statistics tell them apart): a tracker writing a fix every 2 min
+    at 45 mph leaves 2.4 km between each two, and every one of its steps is the drive."""
     with np.errstate(invalid="ignore"):
         valid = (
             np.isfinite(arr.lat)
@@ -1402,11 +1423,17 @@ def track_pieces(
         return TrackPieces((idx,) if idx.size else (), len(arr) - idx.size, ())
     d, dt, brk = _jumps(track, config)
     with np.errstate(invalid="ignore"):
-        cut = brk | (d > max_gap_m) | (dt > max_gap_s)
+        far = d > max_gap_m
+        kept = np.zeros_like(far)
+        if max_step_m > max_gap_m and far.any():
+            rhythm = dt <= _gap_s(_typical_step_s(track, dt), config)
+            kept = far & rhythm & (d <= max_step_m)
+        cut = brk | (far & ~kept) | (dt > max_gap_s)
     at = np.flatnonzero(cut)
     pieces = tuple(np.split(idx, at + 1))
     breaks = tuple(("jump" if brk[i] else "gap", float(d[i])) for i in at)
-    return TrackPieces(pieces, len(arr) - idx.size, breaks)
+    steps = tuple((int(idx[i]), int(idx[i + 1])) for i in np.flatnonzero(kept & ~cut))
+    return TrackPieces(pieces, len(arr) - idx.size, breaks, steps)
 
 
 def thin_index(lat: NDArray, lon: NDArray, min_spacing_m: float) -> NDArray:

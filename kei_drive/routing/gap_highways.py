@@ -3,12 +3,16 @@ for kilometres, so the matcher never saw that stretch; the shortest road between
 either side (the one trip statistics count, ``routing.gap_roads``) may run along an
 interstate. Such a stretch is pointed out (``PossibleHighway``), not counted: nobody knows the
 way the truck took. A gap the engine finds no road across stays unknown.
+
+A sparse log's long steps (a tracker's fix every 2 min, kilometres apart) are matched, but the
+fastest road between their fixes is checked the same way (``step_highways``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,13 +21,21 @@ from kei_drive.core.audit import highway_classes
 from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.trips import TrackArrays, TrackPieces
 from kei_drive.routing import kei_costing as kc
-from kei_drive.routing.base import Router, RouterUnavailableError, RoutingError
-from kei_drive.routing.gap_roads import HEADING_TOLERANCE_DEG, MAX_GAPS_ROUTED, SNAP_RADIUS_M
+from kei_drive.routing.base import NoRouteError, Router, RouterUnavailableError, RoutingError
+from kei_drive.routing.gap_roads import (
+    HEADING_TOLERANCE_DEG,
+    MAX_GAPS_ROUTED,
+    MAX_STEPS_ROUTED,
+    SNAP_RADIUS_M,
+)
 from kei_drive.routing.planner import edges_from_trace
 from kei_drive.routing.polyline import decode_array
 from kei_drive.routing.possible_highway import PossibleHighway
 
 HEADING_MIN_STEP_M = 10.0  # a step shorter than this says nothing of the truck's heading
+# A road between a sparse log's two fixes the truck could not have driven in the time between
+# them (on average faster than this, 90 mph) was not its road.
+STEP_MAX_SPEED_MPS = 40.0
 
 
 @dataclass
@@ -62,15 +74,38 @@ def _road_across(router: Router, track: TrackArrays, before: Any, after: Any) ->
     a, b = int(before[-1]), int(after[0])
     heading_in = _heading(track, int(before[-2]), a) if before.size > 1 else None
     heading_out = _heading(track, b, int(after[1])) if after.size > 1 else None
+    return _route(router, track, (a, heading_in), (b, heading_out), shortest=True)
+
+
+def _route(
+    router: Router,
+    track: TrackArrays,
+    start: tuple[int, float | None],
+    end: tuple[int, float | None],
+    *,
+    shortest: bool,
+) -> dict[str, Any]:
+    """A car route between two fixes (index, heading or None), shortest or fastest."""
+    options = {"auto": {"shortest": True}} if shortest else {}
     return router.route(
         {
-            "locations": [_location(track, a, heading_in), _location(track, b, heading_out)],
+            "locations": [_location(track, *start), _location(track, *end)],
             "costing": "auto",
-            "costing_options": {"auto": {"shortest": True}},
+            "costing_options": options,
             "units": "kilometers",
             "directions_type": "none",
         }
     )
+
+
+def _road_attributes(router: Router, encoded: str) -> dict[str, Any]:
+    """The engine's roads along its own route: walked edge by edge, or (a route that turns
+    round on an edge, which the walk cannot follow) matched to its shape."""
+    request = kc.edge_walk_request(encoded)
+    try:
+        return router.trace_attributes(request)
+    except NoRouteError:
+        return router.trace_attributes(request | {"shape_match": "walk_or_snap"})
 
 
 def _highway_stretches(
@@ -79,7 +114,7 @@ def _highway_stretches(
     """The motorway and trunk stretches (ramps included) of ``min_m`` or more on a route."""
     encoded = answer["trip"]["legs"][0]["shape"]
     shape = decode_array(encoded)
-    edges = edges_from_trace(router.trace_attributes(kc.edge_walk_request(encoded)))
+    edges = edges_from_trace(_road_attributes(router, encoded))
     classes = highway_classes(edges)
     cum = cumulative_m(shape[:, 0], shape[:, 1])
     out: list[PossibleHighway] = []
@@ -129,3 +164,87 @@ def gap_highways(
         except (RoutingError, KeyError, IndexError, TypeError, ValueError):
             found.unknown += 1  # no road between them (or outside the tiles)
     return found
+
+
+def step_highways(
+    router: Router,
+    track: TrackArrays,
+    steps: Sequence[tuple[int, int]],
+    min_stretch_m: float,
+    max_speed_mps: float = STEP_MAX_SPEED_MPS,
+) -> GapRoads:
+    """For each step of a sparse log (``steps``: input indices of its two fixes), the highway
+    stretches of ``min_stretch_m`` or more on the fastest car road between its fixes, when the
+    truck could have driven that road in the step's time (a stretch continued by the next
+    step's is one). The matcher follows the likeliest road between such fixes, near the
+    shortest; a car between them would take the fastest, and a fix a minute cannot tell which
+    the truck took. Raises ``RouterUnavailableError`` when the routing server does not answer."""
+    found = GapRoads()
+    n = len(track)
+    last_end = -1
+    for number, (a, b) in enumerate(steps):
+        if number >= MAX_STEPS_ROUTED:
+            found.unknown += len(steps) - number
+            break
+        step_s = float(track.t[b] - track.t[a])
+        heading_in = _heading(track, a - 1, a) if a > 0 else None
+        heading_out = _heading(track, b, b + 1) if b + 1 < n else None
+        within_m = max_speed_mps * step_s if math.isfinite(step_s) else math.inf
+        try:
+            answer = _fastest(router, track, (a, heading_in), (b, heading_out), within_m)
+            if answer is None:
+                continue  # no road the truck could have driven in the step's time
+            seconds = step_s if math.isfinite(step_s) else None
+            stretches = [
+                replace(h, step_s=seconds)
+                for h in _highway_stretches(router, answer, min_stretch_m, None)
+            ]
+        except RouterUnavailableError:
+            raise
+        except (RoutingError, KeyError, IndexError, TypeError, ValueError):
+            found.unknown += 1  # no road between them (or outside the tiles)
+            continue
+        for stretch in stretches:  # one highway over several steps in a row: one stretch
+            previous = found.possible[-1] if found.possible and a == last_end else None
+            if previous and _same_road(previous, stretch):
+                found.possible[-1] = _longer(previous, stretch)
+            else:
+                found.possible.append(stretch)
+            last_end = b
+    return found
+
+
+def _longer(first: PossibleHighway, then: PossibleHighway) -> PossibleHighway:
+    """``first`` continued by ``then`` (the next step's stretch of the same highway)."""
+    return replace(first, length_m=first.length_m + then.length_m)
+
+
+def _same_road(one: PossibleHighway, other: PossibleHighway) -> bool:
+    return (one.road, one.road_class) == (other.road, other.road_class)
+
+
+def _fastest(
+    router: Router,
+    track: TrackArrays,
+    start: tuple[int, float | None],
+    end: tuple[int, float | None],
+    within_m: float,
+) -> dict[str, Any] | None:
+    """The fastest car route between two fixes no longer than ``within_m``: leaving and
+    reaching them the way the truck moved, or in any direction (a fix on a bend, or beside
+    the other carriageway, sends the headed route round a block or an interchange). None
+    when neither is that short; raises ``RoutingError`` when no road joins them."""
+    headed = start[1] is not None or end[1] is not None
+    tries = [(start, end), ((start[0], None), (end[0], None))] if headed else [(start, end)]
+    answers, error = [], None
+    for a, b in tries:
+        try:
+            answers.append(_route(router, track, a, b, shortest=False))
+        except RouterUnavailableError:
+            raise
+        except RoutingError as exc:
+            error = exc
+    if not answers and error is not None:
+        raise error
+    fitting = [x for x in answers if float(x["trip"]["summary"]["length"]) * 1000.0 <= within_m]
+    return min(fitting, key=lambda x: float(x["trip"]["summary"]["time"]), default=None)

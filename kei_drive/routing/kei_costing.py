@@ -119,13 +119,18 @@ MATCH_MIN_RADIUS_M = 50.0
 # max_search_radius, 100 m by default and in tiles built here): "Input trace option is out of
 # bounds" failed check-route for any log whose fixes' error was over 33 m.
 MATCH_MAX_RADIUS_M = 100.0
+MATCH_BREAKAGE_M = 2000.0  # Valhalla's default: fixes farther apart are not joined
 
 
 def map_match_request(
-    points: Sequence[tuple[float, float]], accuracy_m: float = 10.0
+    points: Sequence[tuple[float, float]],
+    accuracy_m: float = 10.0,
+    breakage_m: float = MATCH_BREAKAGE_M,
 ) -> dict[str, Any]:
     """trace_attributes map-matching a GPS track (``map_snap``); ``accuracy_m`` is the fixes'
-    typical error, so the matcher neither snaps noise to a crossing road nor loses the road."""
+    typical error, so the matcher neither snaps noise to a crossing road nor loses the road;
+    fixes farther apart than ``breakage_m`` are not joined (an engine honours more than its
+    2 km only when its config lets requests set it: ``routing.tiles.make_config``)."""
     accuracy = min(max(accuracy_m, 5.0), 50.0)
     return {
         "shape": [{"lat": lat, "lon": lon} for lat, lon in points],
@@ -135,7 +140,7 @@ def map_match_request(
         "trace_options": {
             "search_radius": min(max(MATCH_MIN_RADIUS_M, 3 * accuracy), MATCH_MAX_RADIUS_M),
             "gps_accuracy": accuracy,
-            "breakage_distance": 2000,
+            "breakage_distance": breakage_m,
         },
         "filters": {"attributes": MATCH_ATTRIBUTES, "action": "include"},
     }

@@ -32,6 +32,7 @@ class PossibleHighway:
     between_s: float | None = None  # none or one fix on it: the fixes either side, s apart
     scatter_m: float | None = None  # one reading of a noisy log follows it, the other not:
     as_logged: bool = True  # the one read as logged (not the one smoothed through the noise)
+    step_s: float | None = None  # on the fastest road between a sparse log's fixes, s apart
 
 
 POSSIBLE_NOTES_MAX = 5
@@ -56,6 +57,11 @@ def _evidence(h: PossibleHighway) -> str:
         return (
             f"the GPS fixes scatter about {h.scatter_m:.0f} m: {follows}, the log follows it; "
             f"{not_}, it keeps off it"
+        )
+    if h.step_s is not None:
+        return (
+            f"the GPS fixes are {h.step_s:.0f} s apart there and the fastest road between them "
+            "runs along it: the log cannot tell whether the truck took it or a road beside it"
         )
     if h.between_s is not None:
         on_it = "no GPS fix" if h.fixes == 0 else "one GPS fix"

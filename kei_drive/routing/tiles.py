@@ -60,10 +60,29 @@ def make_config(tiles_dir: Path, *, verbose: bool = False) -> dict:
     for key in ("admin", "timezone", "landmarks", "traffic_extract"):
         config["mjolnir"][key] = ""
     config["additional_data"]["elevation"] = ""
+    allow_match_options(config)
     limits = config["service_limits"]
     limits["allow_hard_exclusions"] = True
     limits["max_exclude_polygons_length"] = MAX_EXCLUDE_POLYGONS_LENGTH_M
     limits["max_exclude_polygons_vertices"] = MAX_EXCLUDE_POLYGONS_VERTICES
+    return config
+
+
+# The matcher options a request may set besides Valhalla's defaults: a sparse log's steps
+# (a tracker's fix every 2 min) are longer than its 2 km breakage distance
+# (``track_check.MATCH_STEP_MAX_M``). A Valhalla server needs the same in its config.
+MATCH_REQUEST_OPTIONS = ("breakage_distance",)
+
+
+def allows_match_options(config: dict) -> bool:
+    customizable = config.get("meili", {}).get("customizable", [])
+    return all(option in customizable for option in MATCH_REQUEST_OPTIONS)
+
+
+def allow_match_options(config: dict) -> dict:
+    """``config`` (a Valhalla config) with ``MATCH_REQUEST_OPTIONS`` customizable."""
+    customizable = config.setdefault("meili", {}).setdefault("customizable", [])
+    customizable.extend(o for o in MATCH_REQUEST_OPTIONS if o not in customizable)
     return config
 
 

@@ -25,6 +25,7 @@ from kei_drive.core.audit import HIGHWAY_CLASSES, RoadEdge, audit_route, highway
 from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.memory import trim_heap
 from kei_drive.core.trips import (
+    ROAD_STEP_LOG_S,
     TrackArrays,
     moving_thin_index,
     position_noise_m,
@@ -37,7 +38,7 @@ from kei_drive.core.trips import (
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
-from kei_drive.routing.gap_highways import gap_highways
+from kei_drive.routing.gap_highways import GapRoads, gap_highways, step_highways
 from kei_drive.routing.planner import (
     DESTINATION_TYPES,
     START_TYPES,
@@ -71,6 +72,14 @@ JOIN_GAP_M = 30.0  # consecutive parts closer than this share their boundary poi
 _NO_POINTS = np.zeros((0, 2))
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
 MATCH_BREAK_S = 1800.0  # ... nor fixes this long apart (as trips import starts a new trip)
+# ... unless the step is the log's rhythm (a tracker's fix every 2 min: ``track_pieces``): up
+# to this far, the matcher is asked to bridge it (its breakage distance, per request).
+MATCH_STEP_MAX_M = 8000.0
+MATCH_ROAD_FACTOR = 3.0  # the road between two fixes is at most this times their distance
+# A sparse log's steps this long or longer are checked for a highway on the fastest road
+# between their fixes (``_sparse_steps``). Shorter ones are matched about as surely as a dense
+# log thinned to 100-200 m; a 20 s log's 211 m steps along a street found a ramp beside it.
+STEP_CHECK_MIN_M = 400.0
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
 MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own engines)
@@ -304,17 +313,31 @@ def _bare_between(
     and its fixes thinned for the matcher are at most ~100 m apart, however slow it went."""
     if len(on) > 1:
         return None
-    before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
-    after = np.flatnonzero(matched_fix & (fix_edge >= end))
-    if not before.size or not after.size:
+    either_side = _either_side(on, fix_edge, matched_fix, k, end)
+    if either_side is None:
         return None
-    first, last = int(before[-1]), int(after[0])
+    first, last = either_side
     span = float(times[last] - times[first])
     if not np.isfinite(span) or span < SPARSE_FIX_S * (last - first):
         return None
     if math.hypot(*_vector_m(fixes[first], fixes[last])) < SUSTAINED_MIN_M * (last - first):
         return None
     return span
+
+
+def _either_side(
+    on: list[int], fix_edge: np.ndarray, matched_fix: np.ndarray, k: int, end: int
+) -> tuple[int, int] | None:
+    """The matched fixes either side of a highway stretch (edges ``k`` to ``end``), or its
+    one fix where the matched path starts or ends on it (the fix before it, or after it, was
+    not matched: a sparse log's fix in a tunnel). None when there are not two."""
+    before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
+    after = np.flatnonzero(matched_fix & (fix_edge >= end))
+    first = int(before[-1]) if before.size else (on[0] if on else None)
+    last = int(after[0]) if after.size else (on[-1] if on else None)
+    if first is None or last is None or first >= last:
+        return None
+    return first, last
 
 
 def _heads_along(
@@ -329,9 +352,10 @@ def _heads_along(
     """Does the GPS go the highway stretch's way (within ``SUSTAINED_MAX_ANGLE_DEG``) from
     the fix before it to the fix after it? (A path that runs along a motorway and back, or
     crosses it, is not a drive along it.)"""
-    before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
-    after = np.flatnonzero(matched_fix & (fix_edge >= end))
-    gps = _vector_m(fixes[int(before[-1])], fixes[int(after[0])])
+    either_side = _either_side(on, fix_edge, matched_fix, k, end)
+    if either_side is None:
+        return False
+    gps = _vector_m(fixes[either_side[0]], fixes[either_side[1]])
     road = _vector_m(tuple(ends[0]), tuple(ends[1]))
     if math.hypot(*road) < SUSTAINED_MIN_M / 2:
         return False
@@ -369,7 +393,8 @@ def _match(
     fixes = list(zip(lat.tolist(), lon.tolist(), strict=True))
     seg = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     try:
-        answer = router.trace_attributes(kc.map_match_request(fixes, accuracy_m))
+        request = kc.map_match_request(fixes, accuracy_m, _breakage_m(seg))
+        answer = router.trace_attributes(request)
         shape = decode_array(answer.get("shape", ""))
         if len(shape) < 2:
             raise NoRouteError("empty match")
@@ -405,6 +430,39 @@ def _longest_unmatched_m(parts: list[_Part]) -> float:
             run = part.unmatched_m
         longest = max(longest, run)
     return longest
+
+
+def _cut(track: TrackArrays) -> Any:
+    """Where the matcher must not bridge the track (``track_pieces``)."""
+    return track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S, max_step_m=MATCH_STEP_MAX_M)
+
+
+def _sparse_steps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
+    """The steps whose fixes are too far apart for the matcher's road to be the only one the
+    truck could have taken between them (``step_highways``): in a sparse log (fixes
+    ``ROAD_STEP_LOG_S`` or more apart, typically), each step of ``STEP_CHECK_MIN_M`` or more;
+    in any log, the steps over 2 km the cut kept (``track_pieces``). Input indices of their
+    two fixes, in order."""
+    pairs = set(cut.long_steps)
+    joined = [p for p in cut.pieces if p.size > 1]
+    if joined and np.isfinite(track.t).all():
+        first = np.concatenate([p[:-1] for p in joined])
+        second = np.concatenate([p[1:] for p in joined])
+        if float(np.median(track.t[second] - track.t[first])) >= ROAD_STEP_LOG_S:
+            lat, lon = track.lat, track.lon
+            d = haversine_m(lat[first], lon[first], lat[second], lon[second])
+            long = d >= STEP_CHECK_MIN_M
+            pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
+    return sorted(pairs)
+
+
+def _breakage_m(seg: np.ndarray) -> float:
+    """The matcher's breakage distance for a chunk whose fixes are ``seg`` metres apart.
+    Valhalla also bounds the road it searches between two fixes by it, so a sparse log's
+    step of 1.8 km whose road is 2.9 km is not joined at its 2 km: the bound is the longest
+    step's ``MATCH_ROAD_FACTOR`` times (a longer road between two fixes is not the truck's)."""
+    longest = float(seg.max()) if seg.size else 0.0
+    return max(MATCH_BREAK_M, MATCH_ROAD_FACTOR * min(longest, MATCH_STEP_MAX_M))
 
 
 def _as_track(points: Sequence[tuple[float, float]] | TrackArrays) -> TrackArrays:
@@ -511,7 +569,8 @@ def _why_nothing_to_match(fixes: int, cut: Any) -> str:
     return (
         f"no two consecutive fixes of the track's {kept} usable ones are close enough to follow "
         f"a road between them: {gaps} gap{'s' if gaps != 1 else ''} of over "
-        f"{MATCH_BREAK_S / 60:.0f} min or {MATCH_BREAK_M / 1000:.0f} km and "
+        f"{MATCH_BREAK_S / 60:.0f} min or {MATCH_BREAK_M / 1000:.0f} km (up to "
+        f"{MATCH_STEP_MAX_M / 1000:.0f} km where that is the log's rhythm) and "
         f"{len(cut.breaks) - gaps} implausible jump{'s' if len(cut.breaks) - gaps != 1 else ''}"
     )
 
@@ -601,7 +660,7 @@ def track_uses_highway(
     if lanes_of is not None and len(track) > MATCH_CHUNK_POINTS:
         router = lanes_of(1)[0]  # a long log: an engine of its own, freed afterwards
     parts: list[_Part] = []
-    cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
+    cut = _cut(track)
     disputed: list[PossibleHighway] = []
     for piece, extra in _matched_pieces(track, cut, router):
         for part in piece:
@@ -612,6 +671,8 @@ def track_uses_highway(
     possible = [h for p in parts for h in p.possible] + disputed
     across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
     possible += across.possible
+    steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M)
+    possible += steps.possible
     if possible:  # not "no": the fixes were too few to tell
         if why_out is not None:
             why_out.extend(possible_notes(possible))
@@ -623,11 +684,12 @@ def track_uses_highway(
         and unmatched_m < gps_m
         and _longest_unmatched_m(parts) <= (HIGHWAY_USE_MAX_UNMATCHED_M)
     )
-    if matched and not across.unknown:
+    if matched and not across.unknown and not steps.unknown:
         return False
     if why_out is not None:  # what was not matched first, then kilometres with no road known
         why_out.extend([] if matched else _why_unknown(router, parts, cut, len(track)))
         why_out.extend([_gaps_note(cut)] if across.unknown else [])
+        why_out.extend([_steps_note(steps.unknown)] if steps.unknown else [])
     return None
 
 
@@ -647,6 +709,43 @@ def _gaps_note(cut: Any) -> str:
     return (
         f"The track was cut at {count} jump{'s' if count > 1 else ''} "
         "or long gap(s) in recording; those stretches are not audited."
+    )
+
+
+def _not_yet_found(
+    found: list[PossibleHighway], known: list[PossibleHighway], counted: set[str]
+) -> list[PossibleHighway]:
+    """Of the stretches on the fastest roads between a sparse log's fixes, those neither
+    counted (a highway of that name on the matched path) nor pointed out already (another
+    stretch of that class whose middle is within half their lengths of its middle)."""
+    return [
+        h
+        for h in found
+        if not (h.road and h.road in counted)
+        and not any(
+            k.road_class == h.road_class
+            and haversine_m(h.lat, h.lon, k.lat, k.lon) <= (h.length_m + k.length_m) / 2
+            for k in known
+        )
+    ]
+
+
+def _counted_highway_names(pieces: Sequence[Any]) -> set[str]:
+    """The names of the highways the matched path holds (sustained: they will be counted)."""
+    return {
+        name
+        for piece in pieces
+        for part in piece.parts
+        for cls, edge in zip(highway_classes(part.edges), part.edges, strict=True)
+        if cls
+        for name in edge.names
+    }
+
+
+def _steps_note(count: int) -> str:
+    return (
+        f"{count} step{'s' if count > 1 else ''} between the log's sparse fixes could not be "
+        "checked for a highway on the fastest road between them (too many, or no road found)."
     )
 
 
@@ -693,7 +792,7 @@ def check_track(
     except RoutingError as exc:
         router = None
         notes.append(f"{exc}; road attributes are unknown")
-    cut = track_pieces(track, MATCH_BREAK_M, max_gap_s=MATCH_BREAK_S)
+    cut = _cut(track)
     matched, disputed = _all_matched_pieces(track, cut, router)
     pieces = [_Piece(parts) for parts in matched]
     del matched
@@ -709,7 +808,14 @@ def check_track(
         across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
         possible += across.possible
         across_unknown = across.unknown
+    steps = GapRoads()
+    if router is not None:
+        steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M)
+        possible += _not_yet_found(steps.possible, possible, _counted_highway_names(pieces))
+        across_unknown = across_unknown or bool(steps.unknown)
     notes.extend(possible_notes(possible))
+    if steps.unknown:
+        notes.append(_steps_note(steps.unknown))
     audited = (  # as a trip's "no highway" needs: see track_uses_highway
         router is not None
         and not possible

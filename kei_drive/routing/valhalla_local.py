@@ -56,8 +56,12 @@ class LocalValhallaRouter(ValhallaActions):
         import valhalla
 
         try:
+            config = json.loads(self.config_file.read_text())
+            if not tiles_mod.allows_match_options(config):  # built by an earlier version
+                config = tiles_mod.allow_match_options(config)
+                return valhalla.Actor(config), threading.Lock()  # (copied to a temp file)
             return valhalla.Actor(str(self.config_file)), threading.Lock()
-        except (RuntimeError, FileNotFoundError, AttributeError) as exc:
+        except (RuntimeError, OSError, ValueError, AttributeError) as exc:
             raise RoutingError(f"cannot load routing tiles at {self.tiles_dir}: {exc}") from exc
 
     def _engine(self) -> tuple[Any, threading.Lock]:
