@@ -98,14 +98,18 @@ def _route(
     )
 
 
-def _road_attributes(router: Router, encoded: str) -> dict[str, Any]:
-    """The engine's roads along its own route: walked edge by edge, or (a route that turns
-    round on an edge, which the walk cannot follow) matched to its shape."""
+def _road_attributes(router: Router, encoded: str, length_m: float) -> dict[str, Any]:
+    """The engine's roads along its own route (``length_m`` long): walked edge by edge, or
+    (a route the walk cannot follow: one that turns round on an edge) matched to its shape,
+    whose vertices can be kilometres apart on a straight road."""
     request = kc.edge_walk_request(encoded)
     try:
         return router.trace_attributes(request)
     except NoRouteError:
-        return router.trace_attributes(request | {"shape_match": "walk_or_snap"})
+        options = {"breakage_distance": max(kc.MATCH_BREAKAGE_M, length_m + 1000.0)}
+        return router.trace_attributes(
+            request | {"shape_match": "walk_or_snap", "trace_options": options}
+        )
 
 
 def _highway_stretches(
@@ -114,7 +118,8 @@ def _highway_stretches(
     """The motorway and trunk stretches (ramps included) of ``min_m`` or more on a route."""
     encoded = answer["trip"]["legs"][0]["shape"]
     shape = decode_array(encoded)
-    edges = edges_from_trace(_road_attributes(router, encoded))
+    length_m = float(answer["trip"]["summary"]["length"]) * 1000.0
+    edges = edges_from_trace(_road_attributes(router, encoded, length_m))
     classes = highway_classes(edges)
     cum = cumulative_m(shape[:, 0], shape[:, 1])
     out: list[PossibleHighway] = []

@@ -38,6 +38,13 @@ def test_tiles_keep_a_links_own_class(tiles):
     assert config["mjolnir"]["reclassify_links"] is False
 
 
+def test_tiles_let_a_request_set_the_matchers_breakage_distance(tiles):
+    """A sparse log's steps are longer than Valhalla's 2 km (``track_check``): its config
+    must let a request set it, or the engine ignores it."""
+    config = json.loads((tiles / "valhalla.json").read_text())
+    assert "breakage_distance" in config["meili"]["customizable"]
+
+
 def test_covers_names_the_local_tiles_valhalla_wrote(tiles):
     """The synthetic network (41.93-42.04 N, 77.15-76.99 W) spans three 0.25-degree local
     tiles: Valhalla's file names for them are the ones ``tile_path`` computes."""

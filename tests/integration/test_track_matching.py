@@ -278,3 +278,68 @@ def test_a_turn_round_at_the_dead_end_is_driven_in_full(router):
     fixes, true_m = drive_path(to_the_end, 20.0, interval_s=5.0, noise_m=5.0, noise_tau_s=20.0)
     result = check_track(_track(fixes), router=router)
     assert result.report.distance_m == pytest.approx(true_m, rel=0.01)
+
+
+# Along US 15 (trunk) from PA into New York: 10 km.
+UP_US_15 = [(41.9450, -77.0600), (42.0350, -77.0600)]
+# Up the grid's east column and back; I 99 runs beside it, 800 m east (faster for a car).
+UP_AND_DOWN_THE_COLUMN = [(41.9505, -77.0100), (41.9895, -77.0100), (41.9505, -77.0100)]
+
+
+def test_a_two_minute_tracker_is_matched_whole_and_its_trunk_counted(router, monkeypatch):
+    """A fix every 2 min at 45 mph: 2.4 km between each two. Those steps were cut as if
+    recording had stopped (Valhalla joins fixes at most 2 km apart): 4 % of the drive was
+    matched and US 15 only pointed out. They are the log's rhythm: the whole drive is
+    matched and its 10 km of trunk are counted."""
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    fixes, true_m = drive_path(UP_US_15, 20.0, interval_s=120.0, noise_m=4.0, accuracy_m=8)
+    result = check_track(_track(fixes), router=router)
+    assert result.matched_share == 1.0 and result.unmatched == []
+    assert result.report.distance_m == pytest.approx(true_m, rel=0.02)
+    assert sum(w.to_m - w.from_m for w in _highways(result)) == pytest.approx(true_m, rel=0.02)
+    assert {w.road for w in _highways(result)} == {"US 15"}
+    assert result.legal is False and result.notes == []
+    assert highway_use(_track(fixes)) is True
+
+
+def test_a_sparse_log_beside_a_motorway_points_out_the_fastest_road(router, monkeypatch):
+    """Fixes 6 min apart at the ends of the column: the matcher follows the column between
+    them (the road nearest their distance), but a car would take I 99, and the truck may
+    have. Pointed out, not counted: the log cannot tell. A 10 s log of the same drive can."""
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(router.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    sparse, _ = drive_path(UP_AND_DOWN_THE_COLUMN, 12.0, interval_s=360.0, accuracy_m=8)
+    result = check_track(_track(sparse), router=router)
+    assert result.matched_share == 1.0 and _highways(result) == []
+    (note,) = result.notes
+    assert note.startswith("Possibly on a highway, not counted:") and "of I 99 (motorway)" in note
+    assert "fixes are 360 s apart there and the fastest road between them runs along" in note
+    assert result.legal is None
+    use, why, judged = highway_use_and_note(_track(sparse))
+    assert use is None and judged and why.startswith("Possibly on a highway")
+
+    dense, _ = drive_path(UP_AND_DOWN_THE_COLUMN, 12.0, interval_s=10.0, accuracy_m=8)
+    assert check_track(_track(dense), router=router).legal is True
+    assert highway_use(_track(dense)) is False
+
+
+def test_tiles_built_before_the_breakage_option_still_join_long_steps(router, tmp_path):
+    """Tiles built by an earlier version: their config does not let a request set the
+    matcher's breakage distance, so the engine would cut the 2.4 km steps again. It is
+    added when the engine loads them (the file is left as it is)."""
+    from kei_drive.routing.tiles import MATCH_REQUEST_OPTIONS
+    from kei_drive.routing.valhalla_local import LocalValhallaRouter
+
+    config = json.loads((router.tiles_dir / "valhalla.json").read_text())
+    custom = config["meili"]["customizable"]
+    config["meili"]["customizable"] = [c for c in custom if c not in MATCH_REQUEST_OPTIONS]
+    old = tmp_path / "old_tiles"
+    old.mkdir()
+    (old / "graph").symlink_to(router.tiles_dir / "graph")
+    text = json.dumps(config, indent=1)
+    (old / "valhalla.json").write_text(text)
+    fixes, _ = drive_path(UP_US_15, 20.0, interval_s=120.0, noise_m=4.0, accuracy_m=8)
+    result = check_track(_track(fixes), router=LocalValhallaRouter(old))
+    assert result.matched_share == 1.0 and result.legal is False
+    assert (old / "valhalla.json").read_text() == text

@@ -441,3 +441,30 @@ def test_two_readings_of_a_noisy_log_that_disagree_on_a_ramp_leave_it_unknown(
     monkeypatch.setattr(track_check, "sparse_smoothing_noise_m", lambda _track, noise: noise)
     as_logged = check_track(track, router=baltimore)  # one reading, as before
     assert as_logged.legal is False and _highway_m(as_logged) > 300
+
+
+def test_one_fix_in_the_fort_mchenry_tunnel_is_pointed_out(baltimore):
+    """A car's 90 s log through the Fort McHenry Tunnel (I 95): the fix before the tunnel is
+    on the interstate, the next one, inside, lies under Keith Avenue and is matched to it,
+    and the first fix of all is not matched. One fix on I 95 where the matched path starts:
+    the sparse-fix rule looked for a matched fix before it, found none and dropped the
+    stretch, and the check said ``legal: true``. It cannot tell: the stretch is pointed out."""
+    fixes = [
+        (39.266729, -76.587515),
+        (39.264696, -76.591714),
+        (39.262728, -76.568159),
+        (39.264665, -76.568565),
+        (39.27253, -76.569831),
+    ]
+    track = TrackArrays.from_columns(
+        np.array([f[0] for f in fixes]),
+        np.array([f[1] for f in fixes]),
+        t=np.array([T0.timestamp() + 90.0 * k for k in range(len(fixes))]),
+    )
+    result = check_track(track, router=baltimore)
+    assert _highway_m(result) == 0.0
+    assert any(
+        n.startswith("Possibly on a highway") and "of I 95 North" in n and "one GPS fix" in n
+        for n in result.notes
+    )
+    assert result.legal is None

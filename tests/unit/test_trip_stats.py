@@ -748,6 +748,50 @@ def test_a_far_run_longer_than_the_runs_either_side_is_not_dropped():
     assert cut.glitches == 0 and [len(p) for p in cut.pieces] == [10, 40, 10]
 
 
+def _north_every(seconds: float, steps_m: list[float]) -> TrackArrays:
+    """Fixes due north from Denver, ``steps_m`` apart, one every ``seconds``."""
+    along = np.concatenate(([0.0], np.cumsum(steps_m)))
+    lat = 39.70 + along / 111_195.0
+    return TrackArrays.from_columns(
+        lat, np.full(lat.size, -104.99), t=1.7e9 + seconds * np.arange(lat.size)
+    )
+
+
+def test_a_two_minute_trackers_steps_over_2_km_are_its_rhythm_not_cuts():
+    """A tracker writing a fix every 2 min at 45 mph leaves 2.4 km between each two: with a
+    step of up to ``max_step_m`` allowed, nothing is cut, and the long steps are listed."""
+    from kei_drive.core.trips import track_pieces
+
+    track = _north_every(120.0, [2400.0] * 6)
+    assert len(track_pieces(track).pieces) == 7  # the matcher's 2 km alone: every step cut
+    cut = track_pieces(track, max_step_m=8000.0)
+    assert [len(p) for p in cut.pieces] == [7] and cut.breaks == ()
+    assert cut.long_steps == tuple((i, i + 1) for i in range(6))
+
+
+def test_a_step_longer_than_the_logs_rhythm_or_the_limit_is_still_cut():
+    """Kept joined only when a step is the log's rhythm: 13 min in a 2 min log is a gap in
+    recording (as trip statistics judge it: over 5x the typical step), 9 km is over the
+    limit, and a 1 Hz log's 2.4 km in 30 s is a gap too (and near a jump)."""
+    from kei_drive.core.trips import track_pieces
+
+    far = _north_every(120.0, [2400.0, 2400.0, 9000.0, 2400.0, 2400.0])
+    far.t[3:] += 120.0  # 9 km in 4 min (84 mph: not a jump), over the 8 km limit
+    cut = track_pieces(far, max_step_m=8000.0)
+    assert [len(p) for p in cut.pieces] == [3, 3] and (2, 3) not in cut.long_steps
+
+    track = _north_every(120.0, [2400.0] * 6)
+    track.t[4:] += 660.0  # 13 min between fixes 3 and 4
+    cut = track_pieces(track, max_step_m=8000.0)
+    assert [len(p) for p in cut.pieces] == [4, 3] and (3, 4) not in cut.long_steps
+
+    dense = _north_every(1.0, [15.0] * 60)
+    dense.t[30:] += 29.0  # 2.4 km in 30 s: 80 m/s, an implausible jump
+    dense.lat[30:] += 2400.0 / 111_195.0
+    cut = track_pieces(dense, max_step_m=8000.0)
+    assert len(cut.pieces) == 2 and cut.long_steps == ()
+
+
 def test_local_fit_in_blocks_is_the_same_fit(monkeypatch):
     """A long log is fitted a block at a time (its sums stay small): windows across a
     block's edge see the same neighbours."""
