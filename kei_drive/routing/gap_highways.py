@@ -119,6 +119,8 @@ def _highway_stretches(
     encoded = answer["trip"]["legs"][0]["shape"]
     shape = decode_array(encoded)
     length_m = float(answer["trip"]["summary"]["length"]) * 1000.0
+    if length_m < min_m or len(shape) < 2:  # (both ends on one spot: a truck turning round)
+        return []
     edges = edges_from_trace(_road_attributes(router, encoded, length_m))
     classes = highway_classes(edges)
     cum = cumulative_m(shape[:, 0], shape[:, 1])

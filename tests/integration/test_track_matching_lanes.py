@@ -468,3 +468,21 @@ def test_one_fix_in_the_fort_mchenry_tunnel_is_pointed_out(baltimore):
         for n in result.notes
     )
     assert result.legal is None
+
+
+def test_a_sparse_log_turning_round_at_its_far_end_is_checked(baltimore):
+    """A 60 s log up to the north-east end of the bench route and back: the fastest road
+    from the last fix going north to the first going south is no road at all (both ends on
+    one spot), which the engine cannot trace. The step had "could not be checked", and the
+    drive's verdict read unknown; it holds no highway."""
+    from kei_drive.routing.gap_highways import step_highways
+
+    fixes = [(39.292369, -76.532006), (39.299223, -76.530475)]
+    fixes += [(39.302971, -76.531415), (39.295933, -76.531277)]
+    track = TrackArrays.from_columns(
+        np.array([f[0] for f in fixes]),
+        np.array([f[1] for f in fixes]),
+        t=T0.timestamp() + 60.0 * np.arange(len(fixes)),
+    )
+    found = step_highways(baltimore, track, [(1, 2)], track_check.SUSTAINED_MIN_M)
+    assert (found.possible, found.unknown) == ([], 0)
