@@ -35,6 +35,7 @@ HEADING_MIN_STEP_M = 10.0  # a step shorter than this says nothing of the truck'
 # A road between a sparse log's two fixes the truck could not have driven in the time between
 # them (on average faster than this, 90 mph) was not its road.
 STEP_MAX_SPEED_MPS = 40.0
+ROUTE_MIN_LINE_RATIO = 0.8  # a shorter route than this times the line is not between them
 # A sparse log with more steps to check than this reads unknown beyond them: each is a route
 # and a trace (~3-6 ms on local tiles); 16 h of a 30 s logger at 15 m/s.
 MAX_STEPS_CHECKED = 2_000
@@ -242,7 +243,9 @@ def _fastest(
     """The fastest car route between two fixes no longer than ``within_m``: leaving and
     reaching them the way the truck moved, or in any direction (a fix on a bend, or beside
     the other carriageway, sends the headed route round a block or an interchange). None
-    when neither is that short; raises ``RoutingError`` when no road joins them."""
+    when neither is that short, or is much shorter than the line between the fixes (a route
+    of 0 m: both ends snapped to one spot of a road the truck drove out and back); raises
+    ``RoutingError`` when no road joins them."""
     headed = start[1] is not None or end[1] is not None
     tries = [(start, end), ((start[0], None), (end[0], None))] if headed else [(start, end)]
     answers, error = [], None
@@ -255,5 +258,16 @@ def _fastest(
             error = exc
     if not answers and error is not None:
         raise error
-    fitting = [x for x in answers if float(x["trip"]["summary"]["length"]) * 1000.0 <= within_m]
+    line_m = haversine_m(*_at(track, start[0]), *_at(track, end[0]))
+    fitting = [
+        x
+        for x in answers
+        if ROUTE_MIN_LINE_RATIO * line_m
+        <= float(x["trip"]["summary"]["length"]) * 1000.0
+        <= within_m
+    ]
     return min(fitting, key=lambda x: float(x["trip"]["summary"]["time"]), default=None)
+
+
+def _at(track: TrackArrays, i: int) -> tuple[float, float]:
+    return float(track.lat[i]), float(track.lon[i])

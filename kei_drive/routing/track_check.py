@@ -329,12 +329,15 @@ def _either_side(
     on: list[int], fix_edge: np.ndarray, matched_fix: np.ndarray, k: int, end: int
 ) -> tuple[int, int] | None:
     """The matched fixes either side of a highway stretch (edges ``k`` to ``end``), or its
-    one fix where the matched path starts or ends on it (the fix before it, or after it, was
-    not matched: a sparse log's fix in a tunnel). None when there are not two."""
+    one fix where the matched path starts or ends on it after, or before, a fix that was not
+    matched (a sparse log's fix in a tunnel). None when there are not two: a track that
+    starts or ends on the stretch says nothing of the road before or after it."""
     before = np.flatnonzero(matched_fix & (fix_edge >= 0) & (fix_edge < k))
     after = np.flatnonzero(matched_fix & (fix_edge >= end))
-    first = int(before[-1]) if before.size else (on[0] if on else None)
-    last = int(after[0]) if after.size else (on[-1] if on else None)
+    lost_before = bool(on) and on[0] > 0 and not matched_fix[: on[0]].any()
+    lost_after = bool(on) and on[-1] + 1 < matched_fix.size and not matched_fix[on[-1] + 1 :].any()
+    first = int(before[-1]) if before.size else (on[0] if lost_before else None)
+    last = int(after[0]) if after.size else (on[-1] if lost_after else None)
     if first is None or last is None or first >= last:
         return None
     return first, last
@@ -445,14 +448,17 @@ def _sparse_steps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
     two fixes, in order."""
     pairs = set(cut.long_steps)
     joined = [p for p in cut.pieces if p.size > 1]
-    if joined and np.isfinite(track.t).all():
-        first = np.concatenate([p[:-1] for p in joined])
-        second = np.concatenate([p[1:] for p in joined])
-        if float(np.median(track.t[second] - track.t[first])) >= ROAD_STEP_LOG_S:
-            lat, lon = track.lat, track.lon
-            d = haversine_m(lat[first], lon[first], lat[second], lon[second])
-            long = d >= STEP_CHECK_MIN_M
-            pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
+    if not joined:
+        return sorted(pairs)
+    first = np.concatenate([p[:-1] for p in joined])
+    second = np.concatenate([p[1:] for p in joined])
+    dt = track.t[second] - track.t[first]
+    timed = np.isfinite(dt)  # (a fix with no time among timed ones: its steps are checked too)
+    if timed.any() and float(np.median(dt[timed])) >= ROAD_STEP_LOG_S:
+        lat, lon = track.lat, track.lon
+        d = haversine_m(lat[first], lon[first], lat[second], lon[second])
+        long = d >= STEP_CHECK_MIN_M
+        pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
     return sorted(pairs)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from kei_drive.config import cache_dir
 from kei_drive.routing import tiles as tiles_mod
 from kei_drive.routing.base import (
     RoutingError,
@@ -56,13 +59,26 @@ class LocalValhallaRouter(ValhallaActions):
         import valhalla
 
         try:
-            config = json.loads(self.config_file.read_text())
-            if not tiles_mod.allows_match_options(config):  # built by an earlier version
-                config = tiles_mod.allow_match_options(config)
-                return valhalla.Actor(config), threading.Lock()  # (copied to a temp file)
-            return valhalla.Actor(str(self.config_file)), threading.Lock()
+            return valhalla.Actor(str(self._current_config())), threading.Lock()
         except (RuntimeError, OSError, ValueError, AttributeError) as exc:
             raise RoutingError(f"cannot load routing tiles at {self.tiles_dir}: {exc}") from exc
+
+    def _current_config(self) -> Path:
+        """The tiles' config, or (tiles built by an earlier version, whose config lacks the
+        newer match options) a copy with them, written once to the cache folder: the tiles'
+        folder may be read-only, and a dict given to the engine becomes a temp file a load."""
+        text = self.config_file.read_text()
+        config = json.loads(text)
+        if tiles_mod.allows_match_options(config):
+            return self.config_file
+        current = json.dumps(tiles_mod.allow_match_options(config), indent=1)
+        digest = hashlib.sha256(current.encode()).hexdigest()[:16]
+        copy = cache_dir() / f"valhalla-{digest}.json"
+        if not copy.is_file():
+            partial = copy.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(current)
+            partial.replace(copy)  # whole or absent, whoever else writes it
+        return copy
 
     def _engine(self) -> tuple[Any, threading.Lock]:
         if self._own_engine:

@@ -324,10 +324,13 @@ def test_a_sparse_log_beside_a_motorway_points_out_the_fastest_road(router, monk
     assert highway_use(_track(dense)) is False
 
 
-def test_tiles_built_before_the_breakage_option_still_join_long_steps(router, tmp_path):
+def test_tiles_built_before_the_breakage_option_still_join_long_steps(
+    router, tmp_path, monkeypatch
+):
     """Tiles built by an earlier version: their config does not let a request set the
     matcher's breakage distance, so the engine would cut the 2.4 km steps again. It is
-    added when the engine loads them (the file is left as it is)."""
+    added when the engine loads them: the tiles' file is left as it is (its folder may be
+    read-only), and one copy is written to the cache folder, not a temp file a load."""
     from kei_drive.routing.tiles import MATCH_REQUEST_OPTIONS
     from kei_drive.routing.valhalla_local import LocalValhallaRouter
 
@@ -339,7 +342,11 @@ def test_tiles_built_before_the_breakage_option_still_join_long_steps(router, tm
     (old / "graph").symlink_to(router.tiles_dir / "graph")
     text = json.dumps(config, indent=1)
     (old / "valhalla.json").write_text(text)
+    monkeypatch.setenv("KEI_DRIVE_CACHE", str(tmp_path / "cache"))
     fixes, _ = drive_path(UP_US_15, 20.0, interval_s=120.0, noise_m=4.0, accuracy_m=8)
-    result = check_track(_track(fixes), router=LocalValhallaRouter(old))
-    assert result.matched_share == 1.0 and result.legal is False
+    for _ in range(2):  # engines of their own: each loads the config
+        result = check_track(_track(fixes), router=LocalValhallaRouter(old, own_engine=True))
+        assert result.matched_share == 1.0 and result.legal is False
     assert (old / "valhalla.json").read_text() == text
+    (copy,) = (tmp_path / "cache").glob("valhalla-*.json")
+    assert "breakage_distance" in json.loads(copy.read_text())["meili"]["customizable"]

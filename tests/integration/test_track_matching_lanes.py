@@ -471,10 +471,11 @@ def test_one_fix_in_the_fort_mchenry_tunnel_is_pointed_out(baltimore):
 
 
 def test_a_sparse_log_turning_round_at_its_far_end_is_checked(baltimore):
-    """A 60 s log up to the north-east end of the bench route and back: the fastest road
-    from the last fix going north to the first going south is no road at all (both ends on
-    one spot), which the engine cannot trace. The step had "could not be checked", and the
-    drive's verdict read unknown; it holds no highway."""
+    """A 60 s log up I 95 North to the north-east end of the bench route and back: the
+    fastest road from the last fix going north to the first going south, leaving and
+    reaching them that way, is 0 m (both ends on one spot), which the engine cannot trace:
+    the step read "could not be checked". That is no road between them; the one in any
+    direction runs along I 95 North, where the truck was."""
     from kei_drive.routing.gap_highways import step_highways
 
     fixes = [(39.292369, -76.532006), (39.299223, -76.530475)]
@@ -485,4 +486,36 @@ def test_a_sparse_log_turning_round_at_its_far_end_is_checked(baltimore):
         t=T0.timestamp() + 60.0 * np.arange(len(fixes)),
     )
     found = step_highways(baltimore, track, [(1, 2)], track_check.SUSTAINED_MIN_M)
-    assert (found.possible, found.unknown) == ([], 0)
+    assert found.unknown == 0
+    (stretch,) = found.possible
+    assert stretch.road == "I 95 North" and stretch.step_s == 60.0
+
+
+def _timed(fixes: list[tuple[float, float]], steps_s: list[float]) -> TrackArrays:
+    t = T0.timestamp() + np.concatenate(([0.0], np.cumsum(steps_s)))
+    return TrackArrays.from_columns(
+        np.array([f[0] for f in fixes]), np.array([f[1] for f in fixes]), t=t
+    )
+
+
+def test_a_sparse_log_starting_beside_a_ramp_is_told_kei_legal(baltimore):
+    """A 90 s log whose first fix is matched onto the ramp beside the street it starts on:
+    a track that starts on a stretch says nothing of the road before it, so one fix there is
+    no "possibly on a highway" (it is after a fix that was not matched: the tunnel above)."""
+    fixes = [(39.306059, -76.538211), (39.302904, -76.544816), (39.298896, -76.556998)]
+    fixes += [(39.291887, -76.562747), (39.286571, -76.569274), (39.285987, -76.582547)]
+    fixes += [(39.285506, -76.59585), (39.282419, -76.601027)]
+    result = check_track(_timed(fixes, [90.0] * 7), router=baltimore)
+    assert (result.legal, result.notes) == (True, [])
+
+
+def test_a_fix_with_no_time_leaves_the_fastest_road_check_on(baltimore):
+    """A 60 s log onto President Street (trunk) with one fix's time missing: the steps are
+    still a sparse log's, and the fastest road between two of them runs along it."""
+    fixes = [(39.264337, -76.568561), (39.275214, -76.5694), (39.280379, -76.57997)]
+    fixes += [(39.284601, -76.591867), (39.286748, -76.603853), (39.287753, -76.609465)]
+    track = _timed(fixes, [60.0, 60.0, 60.0, 60.0, 30.3])
+    track.t[0] = np.nan
+    result = check_track(track, router=baltimore)
+    assert result.legal is None
+    assert any("of South President Street (trunk)" in n for n in result.notes)
