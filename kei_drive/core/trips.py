@@ -394,6 +394,99 @@ def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
     return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
 
 
+RESTAMP_MAX_FIXES = 1000  # a log with more suspect steps than this is taken as it is
+
+
+def repaired_times(
+    arr: TrackArrays, config: StatsConfig = DEFAULT_CONFIG
+) -> tuple[TrackArrays, int]:
+    """The track with each lone fix whose time stamp, not its position, is out of line given
+    a time read from its neighbours, and how many were. A tracker that stamps a fix with the
+    time of the fix before puts 1.5 km of a 2 min log into 0 s: an implausible jump, and the
+    glitch rule then dropped half of a short log (a drive on I 95 read Kei-legal); a fix
+    stamped 1970 made the interstate at a log's end too short a visit to count.
+
+    Such a fix (next to a jump, or stamped out of order) lies on the way from the fix before
+    it to the fix after it at a plausible speed over their times, with no other jump beside
+    it; it is given the time its share of that way takes at an even pace (at either end of
+    the log: the pace of the step beside it, when its stamp is not after, or before, its
+    neighbour's). Of two fixes that could be the wrong one, the one whose new time asks the
+    slower pace is. A fix off the way, a glitch in its position, stays a jump."""
+    n = len(arr)
+    if n < 3 or not np.isfinite(arr.t).any():
+        return arr, 0
+    slacked = _with_noise_slack(arr)
+    d, dt, jump = _jumps(slacked, config)
+    with np.errstate(invalid="ignore"):
+        suspect = jump | (np.diff(arr.t) < 0)
+    steps = np.flatnonzero(suspect)
+    if not steps.size or steps.size > RESTAMP_MAX_FIXES:
+        return arr, 0
+    slack = config.stationary_radius_m + np.nan_to_num(
+        np.fmax(slacked.accuracy[:-1], slacked.accuracy[1:]), nan=0.0
+    )
+    t = arr.t.copy()
+    gap_s = _gap_s(_typical_step_s(arr, dt), config)
+    repaired = 0
+    for step in steps.tolist():
+        if not suspect[step]:
+            continue  # made plausible by the repair of the step before
+        options = [_restamped(i, t, d, jump, slack, gap_s, config) for i in (step, step + 1)]
+        found = [o for o in options if o is not None]
+        if not found:
+            continue
+        _, i, new_t = min(found)
+        t[i] = new_t
+        for s in (i - 1, i):
+            if 0 <= s < n - 1:
+                jump[s] = suspect[s] = False
+        repaired += 1
+    return (replace(arr, t=t), repaired) if repaired else (arr, 0)
+
+
+def _restamped(
+    i: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, gap_s: float, cfg: StatsConfig
+) -> tuple[float, int, float] | None:
+    """(pace, i, new time) for fix ``i`` when a time read from its neighbours makes both its
+    steps plausible (``repaired_times``); None otherwise."""
+    n = t.size
+    if 0 < i < n - 1:
+        if (i >= 2 and jump[i - 2]) or (i + 1 < n - 1 and jump[i + 1]):
+            return None  # another jump beside it: a glitch in a position, not a time
+        before, after = t[i - 1], t[i + 1]
+        span, way = after - before, d[i - 1] + d[i]
+        if not (np.isfinite(span) and span > 0 and np.isfinite(way)):
+            return None
+        seconds = min(max(span, 1.0), cfg.max_bridge_s)
+        if way > cfg.max_speed_mps * seconds + slack[i - 1] + slack[i]:
+            return None
+        around = [
+            d[s] / (t[s + 1] - t[s])
+            for s in (i - 2, i + 1)
+            if 0 <= s < n - 1 and not jump[s] and t[s + 1] > t[s]
+        ]
+        if around and way / span > SPIKE_SPEED_RATIO * max(*around, 2.0):
+            return None  # far faster than the log went either side: its position is off
+        share = d[i - 1] / way if way > 0 else 0.5
+        return way / span, i, float(before + share * span)
+    # an end of the log: the pace of the step beside it, when that step is sound
+    end, inner, far = (0, 1, 2) if i == 0 else (n - 1, n - 2, n - 3)
+    step_m, next_m = (d[0], d[1]) if i == 0 else (d[-1], d[-2])
+    pace_s = t[inner] - t[far] if i else t[far] - t[inner]
+    if (
+        jump[min(inner, far)]
+        or not np.isfinite(pace_s)
+        or pace_s <= 0
+        or (t[end] - t[inner]) * (inner - end) < 0  # stamped in order: the jump is its place's
+    ):
+        return None
+    pace = next_m / pace_s
+    if pace < 1.0 or step_m / pace > gap_s:
+        return None
+    direction = 1.0 if i else -1.0
+    return pace, i, float(t[inner] + direction * step_m / pace)
+
+
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
     """Indices (into ``arr``) of fixes that are not glitches: isolated fixes behind
     implausible jumps, runs of them (``_drop_excursions``), stale fixes repeated far from
@@ -406,15 +499,62 @@ def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
         return np.flatnonzero(~_spikes(arr))
     piece = np.concatenate(([0], np.cumsum(jump)))
     sizes = np.bincount(piece)
+    first = np.searchsorted(piece, np.arange(sizes.size))
+    last = first + sizes - 1
     big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
     if not big.any():
-        big = sizes == sizes.max()
-        big[np.argmax(sizes) + 1 :] = False  # the first largest piece only
+        big = _largest_chain(arr, first, last, sizes, cfg)
     _drop_excursions(arr, piece, sizes, big, cfg)
+    _add_reachable(arr, first, last, big, cfg)
     keep = np.flatnonzero(big[piece])
     stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
     keep = keep if stale is None else keep[~stale]
     return keep[~_spikes(arr.take(keep))]
+
+
+CHAIN_MAX_PIECES = 64  # more pieces than this with none large: the first largest anchors
+
+
+def _largest_chain(
+    arr: TrackArrays, first: NDArray, last: NDArray, sizes: NDArray, cfg: StatsConfig
+) -> NDArray:
+    """Per piece, when none is large: is it in the chain of pieces holding the most fixes,
+    each within reach of the one before it (a glitch between them skipped)? Seven fixes of a
+    2 min log with one far glitch mid-way are pieces of 3, 1 and 3; the first largest alone
+    dropped half the drive."""
+    count = sizes.size
+    if count > CHAIN_MAX_PIECES:
+        chosen = np.zeros(count, dtype=bool)
+        chosen[np.argmax(sizes)] = True  # the first largest piece
+        return chosen
+    chains: list[list[int]] = []
+    for k in range(count):
+        joins = [c for c in chains if not _out_of_reach(arr, int(last[c[-1]]), int(first[k]), cfg)]
+        if joins:
+            max(joins, key=lambda c: sizes[c].sum()).append(k)
+        else:
+            chains.append([k])
+    best = max(chains, key=lambda c: sizes[c].sum())  # the first of equals
+    chosen = np.zeros(count, dtype=bool)
+    chosen[best] = True
+    return chosen
+
+
+def _add_reachable(
+    arr: TrackArrays, first: NDArray, last: NDArray, kept: NDArray, cfg: StatsConfig
+) -> None:
+    """In ``kept`` (per piece), keep each small piece too that is within reach of the kept
+    pieces either side: it is the drive, and only a glitch between cut it off. A sparse
+    log's last five fixes after one far glitch are its last five minutes on the road."""
+    ids = np.flatnonzero(kept)
+    for k in np.flatnonzero(~kept).tolist():
+        before = np.flatnonzero(kept[:k])
+        after = ids[ids > k]
+        if (before.size or after.size) and not (
+            (before.size and _out_of_reach(arr, int(last[before[-1]]), int(first[k]), cfg))
+            or (after.size and _out_of_reach(arr, int(last[k]), int(first[after[0]]), cfg))
+        ):
+            kept[k] = True
 
 
 SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit
@@ -1013,10 +1153,11 @@ def analyze_track(
     idx = np.flatnonzero(keep)
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
-    noisy = _with_noise_slack(_take(src, idx))
-    idx = idx[_drop_glitches(noisy, cfg)]
-    del noisy
-    arr = _take(src, idx)
+    checked = repaired_times(_take(src, idx), cfg)[0]
+    keep = _drop_glitches(_with_noise_slack(checked), cfg)
+    idx = idx[keep]
+    arr = _take(checked, keep)
+    del checked
     n = len(arr)
     used[idx] = True
     if n < 2:
@@ -1326,8 +1467,10 @@ def _road_steps(
 # every fix of a wandering phone says it stood (``device_speed._standing_phone``); lone
 # spikes of a sparse log are dropped (``_spikes``). 3: a trip that moved but held no speed
 # long enough to tell has no top speed (None), not 0 under its average. 4: a sparse log's top
-# speed is never under its average moving speed.
-STATS_RULES = 4
+# speed is never under its average moving speed. 5: a fix whose time stamp, not its place, is
+# out of line is given a time read from its neighbours (``repaired_times``), and a small piece
+# within reach of the kept pieces either side is the drive, not a glitch (``_add_reachable``).
+STATS_RULES = 5
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
@@ -1345,8 +1488,9 @@ STATS_RULES = 4
 # the roads across gaps and a sparse log's steps (``_road_steps``) of trips stored before
 # (or without an engine), so the history is measured one way; 6: a sparse log's steps over
 # 2 km are matched, not cut, and the fastest road between its fixes is checked for highway
-# (``routing.gap_highways.step_highways``).
-HIGHWAY_RULES = 6
+# (``routing.gap_highways.step_highways``); 7: wrong time stamps and small pieces read as
+# in ``STATS_RULES`` 5 (one such fix dropped the I 95 end of a 1 min log).
+HIGHWAY_RULES = 7
 
 
 def compute_stats(
@@ -1568,6 +1712,7 @@ def cleaned_positions(
     and thinned to ``CLEAN_SPACING_M`` (so its length does not grow with the noise).
     Returns lat, lon, per segment whether it crosses a cut (not driven as far as anyone
     knows), and the cut."""
+    track = repaired_times(track)[0]
     cut = track_pieces(track, max_gap_m)
     lats, lons, crossing = [], [], []
     for index in cut.pieces:

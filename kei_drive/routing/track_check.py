@@ -29,6 +29,7 @@ from kei_drive.core.trips import (
     TrackArrays,
     moving_thin_index,
     position_noise_m,
+    repaired_times,
     scatter_noise_m,
     smooth_positions,
     sparse_smoothing_noise_m,
@@ -656,7 +657,7 @@ def track_uses_highway(
     (a list) receives why, worded as check-route words it."""
     from kei_drive.routing import get_router
 
-    track = _as_track(points)
+    track = repaired_times(_as_track(points))[0]
     if len(track) < 2:
         if why_out is not None:
             why_out.append("The track has fewer than two fixes: there is nothing to match.")
@@ -708,6 +709,14 @@ def _why_unknown(router: Router, parts: list[_Part], cut: Any, fixes: int) -> li
     runs = [run for p in parts for run in p.unmatched_runs]
     longest = _longest_unmatched_m(parts)
     return unmatched_notes(router, unmatched_reasons(router, runs, longest), gps_m, _pct)
+
+
+def _restamped_note(count: int) -> str:
+    fixes = "1 GPS fix's time stamp" if count == 1 else f"{count} GPS fixes' time stamps"
+    return (
+        f"{fixes} did not fit the log (a neighbour's time, or out of order) though "
+        f"{'its place' if count == 1 else 'their places'} did: read from the fixes either side."
+    )
 
 
 def _gaps_note(cut: Any) -> str:
@@ -782,7 +791,7 @@ def check_track(
     """
     from kei_drive.routing import get_router
 
-    track = _as_track(points)
+    track, restamped = repaired_times(_as_track(points))
     if len(track) < 2:
         raise ValueError("a route needs at least two points")
     if not np.isfinite(track.t).any():  # a drawn route, not a recording
@@ -876,6 +885,8 @@ def check_track(
             f"{'glitches' if cut.glitches > 1 else 'a glitch'} "
             "(implausible jumps)."
         )
+    if restamped:
+        notes.append(_restamped_note(restamped))
     if cut.breaks:
         notes.append(_gaps_note(cut))
     return RouteResult(

@@ -8,6 +8,7 @@ three times over (~50 km, 1 Hz, 5 m noise), so the matcher sees several chunks.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -346,6 +347,36 @@ def test_a_two_minute_logger_on_i95_is_not_told_kei_legal(baltimore, tmp_path, c
     assert any(n.startswith("Possibly on a highway") and "I 95" in n for n in data["notes"])
     assert main(["check-route", str(gpx), "--tiles", str(baltimore.tiles_dir)]) == 0
     assert "Kei-legal or not cannot be told" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("interval_s", "k", "fault"),
+    [(60.0, 7, "stamped as the fix before"), (60.0, 6, "1,000 km away"), (10.0, 64, "in 1970")],
+)
+def test_one_bad_fix_in_a_sparse_log_onto_i95_does_not_hide_the_interstate(
+    baltimore, interval_s, k, fault
+):
+    """A logger writing a fix a minute, downtown onto I 95 (12 fixes). One fix stamped with
+    the time of the fix before it, or 1,000 km away, cut the log into pieces of 7 and 5 (6,
+    1 and 5); five fixes or fewer counted as a glitch, so the last minutes, on the
+    interstate, were dropped and the drive read Kei-legal. In a 10 s log, one fix near the
+    end stamped 1970 made the interstate too short a visit (in time) to count."""
+    route = _car_route(baltimore, A, B)
+    fixes, _ = drive_path(route, 13.0, interval_s=interval_s, noise_m=5.0, seed=1)
+    clean = check_track(TrackArrays.from_points(fixes), router=baltimore)
+    assert clean.legal is False
+    bad = {
+        "stamped as the fix before": lambda p: replace(p, time=fixes[k - 1].time),
+        "in 1970": lambda p: replace(p, time=p.time.replace(year=1970)),
+        "1,000 km away": lambda p: replace(p, lat=p.lat + 10.0),
+    }[fault](fixes[k])
+    track = TrackArrays.from_points([*fixes[:k], bad, *fixes[k + 1 :]])
+    result = check_track(track, router=baltimore)
+    assert result.legal is False
+    assert _highway_m(result) == pytest.approx(_highway_m(clean), abs=150)
+    assert result.report.distance_m == pytest.approx(clean.report.distance_m, rel=0.02)
+    if fault != "1,000 km away":
+        assert any("time stamp" in note for note in result.notes)
 
 
 # Ponca Street, Eastern Avenue and Tolna Street: side streets every 60-150 m.

@@ -1335,3 +1335,90 @@ def test_a_sparse_logs_top_speed_is_never_under_its_average():
         )
         stats = compute_stats(fixes)
         assert stats.max_speed_mps >= stats.avg_moving_speed_mps > 0
+
+
+def _sparse_log(interval_s: float, count: int) -> list[TrackPoint]:
+    """A drive at 13 m/s (29 mph) along a zigzag road, a fix every ``interval_s``."""
+    from tests.support.trips import drive_path
+
+    zigzag = [(40.0 + 0.01 * (i % 2), -105.0 + 0.02 * i) for i in range(12)]
+    fixes, _ = drive_path(zigzag, 13.0, interval_s=interval_s, noise_m=3.0, seed=2)
+    return fixes[:count]
+
+
+def _stamped(fixes: list[TrackPoint], k: int, how: str) -> list[TrackPoint]:
+    stamps = {
+        "as the fix before": lambda: fixes[k - 1].time,
+        "as the fix after": lambda: fixes[k + 1].time,
+        "in 1970": lambda: fixes[k].time.replace(year=1970),
+        "before the fix before": lambda: fixes[k - 1].time - timedelta(seconds=30),
+    }
+    return [*fixes[:k], replace(fixes[k], time=stamps[how]()), *fixes[k + 1 :]]
+
+
+@pytest.mark.parametrize(
+    "how", ["as the fix before", "as the fix after", "in 1970", "before the fix before"]
+)
+@pytest.mark.parametrize(
+    ("interval_s", "count", "k"), [(120.0, 7, 4), (60.0, 12, 7), (10.0, 60, 59)]
+)
+def test_a_fix_with_a_wrong_time_stamp_keeps_its_place(interval_s, count, k, how):
+    """A tracker that stamps a fix with its neighbour's time puts 1.5 km of a 2 min log into
+    0 s: a jump, and the glitch rule dropped 3 of its 7 fixes, or 5 of 12 (a drive on I 95
+    then read Kei-legal). Its position lies on the way at the log's pace: its time is read
+    from the fixes either side, and nothing is dropped."""
+    from kei_drive.core.trips import repaired_times, track_pieces
+
+    fixes = _sparse_log(interval_s, count)
+    if how == "as the fix after" and k + 1 >= len(fixes):
+        how = "as the fix before"
+    wrong = _stamped(fixes, k, how)
+    clean = compute_stats(fixes)
+    track = TrackArrays.from_points(wrong)
+    repaired, count_repaired = repaired_times(track)
+    assert count_repaired == 1
+    assert repaired.t[k] == pytest.approx(fixes[k].time.timestamp(), abs=0.15 * interval_s)
+    cut = track_pieces(repaired)
+    assert cut.glitches == 0 and cut.breaks == ()
+    stats = compute_stats(wrong)
+    assert stats.points_used == len(fixes)
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    assert stats.elapsed_s == pytest.approx(clean.elapsed_s, abs=1)
+    assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, rel=0.05)
+
+
+@pytest.mark.parametrize(("interval_s", "count"), [(10.0, 60), (60.0, 12)])
+def test_a_fix_off_to_the_side_keeps_its_time_and_stays_a_glitch(interval_s, count):
+    """The wrong-stamp rule moves no position: a fix 800 m or 1,000 km off the way is a
+    glitch in its place, and its neighbours' times are left alone (giving the fix before it
+    a new time made the jump to it plausible, and the trip 1.4 km long)."""
+    from kei_drive.core.trips import repaired_times
+
+    fixes = _sparse_log(interval_s, count)
+    for k, off_deg in ((count // 2, 0.0072), (count // 2, 10.0), (count - 1, 0.0072)):
+        moved = [*fixes[:k], replace(fixes[k], lat=fixes[k].lat + off_deg), *fixes[k + 1 :]]
+        if interval_s == 60.0 and off_deg < 1:
+            continue  # 800 m in a minute is within reach: not a glitch at all
+        assert repaired_times(TrackArrays.from_points(moved))[1] == 0, (k, off_deg)
+        stats = compute_stats(moved)
+        assert stats.points_used == len(fixes) - 1
+        assert stats.distance_m == pytest.approx(compute_stats(fixes).distance_m, rel=0.02)
+
+
+@pytest.mark.parametrize(("interval_s", "count"), [(60.0, 12), (120.0, 7)])
+def test_one_far_glitch_in_a_short_sparse_log_drops_one_fix(interval_s, count):
+    """One fix 1,000 km away in the middle of a 12-fix 1 min log (or a 7-fix 2 min log) cut
+    it into pieces of 6, 1 and 5 fixes (3, 1 and 3): a piece of 5 or fewer counted as a
+    glitch, so the last 5 minutes of the drive were dropped with it (a drive onto I 95 read
+    Kei-legal). The pieces either side join up without the far fix: both are the drive."""
+    from kei_drive.core.trips import track_pieces
+
+    fixes = _sparse_log(interval_s, count)
+    mid = count // 2
+    glitched = [*fixes[:mid], replace(fixes[mid], lat=fixes[mid].lat + 10.0), *fixes[mid + 1 :]]
+    cut = track_pieces(TrackArrays.from_points(glitched), max_step_m=8000.0)
+    assert cut.glitches == 1 and cut.breaks == ()
+    assert [int(i) for piece in cut.pieces for i in piece] == [i for i in range(count) if i != mid]
+    stats = compute_stats(glitched)
+    assert stats.points_used == count - 1
+    assert stats.distance_m == pytest.approx(compute_stats(fixes).distance_m, rel=0.05)
