@@ -460,13 +460,9 @@ def _restamped(
         seconds = min(max(span, 1.0), cfg.max_bridge_s)
         if way > cfg.max_speed_mps * seconds + slack[i - 1] + slack[i]:
             return None
-        around = [
-            d[s] / (t[s + 1] - t[s])
-            for s in (i - 2, i + 1)
-            if 0 <= s < n - 1 and not jump[s] and t[s + 1] > t[s]
-        ]
-        if around and way / span > SPIKE_SPEED_RATIO * max(*around, 2.0):
-            return None  # far faster than the log went either side: its position is off
+        pace = _pace_around(i, t, d, jump)
+        if pace is not None and way / span > SPIKE_SPEED_RATIO * max(pace, 2.0):
+            return None  # far faster than the log went around it: a position is off
         share = d[i - 1] / way if way > 0 else 0.5
         return way / span, i, float(before + share * span)
     # an end of the log: the pace of the step beside it, when that step is sound
@@ -529,7 +525,7 @@ def _largest_chain(
         return chosen
     chains: list[list[int]] = []
     for k in range(count):
-        joins = [c for c in chains if not _out_of_reach(arr, int(last[c[-1]]), int(first[k]), cfg)]
+        joins = [c for c in chains if _within_reach(arr, int(last[c[-1]]), int(first[k]), cfg)]
         if joins:
             max(joins, key=lambda c: sizes[c].sum()).append(k)
         else:
@@ -540,21 +536,61 @@ def _largest_chain(
     return chosen
 
 
+RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the median of this many steps each side
+
+
+def _pace_around(i: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
+    """The median speed of the sound steps near fix ``i``, none of them touching it or the
+    fixes either side (one of which may be a glitch whose fast step would vouch for it)."""
+    lo, hi = max(0, i - 2 - RESTAMP_PACE_STEPS), min(d.size, i + 2 + RESTAMP_PACE_STEPS)
+    steps = np.r_[lo : max(lo, i - 2), min(hi, i + 2) : hi]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dt = t[steps + 1] - t[steps]
+        sound = ~jump[steps] & (dt > 0)
+    return float(np.median(d[steps][sound] / dt[sound])) if sound.any() else None
+
+
+def _within_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
+    """Could the truck have gone from fix ``a`` to the later fix ``b`` in the time between,
+    judged as the jump test judges a step (its slack, a pause counting as 2 h at most)? A
+    fix 1,000 km away stamped a day later is out of reach; one stamped earlier always is."""
+    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
+    seconds = float(arr.t[b] - arr.t[a])
+    if np.isnan(seconds):
+        return metres <= cfg.max_untimed_jump_m
+    accuracy = float(np.fmax(arr.accuracy[a], arr.accuracy[b]))
+    slack = cfg.stationary_radius_m + (accuracy if np.isfinite(accuracy) else 0.0)
+    reach = cfg.max_speed_mps * min(max(seconds, 1.0), cfg.max_bridge_s)
+    return seconds >= 0 and metres <= reach + slack
+
+
+REACH_MAX_PIECES = 10_000  # a log cut into more pieces than this keeps only its large ones
+
+
 def _add_reachable(
     arr: TrackArrays, first: NDArray, last: NDArray, kept: NDArray, cfg: StatsConfig
 ) -> None:
     """In ``kept`` (per piece), keep each small piece too that is within reach of the kept
     pieces either side: it is the drive, and only a glitch between cut it off. A sparse
     log's last five fixes after one far glitch are its last five minutes on the road."""
-    ids = np.flatnonzero(kept)
-    for k in np.flatnonzero(~kept).tolist():
-        before = np.flatnonzero(kept[:k])
-        after = ids[ids > k]
-        if (before.size or after.size) and not (
-            (before.size and _out_of_reach(arr, int(last[before[-1]]), int(first[k]), cfg))
-            or (after.size and _out_of_reach(arr, int(last[k]), int(first[after[0]]), cfg))
+    if kept.size > REACH_MAX_PIECES:
+        return
+    ids = np.flatnonzero(kept).tolist()  # the kept pieces after k: as they were
+    previous, j = None, 0
+    for k in range(kept.size):
+        if kept[k]:
+            previous = k
+            continue
+        while j < len(ids) and ids[j] < k:
+            j += 1
+        following = ids[j] if j < len(ids) else None
+        if (
+            (previous is not None or following is not None)
+            and (previous is None or _within_reach(arr, int(last[previous]), int(first[k]), cfg))
+            and (following is None or _within_reach(arr, int(last[k]), int(first[following]), cfg))
         ):
             kept[k] = True
+            previous = k
 
 
 SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -1422,3 +1423,74 @@ def test_one_far_glitch_in_a_short_sparse_log_drops_one_fix(interval_s, count):
     stats = compute_stats(glitched)
     assert stats.points_used == count - 1
     assert stats.distance_m == pytest.approx(compute_stats(fixes).distance_m, rel=0.05)
+
+
+def _east_at_20_mps(count: int, every_s: float) -> tuple[list[TrackPoint], Callable]:
+    """A straight drive east at 20 m/s, a fix every ``every_s``, and a maker of fixes at
+    (metres east, metres north, seconds)."""
+    lat0, lon0 = 39.28, -76.60
+
+    def at(x_m: float, y_m: float, s: float) -> TrackPoint:
+        east = x_m / (111_320 * math.cos(math.radians(lat0)))
+        return TrackPoint(lat0 + y_m / 111_320, lon0 + east, T0 + timedelta(seconds=s))
+
+    return [at(20.0 * every_s * k, 0.0, every_s * k) for k in range(count)], at
+
+
+def test_a_glitch_whose_step_in_is_plausible_does_not_get_its_neighbour_re_timed():
+    """A 10 s log at 20 m/s, fix 6 ~560 m off to the side: the step in (557 m) is within
+    reach, the step out (843 m) is not. Giving the good fix after it a later time made the
+    glitch plausible (the pace it was checked against held the glitch's own fast step): the
+    trip read 42 % long. The pace around a fix leaves out the steps beside it."""
+    from kei_drive.core.trips import repaired_times
+
+    fixes, at = _east_at_20_mps(13, 10.0)
+    fixes[6] = at(700.0, 470.0, 60.0)
+    assert repaired_times(TrackArrays.from_points(fixes))[1] == 0
+    stats = compute_stats(fixes)
+    assert stats.points_used == 12
+    assert stats.distance_m == pytest.approx(2_400, rel=0.01)
+    assert stats.max_speed_mps == pytest.approx(20.0, rel=0.02)
+
+
+@pytest.mark.parametrize("stamp", ["a day later", "in 1970"])
+@pytest.mark.parametrize("where", ["middle", "last"])
+def test_a_far_fix_with_a_wrong_time_stamp_stays_a_glitch(stamp, where):
+    """A fix at 0, 0 stamped 1970, or 1,000 km off stamped a day later, is no drive: within
+    reach only over decades or a day's driving, it was kept as a piece of its own (the
+    trip's time came out -1.7e9 s and states-along crossed into Ohio). Reach is judged as
+    the jump test judges a step: a pause counts as 2 h at most, a step back in time never."""
+    from kei_drive.core.trips import cleaned_positions
+
+    fixes, _ = _east_at_20_mps(40, 10.0)
+    k = 20 if where == "middle" else 39
+    wrong = (
+        replace(fixes[k], lat=0.0, lon=0.0, time=fixes[k].time.replace(year=1970))
+        if stamp == "in 1970"
+        else replace(fixes[k], lat=fixes[k].lat + 9.0, time=fixes[k].time + timedelta(days=1))
+    )
+    glitched = [*fixes[:k], wrong, *fixes[k + 1 :]]
+    stats = compute_stats(glitched)
+    clean = compute_stats(fixes)
+    assert stats.points_used == 39
+    assert 0 < stats.elapsed_s <= clean.elapsed_s
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.06)
+    lat, _, _, cut = cleaned_positions(TrackArrays.from_points(glitched))
+    assert cut.glitches == 1
+    assert float(np.ptp(lat)) < 0.001
+
+
+def test_repeated_spikes_in_a_1_hz_log_leave_its_time_stamps_alone():
+    """A walking-pace 1 Hz log with an 80 m spike every 30 fixes: each spike is a position
+    off the way, so no time stamp is re-timed around it (one was, and the note blamed the
+    time stamps), and every spike is dropped."""
+    from kei_drive.core.trips import repaired_times
+
+    fixes, at = _east_at_20_mps(300, 1.0)
+    fixes = [replace(p, lon=fixes[0].lon + (p.lon - fixes[0].lon) * 0.15) for p in fixes]  # 3 m/s
+    for k in range(15, 300, 30):
+        fixes[k] = replace(fixes[k], lat=fixes[k].lat + 80.0 / 111_320)
+    assert repaired_times(TrackArrays.from_points(fixes))[1] == 0
+    stats = compute_stats(fixes)
+    assert stats.points_used == 290
+    assert stats.distance_m == pytest.approx(3.0 * 299, rel=0.03)
