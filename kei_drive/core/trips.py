@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -400,18 +400,21 @@ RESTAMP_MAX_FIXES = 1000  # a log with more suspect steps than this is taken as 
 def repaired_times(
     arr: TrackArrays, config: StatsConfig = DEFAULT_CONFIG
 ) -> tuple[TrackArrays, int]:
-    """The track with each lone fix whose time stamp, not its position, is out of line given
-    a time read from its neighbours, and how many were. A tracker that stamps a fix with the
-    time of the fix before puts 1.5 km of a 2 min log into 0 s: an implausible jump, and the
-    glitch rule then dropped half of a short log (a drive on I 95 read Kei-legal); a fix
-    stamped 1970 made the interstate at a log's end too short a visit to count.
+    """The track with each fix (or run of up to three) whose time stamp, not its position, is
+    out of line given a time read from its neighbours, and how many were. A tracker that
+    stamps a fix with the time of the fix before puts 1.5 km of a 2 min log into 0 s: an
+    implausible jump, and the glitch rule then dropped half of a short log (a drive on I 95
+    read Kei-legal); a fix stamped 1970 made the interstate at a log's end too short a visit
+    to count.
 
-    Such a fix (next to a jump, or stamped out of order) lies on the way from the fix before
-    it to the fix after it at a plausible speed over their times, with no other jump beside
-    it; it is given the time its share of that way takes at an even pace (at either end of
-    the log: the pace of the step beside it, when its stamp is not after, or before, its
-    neighbour's). Of two fixes that could be the wrong one, the one whose new time asks the
-    slower pace is. A fix off the way, a glitch in its position, stays a jump."""
+    Such a fix is stamped out of order, or with a neighbour's time, next to a jump or a step
+    back in time; it lies on the way from the fix before it to the fix after it at a
+    plausible speed over their times, at most twice the log's pace around it, with no other
+    jump beside it. It is given the time its share of that way takes at an even pace (at
+    either end of the log: the pace of the step beside it). Of the fixes that could be the
+    wrong ones, those whose new times ask the slowest pace are (a longer run must ask a
+    slower one). A fix stamped in order is never re-timed: a jump beside it is a glitch in
+    a position, and stays one."""
     n = len(arr)
     if n < 3 or not np.isfinite(arr.t).any():
         return arr, 0
@@ -431,41 +434,72 @@ def repaired_times(
     for step in steps.tolist():
         if not suspect[step]:
             continue  # made plausible by the repair of the step before
-        options = [_restamped(i, t, d, jump, slack, gap_s, config) for i in (step, step + 1)]
-        found = [o for o in options if o is not None]
-        if not found:
+        options = list(_restamp_options(step, t, d, jump, slack, gap_s, config))
+        if not options:
             continue
-        _, i, new_t = min(found)
-        t[i] = new_t
-        for s in (i - 1, i):
+        _, first, times = min(options, key=lambda option: option[0])
+        t[first : first + times.size] = times
+        for s in range(first - 1, first + times.size):
             if 0 <= s < n - 1:
                 jump[s] = suspect[s] = False
-        repaired += 1
+        repaired += times.size
     return (replace(arr, t=t), repaired) if repaired else (arr, 0)
 
 
-def _restamped(
-    i: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, gap_s: float, cfg: StatsConfig
-) -> tuple[float, int, float] | None:
-    """(pace, i, new time) for fix ``i`` when a time read from its neighbours makes both its
-    steps plausible (``repaired_times``); None otherwise."""
+RESTAMP_RUN_MAX = 3  # at most this many fixes in a row re-timed (a clock stuck for 3 fixes)
+RESTAMP_RUN_COST = 0.1  # a longer run must ask a pace this much slower per fix to be taken
+
+
+def _restamp_options(
+    step: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, gap_s: float, cfg: StatsConfig
+) -> Iterator[tuple[float, int, NDArray]]:
+    """(cost, first fix, new times) for each run of fixes holding fix ``step`` or the fix
+    after it that new times can explain (``repaired_times``)."""
     n = t.size
-    if 0 < i < n - 1:
-        if (i >= 2 and jump[i - 2]) or (i + 1 < n - 1 and jump[i + 1]):
-            return None  # another jump beside it: a glitch in a position, not a time
-        before, after = t[i - 1], t[i + 1]
-        span, way = after - before, d[i - 1] + d[i]
-        if not (np.isfinite(span) and span > 0 and np.isfinite(way)):
-            return None
-        seconds = min(max(span, 1.0), cfg.max_bridge_s)
-        if way > cfg.max_speed_mps * seconds + slack[i - 1] + slack[i]:
-            return None
-        pace = _pace_around(i, t, d, jump)
-        if pace is not None and way / span > SPIKE_SPEED_RATIO * max(pace, 2.0):
-            return None  # far faster than the log went around it: a position is off
-        share = d[i - 1] / way if way > 0 else 0.5
-        return way / span, i, float(before + share * span)
-    # an end of the log: the pace of the step beside it, when that step is sound
+    for a in range(max(1, step + 1 - RESTAMP_RUN_MAX), min(step + 1, n - 2) + 1):
+        for b in range(max(a, step), min(a + RESTAMP_RUN_MAX - 1, n - 2) + 1):
+            times = _restamped_run(a, b, t, d, jump, slack, cfg)
+            if times is not None:
+                pace = (d[a - 1 : b + 1].sum()) / (t[b + 1] - t[a - 1])
+                yield pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
+    for end in {0, n - 1} & {step, step + 1}:
+        option = _restamped_end(end, t, d, jump, gap_s)
+        if option is not None:
+            yield option
+
+
+def _restamped_run(
+    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, cfg: StatsConfig
+) -> NDArray | None:
+    """New times for fixes ``a``..``b`` (inside the log), each stamped out of order or with a
+    neighbour's time, when the way from the fix before them to the fix after them is
+    plausible at an even pace over those two fixes' times; None otherwise."""
+    n = t.size
+    stamps, before, after = t[a : b + 1], t[a - 1], t[b + 1]
+    if ((before < stamps) & (stamps < after)).any():
+        return None  # one stamped in order: nothing says its time is the wrong one
+    if (a >= 2 and jump[a - 2]) or (b + 1 < n - 1 and jump[b + 1]):
+        return None  # another jump beside them: a glitch in a position, not a time
+    span, legs = after - before, d[a - 1 : b + 1]
+    way = float(legs.sum())
+    if not (np.isfinite(span) and span > 0 and np.isfinite(way)):
+        return None
+    seconds = min(max(span, 1.0), cfg.max_bridge_s)
+    if way > cfg.max_speed_mps * seconds + slack[a - 1] + slack[b]:
+        return None
+    pace = _pace_around(a, b, t, d, jump)
+    if pace is not None and way / span > SPIKE_SPEED_RATIO * max(pace, 2.0):
+        return None  # far faster than the log went around them: a position is off
+    share = np.cumsum(legs[:-1]) / way if way > 0 else np.arange(1, b - a + 2) / (b - a + 2)
+    return before + share * span
+
+
+def _restamped_end(
+    i: int, t: NDArray, d: NDArray, jump: NDArray, gap_s: float
+) -> tuple[float, int, NDArray] | None:
+    """(pace, i, its new time) for the log's first or last fix, stamped with its
+    neighbour's time or out of order: at the pace of the sound step beside it."""
+    n = t.size
     end, inner, far = (0, 1, 2) if i == 0 else (n - 1, n - 2, n - 3)
     step_m, next_m = (d[0], d[1]) if i == 0 else (d[-1], d[-2])
     pace_s = t[inner] - t[far] if i else t[far] - t[inner]
@@ -480,7 +514,7 @@ def _restamped(
     if pace < 1.0 or step_m / pace > gap_s:
         return None
     direction = 1.0 if i else -1.0
-    return pace, i, float(t[inner] + direction * step_m / pace)
+    return pace, i, np.array([t[inner] + direction * step_m / pace])
 
 
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
@@ -539,11 +573,12 @@ def _largest_chain(
 RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the median of this many steps each side
 
 
-def _pace_around(i: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
-    """The median speed of the sound steps near fix ``i``, none of them touching it or the
-    fixes either side (one of which may be a glitch whose fast step would vouch for it)."""
-    lo, hi = max(0, i - 2 - RESTAMP_PACE_STEPS), min(d.size, i + 2 + RESTAMP_PACE_STEPS)
-    steps = np.r_[lo : max(lo, i - 2), min(hi, i + 2) : hi]
+def _pace_around(a: int, b: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
+    """The median speed of the sound steps near fixes ``a``..``b``, none of them touching
+    those fixes or the fixes either side (one of which may be a glitch whose fast step would
+    vouch for it)."""
+    lo, hi = max(0, a - 2 - RESTAMP_PACE_STEPS), min(d.size, b + 2 + RESTAMP_PACE_STEPS)
+    steps = np.r_[lo : max(lo, a - 2), min(hi, b + 2) : hi]
     with np.errstate(invalid="ignore", divide="ignore"):
         dt = t[steps + 1] - t[steps]
         sound = ~jump[steps] & (dt > 0)

@@ -1494,3 +1494,28 @@ def test_repeated_spikes_in_a_1_hz_log_leave_its_time_stamps_alone():
     stats = compute_stats(fixes)
     assert stats.points_used == 290
     assert stats.distance_m == pytest.approx(3.0 * 299, rel=0.03)
+
+
+@pytest.mark.parametrize("run", [2, 3])
+@pytest.mark.parametrize("how", ["clock stuck", "an hour late"])
+@pytest.mark.parametrize(("interval_s", "count", "k"), [(60.0, 12, 5), (10.0, 60, 30)])
+def test_a_run_of_wrong_time_stamps_keeps_its_places(interval_s, count, k, how, run):
+    """Two or three fixes in a row stamped with the time of the fix before them (a clock
+    stuck while the positions go on), or an hour late: each alone is no lone wrong stamp
+    (its neighbour is wrong too), so they stayed jumps or steps back in time. As a run,
+    they lie on the way at the log's pace, and get the times their places read."""
+    from kei_drive.core.trips import repaired_times
+
+    fixes = _sparse_log(interval_s, count)
+    wrong = list(fixes)
+    for j in range(k, k + run):
+        late = fixes[j].time + timedelta(hours=1)
+        wrong[j] = replace(fixes[j], time=fixes[k - 1].time if how == "clock stuck" else late)
+    repaired, count_repaired = repaired_times(TrackArrays.from_points(wrong))
+    assert count_repaired == run
+    true_t = np.array([p.time.timestamp() for p in fixes])
+    assert np.abs(repaired.t - true_t).max() < 0.15 * interval_s
+    stats, clean = compute_stats(wrong), compute_stats(fixes)
+    assert stats.points_used == count
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    assert stats.elapsed_s == pytest.approx(clean.elapsed_s, abs=1)
