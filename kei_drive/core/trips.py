@@ -429,7 +429,9 @@ def repaired_times(
         np.fmax(slacked.accuracy[:-1], slacked.accuracy[1:]), nan=0.0
     )
     t = arr.t.copy()
-    gap_s = _gap_s(_typical_step_s(arr, dt), config)
+    with np.errstate(invalid="ignore"):
+        forward = dt[dt > 0]  # the log's rhythm, its wrong stamps' 0 s steps left out
+    gap_s = _gap_s(float(np.median(forward)) if forward.size else 0.0, config)
     repaired = 0
     for step in steps.tolist():
         if not suspect[step]:
@@ -462,8 +464,12 @@ def _restamp_options(
             if times is not None:
                 pace = (d[a - 1 : b + 1].sum()) / (t[b + 1] - t[a - 1])
                 yield pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
-    for end in {0, n - 1} & {step, step + 1}:
-        option = _restamped_end(end, t, d, jump, gap_s)
+    for b in range(step, min(RESTAMP_RUN_MAX, n - 2)):  # runs from the log's first fix
+        option = _restamped_end(0, b, t, d, jump, gap_s)
+        if option is not None:
+            yield option
+    for a in range(max(2, n - RESTAMP_RUN_MAX), min(step + 1, n - 1) + 1):  # ... to its last
+        option = _restamped_end(a, n - 1, t, d, jump, gap_s)
         if option is not None:
             yield option
 
@@ -495,26 +501,29 @@ def _restamped_run(
 
 
 def _restamped_end(
-    i: int, t: NDArray, d: NDArray, jump: NDArray, gap_s: float
+    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, gap_s: float
 ) -> tuple[float, int, NDArray] | None:
-    """(pace, i, its new time) for the log's first or last fix, stamped with its
-    neighbour's time or out of order: at the pace of the sound step beside it."""
-    n = t.size
-    end, inner, far = (0, 1, 2) if i == 0 else (n - 1, n - 2, n - 3)
-    step_m, next_m = (d[0], d[1]) if i == 0 else (d[-1], d[-2])
-    pace_s = t[inner] - t[far] if i else t[far] - t[inner]
+    """(cost, a, new times) for a run ``a``..``b`` holding the log's first or last fix, each
+    stamped not before (at the start: not after) the fix beside the run: timed at the pace
+    of the sound step beyond that fix."""
+    at_start = a == 0
+    inner, far = (b + 1, b + 2) if at_start else (a - 1, a - 2)
+    stamps = t[a : b + 1]
+    pace_s = t[far] - t[inner] if at_start else t[inner] - t[far]
     if (
         jump[min(inner, far)]
         or not np.isfinite(pace_s)
         or pace_s <= 0
-        or (t[end] - t[inner]) * (inner - end) < 0  # stamped in order: the jump is its place's
+        or (stamps < t[inner] if at_start else stamps > t[inner]).any()  # in order
     ):
         return None
-    pace = next_m / pace_s
-    if pace < 1.0 or step_m / pace > gap_s:
+    pace = d[min(inner, far)] / pace_s
+    legs = d[a : b + 1] if at_start else d[a - 1 : b]  # from each fix to the inner one, in order
+    to_inner = np.cumsum(legs[::-1])[::-1] if at_start else np.cumsum(legs)
+    if pace < 1.0 or to_inner.max() / pace > gap_s:
         return None
-    direction = 1.0 if i else -1.0
-    return pace, i, np.array([t[inner] + direction * step_m / pace])
+    times = t[inner] - to_inner / pace if at_start else t[inner] + to_inner / pace
+    return pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
 
 
 def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
@@ -570,19 +579,20 @@ def _largest_chain(
     return chosen
 
 
-RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the median of this many steps each side
+RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the fastest of this many steps each side
 
 
 def _pace_around(a: int, b: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
-    """The median speed of the sound steps near fixes ``a``..``b``, none of them touching
-    those fixes or the fixes either side (one of which may be a glitch whose fast step would
-    vouch for it)."""
+    """The fastest of the sound steps near fixes ``a``..``b``, none of them touching those
+    fixes or the fixes either side (one of which may be a glitch whose fast step would
+    vouch for it); None with fewer than two such steps (a drive's slow start alone is no
+    measure of its pace)."""
     lo, hi = max(0, a - 2 - RESTAMP_PACE_STEPS), min(d.size, b + 2 + RESTAMP_PACE_STEPS)
     steps = np.r_[lo : max(lo, a - 2), min(hi, b + 2) : hi]
     with np.errstate(invalid="ignore", divide="ignore"):
         dt = t[steps + 1] - t[steps]
         sound = ~jump[steps] & (dt > 0)
-    return float(np.median(d[steps][sound] / dt[sound])) if sound.any() else None
+    return float((d[steps][sound] / dt[sound]).max()) if sound.sum() >= 2 else None
 
 
 def _within_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:

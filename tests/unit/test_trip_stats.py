@@ -1519,3 +1519,28 @@ def test_a_run_of_wrong_time_stamps_keeps_its_places(interval_s, count, k, how, 
     assert stats.points_used == count
     assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
     assert stats.elapsed_s == pytest.approx(clean.elapsed_s, abs=1)
+
+
+@pytest.mark.parametrize("run", [1, 2, 3])
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_clock_stuck_at_either_end_of_a_sparse_log_is_read_at_its_pace(end, run):
+    """The last fixes of a 1 min log stamped with the time of the fix before them (or the
+    first ones with the time of the fix after them): re-timing the good fix beside them
+    squeezed a minute into 20 s (top speed 26 m/s on a 13 m/s drive). They are timed at the
+    pace of the sound step beyond them."""
+    from kei_drive.core.trips import repaired_times
+
+    fixes = _sparse_log(60.0, 12)
+    wrong = list(fixes)
+    run_ids = range(12 - run, 12) if end == "last" else range(run)
+    beside = fixes[12 - run - 1] if end == "last" else fixes[run]
+    for j in run_ids:
+        wrong[j] = replace(fixes[j], time=beside.time)
+    repaired, count_repaired = repaired_times(TrackArrays.from_points(wrong))
+    assert count_repaired == run
+    true_t = np.array([p.time.timestamp() for p in fixes])
+    assert np.abs(repaired.t - true_t).max() < 0.4 * 60.0  # the pace of a line between fixes
+    stats, clean = compute_stats(wrong), compute_stats(fixes)
+    assert stats.points_used == 12
+    assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, rel=0.1)
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
