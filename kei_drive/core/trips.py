@@ -394,7 +394,8 @@ def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
     return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
 
 
-RESTAMP_MAX_FIXES = 1000  # a log with more suspect steps than this is taken as it is
+RESTAMP_MAX_STEPS = 1000  # a log with more suspect steps than this (and than 2 % of its
+RESTAMP_MAX_SHARE = 0.02  # steps) is taken as it is: ~0.2 ms a step (bench_glitchy_logs)
 
 
 def repaired_times(
@@ -423,7 +424,7 @@ def repaired_times(
     with np.errstate(invalid="ignore"):
         suspect = jump | (np.diff(arr.t) < 0)
     steps = np.flatnonzero(suspect)
-    if not steps.size or steps.size > RESTAMP_MAX_FIXES:
+    if not steps.size or steps.size > max(RESTAMP_MAX_STEPS, RESTAMP_MAX_SHARE * n):
         return arr, 0
     slack = config.stationary_radius_m + np.nan_to_num(
         np.fmax(slacked.accuracy[:-1], slacked.accuracy[1:]), nan=0.0
