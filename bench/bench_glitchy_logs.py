@@ -10,7 +10,7 @@ way: hundreds or thousands of fixes stamped with the time of the fix before, the
 random order, a fix 1,000 km away every 10 fixes. ``repaired_times`` alone, then
 ``compute_stats`` and ``cleaned_positions`` (which include it), each timed in process.
 
-2026-12-06 (session 28): see docs/performance.md, "Session 28".
+2026-12-06 (session 27): see docs/performance.md, "Session 27".
 """
 
 from __future__ import annotations
