@@ -395,7 +395,7 @@ def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
 
 
 RESTAMP_MAX_STEPS = 1000  # a log with more suspect steps than this (and than 2 % of its
-RESTAMP_MAX_SHARE = 0.02  # steps) is taken as it is: ~0.2 ms a step (bench_glitchy_logs)
+RESTAMP_MAX_SHARE = 0.02  # steps) is taken as it is: ~0.15 ms a step (bench_glitchy_logs)
 
 
 def repaired_times(
@@ -410,12 +410,12 @@ def repaired_times(
 
     Such a fix is stamped out of order, or with a neighbour's time, next to a jump or a step
     back in time; it lies on the way from the fix before it to the fix after it at a
-    plausible speed over their times, at most twice the log's pace around it, with no other
-    jump beside it. It is given the time its share of that way takes at an even pace (at
-    either end of the log: the pace of the step beside it). Of the fixes that could be the
-    wrong ones, those whose new times ask the slowest pace are (a longer run must ask a
-    slower one). A fix stamped in order is never re-timed: a jump beside it is a glitch in
-    a position, and stays one."""
+    plausible speed over their times, at most twice the fastest sound step near it
+    (``_pace_around``), with no other jump beside it. It is given the time its share of that
+    way takes at an even pace (at either end of the log: the pace of the step beside it). Of
+    the fixes that could be the wrong ones, those whose new times ask the slowest pace are
+    (a longer run must ask a slower one). A fix stamped in order is never re-timed: a jump
+    beside it is a glitch in a position, and stays one."""
     n = len(arr)
     if n < 3 or not np.isfinite(arr.t).any():
         return arr, 0
