@@ -127,7 +127,10 @@ def _groups(track: TrackArrays, segments: Sequence[Any]) -> list[_Group]:
     """Segments in their own order (``segment_order``), copies joined (``copies_merged``),
     in file order, each with its runs of fixes moving forward in time."""
     bounds = np.cumsum([0, *(len(s) for s in segments)]).tolist()
-    parts = [a + segment_order(track.t[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = [
+        a + segment_order(track.t[a:b], track.lat[a:b], track.lon[a:b])
+        for a, b in itertools.pairwise(bounds)
+    ]
     segment_of = np.repeat(np.arange(len(segments)), [len(s) for s in segments])
     groups = []
     for fixes in copies_merged(track, [p for p in parts if p.size]):

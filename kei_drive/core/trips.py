@@ -2097,7 +2097,10 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
         again = np.concatenate(([False], _same_fix(track, slice(1, None), slice(None, -1))))
         return np.flatnonzero(~again) if again.any() else None
     bounds = np.cumsum([0, *(segment_sizes or [n])]).tolist()
-    parts = [a + segment_order(t[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = [
+        a + segment_order(t[a:b], track.lat[a:b], track.lon[a:b])
+        for a, b in itertools.pairwise(bounds)
+    ]
     parts = copies_merged(track, parts)
     spans = sorted(((t[p].min(), t[p].max(), k) for k, p in enumerate(parts) if p.size))
     if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
@@ -2118,17 +2121,26 @@ def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -
     return None if order.size == n and (order == np.arange(n)).all() else order
 
 
-def segment_order(t: NDArray) -> NDArray:
+def segment_order(t: NDArray, lat: NDArray | None = None, lon: NDArray | None = None) -> NDArray:
     """The order of one segment's fixes (times ``t``, all finite): reversed when written
     newest first, sorted when it steps back at most ``SWAPPED_FIX_S`` (swapped fixes), as
-    written otherwise (a larger step back is a clock change: time zone, DST, a reset)."""
+    written otherwise (a larger step back is a clock change: time zone, DST, a reset).
+    Given their places, swapped fixes are sorted only when that shortens the way: a 1 min
+    log's fix stamped 5 s before the fix before it lies on the way in file order, and
+    sorted, the track ran back and forth 3 km (``repaired_times`` re-times it instead)."""
     step = np.diff(t)
     if step.size and (step < 0).any():
         if (step <= 0).all():
             return np.arange(t.size)[::-1]
         if step.min() >= -SWAPPED_FIX_S:
-            return np.argsort(t, kind="stable")
+            order = np.argsort(t, kind="stable")
+            if lat is None or lon is None or _way_m(lat[order], lon[order]) <= _way_m(lat, lon):
+                return order
     return np.arange(t.size)
+
+
+def _way_m(lat: NDArray, lon: NDArray) -> float:
+    return float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum())
 
 
 def copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:

@@ -1544,3 +1544,32 @@ def test_a_clock_stuck_at_either_end_of_a_sparse_log_is_read_at_its_pace(end, ru
     assert stats.points_used == 12
     assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, rel=0.1)
     assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+
+
+def _read_as_gpx(fixes: list[TrackPoint]) -> TrackArrays:
+    tracks = read_gpx_columns(to_gpx([fixes]).encode())
+    return from_segments(tracks[0].segments)[0]
+
+
+def test_a_fix_stamped_a_little_early_keeps_its_place_in_a_sparse_log():
+    """A 1 min log whose fix is stamped 5 s before the fix before it: read as swapped fixes
+    and sorted by time, the track went back 1.5 km and forward again (+3 km). In file order
+    it lies on the way, so the file order stands and its time is read from its neighbours."""
+    fixes = _sparse_log(60.0, 12)
+    early = [*fixes[:6], replace(fixes[6], time=fixes[5].time - timedelta(seconds=5)), *fixes[7:]]
+    read = _read_as_gpx(early)
+    assert np.allclose(read.lat, [p.lat for p in fixes], atol=1e-6)
+    clean = compute_stats(fixes)
+    stats = compute_stats(read)
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    assert stats.elapsed_s == pytest.approx(clean.elapsed_s, abs=1)
+
+
+def test_swapped_fixes_of_a_dense_log_are_still_sorted():
+    """Two fixes of a 1 s log written in the wrong order (each with its own time and place):
+    in time order the way is shorter, so they are sorted, as before."""
+    drive, _ = _drive_in_colorado()
+    swapped = [*drive[:50], drive[51], drive[50], *drive[52:]]
+    read = _read_as_gpx(swapped)
+    assert np.allclose(read.lat, [p.lat for p in drive], atol=1e-6)
+    assert np.allclose(read.lon, [p.lon for p in drive], atol=1e-6)
