@@ -1,4 +1,4 @@
-"""What a log's wrong time stamps and glitches cost to read (``core.trips.repaired_times``, the
+"""What a log's wrong time stamps and glitches cost to read (``core.glitches.repaired_times``, the
 glitch rule's pieces), on 500,000-fix logs made to be as bad as they come (figures, not
 pass/fail).
 
@@ -19,7 +19,10 @@ import time
 
 import numpy as np
 
-from kei_drive.core.trips import TrackArrays, cleaned_positions, compute_stats, repaired_times
+from kei_drive.core.glitches import repaired_times
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.track_pieces import cleaned_positions
+from kei_drive.core.trips import compute_stats
 
 FIXES = 500_000
 

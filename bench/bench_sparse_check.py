@@ -48,7 +48,7 @@ def _cpu_s() -> float:
 @pytest.mark.parametrize("every_s", [60.0, 120.0, 300.0])
 def test_bench_check_a_days_sparse_log(router, every_s):
     from kei_drive.core.distance import cumulative_m
-    from kei_drive.core.trips import TrackArrays
+    from kei_drive.core.track import TrackArrays
     from kei_drive.routing import KeiOptions
     from kei_drive.routing import kei_costing as kc
     from kei_drive.routing.polyline import decode

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from kei_drive.core.gpx import TrackPoint
-from kei_drive.core.trips import TrackArrays, compute_stats
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.trips import compute_stats
 
 N = 10_000
 BATCHES, BATCH = 20, 500

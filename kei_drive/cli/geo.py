@@ -149,7 +149,9 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     from kei_drive.core.geo import states_along
     from kei_drive.core.gpx import GpxError
     from kei_drive.core.rules import RulesError
-    from kei_drive.core.trips import TrackArrays, cleaned_positions, untimed_log
+    from kei_drive.core.track import TrackArrays
+    from kei_drive.core.track_noise import untimed_log
+    from kei_drive.core.track_pieces import cleaned_positions
 
     if not args.gpx.is_file():  # a str would be read as GPX text
         return fail(f"no such file: {args.gpx}")

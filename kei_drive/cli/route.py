@@ -111,7 +111,7 @@ def _check_route(args: argparse.Namespace) -> int:
     from kei_drive.core.gpx import GpxError
     from kei_drive.core.local_permits import PermitError
     from kei_drive.core.rules import RulesError
-    from kei_drive.core.trips import TrackArrays
+    from kei_drive.core.track import TrackArrays
     from kei_drive.routing import RoutingError, check_track, get_router
 
     if not args.gpx.is_file():

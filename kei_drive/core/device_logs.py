@@ -29,13 +29,8 @@ from numpy.typing import NDArray
 
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.log_assignment import CLOCK_FAULT_S, M_PER_DEG, Ends, assign_logs
-from kei_drive.core.trips import (
-    GPX_COLUMNS,
-    SWAPPED_FIX_S,
-    TrackArrays,
-    copies_merged,
-    segment_order,
-)
+from kei_drive.core.time_order import SWAPPED_FIX_S, copies_merged, segment_order
+from kei_drive.core.track import GPX_COLUMNS, TrackArrays
 
 RUN_GAP_S = 300.0  # a log's fixes farther apart in time than this are separate runs
 SAME_PLACE_M = 30.0  # two fixes of one vehicle at one instant agree within GPS noise
@@ -67,7 +62,7 @@ class _Both:
 
 def separate_logs(segments: Sequence[Any], notes_out: list[str] | None = None) -> list[list[Any]]:
     """A track's segments (``GpxSegment`` columns) grouped into logs, each to be read as one
-    track (``core.trips.from_segments``), in time order; a segment logging the same drive
+    track (``core.track.from_segments``), in time order; a segment logging the same drive
     as another over the same minutes comes without those minutes (a note says so)."""
     if len(segments) < 2:
         return [list(segments)]

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from kei_drive.core.times import iso_z, parse_iso
-from kei_drive.core.trips import DEFAULT_CONFIG, Gap, TripStats
+from kei_drive.core.track import DEFAULT_CONFIG
+from kei_drive.core.trips import Gap, TripStats
 
 # The road must be drivable in the gap: the engine's time for it (legal speeds, turn costs)
 # at most this many times the gap's duration, plus a grace for short gaps (a driver a third

@@ -17,7 +17,7 @@ import numpy as np
 from kei_drive.core.distance import haversine_m
 
 if TYPE_CHECKING:  # core.trips reads files through this module
-    from kei_drive.core.trips import TrackArrays
+    from kei_drive.core.track import TrackArrays
 
 SAME_FIX_M = 10.0  # the same log's fixes, rounded otherwise, move far less than this
 SHARED_MOVE_M = 50.0  # fixes shared over less ground than this may be two parked vehicles'

@@ -15,7 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kei_drive.core.gpx import TrackPoint
-from kei_drive.core.trips import TrackAnalysis, TrackArrays
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.trips import TrackAnalysis
 
 MAX_DRAWN_POINTS = 4000
 

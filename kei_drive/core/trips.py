@@ -38,15 +38,14 @@ its noise.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from kei_drive.core.device_speed import (
     DEVICE_MOVING_FIXES,
@@ -56,10 +55,28 @@ from kei_drive.core.device_speed import (
     steps_with_speed,
     straight_runs,
 )
-from kei_drive.core.distance import cumulative_m, great_circle_m, haversine_m, initial_bearing_deg
-from kei_drive.core.gpx import GpxSource, GpxTrack, TrackPoint, read_gpx_columns
-from kei_drive.core.memory import trim_heap
+from kei_drive.core.distance import great_circle_m, haversine_m, initial_bearing_deg
+from kei_drive.core.glitches import (
+    drop_glitches,
+    gap_threshold_s,
+    repaired_times,
+    spread_repeated_times,
+    steps_and_jumps,
+    typical_step_s,
+    with_noise_slack,
+)
+from kei_drive.core.gpx import TrackPoint
 from kei_drive.core.times import iso_z
+from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
+from kei_drive.core.track_noise import (
+    dense_log,
+    drop_short_runs,
+    local_xy_m,
+    position_noise_m,
+    second_difference_noise_m,
+    span_step_m,
+    untimed_log,
+)
 
 STATS_KEYS = (
     "distance_m",
@@ -71,34 +88,6 @@ STATS_KEYS = (
     "states",
     "points",
 )
-
-
-GPX_COLUMNS = ("lat", "lon", "t", "accuracy", "speed")  # GpxSegment names, TrackArrays order
-
-
-@dataclass(frozen=True)
-class StatsConfig:
-    max_accuracy_m: float = 50.0  # fixes reported worse than this are dropped
-    stationary_radius_m: float = 10.0  # movement below this (or the fix accuracy) is jitter
-    stop_speed_mps: float = 0.5  # slower drift than this over the motion window is parked
-    max_speed_mps: float = 60.0  # 216 km/h: faster jumps between fixes are glitches
-    max_bridge_s: float = 7200.0  # a jump over a longer pause is judged as if 2 h long
-    max_untimed_jump_m: float = 100_000.0
-    outlier_max_points: int = 5  # pieces this small between implausible jumps are glitches
-    gap_min_s: float = 30.0
-    gap_drift_max_m: float = 200.0  # a gap's line longer than this was travelled, if slowly
-    min_moving_fixes: int = 5  # shorter moving blips (1 Hz logging) are jitter
-    smooth_window_s: float = 2.0
-    max_smooth_window_s: float = 15.0  # speeds of very noisy tracks: averaged over at most +-this
-    max_fit_window_s: float = 30.0  # lengths of very noisy tracks: fitted over at most +-this
-    sustain_fixes: int = 5  # max speed and time over the cap must hold this many fixes...
-    sustain_s: float = 4.0  # ...or, in a sparse log, as many as span this (2 at least)
-    motion_window_s: float = 10.0
-    speed_window_s: float = 3.0
-    state_sample_m: float = 100.0  # states are looked up at most every this many metres
-
-
-DEFAULT_CONFIG = StatsConfig()
 
 
 @dataclass(frozen=True)
@@ -182,134 +171,6 @@ class TripStats:
         return {k: out.pop(k) for k in STATS_KEYS} | out
 
 
-def drives_only(
-    tracks: list[GpxTrack], notes_out: list[str] | None, purpose: str = "check"
-) -> list[GpxTrack]:
-    """A file's tracks without its planned routes (``<rte>``) when it holds both: the drive
-    and the route it followed are not two drives (joined, they would be one line jumping
-    back to the start). A file of routes only is its routes. ``notes_out`` receives a note
-    on the routes set aside; ``purpose``: what the user would do with them ("check",
-    "import")."""
-    routes = sum(1 for t in tracks if t.kind == "rte")
-    if not routes or routes == len(tracks):
-        return tracks
-    if notes_out is not None:
-        one = routes == 1
-        held = "a planned route (<rte>)" if one else f"{routes} planned routes (<rte>)"
-        save = "the route in a file of its own" if one else "the routes in a file of their own"
-        notes_out.append(
-            f"The file also holds {held} beside its track: the track was read; save {save} "
-            f"to {purpose} {'it' if one else 'them'}."
-        )
-    return [t for t in tracks if t.kind != "rte"]
-
-
-def continued_tracks(tracks: list[GpxTrack], notes_out: list[str] | None = None) -> list[GpxTrack]:
-    """The file's tracks with each one that goes on without a pause from the one before
-    (a logger starting a new ``<trk>`` every few minutes, or at midnight) joined to it: its
-    first fix comes one fix interval after the other's last (at most twice the median
-    interval, 2 s at least) and within reach at a plausible speed. Tracks with a pause
-    between them, overlapping ones (a track written twice, two devices) and untimed ones
-    stay as the file divides them. ``notes_out`` receives a note on the tracks joined."""
-    out: list[GpxTrack] = []
-    for track in tracks:
-        before = out[-1] if out else None
-        if before is not None and before.kind == track.kind == "trk" and _goes_on(before, track):
-            out[-1] = replace(before, segments=[*before.segments, *track.segments])
-        else:
-            out.append(track)
-    joined = len(tracks) - len(out)
-    if joined and notes_out is not None:
-        notes_out.append(
-            f"{joined} of the file's {len(tracks)} tracks go on without a pause from the one "
-            f"before (a logger starting a new track): read as {len(out)} drive"
-            f"{'s' if len(out) != 1 else ''}."
-        )
-    return out
-
-
-def _goes_on(before: GpxTrack, after: GpxTrack) -> bool:
-    t0 = np.concatenate([s.t for s in before.segments])
-    t1 = np.concatenate([s.t for s in after.segments])
-    if t0.size < 2 or t1.size == 0 or not (np.isfinite(t0[-1]) and np.isfinite(t1[0])):
-        return False
-    steps = np.diff(t0[np.isfinite(t0)])
-    interval = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
-    gap = float(t1[0] - t0[-1])
-    if not 0.0 <= gap <= max(2.0 * interval, 2.0):
-        return False
-    last, first = before.segments[-1], after.segments[0]
-    step_m = float(haversine_m(last.lat[-1], last.lon[-1], first.lat[0], first.lon[0]))
-    return step_m <= StatsConfig().max_speed_mps * max(gap, 1.0)
-
-
-@dataclass(frozen=True)
-class TrackArrays:
-    """A track as columns: degrees, epoch seconds (NaN: untimed), metres, m/s (NaN: unknown)."""
-
-    lat: NDArray
-    lon: NDArray
-    t: NDArray
-    accuracy: NDArray
-    speed: NDArray
-
-    @classmethod
-    def from_points(cls, points: Sequence[TrackPoint]) -> TrackArrays:
-        nan = float("nan")
-        return cls(
-            np.array([p.lat for p in points], dtype=float),
-            np.array([p.lon for p in points], dtype=float),
-            np.array([p.time.timestamp() if p.time else nan for p in points], dtype=float),
-            np.array([nan if p.accuracy_m is None else p.accuracy_m for p in points], float),
-            np.array([nan if p.speed_mps is None else p.speed_mps for p in points], float),
-        )
-
-    @classmethod
-    def from_columns(
-        cls,
-        lat: ArrayLike,
-        lon: ArrayLike,
-        t: ArrayLike | None = None,
-        accuracy: ArrayLike | None = None,
-        speed: ArrayLike | None = None,
-    ) -> TrackArrays:
-        lat = np.asarray(lat, dtype=float)
-
-        def col(values: ArrayLike | None) -> NDArray:
-            if values is None:
-                return np.full(lat.shape, np.nan)
-            return np.asarray(values, dtype=float)  # None entries become NaN
-
-        return cls(lat, np.asarray(lon, dtype=float), col(t), col(accuracy), col(speed))
-
-    @classmethod
-    def from_gpx(cls, source: GpxSource, notes_out: list[str] | None = None) -> TrackArrays:
-        """Every track point of a GPX file, concatenated, or every route point when it has
-        no track (one streaming parse). A file holding a drive and its planned route is the
-        drive: the two joined would be one line jumping back to the start. ``notes_out``
-        receives the parser's note on points left out and one on routes set aside."""
-        # elevation and course: not needed
-        tracks = read_gpx_columns(source, GPX_COLUMNS[2:], notes_out=notes_out)
-        tracks = drives_only(tracks, notes_out)
-        segments = [s for track in tracks for s in exact_route_points(track).segments]
-        del tracks
-        out = cls(*(np.concatenate([getattr(s, k) for s in segments]) for k in GPX_COLUMNS))
-        sizes = [len(s) for s in segments]
-        del segments
-        order = time_order(out, sizes)
-        if order is not None:
-            out = out.take(order)
-        trim_heap()  # the per-segment columns, freed
-        return out
-
-    def __len__(self) -> int:
-        return int(self.lat.size)
-
-    def take(self, index: NDArray | slice) -> TrackArrays:
-        """The fixes at ``index`` (a slice gives views, not copies)."""
-        return TrackArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
-
-
 @dataclass(frozen=True)
 class TrackAnalysis:
     """Stats plus per-fix results (aligned with the input) for maps and charts."""
@@ -355,402 +216,6 @@ def _heading(arr: TrackArrays, i: int, step: int) -> float | None:
     return None
 
 
-def _jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArray]:
-    """Segment lengths, time steps (NaN: untimed/backwards) and implausible-jump flags."""
-    d = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
-    dt = np.diff(arr.t)
-    with np.errstate(invalid="ignore"):
-        dt[dt < 0] = np.nan
-        slack = cfg.stationary_radius_m + np.nan_to_num(
-            np.fmax(arr.accuracy[:-1], arr.accuracy[1:]), nan=0.0
-        )
-        # Fixes under a second apart may be up to a second apart (a 2 Hz logger writing
-        # whole seconds stamps two fixes with one second).
-        seconds = np.minimum(np.maximum(dt, 1.0), cfg.max_bridge_s)
-        limit = np.where(np.isnan(dt), cfg.max_untimed_jump_m, cfg.max_speed_mps * seconds + slack)
-    return d, dt, d > limit
-
-
-def _typical_step_s(arr: TrackArrays, dt: NDArray) -> float:
-    """The log's rhythm: the median time between its fixes (0 when untimed). A 2 Hz logger's
-    whole-second stamps are spread first: its steps of 0 s and 1 s are 0.5 s."""
-    timed = np.isfinite(dt)
-    if not timed.any():
-        return 0.0
-    steps = np.diff(_spread_repeated_times(arr.t)) if timed.all() else dt[timed]
-    return float(np.median(steps))
-
-
-def _gap_s(typical_s: float, cfg: StatsConfig) -> float:
-    """A longer time step is a gap in recording, not the log's rhythm."""
-    return max(cfg.gap_min_s, 5.0 * typical_s)
-
-
-def _with_noise_slack(arr: TrackArrays) -> TrackArrays:
-    """The track with each fix's accuracy at least three times the typical noise, for the
-    jump tests only (noise of a fix that reports no accuracy must not look like a jump)."""
-    if len(arr) < 5:
-        return arr
-    return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
-
-
-RESTAMP_MAX_STEPS = 1000  # a log with more suspect steps than this (and than 2 % of its
-RESTAMP_MAX_SHARE = 0.02  # steps) is taken as it is: ~0.15 ms a step (bench_glitchy_logs)
-
-
-def repaired_times(
-    arr: TrackArrays, config: StatsConfig = DEFAULT_CONFIG
-) -> tuple[TrackArrays, int]:
-    """The track with each fix (or run of up to three) whose time stamp, not its position, is
-    out of line given a time read from its neighbours, and how many were. A tracker that
-    stamps a fix with the time of the fix before puts 1.5 km of a 2 min log into 0 s: an
-    implausible jump, and the glitch rule then dropped half of a short log (a drive on I 95
-    read Kei-legal); a fix stamped 1970 made the interstate at a log's end too short a visit
-    to count.
-
-    Such a fix is stamped out of order, or with a neighbour's time, next to a jump or a step
-    back in time; it lies on the way from the fix before it to the fix after it at a
-    plausible speed over their times, at most twice the fastest sound step near it
-    (``_pace_around``), with no other jump beside it. It is given the time its share of that
-    way takes at an even pace (at either end of the log: the pace of the step beside it). Of
-    the fixes that could be the wrong ones, those whose new times ask the slowest pace are
-    (a longer run must ask a slower one). A fix stamped in order is never re-timed: a jump
-    beside it is a glitch in a position, and stays one."""
-    n = len(arr)
-    if n < 3 or not np.isfinite(arr.t).any():
-        return arr, 0
-    slacked = _with_noise_slack(arr)
-    d, dt, jump = _jumps(slacked, config)
-    with np.errstate(invalid="ignore"):
-        suspect = jump | (np.diff(arr.t) < 0)
-    steps = np.flatnonzero(suspect)
-    if not steps.size or steps.size > max(RESTAMP_MAX_STEPS, RESTAMP_MAX_SHARE * n):
-        return arr, 0
-    slack = config.stationary_radius_m + np.nan_to_num(
-        np.fmax(slacked.accuracy[:-1], slacked.accuracy[1:]), nan=0.0
-    )
-    t = arr.t.copy()
-    with np.errstate(invalid="ignore"):
-        forward = dt[dt > 0]  # the log's rhythm, its wrong stamps' 0 s steps left out
-    gap_s = _gap_s(float(np.median(forward)) if forward.size else 0.0, config)
-    repaired = 0
-    for step in steps.tolist():
-        if not suspect[step]:
-            continue  # made plausible by the repair of the step before
-        options = list(_restamp_options(step, t, d, jump, slack, gap_s, config))
-        if not options:
-            continue
-        _, first, times = min(options, key=lambda option: option[0])
-        t[first : first + times.size] = times
-        for s in range(first - 1, first + times.size):
-            if 0 <= s < n - 1:
-                jump[s] = suspect[s] = False
-        repaired += times.size
-    return (replace(arr, t=t), repaired) if repaired else (arr, 0)
-
-
-RESTAMP_RUN_MAX = 3  # at most this many fixes in a row re-timed (a clock stuck for 3 fixes)
-RESTAMP_RUN_COST = 0.1  # a longer run must ask a pace this much slower per fix to be taken
-
-
-def _restamp_options(
-    step: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, gap_s: float, cfg: StatsConfig
-) -> Iterator[tuple[float, int, NDArray]]:
-    """(cost, first fix, new times) for each run of fixes holding fix ``step`` or the fix
-    after it that new times can explain (``repaired_times``)."""
-    n = t.size
-    for a in range(max(1, step + 1 - RESTAMP_RUN_MAX), min(step + 1, n - 2) + 1):
-        for b in range(max(a, step), min(a + RESTAMP_RUN_MAX - 1, n - 2) + 1):
-            times = _restamped_run(a, b, t, d, jump, slack, cfg)
-            if times is not None:
-                pace = (d[a - 1 : b + 1].sum()) / (t[b + 1] - t[a - 1])
-                yield pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
-    for b in range(step, min(RESTAMP_RUN_MAX, n - 2)):  # runs from the log's first fix
-        option = _restamped_end(0, b, t, d, jump, gap_s)
-        if option is not None:
-            yield option
-    for a in range(max(2, n - RESTAMP_RUN_MAX), min(step + 1, n - 1) + 1):  # ... to its last
-        option = _restamped_end(a, n - 1, t, d, jump, gap_s)
-        if option is not None:
-            yield option
-
-
-def _restamped_run(
-    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, cfg: StatsConfig
-) -> NDArray | None:
-    """New times for fixes ``a``..``b`` (inside the log), each stamped out of order or with a
-    neighbour's time, when the way from the fix before them to the fix after them is
-    plausible at an even pace over those two fixes' times; None otherwise."""
-    n = t.size
-    stamps, before, after = t[a : b + 1], t[a - 1], t[b + 1]
-    if ((before < stamps) & (stamps < after)).any():
-        return None  # one stamped in order: nothing says its time is the wrong one
-    if (a >= 2 and jump[a - 2]) or (b + 1 < n - 1 and jump[b + 1]):
-        return None  # another jump beside them: a glitch in a position, not a time
-    span, legs = after - before, d[a - 1 : b + 1]
-    way = float(legs.sum())
-    if not (np.isfinite(span) and span > 0 and np.isfinite(way)):
-        return None
-    seconds = min(max(span, 1.0), cfg.max_bridge_s)
-    if way > cfg.max_speed_mps * seconds + slack[a - 1] + slack[b]:
-        return None
-    pace = _pace_around(a, b, t, d, jump)
-    if pace is not None and way / span > SPIKE_SPEED_RATIO * max(pace, 2.0):
-        return None  # far faster than the log went around them: a position is off
-    share = np.cumsum(legs[:-1]) / way if way > 0 else np.arange(1, b - a + 2) / (b - a + 2)
-    return before + share * span
-
-
-def _restamped_end(
-    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, gap_s: float
-) -> tuple[float, int, NDArray] | None:
-    """(cost, a, new times) for a run ``a``..``b`` holding the log's first or last fix, each
-    stamped not before (at the start: not after) the fix beside the run: timed at the pace
-    of the sound step beyond that fix."""
-    at_start = a == 0
-    inner, far = (b + 1, b + 2) if at_start else (a - 1, a - 2)
-    stamps = t[a : b + 1]
-    pace_s = t[far] - t[inner] if at_start else t[inner] - t[far]
-    if (
-        jump[min(inner, far)]
-        or not np.isfinite(pace_s)
-        or pace_s <= 0
-        or (stamps < t[inner] if at_start else stamps > t[inner]).any()  # in order
-    ):
-        return None
-    pace = d[min(inner, far)] / pace_s
-    legs = d[a : b + 1] if at_start else d[a - 1 : b]  # from each fix to the inner one, in order
-    to_inner = np.cumsum(legs[::-1])[::-1] if at_start else np.cumsum(legs)
-    if pace < 1.0 or to_inner.max() / pace > gap_s:
-        return None
-    times = t[inner] - to_inner / pace if at_start else t[inner] + to_inner / pace
-    return pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
-
-
-def _drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
-    """Indices (into ``arr``) of fixes that are not glitches: isolated fixes behind
-    implausible jumps, runs of them (``_drop_excursions``), stale fixes repeated far from
-    the track (``_stale_fixes``), then lone spikes (``_spikes``)."""
-    n = len(arr)
-    if n < 3:
-        return np.arange(n)
-    jump = _jumps(arr, cfg)[2]
-    if not jump.any():
-        return np.flatnonzero(~_spikes(arr))
-    piece = np.concatenate(([0], np.cumsum(jump)))
-    sizes = np.bincount(piece)
-    first = np.searchsorted(piece, np.arange(sizes.size))
-    last = first + sizes - 1
-    big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
-    if not big.any():
-        big = _largest_chain(arr, first, last, sizes, cfg)
-    _drop_excursions(arr, piece, sizes, big, cfg)
-    _add_reachable(arr, first, last, big, cfg)
-    keep = np.flatnonzero(big[piece])
-    stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
-    keep = keep if stale is None else keep[~stale]
-    return keep[~_spikes(arr.take(keep))]
-
-
-CHAIN_MAX_PIECES = 64  # more pieces than this with none large: the first largest anchors
-
-
-def _largest_chain(
-    arr: TrackArrays, first: NDArray, last: NDArray, sizes: NDArray, cfg: StatsConfig
-) -> NDArray:
-    """Per piece, when none is large: is it in the chain of pieces holding the most fixes,
-    each within reach of the one before it (a glitch between them skipped)? Seven fixes of a
-    2 min log with one far glitch mid-way are pieces of 3, 1 and 3; the first largest alone
-    dropped half the drive."""
-    count = sizes.size
-    if count > CHAIN_MAX_PIECES:
-        chosen = np.zeros(count, dtype=bool)
-        chosen[np.argmax(sizes)] = True  # the first largest piece
-        return chosen
-    chains: list[list[int]] = []
-    for k in range(count):
-        joins = [c for c in chains if _within_reach(arr, int(last[c[-1]]), int(first[k]), cfg)]
-        if joins:
-            max(joins, key=lambda c: sizes[c].sum()).append(k)
-        else:
-            chains.append([k])
-    best = max(chains, key=lambda c: sizes[c].sum())  # the first of equals
-    chosen = np.zeros(count, dtype=bool)
-    chosen[best] = True
-    return chosen
-
-
-RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the fastest of this many steps each side
-
-
-def _pace_around(a: int, b: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
-    """The fastest of the sound steps near fixes ``a``..``b``, none of them touching those
-    fixes or the fixes either side (one of which may be a glitch whose fast step would
-    vouch for it); None with fewer than two such steps (a drive's slow start alone is no
-    measure of its pace)."""
-    lo, hi = max(0, a - 2 - RESTAMP_PACE_STEPS), min(d.size, b + 2 + RESTAMP_PACE_STEPS)
-    steps = np.r_[lo : max(lo, a - 2), min(hi, b + 2) : hi]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dt = t[steps + 1] - t[steps]
-        sound = ~jump[steps] & (dt > 0)
-    return float((d[steps][sound] / dt[sound]).max()) if sound.sum() >= 2 else None
-
-
-def _within_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
-    """Could the truck have gone from fix ``a`` to the later fix ``b`` in the time between,
-    judged as the jump test judges a step (its slack, a pause counting as 2 h at most)? A
-    fix 1,000 km away stamped a day later is out of reach; one stamped earlier always is."""
-    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
-    seconds = float(arr.t[b] - arr.t[a])
-    if np.isnan(seconds):
-        return metres <= cfg.max_untimed_jump_m
-    accuracy = float(np.fmax(arr.accuracy[a], arr.accuracy[b]))
-    slack = cfg.stationary_radius_m + (accuracy if np.isfinite(accuracy) else 0.0)
-    reach = cfg.max_speed_mps * min(max(seconds, 1.0), cfg.max_bridge_s)
-    return seconds >= 0 and metres <= reach + slack
-
-
-REACH_MAX_PIECES = 10_000  # a log cut into more pieces than this keeps only its large ones
-
-
-def _add_reachable(
-    arr: TrackArrays, first: NDArray, last: NDArray, kept: NDArray, cfg: StatsConfig
-) -> None:
-    """In ``kept`` (per piece), keep each small piece too that is within reach of the kept
-    pieces either side: it is the drive, and only a glitch between cut it off. A sparse
-    log's last five fixes after one far glitch are its last five minutes on the road."""
-    if kept.size > REACH_MAX_PIECES:
-        return
-    ids = np.flatnonzero(kept).tolist()  # the kept pieces after k: as they were
-    previous, j = None, 0
-    for k in range(kept.size):
-        if kept[k]:
-            previous = k
-            continue
-        while j < len(ids) and ids[j] < k:
-            j += 1
-        following = ids[j] if j < len(ids) else None
-        if (
-            (previous is not None or following is not None)
-            and (previous is None or _within_reach(arr, int(last[previous]), int(first[k]), cfg))
-            and (following is None or _within_reach(arr, int(last[k]), int(first[following]), cfg))
-        ):
-            kept[k] = True
-            previous = k
-
-
-SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit
-SPIKE_MIN_M = 50.0  # ... and this much out of its way (and 2x the fix's noise slack)
-SPIKE_PACE_STEPS = 3  # the speed before and after: the fastest of this many steps each side
-
-
-def _spikes(arr: TrackArrays) -> NDArray:
-    """Per fix of a timed log: a spike, a fix off the line from the fix before to the fix
-    after that the truck could only have visited at ``SPIKE_SPEED_RATIO`` times the speed it
-    went at before and after (each step, and the line between them). A fix 300 m to the side
-    of a 10 s log is within the 60 m/s a jump allows, and made check-route 33 % long (the
-    matcher went out to a road there and back) and the trip 13 %. A real U-turn, or a bend,
-    takes the time it takes: its fix needs no faster speed to reach."""
-    n = len(arr)
-    out = np.zeros(n, dtype=bool)
-    if n < 5 or not np.isfinite(arr.t).all():
-        return out
-    step = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
-    dt = np.maximum(np.diff(arr.t), 1.0)
-    across = haversine_m(arr.lat[:-2], arr.lon[:-2], arr.lat[2:], arr.lon[2:])  # i-1 -> i+1
-    visit = step[:-1] + step[1:]  # i-1 -> i -> i+1
-    span = dt[:-1] + dt[1:]
-    # the fastest of the SPIKE_PACE_STEPS steps either side (a winding road's straight lines
-    # between sparse fixes cut its bends: one step alone may read slow)
-    rate = np.concatenate((np.zeros(SPIKE_PACE_STEPS), step / dt, np.zeros(SPIKE_PACE_STEPS)))
-    pace = across / span
-    for k in range(1, SPIKE_PACE_STEPS + 1):
-        before = rate[SPIKE_PACE_STEPS - k : SPIKE_PACE_STEPS - k + n - 2]  # step (i-1-k, i-k)
-        after = rate[SPIKE_PACE_STEPS + k + 1 : SPIKE_PACE_STEPS + k + 1 + n - 2]
-        pace = np.maximum(pace, np.maximum(before, after))
-    slack = np.fmax(SPIKE_MIN_M, 2.0 * np.nan_to_num(arr.accuracy[1:-1], nan=0.0))
-    out[1:-1] = (visit / span > SPIKE_SPEED_RATIO * np.maximum(pace, 2.0)) & (
-        visit - across > slack
-    )
-    out[1:-1] &= ~(out[:-2] | out[2:])  # two in a row are no lone spike: judge neither
-    return out
-
-
-def _drop_excursions(
-    arr: TrackArrays, piece: NDArray, sizes: NDArray, kept: NDArray, cfg: StatsConfig
-) -> None:
-    """In ``kept`` (per piece between implausible jumps), drop each piece that lies out of
-    reach of the kept pieces either side, when those two join up without it (the fix
-    before it within reach of the fix after it) and it is smaller than the two together: a
-    run of fixes 2,000 km away for half a minute (a Wi-Fi position of a moved router) is
-    no visit to Texas, however many fixes it holds."""
-    first = np.searchsorted(piece, np.arange(sizes.size))
-    last = first + sizes - 1
-    ids = np.flatnonzero(kept).tolist()
-    j = 1
-    while j < len(ids) - 1:
-        a, k, b = ids[j - 1], ids[j], ids[j + 1]
-        if (
-            sizes[k] < sizes[a] + sizes[b]
-            and _out_of_reach(arr, int(last[a]), int(first[k]), cfg)
-            and _out_of_reach(arr, int(last[k]), int(first[b]), cfg)
-            and not _out_of_reach(arr, int(last[a]), int(first[b]), cfg)
-        ):
-            kept[k] = False
-            del ids[j]
-            j = max(j - 1, 1)  # the piece before may now be an excursion between new neighbours
-        else:
-            j += 1
-
-
-def _stale_fixes(arr: TrackArrays, cfg: StatsConfig) -> NDArray | None:
-    """Per fix: part of a run that never moved and lies an implausible jump, made within
-    seconds, away from a track that does move (a phone repeating its cached position at a
-    cold start); None when there is none. Judged once the isolated glitches are gone, so a
-    parked warm-up with one multipath fix in it is not such a run."""
-    _, dt, jump = _jumps(arr, cfg)
-    if not jump.any():
-        return None
-    piece = np.concatenate(([0], np.cumsum(jump)))
-    count = int(piece[-1]) + 1
-    quick = ~(dt[jump] > cfg.gap_min_s)  # each jump's time step (NaN: untimed) is short
-    next_to_quick = np.append(quick, False) | np.insert(quick, 0, False)  # per piece
-    still = _stationary_pieces(arr, piece, count, 3.0 * cfg.stationary_radius_m)
-    at_an_end = np.zeros(count, dtype=bool)
-    at_an_end[[0, -1]] = True  # a cold start's cached fix comes first (or a last one, last)
-    sizes = np.bincount(piece, minlength=count)
-    stale = still & next_to_quick & at_an_end & (sizes * 2 < len(arr))
-    if not stale.any() or sizes[~still].sum() * 2 <= len(arr):
-        return None  # the track that moves must be most of the log
-    first = np.searchsorted(piece, np.arange(count))
-    last = np.append(first[1:], len(arr)) - 1
-    moving = np.flatnonzero(~still)
-    for k in np.flatnonzero(stale).tolist():
-        # stale only if the moving track itself is out of its reach (not just a glitch
-        # between them): a parked warm-up where the drive begins is a place
-        a, b = (last[k], first[moving[0]]) if k == 0 else (first[k], last[moving[-1]])
-        if not _out_of_reach(arr, int(a), int(b), cfg):
-            stale[k] = False
-    return stale[piece] if stale.any() else None
-
-
-def _out_of_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
-    """Is fix ``b`` farther from fix ``a`` than the vehicle could go in the time between?"""
-    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
-    seconds = abs(float(arr.t[b] - arr.t[a]))
-    if not np.isfinite(seconds):
-        return metres > cfg.max_untimed_jump_m
-    return metres > cfg.max_speed_mps * max(seconds, 1.0) + 3.0 * cfg.stationary_radius_m
-
-
-def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: float) -> NDArray:
-    """Per piece (runs of equal, increasing ``piece`` ids): do all its fixes lie within
-    ``radius_m`` of its first one?"""
-    first = np.searchsorted(piece, np.arange(count))
-    d = haversine_m(arr.lat[first][piece], arr.lon[first][piece], arr.lat, arr.lon)
-    return np.maximum.reduceat(d, first) <= radius_m
-
-
 def _windows(
     n: int,
     t: NDArray | None,
@@ -771,16 +236,6 @@ def _windows(
     if at_least_neighbours:
         lo, hi = np.minimum(lo, i - 1), np.maximum(hi, i + 1)
     return np.maximum(lo, run_start), np.minimum(hi, run_end)
-
-
-def _drop_short_runs(flags: NDArray, min_len: int) -> NDArray:
-    """``flags`` with runs of True shorter than ``min_len`` cleared."""
-    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    out = flags.copy()
-    for a, b in zip(starts[stops - starts < min_len], stops[stops - starts < min_len], strict=True):
-        out[a:b] = False
-    return out
 
 
 def _sparse_speeds(arr: TrackArrays, run_start: NDArray, run_end: NDArray) -> NDArray:
@@ -991,7 +446,7 @@ class _FitWindows:
 
 def _fit_positions(arr: TrackArrays, windows: _FitWindows) -> tuple[NDArray, NDArray]:
     """Positions fitted over their windows (``local_fit``), against time when timed."""
-    t = _spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
+    t = spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
     lat, lon = local_fit((arr.lat, arr.lon), windows.before, windows.after, t, windows.quadratic)
     return lat, lon
 
@@ -1003,31 +458,15 @@ def _count_windows(n: int, half: int, run_start: NDArray, run_end: NDArray) -> _
     return _FitWindows(symmetric, symmetric, np.ones(n, dtype=bool))
 
 
-def _spread_repeated_times(t: NDArray) -> NDArray:
-    """Fixes sharing a time stamp (a 2 Hz logger writing whole seconds) spread evenly over
-    the interval to the next stamp, so that a fit against time sees them in order."""
-    n = t.size
-    new_stamp = np.concatenate(([True], t[1:] != t[:-1]))
-    first = np.flatnonzero(new_stamp)
-    if first.size == n:
-        return t
-    group = np.cumsum(new_stamp) - 1
-    size = np.diff(np.concatenate((first, [n])))
-    rank = np.arange(n) - first[group]
-    next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
-    interval = np.clip(next_t - t[first], 0.0, 1.0)
-    return t + rank / size[group] * interval[group]
-
-
 def _white_noise_m(arr: TrackArrays) -> float:
     """The fast-changing (white) part of a dense log's position noise, per axis: the median
     of third differences (5.27 sigma in 2-D for white noise of sigma per axis). A car's
     path changes its bend little between dense fixes, so unlike second differences these
     hardly grow on a winding road; slow drift, which adds no length, does not show in them.
     0 for a sparse or drawn track (its third differences are the road's bends)."""
-    if len(arr) < 8 or not _dense_log(arr):
+    if len(arr) < 8 or not dense_log(arr):
         return 0.0
-    x, y = _local_xy_m(arr)
+    x, y = local_xy_m(arr)
     return float(np.median(np.hypot(np.diff(x, 3), np.diff(y, 3)))) / 5.266
 
 
@@ -1062,7 +501,7 @@ def _fit_windows(
     motion window of ``span`` seconds; ``moving``, whether the fix moves (a parked phone's
     jitter must not make the median step small: a long stop would widen every window)."""
     n = len(arr)
-    t = _spread_repeated_times(arr.t)
+    t = spread_repeated_times(arr.t)
     steps = np.diff(t)
     steps = steps[steps > 0]
     dt_fix = max(float(np.median(steps)) if steps.size else 1.0, 0.1)
@@ -1124,7 +563,7 @@ def _speed_windows(
             fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
             half_s[a:b] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
     i = np.arange(n)
-    t = _spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
+    t = spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
     lo = np.maximum(np.searchsorted(t, t - half_s, side="left"), run_start)
     hi = np.minimum(np.searchsorted(t, t + half_s, side="right") - 1, run_end)
     half = np.minimum(i - lo, hi - i)  # symmetric: a run's ends are not pulled inwards
@@ -1141,7 +580,7 @@ def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
     length, sized as for timed logs (``_fit_windows``), at most as many as a 1 Hz log's
     ``max_fit_window_s``; 0 for a log without noise."""
-    noise, step = _second_difference_noise_m(arr), _span_step_m(arr)
+    noise, step = second_difference_noise_m(arr), span_step_m(arr)
     return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)
 
 
@@ -1236,7 +675,7 @@ def analyze_track(
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
     checked = repaired_times(_take(src, idx), cfg)[0]
-    keep = _drop_glitches(_with_noise_slack(checked), cfg)
+    keep = drop_glitches(with_noise_slack(checked), cfg)
     idx = idx[keep]
     arr = _take(checked, keep)
     del checked
@@ -1245,12 +684,12 @@ def analyze_track(
     if n < 2:
         return result(_empty(n_in, n, cap_mps, arr.t))
 
-    d, dt, brk = _jumps(_with_noise_slack(arr), cfg)
+    d, dt, brk = steps_and_jumps(with_noise_slack(arr), cfg)
     timed_seg = np.isfinite(dt)
     all_timed = bool(timed_seg.all())
     # 3. gaps in recording
-    typical = _typical_step_s(arr, dt)
-    gap_s = _gap_s(typical, cfg)
+    typical = typical_step_s(arr, dt)
+    gap_s = gap_threshold_s(typical, cfg)
     gap = timed_seg & (dt > gap_s) & ~brk
     cut = brk | gap
     run = np.concatenate(([0], np.cumsum(cut)))
@@ -1300,7 +739,7 @@ def analyze_track(
         with np.errstate(invalid="ignore", divide="ignore"):
             moving &= disp >= cfg.stop_speed_mps * span
     if typical and typical <= 5.0:
-        moving = _drop_short_runs(moving, cfg.min_moving_fixes)
+        moving = drop_short_runs(moving, cfg.min_moving_fixes)
     if s_lat is None or s_lon is None:
         # Lengths: a window wide enough that the noise left in consecutive smoothed fixes
         # is small next to the step between them (the distance must not grow with noise).
@@ -1325,19 +764,19 @@ def analyze_track(
         del fit
     with_speed = all_timed and bool(np.isfinite(arr.speed).any())
     straight = (
-        straight_runs(*_local_xy_m(TrackArrays.from_columns(s_lat, s_lon))) if with_speed else None
+        straight_runs(*local_xy_m(TrackArrays.from_columns(s_lat, s_lon))) if with_speed else None
     )
     del s_lat, s_lon, m_lat, m_lon, disp, radius  # a long log's peak memory
     seg_moving = moving[:-1] & moving[1:] & ~cut
     device, refused = None, False
     half_moved = np.zeros(n - 1, dtype=bool)  # steps between standing and moving (measured)
     if with_speed:  # a 2 Hz logger's whole-second stamps spread: its true time steps
-        dev_dt = np.diff(_spread_repeated_times(arr.t))
+        dev_dt = np.diff(spread_repeated_times(arr.t))
         device, refused = measured_speed(
             arr.speed, arr.t, d, dev_dt, seg_len, seg_moving, straight, cfg.stop_speed_mps
         )
     if device is not None:
-        rolling = _drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
+        rolling = drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
         if moves_a_standing_phone(
             rolling, moving, device, dev_dt, arr.lat, arr.lon, cfg.stationary_radius_m
         ):
@@ -1414,7 +853,7 @@ def analyze_track(
         over_cap_s = None
         if cap_mps is not None:
             with np.errstate(invalid="ignore"):
-                fix_over = _drop_short_runs(speed > cap_mps, sustain)
+                fix_over = drop_short_runs(speed > cap_mps, sustain)
             seg_over = seg_moving & timed_seg & fix_over[:-1] & fix_over[1:]
             over_cap_s = float(np.sum(dt, where=seg_over))
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
@@ -1603,631 +1042,6 @@ def split_on_gaps(
     if current:
         out.append(current)
     return out
-
-
-# --------------------------------------------------------------------------- map matching
-
-
-@dataclass(frozen=True)
-class TrackPieces:
-    """A track cut where a map-matcher must not bridge: implausible jumps and long gaps."""
-
-    pieces: tuple[NDArray, ...]  # index arrays into the input track, in order
-    glitches: int  # fixes dropped: invalid, or isolated behind implausible jumps
-    breaks: tuple[tuple[str, float], ...]  # between pieces: ("jump" | "gap", straight metres)
-    # steps over ``max_gap_m`` kept in a piece (``max_step_m``): input indices of their fixes
-    long_steps: tuple[tuple[int, int], ...] = ()
-
-
-def track_pieces(
-    arr: TrackArrays,
-    max_gap_m: float = 2000.0,
-    config: StatsConfig = DEFAULT_CONFIG,
-    max_gap_s: float = float("inf"),
-    max_step_m: float = 0.0,
-) -> TrackPieces:
-    """Cut a track into pieces a map-matcher can follow: isolated glitches (a bogus fix
-    1,000 km away) are dropped, and the track is cut at the remaining implausible jumps and
-    wherever consecutive fixes are more than ``max_gap_m`` or ``max_gap_s`` apart (signal
-    lost for long, or recording stopped: nobody knows the way between).
-
-    A step of up to ``max_step_m`` is not cut when it is the log's rhythm, not a gap in its
-    recording (as the trip statistics tell them apart): a tracker writing a fix every 2 min
-    at 45 mph leaves 2.4 km between each two, and every one of its steps is the drive."""
-    with np.errstate(invalid="ignore"):
-        valid = (
-            np.isfinite(arr.lat)
-            & np.isfinite(arr.lon)
-            & (np.abs(arr.lat) <= 90)
-            & (np.abs(arr.lon) <= 180)
-        )
-    idx = np.flatnonzero(valid)
-    track = _with_noise_slack(arr.take(idx))
-    keep = _drop_glitches(track, config)
-    idx, track = idx[keep], track.take(keep)
-    if idx.size < 2:
-        return TrackPieces((idx,) if idx.size else (), len(arr) - idx.size, ())
-    d, dt, brk = _jumps(track, config)
-    with np.errstate(invalid="ignore"):
-        far = d > max_gap_m
-        kept = np.zeros_like(far)
-        if max_step_m > max_gap_m and far.any():
-            rhythm = dt <= _gap_s(_typical_step_s(track, dt), config)
-            kept = far & rhythm & (d <= max_step_m)
-        cut = brk | (far & ~kept) | (dt > max_gap_s)
-    at = np.flatnonzero(cut)
-    pieces = tuple(np.split(idx, at + 1))
-    breaks = tuple(("jump" if brk[i] else "gap", float(d[i])) for i in at)
-    steps = tuple((int(idx[i]), int(idx[i + 1])) for i in np.flatnonzero(kept & ~cut))
-    return TrackPieces(pieces, len(arr) - idx.size, breaks, steps)
-
-
-def thin_index(lat: NDArray, lon: NDArray, min_spacing_m: float) -> NDArray:
-    """Indices of the first point of each ``min_spacing_m`` of distance along the line (and
-    the last point)."""
-    if lat.size <= 2:
-        return np.arange(lat.size)
-    bucket = np.floor(cumulative_m(lat, lon) / min_spacing_m).astype(np.int64)
-    keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
-    keep[-1] = True
-    return np.flatnonzero(keep)
-
-
-STANDING_WINDOW_S = 10.0  # a fix stands when the fixes this long before and after are near
-STANDING_NOISE = 4.0  # ...within this many times the noise (or the jitter radius)
-STANDING_MAX_MPS = 2.0  # ...and the truck is not shown moving faster than this (see below)
-
-
-def _window_ends(t: NDArray, window_s: float) -> tuple[NDArray, NDArray]:
-    """Per fix, the index of the first fix ``window_s`` before it and of the last one
-    ``window_s`` after it (at least one fix away, within the log)."""
-    i = np.arange(t.size)
-    lo = np.minimum(np.searchsorted(t, t - window_s, side="left"), i - 1).clip(0)
-    hi = np.maximum(np.searchsorted(t, t + window_s, side="right") - 1, i + 1)
-    return lo, hi.clip(max=t.size - 1)
-
-
-def _standing_near_m(noise_m: float) -> float:
-    return max(DEFAULT_CONFIG.stationary_radius_m, STANDING_NOISE * noise_m)
-
-
-def standing(lat: NDArray, lon: NDArray, t: NDArray, noise_m: float) -> NDArray:
-    """Per fix of a timed log, did the truck stand there: are the fixes ``STANDING_WINDOW_S``
-    before and after it both within ``near`` = max(``stationary_radius_m``, 4 x noise)? (Both
-    ends: a U-turn's tip is far from them, though they are near each other.) Runs of moving
-    shorter than 3 fixes are jitter. All False for a log without times.
-
-    A phone that says its fixes are 40 m off makes ``near`` 160 m, which a truck at 15 m/s
-    does not leave in 10 s: a whole drive stood and was thinned to its two ends (an I 95
-    drive at 12 m/s read as 6.7 km with no highway instead of 8.4 km with 2.1 km of it). A
-    stop stays within about 2 x ``near`` of where it began; in a run of standing fixes that
-    goes farther, a fix stands only with a fix within ``near`` on one side over ``near`` /
-    ``STANDING_MAX_MPS`` (80 s there): a moving truck leaves that on both sides, a stop of
-    that length does not (so it is still one point from its first fix to its last)."""
-    n = lat.size
-    if n < 3 or not np.isfinite(t).all():
-        return np.zeros(n, dtype=bool)
-    near = _standing_near_m(noise_m)
-    lo, hi = _window_ends(t, STANDING_WINDOW_S)
-    far = np.fmax(haversine_m(lat, lon, lat[lo], lon[lo]), haversine_m(lat, lon, lat[hi], lon[hi]))
-    still = ~_drop_short_runs(far > near, 3)
-    if near / STANDING_MAX_MPS > STANDING_WINDOW_S and still.any():
-        _keep_slow_drives_moving(lat, lon, t, still, near)
-    return still
-
-
-def _keep_slow_drives_moving(
-    lat: NDArray, lon: NDArray, t: NDArray, still: NDArray, near: float
-) -> None:
-    """In ``still``, the runs of standing fixes that spread over more than 2 x ``near``:
-    their fixes stand only with a fix within ``near`` on one side over ``near`` /
-    ``STANDING_MAX_MPS`` (a side cut short by the log's start or end shows nothing)."""
-    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    at = np.flatnonzero(still)
-    run_start = np.repeat(starts, stops - starts)  # per standing fix, its run's first fix
-    from_start = haversine_m(lat[at], lon[at], lat[run_start], lon[run_start])
-    offsets = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
-    check = at[np.repeat(np.maximum.reduceat(from_start, offsets) > 2 * near, stops - starts)]
-    if not check.size:
-        return
-    window_s = near / STANDING_MAX_MPS
-    lo, hi = _window_ends(t, window_s)
-    lo, hi, at_t = lo[check], hi[check], t[check]
-    before = haversine_m(lat[check], lon[check], lat[lo], lon[lo])
-    after = haversine_m(lat[check], lon[check], lat[hi], lon[hi])
-    before[at_t - window_s < t[0]] = np.inf
-    after[at_t + window_s > t[-1]] = np.inf
-    still[check] = np.fmin(before, after) <= near
-
-
-def _crept_on(lat: NDArray, lon: NDArray, still: NDArray, near: float) -> NDArray:
-    """Per fix, whether it stands but lies over 2 x ``near`` from the last one kept of its
-    run (the run's first fix, then each such fix), in a run that ends over 4 x ``near`` from
-    where it began: a truck creeping in a jam below the standing speed (20 m in 10 s) stood
-    for kilometres, one point from its first fix, and a crawl along an interstate read
-    Kei-legal. A stop, and a parked phone's wander, which comes back, stay one point."""
-    crept = np.zeros(lat.size, dtype=bool)
-    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        if b - a < 2 or haversine_m(lat[a], lon[a], lat[b - 1], lon[b - 1]) <= 4 * near:
-            continue
-        kept, start = a, a + 1
-        while start < b:  # the next fix over 2 x near from the kept one, 1,024 fixes at a time
-            stop = min(start + 1024, b)
-            beyond = np.flatnonzero(
-                haversine_m(lat[kept], lon[kept], lat[start:stop], lon[start:stop]) > 2 * near
-            )
-            if beyond.size:
-                kept = start + int(beyond[0])
-                crept[kept], start = True, kept + 1
-            else:
-                start = stop
-    return crept
-
-
-def moving_thin_index(
-    lat: NDArray, lon: NDArray, t: NDArray, noise_m: float, min_spacing_m: float
-) -> NDArray:
-    """``thin_index`` of the fixes where the truck moved, with the first fix of each stop:
-    thinned by the distance along the line, a parked phone's scatter (45 min at 5 s, 5 m)
-    kept a point every few fixes and came out 1.5 km of road (states-along) and 3 km of
-    track (check-route); a stop is one point."""
-    still = standing(lat, lon, t, noise_m)
-    first = still & ~np.concatenate(([False], still[:-1]))
-    index = np.flatnonzero(~still | first | _crept_on(lat, lon, still, _standing_near_m(noise_m)))
-    if index.size == 0:
-        return index
-    if index[-1] != lat.size - 1:
-        index = np.append(index, lat.size - 1)  # the log's last fix (the stop it ends in)
-    return index[thin_index(lat[index], lon[index], min_spacing_m)]
-
-
-CLEAN_SPACING_M = 30.0  # what is left of the noise adds ~1 % at this spacing; bends lose less
-
-
-def cleaned_positions(
-    track: TrackArrays, max_gap_m: float = 2000.0
-) -> tuple[NDArray, NDArray, NDArray, TrackPieces]:
-    """A GPS log's positions as a careful reader takes them: glitches dropped, cut at
-    implausible jumps and at gaps over ``max_gap_m``, each piece smoothed by its own noise
-    and thinned to ``CLEAN_SPACING_M`` (so its length does not grow with the noise).
-    Returns lat, lon, per segment whether it crosses a cut (not driven as far as anyone
-    knows), and the cut."""
-    track = repaired_times(track)[0]
-    cut = track_pieces(track, max_gap_m)
-    lats, lons, crossing = [], [], []
-    for index in cut.pieces:
-        piece = track.take(index)
-        noise = position_noise_m(piece)
-        lat, lon = smooth_positions(piece, scatter_noise_m(piece, noise))
-        keep = moving_thin_index(lat, lon, piece.t, noise, CLEAN_SPACING_M)
-        lat, lon = lat[keep], lon[keep]
-        lats.append(lat)
-        lons.append(lon)
-        crossing.append(np.zeros(lat.size, dtype=bool))
-        crossing[-1][-1] = True  # the step from its last fix to the next piece's first
-    if not lats:
-        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool), cut
-    return np.concatenate(lats), np.concatenate(lons), np.concatenate(crossing)[:-1], cut
-
-
-DENSE_STEP_M = 30.0  # untimed fixes closer than this (median) are a log, not a drawn route
-
-
-def _local_xy_m(arr: TrackArrays) -> tuple[NDArray, NDArray]:
-    """Positions in metres on a plane tangent near the track (east, north)."""
-    y = arr.lat * (np.pi / 180.0 * 6_371_008.8)
-    x = arr.lon * (np.pi / 180.0 * 6_371_008.8 * np.cos(np.radians(float(np.median(arr.lat)))))
-    return x, y
-
-
-def _span_step_m(arr: TrackArrays, k: int = 10) -> float:
-    """Median distance between fixes, measured over ``k`` steps (noise hardly adds to it)."""
-    k = min(k, len(arr) - 1)
-    x, y = _local_xy_m(arr)
-    return float(np.median(np.hypot(x[k:] - x[:-k], y[k:] - y[:-k]))) / k
-
-
-def untimed_log(arr: TrackArrays) -> bool:
-    """An untimed track with fixes at most ``DENSE_STEP_M`` apart: a GPS log whose times
-    were stripped, whose scatter is noise; not a drawn route, whose vertices are bends."""
-    if len(arr) < 5 or np.isfinite(arr.t).any() or (arr.accuracy == 0).all():
-        return False  # timed, or exact vertices (a GPX route's: ``exact_route_points``)
-    return _span_step_m(arr) <= DENSE_STEP_M and not _wiggles_are_bends(arr)
-
-
-BENDS_MIN_PERSISTENCE = 0.3
-
-
-def _wiggles_are_bends(arr: TrackArrays) -> bool:
-    """Do the track's sideways wiggles run on from one vertex to the next (a road's bends:
-    a drawn or exported route, or a log without noise), rather than flip side (noise)?
-
-    Measured by the lag-1 correlation of each vertex's signed offset from the line joining
-    its neighbours: about -0.6 for GPS noise (white noise alone: -2/3), +0.7 to +0.95 for a
-    route's vertices however unevenly spaced (a route drawn with a vertex every 2 m in bends
-    and 285 m between them was fitted as a log: 14 % too long)."""
-    x, y = _local_xy_m(arr)
-    ax, ay = x[1:-1] - x[:-2], y[1:-1] - y[:-2]
-    bx, by = x[2:] - x[1:-1], y[2:] - y[1:-1]
-    chord = np.hypot(x[2:] - x[:-2], y[2:] - y[:-2])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        offset = (ax * by - ay * bx) / chord
-    offset = offset[np.isfinite(offset)]
-    if offset.size < 4 or not offset.std() > 0:
-        return True  # a straight line: nothing to smooth
-    return float(np.corrcoef(offset[:-1], offset[1:])[0, 1]) >= BENDS_MIN_PERSISTENCE
-
-
-def _second_difference_noise_m(arr: TrackArrays) -> float:
-    """Noise per axis from the scatter of second differences: for white noise of sigma per
-    axis the 2-D second difference has a median of 2.88 sigma (a car's path bends little
-    between dense fixes, so the rest of it is noise)."""
-    x, y = _local_xy_m(arr)
-    return float(np.median(np.hypot(np.diff(x, 2), np.diff(y, 2)))) / 2.884
-
-
-ALTERNATING_MAX_STEP_S = 5.0  # beyond, a fast drive's bends alternate too
-ALTERNATING_MAX_STEP_M = 70.0  # so do a car's at 25 m/s, 5 s apart
-ALTERNATING_MIN_RATIO = 2.0  # below twice the noise assumed, the road's bends may be the rest
-
-
-SPARSE_SMOOTH_REACH_M = 150.0
-
-
-def sparse_smoothing_noise_m(arr: TrackArrays, noise_m: float) -> float | NDArray:
-    """The noise to smooth a log by before map-matching: ``noise_m`` (``position_noise_m``),
-    or for a timed log with fixes 3-5 s apart and no accuracy given, the noise its fixes
-    show when that is over twice as much (``_alternating_noise_m``), per fix no more than a
-    window of +-``SPARSE_SMOOTH_REACH_M`` of road takes out. 30 m of white noise at 3 s, read
-    as the 5 m assumed, was smoothed over one fix and the matcher zigzagged from street to
-    street: +80 % on check-route's distance. (The matcher's path follows the roads, so a
-    window's cut corners cost it little; a polyline measured as it is would be cut short, so
-    states-along and trip statistics keep ``noise_m``, and so do the fixes within reach of the
-    log's start or end.)"""
-    if len(arr) < 8 or np.isfinite(arr.accuracy).any() or _dense_log(arr):
-        return noise_m
-    dt = np.diff(arr.t)
-    if not (np.isfinite(dt).all() and np.median(dt) <= ALTERNATING_MAX_STEP_S):
-        return noise_m
-    shown = _alternating_noise_m(arr)
-    if shown < ALTERNATING_MIN_RATIO * noise_m:
-        return noise_m
-    step = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
-    driven = math.sqrt(max(float(np.median(step)) ** 2 - 4 * shown**2, 0.0))  # noise out
-    if driven > ALTERNATING_MAX_STEP_M:
-        return noise_m
-    around = np.concatenate((step[:1], (step[:-1] + step[1:]) / 2, step[-1:]))
-    reach = np.floor(SPARSE_SMOOTH_REACH_M / np.maximum(around, 1.0))
-    noise = np.maximum(noise_m, np.minimum(shown, 5.0 * np.sqrt(2 * reach + 1)))
-    # not where the window would reach past the log's start or end: a line fitted to what
-    # is left of it pulled a last ramp onto the street's line (an outside check: a drive
-    # ending 400 m up an interstate lost its highway in 17 of 324 noisy logs)
-    i = np.arange(len(arr))
-    noise[(i < reach) | (len(arr) - 1 - i < reach)] = noise_m
-    return noise
-
-
-def _alternating_noise_m(arr: TrackArrays) -> float:
-    """Noise per axis from how second differences alternate: for white noise of sigma per
-    axis, consecutive 2-D second differences have a mean dot product of -8 sigma**2, while a
-    road's bends and a truck's speeding up add to it (the same way for a few fixes running),
-    so they never pass for noise; between sparse fixes, where second differences are mostly
-    the road's bends, this tells the noise from them. The 10 % largest products (a sharp
-    turn, a glitch) are left out."""
-    x, y = _local_xy_m(arr)
-    dx, dy = np.diff(x, 2), np.diff(y, 2)
-    prod = dx[:-1] * dx[1:] + dy[:-1] * dy[1:]
-    if prod.size < 4:
-        return 0.0
-    kept = np.sort(np.abs(prod))[: prod.size - prod.size // 10]
-    limit = kept[-1]
-    mean = float(prod[np.abs(prod) <= limit].mean())
-    return math.sqrt(max(-mean, 0.0) / 8.0)
-
-
-def _dense_log(arr: TrackArrays) -> bool:
-    """A timed log with fixes at most 2 s apart, or an untimed log (``untimed_log``)."""
-    dt = np.diff(arr.t)
-    if np.isfinite(dt).all() and dt.size and float(np.median(dt)) <= 2.0:
-        return True
-    return untimed_log(arr)
-
-
-def position_noise_m(arr: TrackArrays) -> float:
-    """Typical position noise of a track, in metres (per axis, about one sigma).
-
-    For a dense timed track (fixes <= 2 s apart) or an untimed one whose fixes are at most
-    ``DENSE_STEP_M`` apart (a log without times, not a drawn route): the scatter of second
-    differences. Otherwise, and as a floor, the fixes' median reported accuracy (5 m when
-    none is given).
-    """
-    acc = arr.accuracy[np.isfinite(arr.accuracy)]
-    reported = float(np.median(acc)) if acc.size else 5.0
-    if len(arr) < 5:
-        return reported
-    if not _dense_log(arr):
-        return reported
-    estimated = _second_difference_noise_m(arr)
-    return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
-
-
-def scatter_noise_m(arr: TrackArrays, noise_m: float | NDArray) -> float | NDArray:
-    """Per fix, the part of ``noise_m`` (``position_noise_m``) a moving average takes out: in
-    a dense or a timed log, no more than the scatter its fixes show around it
-    (``_local_scatter_m``; between sparse fixes the road's bends add to it, so it bounds the
-    noise from above), however far off the phone says they are. (A phone saying 25 m whose
-    fixes scatter 5 m was smoothed over +-10 fixes, which at speed cut through a ramp's
-    bend: 500 m of I 95's 2,150 went missing; a 5 s log saying 10-20 m, over +-2 fixes,
-    250 m at 25 m/s: states-along 5-16 % short.) What the scatter does not show, an offset or
-    a slow wander, no average takes out; the matcher is told of it through ``noise_m``."""
-    if len(arr) < 5 or not (_dense_log(arr) or np.isfinite(arr.t).all()):
-        return noise_m
-    return np.minimum(noise_m, _local_scatter_m(arr))
-
-
-SCATTER_BLOCK = 64  # fixes per local estimate of the scatter
-
-
-def _local_scatter_m(arr: TrackArrays) -> NDArray:
-    """Per fix, the scatter of second differences (as ``_second_difference_noise_m``) over
-    its block of ``SCATTER_BLOCK`` fixes or either block beside it, the largest: one figure
-    for a whole log let a clean first half hide a noisy second one, which then went
-    unsmoothed (2 km at 2 m then 20 m of noise read 3.8 km)."""
-    x, y = _local_xy_m(arr)
-    per_fix = np.hypot(np.diff(x, 2), np.diff(y, 2)) / 2.884
-    per_fix = np.concatenate((per_fix[:1], per_fix, per_fix[-1:]))
-    n = per_fix.size
-    blocks = -(-n // SCATTER_BLOCK)
-    padded = np.pad(per_fix, (0, blocks * SCATTER_BLOCK - n), mode="symmetric")
-    median = np.median(padded.reshape(blocks, SCATTER_BLOCK), axis=1)
-    beside = np.maximum(np.r_[median[:1], median[:-1]], np.r_[median[1:], median[-1:]])
-    return np.repeat(np.maximum(median, beside), SCATTER_BLOCK)[:n]
-
-
-SMOOTH_MAX_HALF_S = 10.0
-
-
-def smooth_positions(arr: TrackArrays, noise_m: float | NDArray) -> tuple[NDArray, NDArray]:
-    """Moving average over +-h fixes, h growing with the noise (one figure, or one per fix)
-    so that what is left of it (noise / sqrt(2h+1)) is about 5 m, over at most
-    +-``SMOOTH_MAX_HALF_S`` of a timed log (a log with a fix a minute is not smoothed: its
-    fixes are far apart next to the noise); drawn routes (untimed, vertices far apart) and
-    partly timed tracks stay as they are."""
-    n = len(arr)
-    half = np.clip(np.ceil(((np.asarray(noise_m) / 5.0) ** 2 - 1) / 2), 0, 10).astype(np.int64)
-    if not half.any() or n < 3:
-        return arr.lat, arr.lon
-    if np.isfinite(arr.t).all():
-        step_s = float(np.median(np.diff(arr.t)))
-        if step_s > 0:
-            half = np.minimum(half, int(SMOOTH_MAX_HALF_S / step_s))
-        if not half.any():
-            return arr.lat, arr.lon
-    elif not untimed_log(arr):
-        return arr.lat, arr.lon
-    i = np.arange(n)
-    lo, hi = np.maximum(i - half, 0), np.minimum(i + half, n - 1)
-    cs_lat = np.concatenate(([0.0], np.cumsum(arr.lat)))
-    cs_lon = np.concatenate(([0.0], np.cumsum(arr.lon)))
-    count = hi - lo + 1
-    lat = (cs_lat[hi + 1] - cs_lat[lo]) / count
-    lon = (cs_lon[hi + 1] - cs_lon[lo]) / count
-    _line_at_the_ends(arr, lat, lon, lo, hi)
-    return lat, lon
-
-
-def _line_at_the_ends(
-    arr: TrackArrays, lat: NDArray, lon: NDArray, lo: NDArray, hi: NDArray
-) -> None:
-    """Where ``smooth_positions``' window is cut short by the log's start or end, the value
-    of a straight line fitted to the window at the fix's own time, not the window's mean: a
-    one-sided mean pulled each end a window inward (60 m of a 5 s log at 12 m/s: check-route
-    read a 1.1 km drive 12 % short, and never audited its first and last step), and the fix
-    as logged brings its noise to the matcher (a detour at the end of a noisy drive)."""
-    i = np.arange(lat.size)
-    clock = arr.t if np.isfinite(arr.t).all() else i.astype(float)
-    for k in np.flatnonzero((hi - i != i - lo) & (hi - lo >= 2)).tolist():
-        x = clock[lo[k] : hi[k] + 1] - clock[k]
-        dx = x - x.mean()
-        spread = float(dx @ dx)
-        if spread <= 0:
-            continue
-        for column, out in ((arr.lat, lat), (arr.lon, lon)):
-            y = column[lo[k] : hi[k] + 1]
-            out[k] = y.mean() - float(dx @ (y - y.mean())) / spread * x.mean()
-
-
-def _median_step_m(lat: NDArray, lon: NDArray) -> float:
-    return float(np.median(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])))
-
-
-def exact_route_points(track: GpxTrack) -> GpxTrack:
-    """A GPX route (``<rte>``) as exact positions: its points are a drawn line's vertices,
-    not GPS fixes, so their accuracy is 0 where none is given and nothing smooths them (a
-    winding route keeps its length). A route whose points are under ``DENSE_STEP_M`` apart
-    (median) is a GPS log some app wrote as a route, and a track is returned as it is."""
-    if track.kind != "rte":
-        return track
-    segments = []
-    for segment in track.segments:
-        if len(segment) < 5 or _median_step_m(segment.lat, segment.lon) >= DENSE_STEP_M:
-            exact = np.where(np.isnan(segment.accuracy), 0.0, segment.accuracy)
-            segment = replace(segment, accuracy=exact)
-        segments.append(segment)  # (points a second apart: a GPS log written as a route)
-    return replace(track, segments=segments)
-
-
-def from_segments(segments: Sequence[Any]) -> tuple[TrackArrays, NDArray, NDArray]:
-    """One track from GPX segments (``GpxSegment`` columns) joined in order, with its
-    course and elevation columns (one segment's own arrays, not a copy: big imports)."""
-
-    def joined(key: str) -> NDArray:
-        columns = [getattr(s, key) for s in segments]
-        return columns[0] if len(columns) == 1 else np.concatenate(columns)
-
-    track = TrackArrays(*(joined(k) for k in GPX_COLUMNS))
-    course, elevation = joined("course"), joined("elevation")
-    order = time_order(track, [len(s) for s in segments])
-    if order is None:
-        return track, course, elevation
-    return track.take(order), course[order], elevation[order]
-
-
-SAME_PLACE_DEG = 1e-5  # ~1 m: the same fix written with 5 or more decimals
-SWAPPED_FIX_S = 10.0  # a segment stepping back no more than this has swapped fixes
-
-
-def time_order(track: TrackArrays, segment_sizes: Sequence[int] | None = None) -> NDArray | None:
-    """The order a careful reader puts a fully timed log's fixes in when some step goes back
-    in time; None when nothing needs to move (or some fix has no time). Per segment: written
-    newest first, it is reversed; stepping back at most ``SWAPPED_FIX_S`` (swapped fixes), it
-    is sorted; a larger step back is a clock change (time zone, DST, a reset) and stays as
-    written. Segments sharing a fix (the same time and place) are one device's log written
-    again in parts (a track and a thinned copy, a day's piece beside the whole trip): their
-    fixes are merged in time order. Segments are put in time order when their times do not
-    overlap (written newest first); overlapping ones (two devices, two vehicles) stay in
-    file order. A fix written twice (same time and place) is read once."""
-    t = track.t
-    n = t.size
-    if n < 2 or not np.isfinite(t).all():
-        return None
-    if not (np.diff(t) < 0).any():  # in order: only a fix written twice in a row to drop
-        again = np.concatenate(([False], _same_fix(track, slice(1, None), slice(None, -1))))
-        return np.flatnonzero(~again) if again.any() else None
-    bounds = np.cumsum([0, *(segment_sizes or [n])]).tolist()
-    parts = [
-        a + segment_order(t[a:b], track.lat[a:b], track.lon[a:b])
-        for a, b in itertools.pairwise(bounds)
-    ]
-    parts = copies_merged(track, parts)
-    spans = sorted(((t[p].min(), t[p].max(), k) for k, p in enumerate(parts) if p.size))
-    if all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans)):
-        parts = [parts[k] for _lo, _hi, k in spans]
-    order = np.concatenate(parts)
-    # each fix once: the first of those with the same time and place (a track written
-    # twice, perhaps rounded to fewer decimals the second time)
-    t_o, lat_o, lon_o = t[order], track.lat[order], track.lon[order]
-    by_key = np.lexsort((lon_o, lat_o, t_o))  # stable: equal fixes stay in reading order
-    same = (
-        (t_o[by_key[1:]] == t_o[by_key[:-1]])
-        & (np.abs(lat_o[by_key[1:]] - lat_o[by_key[:-1]]) <= SAME_PLACE_DEG)
-        & (np.abs(lon_o[by_key[1:]] - lon_o[by_key[:-1]]) <= SAME_PLACE_DEG)
-    )
-    repeat = np.zeros(order.size, dtype=bool)  # of each pair, the one read later
-    repeat[np.maximum(by_key[1:], by_key[:-1])[same]] = True
-    order = order[~repeat]
-    return None if order.size == n and (order == np.arange(n)).all() else order
-
-
-def segment_order(t: NDArray, lat: NDArray | None = None, lon: NDArray | None = None) -> NDArray:
-    """The order of one segment's fixes (times ``t``, all finite): reversed when written
-    newest first, sorted when it steps back at most ``SWAPPED_FIX_S`` (swapped fixes), as
-    written otherwise (a larger step back is a clock change: time zone, DST, a reset).
-    Given their places, swapped fixes are sorted only when that shortens the way: a 1 min
-    log's fix stamped 5 s before the fix before it lies on the way in file order, and
-    sorted, the track ran back and forth 3 km (``repaired_times`` re-times it instead)."""
-    step = np.diff(t)
-    if step.size and (step < 0).any():
-        if (step <= 0).all():
-            return np.arange(t.size)[::-1]
-        if step.min() >= -SWAPPED_FIX_S:
-            order = np.argsort(t, kind="stable")
-            if lat is None or lon is None or _way_m(lat[order], lon[order]) <= _way_m(lat, lon):
-                return order
-    return np.arange(t.size)
-
-
-def _way_m(lat: NDArray, lon: NDArray) -> float:
-    return float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum())
-
-
-def copies_merged(track: TrackArrays, parts: list[NDArray]) -> list[NDArray]:
-    """``parts`` (index arrays, one per segment) where those that are copies of each other
-    in part are joined into one, in time order; the others as they are. Two segments are
-    copies when, over the time both have fixes, at least half the fixes of the one with
-    fewer there are fixes of the other (the same time and place; a thinned copy has fewer),
-    and they are never in two places at one instant: two trucks parked side by side share
-    a fix now and then (or every fix, from the same Wi-Fi position), then drive apart, and
-    must not be woven into one log."""
-    if len(parts) < 2:
-        return parts
-    segment = np.concatenate([np.full(p.size, k) for k, p in enumerate(parts)])
-    index = np.concatenate(parts)
-    t, lat, lon = track.t[index], track.lat[index], track.lon[index]
-    by_key = np.lexsort((lon, lat, t))
-    same = (
-        (t[by_key[1:]] == t[by_key[:-1]])
-        & (np.abs(lat[by_key[1:]] - lat[by_key[:-1]]) <= SAME_PLACE_DEG)
-        & (np.abs(lon[by_key[1:]] - lon[by_key[:-1]]) <= SAME_PLACE_DEG)
-    )
-    a, b = segment[by_key[:-1]][same], segment[by_key[1:]][same]
-    pairs, shared = np.unique(
-        np.column_stack((np.minimum(a, b), np.maximum(a, b)))[a != b], axis=0, return_counts=True
-    )
-    copies = [
-        (int(x), int(y))
-        for (x, y), count in zip(pairs.tolist(), shared.tolist(), strict=True)
-        if count >= 0.5 * min(_fixes_while_both(track, parts[x], parts[y]))
-        and count >= np.intersect1d(track.t[parts[x]], track.t[parts[y]]).size
-    ]
-    if not copies:
-        return parts
-    root = list(range(len(parts)))
-
-    def find(k: int) -> int:
-        while root[k] != k:
-            root[k] = root[root[k]]
-            k = root[k]
-        return k
-
-    for x, y in copies:
-        rx, ry = find(x), find(y)
-        root[max(rx, ry)] = min(rx, ry)
-    groups: dict[int, list[int]] = {}
-    for k in range(len(parts)):
-        groups.setdefault(find(k), []).append(k)
-    out = []
-    for members in groups.values():  # in the order of their first segments
-        joined = np.concatenate([parts[k] for k in members])
-        out.append(
-            joined if len(members) == 1 else joined[np.argsort(track.t[joined], kind="stable")]
-        )
-    return out
-
-
-def _fixes_while_both(track: TrackArrays, a: NDArray, b: NDArray) -> tuple[int, int]:
-    """How many fixes each of two segments has while both have (their common time span)."""
-    ta, tb = track.t[a], track.t[b]
-    lo, hi = max(ta.min(), tb.min()), min(ta.max(), tb.max())
-    return (
-        int(np.count_nonzero((ta >= lo) & (ta <= hi))),
-        int(np.count_nonzero((tb >= lo) & (tb <= hi))),
-    )
-
-
-def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDArray:
-    """Are fixes ``a`` and ``b`` the same (time, and place within ``SAME_PLACE_DEG``)?"""
-    return (
-        (track.t[a] == track.t[b])
-        & (np.abs(track.lat[a] - track.lat[b]) <= SAME_PLACE_DEG)
-        & (np.abs(track.lon[a] - track.lon[b]) <= SAME_PLACE_DEG)
-    )
-
-
-def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
-    """Index runs of a track cut wherever consecutive times are more than ``max_gap_s``
-    apart (an untimed fix never cuts; like ``split_on_gaps`` on columns)."""
-    n = t.size
-    if n == 0:
-        return []
-    timed = np.isfinite(t)
-    idx = np.flatnonzero(timed)
-    cut_after = idx[:-1][np.diff(t[idx]) > max_gap_s]
-    # the cut falls just before the next timed fix
-    next_timed = idx[np.searchsorted(idx, cut_after, side="right")]
-    return [piece for piece in np.split(np.arange(n), next_timed) if piece.size]
 
 
 NO_MOVEMENT_M = 50.0  # a log measured shorter than this never left one spot (GPS jitter)

@@ -35,21 +35,23 @@ from kei_drive.core.gpx import (
 )
 from kei_drive.core.gpx import fingerprint as gpx_fingerprint
 from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, shared_span
+from kei_drive.core.time_order import split_on_time_gaps
 from kei_drive.core.times import as_utc
-from kei_drive.core.track_export import iter_geojson, iter_gpx
-from kei_drive.core.trips import (
-    HIGHWAY_RULES,
-    STATS_RULES,
+from kei_drive.core.track import (
     TrackArrays,
-    TripStats,
-    analyze_track,
-    compute_stats,
     continued_tracks,
     drives_only,
     exact_route_points,
     from_segments,
+)
+from kei_drive.core.track_export import iter_geojson, iter_gpx
+from kei_drive.core.trips import (
+    HIGHWAY_RULES,
+    STATS_RULES,
+    TripStats,
+    analyze_track,
+    compute_stats,
     no_movement,
-    split_on_time_gaps,
 )
 from kei_drive.core.units import mph_to_mps
 from kei_drive.core.vehicles import (
@@ -936,8 +938,8 @@ def import_gpx(
     the whole job: default names and highway use too).
 
     Each track becomes one trip (each route of a file of routes only; a file holding a
-    drive and its planned route is the drive, ``core.trips.drives_only``; a track going on
-    without a pause from the one before is joined to it, ``core.trips.continued_tracks``),
+    drive and its planned route is the drive, ``core.track.drives_only``; a track going on
+    without a pause from the one before is joined to it, ``core.track.continued_tracks``),
     cut into several wherever fixes are more than ``split_gap_s`` apart; a piece of a
     single fix, or one that never moved, makes no trip. Untimed fixes are kept (they give
     distance, not time). The file is parsed once, into columns, and the fixes are stored in bulk

@@ -19,7 +19,8 @@ import numpy as np
 
 from kei_drive.core.audit import highway_classes
 from kei_drive.core.distance import cumulative_m, haversine_m
-from kei_drive.core.trips import TrackArrays, TrackPieces
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.track_pieces import TrackPieces
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RouterUnavailableError, RoutingError
 from kei_drive.routing.gap_roads import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kei_drive.core.trips import TrackArrays
+from kei_drive.core.track import TrackArrays
 from kei_drive.core.vocabulary import HighwayUse
 from kei_drive.routing.base import RouterUnavailableError, RoutingError, TilesMissingError
 from kei_drive.routing.track_check import track_uses_highway

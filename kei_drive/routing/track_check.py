@@ -23,19 +23,17 @@ import numpy as np
 
 from kei_drive.core.audit import HIGHWAY_CLASSES, RoadEdge, audit_route, highway_classes
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.glitches import repaired_times
 from kei_drive.core.memory import trim_heap
-from kei_drive.core.trips import (
-    ROAD_STEP_LOG_S,
-    TrackArrays,
-    moving_thin_index,
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.track_noise import (
     position_noise_m,
-    repaired_times,
     scatter_noise_m,
     smooth_positions,
     sparse_smoothing_noise_m,
-    thin_index,
-    track_pieces,
 )
+from kei_drive.core.track_pieces import moving_thin_index, thin_index, track_pieces
+from kei_drive.core.trips import ROAD_STEP_LOG_S
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError

@@ -263,7 +263,7 @@ def run_plan(req: PlanRequest, *, online: bool = True) -> PlanOutcome:
 def run_check(data: bytes, name: str, req: PlanRequest) -> PlanOutcome:
     """Read an uploaded GPX route, map-match and audit it."""
     from kei_drive.core.gpx import GpxError
-    from kei_drive.core.trips import TrackArrays
+    from kei_drive.core.track import TrackArrays
     from kei_drive.routing import check_track
 
     try:

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from kei_drive import config
 from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
-from kei_drive.core.trips import HIGHWAY_RULES, TrackArrays, TripStats
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.trips import HIGHWAY_RULES, TripStats
 from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, HighwayUse, RecordingState
 from kei_drive.db import queries as q
 from kei_drive.db.engine import begin_write

@@ -15,7 +15,7 @@ import pytest
 
 from kei_drive.cli import main
 from kei_drive.core.gpx import TrackPoint, to_gpx
-from kei_drive.core.trips import TrackArrays
+from kei_drive.core.track import TrackArrays
 from kei_drive.routing import get_router
 from kei_drive.routing.highway_use import highway_use, highway_use_and_note
 from kei_drive.routing.track_check import check_track

@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from kei_drive.core.trips import TrackArrays
+from kei_drive.core.track import TrackArrays
 from kei_drive.routing import KeiOptions, track_check
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError
@@ -242,7 +242,7 @@ def test_a_phone_that_claims_a_large_error_keeps_its_interstate(baltimore, speed
     smoothing for 25 m of noise (+-10 fixes, +-150 m) cut the ramps: 1,620 of 2,150 m of
     interstate. Now both read as the same drive logged by a phone that claims 5 m."""
     from kei_drive.core.distance import haversine_m
-    from kei_drive.core.trips import cleaned_positions
+    from kei_drive.core.track_pieces import cleaned_positions
 
     route = _car_route(baltimore, A, B)
     fixes, true_m = drive_path(route, speed, noise_m=5.0, accuracy_m=claimed, seed=1)
@@ -267,7 +267,7 @@ def test_noise_that_grows_along_a_drive_is_smoothed_where_it_is(baltimore, seed)
     along stays 4-5 % long, as before the scatter was measured: the noisy part is smoothed
     for the 8 m the log's median claim says, not for its 20 m.)"""
     from kei_drive.core.distance import haversine_m
-    from kei_drive.core.trips import cleaned_positions
+    from kei_drive.core.track_pieces import cleaned_positions
 
     fixes, true_m = drive_path(_car_route(baltimore, A, B), 15.0, seed=seed)
     clean = TrackArrays.from_points(fixes)

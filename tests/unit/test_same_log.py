@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kei_drive.core.same_log import is_part_of, repeated_parts, runs_outside, shared_span
-from kei_drive.core.trips import TrackArrays
+from kei_drive.core.track import TrackArrays
 
 
 def log(n: int = 60, north_m: float = 0.0, t0: float = 1.7e9) -> TrackArrays:

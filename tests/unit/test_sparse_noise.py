@@ -1,4 +1,4 @@
-"""The noise a 3-5 s log without accuracy shows (``core.trips.sparse_smoothing_noise_m``):
+"""The noise a 3-5 s log without accuracy shows (``core.track_noise.sparse_smoothing_noise_m``):
 told from a winding road by how second differences alternate."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from kei_drive.core.trips import TrackArrays, _alternating_noise_m, sparse_smoothing_noise_m
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.track_noise import _alternating_noise_m, sparse_smoothing_noise_m
 from tests.support.trips import drive_path
 
 # A winding road: 400 m legs turning 60 degrees, right and left (a grid's corners are sharper).

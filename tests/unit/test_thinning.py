@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from kei_drive.core.thinning import display_indices, thin_for_display
-from kei_drive.core.trips import TrackArrays, analyze_track
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import mph_to_mps
 from tests.support.trips import TrackBuilder
 

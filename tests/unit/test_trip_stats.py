@@ -13,15 +13,14 @@ import pytest
 from geopy.distance import geodesic
 
 from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_columns, read_gpx_tracks, to_gpx
+from kei_drive.core.time_order import time_order
+from kei_drive.core.track import TrackArrays, from_segments
 from kei_drive.core.trips import (
     STATS_KEYS,
-    TrackArrays,
     analyze_track,
     compute_stats,
-    from_segments,
     no_movement,
     split_on_gaps,
-    time_order,
 )
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
 from tests.conftest import GPX_FIXTURES as FIXTURES
@@ -377,7 +376,8 @@ def test_a_winding_drive_keeps_its_length(noise_m, within, seed):
 def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
     """The fit is exact for a quadratic path (the middle) and a straight one (the ends),
     whatever the spacing in time; repeated whole-second stamps are spread, not stacked."""
-    from kei_drive.core.trips import _spread_repeated_times, local_fit
+    from kei_drive.core.glitches import spread_repeated_times
+    from kei_drive.core.trips import local_fit
 
     t = np.cumsum(np.r_[0.0, np.full(20, 1.0), 15.0, np.full(20, 1.0)])
     curve = 0.3 * t**2 - 2.0 * t + 5.0
@@ -388,7 +388,7 @@ def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
     after = np.minimum(t.size - 1 - np.arange(t.size), 4)
     assert np.allclose(local_fit([line], before, after, t)[0], line)
     stamps = np.array([0.0, 0.0, 1.0, 1.0, 2.0, 5.0, 5.0])
-    assert np.allclose(_spread_repeated_times(stamps), [0.0, 0.5, 1.0, 1.5, 2.0, 5.0, 5.5])
+    assert np.allclose(spread_repeated_times(stamps), [0.0, 0.5, 1.0, 1.5, 2.0, 5.0, 5.5])
 
 
 @pytest.mark.parametrize("spacing", [3.0, 5.0, 10.0, 20.0])
@@ -501,7 +501,7 @@ def test_an_hour_of_a_parked_phones_jitter_is_no_movement():
 def test_a_2_hz_log_stamped_in_whole_seconds_has_no_jumps():
     """Two fixes a second share one time stamp (the logger writes whole seconds): a step
     between them is half a second of driving, not a jump."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
     from tests.support.trips import drive_path
 
     drive, true_m = drive_path([(40.0, -105.0), (40.0, -104.97)], 36.0, interval_s=0.5)
@@ -613,7 +613,7 @@ def test_the_boulder_files_repeated_tracks_are_read_once_in_time_order():
 
 
 def test_a_log_with_a_fix_a_minute_is_not_smoothed():
-    from kei_drive.core.trips import smooth_positions
+    from kei_drive.core.track_noise import smooth_positions
 
     drive, _ = _drive_in_colorado()
     sparse = TrackArrays.from_points(drive[::60])
@@ -626,7 +626,7 @@ def test_smoothing_keeps_a_logs_ends_where_they_are(interval_s):
     """A window cut short by the log's start or end fits a line, not a mean: a one-sided
     mean pulled each end a window inward (at 5 s and 12 m/s 60 m: check-route read a 1.1 km
     drive 12 % short). On a straight, steady, noise-free drive every position stays put."""
-    from kei_drive.core.trips import smooth_positions
+    from kei_drive.core.track_noise import smooth_positions
 
     drive, _ = _drive_in_colorado()
     log = TrackArrays.from_points(drive[:: int(interval_s)])
@@ -642,7 +642,7 @@ def test_a_sparse_log_claiming_a_large_error_is_smoothed_by_its_scatter():
     scatter, it is short only by the chords its fixes 100 m apart cut across each corner
     (3 %)."""
     from kei_drive.core.distance import cumulative_m
-    from kei_drive.core.trips import cleaned_positions
+    from kei_drive.core.track_pieces import cleaned_positions
     from tests.support.trips import drive_path
 
     block = 0.006  # ~500-670 m
@@ -688,7 +688,7 @@ def test_a_run_of_fixes_2000_km_away_mid_drive_is_a_glitch(count):
     position), the drive going on where it was: more than 5 fixes were kept as a place, a
     visit to Texas in the trip's states and its distance. The fixes either side join up
     without them (within reach in the time between), so they are glitches."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     drive, _ = _drive_in_colorado()
     clean = compute_stats(drive)
@@ -710,7 +710,7 @@ def test_a_lone_fix_off_to_the_side_of_a_sparse_log_is_a_glitch(interval_s, off_
     """One fix 150-300 m to the side of a 5-10 s log: within the 60 m/s a jump allows, it
     was kept, and the trip came out 13 % long (check-route 33 %: the matcher went out to a
     road there and back). The truck could only have visited it at twice its speed."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     drive, _ = _drive_in_colorado()
     log = drive[:: int(interval_s)]
@@ -728,7 +728,7 @@ def test_a_lone_fix_off_to_the_side_of_a_sparse_log_is_a_glitch(interval_s, off_
 def test_the_tip_of_a_u_turn_in_a_sparse_log_is_no_spike(interval_s, start_lon):
     """Out ~850 m and back at 12 m/s: the fix at or near the turn is far off the line
     between the fixes either side, but the truck went there at its own speed: kept."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
     from tests.support.trips import drive_path
 
     there_and_back = [(40.0, start_lon), (40.0, -104.99), (40.0, start_lon)]
@@ -741,7 +741,7 @@ def test_a_far_run_longer_than_the_runs_either_side_is_not_dropped():
     """The rule drops a far run only when it is the smaller part: 10 fixes here, 40 there,
     10 here again within reach of the first cannot tell which is right; all are kept (cut
     at the jumps), as before."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     drive, _ = _drive_in_colorado()
     far = [replace(p, lat=p.lat + 3.0) for p in drive[10:50]]
@@ -761,7 +761,7 @@ def _north_every(seconds: float, steps_m: list[float]) -> TrackArrays:
 def test_a_two_minute_trackers_steps_over_2_km_are_its_rhythm_not_cuts():
     """A tracker writing a fix every 2 min at 45 mph leaves 2.4 km between each two: with a
     step of up to ``max_step_m`` allowed, nothing is cut, and the long steps are listed."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     track = _north_every(120.0, [2400.0] * 6)
     assert len(track_pieces(track).pieces) == 7  # the matcher's 2 km alone: every step cut
@@ -774,7 +774,7 @@ def test_a_step_longer_than_the_logs_rhythm_or_the_limit_is_still_cut():
     """Kept joined only when a step is the log's rhythm: 13 min in a 2 min log is a gap in
     recording (as trip statistics judge it: over 5x the typical step), 9 km is over the
     limit, and a 1 Hz log's 2.4 km in 30 s is a gap too (and near a jump)."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     far = _north_every(120.0, [2400.0, 2400.0, 9000.0, 2400.0, 2400.0])
     far.t[3:] += 120.0  # 9 km in 4 min (84 mph: not a jump), over the 8 km limit
@@ -1248,7 +1248,7 @@ def test_a_parked_phones_scatter_is_thinned_to_a_point_not_a_path():
     few fixes and states-along counted 1.5 km of it. A stop is one point now; a U-turn's
     tip, where the fixes before and after are near each other but far from it, is kept."""
     from kei_drive.core.distance import haversine_m
-    from kei_drive.core.trips import cleaned_positions, moving_thin_index
+    from kei_drive.core.track_pieces import cleaned_positions, moving_thin_index
     from tests.support.trips import city_drive
 
     drive = city_drive(0, "city", interval_s=5.0, wander_m=0.5, white_m=5.0)
@@ -1285,7 +1285,7 @@ def test_a_large_claimed_error_does_not_make_a_moving_truck_stand(
     and states-along and check-route thinned it to its two ends. The drive moves now, and a
     stop in it, long or short, still stands. (Claims like 40.3 m and fixes 3 s apart: the
     longer window's ends fell between fixes, and a first version then let no stop stand.)"""
-    from kei_drive.core.trips import standing
+    from kei_drive.core.track_pieces import standing
 
     rng = np.random.default_rng(4)
     step = speed_mps * interval_s
@@ -1308,7 +1308,7 @@ def test_a_large_claimed_error_does_not_make_a_moving_truck_stand(
 def test_a_crawl_keeps_its_path_and_a_stop_stays_one_point():
     """Below 2 m/s every fix of a log with 5 m fixes stands; a run that creeps on keeps a
     point each 40 m from the last, a parked phone's jitter none."""
-    from kei_drive.core.trips import moving_thin_index
+    from kei_drive.core.track_pieces import moving_thin_index
 
     rng = np.random.default_rng(5)
     crawl = np.concatenate((np.arange(0.0, 600.0, 1.5), np.full(600, 600.0)))  # then parked
@@ -1368,7 +1368,8 @@ def test_a_fix_with_a_wrong_time_stamp_keeps_its_place(interval_s, count, k, how
     0 s: a jump, and the glitch rule dropped 3 of its 7 fixes, or 5 of 12 (a drive on I 95
     then read Kei-legal). Its position lies on the way at the log's pace: its time is read
     from the fixes either side, and nothing is dropped."""
-    from kei_drive.core.trips import repaired_times, track_pieces
+    from kei_drive.core.glitches import repaired_times
+    from kei_drive.core.track_pieces import track_pieces
 
     fixes = _sparse_log(interval_s, count)
     if how == "as the fix after" and k + 1 >= len(fixes):
@@ -1393,7 +1394,7 @@ def test_a_fix_off_to_the_side_keeps_its_time_and_stays_a_glitch(interval_s, cou
     """The wrong-stamp rule moves no position: a fix 800 m or 1,000 km off the way is a
     glitch in its place, and its neighbours' times are left alone (giving the fix before it
     a new time made the jump to it plausible, and the trip 1.4 km long)."""
-    from kei_drive.core.trips import repaired_times
+    from kei_drive.core.glitches import repaired_times
 
     fixes = _sparse_log(interval_s, count)
     for k, off_deg in ((count // 2, 0.0072), (count // 2, 10.0), (count - 1, 0.0072)):
@@ -1412,7 +1413,7 @@ def test_one_far_glitch_in_a_short_sparse_log_drops_one_fix(interval_s, count):
     it into pieces of 6, 1 and 5 fixes (3, 1 and 3): a piece of 5 or fewer counted as a
     glitch, so the last 5 minutes of the drive were dropped with it (a drive onto I 95 read
     Kei-legal). The pieces either side join up without the far fix: both are the drive."""
-    from kei_drive.core.trips import track_pieces
+    from kei_drive.core.track_pieces import track_pieces
 
     fixes = _sparse_log(interval_s, count)
     mid = count // 2
@@ -1442,7 +1443,7 @@ def test_a_glitch_whose_step_in_is_plausible_does_not_get_its_neighbour_re_timed
     reach, the step out (843 m) is not. Giving the good fix after it a later time made the
     glitch plausible (the pace it was checked against held the glitch's own fast step): the
     trip read 42 % long. The pace around a fix leaves out the steps beside it."""
-    from kei_drive.core.trips import repaired_times
+    from kei_drive.core.glitches import repaired_times
 
     fixes, at = _east_at_20_mps(13, 10.0)
     fixes[6] = at(700.0, 470.0, 60.0)
@@ -1460,7 +1461,7 @@ def test_a_far_fix_with_a_wrong_time_stamp_stays_a_glitch(stamp, where):
     reach only over decades or a day's driving, it was kept as a piece of its own (the
     trip's time came out -1.7e9 s and states-along crossed into Ohio). Reach is judged as
     the jump test judges a step: a pause counts as 2 h at most, a step back in time never."""
-    from kei_drive.core.trips import cleaned_positions
+    from kei_drive.core.track_pieces import cleaned_positions
 
     fixes, _ = _east_at_20_mps(40, 10.0)
     k = 20 if where == "middle" else 39
@@ -1484,7 +1485,7 @@ def test_repeated_spikes_in_a_1_hz_log_leave_its_time_stamps_alone():
     """A walking-pace 1 Hz log with an 80 m spike every 30 fixes: each spike is a position
     off the way, so no time stamp is re-timed around it (one was, and the note blamed the
     time stamps), and every spike is dropped."""
-    from kei_drive.core.trips import repaired_times
+    from kei_drive.core.glitches import repaired_times
 
     fixes, at = _east_at_20_mps(300, 1.0)
     fixes = [replace(p, lon=fixes[0].lon + (p.lon - fixes[0].lon) * 0.15) for p in fixes]  # 3 m/s
@@ -1504,7 +1505,7 @@ def test_a_run_of_wrong_time_stamps_keeps_its_places(interval_s, count, k, how, 
     stuck while the positions go on), or an hour late: each alone is no lone wrong stamp
     (its neighbour is wrong too), so they stayed jumps or steps back in time. As a run,
     they lie on the way at the log's pace, and get the times their places read."""
-    from kei_drive.core.trips import repaired_times
+    from kei_drive.core.glitches import repaired_times
 
     fixes = _sparse_log(interval_s, count)
     wrong = list(fixes)
@@ -1528,7 +1529,7 @@ def test_a_clock_stuck_at_either_end_of_a_sparse_log_is_read_at_its_pace(end, ru
     first ones with the time of the fix after them): re-timing the good fix beside them
     squeezed a minute into 20 s (top speed 26 m/s on a 13 m/s drive). They are timed at the
     pace of the sound step beyond them."""
-    from kei_drive.core.trips import repaired_times
+    from kei_drive.core.glitches import repaired_times
 
     fixes = _sparse_log(60.0, 12)
     wrong = list(fixes)

@@ -1,0 +1,427 @@
+"""What a careful reader of a GPS log sets aside before measuring it: wrong time stamps
+re-timed (``repaired_times``), glitches dropped (``drop_glitches``), and the jumps and gaps
+that cut a log (``steps_and_jumps``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kei_drive.core.distance import haversine_m
+from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
+from kei_drive.core.track_noise import position_noise_m
+
+
+def steps_and_jumps(arr: TrackArrays, cfg: StatsConfig) -> tuple[NDArray, NDArray, NDArray]:
+    """Segment lengths, time steps (NaN: untimed/backwards) and implausible-jump flags."""
+    d = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    dt = np.diff(arr.t)
+    with np.errstate(invalid="ignore"):
+        dt[dt < 0] = np.nan
+        slack = cfg.stationary_radius_m + np.nan_to_num(
+            np.fmax(arr.accuracy[:-1], arr.accuracy[1:]), nan=0.0
+        )
+        # Fixes under a second apart may be up to a second apart (a 2 Hz logger writing
+        # whole seconds stamps two fixes with one second).
+        seconds = np.minimum(np.maximum(dt, 1.0), cfg.max_bridge_s)
+        limit = np.where(np.isnan(dt), cfg.max_untimed_jump_m, cfg.max_speed_mps * seconds + slack)
+    return d, dt, d > limit
+
+
+def typical_step_s(arr: TrackArrays, dt: NDArray) -> float:
+    """The log's rhythm: the median time between its fixes (0 when untimed). A 2 Hz logger's
+    whole-second stamps are spread first: its steps of 0 s and 1 s are 0.5 s."""
+    timed = np.isfinite(dt)
+    if not timed.any():
+        return 0.0
+    steps = np.diff(spread_repeated_times(arr.t)) if timed.all() else dt[timed]
+    return float(np.median(steps))
+
+
+def gap_threshold_s(typical_s: float, cfg: StatsConfig) -> float:
+    """A longer time step is a gap in recording, not the log's rhythm."""
+    return max(cfg.gap_min_s, 5.0 * typical_s)
+
+
+def with_noise_slack(arr: TrackArrays) -> TrackArrays:
+    """The track with each fix's accuracy at least three times the typical noise, for the
+    jump tests only (noise of a fix that reports no accuracy must not look like a jump)."""
+    if len(arr) < 5:
+        return arr
+    return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
+
+
+RESTAMP_MAX_STEPS = 1000  # a log with more suspect steps than this (and than 2 % of its
+RESTAMP_MAX_SHARE = 0.02  # steps) is taken as it is: ~0.15 ms a step (bench_glitchy_logs)
+
+
+def repaired_times(
+    arr: TrackArrays, config: StatsConfig = DEFAULT_CONFIG
+) -> tuple[TrackArrays, int]:
+    """The track with each fix (or run of up to three) whose time stamp, not its position, is
+    out of line given a time read from its neighbours, and how many were. A tracker that
+    stamps a fix with the time of the fix before puts 1.5 km of a 2 min log into 0 s: an
+    implausible jump, and the glitch rule then dropped half of a short log (a drive on I 95
+    read Kei-legal); a fix stamped 1970 made the interstate at a log's end too short a visit
+    to count.
+
+    Such a fix is stamped out of order, or with a neighbour's time, next to a jump or a step
+    back in time; it lies on the way from the fix before it to the fix after it at a
+    plausible speed over their times, at most twice the fastest sound step near it
+    (``_pace_around``), with no other jump beside it. It is given the time its share of that
+    way takes at an even pace (at either end of the log: the pace of the step beside it). Of
+    the fixes that could be the wrong ones, those whose new times ask the slowest pace are
+    (a longer run must ask a slower one). A fix stamped in order is never re-timed: a jump
+    beside it is a glitch in a position, and stays one."""
+    n = len(arr)
+    if n < 3 or not np.isfinite(arr.t).any():
+        return arr, 0
+    slacked = with_noise_slack(arr)
+    d, dt, jump = steps_and_jumps(slacked, config)
+    with np.errstate(invalid="ignore"):
+        suspect = jump | (np.diff(arr.t) < 0)
+    steps = np.flatnonzero(suspect)
+    if not steps.size or steps.size > max(RESTAMP_MAX_STEPS, RESTAMP_MAX_SHARE * n):
+        return arr, 0
+    slack = config.stationary_radius_m + np.nan_to_num(
+        np.fmax(slacked.accuracy[:-1], slacked.accuracy[1:]), nan=0.0
+    )
+    t = arr.t.copy()
+    with np.errstate(invalid="ignore"):
+        forward = dt[dt > 0]  # the log's rhythm, its wrong stamps' 0 s steps left out
+    gap_s = gap_threshold_s(float(np.median(forward)) if forward.size else 0.0, config)
+    repaired = 0
+    for step in steps.tolist():
+        if not suspect[step]:
+            continue  # made plausible by the repair of the step before
+        options = list(_restamp_options(step, t, d, jump, slack, gap_s, config))
+        if not options:
+            continue
+        _, first, times = min(options, key=lambda option: option[0])
+        t[first : first + times.size] = times
+        for s in range(first - 1, first + times.size):
+            if 0 <= s < n - 1:
+                jump[s] = suspect[s] = False
+        repaired += times.size
+    return (replace(arr, t=t), repaired) if repaired else (arr, 0)
+
+
+RESTAMP_RUN_MAX = 3  # at most this many fixes in a row re-timed (a clock stuck for 3 fixes)
+RESTAMP_RUN_COST = 0.1  # a longer run must ask a pace this much slower per fix to be taken
+
+
+def _restamp_options(
+    step: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, gap_s: float, cfg: StatsConfig
+) -> Iterator[tuple[float, int, NDArray]]:
+    """(cost, first fix, new times) for each run of fixes holding fix ``step`` or the fix
+    after it that new times can explain (``repaired_times``)."""
+    n = t.size
+    for a in range(max(1, step + 1 - RESTAMP_RUN_MAX), min(step + 1, n - 2) + 1):
+        for b in range(max(a, step), min(a + RESTAMP_RUN_MAX - 1, n - 2) + 1):
+            times = _restamped_run(a, b, t, d, jump, slack, cfg)
+            if times is not None:
+                pace = (d[a - 1 : b + 1].sum()) / (t[b + 1] - t[a - 1])
+                yield pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
+    for b in range(step, min(RESTAMP_RUN_MAX, n - 2)):  # runs from the log's first fix
+        option = _restamped_end(0, b, t, d, jump, gap_s)
+        if option is not None:
+            yield option
+    for a in range(max(2, n - RESTAMP_RUN_MAX), min(step + 1, n - 1) + 1):  # ... to its last
+        option = _restamped_end(a, n - 1, t, d, jump, gap_s)
+        if option is not None:
+            yield option
+
+
+def _restamped_run(
+    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, slack: NDArray, cfg: StatsConfig
+) -> NDArray | None:
+    """New times for fixes ``a``..``b`` (inside the log), each stamped out of order or with a
+    neighbour's time, when the way from the fix before them to the fix after them is
+    plausible at an even pace over those two fixes' times; None otherwise."""
+    n = t.size
+    stamps, before, after = t[a : b + 1], t[a - 1], t[b + 1]
+    if ((before < stamps) & (stamps < after)).any():
+        return None  # one stamped in order: nothing says its time is the wrong one
+    if (a >= 2 and jump[a - 2]) or (b + 1 < n - 1 and jump[b + 1]):
+        return None  # another jump beside them: a glitch in a position, not a time
+    span, legs = after - before, d[a - 1 : b + 1]
+    way = float(legs.sum())
+    if not (np.isfinite(span) and span > 0 and np.isfinite(way)):
+        return None
+    seconds = min(max(span, 1.0), cfg.max_bridge_s)
+    if way > cfg.max_speed_mps * seconds + slack[a - 1] + slack[b]:
+        return None
+    pace = _pace_around(a, b, t, d, jump)
+    if pace is not None and way / span > SPIKE_SPEED_RATIO * max(pace, 2.0):
+        return None  # far faster than the log went around them: a position is off
+    share = np.cumsum(legs[:-1]) / way if way > 0 else np.arange(1, b - a + 2) / (b - a + 2)
+    return before + share * span
+
+
+def _restamped_end(
+    a: int, b: int, t: NDArray, d: NDArray, jump: NDArray, gap_s: float
+) -> tuple[float, int, NDArray] | None:
+    """(cost, a, new times) for a run ``a``..``b`` holding the log's first or last fix, each
+    stamped not before (at the start: not after) the fix beside the run: timed at the pace
+    of the sound step beyond that fix."""
+    at_start = a == 0
+    inner, far = (b + 1, b + 2) if at_start else (a - 1, a - 2)
+    stamps = t[a : b + 1]
+    pace_s = t[far] - t[inner] if at_start else t[inner] - t[far]
+    if (
+        jump[min(inner, far)]
+        or not np.isfinite(pace_s)
+        or pace_s <= 0
+        or (stamps < t[inner] if at_start else stamps > t[inner]).any()  # in order
+    ):
+        return None
+    pace = d[min(inner, far)] / pace_s
+    legs = d[a : b + 1] if at_start else d[a - 1 : b]  # from each fix to the inner one, in order
+    to_inner = np.cumsum(legs[::-1])[::-1] if at_start else np.cumsum(legs)
+    if pace < 1.0 or to_inner.max() / pace > gap_s:
+        return None
+    times = t[inner] - to_inner / pace if at_start else t[inner] + to_inner / pace
+    return pace * (1.0 + RESTAMP_RUN_COST * (b - a)), a, times
+
+
+def drop_glitches(arr: TrackArrays, cfg: StatsConfig) -> NDArray:
+    """Indices (into ``arr``) of fixes that are not glitches: isolated fixes behind
+    implausible jumps, runs of them (``_drop_excursions``), stale fixes repeated far from
+    the track (``_stale_fixes``), then lone spikes (``_spikes``)."""
+    n = len(arr)
+    if n < 3:
+        return np.arange(n)
+    jump = steps_and_jumps(arr, cfg)[2]
+    if not jump.any():
+        return np.flatnonzero(~_spikes(arr))
+    piece = np.concatenate(([0], np.cumsum(jump)))
+    sizes = np.bincount(piece)
+    first = np.searchsorted(piece, np.arange(sizes.size))
+    last = first + sizes - 1
+    big = (sizes > cfg.outlier_max_points) | (sizes * 2 > n)
+    if not big.any():
+        big = _largest_chain(arr, first, last, sizes, cfg)
+    _drop_excursions(arr, piece, sizes, big, cfg)
+    _add_reachable(arr, first, last, big, cfg)
+    keep = np.flatnonzero(big[piece])
+    stale = _stale_fixes(arr.take(keep), cfg) if keep.size >= 3 else None
+    keep = keep if stale is None else keep[~stale]
+    return keep[~_spikes(arr.take(keep))]
+
+
+CHAIN_MAX_PIECES = 64  # more pieces than this with none large: the first largest anchors
+
+
+def _largest_chain(
+    arr: TrackArrays, first: NDArray, last: NDArray, sizes: NDArray, cfg: StatsConfig
+) -> NDArray:
+    """Per piece, when none is large: is it in the chain of pieces holding the most fixes,
+    each within reach of the one before it (a glitch between them skipped)? Seven fixes of a
+    2 min log with one far glitch mid-way are pieces of 3, 1 and 3; the first largest alone
+    dropped half the drive."""
+    count = sizes.size
+    if count > CHAIN_MAX_PIECES:
+        chosen = np.zeros(count, dtype=bool)
+        chosen[np.argmax(sizes)] = True  # the first largest piece
+        return chosen
+    chains: list[list[int]] = []
+    for k in range(count):
+        joins = [c for c in chains if _within_reach(arr, int(last[c[-1]]), int(first[k]), cfg)]
+        if joins:
+            max(joins, key=lambda c: sizes[c].sum()).append(k)
+        else:
+            chains.append([k])
+    best = max(chains, key=lambda c: sizes[c].sum())  # the first of equals
+    chosen = np.zeros(count, dtype=bool)
+    chosen[best] = True
+    return chosen
+
+
+RESTAMP_PACE_STEPS = 5  # the log's pace around a fix: the fastest of this many steps each side
+
+
+def _pace_around(a: int, b: int, t: NDArray, d: NDArray, jump: NDArray) -> float | None:
+    """The fastest of the sound steps near fixes ``a``..``b``, none of them touching those
+    fixes or the fixes either side (one of which may be a glitch whose fast step would
+    vouch for it); None with fewer than two such steps (a drive's slow start alone is no
+    measure of its pace)."""
+    lo, hi = max(0, a - 2 - RESTAMP_PACE_STEPS), min(d.size, b + 2 + RESTAMP_PACE_STEPS)
+    steps = np.r_[lo : max(lo, a - 2), min(hi, b + 2) : hi]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dt = t[steps + 1] - t[steps]
+        sound = ~jump[steps] & (dt > 0)
+    return float((d[steps][sound] / dt[sound]).max()) if sound.sum() >= 2 else None
+
+
+def _within_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
+    """Could the truck have gone from fix ``a`` to the later fix ``b`` in the time between,
+    judged as the jump test judges a step (its slack, a pause counting as 2 h at most)? A
+    fix 1,000 km away stamped a day later is out of reach; one stamped earlier always is."""
+    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
+    seconds = float(arr.t[b] - arr.t[a])
+    if np.isnan(seconds):
+        return metres <= cfg.max_untimed_jump_m
+    accuracy = float(np.fmax(arr.accuracy[a], arr.accuracy[b]))
+    slack = cfg.stationary_radius_m + (accuracy if np.isfinite(accuracy) else 0.0)
+    reach = cfg.max_speed_mps * min(max(seconds, 1.0), cfg.max_bridge_s)
+    return seconds >= 0 and metres <= reach + slack
+
+
+REACH_MAX_PIECES = 10_000  # a log cut into more pieces than this keeps only its large ones
+
+
+def _add_reachable(
+    arr: TrackArrays, first: NDArray, last: NDArray, kept: NDArray, cfg: StatsConfig
+) -> None:
+    """In ``kept`` (per piece), keep each small piece too that is within reach of the kept
+    pieces either side: it is the drive, and only a glitch between cut it off. A sparse
+    log's last five fixes after one far glitch are its last five minutes on the road."""
+    if kept.size > REACH_MAX_PIECES:
+        return
+    ids = np.flatnonzero(kept).tolist()  # the kept pieces after k: as they were
+    previous, j = None, 0
+    for k in range(kept.size):
+        if kept[k]:
+            previous = k
+            continue
+        while j < len(ids) and ids[j] < k:
+            j += 1
+        following = ids[j] if j < len(ids) else None
+        if (
+            (previous is not None or following is not None)
+            and (previous is None or _within_reach(arr, int(last[previous]), int(first[k]), cfg))
+            and (following is None or _within_reach(arr, int(last[k]), int(first[following]), cfg))
+        ):
+            kept[k] = True
+            previous = k
+
+
+SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit
+SPIKE_MIN_M = 50.0  # ... and this much out of its way (and 2x the fix's noise slack)
+SPIKE_PACE_STEPS = 3  # the speed before and after: the fastest of this many steps each side
+
+
+def _spikes(arr: TrackArrays) -> NDArray:
+    """Per fix of a timed log: a spike, a fix off the line from the fix before to the fix
+    after that the truck could only have visited at ``SPIKE_SPEED_RATIO`` times the speed it
+    went at before and after (each step, and the line between them). A fix 300 m to the side
+    of a 10 s log is within the 60 m/s a jump allows, and made check-route 33 % long (the
+    matcher went out to a road there and back) and the trip 13 %. A real U-turn, or a bend,
+    takes the time it takes: its fix needs no faster speed to reach."""
+    n = len(arr)
+    out = np.zeros(n, dtype=bool)
+    if n < 5 or not np.isfinite(arr.t).all():
+        return out
+    step = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    dt = np.maximum(np.diff(arr.t), 1.0)
+    across = haversine_m(arr.lat[:-2], arr.lon[:-2], arr.lat[2:], arr.lon[2:])  # i-1 -> i+1
+    visit = step[:-1] + step[1:]  # i-1 -> i -> i+1
+    span = dt[:-1] + dt[1:]
+    # the fastest of the SPIKE_PACE_STEPS steps either side (a winding road's straight lines
+    # between sparse fixes cut its bends: one step alone may read slow)
+    rate = np.concatenate((np.zeros(SPIKE_PACE_STEPS), step / dt, np.zeros(SPIKE_PACE_STEPS)))
+    pace = across / span
+    for k in range(1, SPIKE_PACE_STEPS + 1):
+        before = rate[SPIKE_PACE_STEPS - k : SPIKE_PACE_STEPS - k + n - 2]  # step (i-1-k, i-k)
+        after = rate[SPIKE_PACE_STEPS + k + 1 : SPIKE_PACE_STEPS + k + 1 + n - 2]
+        pace = np.maximum(pace, np.maximum(before, after))
+    slack = np.fmax(SPIKE_MIN_M, 2.0 * np.nan_to_num(arr.accuracy[1:-1], nan=0.0))
+    out[1:-1] = (visit / span > SPIKE_SPEED_RATIO * np.maximum(pace, 2.0)) & (
+        visit - across > slack
+    )
+    out[1:-1] &= ~(out[:-2] | out[2:])  # two in a row are no lone spike: judge neither
+    return out
+
+
+def _drop_excursions(
+    arr: TrackArrays, piece: NDArray, sizes: NDArray, kept: NDArray, cfg: StatsConfig
+) -> None:
+    """In ``kept`` (per piece between implausible jumps), drop each piece that lies out of
+    reach of the kept pieces either side, when those two join up without it (the fix
+    before it within reach of the fix after it) and it is smaller than the two together: a
+    run of fixes 2,000 km away for half a minute (a Wi-Fi position of a moved router) is
+    no visit to Texas, however many fixes it holds."""
+    first = np.searchsorted(piece, np.arange(sizes.size))
+    last = first + sizes - 1
+    ids = np.flatnonzero(kept).tolist()
+    j = 1
+    while j < len(ids) - 1:
+        a, k, b = ids[j - 1], ids[j], ids[j + 1]
+        if (
+            sizes[k] < sizes[a] + sizes[b]
+            and _out_of_reach(arr, int(last[a]), int(first[k]), cfg)
+            and _out_of_reach(arr, int(last[k]), int(first[b]), cfg)
+            and not _out_of_reach(arr, int(last[a]), int(first[b]), cfg)
+        ):
+            kept[k] = False
+            del ids[j]
+            j = max(j - 1, 1)  # the piece before may now be an excursion between new neighbours
+        else:
+            j += 1
+
+
+def _stale_fixes(arr: TrackArrays, cfg: StatsConfig) -> NDArray | None:
+    """Per fix: part of a run that never moved and lies an implausible jump, made within
+    seconds, away from a track that does move (a phone repeating its cached position at a
+    cold start); None when there is none. Judged once the isolated glitches are gone, so a
+    parked warm-up with one multipath fix in it is not such a run."""
+    _, dt, jump = steps_and_jumps(arr, cfg)
+    if not jump.any():
+        return None
+    piece = np.concatenate(([0], np.cumsum(jump)))
+    count = int(piece[-1]) + 1
+    quick = ~(dt[jump] > cfg.gap_min_s)  # each jump's time step (NaN: untimed) is short
+    next_to_quick = np.append(quick, False) | np.insert(quick, 0, False)  # per piece
+    still = _stationary_pieces(arr, piece, count, 3.0 * cfg.stationary_radius_m)
+    at_an_end = np.zeros(count, dtype=bool)
+    at_an_end[[0, -1]] = True  # a cold start's cached fix comes first (or a last one, last)
+    sizes = np.bincount(piece, minlength=count)
+    stale = still & next_to_quick & at_an_end & (sizes * 2 < len(arr))
+    if not stale.any() or sizes[~still].sum() * 2 <= len(arr):
+        return None  # the track that moves must be most of the log
+    first = np.searchsorted(piece, np.arange(count))
+    last = np.append(first[1:], len(arr)) - 1
+    moving = np.flatnonzero(~still)
+    for k in np.flatnonzero(stale).tolist():
+        # stale only if the moving track itself is out of its reach (not just a glitch
+        # between them): a parked warm-up where the drive begins is a place
+        a, b = (last[k], first[moving[0]]) if k == 0 else (first[k], last[moving[-1]])
+        if not _out_of_reach(arr, int(a), int(b), cfg):
+            stale[k] = False
+    return stale[piece] if stale.any() else None
+
+
+def _out_of_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
+    """Is fix ``b`` farther from fix ``a`` than the vehicle could go in the time between?"""
+    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
+    seconds = abs(float(arr.t[b] - arr.t[a]))
+    if not np.isfinite(seconds):
+        return metres > cfg.max_untimed_jump_m
+    return metres > cfg.max_speed_mps * max(seconds, 1.0) + 3.0 * cfg.stationary_radius_m
+
+
+def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: float) -> NDArray:
+    """Per piece (runs of equal, increasing ``piece`` ids): do all its fixes lie within
+    ``radius_m`` of its first one?"""
+    first = np.searchsorted(piece, np.arange(count))
+    d = haversine_m(arr.lat[first][piece], arr.lon[first][piece], arr.lat, arr.lon)
+    return np.maximum.reduceat(d, first) <= radius_m
+
+
+def spread_repeated_times(t: NDArray) -> NDArray:
+    """Fixes sharing a time stamp (a 2 Hz logger writing whole seconds) spread evenly over
+    the interval to the next stamp, so that a fit against time sees them in order."""
+    n = t.size
+    new_stamp = np.concatenate(([True], t[1:] != t[:-1]))
+    first = np.flatnonzero(new_stamp)
+    if first.size == n:
+        return t
+    group = np.cumsum(new_stamp) - 1
+    size = np.diff(np.concatenate((first, [n])))
+    rank = np.arange(n) - first[group]
+    next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
+    interval = np.clip(next_t - t[first], 0.0, 1.0)
+    return t + rank / size[group] * interval[group]
