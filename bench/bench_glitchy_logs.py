@@ -7,7 +7,7 @@ pass/fail).
 Each log: a 1 Hz drive at 15 m/s with 5 m of noise, or a 60 s one at 25 m/s (round a 20 km
 circle), spoiled in one
 way: hundreds or thousands of fixes stamped with the time of the fix before, the fixes in a
-random order, a fix 1,000 km away every 10 fixes. ``repaired_times`` alone, then
+random order, a fix 1,000 km away every 10 fixes, two every 7. ``repaired_times`` alone, then
 ``compute_stats`` and ``cleaned_positions`` (which include it), each timed in process.
 
 2026-12-06 (session 27): see docs/performance.md, "Session 27".
@@ -49,6 +49,9 @@ def _logs() -> dict[str, TrackArrays]:
     order = rng.permutation(FIXES)
     far = dense.lat.copy()
     far[5::10] += 9.0
+    pairs = dense.lat.copy()
+    pairs[5::7] += 9.0
+    pairs[6::7] += 9.0
     return {
         "1 Hz, clean": dense,
         "1 Hz, 900 stamped as the fix before": _stamped_as_before(dense, 900, rng),
@@ -56,6 +59,7 @@ def _logs() -> dict[str, TrackArrays]:
         "60 s, 5,000 stamped as the fix before": _stamped_as_before(sparse, 5000, rng),
         "1 Hz, shuffled": dense.take(order),
         "1 Hz, a fix 1,000 km off every 10": TrackArrays.from_columns(far, dense.lon, dense.t),
+        "1 Hz, 2 fixes 1,000 km off every 7": TrackArrays.from_columns(pairs, dense.lon, dense.t),
     }
 
 

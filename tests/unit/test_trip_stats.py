@@ -1268,6 +1268,50 @@ def test_a_parked_phones_scatter_is_thinned_to_a_point_not_a_path():
     assert along[keep].max() >= 288.0
 
 
+@pytest.mark.parametrize("fixes", [1, 2])
+@pytest.mark.parametrize(
+    ("step_m", "step_s", "accuracy_m"),
+    [(0.0, 1.0, None), (3.0, 1.0, 40.0), (500.0, 5.0, None), (20.0, None, 25.0), (1.0, 30.0, 5.0)],
+)
+def test_a_piece_of_one_or_two_fixes_is_followed_as_logged(fixes, step_m, step_s, accuracy_m):
+    """``cleaned_positions`` takes a piece of fewer than ``SMOOTHED_MIN_FIXES`` fixes as
+    logged, without the per-piece passes (a shuffled 500,000-fix log, cut into one-fix pieces,
+    took 29 s in them): smoothing and thinning, parked or moving, timed or not, claiming a
+    large error or none, leave such a piece as it is."""
+    from kei_drive.core.track_noise import position_noise_m, scatter_noise_m, smooth_positions
+    from kei_drive.core.track_pieces import SMOOTHED_MIN_FIXES, moving_thin_index
+
+    assert fixes < SMOOTHED_MIN_FIXES
+    lat = 40.0 + np.arange(fixes) * step_m / 111_195
+    lon = np.full(fixes, -105.0)
+    t = None if step_s is None else T0.timestamp() + np.arange(fixes) * step_s
+    accuracy = None if accuracy_m is None else np.full(fixes, accuracy_m)
+    piece = TrackArrays.from_columns(lat, lon, t, accuracy)
+    noise = position_noise_m(piece)
+    smooth_lat, smooth_lon = smooth_positions(piece, scatter_noise_m(piece, noise))
+    keep = moving_thin_index(smooth_lat, smooth_lon, piece.t, noise, 30.0)
+    assert np.array_equal(smooth_lat[keep], lat) and np.array_equal(smooth_lon[keep], lon)
+
+
+def test_a_log_cut_into_one_fix_pieces_is_followed_fix_by_fix():
+    """A log whose fixes came out in random order is cut into pieces of one or two fixes
+    (every step an implausible jump): each is followed as logged, in the log's order."""
+    from kei_drive.core.track_pieces import cleaned_positions
+
+    rng = np.random.default_rng(3)
+    angle = np.arange(2_000) * 2 * np.pi / 2_000  # round a 200 km circle: 630 m apart
+    lat = 39.3 + 200_000.0 * np.sin(angle) / 111_320
+    lon = -76.6 + 200_000.0 * np.cos(angle) / 86_000
+    order = rng.permutation(lat.size)
+    track = TrackArrays.from_columns(lat[order], lon[order], T0.timestamp() + np.arange(lat.size))
+    out_lat, out_lon, crossing, cut = cleaned_positions(track)
+    assert len(cut.pieces) > 1_000 and max(p.size for p in cut.pieces) < 3
+    kept = np.concatenate(cut.pieces)
+    assert np.array_equal(out_lat, track.lat[kept]) and np.array_equal(out_lon, track.lon[kept])
+    ends = np.cumsum([p.size for p in cut.pieces])[:-1] - 1
+    assert np.array_equal(np.flatnonzero(crossing), ends)
+
+
 @pytest.mark.parametrize(
     ("noise_m", "speed_mps", "stop_s", "interval_s"),
     [
