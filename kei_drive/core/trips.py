@@ -1,6 +1,9 @@
 """Trip statistics from a GPS track (numpy-vectorised).
 
-Pipeline (each step one vectorised pass; Python loops only over a handful of pieces):
+Pipeline (each step one vectorised pass; Python loops only over a handful of pieces). Its
+parts live beside this module: the columns and the rules (``core.track``), wrong stamps and
+glitches (``core.glitches``), noise and smoothing (``core.track_noise``), lengths fitted
+(``core.track_fit``); this module puts them together (``analyze_track``).
 
 1. Drop invalid fixes (NaN / out of range) and fixes whose reported accuracy is worse
    than ``max_accuracy_m`` (unless that would leave fewer than two).
@@ -20,7 +23,7 @@ Pipeline (each step one vectorised pass; Python loops only over a handful of pie
    fixes add distance and moving time, so a parked truck's jitter adds nothing. Lengths
    are measured between positions fitted by local quadratics (``local_fit``) over a window
    just wide enough for the noise (a moving average would cut inside every bend), less
-   what white noise is left (``_without_noise_left``). Where the device reported a speed
+   what white noise is left (``without_noise_left``). Where the device reported a speed
    it measured (a GPS's Doppler speed: not computed from the positions, in m/s), the
    moving steps are measured by it instead, and it tells moving from standing
    (``device_speed``): no bend is cut, no noise or wander adds length, a wait at a light
@@ -37,7 +40,6 @@ its noise.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -68,13 +70,19 @@ from kei_drive.core.glitches import (
 from kei_drive.core.gpx import TrackPoint
 from kei_drive.core.times import iso_z
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
+from kei_drive.core.track_fit import (
+    FitWindows,
+    count_windows,
+    fit_positions,
+    fit_windows,
+    run_slices,
+    untimed_length_half,
+    without_noise_left,
+)
 from kei_drive.core.track_noise import (
-    dense_log,
     drop_short_runs,
     local_xy_m,
     position_noise_m,
-    second_difference_noise_m,
-    span_step_m,
     untimed_log,
 )
 
@@ -286,250 +294,11 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     return out
 
 
-# Noise left in a fitted step, as a share of the step (~0.5 % of length, subtracted by
-# ``_without_noise_left``). A narrower window would follow the bends still better, but
-# would let slow GPS wander (correlated noise, which nothing can tell from a real path)
-# lengthen the drive more than a moving average did.
-LENGTH_NOISE_SHARE = 0.12
 # A log this sparse (median step) has its speeds from the line across two steps, held
 # over three fixes (a minute or more): its top speed is no longer the lowest of two minutes.
 SPARSE_SPEED_LOG_S = 10.0
 SPARSE_SUSTAIN_FIXES = 3
 DENSE_LOG_S = 2.0  # logs with fixes at most this far apart (median) are fitted, not averaged
-
-
-def _quadratic_weights(half: int) -> NDArray:
-    """Savitzky-Golay weights of a local quadratic fit over +-``half`` fixes, at its centre."""
-    k = np.arange(-half, half + 1, dtype=float)
-    h = float(half)
-    return (3 * (3 * h * h + 3 * h - 1) - 15 * k * k) / ((2 * h - 1) * (2 * h + 1) * (2 * h + 3))
-
-
-def _step_noise_factors(max_half: int) -> NDArray:
-    """Per half-window, the noise (per unit of position noise) left in the step between two
-    consecutive quadratic-fit positions (the square root of the summed squared differences
-    of consecutive weights); half 0 and 1 leave the fixes as they are: sqrt(2)."""
-    return np.diagonal(_step_noise_table(max_half)).copy()
-
-
-@functools.lru_cache(maxsize=16)
-def _step_noise_table(max_half: int) -> NDArray:
-    """[h1, h2]: the noise (per unit of position noise) left in the step from a fix fitted
-    over +-h1 fixes to the next one fitted over +-h2 (windows shrink near a run's ends): the
-    square root of the summed squared differences of the two fits' weights."""
-    top = max_half + 1
-    out = np.empty((top, top))
-    for h1 in range(top):
-        for h2 in range(top):
-            weights = np.zeros(2 * top + 1)  # on offsets -top..top from the first fix
-            weights[top - h1 : top + h1 + 1] -= _quadratic_weights(h1)
-            weights[top + 1 - h2 : top + h2 + 2] += _quadratic_weights(h2)
-            out[h1, h2] = np.sqrt(np.sum(weights**2))
-    out.setflags(write=False)  # cached: shared by every call
-    return out
-
-
-def _length_half(noise_m: float, step_m: float, max_half: int, share: float) -> int:
-    """The smallest half-window whose quadratic fit leaves at most ``share`` of the noise
-    in a step of ``step_m`` (``max_half`` when none does)."""
-    factors = _step_noise_factors(max_half)
-    enough = np.flatnonzero(noise_m * factors <= share * max(step_m, 0.5))
-    return int(enough[0]) if enough.size else max_half
-
-
-FIT_BLOCK = 1 << 16  # fixes fitted at a time: a long log's sums stay small
-
-
-def local_fit(
-    columns: Sequence[NDArray],
-    before: NDArray,
-    after: NDArray,
-    t: NDArray | None = None,
-    quadratic: NDArray | None = None,
-) -> list[NDArray]:
-    """Each value of each column replaced by a least-squares fit over its window of
-    ``before[i]`` fixes before it and ``after[i]`` after it, evaluated at the fix, against
-    time ``t`` (fix numbers when None): a quadratic where the window holds as many fixes on
-    either side (a Savitzky-Golay filter whose window may differ per fix), or where
-    ``quadratic`` says; a straight line elsewhere (a run's ends, where a quadratic would
-    extrapolate the noise). Unlike a moving average it follows a bend instead of cutting
-    inside it, so a winding road keeps its length while the noise is averaged out. Windows
-    must lie inside the arrays."""
-    n = columns[0].size
-    a = np.broadcast_to(np.asarray(before, dtype=np.intp), (n,))
-    b = np.broadcast_to(np.asarray(after, dtype=np.intp), (n,))
-    quad = (a == b) if quadratic is None else np.broadcast_to(quadratic, (n,))
-    out = [np.array(c, dtype=float) for c in columns]
-    for start in range(0, n, FIT_BLOCK):
-        block = slice(start, min(start + FIT_BLOCK, n))
-        offsets = _fit_offsets(columns, a, b, t, quad, block)
-        for column, offset in zip(out, offsets, strict=True):
-            column[block] += offset
-    return out
-
-
-def _fit_offsets(
-    columns: Sequence[NDArray],
-    a: NDArray,
-    b: NDArray,
-    t: NDArray | None,
-    quadratic: NDArray,
-    block: slice,
-) -> list[NDArray]:
-    """``local_fit`` for the fixes of ``block``: each fit's value less the fix's own."""
-    n = columns[0].size
-    lo, hi = block.start, block.stop
-    a, b, quadratic = a[block], b[block], quadratic[block]
-    top = int(max(a.max(), b.max())) if a.size else 0
-    size = hi - lo
-    if top < 1:
-        return [np.zeros(size) for _ in columns]
-    s = [np.ones(size)] + [np.zeros(size) for _ in range(4)]  # sums of u**m (u: offset in t)
-    v = [[np.zeros(size) for _ in range(3)] for _ in columns]  # sums of u**m * (value - own)
-    for k in [*range(-top, 0), *range(1, top + 1)]:
-        first, last = max(lo, -k), min(hi, n - k)  # fixes whose neighbour k away exists
-        if first >= last:
-            continue
-        here, there, mine = (
-            slice(first, last),
-            slice(first + k, last + k),
-            slice(first - lo, last - lo),
-        )
-        mask = ((b[mine] >= k) if k > 0 else (a[mine] >= -k)).astype(float)
-        u = np.full(mask.size, float(k)) if t is None else t[there] - t[here]
-        s[0][mine] += mask
-        power = mask * u
-        for m in range(1, 5):
-            s[m][mine] += power
-            if m < 4:
-                power = power * u
-        for column, sums in zip(columns, v, strict=True):
-            y = mask * (column[there] - column[here])
-            sums[0][mine] += y
-            y *= u
-            sums[1][mine] += y
-            y *= u
-            sums[2][mine] += y
-    with np.errstate(invalid="ignore", divide="ignore"):
-        line_det = s[0] * s[2] - s[1] * s[1]
-        # the quadratic's constant term by Cramer's rule on the 3x3 normal equations
-        det = (
-            s[0] * (s[2] * s[4] - s[3] * s[3])
-            - s[1] * (s[1] * s[4] - s[3] * s[2])
-            + s[2] * (s[1] * s[3] - s[2] * s[2])
-        )
-    quadratic = quadratic & (a >= 1) & (b >= 1)
-    out = []
-    for v0, v1, v2 in v:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            line = (s[2] * v0 - s[1] * v1) / line_det
-            quad = (
-                v0 * (s[2] * s[4] - s[3] * s[3])
-                - s[1] * (v1 * s[4] - s[3] * v2)
-                + s[2] * (v1 * s[3] - s[2] * v2)
-            ) / det
-        offset = np.where(quadratic, quad, np.where(a + b >= 1, line, 0.0))
-        out.append(np.where(np.isfinite(offset), offset, 0.0))
-    return out
-
-
-@dataclass(frozen=True)
-class _FitWindows:
-    """Per fix, the fixes before and after it that its position is fitted over, and where
-    the fit is a quadratic (else a line). Trip lengths use as many fixes on either side (a
-    first fix logged 15 s early pulls no fit), fewer near a run's ends."""
-
-    before: NDArray
-    after: NDArray
-    quadratic: NDArray
-
-
-def _fit_positions(arr: TrackArrays, windows: _FitWindows) -> tuple[NDArray, NDArray]:
-    """Positions fitted over their windows (``local_fit``), against time when timed."""
-    t = spread_repeated_times(arr.t) if np.isfinite(arr.t).all() else None
-    lat, lon = local_fit((arr.lat, arr.lon), windows.before, windows.after, t, windows.quadratic)
-    return lat, lon
-
-
-def _count_windows(n: int, half: int, run_start: NDArray, run_end: NDArray) -> _FitWindows:
-    """+-``half`` fixes, shrunk near each run's ends (as many either side)."""
-    i = np.arange(n)
-    symmetric = np.minimum(half, np.minimum(i - run_start, run_end - i))
-    return _FitWindows(symmetric, symmetric, np.ones(n, dtype=bool))
-
-
-def _white_noise_m(arr: TrackArrays) -> float:
-    """The fast-changing (white) part of a dense log's position noise, per axis: the median
-    of third differences (5.27 sigma in 2-D for white noise of sigma per axis). A car's
-    path changes its bend little between dense fixes, so unlike second differences these
-    hardly grow on a winding road; slow drift, which adds no length, does not show in them.
-    0 for a sparse or drawn track (its third differences are the road's bends)."""
-    if len(arr) < 8 or not dense_log(arr):
-        return 0.0
-    x, y = local_xy_m(arr)
-    return float(np.median(np.hypot(np.diff(x, 3), np.diff(y, 3)))) / 5.266
-
-
-def _without_noise_left(arr: TrackArrays, seg_len: NDArray, windows: _FitWindows) -> NDArray:
-    """Step lengths between fitted positions less what the noise left in them adds: with
-    noise of v per axis across a step of s, the step measures sqrt(s**2 + v) on average, so
-    sqrt(d**2 - v) is the step. ``_step_noise_table`` gives v for two quadratic fits; steps
-    at a run's ends (lines) are left as they are. (The fixes are taken as evenly spaced: a
-    gap in a run makes v a little too large.)"""
-    half = np.where(windows.quadratic, windows.before, 0)
-    both = windows.quadratic[:-1] & windows.quadratic[1:]
-    table = _step_noise_table(int(half.max()) if half.size else 0)
-    left = np.where(both, _white_noise_m(arr) * table[half[:-1], half[1:]], 0.0)
-    return np.sqrt(np.maximum(seg_len * seg_len - left * left, 0.0))
-
-
-def _fit_windows(
-    arr: TrackArrays,
-    disp: NDArray,
-    span: NDArray,
-    moving: NDArray,
-    run: NDArray,
-    run_start: NDArray,
-    run_end: NDArray,
-    cfg: StatsConfig,
-) -> _FitWindows:
-    """Per fix, the window (in time, +-half seconds, inside its run) of the quadratic fit its
-    position gets: per run, as many fixes as leave at most ``LENGTH_NOISE_SHARE`` of the
-    noise in the run's median step while moving (``_length_half``), in seconds at the log's typical
-    interval, between ``smooth_window_s`` and ``max_fit_window_s``: a log with dropped
-    fixes gets fewer fixes, not a longer time. ``disp`` is each fix's displacement over the
-    motion window of ``span`` seconds; ``moving``, whether the fix moves (a parked phone's
-    jitter must not make the median step small: a long stop would widen every window)."""
-    n = len(arr)
-    t = spread_repeated_times(arr.t)
-    steps = np.diff(t)
-    steps = steps[steps > 0]
-    dt_fix = max(float(np.median(steps)) if steps.size else 1.0, 0.1)
-    noise = position_noise_m(arr)
-    max_half = max(int(cfg.max_fit_window_s / dt_fix), 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step = np.nan_to_num(disp / span * dt_fix)
-    half_s = np.full(n, cfg.max_fit_window_s)
-    for a, b in _run_slices(run):
-        moving_steps = step[a:b][moving[a:b]]
-        if moving_steps.size:
-            step_m = float(np.median(moving_steps))
-            fixes = _length_half(noise, step_m, max_half, LENGTH_NOISE_SHARE)
-            half_s[a:b] = fixes * dt_fix
-    half_s = np.clip(half_s, cfg.smooth_window_s, cfg.max_fit_window_s)
-    i = np.arange(n)
-    lo = np.maximum(np.searchsorted(t, t - half_s - 1e-9, side="left"), run_start)
-    hi = np.minimum(np.searchsorted(t, t + half_s + 1e-9, side="right") - 1, run_end)
-    # as many fixes either side, fewer near a run's ends: a truck parked there stays put
-    # (a line fitted over the drive beyond would drag its fixes along)
-    half = np.maximum(np.minimum(i - lo, hi - i), 0)
-    return _FitWindows(half, half, np.ones(n, dtype=bool))
-
-
-def _run_slices(run: NDArray) -> list[tuple[int, int]]:
-    """[start, end) of each run (``run`` numbers the fixes' runs, never decreasing)."""
-    starts = np.flatnonzero(np.diff(run, prepend=run[0] - 1))
-    return list(zip(starts.tolist(), [*starts[1:].tolist(), run.size], strict=True))
 
 
 def _speed_windows(
@@ -557,7 +326,7 @@ def _speed_windows(
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
     half_s = np.full(n, cfg.max_smooth_window_s)
-    for a, b in _run_slices(run):
+    for a, b in run_slices(run):
         moving_steps = step[a:b][moving[a:b]]
         if moving_steps.size:
             fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
@@ -574,14 +343,6 @@ def _speed_windows(
     longer_step = float(np.percentile(np.diff(t), 90)) if n > 1 else dt_fix
     full = reach >= half_s - 1.5 * max(dt_fix, longer_step)
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
-
-
-def _untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
-    """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
-    length, sized as for timed logs (``_fit_windows``), at most as many as a 1 Hz log's
-    ``max_fit_window_s``; 0 for a log without noise."""
-    noise, step = second_difference_noise_m(arr), span_step_m(arr)
-    return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)
 
 
 def _running_median(values: NDArray, width: int = 5, block: int = 1 << 16) -> NDArray:
@@ -716,14 +477,14 @@ def analyze_track(
     # symmetric window, which does not pull a run's first and last fix inwards.
     m_lat, m_lon = smooth(lo, hi)
     steady = np.ones(n, dtype=bool)  # fixes whose smoothed position is free of noise
-    fit: _FitWindows | None = None  # the windows of the length fits (``local_fit``)
+    fit: FitWindows | None = None  # the windows of the length fits (``local_fit``)
     speed_len: NDArray | None = None  # steps between the positions speeds come from
     if all_timed:
         s_lat = s_lon = None  # after the motion test: the window depends on the speed
     elif not timed_seg.any():  # untimed: a drawn line's polyline, a log's smoothed fixes
-        half = _untimed_length_half(arr, cfg) if log else 0
-        fit = _count_windows(n, half, run_start, run_end) if log else None
-        s_lat, s_lon = _fit_positions(arr, fit) if half and fit else (arr.lat, arr.lon)
+        half = untimed_length_half(arr, cfg) if log else 0
+        fit = count_windows(n, half, run_start, run_end) if log else None
+        s_lat, s_lon = fit_positions(arr, fit) if half and fit else (arr.lat, arr.lon)
     else:
         half = np.minimum(np.arange(n) - lo, hi - np.arange(n))
         s_lat, s_lon = smooth(np.arange(n) - half, np.arange(n) + half)
@@ -751,8 +512,8 @@ def analyze_track(
         v_lat, v_lon = smooth(v_lo, v_hi)
         speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
         if typical <= DENSE_LOG_S:  # a sparse log's fits would span whole bends: averages
-            fit = _fit_windows(arr, disp, span, moving, run, run_start, run_end, cfg)
-            s_lat, s_lon = _fit_positions(arr, fit)
+            fit = fit_windows(arr, disp, span, moving, run, run_start, run_end, cfg)
+            s_lat, s_lon = fit_positions(arr, fit)
         else:
             s_lat, s_lon = v_lat, v_lon
         del v_lat, v_lon, v_lo, v_hi
@@ -760,7 +521,7 @@ def analyze_track(
     if speed_len is None:
         speed_len = seg_len
     if fit is not None:
-        seg_len = _without_noise_left(arr, seg_len, fit)
+        seg_len = without_noise_left(arr, seg_len, fit)
         del fit
     with_speed = all_timed and bool(np.isfinite(arr.speed).any())
     straight = (

@@ -377,7 +377,7 @@ def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
     """The fit is exact for a quadratic path (the middle) and a straight one (the ends),
     whatever the spacing in time; repeated whole-second stamps are spread, not stacked."""
     from kei_drive.core.glitches import spread_repeated_times
-    from kei_drive.core.trips import local_fit
+    from kei_drive.core.track_fit import local_fit
 
     t = np.cumsum(np.r_[0.0, np.full(20, 1.0), 15.0, np.full(20, 1.0)])
     curve = 0.3 * t**2 - 2.0 * t + 5.0
@@ -796,7 +796,7 @@ def test_a_step_longer_than_the_logs_rhythm_or_the_limit_is_still_cut():
 def test_local_fit_in_blocks_is_the_same_fit(monkeypatch):
     """A long log is fitted a block at a time (its sums stay small): windows across a
     block's edge see the same neighbours."""
-    from kei_drive.core import trips
+    from kei_drive.core import track_fit
 
     rng = np.random.default_rng(1)
     n = 5_000
@@ -804,9 +804,9 @@ def test_local_fit_in_blocks_is_the_same_fit(monkeypatch):
     t = np.cumsum(rng.uniform(0.5, 1.5, n))
     i = np.arange(n)
     half = np.minimum(rng.integers(0, 12, n), np.minimum(i, n - 1 - i))
-    whole = trips.local_fit((x, y), half, half, t)
-    monkeypatch.setattr(trips, "FIT_BLOCK", 97)
-    blocks = trips.local_fit((x, y), half, half, t)
+    whole = track_fit.local_fit((x, y), half, half, t)
+    monkeypatch.setattr(track_fit, "FIT_BLOCK", 97)
+    blocks = track_fit.local_fit((x, y), half, half, t)
     assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
     assert not np.allclose(whole[0], x)  # it did fit
 
