@@ -28,6 +28,7 @@ from kei_drive.routing.gap_roads import (
     MAX_GAPS_ROUTED,
     SNAP_RADIUS_M,
 )
+from kei_drive.routing.lanes import LANES, in_lanes
 from kei_drive.routing.planner import edges_from_trace
 from kei_drive.routing.polyline import decode_array
 from kei_drive.routing.possible_highway import PossibleHighway
@@ -37,9 +38,10 @@ HEADING_MIN_STEP_M = 10.0  # a step shorter than this says nothing of the truck'
 # them (on average faster than this, 90 mph) was not its road.
 STEP_MAX_SPEED_MPS = 40.0
 ROUTE_MIN_LINE_RATIO = 0.8  # a shorter route than this times the line is not between them
-# A sparse log with more steps to check than this reads unknown beyond them: each is a route
-# and a trace (~3-6 ms on local tiles); 16 h of a 30 s logger at 15 m/s.
-MAX_STEPS_CHECKED = 2_000
+# A sparse log with more steps to check than this reads unknown beyond them: each is one or
+# two routes and a trace, ~4.7 ms a step on two lanes (bench/bench_sparse_check.py): ~14 s, as
+# long as 2,000 steps took one by one; ~50 h of a 60 s logger at 13 m/s.
+MAX_STEPS_CHECKED = 3_000
 
 
 @dataclass
@@ -189,30 +191,21 @@ def step_highways(
     truck could have driven that road in the step's time (a stretch continued by the next
     step's is one). The matcher follows the likeliest road between such fixes, near the
     shortest; a car between them would take the fastest, and a fix a minute cannot tell which
-    the truck took. Raises ``RouterUnavailableError`` when the routing server does not answer."""
+    the truck took. Many steps are asked side by side, each lane an engine of its own (as the
+    matcher's chunks: ``routing.track_check``). Raises ``RouterUnavailableError`` when the
+    routing server does not answer."""
     found = GapRoads()
-    n = len(track)
+    checked = list(steps[:MAX_STEPS_CHECKED])
+    found.unknown = len(steps) - len(checked)
+
+    def ask(lane: Router, step: tuple[int, int]) -> list[PossibleHighway] | None:
+        return _step_stretches(lane, track, step, min_stretch_m, max_speed_mps)
+
     last_end = -1
-    for number, (a, b) in enumerate(steps):
-        if number >= MAX_STEPS_CHECKED:
-            found.unknown += len(steps) - number
-            break
-        step_s = float(track.t[b] - track.t[a])
-        heading_in = _heading(track, a - 1, a) if a > 0 else None
-        heading_out = _heading(track, b, b + 1) if b + 1 < n else None
-        within_m = max_speed_mps * step_s if math.isfinite(step_s) else math.inf
-        try:
-            answer = _fastest(router, track, (a, heading_in), (b, heading_out), within_m)
-            if answer is None:
-                continue  # no road the truck could have driven in the step's time
-            seconds = step_s if math.isfinite(step_s) else None
-            stretches = [
-                replace(h, step_s=seconds)
-                for h in _highway_stretches(router, answer, min_stretch_m, None)
-            ]
-        except RouterUnavailableError:
-            raise
-        except (RoutingError, KeyError, IndexError, TypeError, ValueError):
+    for (a, b), stretches in zip(
+        checked, in_lanes(router, ask, checked, LANES, LANE_MIN_STEPS), strict=True
+    ):
+        if stretches is None:
             found.unknown += 1  # no road between them (or outside the tiles)
             continue
         for stretch in stretches:  # one highway over several steps in a row: one stretch
@@ -223,6 +216,39 @@ def step_highways(
                 found.possible.append(stretch)
             last_end = b
     return found
+
+
+def _step_stretches(
+    router: Router,
+    track: TrackArrays,
+    step: tuple[int, int],
+    min_stretch_m: float,
+    max_speed_mps: float,
+) -> list[PossibleHighway] | None:
+    """The highway stretches on the fastest road the truck could have driven between a
+    step's fixes in its time ([] when none could be), or None when no road joins them."""
+    a, b = step
+    step_s = float(track.t[b] - track.t[a])
+    heading_in = _heading(track, a - 1, a) if a > 0 else None
+    heading_out = _heading(track, b, b + 1) if b + 1 < len(track) else None
+    within_m = max_speed_mps * step_s if math.isfinite(step_s) else math.inf
+    try:
+        answer = _fastest(router, track, (a, heading_in), (b, heading_out), within_m)
+        if answer is None:
+            return []  # no road the truck could have driven in the step's time
+        seconds = step_s if math.isfinite(step_s) else None
+        return [
+            replace(h, step_s=seconds)
+            for h in _highway_stretches(router, answer, min_stretch_m, None)
+        ]
+    except RouterUnavailableError:
+        raise
+    except (RoutingError, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+# Steps asked one by one below this many (an engine of its own costs its start-up).
+LANE_MIN_STEPS = 200
 
 
 def _longer(first: PossibleHighway, then: PossibleHighway) -> PossibleHighway:

@@ -11,10 +11,7 @@ and the reports are joined; what was not matched is reported with its reason.
 from __future__ import annotations
 
 import math
-import os
-import queue
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -38,6 +35,7 @@ from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.gap_highways import GapRoads, gap_highways, step_highways
+from kei_drive.routing.lanes import LANES, in_lanes
 from kei_drive.routing.planner import (
     DESTINATION_TYPES,
     START_TYPES,
@@ -81,7 +79,7 @@ MATCH_ROAD_FACTOR = 3.0  # the road between two fixes is at most this times thei
 STEP_CHECK_MIN_M = 400.0
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
-MATCH_THREADS = min(2, os.cpu_count() or 1)  # chunks matched side by side (own engines)
+MATCH_THREADS = LANES  # chunks matched side by side (own engines: ``routing.lanes``)
 MATCH_MIN_BISECT_POINTS = 6  # a refused chunk this small stays unmatched
 SUSTAINED_MIN_M = 150.0  # shorter highway stretches are crossings or noise
 SUSTAINED_MIN_S = 8.0  # ... and so are shorter times on one (timed tracks)
@@ -593,7 +591,7 @@ def _all_matched_pieces(
     if router is None or lanes_of is None or MATCH_THREADS < 2 or len(jobs) < 2:
         matched = [list(_piece_parts(router, r.lat, r.lon, r.times, r.noise)) for r in readings]
     else:
-        matched = _match_in_lanes(readings, jobs, lanes_of)
+        matched = _match_in_lanes(readings, jobs, router)
     out: list[list[_Part]] = []
     disputed: list[PossibleHighway] = []
     first = 0
@@ -606,28 +604,17 @@ def _all_matched_pieces(
 
 
 def _match_in_lanes(
-    readings: list[_Thinned], jobs: list[tuple[int, int, int]], lanes_of: Any
+    readings: list[_Thinned], jobs: list[tuple[int, int, int]], router: Router
 ) -> list[list[_Part]]:
-    free: queue.SimpleQueue[Router] = queue.SimpleQueue()
-    for lane in lanes_of(MATCH_THREADS):
-        free.put(lane)
-
-    def match(job: tuple[int, int, int]) -> list[_Part]:
+    def match(lane: Router, job: tuple[int, int, int]) -> list[_Part]:
         k, a, b = job
         r = readings[k]
-        lane = free.get()
-        try:
-            return _match(lane, r.lat[a:b], r.lon[a:b], r.times[a:b], r.noise)
-        finally:
-            free.put(lane)
+        return _match(lane, r.lat[a:b], r.lon[a:b], r.times[a:b], r.noise)
 
     out: list[list[_Part]] = [[] for _ in readings]
-    with ThreadPoolExecutor(MATCH_THREADS) as pool:
-        for (k, _a, _b), parts in zip(jobs, pool.map(match, jobs), strict=True):
-            out[k].extend(parts)
-    while not free.empty():  # the extra engines go: their memory is the audit's now
-        free.get()
-    trim_heap()
+    for (k, _a, _b), parts in zip(jobs, in_lanes(router, match, jobs, MATCH_THREADS), strict=True):
+        out[k].extend(parts)
+    trim_heap()  # the extra engines went: their memory is the audit's now
     return out
 
 

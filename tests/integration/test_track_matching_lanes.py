@@ -522,6 +522,47 @@ def test_a_sparse_log_turning_round_at_its_far_end_is_checked(baltimore):
     assert stretch.road == "I 95 North" and stretch.step_s == 60.0
 
 
+def test_a_sparse_logs_steps_checked_side_by_side_find_what_one_by_one_finds(
+    baltimore, monkeypatch
+):
+    """Many steps of a sparse log are checked on two engines of their own side by side
+    (``routing.lanes``): the same stretches, in the same order, joined across steps the same
+    way, as one engine asking them one by one. A 60 s log of the I 95 route, there and back
+    six times: ~115 steps of ~840 m."""
+    from kei_drive.routing import gap_highways
+
+    answer = baltimore.route(kc.route_request(A, B, KeiOptions(), hard=False))
+    route = decode(answer["trip"]["legs"][0]["shape"])
+    fixes, _ = drive_path((route + route[::-1][1:]) * 6, 14.0, interval_s=60.0, seed=4)
+    track = TrackArrays.from_points(fixes)
+    steps = track_check._sparse_steps(track, track_check._cut(track))
+    assert len(steps) > 100
+
+    lanes_asked: list[int] = []
+    real_lanes = baltimore.lanes
+
+    def counted_lanes(count: int):
+        lanes_asked.append(count)
+        return real_lanes(count)
+
+    monkeypatch.setattr(baltimore, "lanes", counted_lanes)
+    monkeypatch.setattr(gap_highways, "LANE_MIN_STEPS", 10**9)
+    one_by_one = gap_highways.step_highways(baltimore, track, steps, track_check.SUSTAINED_MIN_M)
+    assert lanes_asked == []
+    monkeypatch.setattr(gap_highways, "LANE_MIN_STEPS", 2)
+    side_by_side = gap_highways.step_highways(baltimore, track, steps, track_check.SUSTAINED_MIN_M)
+    assert lanes_asked == [2]
+    assert side_by_side == one_by_one
+    assert sum("I 95" in h.road for h in one_by_one.possible) >= 12  # both ways, 6 times
+
+    # beyond MAX_STEPS_CHECKED steps, each step left reads unknown
+    first = gap_highways.step_highways(baltimore, track, steps[:40], track_check.SUSTAINED_MIN_M)
+    monkeypatch.setattr(gap_highways, "MAX_STEPS_CHECKED", 40)
+    capped = gap_highways.step_highways(baltimore, track, steps, track_check.SUSTAINED_MIN_M)
+    assert capped.possible == first.possible
+    assert capped.unknown == first.unknown + len(steps) - 40
+
+
 def _timed(fixes: list[tuple[float, float]], steps_s: list[float]) -> TrackArrays:
     t = T0.timestamp() + np.concatenate(([0.0], np.cumsum(steps_s)))
     return TrackArrays.from_columns(
