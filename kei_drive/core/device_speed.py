@@ -90,7 +90,7 @@ def measured_speed(
     it, or when it was computed from the positions (``raw``: the steps between the fixes as
     logged; it would bring their noise back, and at a standstill the noise over a second
     reads as rolling). ``dt``: time steps with repeated whole-second stamps spread
-    (``core.glitches.spread_repeated_times``). Speeds under ``still_mps`` are returned as 0:
+    (``core.time_order.spread_repeated_times``). Speeds under ``still_mps`` are returned as 0:
     a Doppler speed's noise at a standstill. Where the
     log has enough ``straight`` runs (``straight_runs``: there the fits lose no length),
     the speed is scaled to their length: a device's speed may read a little off (a real

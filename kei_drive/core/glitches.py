@@ -4,13 +4,15 @@ that cut a log (``steps_and_jumps``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from kei_drive.core.distance import haversine_m
+from kei_drive.core.distance import great_circle_m, haversine_m
+from kei_drive.core.time_order import spread_repeated_times
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
 from kei_drive.core.track_noise import position_noise_m
 
@@ -259,18 +261,18 @@ def _pace_around(a: int, b: int, t: NDArray, d: NDArray, jump: NDArray) -> float
 def _within_reach(arr: TrackArrays, a: int, b: int, cfg: StatsConfig) -> bool:
     """Could the truck have gone from fix ``a`` to the later fix ``b`` in the time between,
     judged as the jump test judges a step (its slack, a pause counting as 2 h at most)? A
-    fix 1,000 km away stamped a day later is out of reach; one stamped earlier always is."""
-    metres = float(haversine_m(arr.lat[a], arr.lon[a], arr.lat[b], arr.lon[b]))
-    seconds = float(arr.t[b] - arr.t[a])
-    if np.isnan(seconds):
+    fix 1,000 km away stamped a day later is out of reach; one stamped earlier always is.
+    (Plain floats: asked once per small piece, of which a broken log has thousands.)"""
+    lat, lon = arr.lat, arr.lon
+    metres = great_circle_m(float(lat[a]), float(lon[a]), float(lat[b]), float(lon[b]))
+    seconds = float(arr.t[b]) - float(arr.t[a])
+    if math.isnan(seconds):
         return metres <= cfg.max_untimed_jump_m
-    accuracy = float(np.fmax(arr.accuracy[a], arr.accuracy[b]))
-    slack = cfg.stationary_radius_m + (accuracy if np.isfinite(accuracy) else 0.0)
+    x, y = float(arr.accuracy[a]), float(arr.accuracy[b])
+    accuracy = y if math.isnan(x) else x if math.isnan(y) else max(x, y)  # as np.fmax
+    slack = cfg.stationary_radius_m + (accuracy if math.isfinite(accuracy) else 0.0)
     reach = cfg.max_speed_mps * min(max(seconds, 1.0), cfg.max_bridge_s)
     return seconds >= 0 and metres <= reach + slack
-
-
-REACH_MAX_PIECES = 10_000  # a log cut into more pieces than this keeps only its large ones
 
 
 def _add_reachable(
@@ -278,9 +280,9 @@ def _add_reachable(
 ) -> None:
     """In ``kept`` (per piece), keep each small piece too that is within reach of the kept
     pieces either side: it is the drive, and only a glitch between cut it off. A sparse
-    log's last five fixes after one far glitch are its last five minutes on the road."""
-    if kept.size > REACH_MAX_PIECES:
-        return
+    log's last five fixes after one far glitch are its last five minutes on the road; a log
+    with two fixes in every seven 1,000 km off is ~140,000 pieces of 5 and 2 fixes, and its
+    drive is every piece of 5 (one pass, ~0.5 s for 500,000 fixes)."""
     ids = np.flatnonzero(kept).tolist()  # the kept pieces after k: as they were
     previous, j = None, 0
     for k in range(kept.size):
@@ -409,19 +411,3 @@ def _stationary_pieces(arr: TrackArrays, piece: NDArray, count: int, radius_m: f
     first = np.searchsorted(piece, np.arange(count))
     d = haversine_m(arr.lat[first][piece], arr.lon[first][piece], arr.lat, arr.lon)
     return np.maximum.reduceat(d, first) <= radius_m
-
-
-def spread_repeated_times(t: NDArray) -> NDArray:
-    """Fixes sharing a time stamp (a 2 Hz logger writing whole seconds) spread evenly over
-    the interval to the next stamp, so that a fit against time sees them in order."""
-    n = t.size
-    new_stamp = np.concatenate(([True], t[1:] != t[:-1]))
-    first = np.flatnonzero(new_stamp)
-    if first.size == n:
-        return t
-    group = np.cumsum(new_stamp) - 1
-    size = np.diff(np.concatenate((first, [n])))
-    rank = np.arange(n) - first[group]
-    next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
-    interval = np.clip(next_t - t[first], 0.0, 1.0)
-    return t + rank / size[group] * interval[group]

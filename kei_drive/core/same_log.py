@@ -16,7 +16,7 @@ import numpy as np
 
 from kei_drive.core.distance import haversine_m
 
-if TYPE_CHECKING:  # core.trips reads files through this module
+if TYPE_CHECKING:  # annotations only
     from kei_drive.core.track import TrackArrays
 
 SAME_FIX_M = 10.0  # the same log's fixes, rounded otherwise, move far less than this

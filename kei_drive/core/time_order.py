@@ -1,5 +1,6 @@
 """A log's fixes in time order: segments written out of order, swapped fixes and a track
-written twice (``time_order``, ``segment_order``, ``copies_merged``)."""
+written twice (``time_order``, ``segment_order``, ``copies_merged``), and fixes sharing one
+whole-second stamp spread over it (``spread_repeated_times``)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def segment_order(t: NDArray, lat: NDArray | None = None, lon: NDArray | None = 
     written otherwise (a larger step back is a clock change: time zone, DST, a reset).
     Given their places, swapped fixes are sorted only when that shortens the way: a 1 min
     log's fix stamped 5 s before the fix before it lies on the way in file order, and
-    sorted, the track ran back and forth 3 km (``repaired_times`` re-times it instead)."""
+    sorted, the track ran back and forth 3 km (``glitches.repaired_times`` re-times it instead)."""
     step = np.diff(t)
     if step.size and (step < 0).any():
         if (step <= 0).all():
@@ -158,7 +159,7 @@ def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDA
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
     """Index runs of a track cut wherever consecutive times are more than ``max_gap_s``
-    apart (an untimed fix never cuts; like ``split_on_gaps`` on columns)."""
+    apart (an untimed fix never cuts; like ``trips.split_on_gaps`` on columns)."""
     n = t.size
     if n == 0:
         return []
@@ -168,3 +169,19 @@ def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
     # the cut falls just before the next timed fix
     next_timed = idx[np.searchsorted(idx, cut_after, side="right")]
     return [piece for piece in np.split(np.arange(n), next_timed) if piece.size]
+
+
+def spread_repeated_times(t: NDArray) -> NDArray:
+    """Fixes sharing a time stamp (a 2 Hz logger writing whole seconds) spread evenly over
+    the interval to the next stamp, so that a fit against time sees them in order."""
+    n = t.size
+    new_stamp = np.concatenate(([True], t[1:] != t[:-1]))
+    first = np.flatnonzero(new_stamp)
+    if first.size == n:
+        return t
+    group = np.cumsum(new_stamp) - 1
+    size = np.diff(np.concatenate((first, [n])))
+    rank = np.arange(n) - first[group]
+    next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
+    interval = np.clip(next_t - t[first], 0.0, 1.0)
+    return t + rank / size[group] * interval[group]

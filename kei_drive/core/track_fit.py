@@ -11,9 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from kei_drive.core.glitches import (
-    spread_repeated_times,
-)
+from kei_drive.core.time_order import spread_repeated_times
 from kei_drive.core.track import StatsConfig, TrackArrays
 from kei_drive.core.track_noise import (
     dense_log,

@@ -143,6 +143,13 @@ def dense_log(arr: TrackArrays) -> bool:
     return untimed_log(arr)
 
 
+# A dense log's fixes scattering more than this (per axis) are not a GPS's noise but glitches
+# (a logger writing two fixes in every seven 1,000 km off): taken as noise, they made every
+# jump "plausible" within three times it (``glitches.with_noise_slack``), so no glitch was
+# dropped and the log was read as hundreds of thousands of pieces (41 s in states-along).
+SCATTER_NOISE_MAX_M = 100.0
+
+
 def position_noise_m(arr: TrackArrays) -> float:
     """Typical position noise of a track, in metres (per axis, about one sigma).
 
@@ -157,7 +164,7 @@ def position_noise_m(arr: TrackArrays) -> float:
         return reported
     if not dense_log(arr):
         return reported
-    estimated = second_difference_noise_m(arr)
+    estimated = min(second_difference_noise_m(arr), SCATTER_NOISE_MAX_M)
     return max(min(reported, 50.0), estimated) if acc.size else max(estimated, 2.0)
 
 

@@ -62,12 +62,12 @@ from kei_drive.core.glitches import (
     drop_glitches,
     gap_threshold_s,
     repaired_times,
-    spread_repeated_times,
     steps_and_jumps,
     typical_step_s,
     with_noise_slack,
 )
 from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.time_order import spread_repeated_times
 from kei_drive.core.times import iso_z
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
 from kei_drive.core.track_fit import (
@@ -752,7 +752,10 @@ def _road_steps(
 # speed is never under its average moving speed. 5: a fix whose time stamp, not its place, is
 # out of line is given a time read from its neighbours (``repaired_times``), and a small piece
 # within reach of the kept pieces either side is the drive, not a glitch (``_add_reachable``).
-STATS_RULES = 5
+# 6: a dense log's scatter is taken as noise up to 100 m (``track_noise.SCATTER_NOISE_MAX_M``;
+# beyond, it is glitches, which are dropped), and a log cut into over 10,000 pieces has its
+# small pieces within reach kept too (the pass was skipped for them).
+STATS_RULES = 6
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
@@ -771,8 +774,9 @@ STATS_RULES = 5
 # (or without an engine), so the history is measured one way; 6: a sparse log's steps over
 # 2 km are matched, not cut, and the fastest road between its fixes is checked for highway
 # (``routing.gap_highways.step_highways``); 7: wrong time stamps and small pieces read as
-# in ``STATS_RULES`` 5 (one such fix dropped the I 95 end of a 1 min log).
-HIGHWAY_RULES = 7
+# in ``STATS_RULES`` 5 (one such fix dropped the I 95 end of a 1 min log); 8: as
+# ``STATS_RULES`` 6 (a log with many far glitches).
+HIGHWAY_RULES = 8
 
 
 def compute_stats(

@@ -38,10 +38,14 @@ HEADING_MIN_STEP_M = 10.0  # a step shorter than this says nothing of the truck'
 # them (on average faster than this, 90 mph) was not its road.
 STEP_MAX_SPEED_MPS = 40.0
 ROUTE_MIN_LINE_RATIO = 0.8  # a shorter route than this times the line is not between them
-# A sparse log with more steps to check than this reads unknown beyond them: each is one or
-# two routes and a trace, ~4.7 ms a step on two lanes (bench/bench_sparse_check.py): ~14 s, as
-# long as 2,000 steps took one by one; ~50 h of a 60 s logger at 13 m/s.
+# A sparse log with more steps to check than this reads unknown beyond them (~50 h of a 60 s
+# logger at 13 m/s): each is one or two routes and a trace, ~4.7 ms a step on two lanes of the
+# in-process engine (bench/bench_sparse_check.py), ~14 s in all, as long as 2,000 took one by
+# one before; one by one (a Valhalla server, one core, or ``lanes=1``), ~1.5 times that. The
+# cap does not follow the lanes, so a log reads the same on every machine.
 MAX_STEPS_CHECKED = 3_000
+# Steps asked one by one below this many (an engine of its own costs its start-up).
+LANE_MIN_STEPS = 200
 
 
 @dataclass
@@ -185,14 +189,15 @@ def step_highways(
     steps: Sequence[tuple[int, int]],
     min_stretch_m: float,
     max_speed_mps: float = STEP_MAX_SPEED_MPS,
+    lanes: int = LANES,
 ) -> GapRoads:
     """For each step of a sparse log (``steps``: input indices of its two fixes), the highway
     stretches of ``min_stretch_m`` or more on the fastest car road between its fixes, when the
     truck could have driven that road in the step's time (a stretch continued by the next
     step's is one). The matcher follows the likeliest road between such fixes, near the
     shortest; a car between them would take the fastest, and a fix a minute cannot tell which
-    the truck took. Many steps are asked side by side, each lane an engine of its own (as the
-    matcher's chunks: ``routing.track_check``). Raises ``RouterUnavailableError`` when the
+    the truck took. Many steps are asked on ``lanes`` engines of their own side by side (as the
+    matcher's chunks: ``routing.lanes``). Raises ``RouterUnavailableError`` when the
     routing server does not answer."""
     found = GapRoads()
     checked = list(steps[:MAX_STEPS_CHECKED])
@@ -203,7 +208,7 @@ def step_highways(
 
     last_end = -1
     for (a, b), stretches in zip(
-        checked, in_lanes(router, ask, checked, LANES, LANE_MIN_STEPS), strict=True
+        checked, in_lanes(router, ask, checked, lanes, LANE_MIN_STEPS), strict=True
     ):
         if stretches is None:
             found.unknown += 1  # no road between them (or outside the tiles)
@@ -245,10 +250,6 @@ def _step_stretches(
         raise
     except (RoutingError, KeyError, IndexError, TypeError, ValueError):
         return None
-
-
-# Steps asked one by one below this many (an engine of its own costs its start-up).
-LANE_MIN_STEPS = 200
 
 
 def _longer(first: PossibleHighway, then: PossibleHighway) -> PossibleHighway:

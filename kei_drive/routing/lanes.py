@@ -26,8 +26,9 @@ def in_lanes[T, R](
     """``ask(lane, job)`` for each job, in order: on ``lanes`` engines of their own side by
     side when ``router`` has lanes (``LocalValhallaRouter.lanes``) and there are ``min_jobs``
     jobs or more; else on ``router`` itself, one by one (an HTTP router's server has threads
-    of its own). The lanes' engines are freed afterwards: an engine keeps the memory of its
-    largest request."""
+    of its own). Every job is handed to the lanes at the start, whatever the caller then
+    takes. The lanes' engines go with the iterator: an engine keeps the memory of its largest
+    request."""
     lanes_of = getattr(router, "lanes", None)
     if lanes_of is None or lanes < 2 or len(jobs) < max(min_jobs, 2):
         yield from (ask(router, job) for job in jobs)
@@ -45,5 +46,3 @@ def in_lanes[T, R](
 
     with ThreadPoolExecutor(lanes) as pool:
         yield from pool.map(run, jobs)
-    while not free.empty():
-        free.get()

@@ -586,12 +586,10 @@ def _all_matched_pieces(
     the highway stretches two readings of a piece dispute (``_one_reading``)."""
     pieces = _thinned_pieces(track, cut)
     readings = [r for piece in pieces for r in piece]
-    lanes_of = getattr(router, "lanes", None)
-    jobs = [(k, a, b) for k, r in enumerate(readings) for a, b in _chunk_bounds(r.lat, r.lon)]
-    if router is None or lanes_of is None or MATCH_THREADS < 2 or len(jobs) < 2:
-        matched = [list(_piece_parts(router, r.lat, r.lon, r.times, r.noise)) for r in readings]
+    if router is None:
+        matched = [list(_piece_parts(None, r.lat, r.lon, r.times, r.noise)) for r in readings]
     else:
-        matched = _match_in_lanes(readings, jobs, router)
+        matched = _match_in_lanes(readings, router)
     out: list[list[_Part]] = []
     disputed: list[PossibleHighway] = []
     first = 0
@@ -603,9 +601,11 @@ def _all_matched_pieces(
     return out, disputed
 
 
-def _match_in_lanes(
-    readings: list[_Thinned], jobs: list[tuple[int, int, int]], router: Router
-) -> list[list[_Part]]:
+def _match_in_lanes(readings: list[_Thinned], router: Router) -> list[list[_Part]]:
+    """Each reading's chunks matched in order, ``MATCH_THREADS`` side by side when the engine
+    has lanes (``routing.lanes``)."""
+    jobs = [(k, a, b) for k, r in enumerate(readings) for a, b in _chunk_bounds(r.lat, r.lon)]
+
     def match(lane: Router, job: tuple[int, int, int]) -> list[_Part]:
         k, a, b = job
         r = readings[k]
@@ -663,7 +663,9 @@ def track_uses_highway(
     possible = [h for p in parts for h in p.possible] + disputed
     across = gap_highways(router, track, cut, HIGHWAY_USE_MAX_UNMATCHED_M, SUSTAINED_MIN_M)
     possible += across.possible
-    steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M)
+    # one engine, as for the matching above: a trip is judged in the server's background,
+    # where memory counts more than seconds
+    steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M, lanes=1)
     possible += steps.possible
     if possible:  # not "no": the fixes were too few to tell
         if why_out is not None:

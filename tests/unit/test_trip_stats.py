@@ -376,7 +376,7 @@ def test_a_winding_drive_keeps_its_length(noise_m, within, seed):
 def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
     """The fit is exact for a quadratic path (the middle) and a straight one (the ends),
     whatever the spacing in time; repeated whole-second stamps are spread, not stacked."""
-    from kei_drive.core.glitches import spread_repeated_times
+    from kei_drive.core.time_order import spread_repeated_times
     from kei_drive.core.track_fit import local_fit
 
     t = np.cumsum(np.r_[0.0, np.full(20, 1.0), 15.0, np.full(20, 1.0)])
@@ -1294,16 +1294,15 @@ def test_a_piece_of_one_or_two_fixes_is_followed_as_logged(fixes, step_m, step_s
 
 
 def test_a_log_cut_into_one_fix_pieces_is_followed_fix_by_fix():
-    """A log whose fixes came out in random order is cut into pieces of one or two fixes
-    (every step an implausible jump): each is followed as logged, in the log's order."""
+    """A log whose every step is a gap the matcher must not bridge (a fix a minute, 2.5 km
+    apart: plausible at 42 m/s, but over ``max_gap_m``) is cut into one-fix pieces: each is
+    followed as logged, in the log's order."""
     from kei_drive.core.track_pieces import cleaned_positions
 
-    rng = np.random.default_rng(3)
-    angle = np.arange(2_000) * 2 * np.pi / 2_000  # round a 200 km circle: 630 m apart
+    angle = np.arange(2_000) * 2_500.0 / 200_000.0  # round a 200 km circle, 2.5 km a step
     lat = 39.3 + 200_000.0 * np.sin(angle) / 111_320
     lon = -76.6 + 200_000.0 * np.cos(angle) / 86_000
-    order = rng.permutation(lat.size)
-    track = TrackArrays.from_columns(lat[order], lon[order], T0.timestamp() + np.arange(lat.size))
+    track = TrackArrays.from_columns(lat, lon, T0.timestamp() + 60.0 * np.arange(lat.size))
     out_lat, out_lon, crossing, cut = cleaned_positions(track)
     assert len(cut.pieces) > 1_000 and max(p.size for p in cut.pieces) < 3
     kept = np.concatenate(cut.pieces)
@@ -1523,6 +1522,34 @@ def test_a_far_fix_with_a_wrong_time_stamp_stays_a_glitch(stamp, where):
     lat, _, _, cut = cleaned_positions(TrackArrays.from_points(glitched))
     assert cut.glitches == 1
     assert float(np.ptp(lat)) < 0.001
+
+
+@pytest.mark.parametrize("fixes", [3_000, 60_000])
+def test_two_fixes_in_every_seven_far_off_are_dropped_and_the_drive_kept(fixes):
+    """A 1 Hz log (15 m/s, 5 m of noise) writing two fixes in every seven 1,000 km north:
+    taken as the log's noise, their scatter (~350 km) made every jump "plausible", so no
+    glitch was dropped (the stats used every fix: 38,926 km for 45 km; the cleaned positions
+    kept ~430 pairs 1,000 km north as pieces); at 60,000 fixes (~17,000 pieces) the pass that
+    keeps the small pieces within reach was skipped. Every glitch is dropped, every fix of
+    the drive kept."""
+    from kei_drive.core.track_pieces import cleaned_positions
+
+    rng = np.random.default_rng(5)
+    along = np.arange(fixes) * 15.0 / 20_000.0  # round a 20 km circle
+    lat = 39.3 + (20_000.0 * np.sin(along) + rng.normal(0, 5, fixes)) / 111_320
+    lon = -76.6 + (20_000.0 * np.cos(along) + rng.normal(0, 5, fixes)) / 86_000
+    far = np.zeros(fixes, dtype=bool)
+    far[5::7] = far[6::7] = True
+    track = TrackArrays.from_columns(
+        np.where(far, lat + 9.0, lat), lon, T0.timestamp() + np.arange(fixes)
+    )
+    stats = compute_stats(track, with_states=False)
+    clean = compute_stats(TrackArrays.from_columns(lat, lon, track.t), with_states=False)
+    assert stats.points_used == fixes - far.sum()
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.03)
+    out_lat, out_lon, _crossing, cut = cleaned_positions(track)
+    assert len(cut.pieces) == 1 and cut.glitches == far.sum()
+    assert float(out_lat.max()) < 39.5
 
 
 def test_repeated_spikes_in_a_1_hz_log_leave_its_time_stamps_alone():
