@@ -61,10 +61,17 @@ from kei_drive.routing.unmatched import notes as unmatched_notes
 from kei_drive.routing.unmatched import reasons as unmatched_reasons
 
 MATCH_MIN_SPACING_M = 20.0  # GPS points closer than this to the last kept one are dropped
-# An engine holds ~65 kB a fix of its largest chunk while it lives (measured): check-route of
-# a 500k-fix GPX peaks at ~284 MB with two engines side by side at 300 (400: ~297 MB).
+# An engine holds the memory of its largest chunk while it lives (measured): ~65 kB a fix of
+# a dense log thinned to 100 m (check-route of a 500k-fix GPX peaks at ~284 MB with two
+# engines side by side at 300 fixes; 400: ~297 MB), and ~1 MB a km of a sparse one (a 60 s
+# tracker's 720 m steps: 270 fixes over 150 km held ~200 MB an engine, and check-route of a
+# year of it peaked at 513 MB). So a chunk is also at most 40 km long (268 MB, no slower),
+# but holds 50 fixes at least (a 5 min log's chunk of 10 fixes 4 km apart was refused whole
+# more often), up to 150 km (Valhalla's trace max_distance is 200 km).
 MATCH_CHUNK_POINTS = 300
-MATCH_CHUNK_M = 150_000.0  # under trace max_distance (200 km)
+MATCH_CHUNK_M = 40_000.0
+MATCH_CHUNK_MIN_POINTS = 50
+MATCH_CHUNK_MAX_M = 150_000.0
 JOIN_GAP_M = 30.0  # consecutive parts closer than this share their boundary point
 _NO_POINTS = np.zeros((0, 2))
 MATCH_BREAK_M = 2000.0  # fixes farther apart than this are not bridged (Valhalla's breakage)
@@ -121,13 +128,17 @@ def thin_track(points: Sequence[tuple[float, float]], min_spacing_m: float = MAT
 
 
 def _chunk_bounds(lat: np.ndarray, lon: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) index ranges of at most MATCH_CHUNK_POINTS / MATCH_CHUNK_M, sharing ends."""
+    """[start, end) index ranges sharing their ends: at most ``MATCH_CHUNK_POINTS`` fixes
+    over ``MATCH_CHUNK_M``, or ``MATCH_CHUNK_MIN_POINTS`` over up to ``MATCH_CHUNK_MAX_M``."""
     cum = cumulative_m(lat, lon)
     out, start = [], 0
     while start < lat.size - 1:
         end = min(start + MATCH_CHUNK_POINTS, lat.size)
-        far = int(np.searchsorted(cum, cum[start] + MATCH_CHUNK_M, side="right"))
-        end = max(min(end, far), start + 2)
+        far, farthest = np.searchsorted(
+            cum, cum[start] + np.array([MATCH_CHUNK_M, MATCH_CHUNK_MAX_M]), side="right"
+        )
+        end = min(end, max(int(far), start + MATCH_CHUNK_MIN_POINTS), int(farthest))
+        end = max(end, start + 2)
         out.append((start, end))
         start = end - 1
     return out

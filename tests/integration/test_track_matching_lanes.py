@@ -66,6 +66,7 @@ def test_chunked_two_engine_audit_equals_one_engine_long_chunks(baltimore, monke
     calls.clear()
     monkeypatch.setattr(track_check, "MATCH_THREADS", 1)
     monkeypatch.setattr(track_check, "MATCH_CHUNK_POINTS", 4000)
+    monkeypatch.setattr(track_check, "MATCH_CHUNK_M", track_check.MATCH_CHUNK_MAX_M)
     whole = check_track(track, router=baltimore)
     assert len(calls) == 1
 
