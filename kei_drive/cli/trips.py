@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split-gap-min",
         type=float,
         default=30.0,
-        help="fixes further apart than this many minutes start a new trip (default 30)",
+        help="a pause of over this many minutes starts a new trip: no fixes for that long, "
+        "or fixes standing in one place (a tracker left on while parked; its parked fixes "
+        "are left out) (default 30)",
     )
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     _user_arg(p)

@@ -34,6 +34,7 @@ from kei_drive.core.gpx import (
     read_gpx_columns,
 )
 from kei_drive.core.gpx import fingerprint as gpx_fingerprint
+from kei_drive.core.long_stops import LongStop, between_stops, long_stops, parked_fixes
 from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, shared_span
 from kei_drive.core.time_order import split_on_time_gaps
 from kei_drive.core.times import as_utc
@@ -48,6 +49,7 @@ from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
     HIGHWAY_RULES,
     STATS_RULES,
+    TrackAnalysis,
     TripStats,
     analyze_track,
     compute_stats,
@@ -890,11 +892,16 @@ class AlreadyImported(GpxError):
 
 
 def _import_pieces(
-    tracks: list[GpxTrack], split_gap_s: float, notes_out: list[str] | None = None
-) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray]]:
-    """One trip per run of fixes without a gap longer than ``split_gap_s``; consecutive
-    segments of a track closer in time than that are joined. Single fixes make no trip.
-    Each piece: (label, fixes, course, elevation) as columns."""
+    tracks: list[GpxTrack],
+    split_gap_s: float,
+    cap: float | None,
+    notes_out: list[str] | None = None,
+) -> list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray, TrackAnalysis]]:
+    """One trip per run of fixes without a pause longer than ``split_gap_s``: no fix for that
+    long, or fixes standing in one place (``core.long_stops``: a tracker left on while
+    parked; its parked fixes are left out, and ``notes_out`` says so). Consecutive segments
+    of a track closer in time than that are joined. Single fixes make no trip. Each piece:
+    (label, fixes, course, elevation) as columns, and its statistics (``analyze_track``)."""
     out = []
     for track in tracks:
         found = []
@@ -902,20 +909,53 @@ def _import_pieces(
         logs = separate_logs(exact_route_points(track).segments, named)  # two devices
         if notes_out is not None:
             notes_out.extend(f"{track.name or 'the track'}: {note}" for note in named)
+        stops: list[LongStop] = []
+        parked_count = 0
         for log in logs:
             fixes, course, elevation = from_segments(log)
             for part in split_on_time_gaps(fixes.t, split_gap_s):
-                if part.size >= 2:
-                    run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
-                    found.append((fixes.take(run), course[run], elevation[run]))
+                if part.size < 2:
+                    continue
+                run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
+                piece = fixes.take(run)
+                analysis = analyze_track(piece, cap)
+                parked = long_stops(analysis, piece.t, split_gap_s)
+                if not parked:
+                    found.append((piece, course[run], elevation[run], analysis))
+                    continue
+                stops += parked
+                parked_count += parked_fixes(len(piece), parked)
+                for drive in between_stops(len(piece), parked):
+                    fixes_between = piece.take(drive)
+                    found.append(
+                        (
+                            fixes_between,
+                            course[run][drive],
+                            elevation[run][drive],
+                            analyze_track(fixes_between, cap),
+                        )
+                    )
+        if stops and notes_out is not None:
+            notes_out.append(_stops_note(track.name, stops, parked_count, split_gap_s))
         if len(logs) > 1:  # in time order: two devices' logs overlap
             found.sort(key=lambda piece: _first_time(piece[0].t))
-        for i, (fixes, course, elevation) in enumerate(found, 1):
+        for i, (fixes, course, elevation, analysis) in enumerate(found, 1):
             label = track.name
             if len(found) > 1 and track.name:
                 label = f"{track.name} ({i}/{len(found)})"
-            out.append((label, fixes, course, elevation))
+            out.append((label, fixes, course, elevation, analysis))
     return out
+
+
+def _stops_note(name: str | None, stops: list[LongStop], parked: int, split_gap_s: float) -> str:
+    """The note on a track cut at stops its logger kept logging through."""
+    one = len(stops) == 1
+    hours = sum(stop.seconds for stop in stops) / 3600
+    return (
+        f"{name or 'the track'}: {len(stops)} stop{'' if one else 's'} of over "
+        f"{split_gap_s / 60:.0f} min ({hours:,.1f} h in all) with the logger on cut it into "
+        f"trips; the {parked:,} fixes logged while parked are left out"
+    )
 
 
 def _first_time(t: np.ndarray) -> float:
@@ -940,8 +980,10 @@ def import_gpx(
     Each track becomes one trip (each route of a file of routes only; a file holding a
     drive and its planned route is the drive, ``core.track.drives_only``; a track going on
     without a pause from the one before is joined to it, ``core.track.continued_tracks``),
-    cut into several wherever fixes are more than ``split_gap_s`` apart; a piece of a
-    single fix, or one that never moved, makes no trip. Untimed fixes are kept (they give
+    cut into several wherever fixes pause for more than ``split_gap_s``: none for that
+    long, or fixes standing in one place (a tracker left on while parked: its parked fixes
+    are left out, ``core.long_stops``); a piece of a single fix, or one that never moved,
+    makes no trip. Untimed fixes are kept (they give
     distance, not time). The file is parsed once, into columns, and the fixes are stored in bulk
     (committed in chunks).
     ``fixes_out`` (a list) receives each created trip's fixes, in the order of the result,
@@ -970,8 +1012,9 @@ def import_gpx(
         vehicle = get_vehicle(session, vehicle_id, uid)
         cap = mph_to_mps(vehicle.speed_cap_mph) if vehicle.speed_cap_mph else None
     pieces, repeated, held_ids = [], [], []
-    for label, fixes, course, elevation in _import_pieces(tracks, split_gap_s, notes_out):
-        analysis = analyze_track(fixes, cap)
+    for label, fixes, course, elevation, analysis in _import_pieces(
+        tracks, split_gap_s, cap, notes_out
+    ):
         stats = analysis.stats
         if no_movement(stats):
             continue

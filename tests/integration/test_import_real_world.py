@@ -146,3 +146,48 @@ def test_another_vehicles_drive_over_the_same_minutes_is_a_trip_of_its_own(db, t
         assert code == 0, err
     code, out, _ = run(capsys, "trips", "list", "--json")
     assert json.loads(out)["total"] == 2
+
+
+def test_a_tracker_left_on_while_parked_makes_a_trip_per_drive(db, tmp_path, capsys):
+    """A tracker's export: a fix a minute for three days, parked all but 11 minutes a day.
+    Cut only where fixes pause, it was one trip of three days; a careful driver sees three
+    drives. The parked fixes belong to none of them (as a background logger's trips)."""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=8).start()
+    for day in range(3):
+        track.drive(8_000, 12.0, north=day % 2 == 0).stop(23 * 3600, jitter_m=5.0)
+    path = tmp_path / "tracker.gpx"
+    path.write_text(to_gpx(track.points, name="Tracker"))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    trips = answer["trips"]
+    assert [t["name"] for t in trips] == [f"Tracker ({i}/3)" for i in (1, 2, 3)]
+    for trip in trips:
+        stats = trip["stats"]
+        assert stats["distance_m"] == pytest.approx(8_000, rel=0.05)
+        assert stats["elapsed_s"] <= 8_000 / 12.0 + 4 * 60  # the drive, not the day
+    parked = len(track.points) - sum(t["point_count"] for t in trips)
+    assert parked > 3 * 22 * 60
+    (note,) = [n for n in answer["notes"] if "logger on" in n]
+    assert note.startswith("Tracker: 3 stops of over 30 min")
+    assert f"the {parked:,} fixes logged while parked are left out" in note
+
+
+def test_a_stop_shorter_than_the_pause_stays_in_the_trip(db, tmp_path, capsys, monkeypatch):
+    """Lunch with the phone recording: 20 minutes parked is part of the drive at the default
+    pause of 30 minutes, and ends it when the pause asked for is 10."""
+    track = TrackBuilder(interval_s=1.0, seed=9).start().drive(4_000, 12.0)
+    track.stop(20 * 60).drive(4_000, 12.0)
+    path = tmp_path / "lunch.gpx"
+    path.write_text(to_gpx(track.points))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    (trip,) = json.loads(out)["trips"]
+    assert trip["point_count"] == len(track.points)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'another.db'}")
+    code, out, err = run(capsys, "trips", "import", str(path), "--split-gap-min", "10", "--json")
+    assert code == 0, err
+    assert [t["stats"]["distance_m"] for t in json.loads(out)["trips"]] == [
+        pytest.approx(4_000, rel=0.03),
+        pytest.approx(4_000, rel=0.03),
+    ]

@@ -82,8 +82,9 @@ def importer() -> rx.Component:
             class_name="kd-import-row",
         ),
         rx.el.p(
-            "GPX files from other loggers: each track becomes a trip, cut where fixes are more "
-            "than 30 min apart. Tap the button or drop files on it.",
+            "GPX files from other loggers: each track becomes a trip, cut where it pauses for "
+            "over 30 min (no fixes, or a tracker logging while parked). Tap the button or drop "
+            "files on it.",
             class_name="kd-note",
         ),
         _results(),
