@@ -127,6 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from kei_drive.db import queries as q
     from kei_drive.db.accounts import NoSuchUser
     from kei_drive.presenters.trips import trip_dict
+    from kei_drive.routing.lanes import LANES
     from kei_drive.services.trips import import_gpx
 
     skipped: list[int] = []
@@ -142,6 +143,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 user_id=uid,
                 skipped_out=skipped,
                 notes_out=read_notes,  # + routes set aside beside a track
+                lanes=LANES,
             )
             vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]

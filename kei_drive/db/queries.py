@@ -1044,9 +1044,12 @@ def import_gpx(
     if not pieces and any(t.point_count >= 2 for t in tracks):
         raise GpxError("no movement in this log (its fixes never left one spot): no trip")
     created: list[tuple[Trip, TripStats]] = []
+    unsaved = 0  # rows written since the last commit: many small trips commit together
     try:
         for i, (label, fixes, course, elevation, stats) in enumerate(pieces, 1):
-            begin_write(session)  # ensure_trip reads, then writes
+            if i == 1 or unsaved >= IMPORT_COMMIT_ROWS:  # (a commit lets the uploads in)
+                begin_write(session)  # ensure_trip reads, then writes
+                unsaved = 0
             trip, _ = ensure_trip(
                 session,
                 str(uuidlib.uuid4()),
@@ -1057,6 +1060,7 @@ def import_gpx(
             created.append((trip, stats))
             if fixes_out is not None:
                 fixes_out.append(fixes)
+            big = len(fixes) > IMPORT_COMMIT_ROWS
             insert_track_columns(
                 session,
                 trip,
@@ -1064,8 +1068,9 @@ def import_gpx(
                 course,
                 elevation,
                 chunk_rows=IMPORT_COMMIT_ROWS,
-                commit_chunks=True,
+                commit_chunks=big,
             )
+            unsaved = len(fixes) % IMPORT_COMMIT_ROWS if big else unsaved + len(fixes)
             store_stats(trip, stats)
             trip.recording_state = RecordingState.FINISHED.value
             trip.point_count = len(fixes)

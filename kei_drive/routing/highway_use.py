@@ -13,7 +13,12 @@ from collections.abc import Sequence
 
 from kei_drive.core.track import TrackArrays
 from kei_drive.core.vocabulary import HighwayUse
-from kei_drive.routing.base import RouterUnavailableError, RoutingError, TilesMissingError
+from kei_drive.routing.base import (
+    Router,
+    RouterUnavailableError,
+    RoutingError,
+    TilesMissingError,
+)
 from kei_drive.routing.track_check import track_uses_highway
 
 NO_TILES_NOTE = "No routing tiles are installed (kei-drive tiles build): not checked."
@@ -23,12 +28,15 @@ def highway_use(points: Sequence[tuple[float, float]] | TrackArrays) -> bool | N
     return highway_use_and_note(points).answer
 
 
-def highway_use_and_note(points: Sequence[tuple[float, float]] | TrackArrays) -> HighwayUse:
-    """``highway_use`` and, when it is unknown, why (for the driver: ``trips show``). Not
-    ``judged`` when no engine could look (no tiles, the routing server unreachable)."""
+def highway_use_and_note(
+    points: Sequence[tuple[float, float]] | TrackArrays, router: Router | None = None
+) -> HighwayUse:
+    """``highway_use`` (on ``router``, default the installed engine) and, when it is
+    unknown, why (for the driver: ``trips show``). Not ``judged`` when no engine could look
+    (no tiles, the routing server unreachable)."""
     why: list[str] = []
     try:
-        use = track_uses_highway(points, why_out=why)
+        use = track_uses_highway(points, router, why_out=why)
     except TilesMissingError:
         return HighwayUse(None, NO_TILES_NOTE, judged=False)
     except RouterUnavailableError as exc:

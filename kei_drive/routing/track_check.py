@@ -660,7 +660,8 @@ def track_uses_highway(
         return None
     router = router or get_router()
     lanes_of = getattr(router, "lanes", None)
-    if lanes_of is not None and len(track) > MATCH_CHUNK_POINTS:
+    shared = lanes_of is not None and not getattr(router, "own_engine", False)
+    if shared and len(track) > MATCH_CHUNK_POINTS:
         router = lanes_of(1)[0]  # a long log: an engine of its own, freed afterwards
     parts: list[_Part] = []
     cut = _cut(track)

@@ -48,6 +48,11 @@ class LocalValhallaRouter(ValhallaActions):
             cfg.write_text(json.dumps(tiles_mod.make_config(self.tiles_dir), indent=1))
         self.config_file = cfg.resolve()
 
+    @property
+    def own_engine(self) -> bool:
+        """An engine of its own (a lane), not the process's shared one."""
+        return self._own_engine
+
     def lanes(self, count: int) -> list[LocalValhallaRouter]:
         """``count`` routers on these tiles with engines of their own, for threads matching a
         long track side by side (the engine releases the GIL). They are freed with the

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from kei_drive import config
 from kei_drive.core.gap_roads import GapKey, with_roads_across_gaps
 from kei_drive.core.gpx import GpxError, GpxSource, GpxTrack
+from kei_drive.core.memory import trim_heap
 from kei_drive.core.track import TrackArrays
 from kei_drive.core.trips import HIGHWAY_RULES, TripStats
 from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, HighwayUse, RecordingState
@@ -195,10 +196,13 @@ def import_gpx(
     user_id: int | None = None,
     skipped_out: list[int] | None = None,
     notes_out: list[str] | None = None,
+    lanes: int = 1,
 ) -> list[tuple[Trip, TripStats]]:
     """Import a GPX file as finished trips: statistics, names, highway use (``skipped_out``
     receives the ids of trips stored before that the file repeats, ``notes_out`` a note on
-    points of the file left out and one on planned routes set aside beside a track).
+    points of the file left out and one on planned routes set aside beside a track). A file
+    of many trips (a tracker's year) is judged on ``lanes`` engines side by side: the CLI
+    asks for two; the server keeps to its one (memory counts more there than seconds).
 
     Storing is ``queries.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);
@@ -207,8 +211,6 @@ def import_gpx(
     """
     if isinstance(source, bytes) and len(source) > config.MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {config.MAX_GPX_BYTES // (1024 * 1024)} MB")
-    from kei_drive.routing.highway_use import highway_use_and_note  # the router loads late
-
     fixes: list[TrackArrays] = []  # each trip's fixes, matched below without reading them back
     created = q.import_gpx(
         session,
@@ -227,19 +229,46 @@ def import_gpx(
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
-        from kei_drive.routing.gap_roads import roads_across_gaps
-
-        uses = [highway_use_and_note(track) for track in fixes]  # no lock held meanwhile
-        roads = [roads_across_gaps(stats.to_measure) for _trip, stats in created]
+        # (no lock held meanwhile)
+        judged = _judged_on_roads(fixes, [stats for _trip, stats in created], lanes)
         begin_write(session)  # then a short write (in turns with the uploads)
         measured = []
-        for (trip, stats), use, across in zip(created, uses, roads, strict=True):
+        for (trip, stats), (use, across) in zip(created, judged, strict=True):
             stats = measure_gaps_on_roads(trip, stats, across)
             set_highway_use(session, trip, use)
             measured.append((trip, stats))
         created = measured
         session.flush()
     return created
+
+
+def _judged_on_roads(
+    tracks: list[TrackArrays], stats: list[TripStats], lanes: int
+) -> list[tuple[HighwayUse, dict[GapKey, float]]]:
+    """Each trip's highway use and the roads across its gaps and sparse steps; many trips
+    on ``lanes`` engines of their own side by side (``routing.lanes``), when the installed
+    engine has them."""
+    from kei_drive.routing import get_router  # the router loads late
+    from kei_drive.routing.base import RoutingError
+    from kei_drive.routing.gap_roads import roads_across_gaps
+    from kei_drive.routing.highway_use import highway_use_and_note
+    from kei_drive.routing.lanes import in_lanes
+
+    def judge(router: Any, job: tuple[TrackArrays, TripStats]) -> Any:
+        track, trip_stats = job
+        return highway_use_and_note(track, router), roads_across_gaps(trip_stats.to_measure, router)
+
+    jobs = list(zip(tracks, stats, strict=True))
+    trim_heap()  # the parse's and the statistics' freed memory, before engines take theirs
+    router = None
+    if lanes > 1 and len(jobs) > 1:
+        try:
+            router = get_router()
+        except RoutingError:
+            router = None  # no engine: each job says so, as one by one
+    if router is None:
+        return [(highway_use_and_note(track), roads_across_gaps(s.to_measure)) for track, s in jobs]
+    return list(in_lanes(router, judge, jobs, lanes))
 
 
 @dataclass(frozen=True)

@@ -594,3 +594,66 @@ def test_a_fix_with_no_time_leaves_the_fastest_road_check_on(baltimore):
     result = check_track(track, router=baltimore)
     assert result.legal is None
     assert any("of South President Street (trunk)" in n for n in result.notes)
+
+
+def test_a_trackers_days_imported_side_by_side_read_as_one_by_one(
+    baltimore, tmp_path, monkeypatch, capsys
+):
+    """A tracker's export of four days (a fix a minute, parked between drives along I 95):
+    ``trips import`` makes a trip per drive and judges them on two engines side by side;
+    each trip reads exactly as when judged one by one."""
+    from kei_drive.cli import main
+    from kei_drive.core.gpx import TrackPoint, to_gpx
+    from kei_drive.routing import lanes
+
+    routes = [
+        decode(
+            baltimore.route(kc.route_request(a, b, KeiOptions(), hard=False))["trip"]["legs"][0][
+                "shape"
+            ]
+        )
+        for a, b in ((A, B), (B, A))
+    ]
+    points: list[TrackPoint] = []
+    t0 = T0
+    rng = np.random.default_rng(4)
+    for day in range(4):
+        drive, _length = drive_path(
+            routes[day % 2], 12.0, interval_s=60.0, noise_m=5.0, seed=day, t0=t0
+        )
+        points += drive
+        end = drive[-1]
+        for minute in range(1, 20 * 60):  # parked with the tracker on
+            north, east = rng.normal(0.0, 5.0, 2) / 111_195
+            points.append(
+                TrackPoint(
+                    end.lat + north, end.lon + east / 0.77, end.time + timedelta(minutes=minute)
+                )
+            )
+        t0 = points[-1].time + timedelta(minutes=1)
+    gpx = tmp_path / "tracker.gpx"
+    gpx.write_text(to_gpx(points, name="Tracker"))
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+
+    asked: list[int] = []
+    real_lanes = LocalValhallaRouter.lanes
+
+    def counted_lanes(router, count):
+        asked.append(count)
+        return real_lanes(router, count)
+
+    monkeypatch.setattr(LocalValhallaRouter, "lanes", counted_lanes)
+    answers = []
+    for lane_count in (2, 1):
+        monkeypatch.setattr(lanes, "LANES", lane_count)
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / f'lanes{lane_count}.db'}")
+        assert main(["trips", "import", str(gpx), "--json"]) == 0
+        trips = json.loads(capsys.readouterr().out)["trips"]
+        answers.append([{k: v for k, v in t.items() if k not in ("id", "uuid")} for t in trips])
+    side_by_side, one_by_one = answers
+    assert asked[0] == 2  # the first import's trips were judged on two engines
+    assert len(side_by_side) == 4
+    assert side_by_side == one_by_one
+    assert all(trip["highway_use"] is True for trip in side_by_side)  # I 95 each way
+    assert all(trip["stats"].get("road_steps") for trip in side_by_side)  # steps measured
