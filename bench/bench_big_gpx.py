@@ -120,18 +120,7 @@ def write_big_gpx(
 
 @pytest.fixture(scope="module")
 def big_gpx(tiles, tmp_path_factory) -> Path:
-    from kei_drive.routing import KeiOptions, get_router
-    from kei_drive.routing import kei_costing as kc
-    from kei_drive.routing.polyline import decode
-
-    router = get_router(tiles)
-    there, back = (
-        np.array(decode(leg["trip"]["legs"][0]["shape"]))
-        for leg in (
-            router.route(kc.route_request(a, b, KeiOptions(), hard=False))
-            for a, b in ((A, B), (B, A))
-        )
-    )
+    there, back = _bench_routes(tiles)
     # The return leg is planned by the engine (a driver comes back on the other carriageway
     # of a divided road, not down the outbound one against the traffic).
     return write_big_gpx(tmp_path_factory.mktemp("big") / "big.gpx", there, back=back)
@@ -156,15 +145,83 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, fl
     return seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, stderr[-500:]
 
 
-@pytest.mark.parametrize(
-    ("name", "argv", "target_s"),
-    [
-        ("states-along", ["states-along", "{gpx}", "--json"], 5),
-        ("check-route", ["check-route", "{gpx}", "--json"], 5),
-        ("trips import", ["trips", "import", "{gpx}", "--json"], 20),
-    ],
-)
+def write_tracker_gpx(path: Path, there: np.ndarray, back: np.ndarray, n: int = N) -> Path:
+    """``n`` fixes a minute, 5 m of noise: a tracker left on in a truck driven ``there`` one
+    day and ``back`` the next at 12 m/s, parked the rest of each day (~347 days)."""
+    rng = np.random.default_rng(7)
+    lat, lon = np.empty(n), np.empty(n)
+    i = day = 0
+    while i < n:
+        route = there if day % 2 == 0 else back
+        cum = cumulative_m(route[:, 0], route[:, 1])
+        along = np.arange(0.0, cum[-1], 12.0 * 60.0)[: n - i]
+        k = along.size
+        lat[i : i + k] = np.interp(along, cum, route[:, 0])
+        lon[i : i + k] = np.interp(along, cum, route[:, 1])
+        parked = min(1440 - k, n - i - k)
+        lat[i + k : i + k + parked], lon[i + k : i + k + parked] = route[-1]
+        i, day = i + k + parked, day + 1
+    lat += rng.normal(0, 5, n) / 111_195
+    lon += rng.normal(0, 5, n) / 86_000
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
+    with path.open("w") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="bench" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Tracker</name><trkseg>\n'
+        )
+        for j in range(n):
+            stamp = datetime.fromtimestamp(t0 + 60 * j, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            out.write(
+                f'<trkpt lat="{lat[j]:.7f}" lon="{lon[j]:.7f}"><time>{stamp}</time></trkpt>\n'
+            )
+        out.write("</trkseg></trk></gpx>\n")
+    return path
+
+
+def _bench_routes(tiles: Path) -> tuple[np.ndarray, np.ndarray]:
+    from kei_drive.routing import KeiOptions, get_router
+    from kei_drive.routing import kei_costing as kc
+    from kei_drive.routing.polyline import decode
+
+    router = get_router(tiles)
+    there, back = (
+        np.array(
+            decode(
+                router.route(kc.route_request(a, b, KeiOptions(), hard=False))["trip"]["legs"][0][
+                    "shape"
+                ]
+            )
+        )
+        for a, b in ((A, B), (B, A))
+    )
+    return there, back
+
+
+@pytest.fixture(scope="module")
+def tracker_gpx(tiles, tmp_path_factory) -> Path:
+    there, back = _bench_routes(tiles)
+    return write_tracker_gpx(tmp_path_factory.mktemp("tracker") / "tracker.gpx", there, back)
+
+
+COMMANDS = [
+    ("states-along", ["states-along", "{gpx}", "--json"], 5),
+    ("check-route", ["check-route", "{gpx}", "--json"], 5),
+    ("trips import", ["trips", "import", "{gpx}", "--json"], 20),
+]
+
+
+@pytest.mark.parametrize(("name", "argv", "target_s"), COMMANDS)
 def test_bench_500k_point_gpx(name, argv, target_s, big_gpx, tiles, tmp_path):
+    _bench(name, argv, target_s, big_gpx, tiles, tmp_path)
+
+
+@pytest.mark.parametrize(("name", "argv", "target_s"), COMMANDS)
+def test_bench_500k_fix_tracker_year(name, argv, target_s, tracker_gpx, tiles, tmp_path):
+    """The other 500,000-fix file real users bring: a year of a tracker (one trip a drive)."""
+    _bench(f"{name} (tracker)", argv, target_s, tracker_gpx, tiles, tmp_path)
+
+
+def _bench(name, argv, target_s, big_gpx, tiles, tmp_path):
     env = {
         **os.environ,
         "KEI_DRIVE_HOME": str(tmp_path / "home"),
