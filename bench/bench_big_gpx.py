@@ -51,6 +51,11 @@ might change the match took check-route to 6.0-6.1 s (from 7.4-8.0 s by hand), b
 review found it turned 7 sparse or untimed tracks' verdicts from not Kei-legal to legal, so it
 was taken back (docs/performance.md, "Session 20").
 
+Session 29 (2026-12-06): a second file, a year of a 60 s tracker parked between drives
+(``test_bench_500k_fix_tracker_year``): states-along 2.4 s / 140 MB, check-route 16.8 s /
+265 MB (523 MB before chunks were bounded to 40 km), trips import 15.3 s / 265 MB, 348 trips
+(one trip of 347 days before, 350 MB). See docs/performance.md, "Session 29".
+
 What is left: check-route map-matches ~6,000 km; Valhalla's matcher costs ~1.2 ms of CPU per
 km at the 100 m spacing and 50 m radius used, and ~3 s of the command (start-up, the parse,
 cutting and thinning, the audit, the output) runs on one core while the other waits, so
