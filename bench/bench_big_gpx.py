@@ -107,17 +107,32 @@ def write_big_gpx(
     along = np.cumsum(speed) % cum[-1]
     lat = np.interp(along, cum, loop[:, 0]) + rng.normal(0, 3, n) / 111_195
     lon = np.interp(along, cum, loop[:, 1]) + rng.normal(0, 3, n) / 86_000
+    extra = [f"<ele>{40 + i % 17}.0</ele>" for i in range(n)]
+    return _write_gpx(path, "Long log", lat, lon, 1.0, extra, "<hdop>0.8</hdop>")
+
+
+def _write_gpx(
+    path: Path,
+    name: str,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    every_s: float,
+    before_time: list[str] | None = None,
+    after_time: str = "",
+) -> Path:
+    """A one-track GPX of these fixes, ``every_s`` apart from 2024-05-04 15:00 UTC."""
     t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
     with path.open("w") as out:
         out.write(
             '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="bench" '
-            'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Long log</name><trkseg>\n'
+            f'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>{name}</name><trkseg>\n'
         )
-        for i in range(n):
-            stamp = datetime.fromtimestamp(t0 + i, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for i in range(lat.size):
+            stamp = datetime.fromtimestamp(t0 + every_s * i, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            inner = before_time[i] if before_time else ""
             out.write(
-                f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"><ele>{40 + i % 17}.0</ele>'
-                f"<time>{stamp}</time><hdop>0.8</hdop></trkpt>\n"
+                f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}">{inner}'
+                f"<time>{stamp}</time>{after_time}</trkpt>\n"
             )
         out.write("</trkseg></trk></gpx>\n")
     return path
@@ -168,19 +183,7 @@ def write_tracker_gpx(path: Path, there: np.ndarray, back: np.ndarray, n: int = 
         i, day = i + k + parked, day + 1
     lat += rng.normal(0, 5, n) / 111_195
     lon += rng.normal(0, 5, n) / 86_000
-    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
-    with path.open("w") as out:
-        out.write(
-            '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="bench" '
-            'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Tracker</name><trkseg>\n'
-        )
-        for j in range(n):
-            stamp = datetime.fromtimestamp(t0 + 60 * j, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            out.write(
-                f'<trkpt lat="{lat[j]:.7f}" lon="{lon[j]:.7f}"><time>{stamp}</time></trkpt>\n'
-            )
-        out.write("</trkseg></trk></gpx>\n")
-    return path
+    return _write_gpx(path, "Tracker", lat, lon, 60.0)
 
 
 def _bench_routes(tiles: Path) -> tuple[np.ndarray, np.ndarray]:
