@@ -7,9 +7,15 @@ starts a new trip (``split_gap_s``) is that pause, with the logger on: the trip 
 where the truck arrived, the next starts where it left, and the parked fixes between belong
 to no trip (as a background logger's trips are cut, ``core.segment``).
 
-Standing is what the trip's own statistics call it (``TrackAnalysis.moving``): fixes whose
-smoothed position did not move past the jitter radius, so a parked phone's wander stays a
-stop and a crawl in a queue is moving.
+A stop is a place, not only fixes that read as standing (``TrackAnalysis.moving`` false):
+
+- a parked logger's jump (multipath: 100-500 m for a fix or three) or jitter that reads as
+  moving for a while, but never leaves the place, does not end the stop (else the stop's
+  halves made a trip of the jump);
+- fixes that read as standing but step far from each other (a short drive whose fixes a
+  2 min tracker took at red lights, its speed reading 0) are not one stop;
+- a run of standing fixes that drifts (a queue rolling a few metres at a time, a crawl that
+  a phone claiming 30 m reads as standing) is driving, not a stop.
 """
 
 from __future__ import annotations
@@ -19,7 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from kei_drive.core.distance import haversine_m
+from kei_drive.core.track import TrackArrays
 from kei_drive.core.trips import TrackAnalysis
+
+NEVER_LEFT_M = 150.0  # fixes this near the place (or 4x its scatter) did not leave it...
+BLIP_MAX_FIXES = 3  # ...and a jump away of this many fixes that comes back is a glitch
+END_FIXES = 20  # the place where a part ends (begins): the median of this many fixes
+SCATTER_FIXES = 200  # its scatter: the median distance of this many fixes from it
+AT_REST_M = 50.0  # a stop begins and ends with a fix this near where it stood (or 3x scatter)
+DRIFT_MAX_M = 40.0  # a stop's first and last third stand this near (medians), at most
 
 
 @dataclass(frozen=True)
@@ -29,24 +44,94 @@ class LongStop:
     seconds: float  # from the one to the other
 
 
-def long_stops(analysis: TrackAnalysis, t: NDArray, min_s: float) -> list[LongStop]:
-    """The stops of a timed log (``t``: epoch seconds per input fix) that lasted over
-    ``min_s``: each run of used fixes standing (``analysis.moving`` false) whose first and
-    last fix are more than ``min_s`` apart. Fixes the statistics dropped (glitches, invalid
-    or untimed fixes) neither end a stop nor make one."""
-    used = np.flatnonzero(analysis.used & np.isfinite(t))
+def long_stops(analysis: TrackAnalysis, track: TrackArrays, min_s: float) -> list[LongStop]:
+    """The stops of a timed log that lasted over ``min_s``: runs of used fixes standing
+    (``analysis.moving`` false), cut where they step over ``NEVER_LEFT_M``, joined again
+    across a jump or jitter that never left the place (``_joined``), and kept when their
+    first and last fix are more than ``min_s`` apart and they do not drift (``_drifts``).
+    Fixes the statistics dropped (glitches, invalid or untimed fixes) neither end a stop nor
+    make one."""
+    used = np.flatnonzero(analysis.used & np.isfinite(track.t))
     if used.size < 3:
         return []
-    still = ~analysis.moving[used]
-    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
-    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    arrived, left = used[first], used[last]
-    seconds = t[left] - t[arrived]
-    return [
-        LongStop(int(a), int(b), float(s))
-        for a, b, s in zip(arrived, left, seconds, strict=True)
-        if s > min_s
-    ]
+    lat, lon, t = track.lat[used], track.lon[used], track.t[used]
+    parts = _joined(_standing_parts(~analysis.moving[used], lat, lon), lat, lon)
+    out = []
+    for part in parts:
+        a, b = _at_rest(part, lat, lon)
+        seconds = float(t[b] - t[a])
+        if seconds > min_s and not _drifts(lat[a : b + 1], lon[a : b + 1]):
+            out.append(LongStop(int(used[a]), int(used[b]), seconds))
+    return out
+
+
+def _at_rest(part: tuple[int, int], lat: NDArray, lon: NDArray) -> tuple[int, int]:
+    """A stop's part from its first fix to its last within ``AT_REST_M`` (or three times the
+    scatter) of where it stood (the median of its middle third): the fixes of a queue that
+    crept up to the parking spot before it, or away after it, read as standing but belong
+    to the drive."""
+    a, b = part
+    third = max((b - a + 1) // 3, 1)
+    middle = a + third, b + 1 - third
+    place = _place(lat, lon, *middle)
+    near = max(AT_REST_M, 3 * _scatter(lat, lon, *middle))
+    close = np.flatnonzero(haversine_m(lat[a : b + 1], lon[a : b + 1], *place) <= near)
+    return (a + int(close[0]), a + int(close[-1])) if close.size else part
+
+
+def _standing_parts(still: NDArray, lat: NDArray, lon: NDArray) -> list[tuple[int, int]]:
+    """(first, last) of each run of standing fixes, cut where two of them in a row are over
+    ``NEVER_LEFT_M`` apart."""
+    step = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    joined = still[:-1] & still[1:] & (step <= NEVER_LEFT_M)
+    starts = np.flatnonzero(still & np.concatenate(([True], ~joined)))
+    ends = np.flatnonzero(still & np.concatenate((~joined, [True])))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _joined(parts: list[tuple[int, int]], lat: NDArray, lon: NDArray) -> list[tuple[int, int]]:
+    """Consecutive parts joined where the truck never left the place between them: the
+    second begins, and all but ``BLIP_MAX_FIXES`` fixes between them (a jump) lie, within
+    ``NEVER_LEFT_M`` or four times the place's scatter (a parked phone's slow wander) of
+    where the first ended. A part of ``BLIP_MAX_FIXES`` fixes or fewer is no place of its
+    own (a jump that read as standing, or fixes at red lights): it is among those between."""
+    out: list[tuple[int, int]] = []
+    for a, b in parts:
+        if b - a + 1 <= BLIP_MAX_FIXES:
+            continue
+        if out:
+            first, last = out[-1]
+            place = _place(lat, lon, max(first, last - END_FIXES + 1), last + 1)
+            begins = _place(lat, lon, a, min(b, a + END_FIXES - 1) + 1)
+            near = max(
+                NEVER_LEFT_M,
+                4 * _scatter(lat, lon, max(first, last - SCATTER_FIXES + 1), last + 1),
+                4 * _scatter(lat, lon, a, min(b, a + SCATTER_FIXES - 1) + 1),
+            )
+            away = haversine_m(lat[last + 1 : a], lon[last + 1 : a], *place) > near
+            if haversine_m(*place, *begins) <= near and away.sum() <= BLIP_MAX_FIXES:
+                out[-1] = (first, b)
+                continue
+        out.append((a, b))
+    return out
+
+
+def _scatter(lat: NDArray, lon: NDArray, a: int, b: int) -> float:
+    """The median distance of fixes ``a`` to ``b`` from their median: a place's scatter."""
+    return float(np.median(haversine_m(lat[a:b], lon[a:b], *_place(lat, lon, a, b))))
+
+
+def _place(lat: NDArray, lon: NDArray, a: int, b: int) -> tuple[float, float]:
+    return float(np.median(lat[a:b])), float(np.median(lon[a:b]))
+
+
+def _drifts(lat: NDArray, lon: NDArray) -> bool:
+    """Do the first and last third of a stop's fixes stand apart (medians over
+    ``DRIFT_MAX_M``): a crawl, not a stop? (A parked logger's scatter averages out.)"""
+    third = max(lat.size // 3, 1)
+    start = _place(lat, lon, 0, third)
+    end = _place(lat, lon, lat.size - third, lat.size)
+    return haversine_m(*start, *end) > DRIFT_MAX_M
 
 
 def between_stops(n: int, stops: list[LongStop]) -> list[slice]:

@@ -919,7 +919,7 @@ def _import_pieces(
                 run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
                 piece = fixes.take(run)
                 analysis = analyze_track(piece, cap)
-                parked = long_stops(analysis, piece.t, split_gap_s)
+                parked = long_stops(analysis, piece, split_gap_s)
                 if not parked:
                     found.append((piece, course[run], elevation[run], analysis))
                     continue
