@@ -117,6 +117,9 @@ let snapshot = {
 };
 const listeners = new Set();
 let db = null;
+// Fixes of the trip that came while the store was still opening (a trip started on a freshly
+// loaded page): kept here and written once it is open, never dropped.
+let unstored = [];
 let batchSize = BATCH;
 let stillSince = null;
 let syncing = false;
@@ -139,7 +142,8 @@ async function refusedNow() {
 // count, so it is done only when a batch held fixes or sent held ones.
 async function countPending(refusedToo = false) {
   if (!db) return;
-  const pending = await run(db, "readonly", (s) => s.count());
+  const waiting = unstored.length; // read first: they may be written while the count runs
+  const pending = (await run(db, "readonly", (s) => s.count())) + waiting;
   set(refusedToo ? { pending, refused: await refusedNow() } : { pending });
 }
 
@@ -243,9 +247,24 @@ async function sync() {
   }
 }
 
+function keep(point) {
+  if (db) {
+    run(db, "readwrite", (s) => s.put(point)).then(countPending);
+    return;
+  }
+  unstored.push(point);
+  set({ pending: snapshot.pending + 1 });
+  openStore().then(() => {
+    if (!db || unstored.length === 0) return;
+    const points = unstored;
+    unstored = [];
+    run(db, "readwrite", (s) => points.forEach((p) => s.put(p))).then(countPending);
+  });
+}
+
 function storeFix(fix) {
   const current = readJson(TRIP_KEY, null);
-  if (!current || !db) return;
+  if (!current) return;
   const result = estimator.addFix(fix);
   if (!result.accepted) return;
   const speedMps = estimator.speedMps;
@@ -278,7 +297,7 @@ function storeFix(fix) {
     heading: fix.heading ?? null,
     alt: fix.altitude ?? null,
   };
-  run(db, "readwrite", (s) => s.put(point)).then(countPending);
+  keep(point);
 }
 
 // Leaving the app (closing the tab, a server page such as Settings) stops the GPS:

@@ -95,3 +95,42 @@ def test_trip_belongs_to_the_picked_vehicle_and_its_cap_drives_the_alert(phone, 
     stop_trip(phone)
     with session(app_server.database_url) as s:
         assert q.get_trip(s, trip_uuid).vehicle_id == vehicle_id
+
+
+# The phone's fix store (IndexedDB) opens ~1.5 s late, as it can on a busy phone: a trip
+# started on a freshly loaded page gets its first fixes before the store is open.
+SLOW_STORE_SCRIPT = """
+(() => {
+  const open = indexedDB.open.bind(indexedDB);
+  indexedDB.open = (...args) => {
+    const real = open(...args);
+    const slow = { result: null, error: null };
+    real.onupgradeneeded = (event) => { slow.result = real.result; slow.onupgradeneeded?.(event); };
+    real.onerror = (event) => { slow.error = real.error; slow.onerror?.(event); };
+    real.onsuccess = (event) => setTimeout(() => {
+      slow.result = real.result;
+      slow.onsuccess?.(event);
+    }, 1500);
+    return slow;
+  };
+})();
+"""
+
+
+def test_fixes_before_the_phones_store_opens_are_kept(phone, app_server):
+    phone.context.add_init_script(SLOW_STORE_SCRIPT)
+    phone.goto("/")
+    phone.click("#trip-start")
+    trip_uuid = phone.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+    route = positions(START, 6, offset=1)
+    feed(phone, route)
+    phone.wait_for_function(
+        "document.querySelector('#trip-status').dataset.pending === '0'", timeout=20_000
+    )
+    stop_trip(phone)
+    phone.wait_for_function(
+        "(JSON.parse(localStorage.getItem('kei-drive.finish-queue')) || []).length === 0",
+        timeout=15_000,
+    )
+    reply = phone.request.get(f"/api/v1/trips/{trip_uuid}").json()
+    assert reply["point_count"] == len(route)

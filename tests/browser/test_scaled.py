@@ -18,7 +18,7 @@ import redis
 from kei_drive.db import queries as q
 from kei_drive.db import session
 from tests.browser.app_server import AppServer
-from tests.browser.conftest import START, feed, north_of
+from tests.browser.conftest import GPS_CLOCK_SCRIPT, START, feed, north_of
 from tests.conftest import require_env
 
 
@@ -69,6 +69,7 @@ def test_several_workers_share_state_in_redis_and_data_in_postgres(browser, scal
         permissions=["geolocation"],
         geolocation={"latitude": START[0], "longitude": START[1], "accuracy": 8},
     )
+    context.add_init_script(GPS_CLOCK_SCRIPT)  # fixes stamped as measured, as on a phone
     page = context.new_page()
     assert wait_for_workers(scaled_server, 2) == 2
     try:
