@@ -71,6 +71,7 @@ def measured_speed(
     seg_moving: NDArray,
     straight: tuple[NDArray, NDArray] | None,
     still_mps: float,
+    verdict: bool | None = None,
 ) -> tuple[NDArray | None, bool]:
     """The speed the device ``reported`` at each fix (m/s, NaN: none), to measure the trip
     by (None when it cannot be), and whether it was refused as wrong (then it gives no speed
@@ -94,13 +95,21 @@ def measured_speed(
     a Doppler speed's noise at a standstill. Where the
     log has enough ``straight`` runs (``straight_runs``: there the fits lose no length),
     the speed is scaled to their length: a device's speed may read a little off (a real
-    interstate log: 0.6 % high)."""
+    interstate log: 0.6 % high).
+
+    ``verdict``: what the whole log these fixes were cut from said (``TrackArrays
+    .speed_verdict``): True measures them by the speed with no check (a few steps cannot be
+    judged), False refuses it, None judges it here."""
+    if verdict is False:
+        return None, True
     use = _use(reported, dt, seg_moving)
-    if int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
+    if verdict is None and int(use.sum()) < DEVICE_SPEED_MIN_STEPS:
         return None, _wrong_unit(reported, raw, dt, seg_moving)
     with np.errstate(invalid="ignore"):
         speed = np.where(reported < still_mps, 0.0, reported)
     along = measured_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
+    if verdict:
+        return _calibrated(speed, along, seg_len, use, straight), False
     # A sparse log's fitted steps cut its bends (a 10 s log of a mountain road: a third
     # short); the straight line between its fixes as logged cuts less and holds little noise
     reference = np.where(dt >= SPARSE_STEP_S, np.maximum(seg_len, raw), seg_len)
@@ -113,20 +122,33 @@ def measured_speed(
         return None, True
     if _copied_speed(reported, raw, dt) or _copied_speed(reported, raw, np.diff(stamps)):
         return None, False  # the positions' own steps: a speed value still, not a measure
-    if straight is not None:
-        first, last = straight
-        cum = np.concatenate(([0], np.cumsum(~use)))
-        measured = cum[last + 1] - cum[first] == 0  # every step of the run has a speed
+    return _calibrated(speed, along, seg_len, use, straight), False
 
-        def over_runs(steps: NDArray) -> float:
-            total = np.concatenate(([0.0], np.cumsum(steps)))
-            return float(np.sum((total[last + 1] - total[first])[measured]))
 
-        by_speed = over_runs(along)
-        scale = over_runs(seg_len) / by_speed if by_speed > 0 else 1.0
-        if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
-            speed = speed * scale
-    return speed, False
+def _calibrated(
+    speed: NDArray,
+    along: NDArray,
+    seg_len: NDArray,
+    use: NDArray,
+    straight: tuple[NDArray, NDArray] | None,
+) -> NDArray:
+    """``speed`` scaled to the length of the ``straight`` runs where every step has one
+    (``along``: the steps by it), when they are long enough and it is a little off."""
+    if straight is None:
+        return speed
+    first, last = straight
+    cum = np.concatenate(([0], np.cumsum(~use)))
+    measured = cum[last + 1] - cum[first] == 0  # every step of the run has a speed
+
+    def over_runs(steps: NDArray) -> float:
+        total = np.concatenate(([0.0], np.cumsum(steps)))
+        return float(np.sum((total[last + 1] - total[first])[measured]))
+
+    by_speed = over_runs(along)
+    scale = over_runs(seg_len) / by_speed if by_speed > 0 else 1.0
+    if by_speed >= CALIBRATION_MIN_M and abs(scale - 1.0) <= CALIBRATION_MAX:
+        return speed * scale
+    return speed
 
 
 def moves_a_standing_phone(

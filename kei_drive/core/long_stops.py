@@ -55,7 +55,8 @@ def long_stops(analysis: TrackAnalysis, track: TrackArrays, min_s: float) -> lis
     if used.size < 3:
         return []
     lat, lon, t = track.lat[used], track.lon[used], track.t[used]
-    parts = _joined(_standing_parts(~analysis.moving[used], lat, lon), lat, lon)
+    still = ~analysis.moving[used]
+    parts = _joined(_standing_parts(still, lat, lon), still, lat, lon)
     out = []
     for part in parts:
         a, b = _at_rest(part, lat, lon)
@@ -89,12 +90,16 @@ def _standing_parts(still: NDArray, lat: NDArray, lon: NDArray) -> list[tuple[in
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def _joined(parts: list[tuple[int, int]], lat: NDArray, lon: NDArray) -> list[tuple[int, int]]:
+def _joined(
+    parts: list[tuple[int, int]], still: NDArray, lat: NDArray, lon: NDArray
+) -> list[tuple[int, int]]:
     """Consecutive parts joined where the truck never left the place between them: the
-    second begins, and all but ``BLIP_MAX_FIXES`` fixes between them (a jump) lie, within
-    ``NEVER_LEFT_M`` or four times the place's scatter (a parked phone's slow wander) of
-    where the first ended. A part of ``BLIP_MAX_FIXES`` fixes or fewer is no place of its
-    own (a jump that read as standing, or fixes at red lights): it is among those between."""
+    second begins, and all but ``BLIP_MAX_FIXES`` fixes between them that read as moving (a
+    jump) lie, within ``NEVER_LEFT_M`` or four times the place's scatter (a parked phone's
+    slow wander) of where the first ended. Fixes away that read as ``still`` (a logger's
+    speed of 0 through a jump of several fixes) do not end the stop. A part of
+    ``BLIP_MAX_FIXES`` fixes or fewer is no place of its own (a jump that read as standing,
+    or fixes at red lights): it is among those between."""
     out: list[tuple[int, int]] = []
     for a, b in parts:
         if b - a + 1 <= BLIP_MAX_FIXES:
@@ -109,6 +114,7 @@ def _joined(parts: list[tuple[int, int]], lat: NDArray, lon: NDArray) -> list[tu
                 4 * _scatter(lat, lon, a, min(b, a + SCATTER_FIXES - 1) + 1),
             )
             away = haversine_m(lat[last + 1 : a], lon[last + 1 : a], *place) > near
+            away &= ~still[last + 1 : a]
             if haversine_m(*place, *begins) <= near and away.sum() <= BLIP_MAX_FIXES:
                 out[-1] = (first, b)
                 continue
@@ -145,6 +151,14 @@ def between_stops(n: int, stops: list[LongStop]) -> list[slice]:
         start = stop.left
     out.append(slice(start, n))
     return [run for run in out if run.stop - run.start >= 2]
+
+
+def moved_away(drive: TrackArrays) -> bool:
+    """Do a drive's first and last fix (where it left one stop and reached the next) lie over
+    ``NEVER_LEFT_M`` apart? A jump while parked comes back to its place."""
+    return bool(
+        haversine_m(drive.lat[0], drive.lon[0], drive.lat[-1], drive.lon[-1]) > NEVER_LEFT_M
+    )
 
 
 def parked_fixes(n: int, stops: list[LongStop]) -> int:

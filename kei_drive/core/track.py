@@ -113,6 +113,11 @@ class TrackArrays:
     t: NDArray
     accuracy: NDArray
     speed: NDArray
+    # What the whole log these fixes were cut from said of its speed column (a tracker's
+    # year cut into trips, ``core.long_stops``): True, it measured the log; False, it was
+    # refused (another unit); None, judged on these fixes alone. A trip of a dozen fixes
+    # cannot tell a winding road from a speed in knots; the year it was cut from can.
+    speed_verdict: bool | None = None
 
     @classmethod
     def from_points(cls, points: Sequence[TrackPoint]) -> TrackArrays:
@@ -168,7 +173,8 @@ class TrackArrays:
 
     def take(self, index: NDArray | slice) -> TrackArrays:
         """The fixes at ``index`` (a slice gives views, not copies)."""
-        return TrackArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+        columns = (getattr(self, f)[index] for f in GPX_COLUMNS)
+        return TrackArrays(*columns, speed_verdict=self.speed_verdict)
 
 
 DENSE_STEP_M = 30.0  # untimed fixes closer than this (median) are a log, not a drawn route

@@ -190,6 +190,8 @@ class TrackAnalysis:
     over_cap: NDArray  # bool
     breaks_after: NDArray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     # input indices after which the line should be cut (gaps and implausible jumps)
+    speed_verdict: bool | None = None  # the log's speed: measured it, refused, neither
+    # (``TrackArrays.speed_verdict``: the trips cut from this log are measured as it was)
 
 
 def _take(arr: TrackArrays, idx: NDArray) -> TrackArrays:
@@ -417,9 +419,11 @@ def analyze_track(
     speed_out = np.full(n_in, np.nan)
     over_out = np.zeros(n_in, dtype=bool)
 
+    verdict = src.speed_verdict
+
     def result(stats: TripStats, breaks: NDArray | None = None) -> TrackAnalysis:
         breaks = np.zeros(0, dtype=np.intp) if breaks is None else breaks
-        return TrackAnalysis(stats, used, moving_out, speed_out, over_out, breaks)
+        return TrackAnalysis(stats, used, moving_out, speed_out, over_out, breaks, verdict)
 
     # 1. validity and accuracy gating
     with np.errstate(invalid="ignore"):
@@ -534,15 +538,25 @@ def analyze_track(
     if with_speed:  # a 2 Hz logger's whole-second stamps spread: its true time steps
         dev_dt = np.diff(spread_repeated_times(arr.t))
         device, refused = measured_speed(
-            arr.speed, arr.t, d, dev_dt, seg_len, seg_moving, straight, cfg.stop_speed_mps
+            arr.speed,
+            arr.t,
+            d,
+            dev_dt,
+            seg_len,
+            seg_moving,
+            straight,
+            cfg.stop_speed_mps,
+            verdict,
         )
     if device is not None:
         rolling = drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
-        if moves_a_standing_phone(
+        if verdict is None and moves_a_standing_phone(
             rolling, moving, device, dev_dt, arr.lat, arr.lon, cfg.stationary_radius_m
         ):
             device, refused = None, True  # a repeated or made-up value: no measure, no value
     by_device = device is not None
+    if with_speed:
+        verdict = True if by_device else (False if refused else None)
     if by_device:
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a

@@ -115,6 +115,9 @@ class Trip(SQLModel, table=True):
     # before the rules were versioned, waiting for the engine, or no tiles when it finished)
     highway_rules: int | None = Field(default=None, index=True)
     stats: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON))  # full TripStats
+    # a trip cut from a longer log (a tracker's year): what that log said of its speed
+    # field (core.track.TrackArrays.speed_verdict); None: judged on the trip's own fixes
+    speed_verdict: bool | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
 

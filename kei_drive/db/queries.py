@@ -14,7 +14,7 @@ import json
 import math
 import uuid as uuidlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,13 @@ from kei_drive.core.gpx import (
     read_gpx_columns,
 )
 from kei_drive.core.gpx import fingerprint as gpx_fingerprint
-from kei_drive.core.long_stops import LongStop, between_stops, long_stops, parked_fixes
+from kei_drive.core.long_stops import (
+    LongStop,
+    between_stops,
+    long_stops,
+    moved_away,
+    parked_fixes,
+)
 from kei_drive.core.same_log import SAME_FIX_M, repeated_parts, runs_outside, shared_span
 from kei_drive.core.time_order import split_on_time_gaps
 from kei_drive.core.times import as_utc
@@ -618,7 +624,8 @@ def trip_arrays(session: Session, trip_id: int) -> TrackArrays:
     if not rows:
         return TrackArrays.from_columns([], [])
     cols = np.array(rows, dtype=float).T  # None -> NaN
-    return TrackArrays(cols[0], cols[1], cols[2] / 1000.0, cols[3], cols[4])
+    verdict = session.exec(select(Trip.speed_verdict).where(Trip.id == trip_id)).first()
+    return TrackArrays(cols[0], cols[1], cols[2] / 1000.0, cols[3], cols[4], verdict)
 
 
 def trip_points(session: Session, trip_id: int) -> list[TrackPoint]:
@@ -900,7 +907,8 @@ def _import_pieces(
     """One trip per run of fixes without a pause longer than ``split_gap_s``: no fix for that
     long, or fixes standing in one place (``core.long_stops``: a tracker left on while
     parked; its parked fixes are left out, and ``notes_out`` says so). Consecutive segments
-    of a track closer in time than that are joined. Single fixes make no trip. Each piece:
+    of a track closer in time than that are joined. Single fixes, and pieces that never left
+    one spot (``no_movement``), make no trip. Each piece:
     (label, fixes, course, elevation) as columns, and its statistics (``analyze_track``)."""
     out = []
     for track in tracks:
@@ -926,17 +934,24 @@ def _import_pieces(
                 stops += parked
                 parked_count += parked_fixes(len(piece), parked)
                 for drive in between_stops(len(piece), parked):
-                    fixes_between = piece.take(drive)
-                    found.append(
-                        (
-                            fixes_between,
-                            course[run][drive],
-                            elevation[run][drive],
-                            analyze_track(fixes_between, cap),
-                        )
-                    )
+                    # measured as the whole log was: a trip of a dozen fixes cannot tell
+                    # its speed field's unit from a winding road, a year of them can
+                    between = replace(piece.take(drive), speed_verdict=analysis.speed_verdict)
+                    between_analysis = analyze_track(between, cap)
+                    if no_movement(between_analysis.stats) and moved_away(between):
+                        # the log's speed read 0 at each fix, yet the truck stopped again
+                        # elsewhere (fixes taken at red lights): its positions measure it
+                        between = replace(between, speed_verdict=None)
+                        between_analysis = analyze_track(between, cap)
+                    if no_movement(between_analysis.stats):  # it never left the place
+                        parked_count += len(between)
+                        continue
+                    sliced = course[run][drive], elevation[run][drive]
+                    found.append((between, *sliced, between_analysis))
         if stops and notes_out is not None:
             notes_out.append(_stops_note(track.name, stops, parked_count, split_gap_s))
+        # a piece that never left one spot is no trip (and no "(2/3)" in the others' names)
+        found = [piece for piece in found if not no_movement(piece[3].stats)]
         if len(logs) > 1:  # in time order: two devices' logs overlap
             found.sort(key=lambda piece: _first_time(piece[0].t))
         for i, (fixes, course, elevation, analysis) in enumerate(found, 1):
@@ -1016,8 +1031,6 @@ def import_gpx(
         tracks, split_gap_s, cap, notes_out
     ):
         stats = analysis.stats
-        if no_movement(stats):
-            continue
         same = same_trip_ids(session, uid, stats, fixes, analysis.used)
         if same:
             repeated.extend(same)
@@ -1075,6 +1088,7 @@ def import_gpx(
             trip.recording_state = RecordingState.FINISHED.value
             trip.point_count = len(fixes)
             trip.import_fingerprint = print_
+            trip.speed_verdict = fixes.speed_verdict
             if name:
                 trip.name = name if len(pieces) == 1 else f"{name} ({i}/{len(pieces)})"
             else:

@@ -4,13 +4,14 @@ moved, UTF-16 and Latin-1 files, and a big file stored in bulk."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from kei_drive.cli import main
 from kei_drive.core.gpx import TrackPoint, to_gpx
-from tests.support.trips import T0, TrackBuilder
+from tests.support.trips import M_PER_DEG_LAT, T0, TrackBuilder
 
 
 @pytest.fixture
@@ -191,3 +192,77 @@ def test_a_stop_shorter_than_the_pause_stays_in_the_trip(db, tmp_path, capsys, m
         pytest.approx(4_000, rel=0.03),
         pytest.approx(4_000, rel=0.03),
     ]
+
+
+def _tracker_days(seed: int) -> TrackBuilder:
+    """A tracker with a speed field, a fix a minute for three days: two drives on a straight
+    road, then one on a winding road, whose fixes are 57 % of the road apart in a line."""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=seed).start()
+    for day in range(3):
+        track.stop(23 * 3600, jitter_m=5.0, report_speed=True)
+        if day < 2:
+            track.drive(9_000, 12.0, north=day == 0, report_speed=True)
+        else:
+            track.wind(9_000, 12.0)
+    return track.stop(3600, jitter_m=5.0, report_speed=True)
+
+
+def test_a_trackers_trips_are_measured_by_its_speed_as_its_whole_log(db, tmp_path, capsys):
+    """On its own, the winding drive's dozen fixes cannot tell its speed field from one in
+    knots (1.7x their lines), so it was measured by its lines, 40 % short; its log of three
+    days holds the speed to its lines. Computed again from the stored fixes, it stays so."""
+    path = tmp_path / "tracker.gpx"
+    path.write_text(to_gpx(_tracker_days(seed=21).points, name="Tracker"))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    trips = json.loads(out)["trips"]
+    assert [t["stats"]["distance_m"] for t in trips] == [pytest.approx(9_000, rel=0.03)] * 3
+
+    from kei_drive.db import app_session
+    from kei_drive.db import queries as q
+
+    with app_session() as s:
+        again = [q.refresh_stats(s, q.get_trip(s, t["id"])).distance_m for t in trips]
+        s.commit()
+    assert again == [pytest.approx(t["stats"]["distance_m"], abs=0.01) for t in trips]
+
+
+def test_a_jump_while_parked_that_the_speed_reads_as_standing_makes_no_trip(db, tmp_path, capsys):
+    """Parked overnight, a tracker's fixes jump 300 m away for three minutes, come back for
+    one, and jump 200 m for three more (multipath), its speed reading 0 throughout: one stop,
+    not two with a "drive" of the jumps between."""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=22).start()
+    # (its speed is not the line between its fixes over their time: a Doppler speed)
+    track.wind(8_000, 12.0, angle_deg=30.0).stop(5 * 3600, jitter_m=5.0, report_speed=True)
+    home = track.lat
+    for away_m in (300.0, 0.0, 200.0):
+        track.lat = home + away_m / M_PER_DEG_LAT
+        track.stop(180 if away_m else 60, jitter_m=5.0, report_speed=True)
+    track.lat = home
+    track.stop(5 * 3600, jitter_m=5.0, report_speed=True).wind(8_000, 12.0, angle_deg=30.0)
+    path = tmp_path / "jumps.gpx"
+    path.write_text(to_gpx(track.points, name="Tracker"))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert [t["name"] for t in answer["trips"]] == ["Tracker (1/2)", "Tracker (2/2)"]
+    (note,) = [n for n in answer["notes"] if "logger on" in n]
+    assert note.startswith("Tracker: 1 stop of over 30 min")
+
+
+def test_a_move_whose_fixes_read_a_speed_of_0_is_a_trip(db, tmp_path, capsys):
+    """A 2 min tracker whose two fixes of a 1.1 km move were both taken at red lights (speed
+    0): the log's speed measures it as standing, but the truck parked again 1.1 km away, so
+    its positions measure the move, a trip between the two stops."""
+    track = TrackBuilder(interval_s=120.0, accuracy_m=5.0, seed=0).start()
+    track.wind(16_000, 12.0, angle_deg=30.0).stop(3 * 3600, report_speed=True)
+    moved_from = len(track.points)
+    track.drive(1_100, 5.3)
+    track.points[moved_from:] = [replace(p, speed_mps=0.0) for p in track.points[moved_from:]]
+    track.stop(3 * 3600, report_speed=True).wind(16_000, 12.0, angle_deg=30.0)
+    path = tmp_path / "red-lights.gpx"
+    path.write_text(to_gpx(track.points, name="Tracker"))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    distances = [t["stats"]["distance_m"] for t in json.loads(out)["trips"]]
+    assert len(distances) == 3 and distances[1] > 900, distances

@@ -77,11 +77,36 @@ class TrackBuilder:
         self.moving_s += distance_m / speed_mps
         return self
 
-    def stop(self, duration_s: float, jitter_m: float = 3.0) -> TrackBuilder:
-        """Parked with the phone still logging: fixes scatter around one spot."""
+    def stop(
+        self, duration_s: float, jitter_m: float = 3.0, report_speed: bool = False
+    ) -> TrackBuilder:
+        """Parked with the phone still logging: fixes scatter around one spot (with a speed
+        of 0 when ``report_speed``)."""
         for _ in range(int(duration_s / self.interval_s)):
             self.t += timedelta(seconds=self.interval_s)
-            self._fix(jitter_m)
+            self._fix(jitter_m, 0.0 if report_speed else None)
+        return self
+
+    def wind(
+        self, distance_m: float, speed_mps: float, leg_m: float = 100.0, angle_deg: float = 55.0
+    ) -> TrackBuilder:
+        """Drive a winding road north, reporting the speed: legs of ``leg_m`` at
+        ``angle_deg`` east and west of north in turn, so fixes far apart along the road are
+        ``cos(angle_deg)`` of it apart in a straight line (57 % at 55 degrees)."""
+        angle = math.radians(angle_deg)
+        lat0, lon0 = self.lat, self.lon
+        m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(lat0))
+        step = speed_mps * self.interval_s
+        for i in range(1, math.ceil(distance_m / step - 1e-9) + 1):
+            along = min(i * step, distance_m)
+            leg, into = divmod(along, leg_m)
+            east = math.sin(angle) * (into if leg % 2 == 0 else leg_m - into)
+            self.lat = lat0 + along * math.cos(angle) / M_PER_DEG_LAT
+            self.lon = lon0 + east / m_per_deg_lon
+            self.t += timedelta(seconds=(along - min((i - 1) * step, distance_m)) / speed_mps)
+            self._fix(0.0, speed_mps)
+        self.true_distance_m += distance_m
+        self.moving_s += distance_m / speed_mps
         return self
 
     def hidden(self, duration_s: float, speed_mps: float) -> TrackBuilder:
