@@ -921,9 +921,12 @@ def _import_pieces(
         parked_count = 0
         for log in logs:
             fixes, course, elevation = from_segments(log)
-            for part in split_on_time_gaps(fixes.t, split_gap_s):
-                if part.size < 2:
-                    continue
+            parts = [part for part in split_on_time_gaps(fixes.t, split_gap_s) if part.size >= 2]
+            if len(parts) > 1 and np.isfinite(fixes.speed).any():
+                # a logger that stops while parked: its drives measured as its whole log is
+                verdict = analyze_track(fixes, cap, with_states=False).speed_verdict
+                fixes = replace(fixes, speed_verdict=verdict)
+            for part in parts:
                 run = slice(int(part[0]), int(part[-1]) + 1)  # contiguous: views
                 piece = fixes.take(run)
                 analysis = analyze_track(piece, cap)
