@@ -94,12 +94,13 @@ def _joined(
     parts: list[tuple[int, int]], still: NDArray, lat: NDArray, lon: NDArray
 ) -> list[tuple[int, int]]:
     """Consecutive parts joined where the truck never left the place between them: the
-    second begins, and all but ``BLIP_MAX_FIXES`` fixes between them that read as moving (a
-    jump) lie, within ``NEVER_LEFT_M`` or four times the place's scatter (a parked phone's
-    slow wander) of where the first ended. Fixes away that read as ``still`` (a logger's
-    speed of 0 through a jump of several fixes) do not end the stop. A part of
-    ``BLIP_MAX_FIXES`` fixes or fewer is no place of its own (a jump that read as standing,
-    or fixes at red lights): it is among those between."""
+    second begins, and the fixes between them lie, within ``NEVER_LEFT_M`` or four times the
+    place's scatter (a parked phone's slow wander) of where the first ended, but for jumps:
+    runs of at most ``BLIP_MAX_FIXES`` fixes away that read as moving, each back at the
+    place after it (multipath comes in bursts: two jumps a few minutes apart). Fixes away
+    that read as ``still`` (a logger's speed of 0 through a jump) do not end the stop. A
+    part of ``BLIP_MAX_FIXES`` fixes or fewer is no place of its own (a jump that read as
+    standing, or fixes at red lights): it is among those between."""
     out: list[tuple[int, int]] = []
     for a, b in parts:
         if b - a + 1 <= BLIP_MAX_FIXES:
@@ -115,11 +116,17 @@ def _joined(
             )
             away = haversine_m(lat[last + 1 : a], lon[last + 1 : a], *place) > near
             away &= ~still[last + 1 : a]
-            if haversine_m(*place, *begins) <= near and away.sum() <= BLIP_MAX_FIXES:
+            if haversine_m(*place, *begins) <= near and _longest_run(away) <= BLIP_MAX_FIXES:
                 out[-1] = (first, b)
                 continue
         out.append((a, b))
     return out
+
+
+def _longest_run(flags: NDArray) -> int:
+    """The most ``True`` values in a row."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
 
 
 def _scatter(lat: NDArray, lon: NDArray, a: int, b: int) -> float:

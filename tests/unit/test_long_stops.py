@@ -81,6 +81,23 @@ def test_a_jump_while_parked_does_not_end_the_stop():
         assert len(stops) == 1 and stops[0].seconds > 8 * 3600 - 600
 
 
+def test_jumps_a_few_minutes_apart_while_parked_do_not_end_the_stop():
+    """Multipath comes in bursts: three fixes 300 m off, one back in place, two 400 m off,
+    in the middle of eight hours parked. Each burst is a jump; together they were five
+    fixes away, more than one jump's three, and the stop was cut in two around them."""
+    for seed in range(3):
+        b = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=seed).start().drive(8_000, 12.0)
+        b.stop(4 * 3600, jitter_m=5.0)
+        home = b.lat
+        for away_m, seconds in ((300.0, 180), (0.0, 60), (400.0, 120)):
+            b.lat = home + away_m / M_PER_DEG_LAT
+            b.stop(seconds, jitter_m=5.0)
+        b.lat = home
+        b.stop(4 * 3600, jitter_m=5.0).drive(8_000, 12.0, north=False)
+        _track, stops = _stops(b)
+        assert len(stops) == 1 and stops[0].seconds > 8 * 3600 - 600
+
+
 def test_a_queue_creeping_up_is_driving_not_a_stop():
     """48 minutes of three minutes standing and 25 m rolled, at a fix a minute: every fix
     reads as standing, but the queue moved 400 m."""
