@@ -156,6 +156,18 @@ def fixes_between(session: Session, device_id: int, lo_ms: int, hi_ms: int) -> l
     return [FixRow(*row) for row in session.execute(stmt).all()]
 
 
+def fixes_up_to(session: Session, device_id: int, until_ms: int, limit: int) -> list[FixRow]:
+    """The device's last ``limit`` fixes up to ``until_ms``, in time order."""
+    c = DeviceFix.__table__.c
+    stmt = (
+        sa.select(c.time_ms, c.lat, c.lon, c.accuracy_m, c.speed_mps, c.heading_deg, c.altitude_m)
+        .where(c.device_id == device_id, c.time_ms <= until_ms)
+        .order_by(c.time_ms.desc())
+        .limit(limit)
+    )
+    return [FixRow(*row) for row in reversed(session.execute(stmt).all())]
+
+
 def _ms(value: datetime | None) -> int | None:
     if value is None:
         return None

@@ -26,12 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
 from kei_drive.core.times import as_utc
-from kei_drive.core.trips import HIGHWAY_RULES, STATS_RULES, compute_stats
+from kei_drive.core.track import TrackArrays
+from kei_drive.core.trips import HIGHWAY_RULES, STATS_RULES, analyze_track, compute_stats
 from kei_drive.core.vocabulary import HighwayUse, RecordingState
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
@@ -571,9 +573,32 @@ def _settle(session: Session, trip: Trip, segment: Segment, times: set[int]) -> 
 
 def finish(session: Session, trip: Trip) -> None:
     """Statistics, states and a default name, as for a Drive-screen trip; the engine's
-    part (highway use, gaps along the road) is due after the commit (``complete_finished``)."""
+    part (highway use, gaps along the road) is due after the commit (``complete_finished``).
+    Measured by the device's speed field as its log says (``log_speed_verdict``)."""
+    trip.speed_verdict = log_speed_verdict(session, trip)
     finish_trip(session, trip, highway_use=LATER, gap_roads=LATER)
     session.info.setdefault(_FINISHED_KEY, set()).add(trip.id)
+
+
+# The log a device's speed field is judged on: a week of a tracker's fix a minute, a few
+# hours of a phone's fix a second (an analysis of ~0.1 s)
+SPEED_VERDICT_FIXES = 10_000
+
+
+def log_speed_verdict(session: Session, trip: Trip) -> bool | None:
+    """What the device's log up to the trip's end says of its speed field
+    (``TrackAnalysis.speed_verdict``), as ``trips import`` judges a tracker's year before
+    cutting it into trips: a drive of a dozen fixes cannot tell a winding road from a speed
+    in another unit, the days of drives before it can. None (the trip judged on its own
+    fixes) when the log has no speed or too little to say."""
+    if trip.device_id is None or trip.ended_at is None:
+        return None
+    rows = dev.fixes_up_to(session, trip.device_id, _ms(trip.ended_at), SPEED_VERDICT_FIXES)
+    if not any(r.speed_mps is not None for r in rows):
+        return None
+    cols = [(r.lat, r.lon, r.t_ms / 1000.0, r.accuracy_m, r.speed_mps) for r in rows]
+    log_fixes = TrackArrays.from_columns(*np.array(cols, dtype=float).T)  # None -> NaN
+    return analyze_track(log_fixes, with_states=False).speed_verdict
 
 
 def _absorb(

@@ -32,7 +32,7 @@ def db(request, tmp_path):
     return url, uid
 
 
-def points(builder: TrackBuilder) -> list[q.PointIn]:
+def points(builder: TrackBuilder, with_speed: bool = False) -> list[q.PointIn]:
     return [
         q.PointIn(
             client_id=str(i),
@@ -40,6 +40,7 @@ def points(builder: TrackBuilder) -> list[q.PointIn]:
             lat=p.lat,
             lon=p.lon,
             accuracy_m=p.accuracy_m,
+            speed_mps=p.speed_mps if with_speed else None,
         )
         for i, p in enumerate(builder.points)
     ]
@@ -383,3 +384,31 @@ def test_the_app_server_sweeps_from_its_start_without_any_upload(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     (trip,) = trips((url, uid))
     assert trip.recording_state == "finished"
+
+
+def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
+    """A tracker sending a fix a minute with its speed: on their own, the winding drive's
+    dozen fixes cannot tell its speed field from one in knots (1.7x their lines), so it was
+    measured by its lines, 42 % short; the device's log of days (two straight drives its
+    speed matched) holds the speed to its lines, as ``trips import`` does with a file."""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=21).start()
+    for day in range(3):
+        track.stop(8 * 3600, jitter_m=5.0, report_speed=True)  # (a night's fixes: faster)
+        if day < 2:
+            track.drive(9_000, 12.0, north=day == 0, report_speed=True)
+        else:
+            track.wind(9_000, 12.0)
+    track.stop(3600, jitter_m=5.0, report_speed=True)
+    pts = points(track, with_speed=True)
+    day_ms = 24 * 3600 * 1000
+    for first in range(0, len(pts), 500):  # as the app uploads its queue, in batches
+        send(db, pts[first : first + 500], now_ms=pts[-1].time_ms + day_ms)
+    found = trips(db)
+    assert [t.recording_state for t in found] == ["finished"] * 3
+    # (-4 % at most: the built truck is at full speed a fix after standing)
+    assert [t.distance_m for t in found] == [pytest.approx(9_000, rel=0.045)] * 3
+    assert found[2].speed_verdict is True  # (the straight days alone: a speed copied from
+    # the lines, so no verdict; the built drive's speed is exactly its steps)
+    with session(db[0]) as s:  # the sweeper's recompute measures it alike
+        again = [q.refresh_stats(s, s.get(Trip, t.id)).distance_m for t in found]
+    assert again == [pytest.approx(t.distance_m, abs=0.01) for t in found]
