@@ -30,10 +30,17 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kei_drive.core.long_stops import moved_away
 from kei_drive.core.segment import Fix, Segment, SegmentConfig, segment_fixes
 from kei_drive.core.times import as_utc
 from kei_drive.core.track import TrackArrays
-from kei_drive.core.trips import HIGHWAY_RULES, STATS_RULES, analyze_track, compute_stats
+from kei_drive.core.trips import (
+    HIGHWAY_RULES,
+    STATS_RULES,
+    analyze_track,
+    compute_stats,
+    no_movement,
+)
 from kei_drive.core.vocabulary import HighwayUse, RecordingState
 from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
@@ -576,7 +583,11 @@ def finish(session: Session, trip: Trip) -> None:
     part (highway use, gaps along the road) is due after the commit (``complete_finished``).
     Measured by the device's speed field as its log says (``log_speed_verdict``)."""
     trip.speed_verdict = log_speed_verdict(session, trip)
-    finish_trip(session, trip, highway_use=LATER, gap_roads=LATER)
+    stats = finish_trip(session, trip, highway_use=LATER, gap_roads=LATER)
+    if trip.speed_verdict and no_movement(stats) and moved_away(q.trip_arrays(session, trip.id)):
+        # its speed read 0 at each fix, yet it parked elsewhere: its positions measure it
+        trip.speed_verdict = None
+        q.refresh_stats(session, trip)
     session.info.setdefault(_FINISHED_KEY, set()).add(trip.id)
 
 

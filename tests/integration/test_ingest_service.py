@@ -386,11 +386,9 @@ def test_the_app_server_sweeps_from_its_start_without_any_upload(tmp_path):
     assert trip.recording_state == "finished"
 
 
-def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
-    """A tracker sending a fix a minute with its speed: on their own, the winding drive's
-    dozen fixes cannot tell its speed field from one in knots (1.7x their lines), so it was
-    measured by its lines, 42 % short; the device's log of days (two straight drives its
-    speed matched) holds the speed to its lines, as ``trips import`` does with a file."""
+def _tracker_days() -> TrackBuilder:
+    """A tracker sending a fix a minute with its speed: two days with a drive on a straight
+    road, a third with one on a winding road whose fixes are 57 % of the road apart."""
     track = TrackBuilder(interval_s=60.0, accuracy_m=None, seed=21).start()
     for day in range(3):
         track.stop(8 * 3600, jitter_m=5.0, report_speed=True)  # (a night's fixes: faster)
@@ -398,11 +396,21 @@ def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
             track.drive(9_000, 12.0, north=day == 0, report_speed=True)
         else:
             track.wind(9_000, 12.0)
-    track.stop(3600, jitter_m=5.0, report_speed=True)
-    pts = points(track, with_speed=True)
+    return track.stop(3600, jitter_m=5.0, report_speed=True)
+
+
+def send_queue(db, pts: list[q.PointIn]) -> None:
     day_ms = 24 * 3600 * 1000
     for first in range(0, len(pts), 500):  # as the app uploads its queue, in batches
         send(db, pts[first : first + 500], now_ms=pts[-1].time_ms + day_ms)
+
+
+def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
+    """On their own, the winding drive's dozen fixes cannot tell its speed field from one in
+    knots (1.7x their lines), so it was measured by its lines, 42 % short; the device's log
+    of days (two straight drives its speed matched) holds the speed to its lines, as
+    ``trips import`` does with a file."""
+    send_queue(db, points(_tracker_days(), with_speed=True))
     found = trips(db)
     assert [t.recording_state for t in found] == ["finished"] * 3
     # (-4 % at most: the built truck is at full speed a fix after standing)
@@ -412,3 +420,19 @@ def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
     with session(db[0]) as s:  # the sweeper's recompute measures it alike
         again = [q.refresh_stats(s, s.get(Trip, t.id)).distance_m for t in found]
     assert again == [pytest.approx(t.distance_m, abs=0.01) for t in found]
+
+
+def test_a_move_whose_fixes_read_a_speed_of_0_is_measured_by_its_positions(db):
+    """The device's log holds its speed to its lines, but a move's fixes all read 0 (taken
+    at red lights, or a GPS that lost its speed): it parked 3 km away, so its positions
+    measure it, not a speed that says it stood."""
+    track = _tracker_days()
+    moved_from = len(track.points)
+    track.drive(3_000, 10.0)
+    track.points[moved_from:] = [replace(p, speed_mps=0.0) for p in track.points[moved_from:]]
+    track.stop(3600, jitter_m=5.0, report_speed=True)
+    send_queue(db, points(track, with_speed=True))
+    *_, moved = trips(db)
+    assert moved.recording_state == "finished"
+    assert moved.distance_m == pytest.approx(3_000, rel=0.1)
+    assert moved.speed_verdict is None  # (so a recompute measures it alike)
