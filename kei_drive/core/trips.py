@@ -768,8 +768,10 @@ def _road_steps(
 # within reach of the kept pieces either side is the drive, not a glitch (``_add_reachable``).
 # 6: a dense log's scatter is taken as noise up to 100 m (``track_noise.SCATTER_NOISE_MAX_M``;
 # beyond, it is glitches, which are dropped), and a log cut into over 10,000 pieces has its
-# small pieces within reach kept too (the pass was skipped for them).
-STATS_RULES = 6
+# small pieces within reach kept too (the pass was skipped for them). 7: a background logger's
+# trip is measured by its speed field as its device's log says (``services.ingest
+# .log_speed_verdict``; those finished before were judged on their own few fixes).
+STATS_RULES = 7
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -23,7 +23,7 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -37,6 +37,7 @@ from kei_drive.core.track import TrackArrays
 from kei_drive.core.trips import (
     HIGHWAY_RULES,
     STATS_RULES,
+    TripStats,
     analyze_track,
     compute_stats,
     no_movement,
@@ -159,7 +160,9 @@ def _refresh_stats_of(db_url: str, trip_id: int) -> bool:
             return False
         seen = as_utc(trip.updated_at)
         fixes, cap = q.trip_arrays(s, trip_id), q.trip_cap_mps(s, trip)
-    stats = compute_stats(fixes, cap)
+        if trip.device_id is not None:  # a background logger's: as its device's log says
+            fixes = replace(fixes, speed_verdict=log_speed_verdict(s, trip))
+    stats, verdict = stats_by_verdict(fixes, cap)
     del fixes
     with writer_lock(db_url), db_session(db_url) as s:
         # the row locked (PostgreSQL) before it is compared: an ingest or a vehicle change
@@ -171,8 +174,20 @@ def _refresh_stats_of(db_url: str, trip_id: int) -> bool:
             return False
         q.store_stats(trip, stats)
         trip.point_count, trip.updated_at = stats.points, utcnow()
+        trip.speed_verdict = verdict
         s.add(trip)
     return True
+
+
+def stats_by_verdict(fixes: TrackArrays, cap_mps: float | None) -> tuple[TripStats, bool | None]:
+    """The trip's statistics measured as ``fixes.speed_verdict`` says, and the verdict kept:
+    none when a trusted speed reads as standing a trip that parked over 150 m from where it
+    left (its fixes taken at red lights, or a GPS that lost its speed): its positions
+    measure it."""
+    stats = compute_stats(fixes, cap_mps)
+    if fixes.speed_verdict and no_movement(stats) and moved_away(fixes):
+        return compute_stats(replace(fixes, speed_verdict=None), cap_mps), None
+    return stats, fixes.speed_verdict
 
 
 HIGHWAY_REFRESH_FIXES = 100_000  # fixes matched again a sweep at most (seconds of the engine)

@@ -422,6 +422,28 @@ def test_a_trackers_drive_is_measured_by_its_speed_as_the_devices_log_is(db):
     assert again == [pytest.approx(t.distance_m, abs=0.01) for t in found]
 
 
+def test_the_sweep_measures_a_loggers_older_trips_by_its_devices_log(db):
+    """A logger's trip finished before the device's log judged its speed (``STATS_RULES``
+    6: on its own fixes, as its lines) is measured again by the sweep as it is now."""
+    from kei_drive.core.trips import compute_stats
+
+    url = db[0]
+    send_queue(db, points(_tracker_days(), with_speed=True))
+    winding = trips(db)[2]
+    with session(url) as s:  # as the older version stored it
+        trip = s.get(Trip, winding.id)
+        old = compute_stats(replace(q.trip_arrays(s, trip.id), speed_verdict=None))
+        q.store_stats(trip, old)
+        trip.stats_rules, trip.speed_verdict = 6, None
+        s.add(trip)
+    assert old.distance_m == pytest.approx(5_200, rel=0.05)
+    assert ingest.refresh_outdated_stats(url) == [winding.id]
+    with session(url) as s:
+        trip = s.get(Trip, winding.id)
+        assert trip.distance_m == pytest.approx(9_000, rel=0.045)
+        assert trip.speed_verdict is True
+
+
 def test_a_move_whose_fixes_read_a_speed_of_0_is_measured_by_its_positions(db):
     """The device's log holds its speed to its lines, but a move's fixes all read 0 (taken
     at red lights, or a GPS that lost its speed): it parked 3 km away, so its positions
