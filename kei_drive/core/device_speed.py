@@ -16,6 +16,11 @@ DEVICE_SPEED_MIN_STEPS = 10  # fewer steps with a speed at both ends: positions 
 TRACKER_STEPS = 1.5  # a tracker's steps up to this many typical ones are measured by it
 SPARSE_STEP_S = 5.0  # steps this long hold little position noise against their length
 DEVICE_SPEED_AGREES = (0.6, 1.6)  # its length against the positions' (units are 1.9x+ off)
+# A log's trusted speed measures a sparse trip (fixes over 15 s apart) unless its length is
+# this far off the trip's lines: a winding road's bends between fixes 1-2 min apart read
+# ~1.7-2.8x the lines; zeros while the truck drove read far under, km/h as m/s 3.6x (or more
+# on bends). A denser trip's lines follow the road: ``DEVICE_SPEED_AGREES``.
+LOG_VERDICT_HOLDS = (0.6, 3.0)
 DEVICE_MOVING_FIXES = 5  # a measured speed held this many fixes is movement (a spike is not)
 COPIED_SPEED_SHARE = 0.8  # a "speed" equal to the step before or after at this many fixes...
 COPIED_SPEED_TOLERANCE = 0.02  # ...within 2 % was computed from the positions, not measured
@@ -98,8 +103,11 @@ def measured_speed(
     interstate log: 0.6 % high).
 
     ``verdict``: what the whole log these fixes were cut from said (``TrackArrays
-    .speed_verdict``): True measures them by the speed with no check (a few steps cannot be
-    judged), False refuses it, None judges it here."""
+    .speed_verdict``): True measures them by the speed with none of these checks (a few
+    steps cannot be judged) unless over ``DEVICE_SPEED_MIN_STEPS`` of it are far off their
+    lines (``LOG_VERDICT_HOLDS`` or, dense, ``DEVICE_SPEED_AGREES``: zeros while the truck
+    drove, a unit slipped; a speed of 0 at every fix says it stood): then (None, False), to
+    be judged here; False refuses it, None judges it here."""
     if verdict is False:
         return None, True
     use = _use(reported, dt, seg_moving)
@@ -108,12 +116,20 @@ def measured_speed(
     with np.errstate(invalid="ignore"):
         speed = np.where(reported < still_mps, 0.0, reported)
     along = measured_steps(speed, dt, np.zeros_like(seg_len), seg_moving)
-    if verdict:
-        return _calibrated(speed, along, seg_len, use, straight), False
     # A sparse log's fitted steps cut its bends (a 10 s log of a mountain road: a third
     # short); the straight line between its fixes as logged cuts less and holds little noise
     reference = np.where(dt >= SPARSE_STEP_S, np.maximum(seg_len, raw), seg_len)
     ratio = float(along.sum() / max(float(reference[use].sum()), 1e-9))
+    if verdict:
+        known = reported[np.isfinite(reported)]
+        if known.size and not known.any():  # a phone that says it stood (a parked jump)
+            return speed, False
+        # (a dense log's lines follow the bends: its own bound)
+        sparse = _typical_step_s(dt) > DEVICE_SPEED_MAX_STEP_CAP_S
+        low, high = LOG_VERDICT_HOLDS if sparse else DEVICE_SPEED_AGREES
+        if not low <= ratio <= high and int(use.sum()) >= DEVICE_SPEED_MIN_STEPS:  # (a few
+            return None, False  # speeds taken at red lights say little): not its measure
+        return _calibrated(speed, along, seg_len, use, straight), False
     if ratio < DEVICE_SPEED_AGREES[0] and _standing_phone(reported, seg_len, dt, use):
         return speed, False  # the positions' "movement" is a parked phone's wander
     if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:

@@ -537,27 +537,29 @@ def analyze_track(
     half_moved = np.zeros(n - 1, dtype=bool)  # steps between standing and moving (measured)
     if with_speed:  # a 2 Hz logger's whole-second stamps spread: its true time steps
         dev_dt = np.diff(spread_repeated_times(arr.t))
-        device, refused = measured_speed(
-            arr.speed,
-            arr.t,
-            d,
-            dev_dt,
-            seg_len,
-            seg_moving,
-            straight,
-            cfg.stop_speed_mps,
-            verdict,
-        )
-    if device is not None:
-        rolling = drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
-        if verdict is None and moves_a_standing_phone(
-            rolling, moving, device, dev_dt, arr.lat, arr.lon, cfg.stationary_radius_m
-        ):
-            device, refused = None, True  # a repeated or made-up value: no measure, no value
+        measure = (arr.speed, arr.t, d, dev_dt, seg_len, seg_moving, straight, cfg.stop_speed_mps)
+        if verdict:  # the log trusts it: its measure unless far off this trip's lines
+            device, refused = measured_speed(*measure, True)
+        if device is None:  # judged on the trip's own fixes
+            device, refused = measured_speed(*measure)
+            if device is not None and moves_a_standing_phone(
+                drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES),
+                moving,
+                device,
+                dev_dt,
+                arr.lat,
+                arr.lon,
+                cfg.stationary_radius_m,
+            ):
+                device, refused = None, True  # a repeated or made-up value: no measure
+            # too few fixes to tell, from a log that refused it (a trip whose own fixes
+            # accept it is measured by it: the log's refusal may be a stretch of its own)
+            refused = refused or (device is None and verdict is False)
     by_device = device is not None
     if with_speed:
         verdict = True if by_device else (False if refused else None)
     if by_device:
+        rolling = drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES)
         # A measured speed tells moving from standing better than the positions: a crawl
         # in a queue moves (when held over a few fixes: a standstill's spike does not), a
         # wait at a light stands; a step between standing and moving is half moved. Where
@@ -770,7 +772,8 @@ def _road_steps(
 # beyond, it is glitches, which are dropped), and a log cut into over 10,000 pieces has its
 # small pieces within reach kept too (the pass was skipped for them). 7: a background logger's
 # trip is measured by its speed field as its device's log says (``services.ingest
-# .log_speed_verdict``; those finished before were judged on their own few fixes).
+# .log_speed_verdict``; those finished before were judged on their own few fixes), within
+# ``device_speed.LOG_VERDICT_HOLDS``; a log's refusal yields to a trip that accepts its speed.
 STATS_RULES = 7
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

@@ -1645,3 +1645,60 @@ def test_swapped_fixes_of_a_dense_log_are_still_sorted():
     read = _read_as_gpx(swapped)
     assert np.allclose(read.lat, [p.lat for p in drive], atol=1e-6)
     assert np.allclose(read.lon, [p.lon for p in drive], atol=1e-6)
+
+
+def _with_speed(track: TrackBuilder, scale: float = 1.0, zero_every: int = 0) -> TrackArrays:
+    """The track's columns, its reported speed scaled (another unit) or read 0 at all but
+    every ``zero_every``-th fix (0: as reported)."""
+    arrays = TrackArrays.from_points(track.points)
+    speed = arrays.speed * scale
+    if zero_every:
+        speed[np.arange(speed.size) % zero_every != 0] = 0.0
+    return replace(arrays, speed=speed)
+
+
+@pytest.mark.parametrize("log_verdict", [None, True, False])
+def test_a_winding_trip_too_short_to_judge_its_speed_is_measured_as_its_log_says(log_verdict):
+    """Eleven fixes a minute apart on a winding road: the speed reads 1.7x their lines, which
+    a speed in knots would too. Alone the trip cannot tell, so its log's verdict decides."""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=None).start().wind(9_000, 12.0)
+    trip = replace(_with_speed(track), speed_verdict=log_verdict)
+    distance = compute_stats(trip).distance_m
+    if log_verdict:
+        assert distance == pytest.approx(9_000, rel=0.045)
+    else:
+        assert distance < 0.6 * 9_000  # its lines
+
+
+@pytest.mark.parametrize(
+    ("interval_s", "scale", "zero_every"),
+    [(5.0, 1.0, 3), (60.0, 3.6, 0)],
+    ids=["mostly-zeros-5s", "kmh-in-ms-60s"],
+)
+def test_a_trip_whose_own_speed_is_wrong_is_not_measured_by_its_logs_verdict(
+    interval_s, scale, zero_every
+):
+    """The log it was cut from trusts its speed, but the trip's own fixes refuse it: two
+    thirds of them read 0 while it drove (a phone's network fixes), or km/h in the m/s field
+    (3.6x its lines). Its positions measure it (before: 34 % and 337 % of its length)."""
+    track = TrackBuilder(interval_s=interval_s, accuracy_m=5.0).start()
+    track.drive(8_000, 12.0, report_speed=True)
+    trip = replace(_with_speed(track, scale, zero_every), speed_verdict=True)
+    analysis = analyze_track(trip)
+    assert analysis.stats.distance_m == pytest.approx(8_000, rel=0.03)
+    assert analysis.speed_verdict is False
+
+
+def test_a_sparse_trip_whose_speed_mostly_reads_0_is_not_measured_by_its_logs_verdict():
+    """3 km out and 3 km back a fix a minute, two fixes in three reading 0 (a phone's network
+    fixes carry none): too few fixes to judge alone, and the ends 0 m apart. Its log's
+    trusted speed made it a third of its length; that far under its lines, its positions
+    measure it. (Every fix reading 0 would say it stood, as a parked jump's do.)"""
+    track = TrackBuilder(interval_s=60.0, accuracy_m=5.0).start()
+    track.drive(3_000, 5.0, report_speed=True).drive(3_000, 5.0, north=False, report_speed=True)
+    zeros = _with_speed(track, zero_every=3)
+    by_log = compute_stats(replace(zeros, speed_verdict=True)).distance_m
+    assert by_log == compute_stats(zeros).distance_m  # as judged alone: its lines
+    assert by_log > 0.85 * 6_000  # (the turn between two fixes cut)
+    standing = replace(_with_speed(track, zero_every=10**9), speed_verdict=True)
+    assert compute_stats(standing).distance_m < 0.1 * 6_000
