@@ -1702,3 +1702,17 @@ def test_a_sparse_trip_whose_speed_mostly_reads_0_is_not_measured_by_its_logs_ve
     assert by_log > 0.85 * 6_000  # (the turn between two fixes cut)
     standing = replace(_with_speed(track, zero_every=10**9), speed_verdict=True)
     assert compute_stats(standing).distance_m < 0.1 * 6_000
+
+
+def test_a_log_refusing_its_speed_yields_to_a_trip_whose_own_fixes_accept_it():
+    """The log refused its speed (a false alarm over a parked stretch of days, say), but this
+    drive's 600 fixes of 30 m noise agree with it: the speed measures it, not the noise."""
+    track = TrackBuilder(interval_s=1.0, accuracy_m=30.0, seed=5).start()
+    track.drive(5_000, 12.0, report_speed=True, jitter_m=30.0)
+    arrays = TrackArrays.from_points(track.points)
+    alone = analyze_track(arrays)
+    refused_by_log = analyze_track(replace(arrays, speed_verdict=False))
+    assert alone.speed_verdict is True
+    assert refused_by_log.speed_verdict is True
+    assert refused_by_log.stats.distance_m == pytest.approx(alone.stats.distance_m, abs=0.01)
+    assert refused_by_log.stats.distance_m == pytest.approx(5_000, rel=0.02)
