@@ -7,11 +7,15 @@ driver never presses "start". The rules, applied to the device's fixes in time o
    could drive (faster than ``max_speed_mps`` plus the fixes' accuracy and a slack) ends
    the chain; nothing joins fixes across it. A jump away that comes straight back within
    ``glitch_max_fixes`` fixes is a glitch (a stray network fix): skipped, chain kept.
-2. **Trips inside a chain.** A fix that moves more than the stop radius (``stop_radius_m``
-   or the fixes' accuracy, whichever is larger) from where the device stood *departs*: a
-   trip starts at the last fix before it (where the truck was parked). Standing within
-   the radius for ``stop_s`` ends the trip (its fixes up to that moment are kept; later
-   parked fixes belong to no trip). A trip also ends with its chain.
+2. **Trips inside a chain.** Where the device stands is a *stay*: fixes within 3x their
+   accuracy (at least ``stop_radius_m``) of the stay's centroid (``_Stay``); a stray fix
+   outside it whose next fixes come back is skipped. A fix outside the stay *departs*: a
+   trip starts at the stay's last fix within its accuracy of the centroid. In a trip the
+   stay follows the last fixes close together, and a stay lasting ``stop_s`` ends the
+   trip (its fixes up to that moment are kept; later parked fixes belong to no trip). A
+   trip also ends with its chain. Judging the cluster, not each step from the last, is
+   what sees a stop through 30 m of noise indoors, where every other fix is over 50 m
+   from the one before.
 3. A trip must get ``min_trip_m`` from where it started, so a phone lying on a desk
    whose fixes wander makes no trips.
 
@@ -24,12 +28,16 @@ trips as running on the whole history, which is how late fixes reopen a trip.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kei_drive.core.distance import EARTH_RADIUS_M
 
 MAX_ACCURACY_ALLOWANCE_M = 200.0  # a worse reported accuracy is not trusted further
+STAY_ACCURACY_FACTOR = 3.0  # a standing device's fixes fall within 3x their accuracy
+STRAY_REACH = 2.0  # a stray fix lies within this many stay radii
 
 
 @dataclass(frozen=True)
@@ -97,10 +105,6 @@ def undrivable(a: Fix, b: Fix, cfg: SegmentConfig = DEFAULT_SEGMENT_CONFIG) -> b
     return distance_m(a, b) > reach
 
 
-def _stop_radius(a: Fix, b: Fix, cfg: SegmentConfig) -> float:
-    return max(cfg.stop_radius_m, _allowance(a), _allowance(b))
-
-
 def _chains(fixes: Sequence[Fix], cfg: SegmentConfig) -> list[tuple[list[int], str]]:
     """Index lists split at gaps and undrivable jumps, with why each chain ended."""
     chains: list[tuple[list[int], str]] = []
@@ -141,6 +145,85 @@ def _comes_back(fixes: Sequence[Fix], anchor: int, stray: int, cfg: SegmentConfi
     return None
 
 
+class _Stay:
+    """Fixes where the device may be standing, judged by their spread: each new fix is
+    compared with the centroid of the fixes before it, within ``STAY_ACCURACY_FACTOR``
+    times their accuracy (at least ``stop_radius_m``). Parked with 30 m of noise, two
+    fixes in a row are often over 50 m apart, but seldom over 3x their accuracy from
+    where the device stands, so a stop is seen by the cluster, not fix by fix."""
+
+    def __init__(self, fixes: Sequence[Fix], cfg: SegmentConfig) -> None:
+        self.fixes, self.cfg = fixes, cfg
+        self.members: deque[int] = deque()
+        self.sum_lat = self.sum_lon = self.sum_acc = 0.0
+
+    def restart(self, k: int) -> None:
+        self.members.clear()
+        self.sum_lat = self.sum_lon = self.sum_acc = 0.0
+        self.add(k)
+
+    def add(self, k: int) -> None:
+        fix = self.fixes[k]
+        self.members.append(k)
+        self.sum_lat += fix.lat
+        self.sum_lon += fix.lon
+        self.sum_acc += _allowance(fix)
+
+    def _drop_oldest(self) -> None:
+        fix = self.fixes[self.members.popleft()]
+        self.sum_lat -= fix.lat
+        self.sum_lon -= fix.lon
+        self.sum_acc -= _allowance(fix)
+
+    def radius(self, k: int) -> float:
+        n = len(self.members)
+        accuracy = max(_allowance(self.fixes[k]), self.sum_acc / n if n else 0.0)
+        radius = STAY_ACCURACY_FACTOR * accuracy
+        return min(max(radius, self.cfg.stop_radius_m), MAX_ACCURACY_ALLOWANCE_M)
+
+    def away(self, k: int, factor: float = 1.0) -> bool:
+        """Is fix ``k`` outside the stay (``factor`` times its radius)?"""
+        n = len(self.members)
+        if not n:
+            return False
+        fix = self.fixes[k]
+        centre = Fix(fix.t_ms, self.sum_lat / n, self.sum_lon / n)
+        return distance_m(centre, fix) > factor * self.radius(k)
+
+    def slide_to(self, k: int) -> None:
+        """Moving on: forget the oldest fixes until ``k`` fits, then take it."""
+        while self.members and self.away(k):
+            self._drop_oldest()
+        self.add(k)
+
+    def departure(self) -> int:
+        """The fix the device left from: its last fix within its accuracy of where it stood
+        (a truck pulling away is seen only a few fixes later, 3x that far away)."""
+        n = len(self.members)
+        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
+        core = self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR
+        for k in reversed(self.members):
+            if distance_m(centre, self.fixes[k]) <= core:
+                return k
+        return self.members[0]
+
+    def span_ms(self) -> int:
+        return self.fixes[self.members[-1]].t_ms - self.fixes[self.members[0]].t_ms
+
+
+def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
+    """Is the fix at ``pos``, outside the stay, a stray: it and at most
+    ``glitch_max_fixes - 1`` after it stay within ``STRAY_REACH`` radii and the next one
+    is back inside? The last fixes of a chain cannot tell: they count as away."""
+    for j in range(pos, min(len(chain), pos + cfg.glitch_max_fixes + 1)):
+        k = chain[j]
+        if j > pos and not stay.away(k):
+            return True
+        if stay.away(k, STRAY_REACH):
+            return False
+    return False
+
+
 def _trips_in_chain(
     fixes: Sequence[Fix], chain: list[int], cfg: SegmentConfig, in_trip: bool = False
 ) -> list[tuple[list[int], bool]]:
@@ -148,26 +231,30 @@ def _trips_in_chain(
     a trip that already counts (the tail of an open trip)."""
     found: list[tuple[list[int], bool, float]] = []  # indices, stopped, reach
     stop_ms = cfg.stop_s * 1000.0
-    anchor = chain[0]  # where the device stands (or last moved to)
+    stay = _Stay(fixes, cfg)  # parked: where it stands; in a trip: the last fixes close by
+    stay.restart(chain[0])
     trip: list[int] | None = [chain[0]] if in_trip else None
     reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
-    for pos, k in enumerate(chain):
-        if pos == 0 and in_trip:
-            continue
-        here, there = fixes[k], fixes[anchor]
-        moved = distance_m(there, here) > _stop_radius(there, here, cfg)
+    for pos in range(1, len(chain)):
+        k = chain[pos]
+        away = stay.away(k) and not _stray(stay, chain, pos, cfg)
         if trip is None:
-            if moved:
-                trip = [chain[pos - 1], k]  # it left from the last fix where it stood
-                anchor, reach = k, distance_m(fixes[trip[0]], here)
+            if away:
+                trip = chain[bisect_left(chain, stay.departure()) : pos + 1]
+                reach = distance_m(fixes[trip[0]], fixes[k])
+                stay.restart(k)
+            elif not stay.away(k):
+                stay.add(k)
             continue
         trip.append(k)
-        if moved:
-            anchor = k
-            reach = max(reach, distance_m(fixes[trip[0]], here))
-        elif here.t_ms - there.t_ms >= stop_ms:
+        reach = max(reach, distance_m(fixes[trip[0]], fixes[k]))
+        if away:
+            stay.slide_to(k)
+        elif not stay.away(k):
+            stay.add(k)
+        if stay.span_ms() >= stop_ms:
             found.append((trip, True, reach))
-            trip = None  # parked: the anchor stays where it stopped
+            trip = None  # parked: the stay goes on where it stopped
     if trip is not None:
         found.append((trip, False, reach))
     return [(t, stopped) for t, stopped, got in found if got >= cfg.min_trip_m]

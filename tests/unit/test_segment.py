@@ -104,3 +104,24 @@ def test_window_from_a_chain_boundary_gives_the_same_trips():
 def test_undrivable():
     a, b = Fix(0, 40.0, -105.0, 5.0), Fix(10_000, 40.01, -105.0, 5.0)  # 1.1 km in 10 s
     assert undrivable(a, b) and not undrivable(a, Fix(60_000, 40.01, -105.0, 5.0))
+
+
+def test_a_stop_among_noisy_parked_fixes_ends_the_trip():
+    """Parked indoors, 30 m of noise puts every other fix over 50 m from the last: the stop
+    is seen by where the fixes cluster, not fix by fix (a drive ran on through 2 h parked
+    into the next one)."""
+    b = TrackBuilder(interval_s=30.0, accuracy_m=45.0, seed=5).start().stop(900, jitter_m=30)
+    departure = len(b.points) - 1
+    b.drive(6_000, 12.0)
+    arrival = len(b.points) - 1
+    b.stop(7200, jitter_m=30)
+    second_departure = len(b.points) - 1
+    b.drive(6_000, 12.0).stop(1800, jitter_m=30)
+    fixes = fixes_of(b)
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert first.end_reason == second.end_reason == "stopped"
+    for trip, left, arrived in ((first, departure, arrival), (second, second_departure, None)):
+        assert left - 3 <= trip.first <= left + 1  # from about where it stood, not long before
+        if arrived is not None:
+            parked_for_s = (fixes[trip.last].t_ms - fixes[arrived].t_ms) / 1000
+            assert 290 <= parked_for_s <= 400  # about 5 min standing, not the 2 h
