@@ -6,7 +6,8 @@ glitches (``core.glitches``), noise and smoothing (``core.track_noise``), length
 (``core.track_fit``); this module puts them together (``analyze_track``).
 
 1. Drop invalid fixes (NaN / out of range) and fixes whose reported accuracy is worse
-   than ``max_accuracy_m`` (unless that would leave fewer than two).
+   than ``max_accuracy_m``, or 1.5x the log's median when its fixes are rougher as a rule
+   (``accuracy_limit_m``; unless that would leave fewer than two).
 2. Outliers: a jump between consecutive fixes faster than ``max_speed_mps`` (over at most
    ``max_bridge_s``; ``max_untimed_jump_m`` for untimed fixes) cuts the track into pieces;
    small pieces (<= ``outlier_max_points``) are glitches and dropped, e.g. one bogus fix in
@@ -403,6 +404,23 @@ def _empty(n_input: int, used: int, cap: float | None, t: NDArray) -> TripStats:
     )
 
 
+ROUGH_LOG_ACCURACY_RATIO = 1.5  # a rough log keeps fixes up to 1.5x its median accuracy
+
+
+def accuracy_limit_m(accuracy: NDArray, cfg: StatsConfig = DEFAULT_CONFIG) -> float:
+    """Fixes reported worse than this are dropped: ``max_accuracy_m``, or 1.5x the log's
+    median accuracy when its fixes are that rough as a rule. A logger reporting 35-60 m
+    at every fix lost every other one at 50 m, and with its trips' first fixes their
+    first kilometres; its rare fix of 1 km is still dropped."""
+    known = accuracy[np.isfinite(accuracy)]
+    if not known.size:
+        return cfg.max_accuracy_m
+    low, typical = np.percentile(known, [10, 50])
+    if low * ROUGH_LOG_ACCURACY_RATIO < typical:  # good fixes and rough ones: drop the rough
+        return cfg.max_accuracy_m
+    return max(cfg.max_accuracy_m, ROUGH_LOG_ACCURACY_RATIO * float(typical))
+
+
 def analyze_track(
     points: Sequence[TrackPoint] | TrackArrays,
     cap_mps: float | None = None,
@@ -433,7 +451,7 @@ def analyze_track(
             & (np.abs(src.lat) <= 90)
             & (np.abs(src.lon) <= 180)
         )
-        keep = valid & ~(src.accuracy > cfg.max_accuracy_m)
+        keep = valid & ~(src.accuracy > accuracy_limit_m(src.accuracy[valid], cfg))
     if keep.sum() < 2:
         keep = valid
     idx = np.flatnonzero(keep)

@@ -180,6 +180,18 @@ def test_inaccurate_fixes_are_gated():
     assert stats.distance_m == pytest.approx(2_000, rel=0.01)
 
 
+def test_a_rough_devices_fixes_are_its_track_not_glitches_to_drop():
+    """A logger whose every fix reports 40-60 m (a cheap tracker, network positions) lost
+    each one over 50 m, and with its first two the first 600 m of a 3 km drive. Its good
+    fixes beside 800 m ones are still gated (the test above)."""
+    b = TrackBuilder(interval_s=30.0, seed=7).start().drive(3_000, 10.0)
+    rough = [55.0, 58.0, 42.0, 51.0, 46.0, 57.0, 44.0, 53.0, 48.0, 59.0, 41.0]
+    points = [replace(p, accuracy_m=rough[i % len(rough)]) for i, p in enumerate(b.points)]
+    stats = compute_stats(points)
+    assert stats.rejected_points == 0
+    assert stats.distance_m == pytest.approx(3_000, rel=0.02)
+
+
 def test_invalid_coordinates_are_ignored_not_fatal():
     b = straight_drive(1_000, 10.0)
     b.points.insert(10, TrackPoint(math.nan, -105.0, b.points[10].time))
