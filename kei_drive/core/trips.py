@@ -421,6 +421,14 @@ def accuracy_limit_m(accuracy: NDArray, cfg: StatsConfig = DEFAULT_CONFIG) -> fl
     return max(cfg.max_accuracy_m, ROUGH_LOG_ACCURACY_RATIO * float(typical))
 
 
+def _position_noise_m(arr: TrackArrays, cfg: StatsConfig) -> float:
+    """How far a fix may lie off: its median reported accuracy, at least
+    ``stationary_radius_m``."""
+    known = arr.accuracy[np.isfinite(arr.accuracy)]
+    typical = float(np.median(known)) if known.size else 0.0
+    return max(cfg.stationary_radius_m, typical)
+
+
 def analyze_track(
     points: Sequence[TrackPoint] | TrackArrays,
     cap_mps: float | None = None,
@@ -567,7 +575,7 @@ def analyze_track(
                 dev_dt,
                 arr.lat,
                 arr.lon,
-                cfg.stationary_radius_m,
+                _position_noise_m(arr, cfg),
             ):
                 device, refused = None, True  # a repeated or made-up value: no measure
             # too few fixes to tell, from a log that refused it (a trip whose own fixes

@@ -1728,3 +1728,26 @@ def test_a_log_refusing_its_speed_yields_to_a_trip_whose_own_fixes_accept_it():
     assert refused_by_log.speed_verdict is True
     assert refused_by_log.stats.distance_m == pytest.approx(alone.stats.distance_m, abs=0.01)
     assert refused_by_log.stats.distance_m == pytest.approx(5_000, rel=0.02)
+
+
+def test_a_slow_climb_up_hairpins_through_30_m_of_noise_is_measured_by_its_speed():
+    """At 4 m/s with 45 m fixes the positions barely tell the climb from standing, and the
+    hairpins' ends lie close: the run moving by the speed alone was checked against 10 m of
+    noise at each end, not the fixes' 45, and a good speed refused (-15 %)."""
+    from tests.support.trips import drive_path
+
+    m_lat = 111_195.0
+    m_lon = m_lat * math.cos(math.radians(40.0))
+    legs = [
+        (k * 40.0, x) for k in range(12) for x in ((0.0, 300.0) if k % 2 == 0 else (300.0, 0.0))
+    ]
+    hairpins = [(40.0 + north / m_lat, -105.0 + east / m_lon) for north, east in legs]
+    for seed in (1, 2):
+        fixes, true_m = drive_path(
+            hairpins, 4.0, noise_m=30.0, noise_tau_s=20.0, accuracy_m=45.0, seed=seed
+        )
+        rng = np.random.default_rng(seed)
+        fixes = [replace(p, speed_mps=4.0 + float(rng.normal(0, 0.25))) for p in fixes]
+        analysis = analyze_track(fixes, with_states=False)
+        assert analysis.speed_verdict is True
+        assert analysis.stats.distance_m == pytest.approx(true_m, rel=0.02)
