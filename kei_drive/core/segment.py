@@ -237,20 +237,21 @@ def _trips_in_chain(
     reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
     for pos in range(1, len(chain)):
         k = chain[pos]
-        away = stay.away(k) and not _stray(stay, chain, pos, cfg)
+        outside = stay.away(k)
+        away = outside and not _stray(stay, chain, pos, cfg)
         if trip is None:
             if away:
                 trip = chain[bisect_left(chain, stay.departure()) : pos + 1]
                 reach = distance_m(fixes[trip[0]], fixes[k])
                 stay.restart(k)
-            elif not stay.away(k):
+            elif not outside:
                 stay.add(k)
             continue
         trip.append(k)
         reach = max(reach, distance_m(fixes[trip[0]], fixes[k]))
         if away:
             stay.slide_to(k)
-        elif not stay.away(k):
+        elif not outside:
             stay.add(k)
         if stay.span_ms() >= stop_ms:
             found.append((trip, True, reach))

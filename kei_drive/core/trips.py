@@ -800,7 +800,10 @@ def _road_steps(
 # trip is measured by its speed field as its device's log says (``services.ingest
 # .log_speed_verdict``; those finished before were judged on their own few fixes), within
 # ``device_speed.LOG_VERDICT_HOLDS``; a log's refusal yields to a trip that accepts its speed.
-STATS_RULES = 7
+# 8: a device rough as a rule keeps its fixes up to 1.5x its median accuracy
+# (``accuracy_limit_m``), and a run moving by the speed alone is checked against the fixes'
+# own noise (``_position_noise_m``).
+STATS_RULES = 8
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
