@@ -9,13 +9,16 @@ driver never presses "start". The rules, applied to the device's fixes in time o
    ``glitch_max_fixes`` fixes is a glitch (a stray network fix): skipped, chain kept.
 2. **Trips inside a chain.** Where the device stands is a *stay*: fixes within 3x their
    accuracy (at least ``stop_radius_m``) of the stay's centroid (``_Stay``); a stray fix
-   outside it whose next fixes come back is skipped. A fix outside the stay *departs*: a
-   trip starts at the stay's last fix within its accuracy of the centroid. In a trip the
-   stay follows the last fixes close together, and a stay lasting ``stop_s`` ends the
-   trip (its fixes up to that moment are kept; later parked fixes belong to no trip). A
-   trip also ends with its chain. Judging the cluster, not each step from the last, is
-   what sees a stop through 30 m of noise indoors, where every other fix is over 50 m
-   from the one before.
+   outside it whose next fixes come back is skipped (farther than 2 radii only when out
+   and back is faster than a truck drives). A fix outside the stay *departs*: a trip
+   starts at the stay's last fix within its accuracy of the centroid, never inside the
+   trip before. In a trip the stay follows the last fixes close together; it ends the
+   trip when it stood ``stop_s`` (its fixes within their accuracy, or 1.5x their median
+   distance, of the centroid for that long) and did not crawl (its older and newer halves
+   within half the radius). The trip keeps its fixes up to that moment; later parked
+   fixes belong to no trip. A trip also ends with its chain. Judging the cluster, not
+   each step from the last, is what sees a stop through 30 m of noise indoors, where
+   every other fix is over 50 m from the one before.
 3. A trip must get ``min_trip_m`` from where it started, so a phone lying on a desk
    whose fixes wander makes no trips.
 
@@ -28,6 +31,7 @@ trips as running on the whole history, which is how late fixes reopen a trip.
 from __future__ import annotations
 
 import math
+import statistics
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Sequence
@@ -38,6 +42,7 @@ from kei_drive.core.distance import EARTH_RADIUS_M
 MAX_ACCURACY_ALLOWANCE_M = 200.0  # a worse reported accuracy is not trusted further
 STAY_ACCURACY_FACTOR = 3.0  # a standing device's fixes fall within 3x their accuracy
 STRAY_REACH = 2.0  # a stray fix lies within this many stay radii
+STRAY_ROUND_TRIP_MPS = 25.0  # or farther, out and back faster than a truck drives there
 
 
 @dataclass(frozen=True)
@@ -210,17 +215,60 @@ class _Stay:
     def span_ms(self) -> int:
         return self.fixes[self.members[-1]].t_ms - self.fixes[self.members[0]].t_ms
 
+    def stood_ms(self) -> int:
+        """How long it stood: from its first to its last fix within its accuracy (or 1.5x
+        its fixes' median distance) of the centroid. Braking in and pulling away inside 3x that
+        radius are no standing: a 4.5 min wait at a level crossing counted as 5."""
+        n = len(self.members)
+        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
+        off = [distance_m(centre, self.fixes[k]) for k in self.members]
+        # (fixes that scatter wider than they claim: 1.5x their median distance, ~80 % of
+        # them; braking and pulling away, a few fixes, do not widen it)
+        spread = 1.5 * statistics.median(off)
+        core = max(self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR, spread)
+        near = [k for k, d in zip(self.members, off, strict=True) if d <= core]
+        return self.fixes[near[-1]].t_ms - self.fixes[near[0]].t_ms if near else 0
+
+    def still(self) -> bool:
+        """Did it stand, rather than crawl within the radius? The centroids of its older
+        and newer halves lie within half the radius (a queue at 0.6 m/s, its fixes 40 m
+        rough, stays 5 min inside 3x that radius, but its halves are 90 m apart)."""
+        members = list(self.members)
+        half = len(members) // 2
+        if not half:
+            return True
+        older, newer = members[:half], members[half:]
+        a = Fix(0, _mean(self.fixes, older, "lat"), _mean(self.fixes, older, "lon"))
+        b = Fix(0, _mean(self.fixes, newer, "lat"), _mean(self.fixes, newer, "lon"))
+        return distance_m(a, b) <= self.radius(members[-1]) / 2
+
+    def forget_before(self, span_ms: float) -> None:
+        """Keep only its fixes of the last ``span_ms``."""
+        while len(self.members) > 1 and self.span_ms() >= span_ms:
+            self._drop_oldest()
+
+
+def _mean(fixes: Sequence[Fix], members: list[int], field: str) -> float:
+    return math.fsum(getattr(fixes[k], field) for k in members) / len(members)
+
 
 def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
     """Is the fix at ``pos``, outside the stay, a stray: it and at most
-    ``glitch_max_fixes - 1`` after it stay within ``STRAY_REACH`` radii and the next one
-    is back inside? The last fixes of a chain cannot tell: they count as away."""
+    ``glitch_max_fixes - 1`` after it, and the next one is back inside? Farther than
+    ``STRAY_REACH`` radii only when out and back is faster than ``STRAY_ROUND_TRIP_MPS``
+    (a network fix 270 m off for 5 s); a real short drive takes its time. The last fixes
+    of a chain cannot tell: they count as away."""
+    fixes = stay.fixes
+    before = fixes[chain[pos - 1]]
+    farthest = 0.0
     for j in range(pos, min(len(chain), pos + cfg.glitch_max_fixes + 1)):
         k = chain[j]
         if j > pos and not stay.away(k):
-            return True
-        if stay.away(k, STRAY_REACH):
-            return False
+            if farthest <= STRAY_REACH * stay.radius(k):
+                return True
+            seconds = max((fixes[k].t_ms - before.t_ms) / 1000.0, 1.0)
+            return 2.0 * farthest / seconds > STRAY_ROUND_TRIP_MPS
+        farthest = max(farthest, distance_m(before, fixes[k]))
     return False
 
 
@@ -235,13 +283,15 @@ def _trips_in_chain(
     stay.restart(chain[0])
     trip: list[int] | None = [chain[0]] if in_trip else None
     reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
+    after_stop = 0  # a trip starts after the last one's fixes
     for pos in range(1, len(chain)):
         k = chain[pos]
         outside = stay.away(k)
         away = outside and not _stray(stay, chain, pos, cfg)
         if trip is None:
             if away:
-                trip = chain[bisect_left(chain, stay.departure()) : pos + 1]
+                start = max(bisect_left(chain, stay.departure()), after_stop)
+                trip = chain[start : pos + 1]
                 reach = distance_m(fixes[trip[0]], fixes[k])
                 stay.restart(k)
             elif not outside:
@@ -253,9 +303,13 @@ def _trips_in_chain(
             stay.slide_to(k)
         elif not outside:
             stay.add(k)
-        if stay.span_ms() >= stop_ms:
-            found.append((trip, True, reach))
-            trip = None  # parked: the stay goes on where it stopped
+        if stay.span_ms() < stop_ms:
+            continue
+        if stay.stood_ms() < stop_ms or not stay.still():  # a wait, a crawl or braking
+            stay.forget_before(stop_ms)  # in: what it passed before is no stop
+            continue
+        found.append((trip, True, reach))
+        trip, after_stop = None, pos + 1  # parked: the stay goes on where it stopped
     if trip is not None:
         found.append((trip, False, reach))
     return [(t, stopped) for t, stopped, got in found if got >= cfg.min_trip_m]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from kei_drive.core.segment import Fix, SegmentConfig, segment_fixes, undrivable
-from tests.support.trips import TrackBuilder
+from tests.support.trips import M_PER_DEG_LAT, TrackBuilder
 
 
 def fixes_of(builder: TrackBuilder) -> list[Fix]:
@@ -125,3 +127,68 @@ def test_a_stop_among_noisy_parked_fixes_ends_the_trip():
         if arrived is not None:
             parked_for_s = (fixes[trip.last].t_ms - fixes[arrived].t_ms) / 1000
             assert 290 <= parked_for_s <= 400  # about 5 min standing, not the 2 h
+
+
+def _line_fixes(moves: list[tuple[int, float, float]], acc: float, step_s: float = 5.0):
+    """Fixes every ``step_s`` along an east-west line: ``(count, metres a step, north
+    offset alternating +-m)`` pieces, as an outside review's reproductions built them."""
+    fixes, t, x = [], 0.0, 0.0
+    for count, step_m, wobble in moves:
+        for j in range(count):
+            x += step_m
+            north = wobble if j % 2 else -wobble
+            east = x / (M_PER_DEG_LAT * math.cos(math.radians(40.0)))
+            fixes.append(Fix(int(t * 1000), 40.0 + north / M_PER_DEG_LAT, -105.0 + east, acc))
+            t += step_s
+    return fixes
+
+
+def test_a_queue_crawling_inside_the_stay_radius_is_no_stop():
+    """0.6 m/s for 8 min with 40 m fixes stays 5 min within 3x their accuracy of its
+    centroid, but it moved all along: one trip (it ended mid-queue)."""
+    fixes = _line_fixes([(60, 0, 0), (27, 75, 0), (96, 3, 0), (27, 75, 0), (70, 0, 0)], 40.0)
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert trip.end_reason == "stopped" and trip.last > 200
+
+
+def test_a_wait_under_five_minutes_is_no_stop_with_rough_fixes():
+    """Braking in and pulling away within 3x the accuracy are no standing: a 270 s wait at
+    a level crossing with 40 m fixes is one trip."""
+    fixes = _line_fixes(
+        [(60, 0, 0), (40, 50, 0), (1, 25, 0), (54, 0, 20), (1, 25, 0), (40, 50, 0), (70, 0, 0)],
+        40.0,
+    )
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert trip.end_reason == "stopped" and trip.last > 210
+
+
+def test_a_trip_after_a_stop_never_shares_its_fixes():
+    """Standing 5 min with fixes 21 m off the spot at 10 m accuracy, one of them on it: the
+    next trip started at a fix the stopped trip already held (the ingest then stored a
+    trip twice)."""
+    fixes = _line_fixes([(60, 0, 0), (40, 50, 0)], 10.0)
+    t, x = fixes[-1].t_ms / 1000 + 5, 2_000.0
+    scale = M_PER_DEG_LAT * math.cos(math.radians(40.0))
+    for j in range(61):
+        east, north = (15.0 if j % 2 else -15.0), (15.0 if j % 3 else -15.0)
+        if j == 50:
+            east = north = 0.0
+        fixes.append(
+            Fix(int(t * 1000), 40.0 + north / M_PER_DEG_LAT, -105.0 + (x + east) / scale, 10.0)
+        )
+        t += 5
+    for k in range(1, 41):
+        fixes.append(Fix(int(t * 1000), 40.0, -105.0 + (x + 50 * k) / scale, 10.0))
+        t += 5
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert first.end_reason == "stopped" and first.last < second.first
+
+
+def test_a_far_network_fix_while_parked_is_no_trip():
+    """A fix 270 m off for 5 s, reported at 10 m, lies beyond 2 stay radii: out and back
+    that fast is no drive (it made a phantom trip)."""
+    b = TrackBuilder(interval_s=5.0, accuracy_m=10.0, seed=2).start().stop(1800, jitter_m=3)
+    fixes = fixes_of(b)
+    far = fixes[150]
+    fixes[150] = Fix(far.t_ms, far.lat + 270.0 / M_PER_DEG_LAT, far.lon, 10.0)
+    assert segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000) == []
