@@ -19,8 +19,14 @@ driver never presses "start". The rules, applied to the device's fixes in time o
    fixes belong to no trip. A trip also ends with its chain. Judging the cluster, not
    each step from the last, is what sees a stop through 30 m of noise indoors, where
    every other fix is over 50 m from the one before.
+   The device's speed, when it sends one, is heard too: a stray may report standing, or
+   claim an accuracy that reaches back to the stay (``_shows_no_move``); parked, a fix
+   reporting standing departs only beyond ``STANDING_REACH`` radii; in a trip whose fixes
+   scatter too far for the stay, 5 minutes of dense fixes reporting standing and lying
+   together (``_stood_by_speed``) is a stop.
 3. A trip must get ``min_trip_m`` from where it started, so a phone lying on a desk
-   whose fixes wander makes no trips.
+   whose fixes wander makes no trips; nor does one whose every fix reports standing, lying
+   together (``_stood_throughout``).
 
 A trip is *ended* when it stopped, when its chain was cut by a gap or a jump, or when no
 fix has come for ``gap_s`` (``now_ms``); otherwise it is still open and may grow.
@@ -30,6 +36,7 @@ trips as running on the whole history, which is how late fixes reopen a trip.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from bisect import bisect_left
@@ -43,6 +50,13 @@ MAX_ACCURACY_ALLOWANCE_M = 200.0  # a worse reported accuracy is not trusted fur
 STAY_ACCURACY_FACTOR = 3.0  # a standing device's fixes fall within 3x their accuracy
 STRAY_REACH = 2.0  # a stray fix lies within this many stay radii
 STRAY_ROUND_TRIP_MPS = 25.0  # or farther, out and back faster than a truck drives there
+SPREAD_MIN_FIXES = 5  # fewer fixes cannot tell how a stay's fixes scatter
+STANDING_SPEED_MPS = 0.5  # a device reporting less than this stood when it took the fix
+# fixes that all report standing stood, unless the centroids of their older and newer
+# halves lie farther apart than this (5 min of a speed field stuck at 0 while driving)
+STANDING_DRIFT_M = 100.0
+STANDING_STEP_MS = 15_000  # ... and none of them over 15 s apart
+STANDING_REACH = 3.0  # a parked fix reporting standing leaves within this many stay radii
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class Fix:
     lat: float
     lon: float
     acc_m: float | None = None
+    speed_mps: float | None = None  # the device's own speed, when it gives one
 
 
 @dataclass(frozen=True)
@@ -202,26 +217,34 @@ class _Stay:
         self.add(k)
 
     def departure(self) -> int:
-        """The fix the device left from: its last fix within its accuracy of where it stood
-        (a truck pulling away is seen only a few fixes later, 3x that far away)."""
-        n = len(self.members)
-        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
+        """The fix the device left from: its last fix within its accuracy (or, with
+        ``SPREAD_MIN_FIXES`` or more, 1.5x their median distance) of where it stood (a truck
+        pulling away is seen only a few fixes later, 3x that far away). Fixes without an
+        accuracy, scattering 24 m, seldom lie within 17 m: a 2-minute logger's trip began
+        an hour early."""
+        off = self._offsets()
         core = self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR
-        for k in reversed(self.members):
-            if distance_m(centre, self.fixes[k]) <= core:
+        if len(off) >= SPREAD_MIN_FIXES:  # (fewer: a truck pulling away at once, a line)
+            core = max(core, 1.5 * statistics.median(off))
+        for k, d in zip(reversed(self.members), reversed(off), strict=True):
+            if d <= core:
                 return k
         return self.members[0]
+
+    def _offsets(self) -> list[float]:
+        """Each member's distance from the centroid."""
+        n = len(self.members)
+        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
+        return [distance_m(centre, self.fixes[k]) for k in self.members]
 
     def span_ms(self) -> int:
         return self.fixes[self.members[-1]].t_ms - self.fixes[self.members[0]].t_ms
 
     def stood_ms(self) -> int:
         """How long it stood: from its first to its last fix within its accuracy (or 1.5x
-        its fixes' median distance) of the centroid. Braking in and pulling away inside 3x that
-        radius are no standing: a 4.5 min wait at a level crossing counted as 5."""
-        n = len(self.members)
-        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
-        off = [distance_m(centre, self.fixes[k]) for k in self.members]
+        its fixes' median distance) of the centroid. Braking in and pulling away inside 3x
+        that radius are no standing: a 4.5 min wait at a level crossing counted as 5."""
+        off = self._offsets()
         # (fixes that scatter wider than they claim: 1.5x their median distance, ~80 % of
         # them; braking and pulling away, a few fixes, do not widen it)
         spread = 1.5 * statistics.median(off)
@@ -234,18 +257,57 @@ class _Stay:
         and newer halves lie within half the radius (a queue at 0.6 m/s, its fixes 40 m
         rough, stays 5 min inside 3x that radius, but its halves are 90 m apart)."""
         members = list(self.members)
-        half = len(members) // 2
-        if not half:
-            return True
-        older, newer = members[:half], members[half:]
-        a = Fix(0, _mean(self.fixes, older, "lat"), _mean(self.fixes, older, "lon"))
-        b = Fix(0, _mean(self.fixes, newer, "lat"), _mean(self.fixes, newer, "lon"))
-        return distance_m(a, b) <= self.radius(members[-1]) / 2
+        return _halves_apart_m(self.fixes, members) <= self.radius(members[-1]) / 2
 
     def forget_before(self, span_ms: float) -> None:
         """Keep only its fixes of the last ``span_ms``."""
         while len(self.members) > 1 and self.span_ms() >= span_ms:
             self._drop_oldest()
+
+
+def _reports_standing(fix: Fix) -> bool:
+    speed = fix.speed_mps
+    return speed is not None and 0.0 <= speed < STANDING_SPEED_MPS  # (NaN compares False)
+
+
+def _stood_by_speed(fixes: Sequence[Fix], run: list[int], stop_ms: float) -> bool:
+    """Did fixes that all report standing, none over ``STANDING_STEP_MS`` apart, stand for
+    ``stop_ms``? They also lie together (``_huddled``): a speed field stuck at 0 while
+    driving moves them kilometres apart."""
+    if fixes[run[-1]].t_ms - fixes[run[0]].t_ms < stop_ms:
+        return False
+    if any(fixes[b].t_ms - fixes[a].t_ms > STANDING_STEP_MS for a, b in itertools.pairwise(run)):
+        return False  # between sparse fixes it may have moved: a red light each minute
+    return _huddled(fixes, run)
+
+
+def _stood_throughout(fixes: Sequence[Fix], trip: list[int]) -> bool:
+    """A trip whose every fix reports standing, its halves together: parked, its fixes
+    scattered by the walls around it (indoors, 50-80 m while claiming 5 m)."""
+    return all(_reports_standing(fixes[k]) for k in trip) and _huddled(fixes, trip)
+
+
+def _huddled(fixes: Sequence[Fix], members: list[int]) -> bool:
+    """Do fixes whose device says it stood lie where a standing device's would: their older
+    and newer halves within ``STANDING_DRIFT_M``, nine in ten within twice that of their
+    centroid? A speed stuck at 0 on a winding road can bring the halves together; five
+    minutes of its road never fit that circle."""
+    if _halves_apart_m(fixes, members) > STANDING_DRIFT_M:
+        return False
+    centre = Fix(0, _mean(fixes, members, "lat"), _mean(fixes, members, "lon"))
+    off = sorted(distance_m(centre, fixes[k]) for k in members)
+    return off[int(0.9 * (len(off) - 1))] <= 2 * STANDING_DRIFT_M
+
+
+def _halves_apart_m(fixes: Sequence[Fix], members: list[int]) -> float:
+    """The distance between the centroids of the older and newer halves of ``members``."""
+    half = len(members) // 2
+    if not half:
+        return 0.0
+    older, newer = members[:half], members[half:]
+    a = Fix(0, _mean(fixes, older, "lat"), _mean(fixes, older, "lon"))
+    b = Fix(0, _mean(fixes, newer, "lat"), _mean(fixes, newer, "lon"))
+    return distance_m(a, b)
 
 
 def _mean(fixes: Sequence[Fix], members: list[int], field: str) -> float:
@@ -256,8 +318,9 @@ def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
     """Is the fix at ``pos``, outside the stay, a stray: it and at most
     ``glitch_max_fixes - 1`` after it, and the next one is back inside? Farther than
     ``STRAY_REACH`` radii only when out and back is faster than ``STRAY_ROUND_TRIP_MPS``
-    (a network fix 270 m off for 5 s); a real short drive takes its time. The last fixes
-    of a chain cannot tell: they count as away."""
+    (a network fix 270 m off for 5 s; a real short drive takes its time), or when none of
+    those fixes shows a move (``_shows_no_move``). The last fixes of a chain cannot tell:
+    they count as away."""
     fixes = stay.fixes
     before = fixes[chain[pos - 1]]
     farthest = 0.0
@@ -267,9 +330,28 @@ def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
             if farthest <= STRAY_REACH * stay.radius(k):
                 return True
             seconds = max((fixes[k].t_ms - before.t_ms) / 1000.0, 1.0)
-            return 2.0 * farthest / seconds > STRAY_ROUND_TRIP_MPS
+            if 2.0 * farthest / seconds > STRAY_ROUND_TRIP_MPS:
+                return True
+            return all(_shows_no_move(stay, chain[i]) for i in range(pos, j))
         farthest = max(farthest, distance_m(before, fixes[k]))
     return False
+
+
+def _shows_no_move(stay: _Stay, k: int) -> bool:
+    """A fix off the stay that does not say the device left it: the device reports
+    standing (its speed under ``STANDING_SPEED_MPS``), or the fix's own accuracy reaches
+    back to where it stands (a network fix 530 m off claiming 460 m). Parked indoors,
+    such fixes come every few minutes; each made a trip of its own."""
+    fix = stay.fixes[k]
+    speed = fix.speed_mps
+    if speed is not None and 0.0 <= speed < STANDING_SPEED_MPS:  # (NaN compares False)
+        return True
+    accuracy = fix.acc_m
+    if accuracy is None or not math.isfinite(accuracy) or accuracy <= 0:
+        return False
+    n = len(stay.members)
+    centre = Fix(fix.t_ms, stay.sum_lat / n, stay.sum_lon / n)
+    return distance_m(centre, fix) <= STAY_ACCURACY_FACTOR * accuracy
 
 
 def _trips_in_chain(
@@ -284,11 +366,14 @@ def _trips_in_chain(
     trip: list[int] | None = [chain[0]] if in_trip else None
     reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
     after_stop = 0  # a trip starts after the last one's fixes
+    standing_from: int | None = None  # in a trip: its last stop_s of fixes reporting standing
     for pos in range(1, len(chain)):
         k = chain[pos]
         outside = stay.away(k)
         away = outside and not _stray(stay, chain, pos, cfg)
         if trip is None:
+            if away and _reports_standing(fixes[k]) and not stay.away(k, STANDING_REACH):
+                away = False  # it says it stands: fixes scattered indoors (a stuck 0 drives on)
             if away:
                 start = max(bisect_left(chain, stay.departure()), after_stop)
                 trip = chain[start : pos + 1]
@@ -299,11 +384,28 @@ def _trips_in_chain(
             continue
         trip.append(k)
         reach = max(reach, distance_m(fixes[trip[0]], fixes[k]))
+        if not _reports_standing(fixes[k]):
+            standing_from = None
+        elif standing_from is None:
+            standing_from = pos
+        else:  # only its last stop_s counts (a long run costs that window a fix, not all)
+            since = fixes[k].t_ms - stop_ms
+            while fixes[chain[standing_from + 1]].t_ms <= since:
+                standing_from += 1
         if away:
             stay.slide_to(k)
         elif not outside:
             stay.add(k)
         if stay.span_ms() < stop_ms:
+            # too scattered for the stay (indoors, 50-80 m while claiming 5 m): the device
+            # saying it stood that long is a stop; parked, the stay is where they scatter
+            standing = chain[standing_from : pos + 1] if standing_from is not None else []
+            if standing and _stood_by_speed(fixes, standing, stop_ms):
+                found.append((trip, True, reach))
+                trip, after_stop, standing_from = None, pos + 1, None
+                stay.restart(standing[0])
+                for member in standing[1:]:
+                    stay.add(member)
             continue
         if stay.stood_ms() < stop_ms or not stay.still():  # a wait, a crawl or braking
             stay.forget_before(stop_ms)  # in: what it passed before is no stop
@@ -312,7 +414,12 @@ def _trips_in_chain(
         trip, after_stop = None, pos + 1  # parked: the stay goes on where it stopped
     if trip is not None:
         found.append((trip, False, reach))
-    return [(t, stopped) for t, stopped, got in found if got >= cfg.min_trip_m]
+    continued = chain[0] if in_trip else None  # the tail of a trip that moved before
+    return [
+        (t, stopped)
+        for t, stopped, got in found
+        if got >= cfg.min_trip_m and (t[0] == continued or not _stood_throughout(fixes, t))
+    ]
 
 
 def segment_fixes(

@@ -409,14 +409,18 @@ ROUGH_LOG_ACCURACY_RATIO = 1.5  # a rough log keeps fixes up to 1.5x its median 
 
 def accuracy_limit_m(accuracy: NDArray, cfg: StatsConfig = DEFAULT_CONFIG) -> float:
     """Fixes reported worse than this are dropped: ``max_accuracy_m``, or 1.5x the log's
-    median accuracy when its fixes are that rough as a rule. A logger reporting 35-60 m
-    at every fix lost every other one at 50 m, and with its trips' first fixes their
-    first kilometres; its rare fix of 1 km is still dropped."""
+    median accuracy when its fixes are that rough as a rule (or none of its best twentieth
+    claims under half ``max_accuracy_m``). A logger reporting 35-60 m at every fix lost
+    every other one at 50 m, and with its trips' first fixes their first kilometres; one
+    reporting 28-57 m lost the moving fixes of a 5.5 km drive among red lights (962 m); its
+    rare fix of 1 km is still dropped. A phone parked indoors at 33-92 m between drives at
+    5 m keeps its good fixes only (its parked noise read +100 %)."""
     known = accuracy[np.isfinite(accuracy)]
     if not known.size:
         return cfg.max_accuracy_m
-    low, typical = np.percentile(known, [10, 50])
-    if low * ROUGH_LOG_ACCURACY_RATIO < typical:  # good fixes and rough ones: drop the rough
+    best, low, typical = np.percentile(known, [5, 10, 50])
+    good_ones = best < cfg.max_accuracy_m / 2  # (none when its best twentieth claims 30 m)
+    if good_ones and low * ROUGH_LOG_ACCURACY_RATIO < typical:  # good and rough: drop the rough
         return cfg.max_accuracy_m
     return max(cfg.max_accuracy_m, ROUGH_LOG_ACCURACY_RATIO * float(typical))
 
@@ -803,7 +807,8 @@ def _road_steps(
 # 8: a device rough as a rule keeps its fixes up to 1.5x its median accuracy
 # (``accuracy_limit_m``), and a run moving by the speed alone is checked against the fixes'
 # own noise (``_position_noise_m``).
-STATS_RULES = 8
+# 9: a log whose best twentieth of fixes claims over 25 m is rough as a rule too.
+STATS_RULES = 9
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -489,7 +489,7 @@ def _recut(
         tail = stored[win.tail_of]
         while rows and rows[0].t_ms not in tail:
             rows.pop(0)
-    fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m) for r in rows]
+    fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m, r.speed_mps) for r in rows]
     segments = segment_fixes(fixes, now_ms, cfg, in_trip_at_start=win.tail_of is not None)
     wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
     owner = _match(wanted, stored)

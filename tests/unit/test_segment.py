@@ -10,8 +10,13 @@ from tests.support.trips import M_PER_DEG_LAT, TrackBuilder
 
 def fixes_of(builder: TrackBuilder) -> list[Fix]:
     return [
-        Fix(round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m) for p in builder.points
+        Fix(round(p.time.timestamp() * 1000), p.lat, p.lon, p.accuracy_m, p.speed_mps)
+        for p in builder.points
     ]
+
+
+def _moved(fix: Fix, north_m: float, acc: float | None, speed: float | None) -> Fix:
+    return Fix(fix.t_ms, fix.lat + north_m / M_PER_DEG_LAT, fix.lon, acc, speed)
 
 
 def end_ms(fixes: list[Fix]) -> int:
@@ -192,3 +197,73 @@ def test_a_far_network_fix_while_parked_is_no_trip():
     far = fixes[150]
     fixes[150] = Fix(far.t_ms, far.lat + 270.0 / M_PER_DEG_LAT, far.lon, 10.0)
     assert segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000) == []
+
+
+def test_a_lone_far_fix_that_shows_no_move_is_no_trip():
+    """A logger's fix a minute, parked 2 h: one fix 300 m off and straight back could be a
+    2-minute drive, but its device says it stood (speed 0), or its own accuracy reaches
+    back to the spot. Each such fix made a phantom trip."""
+    b = TrackBuilder(interval_s=60.0, accuracy_m=10.0, seed=4).start()
+    b.stop(7200, jitter_m=3, report_speed=True)
+    fixes = fixes_of(b)
+    now = end_ms(fixes) + 3_600_000
+    standing = list(fixes)
+    standing[60] = _moved(fixes[60], 300.0, 10.0, 0.0)
+    assert segment_fixes(standing, now_ms=now) == []
+    rough = list(fixes)
+    rough[60] = _moved(fixes[60], 300.0, 150.0, None)  # a network fix claiming 150 m
+    assert segment_fixes(rough, now_ms=now) == []
+    moving = list(fixes)
+    moving[60] = _moved(fixes[60], 300.0, 10.0, 8.0)  # it says it was driving: it was
+    (trip,) = segment_fixes(moving, now_ms=now)
+    assert 60 in trip.indices
+
+
+def test_a_stop_indoors_scattering_past_the_claimed_accuracy_ends_by_the_devices_speed():
+    """Parked indoors, fixes every 10 s scatter 60 m while claiming 5 m: every few fixes
+    leave the stay, so the stop was never seen and the trip ran on through the hour
+    parked. The device reporting standing for 5 min ends it; the parked hour makes no
+    trip of its own."""
+    b = TrackBuilder(interval_s=10.0, accuracy_m=5.0, seed=8).start()
+    b.stop(900, jitter_m=3, report_speed=True).drive(6_000, 12.0, report_speed=True)
+    arrival = len(b.points) - 1
+    b.stop(3600, jitter_m=60, report_speed=True)
+    fixes = fixes_of(b)
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert trip.end_reason == "stopped"
+    parked_for_s = (fixes[trip.last].t_ms - fixes[arrival].t_ms) / 1000
+    assert 290 <= parked_for_s <= 400
+
+
+def test_a_speed_stuck_at_zero_while_driving_is_no_stop():
+    """Some loggers send a speed of 0 while driving: their positions, kilometres apart,
+    say otherwise (one trip, not cut every 5 min)."""
+    b = TrackBuilder(interval_s=5.0, accuracy_m=5.0, seed=9).start()
+    b.stop(900, jitter_m=3, report_speed=True).drive(12_000, 10.0, report_speed=True)
+    b.stop(900, jitter_m=3, report_speed=True)
+    fixes = [
+        Fix(f.t_ms, f.lat, f.lon, f.acc_m, 0.0 if f.speed_mps is not None else None)
+        for f in fixes_of(b)
+    ]
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert (fixes[trip.last].t_ms - fixes[trip.first].t_ms) / 1000 >= 1_200
+    # back and forth twice along a 1.2 km farm track: the halves of its drive meet in the
+    # middle, yet its fixes span the track (it read as standing: no trip at all)
+    moves = [(60, 0, 3), (75, 16, 0), (75, -16, 0), (75, 16, 0), (75, -16, 0), (400, 0, 3)]
+    fixes = [Fix(f.t_ms, f.lat, f.lon, f.acc_m, 0.0) for f in _line_fixes(moves, 5.0, step_s=1)]
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert trip.first <= 60 and trip.last >= 600
+
+
+def test_a_trip_leaves_from_where_a_phone_without_accuracy_stood():
+    """No accuracy reported and 24 m of noise: few fixes lie within a third of the stay's
+    50 m radius, so the departure fell back to the stay's first fix, and a 2-minute
+    logger's trip began an hour before the drive."""
+    for seed in (14, 22, 24):  # (before: 11, 11 and 27 fixes early)
+        b = TrackBuilder(interval_s=120.0, accuracy_m=None, seed=seed).start()
+        b.stop(3600, jitter_m=24, report_speed=True)
+        departure = len(b.points) - 1
+        b.drive(3_000, 10.0, report_speed=True).stop(900, jitter_m=24, report_speed=True)
+        fixes = fixes_of(b)
+        (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+        assert trip.first >= departure - 2
