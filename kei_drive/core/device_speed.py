@@ -77,6 +77,7 @@ def measured_speed(
     straight: tuple[NDArray, NDArray] | None,
     still_mps: float,
     verdict: bool | None = None,
+    xy: tuple[NDArray, NDArray] | None = None,
 ) -> tuple[NDArray | None, bool]:
     """The speed the device ``reported`` at each fix (m/s, NaN: none), to measure the trip
     by (None when it cannot be), and whether it was refused as wrong (then it gives no speed
@@ -107,7 +108,9 @@ def measured_speed(
     steps cannot be judged) unless over ``DEVICE_SPEED_MIN_STEPS`` of it are far off their
     lines (``LOG_VERDICT_HOLDS`` or, dense, ``DEVICE_SPEED_AGREES``: zeros while the truck
     drove, a unit slipped; a speed of 0 at every fix says it stood): then (None, False), to
-    be judged here; False refuses it, None judges it here."""
+    be judged here; False refuses it, None judges it here. ``xy``: the fixes in metres;
+    steps among fixes that report standing and lie together (``standing_wander``) are left
+    out of the comparison: there the positions' length is a parked phone's wander."""
     if verdict is False:
         return None, True
     use = _use(reported, dt, seg_moving)
@@ -132,6 +135,10 @@ def measured_speed(
         return _calibrated(speed, along, seg_len, use, straight), False
     if ratio < DEVICE_SPEED_AGREES[0] and _standing_phone(reported, seg_len, dt, use):
         return speed, False  # the positions' "movement" is a parked phone's wander
+    if ratio < DEVICE_SPEED_AGREES[0] and xy is not None:
+        driven = use & ~standing_wander(reported, still_mps, *xy)
+        if driven.sum() >= DEVICE_SPEED_MIN_STEPS:  # the rest must agree
+            ratio = float(along[driven].sum() / max(float(reference[driven].sum()), 1e-9))
     if not DEVICE_SPEED_AGREES[0] <= ratio <= DEVICE_SPEED_AGREES[1]:
         if _typical_step_s(dt) > DEVICE_SPEED_MAX_STEP_CAP_S:  # a winding road or a unit
             return None, _wrong_unit(reported, raw, dt, seg_moving)
@@ -236,6 +243,34 @@ def _standing_phone(reported: NDArray, seg_len: NDArray, dt: NDArray, use: NDArr
     if known.size == 0 or (float(np.ptp(known)) == 0.0 and known[0] != 0.0):
         return False
     return float(np.median(seg_len[use] / dt[use])) < WANDER_MAX_MPS
+
+
+WANDER_RUN_FIXES = 10  # fixes reporting standing in a row, to tell where they lie
+WANDER_HALVES_M = 100.0  # a standing run's older and newer halves lie within this...
+WANDER_SPREAD_M = 200.0  # ...and nine in ten of its fixes within this of its centroid
+
+
+def standing_wander(reported: NDArray, still_mps: float, x: NDArray, y: NDArray) -> NDArray:
+    """Per step, is it inside a run of at least ``WANDER_RUN_FIXES`` fixes that report
+    standing and lie together (halves within ``WANDER_HALVES_M``, nine in ten within
+    ``WANDER_SPREAD_M`` of their centroid)? Such a run is a parked phone whose fixes wander
+    wider than it claims (5 min at a trip's end, 25 m of drifting noise: 440 m by the
+    positions, and the speed, which said 0, was refused as zeros while driving). Zeros
+    while the truck drove lie along the road: no such run."""
+    with np.errstate(invalid="ignore"):
+        still = reported < still_mps  # (NaN: no speed, no run)
+    edges = np.diff(np.concatenate(([0], still.astype(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    wander = np.zeros(max(reported.size - 1, 0), dtype=bool)
+    for a, b in zip(first, last, strict=True):  # fixes a .. b-1
+        if b - a < WANDER_RUN_FIXES:
+            continue
+        rx, ry, half = x[a:b], y[a:b], (b - a) // 2
+        apart = np.hypot(rx[:half].mean() - rx[half:].mean(), ry[:half].mean() - ry[half:].mean())
+        spread = np.percentile(np.hypot(rx - rx.mean(), ry - ry.mean()), 90)
+        if apart <= WANDER_HALVES_M and spread <= WANDER_SPREAD_M:
+            wander[a : b - 1] = True
+    return wander
 
 
 def _wrong_unit(speed: NDArray, raw: NDArray, dt: NDArray, seg_moving: NDArray) -> bool:

@@ -571,7 +571,7 @@ def analyze_track(
         if verdict:  # the log trusts it: its measure unless far off this trip's lines
             device, refused = measured_speed(*measure, True)
         if device is None:  # judged on the trip's own fixes
-            device, refused = measured_speed(*measure)
+            device, refused = measured_speed(*measure, xy=local_xy_m(arr))
             if device is not None and moves_a_standing_phone(
                 drop_short_runs(device > 0.0, DEVICE_MOVING_FIXES),
                 moving,
@@ -808,7 +808,9 @@ def _road_steps(
 # (``accuracy_limit_m``), and a run moving by the speed alone is checked against the fixes'
 # own noise (``_position_noise_m``).
 # 9: a log whose best twentieth of fixes claims over 25 m is rough as a rule too.
-STATS_RULES = 9
+# 10: fixes reporting standing that lie together are left out of the check of a speed
+# against the positions (``device_speed.standing_wander``).
+STATS_RULES = 10
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -25,7 +25,7 @@ from kei_drive.core.trips import (
 from kei_drive.core.units import kmh_to_mps, mph_to_mps
 from tests.conftest import GPX_FIXTURES as FIXTURES
 from tests.conftest import needs_fixtures
-from tests.support.trips import T0, TrackBuilder, straight_drive
+from tests.support.trips import M_PER_DEG_LAT, T0, TrackBuilder, straight_drive
 
 TAIWAN = (25.0619, 121.6412)
 
@@ -202,6 +202,31 @@ def test_a_device_whose_best_fixes_claim_30_m_is_rough_as_a_rule():
     stats = compute_stats(points)
     assert stats.rejected_points == 0
     assert stats.distance_m == pytest.approx(3_000, rel=0.02)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_a_parked_phones_drift_that_reports_standing_is_not_driven(seed):
+    """A 500 m hop, then 5 min parked (a logger's trip keeps them), the fixes drifting some
+    25 m while claiming 5 m and the speed reading 0: the positions' 400 m there made the
+    speed look like zeros while driving, so it was refused and the drift measured
+    (908-985 m). Fixes that report standing and lie together are a parked phone's wander."""
+    b = TrackBuilder(interval_s=5.0, accuracy_m=5.0, seed=seed).start()
+    b.stop(60, jitter_m=3, report_speed=True).drive(500, 5.0, report_speed=True)
+    arrived = len(b.points)
+    b.stop(300, jitter_m=3, report_speed=True)
+    rng = np.random.default_rng(seed)
+    points, east, north = list(b.points), 0.0, 0.0
+    for i, p in enumerate(points):
+        if p.speed_mps:  # a GPS's speed is never exactly the positions' steps
+            p = points[i] = replace(p, speed_mps=p.speed_mps + rng.normal(0, 0.2))
+        if i >= arrived:  # correlated drift, as multipath gives indoors
+            east, north = 0.8 * east + rng.normal(0, 15), 0.8 * north + rng.normal(0, 15)
+            points[i] = replace(
+                p,
+                lat=p.lat + north / M_PER_DEG_LAT,
+                lon=p.lon + east / (M_PER_DEG_LAT * math.cos(math.radians(p.lat))),
+            )
+    assert compute_stats(points).distance_m == pytest.approx(500, rel=0.03)
 
 
 def test_invalid_coordinates_are_ignored_not_fatal():
