@@ -57,6 +57,7 @@ STANDING_SPEED_MPS = 0.5  # a device reporting less than this stood when it took
 STANDING_DRIFT_M = 100.0
 STANDING_STEP_MS = 15_000  # ... and none of them over 15 s apart
 STANDING_REACH = 3.0  # a parked fix reporting standing leaves within this many stay radii
+LONE_STRAY_MS = 130_000  # parked, a lone fix off, its neighbours this close in time: a stray
 
 
 @dataclass(frozen=True)
@@ -314,13 +315,15 @@ def _mean(fixes: Sequence[Fix], members: list[int], field: str) -> float:
     return math.fsum(getattr(fixes[k], field) for k in members) / len(members)
 
 
-def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
+def _stray(
+    stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig, parked: bool = False
+) -> bool:
     """Is the fix at ``pos``, outside the stay, a stray: it and at most
     ``glitch_max_fixes - 1`` after it, and the next one is back inside? Farther than
     ``STRAY_REACH`` radii only when out and back is faster than ``STRAY_ROUND_TRIP_MPS``
     (a network fix 270 m off for 5 s; a real short drive takes its time), or when none of
-    those fixes shows a move (``_shows_no_move``). The last fixes of a chain cannot tell:
-    they count as away."""
+    those fixes shows a move (``_shows_no_move``), or, ``parked``, when it is one fix
+    (``_lone_stray``). The last fixes of a chain cannot tell: they count as away."""
     fixes = stay.fixes
     before = fixes[chain[pos - 1]]
     farthest = 0.0
@@ -329,12 +332,25 @@ def _stray(stay: _Stay, chain: list[int], pos: int, cfg: SegmentConfig) -> bool:
         if j > pos and not stay.away(k):
             if farthest <= STRAY_REACH * stay.radius(k):
                 return True
+            if parked and j == pos + 1 and _lone_stray(fixes, before, chain[pos], k):
+                return True
             seconds = max((fixes[k].t_ms - before.t_ms) / 1000.0, 1.0)
             if 2.0 * farthest / seconds > STRAY_ROUND_TRIP_MPS:
                 return True
             return all(_shows_no_move(stay, chain[i]) for i in range(pos, j))
         farthest = max(farthest, distance_m(before, fixes[k]))
     return False
+
+
+def _lone_stray(fixes: Sequence[Fix], before: Fix, lone: int, back: int) -> bool:
+    """Parked, a single fix off the stay with the fixes on either side of it in the stay,
+    ``LONE_STRAY_MS`` apart, is a stray unless its device reports a speed: a drive out and
+    straight back within two fixes of a sparse logger is seldom made, and never told from
+    a network fix claiming 10 m (a fix every 30-60 s made a phantom trip each)."""
+    speed = fixes[lone].speed_mps
+    if speed is not None and speed >= STANDING_SPEED_MPS:
+        return False
+    return fixes[back].t_ms - before.t_ms <= LONE_STRAY_MS
 
 
 def _shows_no_move(stay: _Stay, k: int) -> bool:
@@ -370,7 +386,7 @@ def _trips_in_chain(
     for pos in range(1, len(chain)):
         k = chain[pos]
         outside = stay.away(k)
-        away = outside and not _stray(stay, chain, pos, cfg)
+        away = outside and not _stray(stay, chain, pos, cfg, parked=trip is None)
         if trip is None:
             if away and _reports_standing(fixes[k]) and not stay.away(k, STANDING_REACH):
                 away = False  # it says it stands: fixes scattered indoors (a stuck 0 drives on)

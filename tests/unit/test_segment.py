@@ -267,3 +267,29 @@ def test_a_trip_leaves_from_where_a_phone_without_accuracy_stood():
         fixes = fixes_of(b)
         (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
         assert trip.first >= departure - 2
+
+
+def test_a_sparse_loggers_lone_fix_off_while_parked_is_no_trip():
+    """A logger's fix every 30 or 60 s, parked 2 h, no speed: one fix 350 m off claiming
+    8 m, its neighbours back in place. Out and back within two fixes is not told from a
+    network fix, and made a phantom trip each time. Two fixes away (a real errand) or
+    moving on from there (a real hop) are still trips, as is a lone fix whose device
+    reports driving."""
+    for interval_s in (30.0, 60.0):
+        b = TrackBuilder(interval_s=interval_s, accuracy_m=8.0, seed=5).start()
+        b.stop(7200, jitter_m=4)
+        fixes = fixes_of(b)
+        now = end_ms(fixes) + 3_600_000
+        lone = list(fixes)
+        lone[60] = _moved(fixes[60], 350.0, 8.0, None)
+        assert segment_fixes(lone, now_ms=now) == [], interval_s
+        driving = list(fixes)
+        driving[60] = _moved(fixes[60], 350.0, 8.0, 9.0)
+        assert len(segment_fixes(driving, now_ms=now)) == 1, interval_s
+        errand = list(fixes)
+        errand[60:62] = [_moved(f, 350.0, 8.0, None) for f in fixes[60:62]]
+        (trip,) = segment_fixes(errand, now_ms=now)
+        assert {60, 61} <= set(trip.indices), interval_s
+        hop = fixes[:60] + [_moved(f, 350.0, 8.0, None) for f in fixes[60:]]
+        (trip,) = segment_fixes(hop, now_ms=now)
+        assert 60 in trip.indices, interval_s
