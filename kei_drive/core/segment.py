@@ -347,10 +347,12 @@ def _lone_stray(fixes: Sequence[Fix], before: Fix, lone: int, back: int) -> bool
     ``LONE_STRAY_MS`` apart, is a stray unless its device reports a speed: a drive out and
     straight back within two fixes of a sparse logger is seldom made, and never told from
     a network fix claiming 10 m (a fix every 30-60 s made a phantom trip each)."""
-    speed = fixes[lone].speed_mps
-    if speed is not None and speed >= STANDING_SPEED_MPS:
-        return False
-    return fixes[back].t_ms - before.t_ms <= LONE_STRAY_MS
+    return not _reports_moving(fixes[lone]) and fixes[back].t_ms - before.t_ms <= LONE_STRAY_MS
+
+
+def _reports_moving(fix: Fix) -> bool:
+    speed = fix.speed_mps
+    return speed is not None and speed >= STANDING_SPEED_MPS  # (NaN compares False)
 
 
 def _shows_no_move(stay: _Stay, k: int) -> bool:
@@ -375,12 +377,11 @@ def _trips_in_chain(
 ) -> list[tuple[list[int], bool]]:
     """Trips of one chain as ``(indices, stopped)``; ``in_trip``: the chain begins inside
     a trip that already counts (the tail of an open trip)."""
-    found: list[tuple[list[int], bool, float]] = []  # indices, stopped, reach
+    found: list[tuple[list[int], bool]] = []  # indices, stopped
     stop_ms = cfg.stop_s * 1000.0
     stay = _Stay(fixes, cfg)  # parked: where it stands; in a trip: the last fixes close by
     stay.restart(chain[0])
     trip: list[int] | None = [chain[0]] if in_trip else None
-    reach = cfg.min_trip_m if in_trip else 0.0  # how far the trip got from its start
     after_stop = 0  # a trip starts after the last one's fixes
     standing_from: int | None = None  # in a trip: its last stop_s of fixes reporting standing
     for pos in range(1, len(chain)):
@@ -393,13 +394,11 @@ def _trips_in_chain(
             if away:
                 start = max(bisect_left(chain, stay.departure()), after_stop)
                 trip = chain[start : pos + 1]
-                reach = distance_m(fixes[trip[0]], fixes[k])
                 stay.restart(k)
             elif not outside:
                 stay.add(k)
             continue
         trip.append(k)
-        reach = max(reach, distance_m(fixes[trip[0]], fixes[k]))
         if not _reports_standing(fixes[k]):
             standing_from = None
         elif standing_from is None:
@@ -417,7 +416,7 @@ def _trips_in_chain(
             # saying it stood that long is a stop; parked, the stay is where they scatter
             standing = chain[standing_from : pos + 1] if standing_from is not None else []
             if standing and _stood_by_speed(fixes, standing, stop_ms):
-                found.append((trip, True, reach))
+                found.append((trip, True))
                 trip, after_stop, standing_from = None, pos + 1, None
                 stay.restart(standing[0])
                 for member in standing[1:]:
@@ -426,16 +425,36 @@ def _trips_in_chain(
         if stay.stood_ms() < stop_ms or not stay.still():  # a wait, a crawl or braking
             stay.forget_before(stop_ms)  # in: what it passed before is no stop
             continue
-        found.append((trip, True, reach))
+        found.append((trip, True))
         trip, after_stop = None, pos + 1  # parked: the stay goes on where it stopped
     if trip is not None:
-        found.append((trip, False, reach))
+        found.append((trip, False))
     continued = chain[0] if in_trip else None  # the tail of a trip that moved before
     return [
         (t, stopped)
-        for t, stopped, got in found
-        if got >= cfg.min_trip_m and (t[0] == continued or not _stood_throughout(fixes, t))
+        for t, stopped in found
+        if t[0] == continued
+        or (_reach_m(fixes, t) >= cfg.min_trip_m and not _stood_throughout(fixes, t))
     ]
+
+
+def _reach_m(fixes: Sequence[Fix], trip: list[int]) -> float:
+    """How far the trip got from its first fix, as two fixes in a row saw it: a lone fix
+    far off with its neighbours close by (``LONE_STRAY_MS`` apart) does not count. Parked
+    with 30 m of drifting noise, a network fix 300 m off gave the drift a trip's reach:
+    phantom trips of 0.5-1.2 km. A sparse logger's lone fix, one whose device reports
+    driving, and the last fix count."""
+    origin = fixes[trip[0]]
+    away = [distance_m(origin, fixes[k]) for k in trip]
+    reach = away[-1]
+    for p in range(1, len(trip) - 1):
+        if _reports_moving(fixes[trip[p]]) or (
+            fixes[trip[p + 1]].t_ms - fixes[trip[p - 1]].t_ms > LONE_STRAY_MS
+        ):
+            reach = max(reach, away[p])
+        else:
+            reach = max(reach, min(away[p], max(away[p - 1], away[p + 1])))
+    return reach
 
 
 def segment_fixes(

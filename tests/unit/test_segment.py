@@ -293,3 +293,32 @@ def test_a_sparse_loggers_lone_fix_off_while_parked_is_no_trip():
         hop = fixes[:60] + [_moved(f, 350.0, 8.0, None) for f in fixes[60:]]
         (trip,) = segment_fixes(hop, now_ms=now)
         assert 60 in trip.indices, interval_s
+
+
+def _circling(count: int, radius_m: float, step_s: float = 5.0) -> list[Fix]:
+    """Parked without accuracy or speed, the fixes drifting round a circle every 10 min."""
+    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(39.3))
+    fixes = []
+    for i in range(count):
+        angle = 2 * math.pi * i * step_s / 600.0
+        north, east = radius_m * math.sin(angle), radius_m * math.cos(angle)
+        t_ms = 1_700_000_000_000 + round(i * step_s * 1000)
+        fixes.append(Fix(t_ms, 39.3 + north / M_PER_DEG_LAT, -76.6 + east / m_per_deg_lon))
+    return fixes
+
+
+def test_a_lone_far_fix_gives_drifting_parked_fixes_no_trip():
+    """A 5 s logger parked an hour, no accuracy or speed, its fixes drifting 60 m: the drift
+    leaves the 50 m stay, and one network fix 350 m off gave it a trip's reach (a phantom
+    trip to the end of the log). A real drive out 400 m and back is still a trip."""
+    for jump_at in (100, 300, 500):
+        fixes = _circling(720, 60.0)
+        assert segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000) == []
+        fixes[jump_at] = _moved(fixes[jump_at], 350.0, None, None)
+        assert segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000) == [], jump_at
+    fixes = _circling(720, 60.0)
+    out_and_back = [min(k, 24 - k) * 400.0 / 12 for k in range(25)]  # 2 min at ~7 m/s
+    for k, north_m in enumerate(out_and_back):
+        fixes[300 + k] = _moved(fixes[300 + k], north_m, None, None)
+    (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+    assert trip.first <= 300 and trip.last >= 324
