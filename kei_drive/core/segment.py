@@ -56,6 +56,7 @@ STANDING_SPEED_MPS = 0.5  # a device reporting less than this stood when it took
 # halves lie farther apart than this (5 min of a speed field stuck at 0 while driving)
 STANDING_DRIFT_M = 100.0
 STANDING_STEP_MS = 15_000  # ... and none of them over 15 s apart
+DENSE_STANDING_SCALE = 1.5  # ... 1.5x as far, for a whole trip of fixes up to 15 s apart
 STANDING_REACH = 3.0  # a parked fix reporting standing leaves within this many stay radii
 LONE_STRAY_MS = 130_000  # parked, a lone fix off, its neighbours this close in time: a stray
 
@@ -284,20 +285,29 @@ def _stood_by_speed(fixes: Sequence[Fix], run: list[int], stop_ms: float) -> boo
 
 def _stood_throughout(fixes: Sequence[Fix], trip: list[int]) -> bool:
     """A trip whose every fix reports standing, its halves together: parked, its fixes
-    scattered by the walls around it (indoors, 50-80 m while claiming 5 m)."""
-    return all(_reports_standing(fixes[k]) for k in trip) and _huddled(fixes, trip)
+    scattered by the walls around it (indoors, 50-80 m while claiming 5 m). A sparse
+    logger's fixes may all be taken standing, around a drive between them (a 550 m hop,
+    a fix each 2 min): its fixes must lie closer together."""
+    if not all(_reports_standing(fixes[k]) for k in trip):
+        return False
+    dense = all(
+        fixes[b].t_ms - fixes[a].t_ms <= STANDING_STEP_MS for a, b in itertools.pairwise(trip)
+    )
+    # sampled every 15 s or less, a drive would show a speed: only a speed stuck at 0 could
+    # hide one, and its road spreads the fixes wider than walls scatter them (120-140 m)
+    return _huddled(fixes, trip, DENSE_STANDING_SCALE if dense else 1.0)
 
 
-def _huddled(fixes: Sequence[Fix], members: list[int]) -> bool:
+def _huddled(fixes: Sequence[Fix], members: list[int], scale: float = 1.0) -> bool:
     """Do fixes whose device says it stood lie where a standing device's would: their older
     and newer halves within ``STANDING_DRIFT_M``, nine in ten within twice that of their
     centroid? A speed stuck at 0 on a winding road can bring the halves together; five
     minutes of its road never fit that circle."""
-    if _halves_apart_m(fixes, members) > STANDING_DRIFT_M:
+    if _halves_apart_m(fixes, members) > scale * STANDING_DRIFT_M:
         return False
     centre = Fix(0, _mean(fixes, members, "lat"), _mean(fixes, members, "lon"))
     off = sorted(distance_m(centre, fixes[k]) for k in members)
-    return off[int(0.9 * (len(off) - 1))] <= 2 * STANDING_DRIFT_M
+    return off[int(0.9 * (len(off) - 1))] <= 2 * scale * STANDING_DRIFT_M
 
 
 def _halves_apart_m(fixes: Sequence[Fix], members: list[int]) -> float:

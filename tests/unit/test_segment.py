@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 from kei_drive.core.segment import Fix, SegmentConfig, segment_fixes, undrivable
 from tests.support.trips import M_PER_DEG_LAT, TrackBuilder
@@ -322,3 +323,37 @@ def test_a_lone_far_fix_gives_drifting_parked_fixes_no_trip():
         fixes[300 + k] = _moved(fixes[300 + k], north_m, None, None)
     (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
     assert trip.first <= 300 and trip.last >= 324
+
+
+def _parked_indoors(seed: int, sigma_m: float = 60.0, tau_s: float = 40.0) -> list[Fix]:
+    """2 h parked indoors, a fix every 10 s reporting speed 0, no accuracy, the positions
+    wandering with correlated noise (AR(1), ``sigma_m``, ``tau_s``)."""
+    rng = random.Random(seed)
+    keep = math.exp(-10.0 / tau_s)
+    kick = math.sqrt(1 - keep * keep) * sigma_m
+    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(39.3))
+    east = north = 0.0
+    fixes = []
+    for i in range(720):
+        east, north = keep * east + rng.gauss(0, kick), keep * north + rng.gauss(0, kick)
+        t_ms = 1_700_000_000_000 + i * 10_000
+        fixes.append(
+            Fix(t_ms, 39.3 + north / M_PER_DEG_LAT, -76.6 + east / m_per_deg_lon, None, 0.0)
+        )
+    return fixes
+
+
+def test_dense_fixes_all_reporting_standing_indoors_are_no_trip():
+    """Indoors, fixes every 10 s reporting standing wander 60 m: over a few minutes the
+    halves of such a "trip" drifted 100-140 m apart, past the 100 m that told them from a
+    speed stuck at 0 while driving, and each made a phantom trip of 0 m. A drive sampled
+    every 15 s or less would show a speed, so such a trip may spread 1.5x as far. A speed
+    stuck at 0 on an 800 m hop is still a trip."""
+    for seed in (4, 6, 10):  # (before: 1, 2 and 1 phantom trips)
+        fixes = _parked_indoors(seed)
+        assert segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000) == [], seed
+    b = TrackBuilder(interval_s=10.0, accuracy_m=5.0, seed=9).start()
+    b.stop(600, jitter_m=3, report_speed=True).drive(800, 10.0, report_speed=True)
+    b.stop(1800, jitter_m=3, report_speed=True)
+    fixes = [Fix(f.t_ms, f.lat, f.lon, f.acc_m, 0.0) for f in fixes_of(b)]
+    assert len(segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)) == 1
