@@ -405,6 +405,7 @@ def _trips_in_chain(
                 start = max(bisect_left(chain, stay.departure()), after_stop)
                 trip = chain[start : pos + 1]
                 stay.restart(k)
+                standing_from = None  # (a run left by the last trip's stop is no part of it)
             elif not outside:
                 stay.add(k)
             continue

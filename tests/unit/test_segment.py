@@ -357,3 +357,20 @@ def test_dense_fixes_all_reporting_standing_indoors_are_no_trip():
     b.stop(1800, jitter_m=3, report_speed=True)
     fixes = [Fix(f.t_ms, f.lat, f.lon, f.acc_m, 0.0) for f in fixes_of(b)]
     assert len(segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)) == 1
+
+
+def test_a_wait_right_after_leaving_does_not_join_the_standing_before():
+    """A trip that ended standing, 10 min parked, then 60 m pulling away and 30 s waiting at
+    the end of the drive: the wait's fixes reporting standing were counted on from the
+    last trip's stop, through the parked minutes and the pull-away, as 5 min stood; the
+    trip was dropped there and began again after the wait, 20-60 s late."""
+    for seed in range(3):
+        b = TrackBuilder(interval_s=5.0, accuracy_m=10.0, seed=seed).start()
+        b.stop(600, jitter_m=3, report_speed=True).drive(3000, 12.0, report_speed=True)
+        b.stop(900, jitter_m=3, report_speed=True)
+        leave = len(b.points) - 1
+        b.drive(60, 6.0, report_speed=True).stop(30, jitter_m=1, report_speed=True)
+        b.drive(3000, 12.0, report_speed=True).stop(900, jitter_m=3, report_speed=True)
+        fixes = fixes_of(b)
+        first, second = segment_fixes(fixes, now_ms=end_ms(fixes) + 3_600_000)
+        assert second.first <= leave, seed  # (before: 4 fixes late)
