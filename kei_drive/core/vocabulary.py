@@ -34,6 +34,7 @@ class TripFlag(StrEnum):
     GAPS = "gaps"  # gaps in recording
     HIGHWAY_USE = "highway_use"  # map-matching found a motorway or trunk road
     RECORDING = "recording"  # not finished yet
+    NO_MOVEMENT = "no_movement"  # finished, and never left one spot (core.trips.no_movement)
 
 
 # ``stats["highway_use_note"]`` of a logger's trip finished before the routing engine was

@@ -54,6 +54,7 @@ from kei_drive.core.track import (
 from kei_drive.core.track_export import iter_geojson, iter_gpx
 from kei_drive.core.trips import (
     HIGHWAY_RULES,
+    NO_MOVEMENT_M,
     STATS_RULES,
     TrackAnalysis,
     TripStats,
@@ -830,6 +831,12 @@ class Totals:
     over_cap_s: float
 
 
+def _counted_in_totals():
+    """Totals leave out trips that never left one spot (``core.trips.no_movement``: a
+    logger's parked fixes, a recording stopped where it began), which the list marks."""
+    return col(Trip.distance_m).is_(None) | (col(Trip.distance_m) >= NO_MOVEMENT_M)
+
+
 def _totals_rows(session: Session, uid: int):
     return session.exec(
         select(
@@ -838,7 +845,7 @@ def _totals_rows(session: Session, uid: int):
             Trip.distance_m,
             Trip.moving_s,
             Trip.over_cap_s,
-        ).where(Trip.user_id == uid)
+        ).where(Trip.user_id == uid, _counted_in_totals())
     ).all()
 
 
@@ -852,7 +859,7 @@ def totals_per_vehicle(session: Session, user_id: int | None = None) -> list[Tot
             func.coalesce(func.sum(Trip.moving_s), 0.0),
             func.coalesce(func.sum(Trip.over_cap_s), 0.0),
         )
-        .where(Trip.user_id == uid)
+        .where(Trip.user_id == uid, _counted_in_totals())
         .group_by(Trip.vehicle_id)
     )
     names = {v.id: v.nickname for v in list_vehicles(session, uid)}

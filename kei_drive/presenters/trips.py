@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kei_drive import routes
 from kei_drive.core.gap_roads import counts_distance
+from kei_drive.core.trips import NO_MOVEMENT_M
 from kei_drive.core.vocabulary import OVER_CAP_FLAG_S, RecordingState, TripFlag, TripSource
 from kei_drive.presenters.format import (
     NO_VALUE,
@@ -58,7 +59,17 @@ def trip_flags(trip: Trip) -> list[TripFlag]:
         flags.append(TripFlag.HIGHWAY_USE)
     if trip.recording_state == RecordingState.RECORDING:
         flags.append(TripFlag.RECORDING)
+    elif _never_moved(trip):
+        flags.append(TripFlag.NO_MOVEMENT)
     return flags
+
+
+def _never_moved(trip: Trip) -> bool:
+    """A finished trip measured shorter than ``NO_MOVEMENT_M``: a logger's parked fixes that
+    wandered like a drive, or a recording stopped where it began. Kept (its fixes are the
+    driver's), and said to be no drive."""
+    distance = (trip.stats or {}).get("distance_m")
+    return distance is not None and float(distance) < NO_MOVEMENT_M
 
 
 def flag_text(flag: TripFlag, trip: Trip) -> str:
@@ -73,6 +84,8 @@ def flag_text(flag: TripFlag, trip: Trip) -> str:
         return f"{len(gaps)} gap{plural} in recording ({lost / 60:.0f} min)"
     if flag is TripFlag.HIGHWAY_USE:
         return "highway use"
+    if flag is TripFlag.NO_MOVEMENT:
+        return "no movement: it never left one spot"
     return "still recording"
 
 

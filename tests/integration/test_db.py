@@ -129,6 +129,29 @@ def _record(s, builder: TrackBuilder, uuid: str, vehicle_id=None):
     return trip, created, points
 
 
+def test_a_recording_that_never_left_one_spot_is_marked_and_left_out_of_totals(db_url):
+    """Issue 11, point 8: a log of no movement is kept marked "no movement", and the totals
+    count drives only (a careful driver does not count a parked phone as a trip)."""
+    parked = TrackBuilder(seed=4).start(jitter_m=3.0).stop(180, jitter_m=3.0)
+    driven = TrackBuilder(seed=4, t=parked.t + timedelta(hours=1)).start().drive(2_000, 12.0)
+    uuids = ["00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000a2"]
+    with session(db_url) as s:
+        vid = q.create_vehicle(s, "Sam").id
+        for uuid, track in zip(uuids, (parked, driven), strict=True):
+            trip, _, points = _record(s, track, uuid, vid)
+            q.add_points(s, trip, points)
+            finish_trip(s, trip)
+    with session(db_url) as s:
+        still, drive = (trip_dict(q.get_trip(s, u)) for u in uuids)
+        assert still["stats"]["distance_m"] < 50 and still["recording_state"] == "finished"
+        assert still["warnings"] == ["no movement: it never left one spot"]
+        assert drive["warnings"] == []
+        (sam,) = q.totals_per_vehicle(s)
+        assert sam.trips == 1 and sam.distance_m == pytest.approx(2_000, rel=0.01)
+        assert [m.trips for m in q.totals_per_month(s)] == [1]
+        assert q.list_trips(s).total == 2  # kept, and listed with its mark
+
+
 def test_points_are_stored_once_and_stats_computed(db_url):
     track = TrackBuilder().start().drive(2_000, 20.0).drive(1_000, 10.0)
     uuid = "6f1c1a44-0000-4000-8000-000000000001"
