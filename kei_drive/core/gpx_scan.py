@@ -210,6 +210,9 @@ def first_per_point(
     pos: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(point index, index into ``pos``) of the first position inside each point."""
+    if not starts.size:  # a piece of waypoints only (their <time>, <ele> are no point's)
+        none = np.empty(0, dtype=np.int64)
+        return none, none
     k = np.searchsorted(starts, pos, side="right") - 1
     inside = (k >= 0) & (pos < ends[np.clip(k, 0, None)])
     idx = np.flatnonzero(inside)

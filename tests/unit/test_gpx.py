@@ -600,3 +600,23 @@ def test_a_point_missing_a_coordinate_is_named_not_shifted():
     (track,) = read_gpx_columns(doc, notes_out=notes)
     assert track.segments[0].lat.tolist() == [1.0, 4.0]
     assert notes == ["1 point of the file was left out: point #2 of track 1 segment 1 has no lon."]
+
+
+def test_timed_waypoints_beside_a_track_are_not_points_of_it(tmp_path):
+    """A waypoint with a time and elevation after the track, or waypoints only, read as no
+    track point: the track is read (and only waypoints: "no track", not a crash)."""
+    track = (
+        "<trk><trkseg>"
+        "<trkpt lat='40.0' lon='-88.7'><ele>200</ele><time>2024-05-04T15:00:00Z</time></trkpt>"
+        "<trkpt lat='40.01' lon='-88.7'><ele>201</ele><time>2024-05-04T15:01:00Z</time></trkpt>"
+        "</trkseg></trk>"
+    )
+    fuel = "<wpt lat='40.7' lon='-88.7'><ele>210</ele><time>2020-01-01T00:00:00Z</time></wpt>"
+    path = tmp_path / "trk_then_wpt.gpx"
+    path.write_text(_gpx(track + fuel))
+    (read,) = read_gpx_columns(path)
+    (seg,) = read.segments
+    assert seg.lat.tolist() == [40.0, 40.01] and seg.elevation.tolist() == [200, 201]
+    path.write_text(_gpx(fuel * 3))
+    with pytest.raises(GpxError, match="no track"):
+        read_gpx_columns(path)

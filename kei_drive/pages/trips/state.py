@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import reflex as rx
 
@@ -23,6 +24,8 @@ from kei_drive.presenters.trips import (
 )
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
 from kei_drive.services import trips as trip_service
+
+log = logging.getLogger(__name__)
 
 PER_PAGE = 20
 
@@ -110,21 +113,33 @@ class TripsState(rx.State):
         self.imported, self.import_errors = [], []
         yield
         vehicle_id = vehicle_id_of(self.import_vehicle)
-        for upload in files:
-            name = upload.name or "upload.gpx"
-            try:
-                data = await upload.read()
-                result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid)
-            except (GpxError, q.NotFound, ValueError) as exc:
-                self.import_errors.append(f"{name}: {exc}")
-                continue
-            if result.trips:
-                self.imported.append(result)
-            else:
-                self.import_errors.append(
-                    f"{name}: no trip in this file (it needs a track or route with at "
-                    "least two points)"
-                )
-        self.importing = False
+        try:
+            for upload in files:
+                await self._import_one(upload, vehicle_id, uid)
+        finally:
+            self.importing = False
         self.page = 1
         self._load()
+
+    async def _import_one(self, upload: rx.UploadFile, vehicle_id: int | None, uid: int) -> None:
+        """One file of an upload; whatever goes wrong with it, the next files are read."""
+        name = upload.name or "upload.gpx"
+        try:
+            data = await upload.read()
+            result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid)
+        except (GpxError, q.NotFound, ValueError) as exc:
+            self.import_errors.append(f"{name}: {exc}")
+            return
+        except Exception:  # a fault of ours: say so, store nothing of it, read the next file
+            log.exception("importing %s failed", name)
+            self.import_errors.append(
+                f"{name}: Kei Drive could not read this file (an error of its own, logged); "
+                "nothing of it was stored"
+            )
+            return
+        if result.trips:
+            self.imported.append(result)
+        else:
+            self.import_errors.append(
+                f"{name}: no trip in this file (it needs a track or route with at least two points)"
+            )
