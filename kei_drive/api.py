@@ -12,10 +12,10 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   -> ``{"accepted": n, "duplicates": n, "rejected": [{"id", "reason", "retryable"}],
   "cleaned": [{"id", "reason"}], "point_count": n}``. A fix whose id the trip already has
   is a duplicate and stored once, so a retry is always safe. Bad fixes (NaN or out-of-range
-  coordinates, a bad id, missing time, time before 2000 or after 2100, before the trip or
-  going backwards by more than ``BACKWARDS_TOLERANCE_MS`` within the batch, time in the
-  future) are rejected one by one; bad optional fields (e.g. a negative speed) are dropped
-  and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
+  coordinates, a bad id, missing time, time before 2000 or after 2100, before the trip,
+  out of step by more than ``BACKWARDS_TOLERANCE_MS`` with the batch's longest run in time
+  order, oldest or newest first (a wrong clock), time in the future) are rejected one by
+  one; bad optional fields (e.g. a negative speed) are dropped and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
   ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
   After a 200 the client may delete every fix of the batch except the rejected ones with
   ``"retryable": true``, which it keeps and sends again later. With ``"want_road": true``
@@ -108,6 +108,7 @@ from kei_drive.api_validation import (
 )
 from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules_vocab import order_document
+from kei_drive.core.time_order import out_of_step
 from kei_drive.core.vocabulary import RecordingState
 from kei_drive.db import app_session, group_commit, health, migrated_url, points, session
 from kei_drive.db import queries as q
@@ -182,7 +183,6 @@ def validate_points(
     good: list[q.PointIn] = []
     rejected: list[dict] = []
     cleaned: list[dict] = []
-    latest = None
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             rejected.append(_rejection(None, f"item {index} is not an object"))
@@ -219,10 +219,7 @@ def validate_points(
             reject(FUTURE_REASON)
         elif trip_start_ms is not None and t < trip_start_ms - BEFORE_START_TOLERANCE_MS:
             reject("time is before the trip started")
-        elif latest is not None and t < latest - BACKWARDS_TOLERANCE_MS:
-            reject(f"time goes backwards by {(latest - t) / 1000:.1f} s")
         else:
-            latest = t if latest is None else max(latest, t)
             good.append(
                 q.PointIn(
                     client_id=pid,
@@ -235,7 +232,16 @@ def validate_points(
                     altitude_m=_opt(item, "alt", lambda v: -1000 <= v <= 20_000, cleaned, pid),
                 )
             )
-    return good, rejected, cleaned
+    return _in_step(good, rejected), rejected, cleaned
+
+
+def _in_step(good: list[q.PointIn], rejected: list[dict]) -> list[q.PointIn]:
+    """The batch's fixes in time order, less those out of step with the rest by more than
+    ``BACKWARDS_TOLERANCE_MS`` (added to ``rejected``): a wrong clock, not a reordering."""
+    refused = out_of_step([p.time_ms for p in good], BACKWARDS_TOLERANCE_MS)
+    rejected.extend(_rejection(good[i].client_id, reason) for i, reason in refused.items())
+    kept = [p for i, p in enumerate(good) if i not in refused]
+    return sorted(kept, key=lambda p: p.time_ms)
 
 
 def _trip_payload(s, trip) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """A log's fixes in time order: segments written out of order, swapped fixes and a track
 written twice (``time_order``, ``segment_order``, ``copies_merged``), and fixes sharing one
-whole-second stamp spread over it (``spread_repeated_times``)."""
+whole-second stamp spread over it (``spread_repeated_times``); a sent batch's fixes out of
+step with the rest (``out_of_step``)."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -185,3 +187,64 @@ def spread_repeated_times(t: NDArray) -> NDArray:
     next_t = np.concatenate((t[first[1:]], [t[-1] + 1.0]))
     interval = np.clip(next_t - t[first], 0.0, 1.0)
     return t + rank / size[group] * interval[group]
+
+
+def out_of_step(times: Sequence[float], tolerance: float) -> dict[int, str]:
+    """The fixes of one batch (sent as a device logged them) whose time is out of step with
+    the rest, each with the reason it is refused. The batch's order is its longest run of
+    fixes in time order: oldest first, or newest first when that run is the longer. A fix
+    off that run by more than ``tolerance`` (stepping back before the fix the run has before
+    it, or ahead past the one after it) has a wrong clock; one fix stamped an hour late
+    at a batch's head refuses itself, not the rest."""
+    if len(times) < 2:
+        return {}
+    rising = _longest_ordered_run(times)
+    falling = _longest_ordered_run([-t for t in times])
+    newest_first = len(times) >= 3 and len(falling) > len(rising)
+    order = list(range(len(times)))[::-1] if newest_first else list(range(len(times)))
+    run = set(falling if newest_first else rising)
+    before: list[float | None] = []  # the run's latest time before each position
+    latest = None
+    for i in order:
+        before.append(latest)
+        if i in run:
+            latest = times[i]
+    after: list[float | None] = []  # the run's earliest time after each position
+    earliest = None
+    for i in reversed(order):
+        after.append(earliest)
+        if i in run:
+            earliest = times[i]
+    after.reverse()
+    refused = {}
+    for i, prev, nxt in zip(order, before, after, strict=True):
+        if i in run:
+            continue
+        if prev is not None and times[i] < prev - tolerance:
+            refused[i] = f"time goes backwards by {(prev - times[i]) / 1000:.1f} s"
+        elif nxt is not None and times[i] > nxt + tolerance:
+            refused[i] = (
+                f"time is {(times[i] - nxt) / 1000:.1f} s after the fixes logged after it "
+                "(a wrong clock)"
+            )
+    return refused
+
+
+def _longest_ordered_run(values: Sequence[float]) -> list[int]:
+    """Indices of a longest non-decreasing subsequence (patience sorting, O(n log n))."""
+    tails: list[float] = []  # the smallest last value of a run of each length
+    tail_at: list[int] = []
+    parent = [-1] * len(values)
+    for i, v in enumerate(values):
+        k = bisect.bisect_right(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = v, i
+        parent[i] = tail_at[k - 1] if k else -1
+    run, i = [], tail_at[-1] if tail_at else -1
+    while i >= 0:
+        run.append(i)
+        i = parent[i]
+    return run[::-1]

@@ -181,6 +181,28 @@ def test_bad_points_are_rejected_one_by_one(client):
     assert stored[-1].speed_mps is None and stored[-1].accuracy_m is None
 
 
+def test_one_fix_with_a_wrong_clock_refuses_itself_not_the_batch(client):
+    """A fix stamped an hour late at a batch's head used to refuse every fix after it as
+    "going backwards" (and the phone then deletes them); a batch sent newest first is kept."""
+    good = fixes(TrackBuilder().start().drive(1_000, 10.0))
+    late = {**good[0], "id": "late", "t": good[0]["t"] + 3_600_000}
+    trip = new_uuid()
+    r = client.post(f"/api/v1/trips/{trip}/points", json={"points": [late, *good]})
+    body = r.json()
+    assert body["accepted"] == len(good)
+    (refused,) = body["rejected"]
+    assert refused["id"] == "late" and "wrong clock" in refused["reason"]
+    assert refused["retryable"] is False
+    newest_first = fixes(TrackBuilder(t=TrackBuilder().t.replace(hour=18)).start().drive(500, 10.0))
+    later = new_uuid()
+    body = client.post(f"/api/v1/trips/{later}/points", json={"points": newest_first[::-1]}).json()
+    assert body["accepted"] == len(newest_first) and body["rejected"] == []
+    with session(client.db_url) as s:
+        stored = q.trip_points(s, q.get_trip(s, later).id)
+    times = [p.time for p in stored]
+    assert times == sorted(times) and len(times) == len(newest_first)
+
+
 def test_malformed_and_oversized_requests(client):
     trip = new_uuid()
     url = f"/api/v1/trips/{trip}/points"
