@@ -15,8 +15,9 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   coordinates, a bad id, missing time, time before 2000 or after 2100, before the trip,
   out of step by more than ``BACKWARDS_TOLERANCE_MS`` with the batch's longest run in time
   order, oldest or newest first (a wrong clock), time in the future) are rejected one by
-  one; bad optional fields (e.g. a negative speed) are dropped and listed in ``cleaned``. "In the future" is judged against the phone's own clock when
-  ``sent_at`` is given (a server clock that runs slow must not refuse good fixes).
+  one; bad optional fields (e.g. a negative speed) are dropped and listed in ``cleaned``.
+  "In the future" is judged against the phone's own clock when ``sent_at`` is given (a
+  server clock that runs slow must not refuse good fixes).
   After a 200 the client may delete every fix of the batch except the rejected ones with
   ``"retryable": true``, which it keeps and sends again later. With ``"want_road": true``
   (or ``?road=1``) the answer also carries ``"road"``: the road the latest fixes match, its
