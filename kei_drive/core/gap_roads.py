@@ -14,7 +14,7 @@ the gap on a map would do the same), and it is never shorter than the straight l
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,11 +188,17 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
         # of its lines over three fixes) is at least what two measured steps in a row held
         # along the road (three fixes, as before)
         top = max(top, avg, _held_over_two_steps(steps))
+    over = stats.over_cap_s
+    if over is not None and stats.cap_mps is not None:
+        # the time above the cap agrees with that top speed: at least the steps held over
+        # it along the road (the positions' count stands where the engine found no road)
+        over = max(over, _over_cap_along_road(steps, stats.cap_mps))
     return replace(
         stats,
         distance_m=stats.distance_m + extra,
         avg_moving_speed_mps=avg,
         max_speed_mps=top,
+        over_cap_s=over,
         gaps=tuple(gaps),
         road_steps=tuple(steps),
     )
@@ -200,13 +206,27 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
 
 def _held_over_two_steps(steps: Sequence[Gap]) -> float:
     """The fastest speed along the road two consecutive measured steps both held (0: none)."""
-    best = 0.0
-    for a, b in zip(steps, steps[1:], strict=False):
+    return max((held for _i, held in _held_by_pairs(steps)), default=0.0)
+
+
+def _over_cap_along_road(steps: Sequence[Gap], cap_mps: float) -> float:
+    """The time of the measured steps that held over ``cap_mps`` along the road together
+    with a step next to them (held over three fixes, as the top speed is)."""
+    over = [False] * len(steps)
+    for i, held in _held_by_pairs(steps):
+        if held > cap_mps:
+            over[i] = over[i + 1] = True
+    return sum(step.duration_s for step, is_over in zip(steps, over, strict=True) if is_over)
+
+
+def _held_by_pairs(steps: Sequence[Gap]) -> Iterator[tuple[int, float]]:
+    """(i, the speed steps i and i + 1 both held along the road) for consecutive measured
+    steps."""
+    for i, (a, b) in enumerate(zip(steps, steps[1:], strict=False)):
         if a.road_m is None or b.road_m is None or a.end != b.start:
             continue
         if a.duration_s > 0 and b.duration_s > 0:
-            best = max(best, min(a.road_m / a.duration_s, b.road_m / b.duration_s))
-    return best
+            yield i, min(a.road_m / a.duration_s, b.road_m / b.duration_s)
 
 
 def _measured(items: Sequence[Gap], roads: Mapping[GapKey, float]) -> tuple[list[Gap], float]:

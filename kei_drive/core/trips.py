@@ -662,6 +662,10 @@ def analyze_track(
             with np.errstate(invalid="ignore"):
                 fix_over = drop_short_runs(speed > cap_mps, sustain)
             seg_over = seg_moving & timed_seg & fix_over[:-1] & fix_over[1:]
+            with np.errstate(invalid="ignore"):
+                # a gap (a tunnel) between fixes over the cap, crossed faster than it even
+                # in a straight line: above the cap all along, as a careful reader counts it
+                seg_over |= gap_moved & fix_over[:-1] & fix_over[1:] & (d > cap_mps * dt)
             over_cap_s = float(np.sum(dt, where=seg_over))
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
                 ([False], seg_over)
@@ -810,7 +814,10 @@ def _road_steps(
 # 9: a log whose best twentieth of fixes claims over 25 m is rough as a rule too.
 # 10: fixes reporting standing that lie together are left out of the check of a speed
 # against the positions (``device_speed.standing_wander``).
-STATS_RULES = 10
+# 11: the time above the cap counts a gap crossed over it between fixes over it (a tunnel),
+# and a sparse log's steps held over it along the road (``gap_roads._over_cap_along_road``),
+# as its top speed did.
+STATS_RULES = 11
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

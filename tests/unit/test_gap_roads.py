@@ -178,3 +178,19 @@ def test_fixes_lying_far_off_their_roads_keep_every_line():
     assert step_roads(steps, noisy) == {}
     one_off = {gap_key(s): (640.0, 4.0) for s in steps} | {gap_key(steps[1]): (640.0, 60.0)}
     assert set(step_roads(steps, one_off)) == {gap_key(s) for s in steps} - {gap_key(steps[1])}
+
+
+def test_a_sparse_logs_steps_held_over_the_cap_along_the_road_are_time_above_it():
+    """A log a minute apart on a winding highway: the lines read under the cap, the road
+    over it. The time above the cap agrees with the top speed the roads gave."""
+    track = TrackBuilder(interval_s=60.0).start().drive(7_200, 12.0)  # 10 steps of 720 m
+    stats = compute_stats(track.points, cap_mps=20.0)
+    assert stats.over_cap_s == 0.0 and len(stats.road_steps) == 10
+    fast = {gap_key(s): 2.0 * s.distance_m for s in stats.road_steps[3:6]}  # 24 m/s
+    measured = with_roads_across_gaps(stats, fast)
+    assert measured.max_speed_mps > 20.0
+    assert measured.over_cap_s == pytest.approx(180.0)
+    lone = with_roads_across_gaps(stats, dict(list(fast.items())[:1]))  # one step: no speed
+    assert lone.over_cap_s == 0.0
+    slow = {gap_key(s): 1.1 * s.distance_m for s in stats.road_steps}
+    assert with_roads_across_gaps(stats, slow).over_cap_s == 0.0

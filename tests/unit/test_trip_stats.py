@@ -1788,3 +1788,14 @@ def test_a_slow_climb_up_hairpins_through_30_m_of_noise_is_measured_by_its_speed
         analysis = analyze_track(fixes, with_states=False)
         assert analysis.speed_verdict is True
         assert analysis.stats.distance_m == pytest.approx(true_m, rel=0.02)
+
+
+def test_a_tunnel_crossed_above_the_cap_counts_above_it():
+    """A gap between fixes over the cap, crossed faster than the cap even in a straight
+    line (a tunnel on an interstate), is time above the cap; one crossed slower is not."""
+    fast = TrackBuilder().start().drive(3_000, 25.0).hidden(80, 25.0).drive(3_000, 25.0)
+    stats = compute_stats(fast.points, cap_mps=20.0)
+    assert len(stats.gaps) == 1
+    assert stats.over_cap_s == pytest.approx(fast.moving_s, abs=6)  # 320 s, the gap's 80 in it
+    slow = TrackBuilder().start().drive(3_000, 25.0).hidden(80, 15.0).drive(3_000, 25.0)
+    assert compute_stats(slow.points, cap_mps=20.0).over_cap_s == pytest.approx(240, abs=6)
