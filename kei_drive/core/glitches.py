@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kei_drive.core.distance import great_circle_m, haversine_m
-from kei_drive.core.time_order import spread_repeated_times
+from kei_drive.core.time_order import SWAPPED_FIX_S, spread_repeated_times
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
 from kei_drive.core.track_noise import position_noise_m
 
@@ -108,7 +108,30 @@ def repaired_times(
             if 0 <= s < n - 1:
                 jump[s] = suspect[s] = False
         repaired += times.size
-    return (replace(arr, t=t), repaired) if repaired else (arr, 0)
+    bridged = _clock_changes_bridged(
+        t, d, slack, float(np.median(forward)) if forward.size else 0.0, config
+    )
+    return (replace(arr, t=t), repaired) if repaired or bridged else (arr, 0)
+
+
+def _clock_changes_bridged(
+    t: NDArray, d: NDArray, slack: NDArray, typical_s: float, cfg: StatsConfig
+) -> bool:
+    """Read on across each step back in time of over ``SWAPPED_FIX_S`` left after the repair
+    whose fixes lie one ordinary step apart (``t`` changed in place; whether any was): the
+    clock changed while the log went on (local time without a zone across the end of
+    daylight saving time stepped back an hour in mid-drive: its duration read -46 min), so
+    the fixes after it are read one typical step after the fix before. A step back with a
+    jump (another device's log, a reset far away) stays, as time_order left it."""
+    with np.errstate(invalid="ignore"):
+        back = np.flatnonzero(np.diff(t) < -SWAPPED_FIX_S)
+    bridged = False
+    step_s = max(typical_s, 1.0)
+    for s in back.tolist():
+        if d[s] <= cfg.max_speed_mps * step_s + slack[s]:
+            t[s + 1 :] += t[s] - t[s + 1] + step_s
+            bridged = True
+    return bridged
 
 
 RESTAMP_RUN_MAX = 3  # at most this many fixes in a row re-timed (a clock stuck for 3 fixes)

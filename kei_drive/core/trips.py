@@ -816,7 +816,8 @@ def _road_steps(
 # against the positions (``device_speed.standing_wander``).
 # 11: the time above the cap counts a gap crossed over it between fixes over it (a tunnel),
 # and a sparse log's steps held over it along the road (``gap_roads._over_cap_along_road``),
-# as its top speed did.
+# as its top speed did; a clock stepping back in mid-drive is read on (``glitches
+# ._clock_changes_bridged``).
 STATS_RULES = 11
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

@@ -1799,3 +1799,18 @@ def test_a_tunnel_crossed_above_the_cap_counts_above_it():
     assert stats.over_cap_s == pytest.approx(fast.moving_s, abs=6)  # 320 s, the gap's 80 in it
     slow = TrackBuilder().start().drive(3_000, 25.0).hidden(80, 15.0).drive(3_000, 25.0)
     assert compute_stats(slow.points, cap_mps=20.0).over_cap_s == pytest.approx(240, abs=6)
+
+
+def test_a_clock_stepping_back_an_hour_in_mid_drive_reads_on():
+    """Local time without a zone across the end of daylight saving time: the clock steps
+    back an hour at 01:59:59 while the drive goes on. Its duration read -46 min and its top
+    speed 16 % high; the fixes after the step are read one step after the fix before."""
+    track = TrackBuilder().start().drive(6_000, 12.0)  # 500 s
+    points = [
+        replace(p, time=p.time - timedelta(hours=1)) if i > 200 else p
+        for i, p in enumerate(track.points)
+    ]
+    stats = compute_stats(points)
+    assert stats.elapsed_s == pytest.approx(500, abs=2)
+    assert stats.distance_m == pytest.approx(6_000, rel=0.01)
+    assert stats.max_speed_mps == pytest.approx(12.0, rel=0.03)
