@@ -370,14 +370,35 @@ def _running_median(values: NDArray, width: int = 5, block: int = 1 << 16) -> ND
     return med
 
 
-def _states(lat: NDArray, lon: NDArray, cum: NDArray, sample_m: float) -> tuple[str, ...]:
+STATE_STEP_POINTS_MAX = 250_000
+
+
+def _states(
+    lat: NDArray, lon: NDArray, cum: NDArray, sample_m: float, driven: NDArray
+) -> tuple[str, ...]:
+    """The states a trip was in, in order: its fixes every ``sample_m``, and points every
+    ``sample_m`` along each ``driven`` step longer than that (a sparse log's 360 m step may
+    cut a state's corner: WV, 233 m of MD, WV; a gap or a jump is not followed)."""
     from kei_drive.core.geo import states_at  # shapely and the polygons load on first use
 
     if lat.size == 0:
         return ()
     _, first = np.unique(np.floor(cum / sample_m), return_index=True)
-    sample = np.union1d(first, [lat.size - 1])
-    codes = states_at(lat[sample], lon[sample])
+    where = np.union1d(first, [lat.size - 1]).astype(float)  # fractional fix indices
+    step_m = np.diff(cum)
+    long = np.flatnonzero(driven & (step_m > sample_m))
+    if long.size:
+        # at most STATE_STEP_POINTS_MAX points between fixes (~0.3 s of lookups): a year of a
+        # tracker driving all day is sampled more coarsely between its fixes
+        spacing = max(sample_m, float(step_m[long].sum()) / STATE_STEP_POINTS_MAX)
+        per_step = np.floor(step_m[long] / spacing).astype(int)
+        at = np.repeat(long, per_step)
+        k = np.arange(at.size) - np.repeat(np.cumsum(per_step) - per_step, per_step) + 1
+        where = np.sort(np.concatenate((where, at + k / np.repeat(per_step + 1, per_step))))
+    i = np.minimum(np.floor(where).astype(int), lat.size - 1)
+    j = np.minimum(i + 1, lat.size - 1)
+    f = where - i
+    codes = states_at(lat[i] + f * (lat[j] - lat[i]), lon[i] + f * (lon[j] - lon[i]))
     seen: dict[str, None] = {}
     for code in codes:
         if code and code not in seen:
@@ -708,7 +729,7 @@ def analyze_track(
     states: tuple[str, ...] = ()
     if with_states:
         raw_cum = np.concatenate(([0.0], np.cumsum(np.where(brk, 0.0, d))))
-        states = _states(arr.lat, arr.lon, raw_cum, cfg.state_sample_m)
+        states = _states(arr.lat, arr.lon, raw_cum, cfg.state_sample_m, ~cut)
     stats = TripStats(
         distance_m=distance,
         elapsed_s=stats_times.get("elapsed_s"),
@@ -817,7 +838,7 @@ def _road_steps(
 # 11: the time above the cap counts a gap crossed over it between fixes over it (a tunnel),
 # and a sparse log's steps held over it along the road (``gap_roads._over_cap_along_road``),
 # as its top speed did; a clock stepping back in mid-drive is read on (``glitches
-# ._clock_changes_bridged``).
+# ._clock_changes_bridged``); a trip's states include those its steps cross between fixes.
 STATS_RULES = 11
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

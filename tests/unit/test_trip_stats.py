@@ -6,12 +6,13 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from geopy.distance import geodesic
 
+from kei_drive.core.geo import states_at
 from kei_drive.core.gpx import TrackPoint, read_gpx, read_gpx_columns, read_gpx_tracks, to_gpx
 from kei_drive.core.time_order import time_order
 from kei_drive.core.track import TrackArrays, from_segments
@@ -1814,3 +1815,19 @@ def test_a_clock_stepping_back_an_hour_in_mid_drive_reads_on():
     assert stats.elapsed_s == pytest.approx(500, abs=2)
     assert stats.distance_m == pytest.approx(6_000, rel=0.01)
     assert stats.max_speed_mps == pytest.approx(12.0, rel=0.03)
+
+
+def test_a_sparse_logs_step_across_a_states_corner_is_in_that_state():
+    """A drive from West Virginia through 233 m of Maryland and back, a fix every 30 s
+    (375 m): no fix lies in Maryland, but the steps cross it (as ``states-along`` says)."""
+    (lat0, lon0), (lat1, lon1) = (39.3539237, -77.7661231), (39.3022764, -77.7459153)
+    f = np.linspace(0.0, 1.0, 17)  # 6 km in 16 steps of ~375 m, 30 s apart
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC)
+    points = [
+        TrackPoint(
+            lat0 + k * (lat1 - lat0), lon0 + k * (lon1 - lon0), t0 + timedelta(seconds=30 * i)
+        )
+        for i, k in enumerate(f.tolist())
+    ]
+    assert set(states_at([p.lat for p in points], [p.lon for p in points])) == {"WV"}
+    assert compute_stats(points).states == ("WV", "MD")
