@@ -17,6 +17,7 @@ from kei_drive.routing.base import (
     Router,
     RouterUnavailableError,
     RoutingError,
+    TilesDamagedError,
     TilesMissingError,
 )
 from kei_drive.routing.kei_costing import KeiOptions
@@ -47,6 +48,7 @@ __all__ = [
     "Router",
     "RouterUnavailableError",
     "RoutingError",
+    "TilesDamagedError",
     "TilesMissingError",
     "check_track",
     "get_router",

@@ -22,6 +22,11 @@ class TilesMissingError(RoutingError):
     """No routing tiles where the local engine looks for them."""
 
 
+class TilesDamagedError(TilesMissingError):
+    """Tiles whose files differ from their build, or an unreadable config: no engine
+    answer can be trusted (a track would read "not near any road"), so none is asked."""
+
+
 class RouterUnavailableError(RoutingError):
     """The Valhalla server did not answer."""
 

@@ -17,6 +17,7 @@ from kei_drive.routing.base import (
     Router,
     RouterUnavailableError,
     RoutingError,
+    TilesDamagedError,
     TilesMissingError,
 )
 from kei_drive.routing.track_check import track_uses_highway
@@ -37,6 +38,8 @@ def highway_use_and_note(
     why: list[str] = []
     try:
         use = track_uses_highway(points, router, why_out=why)
+    except TilesDamagedError as exc:  # asked again once the tiles are sound
+        return HighwayUse(None, f"Not checked: {exc}.", judged=False)
     except TilesMissingError:
         return HighwayUse(None, NO_TILES_NOTE, judged=False)
     except RouterUnavailableError as exc:

@@ -4,6 +4,9 @@ Layout of a tiles directory::
 
     DIR/valhalla.json   Valhalla config used by the in-process engine and by valhalla_service
     DIR/graph/          the routing graph tiles (levels 0, 1, 2)
+    DIR/tiles.manifest.json  each tile's size and the hash of its head, as built: a copy cut
+                        short or overwritten is found before the engine reads it (it would
+                        read every road "not near any road" and store that as a verdict)
 
 The config enables what Kei routing needs: ``allow_hard_exclusions`` (so ``exclude_highways``
 is honoured) and exclude-polygon limits large enough for simplified state outlines.
@@ -12,6 +15,7 @@ Admin and timezone databases are not built: states come from ``kei_drive.core.ge
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -20,6 +24,8 @@ from pathlib import Path
 
 CONFIG_NAME = "valhalla.json"
 GRAPH_DIR = "graph"
+MANIFEST_NAME = "tiles.manifest.json"
+MANIFEST_HEAD_BYTES = 4096  # a tile's header and first nodes: what a damaged copy spoils first
 # Exclude-polygon limits: state outlines are thousands of km long; the vertex budget is kept by
 # the caller (see kei_costing.STATE_VERTEX_BUDGET), the limit here is only a safety net.
 MAX_EXCLUDE_POLYGONS_LENGTH_M = 100_000_000
@@ -197,6 +203,52 @@ def build_tiles(
     config = make_config(out_dir)
     target = config_path(out_dir)
     target.write_text(json.dumps(config, indent=1))
-    tiles = sum(1 for _ in (out_dir / GRAPH_DIR).rglob("*.gph"))
+    tiles = write_manifest(out_dir)
     say(f"done: {tiles} tiles, config {target}")
     return target
+
+
+def _tile_record(tile: Path) -> dict[str, int | str]:
+    with tile.open("rb") as f:
+        head = f.read(MANIFEST_HEAD_BYTES)
+    return {"bytes": tile.stat().st_size, "head_sha256": hashlib.sha256(head).hexdigest()}
+
+
+def write_manifest(tiles_dir: Path) -> int:
+    """Record each tile as built (``MANIFEST_NAME``); the number of tiles."""
+    graph = Path(tiles_dir) / GRAPH_DIR
+    records = {
+        tile.relative_to(graph).as_posix(): _tile_record(tile)
+        for tile in sorted(graph.rglob("*.gph"))
+    }
+    manifest = {"format": 1, "tiles": records}
+    (Path(tiles_dir) / MANIFEST_NAME).write_text(json.dumps(manifest, indent=0))
+    return len(records)
+
+
+def damaged_tiles(tiles_dir: Path) -> str | None:
+    """What is wrong with the tiles against their manifest ("2 of 4 tiles differ from their
+    build: 2/000/744/893.gph has 200 bytes, built with 1,322,320"), or None (sound, or built
+    without a manifest: by hand or by an earlier version, and not checked)."""
+    path = Path(tiles_dir) / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    try:
+        records = json.loads(path.read_text())["tiles"]
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        return f"its manifest {path} is unreadable ({exc})"
+    graph = Path(tiles_dir) / GRAPH_DIR
+    wrong = []
+    for name, built in records.items():
+        tile = graph / name
+        if not tile.is_file():
+            wrong.append(f"{name} is missing")
+            continue
+        now = _tile_record(tile)
+        if now["bytes"] != built.get("bytes"):
+            wrong.append(f"{name} has {now['bytes']:,} bytes, built with {built.get('bytes'):,}")
+        elif now["head_sha256"] != built.get("head_sha256"):
+            wrong.append(f"{name} was overwritten")
+    if not wrong:
+        return None
+    return f"{len(wrong)} of {len(records)} tiles differ from their build: {wrong[0]}"

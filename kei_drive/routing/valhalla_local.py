@@ -13,6 +13,7 @@ from kei_drive.config import cache_dir
 from kei_drive.routing import tiles as tiles_mod
 from kei_drive.routing.base import (
     RoutingError,
+    TilesDamagedError,
     TilesMissingError,
     ValhallaActions,
     valhalla_error,
@@ -22,6 +23,8 @@ from kei_drive.routing.base import (
 # each with its own lock: the Actor is not meant to be called from two threads at once.
 _ACTORS: dict[tuple[str, float], tuple[Any, threading.Lock]] = {}
 _ACTORS_LOCK = threading.Lock()
+# Tiles checked against their manifest, keyed with the graph folder's and manifest's mtimes
+_CHECKED: dict[tuple[str, float, float], str | None] = {}
 
 
 def missing_tiles_message(tiles_dir: Path) -> str:
@@ -29,6 +32,33 @@ def missing_tiles_message(tiles_dir: Path) -> str:
         f"no routing tiles at {tiles_dir} — build them with "
         "`kei-drive tiles build FILE.osm.pbf` (any OpenStreetMap extract, e.g. your state's)"
     )
+
+
+def _check_sound(tiles_dir: Path, config_file: Path) -> None:
+    """Raise TilesDamagedError when the config is no JSON or the tiles differ from their
+    build (``tiles.damaged_tiles``; checked once per change of the folder)."""
+    try:
+        json.loads(config_file.read_text())
+    except (ValueError, OSError) as exc:
+        raise TilesDamagedError(
+            f"the routing config {config_file} is unreadable ({exc}): rebuild the tiles with "
+            "`kei-drive tiles build FILE.osm.pbf`, or delete it to have it written anew"
+        ) from exc
+    manifest = tiles_dir / tiles_mod.MANIFEST_NAME
+    graph = tiles_dir / tiles_mod.GRAPH_DIR
+    key = (
+        str(tiles_dir.resolve()),
+        graph.stat().st_mtime,
+        manifest.stat().st_mtime if manifest.is_file() else 0.0,
+    )
+    if key not in _CHECKED:
+        _CHECKED[key] = tiles_mod.damaged_tiles(tiles_dir)
+    problem = _CHECKED[key]
+    if problem:
+        raise TilesDamagedError(
+            f"the routing tiles at {tiles_dir} are damaged ({problem}): rebuild them with "
+            "`kei-drive tiles build FILE.osm.pbf`"
+        )
 
 
 class LocalValhallaRouter(ValhallaActions):
@@ -47,6 +77,7 @@ class LocalValhallaRouter(ValhallaActions):
         if not cfg.is_file():  # tiles built by hand: write our config next to them
             cfg.write_text(json.dumps(tiles_mod.make_config(self.tiles_dir), indent=1))
         self.config_file = cfg.resolve()
+        _check_sound(self.tiles_dir, self.config_file)
 
     @property
     def own_engine(self) -> bool:

@@ -102,3 +102,45 @@ def test_non_pbf_is_rejected(tmp_path):
     xml.write_text("<osm></osm>")
     with pytest.raises(TilesError, match="PBF"):
         build_tiles(xml, tmp_path / "t")
+
+
+def _copy_of(tiles, tmp_path):
+    import shutil
+
+    from kei_drive.routing.tiles import config_path, make_config
+
+    copy = tmp_path / "tiles"
+    shutil.copytree(tiles, copy)
+    config_path(copy).write_text(json.dumps(make_config(copy)))
+    return copy
+
+
+def test_damaged_tiles_are_refused_before_the_engine_reads_them(tiles, tmp_path, monkeypatch):
+    """A copy cut short or overwritten read every road "not near any road", stored as a
+    verdict: now the engine is not asked, and the trip's answer waits for sound tiles."""
+    from kei_drive.routing import TilesDamagedError, get_router
+    from kei_drive.routing.highway_use import highway_use_and_note
+    from kei_drive.routing.tiles import MANIFEST_NAME
+
+    assert json.loads((tiles / MANIFEST_NAME).read_text())["tiles"]
+    sound = _copy_of(tiles, tmp_path / "sound")
+    assert get_router(sound).covers(41.96, -76.98)
+    cut = _copy_of(tiles, tmp_path / "cut")
+    (tile,) = [p for p in (cut / GRAPH_DIR / "2").rglob("*.gph") if p.name == "292.gph"]
+    tile.write_bytes(tile.read_bytes()[:200])
+    with pytest.raises(TilesDamagedError, match=r"1 of \d+ tiles differ .*292.gph has 200 bytes"):
+        get_router(cut)
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(cut))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    answer = highway_use_and_note([(42.0, -77.1), (42.01, -77.1)])
+    assert answer.answer is None and answer.judged is False and "damaged" in answer.note
+    spoiled = _copy_of(tiles, tmp_path / "spoiled")
+    (tile,) = [p for p in (spoiled / GRAPH_DIR / "2").rglob("*.gph") if p.name == "292.gph"]
+    size = tile.stat().st_size
+    tile.write_bytes(bytes(size))  # as long as before, all zeros
+    with pytest.raises(TilesDamagedError, match="292.gph was overwritten"):
+        get_router(spoiled)
+    bad_config = _copy_of(tiles, tmp_path / "config")
+    (bad_config / "valhalla.json").write_text("{ not json")
+    with pytest.raises(TilesDamagedError, match="routing config .* is unreadable"):
+        get_router(bad_config)
