@@ -620,3 +620,29 @@ def test_timed_waypoints_beside_a_track_are_not_points_of_it(tmp_path):
     path.write_text(_gpx(fuel * 3))
     with pytest.raises(GpxError, match="no track"):
         read_gpx_columns(path)
+
+
+def test_many_segments_keep_each_value_in_its_own_segment():
+    """Values are converted once for a whole piece of the file, then cut by segment: an odd
+    value (read the slow way) and a bad one stay with their own segment's points."""
+    doc = _gpx(
+        "<trk>"
+        "<trkseg><trkpt lat='40.0' lon='-88.0'><ele>1</ele>"
+        "<time>2024-05-04T15:00:00Z</time></trkpt></trkseg>"
+        "<trkseg><trkpt lat='4.01e1' lon='-88.0'><ele>2</ele>"
+        "<time>2024-05-04T17:00:05+02:00</time></trkpt>"
+        "<trkpt lat='x' lon='-88.0'><time>2024-05-04T15:00:06Z</time></trkpt></trkseg>"
+        "<trkseg><trkpt lat='40.02' lon='-88.0'><time>2024-05-04T15:00:10Z</time></trkpt>"
+        "<trkpt lat='40.03' lon='-88.0'><ele>4</ele></trkpt></trkseg>"
+        "</trk>"
+    )
+    notes: list[str] = []
+    (track,) = read_gpx_columns(doc, notes_out=notes)
+    first, second, third = track.segments
+    t0 = datetime(2024, 5, 4, 15, 0, tzinfo=UTC).timestamp()
+    assert first.lat.tolist() == [40.0] and first.elevation.tolist() == [1.0]
+    assert second.lat.tolist() == [40.1] and second.t.tolist() == [t0 + 5]
+    assert second.elevation.tolist() == [2.0]
+    assert third.lat.tolist() == [40.02, 40.03] and third.t[0] == t0 + 10
+    assert np.isnan(third.t[1]) and np.isnan(third.elevation[0]) and third.elevation[1] == 4.0
+    assert any("#2 of track 1 segment 2" in note and "'x'" in note for note in notes)
