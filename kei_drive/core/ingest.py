@@ -114,10 +114,14 @@ def epoch_ms(value: Any) -> Any:
     return value
 
 
+MAX_ID_TIME_MS = 10**15  # beyond the year 30,000: no logger's clock
+
+
 def _fix(
     index: int, t: Any, lat: Any, lon: Any, acc: Any, speed: Any, heading: Any, alt: Any
 ) -> dict[str, Any]:
-    ok_time = isinstance(t, int) and not isinstance(t, bool)
+    # an id from the time; a time of 1e300 s is refused as a time, not as a too long id
+    ok_time = isinstance(t, int) and not isinstance(t, bool) and abs(t) < MAX_ID_TIME_MS
     return {
         "id": str(t) if ok_time else f"item {index}",  # the service derives the stored id
         "t": t,
@@ -133,7 +137,8 @@ def _fix(
 def _device_name(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
-    text = str(value).strip()
+    # no control characters or lone surrogates (a stored name must print, and encode)
+    text = "".join(c for c in str(value) if c.isprintable()).strip()
     return text[:DEVICE_NAME_MAX] or None
 
 

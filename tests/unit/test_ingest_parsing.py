@@ -156,3 +156,18 @@ def test_epoch_ms_forms():
     assert epoch_ms(1443711600000) == 1443711600000
     assert epoch_ms("soon") == "soon"
     assert math.isnan(epoch_ms(float("nan")))
+
+
+def test_owntracks_a_topic_of_control_characters_or_a_lone_surrogate_names_no_device():
+    """A device name must print and encode (a lone surrogate made the database raise: a 500
+    OwnTracks would retry for ever); printable text of it is kept."""
+    base = dict(OWNTRACKS_TRACCAR_EXAMPLE)
+    assert read_owntracks(base | {"topic": "owntracks/a/\ud800"}).device is None
+    assert read_owntracks(base | {"topic": "owntracks/a/Sam\x00\ud800bar"}).device == "Sambar"
+
+
+def test_owntracks_an_absurd_time_is_refused_as_a_time():
+    base = dict(OWNTRACKS_TRACCAR_EXAMPLE)
+    batch = read_owntracks([base | {"tst": 1e300}, base | {"tst": 10**40}])
+    _, rejected, _ = validate_points(batch.fixes, None, now_ms=NOW_MS)
+    assert [r["reason"] for r in rejected] == ["time is in the future (after the year 2100)"] * 2
