@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 # A list this long of plain values or small lists (a route's geometry: hundreds of thousands
@@ -74,3 +75,14 @@ def fail(message: str, code: int = 2) -> int:
     """Print a clear error for the user and return the exit code to use."""
     print(f"kei-drive: error: {message}", file=sys.stderr)
     return code
+
+
+def unreadable_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a GPX file ("no such file", "a directory"), or None."""
+    if not path.exists():
+        return f"no such file: {path}"
+    if path.is_dir():
+        return f"{path} is a directory, not a GPX file"
+    if not path.is_file():
+        return f"{path} is not a regular file (a device or a pipe): save the GPX to a file"
+    return None

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kei_drive.cli._account import account_rules, add_user_arg
-from kei_drive.cli._output import fail, print_json
+from kei_drive.cli._output import fail, print_json, unreadable_file
 
 
 def _date(value: str) -> date:
@@ -153,8 +153,8 @@ def cmd_states_along(args: argparse.Namespace) -> int:
     from kei_drive.core.track_noise import untimed_log
     from kei_drive.core.track_pieces import cleaned_positions
 
-    if not args.gpx.is_file():  # a str would be read as GPX text
-        return fail(f"no such file: {args.gpx}")
+    if problem := unreadable_file(args.gpx):  # (a str would be read as GPX text)
+        return fail(problem)
     use_state_index_cache()
     read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:

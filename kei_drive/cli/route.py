@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from kei_drive.cli._account import account_rules_and_permits, add_user_arg
-from kei_drive.cli._output import fail, print_json
+from kei_drive.cli._output import fail, print_json, unreadable_file
 from kei_drive.cli.geo import use_state_index_cache
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 
@@ -114,8 +114,8 @@ def _check_route(args: argparse.Namespace) -> int:
     from kei_drive.core.track import TrackArrays
     from kei_drive.routing import RoutingError, check_track, get_router
 
-    if not args.gpx.is_file():
-        return fail(f"no such file: {args.gpx}")
+    if problem := unreadable_file(args.gpx):  # (a str would be read as GPX text)
+        return fail(problem)
     use_state_index_cache()
     read_notes: list[str] = []  # points of the file left out (a bad coordinate or time)
     try:

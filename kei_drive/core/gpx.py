@@ -65,6 +65,7 @@ class TrackPoint:
 # error.
 
 READ_CHUNK = 1 << 20
+SPEED_FIELD_MAX = 1000.0  # a <speed> beyond this (1e308) is read as none, whatever its unit
 
 
 @dataclass
@@ -165,16 +166,19 @@ _ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*?"""  # a quoted attribute value may hol
 _TOKEN = re.compile(
     rf"""<!--.*?-->
     | <!\[CDATA\[.*?\]\]>
-    | <{_NS}(?P<pt>trkpt|rtept)\b(?P<attrs>{_ATTRS})
+    | <{_NS}(?P<pt>trkpt|rtept)(?=[\s/>])(?P<attrs>{_ATTRS})
       (?:/>|>(?P<body>[^<]*(?:<(?!/{_NS}(?P=pt)\s*>)[^<]*)*)</{_NS}(?P=pt)\s*>)
-    | <{_NS}wpt\b{_ATTRS}(?:/>|>.*?</{_NS}wpt\s*>)
-    | <{_NS}(?P<open>trkseg|trk|rte)\b{_ATTRS}(?P<empty>/?)>
+    | <{_NS}wpt(?=[\s/>]){_ATTRS}(?:/>|>.*?</{_NS}wpt\s*>)
+    | <{_NS}(?P<open>trkseg|trk|rte)(?=[\s/>]){_ATTRS}(?P<empty>/?)>
     | </{_NS}(?P<close>trkseg|trk|rte)\s*>
     | <{_NS}name\s*>(?P<name>(?:<!\[CDATA\[.*?\]\]>|[^<])*)<""",
     re.S | re.X,
 )
 # Where a chunk may be cut: before a point, a structure tag, a waypoint, a comment or CDATA.
-_STARTS = re.compile(rb"<(?:(?:[\w.-]+:)?(?:trkpt|rtept|trkseg|trk|rte|wpt)\b|!--|!\[CDATA\[)")
+# (a name ends at a blank, "/" or ">": "<trk:foo>" is an extension element of prefix trk)
+_STARTS = re.compile(
+    rb"<(?:(?:[\w.-]+:)?(?:trkpt|rtept|trkseg|trk|rte|wpt)(?=[\s/>])|!--|!\[CDATA\[)"
+)
 _FIELDS = {  # the literal first (fast search), then: an opening tag, optionally prefixed
     key: re.compile(rf"{tag.decode()}(?<=[<:]{tag.decode()})\s*>([^<]*)<")
     for key, tag in gpx_scan.FIELD_TAGS.items()
@@ -405,7 +409,7 @@ class _Extractor:
 
     def _coordinate(self, key: str, raw: str, k: int) -> float:
         try:
-            return float(raw)
+            return float(unescape(raw) if "&" in raw else raw)  # lat="&#51;9.29" is XML
         except ValueError:
             self.reject(k, f"has {key}={raw!r}, not a number")
             return math.nan
@@ -423,6 +427,8 @@ class _Extractor:
 
     def _append(self, out: dict[str, np.ndarray]) -> None:
         out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
+        with np.errstate(invalid="ignore"):  # no vehicle's speed in any unit: no speed
+            out["speed"][np.abs(out["speed"]) > SPEED_FIELD_MAX] = np.nan
         if self._bad.any():
             keep = ~self._bad
             out = {key: column[keep] for key, column in out.items()}
@@ -481,6 +487,7 @@ def _text(raw: str) -> str:
 
 def _numbers(values: list[str]) -> np.ndarray:
     """Floats; NaN for anything unreadable or infinite (an optional field is then unknown)."""
+    values = [unescape(v) if "&" in v else v for v in values]  # character references
     try:
         out = np.array(values, dtype=float)
     except ValueError:
@@ -617,6 +624,16 @@ def _bom_encoding(head: bytes) -> str | None:
     return None
 
 
+def _refuse_utf32(head: bytes) -> None:
+    """UTF-32 (its BOM, or "<" and three NULs), which expat cannot read: named, not
+    "malformed XML"."""
+    if head in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, b"<\0\0\0", b"\0\0\0<"):
+        raise GpxError(
+            "not a GPX file: its bytes are UTF-32, which is not supported; re-save the file "
+            "as UTF-8"
+        )
+
+
 def _encoding_error(encoding: str | None, exc: Exception, declared: bool = True) -> GpxError:
     """The one-line error for an encoding that cannot be used (no guessing at code pages:
     the file is refused and its encoding named)."""
@@ -667,6 +684,8 @@ def _utf8_pieces(validator: _Validator, chunks: Iterable[str | bytes]) -> Iterat
     passthrough = False
     encoding, declared = "utf-8", False
     for chunk in chunks:
+        if decoder is None and not passthrough and isinstance(chunk, bytes):
+            _refuse_utf32(chunk[:4])
         validator.feed(chunk)
         if isinstance(chunk, str):
             yield chunk.encode("utf-8")

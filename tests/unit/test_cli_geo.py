@@ -345,3 +345,6 @@ def test_states_along_a_missing_file_says_so(capsys, tmp_path):
     """A path that is not there is a missing file, not malformed GPX text."""
     assert main(["states-along", str(tmp_path / "nowhere.gpx")]) == 2
     assert "no such file" in capsys.readouterr().err
+    for command in ("states-along", "check-route"):  # a folder is there, and no file
+        assert main([command, str(tmp_path)]) == 2
+        assert "is a directory, not a GPX file" in capsys.readouterr().err

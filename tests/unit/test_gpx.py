@@ -646,3 +646,49 @@ def test_many_segments_keep_each_value_in_its_own_segment():
     assert third.lat.tolist() == [40.02, 40.03] and third.t[0] == t0 + 10
     assert np.isnan(third.t[1]) and np.isnan(third.elevation[0]) and third.elevation[1] == 4.0
     assert any("#2 of track 1 segment 2" in note and "'x'" in note for note in notes)
+
+
+def test_an_extension_element_prefixed_trk_is_no_track():
+    """``<trk:foo>`` (prefix trk, another namespace) inside a point's extensions is not a
+    ``<trk>``: every point is read."""
+    points = "".join(
+        f"<trkpt lat='40.{i:03d}' lon='-88.0'><time>2024-05-04T15:00:{i:02d}Z</time>"
+        "<extensions><trk:foo xmlns:trk='urn:x'>1</trk:foo></extensions></trkpt>"
+        for i in range(50)
+    )
+    notes: list[str] = []
+    (track,) = read_gpx_columns(_gpx(f"<trk><trkseg>{points}</trkseg></trk>"), notes_out=notes)
+    (seg,) = track.segments
+    assert len(seg) == 50 and notes == []
+
+
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_utf32_is_named_not_called_malformed(codec):
+    """Expat cannot read UTF-32: the error names it (with a BOM or without one)."""
+    data = _doc_with_encoding(None).encode(codec)
+    with pytest.raises(GpxError, match="its bytes are UTF-32"):
+        read_gpx_columns(data)
+
+
+def test_a_speed_no_vehicle_drives_in_any_unit_is_no_speed():
+    doc = _gpx(
+        "<trk><trkseg>"
+        "<trkpt lat='40.0' lon='-88.0'><speed>1e308</speed></trkpt>"
+        "<trkpt lat='40.001' lon='-88.0'><speed>12.5</speed></trkpt>"
+        "<trkpt lat='40.002' lon='-88.0'><speed>1e400</speed></trkpt>"
+        "</trkseg></trk>"
+    )
+    (track,) = read_gpx_columns(doc)
+    speed = track.segments[0].speed
+    assert np.isnan(speed[0]) and speed[1] == 12.5 and np.isnan(speed[2])
+
+
+def test_character_references_in_numbers_are_read():
+    doc = _gpx(
+        "<trk><trkseg><trkpt lat='&#52;0.0' lon='-88.0'><ele>&#x31;00</ele></trkpt>"
+        "<trkpt lat='40.001' lon='&#45;88.0'/></trkseg></trk>"
+    )
+    (track,) = read_gpx_columns(doc)
+    seg = track.segments[0]
+    assert seg.lat.tolist() == [40.0, 40.001] and seg.lon.tolist() == [-88.0, -88.0]
+    assert seg.elevation[0] == 100.0
