@@ -41,6 +41,7 @@ class StatsConfig:
 
 
 DEFAULT_CONFIG = StatsConfig()
+TRACK_JOIN_MAX_GAP_S = 1800.0  # as an import splits a track (``queries.IMPORT_SPLIT_GAP_S``)
 
 
 def drives_only(
@@ -65,31 +66,42 @@ def drives_only(
     return [t for t in tracks if t.kind != "rte"]
 
 
-def continued_tracks(tracks: list[GpxTrack], notes_out: list[str] | None = None) -> list[GpxTrack]:
-    """The file's tracks with each one that goes on without a pause from the one before
-    (a logger starting a new ``<trk>`` every few minutes, or at midnight) joined to it: its
-    first fix comes one fix interval after the other's last (at most twice the median
-    interval, 2 s at least) and within reach at a plausible speed. Tracks with a pause
-    between them, overlapping ones (a track written twice, two devices) and untimed ones
-    stay as the file divides them. ``notes_out`` receives a note on the tracks joined."""
+def continued_tracks(
+    tracks: list[GpxTrack],
+    notes_out: list[str] | None = None,
+    max_gap_s: float = TRACK_JOIN_MAX_GAP_S,
+) -> list[GpxTrack]:
+    """The file's tracks with each one that goes on from the one before joined to it:
+    without a pause (a logger starting a new ``<trk>`` every few minutes, or at midnight:
+    its first fix one fix interval after the other's last, at most twice the median
+    interval, 2 s at least, within reach at a plausible speed), or across a signal lost
+    while driving (a new ``<trk>`` after a tunnel: at most ``max_gap_s`` later, as within a
+    track, and driven across, ``_driven_across``). Tracks with a stop between them (a
+    recording ended where the next began), overlapping ones (a track written twice, two
+    devices) and untimed ones stay as the file divides them. ``notes_out`` receives a note
+    on the tracks joined."""
     out: list[GpxTrack] = []
     for track in tracks:
         before = out[-1] if out else None
-        if before is not None and before.kind == track.kind == "trk" and _goes_on(before, track):
+        if (
+            before is not None
+            and before.kind == track.kind == "trk"
+            and _goes_on(before, track, max_gap_s)
+        ):
             out[-1] = replace(before, segments=[*before.segments, *track.segments])
         else:
             out.append(track)
     joined = len(tracks) - len(out)
     if joined and notes_out is not None:
         notes_out.append(
-            f"{joined} of the file's {len(tracks)} tracks go on without a pause from the one "
-            f"before (a logger starting a new track): read as {len(out)} drive"
-            f"{'s' if len(out) != 1 else ''}."
+            f"{joined} of the file's {len(tracks)} tracks go on from the one before (a "
+            "logger starting a new track, or a signal lost while driving): read as "
+            f"{len(out)} drive{'s' if len(out) != 1 else ''}."
         )
     return out
 
 
-def _goes_on(before: GpxTrack, after: GpxTrack) -> bool:
+def _goes_on(before: GpxTrack, after: GpxTrack, max_gap_s: float) -> bool:
     t0 = np.concatenate([s.t for s in before.segments])
     t1 = np.concatenate([s.t for s in after.segments])
     if t0.size < 2 or t1.size == 0 or not (np.isfinite(t0[-1]) and np.isfinite(t1[0])):
@@ -97,11 +109,22 @@ def _goes_on(before: GpxTrack, after: GpxTrack) -> bool:
     steps = np.diff(t0[np.isfinite(t0)])
     interval = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
     gap = float(t1[0] - t0[-1])
-    if not 0.0 <= gap <= max(2.0 * interval, 2.0):
-        return False
     last, first = before.segments[-1], after.segments[0]
     step_m = float(haversine_m(last.lat[-1], last.lon[-1], first.lat[0], first.lon[0]))
-    return step_m <= StatsConfig().max_speed_mps * max(gap, 1.0)
+    cfg = StatsConfig()
+    if 0.0 <= gap <= max(2.0 * interval, 2.0):
+        return step_m <= cfg.max_speed_mps * max(gap, 1.0)
+    return 0.0 < gap <= max_gap_s and _driven_across(step_m, gap, cfg)
+
+
+def _driven_across(step_m: float, gap_s: float, cfg: StatsConfig) -> bool:
+    """Was the truck driven between two fixes ``gap_s`` apart: farther apart than a parked
+    phone's fix wanders, at a stop speed or more, and no faster than a plausible speed
+    (as a gap within a track is judged)?"""
+    return (
+        step_m > cfg.gap_drift_max_m
+        and cfg.stop_speed_mps * gap_s <= step_m <= cfg.max_speed_mps * gap_s
+    )
 
 
 @dataclass(frozen=True)

@@ -1031,7 +1031,7 @@ def import_gpx(
             skipped_out.extend(earlier)
         ids = ", ".join(str(i) for i in earlier)
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
-    tracks = continued_tracks(drives_only(tracks, notes_out, "import"), notes_out)
+    tracks = continued_tracks(drives_only(tracks, notes_out, "import"), notes_out, split_gap_s)
     cap = None
     if vehicle_id is not None:
         vehicle = get_vehicle(session, vehicle_id, uid)

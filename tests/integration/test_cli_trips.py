@@ -274,7 +274,7 @@ def test_a_logger_starting_a_new_track_every_3_minutes_makes_one_trip(db, tmp_pa
     (trip,) = result["trips"]
     assert trip["stats"]["distance_m"] == pytest.approx(9_000, rel=0.01)
     assert trip["name"] == "Track 001"
-    assert "4 of the file's 5 tracks go on without a pause" in " ".join(result["notes"])
+    assert "4 of the file's 5 tracks go on from the one before" in " ".join(result["notes"])
 
     later = drive[-1].time + timedelta(seconds=60)  # a minute parked, the logger off
     back = TrackBuilder(interval_s=1.0, t=later, lat=drive[-1].lat).start()
@@ -296,6 +296,35 @@ def test_a_logger_starting_a_new_track_every_3_minutes_makes_one_trip(db, tmp_pa
     trips = json.loads(out)["trips"]
     assert [t["name"] for t in trips] == ["Out", "Back"]
     assert trips[1]["stats"]["distance_m"] == pytest.approx(2_000, rel=0.02)
+
+
+def test_a_new_track_after_a_signal_lost_while_driving_goes_on_the_drive(db, tmp_path, capsys):
+    """A logger that starts a new <trk> after 81 s without signal in a tunnel (1.8 km on):
+    one drive, with the gap in it, as within one track; a recording ended and started
+    again 5 min later where it stopped stays two trips."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    drive = TrackBuilder(interval_s=1.0).start().drive(6_000, 22.5).points
+    before, after = drive[:130], drive[211:]  # 81 s and 1.8 km lost
+    path = tmp_path / "tunnel.gpx"
+    path.write_text(_tracks_gpx([before, after], ["Before", "After"]))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    (trip,) = result["trips"]
+    assert trip["stats"]["distance_m"] == pytest.approx(6_000, rel=0.01)
+    assert len(trip["stats"]["gaps"]) == 1
+    assert "signal lost while driving" in " ".join(result["notes"])
+    later = [replace(p, time=p.time + timedelta(days=1)) for p in drive[:200]]
+    resumed = TrackBuilder(interval_s=1.0, t=later[-1].time + timedelta(minutes=5))
+    resumed.lat = later[-1].lat
+    again = resumed.start().drive(2_000, 12.0).points
+    path = tmp_path / "two_recordings.gpx"
+    path.write_text(_tracks_gpx([later, again], ["First", "Second"]))
+    code, out, err = run(capsys, "trips", "import", str(path), "--json")
+    assert code == 0, err
+    assert [t["name"] for t in json.loads(out)["trips"]] == ["First", "Second"]
 
 
 def _distances(capsys) -> list[float]:
