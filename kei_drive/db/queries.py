@@ -15,7 +15,7 @@ import math
 import uuid as uuidlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -497,6 +497,30 @@ def _rest_of(
         if stats is not None and not no_movement(stats):
             out.append((label, rest, course[run], elevation[run], stats))
     return out
+
+
+GPS_EPOCH = datetime(1980, 1, 6, tzinfo=UTC)  # no GPS fix is older
+
+
+def _odd_dates_note(stats: list[TripStats]) -> str | None:
+    """A note on trips dated before GPS existed or after tomorrow (a logger's clock gone
+    wrong: 9999, 0001), kept as logged: their durations and speeds hold, their dates not."""
+    latest = datetime.now(UTC) + timedelta(days=1)
+    odd = [
+        s.started_at
+        for s in stats
+        if s.started_at is not None and not GPS_EPOCH <= s.started_at <= latest
+    ]
+    if not odd:
+        return None
+    plural = "s are" if len(odd) > 1 else " is"
+    first, last = (f"{d.year:04d}-{d:%m-%d}" for d in (min(odd), max(odd)))
+    return (
+        f"{len(odd)} trip{plural} dated {first}"
+        f"{f' to {last}' if len(odd) > 1 else ''}, before GPS existed or after "
+        "today: the logger's clock was wrong? The times were kept as logged (durations and "
+        "speeds hold, the dates do not); rename or delete the trips as you see fit."
+    )
 
 
 def _held_note(trip_ids: list[int]) -> str:
@@ -1066,6 +1090,9 @@ def import_gpx(
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
     if not pieces and any(t.point_count >= 2 for t in tracks):
         raise GpxError("no movement in this log (its fixes never left one spot): no trip")
+    odd = _odd_dates_note([piece[4] for piece in pieces])
+    if odd and notes_out is not None:
+        notes_out.append(odd)
     created: list[tuple[Trip, TripStats]] = []
     unsaved = 0  # rows written since the last commit: many small trips commit together
     try:

@@ -479,3 +479,25 @@ def test_the_same_log_with_a_glitch_is_not_a_trip_again_either_way(
                 assert code == 0, err
                 (stored,) = json.loads(out)["trips"]
         assert code == 2 and f"already imported (trip {stored['id']})" in err, (order, out)
+
+
+def test_a_trip_dated_before_gps_or_after_today_is_imported_with_a_note(db, tmp_path, capsys):
+    """A logger's clock gone wrong (1970, 0001): the trip is kept as logged, and a note says
+    its date cannot be right; a trip of today has none."""
+    from datetime import UTC, datetime
+
+    for start, noted in (
+        (datetime(1970, 1, 1, tzinfo=UTC), "dated 1970-01-01"),
+        (datetime(1, 1, 1, tzinfo=UTC), "dated 0001-01-01"),
+        (datetime.now(UTC) - timedelta(hours=2), None),
+    ):
+        drive = TrackBuilder(t=start, lat=40.0 + start.year / 1e5).start().drive(2_000, 12.0)
+        path = tmp_path / f"clock{start.year}.gpx"
+        path.write_text(to_gpx(drive.points, name=f"Clock {start.year}"))
+        code, out, err = run(capsys, "trips", "import", str(path), "--json")
+        assert code == 0, err
+        notes = " ".join(json.loads(out)["notes"])
+        if noted:
+            assert noted in notes and "clock was wrong" in notes
+        else:
+            assert "clock was wrong" not in notes
