@@ -190,9 +190,10 @@ def with_roads_across_gaps(stats: TripStats, roads: Mapping[GapKey, float]) -> T
         top = max(top, avg, _held_over_two_steps(steps))
     over = stats.over_cap_s
     if over is not None and stats.cap_mps is not None:
-        # the time above the cap agrees with that top speed: at least the steps held over
-        # it along the road (the positions' count stands where the engine found no road)
-        over = max(over, _over_cap_along_road(steps, stats.cap_mps))
+        # the time above the cap agrees with that top speed: the steps held over it along
+        # the road count, those the positions counted already once
+        steps, more = _over_cap_along_road(steps, stats.cap_mps)
+        over += more
     return replace(
         stats,
         distance_m=stats.distance_m + extra,
@@ -209,14 +210,24 @@ def _held_over_two_steps(steps: Sequence[Gap]) -> float:
     return max((held for _i, held in _held_by_pairs(steps)), default=0.0)
 
 
-def _over_cap_along_road(steps: Sequence[Gap], cap_mps: float) -> float:
-    """The time of the measured steps that held over ``cap_mps`` along the road together
-    with a step next to them (held over three fixes, as the top speed is)."""
+def _over_cap_along_road(steps: list[Gap], cap_mps: float) -> tuple[list[Gap], float]:
+    """``steps`` with those that held over ``cap_mps`` along the road together with a step
+    next to them (held over three fixes, as the top speed is) marked ``over_cap``, and the
+    time of those not marked before (so measuring again adds nothing)."""
     over = [False] * len(steps)
     for i, held in _held_by_pairs(steps):
         if held > cap_mps:
             over[i] = over[i + 1] = True
-    return sum(step.duration_s for step, is_over in zip(steps, over, strict=True) if is_over)
+    added = sum(
+        step.duration_s
+        for step, is_over in zip(steps, over, strict=True)
+        if is_over and not step.over_cap
+    )
+    marked = [
+        replace(step, over_cap=True) if is_over else step
+        for step, is_over in zip(steps, over, strict=True)
+    ]
+    return marked, added
 
 
 def _held_by_pairs(steps: Sequence[Gap]) -> Iterator[tuple[int, float]]:

@@ -122,16 +122,29 @@ def _clock_changes_bridged(
     clock changed while the log went on (local time without a zone across the end of
     daylight saving time stepped back an hour in mid-drive: its duration read -46 min), so
     the fixes after it are read one typical step after the fix before. A step back with a
-    jump (another device's log, a reset far away) stays, as time_order left it."""
+    jump (another device's log, a reset far away), or one a later step forward as large
+    undoes (a run of fixes stamped early), stays, as time_order left it."""
     with np.errstate(invalid="ignore"):
-        back = np.flatnonzero(np.diff(t) < -SWAPPED_FIX_S)
+        steps = np.diff(t)
+        back = np.flatnonzero(steps < -SWAPPED_FIX_S)
+    if not back.size:
+        return False
+    # the largest step forward after each step: a run of fixes stamped early whose clock
+    # comes back later (a step forward as large) is no clock change; the glitch rules
+    # judge it
+    ahead = np.maximum.accumulate(np.nan_to_num(steps, nan=-np.inf)[::-1])[::-1]
+    ahead = np.concatenate((ahead[1:], [-np.inf]))
     bridged = False
     step_s = max(typical_s, 1.0)
     for s in back.tolist():
-        if d[s] <= cfg.max_speed_mps * step_s + slack[s]:
+        undone = ahead[s] >= -steps[s] - CLOCK_UNDONE_SLACK_S
+        if not undone and d[s] <= cfg.max_speed_mps * step_s + slack[s]:
             t[s + 1 :] += t[s] - t[s + 1] + step_s
             bridged = True
     return bridged
+
+
+CLOCK_UNDONE_SLACK_S = 60.0  # a step forward within this of the step back undoes it
 
 
 RESTAMP_RUN_MAX = 3  # at most this many fixes in a row re-timed (a clock stuck for 3 fixes)

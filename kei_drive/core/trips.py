@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +121,9 @@ class Gap:
     pace_mps: float | None = field(default=None, compare=False)
     # (a gap) in a log whose fixes are ``ROAD_STEP_LOG_S`` or more apart (not stored)
     sparse_log: bool = field(default=False, compare=False)
+    # its time is in ``TripStats.over_cap_s`` already (not stored): the positions held it
+    # over the cap, or its road did (``gap_roads``)
+    over_cap: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -633,10 +636,10 @@ def analyze_track(
         gap_counts = gap_moved | (gap & (d > cfg.gap_drift_max_m))
     seg_dist = np.where(seg_moving, seg_len, 0.0) + np.where(gap_counts, d, 0.0)
     distance = float(seg_dist.sum())
-    road_steps = (
+    road_steps, road_step_at = (
         _road_steps(arr, seg_moving, seg_dist, dt, by_speed)
         if all_timed and typical >= ROAD_STEP_LOG_S
-        else ()
+        else ((), np.zeros(0, dtype=int))
     )
     del by_speed
 
@@ -690,6 +693,10 @@ def analyze_track(
             over_cap_s = float(np.sum(dt, where=seg_over))
             over_out[idx] = np.concatenate((seg_over, [False])) | np.concatenate(
                 ([False], seg_over)
+            )
+            road_steps = tuple(
+                replace(step, over_cap=bool(seg_over[i]))
+                for step, i in zip(road_steps, road_step_at, strict=True)
             )
         # (a gap's line without its time is left out of the average)
         timed_dist = float(np.sum(seg_dist, where=timed_seg & ~(gap_counts & ~gap_moved)))
@@ -767,13 +774,14 @@ def _road_steps(
     seg_dist: NDArray,
     dt: NDArray,
     by_speed: NDArray | None,
-) -> tuple[Gap, ...]:
+) -> tuple[tuple[Gap, ...], NDArray]:
     """The long moving steps of a sparse log, as ``Gap``s (``step``) whose ``distance_m`` is
-    the length the trip counts for them; the direction of travel at each fix is the line
-    from the fix before it to the fix after it (the road's direction there, near enough)."""
+    the length the trip counts for them, and the index of each; the direction of travel at
+    each fix is the line from the fix before it to the fix after it (the road's direction
+    there, near enough)."""
     accuracy = arr.accuracy[np.isfinite(arr.accuracy)]
     if accuracy.size and float(np.median(accuracy)) >= ROAD_STEP_MAX_ACCURACY_M:
-        return ()  # fixes that far off land on parallel streets: their roads detour
+        return (), np.zeros(0, dtype=int)  # fixes that far off land on parallel streets
     long = seg_moving & (seg_dist >= ROAD_STEP_MIN_M)
     if by_speed is not None:
         long &= ~by_speed
@@ -792,7 +800,8 @@ def _road_steps(
             return None
         return initial_bearing_deg(lat1, lon1, lat2, lon2)
 
-    return tuple(
+    at = np.flatnonzero(long)
+    steps = tuple(
         Gap(
             _dt(arr.t[i]),
             _dt(arr.t[i + 1]),
@@ -808,8 +817,9 @@ def _road_steps(
             step=True,
             pace_mps=float(pace[i]),
         )
-        for i in np.flatnonzero(long)
+        for i in at.tolist()
     )
+    return steps, at
 
 
 # The rules ``compute_stats`` measures a log by. Bump it whenever they give other figures for

@@ -235,20 +235,23 @@ def damaged_tiles(tiles_dir: Path) -> str | None:
         return None
     try:
         records = json.loads(path.read_text())["tiles"]
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        return f"its manifest {path} is unreadable ({exc})"
+        built_as = {
+            str(name): (int(r["bytes"]), str(r["head_sha256"])) for name, r in records.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        return f"its manifest {path} is unreadable ({type(exc).__name__}: {exc})"
     graph = Path(tiles_dir) / GRAPH_DIR
     wrong = []
-    for name, built in records.items():
+    for name, (size, head) in built_as.items():
         tile = graph / name
         if not tile.is_file():
             wrong.append(f"{name} is missing")
             continue
         now = _tile_record(tile)
-        if now["bytes"] != built.get("bytes"):
-            wrong.append(f"{name} has {now['bytes']:,} bytes, built with {built.get('bytes'):,}")
-        elif now["head_sha256"] != built.get("head_sha256"):
+        if now["bytes"] != size:
+            wrong.append(f"{name} has {now['bytes']:,} bytes, built with {size:,}")
+        elif now["head_sha256"] != head:
             wrong.append(f"{name} was overwritten")
     if not wrong:
         return None
-    return f"{len(wrong)} of {len(records)} tiles differ from their build: {wrong[0]}"
+    return f"{len(wrong)} of {len(built_as)} tiles differ from their build: {wrong[0]}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,10 @@ from kei_drive.routing.base import (
 # each with its own lock: the Actor is not meant to be called from two threads at once.
 _ACTORS: dict[tuple[str, float], tuple[Any, threading.Lock]] = {}
 _ACTORS_LOCK = threading.Lock()
-# Tiles checked against their manifest, keyed with the graph folder's and manifest's mtimes
-_CHECKED: dict[tuple[str, float, float], str | None] = {}
+# Tiles checked against their manifest: (when, what was wrong) per folder and manifest
+# mtime; checked again after TILES_RECHECK_S (a server's tiles copied over while it runs)
+_CHECKED: dict[tuple[str, float], tuple[float, str | None]] = {}
+TILES_RECHECK_S = 600.0
 
 
 def missing_tiles_message(tiles_dir: Path) -> str:
@@ -36,7 +40,8 @@ def missing_tiles_message(tiles_dir: Path) -> str:
 
 def _check_sound(tiles_dir: Path, config_file: Path) -> None:
     """Raise TilesDamagedError when the config is no JSON or the tiles differ from their
-    build (``tiles.damaged_tiles``; checked once per change of the folder)."""
+    build (``tiles.damaged_tiles``; checked again after ``TILES_RECHECK_S``: each tile's
+    head is read, ~10 ms for a state's)."""
     try:
         json.loads(config_file.read_text())
     except (ValueError, OSError) as exc:
@@ -45,15 +50,12 @@ def _check_sound(tiles_dir: Path, config_file: Path) -> None:
             "`kei-drive tiles build FILE.osm.pbf`, or delete it to have it written anew"
         ) from exc
     manifest = tiles_dir / tiles_mod.MANIFEST_NAME
-    graph = tiles_dir / tiles_mod.GRAPH_DIR
-    key = (
-        str(tiles_dir.resolve()),
-        graph.stat().st_mtime,
-        manifest.stat().st_mtime if manifest.is_file() else 0.0,
-    )
-    if key not in _CHECKED:
-        _CHECKED[key] = tiles_mod.damaged_tiles(tiles_dir)
-    problem = _CHECKED[key]
+    key = (str(tiles_dir.resolve()), manifest.stat().st_mtime if manifest.is_file() else 0.0)
+    now = time.monotonic()
+    checked_at, problem = _CHECKED.get(key, (-math.inf, None))
+    if now - checked_at > TILES_RECHECK_S:
+        problem = tiles_mod.damaged_tiles(tiles_dir)
+        _CHECKED[key] = (now, problem)
     if problem:
         raise TilesDamagedError(
             f"the routing tiles at {tiles_dir} are damaged ({problem}): rebuild them with "

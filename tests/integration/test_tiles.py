@@ -144,3 +144,22 @@ def test_damaged_tiles_are_refused_before_the_engine_reads_them(tiles, tmp_path,
     (bad_config / "valhalla.json").write_text("{ not json")
     with pytest.raises(TilesDamagedError, match="routing config .* is unreadable"):
         get_router(bad_config)
+
+
+def test_tiles_damaged_while_a_process_runs_are_found_again(tiles, tmp_path, monkeypatch):
+    """Checked again after ``TILES_RECHECK_S`` (a server's tiles copied over as it runs),
+    and a manifest of the wrong shape is a damaged tile set, not a crash."""
+    from kei_drive.routing import TilesDamagedError, get_router, valhalla_local
+    from kei_drive.routing.tiles import MANIFEST_NAME
+
+    monkeypatch.setattr(valhalla_local, "TILES_RECHECK_S", 0.0)
+    copy = _copy_of(tiles, tmp_path / "running")
+    get_router(copy)
+    (tile,) = [p for p in (copy / GRAPH_DIR / "2").rglob("*.gph") if p.name == "292.gph"]
+    tile.write_bytes(tile.read_bytes()[:100])
+    with pytest.raises(TilesDamagedError, match="292.gph has 100 bytes"):
+        get_router(copy)
+    odd = _copy_of(tiles, tmp_path / "odd")
+    (odd / MANIFEST_NAME).write_text('{"format": 1, "tiles": null}')
+    with pytest.raises(TilesDamagedError, match="manifest .* is unreadable"):
+        get_router(odd)

@@ -190,7 +190,20 @@ def test_a_sparse_logs_steps_held_over_the_cap_along_the_road_are_time_above_it(
     measured = with_roads_across_gaps(stats, fast)
     assert measured.max_speed_mps > 20.0
     assert measured.over_cap_s == pytest.approx(180.0)
+    assert with_roads_across_gaps(measured, fast).over_cap_s == pytest.approx(180.0)  # once
     lone = with_roads_across_gaps(stats, dict(list(fast.items())[:1]))  # one step: no speed
     assert lone.over_cap_s == 0.0
     slow = {gap_key(s): 1.1 * s.distance_m for s in stats.road_steps}
     assert with_roads_across_gaps(stats, slow).over_cap_s == 0.0
+
+
+def test_steps_over_the_cap_along_the_road_add_to_those_the_positions_held():
+    """A sparse log over the cap by its lines for 5 min, later over it along the road for
+    3 min: 8 min above the cap, not the larger of the two."""
+    track = TrackBuilder(interval_s=60.0).start().drive(9_000, 25.0).drive(7_200, 12.0)
+    stats = compute_stats(track.points, cap_mps=20.0)
+    assert stats.over_cap_s == pytest.approx(300.0, abs=60.0)
+    late = [s for s in stats.road_steps if s.start >= stats.road_steps[-10].start]
+    fast = {gap_key(s): 2.0 * s.distance_m for s in late[3:6]}
+    measured = with_roads_across_gaps(stats, fast)
+    assert measured.over_cap_s == pytest.approx(stats.over_cap_s + 180.0)

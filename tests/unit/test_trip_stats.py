@@ -1831,3 +1831,15 @@ def test_a_sparse_logs_step_across_a_states_corner_is_in_that_state():
     ]
     assert set(states_at([p.lat for p in points], [p.lon for p in points])) == {"WV"}
     assert compute_stats(points).states == ("WV", "MD")
+
+
+@pytest.mark.parametrize("run", [4, 20])
+def test_a_run_of_fixes_stamped_an_hour_early_is_no_clock_change(run):
+    """Fixes stamped early whose clock comes back (a step forward as large) are not read
+    on as a clock change: the drive's duration stays its own."""
+    track = TrackBuilder().start().drive(6_000, 12.0)  # 500 s
+    points = [
+        replace(p, time=p.time - timedelta(hours=1)) if 200 <= i < 200 + run else p
+        for i, p in enumerate(track.points)
+    ]
+    assert compute_stats(points).elapsed_s == pytest.approx(500, abs=2)
