@@ -198,8 +198,11 @@ def out_of_step(times: Sequence[float], tolerance: float) -> dict[int, str]:
     at a batch's head refuses itself, not the rest."""
     if len(times) < 2:
         return {}
-    rising = _longest_ordered_run(times)
-    falling = _longest_ordered_run([-t for t in times])
+    # found from the batch's end, so that of two runs as long the one sent first is kept
+    n = len(times)
+    backwards = list(reversed(times))
+    rising = sorted(n - 1 - j for j in _longest_ordered_run([-t for t in backwards]))
+    falling = sorted(n - 1 - j for j in _longest_ordered_run(backwards))
     newest_first = len(times) >= 3 and len(falling) > len(rising)
     order = list(range(len(times)))[::-1] if newest_first else list(range(len(times)))
     run = set(falling if newest_first else rising)

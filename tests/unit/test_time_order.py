@@ -31,3 +31,9 @@ def test_newest_first_is_an_order_and_its_odd_fix_is_found():
     assert out_of_step(_seconds(*range(20, 0, -1)), TOLERANCE_MS) == {}
     refused = out_of_step(_seconds(*range(20, 10, -1), 100, *range(10, 0, -1)), TOLERANCE_MS)
     assert list(refused) == [10]
+
+
+def test_of_two_runs_as_long_the_one_sent_first_is_kept():
+    refused = out_of_step(_seconds(600, 601, 602, 603, 604, 0, 1, 2, 3, 4), TOLERANCE_MS)
+    assert sorted(refused) == [5, 6, 7, 8, 9]
+    assert all("backwards" in reason for reason in refused.values())
