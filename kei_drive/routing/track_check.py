@@ -34,6 +34,7 @@ from kei_drive.core.trips import ROAD_STEP_LOG_S
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
+from kei_drive.routing.drawn_routes import followed_note, roads_between
 from kei_drive.routing.gap_highways import GapRoads, gap_highways, step_highways
 from kei_drive.routing.lanes import LANES, in_lanes
 from kei_drive.routing.planner import (
@@ -770,6 +771,19 @@ def _has_highway(part: _Part) -> bool:
     return any(c and e.end_index > e.begin_index for c, e in zip(classes, part.edges, strict=True))
 
 
+def _drawn_route(track: TrackArrays, router: Router | None, notes: list[str]) -> TrackArrays:
+    """A drawn route's points along the roads between them (``drawn_routes``), filled in
+    to the matcher's spacing (``fill_route``)."""
+    lat, lon = track.lat, track.lon
+    exact = bool((track.accuracy == 0).all())  # a GPX route's vertices: no noise
+    if router is not None:
+        lat, lon, followed = roads_between(router, lat, lon)
+        if followed:
+            notes.append(followed_note(followed, len(track) - 1))
+    lat, lon = fill_route(lat, lon)
+    return TrackArrays.from_columns(lat, lon, accuracy=np.zeros(lat.size) if exact else None)
+
+
 def check_track(
     points: Sequence[tuple[float, float]] | TrackArrays,
     *,
@@ -793,10 +807,6 @@ def check_track(
     track, restamped = repaired_times(_as_track(points))
     if len(track) < 2:
         raise ValueError("a route needs at least two points")
-    if not np.isfinite(track.t).any():  # a drawn route, not a recording
-        lat, lon = fill_route(track.lat, track.lon)
-        exact = bool((track.accuracy == 0).all())  # a GPX route's vertices: no noise
-        track = TrackArrays.from_columns(lat, lon, accuracy=np.zeros(lat.size) if exact else None)
     rules = load_rules_or_default(rules)
     notes: list[str] = []
     engine = ""
@@ -806,6 +816,8 @@ def check_track(
     except RoutingError as exc:
         router = None
         notes.append(f"{exc}; road attributes are unknown")
+    if not np.isfinite(track.t).any():  # a drawn route, not a recording
+        track = _drawn_route(track, router, notes)
     cut = _cut(track)
     matched, disputed = _all_matched_pieces(track, cut, router)
     pieces = [_Piece(parts) for parts in matched]

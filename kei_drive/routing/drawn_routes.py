@@ -1,0 +1,75 @@
+"""A drawn route's roads. A GPX route (``<rte>``) from a route planner often holds a point
+at each turn, or every Nth vertex of its line, and leaves the roads between them to the
+driver: a straight chord across the blocks between two turns lands off-road or on a
+motorway it crosses (a Kei-legal turn list read "I 95 North for 0.2 mi"; 2.6 mi of I 95
+through a tunnel read 0.2 mi). Each long step is replaced by the shortest road between its
+points (any road: what the route drives, not what a Kei may) before the route is matched,
+unless that road is a detour the drawing did not mean (then the chord stays).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kei_drive.core.distance import haversine_m
+from kei_drive.routing.base import RouterUnavailableError, RoutingError
+from kei_drive.routing.polyline import decode
+
+DRAWN_STEP_MIN_M = 250.0  # shorter steps are drawn along their road already
+DRAWN_ROAD_MAX_RATIO = 2.0  # a road longer than this times the chord (+ the slack) is a
+DRAWN_ROAD_SLACK_M = 300.0  # detour (a one-way street's loop, a point off the map)
+DRAWN_STEPS_MAX = 2_000  # route requests at most for one route (~5 ms each)
+
+
+def _shortest_request(a: tuple[float, float], b: tuple[float, float]) -> dict:
+    return {
+        "locations": [
+            {"lat": a[0], "lon": a[1], "type": "break"},
+            {"lat": b[0], "lon": b[1], "type": "break"},
+        ],
+        "costing": "auto",
+        "costing_options": {"auto": {"shortest": True}},
+        "units": "kilometers",
+        "directions_type": "none",
+    }
+
+
+def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The drawn route with each step longer than ``DRAWN_STEP_MIN_M`` followed along the
+    shortest road between its points where there is one and it is no detour; the number of
+    steps so followed. Without an answer from the engine a step keeps its chord."""
+    if lat.size < 2:
+        return lat, lon, 0
+    chord = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    long = np.flatnonzero(chord > DRAWN_STEP_MIN_M)[:DRAWN_STEPS_MAX]
+    roads: dict[int, np.ndarray] = {}
+    for i in long.tolist():
+        a, b = (float(lat[i]), float(lon[i])), (float(lat[i + 1]), float(lon[i + 1]))
+        try:
+            answer = router.route(_shortest_request(a, b))
+        except RouterUnavailableError:
+            break  # a server that does not answer: the rest would wait for it too
+        except RoutingError:
+            continue  # no road between them (or outside the tiles): the chord
+        leg = answer["trip"]["legs"][0]
+        length_m = float(leg["summary"]["length"]) * 1000.0
+        if length_m <= DRAWN_ROAD_MAX_RATIO * float(chord[i]) + DRAWN_ROAD_SLACK_M:
+            roads[i] = np.asarray(decode(leg["shape"]), dtype=float).reshape(-1, 2)
+    if not roads:
+        return lat, lon, 0
+    parts: list[np.ndarray] = []
+    for i in range(lat.size):
+        parts.append(np.array([[lat[i], lon[i]]]))
+        if i in roads:
+            parts.append(roads[i])
+    out = np.concatenate(parts)
+    return out[:, 0].copy(), out[:, 1].copy(), len(roads)
+
+
+def followed_note(count: int, steps: int) -> str:
+    """The note on steps of a drawn route followed along their roads."""
+    return (
+        f"{count} of the route's {steps} steps between its points were followed along the "
+        "shortest road between them: a route of a point at each turn leaves the roads to the "
+        "driver, and a straight line across the blocks would cross other roads."
+    )
