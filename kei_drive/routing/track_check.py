@@ -937,7 +937,8 @@ def track_maneuvers(
     Raises RoutingError when the engine cannot match the points to roads.
     """
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    lat, lon = fill_route(pts[:, 0], pts[:, 1])
+    lat, lon, _ = roads_between(router, pts[:, 0], pts[:, 1])  # as ``check_track`` audits it
+    lat, lon = fill_route(lat, lon)
     keep = thin_index(lat, lon, MATCH_MIN_SPACING_M)
     lat, lon = lat[keep], lon[keep]
     found: list[tuple[Maneuver, tuple[float, float]]] = []
