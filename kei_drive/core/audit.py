@@ -37,6 +37,10 @@ HIGHWAY_CLASSES = ("motorway", "trunk")
 LINK_CLASSES = {"motorway_link": "motorway", "trunk_link": "trunk"}
 _HIGHWAY_OR_LINK = frozenset((*HIGHWAY_CLASSES, *LINK_CLASSES))
 UNKNOWN_LIMIT_CLASSES = ("trunk", "primary", "secondary", "tertiary", "")
+# A trunk posted this or less is a town's street, not a highway (``_town_trunk``); the
+# lowest Kei cap in the rules is 35 mph, so such a road is under every cap
+TOWN_TRUNK_MAX_MPH = 35
+TOWN_TRUNK_MAX_KMH = mph_to_kmh(TOWN_TRUNK_MAX_MPH) + 0.5  # a limit tagged "56" km/h
 LOCAL_CLASSES = ("unclassified", "residential", "service_other", "service")
 ASSUMED_LOCAL_LIMIT_MPH = 35
 # What a highway stretch means for a Kei (the audit's messages and the driver's announcements).
@@ -240,7 +244,11 @@ def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
     touching a trunk is trunk; ``motorway_link`` / ``trunk_link`` classes map directly.
     """
     out = [
-        e.road_class if e.road_class in HIGHWAY_CLASSES else LINK_CLASSES.get(e.road_class, "")
+        ""
+        if _town_trunk(e)
+        else e.road_class
+        if e.road_class in HIGHWAY_CLASSES
+        else LINK_CLASSES.get(e.road_class, "")
         for e in edges
     ]
     k = 0
@@ -256,6 +264,18 @@ def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
         out[k:end] = [cls] * (end - k)
         k = end
     return out
+
+
+def _town_trunk(edge: RoadEdge) -> bool:
+    """A trunk posted ``TOWN_TRUNK_MAX_MPH`` or less: a US route through a town's main
+    street, or a city street mapped trunk (Baltimore's President Street, posted 30 mph),
+    not a fast divided road: an ordinary road, whose posted limit the caps are checked
+    against. (Motorways stay motorways whatever their posted limit.)"""
+    return (
+        edge.road_class in ("trunk", "trunk_link")
+        and edge.speed_limit_kmh is not None
+        and 0 < edge.speed_limit_kmh <= TOWN_TRUNK_MAX_KMH
+    )
 
 
 def _is_ramp(edge: RoadEdge) -> bool:

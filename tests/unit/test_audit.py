@@ -180,6 +180,28 @@ def test_ramps_are_classed_by_the_highway_they_join_and_named():
     ]
 
 
+def test_a_trunk_posted_35_mph_or_less_is_a_towns_street_not_a_highway(rules):
+    """A US route through a town, or a city street mapped trunk (President Street in
+    Baltimore, posted 30 mph), is no "fast divided road": no highway warning, and the route
+    stays Kei-legal; the same trunk posted 55 mph (or untagged) is one."""
+    from kei_drive.core.audit import highway_classes
+
+    def trunk(limit_kmh):
+        return [
+            RoadEdge(0, 5, "residential", names=("Elm St",)),
+            RoadEdge(5, 10, "trunk", limit_kmh, 50.0, ("US 33",)),
+        ]
+
+    town = audit_route(OHIO, trunk(48.3), rules, on=ON)  # "30 mph"
+    assert highway_classes(trunk(48.3)) == ["", ""]
+    assert not [w for w in town.warnings if w.kind == "highway"]
+    assert not [w for w in town.warnings if w.kind == "speed_cap"]
+    for limit in (88.5, None):  # 55 mph, or no posted limit
+        fast = audit_route(OHIO, trunk(limit), rules, on=ON)
+        assert [w.road for w in fast.warnings if w.kind == "highway"] == ["US 33"]
+        assert not fast.kei_legal
+
+
 def test_segment_edges_at_once_match_edge_by_edge():
     """The vectorised segment -> edge table equals filling it edge by edge (later edges
     win on overlap, indices outside the geometry are clipped), for routes and odd input."""
