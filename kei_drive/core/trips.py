@@ -869,8 +869,10 @@ STATS_RULES = 11
 # 2 km are matched, not cut, and the fastest road between its fixes is checked for highway
 # (``routing.gap_highways.step_highways``); 7: wrong time stamps and small pieces read as
 # in ``STATS_RULES`` 5 (one such fix dropped the I 95 end of a 1 min log); 8: as
-# ``STATS_RULES`` 6 (a log with many far glitches).
-HIGHWAY_RULES = 8
+# ``STATS_RULES`` 6 (a log with many far glitches); 9: a trunk posted 35 mph or less is an
+# ordinary road (``audit._town_trunk``), and a drawn route follows the roads between its
+# points (``routing.drawn_routes``).
+HIGHWAY_RULES = 9
 
 
 def compute_stats(
