@@ -257,9 +257,10 @@ def plan_route(
     state_ring_list: list = []
     if options.avoid_banned_states or options.avoid_opt_in_states:
         banned = _states_to_avoid(rules, options)
+        avoided = set(banned)  # both ends are named, even when they lie in one state
         for label, point in (("start", origin), ("destination", destination)):
             hit = state_at(*point)
-            if hit and hit.code in banned:
+            if hit and hit.code in avoided:
                 rule = rules.rule_for(hit.code, on=options.on)
                 what = "banned" if classify(rule) == "banned_state" else "only locally allowed"
                 notes.append(

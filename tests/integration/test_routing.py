@@ -189,6 +189,15 @@ def test_avoid_banned_states_explains_a_destination_inside_one(router, rules):
     assert any("destination is in New York" in n for n in result.notes)
     assert "banned_state" in kinds(result)
     assert not result.legal
+    inside = plan_route(  # both ends in New York: both are named
+        PLACES["ny_grid"],
+        (42.0300, -77.0400),
+        router=router,
+        rules=rules,
+        options=KeiOptions(on=ON, avoid_banned_states=True),
+    )
+    named = [n for n in inside.notes if "is in New York" in n]
+    assert len(named) == 2 and "start" in named[0] and "destination" in named[1]
 
 
 def test_unreachable_destination_is_reported_not_snapped(router, rules):
