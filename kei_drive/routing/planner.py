@@ -299,9 +299,10 @@ def plan_route(
         if attempt.reaches:
             break
     if not attempts:
+        why = _why_no_route(router, origin, destination, last_error)
         raise NoRouteError(
             f"no route found from {origin[0]:.5f},{origin[1]:.5f} to "
-            f"{destination[0]:.5f},{destination[1]:.5f}: {last_error}"
+            f"{destination[0]:.5f},{destination[1]:.5f}: {why}"
         )
     best = next((a for a in attempts if a.reaches), attempts[0])
     if best.label != plans[0][0]:
@@ -340,6 +341,27 @@ def load_permits(permits: Sequence[Any] | None) -> Sequence[Any]:
     from kei_drive.core.local_permits import load_permits
 
     return load_permits()
+
+
+def _why_no_route(
+    router: Router, origin: tuple[float, float], destination: tuple[float, float], error: Any
+) -> str:
+    """The engine's reason, or (local tiles that do not reach an end) that end lies outside
+    the installed map data, which the engine calls "No suitable edges near location"."""
+    covers = getattr(router, "covers", None)
+    if covers is not None:
+        outside = [
+            label
+            for label, p in (("start", origin), ("destination", destination))
+            if not covers(*p)
+        ]
+        if outside:
+            return (
+                f"the {' and the '.join(outside)} lie{'s' if len(outside) == 1 else ''} outside "
+                "the installed map data (build tiles from an extract that holds "
+                f"{'it' if len(outside) == 1 else 'them'}: kei-drive tiles build FILE.osm.pbf)"
+            )
+    return str(error)
 
 
 def _relaxed_note(label: str) -> str:

@@ -213,7 +213,9 @@ def test_unreachable_destination_is_reported_not_snapped(router, rules):
 
 
 def test_route_outside_the_tiles_is_no_route(router, rules):
-    with pytest.raises(NoRouteError):
+    """The engine says "No suitable edges near location"; the driver is told which end lies
+    outside the installed map data, and how to add it."""
+    with pytest.raises(NoRouteError, match="the destination lies outside the installed map"):
         plan_route(PLACES["grid_mid"], (30.0, -90.0), router=router, rules=rules)
 
 
