@@ -403,11 +403,14 @@ def audit_route(
     requested_end: tuple[float, float] | None = None,
     permits: Sequence[Any] = (),
     start_m: float = 0.0,
+    engine_time_s: float | None = None,
 ) -> RouteReport:
     """Audit a route. ``rules`` is a RuleBook (``rule_for(state, on=)``) or None;
     ``permits`` are the driver's local permissions (``core.local_permits``); ``start_m``:
     where this geometry begins along a longer track cut into pieces (positions stay
-    relative to the piece; messages count miles from the track's start)."""
+    relative to the piece; messages count miles from the track's start);
+    ``engine_time_s``: the routing engine's own time for the route, whose part beyond its
+    edges' running time (turns, traffic signals) the Kei's time includes too."""
     from kei_drive.core.geo import states_along
 
     pts = np.asarray(geometry, dtype=float).reshape(-1, 2)
@@ -420,8 +423,13 @@ def audit_route(
     seg_edge = _segment_edges(edges, n_seg)
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
     speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
-    kei_kmh = np.minimum(np.maximum(speeds, 1.0), mph_to_kmh(top_speed_mph))
+    speeds = np.maximum(speeds, 1.0)
+    # a Kei keeps to the posted limit, and to its own top speed
+    posted = np.array([e.speed_limit_kmh or np.inf for e in edges] + [np.inf])[seg_edge]
+    kei_kmh = np.minimum(np.minimum(speeds, posted), mph_to_kmh(top_speed_mph))
     duration = float(np.sum(seg_len / (kei_kmh / 3.6))) if n_seg else 0.0
+    if engine_time_s is not None and n_seg:
+        duration += max(0.0, engine_time_s - float(np.sum(seg_len / (speeds / 3.6))))
 
     # States along the route and their rules.
     spans = states_along(pts) if len(pts) else []

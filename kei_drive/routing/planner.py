@@ -250,6 +250,7 @@ def plan_route(
             requested_start=origin,
             requested_end=destination,
             permits=permits,
+            engine_time_s=_engine_time_s(answer),
         )
         return report, edges
 
@@ -341,6 +342,14 @@ def load_permits(permits: Sequence[Any] | None) -> Sequence[Any]:
     from kei_drive.core.local_permits import load_permits
 
     return load_permits()
+
+
+def _engine_time_s(answer: dict) -> float | None:
+    """The engine's time for a /route answer (its turns and signals included)."""
+    try:
+        return float(answer["trip"]["summary"]["time"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _why_no_route(

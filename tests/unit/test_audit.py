@@ -112,6 +112,20 @@ def test_duration_at_kei_speed(rules):
     assert slow.duration_s == pytest.approx(report.distance_m / (100 / 3.6), rel=1e-6)
 
 
+def test_duration_keeps_to_the_posted_limit_and_the_engines_turns(rules):
+    """A Kei keeps to the posted limit where the engine assumes more (Hudson Street posted
+    25 mph, assumed 65 km/h), and loses the engine's own time at turns and signals: a West
+    Village route read 33 mph on average."""
+    edges = [RoadEdge(0, 10, "secondary", mph(25), 65.0, ("Hudson St",))]
+    report = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45)
+    assert report.duration_s == pytest.approx(report.distance_m / (mph(25) / 3.6), rel=1e-6)
+    running_s = report.distance_m / (65.0 / 3.6)  # the engine's time along its edges
+    turns = audit_route(OHIO, edges, rules, on=ON, engine_time_s=running_s + 40.0)
+    assert turns.duration_s == pytest.approx(report.duration_s + 40.0, rel=1e-6)
+    faster = audit_route(OHIO, edges, rules, on=ON, engine_time_s=running_s - 5.0)
+    assert faster.duration_s == pytest.approx(report.duration_s, rel=1e-6)  # never less
+
+
 def test_unreachable_end_is_reported(rules):
     far = (OHIO[-1][0] + 0.02, OHIO[-1][1])  # 2.2 km beyond the route's end
     near = (OHIO[-1][0] + 0.001, OHIO[-1][1])  # 111 m: an ordinary snap to the road
