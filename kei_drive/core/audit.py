@@ -423,13 +423,14 @@ def audit_route(
     seg_edge = _segment_edges(edges, n_seg)
     speeds = np.array([e.speed_kmh or UNKNOWN_ROAD_SPEED_KMH for e in edges] + [0.0])[seg_edge]
     speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
-    speeds = np.maximum(speeds, 1.0)
+    top_kmh = mph_to_kmh(top_speed_mph)
+    engine_kmh = np.minimum(np.maximum(speeds, 1.0), top_kmh)  # the engine costs it so too
     # a Kei keeps to the posted limit, and to its own top speed
     posted = np.array([e.speed_limit_kmh or np.inf for e in edges] + [np.inf])[seg_edge]
-    kei_kmh = np.minimum(np.minimum(speeds, posted), mph_to_kmh(top_speed_mph))
+    kei_kmh = np.minimum(engine_kmh, posted)
     duration = float(np.sum(seg_len / (kei_kmh / 3.6))) if n_seg else 0.0
-    if engine_time_s is not None and n_seg:
-        duration += max(0.0, engine_time_s - float(np.sum(seg_len / (speeds / 3.6))))
+    if engine_time_s is not None and n_seg:  # the engine's time beyond its edges': turns
+        duration += max(0.0, engine_time_s - float(np.sum(seg_len / (engine_kmh / 3.6))))
 
     # States along the route and their rules.
     spans = states_along(pts) if len(pts) else []

@@ -15,17 +15,21 @@ from kei_drive.core.distance import haversine_m
 from kei_drive.routing.base import RouterUnavailableError, RoutingError
 from kei_drive.routing.polyline import decode
 
-DRAWN_STEP_MIN_M = 250.0  # shorter steps are drawn along their road already
+DRAWN_STEP_MIN_M = 100.0  # shorter steps are drawn along their road already
 DRAWN_ROAD_MAX_RATIO = 2.0  # a road longer than this times the chord (+ the slack) is a
 DRAWN_ROAD_SLACK_M = 300.0  # detour (a one-way street's loop, a point off the map)
 DRAWN_STEPS_MAX = 2_000  # route requests at most for one route (~5 ms each)
+# A drawn point lies on its road: one farther than this from any road is off the map (the
+# engine would take the nearest road up to 35 km away: an end past the extract's edge was
+# routed onto I 95)
+DRAWN_SNAP_CUTOFF_M = 100
 
 
 def _shortest_request(a: tuple[float, float], b: tuple[float, float]) -> dict:
     return {
         "locations": [
-            {"lat": a[0], "lon": a[1], "type": "break"},
-            {"lat": b[0], "lon": b[1], "type": "break"},
+            {"lat": p[0], "lon": p[1], "type": "break", "search_cutoff": DRAWN_SNAP_CUTOFF_M}
+            for p in (a, b)
         ],
         "costing": "auto",
         "costing_options": {"auto": {"shortest": True}},
@@ -42,9 +46,12 @@ def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray,
         return lat, lon, 0
     chord = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     long = np.flatnonzero(chord > DRAWN_STEP_MIN_M)[:DRAWN_STEPS_MAX]
+    covers = getattr(router, "covers", None)  # local tiles know where their map ends
     roads: dict[int, np.ndarray] = {}
     for i in long.tolist():
         a, b = (float(lat[i]), float(lon[i])), (float(lat[i + 1]), float(lon[i + 1]))
+        if covers is not None and not (covers(*a) and covers(*b)):
+            continue  # an end beyond the map: the chord, and "not near any mapped road"
         try:
             answer = router.route(_shortest_request(a, b))
         except RouterUnavailableError:
@@ -59,9 +66,13 @@ def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray,
         return lat, lon, 0
     parts: list[np.ndarray] = []
     for i in range(lat.size):
-        parts.append(np.array([[lat[i], lon[i]]]))
+        # a followed step's road starts and ends at its points (as the engine placed them
+        # on the road): the drawn point beside it would be a second, off-road vertex there
+        if i not in roads and i - 1 not in roads:
+            parts.append(np.array([[lat[i], lon[i]]]))
         if i in roads:
-            parts.append(roads[i])
+            road = roads[i]
+            parts.append(road[1:] if i - 1 in roads else road)
     out = np.concatenate(parts)
     return out[:, 0].copy(), out[:, 1].copy(), len(roads)
 

@@ -8,7 +8,7 @@ import pytest
 
 from kei_drive.core.track import TrackArrays
 from kei_drive.routing import check_track, get_router
-from tests.support.osm_synth import synth_tiles
+from tests.support.osm_synth import place, synth_tiles
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,29 @@ def test_two_turn_points_across_the_motorway_follow_the_bridge(router):
     assert any("followed along the shortest road" in note for note in result.notes)
 
 
-def test_a_route_drawn_along_its_roads_is_left_as_drawn(router):
-    """Points along one street (each step its road): nothing to follow, no note."""
-    along = [(41.9700, -77.0490 + 0.002 * k) for k in range(20)]  # Center Street, 170 m steps
-    result = check_track(_drawn(along), router=router)
+def test_points_along_one_street_follow_it_and_close_ones_are_left_as_drawn(router):
+    """Points 400 m apart on Center Street are followed along it (the same length as
+    drawn); points 80 m apart are the road already (no request, no note)."""
+    far = [(41.9700, -77.0490 + 0.005 * k) for k in range(8)]  # 7 steps of ~415 m
+    result = check_track(_drawn(far), router=router)
+    assert any("7 of the route's 7 steps" in note for note in result.notes)
+    assert result.to_dict()["distance_m"] == pytest.approx(2_900, rel=0.02)
+    assert result.matched_share == pytest.approx(1.0)
+    close = [(41.9700, -77.0490 + 0.001 * k) for k in range(30)]
+    result = check_track(_drawn(close), router=router)
     assert not any("followed along" in note for note in result.notes)
-    assert result.to_dict()["distance_m"] == pytest.approx(3_150, rel=0.02)
+    assert result.to_dict()["distance_m"] == pytest.approx(2_400, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "beyond",
+    [(41.9000, -77.0300), (41.9700, -76.7200)],  # a field with no road within 100 m; no map
+)
+def test_a_point_off_the_map_keeps_its_line_and_no_road_is_invented(router, beyond):
+    """The engine would take the nearest road up to 35 km away: an end past the map's edge
+    was routed onto a motorway. Off the map (no road within 100 m, or no tile), the line
+    stays and is said to be off any mapped road."""
+    result = check_track(_drawn([place("grid_mid"), beyond]), router=router)
+    assert not any("followed along" in note for note in result.notes)
+    assert "highway" not in {w.kind for w in result.warnings}
+    assert result.matched_share < 0.5

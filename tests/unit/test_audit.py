@@ -124,6 +124,13 @@ def test_duration_keeps_to_the_posted_limit_and_the_engines_turns(rules):
     assert turns.duration_s == pytest.approx(report.duration_s + 40.0, rel=1e-6)
     faster = audit_route(OHIO, edges, rules, on=ON, engine_time_s=running_s - 5.0)
     assert faster.duration_s == pytest.approx(report.duration_s, rel=1e-6)  # never less
+    # a truck slower than the engine's speed: the engine costed that top speed already, so
+    # only its turns are added (once), not the slowdown again
+    slow_running_s = report.distance_m / (mph(20) / 3.6)
+    slow = audit_route(
+        OHIO, edges, rules, on=ON, top_speed_mph=20, engine_time_s=slow_running_s + 40.0
+    )
+    assert slow.duration_s == pytest.approx(slow_running_s + 40.0, rel=1e-6)
 
 
 def test_unreachable_end_is_reported(rules):
