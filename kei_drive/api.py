@@ -111,7 +111,15 @@ from kei_drive.basemap.endpoint import app as basemap_tiles
 from kei_drive.core.rules_vocab import order_document
 from kei_drive.core.time_order import out_of_step
 from kei_drive.core.vocabulary import RecordingState
-from kei_drive.db import app_session, group_commit, health, migrated_url, points, session
+from kei_drive.db import (
+    app_session,
+    group_commit,
+    health,
+    migrated_url,
+    points,
+    session,
+    trip_export,
+)
 from kei_drive.db import queries as q
 from kei_drive.db.accounts import SignedIn
 from kei_drive.presenters.exports import ExportFormat, trip_filename
@@ -363,9 +371,12 @@ def _export_chunks(key: str, fmt: ExportFormat, user_id: int) -> tuple[Iterator[
     def pieces() -> Iterator[str]:
         with session(url) as s:
             trip = q.get_trip(s, key, user_id)
-            stream = q.export_gpx_stream(s, trip.id, user_id) if fmt is ExportFormat.GPX else (
-                q.export_geojson_stream(s, trip.id, user_id)
-            )  # fmt: skip
+            export = (
+                trip_export.export_gpx_stream
+                if fmt is ExportFormat.GPX
+                else trip_export.export_geojson_stream
+            )
+            stream = export(s, trip.id, user_id)  # type: ignore[arg-type]
             yield trip_filename(trip.uuid, fmt, trip.name or "")
             yield from paced(stream)  # uploads first (kei_drive.api_priority)
 

@@ -125,6 +125,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail(str(exc))
     session = _db()
     from kei_drive.db import queries as q
+    from kei_drive.db import trip_import
     from kei_drive.db.accounts import NoSuchUser
     from kei_drive.presenters.trips import trip_dict
     from kei_drive.routing.lanes import LANES
@@ -147,7 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
             vehicle = q.get_vehicle(s, args.vehicle, uid) if args.vehicle else None
             trips = [trip_dict(trip, vehicle) for trip, _stats in created]
-    except q.AlreadyImported as exc:
+    except trip_import.AlreadyImported as exc:
         if args.json:  # a program reading the answer learns which trips hold the file
             print_json({"trips": [], "already_imported": skipped, "notes": read_notes})
         return fail(str(exc))

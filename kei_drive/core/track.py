@@ -41,7 +41,7 @@ class StatsConfig:
 
 
 DEFAULT_CONFIG = StatsConfig()
-TRACK_JOIN_MAX_GAP_S = 1800.0  # as an import splits a track (``queries.IMPORT_SPLIT_GAP_S``)
+TRACK_JOIN_MAX_GAP_S = 1800.0  # as an import splits a track (``db.trip_import.IMPORT_SPLIT_GAP_S``)
 
 
 def drives_only(

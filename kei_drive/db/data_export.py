@@ -23,6 +23,7 @@ from kei_drive.core.times import as_utc
 from kei_drive.db import overrides as ov
 from kei_drive.db import permits as pm
 from kei_drive.db import queries as q
+from kei_drive.db import trip_export
 from kei_drive.db.models import Trip, User
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
@@ -77,9 +78,9 @@ def write_archive(s: Session, user_id: int, out: IO[bytes]) -> int:
         for trip in trips:
             stem = f"trips/{trip.id}-{trip.uuid[:8]}"
             with zf.open(f"{stem}.gpx", "w") as fh:
-                for piece in q.export_gpx_stream(s, trip.id, user_id):  # type: ignore[arg-type]
+                for piece in trip_export.export_gpx_stream(s, trip.id, user_id):  # type: ignore[arg-type]
                     fh.write(piece.encode("utf-8"))
             with zf.open(f"{stem}.geojson", "w") as fh:
-                for piece in q.export_geojson_stream(s, trip.id, user_id):  # type: ignore[arg-type]
+                for piece in trip_export.export_geojson_stream(s, trip.id, user_id):  # type: ignore[arg-type]
                     fh.write(piece.encode("utf-8"))
     return len(trips)

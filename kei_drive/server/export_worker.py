@@ -43,7 +43,7 @@ def write_frame(out: BinaryIO, kind: bytes, payload: bytes = b"") -> None:
 def export(out: BinaryIO, request: dict) -> None:
     """One export, written as frames on ``out``."""
     from kei_drive.db import queries as q
-    from kei_drive.db import session
+    from kei_drive.db import session, trip_export
     from kei_drive.presenters.exports import ExportFormat, trip_filename
 
     fmt = ExportFormat(request["fmt"])
@@ -55,9 +55,9 @@ def export(out: BinaryIO, request: dict) -> None:
             out.flush()
             return
         stream = (
-            q.export_gpx_stream(s, trip.id, request["user_id"])  # type: ignore[arg-type]
+            trip_export.export_gpx_stream(s, trip.id, request["user_id"])  # type: ignore[arg-type]
             if fmt is ExportFormat.GPX
-            else q.export_geojson_stream(s, trip.id, request["user_id"])  # type: ignore[arg-type]
+            else trip_export.export_geojson_stream(s, trip.id, request["user_id"])  # type: ignore[arg-type]
         )
         write_frame(out, b"N", trip_filename(trip.uuid, fmt, trip.name or "").encode())
         out.flush()

@@ -18,6 +18,7 @@ from kei_drive.core.track import TrackArrays
 from kei_drive.core.trips import HIGHWAY_RULES, TripStats
 from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, HighwayUse, RecordingState
 from kei_drive.db import queries as q
+from kei_drive.db import trip_export, trip_import
 from kei_drive.db.engine import begin_write
 from kei_drive.db.models import Trip
 from kei_drive.presenters.exports import ExportFormat, trip_filename
@@ -192,7 +193,7 @@ def import_gpx(
     source: GpxSource | list[GpxTrack],
     vehicle_id: int | None = None,
     name: str | None = None,
-    split_gap_s: float = q.IMPORT_SPLIT_GAP_S,
+    split_gap_s: float = trip_import.IMPORT_SPLIT_GAP_S,
     user_id: int | None = None,
     skipped_out: list[int] | None = None,
     notes_out: list[str] | None = None,
@@ -204,7 +205,7 @@ def import_gpx(
     of many trips (a tracker's year) is judged on ``lanes`` engines side by side: the CLI
     asks for two; the server keeps to its one (memory counts more there than seconds).
 
-    Storing is ``queries.import_gpx`` (one trip per track piece, bulk insert committed in
+    Storing is ``trip_import.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);
     bytes over ``config.MAX_GPX_BYTES`` are refused first. The trips are committed before
     the map matching (which only reads), so SQLite's write lock is not held meanwhile.
@@ -212,7 +213,7 @@ def import_gpx(
     if isinstance(source, bytes) and len(source) > config.MAX_GPX_BYTES:
         raise GpxError(f"the file is larger than {config.MAX_GPX_BYTES // (1024 * 1024)} MB")
     fixes: list[TrackArrays] = []  # each trip's fixes, matched below without reading them back
-    created = q.import_gpx(
+    created = trip_import.import_gpx(
         session,
         source,
         vehicle_id=vehicle_id,
@@ -290,9 +291,9 @@ def export_trip(
     the name it shows) or else the trip's UUID (the API)."""
     trip = q.get_trip(session, ref, user_id)
     if fmt is ExportFormat.GPX:
-        text = q.export_gpx(session, trip.id, trip.user_id)  # type: ignore[arg-type]
+        text = trip_export.export_gpx(session, trip.id, trip.user_id)  # type: ignore[arg-type]
     else:
-        geojson = q.export_geojson(session, trip.id, trip.user_id)  # type: ignore[arg-type]
+        geojson = trip_export.export_geojson(session, trip.id, trip.user_id)  # type: ignore[arg-type]
         text = json.dumps(geojson, indent=indent)
     filename = trip_filename(trip.uuid, fmt, file_name)
     return TripExport(text, filename, fmt.mime_type)

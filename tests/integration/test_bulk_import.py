@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from kei_drive.core.gpx import read_gpx_columns
-from kei_drive.db import migrate, session
-from kei_drive.db import queries as q
+from kei_drive.db import migrate, session, trip_import
 from tests.support.trips import fresh_db_url
 
 N = 12_345  # several commit chunks (IMPORT_COMMIT_ROWS), not a multiple of one
@@ -69,7 +68,7 @@ def sqlite_rows(gpx_file, tmp_path_factory):
     url = fresh_db_url("sqlite", tmp_path_factory.mktemp("sqlite"))
     migrate(url)
     with session(url) as s:
-        ((trip, stats),) = q.import_gpx(s, gpx_file)
+        ((trip, stats),) = trip_import.import_gpx(s, gpx_file)
         trip_id = trip.id
     return _stored(url, trip_id), stats
 
@@ -94,7 +93,7 @@ def test_postgresql_copy_stores_the_same_rows_as_sqlite(sqlite_rows, gpx_file, t
     url = fresh_db_url("postgresql", tmp_path)
     migrate(url)
     with session(url) as s:
-        ((trip, stats),) = q.import_gpx(s, gpx_file)
+        ((trip, stats),) = trip_import.import_gpx(s, gpx_file)
         trip_id = trip.id
     rows = _stored(url, trip_id)
     expected, sqlite_stats = sqlite_rows
@@ -119,9 +118,9 @@ def test_a_log_overlapping_a_stored_one_stores_only_its_new_stretch(kind, tmp_pa
     text = (tmp_path / "log.gpx").read_text().split("\n")
     late.write_text("\n".join(text[:2] + text[2 + 3_000 :]))
     with session(url) as s:
-        ((first, _),) = q.import_gpx(s, early)
+        ((first, _),) = trip_import.import_gpx(s, early)
         skipped: list[int] = []
-        ((second, stats),) = q.import_gpx(s, late, skipped_out=skipped)
+        ((second, stats),) = trip_import.import_gpx(s, late, skipped_out=skipped)
         assert skipped == [first.id]
         assert second.point_count == 3_001 == stats.points
         assert stats.started_at == first.ended_at

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from kei_drive.core.gpx import GpxError, TrackPoint, read_gpx, to_gpx
-from kei_drive.db import get_engine, migrate, session
+from kei_drive.db import get_engine, migrate, session, trip_export
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import current_revision, head_revision
 from kei_drive.presenters.trips import trip_dict
@@ -253,10 +253,10 @@ def test_import_gpx_splits_on_long_gaps_and_handles_untimed(sqlite_url):
         assert all(t.source == "imported" and t.recording_state == "finished" for t, _ in created)
         uuid = created[0][0].uuid
     with session(sqlite_url) as s:
-        back = read_gpx(q.export_gpx(s, uuid))[0]
+        back = read_gpx(trip_export.export_gpx(s, uuid))[0]
         assert len(back) == created[0][1].points
         assert back[0].time == first.points[0].time
-        geo = q.export_geojson(s, uuid)
+        geo = trip_export.export_geojson(s, uuid)
         assert geo["features"][0]["properties"]["stats"]["distance_m"] == pytest.approx(
             2_000, rel=0.01
         )
@@ -293,7 +293,7 @@ def test_the_same_log_from_another_file_is_found_on_either_database(db_url):
     north all along is not."""
     from dataclasses import replace
 
-    from kei_drive.db.queries import AlreadyImported
+    from kei_drive.db.trip_import import AlreadyImported
     from tests.support.trips import M_PER_DEG_LAT
 
     drive = TrackBuilder().start().drive(3_000, 12.0).points

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from kei_drive.api import api
 from kei_drive.core.gpx import to_gpx
-from kei_drive.db import TrackPointRow, Trip, engine, get_engine, migrate, session
+from kei_drive.db import TrackPointRow, Trip, engine, get_engine, migrate, session, trip_import
 from kei_drive.db import queries as q
 from tests.support.trips import TrackBuilder
 
@@ -35,11 +35,11 @@ def gpx_of(seconds: int) -> str:
 
 
 def test_import_commits_in_chunks(db, monkeypatch):
-    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 100)
+    monkeypatch.setattr(trip_import, "IMPORT_COMMIT_ROWS", 100)
     commits = []
     sa.event.listen(get_engine(db), "commit", lambda _conn: commits.append(1))
     with session(db) as s:
-        ((trip, _stats),) = q.import_gpx(s, gpx_of(999))
+        ((trip, _stats),) = trip_import.import_gpx(s, gpx_of(999))
     assert len(commits) >= 10
     with session(db) as s:
         assert q.count_points(s, trip.id) == 1000
@@ -47,7 +47,7 @@ def test_import_commits_in_chunks(db, monkeypatch):
 
 
 def test_an_import_failing_half_way_leaves_nothing(db, monkeypatch):
-    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 100)
+    monkeypatch.setattr(trip_import, "IMPORT_COMMIT_ROWS", 100)
     real_insert = q._insert_point_rows  # the bulk insert of one chunk
     calls = []
 
@@ -59,21 +59,21 @@ def test_an_import_failing_half_way_leaves_nothing(db, monkeypatch):
 
     monkeypatch.setattr(q, "_insert_point_rows", failing_insert)
     with pytest.raises(OSError), session(db) as s:
-        q.import_gpx(s, gpx_of(999))
+        trip_import.import_gpx(s, gpx_of(999))
     with session(db) as s:
         assert s.exec(select(func.count()).select_from(Trip)).one() == 0
         assert s.exec(select(func.count()).select_from(TrackPointRow)).one() == 0
 
 
 def test_uploads_during_a_big_import_get_no_error(db, monkeypatch):
-    monkeypatch.setattr(q, "IMPORT_COMMIT_ROWS", 2000)
+    monkeypatch.setattr(trip_import, "IMPORT_COMMIT_ROWS", 2000)
     text = gpx_of(20_000)
     done = threading.Event()
 
     def run_import() -> None:
         try:
             with session(db) as s:
-                q.import_gpx(s, text)
+                trip_import.import_gpx(s, text)
         finally:
             done.set()
 

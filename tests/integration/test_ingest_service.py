@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from kei_drive.core.times import as_utc
 from kei_drive.db import devices as dev
-from kei_drive.db import migrate, session
+from kei_drive.db import migrate, session, trip_import
 from kei_drive.db import queries as q
 from kei_drive.db.models import DeviceFix, Trip
 from kei_drive.services import ingest
@@ -295,7 +295,7 @@ def test_the_sweep_recomputes_trips_that_older_rules_measured(db, tmp_path):
     gpx = tmp_path / "drive.gpx"
     gpx.write_text(to_gpx(TrackBuilder().start().drive(3_000, 12.0).points))
     with session(url) as s:
-        ((old, _),) = q.import_gpx(s, gpx, user_id=uid)
+        ((old, _),) = trip_import.import_gpx(s, gpx, user_id=uid)
     with session(url) as s:  # as an older version stored it
         trip = s.get(Trip, old.id)
         assert trip.stats_rules == STATS_RULES
@@ -333,7 +333,7 @@ def test_a_trip_whose_recompute_fails_does_not_stall_the_others(db, tmp_path, mo
         builder = TrackBuilder(t=TrackBuilder().t.replace(hour=hour)).start()
         (tmp_path / f"{hour}.gpx").write_text(to_gpx(builder.drive(2_000, 12.0).points))
         with session(url) as s:
-            ((trip, _),) = q.import_gpx(s, tmp_path / f"{hour}.gpx", user_id=uid)
+            ((trip, _),) = trip_import.import_gpx(s, tmp_path / f"{hour}.gpx", user_id=uid)
             ids.append(trip.id)
     with session(url) as s:
         for trip_id in ids:
