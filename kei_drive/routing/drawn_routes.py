@@ -9,6 +9,8 @@ unless that road is a detour the drawing did not mean (then the chord stays).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from kei_drive.core.distance import haversine_m
@@ -38,14 +40,26 @@ def _shortest_request(a: tuple[float, float], b: tuple[float, float]) -> dict:
     }
 
 
-def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+@dataclass(frozen=True)
+class FollowedRoute:
+    """A drawn route's points with its long steps followed along their roads."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    followed: int = 0  # steps replaced by their road
+    past_limit: int = 0  # long steps past ``DRAWN_STEPS_MAX``, left as drawn
+
+
+def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> FollowedRoute:
     """The drawn route with each step longer than ``DRAWN_STEP_MIN_M`` followed along the
-    shortest road between its points where there is one and it is no detour; the number of
-    steps so followed. Without an answer from the engine a step keeps its chord."""
+    shortest road between its points where there is one and it is no detour (the first
+    ``DRAWN_STEPS_MAX`` of them). Without an answer from the engine a step keeps its chord."""
     if lat.size < 2:
-        return lat, lon, 0
+        return FollowedRoute(lat, lon)
     chord = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    long = np.flatnonzero(chord > DRAWN_STEP_MIN_M)[:DRAWN_STEPS_MAX]
+    every_long = np.flatnonzero(chord > DRAWN_STEP_MIN_M)
+    long = every_long[:DRAWN_STEPS_MAX]
+    past_limit = int(every_long.size - long.size)
     covers = getattr(router, "covers", None)  # local tiles know where their map ends
     roads: dict[int, np.ndarray] = {}
     for i in long.tolist():
@@ -63,7 +77,7 @@ def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray,
         if length_m <= DRAWN_ROAD_MAX_RATIO * float(chord[i]) + DRAWN_ROAD_SLACK_M:
             roads[i] = np.asarray(decode(leg["shape"]), dtype=float).reshape(-1, 2)
     if not roads:
-        return lat, lon, 0
+        return FollowedRoute(lat, lon, 0, past_limit)
     parts: list[np.ndarray] = []
     for i in range(lat.size):
         # a followed step's road starts and ends at its points (as the engine placed them
@@ -74,13 +88,23 @@ def roads_between(router, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray,
             road = roads[i]
             parts.append(road[1:] if i - 1 in roads else road)
     out = np.concatenate(parts)
-    return out[:, 0].copy(), out[:, 1].copy(), len(roads)
+    return FollowedRoute(out[:, 0].copy(), out[:, 1].copy(), len(roads), past_limit)
 
 
-def followed_note(count: int, steps: int) -> str:
-    """The note on steps of a drawn route followed along their roads."""
-    return (
-        f"{count} of the route's {steps} steps between its points were followed along the "
-        "shortest road between them: a route of a point at each turn leaves the roads to the "
-        "driver, and a straight line across the blocks would cross other roads."
-    )
+def followed_note(route: FollowedRoute, steps: int) -> str | None:
+    """The note on steps of a drawn route followed along their roads (``steps``: the
+    route's), and on long steps past the limit left as straight lines."""
+    notes = []
+    if route.followed:
+        notes.append(
+            f"{route.followed} of the route's {steps} steps between its points were followed "
+            "along the shortest road between them: a route of a point at each turn leaves the "
+            "roads to the driver, and a straight line across the blocks would cross other roads."
+        )
+    if route.past_limit:
+        notes.append(
+            f"{route.past_limit} steps over {DRAWN_STEP_MIN_M:.0f} m after the first "
+            f"{DRAWN_STEPS_MAX:,} were left as straight lines (a limit on the work for one "
+            "route): the audit of that part may miss or invent roads; check it in parts."
+        )
+    return " ".join(notes) or None

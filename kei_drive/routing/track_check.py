@@ -777,9 +777,11 @@ def _drawn_route(track: TrackArrays, router: Router | None, notes: list[str]) ->
     lat, lon = track.lat, track.lon
     exact = bool((track.accuracy == 0).all())  # a GPX route's vertices: no noise
     if router is not None:
-        lat, lon, followed = roads_between(router, lat, lon)
-        if followed:
-            notes.append(followed_note(followed, len(track) - 1))
+        route = roads_between(router, lat, lon)
+        lat, lon = route.lat, route.lon
+        note = followed_note(route, len(track) - 1)
+        if note:
+            notes.append(note)
     lat, lon = fill_route(lat, lon)
     return TrackArrays.from_columns(lat, lon, accuracy=np.zeros(lat.size) if exact else None)
 
@@ -937,8 +939,8 @@ def track_maneuvers(
     Raises RoutingError when the engine cannot match the points to roads.
     """
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    lat, lon, _ = roads_between(router, pts[:, 0], pts[:, 1])  # as ``check_track`` audits it
-    lat, lon = fill_route(lat, lon)
+    route = roads_between(router, pts[:, 0], pts[:, 1])  # as ``check_track`` audits it
+    lat, lon = fill_route(route.lat, route.lon)
     keep = thin_index(lat, lon, MATCH_MIN_SPACING_M)
     lat, lon = lat[keep], lon[keep]
     found: list[tuple[Maneuver, tuple[float, float]]] = []

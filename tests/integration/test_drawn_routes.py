@@ -59,3 +59,16 @@ def test_a_point_off_the_map_keeps_its_line_and_no_road_is_invented(router, beyo
     assert not any("followed along" in note for note in result.notes)
     assert "highway" not in {w.kind for w in result.warnings}
     assert result.matched_share < 0.5
+
+
+def test_long_steps_past_the_limit_are_named_not_left_silently(router, monkeypatch):
+    """Only the first ``DRAWN_STEPS_MAX`` long steps are routed (the work for one route);
+    the rest keep their straight lines, and the note says how many, instead of nothing."""
+    from kei_drive.routing import drawn_routes
+
+    monkeypatch.setattr(drawn_routes, "DRAWN_STEPS_MAX", 3)
+    far = [(41.9700, -77.0490 + 0.005 * k) for k in range(8)]  # 7 steps of ~415 m
+    result = check_track(_drawn(far), router=router)
+    note = next(note for note in result.notes if "followed along" in note)
+    assert "3 of the route's 7 steps" in note
+    assert "4 steps over 100 m after the first 3 were left as straight lines" in note
