@@ -625,9 +625,12 @@ def _bom_encoding(head: bytes) -> str | None:
 
 
 def _refuse_utf32(head: bytes) -> None:
-    """UTF-32 (its BOM, or "<" and three NULs), which expat cannot read: named, not
-    "malformed XML"."""
-    if head in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, b"<\0\0\0", b"\0\0\0<"):
+    """UTF-32 (its BOM, or "<" or blank space and three NULs), which expat cannot read:
+    named, not "malformed XML"."""
+    first = b"< \t\r\n"
+    little = head[1:4] == b"\0\0\0" and head[:1] in first
+    big = head[:3] == b"\0\0\0" and head[3:4] in first
+    if head in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE) or little or big:
         raise GpxError(
             "not a GPX file: its bytes are UTF-32, which is not supported; re-save the file "
             "as UTF-8"

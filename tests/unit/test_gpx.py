@@ -662,10 +662,12 @@ def test_an_extension_element_prefixed_trk_is_no_track():
     assert len(seg) == 50 and notes == []
 
 
+@pytest.mark.parametrize("lead", ["", "\n", " \r\n\t"])
 @pytest.mark.parametrize("codec", ["utf-32", "utf-32-le", "utf-32-be"])
-def test_utf32_is_named_not_called_malformed(codec):
-    """Expat cannot read UTF-32: the error names it (with a BOM or without one)."""
-    data = _doc_with_encoding(None).encode(codec)
+def test_utf32_is_named_not_called_malformed(codec, lead):
+    """Expat cannot read UTF-32: the error names it (with a BOM or without one, and after
+    blank space before the first tag, which XML allows without a declaration)."""
+    data = (lead + _doc_with_encoding(None)).encode(codec)
     with pytest.raises(GpxError, match="its bytes are UTF-32"):
         read_gpx_columns(data)
 
