@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from kei_drive.core.device_logs import separate_logs
 from kei_drive.core.distance import haversine_m
+from kei_drive.core.glitches import repaired_times
 from kei_drive.core.gpx import (
     GpxError,
     GpxSource,
@@ -268,7 +269,10 @@ def _import_pieces(
         parked_count = 0
         for log in logs:
             fixes, course, elevation = from_segments(log)
-            parts = [part for part in split_on_time_gaps(fixes.t, split_gap_s) if part.size >= 2]
+            # cut at pauses in the times the statistics read (a fix stamped a day late
+            # mid-drive is re-timed, not a pause); the fixes keep their stamps as logged
+            timed = repaired_times(fixes)[0].t
+            parts = [part for part in split_on_time_gaps(timed, split_gap_s) if part.size >= 2]
             if len(parts) > 1 and np.isfinite(fixes.speed).any():
                 # a logger that stops while parked: its drives measured as its whole log is
                 verdict = analyze_track(fixes, cap, with_states=False).speed_verdict

@@ -262,6 +262,21 @@ def test_import_gpx_splits_on_long_gaps_and_handles_untimed(sqlite_url):
         )
 
 
+@pytest.mark.parametrize(("fixes", "offset"), [(1, timedelta(days=1)), (3, timedelta(hours=-1))])
+def test_a_wrong_time_stamp_mid_drive_does_not_cut_the_import_in_two(sqlite_url, fixes, offset):
+    """A fix stamped a day late (or three an hour early) mid-drive is re-timed, as the
+    statistics do, before the log is cut at 30-minute pauses: it was two trips."""
+    drive = TrackBuilder().start().drive(4_000, 12.0).points
+    mid = len(drive) // 2
+    for k in range(mid, mid + fixes):
+        drive[k] = TrackPoint(drive[k].lat, drive[k].lon, drive[k].time + offset, accuracy_m=5.0)
+    with session(sqlite_url) as s:
+        ((trip, stats),) = import_gpx(s, to_gpx(drive))
+        assert stats.distance_m == pytest.approx(4_000, rel=0.01)
+        assert stats.elapsed_s == pytest.approx(4_000 / 12.0, abs=2)
+        assert trip.point_count == len(drive)
+
+
 def test_bad_gpx_leaves_database_untouched(sqlite_url):
     with session(sqlite_url) as s:
         for bad in ("<gpx><trk>", "<html/>", '<gpx version="1.1"></gpx>'):
