@@ -13,6 +13,7 @@ from kei_drive.cli._output import fail, print_json
 from kei_drive.core.gpx import GpxError, read_gpx_columns
 from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
 from kei_drive.presenters.exports import ExportFormat
+from kei_drive.presenters.format import fmt_duration
 
 EXPORT_FORMATS = tuple(f.value for f in ExportFormat)
 
@@ -89,15 +90,18 @@ def _db():
 
 
 def _line(trip: dict) -> str:
+    """One trip as the lists show it: its start (UTC, said so), distance, how long it took
+    from start to end (as the web list's duration), top speed, states, vehicle, name."""
     stats = trip.get("stats") or {}
     miles = (stats.get("distance_m") or 0.0) / METERS_PER_MILE
-    moving = stats.get("moving_s")
+    elapsed = stats.get("elapsed_s")
     top = stats.get("max_speed_mps")
+    started = trip.get("started_at")
     parts = [
         f"{trip['id']:>5}",
-        (trip.get("started_at") or "undated")[:16].replace("T", " "),
+        f"{started[:16].replace('T', ' ')} UTC" if started else "undated" + " " * 12,
         f"{miles:7.1f} mi",
-        f"{moving / 60:5.0f} min" if moving is not None else "    - min",
+        f"{fmt_duration(elapsed):>11}" if elapsed is not None else "          -",
         f"max {mps_to_mph(top):3.0f} mph" if top is not None else "max   - mph",
         ",".join(stats.get("states") or []) or "-",
         trip.get("vehicle") or "-",

@@ -78,14 +78,15 @@ def fmt_distance(meters: float | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """To the second: '12 s', '4 min 05 s', '1 h 02 min' ('–' when unknown)."""
+    """To the second: '12 s', '4 min 05 s'; from an hour on, to the nearest minute:
+    '1 h 02 min' (7,199 s is '2 h 00 min', not '1 h 59 min') ('–' when unknown)."""
     if seconds is None:
         return NO_VALUE
     total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
+    if total >= 3600:
+        hours, minutes = divmod((total + 30) // 60, 60)
         return f"{hours} h {minutes:02d} min"
+    minutes, secs = divmod(total, 60)
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"

@@ -42,3 +42,19 @@ def test_items_the_fast_path_cannot_split_take_the_general_path():
     assert lines[2] == '    ["a], [b", 1],'
     assert lines[-5:-2] == ["    [true, 1],", "    [[1], [2]],", "    [NaN, 2]"]
     assert json.loads(text)["items"][0] == ["a], [b", 1]
+
+
+def test_a_trip_line_says_its_start_is_utc_and_shows_the_duration_the_web_list_shows():
+    """The CLI list printed a June 30 evening (PDT) drive as "2017-07-01 02:34" with no
+    zone, and its moving time unlabelled beside the web list's elapsed duration."""
+    from kei_drive.cli.trips import _line
+
+    trip = {
+        "id": 3,
+        "started_at": "2017-07-01T02:34:11Z",
+        "stats": {"distance_m": 5_000.0, "elapsed_s": 1_699.0, "moving_s": 540.0},
+        "name": "Errands",
+    }
+    line = _line(trip)
+    assert "2017-07-01 02:34 UTC" in line
+    assert "28 min 19 s" in line and " 9 min" not in line

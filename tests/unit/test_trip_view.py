@@ -50,6 +50,9 @@ def lines(fc):
 def test_text_formats():
     assert fmt_distance(1609.344) == "1.0 mi · 1.6 km"
     assert fmt_duration(3725) == "1 h 02 min"
+    assert fmt_duration(7199) == "2 h 00 min"  # rounded, as a driver reads it
+    assert fmt_duration(4732) == "1 h 19 min"
+    assert fmt_duration(3599) == "59 min 59 s"
     assert fmt_duration(245) == "4 min 05 s"
     assert fmt_duration(None) == "–"
     assert fmt_speed(mph_to_mps(44.6)) == "45 mph"
