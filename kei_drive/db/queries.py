@@ -115,18 +115,33 @@ def get_vehicle(session: Session, vehicle_id: int, user_id: int | None = None) -
 def update_vehicle(
     session: Session, vehicle_id: int, user_id: int | None = None, **fields
 ) -> Vehicle:
+    """Change a vehicle's fields; a new speed cap marks its trips' statistics outdated (their
+    time above the cap is measured again by the sweeper, or ``trips recheck``)."""
     vehicle = get_vehicle(session, vehicle_id, user_id)
+    cap_before = vehicle.speed_cap_mph
     for key, value in _check_vehicle_fields(fields).items():
         setattr(vehicle, key, value)
+    if vehicle.speed_cap_mph != cap_before:
+        _stats_outdated(session, vehicle.id)  # type: ignore[arg-type]
     session.add(vehicle)
     session.flush()
     return vehicle
 
 
+def _stats_outdated(session: Session, vehicle_id: int) -> None:
+    """The vehicle's trips were measured against a cap it no longer has."""
+    session.execute(sa.update(Trip).where(Trip.vehicle_id == vehicle_id).values(stats_rules=None))
+
+
 def delete_vehicle(session: Session, vehicle_id: int, user_id: int | None = None) -> None:
-    """Delete a vehicle; its trips stay, without a vehicle."""
+    """Delete a vehicle; its trips stay, without a vehicle (nor its cap: their statistics are
+    measured again)."""
     vehicle = get_vehicle(session, vehicle_id, user_id)
-    session.execute(sa.update(Trip).where(Trip.vehicle_id == vehicle.id).values(vehicle_id=None))
+    session.execute(
+        sa.update(Trip)
+        .where(Trip.vehicle_id == vehicle.id)
+        .values(vehicle_id=None, stats_rules=None)
+    )
     session.delete(vehicle)
     session.flush()
 

@@ -152,6 +152,38 @@ def test_a_recording_that_never_left_one_spot_is_marked_and_left_out_of_totals(d
         assert q.list_trips(s).total == 2  # kept, and listed with its mark
 
 
+def test_a_new_cap_measures_the_vehicles_trips_again(db_url, monkeypatch):
+    """A cap changed from 45 to 35 mph in the Garage left its trips at "0 s above the cap
+    (45 mph)" for good, beside a map and chart drawn at 35. Now their statistics are
+    outdated and the sweeper (or ``trips recheck``) measures them against the new cap;
+    a vehicle deleted leaves its trips with no cap at all."""
+    from kei_drive.services.ingest import refresh_outdated_stats
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    track = TrackBuilder().start().drive(3_000, 18.0)  # 40 mph for 167 s
+    uuid = "6f1c1a44-0000-4000-8000-0000000000c1"
+    with session(db_url) as s:
+        vid = q.create_vehicle(s, "Hijet", speed_cap_mph=45).id
+        trip, _, points = _record(s, track, uuid, vid)
+        q.add_points(s, trip, points)
+        finish_trip(s, trip)
+        assert q.get_trip(s, uuid).over_cap_s == 0
+        q.update_vehicle(s, vid, nickname="Hijet 2")  # no new cap: nothing to measure
+        assert q.outdated_stats(s, 10**9) == []
+        q.update_vehicle(s, vid, speed_cap_mph=35)
+        assert q.outdated_stats(s, 10**9) == [q.get_trip(s, uuid).id]
+    assert refresh_outdated_stats(db_url)
+    with session(db_url) as s:
+        stored = q.get_trip(s, uuid)
+        assert stored.over_cap_s == pytest.approx(3_000 / 18.0, abs=3)
+        assert stored.cap_mps == pytest.approx(35 * 0.44704, rel=1e-3)
+        q.delete_vehicle(s, vid)
+    assert refresh_outdated_stats(db_url)
+    with session(db_url) as s:
+        stored = q.get_trip(s, uuid)
+        assert stored.cap_mps is None and not stored.over_cap_s
+
+
 def test_points_are_stored_once_and_stats_computed(db_url):
     track = TrackBuilder().start().drive(2_000, 20.0).drive(1_000, 10.0)
     uuid = "6f1c1a44-0000-4000-8000-000000000001"

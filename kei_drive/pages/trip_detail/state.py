@@ -56,9 +56,19 @@ def read_trip(
         analysis = analyze_track(track, cap, with_states=live)
         if live:
             stats = analysis.stats.to_dict()  # live figures while recording
+        elif stats is not None and _cap_changed(stats.get("cap_mps"), cap):
+            # measured against the vehicle's old cap (the sweeper stores the new figures
+            # soon): the time above the cap this page's map and chart draw
+            stats = stats | {"over_cap_s": analysis.stats.over_cap_s, "cap_mps": cap}
         points, drawn = thin_for_display(track, analysis)
         view = track_view(points, cap, drawn)
     return trip, stats, cap, vehicles, view, marker
+
+
+def _cap_changed(stored: float | None, current: float | None) -> bool:
+    if stored is None or current is None:
+        return stored is not current
+    return abs(stored - current) > 1e-6
 
 
 class TripState(rx.State):
