@@ -9,16 +9,17 @@ driver never presses "start". The rules, applied to the device's fixes in time o
    ``glitch_max_fixes`` fixes is a glitch (a stray network fix): skipped, chain kept.
 2. **Trips inside a chain.** Where the device stands is a *stay*: fixes within 3x their
    accuracy (at least ``stop_radius_m``) of the stay's centroid (``_Stay``); a stray fix
-   outside it whose next fixes come back is skipped (farther than 2 radii only when out
-   and back is faster than a truck drives). A fix outside the stay *departs*: a trip
-   starts at the stay's last fix within its accuracy of the centroid, never inside the
-   trip before. In a trip the stay follows the last fixes close together; it ends the
-   trip when it stood ``stop_s`` (its fixes within their accuracy, or 1.5x their median
-   distance, of the centroid for that long) and did not crawl (its older and newer halves
-   within half the radius). The trip keeps its fixes up to that moment; later parked
-   fixes belong to no trip. A trip also ends with its chain. Judging the cluster, not
-   each step from the last, is what sees a stop through 30 m of noise indoors, where
-   every other fix is over 50 m from the one before.
+   outside it whose next fixes come back is skipped (farther than 2 radii only when out and
+   back is faster than a truck drives). A fix outside the stay *departs*: a trip starts at
+   the stay's last fix within its accuracy of the centroid (its first, if it never stood: a
+   logger woken already moving), never inside the trip before. In a trip the stay follows
+   the last fixes close together; it ends the trip when it stood ``stop_s`` (its fixes
+   within their accuracy, or 1.5x their median distance, of the centroid for that long) and
+   did not crawl (its older and newer halves within half the radius). The trip ends at its
+   arrival, the stay's first fix where it stood; the fixes it stood there belong to no trip
+   (as an import leaves them out). A trip also ends with its chain. Judging the cluster, not
+   each step from the last, is what sees a stop through 30 m of noise indoors, where every
+   other fix is over 50 m from the one before.
    The device's speed, when it sends one, is heard too: a stray may report standing, or
    claim an accuracy that reaches back to the stay (``_shows_no_move``); parked, a fix
    reporting standing departs only beyond ``STANDING_REACH`` radii; in a trip whose fixes
@@ -58,6 +59,7 @@ STANDING_DRIFT_M = 100.0
 STANDING_STEP_MS = 15_000  # ... and none of them over 15 s apart
 DENSE_STANDING_SCALE = 1.5  # ... 1.5x as far, for a whole trip of fixes up to 15 s apart
 STANDING_REACH = 3.0  # a parked fix reporting standing leaves within this many stay radii
+ARRIVAL_MIN_M = 15.0  # a stop told by speed arrived within this of where it stood (or its spread)
 LONE_STRAY_MS = 130_000  # parked, a lone fix off, its neighbours this close in time: a stray
 
 
@@ -227,6 +229,10 @@ class _Stay:
         off = self._offsets()
         core = self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR
         if len(off) >= SPREAD_MIN_FIXES:  # (fewer: a truck pulling away at once, a line)
+            if not self.still():
+                # never stood: a logger woken already moving (its first fixes a line 50 m
+                # long), whose trip starts at its first fix, not half way along the line
+                return self.members[0]
             core = max(core, 1.5 * statistics.median(off))
         for k, d in zip(reversed(self.members), reversed(off), strict=True):
             if d <= core:
@@ -242,17 +248,26 @@ class _Stay:
     def span_ms(self) -> int:
         return self.fixes[self.members[-1]].t_ms - self.fixes[self.members[0]].t_ms
 
-    def stood_ms(self) -> int:
-        """How long it stood: from its first to its last fix within its accuracy (or 1.5x
-        its fixes' median distance) of the centroid. Braking in and pulling away inside 3x
-        that radius are no standing: a 4.5 min wait at a level crossing counted as 5."""
+    def _near(self) -> list[int]:
+        """Its fixes within their accuracy (or 1.5x their median distance) of the centroid,
+        where it stood: braking in and pulling away inside 3x that radius are not."""
         off = self._offsets()
         # (fixes that scatter wider than they claim: 1.5x their median distance, ~80 % of
         # them; braking and pulling away, a few fixes, do not widen it)
         spread = 1.5 * statistics.median(off)
         core = max(self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR, spread)
-        near = [k for k, d in zip(self.members, off, strict=True) if d <= core]
+        return [k for k, d in zip(self.members, off, strict=True) if d <= core]
+
+    def stood_ms(self) -> int:
+        """How long it stood: from its first to its last fix near the centroid (``_near``):
+        a 4.5 min wait at a level crossing counted as 5 with the braking in."""
+        near = self._near()
         return self.fixes[near[-1]].t_ms - self.fixes[near[0]].t_ms if near else 0
+
+    def arrival(self) -> int:
+        """The fix it arrived at: its first near the centroid (``_near``)."""
+        near = self._near()
+        return near[0] if near else self.members[0]
 
     def still(self) -> bool:
         """Did it stand, rather than crawl within the radius? The centroids of its older
@@ -427,7 +442,7 @@ def _trips_in_chain(
             # saying it stood that long is a stop; parked, the stay is where they scatter
             standing = chain[standing_from : pos + 1] if standing_from is not None else []
             if standing and _stood_by_speed(fixes, standing, stop_ms):
-                found.append((trip, True))
+                found.append((_until(trip, _arrival_by_speed(fixes, standing)), True))
                 trip, after_stop, standing_from = None, pos + 1, None
                 stay.restart(standing[0])
                 for member in standing[1:]:
@@ -436,7 +451,7 @@ def _trips_in_chain(
         if stay.stood_ms() < stop_ms or not stay.still():  # a wait, a crawl or braking
             stay.forget_before(stop_ms)  # in: what it passed before is no stop
             continue
-        found.append((trip, True))
+        found.append((_until(trip, stay.arrival()), True))
         trip, after_stop = None, pos + 1  # parked: the stay goes on where it stopped
     if trip is not None:
         found.append((trip, False))
@@ -447,6 +462,25 @@ def _trips_in_chain(
         if t[0] == continued
         or (_reach_m(fixes, t) >= cfg.min_trip_m and not _stood_throughout(fixes, t))
     ]
+
+
+def _arrival_by_speed(fixes: Sequence[Fix], standing: list[int]) -> int:
+    """The fix a stop told by the device's speed (``_stood_by_speed``) arrived at: the first
+    of its fixes near where its newer half lies (within 1.5x their median distance of it,
+    or ``ARRIVAL_MIN_M``); the fixes before it, reporting standing too, were still driving
+    (a speed field stuck at 0)."""
+    newer = standing[len(standing) // 2 :]
+    centre = Fix(0, _mean(fixes, newer, "lat"), _mean(fixes, newer, "lon"))
+    spread = statistics.median(distance_m(centre, fixes[k]) for k in newer)
+    reach = max(ARRIVAL_MIN_M, 1.5 * spread)
+    return next((k for k in standing if distance_m(centre, fixes[k]) <= reach), standing[0])
+
+
+def _until(trip: list[int], arrival: int) -> list[int]:
+    """The trip up to the fix it arrived at (at least two fixes): the fixes it then stood
+    there belong to no trip, as an import leaves a stop's fixes out."""
+    end = bisect_left(trip, arrival)
+    return trip[: max(end + 1, 2)] if end < len(trip) and trip[end] == arrival else trip
 
 
 def _reach_m(fixes: Sequence[Fix], trip: list[int]) -> float:
