@@ -10,10 +10,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from kei_drive.core.vocabulary import RecordingState
-from kei_drive.db.models import DeviceFix, IngestDevice, TrackPointRow, Trip, utcnow
+from kei_drive.db.models import DeviceFix, IngestDevice, TrackPointRow, Trip, Vehicle, utcnow
 from kei_drive.db.queries import PointIn, _insert
 
 DEVICE_NAME_MAX = 120
+
+
+class Unchanged:
+    """An argument left as it is (None has a meaning of its own)."""
+
+
+UNCHANGED = Unchanged()
 MIN_GAP_S, MAX_GAP_S = 60.0, 24 * 3600.0
 MIN_STOP_S, MAX_STOP_S = 60.0, 24 * 3600.0
 
@@ -65,8 +72,11 @@ def set_device_rules(
     name: str,
     gap_s: float | None = None,
     stop_s: float | None = None,
+    vehicle_id: int | None | Unchanged = UNCHANGED,
 ) -> IngestDevice:
-    """Tune when this device's trips split (``gap_s``) and end (``stop_s``)."""
+    """Tune when this device's trips split (``gap_s``) and end (``stop_s``), and the vehicle
+    its trips from now on are driven in (``vehicle_id``; None: the account's only one).
+    Raises LookupError for an unknown device, ValueError for an unknown vehicle."""
     device = session.exec(
         select(IngestDevice).where(IngestDevice.user_id == user_id, IngestDevice.name == name)
     ).first()
@@ -80,6 +90,12 @@ def set_device_rules(
         if not MIN_STOP_S <= stop_s <= MAX_STOP_S:
             raise ValueError(f"the standing time must be between {MIN_STOP_S:.0f} s and 24 h")
         device.stop_s = float(stop_s)
+    if not isinstance(vehicle_id, Unchanged):
+        if vehicle_id is not None:
+            vehicle = session.get(Vehicle, vehicle_id)
+            if vehicle is None or vehicle.user_id != user_id:
+                raise ValueError(f"no vehicle with id {vehicle_id}")
+        device.vehicle_id = vehicle_id
     session.add(device)
     session.flush()
     return device
@@ -257,3 +273,23 @@ def open_device_trips(
     if device_id is not None:
         stmt = stmt.where(Trip.device_id == device_id)
     return list(session.exec(stmt).all())
+
+
+def vehicle_by_name(session: Session, user_id: int, name: str) -> Vehicle:
+    """The account's vehicle of this nickname (as the Garage shows it, any case) or id."""
+    vehicles = session.exec(select(Vehicle).where(Vehicle.user_id == user_id)).all()
+    wanted = name.strip().casefold()
+    for vehicle in vehicles:
+        if vehicle.nickname.casefold() == wanted or str(vehicle.id) == wanted:
+            return vehicle
+    names = ", ".join(repr(v.nickname) for v in vehicles) or "none yet (add one in the Garage)"
+    raise ValueError(f"no vehicle named {name!r}; the account's vehicles: {names}")
+
+
+def trip_vehicle_id(session: Session, device: IngestDevice) -> int | None:
+    """The vehicle a device's new trip is driven in: the device's, else the account's only
+    vehicle (its speed cap measures the trip), else none."""
+    if device.vehicle_id is not None:
+        return device.vehicle_id
+    ids = session.exec(select(Vehicle.id).where(Vehicle.user_id == device.user_id).limit(2)).all()
+    return int(ids[0]) if len(ids) == 1 else None

@@ -166,6 +166,11 @@ class IngestDevice(SQLModel, table=True):
     source: str = Field(max_length=16)  # the protocol it last used (TripSource)
     gap_s: float = 300.0  # a longer pause between fixes starts a new trip
     stop_s: float = 300.0  # standing still this long ends a trip
+    # the vehicle its trips are driven in (their speed cap); None: the account's only vehicle
+    vehicle_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("vehicles.id", ondelete="SET NULL")),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
     last_seen_at: datetime | None = Field(default=None, sa_column=_ts())
 

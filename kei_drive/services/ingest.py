@@ -549,7 +549,11 @@ def _match(wanted: list[set[int]], stored: dict[int, set[int]]) -> dict[int, int
 
 def _new_trip(session: Session, device: IngestDevice) -> Trip:
     trip, _ = q.ensure_trip(
-        session, str(uuidlib.uuid4()), source=device.source, user_id=device.user_id
+        session,
+        str(uuidlib.uuid4()),
+        vehicle_id=dev.trip_vehicle_id(session, device),
+        source=device.source,
+        user_id=device.user_id,
     )
     trip.device_id, trip.device = device.id, device.name
     session.add(trip)

@@ -252,6 +252,48 @@ def test_cli_lists_devices_and_sets_their_trip_rules(db, monkeypatch, capsys):
     assert main(["devices", "set", DEVICE, "--gap-min", "0.1"]) == 2  # under a minute
 
 
+def test_a_loggers_trips_are_driven_in_its_vehicle_and_measured_against_its_cap(
+    db, monkeypatch, capsys
+):
+    """A logger's trips took no vehicle, so no cap: "time above the cap" was never measured
+    (an outside review, a single-vehicle account). They now take the device's vehicle
+    (``devices set --vehicle``), else the account's only one."""
+    from kei_drive.cli import main
+
+    url, uid = db
+    monkeypatch.setenv("DATABASE_URL", url)
+    with session(url) as s:
+        hijet = q.create_vehicle(s, "Hijet", speed_cap_mph=25).id  # 15 m/s is 33.6 mph
+    first = commute()
+    send(db, points(first))
+    (trip,) = trips(db)
+    assert trip.vehicle_id == hijet  # the account's only vehicle
+    assert trip.over_cap_s == pytest.approx(5_000 / 15.0, abs=10)
+    with session(url) as s:
+        carry = q.create_vehicle(s, "Carry", speed_cap_mph=45).id
+    second = TrackBuilder(interval_s=5.0, seed=3, t=first.t).stop(600).drive(5_000, 15.0)
+    send(db, points(second.stop(600)))
+    assert trips(db)[-1].vehicle_id is None  # two vehicles: which one is not guessed
+    assert main(["devices", "set", DEVICE, "--vehicle", "carry"]) == 0
+    assert "driven in: Carry" in capsys.readouterr().out
+    third = TrackBuilder(interval_s=5.0, seed=4, t=second.t).stop(600).drive(5_000, 15.0)
+    send(db, points(third.stop(600)))
+    last = trips(db)[-1]
+    assert last.vehicle_id == carry and last.over_cap_s == 0
+    assert main(["devices", "set", DEVICE, "--vehicle", "Sambar"]) == 2
+    assert "'Hijet', 'Carry'" in capsys.readouterr().err
+    assert main(["devices", "set", DEVICE, "--vehicle", "none"]) == 0
+    capsys.readouterr()
+    assert main(["devices", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["devices"]
+    assert row["vehicle"] is None
+    assert main(["devices", "set", DEVICE, "--vehicle", str(carry)]) == 0  # by id too
+    with session(url) as s:
+        q.delete_vehicle(s, carry)  # its device forgets it (ON DELETE SET NULL)
+    with session(url) as s:
+        assert dev.list_devices(s, uid)[0].vehicle_id is None
+
+
 def test_one_server_process_sweeps_at_a_time(db):
     """Several workers share a PostgreSQL database, each with a sweeper: while one sweeps
     (it holds the advisory lock) another skips the minute instead of finishing the same
