@@ -11,7 +11,7 @@ import { useSyncExternalStore } from "react";
 import { settleBatch } from "./settle.js";
 import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
 import { subscribe as watchPosition } from "./position.js";
-import { SpeedEstimator } from "./speed.js";
+import { ParkedWatch, SpeedEstimator, isValidFix } from "./speed.js";
 import { reportRoad } from "./road.js";
 
 const TRIP_KEY = "kei-drive.trip"; // the trip being recorded (survives reloads)
@@ -24,8 +24,6 @@ const BATCH = 500;
 const MIN_BATCH = 25; // after a 413, batches shrink down to this
 const HOLD_MS = 20_000; // a fix the server did not accept is sent again after this
 const SYNC_EVERY_MS = 3000;
-const PAUSE_AFTER_MS = 120_000; // stopped this long: auto-pause
-const RESUME_MPS = 1.5;
 
 function openDb() {
   return new Promise((resolve, reject) => {
@@ -121,7 +119,7 @@ let db = null;
 // loaded page): kept here and written once it is open, never dropped.
 let unstored = [];
 let batchSize = BATCH;
-let stillSince = null;
+const parked = new ParkedWatch(); // stopped 2 min within ~50 m: auto-pause
 let syncing = false;
 let estimator = new SpeedEstimator();
 let unwatch = null;
@@ -264,17 +262,24 @@ function keep(point) {
 
 function storeFix(fix) {
   const current = readJson(TRIP_KEY, null);
-  if (!current) return;
+  if (!current || !isValidFix(fix)) return;
   const result = estimator.addFix(fix);
-  if (!result.accepted) return;
+  if (result.reason === "duplicate") return;
+  if (result.accepted) {
+    // Auto-pause when parked for a while; resume on movement.
+    const shouldPause = parked.update(fix, estimator.speedMps);
+    if (shouldPause !== snapshot.paused) set({ paused: shouldPause });
+  }
+  if (snapshot.paused) return;
+  // Every fix is kept, also those the readout leaves out (a rough accuracy, a jump, a clock
+  // gone back): the server judges the whole log (a phone claiming 35-60 m lost every other
+  // fix here, and a clock stepping back all of them, while the screen said "Recording").
+  if (result.accepted) updateTally(current);
+  keep(pointOf(current, fix));
+}
+
+function updateTally(current) {
   const speedMps = estimator.speedMps;
-  // Auto-pause when parked for a while; resume on movement.
-  const moving = (speedMps ?? 0) >= RESUME_MPS;
-  if (moving) stillSince = null;
-  else stillSince ??= fix.timestamp;
-  const shouldPause = !moving && fix.timestamp - stillSince > PAUSE_AFTER_MS;
-  if (shouldPause !== snapshot.paused) set({ paused: shouldPause });
-  if (shouldPause) return;
   const tally = readJson(TALLY_KEY, null);
   const base = tally?.uuid === current.uuid ? tally : { uuid: current.uuid, distanceM: 0, maxMps: 0, odo: 0 };
   localStorage.setItem(
@@ -286,7 +291,10 @@ function storeFix(fix) {
       maxMps: Math.max(base.maxMps, speedMps ?? 0),
     }),
   );
-  const point = {
+}
+
+function pointOf(current, fix) {
+  return {
     id: `${current.uuid}:${fix.timestamp}`,
     trip: current.uuid,
     t: fix.timestamp,
@@ -297,7 +305,6 @@ function storeFix(fix) {
     heading: fix.heading ?? null,
     alt: fix.altitude ?? null,
   };
-  keep(point);
 }
 
 // Leaving the app (closing the tab, a server page such as Settings) stops the GPS:
@@ -370,7 +377,7 @@ export function start(vehicleId = null) {
   tagTrip(next.uuid); // the account recording it (account.js)
   localStorage.setItem(TRIP_KEY, JSON.stringify(next));
   localStorage.setItem(TALLY_KEY, JSON.stringify({ uuid: next.uuid, distanceM: 0, maxMps: 0, odo: 0 }));
-  stillSince = null;
+  parked.reset();
   set({ trip: next, paused: false, summary: null });
   localStorage.setItem(CREATE_KEY, JSON.stringify([...readJson(CREATE_KEY, []), next]));
   listen(true);

@@ -10,10 +10,15 @@ export const DEFAULTS = Object.freeze({
   maxPlausibleMps: 200 / 3.6, // a jump implying more than 200 km/h is a glitch
   windowMs: 4000, // derived speed: least-squares fit over this window when precise...
   shortPrecision: 0.15, // ...to this relative standard error (else a crawl looks faster)
+  sharpPrecision: 0.1, // ...or, moving, to this by its own scatter (a crawl stays steady)
   longWindowMs: 10000, // otherwise over this window,
   significance: 5, // where it counts only above this many standard errors (else parked)
   lostAfterMs: 5000, // no fix for this long: show "--", never a stale number
   stationaryMps: 0.6, // device-reported speeds below this are GPS noise
+  contradictMps: 3, // a device speed and the positions this far apart (and more) contradict
+  staleRepeats: 3, // a device speed repeated exactly this often is stale, not measured
+  crawlMinM: 15, // the long fit's line moved this far (or the claimed accuracy): a crawl
+  clockBackMs: 1000, // a fix stamped this much before the last: the clock stepped back
   glitchResetCount: 3, // this many consistent "glitches" in a row mean we were wrong
 });
 
@@ -69,7 +74,8 @@ export class SpeedEstimator {
     this.speedMps = null;
     this.odometerM = 0;
     this.anchor = null; // odometer counts distance from here once it exceeds the noise
-    this.counts = { accepted: 0, poor: 0, glitch: 0, invalid: 0 };
+    this.repeats = 0; // fixes in a row whose device speed repeats the one before exactly
+    this.counts = { accepted: 0, poor: 0, glitch: 0, invalid: 0, duplicate: 0 };
   }
 
   /** A new drive from here: the odometer at 0, counting from the newest fix. The speed and
@@ -79,18 +85,27 @@ export class SpeedEstimator {
     this.anchor = this.window[this.window.length - 1] ?? null;
   }
 
-  /** Returns {accepted, reason}. */
+  /** Returns {accepted, reason}: reason "invalid" (no position), "duplicate" (the same time
+   * again), "poor" (accuracy), "glitch" (a jump no vehicle makes) or "late" (out of order). */
   addFix(fix) {
     if (!isValidFix(fix)) return this.#reject("invalid");
+    const last = this.window[this.window.length - 1];
+    if (last && fix.timestamp === last.timestamp) return this.#reject("duplicate");
+    if (last && fix.timestamp < last.timestamp - this.opts.clockBackMs) {
+      // the phone's clock stepped back: what came before cannot be fitted with what follows
+      this.window = [];
+      this.suspects = [];
+    } else if (last && fix.timestamp < last.timestamp) {
+      return this.#reject("late");
+    }
     this.lastFixAt = fix.timestamp;
     this.lastAccuracy = Number.isFinite(fix.accuracy) ? fix.accuracy : null;
     if (this.lastAccuracy !== null && this.lastAccuracy > this.opts.maxAccuracyM) {
       return this.#reject("poor");
     }
-    const last = this.window[this.window.length - 1];
-    if (last) {
-      const dt = (fix.timestamp - last.timestamp) / 1000;
-      if (dt <= 0) return this.#reject("invalid");
+    const previous = this.window[this.window.length - 1];
+    if (previous) {
+      const dt = (fix.timestamp - previous.timestamp) / 1000;
       const implied = haversineM(last.lat, last.lon, fix.lat, fix.lon) / dt;
       if (implied > this.opts.maxPlausibleMps && !this.#suspectsAgree(fix)) {
         return this.#reject("glitch");
@@ -102,7 +117,7 @@ export class SpeedEstimator {
   }
 
   #reject(reason) {
-    this.counts[reason] += 1;
+    this.counts[reason] = (this.counts[reason] ?? 0) + 1;
     return { accepted: false, reason };
   }
 
@@ -126,6 +141,9 @@ export class SpeedEstimator {
   #accept(fix) {
     this.counts.accepted += 1;
     this.lastGoodAt = fix.timestamp;
+    const before = this.window[this.window.length - 1];
+    const repeated = Number.isFinite(fix.speed) && before?.speed === fix.speed;
+    this.repeats = repeated ? this.repeats + 1 : 0;
     this.window.push(fix);
     const keepMs = Math.max(this.opts.windowMs, this.opts.longWindowMs);
     while (this.window.length > 2 && fix.timestamp - this.window[0].timestamp > keepMs) {
@@ -141,18 +159,56 @@ export class SpeedEstimator {
   }
 
   #estimate(fix) {
+    const fitted = this.#fitted(fix);
     const reported = fix.speed;
     if (Number.isFinite(reported) && reported >= 0 && reported <= this.opts.maxPlausibleMps) {
-      return reported < this.opts.stationaryMps ? 0 : reported; // the device's own, fresh
+      if (!this.#contradicted(reported, fitted)) {
+        return reported < this.opts.stationaryMps ? 0 : reported; // the device's own, fresh
+      }
     }
-    // Least-squares velocity: over the short window (responsive) when it is precise there,
-    // else over the long window (resolves a crawl); a speed within the noise is parked.
+    return fitted;
+  }
+
+  // A device speed the positions plainly deny: 0 while they move at 3 m/s or more (some
+  // phones send 0 while driving), or a value repeated exactly, fixes in a row, while they
+  // show under a third of it (a speed stuck after a stop). Else the device is believed.
+  #contradicted(reported, fitted) {
+    if (fitted === null) return false;
+    const limit = this.opts.contradictMps;
+    if (reported < this.opts.stationaryMps) return fitted >= limit;
+    return this.repeats >= this.opts.staleRepeats && reported >= limit && fitted < reported / 3;
+  }
+
+  // Least-squares velocity, or null while too few fixes tell ("--", never a made-up 0: a
+  // reload at 30 mph read 0 for three fixes).
+  // Over the short window (responsive) when it is precise there, else over the long window
+  // (resolves a crawl); within the noise it is parked. The claimed accuracy sets a noise
+  // floor that keeps a parked phone's wander at 0; once the long fit shows movement, the
+  // short window is judged by its own scatter (claims of 10 m made a 20 mph truck's readout
+  // lag 5 s), and a line that moved farther than a parked phone wanders is a crawl.
+  #fitted(fix) {
     const within = (ms) => this.window.filter((f) => fix.timestamp - f.timestamp <= ms);
-    const short = fitVelocity(within(this.opts.windowMs));
-    if (short && short.standardError < this.opts.shortPrecision * short.speed) return short.speed;
-    const long = fitVelocity(within(this.opts.longWindowMs));
-    if (long && long.speed > this.opts.significance * long.standardError) return long.speed;
-    return 0;
+    const shortFixes = within(this.opts.windowMs);
+    const precise = (v) => v && v.standardError < this.opts.shortPrecision * v.speed;
+    const short = fitVelocity(shortFixes);
+    if (precise(short)) return short.speed;
+    const longFixes = within(this.opts.longWindowMs);
+    const long = fitVelocity(longFixes);
+    if (!long) return null;
+    if (long.speed > this.opts.significance * long.standardError) {
+      // (precise for the slower of the two: a noisy short fit reading high is not "precise")
+      const sharp = fitVelocity(shortFixes, { byScatter: true });
+      const sure = sharp && sharp.standardError < this.opts.sharpPrecision * Math.min(sharp.speed, long.speed);
+      return sure ? sharp.speed : long.speed;
+    }
+    const spanS = (longFixes[longFixes.length - 1].timestamp - longFixes[0].timestamp) / 1000;
+    if (spanS < this.opts.windowMs / 1000) return null; // too soon to tell parked from driving
+    const claimed = Math.max(...longFixes.map((f) => (Number.isFinite(f.accuracy) ? f.accuracy : 10)));
+    const moved = long.speed * spanS;
+    const byScatter = fitVelocity(longFixes, { byScatter: true });
+    const sure = byScatter && byScatter.speed > this.opts.significance * byScatter.standardError;
+    const fullWindow = spanS >= 0.8 * (this.opts.longWindowMs / 1000);
+    return fullWindow && sure && moved > Math.max(this.opts.crawlMinM, claimed) ? long.speed : 0;
   }
 
   #advanceOdometer(fix) {
@@ -190,9 +246,10 @@ export class SpeedEstimator {
  * positions against time: {speed (m/s), standardError (m/s)} or null (too few fixes).
  * The position noise is the larger of the fit's own scatter and a floor from the fixes'
  * reported accuracy (a radius, taken as ~2 sigma), so a parked phone's jitter fits a
- * velocity smaller than its standard error.
+ * velocity smaller than its standard error; `byScatter`: the fit's own scatter alone (1 m
+ * at least), for a truck already known to move.
  */
-export function fitVelocity(fixes) {
+export function fitVelocity(fixes, { byScatter = false } = {}) {
   const n = fixes.length;
   if (n < 3) return null;
   const t0 = fixes[0].timestamp;
@@ -216,9 +273,40 @@ export function fitVelocity(fixes) {
   const fy = slope(ys);
   const scatter = Math.sqrt((fx.rss + fy.rss) / (2 * Math.max(n - 2, 1)));
   const acc = fixes.map((f) => (Number.isFinite(f.accuracy) ? f.accuracy : 10));
-  const floor = Math.max(1, acc.reduce((s, a) => s + a, 0) / n / 2);
+  const floor = byScatter ? 1 : Math.max(1, acc.reduce((s, a) => s + a, 0) / n / 2);
   const sigma = Math.max(scatter, floor);
   return { speed: Math.hypot(fx.b, fy.b), standardError: sigma / Math.sqrt(stt) };
+}
+
+/**
+ * Is the truck parked? It stood for `pauseAfterMs`: under `resumeMps` and within
+ * `stillRadiusM` (or twice the fix's accuracy) of where it stopped. The speed alone is not
+ * enough: a 3 mph crawl reads under 1.5 m/s and paused the recording while it moved.
+ */
+export class ParkedWatch {
+  constructor({ pauseAfterMs = 120_000, resumeMps = 1.5, stillRadiusM = 50 } = {}) {
+    this.opts = { pauseAfterMs, resumeMps, stillRadiusM };
+    this.reset();
+  }
+
+  reset() {
+    this.since = null; // when it stopped (ms), and where
+    this.at = null;
+  }
+
+  /** Feed each accepted fix with the speed then shown; returns true when parked. */
+  update(fix, speedMps) {
+    const { pauseAfterMs, resumeMps, stillRadiusM } = this.opts;
+    const radius = Math.max(stillRadiusM, 2 * (Number.isFinite(fix.accuracy) ? fix.accuracy : 0));
+    const fast = (speedMps ?? 0) >= resumeMps;
+    const away = this.at !== null && haversineM(this.at.lat, this.at.lon, fix.lat, fix.lon) > radius;
+    if (fast || away) this.reset();
+    if (!fast && this.since === null) {
+      this.since = fix.timestamp;
+      this.at = fix;
+    }
+    return this.since !== null && fix.timestamp - this.since > pauseAfterMs;
+  }
 }
 
 /** Fires once each time the speed rises above the cap; re-arms 1 mph below it. */

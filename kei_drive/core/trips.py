@@ -367,10 +367,16 @@ def _speed_windows(
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
     half_s = np.full(n, cfg.max_smooth_window_s)
+    # the step around each fix (the median of the moving steps within the widest window
+    # either side), not the run's: a crawl's small steps sized a 20 s burst at 50 mph
+    # between crawls a 15 s window, which read it 44 mph and never over a 45 mph cap
+    width = 2 * int(math.ceil(cfg.max_smooth_window_s / dt_fix)) + 1
     for a, b in run_slices(run):
         moving_steps = step[a:b][moving[a:b]]
         if moving_steps.size:
-            fixes = np.ceil((10.0 * noise / max(float(np.median(moving_steps)), 0.5) - 1) / 2)
+            local = _running_median(np.where(moving[a:b], step[a:b], np.nan), width)
+            local = np.where(np.isfinite(local), local, float(np.median(moving_steps)))
+            fixes = np.ceil((10.0 * noise / np.maximum(local, 0.5) - 1) / 2)
             half_s[a:b] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
     i = np.arange(n)
     t = spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
@@ -888,7 +894,9 @@ def _road_steps(
 # 12: a sparse log's speeds are the fastest its lines between consecutive fixes held over
 # three steps, less half a line's error (``_sparse_speeds``): its lines across four steps
 # cut a winding road's bends (29 mph where the lines held 37).
-STATS_RULES = 12
+# 13: a dense log's smoothing window is sized by the steps around each fix, not the run's
+# median step (a 20 s burst at 50 mph between crawls read 44 mph, 0 s over a 45 mph cap).
+STATS_RULES = 13
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

@@ -199,6 +199,41 @@ def _rest_of(
     return out
 
 
+def _without_shared(
+    pieces: list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray, TripStats]],
+    cap: float | None,
+) -> tuple[list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray, TripStats]], list]:
+    """Each piece without the stretch a piece of the file with more fixes holds already, as
+    ``stored_spans`` does for stored trips (``core.same_log.shared_span``): one walk in two
+    tracks of a file, one a thinned copy of the other with three fixes more, was stored
+    twice and counted twice in the totals. The pieces in file order, and the labels of
+    those so cut."""
+    order = sorted(range(len(pieces)), key=lambda k: (-len(pieces[k][1]), k))
+    kept: list[tuple[str | None, TrackArrays, np.ndarray, np.ndarray, TripStats]] = []
+    result: dict[int, list] = {}
+    cut: list[str | None] = []
+    for k in order:
+        label, fixes, course, elevation, _stats = pieces[k]
+        first, last = _time_range(fixes)
+        spans = []
+        for other in kept:
+            a, b = _time_range(other[1])
+            if first <= b and a <= last and (span := shared_span(fixes, other[1])) is not None:
+                spans.append(span)
+        result[k] = (
+            _rest_of((label, fixes, course, elevation), spans, cap) if spans else [pieces[k]]
+        )
+        if spans:
+            cut.append(label)
+        kept.extend(result[k])
+    return [piece for k in range(len(pieces)) for piece in result[k]], cut
+
+
+def _time_range(fixes: TrackArrays) -> tuple[float, float]:
+    timed = fixes.t[np.isfinite(fixes.t)]
+    return (float(timed.min()), float(timed.max())) if timed.size else (math.inf, -math.inf)
+
+
 GPS_EPOCH = datetime(1980, 1, 6, tzinfo=UTC)  # no GPS fix is older
 
 
@@ -399,9 +434,11 @@ def import_gpx(
         notes_out.append(_held_note(list(dict.fromkeys(held_ids))))
     repeated.extend(held_ids)
     again = repeated_parts([piece[1] for piece in pieces])  # a track, or a part of it, twice
-    if again and notes_out is not None:
-        notes_out.append(_repeated_note([pieces[k][0] for k in again]))
+    twice = [pieces[k][0] for k in again]
     pieces = [piece for k, piece in enumerate(pieces) if k not in set(again)]
+    pieces, overlapping = _without_shared(pieces, cap)
+    if (twice or overlapping) and notes_out is not None:
+        notes_out.append(_repeated_note(twice + overlapping))
     repeated = list(dict.fromkeys(repeated))  # a trip may hold stretches of two pieces
     if skipped_out is not None:
         skipped_out.extend(repeated)

@@ -309,6 +309,27 @@ def test_a_wrong_time_stamp_mid_drive_does_not_cut_the_import_in_two(sqlite_url,
         assert trip.point_count == len(drive)
 
 
+@pytest.mark.parametrize("thinned_first", [True, False])
+def test_one_log_in_two_tracks_of_a_file_is_stored_once(sqlite_url, thinned_first):
+    """A file holding a walk twice, once thinned with three more fixes at its end (the
+    Boulder fixture): it was stored as two trips and counted twice in the totals. The
+    track with more fixes is kept, whichever comes first, and a note says so."""
+    drive = TrackBuilder().start().drive(3_000, 12.0).points
+    end = drive[-1]
+    extra = [
+        TrackPoint(end.lat + k * 5e-5, end.lon, end.time + timedelta(seconds=20 * k))
+        for k in (1, 2, 3)
+    ]  # standing within 20 m of the end: no drive of its own
+    thinned = drive[::3] + extra
+    a, b = (thinned, drive) if thinned_first else (drive, thinned)
+    notes: list[str] = []
+    with session(sqlite_url) as s:
+        ((trip, stats),) = import_gpx(s, _two_tracks(a, b), notes_out=notes)
+        assert trip.point_count == len(drive)
+        assert stats.distance_m == pytest.approx(3_000, rel=0.01)
+    assert any("repeats the fixes of another part" in note for note in notes)
+
+
 def test_bad_gpx_leaves_database_untouched(sqlite_url):
     with session(sqlite_url) as s:
         for bad in ("<gpx><trk>", "<html/>", '<gpx version="1.1"></gpx>'):

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  ParkedWatch,
   SpeedAlert,
   SpeedEstimator,
   formatSpeed,
@@ -60,7 +61,9 @@ test("stationary jitter reads 0 and adds no distance", () => {
       accuracy: 10,
       timestamp: 1_000_000 + i * 1000,
     });
-    assert.equal(formatSpeed(est.snapshot(1_000_000 + i * 1000).speedMps, "mph"), "0");
+    // "--" while too few fixes tell parked from driving (the first 4 s), then 0
+    const shown = formatSpeed(est.snapshot(1_000_000 + i * 1000).speedMps, "mph");
+    assert.equal(shown, i < 4 ? "--" : "0", `fix ${i}`);
   }
   assert.equal(est.odometerM, 0);
 });
@@ -102,12 +105,62 @@ test("after a 6 s gap the readout is -- and the status lost", () => {
   assert.equal(formatSpeed(snap.speedMps, "kmh"), "--");
 });
 
-test("invalid fixes (NaN, out of range, time going back) are rejected", () => {
+test("invalid fixes (NaN, out of range), the same time again and a late fix are rejected", () => {
   const est = new SpeedEstimator();
   assert.equal(est.addFix({ lat: NaN, lon: 0, timestamp: 1 }).reason, "invalid");
   assert.equal(est.addFix({ lat: 91, lon: 0, timestamp: 1 }).reason, "invalid");
   est.addFix({ ...START, accuracy: 5, timestamp: 10_000 });
-  assert.equal(est.addFix({ ...START, accuracy: 5, timestamp: 9_000 }).reason, "invalid");
+  assert.equal(est.addFix({ ...START, accuracy: 5, timestamp: 10_000 }).reason, "duplicate");
+  assert.equal(est.addFix({ ...START, accuracy: 5, timestamp: 9_500 }).reason, "late");
+});
+
+test("a clock stepping back 60 s is read on, not every later fix refused", () => {
+  // every fix after the step was refused as "going back": "GPS lost", then "--", at 30 mph
+  const est = new SpeedEstimator();
+  feed(est, stream(13.41, 10));
+  const after = stream(13.41, 10, { t0: 1_000_000 - 50_000 }).map((f) => ({
+    ...f,
+    lat: f.lat + (13.41 * 11) / M_PER_DEG_LAT,
+  }));
+  const results = feed(est, after);
+  assert.ok(results.every((r) => r.accepted), JSON.stringify(results));
+  const snap = est.snapshot(after.at(-1).timestamp);
+  assert.equal(snap.status, "ok");
+  assert.equal(formatSpeed(snap.speedMps, "mph"), "30");
+});
+
+test("a reload at 30 mph reads -- until its fixes tell, never 0", () => {
+  const est = new SpeedEstimator();
+  const shown = stream(13.41, 6).map((fix) => {
+    est.addFix(fix);
+    return formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph");
+  });
+  assert.ok(!shown.includes("0"), shown.join(","));
+  assert.equal(shown.at(-1), "30");
+});
+
+test("a device speed the positions deny is not shown", () => {
+  // 0 at every fix while the positions move at 30 mph (some phones), and a speed stuck at
+  // 30 mph after the truck stopped: the positions' speed is shown
+  let est = new SpeedEstimator();
+  feed(est, stream(13.41, 12, { speed: 0 }));
+  assert.equal(formatSpeed(est.snapshot(1_012_000).speedMps, "mph"), "30");
+  est = new SpeedEstimator();
+  feed(est, noisyStream(0, 12, { hz: 1, jitterM: 1 }).map((f) => ({ ...f, speed: 13.41 })));
+  assert.equal(formatSpeed(est.snapshot(1_012_000).speedMps, "mph"), "0");
+});
+
+test("a crawl at 1 fix a second from a phone claiming 10 m reads 4-5 mph, not 0", () => {
+  for (const mph of [4, 5]) {
+    const est = new SpeedEstimator();
+    const fixes = noisyStream(mph * MPS_PER_MPH, 40, { hz: 1, jitterM: 1.5, accuracy: 10 });
+    const shown = fixes.map((fix) => {
+      est.addFix(fix);
+      return formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph");
+    });
+    const settled = shown.slice(12);
+    assert.ok(settled.every((r) => Math.abs(Number(r) - mph) <= 1), `${mph} mph: ${shown}`);
+  }
 });
 
 test("odometer counts a straight drive", () => {
@@ -168,7 +221,9 @@ test("parked at 2 Hz with 3 m jitter and no device speed reads 0", () => {
     const est = new SpeedEstimator();
     for (const fix of noisyStream(0, 600, { seed })) {
       est.addFix(fix);
-      assert.equal(formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph"), "0", `seed ${seed}`);
+      const shown = formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph");
+      const soon = fix.timestamp - 1_000_000 < 4000; // "--" until its fixes can tell
+      assert.equal(shown, soon ? "--" : "0", `seed ${seed} at ${fix.timestamp}`);
     }
     assert.equal(est.odometerM, 0);
   }
@@ -191,7 +246,21 @@ test("a 5 mph crawl at 2 Hz reads 5", () => {
 
 test("a fresh device speed is preferred over the fitted one", () => {
   const est = new SpeedEstimator();
-  const fixes = noisyStream(0, 10).map((f) => ({ ...f, speed: 8.94 }));
+  // (a measured speed varies from fix to fix; one repeated exactly is stale)
+  const fixes = noisyStream(0, 10).map((f, i) => ({ ...f, speed: 8.94 + (i % 3) * 0.01 }));
   feed(est, fixes);
   assert.equal(formatSpeed(est.snapshot(fixes.at(-1).timestamp).speedMps, "mph"), "20");
+});
+
+test("a 3 mph crawl never pauses the recording; standing 2 min does, and moving on resumes", () => {
+  // the pause went by the readout's speed alone: a crawl under 1.5 m/s paused after 2 min
+  const crawl = new ParkedWatch();
+  const fixes = noisyStream(3 * MPS_PER_MPH, 300, { hz: 1, jitterM: 1.5 });
+  assert.ok(fixes.every((fix) => !crawl.update(fix, 1.2)), "a crawl paused");
+  const watch = new ParkedWatch();
+  const standing = noisyStream(0, 180, { hz: 1, jitterM: 5 });
+  const parked = standing.map((fix) => watch.update(fix, 0));
+  assert.equal(parked.indexOf(true), 121); // after 2 min, not before
+  const away = { ...START, lat: START.lat + 80 / M_PER_DEG_LAT, accuracy: 5, timestamp: 1_181_000 };
+  assert.equal(watch.update(away, 1.0), false); // 80 m on at a crawl: moving again
 });

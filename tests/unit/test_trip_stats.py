@@ -1862,3 +1862,31 @@ def test_a_run_of_fixes_stamped_an_hour_early_is_no_clock_change(run):
         for i, p in enumerate(track.points)
     ]
     assert compute_stats(points).elapsed_s == pytest.approx(500, abs=2)
+
+
+@pytest.mark.parametrize("accuracy_m", [5.0, 10.0, 20.0])
+def test_a_burst_between_crawls_keeps_its_top_speed_and_time_over_the_cap(accuracy_m):
+    """A 1 s log: 2 min crawling at 5 mph, 20 s at 50 mph (2 m/s2 up, 2.5 down), 2 min
+    crawling. The smoothing window was sized for the whole run by its median step (the
+    crawl's): 15 s, which read 44 mph and 0 s over a 45 mph cap. Sized by the steps around
+    each fix, it reads 50 mph and about the 20 s over the cap a careful reader counts."""
+    crawl, fast = mph_to_mps(5), mph_to_mps(50)
+    speeds, v = [crawl] * 120, crawl
+    while v < fast:
+        v = min(fast, v + 2.0)
+        speeds.append(v)
+    speeds += [fast] * 20
+    while v > crawl:
+        v = max(crawl, v - 2.5)
+        speeds.append(v)
+    speeds += [crawl] * 120
+    along = np.cumsum(speeds)
+    track = TrackArrays.from_columns(
+        40.0 + along / 111_195.0,
+        np.full(along.size, -105.0),
+        T0.timestamp() + np.arange(along.size, dtype=float),
+        accuracy=np.full(along.size, accuracy_m),
+    )
+    stats = compute_stats(track, cap_mps=mph_to_mps(45), with_states=False)
+    assert stats.max_speed_mps == pytest.approx(fast, rel=0.02)
+    assert 15 <= stats.over_cap_s <= 24
