@@ -305,8 +305,11 @@ def _import_pieces(
         for log in logs:
             fixes, course, elevation = from_segments(log)
             # cut at pauses in the times the statistics read (a fix stamped a day late
-            # mid-drive is re-timed, not a pause); the fixes keep their stamps as logged
-            timed = repaired_times(fixes)[0].t
+            # mid-drive is re-timed, not a pause: such a stamp steps back after it); the
+            # fixes keep their stamps as logged
+            with np.errstate(invalid="ignore"):
+                stepped_back = bool(np.any(np.diff(fixes.t) < 0))
+            timed = repaired_times(fixes)[0].t if stepped_back else fixes.t
             parts = [part for part in split_on_time_gaps(timed, split_gap_s) if part.size >= 2]
             if len(parts) > 1 and np.isfinite(fixes.speed).any():
                 # a logger that stops while parked: its drives measured as its whole log is
