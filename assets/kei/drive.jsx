@@ -6,7 +6,7 @@ import { SpeedAlert, SpeedEstimator, formatSpeed, MPS_PER_MPH, METERS_PER_MILE }
 import { useWakeLock } from "./wakelock.js";
 import { badgeText, visitorText } from "./geo.js";
 import { useStateRule } from "./states.js";
-import { useTripRecorder } from "./recorder.js";
+import { tripSoFar, useTripRecorder } from "./recorder.js";
 import { gpsUnsupported, locationPermission, requestLocation, subscribe } from "./position.js";
 import { BEEP_INTERVALS_S, DEFAULT_BEEP_EVERY_S, useOverCapAlert } from "./alerts.js";
 import { FirstRunCard } from "./first_run.jsx";
@@ -244,7 +244,7 @@ export function DriveScreen() {
   // Re-read the estimator twice a second so a silent GPS turns into "--". Only a change
   // re-renders: a screen waiting for GPS costs the phone nothing (docs/performance.md).
   const timing = useRef(false);
-  timing.current = driveStart !== null;
+  timing.current = driveStart !== null || recorder.active;
   useEffect(() => {
     const timer = setInterval(() => {
       const t = Date.now();
@@ -278,6 +278,11 @@ export function DriveScreen() {
     setDriveStart(null);
     setSnap(estimator.current.snapshot(Date.now()));
   };
+  // While recording, "this drive" is the trip so far: its distance and time go on after a
+  // reload (the screen's own count began again at 0 mid-trip).
+  const soFar = recorder.active ? tripSoFar() : null;
+  const driveM = soFar ? Math.max(soFar.distanceM, snap.odometerM) : snap.odometerM;
+  const since = soFar?.startedAt ?? driveStart;
   const capBand = over && (
     <div id="over-cap-band" className="kd-band" role="alert">
       Slow down · above {capMph} mph
@@ -366,13 +371,13 @@ export function DriveScreen() {
           <div className="kd-stats">
             <div>
               <div className="kd-stat" id="odometer">
-                {(snap.odometerM / METERS_PER_MILE).toFixed(1)} mi · {(snap.odometerM / 1000).toFixed(1)} km
+                {(driveM / METERS_PER_MILE).toFixed(1)} mi · {(driveM / 1000).toFixed(1)} km
               </div>
               <div className="kd-stat-label">this drive</div>
             </div>
             <div>
               <div className="kd-stat" id="elapsed">
-                {formatElapsed(driveStart ? now - driveStart : 0)}
+                {formatElapsed(since ? now - since : 0)}
               </div>
               <div className="kd-stat-label">elapsed</div>
             </div>

@@ -460,6 +460,14 @@ function subscribeStore(listen) {
 
 const idle = describe({ ...snapshot, trip: null });
 
+/** The trip being recorded so far, across reloads: {startedAt (ms), distanceM}, or null. */
+export function tripSoFar() {
+  const trip = readJson(TRIP_KEY, null);
+  const tally = readJson(TALLY_KEY, null);
+  if (!trip || tally?.uuid !== trip.uuid) return null;
+  return { startedAt: trip.startedAt, distanceM: tally.distanceM ?? 0 };
+}
+
 /** The recorder for a component: {active, state, pending, label, summary, start, stop, …}. */
 export function useTripRecorder() {
   return useSyncExternalStore(subscribeStore, current, () => idle);

@@ -134,3 +134,21 @@ def test_fixes_before_the_phones_store_opens_are_kept(phone, app_server):
     )
     reply = phone.request.get(f"/api/v1/trips/{trip_uuid}").json()
     assert reply["point_count"] == len(route)
+
+
+def test_this_drive_counts_the_trip_across_a_reload(phone):
+    """After a reload mid-trip the Drive screen's "this drive" began again at 0.0 mi while
+    the trip went on; while recording it is the trip so far (distance and elapsed time)."""
+    phone.goto("/")
+    phone.click("#trip-start")
+    phone.wait_for_selector("#trip-stop")
+    feed(phone, positions(START, 25))  # 24 s at 30 mph: ~320 m
+    phone.on("dialog", lambda dialog: dialog.accept())
+    phone.reload()
+    phone.wait_for_selector("#trip-stop")
+    feed(phone, positions(START, 25, offset=25))
+    km = float(phone.inner_text("#odometer").split("·")[1].split()[0])
+    assert km >= 0.5, phone.inner_text("#odometer")  # ~640 m driven in all, not ~320
+    minutes, seconds = (int(x) for x in phone.inner_text("#elapsed").split(":")[-2:])
+    assert minutes * 60 + seconds >= 45, phone.inner_text("#elapsed")
+    stop_trip(phone)
