@@ -198,12 +198,15 @@ def import_gpx(
     skipped_out: list[int] | None = None,
     notes_out: list[str] | None = None,
     lanes: int = 1,
+    zone: tzinfo | None = None,
 ) -> list[tuple[Trip, TripStats]]:
     """Import a GPX file as finished trips: statistics, names, highway use (``skipped_out``
     receives the ids of trips stored before that the file repeats, ``notes_out`` a note on
     points of the file left out and one on planned routes set aside beside a track). A file
     of many trips (a tracker's year) is judged on ``lanes`` engines side by side: the CLI
     asks for two; the server keeps to its one (memory counts more there than seconds).
+    A trip without a name of its own is named by its start in ``zone`` (the importer's time
+    zone: the browser's on the Trips page), else in UTC.
 
     Storing is ``trip_import.import_gpx`` (one trip per track piece, bulk insert committed in
     chunks, nothing left behind on failure, ``AlreadyImported`` for the same fixes again);
@@ -226,7 +229,7 @@ def import_gpx(
     )
     for trip, _stats in created:
         if not trip.name:
-            trip.name = default_trip_name(trip)
+            trip.name = default_trip_name(trip, zone)
             session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads

@@ -264,3 +264,33 @@ def test_recording_trip_refreshes_itself(phone, app_server, artifacts_dir):
     assert phone.locator("#trip-map path[data-kept='1']").count() > 0
     assert phone.locator("#trip-name ~ *", has_text="recording").count() == 0
     assert phone.errors == []
+
+
+def test_an_upload_names_its_trips_in_the_browsers_time_zone(browser, app_server):
+    """Trips of a file without names were named in UTC above times shown in the browser's
+    zone; they are named in the browser's zone (Denver: 14:00 UTC is 08:00 MDT)."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        base_url=app_server.url,
+        timezone_id="America/Denver",
+        locale="en-US",
+    )
+    page = context.new_page()
+    try:
+        page.goto("/trips")
+        page.wait_for_selector("text=Import GPX")
+        page.wait_for_selector("#gpx-import[data-zone='America/Denver']")  # known to the page
+        page.set_input_files(
+            "#gpx-upload input[type=file]",
+            [
+                {
+                    "name": "unnamed.gpx",
+                    "mimeType": "application/gpx+xml",
+                    "buffer": synthetic_gpx(east_m=170, name=None),
+                }
+            ],
+        )
+        ok = page.wait_for_selector("#import-ok").inner_text()
+        assert "2024-05-04 08:00 MDT (MD)" in ok, ok
+    finally:
+        context.close()

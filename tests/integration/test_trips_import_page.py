@@ -53,3 +53,16 @@ def test_a_file_with_a_bad_fix_is_imported_and_the_page_says_what_was_left_out(u
     assert len(result.trips) == 2 and count(url) == 2
     assert result.note.startswith("1 point of the file was left out: point #1 of track 1 ")
     assert "(lat=nan" in result.note
+
+
+def test_unnamed_trips_are_named_in_the_browsers_time_zone(url):
+    """A web import named its trips in UTC ("2024-05-04 14:00 UTC") above local times on the
+    same page; it is named in the browser's zone now (the CLI's stay in UTC, said so)."""
+    from zoneinfo import ZoneInfo
+
+    gpx = synthetic_gpx(east_m=90, name=None)
+    result = import_file("drive.gpx", gpx, None, zone=ZoneInfo("America/Los_Angeles"))
+    assert [t.name for t in result.trips] == [
+        "2024-05-04 07:00 PDT (MD)",
+        "2024-05-04 09:00 PDT (MD)",
+    ]

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 M_PER_DEG_LAT = 111_195.0
 
 
-def synthetic_gpx(east_m: float = 0.0) -> bytes:
+def synthetic_gpx(east_m: float = 0.0, name: str | None = "Synthetic drive") -> bytes:
     """One track, two segments two hours apart (-> two trips). The first drives north
     from Baltimore: 20 s speeding up, 150 s at 20 m/s (45 mph), a 5 min recording gap,
     60 s more at 20 m/s, slowing down; the second is 2 min at 10 m/s. ``east_m`` moves the
-    whole drive east, so a second import is a different file (imports are fingerprinted)."""
+    whole drive east, so a second import is a different file (imports are fingerprinted);
+    ``name``: the track's (None: none, the app names the trips)."""
     start = datetime(2024, 5, 4, 14, 0, tzinfo=UTC)
     lat = 39.2904
     lon = -76.6122 + east_m / (M_PER_DEG_LAT * math.cos(math.radians(lat)))
@@ -42,7 +43,7 @@ def synthetic_gpx(east_m: float = 0.0) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
-        f"<trk><name>Synthetic drive</name>{seg(first)}{seg(second)}</trk></gpx>"
+        f"<trk>{f'<name>{name}</name>' if name else ''}{seg(first)}{seg(second)}</trk></gpx>"
     ).encode()
 
 

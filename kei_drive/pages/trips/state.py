@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
@@ -28,16 +31,33 @@ from kei_drive.services import trips as trip_service
 log = logging.getLogger(__name__)
 
 PER_PAGE = 20
+ZONE_JS = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+
+
+def _known_zone(name: str) -> bool:
+    """An IANA zone name this machine knows ("America/Chicago")."""
+    if not name or len(name) > 64:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def import_file(
-    name: str, data: bytes, vehicle_id: int | None, uid: int | None = None
+    name: str,
+    data: bytes,
+    vehicle_id: int | None,
+    uid: int | None = None,
+    zone: tzinfo | None = None,
 ) -> ImportedFile:
-    """Import one uploaded file in its own transaction: a bad file changes nothing."""
+    """Import one uploaded file in its own transaction: a bad file changes nothing. Trips
+    without a name of their own are named by their start in ``zone`` (the browser's)."""
     notes: list[str] = []  # points left out, routes set aside, tracks joined
     with app_session() as s:
         created = trip_service.import_gpx(
-            s, data, vehicle_id=vehicle_id, user_id=uid, notes_out=notes
+            s, data, vehicle_id=vehicle_id, user_id=uid, notes_out=notes, zone=zone
         )
         return ImportedFile(
             file=name,
@@ -63,6 +83,7 @@ class TripsState(rx.State):
     importing: bool = False
     load_error: str = ""
     loaded: bool = False
+    client_zone: str = ""  # the browser's IANA time zone: imported trips are named in it
 
     def _load(self) -> None:
         uid = user_id(self)
@@ -86,8 +107,13 @@ class TripsState(rx.State):
         self.loaded = True
 
     @rx.event
-    def on_load(self) -> None:
+    def on_load(self):
         self._load()
+        return rx.call_script(ZONE_JS, callback=TripsState.got_zone)
+
+    @rx.event
+    def got_zone(self, name: Any) -> None:
+        self.client_zone = name if isinstance(name, str) and _known_zone(name) else ""
 
     @rx.event
     def next_page(self) -> None:
@@ -126,7 +152,8 @@ class TripsState(rx.State):
         name = upload.name or "upload.gpx"
         try:
             data = await upload.read()
-            result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid)
+            zone = ZoneInfo(self.client_zone) if _known_zone(self.client_zone) else None
+            result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid, zone)
         except (GpxError, q.NotFound, ValueError) as exc:
             self.import_errors.append(f"{name}: {exc}")
             return

@@ -89,4 +89,7 @@ def importer() -> rx.Component:
         ),
         _results(),
         class_name="kd-import",
+        id="gpx-import",
+        # the browser's time zone, once known: trips without a name are named in it
+        custom_attrs={"data-zone": s.client_zone},
     )
