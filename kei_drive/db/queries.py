@@ -15,7 +15,7 @@ import math
 import uuid as uuidlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import numpy as np
@@ -723,12 +723,16 @@ def totals_per_vehicle(session: Session, user_id: int | None = None) -> list[Tot
     return sorted(out, key=lambda t: -t.distance_m)
 
 
-def totals_per_month(session: Session, user_id: int | None = None) -> list[Totals]:
-    """Totals per calendar month (UTC) of the start time, newest month first."""
+def totals_per_month(
+    session: Session, user_id: int | None = None, zone: tzinfo | None = None
+) -> list[Totals]:
+    """Totals per calendar month of the start time in ``zone`` (the viewer's; UTC without
+    one: a Friday-evening drive in California is June's, not July's), newest month first."""
     uid = _uid(session, user_id)
     months: dict[str, list[float]] = {}
     for started, created, dist, moving, over in _totals_rows(session, uid):
         when = as_utc(started or created)
+        when = when.astimezone(zone) if zone is not None else when  # type: ignore[union-attr]
         acc = months.setdefault(when.strftime("%Y-%m"), [0, 0.0, 0.0, 0.0])
         acc[0] += 1
         acc[1] += dist or 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -182,6 +182,21 @@ def test_a_new_cap_measures_the_vehicles_trips_again(db_url, monkeypatch):
     with session(db_url) as s:
         stored = q.get_trip(s, uuid)
         assert stored.cap_mps is None and not stored.over_cap_s
+
+
+def test_monthly_totals_group_by_the_viewers_month(db_url):
+    """A Friday-evening drive in California (02:34 UTC on Saturday 1 July) was counted in
+    July: the month in the viewer's zone is June."""
+    from zoneinfo import ZoneInfo
+
+    evening = TrackBuilder(t=datetime(2017, 7, 1, 2, 34, tzinfo=UTC)).start().drive(2_000, 12.0)
+    with session(db_url) as s:
+        trip, _, points = _record(s, evening, "00000000-0000-4000-8000-0000000000e1")
+        q.add_points(s, trip, points)
+        finish_trip(s, trip)
+        assert [m.key for m in q.totals_per_month(s)] == ["2017-07"]
+        pacific = q.totals_per_month(s, zone=ZoneInfo("America/Los_Angeles"))
+        assert [(m.key, m.trips) for m in pacific] == [("2017-06", 1)]
 
 
 def test_points_are_stored_once_and_stats_computed(db_url):

@@ -32,8 +32,8 @@ def trips_page() -> list[rx.Component]:
         ),
         trip_history(),
         rx.el.p(
-            "Times are shown in this device's time zone; monthly totals group trips by "
-            "their start month in UTC.",
+            "Times are shown in this device's time zone, and monthly totals group trips by "
+            "their start month in it.",
             class_name="kd-note kd-foot-note",
         ),
     ]

@@ -34,6 +34,10 @@ PER_PAGE = 20
 ZONE_JS = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 
 
+def _zone(name: str) -> tzinfo | None:
+    return ZoneInfo(name) if _known_zone(name) else None
+
+
 def _known_zone(name: str) -> bool:
     """An IANA zone name this machine knows ("America/Chicago")."""
     if not name or len(name) > 64:
@@ -99,7 +103,8 @@ class TripsState(rx.State):
                 self.rows = [trip_row(t, v) for t, v in result.items]
                 self.page, self.pages, self.total = result.page, result.pages, result.total
                 self.per_vehicle = [totals_row(t) for t in q.totals_per_vehicle(s, uid)]
-                self.per_month = [totals_row(t) for t in q.totals_per_month(s, uid)]
+                zone = _zone(self.client_zone)
+                self.per_month = [totals_row(t) for t in q.totals_per_month(s, uid, zone)]
                 self.vehicles = vehicle_options(q.list_vehicles(s, uid))
             self.load_error = ""
         except Exception as exc:  # the page must say why it is empty
@@ -113,7 +118,10 @@ class TripsState(rx.State):
 
     @rx.event
     def got_zone(self, name: Any) -> None:
-        self.client_zone = name if isinstance(name, str) and _known_zone(name) else ""
+        zone = name if isinstance(name, str) and _known_zone(name) else ""
+        if zone != self.client_zone:
+            self.client_zone = zone
+            self._load()  # the monthly totals, by months in this zone
 
     @rx.event
     def next_page(self) -> None:
@@ -152,7 +160,7 @@ class TripsState(rx.State):
         name = upload.name or "upload.gpx"
         try:
             data = await upload.read()
-            zone = ZoneInfo(self.client_zone) if _known_zone(self.client_zone) else None
+            zone = _zone(self.client_zone)
             result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid, zone)
         except (GpxError, q.NotFound, ValueError) as exc:
             self.import_errors.append(f"{name}: {exc}")

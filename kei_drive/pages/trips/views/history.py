@@ -115,7 +115,7 @@ def trip_history() -> rx.Component:
     s = TripsState
     totals = rx.el.section(
         totals_table("Per vehicle", "Vehicle", s.per_vehicle, "totals-vehicle"),
-        totals_table("Per month (calendar months in UTC)", "Month", s.per_month, "totals-month"),
+        totals_table("Per month", "Month", s.per_month, "totals-month"),
         class_name="kd-totals-grid",
     )
     listing = rx.el.div(
