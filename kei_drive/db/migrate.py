@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,10 +51,32 @@ def migrate(url: str | None = None) -> None:
 
     url = normalize_url(url)
     cfg = alembic_config(url)
-    with get_engine(url).begin() as connection:
+    with (
+        get_engine(url).connect() as connection,
+        _foreign_keys_off(connection),
+        connection.begin(),
+    ):
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     _DONE.add(url)
+
+
+@contextmanager
+def _foreign_keys_off(connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrating. A batch migration copies a table and
+    drops the old one; with them on, the drop cascades (``ON DELETE CASCADE``): adding a
+    key to ``ingest_devices`` deleted every logger fix. The copy keeps every row and
+    reference. (The pragma is set between transactions: inside one it does nothing.)"""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # pooled: as the engine sets it
+        connection.commit()
 
 
 def ensure_migrated(url: str | None = None) -> None:

@@ -54,6 +54,41 @@ def test_migration_from_empty_database_creates_all_tables(kind, tmp_path):
     assert current_revision(url) == head_revision()
 
 
+def test_a_migration_that_copies_a_table_keeps_the_rows_that_refer_to_it(tmp_path):
+    """SQLite: a batch migration copies a table and drops the old one; with foreign keys
+    on, the drop cascaded: migration 0009 (a key on ``ingest_devices``) deleted every
+    logger fix. Migrations run with them off: a database at 0008 keeps its fixes."""
+    from alembic import command
+    from kei_drive.db.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    with get_engine(url).begin() as connection:  # foreign keys on, as the app has them
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0008")
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, username, display_name, created_at, role) "
+            "VALUES (1, 'local', 'Local', '2026-12-01', 'owner')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO ingest_devices (id, user_id, name, source, gap_s, stop_s, created_at) "
+            "VALUES (1, 1, 'phone', 'owntracks', 300, 300, '2026-12-01')"
+        )
+        for k in range(50):
+            connection.exec_driver_sql(
+                "INSERT INTO device_fixes (device_id, time_ms, lat, lon) "
+                "VALUES (1, ?, 39.3, -76.6)",
+                (1_790_000_000_000 + 1000 * k,),
+            )
+    migrate(url)
+    assert current_revision(url) == head_revision()
+    with get_engine(url).connect() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM device_fixes").scalar()
+        keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    assert count == 50
+    assert keys == 1  # and the engine's connections have them on again
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_models_and_migrations_do_not_drift(kind, tmp_path):
     url = fresh_db_url(kind, tmp_path)
