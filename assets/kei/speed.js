@@ -17,7 +17,8 @@ export const DEFAULTS = Object.freeze({
   stationaryMps: 0.6, // device-reported speeds below this are GPS noise
   contradictMps: 3, // a device speed and the positions this far apart (and more) contradict
   staleRepeats: 3, // a device speed repeated exactly this often is stale, not measured
-  crawlMinM: 15, // the long fit's line moved this far (or the claimed accuracy): a crawl
+  crawlWindowMs: 20000, // a crawl the claimed accuracy hides: a line over this window that
+  crawlMinM: 30, // moved this far, and 3x the claimed accuracy (a wander comes back)
   clockBackMs: 1000, // a fix stamped this much before the last: the clock stepped back
   glitchResetCount: 3, // this many consistent "glitches" in a row mean we were wrong
 });
@@ -145,7 +146,7 @@ export class SpeedEstimator {
     const repeated = Number.isFinite(fix.speed) && before?.speed === fix.speed;
     this.repeats = repeated ? this.repeats + 1 : 0;
     this.window.push(fix);
-    const keepMs = Math.max(this.opts.windowMs, this.opts.longWindowMs);
+    const keepMs = Math.max(this.opts.windowMs, this.opts.longWindowMs, this.opts.crawlWindowMs);
     while (this.window.length > 2 && fix.timestamp - this.window[0].timestamp > keepMs) {
       this.window.shift();
     }
@@ -201,14 +202,21 @@ export class SpeedEstimator {
       const sure = sharp && sharp.standardError < this.opts.sharpPrecision * Math.min(sharp.speed, long.speed);
       return sure ? sharp.speed : long.speed;
     }
-    const spanS = (longFixes[longFixes.length - 1].timestamp - longFixes[0].timestamp) / 1000;
-    if (spanS < this.opts.windowMs / 1000) return null; // too soon to tell parked from driving
-    const claimed = Math.max(...longFixes.map((f) => (Number.isFinite(f.accuracy) ? f.accuracy : 10)));
-    const moved = long.speed * spanS;
-    const byScatter = fitVelocity(longFixes, { byScatter: true });
-    const sure = byScatter && byScatter.speed > this.opts.significance * byScatter.standardError;
-    const fullWindow = spanS >= 0.8 * (this.opts.longWindowMs / 1000);
-    return fullWindow && sure && moved > Math.max(this.opts.crawlMinM, claimed) ? long.speed : 0;
+    const span = (run) => (run[run.length - 1].timestamp - run[0].timestamp) / 1000;
+    if (span(longFixes) < this.opts.windowMs / 1000) return null; // too soon to tell
+    return this.#crawling(within(this.opts.crawlWindowMs)) ? long.speed : 0;
+  }
+
+  // A crawl whose fixes claim more error than it moves in 10 s: over 20 s its fitted line
+  // went on farther than a parked phone's wander reaches (30 m, and 3x the claimed
+  // accuracy; a wander turns back within a minute), significant by the fit's own scatter.
+  #crawling(fixes) {
+    const spanS = (fixes[fixes.length - 1].timestamp - fixes[0].timestamp) / 1000;
+    if (spanS < 0.8 * (this.opts.crawlWindowMs / 1000)) return false;
+    const fit = fitVelocity(fixes, { byScatter: true });
+    if (!fit || fit.speed <= this.opts.significance * fit.standardError) return false;
+    const claimed = Math.max(...fixes.map((f) => (Number.isFinite(f.accuracy) ? f.accuracy : 10)));
+    return fit.speed * spanS > Math.max(this.opts.crawlMinM, 3 * claimed);
   }
 
   #advanceOdometer(fix) {
@@ -279,33 +287,62 @@ export function fitVelocity(fixes, { byScatter = false } = {}) {
 }
 
 /**
- * Is the truck parked? It stood for `pauseAfterMs`: under `resumeMps` and within
- * `stillRadiusM` (or twice the fix's accuracy) of where it stopped. The speed alone is not
- * enough: a 3 mph crawl reads under 1.5 m/s and paused the recording while it moved.
+ * Is the truck parked? It stood for `pauseAfterMs`: under `resumeMps`, its fixes around
+ * where it stopped (their centroid), within `stillRadiusM` or twice the fix's accuracy;
+ * `awayFixes` fixes in a row beyond that are a move. The speed alone is not enough: a
+ * 3 mph crawl reads under 1.5 m/s and paused the recording while it moved; nor one fix
+ * (a rough GPS's scatter crossed any line around the first fix and never paused).
  */
 export class ParkedWatch {
-  constructor({ pauseAfterMs = 120_000, resumeMps = 1.5, stillRadiusM = 50 } = {}) {
-    this.opts = { pauseAfterMs, resumeMps, stillRadiusM };
+  constructor({ pauseAfterMs = 120_000, resumeMps = 1.5, stillRadiusM = 50, awayFixes = 3 } = {}) {
+    this.opts = { pauseAfterMs, resumeMps, stillRadiusM, awayFixes };
     this.reset();
   }
 
   reset() {
-    this.since = null; // when it stopped (ms), and where
-    this.at = null;
+    this.since = null; // when it stopped (ms)
+    this.last = null; // the newest fix's time
+    this.lat = 0; // sums of its fixes since, for their centroid
+    this.lon = 0;
+    this.count = 0;
+    this.away = 0; // fixes in a row beyond the radius
+  }
+
+  #stopAt(fix) {
+    this.reset();
+    this.since = fix.timestamp;
+    this.last = fix.timestamp;
+    this.#add(fix);
+  }
+
+  #add(fix) {
+    this.lat += fix.lat;
+    this.lon += fix.lon;
+    this.count += 1;
+    this.away = 0;
   }
 
   /** Feed each accepted fix with the speed then shown; returns true when parked. */
   update(fix, speedMps) {
-    const { pauseAfterMs, resumeMps, stillRadiusM } = this.opts;
-    const radius = Math.max(stillRadiusM, 2 * (Number.isFinite(fix.accuracy) ? fix.accuracy : 0));
-    const fast = (speedMps ?? 0) >= resumeMps;
-    const away = this.at !== null && haversineM(this.at.lat, this.at.lon, fix.lat, fix.lon) > radius;
-    if (fast || away) this.reset();
-    if (!fast && this.since === null) {
-      this.since = fix.timestamp;
-      this.at = fix;
+    const { pauseAfterMs, resumeMps, stillRadiusM, awayFixes } = this.opts;
+    if ((speedMps ?? 0) >= resumeMps) {
+      this.reset();
+      return false;
     }
-    return this.since !== null && fix.timestamp - this.since > pauseAfterMs;
+    if (this.since === null) {
+      this.#stopAt(fix); // stopped now
+      return false;
+    }
+    if (fix.timestamp < this.last) this.since -= this.last - fix.timestamp; // clock went back
+    this.last = fix.timestamp;
+    const radius = Math.max(stillRadiusM, 2 * (Number.isFinite(fix.accuracy) ? fix.accuracy : 0));
+    const off = haversineM(this.lat / this.count, this.lon / this.count, fix.lat, fix.lon);
+    if (off <= radius) this.#add(fix);
+    else if (++this.away >= awayFixes) {
+      this.#stopAt(fix); // it moved on
+      return false;
+    }
+    return fix.timestamp - this.since > pauseAfterMs;
   }
 }
 

@@ -151,14 +151,15 @@ test("a device speed the positions deny is not shown", () => {
 });
 
 test("a crawl at 1 fix a second from a phone claiming 10 m reads 4-5 mph, not 0", () => {
+  // (and a parked phone whose error wanders as far as it claims does not: it turns back)
   for (const mph of [4, 5]) {
     const est = new SpeedEstimator();
-    const fixes = noisyStream(mph * MPS_PER_MPH, 40, { hz: 1, jitterM: 1.5, accuracy: 10 });
+    const fixes = noisyStream(mph * MPS_PER_MPH, 60, { hz: 1, jitterM: 1.5, accuracy: 10 });
     const shown = fixes.map((fix) => {
       est.addFix(fix);
       return formatSpeed(est.snapshot(fix.timestamp).speedMps, "mph");
     });
-    const settled = shown.slice(12);
+    const settled = shown.slice(22); // a crawl hidden in the claimed error: told within 20 s
     assert.ok(settled.every((r) => Math.abs(Number(r) - mph) <= 1), `${mph} mph: ${shown}`);
   }
 });
@@ -261,6 +262,47 @@ test("a 3 mph crawl never pauses the recording; standing 2 min does, and moving 
   const standing = noisyStream(0, 180, { hz: 1, jitterM: 5 });
   const parked = standing.map((fix) => watch.update(fix, 0));
   assert.equal(parked.indexOf(true), 121); // after 2 min, not before
-  const away = { ...START, lat: START.lat + 80 / M_PER_DEG_LAT, accuracy: 5, timestamp: 1_181_000 };
-  assert.equal(watch.update(away, 1.0), false); // 80 m on at a crawl: moving again
+  const on = [80, 81, 82].map((m, i) => ({
+    ...START,
+    lat: START.lat + m / M_PER_DEG_LAT,
+    accuracy: 5,
+    timestamp: 1_181_000 + i * 1000,
+  }));
+  const after = on.map((fix) => watch.update(fix, 1.0));
+  assert.deepEqual(after, [true, true, false]); // 80 m on at a crawl, three fixes: moving again
+});
+
+test("a rough GPS parked pauses the recording too, and stays paused when the clock steps back", () => {
+  // 20 m of scatter each way claiming 20 m crossed a line around the first fix every few
+  // fixes: it never paused and kept every parked fix
+  const watch = new ParkedWatch();
+  const parked = noisyStream(0, 600, { hz: 1, jitterM: 20, accuracy: 20, seed: 3 });
+  const first = parked.map((fix) => watch.update(fix, 0)).indexOf(true);
+  assert.ok(first > 120 && first < 240, `paused at ${first} s`);
+  const back = { ...parked.at(-1), timestamp: parked.at(-1).timestamp - 3_600_000 };
+  assert.equal(watch.update(back, 0), true); // the clock an hour back: still parked
+});
+
+test("a parked phone whose error wanders as far as it claims seldom shows a speed", () => {
+  // position error drifting smoothly (AR(1): 10 m, 30 s), claiming 10 m, 30 min at 1 Hz: a
+  // first crawl rule (10 s lines farther than the claim) showed a speed at 17 % of fixes
+  const noise = gaussian(5);
+  const a = Math.exp(-1 / 30);
+  const b = Math.sqrt(1 - a * a);
+  let ex = 10 * noise();
+  let ny = 10 * noise();
+  const est = new SpeedEstimator();
+  let shown = 0;
+  for (let i = 0; i < 1800; i++) {
+    ex = a * ex + b * 10 * noise();
+    ny = a * ny + b * 10 * noise();
+    est.addFix({
+      lat: START.lat + ny / M_PER_DEG_LAT,
+      lon: START.lon + ex / 86_000,
+      accuracy: 10,
+      timestamp: 1_000_000 + i * 1000,
+    });
+    if ((est.speedMps ?? 0) > MPS_PER_MPH / 2) shown += 1;
+  }
+  assert.ok(shown < 0.04 * 1800, `a speed at ${shown} of 1800 fixes`);
 });
