@@ -229,9 +229,11 @@ class _Stay:
         off = self._offsets()
         core = self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR
         if len(off) >= SPREAD_MIN_FIXES:  # (fewer: a truck pulling away at once, a line)
-            if not self.still():
+            if not self.still() and self.span_ms() < self.cfg.stop_s * 1000:
                 # never stood: a logger woken already moving (its first fixes a line 50 m
                 # long), whose trip starts at its first fix, not half way along the line
+                # (a stay of minutes stood, however its fixes drifted: a truck moved 45 m
+                # across a lot and parked an hour there leaves from its last spot)
                 return self.members[0]
             core = max(core, 1.5 * statistics.median(off))
         for k, d in zip(reversed(self.members), reversed(off), strict=True):

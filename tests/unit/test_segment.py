@@ -383,3 +383,17 @@ def test_a_logger_woken_already_moving_starts_its_trip_at_its_first_fix():
     fixes = fixes_of(TrackBuilder(interval_s=1.0).start().drive(3_000, 8.0).stop(600))
     (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes))
     assert trip.first == 0
+
+
+def test_a_truck_moved_across_the_lot_leaves_from_its_last_spot():
+    """Parked 30 min, moved 45 m across the lot at walking pace, parked an hour, drove on:
+    the second trip started at the first arrival and held the 90 min parked (a stay whose
+    fixes drifted was read as never having stood, as a logger woken moving is)."""
+    b = TrackBuilder(interval_s=10.0, seed=6).start().stop(600, jitter_m=4.0)
+    b.drive(3_000, 12.0).stop(1_800, jitter_m=4.0).drive(45, 1.0).stop(3_600, jitter_m=4.0)
+    departure = len(b.points) - 1
+    b.drive(3_000, 12.0).stop(600, jitter_m=4.0)
+    fixes = fixes_of(b)
+    first, second = segment_fixes(fixes, now_ms=end_ms(fixes))
+    assert departure - 3 <= second.first <= departure + 1
+    assert (fixes[second.last].t_ms - fixes[second.first].t_ms) / 1000 < 400
