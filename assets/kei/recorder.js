@@ -265,11 +265,10 @@ function storeFix(fix) {
   if (!current || !isValidFix(fix)) return;
   const result = estimator.addFix(fix);
   if (result.reason === "duplicate") return;
-  if (result.accepted) {
-    // Auto-pause when parked for a while; resume on movement.
-    const shouldPause = parked.update(fix, estimator.speedMps);
-    if (shouldPause !== snapshot.paused) set({ paused: shouldPause });
-  }
+  // Auto-pause when parked for a while; resume on movement. Every fix is heard (with no
+  // speed when the readout left it out): a drive whose fixes claim over 50 m never resumed.
+  const shouldPause = parked.update(fix, result.accepted ? estimator.speedMps : null);
+  if (shouldPause !== snapshot.paused) set({ paused: shouldPause });
   if (snapshot.paused) return;
   // Every fix is kept, also those the readout leaves out (a rough accuracy, a jump, a clock
   // gone back): the server judges the whole log (a phone claiming 35-60 m lost every other

@@ -35,8 +35,11 @@ def test_the_page_reads_time_above_the_cap_its_map_draws_before_the_sweeper_runs
         )
         finish_trip(s, trip)
         trip_id = trip.id
-    _, stats, cap, *_ = read_trip(str(trip_id), None, uid)
+    trip, stats, cap, *_ = read_trip(str(trip_id), None, uid)
     assert stats["over_cap_s"] == 0 and cap == pytest.approx(45 * 0.44704)
+    # the cap unchanged: the stored figures as they are (road-measured time included); the
+    # statistics' cap, rounded to 3 decimals, read as another cap at 45 mph
+    assert stats == trip.stats
     with app_session(url) as s:
         q.update_vehicle(s, vid, uid, speed_cap_mph=35)
     _, stats, cap, *_ = read_trip(str(trip_id), None, uid)

@@ -306,3 +306,16 @@ test("a parked phone whose error wanders as far as it claims seldom shows a spee
   }
   assert.ok(shown < 0.04 * 1800, `a speed at ${shown} of 1800 fixes`);
 });
+
+test("a paused recording resumes on a drive whose fixes claim over 50 m", () => {
+  // the readout leaves such fixes out; fed with no speed, their positions still move on
+  const watch = new ParkedWatch();
+  noisyStream(0, 300, { hz: 1, jitterM: 5, accuracy: 10 }).forEach((fix) => watch.update(fix, 0));
+  const drive = noisyStream(20, 30, { hz: 1, jitterM: 10, accuracy: 65 }).map((fix) => ({
+    ...fix,
+    timestamp: fix.timestamp + 301_000,
+  }));
+  const paused = drive.map((fix) => watch.update(fix, null));
+  assert.equal(paused[0], true);
+  assert.equal(paused.at(-1), false, paused.join(","));
+});

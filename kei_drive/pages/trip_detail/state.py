@@ -56,7 +56,7 @@ def read_trip(
         analysis = analyze_track(track, cap, with_states=live)
         if live:
             stats = analysis.stats.to_dict()  # live figures while recording
-        elif stats is not None and _cap_changed(stats.get("cap_mps"), cap):
+        elif stats is not None and _cap_changed(trip.cap_mps, cap):
             # measured against the vehicle's old cap (the sweeper stores the new figures
             # soon): the time above the cap this page's map and chart draw
             stats = stats | {"over_cap_s": analysis.stats.over_cap_s, "cap_mps": cap}
@@ -66,9 +66,11 @@ def read_trip(
 
 
 def _cap_changed(stored: float | None, current: float | None) -> bool:
+    """The trip's figures were measured against another cap (the stored column, not the
+    statistics' JSON, whose 3 decimals made every cap such as 45 mph read as changed)."""
     if stored is None or current is None:
         return stored is not current
-    return abs(stored - current) > 1e-6
+    return abs(stored - current) > 1e-3
 
 
 class TripState(rx.State):
