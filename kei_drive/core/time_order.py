@@ -161,13 +161,15 @@ def _same_fix(track: TrackArrays, a: slice | NDArray, b: slice | NDArray) -> NDA
 
 def split_on_time_gaps(t: NDArray, max_gap_s: float) -> list[NDArray]:
     """Index runs of a track cut wherever consecutive times are more than ``max_gap_s``
-    apart (an untimed fix never cuts; like ``trips.split_on_gaps`` on columns)."""
+    apart, either way: a step back that far is another log's piece (segments of a merged
+    file out of order), not a pause of minus a day (an untimed fix never cuts; like
+    ``trips.split_on_gaps`` on columns)."""
     n = t.size
     if n == 0:
         return []
     timed = np.isfinite(t)
     idx = np.flatnonzero(timed)
-    cut_after = idx[:-1][np.diff(t[idx]) > max_gap_s]
+    cut_after = idx[:-1][np.abs(np.diff(t[idx])) > max_gap_s]
     # the cut falls just before the next timed fix
     next_timed = idx[np.searchsorted(idx, cut_after, side="right")]
     return [piece for piece in np.split(np.arange(n), next_timed) if piece.size]

@@ -334,6 +334,16 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     return out
 
 
+def _shown_speeds(speed: NDArray, run: NDArray, k: int, top: float | None) -> NDArray:
+    """Per fix, the speed the map and chart show: as held over ``k`` fixes, as the top
+    speed and the time above the cap count it (a one-step spike is shaved off), never
+    above the top speed (a run's ends, where the noise is not averaged out, do not count
+    for it); a fix in no full window keeps its own speed, under the same ceiling."""
+    held = _sustained(speed, run, k)
+    shown = np.where(np.isfinite(held), held, speed)
+    return shown if top is None else np.minimum(shown, top)
+
+
 # A log this sparse (median step) has its speeds from the line across two steps, held
 # over three fixes (a minute or more): its top speed is no longer the lowest of two minutes.
 SPARSE_SPEED_LOG_S = 10.0
@@ -746,6 +756,7 @@ def analyze_track(
             # a sparse log's top speed (the lower of its lines over three fixes) may read
             # under its average (GPS error lengthens the lines): a top speed is never under it
             max_speed = max(max_speed, timed_dist / moving_s)
+        speed = _shown_speeds(speed, run, sustain, max_speed)
         stats_times = dict(
             elapsed_s=float(t_timed[-1] - t_timed[0]),
             moving_s=moving_s,
@@ -936,13 +947,13 @@ def compute_stats(
 def split_on_gaps(
     points: Sequence[TrackPoint], max_gap_s: float = 1800.0
 ) -> list[list[TrackPoint]]:
-    """Cut a sequence of fixes wherever consecutive times are more than ``max_gap_s`` apart
-    (untimed fixes never cut)."""
+    """Cut a sequence of fixes wherever consecutive times are more than ``max_gap_s`` apart,
+    either way (``time_order.split_on_time_gaps``; untimed fixes never cut)."""
     out: list[list[TrackPoint]] = []
     current: list[TrackPoint] = []
     last: datetime | None = None
     for p in points:
-        if current and p.time and last and (p.time - last).total_seconds() > max_gap_s:
+        if current and p.time and last and abs((p.time - last).total_seconds()) > max_gap_s:
             out.append(current)
             current = []
         current.append(p)

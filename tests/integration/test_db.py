@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from kei_drive.core.gpx import GpxError, TrackPoint, read_gpx, to_gpx
+from kei_drive.core.units import mph_to_mps
 from kei_drive.db import get_engine, migrate, session, trip_export
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import current_revision, head_revision
@@ -357,6 +360,34 @@ def test_a_wrong_time_stamp_mid_drive_does_not_cut_the_import_in_two(sqlite_url,
         assert stats.distance_m == pytest.approx(4_000, rel=0.01)
         assert stats.elapsed_s == pytest.approx(4_000 / 12.0, abs=2)
         assert trip.point_count == len(drive)
+
+
+@needs_fixtures
+def test_segments_of_a_merged_file_out_of_time_order_are_separate_trips(sqlite_url):
+    """The Boulder fixture's tracks merged into one track, each fix moved by 8 m of noise
+    (so its two copies of a walk no longer share fixes and stay in file order): a piece
+    driven a day later came first, and the two were joined as one trip whose time went
+    back 25 h: elapsed -83,135 s, top speed 100.6 mph. A step back in time longer than a
+    pause is a cut, as a step forward is."""
+    rng = np.random.default_rng(1)
+    segments = [
+        [
+            replace(
+                p,
+                lat=p.lat + rng.normal(0, 8) / 111_320,
+                lon=p.lon + rng.normal(0, 8) / 85_000,
+                speed_mps=None,
+            )
+            for p in seg
+        ]
+        for seg in read_gpx(FIXTURES / "co_boulder_mixed_walk_drive.gpx")
+    ]
+    with session(sqlite_url) as s:
+        trips = import_gpx(s, to_gpx(segments))
+    assert len(trips) >= 5
+    for _trip, stats in trips:
+        assert stats.elapsed_s >= 0
+        assert stats.max_speed_mps is None or stats.max_speed_mps < mph_to_mps(60)
 
 
 @pytest.mark.parametrize("thinned_first", [True, False])

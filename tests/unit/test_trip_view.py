@@ -187,6 +187,23 @@ def test_long_trip_chart_is_bounded_and_keeps_the_peak():
     assert max(p["mph"] for p in view.chart) > 50
 
 
+def test_the_chart_and_map_show_speeds_as_the_top_speed_holds_them():
+    """A one-second spike of the positions (no device speed, 8 m of noise) drew the chart's
+    peak above the trip's top speed (70.4 against 69.2 mph on the Illinois fixture): the
+    chart and map now show each fix's speed as held over the fixes the top speed needs."""
+    import numpy as np
+
+    from kei_drive.core.trips import analyze_track
+
+    rng = np.random.default_rng(7)
+    points = drive([13.0] * 600)
+    points = [TrackPoint(p.lat + rng.normal(0, 8) / M_PER_DEG_LAT, p.lon, p.time) for p in points]
+    analysis = analyze_track(points, mph_to_mps(25), with_states=False)
+    view = track_view(points, mph_to_mps(25), analysis)
+    peak = max(p["mph"] for p in view.chart if p["mph"] is not None)
+    assert peak == pytest.approx(analysis.stats.max_speed_mps / 0.44704, abs=0.05)
+
+
 def test_too_few_points_give_empty_layers():
     view = track_view(drive([1.0]), None)
     assert view.speed_geojson["features"] == [] and view.chart == []
