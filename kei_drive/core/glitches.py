@@ -1,6 +1,6 @@
 """What a careful reader of a GPS log sets aside before measuring it: wrong time stamps
-re-timed (``repaired_times``), glitches dropped (``drop_glitches``), and the jumps and gaps
-that cut a log (``steps_and_jumps``)."""
+re-timed (``repaired_times``, ``ends_restamped``), glitches dropped (``drop_glitches``), and
+the jumps and gaps that cut a log (``steps_and_jumps``)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,35 @@ def with_noise_slack(arr: TrackArrays) -> TrackArrays:
     if len(arr) < 5:
         return arr
     return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
+
+
+REPEATED_STAMPS_MAX_SHARE = 0.1  # a log with more steps of 0 s writes whole seconds
+
+
+def ends_restamped(arr: TrackArrays) -> TrackArrays:
+    """The track with a stamp repeated at either end given the log's rhythm, in a log whose
+    stamps are otherwise its own: a logger that stamps its first fix with the second's time
+    (or its last with the one before) put a whole step into 0 s, and a 1 Hz drive at 30 mph
+    read 35 mph for its first five seconds. A 2 Hz logger writing whole seconds (stamps
+    2, 2, 3, 3...) repeats throughout and is left as it is (``spread_repeated_times``)."""
+    t = arr.t
+    n = t.size
+    if n < 4 or not np.isfinite(t).all():
+        return arr
+    dt = np.diff(t)
+    head = int(np.argmax(dt != 0)) if dt[0] == 0 else 0  # steps of 0 s at the start
+    tail = int(np.argmax(dt[::-1] != 0)) if dt[-1] == 0 else 0
+    if not (head or tail) or head + tail >= n - 2:
+        return arr
+    inner = dt[head : dt.size - tail]
+    if np.mean(inner == 0) > REPEATED_STAMPS_MAX_SHARE or not (inner >= 0).all():
+        return arr  # repeats throughout, or steps back: not this rule's
+    rhythm = float(np.median(inner))
+    t = t.copy()
+    t[:head] = t[head] - rhythm * np.arange(head, 0, -1)
+    if tail:
+        t[n - tail :] = t[n - tail - 1] + rhythm * np.arange(1, tail + 1)
+    return replace(arr, t=t)
 
 
 RESTAMP_MAX_STEPS = 1000  # a log with more suspect steps than this (and than 2 % of its

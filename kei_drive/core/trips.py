@@ -61,6 +61,7 @@ from kei_drive.core.device_speed import (
 from kei_drive.core.distance import great_circle_m, haversine_m, initial_bearing_deg
 from kei_drive.core.glitches import (
     drop_glitches,
+    ends_restamped,
     gap_threshold_s,
     repaired_times,
     steps_and_jumps,
@@ -544,7 +545,7 @@ def analyze_track(
     idx = np.flatnonzero(keep)
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
-    checked = repaired_times(_take(src, idx), cfg)[0]
+    checked = ends_restamped(repaired_times(_take(src, idx), cfg)[0])
     keep = drop_glitches(with_noise_slack(checked), cfg)
     idx = idx[keep]
     arr = _take(checked, keep)
@@ -907,7 +908,9 @@ def _road_steps(
 # cut a winding road's bends (29 mph where the lines held 37).
 # 13: a dense log's smoothing window is sized by the steps around each fix, not the run's
 # median step (a 20 s burst at 50 mph between crawls read 44 mph, 0 s over a 45 mph cap).
-STATS_RULES = 13
+# 14: a stamp repeated at either end of a log is given the log's rhythm (``glitches
+# .ends_restamped``: a 1 Hz drive at 30 mph read 35 mph).
+STATS_RULES = 14
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

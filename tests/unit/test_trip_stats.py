@@ -1890,3 +1890,25 @@ def test_a_burst_between_crawls_keeps_its_top_speed_and_time_over_the_cap(accura
     stats = compute_stats(track, cap_mps=mph_to_mps(45), with_states=False)
     assert stats.max_speed_mps == pytest.approx(fast, rel=0.02)
     assert 15 <= stats.over_cap_s <= 24
+
+
+@pytest.mark.parametrize("end", ["first", "last"])
+@pytest.mark.parametrize(("every_s", "noise_m"), [(1.0, 0.0), (1.0, 5.0), (5.0, 5.0)])
+def test_a_stamp_repeated_at_either_end_of_a_log_is_no_burst_of_speed(end, every_s, noise_m):
+    """A logger stamping its first fix with the second's time put a whole step into 0 s: a
+    1 Hz drive at 30 mph read 35 mph (a 5 s log's last: 31.9 mph with 5 m of noise). The
+    end fix is given the log's rhythm; the trip's elapsed time is its own again."""
+    fixes = TrackBuilder(interval_s=every_s).start().drive(8_000, mph_to_mps(30)).points
+    rng = np.random.default_rng(2)
+    fixes = [replace(p, lat=p.lat + rng.normal(0, noise_m) / M_PER_DEG_LAT) for p in fixes]
+    clean = analyze_track(fixes, with_states=False).stats
+    if end == "first":
+        repeated = [replace(fixes[0], time=fixes[1].time), *fixes[1:]]
+    else:
+        repeated = [*fixes[:-1], replace(fixes[-1], time=fixes[-2].time)]
+    stats = analyze_track(repeated, with_states=False).stats
+    assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, abs=0.05)
+    assert stats.elapsed_s == pytest.approx(
+        clean.elapsed_s, abs=every_s
+    )  # (its last step: part of one)
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.002)
