@@ -54,7 +54,8 @@ const CLASS_LABEL = {
 // The #road-now line: "East Street · residential", or "road unknown".
 export function roadText(road) {
   if (!road || road.status !== "matched") return UNKNOWN;
-  const label = CLASS_LABEL[road.class] ?? road.class ?? "road";
+  // a trunk posted 35 mph or less is an ordinary road to the route audit: not "trunk road"
+  const label = road.town_trunk ? "town main road" : (CLASS_LABEL[road.class] ?? road.class ?? "road");
   return road.name ? `${road.name} · ${label}` : `Unnamed ${label}`;
 }
 

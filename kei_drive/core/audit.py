@@ -266,16 +266,21 @@ def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
     return out
 
 
-def _town_trunk(edge: RoadEdge) -> bool:
+def town_trunk(road_class: str, speed_limit_kmh: float | None) -> bool:
     """A trunk posted ``TOWN_TRUNK_MAX_MPH`` or less: a US route through a town's main
     street, or a city street mapped trunk (Baltimore's President Street, posted 30 mph),
     not a fast divided road: an ordinary road, whose posted limit the caps are checked
-    against. (Motorways stay motorways whatever their posted limit.)"""
+    against (the audit's and the Drive screen's "road now" reading alike). Motorways stay
+    motorways whatever their posted limit."""
     return (
-        edge.road_class in ("trunk", "trunk_link")
-        and edge.speed_limit_kmh is not None
-        and 0 < edge.speed_limit_kmh <= TOWN_TRUNK_MAX_KMH
+        road_class in ("trunk", "trunk_link")
+        and speed_limit_kmh is not None
+        and 0 < speed_limit_kmh <= TOWN_TRUNK_MAX_KMH
     )
+
+
+def _town_trunk(edge: RoadEdge) -> bool:
+    return town_trunk(edge.road_class, edge.speed_limit_kmh)
 
 
 def _is_ramp(edge: RoadEdge) -> bool:

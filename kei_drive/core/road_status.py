@@ -5,13 +5,15 @@ match (``MatchedRoad``), the geography says which state the latest fix is in, th
 gives that state's Kei cap. The answer is the ``road`` object of a points batch (the shared
 contract of issue #13)::
 
-    {"status": "matched", "name", "class", "ramp", "motorway", "posted_limit_mph",
-     "cap_mph", "cap_permit", "above_cap", "state", "fix_time_ms"}
+    {"status": "matched", "name", "class", "ramp", "motorway", "town_trunk",
+     "posted_limit_mph", "cap_mph", "cap_permit", "above_cap", "state", "fix_time_ms"}
     {"status": "unknown", "reason", "detail", "fix_time_ms"}
 
 Never a guess: without a match the answer is "unknown" with its reason. ``motorway`` is
 true on a motorway and on a motorway ramp (for a Kei a ramp onto an interstate is the
-interstate); ``above_cap`` needs both a tagged limit and a cap. ``cap_permit`` names the
+interstate); ``town_trunk`` is true on a trunk posted 35 mph or less, which the route audit
+counts as an ordinary road (``audit.town_trunk``); ``above_cap`` needs both a tagged limit
+and a cap. ``cap_permit`` names the
 driver's local permit whose cap replaces the state's here (None: the state's rule).
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from kei_drive.core.audit import town_trunk
 from kei_drive.core.units import mph_to_kmh
 
 
@@ -116,6 +119,7 @@ def road_status(
         "class": cls,
         "ramp": road.ramp,
         "motorway": motorway,
+        "town_trunk": cls == "trunk" and town_trunk(cls, road.speed_limit_kmh),
         "posted_limit_mph": limit,
         "cap_mph": cap,
         "cap_permit": cap_permit,

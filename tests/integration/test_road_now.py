@@ -227,6 +227,10 @@ def test_status_wording_without_an_engine():
     fast = road_status(MatchedRoad("primary", ("Tioga Pike",), 72.0), "OH", 35)
     assert (fast["posted_limit_mph"], fast["above_cap"]) == (45, True)
     assert json.dumps(fast)  # plain JSON
+    # a trunk posted 30 mph is an ordinary road to the route audit: the Drive screen says so
+    town = road_status(MatchedRoad("trunk", ("President Street",), 48.3), "MD", 45)
+    fast_trunk = road_status(MatchedRoad("trunk", ("US 40",), 89.0), "MD", 45)
+    assert (town["class"], town["town_trunk"], fast_trunk["town_trunk"]) == ("trunk", True, False)
 
 
 def _noisy(points, noise_m: float, rng) -> list:

@@ -43,6 +43,10 @@ test("the road line names the road and its class", () => {
   assert.equal(roadText(ramp), "I 99 ramp · motorway ramp");
   assert.equal(roadText({ ...east, name: "" }), "Unnamed residential");
   assert.equal(roadText({ status: "unknown", reason: "outside_map" }), "road unknown");
+  const trunk = { ...east, name: "President Street", class: "trunk", town_trunk: false };
+  assert.equal(roadText(trunk), "President Street · trunk road");
+  // posted 35 mph or less: an ordinary road to the route audit, not "trunk road"
+  assert.equal(roadText({ ...trunk, town_trunk: true }), "President Street · town main road");
 });
 
 test("alerts: motorway ramp, motorway, above the cap; none on an ordinary road", () => {
