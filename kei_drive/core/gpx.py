@@ -14,6 +14,7 @@ import codecs
 import hashlib
 import math
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -152,7 +153,8 @@ def _epoch(text: str) -> float:
     text = text.strip()
     if not text:
         return math.nan
-    value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    # RFC 3339 allows a lower-case "z" (and "t"), which ``fromisoformat`` refuses
+    value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
@@ -510,11 +512,15 @@ def _times(values: list[str], where: _Extractor, k: np.ndarray) -> np.ndarray:
     )
     if plain:
         try:
-            stamps = np.array(
-                joined.replace("Z|", "|").removesuffix("Z").split("|"), dtype="datetime64[us]"
-            )
+            with warnings.catch_warnings():  # numpy warns of a zone it drops: read it below
+                warnings.simplefilter("error", UserWarning)
+                warnings.simplefilter("error", DeprecationWarning)
+                stamps = np.array(
+                    joined.replace("Z|", "|").removesuffix("Z").split("|"),
+                    dtype="datetime64[us]",
+                )
             return stamps.astype(np.int64) / 1e6
-        except ValueError:
+        except (ValueError, UserWarning, DeprecationWarning):
             pass
     out = np.full(len(values), np.nan)
     for m, (value, i) in enumerate(zip(values, k.tolist(), strict=True)):

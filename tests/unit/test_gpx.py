@@ -694,3 +694,29 @@ def test_character_references_in_numbers_are_read():
     seg = track.segments[0]
     assert seg.lat.tolist() == [40.0, 40.001] and seg.lon.tolist() == [-88.0, -88.0]
     assert seg.elevation[0] == 100.0
+
+
+def test_times_in_every_form_rfc_3339_allows_are_read_without_a_warning():
+    """A lower-case "z" (or "t") is RFC 3339: every point was refused ("bad time", exit 2,
+    check-route too). A comma before the fraction was read, but numpy's warning about the
+    zone reached the terminal as two more lines."""
+    import warnings
+
+    def read(stamps: list[str]) -> list[float]:
+        points = "".join(
+            f'<trkpt lat="39.{i:02d}" lon="-76.6"><time>{t}</time></trkpt>'
+            for i, t in enumerate(stamps)
+        )
+        doc = f'<gpx version="1.1"><trk><trkseg>{points}</trkseg></trk></gpx>'
+        return read_gpx_columns(doc)[0].segments[0].t.tolist()
+
+    expected = read(["2024-05-04T12:00:00Z", "2024-05-04T12:00:01.500Z"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for stamps in (
+            ["2024-05-04T12:00:00z", "2024-05-04T12:00:01.5z"],
+            ["2024-05-04t12:00:00z", "2024-05-04t12:00:01.500Z"],
+            ["2024-05-04T12:00:00,0Z", "2024-05-04T12:00:01,5Z"],
+            ["2024-05-04T14:00:00+02:00", "2024-05-04T14:00:01.5+02:00"],
+        ):
+            assert read(stamps) == expected
