@@ -165,7 +165,9 @@ def test_mixed_timed_and_untimed():
     b.drive(2_000, 10.0)
     stats = compute_stats(b.points)
     assert stats.distance_m == pytest.approx(5_000, rel=0.01)
-    assert stats.moving_s == pytest.approx(400, abs=5)  # only the timed stretches
+    # the untimed kilometre lies between timed fixes 100 s apart: driven in them, as a
+    # careful reader reads it (``glitches.filled_times``; it was left out: 400 s)
+    assert stats.moving_s == pytest.approx(500, abs=5)
     assert stats.max_speed_mps == pytest.approx(10.0, rel=0.05)
 
 
@@ -1912,3 +1914,21 @@ def test_a_stamp_repeated_at_either_end_of_a_log_is_no_burst_of_speed(end, every
         clean.elapsed_s, abs=every_s
     )  # (its last step: part of one)
     assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.002)
+
+
+@pytest.mark.parametrize("untimed", ["one in ten", "the first two", "the last"])
+def test_fixes_written_without_a_time_are_given_the_logs_rhythm(untimed):
+    """One fix in ten without a <time> cost each 2 s of moving time and of time above the
+    cap (I 55 at 1 Hz: 399 s of 499), and one untimed fix left the log's measured speed
+    unused (Los Altos Hills: 1.049 mi, not 1.068)."""
+    drive = TrackBuilder().start().drive(6_000, mph_to_mps(50), report_speed=True).points
+    clean = analyze_track(drive, mph_to_mps(45), with_states=False).stats
+    k = {"one in ten": range(5, len(drive) - 5, 10), "the first two": (0, 1)}.get(
+        untimed, (len(drive) - 1,)
+    )
+    holes = [replace(p, time=None) if i in k else p for i, p in enumerate(drive)]
+    stats = analyze_track(holes, mph_to_mps(45), with_states=False).stats
+    assert stats.moving_s == pytest.approx(clean.moving_s, abs=1.5)
+    assert stats.over_cap_s == pytest.approx(clean.over_cap_s, abs=1.5)
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.001)
+    assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, abs=0.05)
