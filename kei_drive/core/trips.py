@@ -60,6 +60,7 @@ from kei_drive.core.device_speed import (
 )
 from kei_drive.core.distance import great_circle_m, haversine_m, initial_bearing_deg
 from kei_drive.core.glitches import (
+    dequantised_times,
     drop_glitches,
     ends_restamped,
     filled_times,
@@ -546,7 +547,8 @@ def analyze_track(
     idx = np.flatnonzero(keep)
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
-    checked = ends_restamped(repaired_times(filled_times(_take(src, idx)), cfg)[0])
+    checked = repaired_times(filled_times(_take(src, idx)), cfg)[0]
+    checked = dequantised_times(ends_restamped(checked))
     keep = drop_glitches(with_noise_slack(checked), cfg)
     idx = idx[keep]
     arr = _take(checked, keep)
@@ -911,7 +913,8 @@ def _road_steps(
 # median step (a 20 s burst at 50 mph between crawls read 44 mph, 0 s over a 45 mph cap).
 # 14: a stamp repeated at either end of a log is given the log's rhythm (``glitches
 # .ends_restamped``: a 1 Hz drive at 30 mph read 35 mph), and a fix without a time one read
-# from its neighbours (``glitches.filled_times``).
+# from its neighbours (``glitches.filled_times``); whole-second stamps that wander are read
+# at the log's rhythm (``glitches.dequantised_times``: 79 mph for a 65 mph drive).
 STATS_RULES = 14
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

@@ -1932,3 +1932,27 @@ def test_fixes_written_without_a_time_are_given_the_logs_rhythm(untimed):
     assert stats.over_cap_s == pytest.approx(clean.over_cap_s, abs=1.5)
     assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.001)
     assert stats.max_speed_mps == pytest.approx(clean.max_speed_mps, abs=0.05)
+
+
+@pytest.mark.parametrize("log", ["1 Hz stamped on arrival", "2 Hz in whole seconds"])
+def test_whole_second_stamps_that_wander_read_the_drives_own_speed(log):
+    """A phone stamping each 1 Hz fix when it arrives, in whole seconds (true times
+    +-0.15 s: stamps 2, 3, 3, 5...), read 60.3 mph for a 50 mph drive and 79 mph on I 55
+    (true 65); a 2 Hz logger writing whole seconds read 47 mph, 8 s over a 45 mph cap, for a
+    drive that never went over 43.4. Stamps are read at the log's rhythm (no speed field)."""
+    rng = np.random.default_rng(4)
+    per_s = 1 if log.startswith("1 Hz") else 2
+    speed = mph_to_mps(50)
+    true_t = np.arange(0, 600, 1 / per_s)
+    if per_s == 1:
+        true_t = true_t + rng.uniform(-0.15, 0.15, true_t.size)
+    fixes = [
+        TrackPoint(39.0 + speed * t / M_PER_DEG_LAT, -105.0, T0 + timedelta(seconds=math.floor(t)))
+        for t in true_t
+    ]
+    stats = analyze_track(fixes, mph_to_mps(45), with_states=False).stats
+    assert stats.max_speed_mps == pytest.approx(speed, rel=0.03)
+    assert stats.over_cap_s == pytest.approx(600, abs=3)
+    # exact stamps with a lost fix are read as written
+    exact = [replace(p, time=T0 + timedelta(seconds=i + (i > 300))) for i, p in enumerate(fixes)]
+    assert analyze_track(exact, with_states=False).stats.elapsed_s == len(fixes)
