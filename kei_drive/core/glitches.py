@@ -1,7 +1,7 @@
 """What a careful reader of a GPS log sets aside before measuring it: wrong time stamps
 re-timed or given (``repaired_times``, ``ends_restamped``, ``filled_times``,
-``dequantised_times``), glitches dropped (``drop_glitches``), and the jumps and gaps that cut
-a log (``steps_and_jumps``)."""
+``dequantised_times``, ``coarse_times_spread``), glitches dropped (``drop_glitches``), and
+the jumps and gaps that cut a log (``steps_and_jumps``)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,34 @@ def with_noise_slack(arr: TrackArrays) -> TrackArrays:
     if len(arr) < 5:
         return arr
     return replace(arr, accuracy=np.fmax(arr.accuracy, 3.0 * position_noise_m(arr)))
+
+
+COARSE_STAMP_S = 60.0  # stamps to the minute (or coarser) shared by most fixes
+
+
+def coarse_times_spread(arr: TrackArrays) -> TrackArrays:
+    """The track with stamps coarser than its fixes read as a careful reader would: a log
+    whose stamps are whole minutes, most fixes sharing one, has each minute's fixes spread
+    evenly over it (the last minute's at the pace of the one before); a log whose fixes all
+    share one stamp (a date alone) is untimed. Read as written, every step of 0 s was a jump:
+    a 9 mi drive stamped to the minute was refused as "no movement"."""
+    t = arr.t
+    n = t.size
+    if n < 3 or not np.isfinite(t).all() or (t % COARSE_STAMP_S != 0).any():
+        return arr
+    dt = np.diff(t)
+    if (dt < 0).any() or np.mean(dt == 0) <= 0.5:
+        return arr
+    first = np.flatnonzero(np.concatenate(([True], dt != 0)))
+    if first.size == 1:
+        return replace(arr, t=np.full(n, np.nan))  # one stamp for all: no times to read
+    size = np.diff(np.concatenate((first, [n])))
+    group = np.repeat(np.arange(first.size), size)
+    span = np.diff(t[first])
+    per_fix = span / size[:-1]
+    per_fix = np.concatenate((per_fix, [per_fix[-1]]))  # the last minute: the pace before
+    rank = np.arange(n) - first[group]
+    return replace(arr, t=t + rank * per_fix[group])
 
 
 DEQUANTISE_MIN_FIXES = 20

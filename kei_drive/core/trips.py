@@ -60,6 +60,7 @@ from kei_drive.core.device_speed import (
 )
 from kei_drive.core.distance import great_circle_m, haversine_m, initial_bearing_deg
 from kei_drive.core.glitches import (
+    coarse_times_spread,
     dequantised_times,
     drop_glitches,
     ends_restamped,
@@ -547,7 +548,7 @@ def analyze_track(
     idx = np.flatnonzero(keep)
     # 2. glitches
     # Noise must not look like a jump: each fix is allowed three times the typical noise.
-    checked = repaired_times(filled_times(_take(src, idx)), cfg)[0]
+    checked = repaired_times(filled_times(coarse_times_spread(_take(src, idx))), cfg)[0]
     checked = dequantised_times(ends_restamped(checked))
     keep = drop_glitches(with_noise_slack(checked), cfg)
     idx = idx[keep]
@@ -914,7 +915,8 @@ def _road_steps(
 # 14: a stamp repeated at either end of a log is given the log's rhythm (``glitches
 # .ends_restamped``: a 1 Hz drive at 30 mph read 35 mph), and a fix without a time one read
 # from its neighbours (``glitches.filled_times``); whole-second stamps that wander are read
-# at the log's rhythm (``glitches.dequantised_times``: 79 mph for a 65 mph drive).
+# at the log's rhythm (``glitches.dequantised_times``: 79 mph for a 65 mph drive), and
+# stamps to the minute spread over it (``glitches.coarse_times_spread``).
 STATS_RULES = 14
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

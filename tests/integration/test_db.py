@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -456,3 +457,20 @@ def test_the_same_log_from_another_file_is_found_on_either_database(db_url):
             import_gpx(s, to_gpx(copy[10 : len(copy) // 2 : 2]))
         ((other, _),) = import_gpx(s, to_gpx(convoy))
         assert other.id != stored.id
+
+
+@pytest.mark.parametrize("stamp", ["%Y-%m-%dT%H:%MZ", "%Y-%m-%d"])
+def test_a_log_stamped_to_the_minute_or_the_day_is_a_trip(sqlite_url, stamp):
+    """Every step of 0 s read as a jump: a 5 km drive stamped to the minute (or with its
+    date alone) was refused as "no movement in this log". A minute's fixes are spread over
+    it; one stamp for all is no time at all."""
+    drive = TrackBuilder().start().drive(5_000, 12.0).points
+    times = iter([p.time.strftime(stamp) for p in drive])
+    coarse = re.sub(r"<time>[^<]*</time>", lambda _m: f"<time>{next(times)}</time>", to_gpx(drive))
+    with session(sqlite_url) as s:
+        ((_trip, stats),) = import_gpx(s, coarse)
+    assert stats.distance_m == pytest.approx(5_000, rel=0.02)
+    if stamp.endswith("%MZ"):
+        assert stats.max_speed_mps == pytest.approx(12.0, rel=0.05)
+    else:
+        assert stats.elapsed_s is None
