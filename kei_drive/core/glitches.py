@@ -5,7 +5,6 @@ the jumps and gaps that cut a log (``steps_and_jumps``)."""
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import replace
@@ -112,14 +111,16 @@ def dequantised_times(arr: TrackArrays) -> TrackArrays:
     if per_second < 1 or (per_second == 1 and not (dt == 0).any()):
         return arr  # sparser than 1 Hz, or stamped a second apart as fixes are
     rhythm = 1.0 / per_second
-    out = t.astype(float)
-    bounds = np.flatnonzero(~close) + 1
-    k = DEQUANTISE_HALF_FIXES
-    for a, b in itertools.pairwise([0, *bounds.tolist(), n]):
-        i = np.arange(b - a)
-        offset = np.concatenate(([0.0], np.cumsum(t[a:b] - rhythm * i)))
-        lo, hi = np.maximum(i - k, 0), np.minimum(i + k, b - a - 1)
-        out[a:b] = rhythm * i + (offset[hi + 1] - offset[lo]) / (hi - lo + 1)
+    # runs between longer steps, each read on its own (vectorised: a log may hold many)
+    run = np.concatenate(([0], np.cumsum(~close)))
+    start = np.concatenate(([0], np.flatnonzero(~close) + 1))
+    end = np.concatenate((start[1:], [n])) - 1
+    i = np.arange(n) - start[run]  # the fix's place in its run
+    offset = np.concatenate(([0.0], np.cumsum(t - t[start[run]] - rhythm * i)))
+    lo = np.maximum(np.arange(n) - DEQUANTISE_HALF_FIXES, start[run])
+    hi = np.minimum(np.arange(n) + DEQUANTISE_HALF_FIXES, end[run])
+    mean = (offset[hi + 1] - offset[lo]) / (hi - lo + 1)
+    out = t[start[run]] + rhythm * i + mean
     if (np.diff(out) <= 0).any():
         return arr  # (cannot happen by the rules above; never reorder a log)
     return replace(arr, t=out)
