@@ -88,6 +88,9 @@ def coarse_times_spread(arr: TrackArrays) -> TrackArrays:
 DEQUANTISE_MIN_FIXES = 20
 DEQUANTISE_HALF_FIXES = 10  # each fix's time: its run's stamps over this many either side
 DEQUANTISE_MAX_STEP_S = 2.0  # a longer step cuts the runs (fixes lost, not a late stamp)
+# a 1 Hz log is read at its rhythm when its seconds over are this share of its seconds short
+# at least (a late stamp makes one of each; at 10 % of fixes lost, arrival stamps read worse)
+DEQUANTISE_MIN_BALANCE = 0.85
 
 
 def dequantised_times(arr: TrackArrays) -> TrackArrays:
@@ -97,8 +100,12 @@ def dequantised_times(arr: TrackArrays) -> TrackArrays:
     fix's time is the rhythm's, offset by the mean of its run's stamps over
     ``DEQUANTISE_HALF_FIXES`` fixes either side. Read as written, a second's error over a
     speed's 6 s read a 1 Hz drive on I 55 at 79 mph (true 65) and a 2 Hz drive that never
-    went over 43 mph 8 s above a 45 mph cap. Stamps a second apart exactly, or with
-    fractions, are left as they are."""
+    went over 43 mph 8 s above a 45 mph cap.
+
+    A second short of fixes with no second over it nearby is a lost fix, not a late stamp:
+    the runs are cut there (spread over its neighbours, a lost fix read twice as fast). A
+    1 Hz log is read so only when its seconds over (two fixes that moved) balance its
+    seconds short; stamps a second apart exactly, or with fractions, are left as they are."""
     t = arr.t
     n = t.size
     if n < DEQUANTISE_MIN_FIXES or not np.isfinite(t).all() or (t != np.round(t)).any():
@@ -108,12 +115,28 @@ def dequantised_times(arr: TrackArrays) -> TrackArrays:
     if (dt < 0).any() or close.sum() < n // 2:
         return arr
     per_second = round(close.sum() / max(float(dt[close].sum()), 1.0))
-    if per_second < 1 or (per_second == 1 and not (dt == 0).any()):
-        return arr  # sparser than 1 Hz, or stamped a second apart as fixes are
+    if per_second < 1:
+        return arr  # sparser than 1 Hz
+    # stamp groups: a second over holds more fixes than the rhythm's (that moved: a fix
+    # written twice is no late stamp), a second short fewer or none
+    first = np.flatnonzero(np.concatenate(([True], dt != 0)))
+    size = np.diff(np.concatenate((first, [n])))
+    moved = np.concatenate(
+        ([0], np.cumsum((dt == 0) & ((np.diff(arr.lat) != 0) | (np.diff(arr.lon) != 0))))
+    )
+    fixes = 1 + moved[first + size - 1] - moved[first]  # fixes of each second that moved apart
+    over = fixes > per_second
+    short = (size < per_second) | np.concatenate(([False], np.diff(t[first]) == 2))
+    if per_second == 1 and (not over.any() or over.sum() < DEQUANTISE_MIN_BALANCE * short.sum()):
+        return arr  # stamped as fixes are, losing some: nothing to read at another rhythm
+    near = np.convolve(over, np.ones(5, dtype=int), mode="same") > 0  # within two seconds
+    lost = np.zeros(n - 1, dtype=bool)
+    lost[first[1:][(short & ~near)[1:]] - 1] = True  # the step into a lone short second
     rhythm = 1.0 / per_second
-    # runs between longer steps, each read on its own (vectorised: a log may hold many)
-    run = np.concatenate(([0], np.cumsum(~close)))
-    start = np.concatenate(([0], np.flatnonzero(~close) + 1))
+    cut = ~close | lost
+    # runs between cuts, each read on its own (vectorised: a log may hold many)
+    run = np.concatenate(([0], np.cumsum(cut)))
+    start = np.concatenate(([0], np.flatnonzero(cut) + 1))
     end = np.concatenate((start[1:], [n])) - 1
     i = np.arange(n) - start[run]  # the fix's place in its run
     offset = np.concatenate(([0.0], np.cumsum(t - t[start[run]] - rhythm * i)))
@@ -122,7 +145,7 @@ def dequantised_times(arr: TrackArrays) -> TrackArrays:
     mean = (offset[hi + 1] - offset[lo]) / (hi - lo + 1)
     out = t[start[run]] + rhythm * i + mean
     if (np.diff(out) <= 0).any():
-        return arr  # (cannot happen by the rules above; never reorder a log)
+        return arr  # a run's reading would reorder it: never reorder a log
     return replace(arr, t=out)
 
 
@@ -158,6 +181,7 @@ def filled_times(arr: TrackArrays) -> TrackArrays:
 
 
 REPEATED_STAMPS_MAX_SHARE = 0.1  # a log with more steps of 0 s writes whole seconds
+REPEATED_END_MOVED_M = 1.0  # a repeated end stamp whose fix moved less is a fix written twice
 
 
 def ends_restamped(arr: TrackArrays) -> TrackArrays:
@@ -165,7 +189,8 @@ def ends_restamped(arr: TrackArrays) -> TrackArrays:
     stamps are otherwise its own: a logger that stamps its first fix with the second's time
     (or its last with the one before) put a whole step into 0 s, and a 1 Hz drive at 30 mph
     read 35 mph for its first five seconds. A 2 Hz logger writing whole seconds (stamps
-    2, 2, 3, 3...) repeats throughout and is left as it is (``spread_repeated_times``)."""
+    2, 2, 3, 3...) repeats throughout and is left to ``dequantised_times``; a fix written
+    twice (same stamp, same place) is left as it is."""
     t = arr.t
     n = t.size
     if n < 4 or not np.isfinite(t).all():
@@ -178,6 +203,12 @@ def ends_restamped(arr: TrackArrays) -> TrackArrays:
     inner = dt[head : dt.size - tail]
     if np.mean(inner == 0) > REPEATED_STAMPS_MAX_SHARE or not (inner >= 0).all():
         return arr  # repeats throughout, or steps back: not this rule's
+    # a fix written twice (the same place: it did not move in 0 s) is left as it is
+    step_m = haversine_m(arr.lat[:-1], arr.lon[:-1], arr.lat[1:], arr.lon[1:])
+    head = head if head and (step_m[:head] > REPEATED_END_MOVED_M).any() else 0
+    tail = tail if tail and (step_m[dt.size - tail :] > REPEATED_END_MOVED_M).any() else 0
+    if not (head or tail):
+        return arr
     rhythm = float(np.median(inner))
     t = t.copy()
     t[:head] = t[head] - rhythm * np.arange(head, 0, -1)

@@ -1956,3 +1956,33 @@ def test_whole_second_stamps_that_wander_read_the_drives_own_speed(log):
     # exact stamps with a lost fix are read as written
     exact = [replace(p, time=T0 + timedelta(seconds=i + (i > 300))) for i, p in enumerate(fixes)]
     assert analyze_track(exact, with_states=False).stats.elapsed_s == len(fixes)
+
+
+def _whole_second_log(mph: float, per_second: int, lost: float, seed: int) -> TrackArrays:
+    """A straight drive at ``mph``, ``per_second`` fixes a second stamped in whole seconds,
+    a share ``lost`` of its fixes lost (trees, tunnels)."""
+    rng = np.random.default_rng(seed)
+    true_t = 1_714_834_800.0 + np.arange(900 * per_second) / per_second + 0.2
+    keep = rng.random(true_t.size) >= lost
+    keep[[0, -1]] = True
+    lat = 40 + mph_to_mps(mph) * (true_t - true_t[0]) / M_PER_DEG_LAT
+    lat, t = lat[keep], np.floor(true_t[keep])
+    return TrackArrays.from_columns(lat, np.full(lat.size, -105.0), t, np.full(lat.size, 5.0))
+
+
+@pytest.mark.parametrize(("per_second", "lost"), [(1, 0.2), (1, 0.3), (2, 0.1), (2, 0.2)])
+def test_whole_second_stamps_of_a_log_losing_fixes_are_not_read_faster(per_second, lost):
+    """A lost fix is a second short with no second over beside it, not a late stamp: read
+    as one (the mean of the stamps around it), a 1 Hz log at 43 mph losing a fifth of its
+    fixes read 57 mph and 248 s over a 45 mph cap (as written: 45.4 mph, 33 s); a 2 Hz
+    one at 65 mph losing a fifth, 88 mph (as written: 74.8)."""
+    for mph in (43, 65):
+        stats = analyze_track(_whole_second_log(mph, per_second, lost, 2), mph_to_mps(45)).stats
+        assert stats.max_speed_mps < mph_to_mps(mph) * 1.09
+        if mph < 45:
+            assert stats.over_cap_s < 70
+    # a first or last fix written twice (same stamp, same place) is left as it is
+    fixes = TrackBuilder(interval_s=5.0).start().drive(2_000, 25.0).points
+    clean = analyze_track(fixes, with_states=False).stats
+    for twice in ([fixes[0], *fixes], [*fixes, fixes[-1]]):
+        assert analyze_track(twice, with_states=False).stats.elapsed_s == clean.elapsed_s
