@@ -118,3 +118,25 @@ def test_declared_oversized_upload_is_refused_before_reading(app_server):
         )
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_a_file_over_the_pages_limit_is_named_not_dropped_in_silence(phone, tmp_path):
+    """The drop zone refuses a file over the limit before sending it: the 500k-fix, 55 MB
+    GPX of issue 11 did nothing at all on /trips (no request, no message)."""
+    from kei_drive import config
+
+    big = tmp_path / "year.gpx"
+    with big.open("wb") as out:
+        out.truncate(config.MAX_GPX_BYTES + 1)
+    phone.goto("/trips")
+    phone.wait_for_selector("text=Import GPX")
+    phone.set_input_files("#gpx-upload input[type=file]", str(big))
+    errors = phone.wait_for_selector("#import-errors").inner_text()
+    assert "year.gpx" in errors and "larger than the 25 MB" in errors, errors
+    assert "kei-drive trips import" in errors
+    # the Plan page's route check likewise
+    phone.goto("/plan")
+    phone.wait_for_selector("#gpx input[type=file]", state="attached")
+    phone.set_input_files("#gpx input[type=file]", str(big))
+    error = phone.wait_for_selector("#plan-error").inner_text()
+    assert "year.gpx" in error and "kei-drive check-route" in error, error

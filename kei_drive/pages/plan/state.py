@@ -20,6 +20,7 @@ from kei_drive.page_auth import to_signin, user_id
 from kei_drive.pages.plan.drive_route import drive_route_script
 from kei_drive.presenters.exports import PLANNED_ROUTE_FILENAME, ExportFormat
 from kei_drive.presenters.route import PlanResult
+from kei_drive.presenters.uploads import refused_files
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
 from kei_drive.services.planning import (
     Place,
@@ -264,6 +265,12 @@ class PlanState(rx.State):
         return rx.call_script(drive_route_script(self._guide_request))
 
     # Checking an uploaded GPX route.
+    @rx.event
+    def gpx_refused(self, rejected: list[dict[str, Any]]) -> None:
+        """A file the drop zone would not send (over the size limit): said, not dropped."""
+        hint = "check it from the command line (kei-drive check-route FILE), or split it"
+        self.error = PlanError("File not checked", "; ".join(refused_files(rejected, hint)))
+
     @rx.event
     async def upload_gpx(self, files: list[rx.UploadFile]):
         if user_id(self) is None:

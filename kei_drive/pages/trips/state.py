@@ -25,6 +25,7 @@ from kei_drive.presenters.trips import (
     totals_row,
     trip_row,
 )
+from kei_drive.presenters.uploads import refused_files
 from kei_drive.presenters.vehicles import VehicleOption, vehicle_options
 from kei_drive.services import trips as trip_service
 
@@ -136,6 +137,11 @@ class TripsState(rx.State):
     @rx.event
     def set_import_vehicle(self, value: str) -> None:
         self.import_vehicle = value
+
+    @rx.event
+    def files_refused(self, rejected: list[dict[str, Any]]) -> None:
+        """Files the drop zone would not send (over the size limit): said, not dropped."""
+        self.imported, self.import_errors = [], refused_files(rejected)
 
     @rx.event
     async def import_files(self, files: list[rx.UploadFile]):

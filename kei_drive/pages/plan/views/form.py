@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kei_drive import config
+from kei_drive.components.refused_files import refusal_records
 from kei_drive.pages.plan.state import PlanState
 from kei_drive.services.planning import MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
 
@@ -218,6 +219,7 @@ def gpx_check() -> rx.Component:
             accept={"application/gpx+xml": [".gpx"], "application/xml": [".xml"]},
             disabled=PlanState.busy,
             on_drop=PlanState.upload_gpx(rx.upload_files(upload_id="gpx")),
+            on_drop_rejected=lambda refused: PlanState.gpx_refused(refusal_records(refused)),
             class_name="kp-drop",
         ),
         id="gpx-check",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from kei_drive import config
+from kei_drive.components.refused_files import refusal_records
 from kei_drive.components.vehicle_select import vehicle_select
 from kei_drive.pages.trips.state import TripsState
+from kei_drive.presenters.uploads import MAX_GPX_MB
 
 UPLOAD_ID = "gpx-upload"
 
@@ -69,6 +71,7 @@ def importer() -> rx.Component:
                 multiple=True,
                 max_size=config.MAX_GPX_BYTES,
                 on_drop=s.import_files,
+                on_drop_rejected=lambda refused: s.files_refused(refusal_records(refused)),
                 no_drag=False,
                 class_name="kd-upload",
             ),
@@ -84,7 +87,7 @@ def importer() -> rx.Component:
         rx.el.p(
             "GPX files from other loggers: each track becomes a trip, cut where it pauses for "
             "over 30 min (no fixes, or a tracker logging while parked). Tap the button or drop "
-            "files on it.",
+            f"files on it (up to {MAX_GPX_MB} MB each; larger files: kei-drive trips import).",
             class_name="kd-note",
         ),
         _results(),

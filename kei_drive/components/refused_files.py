@@ -1,0 +1,21 @@
+"""The files a drop zone refused, as plain records for a page's handler: react-dropzone
+hands over the files themselves, which socket.io would send whole (binary attachments of a
+file refused for its size, that never reached the handler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reflex.vars import ArrayVar, ObjectVar, Var
+
+
+def refusal_records(rejected: Var) -> ArrayVar:
+    """``[{"name", "codes"}]`` per refused file, built in the browser."""
+
+    def record(entry: ObjectVar) -> dict[str, Any]:
+        entry = entry.to(ObjectVar, dict[str, dict[str, Any]])
+        file = entry["file"].to(ObjectVar, dict[str, Any])
+        errors = entry["errors"].to(ArrayVar, list[dict[str, Any]])
+        return {"name": file["path"], "codes": errors.map(lambda e: e["code"])}
+
+    return rejected.to(ArrayVar).map(record)
