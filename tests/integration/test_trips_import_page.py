@@ -66,3 +66,22 @@ def test_unnamed_trips_are_named_in_the_browsers_time_zone(url):
         "2024-05-04 07:00 PDT (MD)",
         "2024-05-04 09:00 PDT (MD)",
     ]
+
+
+def test_the_pages_imports_take_turns(url):
+    """Three 25 MB uploads at once took a worker to 991 MB (an outside review): an import
+    waits while another runs in the same process."""
+    import threading
+
+    from kei_drive.pages.trips import state
+
+    done = threading.Event()
+    worker = threading.Thread(
+        target=lambda: (import_file("drive.gpx", synthetic_gpx(), None), done.set())
+    )
+    with state._import_turn:  # another upload being read
+        worker.start()
+        assert not done.wait(1.0)
+    assert done.wait(60)
+    worker.join()
+    assert count(url) == 2
