@@ -324,18 +324,15 @@ def _sustained(speed: NDArray, run: NDArray, k: int) -> NDArray:
     holds it (NaN where no such window): a speed counts only when held over several fixes,
     never from one step."""
     n = speed.size
-    out = np.full(n, np.nan)
     if n < k:
-        return out
+        return np.full(n, np.nan)
     win = np.lib.stride_tricks.sliding_window_view(speed, k)
     same_run = run[k - 1 :] == run[: n - k + 1]
     low = np.where(same_run & np.isfinite(win).all(axis=1), win.min(axis=1), np.nan)
     # a fix's value: the best window it belongs to (a plateau keeps its full height)
     padded = np.concatenate((np.full(k - 1, np.nan), low, np.full(k - 1, np.nan)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, k)
-    any_valid = np.isfinite(windows).any(axis=1)
-    out[any_valid] = np.nanmax(windows[any_valid], axis=1)
-    return out
+    return np.fmax.reduce(windows, axis=1)  # NaN left out; all NaN: NaN (and no copy)
 
 
 def _shown_speeds(speed: NDArray, run: NDArray, k: int, top: float | None) -> NDArray:
