@@ -16,6 +16,7 @@ def refusal_records(rejected: Var) -> ArrayVar:
         entry = entry.to(ObjectVar, dict[str, dict[str, Any]])
         file = entry["file"].to(ObjectVar, dict[str, Any])
         errors = entry["errors"].to(ArrayVar, list[dict[str, Any]])
-        return {"name": file["path"], "codes": errors.map(lambda e: e["code"])}
+        # the File's own name ("path" is "./year.gpx", or a whole local path in some shells)
+        return {"name": file["name"], "codes": errors.map(lambda e: e["code"])}
 
     return rejected.to(ArrayVar).map(record)

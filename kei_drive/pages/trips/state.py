@@ -54,6 +54,9 @@ def _known_zone(name: str) -> bool:
 
 IMPORTS_AT_ONCE = 1
 _import_turn = threading.BoundedSemaphore(IMPORTS_AT_ONCE)  # the page's GPX imports
+# Uploads wait for their turn on the event loop: waiting in ``asyncio.to_thread`` held one of
+# the default pool's few threads (6 on two cores) that trip pages and plans run in too.
+_page_import_turn = asyncio.Semaphore(IMPORTS_AT_ONCE)
 
 
 def import_file(
@@ -180,7 +183,8 @@ class TripsState(rx.State):
         try:
             data = await upload.read()
             zone = _zone(self.client_zone)
-            result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid, zone)
+            async with _page_import_turn:  # queued here, not in a pool thread
+                result = await asyncio.to_thread(import_file, name, data, vehicle_id, uid, zone)
         except (GpxError, q.NotFound, ValueError) as exc:
             self.import_errors.append(f"{name}: {exc}")
             return
