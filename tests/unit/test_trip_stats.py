@@ -1986,3 +1986,18 @@ def test_whole_second_stamps_of_a_log_losing_fixes_are_not_read_faster(per_secon
     clean = analyze_track(fixes, with_states=False).stats
     for twice in ([fixes[0], *fixes], [*fixes, fixes[-1]]):
         assert analyze_track(twice, with_states=False).stats.elapsed_s == clean.elapsed_s
+
+
+def test_wandering_stamps_cut_by_many_lost_fixes_are_read_as_written():
+    """A 2 Hz log stamped on arrival (0.15 s + an exponential delay) losing a tenth of its
+    fixes: its runs between lost fixes were too short to read a rhythm in, and it read
+    86.5 mph for 65 (as written: 80.6). Such a log is read as written."""
+    from kei_drive.core.glitches import dequantised_times
+
+    rng = np.random.default_rng(1)
+    true_t = 1_714_834_800.3 + np.arange(1800) / 2
+    true_t = true_t[(rng.random(true_t.size) >= 0.1) | (np.arange(true_t.size) % 1799 == 0)]
+    lat = 40 + mph_to_mps(65) * (true_t - true_t[0]) / M_PER_DEG_LAT
+    stamps = np.floor(np.maximum.accumulate(true_t + 0.15 + rng.exponential(0.25, true_t.size)))
+    log = TrackArrays.from_columns(lat, np.full(lat.size, -105.0), stamps, np.full(lat.size, 5.0))
+    assert dequantised_times(log) is log
