@@ -258,6 +258,34 @@ def _odd_dates_note(stats: list[TripStats]) -> str | None:
     )
 
 
+GPS_WEEK_ROLLOVER = timedelta(weeks=1024)  # a receiver's 10-bit week number wraps
+FIRST_ROLLOVER = datetime(1999, 8, 22, tzinfo=UTC)  # the earliest date a wrapped one gives
+
+
+def _rollover_note(stats: list[TripStats]) -> str | None:
+    """A note on trips dated where a receiver with the GPS week-rollover fault puts a recent
+    drive: 1024 weeks early (after April 2019 many older loggers dated their logs 1999-2007).
+    A guess the driver can check, never a change: a log of 2005 may be one."""
+    latest = datetime.now(UTC) - GPS_WEEK_ROLLOVER
+    suspect = [
+        s.started_at
+        for s in stats
+        if s.started_at is not None and FIRST_ROLLOVER <= s.started_at <= latest
+    ]
+    if not suspect:
+        return None
+    first = min(suspect)
+    many = len(suspect) > 1
+    return (
+        f"{len(suspect)} trip{'s are' if many else ' is'} dated {first:%Y-%m-%d}"
+        f"{f' to {max(suspect):%Y-%m-%d}' if many else ''}. If "
+        f"{'they were' if many else 'it was'} driven 1024 weeks (19.6 years) later "
+        f"({'the first ' if many else ''}on {first + GPS_WEEK_ROLLOVER:%Y-%m-%d}), the GPS has "
+        "the week-rollover fault of older receivers. The dates "
+        "were kept as logged; durations and speeds hold either way."
+    )
+
+
 def _held_note(trip_ids: list[int]) -> str:
     """The note on stretches of a log that stored trips hold already."""
     one = len(trip_ids) == 1
@@ -450,9 +478,9 @@ def import_gpx(
         raise AlreadyImported(f"already imported (trip {ids}): nothing imported")
     if not pieces and any(t.point_count >= 2 for t in tracks):
         raise GpxError("no movement in this log (its fixes never left one spot): no trip")
-    odd = _odd_dates_note([piece[4] for piece in pieces])
-    if odd and notes_out is not None:
-        notes_out.append(odd)
+    if notes_out is not None:
+        dated = [piece[4] for piece in pieces]
+        notes_out.extend(note for note in (_odd_dates_note(dated), _rollover_note(dated)) if note)
     created: list[tuple[Trip, TripStats]] = []
     unsaved = 0  # rows written since the last commit: many small trips commit together
     try:

@@ -501,3 +501,30 @@ def test_a_trip_dated_before_gps_or_after_today_is_imported_with_a_note(db, tmp_
             assert noted in notes and "clock was wrong" in notes
         else:
             assert "clock was wrong" not in notes
+
+
+def test_a_trip_dated_where_the_gps_week_rollover_puts_it_gets_the_true_date_as_a_guess(
+    db, tmp_path, capsys
+):
+    """A logger with the week-rollover fault dates a 2024 drive 1024 weeks early (2004): the
+    note gives the date it would then be, kept as logged; a trip of 2010 (not reachable by a
+    wrapped week yet) and one of today have no such note."""
+    from datetime import UTC, datetime
+
+    for start, noted in (
+        (datetime(2004, 9, 18, 15, tzinfo=UTC), "on 2024-05-04"),
+        (datetime(2010, 6, 1, tzinfo=UTC), None),
+        (datetime.now(UTC) - timedelta(hours=2), None),
+    ):
+        drive = TrackBuilder(t=start, lat=41.0 + start.year / 1e5).start().drive(2_000, 12.0)
+        path = tmp_path / f"rollover{start.year}.gpx"
+        path.write_text(to_gpx(drive.points, name=f"Rollover {start.year}"))
+        code, out, err = run(capsys, "trips", "import", str(path), "--json")
+        assert code == 0, err
+        result = json.loads(out)
+        notes = " ".join(result["notes"])
+        if noted:
+            assert "week-rollover" in notes and noted in notes, notes
+            assert result["trips"][0]["started_at"].startswith("2004-09-18")  # kept as logged
+        else:
+            assert "week-rollover" not in notes, notes
