@@ -90,6 +90,17 @@ def importer() -> rx.Component:
             f"files on it (up to {MAX_GPX_MB} MB each; larger files: kei-drive trips import).",
             class_name="kd-note",
         ),
+        rx.cond(
+            s.importing,
+            # Reflex's upload helper ignores a drop while its upload runs, with only a
+            # console line; disabling the zone instead lets the browser open a dropped file
+            rx.el.p(
+                "Importing… A file dropped now is not read: drop it again when this ends.",
+                class_name="kd-note",
+                id="import-busy",
+                role="status",
+            ),
+        ),
         _results(),
         class_name="kd-import",
         id="gpx-import",
