@@ -8,6 +8,7 @@ import pytest
 
 from kei_drive.core.gpx import TrackPoint, read_gpx_points, to_gpx
 from tests.support.osm_synth import PLACES, write_network
+from tests.support.trips_pages import drop_file_js, long_log_gpx
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +230,20 @@ def test_a_gpx_the_check_cannot_cover_is_not_called_kei_legal(plan_server, phone
     assert "kp-unknown" in (verdict.get_attribute("class") or "")
     assert "outside the installed map data" in page.inner_text("#plan-results")
     assert page.errors == []
+
+
+def test_a_file_dropped_during_a_check_is_said_not_read_and_keeps_the_app(plan_server, phone):
+    """The route check's drop zone was disabled while checking: a file dropped on it then
+    was not taken by the page, and the browser opened it in place of the app. Now the page
+    takes the drop (Reflex's upload helper ignores it while the check's upload runs), says
+    a file dropped meanwhile is not read, and the running check goes on."""
+    page = open_plan(phone)
+    upload(page, "long.gpx", long_log_gpx(150_000))
+    page.wait_for_selector("#plan-busy")
+    assert page.evaluate(drop_file_js("#gpx", "second.gpx")) is True
+    note = page.wait_for_selector("#plan-busy-note").inner_text()
+    assert "not read: drop it again" in note, note
+    page.wait_for_selector("#plan-result-title, #plan-error", timeout=120_000)
+    shown = page.inner_text("#plan-result-title, #plan-error")
+    assert "second.gpx" not in shown
+    assert page.locator("#plan-busy-note").count() == 0

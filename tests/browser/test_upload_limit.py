@@ -8,10 +8,10 @@ import os
 import select
 import socket
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.browser.app_server import AppServer
+from tests.support.trips_pages import drop_file_js, long_log_gpx
 
 SENT_MB = 300
 CHUNK = 1024 * 1024
@@ -143,20 +143,6 @@ def test_a_file_over_the_pages_limit_is_named_not_dropped_in_silence(phone, tmp_
     assert "year.gpx" in error and "kei-drive check-route" in error, error
 
 
-def long_log_gpx(fixes: int) -> bytes:
-    """A 1 Hz drive north at 12 m/s, long enough that importing it takes a while."""
-    start = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
-    rows = "".join(
-        f'<trkpt lat="{38.5 + i * 12 / 111_195:.7f}" lon="{-77.9 + 0.00002 * (i % 7):.7f}">'
-        f"<time>{start + timedelta(seconds=i):%Y-%m-%dT%H:%M:%SZ}</time></trkpt>"
-        for i in range(fixes)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" '
-        f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{rows}</trkseg></trk></gpx>'
-    ).encode()
-
-
 def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phone):
     """Reflex's upload helper ignores a second drop while an upload runs (a console line
     only): the page says so for as long as the import runs, and not after."""
@@ -169,5 +155,7 @@ def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phon
     busy = phone.wait_for_selector("#import-busy").inner_text()
     assert "not read" in busy and "drop it again" in busy, busy
     assert phone.locator(".kd-btn-import").is_disabled()
+    # a drop meanwhile is taken by the page (not opened by the browser in place of the app)
+    assert phone.evaluate(drop_file_js("#gpx-upload", "second.gpx")) is True
     phone.wait_for_selector("#import-ok", timeout=120_000)
     assert phone.locator("#import-busy").count() == 0

@@ -48,3 +48,34 @@ def synthetic_gpx(east_m: float = 0.0, name: str | None = "Synthetic drive") -> 
 
 
 BROKEN_GPX = b'<?xml version="1.0"?><gpx version="1.1"><trk><trkseg><trkpt lat="39.1"'
+
+
+def long_log_gpx(fixes: int) -> bytes:
+    """A 1 Hz drive north at 12 m/s, long enough that importing it takes a while."""
+    start = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
+    rows = "".join(
+        f'<trkpt lat="{38.5 + i * 12 / 111_195:.7f}" lon="{-77.9 + 0.00002 * (i % 7):.7f}">'
+        f"<time>{start + timedelta(seconds=i):%Y-%m-%dT%H:%M:%SZ}</time></trkpt>"
+        for i in range(fixes)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" '
+        f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{rows}</trkseg></trk></gpx>'
+    ).encode()
+
+
+def drop_file_js(selector: str, name: str) -> str:
+    """A script dropping a small file named ``name`` on ``selector``, as a user's drag
+    does; it returns whether the page took the drop (else the browser opens the file in
+    place of the app)."""
+    return f"""() => {{
+      const zone = document.querySelector({selector!r});
+      const files = new DataTransfer();
+      files.items.add(new File(['<gpx/>'], {name!r}, {{type: 'application/gpx+xml'}}));
+      const init = {{dataTransfer: files, bubbles: true, cancelable: true}};
+      zone.dispatchEvent(new DragEvent('dragenter', init));
+      zone.dispatchEvent(new DragEvent('dragover', init));
+      const drop = new DragEvent('drop', init);
+      zone.dispatchEvent(drop);
+      return drop.defaultPrevented;
+    }}"""

@@ -59,6 +59,11 @@ def plan_page() -> rx.Component:
                 rx.el.div(
                     rx.spinner(size="3"),
                     rx.el.span(s.busy_label),
+                    # Reflex's upload helper ignores a drop while a check's upload runs
+                    rx.el.span(
+                        "A file dropped now is not read: drop it again when this ends.",
+                        id="plan-busy-note",
+                    ),
                     id="plan-busy",
                     class_name="kp-busy",
                 ),

@@ -275,7 +275,7 @@ class PlanState(rx.State):
     async def upload_gpx(self, files: list[rx.UploadFile]):
         if user_id(self) is None:
             return to_signin()
-        if not files or self.busy:
+        if not files or self.busy:  # one at a time: the page says a drop meanwhile is not read
             return
         upload = files[0]
         self._gpx_data = await upload.read()

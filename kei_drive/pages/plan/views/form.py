@@ -217,7 +217,9 @@ def gpx_check() -> rx.Component:
             max_files=1,
             max_size=config.MAX_GPX_BYTES,
             accept={"application/gpx+xml": [".gpx"], "application/xml": [".xml"]},
-            disabled=PlanState.busy,
+            # never disabled: a file dropped on a disabled zone is opened by the browser in
+            # place of the app (react-dropzone leaves that drop alone); #plan-busy says a
+            # drop meanwhile is not read
             on_drop=PlanState.upload_gpx(rx.upload_files(upload_id="gpx")),
             on_drop_rejected=lambda refused: PlanState.gpx_refused(refusal_records(refused)),
             class_name="kp-drop",
