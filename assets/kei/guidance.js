@@ -13,6 +13,8 @@ export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this m
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
+export const START_WARNING_M = 500; // a warning about where the route starts shows this far
+export const THEN_GAP_S = 8; // a maneuver this soon after the next is said with it ("…, then …")
 export const METERS_PER_MILE = 1609.344;
 export const METERS_PER_FOOT = 0.3048;
 const M_PER_DEG_LAT = 111_195;
@@ -142,13 +144,16 @@ export function progress(prepared, snap, fix = null) {
   const nextIdx = maneuvers.findIndex((m) => m.atM > alongM + 1);
   const next = nextIdx >= 0 ? maneuvers[nextIdx] : null;
   const after = nextIdx >= 0 ? maneuvers[nextIdx + 1] ?? null : null;
-  const ahead = announcements.find((a) => a.atM > alongM);
+  const ahead = announcements.find((a) => a.atM > alongM || (a.atM <= 1 && alongM <= START_WARNING_M));
   const end = points[points.length - 1];
   const toEndM = fix ? flatDistance([fix.lat, fix.lon], end) : remainingM + snap.offsetM;
   const lastManeuver = maneuvers[maneuvers.length - 1];
   const pastLast =
     lastManeuver && !DESTINATION_TYPES.has(lastManeuver.type) && alongM > lastManeuver.atM && remainingM <= ARRIVE_M;
-  const arrived = toEndM <= ARRIVE_M || (snap.offsetM <= OFF_ROUTE_M && remainingM <= ARRIVE_M) || Boolean(pastLast);
+  // Near the end in a straight line counts only near it along the route too: a route that
+  // curls back past its end is not over there
+  const nearEnd = toEndM <= ARRIVE_M && remainingM <= ARRIVE_M + snap.offsetM;
+  const arrived = nearEnd || (snap.offsetM <= OFF_ROUTE_M && remainingM <= ARRIVE_M) || Boolean(pastLast);
   return {
     alongM,
     remainingM,
@@ -156,7 +161,7 @@ export function progress(prepared, snap, fix = null) {
     next,
     after,
     nextDistanceM: next ? next.atM - alongM : null,
-    warning: ahead ? { announcement: ahead, distanceM: ahead.atM - alongM } : null,
+    warning: ahead ? { announcement: ahead, distanceM: Math.max(0, ahead.atM - alongM) } : null,
     arrived,
   };
 }
@@ -257,21 +262,26 @@ const NOW_S = 4;
 
 const nearest = (list, target) => list.reduce((m, d) => (Math.abs(d.m - target) < Math.abs(m.m - target) ? d : m));
 
-/** The prompt stages for a speed: [{m, text}] from far to "now" (text null). */
+/**
+ * The prompt stages for a speed: [{role, m, text}] from far ("early", "near") to "now" (text
+ * null). At town speeds the early stage is already the shortest ("500 feet"): no near one.
+ */
 export function promptStages(speedMps) {
   const v = Number.isFinite(speedMps) && speedMps > 2 ? speedMps : DEFAULT_SPEED_MPS;
   const early = nearest(PROMPT_DISTANCES, v * EARLY_S);
-  const near = nearest(
-    PROMPT_DISTANCES.filter((d) => d.m < early.m),
-    v * NEAR_S,
-  );
-  return [early, near, { m: Math.max(30, v * NOW_S), text: null }];
+  const shorter = PROMPT_DISTANCES.filter((d) => d.m < early.m);
+  const near = shorter.length ? [{ role: "near", ...nearest(shorter, v * NEAR_S) }] : [];
+  return [{ role: "early", ...early }, ...near, { role: "now", m: Math.max(30, v * NOW_S), text: null }];
 }
 
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
 
-function maneuverPhrase(maneuver, stage, distanceM) {
+/** A maneuver's instruction read ahead of it ("You have arrived at…" reads "Arrive at…"). */
+export const instructionAhead = (maneuver) =>
+  sentence(maneuver?.instruction).replace(/^You have arrived at/, "Arrive at");
+
+function maneuverPhrase(maneuver, stage, distanceM, then = null) {
   const what = sentence(maneuver.instruction);
   // A stage first due well inside its distance (guidance just started, a speed change) says
   // the real distance, not the stage's round one.
@@ -279,7 +289,8 @@ function maneuverPhrase(maneuver, stage, distanceM) {
   if (DESTINATION_TYPES.has(maneuver.type)) {
     return far ? `Your destination is in ${far}.` : null; // arrival says the rest
   }
-  return far ? `In ${far}, ${lowerFirst(what)}.` : `${what} now.`;
+  const thenPart = then ? `, then ${lowerFirst(instructionAhead(then))}` : "";
+  return far ? `In ${far}, ${lowerFirst(what)}${thenPart}.` : `${what} now${thenPart}.`;
 }
 
 function warningLead(speedMps) {
@@ -319,12 +330,17 @@ export class VoicePrompter {
     }
     if (p.next) {
       const stages = promptStages(speedMps);
-      const due = stages.map((s, i) => ({ s, i })).filter(({ s }) => p.nextDistanceM <= s.m);
-      const key = (i) => `maneuver:${p.next.index}:${i}`;
+      const due = stages.filter((s) => p.nextDistanceM <= s.m);
+      const key = (maneuver, role) => `maneuver:${maneuver.index}:${role}`;
       const last = due[due.length - 1];
-      if (last && !this.said.has(key(last.i))) {
-        for (let i = 0; i <= last.i; i += 1) this.said.add(key(i));
-        const phrase = maneuverPhrase(p.next, last.s, p.nextDistanceM);
+      if (last && !this.said.has(key(p.next, last.role))) {
+        stages.slice(0, stages.indexOf(last) + 1).forEach((s) => this.said.add(key(p.next, s.role)));
+        // A maneuver right after this one (two turns a few seconds apart, or one passed
+        // between two fixes) is said with it; its own far prompts would come too late
+        const v = Number.isFinite(speedMps) && speedMps > 2 ? speedMps : DEFAULT_SPEED_MPS;
+        const soon = p.after && p.after.atM - p.next.atM <= Math.max(30, v * THEN_GAP_S) ? p.after : null;
+        if (soon) ["early", "near"].forEach((role) => this.said.add(key(soon, role)));
+        const phrase = maneuverPhrase(p.next, last, p.nextDistanceM, soon);
         if (phrase) out.push(phrase);
       }
     }

@@ -11,6 +11,7 @@ import {
   formatDistance,
   formatDuration,
   headBack,
+  instructionAhead,
   prepareRoute,
   progress,
   snapToRoute,
@@ -33,8 +34,7 @@ const ARROWS = {
 };
 
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
-// Ahead of the truck, "You have arrived at your destination" reads as an instruction.
-const ahead = (maneuver) => sentence(maneuver?.instruction).replace(/^You have arrived at/, "Arrive at");
+const ahead = instructionAhead;
 
 /** Ask the server for a new Kei route from here (same request and options). */
 async function reroute(request, fix) {
@@ -99,6 +99,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   const monitor = useRef(new OffRouteMonitor());
   const prompter = useRef(new VoicePrompter());
   const alongHint = useRef(null);
+  const arrivedHere = useRef(false); // arrival holds until guidance ends or a new route comes
   const lastReroute = useRef(0);
   const voiceRef = useRef(voiceOn);
   voiceRef.current = voiceOn;
@@ -109,6 +110,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
     monitor.current.reset();
     prompter.current.reset();
     alongHint.current = null;
+    arrivedHere.current = false;
     setState(null);
     setOff(null);
   }, [prepared]);
@@ -116,8 +118,17 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   useEffect(() => {
     if (!prepared || !fix) return;
     const snap = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
-    const decision = monitor.current.update({ offsetM: snap.offsetM, accuracy: fix.accuracy, timestamp: fix.timestamp });
     const p = progress(prepared, snap, fix);
+    if (arrivedHere.current || p.arrived) {
+      // Driving on into a lot or past the end is not "off route": no new route after arrival
+      arrivedHere.current = true;
+      const there = { ...p, arrived: true };
+      setState({ snap, p: there });
+      setOff(null);
+      say(prompter.current.update(there, speedMps));
+      return;
+    }
+    const decision = monitor.current.update({ offsetM: snap.offsetM, accuracy: fix.accuracy, timestamp: fix.timestamp });
     if (!decision.offRoute) alongHint.current = snap.alongM;
     setState({ snap, p });
     if (decision.offRoute) {
@@ -171,6 +182,12 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
         ? `Off route — head back to ${off.back.street}, ${formatDistance(off.back.distanceM)} ${off.back.direction}`
         : null;
   const warning = p.warning;
+  // A warning about where the route starts ("Maryland: Kei rules unverified…") has no distance
+  const warningText = warning
+    ? warning.distanceM > 0
+      ? withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))
+      : sentence(warning.announcement.text)
+    : "";
   return (
     <section id="guidance" className="kd-guide-panel" data-state={arrived ? "arrived" : off ? "off-route" : "on-route"}>
       {/* Fixed-height rows (guidance.css): "off route" is laid over the next maneuver and a
@@ -211,8 +228,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
         </div>
         {warning && !arrived && (
           <div id="warning-ahead" className="kd-guide-warning" data-kind={warning.announcement.kind}
-            title={withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}>
-            {withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))}
+            title={warningText}>
+            {warningText}
           </div>
         )}
       </div>

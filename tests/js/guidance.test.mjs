@@ -228,6 +228,88 @@ test("voice: starting close to a turn says only the nearest prompt", () => {
   );
 });
 
+test("prompt stages at every speed: town speeds have no near stage, never a crash", () => {
+  // 2.5-6.4 m/s made the early stage "500 feet" and the near list empty: reduce() threw
+  // and took the whole Drive screen down at 5.6-14.5 mph with a turn ahead
+  for (let v = 0; v <= 45; v += 0.1) {
+    const stages = promptStages(v);
+    assert.equal(stages[stages.length - 1].role, "now");
+    assert.ok(stages.every((s, i) => i === 0 || s.m < stages[i - 1].m), `${v}: ${JSON.stringify(stages)}`);
+  }
+  assert.deepEqual(
+    promptStages(5).map((s) => s.text),
+    ["500 feet", null],
+  );
+  assert.deepEqual(
+    drive(ANNOUNCED, 5, { from: 700, to: 1100 })
+      .map((s) => s.phrase)
+      .filter((phrase) => phrase.includes("Main Street")),
+    ["In 500 feet, turn right onto Main Street.", "Turn right onto Main Street now."],
+  );
+});
+
+test("voice: a turn right after the next one is said with it", () => {
+  // Oak Avenue north, left onto Hoffman Street, 6 m on, right onto Ensor Street
+  const route = {
+    distance_m: 1506,
+    duration_s: 150,
+    geometry: [at(0, 0), at(0, 1000), at(-6, 1000), at(-6, 1500)],
+    maneuvers: [
+      { instruction: "Drive north on Oak Avenue.", street_names: ["Oak Avenue"], begin_index: 0, type: 1 },
+      { instruction: "Turn left onto Hoffman Street.", street_names: ["Hoffman Street"], begin_index: 1, type: 15 },
+      { instruction: "Turn right onto Ensor Street.", street_names: ["Ensor Street"], begin_index: 2, type: 10 },
+      { instruction: "You have arrived at your destination.", street_names: [], begin_index: 3, type: 4 },
+    ],
+  };
+  const r = prepareRoute({ route, announcements: [] });
+  const voice = new VoicePrompter();
+  const said = [];
+  for (const [east, north] of [[0, 600], [0, 800], [0, 900], [0, 960], [-6, 1010], [-6, 1100]]) {
+    const p = progress(r, snapToRoute(r, ...at(east, north)), { lat: at(east, north)[0], lon: at(east, north)[1] });
+    said.push(...voice.update(p, 11));
+  }
+  assert.deepEqual(said, [
+    "In a quarter mile, turn left onto Hoffman Street, then turn right onto Ensor Street.",
+    "In 300 feet, turn left onto Hoffman Street, then turn right onto Ensor Street.",
+    "Turn left onto Hoffman Street now, then turn right onto Ensor Street.",
+    "Your destination is in a quarter mile.",
+  ]);
+});
+
+test("arrival: a route curling back past its end is not over there", () => {
+  // east 300 m, north 60 m, back west 300 m: the end is 60 m north of the start line's end...
+  // ...and the route passes 20 m from the end 80 m before it
+  const route = {
+    distance_m: 460,
+    geometry: [at(0, 0), at(300, 0), at(300, 40), at(0, 40)],
+    maneuvers: [
+      { instruction: "Drive east.", begin_index: 0, type: 1 },
+      { instruction: "Turn left.", begin_index: 1, type: 15 },
+      { instruction: "Turn left.", begin_index: 2, type: 15 },
+      { instruction: "You have arrived at your destination.", begin_index: 3, type: 4 },
+    ],
+  };
+  const r = prepareRoute({ route, announcements: [] });
+  const [lat, lon] = at(20, 0); // 20 m along, 40 m from the end in a straight line
+  assert.equal(progress(r, snapToRoute(r, lat, lon), { lat, lon }).arrived, false);
+  const [la2, lo2] = at(0, 15); // 25 m from the end, off the route's start: 15 m along
+  assert.equal(progress(r, snapToRoute(r, la2, lo2, 15), { lat: la2, lon: lo2 }).arrived, false);
+  const [la3, lo3] = at(10, 40); // 10 m before the end, on the route
+  assert.equal(progress(r, snapToRoute(r, la3, lo3, 630), { lat: la3, lon: lo3 }).arrived, true);
+});
+
+test("a warning about where the route starts shows there and is said once", () => {
+  const start = { route: L_ROUTE, announcements: [{ kind: "rules", at_m: 0, text: "Maryland: Kei rules unverified" }] };
+  const r = prepareRoute(start);
+  const p = progress(r, snapToRoute(r, ...at(0, 50)), { lat: at(0, 50)[0], lon: at(0, 50)[1] });
+  assert.equal(p.warning.announcement.text, "Maryland: Kei rules unverified");
+  assert.equal(p.warning.distanceM, 0);
+  const far = progress(r, snapToRoute(r, ...at(0, 900)), { lat: at(0, 900)[0], lon: at(0, 900)[1] });
+  assert.equal(far.warning, null);
+  const said = drive(start, 11, { from: 0, to: 300 }).map((x) => x.phrase);
+  assert.deepEqual(said.filter((x) => x.startsWith("Maryland")), ["Maryland: Kei rules unverified."]);
+});
+
 test("head back: the street last turned onto, how far and which way", () => {
   const r = prepareRoute(ANNOUNCED);
   const fix = { lat: at(600, 1200)[0], lon: at(600, 1200)[1] }; // 200 m north of Main Street
