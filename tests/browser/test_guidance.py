@@ -216,6 +216,12 @@ def test_following_a_route_turn_by_turn_with_a_warning_and_voice(phone, guidance
     assert text(page, "#remaining") == "Destination reached"
     assert page.locator("#off-route").count() == 0
     assert spoken(page).count("You have arrived at your destination.") == 1
+    # Driving on past the end (into a lot, round the block) keeps the arrival: it went "Off
+    # route", asked for a new route to where the truck already was, and lost the route
+    feed(page, [line.at(end_m + STEP_M * k, right_m=15 * k) for k in range(1, 8)])
+    assert text(page, "#next-maneuver") == "You have arrived"
+    assert page.locator("#off-route").count() == 0
+    assert "Off route." not in spoken(page)
     page.set_viewport_size({"width": 844, "height": 390})  # landscape on the dash
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts_dir / "guidance-844x390.png"))
