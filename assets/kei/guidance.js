@@ -13,6 +13,7 @@ export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this m
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
+export const HEADING_BASE_M = 15; // fixes this far apart give the truck's heading
 export const START_WARNING_M = 500; // a warning about where the route starts shows this far
 export const THEN_GAP_S = 8; // a maneuver this soon after the next is said with it ("…, then …")
 export const METERS_PER_MILE = 1609.344;
@@ -346,6 +347,22 @@ export class VoicePrompter {
     }
     return out;
   }
+}
+
+/**
+ * The truck's direction of travel (degrees from north) from its latest fixes, oldest first:
+ * the phone's own course when it gives one, else the bearing from the last fix at least
+ * HEADING_BASE_M behind; null when not known (a re-route then starts either way).
+ */
+export function travelHeading(fixes) {
+  const last = fixes[fixes.length - 1];
+  if (!last) return null;
+  if (Number.isFinite(last.heading) && (last.speed ?? 1) > 0.5) return ((last.heading % 360) + 360) % 360;
+  for (let i = fixes.length - 2; i >= 0; i -= 1) {
+    const from = [fixes[i].lat, fixes[i].lon];
+    if (flatDistance(from, [last.lat, last.lon]) >= HEADING_BASE_M) return bearing(from, [last.lat, last.lon]);
+  }
+  return null;
 }
 
 /** Where to head back to while off route: {street, distanceM, direction}. */

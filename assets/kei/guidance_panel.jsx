@@ -15,6 +15,7 @@ import {
   prepareRoute,
   progress,
   snapToRoute,
+  travelHeading,
   withDistance,
 } from "./guidance.js";
 import { clearGuidance, saveGuidance, useStoredGuidance } from "./guidance_store.js";
@@ -36,12 +37,14 @@ const ARROWS = {
 const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 const ahead = instructionAhead;
 
-/** Ask the server for a new Kei route from here (same request and options). */
-async function reroute(request, fix) {
+/** Ask the server for a new Kei route from here, the way the truck is going (same request
+ * and options; without the heading it started behind the truck, a turn-round never said). */
+async function reroute(request, fix, heading) {
+  const here = { ...request, from: [fix.lat, fix.lon] };
   const response = await fetch(ROUTE_API, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ ...request, from: [fix.lat, fix.lon] }),
+    body: JSON.stringify(heading === null ? here : { ...here, heading: Math.round(heading) % 360 }),
   });
   const type = response.headers.get("content-type") || "";
   if (!response.ok || !type.includes("json")) throw new Error(`route ${response.status}`);
@@ -101,6 +104,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   const alongHint = useRef(null);
   const arrivedHere = useRef(false); // arrival holds until guidance ends or a new route comes
   const lastReroute = useRef(0);
+  const recent = useRef([]); // the latest fixes: the truck's heading for a re-route
   const voiceRef = useRef(voiceOn);
   voiceRef.current = voiceOn;
   const say = (phrases) => voiceRef.current && phrases.forEach(speak);
@@ -117,6 +121,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
 
   useEffect(() => {
     if (!prepared || !fix) return;
+    recent.current = [...recent.current.slice(-9), fix];
     const snap = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
     const p = progress(prepared, snap, fix);
     if (arrivedHere.current || p.arrived) {
@@ -138,7 +143,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       if (guidance.request && navigator.onLine !== false && due) {
         lastReroute.current = Date.now();
         setOff({ status: "rerouting", back });
-        reroute(guidance.request, fix)
+        reroute(guidance.request, fix, travelHeading(recent.current))
           .then((answer) => {
             say(["New route."]);
             saveGuidance(answer); // the stored guidance changes: a fresh start along it

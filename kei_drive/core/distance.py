@@ -47,6 +47,17 @@ def initial_bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> f
     return math.degrees(math.atan2(y, x)) % 360.0
 
 
+def bearings_deg(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray:
+    """``initial_bearing_deg`` element-wise (a point to itself: 0)."""
+    phi1, lam1, phi2, lam2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
+    )
+    dlam = lam2 - lam1
+    y = np.sin(dlam) * np.cos(phi2)
+    x = np.cos(phi1) * np.sin(phi2) - np.sin(phi1) * np.cos(phi2) * np.cos(dlam)
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
 def segment_lengths_m(lats: ArrayLike, lons: ArrayLike) -> NDArray:
     """Lengths of the n-1 segments of a polyline."""
     lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)

@@ -38,6 +38,9 @@ class KeiOptions:
     avoid_over_cap_roads: bool = True  # best effort: re-route around tagged over-cap roads
     on: date | None = None  # rules in force on this date (default today)
     extra_rings: tuple[tuple[tuple[float, float], ...], ...] = field(default=())
+    # the truck's direction of travel at the origin (degrees from north; a re-route): the
+    # route starts the way it is going, not behind it
+    origin_heading: float | None = None
 
 
 def kei_costing(options: KeiOptions, *, hard: bool = True) -> dict[str, Any]:
@@ -52,6 +55,9 @@ def kei_costing(options: KeiOptions, *, hard: bool = True) -> dict[str, Any]:
     if hard:
         auto["exclude_highways"] = True
     return {"auto": auto}
+
+
+HEADING_TOLERANCE_DEG = 45  # a road this far off the truck's heading is not the one it is on
 
 
 def route_request(
@@ -70,6 +76,9 @@ def route_request(
     if hard:  # exclude_highways does not stop Valhalla snapping a location onto a motorway
         for loc in locations:
             loc["search_filter"] = {"max_road_class": "trunk"}
+    if options.origin_heading is not None:
+        locations[0]["heading"] = round(options.origin_heading) % 360
+        locations[0]["heading_tolerance"] = HEADING_TOLERANCE_DEG
     req: dict[str, Any] = {
         "locations": locations,
         "costing": "auto",

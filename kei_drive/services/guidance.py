@@ -7,6 +7,10 @@ The request forms (the shared contract, issue #13)::
     {"from": [lat, lon], "to": [lat, lon], "to_name": "…", "options": {…}}
     {"track": [[lat, lon], …], "name": "…", "options": {…}}     (+ "from" on a re-route)
 
+A re-route may add ``"heading"`` (degrees from north, the truck's direction of travel): the
+new route starts the way the truck is going, and on a track that passes the same place twice
+(out and back) it rejoins the pass going that way.
+
 ``options``: ``top_speed_mph`` (10–80, default 45), ``avoid_banned``, ``avoid_opt_in``,
 ``avoid_trunks`` (default true), ``avoid_over_cap`` (default true), ``date``
 ("YYYY-MM-DD" or null: today's rules). A track with a ``from`` (the truck left the route)
@@ -76,10 +80,11 @@ class RouteOptions:
             "date": self.on.isoformat() if self.on else None,
         }
 
-    def kei_options(self):
+    def kei_options(self, heading: float | None = None):
         from kei_drive.routing import KeiOptions
 
         return KeiOptions(
+            origin_heading=heading,
             top_speed_mph=self.top_speed_mph,
             avoid_banned_states=self.avoid_banned,
             avoid_opt_in_states=self.avoid_opt_in,
@@ -99,6 +104,7 @@ class GuidanceRequest:
     to_name: str = ""
     track: tuple[tuple[float, float], ...] = ()
     name: str = ""
+    heading: float | None = None  # the truck's direction at ``origin`` (a re-route)
 
     def to_dict(self) -> dict[str, Any]:
         """The request as it can be sent again (a re-route replaces ``from``)."""
@@ -196,6 +202,7 @@ def parse_request(body: Any) -> GuidanceRequest:
         raise BadRouteRequest(400, "the body must be a JSON object")
     options = parse_options(body.get("options"))
     origin = _point(body["from"], "from") if body.get("from") is not None else None
+    heading = _heading(body.get("heading"))
     if body.get("track") is not None:
         track = body["track"]
         if not isinstance(track, list):
@@ -208,7 +215,11 @@ def parse_request(body: Any) -> GuidanceRequest:
         if len(points) < 2:
             raise BadRouteRequest(422, "track needs at least two points")
         return GuidanceRequest(
-            options=options, origin=origin, track=points, name=_text(body.get("name"), "name")
+            options=options,
+            origin=origin,
+            track=points,
+            name=_text(body.get("name"), "name"),
+            heading=heading,
         )
     missing = [key for key in ("from", "to") if body.get(key) is None]
     if missing:
@@ -220,7 +231,19 @@ def parse_request(body: Any) -> GuidanceRequest:
         origin=origin,
         destination=_point(body["to"], "to"),
         to_name=_text(body.get("to_name"), "to_name"),
+        heading=heading,
     )
+
+
+def _heading(value: Any) -> float | None:
+    """The truck's direction of travel, degrees from north (None: not known)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRouteRequest(400, "heading must be a number of degrees")
+    if not (math.isfinite(value) and 0 <= value <= 360):
+        raise BadRouteRequest(422, "heading must be between 0 and 360 degrees")
+    return float(value) % 360
 
 
 # --- routing ----------------------------------------------------------------------------
@@ -231,13 +254,30 @@ def parse_request(body: Any) -> GuidanceRequest:
 ON_TRACK_M = 30.0
 
 
-def _nearest(track: Sequence[tuple[float, float]], at: tuple[float, float]) -> tuple[int, float]:
-    """Index of the track point nearest ``at`` and its distance in metres."""
-    from kei_drive.core.distance import haversine_m
+NEAR_TIE_M = 25.0  # track points this much farther than the nearest are as near (noise)
+SAME_WAY_DEG = 60.0  # a track going within this of the truck's heading goes its way
+
+
+def _nearest(
+    track: Sequence[tuple[float, float]], at: tuple[float, float], heading: float | None = None
+) -> tuple[int, float]:
+    """Index of the track point nearest ``at`` and its distance in metres. With the truck's
+    ``heading``, of the points about as near, one where the track goes that way (within
+    ``SAME_WAY_DEG``) wins: an out-and-back track passes each place twice, once each way."""
+    from kei_drive.core.distance import bearings_deg, haversine_m
 
     pts = np.asarray(track, dtype=float)
     gaps = haversine_m(at[0], at[1], pts[:, 0], pts[:, 1])
     k = int(np.argmin(gaps))
+    if heading is None or len(pts) < 2:
+        return k, float(gaps[k])
+    ahead = np.minimum(np.arange(len(pts)) + 1, len(pts) - 1)
+    behind = np.maximum(ahead - 1, 0)  # the last point takes its segment's direction
+    going = bearings_deg(pts[behind, 0], pts[behind, 1], pts[ahead, 0], pts[ahead, 1])
+    off = np.abs((going - heading + 180.0) % 360.0 - 180.0)
+    candidates = np.flatnonzero((gaps <= gaps[k] + NEAR_TIE_M) & (off <= SAME_WAY_DEG))
+    if candidates.size:
+        k = int(candidates[np.argmin(gaps[candidates])])
     return k, float(gaps[k])
 
 
@@ -277,8 +317,9 @@ def route_for(
     opts = req.options
 
     def kei_route(a: tuple[float, float], b: tuple[float, float]):
+        heading = req.heading if a == req.origin else None
         return plan_route(
-            a, b, options=opts.kei_options(), router=router, rules=rules, permits=permits
+            a, b, options=opts.kei_options(heading), router=router, rules=rules, permits=permits
         )
 
     if not req.track:
@@ -289,7 +330,7 @@ def route_for(
     # Filled in first: on a drawn route the nearest vertex can be kilometres up the road.
     lat, lon = fill_route(*np.asarray(track, dtype=float).T, spacing_m=ON_TRACK_M / 2)
     track = list(zip(lat.tolist(), lon.tolist(), strict=True))
-    k, gap = _nearest(track, req.origin)
+    k, gap = _nearest(track, req.origin, req.heading)
     rest = track[k:] if len(track) - k >= 2 else track[-2:]
     if gap <= ON_TRACK_M:
         return _follow_track(rest, router, rules, opts, permits).to_dict()

@@ -355,6 +355,7 @@ def test_off_route_gets_a_new_kei_route_from_the_server(route_server, phone, gui
         key: guidance["request"][key] for key in ("to", "to_name")
     }
     assert body["options"] == guidance["request"]["options"]
+    assert 60 <= body["heading"] <= 120, body  # east along 8 Street: the new route starts so
     stored = page.evaluate(STORED)
     new = stored["route"]
     assert new["geometry"][0] == pytest.approx(list(here), abs=0.0005)  # starts at the truck

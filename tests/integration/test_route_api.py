@@ -4,13 +4,14 @@ and the Baltimore extract, through Starlette's TestClient and a real database.""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from starlette.testclient import TestClient
 
 from kei_drive.api import api
 from kei_drive.core.audit import HIGHWAY_WORDS
-from kei_drive.core.distance import haversine_m
+from kei_drive.core.distance import haversine_m, initial_bearing_deg
 from kei_drive.db import accounts as acc
 from kei_drive.db import migrate, session
 from kei_drive.routing.tiles import build_tiles
@@ -230,6 +231,8 @@ BAD = [
     ('{"track": [[41.95, -77.01], [41.96, -77.01]], "name": "\\ud800"}', 400, "not valid text"),
     ('{"from": [41.95, -77.01], "to": [41.98, -77.0], "to_name": 7}', 400, "must be text"),
     ('{"track": [[41.95, -77.01], [41.96]]}', 400, "track[1]"),
+    ('{"from": [41.95, -77.01], "to": [41.98, -77.0], "heading": "east"}', 400, "degrees"),
+    ('{"from": [41.95, -77.01], "to": [41.98, -77.0], "heading": 400}', 422, "0 and 360"),
 ]  # fmt: skip
 
 
@@ -355,3 +358,58 @@ def test_guidance_is_judged_by_the_callers_own_rule_overrides(client):
     after = plan(client, "grid_se", "grid_ne")["route"]
     assert {s["state"]: s["status"] for s in after["states"]}["PA"] == "banned"
     assert "banned_state" in {w["kind"] for w in after["warnings"]}
+
+
+def _ahead(point: list[float], heading: float, metres: float) -> list[float]:
+    """The point ``metres`` from ``point`` towards ``heading`` (flat, a short way)."""
+    east, north = metres * math.sin(math.radians(heading)), metres * math.cos(math.radians(heading))
+    lat = point[0] + north / 111_195
+    return [round(lat, 6), round(point[1] + east / (111_195 * math.cos(math.radians(lat))), 6)]
+
+
+def test_a_reroute_with_the_trucks_heading_starts_the_way_it_is_going(baltimore_client):
+    """Missing the left onto North Central Avenue and driving on east: without the heading
+    the new route began "Drive west" (a turn-round never shown or said) and then "turn right
+    onto North Central Avenue", a street behind the truck."""
+    body = {"from": [39.2904, -76.6122], "to": [39.31, -76.6], "options": OPTIONS}
+    planned = baltimore_client.post("/api/v1/route", json=body).json()
+    route = planned["route"]
+    turn = next(m for m in route["maneuvers"] if "North Central Avenue" in m["instruction"])
+    k = turn["begin_index"]
+    heading = initial_bearing_deg(*route["geometry"][k - 1], *route["geometry"][k])
+    here = _ahead(route["geometry"][k], heading, 88)
+    answers = {}
+    for with_heading in (False, True):
+        reroute = {**planned["request"], "from": here}
+        if with_heading:
+            reroute["heading"] = heading
+        r = baltimore_client.post("/api/v1/route", json=reroute)
+        assert r.status_code == 200, r.text
+        answers[with_heading] = r.json()["route"]
+    assert answers[False]["maneuvers"][0]["instruction"].startswith("Drive west")  # the case
+    first = answers[True]["maneuvers"][0]["instruction"]
+    assert first.startswith("Drive east"), first
+    assert answers[True]["distance_m"] < answers[False]["distance_m"]
+
+
+def test_a_reroute_on_the_way_back_of_an_out_and_back_track_rejoins_the_way_back(
+    baltimore_client,
+):
+    """An out-and-back GPX route passes each place twice; a truck leaving it 245 m from home
+    on the way back was sent round the whole route again (7 km): the nearest point of the
+    way out won the tie."""
+    body = {"from": [39.2904, -76.6122], "to": [39.31, -76.6], "options": OPTIONS}
+    there = baltimore_client.post("/api/v1/route", json=body).json()["route"]["geometry"]
+    track = there + there[::-1][1:]
+    going_home = initial_bearing_deg(*there[5], *there[4])
+    here = _ahead(there[4], going_home, 60)  # on the way back, 60 m past its turn at there[4]
+    lengths = {}
+    for heading in (None, going_home):
+        reroute = {"track": track, "from": here, "options": OPTIONS}
+        if heading is not None:
+            reroute["heading"] = heading
+        r = baltimore_client.post("/api/v1/route", json=reroute)
+        assert r.status_code == 200, r.text
+        lengths[heading is not None] = r.json()["route"]["distance_m"]
+    assert lengths[False] > 5_000  # round the whole route again: the case
+    assert lengths[True] < 1_500, lengths

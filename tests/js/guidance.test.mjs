@@ -18,6 +18,7 @@ import {
   promptStages,
   snapToRoute,
   spokenDistance,
+  travelHeading,
   withDistance,
 } from "../../assets/kei/guidance.js";
 
@@ -308,6 +309,17 @@ test("a warning about where the route starts shows there and is said once", () =
   assert.equal(far.warning, null);
   const said = drive(start, 11, { from: 0, to: 300 }).map((x) => x.phrase);
   assert.deepEqual(said.filter((x) => x.startsWith("Maryland")), ["Maryland: Kei rules unverified."]);
+});
+
+test("the truck's heading for a re-route: the phone's course, else its last 15 m or more", () => {
+  const fix = (east, north, extra = {}) => ({ lat: at(east, north)[0], lon: at(east, north)[1], ...extra });
+  assert.equal(travelHeading([]), null);
+  assert.equal(travelHeading([fix(0, 0), fix(0, 5)]), null); // too close to tell
+  assert.ok(Math.abs(travelHeading([fix(0, 0), fix(10, 2), fix(20, 0)]) - 90) < 1); // east
+  assert.ok(Math.abs(travelHeading([fix(0, 30), fix(0, 0)]) - 180) < 1); // south
+  assert.equal(travelHeading([fix(0, 0), fix(0, 30, { heading: 271, speed: 8 })]), 271);
+  // a course reported while standing is not one (the bearing of the fixes is)
+  assert.ok(Math.abs(travelHeading([fix(0, 0), fix(0, 30, { heading: 271, speed: 0 })])) < 1);
 });
 
 test("head back: the street last turned onto, how far and which way", () => {
