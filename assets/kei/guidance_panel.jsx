@@ -49,7 +49,8 @@ async function reroute(request, fix, heading) {
   const type = response.headers.get("content-type") || "";
   if (!response.ok || !type.includes("json")) throw new Error(`route ${response.status}`);
   const answer = await response.json();
-  if (!Array.isArray(answer?.route?.geometry)) throw new Error("no route in the answer");
+  // a route with no line would replace the one being followed by nothing to follow
+  if (!(answer?.route?.geometry?.length >= 2)) throw new Error("no route line in the answer");
   return answer;
 }
 

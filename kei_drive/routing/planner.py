@@ -237,6 +237,11 @@ def plan_route(
             edges = edges_from_trace(trace)
             # edge indices refer to the trace's own shape (an array: the audit takes one)
             geometry = decode_array(trace.get("shape") or shape)
+            if len(geometry) < 2:
+                # a route along part of one edge: edge_walk answers a single point (a
+                # re-route near the destination then had no line to follow on the phone)
+                geometry = decode_array(shape)
+                edges = [replace(e, begin_index=0, end_index=len(geometry) - 1) for e in edges[:1]]
         except NoRouteError:
             geometry = decode_array(shape)
             edges = []

@@ -413,3 +413,16 @@ def test_a_reroute_on_the_way_back_of_an_out_and_back_track_rejoins_the_way_back
         lengths[heading is not None] = r.json()["route"]["distance_m"]
     assert lengths[False] > 5_000  # round the whole route again: the case
     assert lengths[True] < 1_500, lengths
+
+
+def test_a_route_along_part_of_one_street_has_a_line_to_follow(baltimore_client):
+    """A re-route 88 m from the destination, on its street: the engine's edge walk answered
+    one point, so the route had no line (distance 0) and the phone dropped the guidance."""
+    body = {"from": [39.310852, -76.598390], "to": [39.31, -76.6], "options": OPTIONS}
+    r = baltimore_client.post("/api/v1/route", json=body)
+    assert r.status_code == 200, r.text
+    route = r.json()["route"]
+    assert len(route["geometry"]) >= 2
+    assert route["distance_m"] == pytest.approx(88, abs=10)
+    assert route["maneuvers"][-1]["begin_index"] == len(route["geometry"]) - 1
+    assert route["legal"] is True and not [n for n in route["notes"] if "could not" in n], route
