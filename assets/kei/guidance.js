@@ -327,7 +327,8 @@ export class VoicePrompter {
       if (this.said.has(key) || a.distanceM > warningLead(speedMps)) continue;
       this.said.add(key);
       const text = sentence(a.announcement.text);
-      out.push(a.distanceM < 100 ? `${text}.` : `${withDistance(text, spokenDistance(a.distanceM))}.`);
+      const line = a.distanceM < 100 ? text : withDistance(text, spokenDistance(a.distanceM));
+      out.push(`${line.charAt(0).toUpperCase()}${line.slice(1)}.`); // "ramp to I 95…" starts a sentence
     }
     if (p.next) {
       const stages = promptStages(speedMps);

@@ -322,6 +322,12 @@ test("the truck's heading for a re-route: the phone's course, else its last 15 m
   assert.ok(Math.abs(travelHeading([fix(0, 0), fix(0, 30, { heading: 271, speed: 0 })])) < 1);
 });
 
+test("a spoken warning starts with a capital, as a sentence does", () => {
+  const ramp = { route: L_ROUTE, announcements: [{ kind: "highway", at_m: 1500, text: "ramp to I 95 North: not for Kei" }] };
+  const said = drive(ramp, 25).map((x) => x.phrase);
+  assert.ok(said.includes("Ramp to I 95 North in 0.9 miles: not for Kei."), said);
+});
+
 test("head back: the street last turned onto, how far and which way", () => {
   const r = prepareRoute(ANNOUNCED);
   const fix = { lat: at(600, 1200)[0], lon: at(600, 1200)[1] }; // 200 m north of Main Street
