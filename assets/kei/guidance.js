@@ -13,6 +13,7 @@ export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this m
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
+export const PASSED_TURN_HOLD_M = 50; // noise this far back across a turn made is not a step back
 export const HEADING_BASE_M = 15; // fixes this far apart give the truck's heading
 export const START_WARNING_M = 500; // a warning about where the route starts shows this far
 export const THEN_GAP_S = 8; // a maneuver this soon after the next is said with it ("…, then …")
@@ -130,6 +131,18 @@ export function snapToRoute(prepared, lat, lon, hintM = null) {
     alongM: cum[i] + t * (cum[i + 1] - cum[i]),
     bearing: bearing(a, b),
   };
+}
+
+/**
+ * The distance along to use for a snap at ``alongM`` when the last one was ``hintM``: a step
+ * back of under PASSED_TURN_HOLD_M across a maneuver (GPS noise at a corner snapping to the
+ * street just left) keeps the last, so a turn already made is not shown and counted down
+ * again; a longer step back (a U-turn, a loop) is taken as it is.
+ */
+export function heldAlong(prepared, alongM, hintM) {
+  if (hintM === null || alongM >= hintM || hintM - alongM >= PASSED_TURN_HOLD_M) return alongM;
+  const crossed = prepared.maneuvers.some((m) => m.atM > alongM + 1 && m.atM <= hintM + 1);
+  return crossed ? hintM : alongM;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   formatDistance,
   formatDuration,
   headBack,
+  heldAlong,
   instructionAhead,
   prepareRoute,
   progress,
@@ -123,7 +124,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   useEffect(() => {
     if (!prepared || !fix) return;
     recent.current = [...recent.current.slice(-9), fix];
-    const snap = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
+    const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
+    const snap = { ...snapped, alongM: heldAlong(prepared, snapped.alongM, alongHint.current) };
     const p = progress(prepared, snap, fix);
     if (arrivedHere.current || p.arrived) {
       // Driving on into a lot or past the end is not "off route": no new route after arrival

@@ -13,6 +13,7 @@ import {
   formatDistance,
   formatDuration,
   headBack,
+  heldAlong,
   prepareRoute,
   progress,
   promptStages,
@@ -326,6 +327,21 @@ test("a spoken warning starts with a capital, as a sentence does", () => {
   const ramp = { route: L_ROUTE, announcements: [{ kind: "highway", at_m: 1500, text: "ramp to I 95 North: not for Kei" }] };
   const said = drive(ramp, 25).map((x) => x.phrase);
   assert.ok(said.includes("Ramp to I 95 North in 0.9 miles: not for Kei."), said);
+});
+
+test("GPS noise at a corner does not bring back the turn just made", () => {
+  const r = prepareRoute(ANNOUNCED);
+  // 30 m along Main Street after the right turn, then a fix 10 m back on Oak Avenue
+  const [lat, lon] = at(-4, 990);
+  const snap = snapToRoute(r, lat, lon, 1030);
+  assert.ok(snap.alongM < 1000); // the turn would be ahead again...
+  const along = heldAlong(r, snap.alongM, 1030);
+  assert.equal(along, 1030); // ...but the step back across it is held
+  assert.equal(progress(r, { ...snap, alongM: along }, { lat, lon }).next.index, 2);
+  // a step back with no maneuver crossed, or a long one (a U-turn), is taken
+  assert.equal(heldAlong(r, 600, 620), 600);
+  assert.equal(heldAlong(r, 900, 1100), 900);
+  assert.equal(heldAlong(r, 1200, null), 1200);
 });
 
 test("head back: the street last turned onto, how far and which way", () => {
