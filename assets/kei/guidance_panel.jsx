@@ -27,6 +27,7 @@ const KeiMap = lazy(() => import("./map.jsx").then((m) => ({ default: m.KeiMap }
 
 const ROUTE_API = "/api/v1/route";
 const REROUTE_RETRY_MS = 30_000;
+const REROUTE_TIMEOUT_MS = 15_000;
 
 // Valhalla maneuver types -> an arrow a driver reads at a glance.
 const ARROWS = {
@@ -46,6 +47,8 @@ async function reroute(request, fix, heading) {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(heading === null ? here : { ...here, heading: Math.round(heading) % 360 }),
+    // a weak signal can hold a request open for minutes: the head-back line shows meanwhile
+    signal: AbortSignal.timeout(REROUTE_TIMEOUT_MS),
   });
   const type = response.headers.get("content-type") || "";
   if (!response.ok || !type.includes("json")) throw new Error(`route ${response.status}`);

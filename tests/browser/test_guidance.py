@@ -315,6 +315,26 @@ def test_guidance_survives_a_reload_with_no_network(phone, guidance):
 STORED = "JSON.parse(localStorage.getItem('kei-drive.guidance') || 'null')"
 
 
+def test_a_reroute_that_never_answers_gives_way_to_the_head_back_line(phone, guidance):
+    """A weak signal can hold the route request open for minutes: "finding a new Kei route"
+    stayed up all that time, with no way back shown. It now gives way after 15 s."""
+    line = Line(guidance["route"]["geometry"])
+    along = on_8_street(line)
+    page = phone
+    held = []
+    page.context.route("**/api/v1/route", lambda route: held.append(route))  # never answered
+    start_guidance(page, guidance, line.at(along - 100))
+    feed(page, [line.at(along - 75), line.at(along - 50), line.at(along - 25), line.at(along)])
+    for k in range(1, 9):
+        feed(page, [line.at(along, right_m=25 * k)])
+    assert held, "no re-route was asked for"
+    assert page.locator("#off-route").get_attribute("data-status") == "rerouting"
+    page.wait_for_function(
+        "document.querySelector('#off-route')?.dataset.status === 'head-back'", timeout=25_000
+    )
+    assert text(page, "#off-route").startswith("Off route — head back to Avenue E, ")
+
+
 def test_off_route_gets_a_new_kei_route_from_the_server(route_server, phone, guidance):
     """Off route with the server in reach: POST /api/v1/route from here (same request and
     options) replaces the stored route, and guidance goes on along the new one."""
