@@ -26,7 +26,10 @@ export async function whoAmI(fresh = false) {
   if (!fresh && asked.me !== undefined && Date.now() - asked.at < ASK_EVERY_MS) return asked.me;
   let me;
   try {
-    const response = await fetch("/api/v1/me", { headers: { Accept: "application/json" } });
+    const response = await fetch("/api/v1/me", {
+      headers: { Accept: "application/json" },
+      signal: AbortSignal.timeout(15_000), // a stalled connection must not hold the sync loop
+    });
     if (response.status === 401) me = null;
     else if (response.ok) me = (await response.json()).username ?? undefined;
   } catch {

@@ -24,6 +24,11 @@ const BATCH = 500;
 const MIN_BATCH = 25; // after a 413, batches shrink down to this
 const HOLD_MS = 20_000; // a fix the server did not accept is sent again after this
 const SYNC_EVERY_MS = 3000;
+// A stalled connection (weak signal) can hold a request open for minutes, and the sync loop
+// runs one round at a time: a request with no answer by then is given up and sent again.
+const BATCH_TIMEOUT_MS = 45_000;
+const CALL_TIMEOUT_MS = 20_000;
+const STORAGE_NOTE = "this phone's storage refused fixes: they are kept in memory until it takes them; free some space";
 
 function openDb() {
   return new Promise((resolve, reject) => {
@@ -43,6 +48,7 @@ function run(db, mode, work) {
     const result = work(tx.objectStore(STORE));
     tx.oncomplete = () => resolve(result instanceof IDBRequest ? result.result : result);
     tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new Error("the phone's storage refused the write")); // quota
   });
 }
 
@@ -59,6 +65,7 @@ async function sendBatch(uuid, points) {
   try {
     const response = await fetch(`/api/v1/trips/${uuid}/points`, {
       method: "POST",
+      signal: AbortSignal.timeout(BATCH_TIMEOUT_MS),
       headers: { "Content-Type": "application/json" },
       // sent_at: the server judges "in the future" against this phone's clock;
       // want_road: the answer says which road the latest fixes are on (road.js).
@@ -82,12 +89,30 @@ const SIGNED_OUT_NOTE = "signed out: sign in to send the waiting fixes";
 async function post(url, body, method = "POST") {
   const response = await fetch(url, {
     method,
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
   if (response.status === 401) throw new SignedOutError();
   if (!response.ok && response.status >= 500) throw new Error(`server ${response.status}`);
   return response;
+}
+
+// Statuses that say "not now" rather than "never": the call stays queued.
+const TRY_AGAIN = new Set([408, 425, 429]);
+
+/**
+ * The server's answer to a trip creation or finish: {reply} when it took it, {refused} when
+ * it never will (the trip deleted, a bad request): the call is dropped and said; anything
+ * else (a proxy's 408, a 429, a Wi-Fi sign-in page answering HTML) throws, and the call stays
+ * queued for the next round. Dropping those lost a finish for good: the trip stayed
+ * "recording" on the server.
+ */
+async function confirmed(response, what) {
+  const reply = await response.json().catch(() => null);
+  if (response.ok && reply && typeof reply === "object") return { reply };
+  if (!response.ok && !TRY_AGAIN.has(response.status)) return { refused: `${what} (${response.status})` };
+  throw Object.assign(new Error(`${what}: not confirmed yet (${response.status}); trying again`), { fromServer: true });
 }
 
 // The driver's clock, so the server names the trip in local time ("2026-12-02 08:15 EST").
@@ -111,6 +136,7 @@ let snapshot = {
   paused: false,
   online: true,
   lastError: null,
+  storageError: null, // the phone refused to store fixes (kept in memory meanwhile)
   summary: null, // the last stopped trip: {uuid, startedAt, endedAt, distanceM, maxMps, tripId}
 };
 const listeners = new Set();
@@ -156,9 +182,13 @@ async function sync() {
     // Accounts: only the signed-in account's own recordings are sent (account.js).
     const me = await whoAmI();
     if (me === null) throw new SignedOutError();
+    // Not known (no answer, a server error): nothing is sent, or one failed question would
+    // send another account's queued trip into the account signed in now
+    if (me === undefined) throw new Error("who is signed in is not known yet");
     let othersWait = null;
+    let refusedCall = null;
     const mine = (uuid) => {
-      const owner = me === undefined ? null : ownerOf(uuid, me);
+      const owner = ownerOf(uuid, me);
       if (owner && owner !== me) othersWait = owner;
       return !owner || owner === me;
     };
@@ -167,7 +197,10 @@ async function sync() {
       if (!mine(owed.uuid)) continue;
       const body = { started_at: owed.startedAt, ...(owed.vehicleId ? { vehicle_id: owed.vehicleId } : {}) };
       const response = await post(`/api/v1/trips/${owed.uuid}`, body, "PUT");
-      if (!response.ok) set({ lastError: `the server did not take the trip (${response.status})` });
+      // not confirmed: it stays queued and this round stops here (its fixes would create
+      // the trip without its vehicle)
+      const { refused } = await confirmed(response, "the server did not take the trip");
+      refusedCall = refused ?? refusedCall;
       const rest = readJson(CREATE_KEY, []).filter((o) => o.uuid !== owed.uuid);
       localStorage.setItem(CREATE_KEY, JSON.stringify(rest));
     }
@@ -210,10 +243,11 @@ async function sync() {
       const { uuid, endedAt, ...body } = owed; // endedAt: queued by an older version
       if (endedAt) body.ended_at = endedAt;
       const response = await post(`/api/v1/trips/${uuid}/finish`, body);
-      const reply = await response.json().catch(() => null);
+      const { reply, refused } = await confirmed(response, "the server did not end the trip");
+      refusedCall = refused ?? refusedCall;
       const rest = readJson(FINISH_KEY, []).filter((o) => o.uuid !== uuid);
       localStorage.setItem(FINISH_KEY, JSON.stringify(rest));
-      if (response.ok && reply && snapshot.summary?.uuid === uuid) {
+      if (reply && snapshot.summary?.uuid === uuid) {
         const stats = reply.stats ?? {};
         set({
           summary: {
@@ -230,7 +264,7 @@ async function sync() {
     await countRefused();
     set({
       online: true,
-      lastError: othersWait ? `recorded as ${othersWait}: sign in as ${othersWait} to send` : refusedBatch,
+      lastError: othersWait ? `recorded as ${othersWait}: sign in as ${othersWait} to send` : refusedCall ?? refusedBatch,
     });
   } catch (err) {
     if (err instanceof SignedOutError) {
@@ -246,18 +280,34 @@ async function sync() {
 }
 
 function keep(point) {
-  if (db) {
-    run(db, "readwrite", (s) => s.put(point)).then(countPending);
-    return;
-  }
   unstored.push(point);
   set({ pending: snapshot.pending + 1 });
-  openStore().then(() => {
-    if (!db || unstored.length === 0) return;
-    const points = unstored;
-    unstored = [];
-    run(db, "readwrite", (s) => points.forEach((p) => s.put(p))).then(countPending);
-  });
+  if (db) storeUnstored();
+  else openStore().then(storeUnstored);
+}
+
+// Write the fixes not in the store yet. A write the phone refuses (storage full) keeps them
+// in memory, says so, and is tried again with the next fix: it lost them silently while
+// the screen said "kept on this phone".
+let storing = false;
+function storeUnstored() {
+  if (!db || storing || unstored.length === 0) return;
+  const points = unstored;
+  unstored = [];
+  storing = true;
+  run(db, "readwrite", (s) => points.forEach((p) => s.put(p)))
+    .then(
+      () => snapshot.storageError && set({ storageError: null }),
+      () => {
+        unstored = [...points, ...unstored];
+        set({ storageError: STORAGE_NOTE });
+      },
+    )
+    .finally(() => {
+      storing = false;
+      countPending();
+      if (!snapshot.storageError) storeUnstored(); // fixes that came while writing
+    });
 }
 
 function storeFix(fix) {
@@ -428,6 +478,7 @@ function describe(s) {
     label += " · offline, kept on this phone";
   }
   if (s.lastError) label += ` · ${s.lastError}`;
+  if (s.storageError) label += ` · ${s.storageError}`;
   return {
     active,
     state,

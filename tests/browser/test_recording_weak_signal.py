@@ -1,0 +1,110 @@
+"""Recording on a weak signal (an outside review, session 38): a trip's creation and finish
+stay queued until the server confirms them (a proxy's 408, a Wi-Fi sign-in page answering
+HTML), and fixes the phone's storage refuses are kept in memory and said, never dropped
+while the screen says "kept on this phone"."""
+
+from __future__ import annotations
+
+from kei_drive.db import queries as q
+from kei_drive.db import session
+from kei_drive.db.migrate import ensure_migrated
+from tests.browser.conftest import START, feed, north_of, stop_trip
+from tests.browser.test_recording_faults import start_trip, stored, wait_all_sent
+
+SIGN_IN_PAGE = "<html><body>Accept the terms to use this Wi-Fi</body></html>"
+
+
+def positions(count: int, offset: int = 0):
+    return [north_of(START, 13.41 * (offset + i)) for i in range(count)]
+
+
+def answer_first(page, pattern: str, answers: list[tuple[int, str, str]]) -> list[str]:
+    """The first requests to ``pattern`` get ``answers`` (status, type, body) in turn, not
+    the server; the rest go through. Returns the methods seen, in order."""
+    seen: list[str] = []
+
+    def handle(route):
+        seen.append(route.request.method)
+        if len(seen) <= len(answers):
+            status, content_type, body = answers[len(seen) - 1]
+            route.fulfill(status=status, content_type=content_type, body=body)
+        else:
+            route.continue_()
+
+    page.route(pattern, handle)
+    return seen
+
+
+def test_a_finish_not_confirmed_stays_queued_until_the_server_ends_the_trip(phone, app_server):
+    """A 408 and then a Wi-Fi sign-in page answering the finish: it was dropped after the
+    first, and the trip stayed "recording" on the server for good."""
+    seen = answer_first(
+        phone,
+        "**/api/v1/trips/*/finish",
+        [(408, "text/plain", "Request Timeout"), (200, "text/html", SIGN_IN_PAGE)],
+    )
+    trip_uuid = start_trip(phone)
+    feed(phone, positions(6))
+    wait_all_sent(phone)
+    stop_trip(phone)
+    phone.wait_for_function(
+        "() => localStorage.getItem('kei-drive.finish-queue') === '[]'", timeout=30_000
+    )
+    assert len(seen) >= 3, seen
+    with session(app_server.database_url) as s:
+        trip = q.get_trip(s, trip_uuid)
+        assert trip.ended_at is not None and trip.recording_state != "recording"
+    assert len(stored(app_server, trip_uuid)) == 6
+
+
+def test_a_trip_creation_not_confirmed_keeps_its_vehicle(phone, app_server):
+    """A sign-in page answering the trip's creation: it was dropped, the fixes then created
+    the trip without the picked vehicle (its speed cap unused), and nothing was said."""
+    ensure_migrated(app_server.database_url)
+    with session(app_server.database_url) as s:
+        vehicle_id = q.create_vehicle(s, "Weak signal Carry", model="Carry", speed_cap_mph=40).id
+    seen = answer_first(phone, "**/api/v1/trips/*", [(200, "text/html", SIGN_IN_PAGE)])
+    phone.goto("/")
+    phone.wait_for_selector(f"#vehicle-select option[value='{vehicle_id}']", state="attached")
+    phone.select_option("#vehicle-select", str(vehicle_id))
+    phone.click("#trip-start")
+    trip_uuid = phone.evaluate("JSON.parse(localStorage.getItem('kei-drive.trip')).uuid")
+    feed(phone, positions(5))
+    wait_all_sent(phone)
+    assert seen[:2] == ["PUT", "PUT"], seen  # asked again after the sign-in page
+    stop_trip(phone)
+    with session(app_server.database_url) as s:
+        assert q.get_trip(s, trip_uuid).vehicle_id == vehicle_id
+
+
+STORAGE_FULL = """
+(() => {
+  const put = IDBObjectStore.prototype.put;
+  window.__storageFull = true;
+  IDBObjectStore.prototype.put = function (...args) {
+    const full = new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    if (window.__storageFull) throw full;
+    return put.apply(this, args);
+  };
+})();
+"""
+
+
+def test_fixes_the_phone_cannot_store_are_kept_in_memory_and_said(phone, app_server):
+    """Storage refusing writes (full): fixes were dropped while the screen said "30 fixes
+    waiting to send · offline, kept on this phone"."""
+    phone.context.add_init_script(STORAGE_FULL)
+    trip_uuid = start_trip(phone)
+    phone.evaluate("window.__storageFull = true")
+    feed(phone, positions(8))
+    phone.wait_for_function(
+        "document.querySelector('#trip-status').innerText.includes('storage refused')",
+        timeout=20_000,
+    )
+    assert stored(app_server, trip_uuid) == []
+    phone.evaluate("window.__storageFull = false")  # space freed
+    feed(phone, positions(2, offset=8))
+    wait_all_sent(phone)
+    assert "storage refused" not in phone.inner_text("#trip-status")
+    stop_trip(phone)
+    assert len(stored(app_server, trip_uuid)) == 10
