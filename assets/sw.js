@@ -95,6 +95,19 @@ async function networkFirst(request, fallbackUrl) {
   }
 }
 
+// A page: the network, else the copy kept. A page this phone never kept, offline, sends the
+// driver to the Drive screen (its code is kept), which says the page needs a connection.
+// Serving the Drive screen's page at the other page's address made the router load that
+// page's code, fail offline, and reload without end; recording stopped meanwhile.
+async function navigation(request, url) {
+  if (url.pathname === "/") return networkFirst(request, "/"); // "/?guide=1" is "/" too
+  try {
+    return await networkFirst(request);
+  } catch {
+    return Response.redirect(`/?offline=${encodeURIComponent(url.pathname)}`, 302);
+  }
+}
+
 async function cacheFirst(request) {
   const cache = await caches.open(VERSION);
   const hit = await cache.match(request, { ignoreVary: true });
@@ -293,7 +306,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (bypassed(url)) return;
   if (request.mode === "navigate") {
-    event.respondWith(networkFirst(request, "/"));
+    event.respondWith(navigation(request, url));
   } else if (url.pathname.startsWith("/assets/")) {
     event.respondWith(cacheFirst(request)); // hashed build output: immutable
   } else {

@@ -164,6 +164,19 @@ function useLocationAccess() {
   return { permission, ask, asking, card };
 }
 
+/** The page the service worker sent here because it was not kept offline ("/?offline=/garage"),
+ * as the nav names it; read after hydration (the prerendered page has no address). */
+function useOfflinePage() {
+  const [page, setPage] = useState(null);
+  useEffect(() => {
+    const path = new URLSearchParams(window.location.search).get("offline");
+    if (!path) return;
+    const name = path.replace(/^\/+/, "").split("/")[0];
+    setPage(name ? name.charAt(0).toUpperCase() + name.slice(1) : "That page");
+  }, []);
+  return page;
+}
+
 function DriveSettings({ settings, update }) {
   return (
     <details id="drive-settings" className="kd-settings">
@@ -206,6 +219,7 @@ export function DriveScreen() {
   const guiding = useGuidanceMode();
   const [driveStart, setDriveStart] = useState(null);
   const [now, setNow] = useState(Date.now());
+  const offlinePage = useOfflinePage();
   const wake = useWakeLock(true);
   const vehicles = useVehicles();
   const homeState = vehicles.find((v) => v.id === settings.vehicleId)?.home_state ?? null;
@@ -491,6 +505,11 @@ export function DriveScreen() {
           </div>
         )}
         {NOTES[status] && <div id="gps-note" className="kd-note">{NOTES[status]}</div>}
+        {offlinePage && (
+          <div id="offline-page-note" className="kd-note" role="status">
+            {`${offlinePage} needs a connection: this phone has not kept it yet. Recording goes on here.`}
+          </div>
+        )}
         <InstallHint />
         <div className="kd-foot">
           {place.attribution} · Kei rules are advice with sources, not legal clearance.

@@ -108,3 +108,45 @@ def test_fixes_the_phone_cannot_store_are_kept_in_memory_and_said(phone, app_ser
     assert "storage refused" not in phone.inner_text("#trip-status")
     stop_trip(phone)
     assert len(stored(app_server, trip_uuid)) == 10
+
+
+WORKER_READY = """async () => {
+    if (!navigator.serviceWorker.controller) return false;
+    const names = await caches.keys();
+    if (!names.length) return false;
+    const keys = await (await caches.open(names[0])).keys();
+    return keys.some((r) => new URL(r.url).pathname.startsWith('/assets/'))
+        && keys.some((r) => new URL(r.url).pathname === '/');
+}"""
+
+
+def test_offline_a_page_not_kept_sends_the_driver_to_the_drive_screen_recording_on(
+    phone, app_server
+):
+    """Offline, opening a page this phone never kept (a bookmark, the home-screen icon of
+    /garage): the worker served the Drive screen's page at that address, the router failed
+    to load the page's code and reloaded without end (39 loads in 10 s), and recording
+    stopped. Now the Drive screen opens, says why, and recording goes on."""
+    trip_uuid = start_trip(phone)
+    phone.wait_for_function(WORKER_READY, timeout=30_000)
+    phone.wait_for_timeout(1500)
+    feed(phone, positions(3))
+    phone.context.set_offline(True)
+    try:
+        loads = []
+        phone.on("load", lambda _page: loads.append(phone.url))
+        phone.goto("/garage")
+        note = phone.wait_for_selector("#offline-page-note", timeout=15_000).inner_text()
+        assert note.startswith("Garage needs a connection"), note
+        phone.wait_for_timeout(3000)
+        assert len(loads) <= 1, loads  # no reload loop
+        phone.wait_for_selector("#trip-stop")  # the trip goes on
+        feed(phone, positions(5, offset=3))
+        assert int(phone.get_attribute("#trip-status", "data-pending") or 0) >= 5
+    finally:
+        phone.context.set_offline(False)
+    wait_all_sent(phone)
+    stop_trip(phone)
+    # every fix fed (the page opened on the Drive screen also hears the phone's position then)
+    kept = {(round(row.lat, 6), round(row.lon, 6)) for row in stored(app_server, trip_uuid)}
+    assert {(round(lat, 6), round(lon, 6)) for lat, lon in positions(8)} <= kept
