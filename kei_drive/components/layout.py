@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from kei_drive import routes
+from kei_drive.components.offline_note import offline_note
 from kei_drive.components.recording_indicator import recording_indicator
 from kei_drive.page_auth import account_link
 
@@ -38,7 +39,7 @@ def page_frame(*children: rx.Component, wide: bool = False) -> rx.Component:
     """Navigation on top, then the page content."""
     return rx.el.div(
         nav_bar(),
-        rx.el.main(*children, class_name="kd-main-wide" if wide else "kd-main"),
+        rx.el.main(offline_note(), *children, class_name="kd-main-wide" if wide else "kd-main"),
         class_name="kd-page",
     )
 

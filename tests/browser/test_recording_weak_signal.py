@@ -5,6 +5,8 @@ while the screen says "kept on this phone"."""
 
 from __future__ import annotations
 
+import time
+
 from kei_drive.db import queries as q
 from kei_drive.db import session
 from kei_drive.db.migrate import ensure_migrated
@@ -110,14 +112,23 @@ def test_fixes_the_phone_cannot_store_are_kept_in_memory_and_said(phone, app_ser
     assert len(stored(app_server, trip_uuid)) == 10
 
 
-WORKER_READY = """async () => {
-    if (!navigator.serviceWorker.controller) return false;
+CACHED = """async () => {
     const names = await caches.keys();
     if (!names.length) return false;
     const keys = await (await caches.open(names[0])).keys();
     return keys.some((r) => new URL(r.url).pathname.startsWith('/assets/'))
         && keys.some((r) => new URL(r.url).pathname === '/');
 }"""
+
+
+def wait_worker_ready(page, timeout_s: float = 30) -> None:
+    """The service worker controls the page and keeps the app (wait_for_function does not
+    wait for an async predicate's answer: it is polled here)."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(CACHED):
+        assert time.monotonic() < deadline, "the service worker did not keep the app"
+        page.wait_for_timeout(250)
 
 
 def test_offline_a_page_not_kept_sends_the_driver_to_the_drive_screen_recording_on(
@@ -128,7 +139,7 @@ def test_offline_a_page_not_kept_sends_the_driver_to_the_drive_screen_recording_
     to load the page's code and reloaded without end (39 loads in 10 s), and recording
     stopped. Now the Drive screen opens, says why, and recording goes on."""
     trip_uuid = start_trip(phone)
-    phone.wait_for_function(WORKER_READY, timeout=30_000)
+    wait_worker_ready(phone)
     phone.wait_for_timeout(1500)
     feed(phone, positions(3))
     phone.context.set_offline(True)
@@ -150,3 +161,22 @@ def test_offline_a_page_not_kept_sends_the_driver_to_the_drive_screen_recording_
     # every fix fed (the page opened on the Drive screen also hears the phone's position then)
     kept = {(round(row.lat, 6), round(row.lon, 6)) for row in stored(app_server, trip_uuid)}
     assert {(round(lat, 6), round(lon, 6)) for lat, lon in positions(8)} <= kept
+
+
+def test_offline_a_page_that_needs_the_server_says_so(phone):
+    """Trips opened offline from the phone's copy said "Loading trips…" for ever, beside
+    Reflex's "Cannot connect to server"."""
+    phone.goto("/")
+    wait_worker_ready(phone)
+    phone.goto("/trips")  # kept by the worker now
+    phone.wait_for_selector("text=Import GPX")
+    assert phone.locator("#offline-note").count() == 0
+    phone.context.set_offline(True)
+    try:
+        phone.reload()
+        note = phone.wait_for_selector("#offline-note", timeout=15_000).inner_text()
+        assert note.startswith("No connection: this page needs one"), note
+        assert phone.locator("#offline-note a[href='/']").count() == 1
+    finally:
+        phone.context.set_offline(False)
+    phone.wait_for_selector("#offline-note", state="detached", timeout=10_000)
