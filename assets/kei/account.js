@@ -5,6 +5,7 @@
 // so a queue recorded by one person never lands in another person's history.
 
 import { forgetPrivateData } from "./private_data.js";
+import { timeoutSignal } from "./net.js";
 
 const ME_KEY = "kei-drive.me"; // the last account seen signed in on this phone
 const OWNERS_KEY = "kei-drive.trip-owners"; // { tripUuid: username }
@@ -28,7 +29,7 @@ export async function whoAmI(fresh = false) {
   try {
     const response = await fetch("/api/v1/me", {
       headers: { Accept: "application/json" },
-      signal: AbortSignal.timeout(15_000), // a stalled connection must not hold the sync loop
+      signal: timeoutSignal(15_000), // a stalled connection must not hold the sync loop
     });
     if (response.status === 401) me = null;
     else if (response.ok) me = (await response.json()).username ?? undefined;

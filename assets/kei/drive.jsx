@@ -165,14 +165,22 @@ function useLocationAccess() {
 }
 
 /** The page the service worker sent here because it was not kept offline ("/?offline=/garage"),
- * as the nav names it; read after hydration (the prerendered page has no address). */
+ * as the nav names it, until the browser says it is online again; read after hydration (the
+ * prerendered page has no address), then taken out of the address (a reload online, or a
+ * bookmark of it, must not say it again). */
 function useOfflinePage() {
   const [page, setPage] = useState(null);
   useEffect(() => {
-    const path = new URLSearchParams(window.location.search).get("offline");
-    if (!path) return;
+    const url = new URL(window.location.href);
+    const path = url.searchParams.get("offline");
+    if (!path) return undefined;
+    url.searchParams.delete("offline");
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
     const name = path.replace(/^\/+/, "").split("/")[0];
     setPage(name ? name.charAt(0).toUpperCase() + name.slice(1) : "That page");
+    const back = () => setPage(null);
+    window.addEventListener("online", back);
+    return () => window.removeEventListener("online", back);
   }, []);
   return page;
 }

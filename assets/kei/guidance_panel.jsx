@@ -3,6 +3,7 @@
 // prompts and a small map following the truck. Loaded lazily by drive.jsx only in guidance
 // mode; everything runs from the stored route, so it needs no network once started.
 import { Suspense, lazy, useEffect, useMemo, useRef, useState } from "react";
+import { timeoutSignal } from "./net.js";
 
 import "./guidance.css";
 import {
@@ -48,7 +49,7 @@ async function reroute(request, fix, heading) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(heading === null ? here : { ...here, heading: Math.round(heading) % 360 }),
     // a weak signal can hold a request open for minutes: the head-back line shows meanwhile
-    signal: AbortSignal.timeout(REROUTE_TIMEOUT_MS),
+    signal: timeoutSignal(REROUTE_TIMEOUT_MS),
   });
   const type = response.headers.get("content-type") || "";
   if (!response.ok || !type.includes("json")) throw new Error(`route ${response.status}`);

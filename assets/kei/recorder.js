@@ -8,6 +8,7 @@
 // refused it for good (see settle.js). A full page load (a reload, a server page and back)
 // picks the trip up again from localStorage; leaving the app while recording asks first.
 import { useSyncExternalStore } from "react";
+import { timeoutSignal } from "./net.js";
 import { settleBatch } from "./settle.js";
 import { forgetMe, ownerOf, tagTrip, whoAmI } from "./account.js";
 import { subscribe as watchPosition } from "./position.js";
@@ -65,7 +66,7 @@ async function sendBatch(uuid, points) {
   try {
     const response = await fetch(`/api/v1/trips/${uuid}/points`, {
       method: "POST",
-      signal: AbortSignal.timeout(BATCH_TIMEOUT_MS),
+      signal: timeoutSignal(BATCH_TIMEOUT_MS),
       headers: { "Content-Type": "application/json" },
       // sent_at: the server judges "in the future" against this phone's clock;
       // want_road: the answer says which road the latest fixes are on (road.js).
@@ -89,7 +90,7 @@ const SIGNED_OUT_NOTE = "signed out: sign in to send the waiting fixes";
 async function post(url, body, method = "POST") {
   const response = await fetch(url, {
     method,
-    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    signal: timeoutSignal(CALL_TIMEOUT_MS),
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
@@ -192,6 +193,7 @@ async function sync() {
       if (owner && owner !== me) othersWait = owner;
       return !owner || owner === me;
     };
+    storeUnstored(); // a write the phone's storage refused is tried again
     // Trips first (idempotent PUT; it also carries the vehicle), then their fixes.
     for (const owed of readJson(CREATE_KEY, [])) {
       if (!mine(owed.uuid)) continue;
@@ -238,6 +240,7 @@ async function sync() {
         i += batch.length;
       }
     }
+    await sendFromMemory(mine);
     for (const owed of readJson(FINISH_KEY, [])) {
       if (!mine(owed.uuid)) continue;
       const { uuid, endedAt, ...body } = owed; // endedAt: queued by an older version
@@ -277,6 +280,27 @@ async function sync() {
   } finally {
     syncing = false;
   }
+}
+
+// While the phone's storage refuses fixes they are sent from memory, so a good signal still
+// takes them (and a stopped trip's last fixes, which no later fix would retry, go out).
+async function sendFromMemory(mine) {
+  if (!snapshot.storageError || storing || unstored.length === 0) return;
+  const byTrip = new Map();
+  for (const p of unstored) if (mine(p.trip)) byTrip.set(p.trip, [...(byTrip.get(p.trip) ?? []), p]);
+  for (const [uuid, fixes] of byTrip) {
+    for (let i = 0; i < fixes.length; i += batchSize) {
+      const batch = fixes.slice(i, i + batchSize);
+      const { status, reply } = await sendBatch(uuid, batch.map(wireFix));
+      if (status === 401) throw new SignedOutError();
+      const { remove, stop, reason } = settleBatch(status, reply, batch.map((p) => p.id));
+      if (stop) throw Object.assign(new Error(reason), { fromServer: status !== 0 });
+      const sent = new Set(remove);
+      unstored = unstored.filter((p) => !sent.has(p.id));
+    }
+  }
+  if (unstored.length === 0) set({ storageError: null });
+  await countPending();
 }
 
 function keep(point) {

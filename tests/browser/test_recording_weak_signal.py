@@ -92,24 +92,31 @@ STORAGE_FULL = """
 """
 
 
-def test_fixes_the_phone_cannot_store_are_kept_in_memory_and_said(phone, app_server):
+def test_fixes_the_phone_cannot_store_are_kept_in_memory_said_and_sent(phone, app_server):
     """Storage refusing writes (full): fixes were dropped while the screen said "30 fixes
-    waiting to send · offline, kept on this phone"."""
+    waiting to send · offline, kept on this phone". Now they are kept in memory, said, and
+    sent from there (also the last ones of a trip stopped meanwhile)."""
     phone.context.add_init_script(STORAGE_FULL)
     trip_uuid = start_trip(phone)
     phone.evaluate("window.__storageFull = true")
-    feed(phone, positions(8))
-    phone.wait_for_function(
-        "document.querySelector('#trip-status').innerText.includes('storage refused')",
-        timeout=20_000,
-    )
-    assert stored(app_server, trip_uuid) == []
-    phone.evaluate("window.__storageFull = false")  # space freed
+    phone.context.set_offline(True)
+    try:
+        feed(phone, positions(8))
+        phone.wait_for_function(
+            "document.querySelector('#trip-status').innerText.includes('storage refused')",
+            timeout=20_000,
+        )
+    finally:
+        phone.context.set_offline(False)
     feed(phone, positions(2, offset=8))
-    wait_all_sent(phone)
-    assert "storage refused" not in phone.inner_text("#trip-status")
-    stop_trip(phone)
-    assert len(stored(app_server, trip_uuid)) == 10
+    stop_trip(phone)  # storage still full: no later fix would retry them
+    deadline = time.monotonic() + 30
+    while len(stored(app_server, trip_uuid)) < 10:
+        assert time.monotonic() < deadline, f"{len(stored(app_server, trip_uuid))} of 10 sent"
+        phone.wait_for_timeout(500)
+    phone.wait_for_function(
+        "() => localStorage.getItem('kei-drive.finish-queue') === '[]'", timeout=30_000
+    )
 
 
 CACHED = """async () => {
@@ -151,11 +158,13 @@ def test_offline_a_page_not_kept_sends_the_driver_to_the_drive_screen_recording_
         assert note.startswith("Garage needs a connection"), note
         phone.wait_for_timeout(3000)
         assert len(loads) <= 1, loads  # no reload loop
+        assert "offline=" not in phone.url  # a reload later must not say it again
         phone.wait_for_selector("#trip-stop")  # the trip goes on
         feed(phone, positions(5, offset=3))
         assert int(phone.get_attribute("#trip-status", "data-pending") or 0) >= 5
     finally:
         phone.context.set_offline(False)
+    phone.wait_for_selector("#offline-page-note", state="detached", timeout=10_000)
     wait_all_sent(phone)
     stop_trip(phone)
     # every fix fed (the page opened on the Drive screen also hears the phone's position then)
