@@ -13,6 +13,7 @@ export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this m
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
+export const MAX_STEP_ALONG_M = 150; // a longer step between two fixes is a jump, not driving
 export const PASSED_TURN_HOLD_M = 50; // noise this far back across a turn made is not a step back
 export const HEADING_BASE_M = 15; // fixes this far apart give the truck's heading
 export const START_WARNING_M = 500; // a warning about where the route starts shows this far
@@ -134,20 +135,49 @@ export function snapToRoute(prepared, lat, lon, hintM = null) {
 }
 
 /**
- * The distance along to use for a snap at ``alongM`` when the last one was ``hintM``: a step
- * back of under PASSED_TURN_HOLD_M across a maneuver (GPS noise at a corner snapping to the
- * street just left) keeps the last, so a turn already made is not shown and counted down
- * again; a longer step back (a U-turn, a loop) is taken as it is.
+ * The distance along to use for a snap at `alongM` when the last two were `hintM` and, before
+ * it, `beforeM`: a step back of under PASSED_TURN_HOLD_M across a maneuver that both earlier
+ * fixes were past (GPS noise at a corner snapping to the street just left) keeps the last, so
+ * a turn already made is not shown and counted down again. A step back across a maneuver only
+ * one fix was past (that fix was the noise), or a longer one (a U-turn, a loop), is taken.
  */
-export function heldAlong(prepared, alongM, hintM) {
-  if (hintM === null || alongM >= hintM || hintM - alongM >= PASSED_TURN_HOLD_M) return alongM;
-  const crossed = prepared.maneuvers.some((m) => m.atM > alongM + 1 && m.atM <= hintM + 1);
-  return crossed ? hintM : alongM;
+export function heldAlong(prepared, alongM, hintM, beforeM = null) {
+  if (hintM === null || beforeM === null || alongM >= hintM || hintM - alongM >= PASSED_TURN_HOLD_M) return alongM;
+  const crossed = prepared.maneuvers.filter((m) => m.atM > alongM + 1 && m.atM <= hintM + 1);
+  return crossed.length && crossed.every((m) => beforeM >= m.atM - 1) ? hintM : alongM;
+}
+
+/**
+ * Whether the truck has arrived for good: arrival that holds once reached, so driving on into
+ * a lot is not "off route". It holds only after the truck came along the route (two fifths,
+ * or all but its last 200 m): a loop's first fix, nearer its closing leg, snaps at the end.
+ */
+export class ArrivalLatch {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.latched = false;
+    this.coveredM = 0;
+    this.lastAlongM = null;
+  }
+
+  update(alongM, arrived, lengthM) {
+    if (this.lastAlongM !== null) {
+      const step = alongM - this.lastAlongM;
+      if (step > 0 && step < MAX_STEP_ALONG_M) this.coveredM += step;
+    }
+    this.lastAlongM = alongM;
+    if (arrived && this.coveredM >= Math.min(0.4 * lengthM, Math.max(0, lengthM - 200))) this.latched = true;
+    return this.latched;
+  }
 }
 
 /**
  * Where guidance stands at a snapped position: {alongM, remainingM, remainingS, next,
- * after, nextDistanceM, warning: {announcement, distanceM} | null, arrived}.
+ * after, nextDistanceM, warning: {announcement, distanceM} | null (the next one ahead),
+ * startWarning (one about where the route starts, in its first stretch) | null, arrived}.
  * "next" is the first maneuver ahead of the truck (the start maneuver at 0 m never is).
  */
 export function progress(prepared, snap, fix = null) {
@@ -158,7 +188,10 @@ export function progress(prepared, snap, fix = null) {
   const nextIdx = maneuvers.findIndex((m) => m.atM > alongM + 1);
   const next = nextIdx >= 0 ? maneuvers[nextIdx] : null;
   const after = nextIdx >= 0 ? maneuvers[nextIdx + 1] ?? null : null;
-  const ahead = announcements.find((a) => a.atM > alongM || (a.atM <= 1 && alongM <= START_WARNING_M));
+  const ahead = announcements.find((a) => a.atM > alongM);
+  // about where the route starts ("Maryland: Kei rules unverified"): apart, so that it never
+  // hides a warning ahead in the first stretch
+  const start = alongM <= START_WARNING_M ? announcements.find((a) => a.atM <= 1) : null;
   const end = points[points.length - 1];
   const toEndM = fix ? flatDistance([fix.lat, fix.lon], end) : remainingM + snap.offsetM;
   const lastManeuver = maneuvers[maneuvers.length - 1];
@@ -175,7 +208,8 @@ export function progress(prepared, snap, fix = null) {
     next,
     after,
     nextDistanceM: next ? next.atM - alongM : null,
-    warning: ahead ? { announcement: ahead, distanceM: Math.max(0, ahead.atM - alongM) } : null,
+    warning: ahead ? { announcement: ahead, distanceM: ahead.atM - alongM } : null,
+    startWarning: start ? { announcement: start, distanceM: 0 } : null,
     arrived,
   };
 }
@@ -322,8 +356,10 @@ export class VoicePrompter {
     this.said = new Set();
   }
 
+  /** A new route (a re-route): its prompts start over; a warning about where a route starts,
+   * said already, is not said again at each re-route. */
   reset() {
-    this.said.clear();
+    this.said = new Set([...this.said].filter((key) => key.startsWith("start:")));
   }
 
   update(p, speedMps) {
@@ -335,8 +371,8 @@ export class VoicePrompter {
       }
       return out;
     }
-    for (const a of [p.warning].filter(Boolean)) {
-      const key = `warning:${a.announcement.index}`;
+    for (const a of [p.startWarning, p.warning].filter(Boolean)) {
+      const key = a === p.startWarning ? `start:${a.announcement.text}` : `warning:${a.announcement.index}`;
       if (this.said.has(key) || a.distanceM > warningLead(speedMps)) continue;
       this.said.add(key);
       const text = sentence(a.announcement.text);

@@ -7,7 +7,9 @@ import { timeoutSignal } from "./net.js";
 
 import "./guidance.css";
 import {
+  ArrivalLatch,
   OffRouteMonitor,
+  START_WARNING_M,
   VoicePrompter,
   formatDistance,
   formatDuration,
@@ -108,7 +110,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   const monitor = useRef(new OffRouteMonitor());
   const prompter = useRef(new VoicePrompter());
   const alongHint = useRef(null);
-  const arrivedHere = useRef(false); // arrival holds until guidance ends or a new route comes
+  const alongBefore = useRef(null); // the distance along one fix before the hint
+  const arrival = useRef(new ArrivalLatch()); // holds until guidance ends or a new route comes
   const lastReroute = useRef(0);
   const recent = useRef([]); // the latest fixes: the truck's heading for a re-route
   const voiceRef = useRef(voiceOn);
@@ -120,7 +123,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
     monitor.current.reset();
     prompter.current.reset();
     alongHint.current = null;
-    arrivedHere.current = false;
+    alongBefore.current = null;
+    arrival.current.reset();
     setState(null);
     setOff(null);
   }, [prepared]);
@@ -129,11 +133,11 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
     if (!prepared || !fix) return;
     recent.current = [...recent.current.slice(-9), fix];
     const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
-    const snap = { ...snapped, alongM: heldAlong(prepared, snapped.alongM, alongHint.current) };
+    const held = heldAlong(prepared, snapped.alongM, alongHint.current, alongBefore.current);
+    const snap = { ...snapped, alongM: held };
     const p = progress(prepared, snap, fix);
-    if (arrivedHere.current || p.arrived) {
+    if (arrival.current.update(snap.alongM, p.arrived, prepared.lengthM)) {
       // Driving on into a lot or past the end is not "off route": no new route after arrival
-      arrivedHere.current = true;
       const there = { ...p, arrived: true };
       setState({ snap, p: there });
       setOff(null);
@@ -141,7 +145,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       return;
     }
     const decision = monitor.current.update({ offsetM: snap.offsetM, accuracy: fix.accuracy, timestamp: fix.timestamp });
-    if (!decision.offRoute) alongHint.current = snap.alongM;
+    if (!decision.offRoute) [alongBefore.current, alongHint.current] = [alongHint.current, snap.alongM];
     setState({ snap, p });
     if (decision.offRoute) {
       const back = headBack(prepared, snap, fix);
@@ -193,7 +197,9 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       : off
         ? `Off route — head back to ${off.back.street}, ${formatDistance(off.back.distanceM)} ${off.back.direction}`
         : null;
-  const warning = p.warning;
+  // the warning about where the route starts, unless one ahead comes within that stretch
+  const warning =
+    p.startWarning && !(p.warning && p.warning.distanceM <= START_WARNING_M) ? p.startWarning : p.warning;
   // A warning about where the route starts ("Maryland: Kei rules unverified…") has no distance
   const warningText = warning
     ? warning.distanceM > 0

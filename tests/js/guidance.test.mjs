@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import {
+  ArrivalLatch,
   OffRouteMonitor,
   VoicePrompter,
   announcementsFromWarnings,
@@ -304,12 +305,36 @@ test("a warning about where the route starts shows there and is said once", () =
   const start = { route: L_ROUTE, announcements: [{ kind: "rules", at_m: 0, text: "Maryland: Kei rules unverified" }] };
   const r = prepareRoute(start);
   const p = progress(r, snapToRoute(r, ...at(0, 50)), { lat: at(0, 50)[0], lon: at(0, 50)[1] });
-  assert.equal(p.warning.announcement.text, "Maryland: Kei rules unverified");
-  assert.equal(p.warning.distanceM, 0);
+  assert.equal(p.startWarning.announcement.text, "Maryland: Kei rules unverified");
+  assert.equal(p.startWarning.distanceM, 0);
+  assert.equal(p.warning, null);
   const far = progress(r, snapToRoute(r, ...at(0, 900)), { lat: at(0, 900)[0], lon: at(0, 900)[1] });
-  assert.equal(far.warning, null);
+  assert.equal(far.startWarning, null);
   const said = drive(start, 11, { from: 0, to: 300 }).map((x) => x.phrase);
   assert.deepEqual(said.filter((x) => x.startsWith("Maryland")), ["Maryland: Kei rules unverified."]);
+  // not again on a new route (a re-route starts a new route at 0 m)
+  const voice = new VoicePrompter();
+  assert.deepEqual(voice.update(p, 11), ["Maryland: Kei rules unverified."]);
+  voice.reset();
+  assert.deepEqual(voice.update(p, 11), []);
+});
+
+test("a warning about the start never hides one ahead in the first stretch", () => {
+  // the diff review: a low bridge at 300 m beside a start warning was never shown or said
+  const both = {
+    route: L_ROUTE,
+    announcements: [
+      { kind: "rules", at_m: 0, text: "Maryland: Kei rules unverified" },
+      { kind: "clearance", at_m: 300, text: "Low bridge: 11 ft clearance" },
+    ],
+  };
+  const said = drive(both, 11, { from: 0, to: 600 }).map((x) => x.phrase);
+  assert.ok(said.includes("Maryland: Kei rules unverified."), said);
+  assert.ok(said.some((x) => x.startsWith("Low bridge in")), said);
+  const r = prepareRoute(both);
+  const p = progress(r, snapToRoute(r, ...at(0, 100)), { lat: at(0, 100)[0], lon: at(0, 100)[1] });
+  assert.equal(p.warning.announcement.text, "Low bridge: 11 ft clearance");
+  assert.ok(Math.abs(p.warning.distanceM - 200) < 0.01, p.warning.distanceM);
 });
 
 test("the truck's heading for a re-route: the phone's course, else its last 15 m or more", () => {
@@ -331,17 +356,37 @@ test("a spoken warning starts with a capital, as a sentence does", () => {
 
 test("GPS noise at a corner does not bring back the turn just made", () => {
   const r = prepareRoute(ANNOUNCED);
-  // 30 m along Main Street after the right turn, then a fix 10 m back on Oak Avenue
+  // 10 m, then 30 m along Main Street after the right turn, then a fix 10 m back on Oak Avenue
   const [lat, lon] = at(-4, 990);
   const snap = snapToRoute(r, lat, lon, 1030);
   assert.ok(snap.alongM < 1000); // the turn would be ahead again...
-  const along = heldAlong(r, snap.alongM, 1030);
+  const along = heldAlong(r, snap.alongM, 1030, 1010);
   assert.equal(along, 1030); // ...but the step back across it is held
   assert.equal(progress(r, { ...snap, alongM: along }, { lat, lon }).next.index, 2);
+  // one fix past the turn was the noise (the one before it had not turned): taken back
+  assert.equal(heldAlong(r, 985, 1020, 975), 985);
   // a step back with no maneuver crossed, or a long one (a U-turn), is taken
-  assert.equal(heldAlong(r, 600, 620), 600);
-  assert.equal(heldAlong(r, 900, 1100), 900);
+  assert.equal(heldAlong(r, 600, 620, 610), 600);
+  assert.equal(heldAlong(r, 900, 1100, 1080), 900);
   assert.equal(heldAlong(r, 1200, null), 1200);
+});
+
+test("arrival holds only once the truck came along the route", () => {
+  // a loop's first fix, nearer its closing leg, snaps at the end: not held
+  const loop = new ArrivalLatch();
+  assert.equal(loop.update(2000, true, 2000), false);
+  assert.equal(loop.update(25, false, 2000), false); // out along the first leg
+  // driven along: held at the end, and after it
+  const drive = new ArrivalLatch();
+  for (let d = 0; d < 1990; d += 25) assert.equal(drive.update(d, false, 2000), false);
+  assert.equal(drive.update(1990, true, 2000), true);
+  assert.equal(drive.update(2000, false, 2000), true);
+  // guidance started half way (a reload): held after the second half
+  const half = new ArrivalLatch();
+  for (let d = 1000; d < 1990; d += 25) half.update(d, false, 2000);
+  assert.equal(half.update(1995, true, 2000), true);
+  // a short route (a re-route near the end): held at once
+  assert.equal(new ArrivalLatch().update(80, true, 90), true);
 });
 
 test("head back: the street last turned onto, how far and which way", () => {
