@@ -13,7 +13,6 @@ export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this m
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
-export const MAX_STEP_ALONG_M = 150; // a longer step between two fixes is a jump, not driving
 export const PASSED_TURN_HOLD_M = 50; // noise this far back across a turn made is not a step back
 export const HEADING_BASE_M = 15; // fixes this far apart give the truck's heading
 export const START_WARNING_M = 500; // a warning about where the route starts shows this far
@@ -164,10 +163,9 @@ export class ArrivalLatch {
   }
 
   update(alongM, arrived, lengthM) {
-    if (this.lastAlongM !== null) {
-      const step = alongM - this.lastAlongM;
-      if (step > 0 && step < MAX_STEP_ALONG_M) this.coveredM += step;
-    }
+    // forward steps only (a step back is noise, or the snap leaving a loop's closing leg);
+    // a long one counts too: the phone asleep for a while, then on along the route
+    if (this.lastAlongM !== null) this.coveredM += Math.max(0, alongM - this.lastAlongM);
     this.lastAlongM = alongM;
     if (arrived && this.coveredM >= Math.min(0.4 * lengthM, Math.max(0, lengthM - 200))) this.latched = true;
     return this.latched;

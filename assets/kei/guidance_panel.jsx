@@ -43,9 +43,12 @@ const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 const ahead = instructionAhead;
 
 /** Ask the server for a new Kei route from here, the way the truck is going (same request
- * and options; without the heading it started behind the truck, a turn-round never said). */
-async function reroute(request, fix, heading) {
+ * and options; without the heading it started behind the truck, a turn-round never said).
+ * On a GPX route, how far along it the truck was picks the pass of a track that passes the
+ * same place twice (out and back). */
+async function reroute(request, fix, heading, alongM) {
   const here = { ...request, from: [fix.lat, fix.lon] };
+  if (request.track && Number.isFinite(alongM)) here.along_m = Math.round(alongM);
   const response = await fetch(ROUTE_API, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -154,7 +157,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       if (guidance.request && navigator.onLine !== false && due) {
         lastReroute.current = Date.now();
         setOff({ status: "rerouting", back });
-        reroute(guidance.request, fix, travelHeading(recent.current))
+        reroute(guidance.request, fix, travelHeading(recent.current), alongHint.current)
           .then((answer) => {
             say(["New route."]);
             saveGuidance(answer); // the stored guidance changes: a fresh start along it

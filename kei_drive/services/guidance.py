@@ -8,8 +8,11 @@ The request forms (the shared contract, issue #13)::
     {"track": [[lat, lon], …], "name": "…", "options": {…}}     (+ "from" on a re-route)
 
 A re-route may add ``"heading"`` (degrees from north, the truck's direction of travel): the
-new route starts the way the truck is going, and on a track that passes the same place twice
-(out and back) it rejoins the pass going that way.
+new route starts the way the truck is going. On a track it may add ``"along_m"`` (how far
+along the route being followed the truck was): where the track passes the same place twice
+(out and back), the pass nearest that progress is rejoined. The answer's request then
+carries ``"track_offset_m"`` (where along the track that route's metre 0 lies), sent back
+with the next re-route.
 
 ``options``: ``top_speed_mph`` (10–80, default 45), ``avoid_banned``, ``avoid_opt_in``,
 ``avoid_trunks`` (default true), ``avoid_over_cap`` (default true), ``date``
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -105,6 +108,8 @@ class GuidanceRequest:
     track: tuple[tuple[float, float], ...] = ()
     name: str = ""
     heading: float | None = None  # the truck's direction at ``origin`` (a re-route)
+    along_m: float | None = None  # how far along the followed route the truck was
+    track_offset_m: float = 0.0  # where along the track the followed route's metre 0 lies
 
     def to_dict(self) -> dict[str, Any]:
         """The request as it can be sent again (a re-route replaces ``from``)."""
@@ -114,6 +119,8 @@ class GuidanceRequest:
             out["name"] = self.name
             if self.origin is not None:
                 out["from"] = list(self.origin)
+            if self.track_offset_m:
+                out["track_offset_m"] = round(self.track_offset_m, 1)
         else:
             out["from"] = list(self.origin or ())
             out["to"] = list(self.destination or ())
@@ -220,6 +227,8 @@ def parse_request(body: Any) -> GuidanceRequest:
             track=points,
             name=_text(body.get("name"), "name"),
             heading=heading,
+            along_m=_metres(body.get("along_m"), "along_m", low=0.0),
+            track_offset_m=_metres(body.get("track_offset_m"), "track_offset_m") or 0.0,
         )
     missing = [key for key in ("from", "to") if body.get(key) is None]
     if missing:
@@ -233,6 +242,19 @@ def parse_request(body: Any) -> GuidanceRequest:
         to_name=_text(body.get("to_name"), "to_name"),
         heading=heading,
     )
+
+
+def _metres(value: Any, what: str, low: float = -math.inf) -> float | None:
+    """A distance in metres (None: not sent)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRouteRequest(400, f"{what} must be a number of metres")
+    if not (math.isfinite(value) and value >= low):
+        raise BadRouteRequest(
+            422, f"{what} must be a finite number of metres" + (" (0 or more)" if low == 0 else "")
+        )
+    return float(value)
 
 
 def _heading(value: Any) -> float | None:
@@ -259,25 +281,34 @@ SAME_WAY_DEG = 60.0  # a track going within this of the truck's heading goes its
 
 
 def _nearest(
-    track: Sequence[tuple[float, float]], at: tuple[float, float], heading: float | None = None
+    track: Sequence[tuple[float, float]],
+    at: tuple[float, float],
+    heading: float | None = None,
+    expected_m: float | None = None,
 ) -> tuple[int, float]:
-    """Index of the track point nearest ``at`` and its distance in metres. With the truck's
-    ``heading``, of the points about as near, one where the track goes that way (within
-    ``SAME_WAY_DEG``) wins: an out-and-back track passes each place twice, once each way."""
-    from kei_drive.core.distance import bearings_deg, haversine_m
+    """Index of the track point nearest ``at`` and its distance in metres. A track passes
+    some places twice (out and back, a loop home): of the points about as near, the one
+    nearest ``expected_m`` along the track wins (the truck's progress), else one where the
+    track goes the truck's ``heading`` (within ``SAME_WAY_DEG``; a truck turned back after a
+    missed turn heads the way of the other pass, so progress decides first)."""
+    from kei_drive.core.distance import bearings_deg, cumulative_m, haversine_m
 
     pts = np.asarray(track, dtype=float)
     gaps = haversine_m(at[0], at[1], pts[:, 0], pts[:, 1])
     k = int(np.argmin(gaps))
-    if heading is None or len(pts) < 2:
+    near = np.flatnonzero(gaps <= gaps[k] + NEAR_TIE_M)
+    if len(pts) < 2 or near.size < 2:
         return k, float(gaps[k])
-    ahead = np.minimum(np.arange(len(pts)) + 1, len(pts) - 1)
-    behind = np.maximum(ahead - 1, 0)  # the last point takes its segment's direction
-    going = bearings_deg(pts[behind, 0], pts[behind, 1], pts[ahead, 0], pts[ahead, 1])
-    off = np.abs((going - heading + 180.0) % 360.0 - 180.0)
-    candidates = np.flatnonzero((gaps <= gaps[k] + NEAR_TIE_M) & (off <= SAME_WAY_DEG))
-    if candidates.size:
-        k = int(candidates[np.argmin(gaps[candidates])])
+    if expected_m is not None:
+        along = cumulative_m(pts[:, 0], pts[:, 1])[near]
+        k = int(near[np.argmin(np.abs(along - expected_m))])
+    elif heading is not None:
+        ahead = np.minimum(near + 1, len(pts) - 1)
+        behind = np.maximum(ahead - 1, 0)  # the last point takes its segment's direction
+        going = bearings_deg(pts[behind, 0], pts[behind, 1], pts[ahead, 0], pts[ahead, 1])
+        same_way = near[np.abs((going - heading + 180.0) % 360.0 - 180.0) <= SAME_WAY_DEG]
+        if same_way.size:
+            k = int(same_way[np.argmin(gaps[same_way])])
     return k, float(gaps[k])
 
 
@@ -307,6 +338,14 @@ def route_for(
     req: GuidanceRequest, *, router: Any = None, rules: Any = None, permits: Any = None
 ) -> dict[str, Any]:
     """``RouteResult.to_dict()`` for the request (raises the router's RoutingError)."""
+    return _route_and_offset(req, router=router, rules=rules, permits=permits)[0]
+
+
+def _route_and_offset(
+    req: GuidanceRequest, *, router: Any = None, rules: Any = None, permits: Any = None
+) -> tuple[dict[str, Any], float]:
+    """The route, and where along the track its metre 0 lies (0 but on a track re-route)."""
+    from kei_drive.core.distance import cumulative_m
     from kei_drive.core.rules import load_rules
     from kei_drive.routing import get_router, plan_route
     from kei_drive.routing.planner import join_results
@@ -323,32 +362,34 @@ def route_for(
         )
 
     if not req.track:
-        return kei_route(req.origin, req.destination).to_dict()  # type: ignore[arg-type]
+        return kei_route(req.origin, req.destination).to_dict(), 0.0  # type: ignore[arg-type]
     track = list(req.track)
     if req.origin is None:
-        return _follow_track(track, router, rules, opts, permits).to_dict()
+        return _follow_track(track, router, rules, opts, permits).to_dict(), 0.0
     # Filled in first: on a drawn route the nearest vertex can be kilometres up the road.
     lat, lon = fill_route(*np.asarray(track, dtype=float).T, spacing_m=ON_TRACK_M / 2)
     track = list(zip(lat.tolist(), lon.tolist(), strict=True))
-    k, gap = _nearest(track, req.origin, req.heading)
+    expected = None if req.along_m is None else req.track_offset_m + req.along_m
+    k, gap = _nearest(track, req.origin, req.heading, expected)
     rest = track[k:] if len(track) - k >= 2 else track[-2:]
+    start_m = float(cumulative_m(lat, lon)[min(k, len(track) - 2)])
     if gap <= ON_TRACK_M:
-        return _follow_track(rest, router, rules, opts, permits).to_dict()
+        return _follow_track(rest, router, rules, opts, permits).to_dict(), start_m
     lead = kei_route(req.origin, rest[0])
     follow = _follow_track(rest, router, rules, opts, permits, lead.report.distance_m)
     joined = join_results(lead, follow)
     joined.notes.insert(0, "A Kei route leads from where you are back to your route.")
-    return joined.to_dict()
+    return joined.to_dict(), start_m - lead.report.distance_m
 
 
 def guidance(
     req: GuidanceRequest, *, router: Any = None, rules: Any = None, permits: Any = None
 ) -> dict[str, Any]:
     """The document the Drive screen follows (version 1 of the shared contract)."""
-    route = route_for(req, router=router, rules=rules, permits=permits)
+    route, offset = _route_and_offset(req, router=router, rules=rules, permits=permits)
     return {
         "version": GUIDANCE_VERSION,
-        "request": req.to_dict(),
+        "request": replace(req, track_offset_m=offset).to_dict(),
         "route": route,
         "announcements": announcements(route.get("warnings") or []),
     }

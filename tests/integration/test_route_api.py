@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from kei_drive.api import api
 from kei_drive.core.audit import HIGHWAY_WORDS
-from kei_drive.core.distance import haversine_m, initial_bearing_deg
+from kei_drive.core.distance import cumulative_m, haversine_m, initial_bearing_deg
 from kei_drive.db import accounts as acc
 from kei_drive.db import migrate, session
 from kei_drive.routing.tiles import build_tiles
@@ -233,6 +234,8 @@ BAD = [
     ('{"track": [[41.95, -77.01], [41.96]]}', 400, "track[1]"),
     ('{"from": [41.95, -77.01], "to": [41.98, -77.0], "heading": "east"}', 400, "degrees"),
     ('{"from": [41.95, -77.01], "to": [41.98, -77.0], "heading": 400}', 422, "0 and 360"),
+    ('{"track": [[41.95, -77.01], [41.96, -77.01]], "along_m": "far"}', 400, "metres"),
+    ('{"track": [[41.95, -77.01], [41.96, -77.01]], "along_m": -5}', 422, "0 or more"),
 ]  # fmt: skip
 
 
@@ -392,27 +395,39 @@ def test_a_reroute_with_the_trucks_heading_starts_the_way_it_is_going(baltimore_
     assert answers[True]["distance_m"] < answers[False]["distance_m"]
 
 
-def test_a_reroute_on_the_way_back_of_an_out_and_back_track_rejoins_the_way_back(
+def test_a_reroute_on_an_out_and_back_track_rejoins_the_pass_the_truck_was_on(
     baltimore_client,
 ):
-    """An out-and-back GPX route passes each place twice; a truck leaving it 245 m from home
-    on the way back was sent round the whole route again (7 km): the nearest point of the
-    way out won the tie."""
+    """An out-and-back GPX route passes each place twice. The nearest point of the way out
+    won: a truck leaving the way back 245 m from home was sent round the whole route again
+    (7 km). The phone's progress (``along_m``) now picks the pass; the heading alone picked
+    the way home for a truck that had turned back after missing a turn on the way out
+    (diff review), skipping the destination."""
     body = {"from": [39.2904, -76.6122], "to": [39.31, -76.6], "options": OPTIONS}
     there = baltimore_client.post("/api/v1/route", json=body).json()["route"]["geometry"]
     track = there + there[::-1][1:]
-    going_home = initial_bearing_deg(*there[5], *there[4])
-    here = _ahead(there[4], going_home, 60)  # on the way back, 60 m past its turn at there[4]
-    lengths = {}
-    for heading in (None, going_home):
-        reroute = {"track": track, "from": here, "options": OPTIONS}
-        if heading is not None:
-            reroute["heading"] = heading
-        r = baltimore_client.post("/api/v1/route", json=reroute)
+    along = cumulative_m(*np.asarray(track, dtype=float).T)
+    first = baltimore_client.post("/api/v1/route", json={"track": track, "options": OPTIONS})
+    request = first.json()["request"]
+
+    def reroute(here: list[float], **extra) -> float:
+        r = baltimore_client.post("/api/v1/route", json={**request, "from": here, **extra})
         assert r.status_code == 200, r.text
-        lengths[heading is not None] = r.json()["route"]["distance_m"]
-    assert lengths[False] > 5_000  # round the whole route again: the case
-    assert lengths[True] < 1_500, lengths
+        assert r.json()["request"]["track_offset_m"] > 0  # where the new route joins the track
+        return r.json()["route"]["distance_m"]
+
+    # on the way back, 60 m past its turn at there[4]
+    going_home = initial_bearing_deg(*there[5], *there[4])
+    home_side = _ahead(there[4], going_home, 60)
+    back_pass = float(along[len(track) - 1 - 4])
+    assert reroute(home_side) > 5_000  # nearest first: round the whole route again
+    assert reroute(home_side, along_m=back_pass - 20) < 1_500
+    assert reroute(home_side, heading=going_home) < 1_500  # a phone sending no progress
+    # on the way out, 60 m past the turn at there[4], turned back towards it
+    going_out = initial_bearing_deg(*there[3], *there[4])
+    missed = _ahead(there[4], going_out, 60)
+    turned_back = (going_out + 180) % 360
+    assert reroute(missed, heading=turned_back, along_m=float(along[4]) - 20) > 5_000
 
 
 def test_a_route_along_part_of_one_street_has_a_line_to_follow(baltimore_client):

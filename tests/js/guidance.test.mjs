@@ -375,6 +375,7 @@ test("arrival holds only once the truck came along the route", () => {
   // a loop's first fix, nearer its closing leg, snaps at the end: not held
   const loop = new ArrivalLatch();
   assert.equal(loop.update(2000, true, 2000), false);
+  assert.equal(loop.update(1990, true, 2000), false); // the hint keeps it on the closing leg
   assert.equal(loop.update(25, false, 2000), false); // out along the first leg
   // driven along: held at the end, and after it
   const drive = new ArrivalLatch();
