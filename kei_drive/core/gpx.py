@@ -153,11 +153,39 @@ def _epoch(text: str) -> float:
     text = text.strip()
     if not text:
         return math.nan
-    # RFC 3339 allows a lower-case "z" (and "t"), which ``fromisoformat`` refuses
-    value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+    try:  # RFC 3339 allows a lower-case "z" (and "t"), which ``fromisoformat`` refuses
+        value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+    except ValueError:
+        return _loose_epoch(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
+
+
+# What loggers write beside ISO 8601: fields without their leading zeros (a home-made
+# logger's "2024-5-4T9:03:07Z"), 24:00:00 (XML Schema's end of a day) and a leap second
+# (23:59:60, a receiver's clock at the step).
+_LOOSE_TIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d+))?)?"
+    r"\s*(?:([Zz])|([+-])(\d{1,2}):?(\d{2}))?"
+)
+
+
+def _loose_epoch(text: str) -> float:
+    match = _LOOSE_TIME.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+    fraction = float("0." + match[7]) if match[7] else 0.0
+    if hour == 24 and (minute, second, fraction) != (0, 0, 0.0) or second > 60:
+        raise ValueError(text)
+    # datetime refuses hour 24 and second 60: count them on from the hour or minute before
+    extra = 3600 * (hour == 24) + (second == 60)
+    start = datetime(year, month, day, hour - (hour == 24), minute, second - (second == 60))
+    offset = 0
+    if match[9]:
+        offset = (int(match[10]) * 60 + int(match[11])) * 60 * (1 if match[9] == "+" else -1)
+    return start.replace(tzinfo=UTC).timestamp() + extra + fraction - offset
 
 
 _NS = r"(?:[\w.-]+:)?"
@@ -217,6 +245,10 @@ class _Extractor:
         self.invalid = 0
         self.invalid_first: str | None = None
         self.dropped_in_segment = 0  # so that later fixes keep their numbers in messages
+        # fixes whose time could not be read: kept untimed (the statistics time them from
+        # their neighbours), counted, the first described
+        self.untimed = 0
+        self.untimed_first: str | None = None
         self._bad: np.ndarray = np.zeros(0, dtype=bool)
 
     def feed(self, data: bytes, final: bool = False) -> None:
@@ -409,6 +441,12 @@ class _Extractor:
         if self.invalid_first is None:
             self.invalid_first = f"point {self._where(k)} {why}"
 
+    def unreadable_time(self, k: int, raw: str) -> None:
+        """Point ``k`` of the batch being stored has a time that cannot be read."""
+        self.untimed += 1
+        if self.untimed_first is None:
+            self.untimed_first = f"point {self._where(k)} has {raw.strip()!r}"
+
     def _coordinate(self, key: str, raw: str, k: int) -> float:
         try:
             return float(unescape(raw) if "&" in raw else raw)  # lat="&#51;9.29" is XML
@@ -526,8 +564,8 @@ def _times(values: list[str], where: _Extractor, k: np.ndarray) -> np.ndarray:
     for m, (value, i) in enumerate(zip(values, k.tolist(), strict=True)):
         try:
             out[m] = _epoch(value)
-        except ValueError:
-            where.reject(i, f"has a bad time {value.strip()!r}")
+        except ValueError:  # kept, untimed: its position is as good as its neighbours'
+            where.unreadable_time(i, value)
     return out
 
 
@@ -739,9 +777,9 @@ def read_gpx_columns(
     raw bytes, a ``Path`` or an open file. ``fields``: the columns read besides lat and lon
     (``ALL_FIELDS`` by default; the others are NaN). Raises ``GpxError`` for malformed XML,
     a non-GPX document, entity declarations, or a GPX with no valid track or route point.
-    A point with a missing, NaN or out-of-range coordinate or an unreadable time is left
-    out (one bad fix does not sink the file); ``notes_out`` (a list) receives a sentence
-    saying how many were and what was wrong with the first.
+    A point with a missing, NaN or out-of-range coordinate is left out (one bad fix does
+    not sink the file); one with an unreadable time is kept, untimed. ``notes_out`` (a list)
+    receives a sentence for each kind saying how many there were and naming the first.
 
     Each chunk goes through expat first (well-formedness, encoding, no entities), then a
     vectorised scan picks the points out of the same chunk (as UTF-8): the file is read
@@ -764,6 +802,8 @@ def read_gpx_columns(
         raise GpxError("GPX has no track or route points")
     if extractor.invalid and notes_out is not None:
         notes_out.append(skipped_points_note(extractor.invalid, extractor.invalid_first or ""))
+    if extractor.untimed and notes_out is not None:
+        notes_out.append(unread_times_note(extractor.untimed, extractor.untimed_first or ""))
     if validator.truncated and notes_out is not None:
         notes_out.append(TRUNCATED_NOTE)
     return tracks
@@ -774,6 +814,15 @@ def skipped_points_note(count: int, first: str) -> str:
     if count == 1:
         return f"1 point of the file was left out: {first}."
     return f"{count} points of the file were left out; the first: {first}."
+
+
+def unread_times_note(count: int, first: str) -> str:
+    """The sentence for fixes whose time could not be read (``first``: the first one)."""
+    if count == 1:
+        return f"1 point's time could not be read, so it is read as untimed: {first}."
+    return (
+        f"{count} points' times could not be read, so they are read as untimed; the first: {first}."
+    )
 
 
 def read_gpx_tracks(source: GpxSource) -> list[tuple[str | None, list[list[TrackPoint]]]]:

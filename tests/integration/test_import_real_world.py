@@ -77,6 +77,47 @@ def test_utf16_and_latin1_files_are_imported(db, tmp_path, capsys, encoding):
     assert trip["stats"]["distance_m"] == pytest.approx(3_000, rel=0.02)
 
 
+def test_garbled_times_cost_a_trip_nothing(db, tmp_path, capsys):
+    """A fix whose time cannot be read keeps its place in the drive: with every tenth time
+    garbled a trip reads as the clean log does (they were left out, and a log with every
+    time garbled was refused, exit 2)."""
+    clean = Path(_drive_gpx(tmp_path))
+    text = clean.read_text()
+    stamps = text.split("<time>")
+    garbled = "<time>".join(
+        part if k % 10 != 5 else "garbled" + part[part.index("</time>") :]
+        for k, part in enumerate(stamps)
+    )
+    (tmp_path / "garbled.gpx").write_text(garbled)
+    code, out, err = run(capsys, "trips", "import", str(clean), "--json")
+    assert code == 0, err
+    (expected,) = json.loads(out)["trips"]
+    monkey_db = tmp_path / "other.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", f"sqlite:///{monkey_db}")
+        code, out, err = run(capsys, "trips", "import", str(tmp_path / "garbled.gpx"), "--json")
+        assert code == 0, err
+        answer = json.loads(out)
+        (trip,) = answer["trips"]
+        (note,) = answer["notes"]
+        count = sum(k % 10 == 5 for k in range(1, len(stamps)))
+        assert note.startswith(f"{count} points' times could not be read"), note
+        for key in ("distance_m", "moving_s", "elapsed_s", "max_speed_mps", "points"):
+            assert trip["stats"][key] == pytest.approx(expected["stats"][key], rel=1e-3), key
+        every = tmp_path / "every.gpx"
+        every.write_text(
+            "<time>".join(
+                part if k == 0 else "garbled" + part[part.index("</time>") :]
+                for k, part in enumerate(stamps)
+            )
+        )
+        code, out, err = run(capsys, "trips", "import", str(every), "--json")
+        assert code == 0, err  # an undated trip, as a log written without times
+        (undated,) = json.loads(out)["trips"]
+        assert undated["started_at"] is None
+        assert undated["stats"]["distance_m"] == pytest.approx(3_000, rel=0.02)
+
+
 def test_bulk_insert_keeps_every_fix_in_order(db, tmp_path, capsys):
     track = TrackBuilder(interval_s=1.0).start().drive(50_000, 12.0)  # ~4,200 fixes
     path = tmp_path / "long.gpx"

@@ -119,7 +119,6 @@ BAD_FIXES = [  # (a bad fix as a logger may write it, the reason given for it)
     (_fix("nan", time="2024-05-04T15:00:01Z"), "has no valid coordinates (lat=nan"),
     (_fix("", time="2024-05-04T15:00:01Z"), "has lat='', not a number"),
     (_fix("40.0001", "-181", "2024-05-04T15:00:01Z"), "is out of range"),
-    (_fix("40.0001", time="yesterday"), "has a bad time 'yesterday'"),
     ('<trkpt lon="-105"><time>2024-05-04T15:00:01Z</time></trkpt>', "has no lat"),
 ]
 
@@ -128,7 +127,7 @@ BAD_FIXES = [  # (a bad fix as a logger may write it, the reason given for it)
 @pytest.mark.parametrize("comment", ["", "<!-- the general scan -->"])
 def test_one_bad_fix_is_left_out_and_said_not_the_whole_file(bad, why, comment):
     """Issue 11: one point never sinks a trip. A logger's NaN, empty or out-of-range
-    coordinate or unreadable time used to refuse the whole file."""
+    coordinate used to refuse the whole file."""
     good = [_fix(f"{40 + k * 1e-3:.4f}", time=f"2024-05-04T15:00:{k:02d}Z") for k in (0, 2, 3)]
     doc = _gpx(f"<trk><trkseg>{comment}{good[0]}{bad}{good[1]}{bad}{good[2]}</trkseg></trk>")
     notes: list[str] = []
@@ -140,6 +139,58 @@ def test_one_bad_fix_is_left_out_and_said_not_the_whole_file(bad, why, comment):
     assert note.startswith("2 points of the file were left out; the first: point #2 of track 1 ")
     assert why in note, note
     assert read_gpx_columns(doc)[0].segments[0].lat.tolist() == seg.lat.tolist()  # no notes
+
+
+@pytest.mark.parametrize("comment", ["", "<!-- the general scan -->"])
+def test_a_fix_with_an_unreadable_time_is_kept_untimed_and_said(comment):
+    """A garbled time says nothing about the fix's position: the fix is kept, untimed (the
+    statistics time it from its neighbours). It was left out, and a log whose every time
+    was garbled was refused whole (exit 2)."""
+    good = [_fix(f"{40 + k * 1e-3:.4f}", time=f"2024-05-04T15:00:{k:02d}Z") for k in (0, 2)]
+    bad = [_fix("40.0010", time="yesterday"), _fix("40.0030", time="1714834803")]
+    doc = _gpx(f"<trk><trkseg>{comment}{good[0]}{bad[0]}{good[1]}{bad[1]}</trkseg></trk>")
+    notes: list[str] = []
+    (track,) = read_gpx_columns(doc, notes_out=notes)
+    (seg,) = track.segments
+    assert seg.lat.tolist() == [40.0, 40.001, 40.002, 40.003]
+    t0 = T0.timestamp()
+    assert np.isnan(seg.t[[1, 3]]).all() and seg.t[[0, 2]].tolist() == [t0, t0 + 2]
+    assert notes == [
+        "2 points' times could not be read, so they are read as untimed; the first: point "
+        "#2 of track 1 segment 1 has 'yesterday'."
+    ]
+    every_time_bad = _gpx(f"<trk><trkseg>{bad[0]}{bad[1]}</trkseg></trk>")
+    (seg,) = read_gpx_columns(every_time_bad)[0].segments
+    assert seg.lat.tolist() == [40.001, 40.003] and np.isnan(seg.t).all()
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("2024-5-4T9:03:07Z", "2024-05-04T09:03:07Z"),  # a home-made logger's printf
+        ("2024-5-4 9:03:07.5", "2024-05-04T09:03:07.5Z"),
+        ("2024-05-04T9:03:07-4:00", "2024-05-04T13:03:07Z"),
+        ("2024-05-04T24:00:00Z", "2024-05-05T00:00:00Z"),  # XML Schema's end of a day
+        ("2016-12-31T23:59:60Z", "2017-01-01T00:00:00Z"),  # the leap second
+        ("2016-12-31T18:59:60.5-05:00", "2017-01-01T00:00:00.5Z"),
+    ],
+)
+def test_times_loggers_write_beside_iso_8601_are_read(written, meant):
+    """Each was an unreadable time: a log written so lost every fix ("no valid point")."""
+    doc = _gpx(f"<trk><trkseg>{_fix('40', time=written)}{_fix('40.1', time=meant)}</trkseg></trk>")
+    notes: list[str] = []
+    (seg,) = read_gpx_columns(doc, notes_out=notes)[0].segments
+    assert seg.t[0] == seg.t[1] and not notes
+
+
+@pytest.mark.parametrize(
+    "written", ["2024-05-04T24:00:01Z", "2024-05-04T15:00:61Z", "2024-13-04T15:00:00Z"]
+)
+def test_impossible_times_stay_unreadable(written):
+    (seg,) = read_gpx_columns(_gpx(f"<trk><trkseg>{_fix('40', time=written)}</trkseg></trk>"))[
+        0
+    ].segments
+    assert np.isnan(seg.t[0])
 
 
 def test_points_left_out_keep_the_numbers_of_the_file():
