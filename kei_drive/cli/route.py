@@ -6,11 +6,15 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kei_drive.cli._account import account_rules_and_permits, add_user_arg
 from kei_drive.cli._output import fail, print_json, unreadable_file
 from kei_drive.cli.geo import use_state_index_cache
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+
+if TYPE_CHECKING:
+    from kei_drive.geocoding import Place
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.set_defaults(func=_tiles_build)
 
 
-def _resolve(text: str, offline: bool) -> tuple[tuple[float, float], str]:
+def _resolve(text: str, offline: bool) -> Place:
     from kei_drive.geocoding import geocode
 
     places = geocode(text, online=not offline)
@@ -67,9 +71,16 @@ def _resolve(text: str, offline: bool) -> tuple[tuple[float, float], str]:
         raise LookupError(f"no place found for {text!r}")
     best = places[0]
     if len(places) > 1 and best.source == "gazetteer":
-        others = "; ".join(p.name for p in places[1:4])
-        print(f"kei-drive: {text!r} -> {best.name} (also: {others})", file=sys.stderr)
-    return best.latlon, best.name
+        shown = places[:4]
+        twins = len({p.name for p in shown}) < len(shown)  # two towns of one name in a state
+
+        def named(place: Place) -> str:
+            return f"{place.name} at {place.lat:.4f},{place.lon:.4f}" if twins else place.name
+
+        others = "; ".join(named(p) for p in shown[1:])
+        hint = " (give LAT,LON for another)" if twins else ""
+        print(f"kei-drive: {text!r} -> {named(best)} (also: {others}){hint}", file=sys.stderr)
+    return best
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -79,8 +90,8 @@ def _route(args: argparse.Namespace) -> int:
     from kei_drive.routing import KeiOptions, RoutingError, get_router, plan_route
 
     try:
-        origin, origin_name = _resolve(args.origin, args.offline)
-        dest, dest_name = _resolve(args.destination, args.offline)
+        start = _resolve(args.origin, args.offline)
+        end = _resolve(args.destination, args.offline)
     except (GeocodingError, LookupError) as exc:
         return fail(str(exc))
     options = KeiOptions(
@@ -93,17 +104,21 @@ def _route(args: argparse.Namespace) -> int:
         rules, permits = account_rules_and_permits(args.user)
         router = get_router(args.tiles)
         result = plan_route(
-            origin, dest, options=options, router=router, rules=rules, permits=permits
+            start.latlon, end.latlon, options=options, router=router, rules=rules, permits=permits
         )
     except (RoutingError, PermitError, RulesError) as exc:
         return fail(str(exc))
     data = result.to_dict()
-    data["from"] = {"query": args.origin, "name": origin_name, "lat": origin[0], "lon": origin[1]}
-    data["to"] = {"query": args.destination, "name": dest_name, "lat": dest[0], "lon": dest[1]}
+    for key, query, place in (("from", args.origin, start), ("to", args.destination, end)):
+        data[key] = {"query": query, "name": place.name, "lat": place.lat, "lon": place.lon}
+        data[key]["attribution"] = place.attribution  # the place search's data, credited
     if args.json:
         print_json(data)
     else:
-        _print_summary(data, title=f"{origin_name} → {dest_name}")
+        _print_summary(data, title=f"{start.name} → {end.name}")
+        credits = dict.fromkeys(p.attribution for p in (start, end) if p.attribution)
+        if credits:
+            print("  " + "; ".join(credits))
     return 0
 
 

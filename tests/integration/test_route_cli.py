@@ -170,3 +170,53 @@ def test_check_route_bad_file(tiles, tmp_path, capsys):
     assert code != 0 and "cannot read" in err
     code, _, err = run(capsys, "check-route", tmp_path / "missing.gpx", "--tiles", tiles)
     assert code != 0 and "no such file" in err
+
+
+def test_route_between_place_names_credits_the_place_data(tiles, capsys):
+    """GeoNames (CC BY) asks to be credited where its places are used: the route between two
+    place names said nothing of where they came from."""
+    town = "Tioga, PA"  # GeoNames, ~9 km from the synthetic network's west loop
+    code, out, err = run(
+        capsys, "route", "--from", town, "--to", ll("grid_mid"), "--tiles", tiles, "--offline"
+    )
+    assert code == 0, err
+    assert out.startswith("Tioga, PA → ")
+    assert out.rstrip().endswith("Places © GeoNames (geonames.org), CC BY 4.0")
+    code, out, err = run(
+        capsys,
+        "route",
+        "--from",
+        town,
+        "--to",
+        ll("grid_mid"),
+        "--tiles",
+        tiles,
+        "--offline",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["from"]["attribution"] == "Places © GeoNames (geonames.org), CC BY 4.0"
+    assert data["to"]["attribution"] is None  # coordinates: nobody's data
+
+
+def test_two_towns_of_one_name_are_told_apart(tiles, capsys):
+    """Pennsylvania has two Lawrencevilles: "-> Lawrenceville, PA (also: Lawrenceville, PA)"
+    did not say which one the route starts from."""
+    code, _, err = run(
+        capsys,
+        "route",
+        "--from",
+        "Lawrenceville, PA",
+        "--to",
+        ll("grid_mid"),
+        "--tiles",
+        tiles,
+        "--offline",
+    )
+    assert code == 2  # the bigger one, in Pittsburgh, lies outside the synthetic tiles
+    assert (
+        "-> Lawrenceville, PA at 40.4676,-79.9606 (also: Lawrenceville, PA at 41.9976,-77.1261)"
+        in err
+    )
+    assert "give LAT,LON for another" in err
