@@ -309,13 +309,18 @@ def _long_lines(arr: TrackArrays, run_start: NDArray, run_end: NDArray) -> NDArr
 def _sustain_fixes(typical_s: float, cfg: StatsConfig, measured: bool) -> int:
     """Fixes a speed must hold to count: ``cfg.sustain_fixes``; a speed the device
     ``measured`` (one reading a fix) as many as span ``cfg.sustain_s``, two at least: five
-    fixes of a 30 s tracker are two minutes, over which no top speed holds. (A speed derived
-    from the positions spreads one step's jump over the fixes of its window: five; in a log
-    ``SPARSE_SPEED_LOG_S`` apart or more, over three: ``_sparse_speeds``.)"""
-    if not measured and typical_s >= SPARSE_SPEED_LOG_S:
-        return min(cfg.sustain_fixes, SPARSE_SUSTAIN_FIXES)
-    if not measured or typical_s <= 0:
+    fixes of a 30 s tracker are two minutes, over which no top speed holds. A speed derived
+    from the positions spreads one step's jump over the fixes of its window: five, or as
+    many as span ``POSITION_SUSTAIN_S``, three at least (five fixes of a 5 s log, with the
+    median over them, needed ~40 s over a cap: a clean log's 20 s at 47 mph read 0 s over
+    45); in a log ``SPARSE_SPEED_LOG_S`` apart or more, three: ``_sparse_speeds``."""
+    if typical_s <= 0:
         return cfg.sustain_fixes
+    if not measured:
+        if typical_s >= SPARSE_SPEED_LOG_S:
+            return min(cfg.sustain_fixes, SPARSE_SUSTAIN_FIXES)
+        spanned = 1 + math.ceil(POSITION_SUSTAIN_S / typical_s)
+        return int(max(SPARSE_SUSTAIN_FIXES, min(cfg.sustain_fixes, spanned)))
     return int(max(2, min(cfg.sustain_fixes, 1 + math.ceil(cfg.sustain_s / typical_s))))
 
 
@@ -349,6 +354,7 @@ def _shown_speeds(speed: NDArray, run: NDArray, k: int, top: float | None) -> ND
 # over three fixes (a minute or more): its top speed is no longer the lowest of two minutes.
 SPARSE_SPEED_LOG_S = 10.0
 SPARSE_SUSTAIN_FIXES = 3
+POSITION_SUSTAIN_S = 10.0  # (``_sustain_fixes``)
 HELD_LINE_NOISE_SHARE = 0.5  # (``_sparse_speeds``)
 DENSE_LOG_S = 2.0  # logs with fixes at most this far apart (median) are fitted, not averaged
 
@@ -914,7 +920,10 @@ def _road_steps(
 # from its neighbours (``glitches.filled_times``); whole-second stamps that wander are read
 # at the log's rhythm (``glitches.dequantised_times``: 79 mph for a 65 mph drive), and
 # stamps to the minute spread over it (``glitches.coarse_times_spread``).
-STATS_RULES = 14
+# 15: a speed derived from the positions holds over as many fixes as span 10 s, three at
+# least (``POSITION_SUSTAIN_S``): five fixes of a 5 s log needed ~40 s over the cap (a clean
+# log's 20 s at 47 mph read 0 s over 45 mph, its top speed 37 mph).
+STATS_RULES = 15
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
