@@ -23,7 +23,7 @@ import numpy as np
 
 from kei_drive.core.times import iso_z, parse_iso
 from kei_drive.core.track import DEFAULT_CONFIG
-from kei_drive.core.trips import Gap, TripStats
+from kei_drive.core.trips import Gap, TrackAnalysis, TripStats
 
 # The road must be drivable in the gap: the engine's time for it (legal speeds, turn costs)
 # at most this many times the gap's duration, plus a grace for short gaps (a driver a third
@@ -260,3 +260,45 @@ def stored_roads(stats: Mapping[str, Any] | None) -> dict[GapKey, float]:
         *((stats or {}).get("road_steps") or []),
     ]
     return {gap_key(g): float(g["road_m"]) for g in kept if g.get("road_m") is not None}
+
+
+def shown_along_road(
+    analysis: TrackAnalysis, t: np.ndarray, stats: Mapping[str, Any] | None
+) -> TrackAnalysis:
+    """``analysis`` with the speeds and over-cap flags a map and chart draw raised where a
+    sparse log's steps were measured along the road (``stats["road_steps"]``): the three
+    fixes of two measured steps in a row show what both held along the road, as the top
+    speed and the time above the cap count it, never above that top speed. A 60 s log of
+    I 95 charted 34.7 mph beside a top speed of 52 mph and 2 min above the cap, with no
+    stretch above the cap on its map. ``t``: the fixes' times (epoch seconds)."""
+    steps = [s for s in (stats or {}).get("road_steps") or [] if s.get("road_m") is not None]
+    if len(steps) < 2 or t.size < 3:
+        return analysis
+    bounds = [(parse_iso(s.get("start")), parse_iso(s.get("end"))) for s in steps]
+    speed, over = analysis.speed_mps.copy(), analysis.over_cap.copy()
+    top = (stats or {}).get("max_speed_mps")
+    cap = (stats or {}).get("cap_mps")
+    for k in range(len(steps) - 1):
+        (a_start, a_end), (b_start, b_end) = bounds[k], bounds[k + 1]
+        if None in (a_start, a_end, b_end) or a_end != b_start:
+            continue  # not two steps in a row
+        durations = (float(steps[k]["duration_s"]), float(steps[k + 1]["duration_s"]))
+        if min(durations) <= 0:
+            continue
+        held = min(float(steps[k + j]["road_m"]) / durations[j] for j in (0, 1))
+        fixes = _fixes_at(t, [a_start.timestamp(), a_end.timestamp(), b_end.timestamp()])  # type: ignore[union-attr]
+        if fixes is None:
+            continue
+        speed[fixes] = np.fmax(speed[fixes], held)
+        if cap is not None and held > cap:
+            over[fixes] = True
+    if top is not None:
+        speed = np.minimum(speed, top)
+    return replace(analysis, speed_mps=speed, over_cap=over)
+
+
+def _fixes_at(t: np.ndarray, times: list[float], within_s: float = 0.5) -> np.ndarray | None:
+    """The indices of the fixes stamped at ``times`` (None when one has none)."""
+    at = np.clip(np.searchsorted(t, times), 1, t.size - 1)
+    nearer = np.where(np.abs(t[at - 1] - times) <= np.abs(t[at] - times), at - 1, at)
+    return nearer if np.all(np.abs(t[nearer] - times) <= within_s) else None

@@ -46,3 +46,43 @@ def test_the_page_reads_time_above_the_cap_its_map_draws_before_the_sweeper_runs
     assert cap == pytest.approx(35 * 0.44704)
     assert stats["cap_mps"] == pytest.approx(cap)
     assert stats["over_cap_s"] == pytest.approx(3_000 / 18.0, abs=3)
+
+
+def test_a_sparse_trips_chart_and_map_show_what_its_roads_held(tmp_path, monkeypatch):
+    """A tracker every 60 s whose steps the engine measured along the road: the page said
+    "max 52 mph, 2 min above the cap" beside a chart peaking at 34.7 mph (its lines) and a
+    cap map with nothing above the cap (review)."""
+    from kei_drive.core.gap_roads import gap_key, with_roads_across_gaps
+    from kei_drive.core.trips import compute_stats
+    from kei_drive.db.models import Trip
+
+    url = f"sqlite:///{tmp_path / 'kd.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    track = TrackBuilder(interval_s=60.0).start().drive(7_200, 12.0)  # lines at 27 mph
+    with app_session(url) as s:
+        vehicle = q.create_vehicle(s, "Hijet", speed_cap_mph=45)
+        uid = vehicle.user_id
+        trip, _ = q.ensure_trip(s, UUID, vehicle_id=vehicle.id)
+        q.add_points(
+            s,
+            trip,
+            [
+                q.PointIn(f"p{i}", round(p.time.timestamp() * 1000), p.lat, p.lon, 5.0)
+                for i, p in enumerate(track.points)
+            ],
+        )
+        finish_trip(s, trip)
+        stats = compute_stats(q.trip_arrays(s, trip.id), cap_mps=45 * 0.44704)
+        fast = {gap_key(g): 2.0 * g.distance_m for g in stats.road_steps[3:6]}  # 54 mph
+        stored = s.get(Trip, trip.id)
+        stored.stats = with_roads_across_gaps(stats, fast).to_dict()  # as the engine's sweep
+        s.add(stored)
+        s.commit()
+        trip_id = trip.id
+    _, stats, _, _, view, _ = read_trip(str(trip_id), None, uid)
+    assert stats["max_speed_mps"] / 0.44704 == pytest.approx(53.7, abs=0.2)
+    assert stats["over_cap_s"] == pytest.approx(180.0)
+    peak = max(p["mph"] for p in view.chart if p["mph"] is not None)
+    assert peak == pytest.approx(stats["max_speed_mps"] / 0.44704, abs=0.1)
+    labels = [f["properties"].get("label") for f in view.cap_geojson["features"]]
+    assert "above cap" in labels

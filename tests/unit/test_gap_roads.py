@@ -207,3 +207,29 @@ def test_steps_over_the_cap_along_the_road_add_to_those_the_positions_held():
     fast = {gap_key(s): 2.0 * s.distance_m for s in late[3:6]}
     measured = with_roads_across_gaps(stats, fast)
     assert measured.over_cap_s == pytest.approx(stats.over_cap_s + 180.0)
+
+
+def test_the_chart_and_map_of_a_sparse_log_show_what_its_roads_held():
+    """A trip page's chart and cap map draw the per-fix speeds: on a 60 s log whose steps
+    were measured along the road they charted the lines (12 m/s) beside a top speed of
+    24 m/s and 3 min above the cap, with no stretch above the cap on the map (review:
+    I 95 every 60 s charted 34.7 mph beside "max 52 mph, 2 min above the cap")."""
+    from kei_drive.core.gap_roads import shown_along_road
+    from kei_drive.core.track import TrackArrays
+    from kei_drive.core.trips import analyze_track
+
+    track = TrackBuilder(interval_s=60.0).start().drive(7_200, 12.0)  # 10 steps of 720 m
+    arrays = TrackArrays.from_points(track.points)
+    analysis = analyze_track(arrays, cap_mps=20.0, with_states=False)
+    stats = analysis.stats
+    fast = {gap_key(s): 2.0 * s.distance_m for s in stats.road_steps[3:6]}  # 24 m/s
+    stored = with_roads_across_gaps(stats, fast).to_dict()
+    assert stored["over_cap_s"] == pytest.approx(180.0)
+    assert float(max(analysis.speed_mps)) == pytest.approx(12.0, rel=0.02)  # the lines
+    assert not analysis.over_cap.any()
+
+    shown = shown_along_road(analysis, arrays.t, stored)
+    assert float(max(shown.speed_mps)) == pytest.approx(stored["max_speed_mps"], abs=0.01)
+    assert shown.over_cap.tolist() == [3 <= i <= 6 for i in range(11)]  # the 3 steps' fixes
+    assert (shown.speed_mps >= analysis.speed_mps).all()  # only raised, never lowered
+    assert shown_along_road(analysis, arrays.t, stats.to_dict()) is analysis  # no roads
