@@ -286,13 +286,20 @@ def _rollover_note(stats: list[TripStats]) -> str | None:
     )
 
 
-def _held_note(trip_ids: list[int]) -> str:
-    """The note on stretches of a log that stored trips hold already."""
+def _held_note(trip_ids: list[int], rest_stored: bool) -> str:
+    """The note on stretches of a log that stored trips hold already (``rest_stored``:
+    whether the rest of the log made trips)."""
     one = len(trip_ids) == 1
     ids = ", ".join(str(i) for i in trip_ids)
+    held = f"trip{'' if one else 's'} {ids} already hold{'s' if one else ''}"
+    if rest_stored:
+        return f"{held} part of this log: that stretch was not stored again, the rest was"
+    # e.g. a copy of the same drive with fixes the stored one lacks inside its time (where
+    # it lost the signal): they make no trip of their own, and are not added to it
+    them, lack = ("it", "lacks") if one else ("them", "lack")
     return (
-        f"trip{'' if one else 's'} {ids} already hold{'s' if one else ''} part of this log: "
-        "that stretch was not stored again, the rest was"
+        f"{held} this log: nothing was stored again (fixes {them} {lack} within {them} are "
+        f"not added to {them})"
     )
 
 
@@ -461,13 +468,13 @@ def import_gpx(
             continue
         held_ids.extend(trip_id for trip_id, _span in held)
         pieces.extend(_rest_of((label, fixes, course, elevation), [sp for _, sp in held], cap))
-    if held_ids and notes_out is not None:
-        notes_out.append(_held_note(list(dict.fromkeys(held_ids))))
     repeated.extend(held_ids)
     again = repeated_parts([piece[1] for piece in pieces])  # a track, or a part of it, twice
     twice = [pieces[k][0] for k in again]
     pieces = [piece for k, piece in enumerate(pieces) if k not in set(again)]
     pieces, overlapping = _without_shared(pieces, cap)
+    if held_ids and notes_out is not None:
+        notes_out.append(_held_note(list(dict.fromkeys(held_ids)), bool(pieces)))
     if (twice or overlapping) and notes_out is not None:
         notes_out.append(_repeated_note(twice + overlapping))
     repeated = list(dict.fromkeys(repeated))  # a trip may hold stretches of two pieces

@@ -318,3 +318,44 @@ def test_a_move_whose_fixes_read_a_speed_of_0_is_a_trip(db, tmp_path, capsys):
     assert code == 0, err
     distances = [t["stats"]["distance_m"] for t in json.loads(out)["trips"]]
     assert len(distances) == 3 and distances[1] > 900, distances
+
+
+def test_a_copy_that_fills_a_stored_trips_gap_says_what_was_not_added(db, tmp_path, capsys):
+    """Two copies of one drive, each with a signal loss where the other has fixes: the
+    second said "that stretch was not stored again, the rest was", then "nothing
+    imported" (review). Its fixes inside the stored trip's time make no trip of their own."""
+    track = TrackBuilder().start().drive(3_000, 12.0)  # 250 fixes, 1 s apart
+    first = [p for i, p in enumerate(track.points) if not 40 <= i < 80]
+    second = [p for i, p in enumerate(track.points) if not 150 <= i < 190]
+    for name, points in (("first.gpx", first), ("second.gpx", second)):
+        (tmp_path / name).write_text(to_gpx(points))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "first.gpx"), "--json")
+    assert code == 0, err
+    (stored,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "second.gpx"), "--json")
+    assert code == 2 and "nothing imported" in err
+    answer = json.loads(out)
+    assert answer["trips"] == [] and answer["already_imported"] == [stored["id"]]
+    assert answer["notes"] == [
+        f"trip {stored['id']} already holds this log: nothing was stored again (fixes it "
+        "lacks within it are not added to it)"
+    ]
+
+
+def test_a_log_holding_a_stored_trip_and_more_stores_the_rest(db, tmp_path, capsys):
+    """A part imported first, then the whole log: only the rest is stored, and said so."""
+    track = TrackBuilder().start().drive(3_000, 12.0).stop(2_400).drive(3_000, 12.0)
+    part = [p for p in track.points if p.time <= track.points[250].time]
+    (tmp_path / "part.gpx").write_text(to_gpx(part))
+    (tmp_path / "whole.gpx").write_text(to_gpx(track.points))
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "part.gpx"), "--json")
+    assert code == 0, err
+    (stored,) = json.loads(out)["trips"]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "whole.gpx"), "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert len(answer["trips"]) == 1 and answer["already_imported"] == [stored["id"]]
+    assert (
+        f"trip {stored['id']} already holds part of this log: that stretch was not stored "
+        "again, the rest was"
+    ) in answer["notes"]
