@@ -73,15 +73,15 @@ def _never_moved(trip: Trip) -> bool:
 
 
 def flag_text(flag: TripFlag, trip: Trip) -> str:
-    """The wording of one flag, e.g. "above cap for 4 min"."""
+    """The wording of one flag, e.g. "above cap for 4 min 05 s" (its time as the trip's page
+    gives it: rounded to minutes, a 91 s gap read "2 min" in the list, "1 min 31 s" there)."""
     if flag is TripFlag.OVER_CAP:
-        over = trip.over_cap_s or 0.0
-        return f"above cap for {over / 60:.0f} min" if over >= 60 else f"above cap for {over:.0f} s"
+        return f"above cap for {fmt_duration(trip.over_cap_s or 0.0)}"
     if flag is TripFlag.GAPS:
         gaps = (trip.stats or {}).get("gaps") or []
         lost = sum(g.get("duration_s", 0) for g in gaps)
         plural = "s" if len(gaps) > 1 else ""
-        return f"{len(gaps)} gap{plural} in recording ({lost / 60:.0f} min)"
+        return f"{len(gaps)} gap{plural} in recording ({fmt_duration(lost)})"
     if flag is TripFlag.HIGHWAY_USE:
         return "highway use"
     if flag is TripFlag.NO_MOVEMENT:

@@ -18,6 +18,7 @@ from kei_drive.core.units import mph_to_mps
 from kei_drive.db import get_engine, migrate, session, trip_export
 from kei_drive.db import queries as q
 from kei_drive.db.migrate import current_revision, head_revision
+from kei_drive.presenters.format import fmt_duration
 from kei_drive.presenters.trips import trip_dict
 from kei_drive.presenters.vehicles import vehicle_dict
 from kei_drive.services.trips import finish_trip, import_gpx
@@ -262,7 +263,7 @@ def test_points_are_stored_once_and_stats_computed(db_url):
         assert trip["stats"]["distance_m"] == pytest.approx(3_000, rel=0.01)
         assert trip["vehicle"] == "Sammy" and trip["recording_state"] == "finished"
         assert stored[0].time == track.points[0].time
-        assert "above cap for 2 min" in trip["warnings"]
+        assert f"above cap for {fmt_duration(stats.over_cap_s)}" in trip["warnings"]
         assert " UTC" in trip["name"]  # finishing names an unnamed trip by its start
 
 

@@ -80,12 +80,12 @@ def test_trip_row_marks_recording_and_keeps_warnings():
         stats=None,
     )
     assert trip_flags(trip) == [TripFlag.OVER_CAP, TripFlag.RECORDING]
-    assert trip_dict(trip)["warnings"] == ["above cap for 4 min", "still recording"]
+    assert trip_dict(trip)["warnings"] == ["above cap for 4 min 00 s", "still recording"]
     row = trip_row(trip)
     assert row.recording is True
     assert row.href == "/trips/7"
     assert row.name == "Unnamed trip" and row.vehicle == "No vehicle"
-    assert row.warnings == ["above cap for 4 min"]  # the badge says "recording"
+    assert row.warnings == ["above cap for 4 min 00 s"]  # the badge says "recording"
     assert row.distance == "12 points so far"
     assert row.started_at == "2024-05-04T14:00:00Z"  # formatted in the browser's zone
     assert row.when == "Sat 2024-05-04 14:00 UTC"  # its tooltip
@@ -97,8 +97,13 @@ def test_flags_are_worded_with_their_figures():
     trip.recording_state = RecordingState.FINISHED
     assert trip_dict(trip)["warnings"] == [
         "above cap for 42 s",
-        "2 gaps in recording (7 min)",
+        "2 gaps in recording (7 min 00 s)",
         "highway use",
+    ]
+    trip.over_cap_s, trip.stats = 91.0, {"gaps": [{"duration_s": 91.0}]}  # as the page says
+    assert trip_dict(trip)["warnings"][:2] == [
+        "above cap for 1 min 31 s",
+        "1 gap in recording (1 min 31 s)",
     ]
     trip.over_cap_s = 29.0  # under OVER_CAP_FLAG_S: noise
     assert TripFlag.OVER_CAP not in trip_flags(trip)
