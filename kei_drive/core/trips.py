@@ -945,8 +945,9 @@ STATS_RULES = 15
 # in ``STATS_RULES`` 5 (one such fix dropped the I 95 end of a 1 min log); 8: as
 # ``STATS_RULES`` 6 (a log with many far glitches); 9: a trunk posted 35 mph or less is an
 # ordinary road (``audit._town_trunk``), and a drawn route follows the roads between its
-# points (``routing.drawn_routes``).
-HIGHWAY_RULES = 9
+# points (``routing.drawn_routes``); 10: a dense log's gaps in recording (30 s or more, 400 m
+# or more) are checked as a sparse log's steps (``track_check.GAP_CHECK_MIN_S``).
+HIGHWAY_RULES = 10
 
 
 def compute_stats(

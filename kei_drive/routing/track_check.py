@@ -22,7 +22,7 @@ from kei_drive.core.audit import HIGHWAY_CLASSES, RoadEdge, audit_route, highway
 from kei_drive.core.distance import cumulative_m, haversine_m
 from kei_drive.core.glitches import repaired_times
 from kei_drive.core.memory import trim_heap
-from kei_drive.core.track import TrackArrays
+from kei_drive.core.track import DEFAULT_CONFIG, TrackArrays
 from kei_drive.core.track_noise import (
     position_noise_m,
     scatter_noise_m,
@@ -85,6 +85,10 @@ MATCH_ROAD_FACTOR = 3.0  # the road between two fixes is at most this times thei
 # between their fixes (``_sparse_steps``). Shorter ones are matched about as surely as a dense
 # log thinned to 100-200 m; a 20 s log's 211 m steps along a street found a ramp beside it.
 STEP_CHECK_MIN_M = 400.0
+# A dense log's signal loss this long (a gap in recording, as trip statistics call it) leaves
+# the matcher's road across it a guess too: it is checked as a sparse step (``_sparse_steps``).
+# 90 s lost across 235 m of a trunk road read "Kei-legal" (the matcher took the street beside).
+GAP_CHECK_MIN_S = DEFAULT_CONFIG.gap_min_s
 MATCH_POINT_BUDGET = 20_000  # beyond this many fixes the spacing grows...
 MATCH_MAX_SPACING_M = 100.0  # ...up to this: sparser fixes cost the matcher more, not less
 MATCH_THREADS = LANES  # chunks matched side by side (own engines: ``routing.lanes``)
@@ -453,8 +457,9 @@ def _sparse_steps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
     """The steps whose fixes are too far apart for the matcher's road to be the only one the
     truck could have taken between them (``step_highways``): in a sparse log (fixes
     ``ROAD_STEP_LOG_S`` or more apart, typically), each step of ``STEP_CHECK_MIN_M`` or more;
-    in any log, the steps over 2 km the cut kept (``track_pieces``). Input indices of their
-    two fixes, in order."""
+    in any log, the steps over 2 km the cut kept (``track_pieces``), and the gaps in recording
+    (``GAP_CHECK_MIN_S`` or more) of ``STEP_CHECK_MIN_M`` or more. Input indices of their two
+    fixes, in order."""
     pairs = set(cut.long_steps)
     joined = [p for p in cut.pieces if p.size > 1]
     if not joined:
@@ -463,11 +468,14 @@ def _sparse_steps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
     second = np.concatenate([p[1:] for p in joined])
     dt = track.t[second] - track.t[first]
     timed = np.isfinite(dt)  # (a fix with no time among timed ones: its steps are checked too)
-    if timed.any() and float(np.median(dt[timed])) >= ROAD_STEP_LOG_S:
-        lat, lon = track.lat, track.lon
-        d = haversine_m(lat[first], lon[first], lat[second], lon[second])
-        long = d >= STEP_CHECK_MIN_M
-        pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
+    if not timed.any():
+        return sorted(pairs)
+    long = haversine_m(track.lat[first], track.lon[first], track.lat[second], track.lon[second])
+    long = long >= STEP_CHECK_MIN_M
+    if float(np.median(dt[timed])) < ROAD_STEP_LOG_S:
+        with np.errstate(invalid="ignore"):
+            long &= dt >= GAP_CHECK_MIN_S  # a dense log: its gaps in recording
+    pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
     return sorted(pairs)
 
 

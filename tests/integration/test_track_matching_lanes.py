@@ -657,3 +657,34 @@ def test_a_trackers_days_imported_side_by_side_read_as_one_by_one(
     assert side_by_side == one_by_one
     assert all(trip["highway_use"] is True for trip in side_by_side)  # I 95 each way
     assert all(trip["stats"].get("road_steps") for trip in side_by_side)  # steps measured
+
+
+GAY_STREET_FROM, GAY_STREET_TO = (39.2904, -76.6122), (39.3100, -76.6000)  # 235 m of trunk
+
+
+@pytest.mark.parametrize("noise_m", [0.0, 5.0])
+def test_a_signal_lost_over_a_trunk_road_is_not_no_highway(baltimore, monkeypatch, noise_m):
+    """A 1 Hz phone loses the signal for 100 s (1.2 km) across the 235 m of North President
+    Street (a trunk) on its way north: the matcher joined the fixes either side through the
+    street beside it, and the drive read "Kei-legal", highway use "no" (review: 90 s lost,
+    read so in 5 of 12 drives). The road across a gap is a guess, as a sparse step's is: the
+    fastest road between its fixes runs along the trunk, so it is pointed out."""
+    route = _car_route(baltimore, GAY_STREET_FROM, GAY_STREET_TO)
+    fixes, _ = drive_path(route, 12.0, accuracy_m=5.0, noise_m=noise_m, seed=3)
+    track = TrackArrays.from_points(fixes)
+    (stretch,) = [w for w in check_track(track, router=baltimore).warnings if w.kind == "highway"]
+    assert stretch.road == "North President Street" and stretch.road_class == "trunk"
+    along = np.arange(len(track)) * 12.0
+    keep = (along < 450) | (along > 1650)
+    gapped = TrackArrays.from_columns(
+        track.lat[keep], track.lon[keep], track.t[keep], track.accuracy[keep]
+    )
+    result = check_track(gapped, router=baltimore)
+    assert result.legal is None
+    (note,) = [n for n in result.notes if n.startswith("Possibly on a highway")]
+    assert "of North President Street (trunk)" in note
+    assert "where the GPS fixes are 101 s apart there and the fastest road" in note
+    monkeypatch.setenv("KEI_DRIVE_TILES", str(baltimore.tiles_dir))
+    monkeypatch.delenv("KEI_DRIVE_VALHALLA_URL", raising=False)
+    use, why, judged = highway_use_and_note(gapped)
+    assert use is None and judged and "President Street" in why
