@@ -221,8 +221,15 @@ def speed_chart(
     becomes a ``None`` speed, which the chart draws as a break.
     """
     times = [points[i].time for i in used]
-    if any(t is None for t in times) or not np.isfinite(mph).any():
+    timed = np.array([tt is not None for tt in times], dtype=bool)
+    if timed.sum() < 2 or not np.isfinite(mph[timed]).any():
         return []
+    if not timed.all():  # a fix written without a time: charted without it (it emptied the chart)
+        keep = np.flatnonzero(timed)
+        run_all = np.concatenate(([0], np.cumsum(breaks)))
+        breaks = run_all[keep[1:]] != run_all[keep[:-1]]  # a break between kept fixes stays
+        used, mph = used[keep], mph[keep]
+        times = [times[i] for i in keep]
     t = np.array([tt.timestamp() for tt in times])  # type: ignore[union-attr]
     minutes = (t - t[0]) / 60.0
     run = np.concatenate(([0], np.cumsum(breaks)))

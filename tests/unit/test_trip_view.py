@@ -184,6 +184,19 @@ def test_untimed_track_has_lines_but_no_chart():
     assert view.chart == []
 
 
+def test_a_fix_without_a_time_leaves_the_chart_to_the_others():
+    """One fix written without a time emptied the whole chart (review)."""
+    from dataclasses import replace
+
+    points = drive([12.0] * 120)
+    points[60] = replace(points[60], time=None)
+    view = track_view(points, None)
+    assert len(view.chart) == 119
+    assert all(p["mph"] == pytest.approx(26.8, abs=0.5) for p in view.chart[10:-10])
+    minutes = [p["min"] for p in view.chart]
+    assert minutes == sorted(minutes) and minutes[-1] == pytest.approx(119 / 60, abs=0.01)
+
+
 def test_long_trip_chart_is_bounded_and_keeps_the_peak():
     speeds = [13.0] * 5000
     speeds[2500:2520] = [25.0] * 20  # a 56 mph burst
