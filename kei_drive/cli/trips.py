@@ -155,6 +155,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     except trip_import.AlreadyImported as exc:
         if args.json:  # a program reading the answer learns which trips hold the file
             print_json({"trips": [], "already_imported": skipped, "notes": read_notes})
+        else:  # what was read and held is said before the refusal (it was left unsaid)
+            for note in read_notes:
+                print(f"note: {note}", file=sys.stderr)
         return fail(str(exc))
     except (GpxError, q.NotFound, NoSuchUser, ValueError) as exc:
         return fail(str(exc))

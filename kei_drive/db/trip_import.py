@@ -296,11 +296,9 @@ def _held_note(trip_ids: list[int], rest_stored: bool) -> str:
         return f"{held} part of this log: that stretch was not stored again, the rest was"
     # e.g. a copy of the same drive with fixes the stored one lacks inside its time (where
     # it lost the signal): they make no trip of their own, and are not added to it
-    them, lack = ("it", "lacks") if one else ("them", "lack")
-    return (
-        f"{held} this log: nothing was stored again (fixes {them} {lack} within {them} are "
-        f"not added to {them})"
-    )
+    if one:
+        return f"{held} this log: nothing was stored again (fixes it lacks within it are not added)"
+    return f"{held} this log: nothing was stored again (fixes they lack within them are not added)"
 
 
 def _repeated_note(labels: list[str | None]) -> str:

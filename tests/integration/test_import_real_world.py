@@ -344,9 +344,14 @@ def test_a_copy_that_fills_a_stored_trips_gap_says_what_was_not_added(db, tmp_pa
     assert code == 2 and "nothing imported" in err
     answer = json.loads(out)
     assert answer["trips"] == [] and answer["already_imported"] == [stored["id"]]
+    code, out, err = run(capsys, "trips", "import", str(tmp_path / "second.gpx"))
+    assert code == 2 and err.splitlines() == [
+        f"note: {answer['notes'][0]}",
+        f"kei-drive: error: already imported (trip {stored['id']}): nothing imported",
+    ]
     assert answer["notes"] == [
         f"trip {stored['id']} already holds this log: nothing was stored again (fixes it "
-        "lacks within it are not added to it)"
+        "lacks within it are not added)"
     ]
 
 

@@ -86,3 +86,12 @@ def test_a_sparse_trips_chart_and_map_show_what_its_roads_held(tmp_path, monkeyp
     assert peak == pytest.approx(stats["max_speed_mps"] / 0.44704, abs=0.1)
     labels = [f["properties"].get("label") for f in view.cap_geojson["features"]]
     assert "above cap" in labels
+    # the cap changed, not yet measured again: the row counts the steps the map draws over
+    # it (it read 0 s beside two stretches above the cap; diff review)
+    with app_session(url) as s:
+        q.update_vehicle(s, stored.vehicle_id, uid, speed_cap_mph=40)
+    _, stats, cap, _, view, _ = read_trip(str(trip_id), None, uid)
+    assert cap == pytest.approx(40 * 0.44704)
+    assert stats["over_cap_s"] == pytest.approx(180.0)
+    labels = [f["properties"].get("label") for f in view.cap_geojson["features"]]
+    assert "above cap" in labels

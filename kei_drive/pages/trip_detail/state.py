@@ -10,7 +10,7 @@ import reflex as rx
 
 from kei_drive import routes
 from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
-from kei_drive.core.gap_roads import shown_along_road
+from kei_drive.core.gap_roads import shown_along_road, stored_roads, with_roads_across_gaps
 from kei_drive.core.thinning import thin_for_display
 from kei_drive.core.trips import analyze_track
 from kei_drive.core.units import MPS_PER_MPH
@@ -59,8 +59,10 @@ def read_trip(
             stats = analysis.stats.to_dict()  # live figures while recording
         elif stats is not None and _cap_changed(trip.cap_mps, cap):
             # measured against the vehicle's old cap (the sweeper stores the new figures
-            # soon): the time above the cap this page's map and chart draw
-            stats = stats | {"over_cap_s": analysis.stats.over_cap_s, "cap_mps": cap}
+            # soon): the time above the cap this page's map and chart draw, a sparse log's
+            # steps held over it along the road included (as the sweeper will count them)
+            now = with_roads_across_gaps(analysis.stats, stored_roads(stats))
+            stats = stats | {"over_cap_s": now.over_cap_s, "cap_mps": cap}
         analysis = shown_along_road(analysis, track.t, stats)  # a sparse log's road steps
         points, drawn = thin_for_display(track, analysis)
         view = track_view(points, cap, drawn)
