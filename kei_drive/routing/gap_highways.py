@@ -11,7 +11,7 @@ fastest road between their fixes is checked the same way (``step_highways``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from kei_drive.core.audit import highway_classes
 from kei_drive.core.distance import cumulative_m, haversine_m
+from kei_drive.core.gap_roads import STEP_PACE_SLACK
 from kei_drive.core.track import TrackArrays
 from kei_drive.core.track_pieces import TrackPieces
 from kei_drive.routing import kei_costing as kc
@@ -190,6 +191,7 @@ def step_highways(
     min_stretch_m: float,
     max_speed_mps: float = STEP_MAX_SPEED_MPS,
     lanes: int = LANES,
+    step_speeds: Mapping[tuple[int, int], float] | None = None,
 ) -> GapRoads:
     """For each step of a sparse log (``steps``: input indices of its two fixes), the highway
     stretches of ``min_stretch_m`` or more on the fastest car road between its fixes, when the
@@ -198,13 +200,15 @@ def step_highways(
     shortest; a car between them would take the fastest, and a fix a minute cannot tell which
     the truck took. Many steps are asked on ``lanes`` engines of their own side by side (as the
     matcher's chunks: ``routing.lanes``). Raises ``RouterUnavailableError`` when the
-    routing server does not answer."""
+    routing server does not answer. ``step_speeds``: a lower bound than ``max_speed_mps`` for
+    some steps (a dense log's gaps: ``pace_across_gaps``)."""
     found = GapRoads()
     checked = list(steps[:MAX_STEPS_CHECKED])
+    bounds = step_speeds or {}
     found.unknown = len(steps) - len(checked)
 
     def ask(lane: Router, step: tuple[int, int]) -> list[PossibleHighway] | None:
-        return _step_stretches(lane, track, step, min_stretch_m, max_speed_mps)
+        return _step_stretches(lane, track, step, min_stretch_m, bounds.get(step, max_speed_mps))
 
     last_end = -1
     for (a, b), stretches in zip(
@@ -299,3 +303,50 @@ def _fastest(
 
 def _at(track: TrackArrays, i: int) -> tuple[float, float]:
     return float(track.lat[i]), float(track.lon[i])
+
+
+# A dense log's gap: the road across it at most this much faster than the truck's pace around
+# it (as a sparse step's road is counted: ``core.gap_roads.STEP_PACE_SLACK``), its pace being
+# the fastest it covered in PACE_WINDOW_S within PACE_REACH_S of the gap, or the gap's line.
+PACE_WINDOW_S = 10.0
+PACE_REACH_S = 60.0
+
+
+def pace_across_gaps(
+    track: TrackArrays, gaps: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], float]:
+    """For each gap in recording of a dense log (input indices of its two fixes), the fastest
+    the truck could have driven across it: ``STEP_PACE_SLACK`` times its pace around it, at
+    most ``STEP_MAX_SPEED_MPS``. A Kei drive at 12 m/s losing 92 s of signal was read
+    "possibly on a highway": the fastest car road between its fixes (1,575 m, 17 m/s) ran
+    along a trunk, the shortest (1,080 m) fitted its pace."""
+    out: dict[tuple[int, int], float] = {}
+    t = track.t
+    for a, b in gaps:
+        gap_s = float(t[b] - t[a])
+        if not gap_s > 0:
+            continue
+        line = haversine_m(*_at(track, a), *_at(track, b)) / gap_s
+        pace = max(line, _fastest_window(track, a, -1), _fastest_window(track, b, 1))
+        out[(a, b)] = min(STEP_MAX_SPEED_MPS, STEP_PACE_SLACK * pace)
+    return out
+
+
+def _fastest_window(track: TrackArrays, at: int, way: int) -> float:
+    """The fastest straight-line speed over ``PACE_WINDOW_S`` among the fixes within
+    ``PACE_REACH_S`` before (``way`` -1) or after (+1) fix ``at`` (0 when none)."""
+    t = track.t
+    if way < 0:
+        lo, hi = int(np.searchsorted(t, t[at] - PACE_REACH_S, side="left")), at + 1
+    else:
+        lo, hi = at, int(np.searchsorted(t, t[at] + PACE_REACH_S, side="right"))
+    tt = t[lo:hi]
+    if tt.size < 2 or not np.isfinite(tt).all():
+        return 0.0
+    ends = np.searchsorted(tt, tt + PACE_WINDOW_S, side="left")
+    ok = ends < tt.size
+    if not ok.any():
+        return 0.0
+    i, j = np.flatnonzero(ok) + lo, ends[ok] + lo
+    metres = haversine_m(track.lat[i], track.lon[i], track.lat[j], track.lon[j])
+    return float(np.max(metres / (t[j] - t[i])))

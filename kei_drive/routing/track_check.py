@@ -35,7 +35,12 @@ from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
 from kei_drive.routing import kei_costing as kc
 from kei_drive.routing.base import NoRouteError, Router, RoutingError
 from kei_drive.routing.drawn_routes import followed_note, roads_between
-from kei_drive.routing.gap_highways import GapRoads, gap_highways, step_highways
+from kei_drive.routing.gap_highways import (
+    GapRoads,
+    gap_highways,
+    pace_across_gaps,
+    step_highways,
+)
 from kei_drive.routing.lanes import LANES, in_lanes
 from kei_drive.routing.planner import (
     DESTINATION_TYPES,
@@ -457,26 +462,40 @@ def _sparse_steps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
     """The steps whose fixes are too far apart for the matcher's road to be the only one the
     truck could have taken between them (``step_highways``): in a sparse log (fixes
     ``ROAD_STEP_LOG_S`` or more apart, typically), each step of ``STEP_CHECK_MIN_M`` or more;
-    in any log, the steps over 2 km the cut kept (``track_pieces``), and the gaps in recording
-    (``GAP_CHECK_MIN_S`` or more) of ``STEP_CHECK_MIN_M`` or more. Input indices of their two
-    fixes, in order."""
-    pairs = set(cut.long_steps)
+    in any log, the steps over 2 km the cut kept (``track_pieces``), and a dense log's gaps
+    in recording (``_dense_gaps``). Input indices of their two fixes, in order."""
+    steps, dense = _long_steps(track, cut)
+    return sorted(set(cut.long_steps) | set(steps if not dense else _dense_gaps(track, cut)))
+
+
+def _dense_gaps(track: TrackArrays, cut: Any) -> list[tuple[int, int]]:
+    """A dense log's gaps in recording (``GAP_CHECK_MIN_S`` or more) of ``STEP_CHECK_MIN_M``
+    or more inside the pieces the matcher joins (none in a sparse log)."""
+    steps, dense = _long_steps(track, cut)
+    if not dense or not steps:
+        return []
+    a, b = np.array(steps).T
+    with np.errstate(invalid="ignore"):
+        gap = track.t[b] - track.t[a] >= GAP_CHECK_MIN_S
+    return list(zip(a[gap].tolist(), b[gap].tolist(), strict=True))
+
+
+def _long_steps(track: TrackArrays, cut: Any) -> tuple[list[tuple[int, int]], bool]:
+    """The steps of ``STEP_CHECK_MIN_M`` or more inside the cut's pieces, and whether the log
+    is dense (its median step under ``ROAD_STEP_LOG_S``); none when it is untimed."""
     joined = [p for p in cut.pieces if p.size > 1]
     if not joined:
-        return sorted(pairs)
+        return [], False
     first = np.concatenate([p[:-1] for p in joined])
     second = np.concatenate([p[1:] for p in joined])
     dt = track.t[second] - track.t[first]
     timed = np.isfinite(dt)  # (a fix with no time among timed ones: its steps are checked too)
     if not timed.any():
-        return sorted(pairs)
+        return [], False
     long = haversine_m(track.lat[first], track.lon[first], track.lat[second], track.lon[second])
     long = long >= STEP_CHECK_MIN_M
-    if float(np.median(dt[timed])) < ROAD_STEP_LOG_S:
-        with np.errstate(invalid="ignore"):
-            long &= dt >= GAP_CHECK_MIN_S  # a dense log: its gaps in recording
-    pairs.update(zip(first[long].tolist(), second[long].tolist(), strict=True))
-    return sorted(pairs)
+    pairs = list(zip(first[long].tolist(), second[long].tolist(), strict=True))
+    return pairs, float(np.median(dt[timed])) < ROAD_STEP_LOG_S
 
 
 def _breakage_m(seg: np.ndarray) -> float:
@@ -686,7 +705,10 @@ def track_uses_highway(
     possible += across.possible
     # one engine, as for the matching above: a trip is judged in the server's background,
     # where memory counts more than seconds
-    steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M, lanes=1)
+    paces = pace_across_gaps(track, _dense_gaps(track, cut))
+    steps = step_highways(
+        router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M, lanes=1, step_speeds=paces
+    )
     possible += steps.possible
     if possible:  # not "no": the fixes were too few to tell
         if why_out is not None:
@@ -846,7 +868,10 @@ def check_track(
         across_unknown = across.unknown
     steps = GapRoads()
     if router is not None:
-        steps = step_highways(router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M)
+        paces = pace_across_gaps(track, _dense_gaps(track, cut))
+        steps = step_highways(
+            router, track, _sparse_steps(track, cut), SUSTAINED_MIN_M, step_speeds=paces
+        )
         possible += _not_yet_found(steps.possible, possible, _counted_highway_names(pieces))
         across_unknown = across_unknown or bool(steps.unknown)
     notes.extend(possible_notes(possible))

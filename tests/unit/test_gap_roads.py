@@ -233,3 +233,25 @@ def test_the_chart_and_map_of_a_sparse_log_show_what_its_roads_held():
     assert shown.over_cap.tolist() == [3 <= i <= 6 for i in range(11)]  # the 3 steps' fixes
     assert (shown.speed_mps >= analysis.speed_mps).all()  # only raised, never lowered
     assert shown_along_road(analysis, arrays.t, stats.to_dict()) is analysis  # no roads
+
+
+def test_a_dense_logs_gap_is_crossed_at_most_a_little_faster_than_the_truck_went():
+    """The road checked across a dense log's gap in recording must fit the truck's pace
+    around it (30 % over the fastest 10 s within a minute either side, or the gap's line):
+    the fastest car road at 90 mph fitted any gap, and a Kei drive's 92 s gap read
+    "possibly on a highway" from a detour along a trunk."""
+    from kei_drive.core.track import TrackArrays
+    from kei_drive.routing.gap_highways import STEP_MAX_SPEED_MPS, pace_across_gaps
+
+    track = TrackBuilder().start().drive(1_200, 12.0).hidden(90, 12.0).drive(600, 8.0)
+    arrays = TrackArrays.from_points(track.points)
+    (gap,) = [(i, i + 1) for i in range(len(arrays) - 1) if arrays.t[i + 1] - arrays.t[i] > 60]
+    assert pace_across_gaps(arrays, [gap])[gap] == pytest.approx(1.3 * 12.0, rel=0.01)
+    parked = TrackBuilder().start().stop(120, 0.0).hidden(90, 20.0).stop(120, 0.0)
+    arrays = TrackArrays.from_points(parked.points)
+    (gap,) = [(i, i + 1) for i in range(len(arrays) - 1) if arrays.t[i + 1] - arrays.t[i] > 60]
+    assert pace_across_gaps(arrays, [gap])[gap] == pytest.approx(1.3 * 1800 / 91, rel=0.01)  # line
+    fast = TrackBuilder().start().drive(3_000, 38.0).hidden(90, 38.0).drive(3_000, 38.0)
+    arrays = TrackArrays.from_points(fast.points)
+    (gap,) = [(i, i + 1) for i in range(len(arrays) - 1) if arrays.t[i + 1] - arrays.t[i] > 60]
+    assert pace_across_gaps(arrays, [gap])[gap] == STEP_MAX_SPEED_MPS
