@@ -348,5 +348,10 @@ def _fastest_window(track: TrackArrays, at: int, way: int) -> float:
     if not ok.any():
         return 0.0
     i, j = np.flatnonzero(ok) + lo, ends[ok] + lo
+    seconds = t[j] - t[i]
+    held = seconds >= PACE_WINDOW_S  # (stamps out of order leave some windows short)
+    if not held.any():
+        return 0.0
+    i, j = i[held], j[held]
     metres = haversine_m(track.lat[i], track.lon[i], track.lat[j], track.lon[j])
-    return float(np.max(metres / (t[j] - t[i])))
+    return float(np.max(metres / seconds[held]))
