@@ -25,6 +25,10 @@ const PREFETCH_CONCURRENCY = 4;
 const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/", "/signin", "/signout", "/setup", "/join", "/settings"];
 const bypassed = (url) => BYPASS.some((p) => new URL(url, self.location).pathname.startsWith(p));
 const NETWORK_TIMEOUT_MS = 4000;
+// The build whose files the shell cache was last pruned to (a synthetic entry holding its
+// React Router manifest's URL, which changes with every build).
+const BUILD_MARK = "/__kei_build";
+const BUILD_MANIFEST = /\/assets\/manifest-[\w-]+\.js/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -82,30 +86,113 @@ function withTimeout(promise, ms) {
   });
 }
 
-async function networkFirst(request, fallbackUrl) {
+/** The network, else the copy kept (``page``: of the page at this path, whatever its query,
+ * with or without the closing slash). ``afterStored(response)`` runs once a copy is kept. */
+async function networkFirst(request, fallbackUrl, { page = false, afterStored = null } = {}) {
   const cache = await caches.open(VERSION);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (response.ok) cache.put(request, response.clone());
+    if (response.ok) {
+      const copy = afterStored ? response.clone() : null;
+      const stored = cache.put(request, response.clone());
+      if (afterStored) afterStored(stored.then(() => copy));
+    }
     return response;
   } catch (err) {
-    const hit = (await cache.match(request, { ignoreVary: true })) || (fallbackUrl && (await cache.match(fallbackUrl, { ignoreVary: true })));
+    const hit =
+      (await cache.match(request, { ignoreVary: true })) ||
+      (page && (await keptPage(cache, new URL(request.url)))) ||
+      (fallbackUrl && (await cache.match(fallbackUrl, { ignoreVary: true })));
     if (hit) return hit;
     throw err;
   }
+}
+
+// Links say "/states"; the server answers "/states/" (a redirect the browser follows itself,
+// so only the page at "/states/" is kept).
+async function keptPage(cache, url) {
+  const options = { ignoreVary: true, ignoreSearch: true };
+  const path = url.pathname;
+  const other = path.endsWith("/") ? path.slice(0, -1) || "/" : `${path}/`;
+  return (await cache.match(path, options)) || (await cache.match(other, options));
 }
 
 // A page: the network, else the copy kept. A page this phone never kept, offline, sends the
 // driver to the Drive screen (its code is kept), which says the page needs a connection.
 // Serving the Drive screen's page at the other page's address made the router load that
 // page's code, fail offline, and reload without end; recording stopped meanwhile.
-async function navigation(request, url) {
-  if (url.pathname === "/") return networkFirst(request, "/"); // "/?guide=1" is "/" too
+// A page's query only tells its code what to show ("/states?state=MD"): offline, the page kept
+// with another query or none serves.
+async function navigation(request, url, event) {
+  const fallback = url.pathname === "/" ? "/" : null; // "/?guide=1" is "/" too
   try {
-    return await networkFirst(request);
-  } catch {
+    // Pruning waits until this page is kept: it drops pages of other builds, and must read
+    // this page's new copy, not the one it replaces.
+    const afterStored = (stored) =>
+      event.waitUntil(stored.then((page) => page.text()).then(pruneOldBuilds).catch(() => null));
+    return await networkFirst(request, fallback, { page: true, afterStored });
+  } catch (err) {
+    if (fallback) throw err;
     return Response.redirect(`/?offline=${encodeURIComponent(url.pathname)}`, 302);
   }
+}
+
+// ------------------------------------------------------------------ Old builds
+// Build output has hashed names, kept first-hit: without pruning, every deploy added its files
+// to the phone's cache for good. A page fetched from the network names its build's manifest;
+// when that differs from the last build pruned to, the files no file of this build refers to
+// (the manifest lists the routes' modules; lazy chunks are named only inside the modules that
+// load them, so cached modules are read too) and the pages of other builds are dropped.
+
+/** Build files a page, manifest, module or style sheet refers to, as "/assets/<name>". */
+function assetRefs(text) {
+  const refs = new Set();
+  for (const match of text.matchAll(/(?:\/assets\/|\bassets\/|\.\/)([\w.$-]+\.(?:js|css))\b/g)) {
+    refs.add(`/assets/${match[1]}`);
+  }
+  return refs;
+}
+
+let pruning = Promise.resolve();
+function pruneOldBuilds(pageHtml) {
+  const manifest = pageHtml.match(BUILD_MANIFEST)?.[0];
+  if (!manifest) return pruning;
+  pruning = pruning.then(() => pruneTo(manifest, pageHtml)).catch(() => null);
+  return pruning;
+}
+
+async function pruneTo(manifest, pageHtml) {
+  const cache = await caches.open(VERSION);
+  const mark = await cache.match(BUILD_MARK);
+  if (mark && (await mark.text()) === manifest) return;
+  const manifestResponse = await cacheFirst(new Request(manifest));
+  if (!manifestResponse.ok) return; // not this build's after all: prune nothing
+  const manifestText = await manifestResponse.text();
+  const keep = new Set([manifest, ...assetRefs(pageHtml), ...assetRefs(manifestText)]);
+  const keys = await cache.keys();
+  const cached = new Map(keys.map((r) => [new URL(r.url).pathname, r]));
+  const queue = [...keep];
+  while (queue.length) {
+    const path = queue.pop();
+    const request = cached.get(path);
+    if (!request || path === manifest || !/\.(js|css)$/.test(path)) continue;
+    const hit = await cache.match(request);
+    for (const ref of assetRefs(hit ? await hit.text() : "")) {
+      if (!keep.has(ref)) keep.add(ref), queue.push(ref);
+    }
+  }
+  for (const request of keys) {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith("/assets/")) {
+      if (!keep.has(path)) await cache.delete(request);
+      continue;
+    }
+    const hit = await cache.match(request);
+    if (!hit || !(hit.headers.get("Content-Type") || "").includes("text/html")) continue;
+    const build = (await hit.text()).match(BUILD_MANIFEST)?.[0];
+    if (build && build !== manifest) await cache.delete(request);
+  }
+  await cache.put(BUILD_MARK, new Response(manifest));
 }
 
 async function cacheFirst(request) {
@@ -306,7 +393,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (bypassed(url)) return;
   if (request.mode === "navigate") {
-    event.respondWith(navigation(request, url));
+    event.respondWith(navigation(request, url, event));
   } else if (url.pathname.startsWith("/assets/")) {
     event.respondWith(cacheFirst(request)); // hashed build output: immutable
   } else {

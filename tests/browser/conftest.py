@@ -168,6 +168,21 @@ GPS_CLOCK_SCRIPT = """
 RESYNC_AFTER_MS = 3000  # a longer real pause than this is a deliberate gap in the fixes
 
 
+def wait_until(page, async_check: str, *, timeout_ms: int = 15_000, every_ms: int = 250):
+    """Poll an async page function until it answers truthy, and return its answer.
+
+    ``page.wait_for_function`` does not await a promise: an async check passes at once.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        answer = page.evaluate(async_check)
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout_ms} ms: {async_check}")
+        page.wait_for_timeout(every_ms)
+
+
 def feed(page, positions, *, interval_ms: int = 1000, accuracy: float = 8) -> None:
     """Send positions to the page one per ``interval_ms``, as a phone's GPS would.
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.browser.conftest import START, feed, north_of
+from tests.browser.conftest import START, feed, north_of, wait_until
 
 
 def open_drive(page):
@@ -104,6 +104,20 @@ def test_manifest_parses_with_icons(phone):
         assert response.ok and response.body()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+SHELL_CACHE = "(await caches.keys()).filter(n => !n.includes('basemap'))[0]"
+WAIT_FOR_KEPT_SHELL = f"""async () => {{
+    const name = {SHELL_CACHE};
+    if (!name) return false;
+    const keys = await (await caches.open(name)).keys();
+    return keys.some(r => new URL(r.url).pathname.startsWith('/assets/'))
+        && keys.some(r => new URL(r.url).pathname === '/');
+}}"""
+SHELL_PATHS = f"""async () => {{
+    const keys = await (await caches.open({SHELL_CACHE})).keys();
+    return keys.map(r => new URL(r.url).pathname + new URL(r.url).search);
+}}"""
+
+
 @pytest.mark.slow
 def test_service_worker_serves_drive_screen_offline(phone):
     open_drive(phone)
@@ -111,16 +125,7 @@ def test_service_worker_serves_drive_screen_offline(phone):
     assert state in ("activated", "activating")
     phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
     # Wait until the page's own scripts are in the cache (sent by the page after registration).
-    phone.wait_for_function(
-        """async () => {
-            const names = await caches.keys();
-            if (!names.length) return false;
-            const keys = await (await caches.open(names[0])).keys();
-            return keys.some(r => new URL(r.url).pathname.startsWith('/assets/'))
-                && keys.some(r => new URL(r.url).pathname === '/');
-        }""",
-        timeout=20_000,
-    )
+    wait_until(phone, WAIT_FOR_KEPT_SHELL, timeout_ms=20_000)
     phone.wait_for_timeout(1500)
     phone.context.set_offline(True)
     try:
@@ -128,6 +133,75 @@ def test_service_worker_serves_drive_screen_offline(phone):
         phone.wait_for_selector("#speed-mph", timeout=15_000)
         feed(phone, drive_north(START, 13.41, 5))
         assert abs(int(phone.inner_text("#speed-mph")) - 30) <= 1
+    finally:
+        phone.context.set_offline(False)
+
+
+@pytest.mark.slow
+def test_a_new_build_drops_the_previous_builds_files(phone):
+    """After a deploy, the files and pages of the build before are dropped from the phone's
+    cache (they used to pile up with each deploy), and the Drive screen still opens offline."""
+    open_drive(phone)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_until(phone, WAIT_FOR_KEPT_SHELL, timeout_ms=20_000)
+    phone.wait_for_timeout(1500)
+    current = set(phone.evaluate(SHELL_PATHS))
+    # What a previous deploy left behind: a module, a style sheet, a page naming its manifest.
+    phone.evaluate(
+        f"""async () => {{
+            const cache = await caches.open({SHELL_CACHE});
+            const as = (type) => ({{headers: {{'Content-Type': type}}}});
+            const js = as('text/javascript');
+            await cache.put('/assets/drive-OLDBUILD.js', new Response('export {{}}', js));
+            await cache.put('/assets/map-OLDBUILD.css', new Response('a{{}}', as('text/css')));
+            const page = '<script src="/assets/manifest-0ldb0ild.js"></script>';
+            await cache.put('/garage', new Response(page, as('text/html')));
+            await cache.put('/__kei_build', new Response('/assets/manifest-0ldb0ild.js'));
+        }}"""
+    )
+    phone.reload()
+    phone.wait_for_selector("#speed-mph")
+    build = wait_until(
+        phone,
+        f"""async () => {{
+            const mark = await (await caches.open({SHELL_CACHE})).match('/__kei_build');
+            const build = mark ? await mark.text() : '';
+            return !build.includes('0ldb0ild') && build;
+        }}""",
+    )
+    assert build.startswith("/assets/manifest-")
+    kept = set(phone.evaluate(SHELL_PATHS))
+    assert not {"/assets/drive-OLDBUILD.js", "/assets/map-OLDBUILD.css", "/garage"} & kept
+    assert {path for path in current if path.startswith("/assets/")} <= kept
+    phone.context.set_offline(True)
+    try:
+        phone.reload()
+        phone.wait_for_selector("#speed-mph", timeout=15_000)
+        feed(phone, drive_north(START, 13.41, 5))
+        assert abs(int(phone.inner_text("#speed-mph")) - 30) <= 1
+    finally:
+        phone.context.set_offline(False)
+
+
+@pytest.mark.slow
+def test_a_kept_page_opens_offline_with_another_query(phone):
+    """The rules page visited once, then the link to a state's rules offline ("/states?state=MD";
+    the server's answer, kept, is at "/states/"): the kept page, not "needs a connection"."""
+    open_drive(phone)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    phone.goto("/states")
+    wait_until(
+        phone,
+        f"""async () => {{
+            const keys = await (await caches.open({SHELL_CACHE})).keys();
+            return keys.some(r => new URL(r.url).pathname.startsWith('/states'));
+        }}""",
+    )
+    phone.context.set_offline(True)
+    try:
+        phone.goto("/states?state=MD")
+        assert phone.url.endswith("/states?state=MD")
+        phone.wait_for_function("document.body.innerText.includes('Where may a Kei truck drive?')")
     finally:
         phone.context.set_offline(False)
 

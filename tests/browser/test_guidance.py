@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.browser.conftest import GPS_CLOCK_SCRIPT, M_PER_DEG_LAT, feed
+from tests.browser.conftest import GPS_CLOCK_SCRIPT, M_PER_DEG_LAT, feed, wait_until
 from tests.support.guidance_route import GUIDE_FROM, GUIDE_TO, planned_guidance
 from tests.support.osm_synth import synth_tiles, write_network
 
@@ -286,7 +286,8 @@ def test_guidance_survives_a_reload_with_no_network(phone, guidance):
     start_guidance(page, guidance, line.at(turn1 - 300))
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
     # The guidance code (a chunk of its own, loaded after the speed readout) is stored too.
-    page.wait_for_function(
+    wait_until(
+        page,
         """async () => {
             const names = await caches.keys();
             for (const name of names) {
@@ -296,7 +297,7 @@ def test_guidance_survives_a_reload_with_no_network(phone, guidance):
             }
             return false;
         }""",
-        timeout=20_000,
+        timeout_ms=20_000,
     )
     page.context.set_offline(True)
     try:
