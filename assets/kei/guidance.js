@@ -258,14 +258,24 @@ export class OffRouteMonitor {
   }
 }
 
+// One rounding for the screen and the voice, so the voice never says "200 feet" beside "250
+// ft": feet in steps of 50 below 0.2 mi (nobody says "0.1 miles"), then tenths of a mile,
+// then whole miles from 10.
+const FEET_UNTIL_MILES = 0.2;
+function roundedDistance(meters) {
+  const m = Math.max(0, meters);
+  const miles = m / METERS_PER_MILE;
+  if (miles >= 10) return { miles: Math.round(miles) };
+  const tenths = Math.round(miles * 10) / 10;
+  if (tenths >= FEET_UNTIL_MILES) return { miles: tenths };
+  return { feet: Math.round(m / METERS_PER_FOOT / 50) * 50 };
+}
+
 /** "2.1 mi", "0.3 mi", "450 ft" for the screen. */
 export function formatDistance(meters) {
   if (!Number.isFinite(meters)) return "";
-  const m = Math.max(0, meters);
-  const miles = m / METERS_PER_MILE;
-  if (miles >= 10) return `${Math.round(miles)} mi`;
-  if (miles >= 0.1) return `${miles.toFixed(1)} mi`;
-  return `${Math.max(0, Math.round(m / METERS_PER_FOOT / 50) * 50)} ft`;
+  const { miles, feet } = roundedDistance(meters);
+  return miles !== undefined ? `${miles} mi` : `${feet} ft`;
 }
 
 /** "1 h 05 min", "12 min", "less than a minute". */
@@ -277,14 +287,11 @@ export function formatDuration(seconds) {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
-/** The distance as said aloud: "1.5 miles", "0.7 miles", "500 feet". */
+/** The distance as said aloud, rounded as on the screen: "1.5 miles", "0.7 miles", "450 feet". */
 export function spokenDistance(meters) {
-  const miles = meters / METERS_PER_MILE;
-  if (miles >= 0.2) {
-    const rounded = miles >= 10 ? Math.round(miles) : Math.round(miles * 10) / 10;
-    return `${rounded} ${rounded === 1 ? "mile" : "miles"}`;
-  }
-  return `${Math.max(100, Math.round(meters / METERS_PER_FOOT / 100) * 100)} feet`;
+  const { miles, feet } = roundedDistance(meters);
+  if (miles !== undefined) return `${miles} ${miles === 1 ? "mile" : "miles"}`;
+  return `${Math.max(50, feet)} feet`;
 }
 
 /** "Ohio line: only in towns…" + "2.1 mi" -> "Ohio line in 2.1 mi: only in towns…". */

@@ -155,7 +155,8 @@ test("off route allows for the accuracy of each fix", () => {
 
 test("distances and times read the way a US driver reads them", () => {
   assert.equal(formatDistance(3380), "2.1 mi");
-  assert.equal(formatDistance(200), "0.1 mi");
+  assert.equal(formatDistance(200), "650 ft"); // feet until 0.2 mi: nobody says "0.1 miles"
+  assert.equal(formatDistance(320), "0.2 mi");
   assert.equal(formatDistance(137), "450 ft");
   assert.equal(formatDistance(20000), "12 mi");
   assert.equal(formatDuration(600), "10 min");
@@ -165,6 +166,19 @@ test("distances and times read the way a US driver reads them", () => {
   assert.equal(spokenDistance(152), "500 feet");
   assert.equal(withDistance("Ohio line: only in towns that allow Kei", "2.1 mi"), "Ohio line in 2.1 mi: only in towns that allow Kei");
   assert.equal(withDistance("Highway stretch", "500 feet"), "Highway stretch in 500 feet");
+});
+
+test("the voice says the distance the screen shows", () => {
+  // Was: "In 200 feet" said beside "250 ft" on the screen, "600 feet" beside "0.1 mi".
+  assert.equal(spokenDistance(76), "250 feet");
+  assert.equal(formatDistance(76), "250 ft");
+  for (let m = 15; m < 20000; m += 7) {
+    const shown = formatDistance(m).split(" ");
+    const said = spokenDistance(m).split(" ");
+    assert.equal(said[0], shown[0], `${m} m: "${spokenDistance(m)}" beside "${formatDistance(m)}"`);
+    assert.equal(said[1].slice(0, 2), shown[1].slice(0, 2) === "mi" ? "mi" : "fe", `${m} m`);
+  }
+  assert.equal(spokenDistance(5), "50 feet"); // never "0 feet"
 });
 
 test("announcements fall back to the audit warnings' first sentence", () => {
@@ -227,7 +241,7 @@ test("voice: starting close to a turn says only the nearest prompt", () => {
   const said = drive(ANNOUNCED, 25, { from: 800, to: 1050 });
   assert.deepEqual(
     said.map((s) => s.phrase),
-    ["Ohio line in 0.4 miles: only in towns that allow Kei.", "In 700 feet, turn right onto Main Street.", "Turn right onto Main Street now."], // 200 m: the real distance,
+    ["Ohio line in 0.4 miles: only in towns that allow Kei.", "In 650 feet, turn right onto Main Street.", "Turn right onto Main Street now."], // 200 m: the real distance,
   );
 });
 
@@ -273,7 +287,7 @@ test("voice: a turn right after the next one is said with it", () => {
   }
   assert.deepEqual(said, [
     "In a quarter mile, turn left onto Hoffman Street, then turn right onto Ensor Street.",
-    "In 300 feet, turn left onto Hoffman Street, then turn right onto Ensor Street.",
+    "In 350 feet, turn left onto Hoffman Street, then turn right onto Ensor Street.",
     "Turn left onto Hoffman Street now, then turn right onto Ensor Street.",
     "Your destination is in a quarter mile.",
   ]);
