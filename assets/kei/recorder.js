@@ -113,7 +113,12 @@ async function confirmed(response, what) {
   const reply = await response.json().catch(() => null);
   if (response.ok && reply && typeof reply === "object") return { reply };
   if (!response.ok && !TRY_AGAIN.has(response.status)) return { refused: `${what} (${response.status})` };
-  throw Object.assign(new Error(`${what}: not confirmed yet (${response.status}); trying again`), { fromServer: true });
+  const why = response.ok
+    ? "the answer was not the server's (a Wi-Fi sign-in page?)"
+    : response.status === 429
+      ? "the server is busy (429)"
+      : `the server answered ${response.status}`;
+  throw Object.assign(new Error(`${what}: not confirmed yet, ${why}; trying again`), { answered: true });
 }
 
 // The driver's clock, so the server names the trip in local time ("2026-12-02 08:15 EST").
@@ -274,8 +279,9 @@ async function sync() {
       forgetMe();
       set({ lastError: SIGNED_OUT_NOTE });
     } else {
-      set({ online: false, lastError: err?.fromServer ? err.message : null });
-      if (!err?.fromServer) reportRoad(0, null); // no connection: the road is unknown
+      // An answer (a 429, a Wi-Fi sign-in page) is not "offline": the label says what it was.
+      set({ online: Boolean(err?.answered), lastError: err?.fromServer || err?.answered ? err.message : null });
+      if (!err?.fromServer && !err?.answered) reportRoad(0, null); // no connection: the road is unknown
     }
   } finally {
     syncing = false;

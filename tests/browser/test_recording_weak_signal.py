@@ -79,6 +79,29 @@ def test_a_trip_creation_not_confirmed_keeps_its_vehicle(phone, app_server):
         assert q.get_trip(s, trip_uuid).vehicle_id == vehicle_id
 
 
+def test_a_busy_server_or_a_sign_in_page_is_said_not_offline(phone, app_server):
+    """A 429, then a Wi-Fi sign-in page, answering the trip's creation: the status line said
+    "offline, kept on this phone" beside a server that had answered. It now says what came
+    back, and the trip is created once the server takes it."""
+    busy = (429, "application/json", '{"error": "too many requests"}')
+    seen = answer_first(
+        phone, "**/api/v1/trips/*", [busy, busy, (200, "text/html", SIGN_IN_PAGE)] * 2
+    )
+    trip_uuid = start_trip(phone)
+    labels = set()
+    deadline = time.monotonic() + 30
+    while len(seen) < 6 and time.monotonic() < deadline:
+        labels.add(phone.inner_text("#trip-status"))
+        phone.wait_for_timeout(200)
+    labels.add(phone.inner_text("#trip-status"))
+    assert any("the server is busy (429)" in label for label in labels), labels
+    assert any("Wi-Fi sign-in page" in label for label in labels), labels
+    assert not any("offline" in label for label in labels), labels
+    feed(phone, positions(3))
+    wait_all_sent(phone)
+    assert len(stored(app_server, trip_uuid)) == 3
+
+
 STORAGE_FULL = """
 (() => {
   const put = IDBObjectStore.prototype.put;
