@@ -25,6 +25,7 @@ const PREFETCH_CONCURRENCY = 4;
 const BYPASS = ["/_event", "/_upload", "/ping", "/_health", "/api/", "/signin", "/signout", "/setup", "/join", "/settings"];
 const bypassed = (url) => BYPASS.some((p) => new URL(url, self.location).pathname.startsWith(p));
 const NETWORK_TIMEOUT_MS = 4000;
+const TIMED_OUT = "timeout";
 // The build whose files the shell cache was last pruned to (a synthetic entry holding its
 // React Router manifest's URL, which changes with every build).
 const BUILD_MARK = "/__kei_build";
@@ -78,7 +79,7 @@ self.addEventListener("message", (event) => {
 
 function withTimeout(promise, ms) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    const timer = setTimeout(() => reject(new Error(TIMED_OUT)), ms);
     promise.then(
       (v) => (clearTimeout(timer), resolve(v)),
       (e) => (clearTimeout(timer), reject(e)),
@@ -87,23 +88,31 @@ function withTimeout(promise, ms) {
 }
 
 /** The network, else the copy kept (``page``: of the page at this path, whatever its query,
- * with or without the closing slash). ``afterStored(response)`` runs once a copy is kept. */
-async function networkFirst(request, fallbackUrl, { page = false, afterStored = null } = {}) {
+ * with or without the closing slash). A network slower than NETWORK_TIMEOUT_MS gives way to
+ * a kept copy; with none kept, the network is waited for (a slow link is not "offline").
+ * ``afterStored(response)`` runs once a fresh copy is kept; ``event`` is kept alive until the
+ * network answered (also when a kept copy was served first). */
+async function networkFirst(request, fallbackUrl, { page = false, afterStored = null, event = null } = {}) {
   const cache = await caches.open(VERSION);
-  try {
-    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+  const fetching = fetch(request).then((response) => {
     if (response.ok) {
       const copy = afterStored ? response.clone() : null;
       const stored = cache.put(request, response.clone());
+      event?.waitUntil(stored.catch(() => null));
       if (afterStored) afterStored(stored.then(() => copy));
     }
     return response;
+  });
+  event?.waitUntil(fetching.catch(() => null));
+  try {
+    return await withTimeout(fetching, NETWORK_TIMEOUT_MS);
   } catch (err) {
     const hit =
       (await cache.match(request, { ignoreVary: true })) ||
       (page && (await keptPage(cache, new URL(request.url)))) ||
       (fallbackUrl && (await cache.match(fallbackUrl, { ignoreVary: true })));
     if (hit) return hit;
+    if (err?.message === TIMED_OUT) return fetching;
     throw err;
   }
 }
@@ -130,7 +139,7 @@ async function navigation(request, url, event) {
     // this page's new copy, not the one it replaces.
     const afterStored = (stored) =>
       event.waitUntil(stored.then((page) => page.text()).then(pruneOldBuilds).catch(() => null));
-    return await networkFirst(request, fallback, { page: true, afterStored });
+    return await networkFirst(request, fallback, { page: true, afterStored, event });
   } catch (err) {
     if (fallback) throw err;
     return Response.redirect(`/?offline=${encodeURIComponent(url.pathname)}`, 302);
@@ -397,6 +406,6 @@ self.addEventListener("fetch", (event) => {
   } else if (url.pathname.startsWith("/assets/")) {
     event.respondWith(cacheFirst(request)); // hashed build output: immutable
   } else {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(request, null, { event }));
   }
 });

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.conftest import START, feed, north_of, wait_until
+from tests.support.slow_link import SlowLink
 
 
 def open_drive(page):
@@ -204,6 +206,23 @@ def test_a_kept_page_opens_offline_with_another_query(phone):
         phone.wait_for_function("document.body.innerText.includes('Where may a Kei truck drive?')")
     finally:
         phone.context.set_offline(False)
+
+
+@pytest.mark.slow
+def test_a_page_never_kept_waits_for_a_slow_link(browser, app_server):
+    """On a link slower than the worker's 4 s wait, a page the phone never kept sent the driver
+    to "this page needs a connection"; with nothing kept, the worker now waits for it."""
+    with SlowLink(app_server.url, slow=("/garage",), delay_s=6) as link:
+        context = browser.new_context(base_url=link.url, viewport={"width": 390, "height": 844})
+        try:
+            page = context.new_page()
+            page.goto("/")
+            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+            page.goto("/garage", timeout=40_000)
+            assert urlsplit(page.url).path.rstrip("/") == "/garage", page.url
+            assert link.held, "the link never held the page back"
+        finally:
+            context.close()
 
 
 def test_parked_jitter_at_2_hz_without_device_speed_reads_zero(phone):
