@@ -10,6 +10,7 @@ export const OFF_ROUTE_M = 50; // further than this from the route counts as off
 export const OFF_ROUTE_MIN_FIXES = 3; // ...for this many fixes in a row
 export const OFF_ROUTE_MIN_MS = 3000; // spanning at least this long
 export const AWAY_GROWTH_M = 10; // and the distance to the route grew by this much (heading away)
+export const PARALLEL_DRIVE_M = 120; // or the truck drove this far (plus twice its accuracy) beyond it
 export const BACK_ON_ROUTE_M = 35; // within this again: back on the route
 export const USELESS_ACCURACY_M = 100; // fixes this vague say nothing about being off route
 export const ARRIVE_M = 30;
@@ -213,10 +214,12 @@ export function progress(prepared, snap, fix = null) {
 }
 
 /**
- * Decides "off route" from a stream of {offsetM, accuracy, timestamp}: off only after several
- * fixes over a few seconds, each clearly beyond the route even allowing for its accuracy, while
- * the distance to the route grows (heading away: a truck parked beside the route, or GPS drift
- * around it, is not off route). Back on as soon as a fix is near the route again.
+ * Decides "off route" from a stream of {offsetM, accuracy, timestamp, lat?, lon?}: off only
+ * after several fixes over a few seconds, each clearly beyond the route even allowing for its
+ * accuracy, while the distance to the route grows (heading away: a truck parked beside the
+ * route, or GPS drift around it, is not off route) or the truck drives on beyond it (a street
+ * parallel to the route: its distance stays the same). Back on as soon as a fix is near the
+ * route again.
  */
 export class OffRouteMonitor {
   constructor() {
@@ -228,7 +231,7 @@ export class OffRouteMonitor {
     this.streak = []; // consecutive fixes beyond the route
   }
 
-  update({ offsetM, accuracy, timestamp }) {
+  update({ offsetM, accuracy, timestamp, lat = null, lon = null }) {
     const acc = Number.isFinite(accuracy) ? accuracy : 20;
     if (acc > USELESS_ACCURACY_M) return this.#result(false);
     if (offsetM <= BACK_ON_ROUTE_M) {
@@ -243,10 +246,12 @@ export class OffRouteMonitor {
       return this.#result(false);
     }
     if (this.offRoute) return this.#result(false);
-    this.streak.push({ offsetM, timestamp });
+    const at = Number.isFinite(lat) && Number.isFinite(lon) ? [lat, lon] : null;
+    this.streak.push({ offsetM, timestamp, at });
     const first = this.streak[0];
     const away = offsetM - Math.min(...this.streak.map((s) => s.offsetM)) >= AWAY_GROWTH_M && offsetM > first.offsetM;
-    if (this.streak.length >= OFF_ROUTE_MIN_FIXES && timestamp - first.timestamp >= OFF_ROUTE_MIN_MS && away) {
+    const drivenOn = at && first.at && flatDistance(first.at, at) >= PARALLEL_DRIVE_M + 2 * acc;
+    if (this.streak.length >= OFF_ROUTE_MIN_FIXES && timestamp - first.timestamp >= OFF_ROUTE_MIN_MS && (away || drivenOn)) {
       this.offRoute = true;
       return this.#result(true);
     }

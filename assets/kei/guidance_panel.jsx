@@ -147,7 +147,13 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       say(prompter.current.update(there, speedMps));
       return;
     }
-    const decision = monitor.current.update({ offsetM: snap.offsetM, accuracy: fix.accuracy, timestamp: fix.timestamp });
+    const decision = monitor.current.update({
+      offsetM: snap.offsetM,
+      accuracy: fix.accuracy,
+      timestamp: fix.timestamp,
+      lat: fix.lat,
+      lon: fix.lon,
+    });
     if (!decision.offRoute) [alongBefore.current, alongHint.current] = [alongHint.current, snap.alongM];
     setState({ snap, p });
     if (decision.offRoute) {

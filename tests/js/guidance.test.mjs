@@ -139,6 +139,25 @@ test("off route: several fixes over seconds, beyond 50 m and heading away", () =
   assert.deepEqual(offsets([60, 80, 100, 120, 30]), [false, false, false, true, false]);
 });
 
+test("off route: driving on along a parallel street, its distance to the route the same", () => {
+  // 80 m beside the route at 11 m/s: the distance never grew, so it was never off route.
+  const m = new OffRouteMonitor();
+  const seen = Array.from({ length: 20 }, (_, i) => {
+    const [lat, lon] = [39.3 + (11 * i) / 111320, -76.6];
+    return m.update({ offsetM: 80 + (i % 2), accuracy: 8, timestamp: i * 1000, lat, lon }).offRoute;
+  });
+  const firstOff = seen.indexOf(true);
+  assert.ok(firstOff >= 12 && firstOff <= 14, `off from fix ${firstOff}: ${seen}`); // ~136 m on
+  assert.ok(seen.slice(firstOff).every(Boolean));
+  // Parked 70 m beside it with 10 m of drift: never off route.
+  const parked = new OffRouteMonitor();
+  for (let i = 0; i < 60; i += 1) {
+    const drift = 10 * Math.sin(i);
+    const [lat, lon] = [39.3 + drift / 111320, -76.6 + drift / 86000];
+    assert.equal(parked.update({ offsetM: 70 + (i % 3), accuracy: 10, timestamp: i * 1000, lat, lon }).offRoute, false);
+  }
+});
+
 test("off route allows for the accuracy of each fix", () => {
   // 70 m off with ±40 m: could be 30 m away, so it never counts.
   assert.deepEqual(offsets([70, 80, 90, 100], { accuracy: 40 }), [false, false, false, false]);
