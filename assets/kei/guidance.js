@@ -55,7 +55,7 @@ export function announcementsFromWarnings(route) {
     .map((w) => {
       // "New York: Kei vehicles are not allowed (1.5 mi of the route). …" -> first sentence
       const first = String(w.message || w.kind).split(/\.\s/)[0].replace(/\s*\([^)]*\)\s*$/, "");
-      return { kind: w.kind, at_m: w.from_m ?? 0, text: first.replace(/\.$/, "") };
+      return { kind: w.kind, at_m: w.from_m ?? 0, to_m: w.to_m, text: first.replace(/\.$/, "") };
     });
 }
 
@@ -80,7 +80,8 @@ export function prepareRoute(guidance) {
   const raw = guidance.announcements ?? announcementsFromWarnings(route);
   const announcements = raw
     .filter((a) => Number.isFinite(a.at_m) && a.text)
-    .map((a, i) => ({ ...a, index: i, atM: a.at_m }))
+    // toM: where the stretch ends (unknown in stored guidance older than to_m: never "on it")
+    .map((a, i) => ({ ...a, index: i, atM: a.at_m, toM: Number.isFinite(a.to_m) ? a.to_m : a.at_m }))
     .sort((a, b) => a.atM - b.atM);
   return {
     points,
@@ -176,7 +177,8 @@ export class ArrivalLatch {
 /**
  * Where guidance stands at a snapped position: {alongM, remainingM, remainingS, next,
  * after, nextDistanceM, warning: {announcement, distanceM} | null (the next one ahead),
- * startWarning (one about where the route starts, in its first stretch) | null, arrived}.
+ * startWarning (one about where the route starts, in its first stretch) | null, within:
+ * {announcement, leftM} | null (the flagged stretch the truck is on), arrived}.
  * "next" is the first maneuver ahead of the truck (the start maneuver at 0 m never is).
  */
 export function progress(prepared, snap, fix = null) {
@@ -191,6 +193,9 @@ export function progress(prepared, snap, fix = null) {
   // about where the route starts ("Maryland: Kei rules unverified"): apart, so that it never
   // hides a warning ahead in the first stretch
   const start = alongM <= START_WARNING_M ? announcements.find((a) => a.atM <= 1) : null;
+  // on a flagged stretch (one from where the route starts is the start warning's): it stays
+  // said until the truck is off it; it went as soon as the truck was on it
+  const within = announcements.find((a) => a.atM > 1 && a.atM <= alongM && alongM < a.toM);
   const end = points[points.length - 1];
   const toEndM = fix ? flatDistance([fix.lat, fix.lon], end) : remainingM + snap.offsetM;
   const lastManeuver = maneuvers[maneuvers.length - 1];
@@ -209,6 +214,7 @@ export function progress(prepared, snap, fix = null) {
     nextDistanceM: next ? next.atM - alongM : null,
     warning: ahead ? { announcement: ahead, distanceM: ahead.atM - alongM } : null,
     startWarning: start ? { announcement: start, distanceM: 0 } : null,
+    within: within ? { announcement: within, leftM: within.toM - alongM } : null,
     arrived,
   };
 }
@@ -297,6 +303,32 @@ export function spokenDistance(meters) {
   const { miles, feet } = roundedDistance(meters);
   if (miles !== undefined) return `${miles} ${miles === 1 ? "mile" : "miles"}`;
   return `${Math.max(50, feet)} feet`;
+}
+
+/**
+ * The panel's warning line for a progress(), and the announcement it is about, or null: the
+ * stretch the truck is on ("I 83 for another 0.3 mi: Interstate…"), unless another comes
+ * sooner than it ends and within START_WARNING_M; else the one about where the route starts,
+ * unless another comes within that stretch; else the next ahead ("Ohio line in 2.1 mi: …").
+ */
+export function warningLine(p) {
+  const ahead = p.warning;
+  const soon = ahead && ahead.distanceM <= START_WARNING_M;
+  if (p.within && !(soon && ahead.distanceM < p.within.leftM)) {
+    const a = p.within.announcement;
+    const colon = a.text.indexOf(":");
+    const subject = a.subject_on ?? (colon < 0 ? a.text : a.text.slice(0, colon)).replace(/ line$/, "");
+    const detail = a.detail ?? (colon < 0 ? "" : a.text.slice(colon + 1).trim());
+    const where = `${subject} for another ${formatDistance(p.within.leftM)}`;
+    return { announcement: a, text: detail ? `${where}: ${sentence(detail)}` : where };
+  }
+  const warning = p.startWarning && !soon ? p.startWarning : ahead;
+  if (!warning) return null;
+  const text = sentence(warning.announcement.text);
+  return {
+    announcement: warning.announcement,
+    text: warning.distanceM > 0 ? withDistance(text, formatDistance(warning.distanceM)) : text,
+  };
 }
 
 /** "Ohio line: only in towns…" + "2.1 mi" -> "Ohio line in 2.1 mi: only in towns…". */

@@ -9,7 +9,6 @@ import "./guidance.css";
 import {
   ArrivalLatch,
   OffRouteMonitor,
-  START_WARNING_M,
   VoicePrompter,
   formatDistance,
   formatDuration,
@@ -20,7 +19,7 @@ import {
   progress,
   snapToRoute,
   travelHeading,
-  withDistance,
+  warningLine,
 } from "./guidance.js";
 import { clearGuidance, saveGuidance, useStoredGuidance } from "./guidance_store.js";
 import { speak } from "./sound.js";
@@ -39,7 +38,6 @@ const ARROWS = {
   22: "↑", 23: "↗", 24: "↖", 25: "↑", 26: "⟳", 27: "⟳", 37: "↗", 38: "↖",
 };
 
-const sentence = (text) => String(text || "").trim().replace(/\.$/, "");
 const ahead = instructionAhead;
 
 /** Ask the server for a new Kei route from here, the way the truck is going (same request
@@ -206,15 +204,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       : off
         ? `Off route — head back to ${off.back.street}, ${formatDistance(off.back.distanceM)} ${off.back.direction}`
         : null;
-  // the warning about where the route starts, unless one ahead comes within that stretch
-  const warning =
-    p.startWarning && !(p.warning && p.warning.distanceM <= START_WARNING_M) ? p.startWarning : p.warning;
-  // A warning about where the route starts ("Maryland: Kei rules unverified…") has no distance
-  const warningText = warning
-    ? warning.distanceM > 0
-      ? withDistance(sentence(warning.announcement.text), formatDistance(warning.distanceM))
-      : sentence(warning.announcement.text)
-    : "";
+  const warning = warningLine(p);
   return (
     <section id="guidance" className="kd-guide-panel" data-state={arrived ? "arrived" : off ? "off-route" : "on-route"}>
       {/* Fixed-height rows (guidance.css): "off route" is laid over the next maneuver and a
@@ -255,8 +245,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
         </div>
         {warning && !arrived && (
           <div id="warning-ahead" className="kd-guide-warning" data-kind={warning.announcement.kind}
-            title={warningText}>
-            {warningText}
+            title={warning.text}>
+            {warning.text}
           </div>
         )}
       </div>

@@ -1,7 +1,9 @@
 """A route's warnings as the Drive screen announces them: one line each, without the
 distance (the phone adds "in 2.1 mi" as it counts down), with where the stretch starts.
 
-``{"kind", "at_m", "subject", "detail", "text"}``: ``text`` is ``"{subject}: {detail}"``
+``{"kind", "at_m", "to_m", "subject", "subject_on", "detail", "text"}`` (``to_m``: where the
+stretch ends; while on it the phone says "{subject_on} for another 0.3 mi: {detail}", as
+"New York" for "New York line"): ``text`` is ``"{subject}: {detail}"``
 ("Ohio line: only in towns that allow it by ordinance — check before you drive"); a phone
 that says the distance puts it after the subject ("Ohio line in 2.1 mi: …").
 The words come from the audit's own (``core.audit.HIGHWAY_WORDS``,
@@ -75,6 +77,14 @@ def subject_and_detail(w: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _subject_on(subject: str, w: dict[str, Any]) -> str:
+    """The subject while the truck is on the stretch: inside a state, not at its line."""
+    if w.get("kind") in STATE_KINDS:
+        code = w.get("state") or ""
+        return US_STATE_NAMES.get(code, code or subject)
+    return "This road" if subject == "Road ahead" else subject
+
+
 def announcements(warnings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every warning worded for the driver, in the order they come along the route."""
     out = []
@@ -87,7 +97,9 @@ def announcements(warnings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "kind": str(w.get("kind")),
                 "at_m": round(float(w.get("from_m") or 0), 1),
+                "to_m": round(float(w.get("to_m") or w.get("from_m") or 0), 1),
                 "subject": subject,
+                "subject_on": _subject_on(subject, w),
                 "detail": detail,
                 "text": f"{subject}: {detail}",
             }

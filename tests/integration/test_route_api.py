@@ -87,7 +87,9 @@ def test_plan_answers_route_maneuvers_and_normalised_request(client):
     assert doc["announcements"][0] == {
         "kind": "restricted_state",
         "at_m": 0.0,
+        "to_m": pytest.approx(route["distance_m"], abs=1),
         "subject": "Pennsylvania",
+        "subject_on": "Pennsylvania",
         "detail": "Kei vehicles are restricted",
         "text": "Pennsylvania: Kei vehicles are restricted",
     }
@@ -102,12 +104,14 @@ def test_a_state_line_is_announced_where_the_stretch_starts(client):
         {
             "kind": "banned_state",
             "at_m": ny[0]["from_m"],
+            "to_m": ny[0]["to_m"],
             "subject": "New York line",
+            "subject_on": "New York",
             "detail": "Kei vehicles are not allowed",
             "text": "New York line: Kei vehicles are not allowed",
         }
     ]
-    assert 0 < said[0]["at_m"] < doc["route"]["distance_m"]
+    assert 0 < said[0]["at_m"] < said[0]["to_m"] <= doc["route"]["distance_m"]
     assert all(" mi" not in a["text"] for a in doc["announcements"])
     # The same request with "avoid banned states" stays in Pennsylvania.
     safe = plan(client, "loop_a", "loop_b", options={**OPTIONS, "avoid_banned": True})

@@ -21,6 +21,7 @@ import {
   snapToRoute,
   spokenDistance,
   travelHeading,
+  warningLine,
   withDistance,
 } from "../../assets/kei/guidance.js";
 
@@ -107,6 +108,36 @@ test("progress: next maneuver, the one after, what is left, the warning ahead", 
   assert.equal(q.next.type, 4);
   assert.equal(q.after, null);
   assert.equal(q.warning, null);
+});
+
+test("on a flagged stretch its warning stays, with what is left of it", () => {
+  // It went as soon as the truck was on the stretch, the part a driver most needs.
+  const onIt = (guidance, east, north) => {
+    const r = prepareRoute(guidance);
+    return progress(r, snapToRoute(r, ...at(east, north)), { lat: at(east, north)[0], lon: at(east, north)[1] });
+  };
+  const ohio = { kind: "road_access", at_m: 1500, to_m: 1900, subject: "Ohio line", subject_on: "Ohio", detail: "only in towns that allow Kei" };
+  const withEnd = { route: L_ROUTE, announcements: [{ ...ohio, text: "Ohio line: only in towns that allow Kei" }] };
+  const before = onIt(withEnd, 400, 1000);
+  assert.equal(before.within, null);
+  assert.equal(warningLine(before).text, "Ohio line in 350 ft: only in towns that allow Kei");
+  const on = onIt(withEnd, 700, 1000); // 1700 m along: 200 m of it left
+  assert.ok(Math.abs(on.within.leftM - 200) < 1, on.within?.leftM);
+  assert.equal(warningLine(on).text, "Ohio for another 650 ft: only in towns that allow Kei");
+  assert.equal(warningLine(on).announcement.kind, "road_access");
+  assert.equal(warningLine(onIt(withEnd, 950, 1000)), null); // past its end
+  // without subject and detail (the fallback from the audit's warnings), from the text
+  assert.equal(
+    warningLine(onIt({ route: L_ROUTE }, 600, 1000)).text,
+    "Ohio for another 0.2 mi: only in towns that allow Kei",
+  );
+  // guidance stored before to_m: never "on it", as before
+  assert.equal(onIt(ANNOUNCED, 600, 1000).within, null);
+  // a warning ahead within 500 m that comes before the stretch ends shows instead
+  const bridge = { kind: "clearance", at_m: 1700, to_m: 1710, text: "Low bridge: 11 ft clearance" };
+  const two = { route: L_ROUTE, announcements: [{ ...ohio, to_m: 2000, text: "Ohio line: only in towns that allow Kei" }, bridge] };
+  assert.equal(warningLine(onIt(two, 600, 1000)).text, "Low bridge in 350 ft: 11 ft clearance");
+  assert.match(warningLine(onIt(two, 800, 1000)).text, /^Ohio for another/);
 });
 
 test("arrival: within 30 m of the end, or at the end of the line", () => {
@@ -201,7 +232,7 @@ test("the voice says the distance the screen shows", () => {
 });
 
 test("announcements fall back to the audit warnings' first sentence", () => {
-  assert.deepEqual(announcementsFromWarnings(L_ROUTE), [{ kind: "road_access", at_m: 1500, text: "Ohio: only in towns that allow Kei" }]);
+  assert.deepEqual(announcementsFromWarnings(L_ROUTE), [{ kind: "road_access", at_m: 1500, to_m: 2000, text: "Ohio: only in towns that allow Kei" }]);
 });
 
 test("prompt distances scale with speed", () => {
