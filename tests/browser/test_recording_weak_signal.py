@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from kei_drive.db import queries as q
 from kei_drive.db import session
 from kei_drive.db.migrate import ensure_migrated
@@ -100,6 +102,28 @@ def test_a_busy_server_or_a_sign_in_page_is_said_not_offline(phone, app_server):
     feed(phone, positions(3))
     wait_all_sent(phone)
     assert len(stored(app_server, trip_uuid)) == 3
+
+
+@pytest.mark.slow
+def test_a_batch_the_link_swallowed_is_given_up_and_sent_again(phone, app_server):
+    """A batch of fixes sent into a stalled link (no answer, no error) would hold the sync
+    loop for good: nothing more was ever sent. It is given up after 45 s and sent again."""
+    swallowed = []
+
+    def swallow_first(route):
+        if swallowed:
+            route.continue_()
+        else:
+            swallowed.append(route.request.url)  # never answered
+
+    phone.route("**/api/v1/trips/*/points", swallow_first)
+    trip_uuid = start_trip(phone)
+    feed(phone, positions(4))
+    phone.wait_for_timeout(5000)
+    assert len(swallowed) == 1
+    assert phone.get_attribute("#trip-status", "data-pending") == "4"
+    wait_all_sent(phone, timeout_ms=70_000)
+    assert len(stored(app_server, trip_uuid)) == 4
 
 
 STORAGE_FULL = """
