@@ -321,8 +321,27 @@ class ImportedTrip:
 @dataclass
 class ImportedFile:
     file: str
-    trips: list[ImportedTrip] = field(default_factory=list)
+    trips: list[ImportedTrip] = field(default_factory=list)  # the first SHOWN_IMPORTED
     note: str = ""  # e.g. fixes of the file left out (a bad coordinate or time)
+    more: str = ""  # "…and 199 more trips (…)" when there were more than those shown
+
+
+# A year's log makes hundreds of trips: their links filled the screen in one block.
+SHOWN_IMPORTED = 10
+
+
+def imported_file(
+    file: str, trips: list[ImportedTrip], total_m: float, note: str = ""
+) -> ImportedFile:
+    """The import box's entry for one file: its first trips' links, and how many more."""
+    rest = len(trips) - SHOWN_IMPORTED
+    more = ""
+    if rest > 0:
+        more = (
+            f"…and {rest} more trips: {len(trips)} in all, {fmt_distance(total_m)}; "
+            "every one is in the trips list, by date."
+        )
+    return ImportedFile(file=file, trips=trips[:SHOWN_IMPORTED], note=note, more=more)
 
 
 def highway_use_row(trip: Trip) -> StatRow:

@@ -85,3 +85,20 @@ def test_the_pages_imports_take_turns(url):
     assert done.wait(60)
     worker.join()
     assert count(url) == 2
+
+
+def test_a_file_of_many_trips_links_the_first_ten_and_counts_the_rest(url):
+    """A year's log (209 trips) listed every link in one block, filling the screen."""
+    tracks = []
+    for day in range(12):
+        one = synthetic_gpx(east_m=400.0 * day).decode()
+        body = one[one.index("<trk>") : one.rindex("</trk>") + len("</trk>")]
+        tracks.append(body.replace("2024-05-04", f"2024-05-{day + 4:02d}"))
+    head = synthetic_gpx().decode()
+    gpx = head[: head.index("<trk>")] + "".join(tracks) + head[head.rindex("</trk>") + 6 :]
+    result = import_file("year.gpx", gpx.encode(), None)
+    assert count(url) == 24
+    assert len(result.trips) == 10
+    assert result.more.startswith("…and 14 more trips: 24 in all, ")
+    assert result.more.endswith("every one is in the trips list, by date.")
+    assert import_file("drive.gpx", synthetic_gpx(east_m=90_000), None).more == ""

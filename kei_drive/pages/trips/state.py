@@ -24,6 +24,7 @@ from kei_drive.presenters.trips import (
     ImportedTrip,
     TotalsRow,
     TripRow,
+    imported_file,
     totals_row,
     trip_row,
 )
@@ -80,13 +81,14 @@ def import_file(
             )
         finally:
             trim_heap()
-        return ImportedFile(
-            file=name,
-            note=" ".join(notes),
-            trips=[
+        return imported_file(
+            name,
+            [
                 ImportedTrip(str(t.id), t.name, fmt_distance(st.distance_m), routes.trip(t.id))
                 for t, st in created
             ],
+            sum(st.distance_m or 0.0 for _, st in created),
+            note=" ".join(notes),
         )
 
 

@@ -45,6 +45,7 @@ def _results() -> rx.Component:
                                 class_name="kd-import-trip",
                             ),
                         ),
+                        rx.cond(f.more != "", rx.el.p(f.more, class_name="kd-import-more")),
                         rx.cond(f.note != "", rx.el.p(f.note, class_name="kd-import-note")),
                     ),
                 ),
