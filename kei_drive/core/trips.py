@@ -72,6 +72,7 @@ from kei_drive.core.glitches import (
     with_noise_slack,
 )
 from kei_drive.core.gpx import TrackPoint
+from kei_drive.core.standing import standing_steps
 from kei_drive.core.time_order import spread_repeated_times
 from kei_drive.core.times import iso_z
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
@@ -731,7 +732,14 @@ def analyze_track(
         speed[~moving] = np.where(np.isnan(speed[~moving]), np.nan, 0.0)
         with np.errstate(invalid="ignore"):
             speed[speed > cfg.max_speed_mps] = np.nan
-        moving_s = float(np.sum(dt, where=(seg_moving & timed_seg) | gap_moved))
+        # a dense log's waits the motion window spans (at lights, in a queue): not moving
+        # time; their steps still add what distance they measured (``core.standing``)
+        stood = np.zeros(n - 1, dtype=bool)
+        if all_timed and not by_device and typical <= DENSE_LOG_S:
+            stood = standing_steps(
+                arr, run_start, run_end, cfg.stop_speed_mps, cfg.motion_window_s
+            )
+        moving_s = float(np.sum(dt, where=(seg_moving & timed_seg & ~stood) | gap_moved))
         moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
         held = _sustained(np.where(steady, speed, np.nan), run, sustain)
@@ -923,7 +931,10 @@ def _road_steps(
 # 15: a speed derived from the positions holds over as many fixes as span 10 s, three at
 # least (``POSITION_SUSTAIN_S``): five fixes of a 5 s log needed ~40 s over the cap (a clean
 # log's 20 s at 47 mph read 0 s over 45 mph, its top speed 37 mph).
-STATS_RULES = 15
+# 16: a dense log without a device speed tells its waits from moving by its own few seconds
+# (``core.standing``): a wait at a light inside the +-10 s motion window was moving time (a
+# phone's town drive read +21-62 %).
+STATS_RULES = 16
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

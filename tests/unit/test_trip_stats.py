@@ -915,6 +915,50 @@ def test_a_measured_speed_keeps_a_city_drives_length_and_moving_time(kind, seed)
     assert 0.9 * drive.speed.max() < stats.max_speed_mps <= drive.speed.max()  # held speed
 
 
+@pytest.mark.parametrize("interval_s", [1.0, 2.0])
+@pytest.mark.parametrize(
+    ("kind", "wander_m", "white_m", "at_most"),
+    [("city", 1.0, 0.5, 1.08), ("stopgo", 1.0, 0.5, 1.13), ("stopgo", 3.0, 1.0, 1.35)],
+)
+def test_waits_at_lights_in_a_log_without_speed_are_not_moving_time(
+    kind, wander_m, white_m, at_most, interval_s
+):
+    """A phone's town drive logged without its speed: every wait at a light shorter than the
+    +-10 s motion window, and ~7 s either side of each longer one, counted as moving (moving
+    time +21-23 % on these city drives, +60-62 % stop-and-go). The waits are told by the
+    log's own few seconds (``core.standing``); the distance is measured as before."""
+    from tests.support.trips import city_drive
+
+    for seed in range(3):
+        drive = city_drive(seed, kind, interval_s=interval_s, wander_m=wander_m, white_m=white_m)
+        stats = compute_stats(_phone_log(drive, None), with_states=False)
+        assert drive.moving_s <= stats.moving_s <= at_most * drive.moving_s, seed
+        assert stats.avg_moving_speed_mps == pytest.approx(stats.distance_m / stats.moving_s)
+
+
+@pytest.mark.parametrize("interval_s", [1.0, 2.0])
+@pytest.mark.parametrize(("wander_m", "white_m"), [(1.0, 0.5), (3.0, 1.0), (8.0, 2.0)])
+def test_a_crawl_without_speed_keeps_its_moving_time(wander_m, white_m, interval_s):
+    """Telling waits from moving must not lose a queue's crawl (1-3 m/s, stops of 2-10 s):
+    the window grows with the log's noise so a crawl at 0.75 m/s still moves in it."""
+    from tests.support.trips import city_drive
+
+    for seed in range(3):
+        drive = city_drive(seed, "crawl", interval_s=interval_s, wander_m=wander_m, white_m=white_m)
+        stats = compute_stats(_phone_log(drive, None), with_states=False)
+        assert stats.moving_s >= 0.97 * drive.moving_s, seed
+
+
+def test_a_clean_logs_stop_adds_a_few_seconds_of_moving_time_at_most():
+    """A 90 s stop in a clean 1 Hz log: +17 s of moving time (the window's reach into the
+    braking and pulling away); now +4 s, and the distance as before."""
+    track = TrackBuilder(seed=1).start().drive(1_000, 12.0).stop(90, jitter_m=0.5)
+    track.drive(1_000, 12.0)
+    stats = compute_stats(TrackArrays.from_points(track.points), with_states=False)
+    assert 0 <= stats.moving_s - track.moving_s <= 6
+    assert stats.distance_m == pytest.approx(track.true_distance_m, abs=12)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_crawl_in_a_queue_is_moving_and_measured(seed):
     """1-3 m/s with stops: the positions alone could not tell the crawl from jitter (5-7 %
