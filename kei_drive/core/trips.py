@@ -736,9 +736,7 @@ def analyze_track(
         # time; their steps still add what distance they measured (``core.standing``)
         stood = np.zeros(n - 1, dtype=bool)
         if all_timed and not by_device and typical <= DENSE_LOG_S:
-            stood = standing_steps(
-                arr, run_start, run_end, cfg.stop_speed_mps, cfg.motion_window_s
-            )
+            stood = standing_steps(arr, run_start, run_end, cfg.stop_speed_mps, cfg.motion_window_s)
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg & ~stood) | gap_moved))
         moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
