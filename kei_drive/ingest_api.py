@@ -18,7 +18,9 @@ sessions (cookies) may not. Each fix is validated like the points API's
 (``kei_drive.api.validate_points``): a bad fix is refused with a reason and the rest of the
 batch is kept. A payload that is not the protocol's shape answers 400 and stores nothing;
 a request whose every fix was refused answers 400 with the reasons (except Overland, whose
-queue would never drain: it gets "ok" with the reasons). A busy database answers 503 with
+queue would never drain: it gets "ok" with the reasons, unless a fix was refused only for
+now, as one stamped in the future: then 503 with ``Retry-After``, and Overland keeps the
+batch for later). A busy database answers 503 with
 ``Retry-After`` (the apps keep their fixes and send them again), as the points API does.
 Fixes become trips by themselves (``kei_drive.services.ingest``).
 """
@@ -152,6 +154,16 @@ def _db_url() -> str:
 
 # ------------------------------------------------------------------------------ store
 
+RETRY_LATER_S = 60  # Overland's batch with fixes refused only for now: sent again after this
+# ...when they are at most this far ahead (a clock minutes or hours off; one a year off
+# would hold the phone's queue for a year: its fixes are refused for good)
+RETRY_FUTURE_MAX_MS = 24 * 3600 * 1000
+
+
+def _newest_ms(batch: Batch) -> float:
+    times = [f.get("t") for f in batch.fixes if isinstance(f, dict)]
+    return max((t for t in times if isinstance(t, int | float)), default=0.0)
+
 
 @dataclass
 class Outcome:
@@ -238,6 +250,18 @@ async def overland(request: Request) -> Response:
     caller = await run_in_threadpool(_authenticate, token)
     batch = read_overland(payload)
     outcome = await run_in_threadpool(_store, caller, "overland", batch, batch.device)
+    later = [r for r in outcome.rejected if r.get("retryable")]
+    if later and _newest_ms(batch) <= time.time() * 1000 + RETRY_FUTURE_MAX_MS:
+        # Not "ok": Overland keeps the batch and sends it again (the fixes it stored are
+        # then duplicates). With "ok" it deleted fixes refused only for now: a phone clock
+        # 15 min fast lost a whole day (an outside check).
+        answer = {
+            "result": "error",
+            "error": f"{len(later)} fix(es) cannot be stored yet ({later[0]['reason']}): "
+            "keep the batch and send it again later",
+            "rejected": outcome.rejected,
+        }
+        return JSONResponse(answer, status_code=503, headers={"Retry-After": str(RETRY_LATER_S)})
     answer: dict[str, Any] = {"result": "ok"}  # only now: the fixes are committed
     if outcome.rejected:
         answer["rejected"] = outcome.rejected

@@ -111,7 +111,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     except acc.NoSuchUser as exc:
         return fail(str(exc))
     except LookupError as exc:
-        return fail(f"{exc}; a device appears with its first fix (kei-drive devices list)")
+        return fail(str(exc))
     except ValueError as exc:
         return fail(str(exc))
     _show([row], args.json)

@@ -955,8 +955,11 @@ STATS_RULES = 16
 # ``STATS_RULES`` 6 (a log with many far glitches); 9: a trunk posted 35 mph or less is an
 # ordinary road (``audit._town_trunk``), and a drawn route follows the roads between its
 # points (``routing.drawn_routes``); 10: a dense log's gaps in recording (30 s or more, 400 m
-# or more) are checked as a sparse log's steps (``track_check.GAP_CHECK_MIN_S``).
-HIGHWAY_RULES = 10
+# or more) are checked as a sparse log's steps (``track_check.GAP_CHECK_MIN_S``); 11: a log's
+# last fix replaces the one kept before it when that lies within the thinning's spacing
+# (``track_pieces.thin_index``), and an untimed track's out-and-backs are cut back to their
+# deepest point (``routing.spurs``): the matcher drove on to the next crossing and back.
+HIGHWAY_RULES = 11
 
 
 def compute_stats(

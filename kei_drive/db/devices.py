@@ -66,6 +66,25 @@ def list_devices(session: Session, user_id: int) -> list[IngestDevice]:
     return list(session.exec(stmt))
 
 
+def _named_device(session: Session, user_id: int, name: str) -> IngestDevice:
+    """The account's device of this name, or of this token's name when one phone sent with
+    it: OwnTracks and GPSLogger (``ser=``) add the phone's own ("Sambar phone · pixel7"),
+    and ``devices set "Sambar phone"`` found nothing. Raises LookupError naming the devices."""
+    devices = list(session.exec(select(IngestDevice).where(IngestDevice.user_id == user_id)))
+    exact = [d for d in devices if d.name == name]
+    phones = [d for d in devices if d.name.startswith(f"{name} · ")]
+    if exact or len(phones) == 1:
+        return (exact or phones)[0]
+    if phones:
+        names = ", ".join(repr(d.name) for d in phones)
+        raise LookupError(f"{len(phones)} devices send with the token {name!r}: {names}; name one")
+    known = ", ".join(repr(d.name) for d in devices) or "none yet"
+    raise LookupError(
+        f"no device named {name!r} (a device appears with its first fix); "
+        f"this account's devices: {known}"
+    )
+
+
 def set_device_rules(
     session: Session,
     user_id: int,
@@ -77,11 +96,7 @@ def set_device_rules(
     """Tune when this device's trips split (``gap_s``) and end (``stop_s``), and the vehicle
     its trips from now on are driven in (``vehicle_id``; None: the account's only one).
     Raises LookupError for an unknown device, ValueError for an unknown vehicle."""
-    device = session.exec(
-        select(IngestDevice).where(IngestDevice.user_id == user_id, IngestDevice.name == name)
-    ).first()
-    if device is None:
-        raise LookupError(f"no device named {name!r}")
+    device = _named_device(session, user_id, name)
     if gap_s is not None:
         if not MIN_GAP_S <= gap_s <= MAX_GAP_S:
             raise ValueError(f"the gap must be between {MIN_GAP_S:.0f} s and 24 h")

@@ -129,6 +129,50 @@ def maneuvers_from_route(answer: dict[str, Any]) -> list[Maneuver]:
     return out
 
 
+MANEUVER_SNAP_SLACK_M = 300.0
+
+
+def maneuvers_onto(
+    found: Sequence[tuple[Maneuver, tuple[float, float]]], geometry: Sequence[Sequence[float]]
+) -> list[Maneuver]:
+    """Maneuvers (each with the point where it begins) with their ``begin_index`` moved onto
+    ``geometry``, the audited route's own vertices: the engine's route shape and the edge
+    walk's may differ by a vertex (a route ending on a node: every turn was one vertex
+    early, up to 119 m; the arrival's index lay past the line's end). Each goes to the
+    nearest vertex ahead, no farther along than the previous maneuver's length; the arrival
+    to the last vertex."""
+    geo = np.asarray(geometry, dtype=float).reshape(-1, 2)
+    if not len(geo):
+        return []
+    cum = cumulative_m(geo[:, 0], geo[:, 1])
+    out: list[Maneuver] = []
+    at, reach = 0, MANEUVER_SNAP_SLACK_M
+    for m, (plat, plon) in found:
+        end = int(np.searchsorted(cum, cum[at] + reach, side="right"))
+        window = slice(at, max(end, at + 1))
+        near = haversine_m(plat, plon, geo[window, 0], geo[window, 1])
+        at = at + int(np.argmin(near))
+        reach = 1.5 * m.distance_m + MANEUVER_SNAP_SLACK_M
+        out.append(replace(m, begin_index=at))
+    if out and out[-1].type in DESTINATION_TYPES:
+        out[-1] = replace(out[-1], begin_index=len(geo) - 1)
+    return out
+
+
+def route_maneuvers(answer: dict[str, Any], geometry: Sequence[Sequence[float]]) -> list[Maneuver]:
+    """A route answer's maneuvers placed on ``geometry`` (``maneuvers_onto``)."""
+    shape = np.concatenate(
+        [decode_array(leg.get("shape", "")) for leg in answer.get("trip", {}).get("legs", [])]
+        or [np.zeros((0, 2))]
+    )
+    found = [
+        (m, (float(shape[m.begin_index, 0]), float(shape[m.begin_index, 1])))
+        for m in maneuvers_from_route(answer)
+        if 0 <= m.begin_index < len(shape)
+    ]
+    return maneuvers_onto(found, geometry)
+
+
 def _route_shape(answer: dict[str, Any]) -> str:
     legs = answer.get("trip", {}).get("legs", [])
     if len(legs) != 1:
@@ -326,7 +370,7 @@ def plan_route(
         )
     return RouteResult(
         report=report,
-        maneuvers=maneuvers_from_route(best.answer),
+        maneuvers=route_maneuvers(best.answer, report.geometry),
         legal=legal,
         notes=_dedupe(notes),
         engine=getattr(router, "name", ""),

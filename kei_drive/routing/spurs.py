@@ -70,20 +70,26 @@ def drop_spurs(
     times: np.ndarray,
 ) -> tuple[np.ndarray, list[RoadEdge]]:
     """The path without the spurs its fixes could not have driven (``matched``: the engine's
-    matched points, one per fix; ``times`` the fixes'). Untimed tracks keep every spur."""
+    matched points, one per fix; ``times`` the fixes'). An untimed track's spurs are cut back
+    to their deepest fix: a drawn route that turns round mid-block (the matcher cannot) drove
+    on to the next crossing and back, 1.2-1.4 km no fix of it shows (an outside check)."""
     spurs = find_spurs(shape)
-    if not spurs or not np.isfinite(times).all() or len(matched) != len(times):
+    if not spurs or len(matched) != len(times):
         return shape, edges
     cum = cumulative_m(shape[:, 0], shape[:, 1])
     place = _FixPlaces(shape, cum, edges, matched)
     if len(place.fixes) < 2:
         return shape, edges
-    gps = np.asarray(fixes, dtype=float).reshape(-1, 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gps_speed = haversine_m(gps[:-1, 0], gps[:-1, 1], gps[1:, 0], gps[1:, 1]) / np.diff(times)
+    timed = bool(np.isfinite(times).all())
+    gps_speed = np.zeros(0)
+    if timed:
+        gps = np.asarray(fixes, dtype=float).reshape(-1, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = haversine_m(gps[:-1, 0], gps[:-1, 1], gps[1:, 0], gps[1:, 1])
+            gps_speed = step / np.diff(times)
     cuts = []
     for j, k in spurs:
-        depth = _depth_driven(j, k, place, gps_speed, times)
+        depth = _depth_driven(j, k, place, gps_speed, times) if timed else _deepest_fix(j, k, place)
         if depth is not None:
             cuts.append((j, k, depth))
     return _trim(shape, cum, edges, cuts) if cuts else (shape, edges)
@@ -135,22 +141,49 @@ def _project(shape: np.ndarray, cum: np.ndarray, b: int, e: int, lat: float, lon
     return float(cum[b + s] + t[s] * (cum[b + s + 1] - cum[b + s]))
 
 
-def _depth_driven(
-    j: int, k: int, place: _FixPlaces, gps_speed: np.ndarray, times: np.ndarray
-) -> float | None:
-    """How far up the spur (j, k) the truck went, as far as its fixes and their times allow:
-    None when it could have driven all of it; else the depth of the deepest fix on it when
-    the truck could have driven that far and back, else 0 (it never left the road)."""
-    # the last fix matched up to the spur's start and the first from its end on (edges tell
-    # roughly which fixes to place: a spur may start or end inside an edge)
+def _fixes_around(j: int, k: int, place: _FixPlaces) -> tuple[int, int] | None:
+    """(a, b): the last fix placed up to the spur (j, k)'s start and the first from its end
+    on (indices into ``place.fixes``), or None (edges tell roughly which fixes to place: a
+    spur may start or end inside an edge)."""
     n = len(place.fixes)
     lo = int(np.flatnonzero(place.end <= j)[-1]) if (place.end <= j).any() else 0
     hi = int(np.flatnonzero(place.begin >= k)[0]) if (place.begin >= k).any() else n - 1
     start, end = float(place.cum[j]), float(place.cum[k])
     a = max((i for i in range(lo, hi + 1) if place.at(i) <= start + RETRACE_TOL_M), default=None)
     b = min((i for i in range(lo, hi + 1) if place.at(i) >= end - RETRACE_TOL_M), default=None)
-    if a is None or b is None or b <= a:
+    return None if a is None or b is None or b <= a else (a, b)
+
+
+def _depth_of_fixes(j: int, k: int, place: _FixPlaces, a: int, b: int) -> float:
+    """How far up the spur (j, k) the deepest fix between fixes a and b lies (at most half
+    of it: its tip)."""
+    start, end = float(place.cum[j]), float(place.cum[k])
+    up = (min(place.at(i) - start, end - place.at(i)) for i in range(a + 1, b))
+    return min(max(max(up, default=0.0), 0.0), (end - start) / 2)
+
+
+def _deepest_fix(j: int, k: int, place: _FixPlaces) -> float | None:
+    """An untimed track's spur (j, k) cut back to its deepest fix: None when that is its tip
+    (every metre of it shown by a fix)."""
+    around = _fixes_around(j, k, place)
+    if around is None:
         return None
+    depth = _depth_of_fixes(j, k, place, *around)
+    half = (float(place.cum[k]) - float(place.cum[j])) / 2
+    return None if depth >= half - RETRACE_TOL_M else depth
+
+
+def _depth_driven(
+    j: int, k: int, place: _FixPlaces, gps_speed: np.ndarray, times: np.ndarray
+) -> float | None:
+    """How far up the spur (j, k) the truck went, as far as its fixes and their times allow:
+    None when it could have driven all of it; else the depth of the deepest fix on it when
+    the truck could have driven that far and back, else 0 (it never left the road)."""
+    around = _fixes_around(j, k, place)
+    if around is None:
+        return None
+    a, b = around
+    start, end = float(place.cum[j]), float(place.cum[k])
     first, last = int(place.fixes[a]), int(place.fixes[b])
     seconds = float(times[last] - times[first])
     if seconds <= 0:
@@ -164,8 +197,7 @@ def _depth_driven(
     if path <= reach:
         return None
     half = (end - start) / 2
-    up = (min(place.at(i) - start, end - place.at(i)) for i in range(a + 1, b))
-    depth = min(max(max(up, default=0.0), 0.0), half)
+    depth = _depth_of_fixes(j, k, place, a, b)
     return depth if path - 2 * (half - depth) <= reach else 0.0
 
 

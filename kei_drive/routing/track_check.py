@@ -52,6 +52,7 @@ from kei_drive.routing.planner import (
     load_permits,
     load_rules_or_default,
     maneuvers_from_route,
+    maneuvers_onto,
 )
 from kei_drive.routing.polyline import decode_array
 from kei_drive.routing.possible_highway import (
@@ -951,9 +952,6 @@ def check_track(
     )
 
 
-MANEUVER_SNAP_SLACK_M = 300.0
-
-
 def _legs_shape(answer: dict[str, Any]) -> np.ndarray:
     """The shape of every leg of a route answer, concatenated (maneuver indices refer to it)."""
     parts = [decode_array(leg.get("shape", "")) for leg in answer.get("trip", {}).get("legs", [])]
@@ -991,23 +989,7 @@ def track_maneuvers(
         if not (m.type in START_TYPES and k > 0)
         and not (m.type in DESTINATION_TYPES and k < len(found) - 1)
     ]
-    geo = np.asarray(geometry, dtype=float).reshape(-1, 2)
-    if not len(geo):
-        return []
-    cum = cumulative_m(geo[:, 0], geo[:, 1])
-    out: list[Maneuver] = []
-    at, reach = 0, MANEUVER_SNAP_SLACK_M
-    for m, (plat, plon) in found:
-        # The nearest vertex ahead, no farther along than the previous maneuver's length.
-        end = int(np.searchsorted(cum, cum[at] + reach, side="right"))
-        window = slice(at, max(end, at + 1))
-        near = haversine_m(plat, plon, geo[window, 0], geo[window, 1])
-        at = at + int(np.argmin(near))
-        reach = 1.5 * m.distance_m + MANEUVER_SNAP_SLACK_M
-        out.append(replace(m, begin_index=at))
-    if out and out[-1].type in DESTINATION_TYPES:
-        out[-1] = replace(out[-1], begin_index=len(geo) - 1)
-    return out
+    return maneuvers_onto(found, geometry)
 
 
 __all__ = [

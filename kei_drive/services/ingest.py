@@ -62,6 +62,10 @@ from kei_drive.services.trips import (
 )
 
 LEFT_CONTEXT_MS = 2 * 3600 * 1000  # parked fixes before a batch that may hold its departure
+# fixes before such a window's left edge, read only to judge its first fixes: a window that
+# began at a stray parked fix took it for where the truck stood, and its return for a trip
+# (an outside check: a parked night's lone network fixes made 38 phantom trips)
+EDGE_CONTEXT_FIXES = 10
 log = logging.getLogger(__name__)
 
 _DEVICE_LOCKS: dict[tuple[int, str], threading.Lock] = {}
@@ -425,6 +429,7 @@ class _Window:
     right: int
     spans: dict[int, tuple[int, int]]  # trips cut again: id -> (first, last fix ms)
     tail_of: int | None = None  # the open trip whose tail begins the window (appending)
+    mid_stay: bool = False  # the left edge cuts parked fixes (``LEFT_CONTEXT_MS`` back)
 
 
 def _window(
@@ -442,6 +447,7 @@ def _window(
     hi = max([hi_ms, *(last for _, last in spans.values())])
     previous_end = dev.last_trip_end_before(session, device.id, lo)  # type: ignore[arg-type]
     left = lo - LEFT_CONTEXT_MS
+    mid_stay = previous_end is None or previous_end < left
     if previous_end is not None:
         left = max(left, previous_end)
     right = hi + gap_ms + int(cfg.stop_s * 1000)
@@ -449,7 +455,7 @@ def _window(
     more = dev.trip_spans(session, device.id, left, right)  # type: ignore[arg-type]
     spans.update({tid: span for tid, span in more.items() if span[0] >= lo})
     right = max([right, *(last for _, last in spans.values())])
-    return _Window(left, right, spans)
+    return _Window(left, right, spans, mid_stay=mid_stay)
 
 
 def _tail_window(
@@ -489,8 +495,12 @@ def _recut(
         tail = stored[win.tail_of]
         while rows and rows[0].t_ms not in tail:
             rows.pop(0)
-    fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m, r.speed_mps) for r in rows]
+    context = []
+    if win.mid_stay and rows:
+        context = dev.fixes_up_to(session, device.id, win.left - 1, EDGE_CONTEXT_FIXES)  # type: ignore[arg-type]
+    fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m, r.speed_mps) for r in [*context, *rows]]
     segments = segment_fixes(fixes, now_ms, cfg, in_trip_at_start=win.tail_of is not None)
+    segments = _without_context(segments, len(context))
     wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
     owner = _match(wanted, stored)
     by_time = {r.t_ms: r for r in rows}
@@ -512,6 +522,19 @@ def _recut(
         _absorb(session, trip_id, segments, owner, wanted, stored)
     changed += _finish_quiet(session, device, before_ms=hi_ms - int(cfg.gap_s * 1000))
     return changed
+
+
+def _without_context(segments: list[Segment], count: int) -> list[Segment]:
+    """The segments of a window read with ``count`` fixes before it, on the window's own
+    fixes (a trip wholly before it is none of its business)."""
+    if not count:
+        return segments
+    out = []
+    for seg in segments:
+        kept = tuple(i - count for i in seg.indices if i >= count)
+        if kept:
+            out.append(replace(seg, indices=kept))
+    return out
 
 
 def _finish_quiet(session: Session, device: IngestDevice, before_ms: int) -> list[str]:

@@ -195,6 +195,41 @@ def test_bad_fixes_are_refused_one_by_one_and_the_rest_kept(world):
     assert count(world, DeviceFix) == 4
 
 
+def test_overland_keeps_a_batch_from_a_fast_clock_and_it_is_stored_later(world):
+    """A phone clock over 10 min fast: Overland's fixes were refused as "in the future" (only
+    for now) yet answered "ok", and Overland deleted them: a whole day lost without an
+    error. It gets 503 with Retry-After now, keeps the batch, and its resend is stored."""
+    import time as clock
+
+    from kei_drive.api import FUTURE_TOLERANCE_MS
+
+    # 4 s past what the server allows (a clock 10 min fast): the resend 10 s later is not
+    ahead = round(clock.time() * 1000) + FUTURE_TOLERANCE_MS + 4_000
+    batch = [overland_feature(ahead + i * 1000, 40.0 + i * 1e-4, -105.0) for i in range(6)]
+    past = [overland_feature(ahead - 3_600_000 + i * 5000, 40.1, -105.0) for i in range(3)]
+    headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
+    r = world.client.post(
+        "/api/v1/ingest/overland", content=json.dumps({"locations": past + batch}), headers=headers
+    )
+    assert r.status_code == 503 and r.headers["Retry-After"] == "60"
+    assert r.json()["result"] != "ok" and "send it again later" in r.json()["error"]
+    assert [x["retryable"] for x in r.json()["rejected"]] == [True] * 6
+    assert count(world, DeviceFix) == 3  # those it could store are stored already
+    # sent again once the phone's stamps are no longer ahead of the server's clock
+    clock.sleep(max(0.0, (ahead + 5_000 - FUTURE_TOLERANCE_MS) / 1000 - clock.time()) + 0.5)
+    r = world.client.post(
+        "/api/v1/ingest/overland", content=json.dumps({"locations": past + batch}), headers=headers
+    )
+    assert r.status_code == 200 and r.json() == {"result": "ok"}
+    assert count(world, DeviceFix) == 9
+    # a stamp a year ahead is no clock minutes off: refused for good, the queue drains
+    year = overland_feature(ahead + 365 * 86_400_000, 40.0, -105.0)
+    r = world.client.post(
+        "/api/v1/ingest/overland", content=json.dumps({"locations": [year]}), headers=headers
+    )
+    assert r.status_code == 200 and r.json()["result"] == "ok"
+
+
 def test_every_fix_refused_is_a_400_for_owntracks_and_gpslogger(world):
     basic = base64.b64encode(f"jane:{world.token}".encode()).decode()
     bad = OWNTRACKS_ANDROID_LOCATION | {"lat": 123.0}

@@ -248,8 +248,26 @@ def test_cli_lists_devices_and_sets_their_trip_rules(db, monkeypatch, capsys):
         DEVICE, "owntracks", 15, 2
     )  # fmt: skip
     assert main(["devices", "set", "no such phone", "--gap-min", "10"]) == 2
-    assert "first fix" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "first fix" in err and f"this account's devices: '{DEVICE}'" in err
     assert main(["devices", "set", DEVICE, "--gap-min", "0.1"]) == 2  # under a minute
+
+
+def test_devices_set_finds_a_phone_by_its_tokens_name(db, monkeypatch, capsys):
+    """OwnTracks (its topic) and GPSLogger (``ser=``) add the phone's own name to the
+    token's: ``devices set "Sambar phone"``, as the README says, found no device."""
+    from kei_drive.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db[0])
+    send(db, points(commute())[:20], device=f"{DEVICE} · pixel7")
+    assert main(["devices", "set", DEVICE, "--gap-min", "12"]) == 0
+    capsys.readouterr()
+    assert main(["devices", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["devices"]
+    assert (row["name"], row["gap_min"]) == (f"{DEVICE} · pixel7", 12)
+    send(db, points(commute())[:20], device=f"{DEVICE} · iphone")
+    assert main(["devices", "set", DEVICE, "--gap-min", "9"]) == 2
+    assert "2 devices send with the token 'Sambar phone'" in capsys.readouterr().err
 
 
 def test_a_loggers_trips_are_driven_in_its_vehicle_and_measured_against_its_cap(
@@ -502,3 +520,29 @@ def test_a_move_whose_fixes_read_a_speed_of_0_is_measured_by_its_positions(db):
     with session(db[0]) as s:  # the sweeper's recompute measures it alike
         again = q.refresh_stats(s, s.get(Trip, moved.id)).distance_m
     assert again == pytest.approx(moved.distance_m, abs=0.01)
+
+
+def test_a_lone_stray_fix_while_parked_makes_no_trip_two_hours_later(db):
+    """Parked 3 h, a fix a minute, each sent alone (GPSLogger); one network fix 1.5 km off
+    at 02:30. When the fix of 04:30 came, the window of fixes cut again began 2 h back, at
+    the stray: taken for where the truck stood, its return read as a drive (an outside check:
+    a finished trip "02:30 -> 02:31, 0.9 mi" stayed; 38 such trips in a parked night)."""
+    import math
+    import random
+
+    rng = random.Random(1)
+    t0 = 1_777_860_000_000  # 2026-05-04 02:00 UTC
+    lat0, lon0 = 39.96, -83.0
+    for i in range(181):
+        off, acc = (1500.0, 1500.0) if i == 30 else (abs(rng.gauss(0, 3)), 10.0)
+        bearing = rng.uniform(0, 2 * math.pi)
+        fix = q.PointIn(
+            client_id=str(i),
+            time_ms=t0 + 60_000 * i,
+            lat=lat0 + off * math.cos(bearing) / 111_195,
+            lon=lon0 + off * math.sin(bearing) / (111_195 * math.cos(math.radians(lat0))),
+            accuracy_m=acc,
+            speed_mps=0.0,
+        )
+        send(db, [fix], now_ms=fix.time_ms + 2_000, source="gpslogger")
+    assert trips(db) == []

@@ -10,11 +10,13 @@ import time
 import urllib.request
 from datetime import date
 
+import numpy as np
 import pytest
 
 from kei_drive.core.audit import audit_route
 from kei_drive.core.distance import haversine_m
 from kei_drive.core.rules import load_rules, save_override
+from kei_drive.core.track import TrackArrays
 from kei_drive.routing import (
     KeiOptions,
     NoRouteError,
@@ -383,3 +385,66 @@ def test_baltimore_harbor_crossing_offers_least_bad_route(baltimore, rules):
     tunnel = [w for w in kei.report.warnings if w.kind == "highway"]
     assert tunnel and "tunnel" in tunnel[0].road
     assert "unreachable" not in kinds(kei)
+
+
+# An outside check planned routes here and checked them back as tracks (session 40).
+HIGHLANDTOWN, LITTLE_ITALY = (39.28846, -76.56755), (39.28677, -76.60142)
+ON_HOLABIRD = (39.27261, -76.5262)  # mid-block on Holabird Avenue
+HOLABIRD_NODE = (39.2725882, -76.5250527)
+
+
+def _length(points) -> float:
+    lat, lon = (np.array(c) for c in zip(*points, strict=True))
+    return float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum())
+
+
+def test_a_planned_route_checked_back_keeps_its_length(baltimore, rules):
+    """A plan's GPX ends with its last point twice: the matcher drove on to the end of
+    Holabird Avenue and back (6,078 m for 4,841), also for a track ending in parked fixes."""
+    plan = plan_route(
+        HIGHLANDTOWN, HOLABIRD_NODE, router=baltimore, rules=rules, options=KeiOptions(on=ON)
+    )
+    line = [tuple(p) for p in plan.report.geometry]
+    twice = line + [line[-1]]
+    checked = check_track(twice, router=baltimore, rules=rules, on=ON)
+    assert checked.report.distance_m == pytest.approx(plan.report.distance_m, rel=0.01)
+    t = [0.0]
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        t.append(t[-1] + max(float(haversine_m(*a, *b)), 0.1) / 12.0)
+    t += [t[-1] + s for s in range(1, 61)]  # a minute parked at the end, the fix repeated
+    parked = line + [line[-1]] * 60
+    lat, lon = (np.array(c) for c in zip(*parked, strict=True))
+    track = TrackArrays.from_columns(lat, lon, np.array(t))
+    checked = check_track(track, router=baltimore, rules=rules, on=ON)
+    assert checked.report.distance_m == pytest.approx(plan.report.distance_m, rel=0.01)
+
+
+@pytest.mark.parametrize("turn", [ON_HOLABIRD, HOLABIRD_NODE])
+def test_a_drawn_route_turning_round_mid_block_is_not_driven_on(baltimore, rules, turn):
+    """Out to a point on Holabird Avenue and back (an untimed route, as the Drive screen
+    follows one): the matcher cannot turn round there and drove on to the next crossing and
+    back, 1.2-1.4 km of road no point of the route shows (+10 %)."""
+    out = plan_route(HIGHLANDTOWN, turn, router=baltimore, rules=rules, options=KeiOptions(on=ON))
+    back = plan_route(turn, LITTLE_ITALY, router=baltimore, rules=rules, options=KeiOptions(on=ON))
+    drawn = [tuple(p) for p in out.report.geometry] + [tuple(p) for p in back.report.geometry]
+    checked = check_track(drawn, router=baltimore, rules=rules, on=ON)
+    assert checked.report.distance_m == pytest.approx(_length(drawn), rel=0.01)
+
+
+def test_turns_are_placed_on_the_line_when_the_route_ends_on_a_node(baltimore, rules):
+    """Ending exactly on a map node, the engine's route line had a vertex more than the
+    audited one: every turn from the second on was placed a vertex early (up to 119 m: a
+    "turn right" said before its street) and the arrival's index lay past the line's end."""
+    start, end = (39.2641777, -76.6065877), (39.289248, -76.549498)
+    rounded = (round(start[0], 6), round(start[1], 6))  # the same place, off the node
+
+    def turns(origin):
+        plan = plan_route(origin, end, router=baltimore, rules=rules, options=KeiOptions(on=ON))
+        line = plan.report.geometry
+        assert plan.maneuvers[-1].begin_index == len(line) - 1
+        return [(m.instruction, line[m.begin_index]) for m in plan.maneuvers]
+
+    exact, off_node = turns(start), turns(rounded)
+    assert [i for i, _ in exact] == [i for i, _ in off_node]
+    for (what, a), (_, b) in zip(exact[1:], off_node[1:], strict=True):
+        assert haversine_m(*a, *b) < 2.0, what
