@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +89,23 @@ def unreadable_file(path: Path) -> str | None:
     if not path.is_file():
         return f"{path} is not a regular file (a device or a pipe): save the GPX to a file"
     return None
+
+
+def number_in(low: float, high: float = math.inf, *, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` (``above``: over it) to ``high``. NaN, a
+    negative gap or a 0 mph top speed were taken as given (a traceback, "about inf min",
+    0 km in every state)."""
+    least = f"over {low:g}" if above else f"from {low:g}"
+    most = "" if math.isinf(high) else f" to {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        too_low = value <= low if above else value < low
+        if math.isnan(value) or too_low or value > high:
+            raise argparse.ArgumentTypeError(f"must be a number {least}{most}, not {text}")
+        return value
+
+    return parse

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kei_drive.cli._account import account_rules, add_user_arg
-from kei_drive.cli._output import fail, print_json, unreadable_file
+from kei_drive.cli._output import fail, number_in, print_json, unreadable_file
 
 
 def _date(value: str) -> date:
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--on", type=_date, help="date of the rules shown (default today)")
     p.add_argument(
         "--max-gap-km",
-        type=float,
+        type=number_in(0, above=True),
         default=50.0,
         help="treat jumps longer than this between points as gaps (GPS glitches, pauses), "
         "not as roads (default 50; 'inf' follows every segment, e.g. for sparse routes)",

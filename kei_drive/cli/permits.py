@@ -12,7 +12,7 @@ import argparse
 import json
 
 from kei_drive.cli._account import account_id, add_user_arg
-from kei_drive.cli._output import fail, print_json
+from kei_drive.cli._output import fail, number_in, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument(
         "--polygon", help='JSON list of [lat, lon] corners, e.g. "[[40.1,-84.6],[40.1,-84.5],…]"'
     )
-    a.add_argument("--radius-km", type=float, default=3.0, help="around the place (default 3)")
+    a.add_argument(
+        "--radius-km",
+        type=number_in(0, 500, above=True),
+        default=3.0,
+        help="around the place (default 3)",
+    )
     a.add_argument("--state", help="USPS code (default: the place's state)")
     a.add_argument("--label", help="name shown (default: the place's name)")
     a.add_argument("--cap-mph", type=int, help="the ordinance's posted-speed cap")

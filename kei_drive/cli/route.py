@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kei_drive.cli._account import account_rules_and_permits, add_user_arg
-from kei_drive.cli._output import fail, print_json, unreadable_file
+from kei_drive.cli._output import fail, number_in, print_json, unreadable_file
 from kei_drive.cli.geo import use_state_index_cache
-from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
 
 if TYPE_CHECKING:
     from kei_drive.geocoding import Place
+
+TOP_SPEED = number_in(MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. Ohio, Kentucky, Minnesota)",
     )
     p.add_argument(
-        "--top-speed-mph", type=float, default=DEFAULT_TOP_SPEED_MPH, help="vehicle top speed"
+        "--top-speed-mph",
+        type=TOP_SPEED,
+        default=DEFAULT_TOP_SPEED_MPH,
+        help="vehicle top speed (10-80)",
     )
     p.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     p.add_argument("--offline", action="store_true", help="no online place search")
@@ -46,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c = subparsers.add_parser("check-route", help="audit a GPX route or track")
     c.add_argument("gpx", type=Path, help="a .gpx file (track or route)")
     c.add_argument("--tiles", type=Path, help="routing tiles dir (default: config)")
-    c.add_argument("--top-speed-mph", type=float, default=DEFAULT_TOP_SPEED_MPH)
+    c.add_argument("--top-speed-mph", type=TOP_SPEED, default=DEFAULT_TOP_SPEED_MPH)
     c.add_argument("--on", type=date.fromisoformat, help="rules in force on DATE (YYYY-MM-DD)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     add_user_arg(c)

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from kei_drive.cli._output import fail, print_json
+from kei_drive.cli._output import fail, number_in, print_json
 from kei_drive.core.gpx import GpxError, read_gpx_columns
 from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
 from kei_drive.presenters.exports import ExportFormat
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="trip name (numbered when the file makes several trips)")
     p.add_argument(
         "--split-gap-min",
-        type=float,
+        type=number_in(0, above=True),
         default=30.0,
         help="a pause of over this many minutes starts a new trip: no fixes for that long, "
         "or fixes standing in one place (a tracker left on while parked; its parked fixes "

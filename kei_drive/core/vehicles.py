@@ -25,6 +25,7 @@ _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 # One home for these: the garage form, the stored rows, the Plan page and the CLI use them
 # (the Drive screen's default in assets/kei/drive.jsx mirrors DEFAULT_TOP_SPEED_MPH).
 DEFAULT_TOP_SPEED_MPH = 45.0  # a typical Kei truck's comfortable top speed
+MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH = 10.0, 80.0  # what planning takes (page, API, CLI)
 OLDEST_MODEL_YEAR = 1950  # the first Kei cars; anything older is a typo
 MIN_SPEED_CAP_MPH, MAX_SPEED_CAP_MPH = 5.0, 150.0  # a personal cap outside this is a typo
 VEHICLE_FIELDS = (

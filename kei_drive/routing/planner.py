@@ -339,6 +339,15 @@ def plan_route(
         except NoRouteError as exc:
             last_error = exc
             continue
+        except RoutingError as exc:
+            # an end far outside the map data: the engine's own words were "Path distance
+            # exceeds the max distance limit: 5000000 meters" (0,0; New York was told apart)
+            outside = _outside_map(router, origin, destination)
+            if outside is None:
+                raise
+            raise NoRouteError(
+                f"no route found from {_ll(origin)} to {_ll(destination)}: {outside}"
+            ) from exc
         report, edges = audit(answer)
         attempt = _Attempt(answer, report, edges, label)
         if hard:
@@ -350,10 +359,7 @@ def plan_route(
             break
     if not attempts:
         why = _why_no_route(router, origin, destination, last_error)
-        raise NoRouteError(
-            f"no route found from {origin[0]:.5f},{origin[1]:.5f} to "
-            f"{destination[0]:.5f},{destination[1]:.5f}: {why}"
-        )
+        raise NoRouteError(f"no route found from {_ll(origin)} to {_ll(destination)}: {why}")
     best = next((a for a in attempts if a.reaches), attempts[0])
     if best.label != plans[0][0]:
         notes.append(_relaxed_note(best.label))
@@ -401,25 +407,36 @@ def _engine_time_s(answer: dict) -> float | None:
         return None
 
 
+def _ll(point: tuple[float, float]) -> str:
+    return f"{point[0]:.5f},{point[1]:.5f}"
+
+
+def _outside_map(
+    router: Router, origin: tuple[float, float], destination: tuple[float, float]
+) -> str | None:
+    """That the start or destination lies outside the installed map data (local tiles, which
+    know what they cover), or None."""
+    covers = getattr(router, "covers", None)
+    if covers is None:
+        return None
+    outside = [
+        label for label, p in (("start", origin), ("destination", destination)) if not covers(*p)
+    ]
+    if not outside:
+        return None
+    return (
+        f"the {' and the '.join(outside)} lie{'s' if len(outside) == 1 else ''} outside "
+        "the installed map data (build tiles from an extract that holds "
+        f"{'it' if len(outside) == 1 else 'them'}: kei-drive tiles build FILE.osm.pbf)"
+    )
+
+
 def _why_no_route(
     router: Router, origin: tuple[float, float], destination: tuple[float, float], error: Any
 ) -> str:
     """The engine's reason, or (local tiles that do not reach an end) that end lies outside
     the installed map data, which the engine calls "No suitable edges near location"."""
-    covers = getattr(router, "covers", None)
-    if covers is not None:
-        outside = [
-            label
-            for label, p in (("start", origin), ("destination", destination))
-            if not covers(*p)
-        ]
-        if outside:
-            return (
-                f"the {' and the '.join(outside)} lie{'s' if len(outside) == 1 else ''} outside "
-                "the installed map data (build tiles from an extract that holds "
-                f"{'it' if len(outside) == 1 else 'them'}: kei-drive tiles build FILE.osm.pbf)"
-            )
-    return str(error)
+    return _outside_map(router, origin, destination) or str(error)
 
 
 def _relaxed_note(label: str) -> str:

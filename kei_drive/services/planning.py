@@ -13,14 +13,13 @@ from datetime import date
 from typing import Any
 
 from kei_drive import config
-from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH
+from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
 from kei_drive.presenters.route import PlanResult, present
 
 log = logging.getLogger(__name__)
 
 AMBIGUOUS_SPREAD_M = 2000.0  # candidates farther apart than this: ask which one
 # The Plan page's top-speed field (the Drive screen's ±5 buttons stop at 5 and 80 mph).
-MIN_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH = 10.0, 80.0
 
 
 @dataclass

@@ -220,3 +220,30 @@ def test_two_towns_of_one_name_are_told_apart(tiles, capsys):
         in err
     )
     assert "give LAT,LON for another" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["route", "--from", "40,-105", "--to", "40.1,-105", "--top-speed-mph", "nan"],
+            "from 10 to 80",
+        ),
+        (
+            ["route", "--from", "40,-105", "--to", "40.1,-105", "--top-speed-mph", "0"],
+            "from 10 to 80",
+        ),
+        (["check-route", "x.gpx", "--top-speed-mph", "-20"], "from 10 to 80"),
+        (["states-along", "x.gpx", "--max-gap-km", "-3"], "over 0"),
+        (["states-along", "x.gpx", "--max-gap-km", "nan"], "over 0"),
+        (["trips", "import", "x.gpx", "--split-gap-min", "0"], "over 0"),
+    ],
+)
+def test_a_number_out_of_range_is_a_one_line_error(capsys, argv, said):
+    """A top speed of NaN crashed with a traceback, 0 said "about inf min", -20 planned; a
+    negative or NaN gap read every state as 0 km: each is refused before anything runs."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err

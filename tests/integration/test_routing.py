@@ -448,3 +448,12 @@ def test_turns_are_placed_on_the_line_when_the_route_ends_on_a_node(baltimore, r
     assert [i for i, _ in exact] == [i for i, _ in off_node]
     for (what, a), (_, b) in zip(exact[1:], off_node[1:], strict=True):
         assert haversine_m(*a, *b) < 2.0, what
+
+
+def test_an_end_far_outside_the_map_is_said_so(baltimore, rules):
+    """A point at sea off Africa: the engine's own "Path distance exceeds the max distance
+    limit: 5000000 meters" came through, where a point in New York was told apart."""
+    with pytest.raises(NoRouteError, match="the start lies outside the installed map data"):
+        plan_route(
+            (0.1, 0.1), HIGHLANDTOWN, router=baltimore, rules=rules, options=KeiOptions(on=ON)
+        )
