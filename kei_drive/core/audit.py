@@ -220,20 +220,34 @@ def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
     return [run for run in runs_of_equal(keys) if run[2] >= 0]
 
 
+SHOWN_ROADS = 4  # a stretch names at most this many roads, the longest, in route order
+
+
 def _road_names(
-    seg_edge: np.ndarray, start: int, end: int, edges: Sequence[RoadEdge]
+    seg_edge: np.ndarray, start: int, end: int, edges: Sequence[RoadEdge], cum: np.ndarray
 ) -> str | None:
+    """The roads of segments start..end, in route order: the ``SHOWN_ROADS`` longest of
+    them and how many more (the first four named a 4.7 mi stretch by 1.5 km of it)."""
     ids = seg_edge[start:end]
+    lengths = np.diff(cum[start : end + 1])[ids >= 0]
     ids = ids[ids >= 0]
     if ids.size == 0:
         return None
-    _, first = np.unique(ids, return_index=True)
-    names: list[str] = []
-    for k in ids[np.sort(first)]:
-        ename = edges[int(k)].names
-        if ename and ename[0] not in names:
-            names.append(ename[0])
-    return ", ".join(names[:4]) if names else None
+    metres: dict[str, float] = {}  # first name of each road, in route order, and its length
+    for k, length in zip(ids.tolist(), lengths.tolist(), strict=True):
+        ename = edges[k].names
+        if ename:
+            metres[ename[0]] = metres.get(ename[0], 0.0) + length
+    return _named(metres)
+
+
+def _named(metres: dict[str, float]) -> str | None:
+    if not metres:
+        return None
+    longest = set(sorted(metres, key=lambda name: -metres[name])[:SHOWN_ROADS])
+    shown = ", ".join(name for name in metres if name in longest)
+    rest = len(metres) - len(longest)
+    return f"{shown} and {rest} more" if rest else shown
 
 
 def highway_classes(edges: Sequence[RoadEdge]) -> list[str]:
@@ -338,25 +352,18 @@ def _with_ramp_names(edges: Sequence[RoadEdge], classes: Sequence[str]) -> list[
     return out
 
 
-def _merge_close(warnings: list[RouteWarning], start_m: float = 0.0) -> list[RouteWarning]:
-    out: list[RouteWarning] = []
-    for w in warnings:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.kind == w.kind
-            and prev.state == w.state
-            and w.from_m - prev.to_m <= MERGE_GAP_M
-            and w.kind == WarningKind.UNKNOWN_SPEED_LIMIT
-            and bool(w.road) == bool(prev.road)
-        ):
-            prev.to_m = w.to_m
-            if w.road and w.road not in (prev.road or ""):
-                prev.road = f"{prev.road}, {w.road}" if prev.road else w.road
-            prev.message = _unknown_message(prev.road, prev.from_m, prev.to_m, prev.state, start_m)
-            continue
-        out.append(w)
-    return out
+def _close_runs(runs: list[tuple[int, int, int]], cum: np.ndarray) -> list[tuple[int, int]]:
+    """Segment runs of one key (state, map data or none) closer than ``MERGE_GAP_M`` along
+    the route, as one: a junction's few metres of known limit do not split a stretch. (Its
+    roads are named from the whole, not joined as text: "Dundalk Avenue, Dundalk Avenue,
+    Eastern Avenue" came of that.)"""
+    out: list[tuple[int, int, int]] = []
+    for s, e, key in runs:
+        if out and out[-1][2] == key and cum[s] - cum[out[-1][1]] <= MERGE_GAP_M:
+            out[-1] = (out[-1][0], e, key)
+        else:
+            out.append((s, e, key))
+    return [(s, e) for s, e, _key in out]
 
 
 def _unknown_message(
@@ -503,7 +510,7 @@ def audit_route(
     for s, e, key in hw_runs:
         cls = HIGHWAY_CLASSES[key // 1000]
         st = state_codes[seg_state[s]] or None
-        road = _road_names(seg_edge, s, e, named)
+        road = _road_names(seg_edge, s, e, named, cum)
         a, b = pos(s, e)
         label = "Motorway" if cls == "motorway" else "Trunk road"
         msg = f"{label} {road or '(unnamed)'} for {_where(a, b, start_m)} — {HIGHWAY_WORDS[cls]}"
@@ -520,7 +527,7 @@ def audit_route(
         cap_runs = _runs(np.where(over, seg_state, -1))
     for s, e, _k in cap_runs:
         st = state_codes[seg_state[s]]
-        road = _road_names(seg_edge, s, e, edges)
+        road = _road_names(seg_edge, s, e, edges, cum)
         a, b = pos(s, e)
         top = int(limits[s:e].max())
         msg = (
@@ -548,9 +555,9 @@ def audit_route(
         # Stretches with no map data stay apart from untagged roads (different message).
         unk_key = np.where(unknown, seg_state + 1 + np.where(no_data, 100_000, 0), -1)
         unk_runs = _runs(unk_key)
-    for s, e, _k in unk_runs:
+    for s, e in _close_runs(unk_runs, cum):
         st = state_codes[seg_state[s]] or None
-        road = _road_names(seg_edge, s, e, edges)
+        road = _road_names(np.where(unknown, seg_edge, -1), s, e, edges, cum)
         a, b = pos(s, e)
         if b - a <= 0:
             continue
@@ -588,7 +595,6 @@ def audit_route(
                 RouteWarning(WarningKind.UNREACHABLE, msg, at, at, None, None, gap_m=round(gap, 1))
             )
 
-    warnings = _merge_close(warnings, start_m)
     access_of = {s.state: s.road_access for s in states}
     for w in warnings:  # every warning carries its stretch's access mode
         w.road_access = access_of.get(w.state or "")

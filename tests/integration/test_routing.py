@@ -457,3 +457,35 @@ def test_an_end_far_outside_the_map_is_said_so(baltimore, rules):
         plan_route(
             (0.1, 0.1), HIGHLANDTOWN, router=baltimore, rules=rules, options=KeiOptions(on=ON)
         )
+
+
+@pytest.fixture(scope="module")
+def md_cap_45(tmp_path_factory):
+    """The real rule book with a user override giving Maryland a 45 mph Kei cap."""
+    path = tmp_path_factory.mktemp("rules_md") / "overrides.json"
+    save_override("MD", {"max_road_speed_mph": 45}, "test: cap 45", path=path)
+    return load_rules(overrides_path=path)
+
+
+def test_a_long_stretch_of_unknown_limit_names_its_longest_roads(baltimore, md_cap_45):
+    """O'Donnell Heights to Old Town under a 45 mph cap: "Speed limit unknown on Boston
+    Street, O'Donnell Street Cutoff, O'Donnell Street, South Ponca Street for 4.7 mi" named
+    its first four roads; 81 % of it was on Eastern Avenue, Haven Street, Monument and
+    Madison Streets, none named. Joined stretches repeated a name ("Dundalk Avenue, Dundalk
+    Avenue, Eastern Avenue")."""
+    for a, b in (
+        ((39.27828, -76.53905), (39.29894, -76.60253)),
+        ((39.26109, -76.53152), (39.29894, -76.60253)),
+    ):
+        plan = plan_route(
+            a, b, router=baltimore, rules=md_cap_45, options=KeiOptions(on=ON), permits=[]
+        )
+        unknown = [w for w in plan.report.warnings if w.kind == "unknown_speed_limit"]
+        longest = max(unknown, key=lambda w: w.to_m - w.from_m)
+        assert longest.to_m - longest.from_m > 5_000
+        names, _, more = longest.road.partition(" and ")
+        assert "Eastern Avenue" in names.split(", ") or "East Monument Street" in names.split(", ")
+        assert more.endswith(" more")
+        for w in unknown:
+            shown = (w.road or "").split(" and ")[0].split(", ")
+            assert len(shown) == len(set(shown)), w.road
