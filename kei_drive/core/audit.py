@@ -437,12 +437,7 @@ def audit_route(
     speeds = np.where(seg_edge < 0, UNKNOWN_ROAD_SPEED_KMH, speeds)
     top_kmh = mph_to_kmh(top_speed_mph)
     engine_kmh = np.minimum(np.maximum(speeds, 1.0), top_kmh)  # the engine costs it so too
-    # a Kei keeps to the posted limit, and to its own top speed
     posted = np.array([e.speed_limit_kmh or np.inf for e in edges] + [np.inf])[seg_edge]
-    kei_kmh = np.minimum(engine_kmh, posted)
-    duration = float(np.sum(seg_len / (kei_kmh / 3.6))) if n_seg else 0.0
-    if engine_time_s is not None and n_seg:  # the engine's time beyond its edges': turns
-        duration += max(0.0, engine_time_s - float(np.sum(seg_len / (engine_kmh / 3.6))))
 
     # States along the route and their rules.
     spans = states_along(pts) if len(pts) else []
@@ -483,6 +478,13 @@ def audit_route(
         states, [rule_of.get(s.state) for s in states], seg_state, seg_mid, cum, permits
     )
     caps = np.where(permit_caps > 0, permit_caps, caps)
+    # a Kei keeps to the posted limit, to its own top speed, and where a state lets it on
+    # roads posted up to N mph only, to N (a 35 mph state's route read 41.5 mph on average)
+    cap_kmh = np.where(caps > 0, mph_to_kmh(1) * caps, np.inf)
+    kei_kmh = np.minimum(np.minimum(engine_kmh, posted), cap_kmh)
+    duration = float(np.sum(seg_len / (kei_kmh / 3.6))) if n_seg else 0.0
+    if engine_time_s is not None and n_seg:  # the engine's time beyond its edges': turns
+        duration += max(0.0, engine_time_s - float(np.sum(seg_len / (engine_kmh / 3.6))))
     # Where no stretch has a cap, posted and unknown limits cannot matter: those checks
     # (most of the audit's per-segment work) find nothing and are skipped.
     has_caps = bool(caps.any())

@@ -385,6 +385,18 @@ def verdict_mark(legal: bool | None) -> tuple[str, str]:
     return ("✓ ", "kp-verdict kp-legal") if legal else ("✗ ", "kp-verdict kp-illegal")
 
 
+def kei_speeds_label(top_speed_mph: float, states: list[dict]) -> str:
+    """ "at Kei speeds (≤ 45 mph)", with each state whose Kei cap is lower ("; 35 mph in MD"),
+    as the time counts it."""
+    lower = {
+        s.get("state"): s.get("max_road_speed_mph")
+        for s in states
+        if s.get("max_road_speed_mph") and s["max_road_speed_mph"] < top_speed_mph
+    }
+    capped = "".join(f"; {cap:g} mph in {state}" for state, cap in lower.items())
+    return f"at Kei speeds (≤ {top_speed_mph:g} mph{capped})"
+
+
 def present(
     result: dict[str, Any],
     *,
@@ -410,7 +422,7 @@ def present(
         notes=list(result.get("notes") or []),
         distance=distance_text(float(result.get("distance_m", 0))),
         duration=duration_text(float(result.get("duration_s", 0))),
-        duration_label=f"at Kei speeds (≤ {top_speed_mph:g} mph)",
+        duration_label=kei_speeds_label(top_speed_mph, states),
         engine=result.get("engine", ""),
         warnings=warning_rows(warnings, rules, on),
         states=state_rows(states, rules, on),

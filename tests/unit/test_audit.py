@@ -104,12 +104,26 @@ def test_states_in_order_with_banned_state_flagged(rules):
     assert not report.kei_legal
 
 
-def test_duration_at_kei_speed(rules):
+def test_duration_at_kei_speed():
+    edges = [RoadEdge(0, 10, "primary", None, 100.0, ("US 23",))]
+    report = audit_route(OHIO, edges, None, on=ON, top_speed_mph=45)
+    assert report.duration_s == pytest.approx(report.distance_m / (mph(45) / 3.6), rel=1e-6)
+    slow = audit_route(OHIO, edges, None, on=ON, top_speed_mph=200)
+    assert slow.duration_s == pytest.approx(report.distance_m / (100 / 3.6), rel=1e-6)
+
+
+def test_duration_keeps_to_the_states_kei_cap(rules):
+    """Ohio lets a Kei on roads posted 35 mph or less: the time counted 45 mph on an
+    untagged road there (an outside check: a Maryland route under a 35 mph cap averaged
+    41.5 mph and read "Kei-legal"), and the label said only "≤ 45 mph"."""
+    from kei_drive.presenters.route import kei_speeds_label
+
     edges = [RoadEdge(0, 10, "primary", None, 100.0, ("US 23",))]
     report = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45)
-    assert report.duration_s == pytest.approx(report.distance_m / (mph(45) / 3.6), rel=1e-6)
-    slow = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=200)
-    assert slow.duration_s == pytest.approx(report.distance_m / (100 / 3.6), rel=1e-6)
+    assert report.duration_s == pytest.approx(report.distance_m / (mph(35) / 3.6), rel=1e-6)
+    states = report.to_dict()["states"]
+    assert kei_speeds_label(45, states) == "at Kei speeds (≤ 45 mph; 35 mph in OH)"
+    assert kei_speeds_label(30, states) == "at Kei speeds (≤ 30 mph)"
 
 
 def test_duration_keeps_to_the_posted_limit_and_the_engines_turns(rules):
