@@ -62,9 +62,15 @@ def steps_with_speed(speed: NDArray, dt: NDArray, seg_moving: NDArray) -> NDArra
 
 def measured_steps(speed: NDArray, dt: NDArray, seg_len: NDArray, seg_moving: NDArray) -> NDArray:
     """``seg_len`` with each moving step that has a speed at both ends measured by those
-    speeds (a trapezoid)."""
+    speeds (a trapezoid); a step over ``DEVICE_SPEED_MAX_STEP_CAP_S`` never shorter than the
+    positions make it (their noise is small against it; a truck stopping or starting in it
+    made the trapezoid shorter than a straight line)."""
     use = _use(speed, dt, seg_moving)
-    return np.where(use, (speed[:-1] + speed[1:]) / 2 * np.where(use, dt, 0.0), seg_len)
+    trapezoid = (speed[:-1] + speed[1:]) / 2 * np.where(use, dt, 0.0)
+    with np.errstate(invalid="ignore"):
+        long_step = dt > DEVICE_SPEED_MAX_STEP_CAP_S
+        trapezoid = np.where(long_step, np.fmax(trapezoid, seg_len), trapezoid)
+    return np.where(use, trapezoid, seg_len)
 
 
 def measured_speed(

@@ -931,7 +931,9 @@ def _road_steps(
 # log's 20 s at 47 mph read 0 s over 45 mph, its top speed 37 mph).
 # 16: a dense log without a device speed tells its waits from moving by its own few seconds
 # (``core.standing``): a wait at a light inside the +-10 s motion window was moving time (a
-# phone's town drive read +21-62 %).
+# phone's town drive read +21-62 %); a step over 15 s measured by the device's speed is never
+# shorter than its positions make it (``device_speed.measured_steps``: a logger every 60 s
+# read a straight 5 km as 4.6 km).
 STATS_RULES = 16
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

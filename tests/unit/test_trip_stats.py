@@ -2093,3 +2093,28 @@ def test_a_5_s_log_under_the_cap_never_reads_over_it_from_noise(seed):
     stats = compute_stats(quiet, cap_mps=mph_to_mps(35), with_states=False)
     assert stats.over_cap_s == 0.0
     assert stats.max_speed_mps < mph_to_mps(34)
+
+
+def test_a_minute_loggers_trusted_speed_never_makes_a_step_shorter_than_its_line():
+    """A logger every 60 s whose log trusts its speed: a step from standing to 15 m/s was
+    measured as the mean of its two speeds (450 m for 825 m driven in a straight line), so a
+    straight 5 km read 4.6 km (an outside check of loggers). A step is at least as long as
+    its positions make it."""
+    pos, v, fixes = 0.0, 0.0, []
+    for second in range(0, 601):
+        if second % 60 == 0:
+            fixes.append((second, pos, v))
+        accel = 1.5 if second < 10 else (-1.5 if 400 <= second < 410 else 0.0)
+        v = max(0.0, v + accel)
+        pos += v
+    lat0 = 40.0
+    arr = TrackArrays.from_columns(
+        np.array([lat0 + p / 111_195 for _, p, _ in fixes]),
+        np.full(len(fixes), -105.0),
+        np.array([1_714_800_000 + s for s, _, _ in fixes], dtype=float),
+        np.full(len(fixes), 5.0),
+        np.array([speed for _, _, speed in fixes]),
+    )
+    lines = fixes[-1][1] - fixes[0][1]
+    stats = compute_stats(replace(arr, speed_verdict=True), with_states=False)
+    assert stats.distance_m >= 0.99 * lines
