@@ -47,7 +47,8 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   ``{"from", "to", "to_name", "options"}`` or an audited GPX route ``{"track", "name",
   "options"}`` -> ``{"version": 1, "request", "route", "announcements"}``
   (``kei_drive.services.guidance``); errors ``{"error", "detail"}`` with 400 (shape), 422
-  (values, a track over 20,000 points or a body over 2 MB), 404 (no route), 503 (no tiles).
+  (values, a track over 20,000 points or 2,000 km, or a body over 2 MB), 404 (no route),
+  503 (no tiles).
   Sessions must post from this site (``Sec-Fetch-Site``/``Origin``).
 
 Authentication (``kei_drive.web_auth``): the session cookie of a signed-in browser, or

@@ -40,6 +40,18 @@ from kei_drive.services.planning import MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
 
 GUIDANCE_VERSION = 1
 MAX_TRACK_POINTS = 20_000
+# A route to follow this long at most (about 28 hours at 45 mph): 20,000 points scattered
+# across a city made 65,890 km of roads between them and held a worker for 271 s.
+MAX_TRACK_KM = 2_000.0
+
+
+def _line_km(points: Sequence[tuple[float, float]]) -> float:
+    from kei_drive.core.distance import cumulative_m
+
+    lat, lon = zip(*points, strict=True)
+    return float(cumulative_m(list(lat), list(lon))[-1]) / 1000
+
+
 MAX_NAME_CHARS = 200
 NO_MANEUVERS_NOTE = (
     "Turn-by-turn directions are not available along this route (its points could not be "
@@ -221,6 +233,13 @@ def parse_request(body: Any) -> GuidanceRequest:
         points = tuple(_point(p, f"track[{i}]") for i, p in enumerate(track))
         if len(points) < 2:
             raise BadRouteRequest(422, "track needs at least two points")
+        length_km = _line_km(points)
+        if length_km > MAX_TRACK_KM:
+            raise BadRouteRequest(
+                422,
+                f"track is {length_km:,.0f} km long in straight lines; at most "
+                f"{MAX_TRACK_KM:,.0f} km (split it into days)",
+            )
         return GuidanceRequest(
             options=options,
             origin=origin,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
@@ -250,6 +251,22 @@ def test_bad_input_is_a_json_error_with_a_reason(client, body, status, reason):
     data = r.json()
     assert set(data) == {"error", "detail"}
     assert reason in data["detail"]
+
+
+def test_a_track_thousands_of_km_long_is_refused_before_any_routing(client):
+    """2,000 points scattered across a city (an outside probe): 10,000 km of roads between
+    them, 30 s and a 5 MB answer; 20,000 points held a worker for 271 s."""
+    import random
+
+    rng = random.Random(3)
+    track = [[41.9 + rng.uniform(0, 0.1), -77.1 + rng.uniform(0, 0.1)] for _ in range(2_000)]
+    started = time.monotonic()
+    r = client.post("/api/v1/route", json={"track": track})
+    assert r.status_code == 422
+    assert "km long in straight lines; at most 2,000 km" in r.json()["detail"]
+    assert time.monotonic() - started < 5  # refused, not routed
+    along = [[41.95 + i * 1e-3, -77.01] for i in range(200)]  # 22 km: taken
+    assert client.post("/api/v1/route", json={"track": along}).status_code != 422
 
 
 def test_a_huge_track_is_refused_before_any_routing(client):
