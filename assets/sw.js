@@ -177,7 +177,11 @@ async function pruneTo(manifest, pageHtml) {
   const manifestResponse = await cacheFirst(new Request(manifest));
   if (!manifestResponse.ok) return; // not this build's after all: prune nothing
   const manifestText = await manifestResponse.text();
-  const keep = new Set([manifest, ...assetRefs(pageHtml), ...assetRefs(manifestText)]);
+  // The Drive screen opens offline whatever page came first after the deploy (a restored tab
+  // on /trips): its new page is kept before the old one goes, or nothing is pruned yet.
+  const shell = await keptShell(cache, manifest);
+  if (shell === null) return;
+  const keep = new Set([manifest, ...assetRefs(pageHtml), ...assetRefs(shell), ...assetRefs(manifestText)]);
   const keys = await cache.keys();
   const cached = new Map(keys.map((r) => [new URL(r.url).pathname, r]));
   const queue = [...keep];
@@ -202,6 +206,35 @@ async function pruneTo(manifest, pageHtml) {
     if (build && build !== manifest) await cache.delete(request);
   }
   await cache.put(BUILD_MARK, new Response(manifest));
+}
+
+const SHELL_FILES_MAX = 300; // the Drive screen's modules and style sheets, with lazy ones
+
+/** The Drive screen's page of this build, kept with every module it loads (fetched when the
+ * page kept is another build's), or null when they cannot all be had now. */
+async function keptShell(cache, manifest) {
+  const kept = await cache.match("/", { ignoreVary: true });
+  const text = kept ? await kept.text() : "";
+  if (text.match(BUILD_MANIFEST)?.[0] === manifest) return text;
+  try {
+    const response = await withTimeout(fetch("/", { cache: "no-cache" }), NETWORK_TIMEOUT_MS);
+    const fresh = response.ok ? await response.clone().text() : "";
+    if (fresh.match(BUILD_MANIFEST)?.[0] !== manifest) return null;
+    const seen = new Set(assetRefs(fresh));
+    const queue = [...seen];
+    while (queue.length) {
+      if (seen.size > SHELL_FILES_MAX) return null;
+      const file = await cacheFirst(new Request(queue.pop()));
+      if (!file.ok) return null;
+      for (const ref of assetRefs(await file.clone().text())) {
+        if (!seen.has(ref)) seen.add(ref), queue.push(ref);
+      }
+    }
+    await cache.put("/", response);
+    return fresh;
+  } catch {
+    return null;
+  }
 }
 
 async function cacheFirst(request) {

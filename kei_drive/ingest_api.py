@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import math
 import os
 import threading
 import time
@@ -155,14 +156,17 @@ def _db_url() -> str:
 # ------------------------------------------------------------------------------ store
 
 RETRY_LATER_S = 60  # Overland's batch with fixes refused only for now: sent again after this
-# ...when they are at most this far ahead (a clock minutes or hours off; one a year off
-# would hold the phone's queue for a year: its fixes are refused for good)
+# ...when one of them is at most this far ahead (a clock minutes or hours off; one a year off
+# would hold the phone's queue for a year: such fixes alone are refused for good)
 RETRY_FUTURE_MAX_MS = 24 * 3600 * 1000
 
 
-def _newest_ms(batch: Batch) -> float:
-    times = [f.get("t") for f in batch.fixes if isinstance(f, dict)]
-    return max((t for t in times if isinstance(t, int | float)), default=0.0)
+def _earliest_ms(batch: Batch, rejected: list[dict]) -> float:
+    """The earliest stamp among the ``rejected`` fixes of the batch: one of them will be
+    taken by then (a batch's fixes a year ahead drain it once the others are stored)."""
+    ids = {r.get("id") for r in rejected}
+    times = [f.get("t") for f in batch.fixes if isinstance(f, dict) and f.get("id") in ids]
+    return min((t for t in times if isinstance(t, int | float)), default=math.inf)
 
 
 @dataclass
@@ -251,7 +255,7 @@ async def overland(request: Request) -> Response:
     batch = read_overland(payload)
     outcome = await run_in_threadpool(_store, caller, "overland", batch, batch.device)
     later = [r for r in outcome.rejected if r.get("retryable")]
-    if later and _newest_ms(batch) <= time.time() * 1000 + RETRY_FUTURE_MAX_MS:
+    if later and _earliest_ms(batch, later) <= time.time() * 1000 + RETRY_FUTURE_MAX_MS:
         # Not "ok": Overland keeps the batch and sends it again (the fixes it stored are
         # then duplicates). With "ok" it deleted fixes refused only for now: a phone clock
         # 15 min fast lost a whole day (an outside check).

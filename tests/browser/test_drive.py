@@ -186,6 +186,48 @@ def test_a_new_build_drops_the_previous_builds_files(phone):
 
 
 @pytest.mark.slow
+def test_after_a_deploy_the_drive_screen_opens_offline_whatever_page_came_first(phone):
+    """After a deploy the first page loaded was the trips list (a restored tab): pruning
+    dropped the Drive screen's page of the old build with nothing in its place, and "/" no
+    longer opened offline (a diff review). The new one, with its modules, is kept first."""
+    open_drive(phone)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_until(phone, WAIT_FOR_KEPT_SHELL, timeout_ms=20_000)
+    phone.wait_for_timeout(1500)
+    # The Drive screen kept from the build before, and its module.
+    phone.evaluate(
+        f"""async () => {{
+            const cache = await caches.open({SHELL_CACHE});
+            const as = (type) => ({{headers: {{'Content-Type': type}}}});
+            const page = '<script type="module" src="/assets/drive-OLDBUILD.js"></script>'
+                + '<script src="/assets/manifest-0ldb0ild.js"></script>';
+            await cache.put('/', new Response(page, as('text/html')));
+            const js = as('text/javascript');
+            await cache.put('/assets/drive-OLDBUILD.js', new Response('export {{}}', js));
+            await cache.put('/__kei_build', new Response('/assets/manifest-0ldb0ild.js'));
+        }}"""
+    )
+    phone.goto("/trips")
+    wait_until(
+        phone,
+        f"""async () => {{
+            const mark = await (await caches.open({SHELL_CACHE})).match('/__kei_build');
+            return mark && !(await mark.text()).includes('0ldb0ild');
+        }}""",
+        timeout_ms=30_000,
+    )
+    assert "/assets/drive-OLDBUILD.js" not in set(phone.evaluate(SHELL_PATHS))
+    phone.context.set_offline(True)
+    try:
+        phone.goto("/")
+        phone.wait_for_selector("#speed-mph", timeout=15_000)
+        feed(phone, drive_north(START, 13.41, 5))
+        assert abs(int(phone.inner_text("#speed-mph")) - 30) <= 1
+    finally:
+        phone.context.set_offline(False)
+
+
+@pytest.mark.slow
 def test_a_kept_page_opens_offline_with_another_query(phone):
     """The rules page visited once, then the link to a state's rules offline ("/states?state=MD";
     the server's answer, kept, is at "/states/"): the kept page, not "needs a connection"."""

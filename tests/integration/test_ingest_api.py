@@ -228,6 +228,12 @@ def test_overland_keeps_a_batch_from_a_fast_clock_and_it_is_stored_later(world):
         "/api/v1/ingest/overland", content=json.dumps({"locations": [year]}), headers=headers
     )
     assert r.status_code == 200 and r.json()["result"] == "ok"
+    # ...but beside a fix minutes ahead it does not make the batch drain (diff review)
+    soon = overland_feature(round(clock.time() * 1000) + FUTURE_TOLERANCE_MS + 60_000, 40.2, -105.0)
+    r = world.client.post(
+        "/api/v1/ingest/overland", content=json.dumps({"locations": [year, soon]}), headers=headers
+    )
+    assert r.status_code == 503
 
 
 def test_every_fix_refused_is_a_400_for_owntracks_and_gpslogger(world):
