@@ -153,10 +153,11 @@ async function navigation(request, url, event) {
 // (the manifest lists the routes' modules; lazy chunks are named only inside the modules that
 // load them, so cached modules are read too) and the pages of other builds are dropped.
 
-/** Build files a page, manifest, module or style sheet refers to, as "/assets/<name>". */
+/** Build files a page, manifest, module or style sheet refers to, as "/assets/<name>" (modules,
+ * style sheets, and fonts and images, should a build ever hold them). */
 function assetRefs(text) {
   const refs = new Set();
-  for (const match of text.matchAll(/(?:\/assets\/|\bassets\/|\.\/)([\w.$-]+\.(?:js|css))\b/g)) {
+  for (const match of text.matchAll(/(?:\/assets\/|\bassets\/|\.\/)([\w.$-]+\.(?:js|css|woff2?|ttf|svg|png|jpe?g|webp))\b/g)) {
     refs.add(`/assets/${match[1]}`);
   }
   return refs;
@@ -224,8 +225,10 @@ async function keptShell(cache, manifest) {
     const queue = [...seen];
     while (queue.length) {
       if (seen.size > SHELL_FILES_MAX) return null;
-      const file = await cacheFirst(new Request(queue.pop()));
+      const path = queue.pop();
+      const file = await cacheFirst(new Request(path));
       if (!file.ok) return null;
+      if (!/\.(js|css)$/.test(path)) continue;
       for (const ref of assetRefs(await file.clone().text())) {
         if (!seen.has(ref)) seen.add(ref), queue.push(ref);
       }
