@@ -273,11 +273,14 @@ def plan_route(
     rules = load_rules_or_default(rules)
     permits = load_permits(permits)
     notes: list[str] = []
+    walked_elsewhere: set[int] = set()  # answers whose audited line is not their own shape
 
     def audit(answer: dict) -> tuple[RouteReport, list[RoadEdge]]:
         shape = _route_shape(answer)
         try:
             trace = router.trace_attributes(kc.edge_walk_request(shape))
+            if trace.get("shape") not in (None, shape):
+                walked_elsewhere.add(id(answer))
             edges = edges_from_trace(trace)
             # edge indices refer to the trace's own shape (an array: the audit takes one)
             geometry = decode_array(trace.get("shape") or shape)
@@ -376,7 +379,9 @@ def plan_route(
         )
     return RouteResult(
         report=report,
-        maneuvers=route_maneuvers(best.answer, report.geometry),
+        maneuvers=route_maneuvers(best.answer, report.geometry)
+        if id(best.answer) in walked_elsewhere
+        else maneuvers_from_route(best.answer),
         legal=legal,
         notes=_dedupe(notes),
         engine=getattr(router, "name", ""),
