@@ -20,3 +20,20 @@ def refusal_records(rejected: Var) -> ArrayVar:
         return {"name": file["name"], "codes": errors.map(lambda e: e["code"])}
 
     return rejected.to(ArrayVar).map(record)
+
+
+# react-dropzone calls ``onDrop`` (every drop, accepted files or none), then
+# ``onDropRejected``, in one go: the first stamps the drop, the second reads the stamp, so the
+# page's handlers can tell one drop's refusal (sent by socket) and its upload (sent over HTTP,
+# arriving in either order) from another drop's.
+_DROP_STAMP = "window.__keiDropStamp"
+
+
+def new_drop_stamp() -> Var:
+    """The time of this drop (ms), remembered for its refusal."""
+    return Var(_js_expr=f"({_DROP_STAMP} = Date.now())", _var_type=int)
+
+
+def this_drop_stamp() -> Var:
+    """The stamp ``new_drop_stamp`` gave the drop being handled."""
+    return Var(_js_expr=f"({_DROP_STAMP} ?? 0)", _var_type=int)

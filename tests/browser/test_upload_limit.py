@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.browser.app_server import AppServer
-from tests.support.trips_pages import drop_file_js, long_log_gpx
+from tests.support.trips_pages import drop_file_js, long_log_gpx, synthetic_gpx
 
 SENT_MB = 300
 CHUNK = 1024 * 1024
@@ -141,6 +141,32 @@ def test_a_file_over_the_pages_limit_is_named_not_dropped_in_silence(phone, tmp_
     phone.set_input_files("#gpx input[type=file]", str(big))
     error = phone.wait_for_selector("#plan-error").inner_text()
     assert "year.gpx" in error and "kei-drive check-route" in error, error
+
+
+def test_one_drop_of_a_good_and_an_oversized_file_says_both_then_the_next_drop_replaces_it(
+    phone, tmp_path
+):
+    """react-dropzone hands a drop to the upload (over HTTP) and its refusals (by socket): in
+    whichever order they reached the server, the later cleared the other's lines (the
+    refusal vanished in 1 of 3 drops in a loop of a refused-only drop)."""
+    from kei_drive import config
+
+    big, good, other = tmp_path / "year.gpx", tmp_path / "errand.gpx", tmp_path / "next.gpx"
+    with big.open("wb") as out:
+        out.truncate(config.MAX_GPX_BYTES + 1)
+    good.write_bytes(synthetic_gpx(name="Errand"))
+    other.write_bytes(synthetic_gpx(east_m=500, name="Next errand"))
+    phone.goto("/trips")
+    phone.wait_for_selector("text=Import GPX")
+    phone.set_input_files("#gpx-upload input[type=file]", [str(good), str(big)])
+    ok = phone.wait_for_selector("#import-ok").inner_text()
+    assert "errand.gpx" in ok and "Errand" in ok, ok
+    errors = phone.wait_for_selector("#import-errors").inner_text()
+    assert "year.gpx: larger than the 25 MB" in errors, errors
+    phone.set_input_files("#gpx-upload input[type=file]", str(other))
+    phone.wait_for_selector("#import-ok >> text=next.gpx")
+    phone.wait_for_selector("#import-errors", state="detached")
+    assert "errand.gpx" not in phone.locator("#import-ok").inner_text()
 
 
 def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phone):

@@ -102,7 +102,9 @@ class TripsState(rx.State):
     vehicles: list[VehicleOption] = []
     import_vehicle: str = NO_VEHICLE
     imported: list[ImportedFile] = []
+    refused: list[str] = []  # files of the last drop the browser would not send
     import_errors: list[str] = []
+    drop_stamp: int = 0  # the browser's stamp of the drop these results are of
     importing: bool = False
     load_error: str = ""
     loaded: bool = False
@@ -156,19 +158,37 @@ class TripsState(rx.State):
     def set_import_vehicle(self, value: str) -> None:
         self.import_vehicle = value
 
-    @rx.event
-    def files_refused(self, rejected: list[dict[str, Any]]) -> None:
-        """Files the drop zone would not send (over the size limit): said, not dropped."""
-        self.imported, self.import_errors = [], refused_files(rejected)
+    @rx.var
+    def not_imported(self) -> list[str]:
+        return self.refused + self.import_errors
+
+    def _results_of(self, drop_stamp: Any) -> None:
+        """A new drop's results replace the last one's. One drop's refusal (by socket) and its
+        upload (over HTTP) reach the server in either order, with the same stamp: the upload
+        cleared a refusal that came first, so a file over the limit was named, then not."""
+        stamp = drop_stamp if isinstance(drop_stamp, int) else 0
+        if stamp == self.drop_stamp and stamp:
+            return
+        self.drop_stamp, self.refused = stamp, []
+        if not self.importing:  # results of an import still running stay
+            self.imported, self.import_errors = [], []
 
     @rx.event
-    async def import_files(self, files: list[rx.UploadFile]):
+    def files_refused(self, rejected: list[dict[str, Any]], drop_stamp: Any = 0) -> None:
+        """Files the drop zone would not send (over the size limit): said, not dropped."""
+        self._results_of(drop_stamp)
+        self.refused = refused_files(rejected)
+
+    @rx.event
+    async def import_files(self, files: list[rx.UploadFile], drop_stamp: Any = 0):
         uid = user_id(self)
         if uid is None:
             yield to_signin()
             return
+        self._results_of(drop_stamp)
+        if not files:  # every file of the drop was refused (said by files_refused)
+            return
         self.importing = True
-        self.imported, self.import_errors = [], []
         yield
         vehicle_id = vehicle_id_of(self.import_vehicle)
         try:

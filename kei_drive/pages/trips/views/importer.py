@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from kei_drive import config
-from kei_drive.components.refused_files import refusal_records
+from kei_drive.components.refused_files import new_drop_stamp, refusal_records, this_drop_stamp
 from kei_drive.components.vehicle_select import vehicle_select
 from kei_drive.pages.trips.state import TripsState
 from kei_drive.presenters.uploads import MAX_GPX_MB
@@ -17,10 +17,10 @@ def _results() -> rx.Component:
     s = TripsState
     return rx.fragment(
         rx.cond(
-            s.import_errors.length() > 0,
+            s.not_imported.length() > 0,
             rx.el.div(
                 rx.el.strong("Not imported:"),
-                rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e))),
+                rx.el.ul(rx.foreach(s.not_imported, lambda e: rx.el.li(e))),
                 class_name="kd-import-error",
                 id="import-errors",
                 role="alert",
@@ -71,8 +71,10 @@ def importer() -> rx.Component:
                 id=UPLOAD_ID,
                 multiple=True,
                 max_size=config.MAX_GPX_BYTES,
-                on_drop=s.import_files,
-                on_drop_rejected=lambda refused: s.files_refused(refusal_records(refused)),
+                on_drop=s.import_files(rx.upload_files(upload_id=UPLOAD_ID), new_drop_stamp()),
+                on_drop_rejected=lambda refused: s.files_refused(
+                    refusal_records(refused), this_drop_stamp()
+                ),
                 no_drag=False,
                 class_name="kd-upload",
             ),
