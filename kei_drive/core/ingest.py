@@ -228,9 +228,11 @@ def read_gpslogger(params: Mapping[str, str]) -> Batch:
     """GPSLogger custom URL: one fix from query or form parameters."""
     lat = _first(params, "lat", "latitude")
     lon = _first(params, "lon", "lng", "long", "longitude")
-    if lat is None and lon is None:
+    if lat is None or lon is None:
+        missing = " and ".join(n for n, v in (("lat", lat), ("lon", lon)) if v is None)
         raise IngestFormatError(
-            "GPSLogger parameters need lat and lon (e.g. ?lat=%LAT&lon=%LON&time=%TIME)"
+            f"GPSLogger parameters need lat and lon ({missing} missing; "
+            "e.g. ?lat=%LAT&lon=%LON&time=%TIME)"
         )
     batch = Batch()
     batch.fixes.append(

@@ -149,6 +149,14 @@ def test_gpslogger_text_that_is_not_a_number_is_rejected_with_a_reason():
         read_gpslogger({"time": "2018-03-15T06:35:34Z"})
 
 
+def test_gpslogger_with_one_coordinate_names_the_missing_one_not_the_time():
+    """A URL template missing %LAT was refused as "missing or invalid t"."""
+    with pytest.raises(IngestFormatError, match="lat missing"):
+        read_gpslogger({"lon": "-76.6"})
+    with pytest.raises(IngestFormatError, match="lon missing"):
+        read_gpslogger({"lat": "39.2", "time": "2018-03-15T06:35:34Z"})
+
+
 def test_epoch_ms_forms():
     assert epoch_ms("2015-10-01T15:00:00Z") == 1443711600000
     assert epoch_ms("2015-10-01T15:00:00") == 1443711600000  # no zone: UTC
