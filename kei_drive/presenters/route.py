@@ -386,15 +386,22 @@ def verdict_mark(legal: bool | None) -> tuple[str, str]:
 
 
 def kei_speeds_label(top_speed_mph: float, states: list[dict]) -> str:
-    """ "at Kei speeds (≤ 45 mph)", with each state whose Kei cap is lower ("; 35 mph in MD"),
-    as the time counts it."""
-    lower = {
-        s.get("state"): s.get("max_road_speed_mph")
-        for s in states
-        if s.get("max_road_speed_mph") and s["max_road_speed_mph"] < top_speed_mph
-    }
-    capped = "".join(f"; {cap:g} mph in {state}" for state, cap in lower.items())
-    return f"at Kei speeds (≤ {top_speed_mph:g} mph{capped})"
+    """ "at Kei speeds (≤ 45 mph)", with each cap lower than that the time keeps to: a
+    state's ("; 35 mph in MD"), and one a driver's permit sets there ("(45 mph under your
+    permit)")."""
+    caps: dict[str, str] = {}
+    for s in states:
+        state, cap, permit = s.get("state"), s.get("max_road_speed_mph"), s.get("permit_cap_mph")
+        if cap and cap < top_speed_mph:
+            text = f"{cap:g} mph in {state}"
+            if permit and permit != cap:
+                text += f" ({min(permit, top_speed_mph):g} mph under your permit)"
+        elif permit and permit < top_speed_mph:
+            text = f"{permit:g} mph under your permit in {state}"
+        else:
+            continue
+        caps.setdefault(str(state), text)
+    return f"at Kei speeds (≤ {top_speed_mph:g} mph{''.join('; ' + t for t in caps.values())})"
 
 
 def present(

@@ -126,6 +126,37 @@ def test_duration_keeps_to_the_states_kei_cap(rules):
     assert kei_speeds_label(30, states) == "at Kei speeds (≤ 30 mph)"
 
 
+def test_the_time_and_its_label_keep_to_a_drivers_permit_cap(rules):
+    """A permit for part of Ohio with its own cap: the time used the permit's cap there
+    while the label named only the state's 35 mph."""
+    from kei_drive.core.local_permits import LocalPermit
+    from kei_drive.presenters.route import kei_speeds_label
+
+    edges = [RoadEdge(0, 10, "primary", None, 100.0, ("US 23",))]
+    half = OHIO[5]  # a circle over the line's middle: about half of its 11 km
+
+    def permit(cap: int | None) -> LocalPermit:
+        return LocalPermit("town", "OH", "Town, OH", "test", cap, ON, tuple(half), 2_800.0)
+
+    state_only = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45)
+    faster = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45, permits=[permit(45)])
+    slower = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45, permits=[permit(25)])
+    same = audit_route(OHIO, edges, rules, on=ON, top_speed_mph=45, permits=[permit(None)])
+    assert faster.duration_s < state_only.duration_s < slower.duration_s
+    assert same.duration_s == pytest.approx(state_only.duration_s)
+    label = kei_speeds_label
+    assert label(45, faster.to_dict()["states"]) == (
+        "at Kei speeds (≤ 45 mph; 35 mph in OH (45 mph under your permit))"
+    )
+    assert label(45, slower.to_dict()["states"]) == (
+        "at Kei speeds (≤ 45 mph; 35 mph in OH (25 mph under your permit))"
+    )
+    assert label(45, same.to_dict()["states"]) == "at Kei speeds (≤ 45 mph; 35 mph in OH)"
+    assert label(30, faster.to_dict()["states"]) == "at Kei speeds (≤ 30 mph)"
+    no_state_cap = [{"state": "XX", "max_road_speed_mph": None, "permit_cap_mph": 25}]
+    assert label(45, no_state_cap) == "at Kei speeds (≤ 45 mph; 25 mph under your permit in XX)"
+
+
 def test_duration_keeps_to_the_posted_limit_and_the_engines_turns(rules):
     """A Kei keeps to the posted limit where the engine assumes more (Hudson Street posted
     25 mph, assumed 65 km/h), and loses the engine's own time at turns and signals: a West
