@@ -8,6 +8,7 @@
 const PRIVATE_KEYS = [
   "kei-drive.vehicles", // the garage (drive.jsx)
   "kei-drive.rules", // the rules with the account's own overrides (states.js)
+  "kei-drive.rules.saved", // when they were saved
   "kei-drive.guidance", // the route being driven (issue #13)
 ];
 const PRIVATE_PREFIXES = ["kei-map-view:"]; // where the account last looked at a map

@@ -7,7 +7,8 @@ import { useEffect, useRef, useState } from "react";
 import { enteredHeadline, enteredWarning, indexStates, locate, nearHeadline, nearWarning, upcomingChange } from "./geo.js";
 import { fetchJson, untilLoaded } from "./retry.js";
 
-const RULES_KEY = "kei-drive.rules";
+export const RULES_KEY = "kei-drive.rules";
+export const RULES_SAVED_KEY = "kei-drive.rules.saved"; // when (ISO time) they were saved
 export const STATE_LINES_URL = "/data/us_states_light.geojson";
 const ATTRIBUTION = "State lines: US Census TIGER/Line";
 
@@ -21,6 +22,7 @@ export async function loadRules() {
   try {
     const rules = await fetchJson(`/api/v1/rules?on=${today()}`);
     localStorage.setItem(RULES_KEY, JSON.stringify(rules));
+    localStorage.setItem(RULES_SAVED_KEY, new Date().toISOString());
     return rules;
   } catch (error) {
     const saved = localStorage.getItem(RULES_KEY);

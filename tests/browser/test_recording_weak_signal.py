@@ -236,3 +236,29 @@ def test_offline_a_page_that_needs_the_server_says_so(phone):
     finally:
         phone.context.set_offline(False)
     phone.wait_for_selector("#offline-note", state="detached", timeout=10_000)
+
+
+def test_offline_the_states_page_shows_the_phones_saved_rules(phone):
+    """Offline, the States page (kept by the worker) showed its frame and "0 of 51": its
+    rules come from the server. The phone's saved copy (kept by an online visit) stands in,
+    dated, and gives way to the page's own once it is back online."""
+    phone.goto("/")
+    wait_worker_ready(phone)
+    phone.goto("/states")
+    phone.wait_for_selector("#states-table tr[data-state='MD']")
+    assert phone.locator("#saved-rules").count() == 0  # the page's own rules are here
+    phone.wait_for_function("localStorage.getItem('kei-drive.rules.saved') !== null")
+    phone.context.set_offline(True)
+    try:
+        phone.reload()
+        saved = phone.wait_for_selector("#saved-rules", timeout=15_000)
+        assert "copy of the rules, saved" in saved.inner_text()
+        assert phone.locator("#saved-rules tr[data-state]").count() == 51
+        ny = phone.locator("#saved-rules tr[data-state='NY']")
+        assert ny.locator("[data-status]").get_attribute("data-status") == "banned"
+        assert "New York" in ny.inner_text()
+        assert phone.locator("#states-table tr[data-state]").count() == 0
+    finally:
+        phone.context.set_offline(False)
+    phone.wait_for_selector("#states-table tr[data-state='MD']", timeout=20_000)
+    phone.wait_for_selector("#saved-rules", state="detached", timeout=10_000)

@@ -15,6 +15,7 @@ import reflex as rx
 from kei_drive import routes
 from kei_drive.components.layout import kei_page
 from kei_drive.components.map import LOWER_48, kei_map
+from kei_drive.components.saved_rules import saved_rules
 from kei_drive.page_auth import SessionState
 from kei_drive.pages.states.state import StatesState
 from kei_drive.pages.states.views.detail import detail_view
@@ -79,6 +80,7 @@ def states_page() -> list[rx.Component]:
             class_name="kd-row kd-controls-row",
         ),
         states_table(),
+        saved_rules(loaded=StatesState.rows.length() > 0),
         what_changed(),
         rx.el.p(
             StatesState.disclaimer,
