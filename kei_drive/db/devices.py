@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from kei_drive.core.vocabulary import RecordingState
-from kei_drive.db.models import DeviceFix, IngestDevice, TrackPointRow, Trip, Vehicle, utcnow
+from kei_drive.db.models import (
+    DeletedSpan,
+    DeviceFix,
+    IngestDevice,
+    TrackPointRow,
+    Trip,
+    Vehicle,
+    utcnow,
+)
 from kei_drive.db.queries import PointIn, _insert
 
 DEVICE_NAME_MAX = 120
@@ -185,6 +193,31 @@ def fixes_between(session: Session, device_id: int, lo_ms: int, hi_ms: int) -> l
         .order_by(c.time_ms)
     )
     return [FixRow(*row) for row in session.execute(stmt).all()]
+
+
+DELETED_SPAN_DAYS = 30  # a phone's backlog of a deleted drive arriving later than this: a trip
+
+
+def deleted_spans(session: Session, device_id: int, lo_ms: int, hi_ms: int) -> list[DeletedSpan]:
+    """The device's deleted trips' spans reaching into ``[lo_ms, hi_ms]``, in time order."""
+    return list(
+        session.exec(
+            select(DeletedSpan)
+            .where(
+                DeletedSpan.device_id == device_id,
+                DeletedSpan.from_ms <= hi_ms,
+                DeletedSpan.to_ms >= lo_ms,
+            )
+            .order_by(DeletedSpan.from_ms)  # type: ignore[arg-type]
+        ).all()
+    )
+
+
+def purge_deleted_spans(session: Session, now: datetime | None = None) -> int:
+    """Forget spans deleted over ``DELETED_SPAN_DAYS`` ago; how many."""
+    before = (now or utcnow()) - timedelta(days=DELETED_SPAN_DAYS)
+    stmt = sa.delete(DeletedSpan).where(DeletedSpan.deleted_at < before)  # type: ignore[arg-type]
+    return session.execute(stmt).rowcount or 0
 
 
 def fixes_up_to(session: Session, device_id: int, until_ms: int, limit: int) -> list[FixRow]:

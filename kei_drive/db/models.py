@@ -200,6 +200,27 @@ class DeviceFix(SQLModel, table=True):
     altitude_m: float | None = None
 
 
+class DeletedSpan(SQLModel, table=True):
+    """The time span of a logger's trip its owner deleted (times only, no positions): fixes
+    of that drive arriving later (a phone's backlog, the rest of an open drive) are dropped,
+    not cut into a trip again (``kei_drive.services.ingest``). Kept ``DELETED_SPAN_DAYS``."""
+
+    __tablename__ = "deleted_spans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("ingest_devices.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    from_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # epoch ms
+    to_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    deleted_at: datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+
+
 def _user_fk(nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
     return sa.Column(
         sa.Integer, sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable, index=index

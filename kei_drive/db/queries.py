@@ -49,7 +49,7 @@ from kei_drive.core.vehicles import (
 from kei_drive.core.vocabulary import HIGHWAY_CHECK_PENDING, RecordingState, TripSource
 from kei_drive.core.xmltext import clean_text
 from kei_drive.db.engine import begin_write
-from kei_drive.db.models import DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
+from kei_drive.db.models import DeletedSpan, DeviceFix, TrackPointRow, Trip, User, Vehicle, utcnow
 
 LOCAL_USERNAME = "local"
 _INSERT_CHUNK = 1000  # rows per INSERT (SQLite allows 32766 bound parameters)
@@ -610,7 +610,8 @@ def set_trip_vehicle(
 
 def delete_trip(session: Session, ref: int | str, user_id: int | None = None) -> None:
     """Delete a trip and all its fixes (a logger's trip: from its device's log too, so
-    that the log is never cut into that trip again)."""
+    that the log is never cut into that trip again, and its span is kept a while, so that
+    fixes of that drive arriving later are dropped: ``models.DeletedSpan``)."""
     trip = get_trip(session, ref, user_id)
     if trip.device_id is not None:
         _forget_device_fixes(session, trip)
@@ -625,12 +626,18 @@ def _forget_device_fixes(session: Session, trip: Trip) -> None:
         sa.select(sa.func.min(c.time_ms), sa.func.max(c.time_ms)).where(c.trip_id == trip.id)
     ).one()
     if first is not None:
-        f = DeviceFix.__table__.c
-        session.execute(
-            sa.delete(DeviceFix.__table__).where(
-                f.device_id == trip.device_id, f.time_ms >= first, f.time_ms <= last
-            )
+        forget_device_fixes(session, trip.device_id, first, last)  # type: ignore[arg-type]
+        session.add(DeletedSpan(device_id=trip.device_id, from_ms=first, to_ms=last))
+
+
+def forget_device_fixes(session: Session, device_id: int, lo_ms: int, hi_ms: int) -> None:
+    """Drop a logger's fixes in ``[lo_ms, hi_ms]`` from its log."""
+    f = DeviceFix.__table__.c
+    session.execute(
+        sa.delete(DeviceFix.__table__).where(
+            f.device_id == device_id, f.time_ms >= lo_ms, f.time_ms <= hi_ms
         )
+    )
 
 
 # ------------------------------------------------------------------------ history views

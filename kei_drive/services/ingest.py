@@ -503,9 +503,12 @@ def _recut(
     segments = _without_context(segments, len(context))
     wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
     owner = _match(wanted, stored)
+    deleted = _of_deleted_drives(session, device, wanted, owner, cfg)
     by_time = {r.t_ms: r for r in rows}
     changed: list[str] = []
     for index, (segment, times) in enumerate(zip(segments, wanted, strict=True)):
+        if index in deleted:
+            continue
         trip_id = owner.get(index)
         trip = session.get(Trip, trip_id) if trip_id is not None else _new_trip(session, device)
         have = stored.get(trip.id, set())  # type: ignore[arg-type]
@@ -522,6 +525,41 @@ def _recut(
         _absorb(session, trip_id, segments, owner, wanted, stored)
     changed += _finish_quiet(session, device, before_ms=hi_ms - int(cfg.gap_s * 1000))
     return changed
+
+
+def _of_deleted_drives(
+    session: Session,
+    device: IngestDevice,
+    wanted: list[set[int]],
+    owner: dict[int, int],
+    cfg: SegmentConfig,
+) -> set[int]:
+    """The new segments that are (more of) a drive its owner deleted: within ``stop_s`` of a
+    deleted trip's span (no stop long enough to end that drive between them). Their fixes
+    leave the log and the span grows over them. The rest of a drive deleted while open, or
+    a backlog arriving after the deletion, came back as a trip that even bridged the
+    deleted part."""
+    new = [i for i in range(len(wanted)) if i not in owner and wanted[i]]
+    if not new:
+        return set()
+    near_ms = int(cfg.stop_s * 1000)
+    lo = min(min(wanted[i]) for i in new) - near_ms
+    hi = max(max(wanted[i]) for i in new) + near_ms
+    spans = dev.deleted_spans(session, device.id, lo, hi)  # type: ignore[arg-type]
+    deleted: set[int] = set()
+    for i in new:  # in time order: a span grown by one segment may reach the next
+        first, last = min(wanted[i]), max(wanted[i])
+        span = next(
+            (sp for sp in spans if first <= sp.to_ms + near_ms and last >= sp.from_ms - near_ms),
+            None,
+        )
+        if span is None:
+            continue
+        q.forget_device_fixes(session, device.id, first, last)  # type: ignore[arg-type]
+        span.from_ms, span.to_ms = min(span.from_ms, first), max(span.to_ms, last)
+        session.add(span)
+        deleted.add(i)
+    return deleted
 
 
 def _without_context(segments: list[Segment], count: int) -> list[Segment]:
@@ -682,6 +720,7 @@ def _absorb(
 def finish_idle_trips(session: Session, now_ms: int | None = None) -> list[str]:
     """Finish logger trips whose device sent nothing for longer than its gap."""
     now_ms = now_ms if now_ms is not None else _now_ms()
+    dev.purge_deleted_spans(session, _dt(now_ms))
     done = []
     for trip, device in dev.open_device_trips(session):
         if trip.ended_at is not None and now_ms - _ms(trip.ended_at) > device.gap_s * 1000:

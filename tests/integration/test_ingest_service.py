@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -16,7 +17,7 @@ from kei_drive.core.times import as_utc
 from kei_drive.db import devices as dev
 from kei_drive.db import migrate, session, trip_import
 from kei_drive.db import queries as q
-from kei_drive.db.models import DeviceFix, Trip
+from kei_drive.db.models import DeletedSpan, DeviceFix, Trip
 from kei_drive.services import ingest
 from tests.support.trips import TrackBuilder, fresh_db_url
 
@@ -216,6 +217,74 @@ def test_a_deleted_trip_does_not_come_back(db):
         q.delete_trip(s, trip.uuid, db[1])
     send(db, pts[200:])
     assert trips(db) == []  # its fixes left the log: nothing to cut it from again
+
+
+def in_batches(db, pts, size: int = 10) -> None:
+    for start in range(0, len(pts), size):
+        send(db, pts[start : start + size])
+
+
+def delete_all(db) -> None:
+    with session(db[0]) as s:
+        for trip in s.exec(select(Trip)).all():
+            q.delete_trip(s, trip.uuid, db[1])
+
+
+def two_drives() -> TrackBuilder:
+    """Parked 10 min, 8 km, parked 15 min (longer than the 5 min that ends a drive), 5 km,
+    parked; a fix every 5 s."""
+    b = TrackBuilder(interval_s=5.0, seed=4).start().stop(600).drive(8_000, 15.0)
+    return b.stop(900).drive(5_000, 15.0).stop(600)
+
+
+def test_the_rest_of_a_drive_deleted_while_open_is_no_trip_the_next_drive_is(db):
+    """The rest of a drive deleted mid-way (live batches) came back as a trip of its own,
+    bridging the deleted part (8.0 km for a 4.3 km rest)."""
+    pts = points(two_drives())
+    in_batches(db, pts[:170])  # 50 fixes (3.7 km) into the first drive
+    (trip,) = trips(db)
+    assert trip.recording_state == "recording"
+    delete_all(db)
+    in_batches(db, pts[170:])
+    (left,) = trips(db)  # the second drive only
+    assert left.recording_state == "finished"
+    assert left.distance_m == pytest.approx(5_000, rel=0.03)
+    assert as_utc(left.started_at).timestamp() * 1000 > pts[300].time_ms
+    with session(db[0]) as s:  # the first drive's fixes left the log as they came
+        logged = [f.time_ms for f in s.exec(select(DeviceFix)).all()]
+        (span,) = s.exec(select(DeletedSpan)).all()
+    assert not [t for t in logged if span.from_ms <= t <= span.to_ms]
+    assert span.to_ms >= pts[200].time_ms  # grown over the rest of that drive
+
+
+def test_a_backlog_of_a_deleted_drive_arriving_later_is_no_trip(db):
+    """A phone out of signal mid-drive: the server finished the trip when it went quiet, its
+    owner deleted it, then the phone's backlog came with the rest of the drive."""
+    pts = points(two_drives())
+    send(db, pts[:170])
+    with session(db[0]) as s:
+        ingest.finish_idle_trips(s, now_ms=pts[169].time_ms + 3_600_000)
+    (trip,) = trips(db)
+    assert trip.recording_state == "finished"
+    delete_all(db)
+    send(db, pts[170:], now_ms=pts[-1].time_ms + 3_600_000)
+    (left,) = trips(db)
+    assert left.distance_m == pytest.approx(5_000, rel=0.03)
+
+
+def test_deleted_spans_are_forgotten_after_a_while(db):
+    pts = points(commute())
+    send(db, pts)
+    delete_all(db)
+    with session(db[0]) as s:
+        ingest.finish_idle_trips(s, now_ms=pts[-1].time_ms + 86_400_000)
+        assert len(s.exec(select(DeletedSpan)).all()) == 1
+    days = dev.DELETED_SPAN_DAYS + 1
+    with session(db[0]) as s:
+        ingest.finish_idle_trips(s, now_ms=int(time.time() * 1000) + days * 86_400_000)
+        assert s.exec(select(DeletedSpan)).all() == []
+    send(db, pts)  # the same drive sent again after that: a trip again
+    assert len(trips(db)) == 1
 
 
 def test_a_long_live_drive_in_small_batches_matches_one_upload(db):
