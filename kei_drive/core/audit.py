@@ -138,7 +138,7 @@ class StateReport:
     sources: list[str] = field(default_factory=list)
     road_access: str | None = None  # RoadAccess value; None = unverified or no rule
     visitors: str | None = None  # Visitors value
-    permit_cap_mph: int | None = None  # the highest cap a driver's permit set in it
+    permit_caps_mph: list[int] = field(default_factory=list)  # set by a driver's permits
 
 
 @dataclass
@@ -481,8 +481,7 @@ def audit_route(
     caps = np.where(permit_caps > 0, permit_caps, caps)
     for k, report in enumerate(states):  # so the time's label can name the caps it used
         set_here = permit_caps[seg_state == k]
-        if set_here.any():
-            report.permit_cap_mph = int(set_here.max())
+        report.permit_caps_mph = sorted({int(c) for c in set_here[set_here > 0]})
     # a Kei keeps to the posted limit, to its own top speed, and where a state lets it on
     # roads posted up to N mph only, to N (a 35 mph state's route read 41.5 mph on average)
     cap_kmh = np.where(caps > 0, mph_to_kmh(1) * caps, np.inf)

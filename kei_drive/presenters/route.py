@@ -387,21 +387,26 @@ def verdict_mark(legal: bool | None) -> tuple[str, str]:
 
 def kei_speeds_label(top_speed_mph: float, states: list[dict]) -> str:
     """ "at Kei speeds (≤ 45 mph)", with each cap lower than that the time keeps to: a
-    state's ("; 35 mph in MD"), and one a driver's permit sets there ("(45 mph under your
-    permit)")."""
-    caps: dict[str, str] = {}
+    state's ("; 35 mph in MD"), and those a driver's permits set there ("(45 mph under your
+    permit)"). A state entered twice is named once."""
+    state_cap: dict[str, float | None] = {}
+    permit_caps: dict[str, set[float]] = {}
     for s in states:
-        state, cap, permit = s.get("state"), s.get("max_road_speed_mph"), s.get("permit_cap_mph")
+        state = str(s.get("state"))
+        state_cap.setdefault(state, s.get("max_road_speed_mph"))
+        permit_caps.setdefault(state, set()).update(s.get("permit_caps_mph") or [])
+    parts = []
+    for state, cap in state_cap.items():
+        permits = sorted({min(c, top_speed_mph) for c in permit_caps[state] if c != cap})
+        under = "/".join(f"{c:g}" for c in permits)
+        under += " mph under your permits" if len(permits) > 1 else " mph under your permit"
         if cap and cap < top_speed_mph:
-            text = f"{cap:g} mph in {state}"
-            if permit and permit != cap:
-                text += f" ({min(permit, top_speed_mph):g} mph under your permit)"
-        elif permit and permit < top_speed_mph:
-            text = f"{permit:g} mph under your permit in {state}"
-        else:
-            continue
-        caps.setdefault(str(state), text)
-    return f"at Kei speeds (≤ {top_speed_mph:g} mph{''.join('; ' + t for t in caps.values())})"
+            parts.append(
+                f"{cap:g} mph in {state} ({under})" if permits else f"{cap:g} mph in {state}"
+            )
+        elif permits and permits[0] < top_speed_mph:
+            parts.append(f"{under} in {state}")
+    return f"at Kei speeds (≤ {top_speed_mph:g} mph{''.join('; ' + p for p in parts)})"
 
 
 def present(

@@ -517,6 +517,9 @@ def combine_reports(reports: list[RouteReport]) -> RouteReport:
             if states and states[-1].state == s.state:
                 states[-1].to_m = s.to_m
                 states[-1].km = round((s.to_m - states[-1].from_m) / 1000, 3)
+                states[-1].permit_caps_mph = sorted(
+                    {*states[-1].permit_caps_mph, *s.permit_caps_mph}
+                )
             else:
                 states.append(s)
         open_at_end = _join_warnings(warnings, r, offset, open_at_end)

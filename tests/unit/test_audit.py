@@ -13,6 +13,7 @@ from kei_drive.core.audit import (
     RoadEdge,
     audit_route,
 )
+from kei_drive.core.local_permits import LocalPermit
 from kei_drive.core.rules import load_rules
 from kei_drive.core.units import mph_to_kmh
 
@@ -129,7 +130,6 @@ def test_duration_keeps_to_the_states_kei_cap(rules):
 def test_the_time_and_its_label_keep_to_a_drivers_permit_cap(rules):
     """A permit for part of Ohio with its own cap: the time used the permit's cap there
     while the label named only the state's 35 mph."""
-    from kei_drive.core.local_permits import LocalPermit
     from kei_drive.presenters.route import kei_speeds_label
 
     edges = [RoadEdge(0, 10, "primary", None, 100.0, ("US 23",))]
@@ -153,8 +153,33 @@ def test_the_time_and_its_label_keep_to_a_drivers_permit_cap(rules):
     )
     assert label(45, same.to_dict()["states"]) == "at Kei speeds (≤ 45 mph; 35 mph in OH)"
     assert label(30, faster.to_dict()["states"]) == "at Kei speeds (≤ 30 mph)"
-    no_state_cap = [{"state": "XX", "max_road_speed_mph": None, "permit_cap_mph": 25}]
+    no_state_cap = [{"state": "XX", "max_road_speed_mph": None, "permit_caps_mph": [25]}]
     assert label(45, no_state_cap) == "at Kei speeds (≤ 45 mph; 25 mph under your permit in XX)"
+    # a state entered twice (OH, WV, OH), the permit in its second stretch; two permits
+    twice = [
+        {"state": "OH", "max_road_speed_mph": 35, "permit_caps_mph": []},
+        {"state": "WV", "max_road_speed_mph": None, "permit_caps_mph": []},
+        {"state": "OH", "max_road_speed_mph": 35, "permit_caps_mph": [25, 45]},
+    ]
+    assert label(45, twice) == (
+        "at Kei speeds (≤ 45 mph; 35 mph in OH (25/45 mph under your permits))"
+    )
+
+
+def test_a_state_continued_across_a_break_keeps_its_permits_caps(rules):
+    """A GPX route cut at a gap, or the Drive screen's lead-in joined to a route: pieces'
+    reports combined kept the first piece's state entry, and lost the second's permit cap."""
+    from kei_drive.routing.planner import combine_reports
+
+    permit = LocalPermit("town", "OH", "Town, OH", "test", 45, ON, tuple(OHIO[5]), 2_800.0)
+    head, tail = OHIO[:3], OHIO[3:]
+    first = audit_route(head, [RoadEdge(0, 2, "primary", None, 100.0, ())], rules, on=ON)
+    second = audit_route(
+        tail, [RoadEdge(0, 7, "primary", None, 100.0, ())], rules, on=ON, permits=[permit]
+    )
+    assert first.states[0].permit_caps_mph == [] and second.states[0].permit_caps_mph == [45]
+    (ohio,) = combine_reports([first, second]).states
+    assert ohio.permit_caps_mph == [45]
 
 
 def test_duration_keeps_to_the_posted_limit_and_the_engines_turns(rules):

@@ -165,13 +165,14 @@ class TripsState(rx.State):
     def _results_of(self, drop_stamp: Any) -> None:
         """A new drop's results replace the last one's. One drop's refusal (by socket) and its
         upload (over HTTP) reach the server in either order, with the same stamp: the upload
-        cleared a refusal that came first, so a file over the limit was named, then not."""
+        cleared a refusal that came first, so a file over the limit was named, then not.
+        (Reflex runs a tab's events one at a time: a refusal of a drop made during an import
+        is read after it, and replaces its results like any later drop.)"""
         stamp = drop_stamp if isinstance(drop_stamp, int) else 0
         if stamp == self.drop_stamp and stamp:
             return
-        self.drop_stamp, self.refused = stamp, []
-        if not self.importing:  # results of an import still running stay
-            self.imported, self.import_errors = [], []
+        self.drop_stamp = stamp
+        self.refused, self.imported, self.import_errors = [], [], []
 
     @rx.event
     def files_refused(self, rejected: list[dict[str, Any]], drop_stamp: Any = 0) -> None:
