@@ -47,7 +47,7 @@ from kei_drive.db import devices as dev
 from kei_drive.db import queries as q
 from kei_drive.db import session as db_session
 from kei_drive.db.engine import get_engine, is_sqlite, normalize_url
-from kei_drive.db.models import IngestDevice, TrackPointRow, Trip, utcnow
+from kei_drive.db.models import DeletedSpan, IngestDevice, TrackPointRow, Trip, utcnow
 from kei_drive.services.trips import (
     LATER,
     PENDING_NOTE,
@@ -498,12 +498,28 @@ def _recut(
     context = []
     if win.mid_stay and rows:
         context = dev.fixes_up_to(session, device.id, win.left - 1, EDGE_CONTEXT_FIXES)  # type: ignore[arg-type]
+    known_from = context[0].t_ms if context else win.left  # the log is read whole from here
+    spans = dev.deleted_spans(  # type: ignore[arg-type]
+        session, device.id, known_from - int(cfg.gap_s * 1000), win.right + int(cfg.gap_s * 1000)
+    )
+    if spans:
+        rows, context = (
+            _outside(session, device, rows, spans),
+            _outside(session, device, context, spans),
+        )
     fixes = [Fix(r.t_ms, r.lat, r.lon, r.accuracy_m, r.speed_mps) for r in [*context, *rows]]
-    segments = segment_fixes(fixes, now_ms, cfg, in_trip_at_start=win.tail_of is not None)
+    pieces = _pieces([f.t_ms for f in fixes], spans, known_from, win.right)
+    segments = []
+    for piece in pieces:  # a deleted trip's span is a break no trip crosses
+        in_trip = win.tail_of is not None and piece.start == 0
+        cut = segment_fixes(fixes[piece.start : piece.end], now_ms, cfg, in_trip_at_start=in_trip)
+        segments += [
+            replace(seg, indices=tuple(i + piece.start for i in seg.indices)) for seg in cut
+        ]
     segments = _without_context(segments, len(context))
     wanted = [{rows[i].t_ms for i in seg.indices} for seg in segments]
     owner = _match(wanted, stored)
-    deleted = _of_deleted_drives(session, device, wanted, owner, cfg)
+    deleted = _rest_of_deleted_drives(session, device, wanted, owner, pieces, fixes, cfg)
     by_time = {r.t_ms: r for r in rows}
     changed: list[str] = []
     for index, (segment, times) in enumerate(zip(segments, wanted, strict=True)):
@@ -527,36 +543,81 @@ def _recut(
     return changed
 
 
-def _of_deleted_drives(
+def _outside(
+    session: Session, device: IngestDevice, rows: list[dev.FixRow], spans: Sequence[DeletedSpan]
+) -> list[dev.FixRow]:
+    """The fixes outside every deleted span; those inside (a late part of a deleted drive)
+    leave the log."""
+    hit = [sp for sp in spans if any(sp.from_ms <= r.t_ms <= sp.to_ms for r in rows)]
+    for sp in hit:
+        q.forget_device_fixes(session, device.id, sp.from_ms, sp.to_ms)  # type: ignore[arg-type]
+    return [r for r in rows if not any(sp.from_ms <= r.t_ms <= sp.to_ms for sp in hit)]
+
+
+@dataclass
+class _Piece:
+    start: int  # index of its first fix
+    end: int  # one past its last
+    after: DeletedSpan | None  # the deleted span it follows directly, if any
+    before: DeletedSpan | None  # the one it runs into
+
+
+def _pieces(
+    times: Sequence[int], spans: Sequence[DeletedSpan], known_from: int, known_to: int
+) -> list[_Piece]:
+    """The fixes (times, sorted; the log's every fix in ``[known_from, known_to]``) in runs
+    that no deleted span cuts through, each with the span just before and after it."""
+    if not times:
+        return []
+    if not spans:
+        return [_Piece(0, len(times), None, None)]
+    pieces: list[_Piece] = []
+    start = 0
+    after = next((sp for sp in reversed(spans) if known_from <= sp.to_ms < times[0]), None)
+    for i in range(1, len(times) + 1):
+        if i < len(times):
+            between = next(
+                (sp for sp in spans if times[i - 1] < sp.from_ms and sp.to_ms < times[i]), None
+            )
+        else:
+            between = next((sp for sp in spans if times[-1] < sp.from_ms <= known_to), None)
+        if between is not None or i == len(times):
+            pieces.append(_Piece(start, i, after, between))
+            start, after = i, between
+    return pieces
+
+
+def _rest_of_deleted_drives(
     session: Session,
     device: IngestDevice,
     wanted: list[set[int]],
     owner: dict[int, int],
+    pieces: Sequence[_Piece],
+    fixes: Sequence[Fix],
     cfg: SegmentConfig,
 ) -> set[int]:
-    """The new segments that are (more of) a drive its owner deleted: within ``stop_s`` of a
-    deleted trip's span (no stop long enough to end that drive between them). Their fixes
-    leave the log and the span grows over them. The rest of a drive deleted while open, or
-    a backlog arriving after the deletion, came back as a trip that even bridged the
-    deleted part."""
-    new = [i for i in range(len(wanted)) if i not in owner and wanted[i]]
-    if not new:
-        return set()
-    near_ms = int(cfg.stop_s * 1000)
-    lo = min(min(wanted[i]) for i in new) - near_ms
-    hi = max(max(wanted[i]) for i in new) + near_ms
-    spans = dev.deleted_spans(session, device.id, lo, hi)  # type: ignore[arg-type]
+    """The new segments that carry on a drive its owner deleted: moving from the first fix
+    after its span (or up to the last before it), within ``gap_s`` of it. Their fixes leave
+    the log and the span grows over them. (The rest of a drive deleted while open, or a
+    backlog arriving after the deletion, came back as a trip.) A drive after a stay, or
+    after a silence longer than ``gap_s``, is a trip of its own."""
+    gap_ms = int(cfg.gap_s * 1000)
+    first_of = {fixes[p.start].t_ms: p.after for p in pieces if p.after is not None}
+    last_of = {fixes[p.end - 1].t_ms: p.before for p in pieces if p.before is not None}
     deleted: set[int] = set()
-    for i in new:  # in time order: a span grown by one segment may reach the next
-        first, last = min(wanted[i]), max(wanted[i])
-        span = next(
-            (sp for sp in spans if first <= sp.to_ms + near_ms and last >= sp.from_ms - near_ms),
-            None,
-        )
-        if span is None:
+    for i, times in enumerate(wanted):
+        if i in owner or not times:
             continue
+        first, last = min(times), max(times)
+        span = first_of.get(first)
+        if span is not None and first - span.to_ms <= gap_ms:
+            span.to_ms = last
+        else:
+            span = last_of.get(last)
+            if span is None or span.from_ms - last > gap_ms:
+                continue
+            span.from_ms = first
         q.forget_device_fixes(session, device.id, first, last)  # type: ignore[arg-type]
-        span.from_ms, span.to_ms = min(span.from_ms, first), max(span.to_ms, last)
         session.add(span)
         deleted.add(i)
     return deleted

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
@@ -270,6 +271,61 @@ def test_a_backlog_of_a_deleted_drive_arriving_later_is_no_trip(db):
     send(db, pts[170:], now_ms=pts[-1].time_ms + 3_600_000)
     (left,) = trips(db)
     assert left.distance_m == pytest.approx(5_000, rel=0.03)
+
+
+@pytest.mark.parametrize("stop_s", [340, 480])
+def test_the_next_drive_after_a_deleted_one_stays_a_trip(db, stop_s):
+    """One fix a request (OwnTracks), the first drive deleted once finished, while parked: a
+    first version read "parked, a hole, parked elsewhere" as a drive, ate the stay and the
+    next drive with it (an outside review: every stop of 310-600 s lost it)."""
+    b = TrackBuilder(interval_s=10.0, seed=4, accuracy_m=10.0).start().stop(600, 5.0)
+    b.drive(1_800, 15.0).stop(stop_s, 5.0).drive(3_000, 15.0).stop(600, 5.0)
+    pts = points(b)
+    deleted = False
+    for fix in pts:
+        send(db, [fix])
+        if not deleted and [t.recording_state for t in trips(db)] == ["finished"]:
+            delete_all(db)
+            deleted = True
+    (left,) = trips(db)
+    assert left.distance_m == pytest.approx(3_000, rel=0.05)
+
+
+def test_a_trip_deleted_on_arrival_while_recording_keeps_the_next_drive(db):
+    """Deleted 35 s after arriving (still "recording": the stop is young), then a 330 s stop
+    and 5 km: the span ended late (the parked fixes were the trip's) and the next drive
+    was dropped as its rest."""
+    b = TrackBuilder(interval_s=5.0, seed=4).start().stop(600).drive(8_000, 15.0)
+    pts = points(b.stop(330).drive(5_000, 15.0).stop(600))
+    arrived = next(i for i, p in enumerate(pts) if p.time_ms - pts[0].time_ms >= 1_168_000)
+    in_batches(db, pts[:arrived], 12)
+    assert [t.recording_state for t in trips(db)] == ["recording"]
+    delete_all(db)
+    in_batches(db, pts[arrived:], 12)
+    (left,) = trips(db)
+    assert left.distance_m == pytest.approx(5_000, rel=0.03)
+
+
+def test_late_fixes_between_a_deleted_trip_and_a_kept_one_never_bridge_the_deleted_part(db):
+    """A drive uploaded with a hole made two trips; the first deleted, the hole's fixes came:
+    the kept trip was joined across the deleted span from the fix before it (a straight line
+    of kilometres)."""
+    b = TrackBuilder(interval_s=5.0, seed=2).start().stop(300).drive(15_000, 15.0).stop(600)
+    pts = points(b)
+    early, hole, late = pts[:90], pts[90:190], pts[190:]
+    send(db, early)
+    send(db, late)
+    first, _ = trips(db)
+    with session(db[0]) as s:
+        q.delete_trip(s, first.uuid, db[1])
+    send(db, hole)
+    (kept,) = trips(db)
+    with session(db[0]) as s:
+        (span,) = s.exec(select(DeletedSpan)).all()
+        times = [round(p.time.timestamp() * 1000) for p in q.trip_points(s, kept.id)]
+    assert min(times) > span.to_ms  # nothing of it from before the deleted part
+    steps = np.diff(np.array(times))
+    assert steps.max() <= 60_000  # no jump across a hole
 
 
 def test_deleted_spans_are_forgotten_after_a_while(db):
