@@ -111,7 +111,8 @@ def test_detail_deep_link_shows_sources_and_upcoming_change(phone, artifacts_dir
     row(phone, "FL").click()
     phone.wait_for_selector("#state-detail[data-state='FL']")
     assert "35" in phone.inner_text("#detail-speed")
-    assert phone.evaluate("location.search") == "?state=FL"
+    # the address follows the detail, a moment later (it flaked when read at once)
+    phone.wait_for_function("location.search === '?state=FL'")
 
     # tapping a state on the map opens its detail too (the middle of the map is Kansas-ish)
     phone.locator("#states-map").scroll_into_view_if_needed()
@@ -121,7 +122,8 @@ def test_detail_deep_link_shows_sources_and_upcoming_change(phone, artifacts_dir
         "(d => d && d.dataset.state !== 'FL')(document.getElementById('state-detail'))"
     )
     code = phone.get_attribute("#state-detail", "data-state")
-    assert len(code) == 2 and phone.evaluate("location.search") == f"?state={code}"
+    assert len(code) == 2
+    phone.wait_for_function(f"location.search === '?state={code}'")
     assert phone.errors == []
 
 

@@ -154,8 +154,9 @@ def test_one_drop_of_a_good_and_an_oversized_file_says_both_then_the_next_drop_r
     big, good, other = tmp_path / "year.gpx", tmp_path / "errand.gpx", tmp_path / "next.gpx"
     with big.open("wb") as out:
         out.truncate(config.MAX_GPX_BYTES + 1)
-    good.write_bytes(synthetic_gpx(name="Errand"))
-    other.write_bytes(synthetic_gpx(east_m=500, name="Next errand"))
+    # tracks of their own: the server is shared with tests importing synthetic_gpx()
+    good.write_bytes(synthetic_gpx(east_m=2_300, name="Errand"))
+    other.write_bytes(synthetic_gpx(east_m=2_800, name="Next errand"))
     phone.goto("/trips")
     phone.wait_for_selector("text=Import GPX")
     phone.set_input_files("#gpx-upload input[type=file]", [str(good), str(big)])
