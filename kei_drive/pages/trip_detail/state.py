@@ -89,6 +89,7 @@ class TripState(rx.State):
     recording: bool = False
     checking: bool = False  # finished, its highway-use check not stored yet (a logger's trip)
     imported: bool = False
+    from_logger: bool = False  # sent by a background logger (its device's log holds it)
     source: str = ""  # "Drive screen", "OwnTracks · Sambar phone"…
     warnings: list[str] = []
     stats: list[StatRow] = []
@@ -157,6 +158,7 @@ class TripState(rx.State):
             recording=recording,
             checking=checking,
             imported=trip.source == TripSource.IMPORTED,
+            from_logger=trip.device_id is not None,
             source=source_text(trip),
             warnings=trip_warnings(trip, skip=frozenset({TripFlag.RECORDING})),
             stats=[*stats_rows(stats, trip.point_count), highway_use_row(trip)],

@@ -80,6 +80,14 @@ def _delete_dialog() -> rx.Component:
                 TripState.name,
                 "” and all its recorded points will be deleted. "
                 "This cannot be undone; export it first if you want to keep a copy.",
+                rx.cond(
+                    TripState.from_logger & TripState.recording,
+                    rx.el.span(
+                        " It is still recording: the rest of this drive is dropped as the "
+                        "logger sends it; the next drive, after a stop, is a trip of its own.",
+                        id="delete-logger-note",
+                    ),
+                ),
             ),
             rx.flex(
                 rx.alert_dialog.cancel(
