@@ -170,9 +170,16 @@ def test_one_drop_of_a_good_and_an_oversized_file_says_both_then_the_next_drop_r
     assert "errand.gpx" not in phone.locator("#import-ok").inner_text()
 
 
-def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phone):
+def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phone, tmp_path):
     """Reflex's upload helper ignores a second drop while an upload runs (a console line
-    only): the page says so for as long as the import runs, and not after."""
+    only): the page says so for as long as the import runs, and not after. A file refused
+    meanwhile is named beside the import's results (its refusal, read after the import,
+    replaced them)."""
+    from kei_drive import config
+
+    big = tmp_path / "huge.gpx"
+    with big.open("wb") as out:
+        out.truncate(config.MAX_GPX_BYTES + 1)
     phone.goto("/trips")
     phone.wait_for_selector("text=Import GPX")
     phone.set_input_files(
@@ -184,5 +191,10 @@ def test_while_a_file_imports_the_page_says_a_file_dropped_then_is_not_read(phon
     assert phone.locator(".kd-btn-import").is_disabled()
     # a drop meanwhile is taken by the page (not opened by the browser in place of the app)
     assert phone.evaluate(drop_file_js("#gpx-upload", "second.gpx")) is True
-    phone.wait_for_selector("#import-ok", timeout=120_000)
+    phone.set_input_files("#gpx-upload input[type=file]", str(big))
+    ok = phone.wait_for_selector("#import-ok", timeout=120_000).inner_text()
     assert phone.locator("#import-busy").count() == 0
+    assert "long.gpx" in ok, ok
+    errors = phone.wait_for_selector("#import-errors").inner_text()
+    assert "huge.gpx: larger than the 25 MB" in errors, errors
+    assert "long.gpx" in phone.inner_text("#import-ok")  # still said

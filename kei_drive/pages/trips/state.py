@@ -165,9 +165,7 @@ class TripsState(rx.State):
     def _results_of(self, drop_stamp: Any) -> None:
         """A new drop's results replace the last one's. One drop's refusal (by socket) and its
         upload (over HTTP) reach the server in either order, with the same stamp: the upload
-        cleared a refusal that came first, so a file over the limit was named, then not.
-        (Reflex runs a tab's events one at a time: a refusal of a drop made during an import
-        is read after it, and replaces its results like any later drop.)"""
+        cleared a refusal that came first, so a file over the limit was named, then not."""
         stamp = drop_stamp if isinstance(drop_stamp, int) else 0
         if stamp == self.drop_stamp and stamp:
             return
@@ -175,8 +173,15 @@ class TripsState(rx.State):
         self.refused, self.imported, self.import_errors = [], [], []
 
     @rx.event
-    def files_refused(self, rejected: list[dict[str, Any]], drop_stamp: Any = 0) -> None:
-        """Files the drop zone would not send (over the size limit): said, not dropped."""
+    def files_refused(
+        self, rejected: list[dict[str, Any]], drop_stamp: Any = 0, while_importing: Any = False
+    ) -> None:
+        """Files the drop zone would not send (over the size limit): said, not dropped. Of a
+        drop made while an import ran (read after it: Reflex runs a tab's events one at a
+        time), they are said beside that import's results, which they replaced."""
+        if while_importing is True:
+            self.refused = self.refused + refused_files(rejected)
+            return
         self._results_of(drop_stamp)
         self.refused = refused_files(rejected)
 

@@ -73,7 +73,7 @@ def importer() -> rx.Component:
                 max_size=config.MAX_GPX_BYTES,
                 on_drop=s.import_files(rx.upload_files(upload_id=UPLOAD_ID), new_drop_stamp()),
                 on_drop_rejected=lambda refused: s.files_refused(
-                    refusal_records(refused), this_drop_stamp()
+                    refusal_records(refused), this_drop_stamp(), s.importing
                 ),
                 no_drag=False,
                 class_name="kd-upload",
