@@ -213,6 +213,22 @@ def without_noise_left(arr: TrackArrays, seg_len: NDArray, windows: FitWindows) 
     return np.sqrt(np.maximum(seg_len * seg_len - left * left, 0.0))
 
 
+# Below this, a log's scatter is taken as this much noise (a log without any keeps its bends).
+FIT_NOISE_FLOOR_M = 1.0
+
+
+def fit_noise_m(arr: TrackArrays) -> float:
+    """The noise a dense timed log's length fits must average out: its noise
+    (``position_noise_m``), or the scatter its fixes show from one to the next when that is
+    less. A phone's claimed accuracy (a radius most of whose error wanders slowly, which
+    adds little length between fixes a second apart) is no measure of that scatter: sized by
+    a claimed 5 m, the fits of a clean 1 Hz log spanned +-6-10 s and cut every tight bend (a
+    hairpin road 17-40 % short, town drives 3-6 %, the waits given what the corners lost).
+    Untimed logs are sized by their scatter alone (``untimed_length_half``)."""
+    shown = max(second_difference_noise_m(arr), FIT_NOISE_FLOOR_M)
+    return min(position_noise_m(arr), shown)
+
+
 def fit_windows(
     arr: TrackArrays,
     disp: NDArray,
@@ -235,7 +251,7 @@ def fit_windows(
     steps = np.diff(t)
     steps = steps[steps > 0]
     dt_fix = max(float(np.median(steps)) if steps.size else 1.0, 0.1)
-    noise = position_noise_m(arr)
+    noise = fit_noise_m(arr)
     max_half = max(int(cfg.max_fit_window_s / dt_fix), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)

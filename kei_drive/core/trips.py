@@ -934,7 +934,10 @@ def _road_steps(
 # phone's town drive read +21-62 %); a step over 15 s measured by the device's speed is never
 # shorter than its positions make it (``device_speed.measured_steps``: a logger every 60 s
 # read a straight 5 km as 4.6 km).
-STATS_RULES = 16
+# 17: a dense log's length fits are sized by the scatter its fixes show when under their
+# claimed accuracy (``track_fit.fit_noise_m``: a clean 1 Hz log claiming 5 m cut hairpins
+# 10-18 % short, a town drive 3-6 %).
+STATS_RULES = 17
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

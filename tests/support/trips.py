@@ -216,6 +216,33 @@ def drive_path(
     return fixes, float(cum[-1])
 
 
+def winding_road(
+    radius_m: float, turn_deg: float, straight_m: float, curves: int = 60, seed: int = 0
+) -> list[tuple[float, float]]:
+    """(lat, lon) every metre of a road of bends of ``radius_m`` turning ``turn_deg``
+    (+-30 %) left and right in turn, joined by straights of ``straight_m`` (+-50 %): S-bends,
+    or with 180 degrees a mountain road's hairpins."""
+    rng = np.random.default_rng(seed)
+    x, y, heading, side = [0.0], [0.0], 0.0, 1.0
+    for _ in range(curves):
+        for _ in range(1, int(straight_m * rng.uniform(0.5, 1.5))):
+            x.append(x[-1] + math.cos(heading))
+            y.append(y[-1] + math.sin(heading))
+        turn = side * math.radians(turn_deg * rng.uniform(0.7, 1.3))
+        arc = abs(turn) * radius_m
+        parts = max(int(arc), 2)
+        for _ in range(parts):
+            heading += turn / parts
+            x.append(x[-1] + math.cos(heading) * arc / parts)
+            y.append(y[-1] + math.sin(heading) * arc / parts)
+        side = -side
+    per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(37.0))
+    return [
+        (37.0 + north / M_PER_DEG_LAT, -83.0 + east / per_deg_lon)
+        for east, north in zip(x, y, strict=True)
+    ]
+
+
 @dataclass(frozen=True)
 class PhoneDrive:
     """A phone-like log of a drive of known length (``city_drive``)."""

@@ -1061,6 +1061,49 @@ def test_a_speed_in_another_unit_or_copied_from_the_positions_is_not_used(wrong)
         assert stats == without
 
 
+@pytest.mark.parametrize(
+    ("radius_m", "turn_deg", "straight_m", "speed_mps"),
+    [(15, 180, 100, 5.0), (30, 150, 50, 8.0), (30, 90, 50, 10.0)],
+)
+@pytest.mark.parametrize(("noise_m", "interval_s"), [(0.0, 1.0), (3.0, 1.0), (3.0, 2.0)])
+def test_a_clean_dense_log_keeps_its_bends(
+    radius_m, turn_deg, straight_m, speed_mps, noise_m, interval_s
+):
+    """A phone's 1-2 s log of a road of tight bends, its error wandering (or none), claiming
+    5 m: the length fits were sized for 5 m of noise from one fix to the next, spanned
+    +-6-10 s and cut the bends: hairpins 10-14 % short, S-bends 5-9 %. Its fixes show how
+    little they scatter; sized by that, the fits follow the road."""
+    from tests.support.trips import drive_path, winding_road
+
+    for seed in range(2):
+        road = winding_road(radius_m, turn_deg, straight_m, seed=seed)
+        fixes, true_m = drive_path(
+            road,
+            speed_mps,
+            interval_s=interval_s,
+            noise_m=noise_m,
+            noise_tau_s=20.0,
+            accuracy_m=5.0,
+            seed=seed,
+        )
+        assert compute_stats(fixes, with_states=False).distance_m == pytest.approx(
+            true_m, rel=0.03
+        )
+
+
+@pytest.mark.parametrize("road", ["grid", "hairpins"])
+@pytest.mark.parametrize("seed", range(2))
+def test_a_phones_town_drive_without_speed_keeps_its_corners(road, seed):
+    """A phone's 1 Hz stop-and-go log without a speed (error wandering 1 m, 0.5 m of white
+    noise, claiming 5 m): the corners were cut (a street grid 3-6 % short, a hairpin road
+    18 %) while the wide fits spread the drive into its waits."""
+    from tests.support.trips import city_drive
+
+    drive = city_drive(seed, "stopgo", duration_s=600, wander_m=1.0, white_m=0.5, road=road)
+    stats = compute_stats(_phone_log(drive, None), with_states=False)
+    assert stats.distance_m == pytest.approx(drive.true_m, rel=0.03)
+
+
 @pytest.mark.parametrize("seed", [0, 3])
 def test_a_sparse_logs_speed_measures_a_winding_road(seed):
     """A 10 s log of a hairpin road: fitted positions cut its bends (40 % short) and its
