@@ -1086,9 +1086,7 @@ def test_a_clean_dense_log_keeps_its_bends(
             accuracy_m=5.0,
             seed=seed,
         )
-        assert compute_stats(fixes, with_states=False).distance_m == pytest.approx(
-            true_m, rel=0.03
-        )
+        assert compute_stats(fixes, with_states=False).distance_m == pytest.approx(true_m, rel=0.03)
 
 
 @pytest.mark.parametrize("road", ["grid", "hairpins"])
