@@ -43,6 +43,12 @@ export function bearing(a, b) {
   return (Math.atan2(x, y) * 180) / Math.PI + (x < 0 ? 360 : 0);
 }
 
+/** The angle between two compass bearings, 0-180 degrees. */
+function angleBetween(a, b) {
+  const d = Math.abs((((a - b) % 360) + 360) % 360);
+  return d > 180 ? 360 - d : d;
+}
+
 const COMPASS = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];
 export function compass(degrees) {
   return COMPASS[Math.round((((degrees % 360) + 360) % 360) / 45) % 8];
@@ -93,15 +99,20 @@ export function prepareRoute(guidance) {
   };
 }
 
+const NEAR_PASS_M = 25; // another pass of the route this much farther off is "nearly as close"
+
 /**
  * The nearest point of the route to (lat, lon): {index (segment start), lat, lon, offsetM
- * (distance from the route), alongM, bearing (of that segment)}. With hintM (the previous
- * distance along), among near-equal candidates the one closest to it wins, so a route that
- * passes the same place twice is not jumped along.
+ * (distance from the route), alongM, bearing (of that segment)}. With headingDeg (the truck's
+ * course), a pass of the route nearly as close that runs the truck's way wins over one against
+ * it: on a road the route takes out and back, both passes lie on the same line, and the truck
+ * was snapped to its way back 50 m before turning round (the distance along ran backwards) or
+ * to its way out after. With hintM (the previous distance along), among near-equal candidates
+ * the one closest to it wins, so a route that passes the same place twice is not jumped along.
  */
-export function snapToRoute(prepared, lat, lon, hintM = null) {
+export function snapToRoute(prepared, lat, lon, hintM = null, headingDeg = null) {
   const { points, cum } = prepared;
-  const candidates = [];
+  let candidates = [];
   let best = Infinity;
   for (let i = 0; i < points.length - 1; i += 1) {
     const a = points[i];
@@ -111,15 +122,23 @@ export function snapToRoute(prepared, lat, lon, hintM = null) {
     const len2 = bx * bx + by * by;
     const t = len2 > 0 ? Math.max(0, Math.min(1, (px * bx + py * by) / len2)) : 0;
     const offsetM = Math.hypot(px - t * bx, py - t * by);
-    candidates.push({ i, t, offsetM });
+    const heading = len2 > 0 ? (Math.atan2(bx, by) * 180) / Math.PI : null;
+    candidates.push({ i, t, offsetM, heading });
     best = Math.min(best, offsetM);
+  }
+  if (Number.isFinite(headingDeg)) {
+    const withTruck = (c) => c.heading === null || angleBetween(c.heading, headingDeg) <= 90;
+    if (candidates.some((c) => c.offsetM <= best + NEAR_PASS_M && withTruck(c))) {
+      candidates = candidates.filter(withTruck);
+      best = Math.min(...candidates.map((c) => c.offsetM));
+    }
   }
   let chosen = candidates.reduce((m, c) => (c.offsetM < m.offsetM ? c : m));
   if (hintM !== null) {
     // Another pass of the route nearly as close (> 100 m further along or back): the one
     // nearer to where the truck was wins; within one pass the nearest point does.
     const along = (c) => cum[c.i] + c.t * (cum[c.i + 1] - cum[c.i]);
-    const passes = candidates.filter((c) => c.offsetM <= best + 25 && Math.abs(along(c) - along(chosen)) > 100);
+    const passes = candidates.filter((c) => c.offsetM <= best + NEAR_PASS_M && Math.abs(along(c) - along(chosen)) > 100);
     chosen = [chosen, ...passes].reduce((m, c) => (Math.abs(along(c) - hintM) < Math.abs(along(m) - hintM) ? c : m));
   }
   const { i, t, offsetM } = chosen;

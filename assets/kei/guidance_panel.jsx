@@ -133,7 +133,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
   useEffect(() => {
     if (!prepared || !fix) return;
     recent.current = [...recent.current.slice(-9), fix];
-    const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current);
+    const heading = travelHeading(recent.current);
+    const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current, heading);
     const held = heldAlong(prepared, snapped.alongM, alongHint.current, alongBefore.current);
     const snap = { ...snapped, alongM: held };
     const p = progress(prepared, snap, fix);
@@ -161,7 +162,7 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
       if (guidance.request && navigator.onLine !== false && due) {
         lastReroute.current = Date.now();
         setOff({ status: "rerouting", back });
-        reroute(guidance.request, fix, travelHeading(recent.current), alongHint.current)
+        reroute(guidance.request, fix, heading, alongHint.current)
           .then((answer) => {
             say(["New route."]);
             saveGuidance(answer); // the stored guidance changes: a fresh start along it

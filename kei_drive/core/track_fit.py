@@ -213,20 +213,34 @@ def without_noise_left(arr: TrackArrays, seg_len: NDArray, windows: FitWindows) 
     return np.sqrt(np.maximum(seg_len * seg_len - left * left, 0.0))
 
 
-# Below this, a log's scatter is taken as this much noise (a log without any keeps its bends).
+# The least noise a claim-doubted log's fits are sized for (a log claiming under 2 m).
 FIT_NOISE_FLOOR_M = 1.0
+# A claimed accuracy is doubted down to this share of it, no further: what second differences
+# miss (a phone's sudden multipath offsets, lone spikes) the claim rises with, and fits sized
+# below it followed those (downtown stop-and-go claiming 15 m read +18-28 %).
+FIT_CLAIM_SHARE = 0.5
 
 
-def fit_noise_m(arr: TrackArrays) -> float:
+def fit_noise_m(arr: TrackArrays, moving: NDArray | None = None) -> float:
     """The noise a dense timed log's length fits must average out: its noise
-    (``position_noise_m``), or the scatter its fixes show from one to the next when that is
-    less. A phone's claimed accuracy (a radius most of whose error wanders slowly, which
-    adds little length between fixes a second apart) is no measure of that scatter: sized by
-    a claimed 5 m, the fits of a clean 1 Hz log spanned +-6-10 s and cut every tight bend (a
-    hairpin road 17-40 % short, town drives 3-6 %, the waits given what the corners lost).
-    Untimed logs are sized by their scatter alone (``untimed_length_half``)."""
-    shown = max(second_difference_noise_m(arr), FIT_NOISE_FLOOR_M)
-    return min(position_noise_m(arr), shown)
+    (``position_noise_m``), or less when its fixes claim an accuracy and scatter less from one
+    moving fix to the next (parked fixes held still would show none): the scatter shown, at
+    least ``FIT_CLAIM_SHARE`` of the claim. A claim is mostly error that wanders slowly, which
+    adds little length between fixes a second apart: sized by a claimed 5 m, the fits of a
+    clean 1 Hz log spanned +-6-10 s and cut every tight bend (a hairpin road 10-14 % short,
+    S-bends 6-9 %). A log without a claim is sized by its scatter already."""
+    noise = position_noise_m(arr)
+    claimed = arr.accuracy[np.isfinite(arr.accuracy)]
+    if not claimed.size:
+        return noise
+    shown_on = arr if moving is None or moving.sum() < 5 else _take_fixes(arr, moving)
+    shown = second_difference_noise_m(shown_on)
+    floor = max(FIT_CLAIM_SHARE * float(np.median(claimed)), FIT_NOISE_FLOOR_M)
+    return min(noise, max(shown, floor))
+
+
+def _take_fixes(arr: TrackArrays, keep: NDArray) -> TrackArrays:
+    return TrackArrays.from_columns(arr.lat[keep], arr.lon[keep], arr.t[keep])
 
 
 def fit_windows(
@@ -251,7 +265,7 @@ def fit_windows(
     steps = np.diff(t)
     steps = steps[steps > 0]
     dt_fix = max(float(np.median(steps)) if steps.size else 1.0, 0.1)
-    noise = fit_noise_m(arr)
+    noise = fit_noise_m(arr, moving)
     max_half = max(int(cfg.max_fit_window_s / dt_fix), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)

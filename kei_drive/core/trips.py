@@ -934,9 +934,9 @@ def _road_steps(
 # phone's town drive read +21-62 %); a step over 15 s measured by the device's speed is never
 # shorter than its positions make it (``device_speed.measured_steps``: a logger every 60 s
 # read a straight 5 km as 4.6 km).
-# 17: a dense log's length fits are sized by the scatter its fixes show when under their
-# claimed accuracy (``track_fit.fit_noise_m``: a clean 1 Hz log claiming 5 m cut hairpins
-# 10-18 % short, a town drive 3-6 %).
+# 17: a dense log's length fits are sized by the scatter its moving fixes show when under
+# their claimed accuracy, down to half the claim (``track_fit.fit_noise_m``: a clean 1 Hz log
+# claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %).
 STATS_RULES = 17
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

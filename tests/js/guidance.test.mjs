@@ -64,6 +64,35 @@ test("the route is measured along its line", () => {
   assert.throws(() => prepareRoute({ route: { geometry: [[1, 2]] } }), /no line/);
 });
 
+test("on a road the route takes out and back, the truck is on the pass it drives", () => {
+  // North 1 km to a dead end, turn round, back the same road: both passes on one line. The
+  // truck keeps right (1.5 m east going north, west coming back), a fix every 10 m.
+  const outBack = prepareRoute({ geometry: [at(0, 0), at(0, 1000), at(0, 0)], maneuvers: [] });
+  const drive = (withHeading) => {
+    const alongs = [];
+    let hint = null;
+    let before = null;
+    const fixes = [];
+    for (let n = 0; n <= 1000; n += 10) fixes.push([1.5, n, 0]);
+    for (let n = 990; n >= 0; n -= 10) fixes.push([-1.5, n, 180]);
+    for (const [east, north, heading] of fixes) {
+      const s = snapToRoute(outBack, ...at(east, north), hint, withHeading ? heading : null);
+      const along = heldAlong(outBack, s.alongM, hint, before);
+      [before, hint] = [hint, along];
+      alongs.push(along);
+    }
+    return alongs;
+  };
+  const alongs = drive(true);
+  const truth = [...Array(101).keys()].map((k) => 10 * k).concat([...Array(100).keys()].map((k) => 1010 + 10 * k));
+  alongs.forEach((a, k) => assert.ok(Math.abs(a - truth[k]) < 1, `fix ${k}: ${a} for ${truth[k]}`));
+  // Without the heading, the way back was taken 50 m before the dead end.
+  assert.ok(drive(false).some((a, k) => Math.abs(a - truth[k]) > 50));
+  // Parked (no heading), the distance along is where the truck was, as before.
+  const parked = snapToRoute(outBack, ...at(1.5, 400), 400, null);
+  assert.ok(Math.abs(parked.alongM - 400) < 1, parked.alongM);
+});
+
 test("a fix snaps to the nearest point of the route", () => {
   const r = prepareRoute(ANNOUNCED);
   const [lat, lon] = at(20, 300); // 20 m east of Oak Avenue, 300 m up
