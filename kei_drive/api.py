@@ -29,8 +29,9 @@ Routes (``{trip}`` is the client-generated UUID of the trip):
   was finished are stored and its statistics recomputed.
 - ``POST /api/v1/trips/{trip}/finish``    body optional ``{"ended_at": <epoch ms>,
   "time_zone": "America/Chicago", "utc_offset_min": -360}`` (the phone's zone: an unnamed
-  trip is named by its local start time); computes and stores the statistics
-  -> ``{"trip": {...}, "stats": {...}}``.
+  trip is named by its local start time, and an IANA ``time_zone`` is kept as the trip's,
+  its times shown in it); computes and stores the statistics
+  -> ``{"trip": {...}, "stats": {...}}`` (the trip's ``time_zone``: null when not known).
 - ``GET  /api/v1/trips/{trip}``           the trip with its stats and ``point_count``.
 - ``GET  /api/v1/trips/{trip}/export.gpx`` and ``export.geojson``.
 - ``GET  /api/v1/trips?page=1&per_page=20``  my trips, newest first (``read``).

@@ -1,5 +1,5 @@
-// Dates in the viewer's own time zone (the browser knows it; the server stores UTC and
-// has no time-zone data), and a timer that asks the server for fresh data.
+// Dates in a trip's time zone or the viewer's own (the browser knows them; the server stores
+// UTC and has no time-zone data), and a timer that asks the server for fresh data.
 import { useEffect, useRef } from "react";
 
 const DATE_TIME = {
@@ -18,20 +18,42 @@ function parse(value) {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+// The format in `zone` (an IANA name: a trip's, where it was driven), else in the viewer's
+// zone (no zone, or one this browser does not know).
+function dateTimeFormat(zone) {
+  if (zone) {
+    try {
+      return new Intl.DateTimeFormat(undefined, { ...DATE_TIME, timeZone: zone });
+    } catch {
+      // RangeError: an unknown zone
+    }
+  }
+  return new Intl.DateTimeFormat(undefined, DATE_TIME);
+}
+
 /**
  * value: ISO 8601 UTC start ("2024-05-04T14:00:00Z"); end: optional ISO end (shown as a
- * range, "Sat, May 4, 2024, 8:00 – 8:09 AM MDT"); fallback: text when value is empty/bad;
- * title: tooltip (e.g. the UTC time). Renders <time datetime=... data-utc=...>.
+ * range, "Sat, May 4, 2024, 8:00 – 8:09 AM MDT"); zone: optional IANA zone to show them in
+ * (a trip's), else the viewer's; fallback: text when value is empty/bad; title: tooltip
+ * (e.g. the UTC time). Renders <time datetime=... data-utc=... data-zone=...>.
  */
-export function LocalTime({ value = "", end = "", fallback = "Undated", title = "", className = "", id }) {
+export function LocalTime({ value = "", end = "", zone = "", fallback = "Undated", title = "", className = "", id }) {
   const start = parse(value);
   if (!start) return <span className={className} id={id}>{fallback}</span>;
-  const fmt = new Intl.DateTimeFormat(undefined, DATE_TIME);
+  const fmt = dateTimeFormat(zone);
   const stop = parse(end);
   let text = fmt.format(start);
   if (stop && stop > start && typeof fmt.formatRange === "function") text = fmt.formatRange(start, stop);
   return (
-    <time dateTime={value} data-utc={value} data-utc-end={end || undefined} title={title || undefined} className={className} id={id}>
+    <time
+      dateTime={value}
+      data-utc={value}
+      data-utc-end={end || undefined}
+      data-zone={zone || undefined}
+      title={title || undefined}
+      className={className}
+      id={id}
+    >
       {text}
     </time>
   );

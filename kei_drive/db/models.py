@@ -85,6 +85,9 @@ class Trip(SQLModel, table=True):
         ),
     )
     name: str = Field(default="", max_length=200)
+    # the IANA zone its times are shown in: the one it was named in (the phone's, the
+    # importing browser's); None: the viewer's
+    time_zone: str | None = Field(default=None, max_length=64)
     source: str = Field(default=TripSource.RECORDED.value, max_length=16)  # TripSource
     # the background logger that sent the fixes (None: Drive screen or GPX import); an
     # ingest_devices id without a foreign key, so that adding it never copied this table

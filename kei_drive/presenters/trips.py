@@ -136,6 +136,7 @@ def trip_dict(trip: Trip, vehicle: Vehicle | None = None) -> dict[str, Any]:
         "recording_state": trip.recording_state,
         "started_at": iso_z(trip.started_at),
         "ended_at": iso_z(trip.ended_at),
+        "time_zone": trip.time_zone,  # IANA zone it was named in (None: not known)
         "point_count": trip.point_count,
         "highway_use": trip.highway_use,
         "highway_use_note": (trip.stats or {}).get("highway_use_note"),  # why unknown
@@ -155,7 +156,8 @@ class TripRow:
     href: str
     name: str
     when: str  # UTC text, the tooltip
-    started_at: str  # ISO UTC; the browser shows it in its own zone
+    started_at: str  # ISO UTC; the browser shows it in the trip's zone, else its own
+    time_zone: str  # the trip's IANA zone ("": the viewer's)
     vehicle: str
     distance: str
     duration: str
@@ -183,6 +185,7 @@ def trip_row(trip: Trip, vehicle: Vehicle | None = None) -> TripRow:
         name=trip.name or UNNAMED_TRIP,
         when=fmt_when(trip.started_at),
         started_at=iso_z(trip.started_at) or "",
+        time_zone=trip.time_zone or "",
         vehicle=vehicle.nickname if vehicle else NO_VEHICLE_LABEL,
         distance=distance,
         duration=fmt_duration(stats.get("elapsed_s")),

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -75,6 +76,7 @@ def finish_trip(
         stats = measure_gaps_on_roads(trip, stats, None if gap_roads is MATCH else gap_roads)
     if not trip.name:
         trip.name = default_trip_name(trip, zone)
+    trip.time_zone = zone_name(zone) or trip.time_zone
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     elif highway_use is LATER:  # an answer about the fixes before is no answer now
@@ -84,6 +86,12 @@ def finish_trip(
     session.add(trip)
     session.flush()
     return stats
+
+
+def zone_name(zone: tzinfo | None) -> str | None:
+    """The IANA name of a time zone ("America/Denver"); None for a bare UTC offset, which
+    names no place's daylight saving time."""
+    return zone.key if isinstance(zone, ZoneInfo) else None
 
 
 TripMark = tuple[int, Any, Any]  # a finished trip's fixes as read: count, first and last time
@@ -230,7 +238,8 @@ def import_gpx(
     for trip, _stats in created:
         if not trip.name:
             trip.name = default_trip_name(trip, zone)
-            session.add(trip)
+        trip.time_zone = zone_name(zone)
+        session.add(trip)
     if created:
         session.commit()  # the trips are stored: map matching below only reads
         # (no lock held meanwhile)

@@ -268,7 +268,9 @@ def test_recording_trip_refreshes_itself(phone, app_server, artifacts_dir):
 
 def test_an_upload_names_its_trips_in_the_browsers_time_zone(browser, app_server):
     """Trips of a file without names were named in UTC above times shown in the browser's
-    zone; they are named in the browser's zone (Denver: 14:00 UTC is 08:00 MDT)."""
+    zone; they are named in the browser's zone (Denver: 14:00 UTC is 08:00 MDT). Seen later
+    from another zone (back home in Baltimore), their times stay in the zone they were named
+    in: the page said "10:00 AM EDT" under a name saying "08:00 MDT"."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
         base_url=app_server.url,
@@ -292,5 +294,23 @@ def test_an_upload_names_its_trips_in_the_browsers_time_zone(browser, app_server
         )
         ok = page.wait_for_selector("#import-ok").inner_text()
         assert "2024-05-04 08:00 MDT (MD)" in ok, ok
+        trip_href = page.locator("#import-ok a").first.get_attribute("href")
     finally:
         context.close()
+    home = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        base_url=app_server.url,
+        timezone_id="America/New_York",
+        locale="en-US",
+    )
+    page = home.new_page()
+    try:
+        page.goto(trip_href)
+        when = page.wait_for_selector("#trip-when time[data-zone='America/Denver']")
+        assert re.fullmatch(r"Sat, May 4, 2024, 8:00 – 8:\d\d AM MDT", shown(when.inner_text()))
+        page.goto("/trips")
+        find_card(page, "2024-05-04 08:00 MDT (MD)")
+        card_time = page.locator(f"a.kd-trip-card[href='{trip_href}'] time.kd-trip-when")
+        assert shown(card_time.inner_text()) == "Sat, May 4, 2024, 8:00 AM MDT"
+    finally:
+        home.close()

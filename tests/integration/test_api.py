@@ -283,9 +283,10 @@ def test_rules_endpoint_serves_the_core_order_and_v3_fields(tmp_path, monkeypatc
 
 
 def test_finish_names_the_trip_in_the_drivers_local_time(client):
-    """The phone sends its time zone with the finish call: "08:00 MST", not "15:00 UTC"."""
+    """The phone sends its time zone with the finish call: "08:00 MST", not "15:00 UTC"; an
+    IANA zone is kept as the trip's (its pages show its times there, not in the viewer's)."""
     started = 1714834800000  # 2024-05-04 15:00 UTC
-    named = {}
+    named, zones = {}, {}
     for label, zone in (
         ("iana", {"time_zone": "America/Denver", "utc_offset_min": -360}),
         ("offset", {"time_zone": "Not/AZone", "utc_offset_min": -300}),
@@ -296,6 +297,8 @@ def test_finish_names_the_trip_in_the_drivers_local_time(client):
         r = client.post(f"/api/v1/trips/{trip}/finish", json=zone)
         assert r.status_code == 200, r.text
         named[label] = r.json()["trip"]["name"]
+        zones[label] = client.get(f"/api/v1/trips/{trip}").json()["time_zone"]
+    assert zones == {"iana": "America/Denver", "offset": None, "none": None}
     assert named["iana"].startswith("2024-05-04 09:00 MDT")
     assert named["offset"].startswith("2024-05-04 10:00 UTC-05:00")
     assert named["none"].startswith("2024-05-04 15:00 UTC")

@@ -66,6 +66,9 @@ def test_unnamed_trips_are_named_in_the_browsers_time_zone(url):
         "2024-05-04 07:00 PDT (MD)",
         "2024-05-04 09:00 PDT (MD)",
     ]
+    with app_session(url) as s:  # the trips' own zone: their pages show their times in it
+        zones = [q.get_trip(s, int(t.id)).time_zone for t in result.trips]
+    assert zones == ["America/Los_Angeles"] * 2
 
 
 def test_the_pages_imports_take_turns(url):

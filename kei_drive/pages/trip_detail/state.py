@@ -102,8 +102,9 @@ class TripState(rx.State):
     name_draft: str = ""
     rename_error: str = ""
     message: str = ""
-    started_at: str = ""  # ISO UTC; the browser shows it in its own zone
+    started_at: str = ""  # ISO UTC; the browser shows it in the trip's zone, else its own
     ended_at: str = ""
+    time_zone: str = ""  # the trip's IANA zone ("": the viewer's)
     _seen: str = ""  # backend only: what the last load saw (trip, point count, state...)
 
     @rx.var
@@ -154,6 +155,7 @@ class TripState(rx.State):
             when=fmt_when(trip.started_at),
             started_at=iso_z(trip.started_at) or "",
             ended_at="" if recording else iso_z(trip.ended_at) or "",
+            time_zone=trip.time_zone or "",
             vehicle_value=str(trip.vehicle_id) if trip.vehicle_id else NO_VEHICLE,
             recording=recording,
             checking=checking,

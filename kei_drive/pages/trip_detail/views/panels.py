@@ -23,7 +23,7 @@ def header() -> rx.Component:
             class_name="kd-detail-title",
         ),
         rx.el.span(
-            local_time(value=s.started_at, end=s.ended_at, title=s.when),
+            local_time(value=s.started_at, end=s.ended_at, zone=s.time_zone, title=s.when),
             class_name="kd-note",
             id="trip-when",
         ),

@@ -35,7 +35,12 @@ def trip_card(row: rx.Var) -> rx.Component:
             class_name="kd-trip-head",
         ),
         rx.el.div(
-            local_time(value=row.started_at, title=row.when, class_name="kd-trip-when"),
+            local_time(
+                value=row.started_at,
+                zone=row.time_zone,
+                title=row.when,
+                class_name="kd-trip-when",
+            ),
             rx.el.span(" · "),
             rx.el.span(row.vehicle, class_name="kd-trip-vehicle"),
             rx.el.span(" · "),
