@@ -10,8 +10,8 @@ import json
 import math
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kei_drive.core.times import place_zone
 from kei_drive.core.xmltext import clean_text
 
 MAX_INT_DIGITS = 20  # longer JSON integers become floats (a 400-digit one becomes inf)
@@ -131,10 +131,9 @@ def zone_arg(time_zone: Any, utc_offset_min: Any) -> tzinfo | None:
     if time_zone is not None:
         if not isinstance(time_zone, str) or not 1 <= len(time_zone) <= 64:
             raise InvalidInput("time_zone must be a time zone name such as America/Chicago")
-        try:
-            return ZoneInfo(time_zone)
-        except (ValueError, OSError, ZoneInfoNotFoundError):  # unknown here: use the offset
-            pass
+        zone = place_zone(time_zone)  # unknown here, or no place's ("localtime"): the offset
+        if zone is not None:
+            return zone
     if utc_offset_min is None:
         return None
     offset = finite_number(utc_offset_min)

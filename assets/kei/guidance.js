@@ -100,15 +100,23 @@ export function prepareRoute(guidance) {
 }
 
 const NEAR_PASS_M = 25; // another pass of the route this much farther off is "nearly as close"
+const AGAINST_DEG = 120; // a segment this far from the truck's heading runs against it
+const HEADING_REACH_M = 300; // the heading picks a pass only this far along from the last snap
+export const HEADING_MIN_MPS = 3; // slower, a phone's heading is too rough to pick a pass by
+const FIRST_PASS_TIE_M = 5; // passes this much farther off than the nearest are as close
 
 /**
  * The nearest point of the route to (lat, lon): {index (segment start), lat, lon, offsetM
  * (distance from the route), alongM, bearing (of that segment)}. With headingDeg (the truck's
- * course), a pass of the route nearly as close that runs the truck's way wins over one against
- * it: on a road the route takes out and back, both passes lie on the same line, and the truck
- * was snapped to its way back 50 m before turning round (the distance along ran backwards) or
- * to its way out after. With hintM (the previous distance along), among near-equal candidates
- * the one closest to it wins, so a route that passes the same place twice is not jumped along.
+ * course, given at HEADING_MIN_MPS or faster), a pass of the route nearly as close that runs
+ * the truck's way wins over one against it (over AGAINST_DEG off): on a road the route takes
+ * out and back, both passes lie on the same line, and the truck was snapped to its way back 50
+ * m before turning round (the distance along ran backwards) or to its way out after. A pass
+ * more than HEADING_REACH_M ahead of hintM does not count: a rough heading at the start of a
+ * route ending where it starts jumped to its end, "arrived". With hintM (the previous distance
+ * along), among near-equal candidates the one closest to it wins, so a route that passes the
+ * same place twice is not jumped along; without it (guidance starting), the earliest of
+ * passes as close wins: a route is driven from its start.
  */
 export function snapToRoute(prepared, lat, lon, hintM = null, headingDeg = null) {
   const { points, cum } = prepared;
@@ -127,14 +135,21 @@ export function snapToRoute(prepared, lat, lon, hintM = null, headingDeg = null)
     best = Math.min(best, offsetM);
   }
   if (Number.isFinite(headingDeg)) {
-    const withTruck = (c) => c.heading === null || angleBetween(c.heading, headingDeg) <= 90;
-    if (candidates.some((c) => c.offsetM <= best + NEAR_PASS_M && withTruck(c))) {
-      candidates = candidates.filter(withTruck);
+    const alongOf = (c) => cum[c.i] + c.t * (cum[c.i + 1] - cum[c.i]);
+    const reached = (c) => hintM === null || alongOf(c) - hintM <= HEADING_REACH_M;
+    // (a zero-length segment has no way: it runs with no one)
+    const withTruck = (c) => c.heading !== null && angleBetween(c.heading, headingDeg) <= AGAINST_DEG && reached(c);
+    const chosen = candidates.filter(withTruck);
+    if (chosen.some((c) => c.offsetM <= best + NEAR_PASS_M)) {
+      candidates = chosen;
       best = Math.min(...candidates.map((c) => c.offsetM));
     }
   }
   let chosen = candidates.reduce((m, c) => (c.offsetM < m.offsetM ? c : m));
-  if (hintM !== null) {
+  if (hintM === null) {
+    const asClose = candidates.filter((c) => c.offsetM <= best + FIRST_PASS_TIE_M);
+    chosen = asClose.reduce((m, c) => (c.i < m.i || (c.i === m.i && c.t < m.t) ? c : m), chosen);
+  } else {
     // Another pass of the route nearly as close (> 100 m further along or back): the one
     // nearer to where the truck was wins; within one pass the nearest point does.
     const along = (c) => cum[c.i] + c.t * (cum[c.i + 1] - cum[c.i]);

@@ -13,6 +13,7 @@ import {
   formatDistance,
   formatDuration,
   headBack,
+  HEADING_MIN_MPS,
   heldAlong,
   instructionAhead,
   prepareRoute,
@@ -134,7 +135,8 @@ export default function GuidancePanel({ fix, speedMps, voice = true, onVoice = n
     if (!prepared || !fix) return;
     recent.current = [...recent.current.slice(-9), fix];
     const heading = travelHeading(recent.current);
-    const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current, heading);
+    const way = (speedMps ?? 0) >= HEADING_MIN_MPS ? heading : null; // rough when slow
+    const snapped = snapToRoute(prepared, fix.lat, fix.lon, alongHint.current, way);
     const held = heldAlong(prepared, snapped.alongM, alongHint.current, alongBefore.current);
     const snap = { ...snapped, alongM: held };
     const p = progress(prepared, snap, fix);

@@ -8,6 +8,8 @@ them from ``kei_drive.presenters.format``.
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from datetime import UTC, datetime
 
 
@@ -33,3 +35,24 @@ def parse_iso(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return as_utc(parsed)
+
+
+# Keys of the system's zone database that name no place: the server's own zone, a placeholder,
+# and the database's internal copies (browsers reject them too).
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.cache
+def _place_zones() -> frozenset[str]:
+    keys = zoneinfo.available_timezones()
+    return frozenset(
+        k for k in keys if k not in _NOT_PLACES and not k.startswith(("posix/", "right/"))
+    )
+
+
+def place_zone(name: object) -> zoneinfo.ZoneInfo | None:
+    """The IANA time zone of a place ("America/Chicago"), or None for anything else (an
+    unknown name, the server's "localtime", "Factory")."""
+    if not isinstance(name, str) or name not in _place_zones():
+        return None
+    return zoneinfo.ZoneInfo(name)

@@ -233,14 +233,10 @@ def fit_noise_m(arr: TrackArrays, moving: NDArray | None = None) -> float:
     claimed = arr.accuracy[np.isfinite(arr.accuracy)]
     if not claimed.size:
         return noise
-    shown_on = arr if moving is None or moving.sum() < 5 else _take_fixes(arr, moving)
-    shown = second_difference_noise_m(shown_on)
+    keep = None if moving is None or moving.sum() < 5 else moving
+    shown = second_difference_noise_m(arr, keep)
     floor = max(FIT_CLAIM_SHARE * float(np.median(claimed)), FIT_NOISE_FLOOR_M)
     return min(noise, max(shown, floor))
-
-
-def _take_fixes(arr: TrackArrays, keep: NDArray) -> TrackArrays:
-    return TrackArrays.from_columns(arr.lat[keep], arr.lon[keep], arr.t[keep])
 
 
 def fit_windows(

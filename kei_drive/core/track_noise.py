@@ -68,11 +68,13 @@ def _wiggles_are_bends(arr: TrackArrays) -> bool:
     return float(np.corrcoef(offset[:-1], offset[1:])[0, 1]) >= BENDS_MIN_PERSISTENCE
 
 
-def second_difference_noise_m(arr: TrackArrays) -> float:
+def second_difference_noise_m(arr: TrackArrays, keep: NDArray | None = None) -> float:
     """Noise per axis from the scatter of second differences: for white noise of sigma per
     axis the 2-D second difference has a median of 2.88 sigma (a car's path bends little
-    between dense fixes, so the rest of it is noise)."""
+    between dense fixes, so the rest of it is noise). ``keep``: of those fixes only."""
     x, y = local_xy_m(arr)
+    if keep is not None:
+        x, y = x[keep], y[keep]
     return float(np.median(np.hypot(np.diff(x, 2), np.diff(y, 2)))) / 2.884
 
 

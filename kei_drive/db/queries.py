@@ -27,7 +27,7 @@ from kei_drive.core.gap_roads import stored_roads, with_roads_across_gaps
 from kei_drive.core.gpx import (
     TrackPoint,
 )
-from kei_drive.core.times import as_utc
+from kei_drive.core.times import as_utc, place_zone
 from kei_drive.core.track import (
     TrackArrays,
 )
@@ -705,6 +705,7 @@ def _totals_rows(session: Session, uid: int):
             Trip.distance_m,
             Trip.moving_s,
             Trip.over_cap_s,
+            Trip.time_zone,
         ).where(Trip.user_id == uid, _counted_in_totals())
     ).all()
 
@@ -733,13 +734,15 @@ def totals_per_vehicle(session: Session, user_id: int | None = None) -> list[Tot
 def totals_per_month(
     session: Session, user_id: int | None = None, zone: tzinfo | None = None
 ) -> list[Totals]:
-    """Totals per calendar month of the start time in ``zone`` (the viewer's; UTC without
-    one: a Friday-evening drive in California is June's, not July's), newest month first."""
+    """Totals per calendar month of the start time in the trip's own zone (where it was
+    named, as its times are shown), else in ``zone`` (the viewer's; UTC without one): a
+    Friday-evening drive in California is June's, not July's. Newest month first."""
     uid = _uid(session, user_id)
     months: dict[str, list[float]] = {}
-    for started, created, dist, moving, over in _totals_rows(session, uid):
+    for started, created, dist, moving, over, own_zone in _totals_rows(session, uid):
         when = as_utc(started or created)
-        when = when.astimezone(zone) if zone is not None else when  # type: ignore[union-attr]
+        shown_in = place_zone(own_zone) or zone
+        when = when.astimezone(shown_in) if shown_in is not None else when  # type: ignore[union-attr]
         acc = months.setdefault(when.strftime("%Y-%m"), [0, 0.0, 0.0, 0.0])
         acc[0] += 1
         acc[1] += dist or 0.0

@@ -76,7 +76,8 @@ def finish_trip(
         stats = measure_gaps_on_roads(trip, stats, None if gap_roads is MATCH else gap_roads)
     if not trip.name:
         trip.name = default_trip_name(trip, zone)
-    trip.time_zone = zone_name(zone) or trip.time_zone
+    if trip.time_zone is None:  # kept from the first finish, as its name is
+        trip.time_zone = zone_name(zone)
     if highway_use is MATCH:
         mark_highway_use(session, trip)
     elif highway_use is LATER:  # an answer about the fixes before is no answer now

@@ -102,7 +102,7 @@ def test_import_review_rename_export_delete(phone, artifacts_dir, vehicle_id):
     assert when.get_attribute("data-utc") == "2024-05-04T14:00:00Z"
     assert when.get_attribute("title") == "Sat 2024-05-04 14:00 UTC"
     assert "2024" in when.inner_text()
-    assert "this device's time zone" in phone.inner_text(".kd-foot-note")
+    assert "the time zone a trip was recorded or imported in" in phone.inner_text(".kd-foot-note")
     assert re.search(r"\d+\.\d mi · \d+\.\d km", text)
     assert "45 mph" in text  # max moving speed
     assert re.search(r"above cap for \d+ min", text)

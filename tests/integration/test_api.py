@@ -290,6 +290,7 @@ def test_finish_names_the_trip_in_the_drivers_local_time(client):
     for label, zone in (
         ("iana", {"time_zone": "America/Denver", "utc_offset_min": -360}),
         ("offset", {"time_zone": "Not/AZone", "utc_offset_min": -300}),
+        ("server's", {"time_zone": "localtime", "utc_offset_min": -300}),  # no place's zone
         ("none", {}),
     ):
         trip = new_uuid()
@@ -298,7 +299,8 @@ def test_finish_names_the_trip_in_the_drivers_local_time(client):
         assert r.status_code == 200, r.text
         named[label] = r.json()["trip"]["name"]
         zones[label] = client.get(f"/api/v1/trips/{trip}").json()["time_zone"]
-    assert zones == {"iana": "America/Denver", "offset": None, "none": None}
+    assert zones == {"iana": "America/Denver", "offset": None, "server's": None, "none": None}
+    assert named["server's"].startswith("2024-05-04 10:00 UTC-05:00")
     assert named["iana"].startswith("2024-05-04 09:00 MDT")
     assert named["offset"].startswith("2024-05-04 10:00 UTC-05:00")
     assert named["none"].startswith("2024-05-04 15:00 UTC")

@@ -239,6 +239,23 @@ def test_monthly_totals_group_by_the_viewers_month(db_url):
         assert [(m.key, m.trips) for m in pacific] == [("2017-06", 1)]
 
 
+def test_a_trip_named_in_its_own_zone_is_counted_in_its_own_month(db_url):
+    """A trip finished with the phone's zone (California) shows "Jun 30, 7:34 PM PDT" on its
+    page wherever it is viewed; its month is June for a viewer in New York too, as shown.
+    Finishing it again from elsewhere keeps the zone, as it keeps the name."""
+    from zoneinfo import ZoneInfo
+
+    evening = TrackBuilder(t=datetime(2017, 7, 1, 2, 34, tzinfo=UTC)).start().drive(2_000, 12.0)
+    with session(db_url) as s:
+        trip, _, points = _record(s, evening, "00000000-0000-4000-8000-0000000000e2")
+        q.add_points(s, trip, points)
+        finish_trip(s, trip, zone=ZoneInfo("America/Los_Angeles"))
+        finish_trip(s, trip, zone=ZoneInfo("America/New_York"))
+        assert (trip.time_zone, trip.name) == ("America/Los_Angeles", "2017-06-30 19:34 PDT (CO)")
+        eastern = q.totals_per_month(s, zone=ZoneInfo("America/New_York"))
+        assert [(m.key, m.trips) for m in eastern] == [("2017-06", 1)]
+
+
 def test_points_are_stored_once_and_stats_computed(db_url):
     track = TrackBuilder().start().drive(2_000, 20.0).drive(1_000, 10.0)
     uuid = "6f1c1a44-0000-4000-8000-000000000001"

@@ -93,6 +93,28 @@ test("on a road the route takes out and back, the truck is on the pass it drives
   assert.ok(Math.abs(parked.alongM - 400) < 1, parked.alongM);
 });
 
+test("a rough heading never jumps the truck to a far pass of the route, nor onto a doubled point", () => {
+  // A route ending where it starts: pulling out, a heading 91 degrees off the road jumped the
+  // truck to the route's end ("arrived" before driving); one wholly against it may not either.
+  const loop = prepareRoute({ geometry: [at(0, 0), at(0, 1000), at(0, 0)], maneuvers: [] });
+  for (const heading of [91, 135, 180]) {
+    const s = snapToRoute(loop, ...at(1.5, 3), 2, heading);
+    assert.ok(Math.abs(s.alongM - 3) < 1, `heading ${heading}: ${s.alongM}`);
+  }
+  // Guidance starting there (no distance along yet, no heading: pulling out slowly) starts at
+  // the route's start, not at its end (both lie on the truck's spot; the end held it there).
+  for (const east of [-1.5, 1.5]) {
+    const first = snapToRoute(loop, ...at(east, 1), null, null);
+    assert.ok(first.alongM < 5, `${east}: ${first.alongM}`);
+  }
+  // Driving a route the wrong way past a doubled point: the truck stays on the road's line.
+  const doubled = prepareRoute({ geometry: [at(0, 0), at(0, 500), at(0, 500), at(0, 1000)], maneuvers: [] });
+  for (let north = 480; north <= 524; north += 4) {
+    const s = snapToRoute(doubled, ...at(-1.5, north), north, 180);
+    assert.ok(Math.abs(s.offsetM - 1.5) < 0.5 && Math.abs(s.alongM - north) < 1, JSON.stringify(s));
+  }
+});
+
 test("a fix snaps to the nearest point of the route", () => {
   const r = prepareRoute(ANNOUNCED);
   const [lat, lon] = at(20, 300); // 20 m east of Oak Avenue, 300 m up

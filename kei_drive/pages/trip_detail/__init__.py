@@ -37,7 +37,8 @@ def trip_detail_page() -> rx.Component:
                 ),
                 rx.el.p(
                     "Speeds are smoothed; distance ignores GPS jitter while parked. "
-                    "Times are in this device's time zone.",
+                    "Times are in the time zone the trip was recorded or imported in (else in "
+                    "this device's).",
                     class_name="kd-note",
                 ),
                 class_name="kd-detail-wrap",

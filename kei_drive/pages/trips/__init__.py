@@ -32,8 +32,8 @@ def trips_page() -> list[rx.Component]:
         ),
         trip_history(),
         rx.el.p(
-            "Times are shown in this device's time zone, and monthly totals group trips by "
-            "their start month in it.",
+            "Times are shown in the time zone a trip was recorded or imported in (else in this "
+            "device's), and monthly totals group trips by their start month there.",
             class_name="kd-note kd-foot-note",
         ),
     ]

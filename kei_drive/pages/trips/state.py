@@ -7,7 +7,6 @@ import logging
 import threading
 from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
@@ -15,6 +14,7 @@ from kei_drive import routes
 from kei_drive.components.vehicle_select import NO_VEHICLE, vehicle_id_of
 from kei_drive.core.gpx import GpxError
 from kei_drive.core.memory import trim_heap
+from kei_drive.core.times import place_zone
 from kei_drive.db import app_session
 from kei_drive.db import queries as q
 from kei_drive.page_auth import to_signin, user_id
@@ -39,18 +39,12 @@ ZONE_JS = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 
 
 def _zone(name: str) -> tzinfo | None:
-    return ZoneInfo(name) if _known_zone(name) else None
+    return place_zone(name)
 
 
 def _known_zone(name: str) -> bool:
-    """An IANA zone name this machine knows ("America/Chicago")."""
-    if not name or len(name) > 64:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ValueError, OSError, ZoneInfoNotFoundError):
-        return False
-    return True
+    """An IANA zone name of a place this machine knows ("America/Chicago")."""
+    return place_zone(name) is not None
 
 
 IMPORTS_AT_ONCE = 1
