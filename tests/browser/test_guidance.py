@@ -389,6 +389,37 @@ def test_off_route_gets_a_new_kei_route_from_the_server(route_server, phone, gui
     assert page.errors == []
 
 
+def test_off_a_gpx_route_the_reroute_says_how_far_along_it_the_truck_was(
+    route_server, phone, guidance
+):
+    """Following a GPX route (a track), the re-route sends how far along it the truck was
+    (``along_m``), which picks the pass of a track driven out and back; the phone's sending
+    of it had no test. The truck drives 25 m a second from 100 m before 8 Street, then east
+    along it (the route goes on north)."""
+    line = Line(guidance["route"]["geometry"])
+    along = on_8_street(line)
+    options = guidance["request"]["options"]
+    track = {**guidance, "request": {"track": line.points, "options": options}}
+    page = phone
+    posted = []
+    page.on(
+        "request",
+        lambda r: posted.append(r.post_data_json) if r.url.endswith("/api/v1/route") else None,
+    )
+    start_guidance(page, track, line.at(along - 100))
+    feed(page, [line.at(along - 75), line.at(along - 50), line.at(along - 25), line.at(along)])
+    k = 0
+    while not posted and k < 10:
+        k += 1
+        feed(page, [line.at(along, right_m=25 * k)])  # east along 8 Street
+    assert posted, "no re-route asked for"
+    body = posted[0]
+    assert body["track"] == line.points
+    assert body["along_m"] == pytest.approx(along, abs=30), (body["along_m"], along)
+    assert 60 <= body["heading"] <= 120, body
+    assert page.errors == []
+
+
 def test_drive_this_route_on_the_plan_page_starts_guidance(route_server, phone):
     """From the Plan page's "Drive this route" to turn-by-turn on the Drive screen."""
     page = phone
