@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import kei_drive.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from kei_drive.db.engine import get_engine, normalize_url
+from kei_drive.db.migrate import foreign_keys_off
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -47,7 +48,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    with get_engine(_url()).connect() as conn:
+    # (the command line: SQLite's foreign keys off, as ``kei_drive.db.migrate`` has them, or a
+    # batch copy of ``trips`` deletes every track point)
+    with get_engine(_url()).connect() as conn, foreign_keys_off(conn):
         _configure(connection=conn)
         with context.begin_transaction():
             context.run_migrations()

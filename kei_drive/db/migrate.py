@@ -53,7 +53,7 @@ def migrate(url: str | None = None) -> None:
     cfg = alembic_config(url)
     with (
         get_engine(url).connect() as connection,
-        _foreign_keys_off(connection),
+        foreign_keys_off(connection),
         connection.begin(),
     ):
         cfg.attributes["connection"] = connection
@@ -62,7 +62,7 @@ def migrate(url: str | None = None) -> None:
 
 
 @contextmanager
-def _foreign_keys_off(connection) -> Iterator[None]:
+def foreign_keys_off(connection) -> Iterator[None]:
     """SQLite: foreign keys off while migrating. A batch migration copies a table and
     drops the old one; with them on, the drop cascades (``ON DELETE CASCADE``): adding a
     key to ``ingest_devices`` deleted every logger fix. The copy keeps every row and

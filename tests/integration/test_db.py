@@ -62,7 +62,9 @@ def test_migration_from_empty_database_creates_all_tables(kind, tmp_path):
 def test_a_migration_that_copies_a_table_keeps_the_rows_that_refer_to_it(tmp_path):
     """SQLite: a batch migration copies a table and drops the old one; with foreign keys
     on, the drop cascaded: migration 0009 (a key on ``ingest_devices``) deleted every
-    logger fix. Migrations run with them off: a database at 0008 keeps its fixes."""
+    logger fix. Migrations run with them off: a database at 0008 keeps its fixes, and its
+    track points through 0011 (a column on ``trips``), by the app and by the alembic
+    command line (down and up again), which had them on."""
     from alembic import command
     from kei_drive.db.migrate import alembic_config
 
@@ -85,13 +87,34 @@ def test_a_migration_that_copies_a_table_keeps_the_rows_that_refer_to_it(tmp_pat
                 "VALUES (1, ?, 39.3, -76.6)",
                 (1_790_000_000_000 + 1000 * k,),
             )
+        connection.exec_driver_sql(
+            "INSERT INTO trips (id, uuid, user_id, name, source, recording_state, distance_m, "
+            "states, point_count, created_at, updated_at) VALUES (1, 'u1', 1, 'Drive', "
+            "'recorded', 'finished', 0, '[]', 30, '2026-12-01', '2026-12-01')"
+        )
+        for k in range(30):
+            connection.exec_driver_sql(
+                "INSERT INTO track_points (trip_id, client_id, seq, lat, lon) "
+                "VALUES (1, ?, ?, 39.3, -76.6)",
+                (f"p{k}", k),
+            )
+
+    def counts() -> tuple[int, int]:
+        with get_engine(url).connect() as connection:
+            fixes = connection.exec_driver_sql("SELECT count(*) FROM device_fixes").scalar()
+            points = connection.exec_driver_sql("SELECT count(*) FROM track_points").scalar()
+        return fixes, points
+
     migrate(url)
     assert current_revision(url) == head_revision()
+    assert counts() == (50, 30)
     with get_engine(url).connect() as connection:
-        count = connection.exec_driver_sql("SELECT count(*) FROM device_fixes").scalar()
         keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    assert count == 50
     assert keys == 1  # and the engine's connections have them on again
+    command_line = alembic_config(url)  # no connection given: alembic's own, as its CLI
+    command.downgrade(command_line, "0010")
+    command.upgrade(command_line, "head")
+    assert counts() == (50, 30)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
