@@ -4,6 +4,7 @@ import reflex as rx
 
 from kei_drive import pages  # noqa: F401  (registers every page)
 from kei_drive.api import api
+from kei_drive.config import use_state_index_cache
 from kei_drive.db.models import TABLES
 from kei_drive.ingest_api import start_sweeper
 from kei_drive.page_errors import backend_exception_handler
@@ -24,3 +25,5 @@ app = rx.App(
 )
 # quiet loggers' trips are finished (and their highway checks retried) from the start
 app.register_lifespan_task(start_sweeper)
+# each backend worker loads the states' index from the cache folder instead of building it
+app.register_lifespan_task(use_state_index_cache)

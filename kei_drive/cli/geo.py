@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kei_drive.cli._account import account_rules, add_user_arg
 from kei_drive.cli._output import fail, number_in, print_json, unreadable_file
+from kei_drive.config import use_state_index_cache
 
 
 def _date(value: str) -> date:
@@ -25,17 +26,6 @@ def _coordinate(value: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
     return number
-
-
-def use_state_index_cache() -> None:
-    """Keep the states' point-in-polygon index in the cache folder (built once, ~0.4 s)."""
-    from kei_drive import config
-    from kei_drive.core import geo
-
-    try:
-        geo.use_index_cache(config.cache_dir())
-    except OSError:  # no writable home: build it in this process
-        geo.use_index_cache(None)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kei_drive.cli._account import account_rules_and_permits, add_user_arg
 from kei_drive.cli._output import fail, number_in, print_json, unreadable_file
-from kei_drive.cli.geo import use_state_index_cache
+from kei_drive.config import use_state_index_cache
 from kei_drive.core.vehicles import DEFAULT_TOP_SPEED_MPH, MAX_TOP_SPEED_MPH, MIN_TOP_SPEED_MPH
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from kei_drive.cli._output import fail, number_in, print_json
+from kei_drive.config import use_state_index_cache
 from kei_drive.core.gpx import GpxError, read_gpx_columns
 from kei_drive.core.units import METERS_PER_MILE, mps_to_mph
 from kei_drive.presenters.exports import ExportFormat
@@ -128,6 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except GpxError as exc:
         return fail(str(exc))
     session = _db()
+    use_state_index_cache()  # the trips' states: the index loaded, not built from the polygons
     from kei_drive.db import queries as q
     from kei_drive.db import trip_import
     from kei_drive.db.accounts import NoSuchUser
@@ -249,6 +251,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     from kei_drive.db import migrated_url
     from kei_drive.services.ingest import recheck_stored
 
+    use_state_index_cache()
     try:
         done = recheck_stored(migrated_url())
     except RuntimeError as exc:

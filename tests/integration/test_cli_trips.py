@@ -63,6 +63,25 @@ def test_import_list_show_export_round_trip(db, tmp_path, capsys):
     assert code == 0 and "2.5 mi" in out and "Back roads" in out
 
 
+def test_import_loads_the_states_index_from_the_cache_folder(db, tmp_path, capsys, monkeypatch):
+    """``trips import`` keeps the states' index in the cache folder, as the geo commands do:
+    built once, then loaded (it was built from the polygons at every import, ~0.3 s)."""
+    from kei_drive.core import geo
+
+    monkeypatch.setenv("KEI_DRIVE_CACHE", str(tmp_path / "cache"))
+    geo._index.cache_clear()
+    gpx = tmp_path / "drive.gpx"
+    gpx.write_text(to_gpx(TrackBuilder().start().drive(2_000, 15.0).points))
+    try:
+        code, out, err = run(capsys, "trips", "import", str(gpx), "--json")
+        assert code == 0, err
+        assert json.loads(out)["trips"][0]["stats"]["states"] == ["CO"]
+        assert len(list((tmp_path / "cache").glob("us_states_index-*.npz"))) == 1
+    finally:
+        geo.use_index_cache(None)
+        geo._index.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
