@@ -410,11 +410,14 @@ def _speed_windows(
     return i - half, i + half, full | (half_s <= cfg.smooth_window_s)
 
 
-def _running_median(values: NDArray, width: int = 5, block: int = 1 << 16) -> NDArray:
+def _running_median(values: NDArray, width: int = 5, cells: int = 1 << 19) -> NDArray:
     """The median of each value's centred window of ``width`` (odd), NaN left out."""
     if values.size < width:
         return values
     half = width // 2
+    # blocks of at most ``cells`` window entries: each block's sort copies them (a block of
+    # 65,536 fixes' 61-wide windows took 32 MB, an import's peak memory)
+    block = max(256, cells // width)
     padded = np.pad(values, half, constant_values=np.nan)  # not "edge": that repeats a spike
     med = np.empty(values.size)
     for start in range(0, values.size, block):  # blocks: a long log's sort stays small
