@@ -939,8 +939,10 @@ def _road_steps(
 # read a straight 5 km as 4.6 km).
 # 17: a dense log's length fits are sized by the scatter its moving fixes show when under
 # their claimed accuracy, down to half the claim (``track_fit.fit_noise_m``: a clean 1 Hz log
-# claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %).
-STATS_RULES = 17
+# claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %). 18: two fixes in a row off a
+# timed log's way are glitches when only twice the truck's speed around them could reach them
+# (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m).
+STATS_RULES = 18
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give
@@ -966,8 +968,9 @@ STATS_RULES = 17
 # or more) are checked as a sparse log's steps (``track_check.GAP_CHECK_MIN_S``); 11: a log's
 # last fix replaces the one kept before it when that lies within the thinning's spacing
 # (``track_pieces.thin_index``), and an untimed track's out-and-backs are cut back to their
-# deepest point (``routing.spurs``): the matcher drove on to the next crossing and back.
-HIGHWAY_RULES = 11
+# deepest point (``routing.spurs``): the matcher drove on to the next crossing and back;
+# 12: glitches as in ``STATS_RULES`` 18 (two fixes in a row off the truck's way).
+HIGHWAY_RULES = 12
 
 
 def compute_stats(

@@ -794,6 +794,26 @@ def test_a_lone_fix_off_to_the_side_of_a_sparse_log_is_a_glitch(interval_s, off_
     assert track_pieces(TrackArrays.from_points(spiked)).glitches == 1
 
 
+@pytest.mark.parametrize(("interval_s", "off_m"), [(10.0, 500.0), (5.0, 200.0)])
+def test_two_fixes_in_a_row_off_to_the_side_of_a_sparse_log_are_glitches(interval_s, off_m):
+    """Two fixes in a row 200-500 m to the side of a 5-10 s log (an outside check's 10 s walk
+    read 1,980 m for ~1,000 m): the lone-spike test judged neither of two in a row."""
+    from kei_drive.core.track_pieces import track_pieces
+
+    drive, _ = _drive_in_colorado()
+    log = drive[:: int(interval_s)]
+    clean = compute_stats(log)
+    mid = len(log) // 2
+    off = [
+        replace(p, lat=p.lat + (off_m - 8 * k) / 111_195) for k, p in enumerate(log[mid : mid + 2])
+    ]
+    spiked = [*log[:mid], *off, *log[mid + 2 :]]
+    stats = compute_stats(spiked)
+    assert stats.points_used == len(log) - 2
+    assert stats.distance_m == pytest.approx(clean.distance_m, rel=0.01)
+    assert track_pieces(TrackArrays.from_points(spiked)).glitches == 2
+
+
 @pytest.mark.parametrize("interval_s", [5.0, 10.0])
 @pytest.mark.parametrize("start_lon", [-105.0, -104.9994])
 def test_the_tip_of_a_u_turn_in_a_sparse_log_is_no_spike(interval_s, start_lon):
