@@ -771,8 +771,15 @@ def analyze_track(
         timed_dist = float(np.sum(seg_dist, where=timed_seg & ~(gap_counts & ~gap_moved)))
         if max_speed is not None and moving_s > 0 and typical >= SPARSE_SPEED_LOG_S:
             # a sparse log's top speed (the lower of its lines over three fixes) may read
-            # under its average (GPS error lengthens the lines): a top speed is never under it
-            max_speed = max(max_speed, timed_dist / moving_s)
+            # under its average (GPS error lengthens the lines): a top speed is never under
+            # it, when that average spans two steps or more; under an average of one step it
+            # is not known (one step is no held speed: a sparse walk's one step of 64 m in
+            # 9 s read "max 16 mph")
+            average = timed_dist / moving_s
+            if np.count_nonzero((seg_moving & timed_seg & ~stood) | gap_moved) >= 2:
+                max_speed = max(max_speed, average)
+            elif max_speed < average:
+                max_speed = None
         speed = _shown_speeds(speed, run, sustain, max_speed)
         stats_times = dict(
             elapsed_s=float(t_timed[-1] - t_timed[0]),
@@ -941,7 +948,9 @@ def _road_steps(
 # their claimed accuracy, down to half the claim (``track_fit.fit_noise_m``: a clean 1 Hz log
 # claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %). 18: two fixes in a row off a
 # timed log's way are glitches when only twice the truck's speed around them could reach them
-# (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m).
+# (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m);
+# a sparse log whose moving time is one step has no top speed, not that step's (a real walk's
+# one step of 64 m in 9 s read "max 16 mph").
 STATS_RULES = 18
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

@@ -1604,6 +1604,27 @@ def test_a_crawl_keeps_its_path_and_a_stop_stays_one_point():
     assert (along > 600 - 40).sum() <= 3  # the parked 10 minutes: its arrival and the last fix
 
 
+def test_a_sparse_log_with_one_moving_step_has_no_top_speed():
+    """The real Boulder fixture's Christmas walk (12 fixes 1 s to 4 min apart): one step of
+    64 m in 9 s was its moving time, and the rule that a sparse log's top speed is never under
+    its average made that one step "max 16 mph". One step is no held speed: not known."""
+    stamps_s = [0, 10, 259, 403, 443, 506, 507, 516, 530, 636, 811, 917]
+    spots = [
+        (41.383073, -71.942961), (41.38288, -71.942983), (41.383309, -71.942961),
+        (41.383288, -71.942983), (41.383288, -71.942983), (41.383116, -71.943691),
+        (41.383116, -71.943669), (41.383116, -71.942897), (41.383224, -71.942875),
+        (41.383224, -71.942875), (41.383138, -71.942897), (41.383073, -71.94294),
+    ]  # fmt: skip
+    walk = [
+        TrackPoint(lat, lon, T0 + timedelta(seconds=s))
+        for (lat, lon), s in zip(spots, stamps_s, strict=True)
+    ]
+    stats = compute_stats(walk, cap_mps=20.0)
+    assert stats.moving_s == pytest.approx(9.0)  # the one step
+    assert stats.avg_moving_speed_mps == pytest.approx(64.4 / 9, rel=0.01)
+    assert stats.max_speed_mps is None
+
+
 def test_a_sparse_logs_top_speed_is_never_under_its_average():
     """A 60 s tracker with 30 m of error: its top speed (the lower of its lines over three
     fixes) read under its average moving speed on 24 of 40 such logs (STATS_RULES 4)."""
