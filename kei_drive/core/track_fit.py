@@ -18,7 +18,7 @@ from kei_drive.core.track_noise import (
     local_xy_m,
     position_noise_m,
     second_difference_noise_m,
-    span_step_m,
+    winding_step_m,
 )
 
 # Noise left in a fitted step, as a share of the step (~0.5 % of length, subtracted by
@@ -26,6 +26,11 @@ from kei_drive.core.track_noise import (
 # would let slow GPS wander (correlated noise, which nothing can tell from a real path)
 # lengthen the drive more than a moving average did.
 LENGTH_NOISE_SHARE = 0.12
+# An untimed log's fits leave more: its noise is measured from its own scatter, not claimed,
+# and the share left is subtracted. At 0.12 a noisy untimed log of a mountain road's hairpins
+# (10 m apart, 3-5 m of noise) read 8-23 % short and a street grid 3-7 %; at 0.3, -4-7 % and
+# -2-4 %, straight roads and correlated wander as before (docs/gps-logs.md).
+UNTIMED_LENGTH_NOISE_SHARE = 0.3
 
 
 def _quadratic_weights(half: int) -> NDArray:
@@ -292,5 +297,6 @@ def untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     """Half-window (fixes) of the quadratic fit smoothing an untimed log's positions for its
     length, sized as for timed logs (``fit_windows``), at most as many as a 1 Hz log's
     ``max_fit_window_s``; 0 for a log without noise."""
-    noise, step = second_difference_noise_m(arr), span_step_m(arr)
-    return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)
+    noise = second_difference_noise_m(arr)
+    step = winding_step_m(arr, noise)
+    return _length_half(noise, step, int(cfg.max_fit_window_s), UNTIMED_LENGTH_NOISE_SHARE)

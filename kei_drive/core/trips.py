@@ -950,7 +950,9 @@ def _road_steps(
 # timed log's way are glitches when only twice the truck's speed around them could reach them
 # (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m);
 # a sparse log whose moving time is one step has no top speed, not that step's (a real walk's
-# one step of 64 m in 9 s read "max 16 mph").
+# one step of 64 m in 9 s read "max 16 mph"); an untimed log's length fits are sized by its
+# step along winding roads and leave 30 % of the noise, subtracted (``track_fit
+# .untimed_length_half``: a noisy untimed log of hairpins read 16 % short).
 STATS_RULES = 18
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
