@@ -126,8 +126,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         # the one parse, before the database is touched
         tracks = read_gpx_columns(args.file, notes_out=read_notes)
-    except GpxError as exc:
-        return fail(str(exc))
+    except GpxError as exc:  # named as check-route and states-along name it
+        message = str(exc)
+        return fail(
+            message if message.startswith("cannot read") else f"cannot read {args.file}: {message}"
+        )
     session = _db()
     use_state_index_cache()  # the trips' states: the index loaded, not built from the polygons
     from kei_drive.db import queries as q

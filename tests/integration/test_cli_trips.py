@@ -98,6 +98,7 @@ def test_bad_file_is_a_clear_error_and_leaves_db_untouched(db, tmp_path, capsys,
     code, out, err = run(capsys, "trips", "import", str(path), "--json")
     assert code != 0 and out == ""
     assert message in err and err.startswith("kei-drive: error:")
+    assert str(path) in err  # which file, as check-route and states-along say it
     assert not db.exists()  # not even created
 
 
