@@ -507,6 +507,9 @@ def _add_reachable(
 SPIKE_SPEED_RATIO = 2.0  # a fix the truck would have had to go this much faster to visit
 SPIKE_MIN_M = 50.0  # ... and this much out of its way (and 2x the fix's noise slack)
 SPIKE_PACE_STEPS = 3  # the speed before and after: the fastest of this many steps each side
+# Two fixes in a row are a spike only at this speed too: a truck pulling out of a parking
+# spot, round a block and parked again went over twice its parked "pace" (an outside review)
+SPIKE_PAIR_MIN_MPS = 20.0
 
 
 def _spikes(arr: TrackArrays) -> NDArray:
@@ -558,8 +561,8 @@ def _spike_pairs(
 ) -> NDArray:
     """Per fix: one of two fixes in a row off the line from the fix before them to the fix
     after them, each out of the truck's way, that it could only have visited at
-    ``SPIKE_SPEED_RATIO`` times its speed before and after (two fixes 500 m off a 10 s
-    walk's log were 950 m of it)."""
+    ``SPIKE_SPEED_RATIO`` times its speed before and after, and at ``SPIKE_PAIR_MIN_MPS`` or
+    more (two fixes 500 m off a 10 s walk's log were 950 m of it)."""
     n = len(arr)
     out = np.zeros(n, dtype=bool)
     if n < 6:
@@ -576,7 +579,8 @@ def _spike_pairs(
         haversine_m(lat[j - 1], lon[j - 1], lat[j + 1], lon[j + 1]) + step[j + 1],
     )
     room = np.fmax(slack[j], slack[j + 1])
-    pair = (visit / span > SPIKE_SPEED_RATIO * np.maximum(pace, 2.0)) & (detour - across > room)
+    reach = SPIKE_SPEED_RATIO * np.maximum(pace, SPIKE_PAIR_MIN_MPS / SPIKE_SPEED_RATIO)
+    pair = (visit / span > reach) & (detour - across > room)
     pair &= ~(np.concatenate(([False], pair[:-1])) | np.concatenate((pair[1:], [False])))
     out[j[pair]] = True
     out[j[pair] + 1] = True

@@ -26,11 +26,6 @@ from kei_drive.core.track_noise import (
 # would let slow GPS wander (correlated noise, which nothing can tell from a real path)
 # lengthen the drive more than a moving average did.
 LENGTH_NOISE_SHARE = 0.12
-# An untimed log's fits leave more: its noise is measured from its own scatter, not claimed,
-# and the share left is subtracted. At 0.12 a noisy untimed log of a mountain road's hairpins
-# (10 m apart, 3-5 m of noise) read 8-23 % short and a street grid 3-7 %; at 0.3, -4-7 % and
-# -2-4 %, straight roads and correlated wander as before (docs/gps-logs.md).
-UNTIMED_LENGTH_NOISE_SHARE = 0.3
 
 
 def _quadratic_weights(half: int) -> NDArray:
@@ -299,4 +294,4 @@ def untimed_length_half(arr: TrackArrays, cfg: StatsConfig) -> int:
     ``max_fit_window_s``; 0 for a log without noise."""
     noise = second_difference_noise_m(arr)
     step = winding_step_m(arr, noise)
-    return _length_half(noise, step, int(cfg.max_fit_window_s), UNTIMED_LENGTH_NOISE_SHARE)
+    return _length_half(noise, step, int(cfg.max_fit_window_s), LENGTH_NOISE_SHARE)

@@ -947,12 +947,12 @@ def _road_steps(
 # 17: a dense log's length fits are sized by the scatter its moving fixes show when under
 # their claimed accuracy, down to half the claim (``track_fit.fit_noise_m``: a clean 1 Hz log
 # claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %). 18: two fixes in a row off a
-# timed log's way are glitches when only twice the truck's speed around them could reach them
-# (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m);
+# timed log's way are glitches when only twice the truck's speed around them, and 20 m/s or
+# more, could reach them (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m);
 # a sparse log whose moving time is one step has no top speed, not that step's (a real walk's
 # one step of 64 m in 9 s read "max 16 mph"); an untimed log's length fits are sized by its
-# step along winding roads and leave 30 % of the noise, subtracted (``track_fit
-# .untimed_length_half``: a noisy untimed log of hairpins read 16 % short).
+# step along winding roads (``track_noise.winding_step_m``: a noisy untimed log of hairpins
+# read 16 % short, now 8 %).
 STATS_RULES = 18
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

@@ -465,8 +465,7 @@ def test_local_fit_follows_a_parabola_and_a_line_at_the_ends():
 @pytest.mark.parametrize("spacing", [3.0, 5.0, 10.0, 20.0])
 def test_an_untimed_log_is_measured_like_the_timed_log(spacing):
     """A log whose times were stripped (fixes ``spacing`` m apart): without noise its
-    polyline; with 3 or 15 m of noise as close to the road as the same log with times, or
-    closer (its fits leave more noise, subtracted), not +25-300 %."""
+    polyline; with 3 or 15 m of noise what the same log with times gives, not +25-300 %."""
     from tests.support.trips import drive_path
 
     def untimed(fixes):
@@ -477,8 +476,7 @@ def test_an_untimed_log_is_measured_like_the_timed_log(spacing):
     for noise in (3.0, 15.0):
         timed, _ = drive_path(WINDING, spacing, noise_m=noise, seed=1)
         untimed_m = compute_stats(untimed(timed)).distance_m
-        timed_error = abs(compute_stats(timed).distance_m / true_m - 1)
-        assert abs(untimed_m / true_m - 1) <= timed_error + 0.02
+        assert untimed_m == pytest.approx(compute_stats(timed).distance_m, rel=0.02)
         assert untimed_m == pytest.approx(true_m, rel=0.06)
 
 
@@ -486,8 +484,9 @@ def test_an_untimed_log_is_measured_like_the_timed_log(spacing):
 def test_a_noisy_untimed_log_of_hairpins_keeps_its_bends(seed):
     """An untimed log of a mountain road's hairpins (15 m radius), a fix every 10 m, 3 m of
     noise (an outside check's case): its length fits were sized for 6 m steps (measured over
-    10 fixes, the hairpins fold back) and left 12 % of the noise, and spanned whole hairpins:
-    16 % short, 23 % under its own polyline. Now within 7 % of the road."""
+    10 fixes, the hairpins fold back) and spanned whole hairpins: 16 % short, 23 % under its
+    own polyline. Sized for its 10 m steps: 8-9 % short (fits that leave more of the noise
+    follow the bends closer, but let slow wander lengthen other logs by 10-20 %)."""
     from kei_drive.core.distance import haversine_m
     from tests.support.trips import winding_road
 
@@ -500,7 +499,7 @@ def test_a_noisy_untimed_log_of_hairpins_keeps_its_bends(seed):
         M_PER_DEG_LAT * math.cos(math.radians(37))
     )
     stats = compute_stats(TrackArrays.from_columns(lat, lon), with_states=False)
-    assert stats.distance_m == pytest.approx(true_m, rel=0.07)
+    assert stats.distance_m == pytest.approx(true_m, rel=0.10)
 
 
 def test_untimed_winding_track_is_its_polyline():
@@ -1625,6 +1624,35 @@ def test_a_crawl_keeps_its_path_and_a_stop_stays_one_point():
     assert (along < 590).sum() >= 14
     assert np.diff(along[along < 590]).max() <= 45.0  # the crawl's path, a point every ~40 m
     assert (along > 600 - 40).sum() <= 3  # the parked 10 minutes: its arrival and the last fix
+
+
+@pytest.mark.parametrize(
+    ("interval_s", "hop_m", "true_m"),
+    [
+        (15.0, [(108.8, 0), (199.6, 0), (45.2, 0), (0, 0)], 400),  # out 200 m and back
+        (10.0, [(-140, 0), (-140, 140), (0, 140), (0, 140)], 420),  # three sides of a block
+        (20.0, [(-100, 0), (-100, 100), (0, 100), (0, 100)], 300),
+    ],
+)
+def test_a_hop_between_two_parked_spells_keeps_its_fixes(interval_s, hop_m, true_m):
+    """Parked, a short hop (out and back, or round a block), parked again, a fix every
+    10-20 s: measured by its parked "pace", the hop's two middle fixes looked like a pair of
+    spikes and were dropped (0-140 m for 300-420 m: an outside review). Two fixes in a row
+    are a spike only at 20 m/s or more too."""
+    per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(40.0))
+    xy = [(0.0, 0.0)] * 12 + hop_m[:3] + [hop_m[3]] * 12
+    fixes = [
+        TrackPoint(
+            40.0 + y / M_PER_DEG_LAT,
+            -105.0 + x / per_deg_lon,
+            T0 + timedelta(seconds=k * interval_s),
+            5.0,
+        )
+        for k, (x, y) in enumerate(xy)
+    ]
+    stats = compute_stats(fixes)
+    assert stats.rejected_points == 0
+    assert stats.distance_m == pytest.approx(true_m, rel=0.02)
 
 
 def test_a_sparse_log_with_one_moving_step_has_no_top_speed():
