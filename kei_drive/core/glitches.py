@@ -567,11 +567,16 @@ def _spike_pairs(
     out = np.zeros(n, dtype=bool)
     if n < 6:
         return out
-    j = np.arange(1, n - 2)  # the pair j, j+1 between fixes j-1 and j+2
+    # the pairs j, j+1 (between fixes j-1 and j+2) visited at SPIKE_PAIR_MIN_MPS or more: few,
+    # so the rest is worked out for them alone (a long log's memory)
+    span = dt[:-2] + dt[1:-1] + dt[2:]
+    j = np.flatnonzero(step[:-2] + step[1:-1] + step[2:] > SPIKE_PAIR_MIN_MPS * span) + 1
+    span = span[j - 1]
+    if not j.size:
+        return out
     lat, lon = arr.lat, arr.lon
     across = haversine_m(lat[j - 1], lon[j - 1], lat[j + 2], lon[j + 2])
     visit = step[j - 1] + step[j] + step[j + 1]
-    span = dt[j - 1] + dt[j] + dt[j + 1]
     pace = np.maximum(across / span, _fastest_near(rate, j - 1, j + 1))
     # each of the two out of the way on its own (a lone spike beside a good fix is no pair)
     detour = np.minimum(
@@ -579,11 +584,11 @@ def _spike_pairs(
         haversine_m(lat[j - 1], lon[j - 1], lat[j + 1], lon[j + 1]) + step[j + 1],
     )
     room = np.fmax(slack[j], slack[j + 1])
-    reach = SPIKE_SPEED_RATIO * np.maximum(pace, SPIKE_PAIR_MIN_MPS / SPIKE_SPEED_RATIO)
-    pair = (visit / span > reach) & (detour - across > room)
-    pair &= ~(np.concatenate(([False], pair[:-1])) | np.concatenate((pair[1:], [False])))
-    out[j[pair]] = True
-    out[j[pair] + 1] = True
+    pair = (visit / span > SPIKE_SPEED_RATIO * pace) & (detour - across > room)
+    first = j[pair]
+    first = first[~(np.isin(first - 1, first) | np.isin(first + 1, first))]  # pairs overlapping
+    out[first] = True
+    out[first + 1] = True
     return out
 
 

@@ -948,7 +948,8 @@ def _road_steps(
 # their claimed accuracy, down to half the claim (``track_fit.fit_noise_m``: a clean 1 Hz log
 # claiming 5 m cut hairpins 10-14 % short, a town drive 3-6 %). 18: two fixes in a row off a
 # timed log's way are glitches when only twice the truck's speed around them, and 20 m/s or
-# more, could reach them (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read 1,980 m for ~1,000 m);
+# more, could reach them (``glitches._spike_pairs``: a 10 s walk with two fixes 500 m off read
+# 1,980 m for ~1,000 m);
 # a sparse log whose moving time is one step has no top speed, not that step's (a real walk's
 # one step of 64 m in 9 s read "max 16 mph"); an untimed log's length fits are sized by its
 # step along winding roads (``track_noise.winding_step_m``: a noisy untimed log of hairpins
