@@ -52,10 +52,24 @@ def untimed_log(arr: TrackArrays) -> bool:
     were stripped, whose scatter is noise; not a drawn route, whose vertices are bends."""
     if len(arr) < 5 or np.isfinite(arr.t).any() or (arr.accuracy == 0).all():
         return False  # timed, or exact vertices (a GPX route's: ``exact_route_points``)
-    return span_step_m(arr) <= DENSE_STEP_M and not _wiggles_are_bends(arr)
+    if span_step_m(arr) > DENSE_STEP_M:
+        return False
+    return not _wiggles_are_bends(arr) or _doubles_back(arr)
 
 
 BENDS_MIN_PERSISTENCE = 0.3
+ROUTE_MAX_STEP_RATIO = 4.0
+
+
+def _doubles_back(arr: TrackArrays) -> bool:
+    """Are the track's single steps (median) over ``ROUTE_MAX_STEP_RATIO`` times its step
+    over 10 fixes? No road doubles back at every vertex (a hairpin road's 10 m steps span
+    4 m over 10), GPS noise far larger than the steps does: logs 3-5 m apart with 20-30 m of
+    noise whose wiggles happened to run on were measured as drawn routes, 10 times too long
+    (an outside review)."""
+    x, y = local_xy_m(arr)
+    single = float(np.median(np.hypot(np.diff(x), np.diff(y))))
+    return single > ROUTE_MAX_STEP_RATIO * span_step_m(arr)
 
 
 def _wiggles_are_bends(arr: TrackArrays) -> bool:

@@ -953,7 +953,8 @@ def _road_steps(
 # a sparse log whose moving time is one step has no top speed, not that step's (a real walk's
 # one step of 64 m in 9 s read "max 16 mph"); an untimed log's length fits are sized by its
 # step along winding roads (``track_noise.winding_step_m``: a noisy untimed log of hairpins
-# read 16 % short, now 8 %).
+# read 16 % short, now 8 %), and one whose steps are far shorter than its noise is a log,
+# never a drawn route (``track_noise._doubles_back``: ~10 times too long).
 STATS_RULES = 18
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
@@ -981,7 +982,8 @@ STATS_RULES = 18
 # last fix replaces the one kept before it when that lies within the thinning's spacing
 # (``track_pieces.thin_index``), and an untimed track's out-and-backs are cut back to their
 # deepest point (``routing.spurs``): the matcher drove on to the next crossing and back;
-# 12: glitches as in ``STATS_RULES`` 18 (two fixes in a row off the truck's way).
+# 12: glitches as in ``STATS_RULES`` 18 (two fixes in a row off the truck's way), and an
+# untimed log far noisier than its steps is smoothed as a log (``track_noise._doubles_back``).
 HIGHWAY_RULES = 12
 
 

@@ -502,6 +502,27 @@ def test_a_noisy_untimed_log_of_hairpins_keeps_its_bends(seed):
     assert stats.distance_m == pytest.approx(true_m, rel=0.10)
 
 
+@pytest.mark.parametrize(("spacing", "noise_m"), [(3, 20.0), (5, 30.0)])
+def test_an_untimed_log_far_noisier_than_its_steps_is_no_drawn_route(spacing, noise_m):
+    """A street grid's log, fixes 3-5 m apart, 20-30 m of white noise, times stripped: its
+    wiggles happened to run on from fix to fix, so it was measured as a drawn route, its
+    polyline: ~10 times too long (an outside review). No road doubles back at every vertex."""
+    rng = np.random.default_rng(21)
+    path, heading, x, y = [], 0.0, 0.0, 0.0
+    for _ in range(25):
+        leg = rng.uniform(90, 210)
+        path += [(x + s * math.cos(heading), y + s * math.sin(heading)) for s in range(int(leg))]
+        x, y = x + leg * math.cos(heading), y + leg * math.sin(heading)
+        heading += rng.choice([-1, 1]) * math.pi / 2
+    road = np.array(path)
+    true_m = float(np.hypot(*np.diff(road, axis=0).T).sum())
+    fixes = road[::spacing] + rng.normal(0, noise_m, (len(road[::spacing]), 2))
+    lat = 39.0 + fixes[:, 1] / M_PER_DEG_LAT
+    lon = -77.0 + fixes[:, 0] / (M_PER_DEG_LAT * math.cos(math.radians(39.0)))
+    stats = compute_stats(TrackArrays.from_columns(lat, lon), with_states=False)
+    assert stats.distance_m == pytest.approx(true_m, rel=0.15)
+
+
 def test_untimed_winding_track_is_its_polyline():
     points = [TrackPoint(lat, lon, None) for lat, lon in WINDING]
     polyline = sum(geodesic(a, b).meters for a, b in zip(WINDING[:-1], WINDING[1:], strict=True))
