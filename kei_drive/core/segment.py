@@ -236,40 +236,59 @@ class _Stay:
                 # across a lot and parked an hour there leaves from its last spot)
                 return self.members[0]
             core = max(core, 1.5 * statistics.median(off))
-        for k, d in zip(reversed(self.members), reversed(off), strict=True):
-            if d <= core:
-                return k
-        return self.members[0]
+        within = [k for k, d in zip(self.members, off, strict=True) if d <= core]
+        if not within:
+            return self.members[0]
+        return _past_rolling(self.fixes, within[::-1])
 
-    def _offsets(self) -> list[float]:
+    def _centroid(self) -> Fix:
+        """Where it stands: its fixes' centroid weighted by time (a dense braking-in, counted
+        alike with fixes 30 s apart parked, pulled it 20 m back along the road)."""
+        return _centre(self.fixes, self.members, _time_weights(self.fixes, self.members))
+
+    def _offsets(self, centre: Fix | None = None) -> list[float]:
         """Each member's distance from the centroid."""
-        n = len(self.members)
-        centre = Fix(0, self.sum_lat / n, self.sum_lon / n)
+        centre = centre or self._centroid()
         return [distance_m(centre, self.fixes[k]) for k in self.members]
 
     def span_ms(self) -> int:
         return self.fixes[self.members[-1]].t_ms - self.fixes[self.members[0]].t_ms
 
-    def _near(self) -> list[int]:
+    def _near(self) -> tuple[list[int], Fix, float]:
         """Its fixes within their accuracy (or 1.5x their median distance) of the centroid,
-        where it stood: braking in and pulling away inside 3x that radius are not."""
-        off = self._offsets()
+        where it stood: braking in and pulling away inside 3x that radius are not. With the
+        centroid and that distance."""
+        centre = self._centroid()
+        off = self._offsets(centre)
         # (fixes that scatter wider than they claim: 1.5x their median distance, ~80 % of
         # them; braking and pulling away, a few fixes, do not widen it)
         spread = 1.5 * statistics.median(off)
         core = max(self.radius(self.members[-1]) / STAY_ACCURACY_FACTOR, spread)
-        return [k for k, d in zip(self.members, off, strict=True) if d <= core]
+        return [k for k, d in zip(self.members, off, strict=True) if d <= core], centre, core
 
     def stood_ms(self) -> int:
         """How long it stood: from its first to its last fix near the centroid (``_near``):
         a 4.5 min wait at a level crossing counted as 5 with the braking in."""
-        near = self._near()
+        near = self._near()[0]
         return self.fixes[near[-1]].t_ms - self.fixes[near[0]].t_ms if near else 0
 
-    def arrival(self) -> int:
-        """The fix it arrived at: its first near the centroid (``_near``)."""
-        near = self._near()
-        return near[0] if near else self.members[0]
+    def arrival(self, trip: list[int]) -> int:
+        """The fix it arrived at: its first near the centroid (``_near``), past the braking-in
+        its device says was moving. The stand may have begun before the stay's first fix:
+        its newest fixes scattering a little wider, a stand is told only once the window of
+        ``stop_s`` has let its first fixes go (a trip ran on 30-90 s into the parking). So
+        the trip's fixes in a row before it within the stay's radius count too."""
+        near, centre, core = self._near()
+        if not near:
+            return self.members[0]
+        # the trip's fixes in a row before the stay's first, within its radius (as the stay
+        # held them before it let them go), and of those the ones near
+        end = start = bisect_left(trip, self.members[0])
+        reach = self.radius(self.members[-1])
+        while start > 0 and distance_m(centre, self.fixes[trip[start - 1]]) <= reach:
+            start -= 1
+        before = [k for k in trip[start:end] if distance_m(centre, self.fixes[k]) <= core]
+        return _past_rolling(self.fixes, before + near)
 
     def still(self) -> bool:
         """Did it stand, rather than crawl within the radius? The centroids of its older
@@ -282,6 +301,21 @@ class _Stay:
         """Keep only its fixes of the last ``span_ms``."""
         while len(self.members) > 1 and self.span_ms() >= span_ms:
             self._drop_oldest()
+
+
+def _past_rolling(fixes: Sequence[Fix], run: list[int]) -> int:
+    """The first fix of ``run`` (fixes near where a device stood, in the order to walk) past
+    those whose device reports moving, dense ones only (steps up to ``STANDING_STEP_MS``):
+    the last metres of braking in, or the first of pulling away, lie within the fixes'
+    noise of where it stood, but a logger's speed tells them from the stand itself."""
+    i = 0
+    while (
+        i + 1 < len(run)
+        and _reports_moving(fixes[run[i]])
+        and abs(fixes[run[i + 1]].t_ms - fixes[run[i]].t_ms) <= STANDING_STEP_MS
+    ):
+        i += 1
+    return run[i]
 
 
 def _reports_standing(fix: Fix) -> bool:
@@ -327,14 +361,42 @@ def _huddled(fixes: Sequence[Fix], members: list[int], scale: float = 1.0) -> bo
     return off[int(0.9 * (len(off) - 1))] <= 2 * scale * STANDING_DRIFT_M
 
 
+def _time_weights(fixes: Sequence[Fix], members: Sequence[int]) -> list[float]:
+    """Per fix of ``members`` (time-ordered), the time it stands for: half the steps either
+    side. A logger sends a fix a second driving and one every 30 s parked: counted alike,
+    the few seconds of braking-in outweigh minutes parked."""
+    t = [fixes[k].t_ms for k in members]
+    steps = [b - a for a, b in itertools.pairwise(t)]
+    return [(before + after) / 2 for before, after in zip([0, *steps], [*steps, 0], strict=True)]
+
+
+def _centre(fixes: Sequence[Fix], members: Sequence[int], weights: Sequence[float]) -> Fix:
+    """The weighted centroid of ``members`` (their plain one when the weights are all 0)."""
+    total = math.fsum(weights)
+    if total <= 0:
+        weights, total = [1.0] * len(members), float(len(members))
+    lat = math.fsum(w * fixes[k].lat for k, w in zip(members, weights, strict=True))
+    lon = math.fsum(w * fixes[k].lon for k, w in zip(members, weights, strict=True))
+    return Fix(0, lat / total, lon / total)
+
+
 def _halves_apart_m(fixes: Sequence[Fix], members: list[int]) -> float:
-    """The distance between the centroids of the older and newer halves of ``members``."""
-    half = len(members) // 2
-    if not half:
+    """The distance between the centroids of the older and newer halves in time of
+    ``members`` (time-ordered), each fix weighted by the time it stands for. Halves by
+    count put a dense braking-in alone in the older half, 45 m from the parked newer one:
+    a "crawl" that kept trips 30-120 s past their arrival."""
+    if len(members) < 2:
         return 0.0
-    older, newer = members[:half], members[half:]
-    a = Fix(0, _mean(fixes, older, "lat"), _mean(fixes, older, "lon"))
-    b = Fix(0, _mean(fixes, newer, "lat"), _mean(fixes, newer, "lon"))
+    weights = _time_weights(fixes, members)
+    middle = (fixes[members[0]].t_ms + fixes[members[-1]].t_ms) / 2
+    older = [i for i, k in enumerate(members) if fixes[k].t_ms <= middle]
+    if len(older) == len(members):
+        older.pop()  # (all at one instant: the last is the newer half)
+    newer = range(len(older), len(members))
+    a, b = (
+        _centre(fixes, [members[i] for i in part], [weights[i] for i in part])
+        for part in (older, newer)
+    )
     return distance_m(a, b)
 
 
@@ -453,7 +515,7 @@ def _trips_in_chain(
         if stay.stood_ms() < stop_ms or not stay.still():  # a wait, a crawl or braking
             stay.forget_before(stop_ms)  # in: what it passed before is no stop
             continue
-        found.append((_until(trip, stay.arrival()), True))
+        found.append((_until(trip, stay.arrival(trip)), True))
         trip, after_stop = None, pos + 1  # parked: the stay goes on where it stopped
     if trip is not None:
         found.append((trip, False))
