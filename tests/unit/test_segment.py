@@ -434,8 +434,9 @@ def test_a_logger_dense_driving_and_sparse_parked_ends_its_trip_where_it_arrived
     """A fix a second driving, one every 30 s parked: the older half of the stay by count
     was the braking-in alone, 45 m from the parked fixes: a "crawl", so each trip ran on
     30-120 s into the parking (an outside check: "1 gap in recording" that was the parked
-    time). Halves and the stay's centre are now weighted by time; where the device says
-    it moved, the braking-in and pulling-away within the fixes' noise are part of the trip."""
+    time). The arrival is now found near the stay's centre weighted by time, among the
+    fixes the stay's 5-minute window let go too; where the device says it moved, the
+    braking-in and pulling-away within the fixes' noise are part of the trip."""
     for seed in range(6):
         fixes, departure, arrival = _dense_drive_sparse_parks(seed, with_speed=True)
         (trip,) = segment_fixes(fixes, now_ms=end_ms(fixes))
@@ -446,3 +447,23 @@ def test_a_logger_dense_driving_and_sparse_parked_ends_its_trip_where_it_arrived
         # without a speed: within the parked fixes' spread of where it stood (~19 m: 5 s)
         assert departure <= trip.first <= departure + 5
         assert arrival - 5 <= trip.last <= arrival
+
+
+def test_a_two_minute_logger_without_accuracy_sees_a_park_between_two_drives():
+    """A fix every 120 s, no accuracy, 15 m of scatter parked: 3-4 fixes span the 5 minutes
+    that tell a stop. Judged by time (the window's first and last fix half-weighted), 9 in
+    100 of its parks went unseen and two drives were one trip (an outside review)."""
+    for seed in range(20):
+        rng = random.Random(seed)
+        east = M_PER_DEG_LAT * math.cos(math.radians(39.3))
+        fixes: list[Fix] = []
+        t_s, north_m = 0.0, 0.0
+        for leg in ("park", "drive", "park", "drive", "park"):
+            for _ in range(10 if leg == "park" else 2):
+                t_s += 120.0
+                north_m += 1_500.0 if leg == "drive" else 0.0
+                scatter = 15.0 if leg == "park" else 5.0
+                lat = 39.3 + (north_m + rng.gauss(0, scatter)) / M_PER_DEG_LAT
+                fixes.append(Fix(round(t_s * 1000), lat, -76.55 + rng.gauss(0, scatter) / east))
+        trips = segment_fixes(fixes, now_ms=end_ms(fixes))
+        assert [t.end_reason for t in trips] == ["stopped", "stopped"], seed
