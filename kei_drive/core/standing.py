@@ -24,6 +24,10 @@ CRAWL_MPS = 0.75  # a queue's crawl this fast moves across the window, above the
 CRAWL_MARGIN = 1.25  # ...by this much (at exactly the noise, a coin toss)
 NOISE_SIGMAS = 5.0  # two fixes standing lie this many sigmas (per axis) apart at most, ~always
 MIN_HALF_S = 2.0  # +- this at least: a wait of ~4 s is told
+PINNED_M = 0.05  # fixes closer than this are one position written again
+# A lone step between two such fixes is a wait unless the step after catches up, this much
+# faster than the step before: a logger writing its last fix again when no new one came
+CATCH_UP_RATIO = 1.5
 
 
 def standing_steps(
@@ -55,3 +59,21 @@ def standing_steps(
     span = arr.t[hi] - arr.t[lo]
     stood = (hi > lo) & (moved < np.maximum(limit, stop_speed_mps * span))
     return stood[:-1] & stood[1:]
+
+
+def pinned_steps(d: NDArray, dt: NDArray) -> NDArray:
+    """Per step of a timed log (lengths ``d``, times ``dt``), whether the truck stood: its
+    two fixes at one position, a GPS holding its position while the truck stands (static
+    hold, as the Boulder fixture's logger does), over two steps or more, or over one that
+    the next step does not make up for (``CATCH_UP_RATIO``). A log sparser than
+    ``standing_steps`` reads counted each such wait shorter than its +-10 s motion window
+    as moving: a clean 5 s log of a town drive read +11-15 % (stop-and-go +28-32 %)."""
+    held = d < PINNED_M
+    if d.size < 3:
+        return held
+    run = held & (np.r_[False, held[:-1]] | np.r_[held[1:], False])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = d / np.maximum(dt, 1e-3)
+        before, after = np.r_[0.0, rate[:-1]], np.r_[rate[1:], 0.0]
+        catch_up = after > CATCH_UP_RATIO * np.maximum(before, 1.0)
+    return run | (held & ~catch_up)

@@ -72,7 +72,7 @@ from kei_drive.core.glitches import (
     with_noise_slack,
 )
 from kei_drive.core.gpx import TrackPoint
-from kei_drive.core.standing import standing_steps
+from kei_drive.core.standing import pinned_steps, standing_steps
 from kei_drive.core.time_order import spread_repeated_times
 from kei_drive.core.times import iso_z
 from kei_drive.core.track import DEFAULT_CONFIG, StatsConfig, TrackArrays
@@ -740,6 +740,8 @@ def analyze_track(
         stood = np.zeros(n - 1, dtype=bool)
         if all_timed and not by_device and typical <= DENSE_LOG_S:
             stood = standing_steps(arr, run_start, run_end, cfg.stop_speed_mps, cfg.motion_window_s)
+        elif all_timed and not by_device:  # too sparse for its noise to tell: a held position
+            stood = pinned_steps(d, dt)
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg & ~stood) | gap_moved))
         moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
@@ -954,8 +956,10 @@ def _road_steps(
 # one step of 64 m in 9 s read "max 16 mph"); an untimed log's length fits are sized by its
 # step along winding roads (``track_noise.winding_step_m``: a noisy untimed log of hairpins
 # read 16 % short, now 8 %), and one whose steps are far shorter than its noise is a log,
-# never a drawn route (``track_noise._doubles_back``: ~10 times too long).
-STATS_RULES = 18
+# never a drawn route (``track_noise._doubles_back``: ~10 times too long). 19: a log sparser
+# than 2 s whose position is held, the same spot over two steps or more, stood there
+# (``standing.pinned_steps``: a clean 5 s log's waits at lights read as moving, +12-20 %).
+STATS_RULES = 19
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
 # ``routing.track_check`` counts a matched stretch as highway. Bump it whenever they may give

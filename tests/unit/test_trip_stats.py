@@ -1036,6 +1036,32 @@ def test_a_clean_logs_stop_adds_a_few_seconds_of_moving_time_at_most():
     assert stats.distance_m == pytest.approx(track.true_distance_m, abs=12)
 
 
+@pytest.mark.parametrize("interval_s", [3.0, 4.0, 5.0, 10.0])
+def test_a_held_position_at_lights_in_a_sparse_log_is_not_moving_time(interval_s):
+    """A logger every 3-10 s whose GPS holds its position while the truck stands (the same
+    spot written at each wait of 15-60 s): the waits within the +-10 s motion window read
+    as moving (+20 % at 3 s, +4 % at 10 s; an outside check: a clean 5 s town drive +12 %).
+    A careful reader counts a step between two fixes at one spot as standing."""
+    track = TrackBuilder(interval_s=interval_s, seed=2).start()
+    for wait in (15, 20, 30, 45, 15, 60, 25, 40):
+        track.drive(600, 12.0).stop(wait, jitter_m=0.0)
+    track.drive(600, 12.0)
+    stats = compute_stats(TrackArrays.from_points(track.points), with_states=False)
+    assert stats.moving_s == pytest.approx(track.moving_s, abs=1.0)
+    assert stats.distance_m == pytest.approx(track.true_distance_m, abs=1.0)
+
+
+def test_a_fix_written_again_while_driving_is_no_wait():
+    """A 5 s logger that writes its last fix again when no new one came: the step after
+    makes up for it (twice the truck's pace), so the truck was driving all along."""
+    track = TrackBuilder(interval_s=5.0, seed=2).start().drive(3_000, 12.0)
+    fixes = TrackArrays.from_points(track.points)
+    for k in (10, 25, 40):
+        fixes.lat[k], fixes.lon[k] = fixes.lat[k - 1], fixes.lon[k - 1]
+    stats = compute_stats(fixes, with_states=False)
+    assert stats.moving_s == pytest.approx(track.moving_s, abs=1.0)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_crawl_in_a_queue_is_moving_and_measured(seed):
     """1-3 m/s with stops: the positions alone could not tell the crawl from jitter (5-7 %
