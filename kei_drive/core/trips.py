@@ -741,7 +741,7 @@ def analyze_track(
         if all_timed and not by_device and typical <= DENSE_LOG_S:
             stood = standing_steps(arr, run_start, run_end, cfg.stop_speed_mps, cfg.motion_window_s)
         elif all_timed and not by_device:  # too sparse for its noise to tell: a held position
-            stood = pinned_steps(d, dt)
+            stood = pinned_steps(arr, d, dt, cfg.stop_speed_mps)
         moving_s = float(np.sum(dt, where=(seg_moving & timed_seg & ~stood) | gap_moved))
         moving_s -= float(np.sum(dt, where=half_moved & timed_seg)) / 2  # stopped half-way
         t_timed = arr.t[timed_pts]
@@ -957,8 +957,9 @@ def _road_steps(
 # step along winding roads (``track_noise.winding_step_m``: a noisy untimed log of hairpins
 # read 16 % short, now 8 %), and one whose steps are far shorter than its noise is a log,
 # never a drawn route (``track_noise._doubles_back``: ~10 times too long). 19: a log sparser
-# than 2 s whose position is held, the same spot over two steps or more, stood there
-# (``standing.pinned_steps``: a clean 5 s log's waits at lights read as moving, +12-20 %).
+# than 2 s whose position is held (the same spot written again where the truck could stop
+# and pull away) stood there (``standing.pinned_steps``: a clean 5 s log's waits at lights
+# read as moving, +12 %, stop-and-go +28 %).
 STATS_RULES = 19
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when
