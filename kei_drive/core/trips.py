@@ -361,44 +361,51 @@ HELD_LINE_NOISE_SHARE = 0.5  # (``_sparse_speeds``)
 DENSE_LOG_S = 2.0  # logs with fixes at most this far apart (median) are fitted, not averaged
 
 
-def _speed_windows(
-    arr: TrackArrays,
-    disp: NDArray,
-    span: NDArray,
-    typical: float,
-    moving: NDArray,
-    run: NDArray,
-    run_start: NDArray,
-    run_end: NDArray,
-    cfg: StatsConfig,
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Symmetric moving-average windows for speeds, one size per run: the noise left between
-    two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a window of
-    10 * noise / step fixes keeps its share of each step under ~1.5 % (the step is the run's
-    median while moving; between smooth_window_s and max_smooth_window_s). The noise is what
-    the fixes scatter, at most what they claim (``scatter_noise_m``): a clean 3 s log whose
-    phone claimed 5 m was averaged over +-1 fix, 18 m off each 72 m street corner.
-    ``disp`` is each fix's displacement over the motion window of ``span`` seconds; only
-    ``moving`` fixes count for the median step (a long stop's jitter is not a step).
-    Also returns, per fix, whether its window got that size (not near a run's end): only
-    there is a speed derived from the smoothed fixes free of noise."""
-    n = len(arr)
-    noise = np.broadcast_to(scatter_noise_m(arr, position_noise_m(arr)), (n,))
+def _local_steps(
+    disp: NDArray, span: NDArray, typical: float, moving: NDArray, run: NDArray, cfg: StatsConfig
+) -> NDArray:
+    """Per fix, the step around it while moving: the median of the moving steps within the
+    widest window either side (NaN in a run that never moves), not the run's: a crawl's small
+    steps sized a 20 s burst at 50 mph between crawls a 15 s window, which read it 44 mph and
+    never over a 45 mph cap. ``disp`` is each fix's displacement over the motion window of
+    ``span`` seconds; only ``moving`` fixes count (a long stop's jitter is not a step)."""
     dt_fix = max(typical, 0.1)
     with np.errstate(invalid="ignore", divide="ignore"):
         step = np.nan_to_num(disp / span * dt_fix)
-    half_s = np.full(n, cfg.max_smooth_window_s)
-    # the step around each fix (the median of the moving steps within the widest window
-    # either side), not the run's: a crawl's small steps sized a 20 s burst at 50 mph
-    # between crawls a 15 s window, which read it 44 mph and never over a 45 mph cap
+    local = np.full(step.size, np.nan)
     width = 2 * int(math.ceil(cfg.max_smooth_window_s / dt_fix)) + 1
     for a, b in run_slices(run):
         moving_steps = step[a:b][moving[a:b]]
         if moving_steps.size:
-            local = _running_median(np.where(moving[a:b], step[a:b], np.nan), width)
-            local = np.where(np.isfinite(local), local, float(np.median(moving_steps)))
-            fixes = np.ceil((10.0 * noise[a:b] / np.maximum(local, 0.5) - 1) / 2)
-            half_s[a:b] = np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s)
+            part = _running_median(np.where(moving[a:b], step[a:b], np.nan), width)
+            local[a:b] = np.where(np.isfinite(part), part, float(np.median(moving_steps)))
+    return local
+
+
+def _speed_windows(
+    arr: TrackArrays,
+    local: NDArray,
+    noise: float | NDArray,
+    typical: float,
+    run_start: NDArray,
+    run_end: NDArray,
+    cfg: StatsConfig,
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Symmetric moving-average windows, one size per fix from its ``local`` step: the noise
+    left between two consecutive smoothed fixes is about noise * sqrt(2) / (2h + 1), so a
+    window of 10 * noise / step fixes keeps its share of each step under ~1.5 % (between
+    smooth_window_s and max_smooth_window_s; the widest where the run never moves).
+    Also returns, per fix, whether its window got that size (not near a run's end): only
+    there is a speed derived from the smoothed fixes free of noise."""
+    n = len(arr)
+    dt_fix = max(typical, 0.1)
+    with np.errstate(invalid="ignore"):
+        fixes = np.ceil((10.0 * np.asarray(noise) / np.maximum(local, 0.5) - 1) / 2)
+    half_s = np.where(
+        np.isfinite(local),
+        np.clip(fixes * dt_fix, cfg.smooth_window_s, cfg.max_smooth_window_s),
+        cfg.max_smooth_window_s,
+    )
     i = np.arange(n)
     t = spread_repeated_times(arr.t)  # a 2 Hz logger's whole-second stamps: 2, 2, 3, 4, 4...
     lo = np.maximum(np.searchsorted(t, t - half_s, side="left"), run_start)
@@ -630,17 +637,24 @@ def analyze_track(
         # is small next to the step between them (the distance must not grow with noise).
         span = arr.t[hi] - arr.t[lo]
         # speeds: moving averages (a fit's peaks are noisier); lengths: quadratic fits
-        v_lo, v_hi, steady = _speed_windows(
-            arr, disp, span, typical, moving, run, run_start, run_end, cfg
-        )
+        local = _local_steps(disp, span, typical, moving, run, cfg)
+        noise = position_noise_m(arr)
+        v_lo, v_hi, steady = _speed_windows(arr, local, noise, typical, run_start, run_end, cfg)
         v_lat, v_lon = smooth(v_lo, v_hi)
         speed_len = haversine_m(v_lat[:-1], v_lon[:-1], v_lat[1:], v_lon[1:])
         if typical <= DENSE_LOG_S:  # a sparse log's fits would span whole bends: averages
             fit = fit_windows(arr, disp, span, moving, run, run_start, run_end, cfg)
             s_lat, s_lon = fit_positions(arr, fit)
         else:
-            s_lat, s_lon = v_lat, v_lon
-        del v_lat, v_lon, v_lo, v_hi
+            # its lengths averaged for the noise its fixes show, at most what they claim
+            # (``scatter_noise_m``): sized by a claimed 5 m, a clean 3 s log was averaged
+            # over +-1 fix, 18 m off each 72 m street corner (11 % short); its speeds keep
+            # the claim's windows (a cruise at 43-45 mph read over a 45 mph cap)
+            shown = scatter_noise_m(arr, noise)
+            l_lo, l_hi, _ = _speed_windows(arr, local, shown, typical, run_start, run_end, cfg)
+            s_lat, s_lon = smooth(l_lo, l_hi)
+            del l_lo, l_hi
+        del v_lat, v_lon, v_lo, v_hi, local
     seg_len = haversine_m(s_lat[:-1], s_lon[:-1], s_lat[1:], s_lon[1:])
     if speed_len is None:
         speed_len = seg_len
@@ -962,9 +976,9 @@ def _road_steps(
 # never a drawn route (``track_noise._doubles_back``: ~10 times too long). 19: a log sparser
 # than 2 s whose position is held (the same spot written again where the truck could stop
 # and pull away) stood there (``standing.pinned_steps``: a clean 5 s log's waits at lights
-# read as moving, +12 %, stop-and-go +28 %); speeds' and sparse logs' averages sized by the
-# scatter the fixes show, at most the noise they claim (``_speed_windows``: a clean 3 s log
-# of a street grid read 11 % under its lines, each corner cut).
+# read as moving, +12 %, stop-and-go +28 %); a sparse log's lengths averaged for the scatter
+# its fixes show, at most the noise they claim (``scatter_noise_m``: a clean 3 s log of a
+# street grid read 11 % under its lines, each corner cut).
 STATS_RULES = 19
 # The rules a trip's highway use is judged by: how this module cleans, smooths and thins a log
 # for the matcher (``cleaned_positions``, ``standing``, ``smooth_positions``) and when

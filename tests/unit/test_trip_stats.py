@@ -1059,8 +1059,8 @@ def test_a_held_position_at_lights_in_a_sparse_log_is_not_moving_time(kind, inte
 def test_a_clean_3_s_log_of_a_town_drive_keeps_its_corners(kind, wander_m, white_m):
     """A phone's clean log every 3 s through a street grid: its positions were averaged over
     +-1 fix as if they held the 5 m the phone claims, cutting each right-angle corner (18 m
-    of 72 m), 11 % under the lines between the fixes a careful reader sums. The averaging
-    is sized by the scatter the fixes show (at most what they claim), as the matcher's is."""
+    of 72 m), 11 % under the lines between the fixes a careful reader sums. The lengths'
+    averaging is sized by the scatter the fixes show (at most what they claim)."""
     from kei_drive.core.distance import haversine_m
     from tests.support.trips import city_drive
 
